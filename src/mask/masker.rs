@@ -1,0 +1,295 @@
+//! The validated, immutable masker and the per-value rewriting strategies.
+
+use std::fmt;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::config::{MaskConfig, Strategy};
+use super::error::{MaskConfigError, MaskError};
+use super::rules::{FieldIndex, PathTrie};
+use super::walk;
+
+/// serde_json refuses a 128th level of nesting by itself; staying below keeps every depth failure
+/// ours (and typed as `TooDeep`).
+pub const MAX_DEPTH_LIMIT: usize = 126;
+
+/// Masks personal data in JSON bodies. Built once from the config, then shared (`Arc`) by all
+/// connections; `mask` takes `&self` only.
+pub struct Masker {
+    pub(super) rules: Vec<Rule>,
+    pub(super) fields: FieldIndex,
+    pub(super) paths: PathTrie,
+    placeholder: Box<str>,
+    mask_char: char,
+    pub(super) max_depth: usize,
+    hmac_prefix: Box<str>,
+    hmac_hex_chars: usize,
+    /// Keyed once; cloning the keyed state is cheaper than re-keying per value.
+    hmac: Option<Hmac<Sha256>>,
+    /// Whether serde_json hands us the original text of non-integer numbers (its
+    /// `arbitrary_precision` feature is on somewhere in the build).
+    pub(super) exact_numbers: bool,
+}
+
+pub(super) struct Rule {
+    name: Box<str>,
+    pub(super) strategy: Strategy,
+}
+
+/// A masked body plus how many values each rule rewrote.
+pub struct Masked {
+    pub body: Bytes,
+    counts: Box<[u32]>,
+}
+
+impl Masked {
+    /// `(rule index, values masked)` for every rule that fired; indexes follow
+    /// [`Masker::rule_names`].
+    pub fn counts(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(i, &n)| (i, n))
+    }
+
+    /// Total number of values masked in this body.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&n| u64::from(n)).sum()
+    }
+}
+
+impl fmt::Debug for Masked {
+    // The body is left out: if a rule is missing it may still hold personal data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Masked")
+            .field("body_len", &self.body.len())
+            .field("counts", &self.counts)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Masker {
+    // Hand-written so the HMAC key state can never be printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Masker")
+            .field("rules", &self.rules.len())
+            .field("max_depth", &self.max_depth)
+            .field("hmac_key", &self.hmac.as_ref().map(|_| "<set>"))
+            .field("exact_numbers", &self.exact_numbers)
+            .finish()
+    }
+}
+
+/// What a strategy turned a value into.
+pub(super) enum Rendered {
+    Null,
+    /// The string now in the scratch buffer.
+    Text,
+}
+
+impl Masker {
+    /// Validates `cfg` and compiles its rules. `hmac_key` is required as soon as one rule uses
+    /// the `hmac` strategy.
+    pub fn new(cfg: &MaskConfig, hmac_key: Option<&[u8]>) -> Result<Masker, MaskConfigError> {
+        if cfg.max_depth == 0 || cfg.max_depth > MAX_DEPTH_LIMIT {
+            return Err(MaskConfigError::MaxDepth {
+                max: MAX_DEPTH_LIMIT,
+            });
+        }
+        if cfg.hmac_hex_chars == 0 || cfg.hmac_hex_chars > 64 {
+            return Err(MaskConfigError::HmacHexChars);
+        }
+        let hmac = match hmac_key {
+            Some([]) => return Err(MaskConfigError::EmptyHmacKey),
+            Some(key) => Some(
+                // HMAC accepts keys of any length; the error branch is unreachable for Sha256.
+                <Hmac<Sha256> as Mac>::new_from_slice(key)
+                    .map_err(|_| MaskConfigError::EmptyHmacKey)?,
+            ),
+            None => None,
+        };
+
+        let mut rules = Vec::with_capacity(cfg.rules.len());
+        let mut fields = FieldIndex::default();
+        let mut paths = PathTrie::default();
+        for (index, rc) in cfg.rules.iter().enumerate() {
+            let name: &str = match (&rc.field, &rc.path) {
+                (Some(f), None) => {
+                    if f.is_empty() {
+                        return Err(MaskConfigError::Empty {
+                            index,
+                            what: "field",
+                        });
+                    }
+                    if let Some(first) = fields.get(f) {
+                        return Err(duplicate(index, first, f));
+                    }
+                    fields.insert(f, index);
+                    f
+                }
+                (None, Some(p)) => {
+                    if p.is_empty() || p.split('.').any(str::is_empty) {
+                        return Err(MaskConfigError::Empty {
+                            index,
+                            what: "path",
+                        });
+                    }
+                    if let Some(first) = paths.insert(p.split('.'), index) {
+                        return Err(duplicate(index, first, p));
+                    }
+                    p
+                }
+                _ => return Err(MaskConfigError::FieldOrPath { index }),
+            };
+            // Names are metric label values and must tell rules apart (a one-segment path and a
+            // field of the same name would not).
+            if let Some(first) = rules.iter().position(|r: &Rule| &*r.name == name) {
+                return Err(duplicate(index, first, name));
+            }
+            if rc.strategy == Strategy::Hmac && hmac.is_none() {
+                return Err(MaskConfigError::HmacWithoutKey {
+                    index,
+                    name: name.to_owned(),
+                });
+            }
+            rules.push(Rule {
+                name: name.into(),
+                strategy: rc.strategy,
+            });
+        }
+
+        Ok(Masker {
+            rules,
+            fields,
+            paths,
+            placeholder: cfg.placeholder.as_str().into(),
+            mask_char: cfg.mask_char,
+            max_depth: cfg.max_depth,
+            hmac_prefix: cfg.hmac_prefix.as_str().into(),
+            hmac_hex_chars: cfg.hmac_hex_chars,
+            hmac,
+            exact_numbers: serde_json_keeps_number_text(),
+        })
+    }
+
+    /// Label value of each rule (its field name or dotted path), in rule-index order.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| &*r.name)
+    }
+
+    /// `(rule name, values masked)` for every rule that fired on `masked`.
+    pub fn masked_fields<'a>(
+        &'a self,
+        masked: &'a Masked,
+    ) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+        masked
+            .counts()
+            .filter_map(move |(i, n)| self.rules.get(i).map(|r| (&*r.name, u64::from(n))))
+    }
+
+    /// Masks `body`, which must be a complete JSON document (an optional UTF-8 BOM is dropped).
+    /// An empty or whitespace-only body is returned as it is: there is nothing in it to leak.
+    /// On error the body must not be forwarded.
+    pub fn mask(&self, body: &[u8]) -> Result<Masked, MaskError> {
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
+        if text.trim_start_matches([' ', '\t', '\n', '\r']).is_empty() {
+            return Ok(Masked {
+                body: Bytes::copy_from_slice(body),
+                counts: vec![0; self.rules.len()].into_boxed_slice(),
+            });
+        }
+        let (out, counts) = walk::run(self, text)?;
+        Ok(Masked {
+            body: Bytes::from(out),
+            counts,
+        })
+    }
+
+    /// Applies `strategy` to the textual form of a scalar. The result goes to `dst` (cleared
+    /// first) unless it is `null`.
+    pub(super) fn render(&self, strategy: Strategy, text: &str, dst: &mut String) -> Rendered {
+        dst.clear();
+        match strategy {
+            Strategy::Null => return Rendered::Null,
+            Strategy::Redact => dst.push_str(&self.placeholder),
+            Strategy::Last4 => self.keep_last(4, text, dst),
+            Strategy::KeepLast(n) => self.keep_last(n, text, dst),
+            Strategy::Email => self.email(text, dst),
+            Strategy::Hmac => self.hmac(text, dst),
+        }
+        Rendered::Text
+    }
+
+    /// What a boolean under a personal key becomes: a partial reveal or digest of a one-bit
+    /// value would disclose it, so every strategy but `null` yields the placeholder.
+    pub(super) fn render_bool(&self, strategy: Strategy, dst: &mut String) -> Rendered {
+        dst.clear();
+        if strategy == Strategy::Null {
+            return Rendered::Null;
+        }
+        dst.push_str(&self.placeholder);
+        Rendered::Text
+    }
+
+    fn keep_last(&self, n: usize, text: &str, dst: &mut String) {
+        let total = text.chars().count();
+        let shown = n.min(total / 2);
+        let hidden = total - shown;
+        dst.extend(std::iter::repeat(self.mask_char).take(hidden));
+        let tail_at = text
+            .char_indices()
+            .nth(hidden)
+            .map_or(text.len(), |(i, _)| i);
+        dst.push_str(&text[tail_at..]);
+    }
+
+    fn email(&self, text: &str, dst: &mut String) {
+        // Split at the last '@': anything before it is the local part, even another '@'.
+        match text.rsplit_once('@') {
+            Some((local, domain)) if !domain.is_empty() => {
+                if let Some(first) = local.chars().next() {
+                    dst.push(first);
+                }
+                dst.push_str("*****@");
+                dst.push_str(domain);
+            }
+            _ => dst.push_str(&self.placeholder),
+        }
+    }
+
+    fn hmac(&self, text: &str, dst: &mut String) {
+        let Some(keyed) = &self.hmac else {
+            // `new` refuses hmac rules without a key; never fall back to revealing the value.
+            dst.push_str(&self.placeholder);
+            return;
+        };
+        let mut mac = keyed.clone();
+        mac.update(text.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut hex_buf = [0u8; 64];
+        dst.push_str(&self.hmac_prefix);
+        if hex::encode_to_slice(digest, &mut hex_buf).is_ok() {
+            let hex = std::str::from_utf8(&hex_buf[..self.hmac_hex_chars]).unwrap_or_default();
+            dst.push_str(hex);
+        }
+    }
+}
+
+fn duplicate(index: usize, first: usize, name: &str) -> MaskConfigError {
+    MaskConfigError::Duplicate {
+        index,
+        first,
+        name: name.to_owned(),
+    }
+}
+
+/// With serde_json's `arbitrary_precision` feature, `Number` keeps its source text and
+/// non-integers reach visitors as a one-entry map holding that text. Probing once tells the
+/// walk which of the two shapes to expect.
+fn serde_json_keeps_number_text() -> bool {
+    serde_json::from_str::<serde_json::Number>("1.50").is_ok_and(|n| n.to_string() == "1.50")
+}

@@ -1,0 +1,911 @@
+use serde_json::{json, Value};
+
+use super::*;
+
+const KEY: &[u8] = b"test-hmac-key-0123456789";
+const FIXTURE: &str = include_str!("../../fixtures/customer-detail.json");
+
+fn field(name: &str, strategy: Strategy) -> RuleConfig {
+    RuleConfig {
+        field: Some(name.to_owned()),
+        path: None,
+        strategy,
+    }
+}
+
+fn path(p: &str, strategy: Strategy) -> RuleConfig {
+    RuleConfig {
+        field: None,
+        path: Some(p.to_owned()),
+        strategy,
+    }
+}
+
+fn masker(rules: Vec<RuleConfig>) -> Masker {
+    let cfg = MaskConfig {
+        rules,
+        ..MaskConfig::default()
+    };
+    Masker::new(&cfg, Some(KEY)).expect("valid config")
+}
+
+fn default_masker() -> Masker {
+    Masker::new(&default_config().expect("default rules parse"), Some(KEY)).expect("valid")
+}
+
+fn run(m: &Masker, body: &str) -> String {
+    let out = m.mask(body.as_bytes()).expect("maskable");
+    String::from_utf8(out.body.to_vec()).expect("utf-8 output")
+}
+
+fn run_json(m: &Masker, body: &Value) -> Value {
+    serde_json::from_str(&run(m, &body.to_string())).expect("output is JSON")
+}
+
+fn one(strategy: Strategy, value: Value) -> Value {
+    let m = masker(vec![field("v", strategy)]);
+    run_json(&m, &json!({ "v": value }))["v"].clone()
+}
+
+fn hmac_hex(value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(KEY).expect("key");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+// ---- default rules -------------------------------------------------------------------------
+
+/// Every personal field named in UPSTREAM-API.md, "Personal data in responses".
+pub(super) const DOCUMENTED_PERSONAL_FIELDS: &[&str] = &[
+    // customer, individual, authorized_user
+    "first_name",
+    "last_name",
+    "dob",
+    "email",
+    "nationality",
+    "country_of_residence",
+    "identification_type",
+    "identification_custom_type",
+    "identification_value",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_state",
+    "address_zip_code",
+    "address_country",
+    "phone_country_code",
+    "phone_number",
+    "phone_number_e164",
+    // company
+    "name",
+    "registration_number",
+    "company_email",
+    "company_domain",
+    // payin
+    "customer_full_name",
+    "customer_email",
+    "customer_phone",
+    "customer_personal_number",
+    "payer_id",
+    // beneficiary
+    "beneficiary_name",
+    "account_number",
+    "iban",
+    "bsb",
+    "bic_swift",
+    "aba",
+    "sort_code",
+    "pay_id",
+    "ifsc",
+    "proxy_value",
+];
+
+#[test]
+fn default_rules_cover_every_documented_personal_field() {
+    let cfg = ::config::Config::builder()
+        .add_source(::config::File::from_str(
+            include_str!("default_rules.toml"),
+            ::config::FileFormat::Toml,
+        ))
+        .build()
+        .expect("toml")
+        .get::<MaskConfig>("mask")
+        .expect("mask section");
+    let fields: Vec<&str> = cfg
+        .rules
+        .iter()
+        .filter_map(|r| r.field.as_deref())
+        .collect();
+    for f in DOCUMENTED_PERSONAL_FIELDS {
+        assert!(fields.contains(f), "default rules miss `{f}`");
+    }
+    assert!(cfg.enabled);
+    assert_eq!(cfg.placeholder, "[REDACTED]");
+    assert_eq!(cfg.mask_char, '*');
+    assert_eq!(cfg.max_depth, 64);
+    // Building needs the key because of the hmac rules, and must succeed with it.
+    assert!(matches!(
+        Masker::new(&cfg, None),
+        Err(MaskConfigError::HmacWithoutKey { .. })
+    ));
+    let m = Masker::new(&cfg, Some(KEY)).expect("default rules are valid");
+    assert_eq!(m.rule_names().count(), cfg.rules.len());
+}
+
+#[test]
+fn config_defaults_and_toml_shapes() {
+    let d = MaskConfig::default();
+    assert!(d.enabled && d.rules.is_empty());
+    assert_eq!((d.hmac_prefix.as_str(), d.hmac_hex_chars), ("hmac_", 16));
+    let toml = r##"
+        [mask]
+        mask_char = "#"
+        [[mask.rules]]
+        field = "account_number"
+        strategy = { keep_last = 3 }
+        [[mask.rules]]
+        path = "data.individual.dob"
+        strategy = "null"
+    "##;
+    let cfg: MaskConfig = ::config::Config::builder()
+        .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))
+        .build()
+        .and_then(|c| c.get("mask"))
+        .expect("parses");
+    assert_eq!(cfg.mask_char, '#');
+    assert_eq!(cfg.rules[0], field("account_number", Strategy::KeepLast(3)));
+    assert_eq!(cfg.rules[1], path("data.individual.dob", Strategy::Null));
+
+    let unknown = "[mask]\nplaceholdr = \"x\"\n";
+    let res = ::config::Config::builder()
+        .add_source(::config::File::from_str(
+            unknown,
+            ::config::FileFormat::Toml,
+        ))
+        .build()
+        .and_then(|c| c.get::<MaskConfig>("mask"));
+    assert!(res.is_err(), "unknown keys must be refused");
+}
+
+#[test]
+fn customer_detail_fixture_is_masked_and_everything_else_kept() {
+    let m = default_masker();
+    let out_text = run(&m, FIXTURE);
+    let out: Value = serde_json::from_str(&out_text).expect("json");
+    let input: Value = serde_json::from_str(FIXTURE).expect("json");
+    let ind = &out["data"]["individual"];
+    assert_eq!(ind["first_name"], "[REDACTED]");
+    assert_eq!(ind["last_name"], "[REDACTED]");
+    assert_eq!(ind["dob"], "[REDACTED]");
+    assert_eq!(ind["email"], "f*****@paycombat.com");
+    assert_eq!(ind["address_line1"], "[REDACTED]");
+    assert_eq!(ind["phone_number"], "*******1124");
+    assert_eq!(ind["phone_number_e164"], "**********1124");
+    assert_eq!(ind["phone_country_code"], "[REDACTED]");
+    let id = format!("hmac_{}", &hmac_hex("33777777")[..16]);
+    assert_eq!(ind["identification_value"], id.as_str());
+    assert_eq!(ind["identification_custom_type"], Value::Null);
+    // Nothing else changed.
+    for (k, v) in input["data"].as_object().expect("object") {
+        if k != "individual" {
+            assert_eq!(&out["data"][k], v, "{k} changed");
+        }
+    }
+    assert_eq!(out["status"], true);
+    for raw in [
+        "kim",
+        "jennie",
+        "1997-08-04",
+        "fatur4",
+        "85156781124",
+        "33777777",
+        "SEMARANG",
+    ] {
+        assert!(!out_text.contains(raw), "{raw} leaked");
+    }
+    // Key order of the input is kept.
+    let keys_in = [
+        "\"status\"",
+        "\"message\"",
+        "\"customer_id\"",
+        "\"individual\"",
+        "\"created_by\"",
+        "\"updated_at\"",
+    ];
+    let positions: Vec<usize> = keys_in
+        .iter()
+        .map(|k| out_text.find(k).expect("key present"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "key order changed"
+    );
+    let masked = m.mask(FIXTURE.as_bytes()).expect("ok");
+    let counts: Vec<(&str, u64)> = m.masked_fields(&masked).collect();
+    assert!(counts.contains(&("phone_number", 1)));
+    // identification_custom_type and company_domain are null: not counted.
+    assert!(!counts
+        .iter()
+        .any(|(n, _)| *n == "identification_custom_type" || *n == "company_domain"));
+    assert_eq!(masked.total(), 17);
+}
+
+// ---- strategies ----------------------------------------------------------------------------
+
+#[test]
+fn redact_and_null() {
+    assert_eq!(
+        one(Strategy::Redact, json!("secret value")),
+        json!("[REDACTED]")
+    );
+    assert_eq!(one(Strategy::Null, json!("secret value")), Value::Null);
+    let cfg = MaskConfig {
+        placeholder: "<hidden>".into(),
+        rules: vec![field("v", Strategy::Redact)],
+        ..MaskConfig::default()
+    };
+    let m = Masker::new(&cfg, None).expect("no hmac rule, no key needed");
+    assert_eq!(run(&m, r#"{"v":"x"}"#), r#"{"v":"<hidden>"}"#);
+}
+
+#[test]
+fn keep_last_reveals_at_most_half() {
+    assert_eq!(
+        one(Strategy::Last4, json!("85156781124")),
+        json!("*******1124")
+    );
+    assert_eq!(one(Strategy::KeepLast(2), json!("123456")), json!("****56"));
+    // 6 chars: at most 3 shown even if 4 were asked for.
+    assert_eq!(one(Strategy::Last4, json!("123456")), json!("***456"));
+    assert_eq!(one(Strategy::Last4, json!("+62")), json!("**2"));
+    assert_eq!(one(Strategy::Last4, json!("7")), json!("*"));
+    assert_eq!(one(Strategy::Last4, json!("")), json!(""));
+    assert_eq!(one(Strategy::KeepLast(0), json!("abcdef")), json!("******"));
+}
+
+#[test]
+fn keep_last_counts_characters_not_bytes() {
+    assert_eq!(one(Strategy::Last4, json!("ÄÖÜßéèêë")), json!("****éèêë"));
+    assert_eq!(
+        one(Strategy::Last4, json!("日本語の電話番号")),
+        json!("****電話番号")
+    );
+    assert_eq!(one(Strategy::Last4, json!("😀😀😀")), json!("**😀"));
+    let cfg = MaskConfig {
+        mask_char: '•',
+        rules: vec![field("v", Strategy::Last4)],
+        ..MaskConfig::default()
+    };
+    let m = Masker::new(&cfg, None).expect("valid");
+    assert_eq!(run(&m, r#"{"v":"12345678"}"#), r#"{"v":"••••5678"}"#);
+}
+
+#[test]
+fn email_strategy() {
+    assert_eq!(
+        one(Strategy::Email, json!("fatur4@paycombat.com")),
+        json!("f*****@paycombat.com")
+    );
+    assert_eq!(
+        one(Strategy::Email, json!("élodie@exemple.fr")),
+        json!("é*****@exemple.fr")
+    );
+    assert_eq!(one(Strategy::Email, json!("@x.com")), json!("*****@x.com"));
+    assert_eq!(
+        one(Strategy::Email, json!("a\"b@c@d.com")),
+        json!("a*****@d.com")
+    );
+    assert_eq!(
+        one(Strategy::Email, json!("no-at-sign")),
+        json!("[REDACTED]")
+    );
+    assert_eq!(
+        one(Strategy::Email, json!("trailing@")),
+        json!("[REDACTED]")
+    );
+}
+
+#[test]
+fn hmac_strategy_is_keyed_truncated_and_stable() {
+    let expected = format!("hmac_{}", &hmac_hex("33777777")[..16]);
+    assert_eq!(one(Strategy::Hmac, json!("33777777")), json!(expected));
+    // Equal values stay equal, whether they arrive as a string or as a number.
+    assert_eq!(one(Strategy::Hmac, json!(33777777)), json!(expected));
+    assert_ne!(one(Strategy::Hmac, json!("33777778")), json!(expected));
+    let cfg = MaskConfig {
+        hmac_prefix: "h:".into(),
+        hmac_hex_chars: 64,
+        rules: vec![field("v", Strategy::Hmac)],
+        ..MaskConfig::default()
+    };
+    let other_key = Masker::new(&cfg, Some(b"another key")).expect("valid");
+    let out = run_json(&other_key, &json!({"v": "33777777"}));
+    let s = out["v"].as_str().expect("string");
+    assert!(s.starts_with("h:") && s.len() == 2 + 64);
+    assert_ne!(&s[2..18], &expected[5..]);
+}
+
+#[test]
+fn numbers_under_personal_keys_become_masked_strings() {
+    assert_eq!(
+        one(Strategy::Last4, json!(85156781124u64)),
+        json!("*******1124")
+    );
+    assert_eq!(
+        one(Strategy::Last4, json!(-1234567890i64)),
+        json!("*******7890")
+    );
+    assert_eq!(one(Strategy::Last4, json!(12345.678)), json!("*****.678"));
+    assert_eq!(one(Strategy::Redact, json!(42)), json!("[REDACTED]"));
+    assert_eq!(one(Strategy::Null, json!(42)), Value::Null);
+}
+
+#[test]
+fn booleans_under_personal_keys_are_redacted_and_nulls_kept() {
+    for s in [
+        Strategy::Last4,
+        Strategy::Email,
+        Strategy::Hmac,
+        Strategy::Redact,
+    ] {
+        assert_eq!(one(s, json!(true)), json!("[REDACTED]"), "{s:?}");
+        assert_eq!(one(s, Value::Null), Value::Null, "{s:?}");
+    }
+    assert_eq!(one(Strategy::Null, json!(false)), Value::Null);
+    let m = masker(vec![field("v", Strategy::Last4)]);
+    let masked = m.mask(br#"{"v":null}"#).expect("ok");
+    assert_eq!(masked.total(), 0, "a null is not a masked value");
+}
+
+#[test]
+fn containers_under_personal_keys() {
+    let v = json!({"a": "12345678", "b": [1234567890u64, null, {"c": "abcdefgh"}]});
+    assert_eq!(one(Strategy::Redact, v.clone()), json!("[REDACTED]"));
+    assert_eq!(one(Strategy::Null, v.clone()), Value::Null);
+    assert_eq!(one(Strategy::Redact, json!([])), json!("[REDACTED]"));
+    assert_eq!(one(Strategy::Null, json!({})), Value::Null);
+    assert_eq!(
+        one(Strategy::Last4, v),
+        json!({"a": "****5678", "b": ["******7890", null, {"c": "****efgh"}]})
+    );
+    // A more specific rule inside a masked container applies to its own key.
+    let m = masker(vec![
+        field("phones", Strategy::Last4),
+        field("email", Strategy::Email),
+    ]);
+    assert_eq!(
+        run_json(
+            &m,
+            &json!({"phones": {"home": "0123456789", "email": "joe@x.io"}})
+        ),
+        json!({"phones": {"home": "******6789", "email": "j*****@x.io"}})
+    );
+    // Rules inside a container that was replaced whole do not count.
+    let m = masker(vec![
+        field("individual", Strategy::Redact),
+        field("email", Strategy::Email),
+    ]);
+    let masked = m
+        .mask(br#"{"individual":{"email":"a@b.c","x":[{"email":"d@e.f"}]}}"#)
+        .expect("ok");
+    assert_eq!(&masked.body[..], br#"{"individual":"[REDACTED]"}"#);
+    assert_eq!(
+        m.masked_fields(&masked).collect::<Vec<_>>(),
+        vec![("individual", 1)]
+    );
+}
+
+// ---- matching ------------------------------------------------------------------------------
+
+#[test]
+fn field_rules_match_at_any_depth_and_inside_arrays() {
+    let m = masker(vec![field("phone_number", Strategy::Last4)]);
+    let body = json!({
+        "phone_number": "111122223333",
+        "data": {"data": {"items": [
+            {"phone_number": "444455556666", "other": "444455556666x"},
+            [[{"deeper": {"phone_number": "777788889999"}}]]
+        ]}}
+    });
+    let out = run_json(&m, &body);
+    assert_eq!(out["phone_number"], "********3333");
+    assert_eq!(
+        out["data"]["data"]["items"][0]["phone_number"],
+        "********6666"
+    );
+    assert_eq!(out["data"]["data"]["items"][0]["other"], "444455556666x");
+    assert_eq!(
+        out["data"]["data"]["items"][1][0][0]["deeper"]["phone_number"],
+        "********9999"
+    );
+    let masked = m.mask(body.to_string().as_bytes()).expect("ok");
+    assert_eq!(
+        m.masked_fields(&masked).collect::<Vec<_>>(),
+        vec![("phone_number", 3)]
+    );
+    // A value equal to a rule name is not a key and is left alone.
+    assert_eq!(
+        run(&m, r#"{"missing_field":["phone_number"]}"#),
+        r#"{"missing_field":["phone_number"]}"#
+    );
+}
+
+#[test]
+fn path_rules_follow_keys_from_the_root_through_arrays() {
+    let m = masker(vec![path("data.items.email", Strategy::Null)]);
+    let body = json!({"email": "root@x.io", "data": {"items": [{"email": "a@x.io"}, {"email": "b@x.io"}], "email": "c@x.io"},
+                      "other": {"data": {"items": [{"email": "d@x.io"}]}}});
+    let out = run_json(&m, &body);
+    assert_eq!(
+        out["data"]["items"],
+        json!([{"email": null}, {"email": null}])
+    );
+    assert_eq!(out["email"], "root@x.io");
+    assert_eq!(out["data"]["email"], "c@x.io");
+    assert_eq!(out["other"]["data"]["items"][0]["email"], "d@x.io");
+    // Arrays at the root are transparent too.
+    assert_eq!(
+        run(&m, r#"[{"data":{"items":{"email":"z"}}}]"#),
+        r#"[{"data":{"items":{"email":null}}}]"#
+    );
+}
+
+#[test]
+fn path_rule_wins_over_field_rule() {
+    let m = masker(vec![
+        field("dob", Strategy::Redact),
+        path("data.individual.dob", Strategy::Last4),
+    ]);
+    let out = run_json(
+        &m,
+        &json!({"data": {"individual": {"dob": "1997-08-04"}, "dob": "2001-01-01"}}),
+    );
+    assert_eq!(out["data"]["individual"]["dob"], "******8-04");
+    assert_eq!(out["data"]["dob"], "[REDACTED]");
+    assert_eq!(
+        m.rule_names().collect::<Vec<_>>(),
+        vec!["dob", "data.individual.dob"]
+    );
+}
+
+#[test]
+fn escaped_keys_match_after_unescaping_and_strings_round_trip() {
+    let m = masker(vec![field("phone_number", Strategy::Last4)]);
+    assert_eq!(
+        run(&m, r#"{"ph\u006fne_number":"12345678"}"#),
+        r#"{"phone_number":"****5678"}"#
+    );
+    let body =
+        r#"{"s":"quote \" back \\ nl \n tab \t uni \u00e9 \ud83d\ude00 ctl \u0001","k\"ey":1}"#;
+    let out = run(&m, body);
+    let a: Value = serde_json::from_str(body).expect("json");
+    let b: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(a, b);
+    // Escaped personal values are masked on their unescaped text.
+    assert_eq!(
+        run(
+            &m,
+            r#"{"phone_number":"\u0031\u0032\u0033\u0034\u0035\u0036\u0037\u0038"}"#
+        ),
+        r#"{"phone_number":"****5678"}"#
+    );
+}
+
+// ---- pass-through fidelity -----------------------------------------------------------------
+
+#[test]
+fn unmasked_values_and_key_order_are_kept() {
+    let m = default_masker();
+    let body = r#"{"z":1,"a":[true,false,null,0,18446744073709551615,-9223372036854775808,"x"],"m":{"y":{},"b":[]},"f":0.5}"#;
+    assert_eq!(run(&m, body), body);
+    let floats = r#"[1.50,1e3,3.141592653589793,-2.5E-3,-0]"#;
+    let out = run(&m, floats);
+    let a: Vec<f64> = serde_json::from_str(floats).expect("json");
+    let b: Vec<f64> = serde_json::from_str(&out).expect("json");
+    assert_eq!(a, b);
+    if m.exact_numbers {
+        // serde_json normalises only the exponent marker; digits are kept.
+        assert!(out.starts_with("[1.50,") && out.ends_with(",-0]"), "{out}");
+    }
+}
+
+#[test]
+fn an_object_shaped_like_serde_json_number_is_never_written_raw() {
+    let m = default_masker();
+    let fake = r#"{"$serde_json::private::Number":"1]}{\"x"}"#;
+    let ok_number = r#"{"$serde_json::private::Number":"12.0"}"#;
+    if m.exact_numbers {
+        // With arbitrary_precision serde_json itself reads this as a number, so must we,
+        // but only text that is a valid number may be emitted unquoted.
+        assert!(matches!(
+            m.mask(fake.as_bytes()),
+            Err(MaskError::Parse { .. })
+        ));
+        assert_eq!(run(&m, ok_number), "12.0");
+        assert_eq!(
+            run(&m, r#"{"phone_number":123456789012.5}"#),
+            r#"{"phone_number":"**********12.5"}"#
+        );
+    } else {
+        assert_eq!(run(&m, fake), fake);
+        assert_eq!(run(&m, ok_number), ok_number);
+    }
+}
+
+#[test]
+fn top_level_scalars_and_empty_bodies_pass_unchanged() {
+    let m = default_masker();
+    for body in [r#""just a string""#, "42", "true", "null", "-7"] {
+        assert_eq!(run(&m, body), body);
+    }
+    assert_eq!(run(&m, ""), "");
+    assert_eq!(run(&m, " \r\n"), " \r\n");
+    assert_eq!(
+        run(&m, "\u{feff}{\"email\":\"ab@c.de\"}"),
+        r#"{"email":"a*****@c.de"}"#
+    );
+}
+
+// ---- failures ------------------------------------------------------------------------------
+
+#[test]
+fn hostile_nesting_is_too_deep_not_a_stack_overflow() {
+    let m = default_masker();
+    let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+    assert_eq!(m.mask(deep.as_bytes()).err(), Some(MaskError::TooDeep));
+    let deep_obj = "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000);
+    assert_eq!(m.mask(deep_obj.as_bytes()).err(), Some(MaskError::TooDeep));
+    // Even inside a container that is being replaced whole.
+    let hidden = format!("{{\"name\":{}{}}}", "[".repeat(1000), "]".repeat(1000));
+    assert_eq!(m.mask(hidden.as_bytes()).err(), Some(MaskError::TooDeep));
+    assert_eq!(MaskError::TooDeep.reason(), "too_deep");
+}
+
+#[test]
+fn depth_limit_is_exact_and_ours_below_serde_json_limit() {
+    let m = default_masker();
+    let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+    assert!(m.mask(nest(64).as_bytes()).is_ok());
+    assert_eq!(m.mask(nest(65).as_bytes()).err(), Some(MaskError::TooDeep));
+    let objs = |n: usize| "{\"a\":".repeat(n - 1) + "{}" + &"}".repeat(n - 1);
+    assert!(m.mask(objs(64).as_bytes()).is_ok());
+    assert_eq!(m.mask(objs(65).as_bytes()).err(), Some(MaskError::TooDeep));
+    let cfg = MaskConfig {
+        max_depth: MAX_DEPTH_LIMIT,
+        ..MaskConfig::default()
+    };
+    let m = Masker::new(&cfg, None).expect("valid");
+    assert!(m.mask(nest(MAX_DEPTH_LIMIT).as_bytes()).is_ok());
+    for n in [MAX_DEPTH_LIMIT + 1, MAX_DEPTH_LIMIT + 2, 128, 129] {
+        assert_eq!(
+            m.mask(nest(n).as_bytes()).err(),
+            Some(MaskError::TooDeep),
+            "{n}"
+        );
+    }
+    assert_eq!(m.mask(nest(500).as_bytes()).err(), Some(MaskError::TooDeep));
+}
+
+#[test]
+fn deepest_accepted_nesting_fits_a_small_thread_stack() {
+    let cfg = MaskConfig {
+        max_depth: MAX_DEPTH_LIMIT,
+        rules: vec![field("a", Strategy::Last4)],
+        ..MaskConfig::default()
+    };
+    let m = Masker::new(&cfg, None).expect("valid");
+    let body =
+        "{\"a\":[".repeat(MAX_DEPTH_LIMIT / 2) + "1234567890" + &"]}".repeat(MAX_DEPTH_LIMIT / 2);
+    // A quarter of a tokio worker's default stack, even in an unoptimised build.
+    let out = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || m.mask(body.as_bytes()).map(|o| o.body))
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow")
+        .expect("within the limit");
+    assert!(out.windows(12).any(|w| w == b"\"******7890\""));
+}
+
+#[test]
+fn malformed_bodies_fail_closed() {
+    let m = default_masker();
+    let parse = |b: &[u8]| matches!(m.mask(b), Err(MaskError::Parse { .. }));
+    assert!(parse(b"<html>secret 85156781124</html>"));
+    assert!(parse(br#"{"phone_number":"85156781124""#), "truncated");
+    assert!(
+        parse(br#"{"phone_number":"851567"#),
+        "truncated in a string"
+    );
+    assert!(parse(br#"{"a":1} {"b":2}"#), "trailing data");
+    assert!(parse(br#"{"a":1},"#), "trailing garbage");
+    assert!(parse(br#"{"a":01}"#));
+    assert!(parse(br#"{"a":"\ud800"}"#), "lone surrogate");
+    assert!(parse(b"{\"a\":\"raw\x01control\"}"));
+    assert!(parse(br#"{"a":NaN}"#));
+    assert_eq!(
+        m.mask(b"{\"email\":\"\xff\xfe@x.com\"}").err(),
+        Some(MaskError::NotUtf8)
+    );
+    assert_eq!(m.mask(b"\xc3\x28").err(), Some(MaskError::NotUtf8));
+    assert_eq!(MaskError::NotUtf8.reason(), "parse_error");
+    // Errors never quote the body.
+    let err = m
+        .mask(br#"{"phone_number":"85156781124" x}"#)
+        .expect_err("bad");
+    assert_eq!(err.reason(), "parse_error");
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains("8515"), "{text}");
+    }
+}
+
+#[test]
+fn config_errors_name_the_rule() {
+    let build = |rules: Vec<RuleConfig>, key: Option<&[u8]>| {
+        let cfg = MaskConfig {
+            rules,
+            ..MaskConfig::default()
+        };
+        Masker::new(&cfg, key).err()
+    };
+    let err = build(
+        vec![
+            field("a", Strategy::Redact),
+            field("payer_id", Strategy::Hmac),
+        ],
+        None,
+    )
+    .expect("needs key");
+    assert!(
+        err.to_string().contains("mask.rules[1] (payer_id)"),
+        "{err}"
+    );
+    let both = RuleConfig {
+        field: Some("a".into()),
+        path: Some("a.b".into()),
+        strategy: Strategy::Redact,
+    };
+    let neither = RuleConfig {
+        field: None,
+        path: None,
+        strategy: Strategy::Redact,
+    };
+    assert_eq!(
+        build(vec![both], None),
+        Some(MaskConfigError::FieldOrPath { index: 0 })
+    );
+    assert_eq!(
+        build(vec![neither], None),
+        Some(MaskConfigError::FieldOrPath { index: 0 })
+    );
+    assert!(matches!(
+        build(vec![field("", Strategy::Redact)], None),
+        Some(MaskConfigError::Empty { .. })
+    ));
+    assert!(matches!(
+        build(vec![path("a..b", Strategy::Redact)], None),
+        Some(MaskConfigError::Empty { .. })
+    ));
+    assert!(matches!(
+        build(
+            vec![field("a", Strategy::Redact), field("a", Strategy::Null)],
+            None
+        ),
+        Some(MaskConfigError::Duplicate {
+            index: 1,
+            first: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        build(
+            vec![path("a", Strategy::Redact), field("a", Strategy::Null)],
+            None
+        ),
+        Some(MaskConfigError::Duplicate { .. })
+    ));
+    assert_eq!(
+        build(vec![], Some(b"")),
+        Some(MaskConfigError::EmptyHmacKey)
+    );
+    for (depth, hex) in [(0, 16), (MAX_DEPTH_LIMIT + 1, 16), (64, 0), (64, 65)] {
+        let cfg = MaskConfig {
+            max_depth: depth,
+            hmac_hex_chars: hex,
+            ..MaskConfig::default()
+        };
+        assert!(Masker::new(&cfg, None).is_err(), "{depth} {hex}");
+    }
+}
+
+#[test]
+fn masker_is_shareable_and_debug_hides_the_key() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Masker>();
+    let m = masker(vec![field("x", Strategy::Hmac)]);
+    let dbg = format!("{m:?}");
+    assert!(
+        !dbg.contains("test-hmac-key") && dbg.contains("<set>"),
+        "{dbg}"
+    );
+}
+
+// ---- sniffing ------------------------------------------------------------------------------
+
+#[test]
+fn must_inspect_is_fail_closed() {
+    assert!(must_inspect(Some("application/json"), b""));
+    assert!(must_inspect(Some("Application/JSON; charset=utf-8"), b"x"));
+    assert!(must_inspect(Some("text/json"), b""));
+    assert!(must_inspect(Some("application/problem+json"), b""));
+    assert!(must_inspect(
+        Some("application/vnd.paycombat.v1+JSON ; q=1"),
+        b""
+    ));
+    // Mislabelled JSON is still inspected.
+    assert!(must_inspect(Some("text/plain"), b"  \n{\"a\":1}"));
+    assert!(must_inspect(None, b"\xEF\xBB\xBF\t[1]"));
+    assert!(must_inspect(Some("application/octet-stream"), b"["));
+    assert!(!must_inspect(Some("application/pdf"), b"%PDF-1.7\n"));
+    assert!(!must_inspect(None, b""));
+    assert!(!must_inspect(Some("text/html"), b"<html>"));
+    assert!(!must_inspect(Some("application/jsonx"), b"x"));
+    assert!(!must_inspect(Some("+json"), b"x"));
+}
+
+// ---- content decoding ----------------------------------------------------------------------
+
+mod decoding {
+    use std::io::Write;
+
+    use http::HeaderValue;
+
+    use super::super::decode::*;
+
+    const PLAIN: &[u8] = br#"{"status":true,"data":{"phone_number":"85156781124"}}"#;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("write");
+        e.finish().expect("finish")
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("write");
+        e.finish().expect("finish")
+    }
+
+    fn raw_deflate(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("write");
+        e.finish().expect("finish")
+    }
+
+    fn br(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            w.write_all(data).expect("write");
+        }
+        out
+    }
+
+    #[test]
+    fn content_encoding_header() {
+        let p = |s: &str| parse_content_encoding(Some(&HeaderValue::from_str(s).expect("header")));
+        assert_eq!(parse_content_encoding(None), Ok(Encoding::Identity));
+        assert_eq!(p("identity"), Ok(Encoding::Identity));
+        assert_eq!(p("gzip"), Ok(Encoding::Gzip));
+        assert_eq!(p("X-GZIP"), Ok(Encoding::Gzip));
+        assert_eq!(p(" deflate "), Ok(Encoding::Deflate));
+        assert_eq!(p("br"), Ok(Encoding::Br));
+        assert_eq!(p("zstd"), Err(DecodeError::Unsupported));
+        assert_eq!(p("gzip, br"), Err(DecodeError::Unsupported));
+        assert_eq!(p("compress"), Err(DecodeError::Unsupported));
+        let opaque = HeaderValue::from_bytes(b"gz\xffip").expect("header");
+        assert_eq!(
+            parse_content_encoding(Some(&opaque)),
+            Err(DecodeError::Unsupported)
+        );
+        assert_eq!(DecodeError::Unsupported.reason(), "bad_encoding");
+        assert_eq!(DecodeError::TooLarge.reason(), "too_large");
+    }
+
+    #[test]
+    fn decodes_every_supported_coding() {
+        assert_eq!(
+            &decode(Encoding::Identity, PLAIN, 1024).expect("ok")[..],
+            PLAIN
+        );
+        assert_eq!(
+            &decode(Encoding::Gzip, &gzip(PLAIN), 1024).expect("ok")[..],
+            PLAIN
+        );
+        assert_eq!(
+            &decode(Encoding::Deflate, &zlib(PLAIN), 1024).expect("ok")[..],
+            PLAIN
+        );
+        assert_eq!(
+            &decode(Encoding::Deflate, &raw_deflate(PLAIN), 1024).expect("ok")[..],
+            PLAIN
+        );
+        assert_eq!(
+            &decode(Encoding::Br, &br(PLAIN), 1024).expect("ok")[..],
+            PLAIN
+        );
+        // Concatenated gzip members are one body.
+        let mut two = gzip(b"{\"a\":");
+        two.extend(gzip(b"1}"));
+        assert_eq!(
+            &decode(Encoding::Gzip, &two, 1024).expect("ok")[..],
+            b"{\"a\":1}"
+        );
+    }
+
+    #[test]
+    fn corrupt_and_truncated_bodies_fail() {
+        let big: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| i.to_string().into_bytes())
+            .collect();
+        for (enc, data) in [
+            (Encoding::Gzip, gzip(&big)),
+            (Encoding::Deflate, zlib(&big)),
+            (Encoding::Deflate, raw_deflate(&big)),
+            (Encoding::Br, br(&big)),
+        ] {
+            let cut = &data[..data.len() / 2];
+            assert_eq!(
+                decode(enc, cut, 1 << 20).err(),
+                Some(DecodeError::Corrupt),
+                "{enc:?}"
+            );
+            // A stream stopping short of its last bytes is truncated too.
+            let cut = &data[..data.len() - 3];
+            assert!(decode(enc, cut, 1 << 20).is_err(), "{enc:?} minus 3 bytes");
+        }
+        assert_eq!(
+            decode(Encoding::Gzip, PLAIN, 1024).err(),
+            Some(DecodeError::Corrupt)
+        );
+        assert_eq!(
+            decode(Encoding::Br, b"\xff\xff\xff\xff", 1024).err(),
+            Some(DecodeError::Corrupt)
+        );
+    }
+
+    #[test]
+    fn bombs_stop_at_max_len() {
+        let zeros = vec![0u8; 8 << 20];
+        let bomb = gzip(&zeros);
+        assert!(bomb.len() < 64 * 1024);
+        assert_eq!(
+            decode(Encoding::Gzip, &bomb, 1 << 20).err(),
+            Some(DecodeError::TooLarge)
+        );
+        assert_eq!(
+            decode(Encoding::Br, &br(&zeros), 1 << 20).err(),
+            Some(DecodeError::TooLarge)
+        );
+        assert_eq!(
+            decode(Encoding::Deflate, &zlib(&zeros), 1 << 20).err(),
+            Some(DecodeError::TooLarge)
+        );
+        // Exactly at the limit is fine, one byte over is not.
+        assert_eq!(
+            decode(Encoding::Gzip, &gzip(PLAIN), PLAIN.len())
+                .expect("ok")
+                .len(),
+            PLAIN.len()
+        );
+        assert_eq!(
+            decode(Encoding::Gzip, &gzip(PLAIN), PLAIN.len() - 1).err(),
+            Some(DecodeError::TooLarge)
+        );
+        assert_eq!(
+            decode(Encoding::Identity, PLAIN, PLAIN.len() - 1).err(),
+            Some(DecodeError::TooLarge)
+        );
+    }
+}

@@ -1,0 +1,456 @@
+//! Streaming transcoder: serde_json parses, our visitor writes compact JSON straight to the
+//! output while the keys go past, so no tree is built and key order is kept by construction.
+//!
+//! Recursion is bounded by `max_depth` (<= 127), checked before each container is entered, so
+//! hostile nesting ends in `TooDeep` long before the stack is at risk.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use super::config::Strategy;
+use super::error::MaskError;
+use super::masker::{Masker, Rendered};
+
+/// Key under which serde_json (with `arbitrary_precision`) presents a number's source text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+pub(super) fn run(m: &Masker, text: &str) -> Result<(Vec<u8>, Box<[u32]>), MaskError> {
+    let mut w = Walk {
+        m,
+        out: Vec::with_capacity(text.len() + 64),
+        counts: vec![0; m.rules.len()].into_boxed_slice(),
+        scratch: String::new(),
+        num: String::new(),
+        too_deep: false,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = ValueSeed {
+        w: &mut w,
+        depth: 0,
+        node: m.paths.root(),
+        mode: Mode::Copy,
+    };
+    let res = seed.deserialize(&mut de).and_then(|()| de.end());
+    match res {
+        Ok(()) => Ok((w.out, w.counts)),
+        Err(_) if w.too_deep => Err(MaskError::TooDeep),
+        Err(e) => Err(MaskError::Parse {
+            line: e.line(),
+            column: e.column(),
+        }),
+    }
+}
+
+/// What happens to the value being read.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Not personal: written unchanged.
+    Copy,
+    /// Under a key matched by this rule: scalars are rewritten by its strategy.
+    Rule(usize),
+    /// Inside a container already replaced as a whole: parsed (to validate it) but not written.
+    Skip,
+}
+
+struct Walk<'m> {
+    m: &'m Masker,
+    out: Vec<u8>,
+    counts: Box<[u32]>,
+    /// Reused buffers so masking a value does not allocate once they have grown.
+    scratch: String,
+    num: String,
+    /// Set when we abort on depth, so the resulting serde error can be told apart.
+    too_deep: bool,
+}
+
+impl Walk<'_> {
+    fn too_deep<E: de::Error>(&mut self) -> E {
+        self.too_deep = true;
+        E::custom("nesting too deep")
+    }
+
+    fn write_str<E: de::Error>(&mut self, s: &str) -> Result<(), E> {
+        serde_json::to_writer(&mut self.out, s).map_err(E::custom)
+    }
+
+    fn write_scratch<E: de::Error>(&mut self, r: Rendered) -> Result<(), E> {
+        match r {
+            Rendered::Null => {
+                self.out.extend_from_slice(b"null");
+                Ok(())
+            }
+            Rendered::Text => {
+                serde_json::to_writer(&mut self.out, &self.scratch).map_err(E::custom)
+            }
+        }
+    }
+
+    fn count(&mut self, rule: usize) {
+        if let Some(c) = self.counts.get_mut(rule) {
+            *c = c.saturating_add(1);
+        }
+    }
+
+    fn strategy(&self, rule: usize) -> Strategy {
+        // Rule indexes come from the masker's own tables; Redact is the safe reading anyway.
+        self.m
+            .rules
+            .get(rule)
+            .map_or(Strategy::Redact, |r| r.strategy)
+    }
+
+    fn string<E: de::Error>(&mut self, mode: Mode, v: &str) -> Result<(), E> {
+        match mode {
+            Mode::Copy => self.write_str(v),
+            Mode::Skip => Ok(()),
+            Mode::Rule(r) => {
+                self.count(r);
+                let rendered = self.m.render(self.strategy(r), v, &mut self.scratch);
+                self.write_scratch(rendered)
+            }
+        }
+    }
+
+    /// A number under a personal key is masked through its text and comes out as a string
+    /// (or null): phone numbers and account numbers sometimes arrive unquoted.
+    fn number<E, T>(&mut self, mode: Mode, v: T) -> Result<(), E>
+    where
+        E: de::Error,
+        T: serde::Serialize + fmt::Display,
+    {
+        match mode {
+            Mode::Copy => serde_json::to_writer(&mut self.out, &v).map_err(E::custom),
+            Mode::Skip => Ok(()),
+            Mode::Rule(r) => {
+                use fmt::Write as _;
+                self.num.clear();
+                write!(self.num, "{v}").map_err(E::custom)?;
+                self.count(r);
+                let rendered = self
+                    .m
+                    .render(self.strategy(r), &self.num, &mut self.scratch);
+                self.write_scratch(rendered)
+            }
+        }
+    }
+
+    /// A number whose source text serde_json kept (`arbitrary_precision`).
+    fn number_text<E: de::Error>(&mut self, mode: Mode, text: &str) -> Result<(), E> {
+        // The same map shape is produced by an input object with this one key: only a real
+        // JSON number may be written out raw.
+        if text.parse::<serde_json::Number>().is_err() {
+            return Err(E::custom("invalid number"));
+        }
+        match mode {
+            Mode::Copy => {
+                self.out.extend_from_slice(text.as_bytes());
+                Ok(())
+            }
+            Mode::Skip => Ok(()),
+            Mode::Rule(r) => {
+                self.count(r);
+                let rendered = self.m.render(self.strategy(r), text, &mut self.scratch);
+                self.write_scratch(rendered)
+            }
+        }
+    }
+
+    fn boolean<E: de::Error>(&mut self, mode: Mode, v: bool) -> Result<(), E> {
+        match mode {
+            Mode::Copy => {
+                self.out
+                    .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
+                Ok(())
+            }
+            Mode::Skip => Ok(()),
+            Mode::Rule(r) => {
+                self.count(r);
+                let rendered = self.m.render_bool(self.strategy(r), &mut self.scratch);
+                self.write_scratch(rendered)
+            }
+        }
+    }
+
+    fn null(&mut self, mode: Mode) {
+        // null carries nothing personal: kept as is, and not counted as masked.
+        if !matches!(mode, Mode::Skip) {
+            self.out.extend_from_slice(b"null");
+        }
+    }
+
+    /// Mode for the inside of a container. `redact` and `null` replace the container whole
+    /// (written here); its contents are then only validated.
+    fn enter<E: de::Error>(&mut self, mode: Mode) -> Result<Mode, E> {
+        let Mode::Rule(r) = mode else {
+            return Ok(mode);
+        };
+        match self.strategy(r) {
+            Strategy::Null => {
+                self.count(r);
+                self.out.extend_from_slice(b"null");
+                Ok(Mode::Skip)
+            }
+            Strategy::Redact => {
+                self.count(r);
+                let rendered = self.m.render(Strategy::Redact, "", &mut self.scratch);
+                self.write_scratch(rendered)?;
+                Ok(Mode::Skip)
+            }
+            _ => Ok(mode),
+        }
+    }
+
+    /// Writes a key (when not skipping) and works out what applies to its value.
+    fn key<E: de::Error>(&mut self, k: &str, node: Option<u32>, mode: Mode) -> Result<Entry, E> {
+        if matches!(mode, Mode::Skip) {
+            return Ok(Entry {
+                node: None,
+                mode: Mode::Skip,
+            });
+        }
+        self.write_str(k)?;
+        self.out.push(b':');
+        let child = node.and_then(|n| self.m.paths.child(n, k));
+        let rule = child
+            .and_then(|c| self.m.paths.rule(c))
+            .or_else(|| self.m.fields.get(k));
+        let value_mode = rule.map_or(mode, Mode::Rule);
+        Ok(Entry {
+            node: child,
+            mode: value_mode,
+        })
+    }
+}
+
+struct Entry {
+    node: Option<u32>,
+    mode: Mode,
+}
+
+struct ValueSeed<'w, 'm> {
+    w: &'w mut Walk<'m>,
+    /// Number of containers enclosing this value.
+    depth: usize,
+    /// Position in the path-rule trie; `None` once off every configured path.
+    node: Option<u32>,
+    mode: Mode,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.w.boolean(self.mode, v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.w.number(self.mode, v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.w.number(self.mode, v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.w.number(self.mode, v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.w.string(self.mode, v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.w.null(self.mode);
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.w.null(self.mode);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let w = self.w;
+        if self.depth >= w.m.max_depth {
+            return Err(w.too_deep());
+        }
+        let mode = w.enter(self.mode)?;
+        let write = !matches!(mode, Mode::Skip);
+        if write {
+            w.out.push(b'[');
+        }
+        let mut first = true;
+        loop {
+            if write && !first {
+                w.out.push(b',');
+            }
+            let seed = ValueSeed {
+                w: &mut *w,
+                depth: self.depth + 1,
+                node: self.node,
+                mode,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                break;
+            }
+            first = false;
+        }
+        if write {
+            if !first {
+                // A ',' was written speculatively before the probe that found the end.
+                w.out.pop();
+            }
+            w.out.push(b']');
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let w = self.w;
+        // The first key decides between a real object and a number in disguise, so the depth
+        // check and the opening brace wait for it.
+        let mut mode = self.mode;
+        let mut first = true;
+        loop {
+            let seed = KeySeed {
+                w: &mut *w,
+                node: self.node,
+                mode,
+                first,
+                depth: self.depth,
+            };
+            match map.next_key_seed(seed)? {
+                None => break,
+                Some(Key::Number) => {
+                    map.next_value_seed(NumberSeed {
+                        w: &mut *w,
+                        mode: self.mode,
+                    })?;
+                    if map.next_key::<de::IgnoredAny>()?.is_some() {
+                        return Err(de::Error::custom("invalid number"));
+                    }
+                    return Ok(());
+                }
+                Some(Key::Entry { entry, container }) => {
+                    mode = container;
+                    map.next_value_seed(ValueSeed {
+                        w: &mut *w,
+                        depth: self.depth + 1,
+                        node: entry.node,
+                        mode: entry.mode,
+                    })?;
+                }
+            }
+            first = false;
+        }
+        if first {
+            if self.depth >= w.m.max_depth {
+                return Err(w.too_deep());
+            }
+            mode = w.enter(mode)?;
+            if !matches!(mode, Mode::Skip) {
+                w.out.extend_from_slice(b"{}");
+            }
+        } else if !matches!(mode, Mode::Skip) {
+            w.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+enum Key {
+    /// serde_json's stand-in map for a number with kept source text.
+    Number,
+    /// A real key; `container` is the mode of the enclosing object from now on.
+    Entry { entry: Entry, container: Mode },
+}
+
+struct KeySeed<'w, 'm> {
+    w: &'w mut Walk<'m>,
+    node: Option<u32>,
+    /// Mode of the enclosing object (before `enter` when `first`).
+    mode: Mode,
+    first: bool,
+    depth: usize,
+}
+
+impl KeySeed<'_, '_> {
+    fn handle<E: de::Error>(self, k: &str) -> Result<Key, E> {
+        let w = self.w;
+        let mut container = self.mode;
+        if self.first {
+            if w.m.exact_numbers && k == NUMBER_TOKEN {
+                return Ok(Key::Number);
+            }
+            if self.depth >= w.m.max_depth {
+                return Err(w.too_deep());
+            }
+            container = w.enter(container)?;
+            if !matches!(container, Mode::Skip) {
+                w.out.push(b'{');
+            }
+        } else if !matches!(container, Mode::Skip) {
+            w.out.push(b',');
+        }
+        let entry = w.key(k, self.node, container)?;
+        Ok(Key::Entry { entry, container })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
+    type Value = Key;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_, '_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
+        self.handle(k)
+    }
+}
+
+struct NumberSeed<'w, 'm> {
+    w: &'w mut Walk<'m>,
+    mode: Mode,
+}
+
+impl<'de> DeserializeSeed<'de> for NumberSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the text of a number")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.w.number_text(self.mode, v)
+    }
+}
