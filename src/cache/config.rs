@@ -1,0 +1,504 @@
+//! The `[cache]` section: raw serde settings, validated once into [`CacheSettings`].
+
+use std::time::Duration;
+
+use humantime_serde::re::humantime::format_duration;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::key::CachedRoute;
+
+/// Longest an entry may be kept (freshness plus stale windows). Customer data older than
+/// this is not worth serving, and the bound keeps `Instant` arithmetic far from overflow.
+const MAX_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Raw `[cache]` section as written in TOML. Missing keys take the defaults documented on
+/// [`CacheConfig::default`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    /// Bound on the sum of entry weights (body + headers + key + fixed overhead).
+    pub max_bytes: u64,
+    /// Responses weighing more than this are served but not stored.
+    pub max_entry_bytes: u64,
+    /// Customer ids not matching this pattern are never cached. The pattern is anchored
+    /// automatically: it must match the whole id.
+    pub id_pattern: String,
+    /// A client's `Cache-Control: no-cache` forces a refresh from upstream.
+    pub allow_client_no_cache: bool,
+    /// A client's `Cache-Control: no-store` bypasses the cache.
+    pub allow_client_no_store: bool,
+    pub routes: RoutesConfig,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_bytes: 64 * 1024 * 1024,
+            max_entry_bytes: 256 * 1024,
+            id_pattern: "^customer_[0-9a-f]{32}$".to_owned(),
+            allow_client_no_cache: true,
+            allow_client_no_store: true,
+            routes: RoutesConfig::default(),
+        }
+    }
+}
+
+/// `[cache.routes.*]`. A route table given only in part keeps that route's own defaults
+/// for the keys it leaves out (the wallet-ready route's TTL differs from the detail route's),
+/// hence the detour through [`RawRoutes`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "RawRoutes")]
+pub struct RoutesConfig {
+    pub customer_detail: RouteCacheConfig,
+    pub customer_wallet_ready: RouteCacheConfig,
+}
+
+impl Default for RoutesConfig {
+    fn default() -> Self {
+        Self {
+            customer_detail: RouteCacheConfig::defaults_for(CachedRoute::CustomerDetail),
+            customer_wallet_ready: RouteCacheConfig::defaults_for(CachedRoute::CustomerWalletReady),
+        }
+    }
+}
+
+impl RoutesConfig {
+    pub fn get(&self, route: CachedRoute) -> &RouteCacheConfig {
+        match route {
+            CachedRoute::CustomerDetail => &self.customer_detail,
+            CachedRoute::CustomerWalletReady => &self.customer_wallet_ready,
+        }
+    }
+}
+
+/// One cached route's retention rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteCacheConfig {
+    pub enabled: bool,
+    /// Freshness lifetime of a stored 200.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// How long past `ttl` an entry may still be served when upstream fails.
+    #[serde(with = "humantime_serde")]
+    pub stale_if_error: Duration,
+    /// How long past `ttl` an entry may be served while a background refresh runs; 0 = off.
+    #[serde(with = "humantime_serde")]
+    pub stale_while_revalidate: Duration,
+    /// Freshness lifetime of a stored 404 "customer not found"; 0 = such answers are not stored.
+    #[serde(with = "humantime_serde")]
+    pub negative_ttl: Duration,
+    /// Query parameter names that do not bypass the cache; they become part of the key.
+    pub query_allowlist: Vec<String>,
+}
+
+impl RouteCacheConfig {
+    pub fn defaults_for(route: CachedRoute) -> Self {
+        let ttl = match route {
+            CachedRoute::CustomerDetail => Duration::from_secs(30),
+            CachedRoute::CustomerWalletReady => Duration::from_secs(10),
+        };
+        Self {
+            enabled: true,
+            ttl,
+            stale_if_error: Duration::from_secs(60),
+            stale_while_revalidate: Duration::ZERO,
+            negative_ttl: Duration::ZERO,
+            query_allowlist: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoutes {
+    #[serde(default)]
+    customer_detail: RawRoute,
+    #[serde(default)]
+    customer_wallet_ready: RawRoute,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    enabled: Option<bool>,
+    #[serde(default, with = "humantime_serde::option")]
+    ttl: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    stale_if_error: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    stale_while_revalidate: Option<Duration>,
+    #[serde(default, with = "humantime_serde::option")]
+    negative_ttl: Option<Duration>,
+    query_allowlist: Option<Vec<String>>,
+}
+
+impl RawRoute {
+    fn over(self, defaults: RouteCacheConfig) -> RouteCacheConfig {
+        RouteCacheConfig {
+            enabled: self.enabled.unwrap_or(defaults.enabled),
+            ttl: self.ttl.unwrap_or(defaults.ttl),
+            stale_if_error: self.stale_if_error.unwrap_or(defaults.stale_if_error),
+            stale_while_revalidate: self
+                .stale_while_revalidate
+                .unwrap_or(defaults.stale_while_revalidate),
+            negative_ttl: self.negative_ttl.unwrap_or(defaults.negative_ttl),
+            query_allowlist: self.query_allowlist.unwrap_or(defaults.query_allowlist),
+        }
+    }
+}
+
+impl From<RawRoutes> for RoutesConfig {
+    fn from(raw: RawRoutes) -> Self {
+        Self {
+            customer_detail: raw
+                .customer_detail
+                .over(RouteCacheConfig::defaults_for(CachedRoute::CustomerDetail)),
+            customer_wallet_ready: raw
+                .customer_wallet_ready
+                .over(RouteCacheConfig::defaults_for(
+                    CachedRoute::CustomerWalletReady,
+                )),
+        }
+    }
+}
+
+/// A `[cache]` setting that cannot work; `key` is the full dotted TOML key.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheConfigError {
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("cache.id_pattern: not a valid regular expression")]
+    IdPattern(#[source] Box<regex::Error>),
+}
+
+impl CacheConfigError {
+    /// The dotted TOML key at fault.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Invalid { key, .. } => key,
+            Self::IdPattern(_) => "cache.id_pattern",
+        }
+    }
+
+    fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Validated `[cache]` settings: what [`super::CustomerCache`] is built from.
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    pub enabled: bool,
+    pub max_bytes: u64,
+    /// At most `u32::MAX`, so an entry that fits never saturates the weigher.
+    pub max_entry_bytes: u64,
+    pub allow_client_no_cache: bool,
+    pub allow_client_no_store: bool,
+    id_pattern: Regex,
+    routes: [RouteCachePolicy; 2],
+}
+
+/// Validated retention rules of one route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteCachePolicy {
+    pub enabled: bool,
+    pub ttl: Duration,
+    pub stale_if_error: Duration,
+    pub stale_while_revalidate: Duration,
+    pub negative_ttl: Duration,
+    pub query_allowlist: Vec<String>,
+}
+
+impl RouteCachePolicy {
+    /// How long a stored 200 is kept: fresh, then stale but still servable.
+    pub fn retention(&self) -> Duration {
+        self.ttl + self.stale_if_error.max(self.stale_while_revalidate)
+    }
+
+    pub fn allows_query_param(&self, name: &str) -> bool {
+        self.query_allowlist.iter().any(|allowed| allowed == name)
+    }
+}
+
+impl CacheSettings {
+    pub fn route(&self, route: CachedRoute) -> &RouteCachePolicy {
+        &self.routes[route.index()]
+    }
+
+    /// Whether `customer_id` may be cached at all (the whole id must match `id_pattern`).
+    pub fn id_matches(&self, customer_id: &str) -> bool {
+        self.id_pattern.is_match(customer_id)
+    }
+
+    /// Whether anything is cached on `route`.
+    pub fn route_enabled(&self, route: CachedRoute) -> bool {
+        self.enabled && self.route(route).enabled
+    }
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        match CacheConfig::default().validate() {
+            Ok(settings) => settings,
+            // The defaults are covered by a unit test; reaching this is a build defect.
+            Err(err) => panic!("default cache settings are invalid: {err}"),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Checks every key and compiles the id pattern once.
+    pub fn validate(self) -> Result<CacheSettings, CacheConfigError> {
+        if self.max_bytes == 0 {
+            return Err(CacheConfigError::invalid(
+                "cache.max_bytes",
+                "must be greater than 0",
+            ));
+        }
+        if self.max_entry_bytes == 0 || self.max_entry_bytes > self.max_bytes {
+            return Err(CacheConfigError::invalid(
+                "cache.max_entry_bytes",
+                format!("must be between 1 and cache.max_bytes ({})", self.max_bytes),
+            ));
+        }
+        if self.max_entry_bytes > u64::from(u32::MAX) {
+            return Err(CacheConfigError::invalid(
+                "cache.max_entry_bytes",
+                format!("must be at most {}", u32::MAX),
+            ));
+        }
+        if self.id_pattern.trim().is_empty() {
+            return Err(CacheConfigError::invalid(
+                "cache.id_pattern",
+                "must not be empty",
+            ));
+        }
+        // Anchoring here means a pattern written without ^…$ still has to match the whole
+        // id; a partial match would let path-like ids through.
+        let id_pattern = Regex::new(&format!("^(?:{})$", self.id_pattern))
+            .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
+
+        // Array order follows `CachedRoute::index`.
+        let routes = [
+            validate_route(CachedRoute::CustomerDetail, self.routes.customer_detail)?,
+            validate_route(
+                CachedRoute::CustomerWalletReady,
+                self.routes.customer_wallet_ready,
+            )?,
+        ];
+
+        Ok(CacheSettings {
+            enabled: self.enabled,
+            max_bytes: self.max_bytes,
+            max_entry_bytes: self.max_entry_bytes,
+            allow_client_no_cache: self.allow_client_no_cache,
+            allow_client_no_store: self.allow_client_no_store,
+            id_pattern,
+            routes,
+        })
+    }
+}
+
+fn validate_route(
+    route: CachedRoute,
+    raw: RouteCacheConfig,
+) -> Result<RouteCachePolicy, CacheConfigError> {
+    let key = |field: &str| format!("cache.routes.{}.{field}", route.name());
+    if raw.enabled && raw.ttl.is_zero() {
+        return Err(CacheConfigError::invalid(
+            key("ttl"),
+            "must be greater than 0 (set enabled = false to turn the route off)",
+        ));
+    }
+    for (field, value) in [
+        ("ttl", raw.ttl),
+        ("stale_if_error", raw.stale_if_error),
+        ("stale_while_revalidate", raw.stale_while_revalidate),
+        ("negative_ttl", raw.negative_ttl),
+    ] {
+        if value > MAX_RETENTION {
+            return Err(CacheConfigError::invalid(
+                key(field),
+                format!("must be at most {}", format_duration(MAX_RETENTION)),
+            ));
+        }
+    }
+    let policy = RouteCachePolicy {
+        enabled: raw.enabled,
+        ttl: raw.ttl,
+        stale_if_error: raw.stale_if_error,
+        stale_while_revalidate: raw.stale_while_revalidate,
+        negative_ttl: raw.negative_ttl,
+        query_allowlist: raw.query_allowlist,
+    };
+    if policy.retention() > MAX_RETENTION {
+        return Err(CacheConfigError::invalid(
+            key("ttl"),
+            format!(
+                "ttl plus the longer stale window must be at most {}",
+                format_duration(MAX_RETENTION)
+            ),
+        ));
+    }
+    for (i, name) in policy.query_allowlist.iter().enumerate() {
+        let bad_char = name.chars().any(|c| {
+            matches!(c, '&' | '=' | '#' | '?' | '%') || c.is_whitespace() || c.is_control()
+        });
+        if name.is_empty() || bad_char {
+            return Err(CacheConfigError::invalid(
+                key("query_allowlist"),
+                format!("entry {i} is not a plain query parameter name"),
+            ));
+        }
+        if policy.query_allowlist[..i].contains(name) {
+            return Err(CacheConfigError::invalid(
+                key("query_allowlist"),
+                format!("entry {i} is listed twice"),
+            ));
+        }
+    }
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<CacheConfig, config::ConfigError> {
+        config::Config::builder()
+            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+            .build()?
+            .get::<CacheConfig>("cache")
+    }
+
+    fn invalid_key(config: CacheConfig) -> String {
+        match config.validate() {
+            Ok(_) => panic!("expected a validation error"),
+            Err(err) => err.key().to_owned(),
+        }
+    }
+
+    #[test]
+    fn documented_section_parses_to_the_defaults() {
+        let toml = r#"
+            [cache]
+            enabled = true
+            max_bytes = 67108864
+            max_entry_bytes = 262144
+            id_pattern = "^customer_[0-9a-f]{32}$"
+            allow_client_no_cache = true
+            allow_client_no_store = true
+            [cache.routes.customer_detail]
+            enabled = true
+            ttl = "30s"
+            stale_if_error = "60s"
+            stale_while_revalidate = "0s"
+            negative_ttl = "0s"
+            query_allowlist = []
+            [cache.routes.customer_wallet_ready]
+            enabled = true
+            ttl = "10s"
+            stale_if_error = "60s"
+        "#;
+        assert_eq!(parse(toml).expect("parses"), CacheConfig::default());
+        let settings = CacheConfig::default()
+            .validate()
+            .expect("defaults are valid");
+        let wallet = settings.route(CachedRoute::CustomerWalletReady);
+        assert_eq!(wallet.ttl, Duration::from_secs(10));
+        assert_eq!(wallet.retention(), Duration::from_secs(70));
+    }
+
+    #[test]
+    fn partial_route_table_keeps_that_routes_defaults() {
+        let parsed = parse(
+            r#"
+            [cache]
+            max_bytes = 1048576
+            [cache.routes.customer_wallet_ready]
+            stale_while_revalidate = "5s"
+            "#,
+        )
+        .expect("parses");
+        assert_eq!(parsed.max_bytes, 1_048_576);
+        let wallet = &parsed.routes.customer_wallet_ready;
+        assert_eq!(wallet.ttl, Duration::from_secs(10));
+        assert_eq!(wallet.stale_while_revalidate, Duration::from_secs(5));
+        assert_eq!(parsed.routes.customer_detail.ttl, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        for toml in [
+            "[cache]\nmax_byte = 1",
+            "[cache.routes.customer_list]\nttl = \"1s\"",
+            "[cache.routes.customer_detail]\nttl_seconds = 1",
+        ] {
+            assert!(parse(toml).is_err(), "{toml}");
+        }
+        assert!(parse("[cache.routes.customer_detail]\nttl = \"soon\"").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let base = CacheConfig::default;
+        assert_eq!(
+            invalid_key(CacheConfig {
+                max_bytes: 0,
+                ..base()
+            }),
+            "cache.max_bytes"
+        );
+        assert_eq!(
+            invalid_key(CacheConfig {
+                max_entry_bytes: 128 * 1024 * 1024,
+                ..base()
+            }),
+            "cache.max_entry_bytes"
+        );
+        assert_eq!(
+            invalid_key(CacheConfig {
+                id_pattern: "customer_[".to_owned(),
+                ..base()
+            }),
+            "cache.id_pattern"
+        );
+        let mut zero_ttl = base();
+        zero_ttl.routes.customer_wallet_ready.ttl = Duration::ZERO;
+        assert_eq!(
+            invalid_key(zero_ttl),
+            "cache.routes.customer_wallet_ready.ttl"
+        );
+        let mut disabled_zero_ttl = base();
+        disabled_zero_ttl.routes.customer_wallet_ready.enabled = false;
+        disabled_zero_ttl.routes.customer_wallet_ready.ttl = Duration::ZERO;
+        assert!(disabled_zero_ttl.validate().is_ok());
+        let mut forever = base();
+        forever.routes.customer_detail.stale_if_error = Duration::from_secs(7 * 24 * 3600);
+        assert_eq!(
+            invalid_key(forever),
+            "cache.routes.customer_detail.stale_if_error"
+        );
+        for bad in ["", "a&b", "a=b", "a b"] {
+            let mut allowlist = base();
+            allowlist.routes.customer_detail.query_allowlist = vec![bad.to_owned()];
+            assert_eq!(
+                invalid_key(allowlist),
+                "cache.routes.customer_detail.query_allowlist",
+                "{bad:?}"
+            );
+        }
+        let mut twice = base();
+        twice.routes.customer_detail.query_allowlist = vec!["lang".into(), "lang".into()];
+        assert_eq!(
+            invalid_key(twice),
+            "cache.routes.customer_detail.query_allowlist"
+        );
+    }
+}

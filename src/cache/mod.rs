@@ -1,0 +1,333 @@
+//! Customer-read cache: masked responses of the customer detail and wallet-ready routes,
+//! bounded in bytes, with single-flight fills and write invalidation.
+//!
+//! How the handler uses it, for a cacheable route:
+//! 1. [`CustomerCache::key`] (a [`Bypass`] means: go upstream, `Cache-Status: fwd=bypass`),
+//!    then [`CacheSettings::request_mode`] for the client's `Cache-Control`.
+//! 2. [`CustomerCache::lookup`]: `Fresh` is served as is; `Stale` with `within_swr` is served
+//!    while [`CustomerCache::refresh_in_background`] runs; anything else fills.
+//! 3. [`CustomerCache::fill`] runs the upstream call once per key however many requests wait
+//!    for it. The fill gets the customer's [`Generation`] (read before upstream is called),
+//!    masks the body and calls [`CustomerCache::store_if_current`] itself, so that storing
+//!    happens even when every waiting client has gone.
+//! 4. After any write to a customer reaches upstream (whatever its outcome),
+//!    [`CustomerCache::invalidate_customer`]; once it returns, no read sees pre-write data.
+
+mod config;
+mod directives;
+mod entry;
+mod flight;
+mod generation;
+mod key;
+pub mod status;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use moka::future::Cache;
+use moka::notification::RemovalCause;
+
+pub use self::config::{
+    CacheConfig, CacheConfigError, CacheSettings, RouteCacheConfig, RouteCachePolicy, RoutesConfig,
+};
+pub use self::directives::RequestMode;
+pub use self::entry::{CachedResponse, Lookup};
+pub use self::flight::{FillError, FillRole};
+pub use self::generation::Generation;
+pub use self::key::{Bypass, CacheKey, CachedRoute};
+pub use self::status::{cache_status, CacheStatus, Forward};
+
+use self::entry::{Lifetimes, Slot, SlotExpiry};
+use self::flight::Flights;
+use self::generation::Generations;
+use self::key::{SlotKey, SlotKeyRef};
+
+/// Why an entry left the cache (metric label via [`EvictionCause::label`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EvictionCause {
+    /// Past its retention (freshness plus stale windows).
+    Expired,
+    /// Pushed out by the byte bound.
+    Size,
+    /// Invalidated by a write or an operator.
+    Explicit,
+    /// Overwritten by a newer response for the same customer and route.
+    Replaced,
+}
+
+impl EvictionCause {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Size => "size",
+            Self::Explicit => "explicit",
+            Self::Replaced => "replaced",
+        }
+    }
+}
+
+impl From<RemovalCause> for EvictionCause {
+    fn from(cause: RemovalCause) -> Self {
+        match cause {
+            RemovalCause::Expired => Self::Expired,
+            RemovalCause::Size => Self::Size,
+            RemovalCause::Explicit => Self::Explicit,
+            RemovalCause::Replaced => Self::Replaced,
+        }
+    }
+}
+
+/// Called for every entry leaving the cache; must be cheap and must not panic (moka stops
+/// calling a listener that panicked).
+pub type EvictionHook = Arc<dyn Fn(EvictionCause) + Send + Sync>;
+
+/// What [`CustomerCache::store_if_current`] did (metric label and Cache-Status `detail`
+/// via [`StoreOutcome::label`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StoreOutcome {
+    Stored,
+    /// Caching is off for this route.
+    Disabled,
+    /// Status not storable here: only 200, and 404 when `negative_ttl` > 0.
+    Uncacheable,
+    /// Heavier than `max_entry_bytes`.
+    TooLarge,
+    /// Already past its retention when offered.
+    Outdated,
+    /// A write to this customer (or `invalidate_all`) came after the generation was read.
+    Invalidated,
+}
+
+impl StoreOutcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Stored => "stored",
+            Self::Disabled => "disabled",
+            Self::Uncacheable => "uncacheable",
+            Self::TooLarge => "too-large",
+            Self::Outdated => "outdated",
+            Self::Invalidated => "invalidated",
+        }
+    }
+}
+
+/// The customer-read cache. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct CustomerCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: CacheSettings,
+    store: Cache<SlotKey, Slot>,
+    generations: Generations,
+    flights: Arc<Flights>,
+}
+
+impl fmt::Debug for CustomerCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerCache")
+            .field("enabled", &self.inner.settings.enabled)
+            .field("entries", &self.entry_count())
+            .field("weighted_size", &self.weighted_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CustomerCache {
+    pub fn new(settings: &CacheSettings, on_evict: EvictionHook) -> Self {
+        let store = Cache::builder()
+            .name("customer-read")
+            .max_capacity(settings.max_bytes)
+            .weigher(|_key: &SlotKey, slot: &Slot| slot.weight())
+            .expire_after(SlotExpiry {
+                routes: CachedRoute::ALL.map(|route| settings.route(route).clone()),
+            })
+            .eviction_listener(move |_key, _slot, cause| on_evict(EvictionCause::from(cause)))
+            .build();
+        Self {
+            inner: Arc::new(Inner {
+                settings: settings.clone(),
+                store,
+                generations: Generations::new(),
+                flights: Arc::new(Flights::new()),
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &CacheSettings {
+        &self.inner.settings
+    }
+
+    /// The key for `customer_id` on `route` with the request's raw query string (without
+    /// `?`), or why this request must bypass the cache.
+    pub fn key(
+        &self,
+        route: CachedRoute,
+        customer_id: &str,
+        query: Option<&str>,
+    ) -> Result<CacheKey, Bypass> {
+        CacheKey::build(&self.inner.settings, route, customer_id, query)
+    }
+
+    /// The stored response for `key`, classified by age. A hit is one moka lookup and two
+    /// reference-count increments. Async because moka 0.12's `future::Cache::get` is.
+    pub async fn lookup(&self, key: &CacheKey) -> Lookup {
+        let settings = &self.inner.settings;
+        if !settings.route_enabled(key.route()) {
+            return Lookup::Miss;
+        }
+        let Some(slot) = self.inner.store.get(&key.slot).await else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = slot.find(key.variant()) else {
+            return Lookup::Miss;
+        };
+        match Lifetimes::of(settings.route(key.route()), entry.status) {
+            Some(lifetimes) => lifetimes.classify(Arc::clone(entry), Instant::now()),
+            None => Lookup::Miss,
+        }
+    }
+
+    /// Single flight: the first caller for `key` spawns `make_fill(generation)` as a task
+    /// (it completes even if that caller goes away); callers arriving while it runs await
+    /// the same outcome and get [`FillRole::Collapsed`]. A fill that started before the
+    /// customer's latest write is not joined. Errors reach every waiter and are never
+    /// stored; a panicking fill gives [`FillError::Aborted`]. `make_fill` runs on the
+    /// caller's task and should only build the future.
+    pub async fn fill<F, Fut, T, E>(
+        &self,
+        key: CacheKey,
+        make_fill: F,
+    ) -> (Result<T, FillError<E>>, FillRole)
+    where
+        F: FnOnce(Generation) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+        E: Clone + Send + Sync + 'static,
+    {
+        let current = self.inner.generations.current(key.customer_id());
+        let (shared, role) = self.inner.flights.start_or_join(key, current, make_fill);
+        (shared.await, role)
+    }
+
+    /// Starts (or joins) the fill for `key` without waiting for it: stale-while-revalidate.
+    pub fn refresh_in_background<F, Fut, T, E>(&self, key: CacheKey, make_fill: F) -> FillRole
+    where
+        F: FnOnce(Generation) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+        E: Clone + Send + Sync + 'static,
+    {
+        let current = self.inner.generations.current(key.customer_id());
+        let (_shared, role) = self.inner.flights.start_or_join(key, current, make_fill);
+        role
+    }
+
+    /// The customer's write generation; read it before calling upstream and hand it to
+    /// [`Self::store_if_current`]. [`Self::fill`] does this for its fills.
+    pub fn generation(&self, customer_id: &str) -> Generation {
+        self.inner.generations.current(customer_id)
+    }
+
+    /// Stores `resp` under `key` unless caching is off for the route, the status is not
+    /// storable, it is too large or already too old, or the customer was invalidated after
+    /// `gen` was read (a write overtook this read).
+    pub async fn store_if_current(
+        &self,
+        key: &CacheKey,
+        gen: Generation,
+        mut resp: CachedResponse,
+    ) -> StoreOutcome {
+        let settings = &self.inner.settings;
+        let route = key.route();
+        if !settings.route_enabled(route) {
+            return StoreOutcome::Disabled;
+        }
+        let policy = settings.route(route);
+        let Some(lifetimes) = Lifetimes::of(policy, resp.status) else {
+            return StoreOutcome::Uncacheable;
+        };
+        resp.variant.clone_from(&key.variant);
+        let weight = resp.weight() + key.customer_id().len() as u64;
+        if weight > settings.max_entry_bytes {
+            return StoreOutcome::TooLarge;
+        }
+        if resp.stored_at.elapsed() >= lifetimes.retention() {
+            return StoreOutcome::Outdated;
+        }
+
+        let generations = &self.inner.generations;
+        let _lock = generations.lock_for(key.customer_id()).await;
+        if !generations.is_current(key.customer_id(), gen) {
+            return StoreOutcome::Invalidated;
+        }
+        let resp = Arc::new(resp);
+        // Other query variants of the slot are kept; without an allowlist there are none,
+        // so the read is skipped.
+        let existing = if policy.query_allowlist.is_empty() {
+            None
+        } else {
+            self.inner.store.get(&key.slot).await
+        };
+        let slot = Slot::merge(
+            &key.slot,
+            existing,
+            resp,
+            policy,
+            settings.max_entry_bytes,
+            Instant::now(),
+        );
+        self.inner.store.insert(key.slot.clone(), slot).await;
+        StoreOutcome::Stored
+    }
+
+    /// Drops every cached route and query variant of `customer_id`. The generation is
+    /// bumped first, under the lock stores take, so a fill already in flight cannot store
+    /// what it read before the write, and later requests do not join it.
+    pub async fn invalidate_customer(&self, customer_id: &str) {
+        let generations = &self.inner.generations;
+        let _lock = generations.lock_for(customer_id).await;
+        generations.bump(customer_id);
+        for route in CachedRoute::ALL {
+            self.inner
+                .store
+                .invalidate(&SlotKeyRef { route, customer_id })
+                .await;
+        }
+    }
+
+    /// Drops everything, for writes whose customer cannot be told (and for operators).
+    pub async fn invalidate_all(&self) {
+        let guards = self.inner.generations.bump_epoch().await;
+        self.inner.store.invalidate_all();
+        drop(guards);
+    }
+
+    /// Stored customer-route slots (each holds that route's query variants). Exact after
+    /// [`Self::run_pending_tasks`].
+    pub fn entry_count(&self) -> u64 {
+        self.inner.store.entry_count()
+    }
+
+    /// Sum of entry weights in bytes, bounded by `max_bytes`. Exact after
+    /// [`Self::run_pending_tasks`].
+    pub fn weighted_size(&self) -> u64 {
+        self.inner.store.weighted_size()
+    }
+
+    /// Runs moka's pending maintenance now (evictions, expirations, listener calls).
+    pub async fn run_pending_tasks(&self) {
+        self.inner.store.run_pending_tasks().await;
+    }
+
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
+        self.inner.flights.in_flight()
+    }
+}
