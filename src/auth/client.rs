@@ -1,0 +1,92 @@
+//! An authenticated caller: its allowlist and its token bucket.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::Clock as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::Method;
+
+use super::error::{AuthError, RateLimited};
+use super::pattern::AllowRule;
+
+/// A token bucket: refills `per_second` tokens a second, holds at most `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl RateLimit {
+    fn quota(self) -> Quota {
+        Quota::per_second(self.per_second).allow_burst(self.burst)
+    }
+}
+
+/// Shared between registries so that a reload keeps the bucket's state.
+pub(crate) type Limiter = Arc<DefaultDirectRateLimiter>;
+
+pub(crate) fn new_limiter(limit: RateLimit) -> Limiter {
+    Arc::new(RateLimiter::direct(limit.quota()))
+}
+
+/// A configured client. Obtained from [`super::ClientRegistry::authenticate`].
+pub struct Client {
+    /// Configured name: `[a-z0-9_-]{1,64}`, safe as a metric label and in access logs.
+    pub name: Arc<str>,
+    pub(crate) allow: Vec<AllowRule>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) key_count: usize,
+}
+
+impl Client {
+    /// May this client call `method path`? `path` is the request path; a query is ignored.
+    pub fn authorize(&self, method: &Method, path: &str) -> Result<(), AuthError> {
+        if self.allow.iter().any(|rule| rule.allows(method, path)) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden)
+        }
+    }
+
+    /// Takes one token from the client's bucket. Clients without a limit always pass.
+    pub fn check_rate(&self) -> Result<(), RateLimited> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter.check().map_err(|not_until| {
+            let now = limiter.clock().now();
+            RateLimited::from_wait(not_until.wait_time_from(now))
+        })
+    }
+
+    /// The configured limit, `None` when unlimited.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
+    }
+
+    /// Copy of this client sharing `limiter` (used when a reload keeps the bucket).
+    pub(crate) fn with_limiter(&self, limiter: Limiter) -> Client {
+        Client {
+            name: Arc::clone(&self.name),
+            allow: self.allow.clone(),
+            rate_limit: self.rate_limit,
+            limiter: Some(limiter),
+            key_count: self.key_count,
+        }
+    }
+}
+
+// Hand-written so key material can never slip into logs through `{:?}`.
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("name", &self.name)
+            .field("keys", &self.key_count)
+            .field("allow_rules", &self.allow.len())
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}

@@ -1,0 +1,139 @@
+//! Errors of client access control: refusals answered to callers, and clients-file problems.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// Why a request was refused before reaching the upstream.
+///
+/// Messages are safe to send to the caller: they never contain the presented key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `X-token` and no `Authorization: Bearer` credential.
+    #[error("missing credentials: send X-token or Authorization: Bearer")]
+    Missing,
+    /// A credential was presented but matches no configured key.
+    #[error("invalid credentials")]
+    Unknown,
+    /// `X-token` and `Authorization: Bearer` (or repeated headers) carry different keys. Refused
+    /// rather than picking one, so a proxy in front cannot smuggle a second identity past us.
+    #[error("conflicting credentials: X-token and Authorization carry different keys")]
+    Ambiguous,
+    /// The client is known but its allowlist does not cover this method and path.
+    #[error("this client may not call this route")]
+    Forbidden,
+}
+
+impl AuthError {
+    /// Value of the `reason` label of `gateway_client_rejections_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Missing | AuthError::Unknown | AuthError::Ambiguous => "unauthenticated",
+            AuthError::Forbidden => "forbidden",
+        }
+    }
+
+    /// HTTP status to answer with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::Missing | AuthError::Unknown | AuthError::Ambiguous => {
+                StatusCode::UNAUTHORIZED
+            }
+            AuthError::Forbidden => StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// Client-safe message (same as `Display`).
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// The client has used up its token bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("rate limit exceeded, retry after {} s", retry_after.as_secs())]
+pub struct RateLimited {
+    /// Time until one more request is allowed, rounded up to whole seconds, at least 1 s,
+    /// so it can go straight into a `Retry-After` header.
+    pub retry_after: Duration,
+}
+
+impl RateLimited {
+    pub(crate) fn from_wait(wait: Duration) -> Self {
+        let mut secs = wait.as_secs();
+        if wait.subsec_nanos() > 0 {
+            secs = secs.saturating_add(1);
+        }
+        RateLimited {
+            retry_after: Duration::from_secs(secs.max(1)),
+        }
+    }
+
+    /// Whole seconds for the `Retry-After` header (≥ 1).
+    pub fn retry_after_secs(&self) -> u64 {
+        self.retry_after.as_secs()
+    }
+
+    /// The reason label of `gateway_client_rejections_total`.
+    pub fn reason(&self) -> &'static str {
+        "rate_limited"
+    }
+}
+
+/// The clients file could not be read or is invalid. Never contains a key or a key hash.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    #[error("cannot read clients file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("clients file is not valid: {0}")]
+    Parse(#[source] config::ConfigError),
+    #[error("clients file defines no clients")]
+    NoClients,
+    #[error("clients file [defaults]: {0}")]
+    Defaults(ClientProblem),
+    #[error("clients[{index}] ({name:?}): {problem}")]
+    Client {
+        /// Zero-based position in the `[[clients]]` array.
+        index: usize,
+        /// The configured name, shortened if absurdly long (it may be the invalid part).
+        name: String,
+        problem: ClientProblem,
+    },
+}
+
+/// What is wrong with one client entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientProblem {
+    #[error("name must be 1-64 characters of a-z, 0-9, '_' or '-'")]
+    BadName,
+    #[error("name already used by clients[{first}]")]
+    DuplicateName { first: usize },
+    #[error("keys_sha256 is empty; at least one key is required")]
+    NoKeys,
+    // The offending value is not echoed: a mis-pasted raw key would land in logs.
+    #[error("keys_sha256[{key}] must be exactly 64 hex characters 0-9a-f (got {len} characters)")]
+    BadKeyHash { key: usize, len: usize },
+    #[error(
+        "keys_sha256[{key}] looks like a raw key, not its SHA-256; store hash_key(key) instead"
+    )]
+    RawKeyInsteadOfHash { key: usize },
+    #[error("keys_sha256[{key}] is listed twice for this client")]
+    RepeatedKeyHash { key: usize },
+    #[error("keys_sha256[{key}] is also a key of clients[{other_index}] ({other_name:?})")]
+    KeyHashShared {
+        key: usize,
+        other_index: usize,
+        other_name: String,
+    },
+    #[error("allow list is empty; the client could call nothing")]
+    EmptyAllow,
+    #[error("allow[{rule}]: {problem}")]
+    BadRule { rule: usize, problem: String },
+    #[error("rate_limit: {field} must be at least 1")]
+    ZeroRate { field: &'static str },
+}

@@ -1,0 +1,264 @@
+//! Route allowlist entries: a set of methods plus a path pattern.
+//!
+//! Pattern syntax: '/'-separated segments; `*` matches exactly one non-empty segment, `**` (last
+//! segment only) matches one or more remaining segments, anything else is a literal compared
+//! byte for byte (paths are case-sensitive).
+//!
+//! Request paths are matched fail-closed: a path with an empty segment (`//`, trailing `/`), a dot
+//! segment (`.`, `..`, also percent-encoded) or an encoded slash/backslash never matches, because
+//! the upstream (or anything between) might normalise it into a route the allowlist did not grant.
+
+use http::Method;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    One,
+    Tail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PathPattern {
+    segments: Vec<Segment>,
+}
+
+impl PathPattern {
+    pub(crate) fn parse(pattern: &str) -> Result<Self, String> {
+        let Some(rest) = pattern.strip_prefix('/') else {
+            return Err(format!("path {pattern:?} must start with '/'"));
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let mut segments = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let segment = match *part {
+                "" => return Err(format!("path {pattern:?} has an empty segment")),
+                "*" => Segment::One,
+                "**" if last => Segment::Tail,
+                "**" => return Err(format!("path {pattern:?}: '**' is only allowed last")),
+                "." | ".." => return Err(format!("path {pattern:?} has a dot segment")),
+                lit if lit.contains('*') => {
+                    return Err(format!(
+                        "path {pattern:?}: '*' must be a whole segment (no partial wildcards)"
+                    ))
+                }
+                lit if lit.contains(['?', '#', '%', '\\']) || !lit.is_ascii() => {
+                    return Err(format!(
+                        "path {pattern:?}: segment {lit:?} may not contain '?', '#', '%', '\\' or non-ASCII"
+                    ))
+                }
+                lit => Segment::Literal(lit.to_owned()),
+            };
+            segments.push(segment);
+        }
+        Ok(PathPattern { segments })
+    }
+
+    /// `path` is the request path; a query, if any, is ignored.
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        let Some(rest) = path.strip_prefix('/') else {
+            return false;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        if parts.iter().any(|p| !safe_segment(p)) {
+            return false;
+        }
+        let mut parts = parts.into_iter();
+        for segment in &self.segments {
+            match segment {
+                // Every remaining part is already known to be non-empty.
+                Segment::Tail => return parts.next().is_some(),
+                Segment::One => {
+                    if parts.next().is_none() {
+                        return false;
+                    }
+                }
+                Segment::Literal(lit) => {
+                    if parts.next() != Some(lit.as_str()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        parts.next().is_none()
+    }
+}
+
+fn safe_segment(segment: &str) -> bool {
+    if segment.is_empty() || segment.contains('\\') {
+        return false;
+    }
+    let lower = segment.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") {
+        return false;
+    }
+    let decoded_dots = lower.replace("%2e", ".");
+    decoded_dots != "." && decoded_dots != ".."
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Methods {
+    Any,
+    Only(Vec<Method>),
+}
+
+/// One `allow` entry of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AllowRule {
+    methods: Methods,
+    path: PathPattern,
+}
+
+impl AllowRule {
+    pub(crate) fn parse(methods: &[String], path: &str) -> Result<Self, String> {
+        if methods.is_empty() {
+            return Err("methods is empty".to_owned());
+        }
+        let methods = if methods.iter().any(|m| m == "*") {
+            if methods.len() > 1 {
+                return Err("methods: '*' already covers every method; list it alone".to_owned());
+            }
+            Methods::Any
+        } else {
+            let mut parsed = Vec::with_capacity(methods.len());
+            for m in methods {
+                let valid = !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase());
+                let method = Method::from_bytes(m.as_bytes()).ok().filter(|_| valid);
+                match method {
+                    Some(method) => parsed.push(method),
+                    None => {
+                        return Err(format!(
+                            "method {m:?} is not an uppercase method name or '*'"
+                        ))
+                    }
+                }
+            }
+            Methods::Only(parsed)
+        };
+        Ok(AllowRule {
+            methods,
+            path: PathPattern::parse(path)?,
+        })
+    }
+
+    pub(crate) fn allows(&self, method: &Method, path: &str) -> bool {
+        let method_ok = match &self.methods {
+            Methods::Any => true,
+            Methods::Only(list) => list.contains(method),
+        };
+        method_ok && self.path.matches(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(p: &str) -> PathPattern {
+        PathPattern::parse(p).expect("valid pattern")
+    }
+
+    #[test]
+    fn star_matches_exactly_one_non_empty_segment() {
+        let p = pat("/api/v1/customer/customer/*");
+        assert!(p.matches("/api/v1/customer/customer/customer_0123"));
+        assert!(!p.matches("/api/v1/customer/customer"));
+        assert!(!p.matches("/api/v1/customer/customer/"));
+        assert!(!p.matches("/api/v1/customer/customer/a/b"));
+        assert!(!p.matches("/api/v1/customer/other/a"));
+    }
+
+    #[test]
+    fn star_in_the_middle() {
+        let p = pat("/api/v1/*/retrieve");
+        assert!(p.matches("/api/v1/payin/retrieve"));
+        assert!(!p.matches("/api/v1/retrieve"));
+        assert!(!p.matches("/api/v1/a/b/retrieve"));
+    }
+
+    #[test]
+    fn double_star_matches_one_or_more_tail_segments() {
+        let p = pat("/api/v1/payout/**");
+        assert!(p.matches("/api/v1/payout/create-payout"));
+        assert!(p.matches("/api/v1/payout/a/b/c"));
+        assert!(!p.matches("/api/v1/payout"));
+        assert!(!p.matches("/api/v1/payout/"));
+        assert!(!p.matches("/api/v1/payoutx/a"));
+    }
+
+    #[test]
+    fn literal_is_exact_and_case_sensitive() {
+        let p = pat("/api/v1/checkout");
+        assert!(p.matches("/api/v1/checkout"));
+        assert!(!p.matches("/api/v1/Checkout"));
+        assert!(!p.matches("/api/v1/checkout/x"));
+        assert!(!p.matches("/api/v1"));
+    }
+
+    #[test]
+    fn trailing_slash_never_matches() {
+        assert!(!pat("/api/v1/checkout").matches("/api/v1/checkout/"));
+        assert!(!pat("/api/v1/**").matches("/api/v1/checkout/"));
+    }
+
+    #[test]
+    fn query_is_ignored() {
+        let p = pat("/api/v1/customer/customer");
+        assert!(p.matches("/api/v1/customer/customer?page=1&limit=10"));
+    }
+
+    #[test]
+    fn traversal_and_encoded_separators_never_match() {
+        let p = pat("/api/v1/payout/**");
+        assert!(!p.matches("/api/v1/payout/../customer/customer/x"));
+        assert!(!p.matches("/api/v1/payout/%2e%2E/customer"));
+        assert!(!p.matches("/api/v1/payout/./x"));
+        assert!(!p.matches("/api/v1/payout//x"));
+        let one = pat("/api/v1/customer/customer/*");
+        assert!(!one.matches("/api/v1/customer/customer/..%2F..%2Fpayout"));
+        assert!(!one.matches("/api/v1/customer/customer/a%5cb"));
+        assert!(!one.matches("api/v1/customer/customer/x"));
+    }
+
+    #[test]
+    fn bad_patterns_are_rejected() {
+        for bad in [
+            "api/v1",
+            "/",
+            "/api//v1",
+            "/api/**/x",
+            "/api/v*",
+            "/api/../x",
+            "/api?x=1",
+            "/api/%2e",
+        ] {
+            assert!(PathPattern::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn method_star_allows_any_method() {
+        let rule = AllowRule::parse(&["*".into()], "/api/v1/payout/**").expect("valid");
+        for m in [Method::GET, Method::POST, Method::PATCH, Method::DELETE] {
+            assert!(rule.allows(&m, "/api/v1/payout/create-payout"));
+        }
+    }
+
+    #[test]
+    fn method_list_is_exact() {
+        let rule = AllowRule::parse(&["GET".into(), "HEAD".into()], "/a").expect("valid");
+        assert!(rule.allows(&Method::GET, "/a"));
+        assert!(rule.allows(&Method::HEAD, "/a"));
+        assert!(!rule.allows(&Method::POST, "/a"));
+        assert!(!rule.allows(&Method::GET, "/b"));
+    }
+
+    #[test]
+    fn bad_methods_are_rejected() {
+        assert!(AllowRule::parse(&[], "/a").is_err());
+        assert!(AllowRule::parse(&["get".into()], "/a").is_err());
+        assert!(AllowRule::parse(&["GE T".into()], "/a").is_err());
+        assert!(AllowRule::parse(&["*".into(), "GET".into()], "/a").is_err());
+    }
+}

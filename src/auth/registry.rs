@@ -1,0 +1,102 @@
+//! The loaded set of clients and key lookup.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use super::client::Client;
+use super::error::{AuthConfigError, AuthError};
+use super::key::{digest, presented_key};
+
+pub(crate) struct KeyEntry {
+    pub(crate) hash: [u8; 32],
+    /// Index into `ClientRegistry::clients`.
+    pub(crate) client: usize,
+}
+
+/// All configured clients. Immutable once built; a reload builds a new registry (see
+/// [`ClientRegistry::inherit_limiters`]) which the caller swaps in atomically.
+pub struct ClientRegistry {
+    pub(crate) clients: Vec<Arc<Client>>,
+    pub(crate) keys: Vec<KeyEntry>,
+}
+
+impl ClientRegistry {
+    /// Parses and validates a clients file's contents.
+    pub fn from_toml_str(s: &str) -> Result<ClientRegistry, AuthConfigError> {
+        super::file::parse(s)
+    }
+
+    /// Reads, parses and validates the clients file at `path`.
+    pub fn load(path: &Path) -> Result<ClientRegistry, AuthConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AuthConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text)
+    }
+
+    /// Takes over the token buckets of `previous` for every client whose name and rate limit are
+    /// unchanged, so a reload (for instance a key rotation) neither resets nor refills them.
+    /// Clients that are new, or whose limit changed, keep the fresh (full) bucket.
+    pub fn inherit_limiters(&mut self, previous: &ClientRegistry) {
+        let old: HashMap<&str, &Client> = previous
+            .clients
+            .iter()
+            .map(|c| (&*c.name, c.as_ref()))
+            .collect();
+        for client in &mut self.clients {
+            let Some(prev) = old.get(&*client.name) else {
+                continue;
+            };
+            if prev.rate_limit != client.rate_limit {
+                continue;
+            }
+            if let Some(limiter) = &prev.limiter {
+                *client = Arc::new(client.with_limiter(Arc::clone(limiter)));
+            }
+        }
+    }
+
+    /// Configured client names, in file order (for pre-registering metric label values).
+    pub fn client_names(&self) -> impl Iterator<Item = &str> {
+        self.clients.iter().map(|c| &*c.name)
+    }
+
+    /// Identifies the caller from `X-token: <key>` or `Authorization: Bearer <key>`.
+    ///
+    /// Both headers may be sent if they carry the same key; different keys (or repeated headers
+    /// with different values) are refused with [`AuthError::Ambiguous`]. The presented key's
+    /// SHA-256 is compared with every configured hash in constant time, without stopping at a
+    /// match, so response timing reveals neither whether nor where a key matched.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Client>, AuthError> {
+        let presented = digest(presented_key(headers)?);
+        let mut found = u64::MAX;
+        for entry in &self.keys {
+            let is_match = entry.hash.as_slice().ct_eq(presented.as_slice());
+            found.conditional_assign(&(entry.client as u64), is_match);
+        }
+        usize::try_from(found)
+            .ok()
+            .and_then(|i| self.clients.get(i))
+            .cloned()
+            .ok_or(AuthError::Unknown)
+    }
+}
+
+// Names and counts only: key hashes stay out of logs.
+impl fmt::Debug for ClientRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRegistry")
+            .field(
+                "clients",
+                &self.clients.iter().map(|c| &*c.name).collect::<Vec<_>>(),
+            )
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
