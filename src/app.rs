@@ -1,0 +1,225 @@
+//! Start-up as a value: `App::build` validates everything that can be checked
+//! before serving (credentials, TLS roots, masking rules, clients) and binds
+//! both listeners (port 0 works, for tests); `run` serves until the shutdown
+//! future resolves, then drains.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use prometheus::Registry;
+use tokio::net::TcpListener;
+
+use crate::access::AuthMode;
+use crate::auth::ClientRegistry;
+use crate::cache::CustomerCache;
+use crate::config::{AuthModeSetting, Settings};
+use crate::credentials::CredentialStore;
+use crate::mask::Masker;
+use crate::metrics::Metrics;
+use crate::proxy::Proxy;
+use crate::server::admin::{Admin, Health};
+
+pub struct App {
+    settings: Arc<Settings>,
+    api: TcpListener,
+    admin_listener: TcpListener,
+    proxy: Arc<Proxy>,
+    admin: Arc<Admin>,
+    health: Arc<Health>,
+}
+
+fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| format!("`{key}`: cannot read {}", path.display()))?;
+    let trimmed = raw.trim_ascii();
+    anyhow::ensure!(!trimmed.is_empty(), "`{key}`: {} is empty", path.display());
+    Ok(trimmed.to_vec())
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let settings = Arc::new(settings);
+        let registry = Registry::new();
+        let metrics = Metrics::register(&registry).context("registering metrics")?;
+
+        let credentials = Arc::new(CredentialStore::new(
+            settings.upstream.token.clone(),
+            settings.upstream.signature_key.clone(),
+        ));
+        credentials.reload().context("loading upstream credentials")?;
+        metrics.credential_reloads.with_label_values(&["ok"]).inc();
+        if !credentials.has_signature_key() {
+            tracing::warn!("no `upstream.signature_key_file` configured: paycombat will reject every write");
+        }
+
+        let client = crate::upstream::client::build(&settings.upstream)?;
+
+        let masker = if settings.mask.enabled {
+            let key = match &settings.mask.hmac_key_file {
+                Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
+                None => None,
+            };
+            Some(Arc::new(Masker::new(&settings.mask, key.as_deref()).context("`mask`")?))
+        } else {
+            tracing::warn!("MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked");
+            None
+        };
+
+        let cache = settings.cache.enabled.then(|| {
+            let m = metrics.clone();
+            metrics.cache_max_bytes.set(settings.cache.max_bytes as i64);
+            CustomerCache::new(
+                &settings.cache,
+                Arc::new(move |cause: crate::cache::EvictionCause| {
+                    m.cache_evictions.with_label_values(&[cause.label()]).inc();
+                }),
+            )
+        });
+
+        let auth = match settings.auth.mode {
+            AuthModeSetting::None => {
+                tracing::warn!(
+                    "CLIENT AUTHENTICATION IS OFF (auth.mode = \"none\"): anything that can reach {} acts as the merchant",
+                    settings.server.listen
+                );
+                AuthMode::Disabled
+            }
+            AuthModeSetting::Keys => {
+                let file = settings
+                    .auth
+                    .clients_file
+                    .clone()
+                    .context("`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)")?;
+                let reg = ClientRegistry::load(&file).with_context(|| format!("`auth.clients_file` {}", file.display()))?;
+                metrics.clients_reloads.with_label_values(&["ok"]).inc();
+                tracing::info!(clients = reg.client_names().count(), "clients loaded");
+                AuthMode::Keys {
+                    registry: Arc::new(ArcSwap::from_pointee(reg)),
+                    file: Some(file),
+                }
+            }
+        };
+
+        let admin_token = match &settings.admin.token_file {
+            Some(p) => Some(
+                String::from_utf8(read_secret_file("admin.token_file", p)?)
+                    .context("`admin.token_file` must be UTF-8")?
+                    .into(),
+            ),
+            None => None,
+        };
+
+        let api = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("binding `server.listen` {}", settings.server.listen))?;
+        let admin_listener = TcpListener::bind(settings.admin.listen)
+            .await
+            .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
+
+        let health = Arc::new(Health::default());
+        health.set_loaded();
+        let proxy = Arc::new(Proxy::new(
+            settings.clone(),
+            client,
+            credentials.clone(),
+            metrics.clone(),
+            masker,
+            cache.clone(),
+            auth,
+        ));
+        let admin = Arc::new(Admin {
+            registry,
+            metrics,
+            health: health.clone(),
+            credentials,
+            cache,
+            token: admin_token,
+        });
+        Ok(App { settings, api, admin_listener, proxy, admin, health })
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves; then readiness turns 503, the API
+    /// listener stops accepting and in-flight requests get
+    /// `server.drain_timeout` to finish. The admin listener stays up during
+    /// the drain so the 503 is visible.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let App { settings, api, admin_listener, proxy, admin, health } = self;
+        let reloader = tokio::spawn(reload_loop(proxy.clone()));
+
+        let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin_task = {
+            let admin = admin.clone();
+            let builder = crate::server::builder(&settings.server);
+            tokio::spawn(crate::server::serve(
+                admin_listener,
+                builder,
+                move |req, _peer| admin.clone().handle(req),
+                async move {
+                    let _ = admin_stopped.await;
+                },
+                Duration::from_secs(1),
+                "admin",
+            ))
+        };
+        tracing::info!(
+            api = %api.local_addr()?,
+            admin = %settings.admin.listen,
+            upstream = %settings.upstream.base_url,
+            "paycombat-gateway listening"
+        );
+
+        let draining = health.clone();
+        crate::server::serve(
+            api,
+            crate::server::builder(&settings.server),
+            move |req, peer| proxy.clone().handle(req, peer),
+            async move {
+                shutdown.await;
+                draining.set_draining();
+                tracing::info!("shutdown requested: readiness is now 503, draining");
+            },
+            settings.server.drain_timeout,
+            "api",
+        )
+        .await;
+        reloader.abort();
+        let _ = admin_stop.send(());
+        let _ = admin_task.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Re-reads credentials and the clients file when they change or on SIGHUP.
+async fn reload_loop(proxy: Arc<Proxy>) {
+    let mut files = proxy.credentials.files();
+    if let AuthMode::Keys { file: Some(f), .. } = &proxy.auth {
+        files.push(f.clone());
+    }
+    let mut triggers = crate::reload::watch(&files, proxy.settings.server.watch_files);
+    while triggers.next(Duration::from_millis(100)).await.is_some() {
+        match proxy.credentials.reload() {
+            Ok(()) => {
+                proxy.metrics.credential_reloads.with_label_values(&["ok"]).inc();
+                tracing::info!("upstream credentials reloaded");
+            }
+            Err(e) => {
+                proxy.metrics.credential_reloads.with_label_values(&["failed"]).inc();
+                tracing::error!(error = %e, "credential reload failed; keeping the previous credentials");
+            }
+        }
+        proxy.auth.reload(&proxy.metrics);
+    }
+}

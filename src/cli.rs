@@ -1,0 +1,178 @@
+//! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `hash-key`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Settings};
+
+/// Exit code for a bad configuration (sysexits EX_USAGE).
+pub const EXIT_CONFIG: u8 = 64;
+
+#[derive(Parser, Debug)]
+#[command(name = "paycombat-gateway", version, about = "Caching, credential-holding, PII-masking gateway to paycombat's API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load the config, listen and proxy (the default).
+    Serve(ServeArgs),
+    /// Run the built-in sandbox upstream and the gateway in front of it, with demo credentials.
+    Demo(ListenArgs),
+    /// Run the sandbox upstream alone.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+    },
+    /// Validate the configuration: exit 0, or print what is wrong and exit 64.
+    CheckConfig(ConfigArgs),
+    /// Print the SHA-256 hash of a client key read from stdin (for the clients file),
+    /// or with --generate, a new random key and its hash.
+    HashKey {
+        #[arg(long)]
+        generate: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// Directory holding `<GATEWAY_ENV>.toml`.
+    #[arg(long, env = "GATEWAY_CONFIG_DIR", default_value = "config")]
+    pub config_dir: PathBuf,
+    /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
+    #[arg(long, env = "GATEWAY_ENV")]
+    pub env: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ListenArgs {
+    /// Overrides `server.listen`.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Overrides `admin.listen`.
+    #[arg(long)]
+    pub admin_listen: Option<SocketAddr>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
+    config::load(&args.config_dir, args.env.as_deref())
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        config: ConfigArgs {
+            config_dir: std::env::var_os("GATEWAY_CONFIG_DIR").map_or_else(|| "config".into(), PathBuf::from),
+            env: std::env::var("GATEWAY_ENV").ok(),
+        },
+        listen: ListenArgs::default(),
+    })) {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
+        Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
+        Command::CheckConfig(args) => match load(&args) {
+            Ok(_) => {
+                println!("configuration is valid");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        Command::HashKey { generate } => hash_key(generate),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let mut settings = match load(&args.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(l) = args.listen.listen {
+        settings.server.listen = l;
+    }
+    if let Some(l) = args.listen.admin_listen {
+        settings.admin.listen = l;
+    }
+    crate::logging::init(settings.log.format, &settings.log.level);
+    run_until_signal(settings).await
+}
+
+/// Builds and runs the app until SIGTERM or SIGINT. A start-up failure
+/// (unreadable credentials, a bad clients file, a port in use) exits 64 with
+/// the reason.
+pub async fn run_until_signal(settings: Settings) -> ExitCode {
+    let app = match crate::app::App::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("cannot start: {e:#}");
+            eprintln!("cannot start: {e:#}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match app.run(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn hash_key(generate: bool) -> ExitCode {
+    let key = if generate {
+        crate::auth::generate_key()
+    } else {
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() || line.trim().is_empty() {
+            eprintln!("paste the client key on stdin (or use --generate)");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        line.trim().to_owned()
+    };
+    let hash = crate::auth::hash_key(&key);
+    if generate {
+        println!("key:    {key}\nsha256: {hash}\n\nGive the key to the service; put the sha256 in its keys_sha256 list.");
+    } else {
+        println!("{hash}");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,168 @@
+//! Every error the gateway produces itself, and the one place that turns it into
+//! a response in paycombat's envelope.
+//!
+//! Messages are written for the calling service: they say what happened and
+//! what to do, never an internal detail (no upstream address, no body bytes,
+//! no credential).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+
+use crate::body::GatewayBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("path is not allowed: {0}")]
+    BadPath(&'static str),
+    #[error("no such route on this gateway")]
+    NotFound,
+    #[error("request body exceeds {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("request headers exceed {limit} bytes")]
+    HeadersTooLarge { limit: usize },
+    #[error("request body could not be read")]
+    BadRequestBody,
+    #[error("missing client key")]
+    Unauthenticated,
+    #[error("unknown client key")]
+    UnknownClient,
+    #[error("route not allowed for this client")]
+    Forbidden,
+    #[error("client rate limit exceeded")]
+    RateLimited { retry_after: Duration },
+    #[error("too many concurrent upstream requests")]
+    Overloaded,
+    #[error("upstream circuit open")]
+    CircuitOpen { retry_after: Duration },
+    #[error("upstream credentials are not loaded")]
+    CredentialsUnavailable,
+    #[error("could not connect to upstream")]
+    UpstreamConnect,
+    #[error("upstream did not answer in time")]
+    UpstreamTimeout,
+    #[error("upstream connection failed")]
+    UpstreamProtocol,
+    #[error("upstream response could not be inspected for personal data ({reason})")]
+    Unmaskable { reason: &'static str },
+}
+
+impl GatewayError {
+    pub fn status(&self) -> StatusCode {
+        use GatewayError::*;
+        match self {
+            BadPath(_) | BadRequestBody => StatusCode::BAD_REQUEST,
+            NotFound => StatusCode::NOT_FOUND,
+            BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Unauthenticated | UnknownClient => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            UpstreamConnect | UpstreamProtocol | Unmaskable { .. } => StatusCode::BAD_GATEWAY,
+            UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// Stable machine-readable code: services branch on this, not on the message.
+    pub fn code(&self) -> &'static str {
+        use GatewayError::*;
+        match self {
+            BadPath(_) => "BAD_PATH",
+            NotFound => "NOT_FOUND",
+            BodyTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            HeadersTooLarge { .. } => "HEADERS_TOO_LARGE",
+            BadRequestBody => "BAD_REQUEST_BODY",
+            Unauthenticated => "UNAUTHENTICATED",
+            UnknownClient => "UNKNOWN_CLIENT_KEY",
+            Forbidden => "FORBIDDEN",
+            RateLimited { .. } => "RATE_LIMITED",
+            Overloaded => "GATEWAY_OVERLOADED",
+            CircuitOpen { .. } => "UPSTREAM_CIRCUIT_OPEN",
+            CredentialsUnavailable => "CREDENTIALS_UNAVAILABLE",
+            UpstreamConnect => "UPSTREAM_UNREACHABLE",
+            UpstreamTimeout => "UPSTREAM_TIMEOUT",
+            UpstreamProtocol => "UPSTREAM_ERROR",
+            Unmaskable { .. } => "UPSTREAM_UNMASKABLE",
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GatewayError::RateLimited { retry_after } | GatewayError::CircuitOpen { retry_after } => {
+                Some(*retry_after)
+            }
+            GatewayError::Overloaded | GatewayError::CredentialsUnavailable => {
+                Some(Duration::from_secs(1))
+            }
+            _ => None,
+        }
+    }
+
+    /// The response a client sees. `request_id` is echoed in the body so a
+    /// service can quote it when it reports a problem.
+    pub fn to_response(&self, request_id: &str) -> http::Response<GatewayBody> {
+        let mut resp = envelope_response(self.status(), &self.to_string(), self.code(), request_id);
+        if let Some(after) = self.retry_after() {
+            // Whole seconds, rounded up, never 0: a 0 invites an immediate retry storm.
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        resp
+    }
+}
+
+/// `{"status": false, "message": …, "data": null, "error": {"code": …, "request_id": …}}`
+pub fn envelope_response(
+    status: StatusCode,
+    message: &str,
+    code: &str,
+    request_id: &str,
+) -> http::Response<GatewayBody> {
+    let body = serde_json::json!({
+        "status": false,
+        "message": message,
+        "data": null,
+        "error": { "code": code, "request_id": request_id },
+    });
+    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let mut resp = http::Response::new(GatewayBody::full(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn envelope_carries_code_and_retry_after() {
+        let resp = GatewayError::RateLimited {
+            retry_after: Duration::from_millis(1200),
+        }
+        .to_response("req-1");
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], false);
+        assert_eq!(v["data"], serde_json::Value::Null);
+        assert_eq!(v["error"]["code"], "RATE_LIMITED");
+        assert_eq!(v["error"]["request_id"], "req-1");
+    }
+
+    #[test]
+    fn connect_failure_and_timeout_differ() {
+        assert_eq!(GatewayError::UpstreamConnect.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(GatewayError::UpstreamTimeout.status(), StatusCode::GATEWAY_TIMEOUT);
+    }
+}

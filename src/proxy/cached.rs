@@ -1,0 +1,270 @@
+//! Cached customer reads: lookup, single-flight fill, stale-if-error,
+//! stale-while-revalidate, client cache directives, `Cache-Status` and `Age`.
+//!
+//! A fill runs as its own task (inside `CustomerCache::fill`), so it finishes
+//! and stores even if the client that started it disconnects, and every
+//! concurrent reader of the same key waits on that one upstream call.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::forward::{read_body, Outgoing};
+use super::response::{Inspected, Processed};
+use super::{Outcome, Proxy};
+use crate::body::GatewayBody;
+use crate::cache::status::age_value;
+use crate::cache::{
+    CacheKey, CacheStatus, CachedResponse, CachedRoute, FillError, Forward, Generation, Lookup,
+    RequestMode, StoreOutcome,
+};
+use crate::error::GatewayError;
+use crate::route::Route;
+
+const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+
+/// What one fill produced, shared by every request that waited on it.
+pub struct Filled {
+    pub response: Inspected,
+    pub store: StoreOutcome,
+}
+
+type FillOutput = Result<Arc<Filled>, Arc<GatewayError>>;
+
+/// May this upstream answer be stored? Only a 200 JSON success envelope
+/// (`"status": true`) that upstream did not mark `no-store` or `private`.
+fn cacheable(r: &Inspected) -> bool {
+    if r.status != StatusCode::OK {
+        return false;
+    }
+    let forbids = r.headers.get_all(header::CACHE_CONTROL).iter().any(|v| {
+        v.to_str().unwrap_or("").split(',').any(|t| {
+            let t = t.trim();
+            t.eq_ignore_ascii_case("no-store") || t.eq_ignore_ascii_case("private")
+        })
+    });
+    if forbids {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        status: bool,
+    }
+    matches!(
+        serde_json::from_slice::<Envelope>(&r.body),
+        Ok(Envelope { status: true })
+    )
+}
+
+/// Builds the client's response from stored (or just fetched) parts.
+fn replay(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &bytes::Bytes,
+    age: Duration,
+    cache_status: &CacheStatus,
+) -> Response<GatewayBody> {
+    let mut resp = Response::new(GatewayBody::full(body.clone()));
+    *resp.status_mut() = status;
+    let mut h = headers.clone();
+    h.insert(header::AGE, age_value(age));
+    h.insert(CACHE_STATUS, cache_status.header_value());
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// A gateway error on a cached route still says how the cache took part.
+fn error_response(e: &GatewayError, request_id: &HeaderValue, status: &CacheStatus) -> Response<GatewayBody> {
+    let mut resp = e.to_response(request_id.to_str().unwrap_or(""));
+    resp.headers_mut().insert(header::AGE, age_value(Duration::ZERO));
+    resp.headers_mut().insert(CACHE_STATUS, status.header_value());
+    resp
+}
+
+fn is_upstream_failure(e: &GatewayError) -> bool {
+    matches!(
+        e,
+        GatewayError::UpstreamConnect
+            | GatewayError::UpstreamTimeout
+            | GatewayError::UpstreamProtocol
+            | GatewayError::Overloaded
+            | GatewayError::CircuitOpen { .. }
+    )
+}
+
+impl Proxy {
+    pub(super) async fn serve_cached(
+        self: Arc<Self>,
+        route: &Route,
+        customer_id: &str,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        request_id: &HeaderValue,
+        outcome: &mut Outcome,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
+        let cache = self.cache.clone().expect("serve_cached needs a cache");
+        let cached_route = match route {
+            Route::CustomerDetail { .. } => CachedRoute::CustomerDetail,
+            _ => CachedRoute::CustomerWalletReady,
+        };
+        let label = route.label();
+        let count = |result: &'static str| {
+            self.metrics
+                .cache_lookups
+                .with_label_values(&[label, result])
+                .inc();
+            result
+        };
+        let mode = cache.settings().request_mode(req.headers());
+
+        let key = match (cache.key(cached_route, customer_id, req.uri().query()), mode) {
+            (Ok(k), RequestMode::Normal | RequestMode::Refresh) => k,
+            (bypassed, _) => {
+                outcome.cache = count("bypass");
+                let status = match bypassed {
+                    Err(b) => CacheStatus::Bypass(b),
+                    Ok(_) => CacheStatus::ClientNoStore,
+                };
+                let out = self.outgoing_from(req, peer, request_id).await?;
+                return Ok(match self.clone().fetch(out, label, None).await {
+                    Ok(f) => {
+                        let r = &f.response;
+                        replay(r.status, &r.headers, &r.body, Duration::ZERO, &status)
+                    }
+                    Err(e) => error_response(&e, request_id, &status),
+                });
+            }
+        };
+
+        let lookup = if mode == RequestMode::Refresh {
+            // The client asked for a fresh answer; a stored one still backs stale-if-error.
+            match cache.lookup(&key).await {
+                Lookup::Fresh { entry, age, .. } => Lookup::Stale {
+                    entry,
+                    age,
+                    staleness: Duration::ZERO,
+                    within_stale_if_error: true,
+                    within_swr: false,
+                },
+                other => other,
+            }
+        } else {
+            cache.lookup(&key).await
+        };
+        let forward = if mode == RequestMode::Refresh {
+            Forward::Request
+        } else {
+            Forward::after(&lookup)
+        };
+        let fallback = match lookup {
+            Lookup::Fresh { entry, age, remaining } => {
+                outcome.cache = count("hit");
+                let status = CacheStatus::Hit { remaining };
+                return Ok(replay(entry.status, &entry.headers, &entry.body, age, &status));
+            }
+            Lookup::Stale { entry, age, staleness, within_swr: true, .. } => {
+                // Answer now from the expired entry; refresh it once in the background.
+                outcome.cache = count("stale");
+                if let Ok(out) = self.outgoing_from(req, peer, request_id).await {
+                    let me = self.clone();
+                    let fill_key = key.clone();
+                    cache.refresh_in_background(key, move |gen| {
+                        me.fetch(out, label, Some((fill_key, gen)))
+                    });
+                }
+                let status = CacheStatus::StaleWhileRevalidate { staleness };
+                return Ok(replay(entry.status, &entry.headers, &entry.body, age, &status));
+            }
+            Lookup::Stale { entry, age, staleness, within_stale_if_error: true, .. } => {
+                Some((entry, age, staleness))
+            }
+            Lookup::Stale { .. } | Lookup::Miss => None,
+        };
+
+        let out = self.outgoing_from(req, peer, request_id).await?;
+        let me = self.clone();
+        let fill_key = key.clone();
+        let (result, role) = cache
+            .fill(key, move |gen| me.fetch(out, label, Some((fill_key, gen))))
+            .await;
+        let collapsed = role.is_collapsed();
+        let result: FillOutput = result.map_err(|e| match e {
+            FillError::Failed(e) => e,
+            FillError::Aborted => Arc::new(GatewayError::UpstreamProtocol),
+        });
+
+        // stale-if-error: upstream unreachable, timing out, or answering 5xx.
+        let failed = match &result {
+            Ok(f) if f.response.status.is_server_error() => Some(f.response.status),
+            Ok(_) => None,
+            Err(e) if is_upstream_failure(e) => Some(e.status()),
+            Err(_) => None,
+        };
+        if let (Some(fwd_status), Some((entry, age, staleness))) = (failed, &fallback) {
+            outcome.cache = count("stale");
+            let status = CacheStatus::StaleIfError { staleness: *staleness, fwd_status, collapsed };
+            return Ok(replay(entry.status, &entry.headers, &entry.body, *age, &status));
+        }
+
+        outcome.cache = count(if collapsed { "collapsed" } else { "miss" });
+        match result {
+            Ok(f) => {
+                let status = CacheStatus::Forwarded { reason: forward, store: f.store, collapsed };
+                let r = &f.response;
+                Ok(replay(r.status, &r.headers, &r.body, Duration::ZERO, &status))
+            }
+            Err(e) => {
+                let status = CacheStatus::Forwarded {
+                    reason: forward,
+                    store: StoreOutcome::Uncacheable,
+                    collapsed,
+                };
+                Ok(error_response(&e, request_id, &status))
+            }
+        }
+    }
+
+    async fn outgoing_from(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        request_id: &HeaderValue,
+    ) -> Result<Outgoing, GatewayError> {
+        let (parts, body) = req.into_parts();
+        let body = read_body(body, &parts.headers, self.settings.server.max_request_body_bytes).await?;
+        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        self.outgoing(parts.method, pq, parts.headers, body, peer.ip(), request_id)
+    }
+
+    /// One upstream read, read whole and masked; stored when cacheable and no
+    /// write invalidated the customer since `gen` was taken.
+    async fn fetch(
+        self: Arc<Self>,
+        out: Outgoing,
+        label: &'static str,
+        store: Option<(CacheKey, Generation)>,
+    ) -> FillOutput {
+        let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
+        let permit = self.upstream_permit()?;
+        let resp = self.send(&out, label, deadline).await?;
+        let Processed::Inspected(mut response) =
+            self.process_response(resp, permit, deadline, true).await?
+        else {
+            return Err(Arc::new(GatewayError::UpstreamProtocol));
+        };
+        // A cookie is for one client; never replay it to another.
+        response.headers.remove(header::SET_COOKIE);
+        let mut outcome = StoreOutcome::Uncacheable;
+        if let (Some((key, gen)), Some(cache)) = (store, &self.cache) {
+            if cacheable(&response) {
+                let entry = CachedResponse::new(response.status, response.headers.clone(), response.body.clone());
+                outcome = cache.store_if_current(&key, gen, entry).await;
+            }
+        }
+        Ok(Arc::new(Filled { response, store: outcome }))
+    }
+}

@@ -1,0 +1,197 @@
+//! Sending one request to paycombat: body limits, credential injection,
+//! signing, the concurrency cap and the total deadline.
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use std::time::Duration;
+
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use super::Proxy;
+use crate::error::GatewayError;
+use crate::upstream::headers::{self as rules, SIGNATURE, X_REQUEST_ID, X_TOKEN};
+use crate::upstream::breaker::Admit;
+use crate::upstream::retry;
+use crate::upstream::sign::sign;
+
+/// A request ready to be sent, kept whole so an idempotent GET can be sent again.
+pub struct Outgoing {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// Reads the client's body into memory, bounded. Bodies are small JSON
+/// documents that must be signed byte for byte, so they are buffered anyway.
+pub async fn read_body(body: Incoming, headers: &http::HeaderMap, limit: usize) -> Result<Bytes, GatewayError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::BodyTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(GatewayError::BodyTooLarge { limit })
+        }
+        Err(_) => Err(GatewayError::BadRequestBody),
+    }
+}
+
+impl Proxy {
+    /// The request paycombat will see: path and query unchanged, client
+    /// credentials gone, the gateway's own injected.
+    pub fn outgoing(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        mut headers: http::HeaderMap,
+        body: Bytes,
+        peer: std::net::IpAddr,
+        request_id: &HeaderValue,
+    ) -> Result<Outgoing, GatewayError> {
+        let creds = self.credentials.current().ok_or(GatewayError::CredentialsUnavailable)?;
+        rules::clean_request(&mut headers, &self.settings.upstream.strip_request_headers);
+        rules::add_forwarded(&mut headers, peer, "http");
+        headers.insert(X_REQUEST_ID, request_id.clone());
+        headers.insert(X_TOKEN, creds.token.clone());
+        let has_body_method = matches!(method, Method::POST | Method::PUT | Method::PATCH);
+        if has_body_method || !body.is_empty() {
+            if let Some(key) = &creds.signature_key {
+                use secrecy::ExposeSecret;
+                let mut sig = HeaderValue::from_str(&sign(key.expose_secret(), &body))
+                    .map_err(|_| GatewayError::UpstreamProtocol)?;
+                sig.set_sensitive(true);
+                headers.insert(SIGNATURE, sig);
+            }
+        }
+        if body.is_empty() && !has_body_method {
+            headers.remove(header::CONTENT_LENGTH);
+        } else {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        let uri = Uri::builder()
+            .scheme(self.base_scheme.clone())
+            .authority(self.base_authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .map_err(|_| GatewayError::BadPath("the path cannot be forwarded"))?;
+        Ok(Outgoing { method, uri, headers, body })
+    }
+
+    /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
+    /// queueing behind a slow upstream only turns latency into timeouts.
+    pub fn upstream_permit(&self) -> Result<OwnedSemaphorePermit, GatewayError> {
+        self.upstream_slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| GatewayError::Overloaded)
+    }
+
+    /// Sends `out` upstream through the circuit breaker; idempotent reads are
+    /// retried on connect errors and 502/503 within the retry budget and the
+    /// deadline. Writes go exactly once.
+    pub async fn send(
+        &self,
+        out: &Outgoing,
+        route: &'static str,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let idempotent = matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if idempotent {
+            self.retry_budget.deposit();
+        }
+        let policy = &self.settings.upstream.retry;
+        let mut attempt = 0;
+        loop {
+            let probe = match self.breaker.admit(std::time::Instant::now()) {
+                Admit::Yes { probe } => probe,
+                Admit::No(retry_after) => {
+                    self.metrics
+                        .upstream_requests
+                        .with_label_values(&[route, "circuit_open"])
+                        .inc();
+                    return Err(GatewayError::CircuitOpen { retry_after });
+                }
+            };
+            let result = self.send_once(out, route, deadline).await;
+            let failed = match &result {
+                Ok(r) => r.status().is_server_error(),
+                Err(_) => true,
+            };
+            let state = self.breaker.record(!failed, probe, std::time::Instant::now());
+            self.metrics.circuit_state.set(state.gauge());
+            let retryable = match &result {
+                Ok(r) => matches!(r.status(), StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE),
+                Err(e) => matches!(e, GatewayError::UpstreamConnect),
+            };
+            if !(idempotent && retryable && attempt < policy.max_retries) {
+                return result;
+            }
+            let wait = retry::backoff(policy.backoff, attempt);
+            // Only retry if the wait and a fair attempt still fit the deadline.
+            if Instant::now() + wait + Duration::from_millis(10) >= deadline
+                || !self.retry_budget.withdraw(std::time::Instant::now())
+            {
+                return result;
+            }
+            drop(result);
+            attempt += 1;
+            self.metrics.upstream_retries.with_label_values(&[route]).inc();
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends once; maps failures to typed errors and counts the outcome.
+    async fn send_once(
+        &self,
+        out: &Outgoing,
+        route: &'static str,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let mut req = Request::new(Full::new(out.body.clone()));
+        *req.method_mut() = out.method.clone();
+        *req.uri_mut() = out.uri.clone();
+        *req.headers_mut() = out.headers.clone();
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout_at(deadline, self.client.request(req)).await;
+        self.metrics
+            .upstream_duration
+            .with_label_values(&[route])
+            .observe(started.elapsed().as_secs_f64());
+        let (outcome, result) = match result {
+            Err(_) => ("timeout", Err(GatewayError::UpstreamTimeout)),
+            Ok(Err(e)) if e.is_connect() => {
+                tracing::warn!(route, error = %e, "upstream connect failed");
+                ("connect_error", Err(GatewayError::UpstreamConnect))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(route, error = %e, "upstream request failed");
+                ("error", Err(GatewayError::UpstreamProtocol))
+            }
+            Ok(Ok(resp)) => {
+                let s = resp.status();
+                let outcome = if s.is_server_error() {
+                    "http_5xx"
+                } else if s.is_client_error() {
+                    "http_4xx"
+                } else {
+                    "ok"
+                };
+                (outcome, Ok(resp))
+            }
+        };
+        self.metrics
+            .upstream_requests
+            .with_label_values(&[route, outcome])
+            .inc();
+        result
+    }
+}

@@ -1,0 +1,163 @@
+//! The admin listener, for SREs: `/metrics`, `/healthz`, `/readyz`, and the
+//! authenticated `/admin/cache/purge`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use prometheus::{Encoder, Registry, TextEncoder};
+use subtle::ConstantTimeEq;
+
+use crate::body::GatewayBody;
+use crate::cache::CustomerCache;
+use crate::credentials::CredentialStore;
+use crate::error::envelope_response;
+use crate::metrics::Metrics;
+
+/// Readiness: not ready until credentials are loaded, and not ready again
+/// once draining starts, so load balancers stop sending new work first.
+#[derive(Default)]
+pub struct Health {
+    loaded: AtomicBool,
+    draining: AtomicBool,
+}
+
+impl Health {
+    pub fn set_loaded(&self) {
+        self.loaded.store(true, Ordering::SeqCst);
+    }
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+    pub fn is_ready(&self) -> bool {
+        self.loaded.load(Ordering::SeqCst) && !self.draining.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Admin {
+    pub registry: Registry,
+    pub metrics: Metrics,
+    pub health: Arc<Health>,
+    pub credentials: Arc<CredentialStore>,
+    pub cache: Option<CustomerCache>,
+    /// Bearer token for /admin/*; None disables those endpoints.
+    pub token: Option<secrecy::SecretString>,
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<GatewayBody> {
+    let mut r = Response::new(GatewayBody::full(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+fn json(status: StatusCode, v: serde_json::Value) -> Response<GatewayBody> {
+    let mut r = Response::new(GatewayBody::full(Bytes::from(v.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+impl Admin {
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<GatewayBody> {
+        match (req.method(), req.uri().path()) {
+            (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+            (&Method::GET, "/readyz") => {
+                if self.health.is_ready() {
+                    text(StatusCode::OK, "ready\n")
+                } else {
+                    text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+                }
+            }
+            (&Method::GET, "/metrics") => self.scrape().await,
+            (&Method::POST, "/admin/cache/purge") => self.purge(req).await,
+            _ => envelope_response(StatusCode::NOT_FOUND, "no such admin endpoint", "NOT_FOUND", ""),
+        }
+    }
+
+    async fn scrape(&self) -> Response<GatewayBody> {
+        // Gauges that are cheaper to read at scrape time than to maintain per request.
+        let loaded = self.credentials.loaded_at_unix();
+        if loaded > 0 {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            self.metrics.credentials_last_load.set(loaded as f64);
+            self.metrics.credentials_age.set((now - loaded as f64).max(0.0));
+        }
+        self.metrics.ready.set(i64::from(self.health.is_ready()));
+        if let Some(cache) = &self.cache {
+            cache.run_pending_tasks().await;
+            self.metrics.cache_entries.set(cache.entry_count() as i64);
+            self.metrics.cache_weighted_bytes.set(cache.weighted_size() as i64);
+        }
+        let mut buf = Vec::with_capacity(16 * 1024);
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
+            tracing::error!(error = %e, "metrics encoding failed");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "metrics encoding failed\n");
+        }
+        let mut r = Response::new(GatewayBody::full(Bytes::from(buf)));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        r
+    }
+
+    fn authorized(&self, req: &Request<Incoming>) -> bool {
+        use secrecy::ExposeSecret;
+        let Some(token) = &self.token else { return false };
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .unwrap_or("");
+        bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes()))
+    }
+
+    /// `POST /admin/cache/purge?customer_id=…` purges one customer;
+    /// `POST /admin/cache/purge?all=true` purges everything.
+    async fn purge(&self, req: Request<Incoming>) -> Response<GatewayBody> {
+        if self.token.is_none() {
+            return envelope_response(StatusCode::NOT_FOUND, "admin endpoints are disabled: set admin.token_file", "NOT_FOUND", "");
+        }
+        if !self.authorized(&req) {
+            return envelope_response(StatusCode::UNAUTHORIZED, "a valid admin bearer token is required", "UNAUTHENTICATED", "");
+        }
+        let Some(cache) = &self.cache else {
+            return envelope_response(StatusCode::CONFLICT, "the cache is disabled", "CACHE_DISABLED", "");
+        };
+        let query = req.uri().query().unwrap_or("");
+        let mut customer = None;
+        let mut all = false;
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("customer_id", v)) if !v.is_empty() => customer = Some(v.to_owned()),
+                Some(("all", "true")) => all = true,
+                _ => {}
+            }
+        }
+        match (customer, all) {
+            (Some(id), false) => {
+                cache.invalidate_customer(&id).await;
+                self.metrics.cache_invalidations.with_label_values(&["admin"]).inc();
+                json(StatusCode::OK, serde_json::json!({"status": true, "message": "purged", "data": {"customer_id": id}}))
+            }
+            (None, true) => {
+                cache.invalidate_all().await;
+                self.metrics.cache_invalidations.with_label_values(&["admin"]).inc();
+                json(StatusCode::OK, serde_json::json!({"status": true, "message": "purged", "data": {"all": true}}))
+            }
+            _ => envelope_response(
+                StatusCode::BAD_REQUEST,
+                "give exactly one of ?customer_id=<id> or ?all=true",
+                "BAD_REQUEST",
+                "",
+            ),
+        }
+    }
+}

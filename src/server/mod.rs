@@ -1,0 +1,97 @@
+//! Accept loops for the API and admin listeners, and graceful draining.
+
+pub mod admin;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::body::GatewayBody;
+use crate::config::ServerSettings;
+
+/// Protocol limits, configured on hyper itself so abuse is refused before a
+/// request reaches the gateway's code.
+pub fn builder(s: &ServerSettings) -> Builder<TokioExecutor> {
+    let mut b = Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(s.header_read_timeout)
+        // hyper refuses heads past this buffer with a bare 431; the gateway's
+        // own check (with the envelope) runs at `max_header_bytes`, so leave
+        // room for it to be the one that answers in ordinary cases.
+        .max_buf_size((s.max_header_bytes * 4).max(8192 + 1))
+        .max_headers(s.max_headers);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(s.http2_max_concurrent_streams)
+        .max_pending_accept_reset_streams(s.http2_max_pending_accept_reset_streams)
+        .max_header_list_size((s.max_header_bytes * 4) as u32)
+        .keep_alive_interval(Duration::from_secs(30));
+    b
+}
+
+/// Serves connections until `shutdown` resolves, then stops accepting and
+/// gives open connections `drain` to finish their in-flight requests.
+pub async fn serve<H, F>(
+    listener: TcpListener,
+    builder: Builder<TokioExecutor>,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+    drain: Duration,
+    name: &'static str,
+) where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<GatewayBody>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    let graceful = GracefulShutdown::new();
+    let builder = Arc::new(builder);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!(listener = name, error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let h = handler.clone();
+                let svc = service_fn(move |req| {
+                    let fut = h(req, peer);
+                    async move { Ok::<_, Infallible>(fut.await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(listener = name, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!(listener = name, connections = graceful.count(), "draining");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!(listener = name, "drained"),
+        () = tokio::time::sleep(drain) => {
+            tracing::warn!(listener = name, "drain timeout reached; closing remaining connections");
+        }
+    }
+}

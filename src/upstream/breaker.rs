@@ -1,0 +1,172 @@
+//! A consecutive-failure circuit breaker for the upstream.
+//!
+//! After `failure_threshold` upstream failures in a row (connect errors,
+//! timeouts, broken connections, 5xx) the circuit opens: requests fail fast
+//! (503, or stale where the cache allows) for `cool_down`, instead of piling
+//! onto a paycombat that is already down. Then one probe is let through
+//! (half-open): success closes the circuit, failure opens it again.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl State {
+    /// Gauge value: 0 closed, 1 open, 2 half-open.
+    pub fn gauge(self) -> i64 {
+        match self {
+            State::Closed => 0,
+            State::Open => 1,
+            State::HalfOpen => 2,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: State,
+    consecutive_failures: u32,
+    opened_at: Option<Instant>,
+    probe_in_flight: bool,
+}
+
+#[derive(Debug)]
+pub struct Breaker {
+    threshold: u32,
+    cool_down: Duration,
+    inner: Mutex<Inner>,
+}
+
+/// Permission to call upstream; report how it went with `Breaker::record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admit {
+    Yes { probe: bool },
+    /// Fail fast; retry after this long.
+    No(Duration),
+}
+
+impl Breaker {
+    /// `threshold == 0` disables the breaker.
+    pub fn new(threshold: u32, cool_down: Duration) -> Breaker {
+        Breaker {
+            threshold,
+            cool_down,
+            inner: Mutex::new(Inner {
+                state: State::Closed,
+                consecutive_failures: 0,
+                opened_at: None,
+                probe_in_flight: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave it inconsistent (plain fields).
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn admit(&self, now: Instant) -> Admit {
+        if self.threshold == 0 {
+            return Admit::Yes { probe: false };
+        }
+        let mut s = self.lock();
+        match s.state {
+            State::Closed => Admit::Yes { probe: false },
+            State::Open => {
+                let opened = s.opened_at.unwrap_or(now);
+                let elapsed = now.saturating_duration_since(opened);
+                if elapsed >= self.cool_down {
+                    s.state = State::HalfOpen;
+                    s.probe_in_flight = true;
+                    Admit::Yes { probe: true }
+                } else {
+                    Admit::No(self.cool_down - elapsed)
+                }
+            }
+            State::HalfOpen if !s.probe_in_flight => {
+                s.probe_in_flight = true;
+                Admit::Yes { probe: true }
+            }
+            // One probe at a time; the others wait for its verdict by failing fast.
+            State::HalfOpen => Admit::No(Duration::from_secs(1)),
+        }
+    }
+
+    /// Records an upstream outcome; returns the state after it.
+    pub fn record(&self, success: bool, probe: bool, now: Instant) -> State {
+        if self.threshold == 0 {
+            return State::Closed;
+        }
+        let mut s = self.lock();
+        if probe {
+            s.probe_in_flight = false;
+        }
+        if success {
+            s.consecutive_failures = 0;
+            s.state = State::Closed;
+            s.opened_at = None;
+        } else {
+            s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+            let trips = s.state == State::HalfOpen || s.consecutive_failures >= self.threshold;
+            if trips && s.state != State::Open {
+                s.state = State::Open;
+                s.opened_at = Some(now);
+            }
+        }
+        s.state
+    }
+
+    pub fn state(&self) -> State {
+        self.lock().state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_threshold_then_probes_once() {
+        let b = Breaker::new(3, Duration::from_secs(10));
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            assert_eq!(b.admit(t0), Admit::Yes { probe: false });
+            assert_eq!(b.record(false, false, t0), State::Closed);
+        }
+        assert_eq!(b.record(false, false, t0), State::Open);
+        assert!(matches!(b.admit(t0 + Duration::from_secs(4)), Admit::No(d) if d == Duration::from_secs(6)));
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(b.admit(later), Admit::Yes { probe: true });
+        assert!(matches!(b.admit(later), Admit::No(_)), "only one probe");
+        assert_eq!(b.record(false, true, later), State::Open, "failed probe reopens");
+        assert!(matches!(b.admit(later + Duration::from_secs(1)), Admit::No(_)));
+        let again = later + Duration::from_secs(10);
+        assert_eq!(b.admit(again), Admit::Yes { probe: true });
+        assert_eq!(b.record(true, true, again), State::Closed);
+        assert_eq!(b.admit(again), Admit::Yes { probe: false });
+    }
+
+    #[test]
+    fn success_resets_the_count() {
+        let b = Breaker::new(2, Duration::from_secs(1));
+        let t = Instant::now();
+        b.record(false, false, t);
+        b.record(true, false, t);
+        assert_eq!(b.record(false, false, t), State::Closed);
+    }
+
+    #[test]
+    fn zero_threshold_disables() {
+        let b = Breaker::new(0, Duration::from_secs(1));
+        let t = Instant::now();
+        for _ in 0..100 {
+            b.record(false, false, t);
+        }
+        assert_eq!(b.admit(t), Admit::Yes { probe: false });
+    }
+}

@@ -1,0 +1,167 @@
+//! Header rules for both directions.
+//!
+//! Request: drop hop-by-hop headers and whatever the client's `Connection`
+//! names, drop every credential the client sent, then add the gateway's own
+//! headers. The order matters: removal happens before injection, so no client
+//! header (not even `Connection: x-token`) can remove what the gateway adds.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// RFC 9110 §7.6.1 connection-specific headers, plus the non-standard ones
+/// proxies are known to mishandle.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-authorization",
+];
+
+pub const X_TOKEN: HeaderName = HeaderName::from_static("x-token");
+pub const SIGNATURE: HeaderName = HeaderName::from_static("signature");
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// Removes hop-by-hop headers and the headers named by `Connection`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(*name);
+    }
+    // Any `proxy-*` header is meant for a proxy hop, never for paycombat.
+    let proxy: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("proxy-"))
+        .cloned()
+        .collect();
+    for name in proxy {
+        headers.remove(name);
+    }
+}
+
+/// Everything a client sent that must not reach paycombat: hop-by-hop
+/// headers, client credentials, configured extras, and headers the gateway
+/// sets itself (so a client cannot pre-seed them).
+pub fn clean_request(headers: &mut HeaderMap, extra: &[HeaderName]) {
+    strip_hop_by_hop(headers);
+    for name in [X_TOKEN, SIGNATURE, header::AUTHORIZATION, header::HOST, X_FORWARDED_PROTO] {
+        headers.remove(name);
+    }
+    for name in extra {
+        headers.remove(name);
+    }
+    // The gateway must read bodies to mask them; ask for them unencoded.
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+}
+
+/// Appends the peer to `X-Forwarded-For` (keeping earlier hops) and sets
+/// `X-Forwarded-Proto` to the scheme the client used to reach the gateway.
+pub fn add_forwarded(headers: &mut HeaderMap, peer: std::net::IpAddr, proto: &'static str) {
+    let prior: Vec<String> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let chain = if prior.is_empty() {
+        peer.to_string()
+    } else {
+        format!("{}, {peer}", prior.join(", "))
+    };
+    headers.remove(&X_FORWARDED_FOR);
+    if let Ok(v) = HeaderValue::from_str(&chain) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+}
+
+/// Total bytes of header names and values, as the 431 limit counts them.
+pub fn size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum()
+}
+
+/// Accepts a caller's request id only if it is short and plain, so it is
+/// safe to log and to echo; anything else is replaced by a fresh one.
+pub fn request_id(headers: &HeaderMap) -> HeaderValue {
+    if let Some(v) = headers.get(&X_REQUEST_ID) {
+        let b = v.as_bytes();
+        if !b.is_empty()
+            && b.len() <= 128
+            && b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+        {
+            return v.clone();
+        }
+    }
+    let id = uuid::Uuid::new_v4();
+    let mut buf = uuid::Uuid::encode_buffer();
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_cannot_remove_injected_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("x-token, x-custom, keep-alive"));
+        h.insert("x-custom", HeaderValue::from_static("1"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        h.insert(X_TOKEN, HeaderValue::from_static("client-token"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        h.insert(SIGNATURE, HeaderValue::from_static("abc"));
+        h.insert("proxy-foo", HeaderValue::from_static("1"));
+        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        clean_request(&mut h, &[HeaderName::from_static("cookie")]);
+        // Injection happens after cleaning; nothing the client said removes it.
+        h.insert(X_TOKEN, HeaderValue::from_static("gateway-token"));
+        assert_eq!(h[X_TOKEN], "gateway-token");
+        assert!(h.get("x-custom").is_none());
+        assert!(h.get("x-kept").is_some());
+        assert!(h.get(header::AUTHORIZATION).is_none());
+        assert!(h.get(SIGNATURE).is_none());
+        assert!(h.get("proxy-foo").is_none());
+        assert!(h.get(header::TRANSFER_ENCODING).is_none());
+        assert!(h.get(header::CONNECTION).is_none());
+        assert_eq!(h[header::ACCEPT_ENCODING], "identity");
+    }
+
+    #[test]
+    fn forwarded_for_appends() {
+        let mut h = HeaderMap::new();
+        h.insert(X_FORWARDED_FOR, HeaderValue::from_static("10.0.0.1"));
+        add_forwarded(&mut h, "127.0.0.1".parse().unwrap(), "http");
+        assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, 127.0.0.1");
+        assert_eq!(h[X_FORWARDED_PROTO], "http");
+    }
+
+    #[test]
+    fn request_id_kept_only_when_well_formed() {
+        let mut h = HeaderMap::new();
+        h.insert(X_REQUEST_ID, HeaderValue::from_static("abc-123"));
+        assert_eq!(request_id(&h), "abc-123");
+        h.insert(X_REQUEST_ID, HeaderValue::from_static("bad id\"<>"));
+        let fresh = request_id(&h);
+        assert_ne!(fresh, "bad id\"<>");
+        assert_eq!(fresh.len(), 36);
+    }
+}
