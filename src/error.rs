@@ -123,12 +123,25 @@ pub fn envelope_response(
     code: &str,
     request_id: &str,
 ) -> http::Response<GatewayBody> {
-    let body = serde_json::json!({
-        "status": false,
-        "message": message,
-        "data": null,
-        "error": { "code": code, "request_id": request_id },
-    });
+    // A struct, not json!(): fields serialise in paycombat's order.
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        status: bool,
+        message: &'a str,
+        data: Option<()>,
+        error: ErrorInfo<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct ErrorInfo<'a> {
+        code: &'a str,
+        request_id: &'a str,
+    }
+    let body = Envelope {
+        status: false,
+        message,
+        data: None,
+        error: ErrorInfo { code, request_id },
+    };
     let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
     let mut resp = http::Response::new(GatewayBody::full(bytes));
     *resp.status_mut() = status;
@@ -153,6 +166,7 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
         let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert!(body.starts_with(br#"{"status":false,"message":"#), "paycombat's field order");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["status"], false);
         assert_eq!(v["data"], serde_json::Value::Null);

@@ -56,6 +56,8 @@ pub struct Proxy {
     /// One counter handle per masking rule, resolved once: the hot path
     /// must not hash label strings per masked field.
     masked_counters: Vec<IntCounter>,
+    /// The client label for unauthenticated requests, allocated once.
+    anonymous: Arc<str>,
 }
 
 /// What the access log and the request metrics say about one request.
@@ -106,6 +108,7 @@ impl Proxy {
             base_scheme,
             base_authority,
             masked_counters,
+            anonymous: Arc::from("anonymous"),
         }
     }
 
@@ -126,7 +129,7 @@ impl Proxy {
         let mut outcome = Outcome {
             route: "rejected",
             cache: "none",
-            client: Arc::from("anonymous"),
+            client: self.anonymous.clone(),
         };
         let bytes_in = req
             .headers()

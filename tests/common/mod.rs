@@ -86,6 +86,7 @@ allow = [
     )
 }
 
+#[derive(Default)]
 pub struct Options {
     /// Extra TOML layered over the test defaults.
     pub overlay: String,
@@ -94,11 +95,6 @@ pub struct Options {
     pub upstream_override: Option<String>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options { overlay: String::new(), sandbox_tls: None, upstream_override: None }
-    }
-}
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
