@@ -31,7 +31,7 @@ use crate::config::Settings;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
 use crate::mask::Masker;
-use crate::metrics::{status_class, Metrics};
+use crate::metrics::{method_label, status_class, Metrics};
 use crate::route::{Route, API_PREFIX};
 use crate::upstream::breaker::Breaker;
 use crate::upstream::client::UpstreamClient;
@@ -148,7 +148,7 @@ impl Proxy {
         let elapsed = started.elapsed();
         self.metrics
             .requests
-            .with_label_values(&[outcome.route, method.as_str(), status_class(status), outcome.cache, &outcome.client])
+            .with_label_values(&[outcome.route, method_label(&method), status_class(status), outcome.cache, &outcome.client])
             .inc();
         self.metrics
             .request_duration

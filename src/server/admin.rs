@@ -50,16 +50,20 @@ pub struct Admin {
 fn text(status: StatusCode, body: &'static str) -> Response<GatewayBody> {
     let mut r = Response::new(GatewayBody::full(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 fn json(status: StatusCode, v: serde_json::Value) -> Response<GatewayBody> {
     let mut r = Response::new(GatewayBody::full(Bytes::from(v.to_string())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -76,7 +80,12 @@ impl Admin {
             }
             (&Method::GET, "/metrics") => self.scrape().await,
             (&Method::POST, "/admin/cache/purge") => self.purge(req).await,
-            _ => envelope_response(StatusCode::NOT_FOUND, "no such admin endpoint", "NOT_FOUND", ""),
+            _ => envelope_response(
+                StatusCode::NOT_FOUND,
+                "no such admin endpoint",
+                "NOT_FOUND",
+                "",
+            ),
         }
     }
 
@@ -84,20 +93,29 @@ impl Admin {
         // Gauges that are cheaper to read at scrape time than to maintain per request.
         let loaded = self.credentials.loaded_at_unix();
         if loaded > 0 {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
             self.metrics.credentials_last_load.set(loaded as f64);
-            self.metrics.credentials_age.set((now - loaded as f64).max(0.0));
+            self.metrics
+                .credentials_age
+                .set((now - loaded as f64).max(0.0));
         }
         self.metrics.ready.set(i64::from(self.health.is_ready()));
         if let Some(cache) = &self.cache {
             cache.run_pending_tasks().await;
             self.metrics.cache_entries.set(cache.entry_count() as i64);
-            self.metrics.cache_weighted_bytes.set(cache.weighted_size() as i64);
+            self.metrics
+                .cache_weighted_bytes
+                .set(cache.weighted_size() as i64);
         }
         let mut buf = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
             tracing::error!(error = %e, "metrics encoding failed");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "metrics encoding failed\n");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "metrics encoding failed\n",
+            );
         }
         let mut r = Response::new(GatewayBody::full(Bytes::from(buf)));
         r.headers_mut().insert(
@@ -109,12 +127,17 @@ impl Admin {
 
     fn authorized(&self, req: &Request<Incoming>) -> bool {
         use secrecy::ExposeSecret;
-        let Some(token) = &self.token else { return false };
+        let Some(token) = &self.token else {
+            return false;
+        };
         let presented = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .unwrap_or("");
         bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes()))
     }
@@ -123,13 +146,28 @@ impl Admin {
     /// `POST /admin/cache/purge?all=true` purges everything.
     async fn purge(&self, req: Request<Incoming>) -> Response<GatewayBody> {
         if self.token.is_none() {
-            return envelope_response(StatusCode::NOT_FOUND, "admin endpoints are disabled: set admin.token_file", "NOT_FOUND", "");
+            return envelope_response(
+                StatusCode::NOT_FOUND,
+                "admin endpoints are disabled: set admin.token_file",
+                "NOT_FOUND",
+                "",
+            );
         }
         if !self.authorized(&req) {
-            return envelope_response(StatusCode::UNAUTHORIZED, "a valid admin bearer token is required", "UNAUTHENTICATED", "");
+            return envelope_response(
+                StatusCode::UNAUTHORIZED,
+                "a valid admin bearer token is required",
+                "UNAUTHENTICATED",
+                "",
+            );
         }
         let Some(cache) = &self.cache else {
-            return envelope_response(StatusCode::CONFLICT, "the cache is disabled", "CACHE_DISABLED", "");
+            return envelope_response(
+                StatusCode::CONFLICT,
+                "the cache is disabled",
+                "CACHE_DISABLED",
+                "",
+            );
         };
         let query = req.uri().query().unwrap_or("");
         let mut customer = None;
@@ -144,13 +182,25 @@ impl Admin {
         match (customer, all) {
             (Some(id), false) => {
                 cache.invalidate_customer(&id).await;
-                self.metrics.cache_invalidations.with_label_values(&["admin"]).inc();
-                json(StatusCode::OK, serde_json::json!({"status": true, "message": "purged", "data": {"customer_id": id}}))
+                self.metrics
+                    .cache_invalidations
+                    .with_label_values(&["admin"])
+                    .inc();
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({"status": true, "message": "purged", "data": {"customer_id": id}}),
+                )
             }
             (None, true) => {
                 cache.invalidate_all().await;
-                self.metrics.cache_invalidations.with_label_values(&["admin"]).inc();
-                json(StatusCode::OK, serde_json::json!({"status": true, "message": "purged", "data": {"all": true}}))
+                self.metrics
+                    .cache_invalidations
+                    .with_label_values(&["admin"])
+                    .inc();
+                json(
+                    StatusCode::OK,
+                    serde_json::json!({"status": true, "message": "purged", "data": {"all": true}}),
+                )
             }
             _ => envelope_response(
                 StatusCode::BAD_REQUEST,
