@@ -1,8 +1,12 @@
 //! Records the git revision for the `gateway_build_info` metric.
 fn main() {
     // An image build has no .git: the builder passes the revision in instead.
-    let from_env = std::env::var("GATEWAY_GIT_REVISION").ok().filter(|s| !s.trim().is_empty());
-    let rev = from_env.map(|s| s.trim().to_owned()).unwrap_or_else(|| git_revision());
+    let from_env = std::env::var("GATEWAY_GIT_REVISION")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let rev = from_env
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(git_revision);
     println!("cargo:rustc-env=GATEWAY_GIT_REVISION={rev}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs");

@@ -25,19 +25,25 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
-    /// `Ok(Some(name))` for an authenticated client, `Ok(None)` when auth is off.
+    /// Authenticates, authorizes and rate-limits one request. `client` is set
+    /// as soon as the caller is identified — also when it is then refused —
+    /// so logs and metrics name who was turned away.
     pub fn check(
         &self,
         headers: &HeaderMap,
         method: &Method,
         path: &str,
         metrics: &Metrics,
-    ) -> Result<Option<Arc<str>>, GatewayError> {
+        client_name: &mut Option<Arc<str>>,
+    ) -> Result<(), GatewayError> {
         let AuthMode::Keys { registry, .. } = self else {
-            return Ok(None);
+            return Ok(());
         };
         let reject = |client: &str, reason: &str| {
-            metrics.client_rejections.with_label_values(&[client, reason]).inc();
+            metrics
+                .client_rejections
+                .with_label_values(&[client, reason])
+                .inc();
         };
         let registry = registry.load();
         let client = registry.authenticate(headers).map_err(|e| {
@@ -47,21 +53,28 @@ impl AuthMode {
                 _ => GatewayError::UnknownClient,
             }
         })?;
+        *client_name = Some(client.name.clone());
         if client.authorize(method, path).is_err() {
             reject(&client.name, "forbidden");
             return Err(GatewayError::Forbidden);
         }
         if let Err(limited) = client.check_rate() {
             reject(&client.name, "rate_limited");
-            return Err(GatewayError::RateLimited { retry_after: limited.retry_after });
+            return Err(GatewayError::RateLimited {
+                retry_after: limited.retry_after,
+            });
         }
-        Ok(Some(client.name.clone()))
+        Ok(())
     }
 
     /// Reads the clients file again, keeping rate-limit buckets of unchanged
     /// clients. A bad file leaves the previous registry in force.
     pub fn reload(&self, metrics: &Metrics) {
-        let AuthMode::Keys { registry, file: Some(file) } = self else {
+        let AuthMode::Keys {
+            registry,
+            file: Some(file),
+        } = self
+        else {
             return;
         };
         match ClientRegistry::load(file) {

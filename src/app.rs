@@ -26,6 +26,7 @@ use crate::server::admin::{Admin, Health};
 
 pub struct App {
     settings: Arc<Settings>,
+    triggers: crate::reload::Triggers,
     api: TcpListener,
     admin_listener: TcpListener,
     proxy: Arc<Proxy>,
@@ -34,7 +35,8 @@ pub struct App {
 }
 
 fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
-    let raw = std::fs::read(path).with_context(|| format!("`{key}`: cannot read {}", path.display()))?;
+    let raw =
+        std::fs::read(path).with_context(|| format!("`{key}`: cannot read {}", path.display()))?;
     let trimmed = raw.trim_ascii();
     anyhow::ensure!(!trimmed.is_empty(), "`{key}`: {} is empty", path.display());
     Ok(trimmed.to_vec())
@@ -50,10 +52,20 @@ impl App {
             settings.upstream.token.clone(),
             settings.upstream.signature_key.clone(),
         ));
-        credentials.reload().context("loading upstream credentials")?;
+        // Watch before the first load, so a change made in between is not missed.
+        let mut watched = credentials.files();
+        if settings.auth.mode == AuthModeSetting::Keys {
+            watched.extend(settings.auth.clients_file.iter().cloned());
+        }
+        let triggers = crate::reload::watch(&watched, settings.server.watch_files);
+        credentials
+            .reload()
+            .context("loading upstream credentials")?;
         metrics.credential_reloads.with_label_values(&["ok"]).inc();
         if !credentials.has_signature_key() {
-            tracing::warn!("no `upstream.signature_key_file` configured: paycombat will reject every write");
+            tracing::warn!(
+                "no `upstream.signature_key_file` configured: paycombat will reject every write"
+            );
         }
 
         let client = crate::upstream::client::build(&settings.upstream)?;
@@ -63,7 +75,9 @@ impl App {
                 Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
                 None => None,
             };
-            Some(Arc::new(Masker::new(&settings.mask, key.as_deref()).context("`mask`")?))
+            Some(Arc::new(
+                Masker::new(&settings.mask, key.as_deref()).context("`mask`")?,
+            ))
         } else {
             tracing::warn!("MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked");
             None
@@ -94,7 +108,8 @@ impl App {
                     .clients_file
                     .clone()
                     .context("`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)")?;
-                let reg = ClientRegistry::load(&file).with_context(|| format!("`auth.clients_file` {}", file.display()))?;
+                let reg = ClientRegistry::load(&file)
+                    .with_context(|| format!("`auth.clients_file` {}", file.display()))?;
                 metrics.clients_reloads.with_label_values(&["ok"]).inc();
                 tracing::info!(clients = reg.client_names().count(), "clients loaded");
                 AuthMode::Keys {
@@ -139,15 +154,27 @@ impl App {
             cache,
             token: admin_token,
         });
-        Ok(App { settings, api, admin_listener, proxy, admin, health })
+        Ok(App {
+            settings,
+            triggers,
+            api,
+            admin_listener,
+            proxy,
+            admin,
+            health,
+        })
     }
 
     pub fn api_addr(&self) -> SocketAddr {
-        self.api.local_addr().expect("bound listener has an address")
+        self.api
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn admin_addr(&self) -> SocketAddr {
-        self.admin_listener.local_addr().expect("bound listener has an address")
+        self.admin_listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves; then readiness turns 503, the API
@@ -155,8 +182,16 @@ impl App {
     /// `server.drain_timeout` to finish. The admin listener stays up during
     /// the drain so the 503 is visible.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let App { settings, api, admin_listener, proxy, admin, health } = self;
-        let reloader = tokio::spawn(reload_loop(proxy.clone()));
+        let App {
+            settings,
+            triggers,
+            api,
+            admin_listener,
+            proxy,
+            admin,
+            health,
+        } = self;
+        let reloader = tokio::spawn(reload_loop(proxy.clone(), triggers));
 
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin_task = {
@@ -203,20 +238,23 @@ impl App {
 }
 
 /// Re-reads credentials and the clients file when they change or on SIGHUP.
-async fn reload_loop(proxy: Arc<Proxy>) {
-    let mut files = proxy.credentials.files();
-    if let AuthMode::Keys { file: Some(f), .. } = &proxy.auth {
-        files.push(f.clone());
-    }
-    let mut triggers = crate::reload::watch(&files, proxy.settings.server.watch_files);
+async fn reload_loop(proxy: Arc<Proxy>, mut triggers: crate::reload::Triggers) {
     while triggers.next(Duration::from_millis(100)).await.is_some() {
         match proxy.credentials.reload() {
             Ok(()) => {
-                proxy.metrics.credential_reloads.with_label_values(&["ok"]).inc();
+                proxy
+                    .metrics
+                    .credential_reloads
+                    .with_label_values(&["ok"])
+                    .inc();
                 tracing::info!("upstream credentials reloaded");
             }
             Err(e) => {
-                proxy.metrics.credential_reloads.with_label_values(&["failed"]).inc();
+                proxy
+                    .metrics
+                    .credential_reloads
+                    .with_label_values(&["failed"])
+                    .inc();
                 tracing::error!(error = %e, "credential reload failed; keeping the previous credentials");
             }
         }

@@ -35,8 +35,8 @@ use crate::metrics::{method_label, status_class, Metrics};
 use crate::route::{Route, API_PREFIX};
 use crate::upstream::breaker::Breaker;
 use crate::upstream::client::UpstreamClient;
-use crate::upstream::retry::RetryBudget;
 use crate::upstream::headers::{self as rules, X_REQUEST_ID};
+use crate::upstream::retry::RetryBudget;
 
 pub use response::Inspected;
 
@@ -121,7 +121,11 @@ impl Proxy {
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<GatewayBody> {
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<GatewayBody> {
         let started = std::time::Instant::now();
         self.metrics.inflight.inc();
         let request_id = rules::request_id(req.headers());
@@ -137,7 +141,10 @@ impl Proxy {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
-        let result = self.clone().dispatch(req, peer, &request_id, &mut outcome).await;
+        let result = self
+            .clone()
+            .dispatch(req, peer, &request_id, &mut outcome)
+            .await;
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => e.to_response(request_id.to_str().unwrap_or("")),
@@ -148,7 +155,13 @@ impl Proxy {
         let elapsed = started.elapsed();
         self.metrics
             .requests
-            .with_label_values(&[outcome.route, method_label(&method), status_class(status), outcome.cache, &outcome.client])
+            .with_label_values(&[
+                outcome.route,
+                method_label(&method),
+                status_class(status),
+                outcome.cache,
+                &outcome.client,
+            ])
             .inc();
         self.metrics
             .request_duration
@@ -191,16 +204,26 @@ impl Proxy {
         let route = Route::classify(req.method(), path);
         outcome.route = route.label();
 
-        if let Some(client) = self.auth.check(req.headers(), req.method(), path, &self.metrics)? {
-            outcome.client = client;
+        let mut client = None;
+        let checked = self.auth.check(
+            req.headers(),
+            req.method(),
+            path,
+            &self.metrics,
+            &mut client,
+        );
+        if let Some(name) = client {
+            outcome.client = name;
         }
+        checked?;
 
         match &route {
             Route::CustomerDetail { customer_id } | Route::CustomerWalletReady { customer_id }
                 if self.cache.is_some() =>
             {
                 let customer_id = customer_id.clone();
-                self.serve_cached(&route, &customer_id, req, peer, request_id, outcome).await
+                self.serve_cached(&route, &customer_id, req, peer, request_id, outcome)
+                    .await
             }
             _ => self.serve_forward(&route, req, peer, request_id).await,
         }
@@ -215,9 +238,21 @@ impl Proxy {
         request_id: &HeaderValue,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (parts, body) = req.into_parts();
-        let body = forward::read_body(body, &parts.headers, self.settings.server.max_request_body_bytes).await?;
+        let body = forward::read_body(
+            body,
+            &parts.headers,
+            self.settings.server.max_request_body_bytes,
+        )
+        .await?;
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let out = self.outgoing(parts.method, path_and_query, parts.headers, body, peer.ip(), request_id)?;
+        let out = self.outgoing(
+            parts.method,
+            path_and_query,
+            parts.headers,
+            body,
+            peer.ip(),
+            request_id,
+        )?;
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
         let permit = self.upstream_permit()?;
         let sent = self.send(&out, route.label(), deadline).await;
