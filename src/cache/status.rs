@@ -4,8 +4,10 @@
 //! exclusive. `ttl` is the remaining freshness in seconds, negative once stale; it is given
 //! whenever a stored response is served, and is consistent with `Age` (`ttl + Age` equals
 //! the freshness lifetime). `fwd-status` appears only when it differs from the status
-//! served, which is the stale-if-error case. Responses the gateway generates itself (a 502
-//! after a failed fill with nothing stale to serve) carry no `Cache-Status` (RFC 9211 §2).
+//! served, which is the stale-if-error case. Every request that reaches the cache gets a
+//! `Cache-Status`, the gateway's own errors included (a 502 after a failed fill with nothing
+//! stale to serve is `fwd=miss; detail=uncacheable`); requests refused before the cache
+//! (client authentication, rate limits) get none.
 //!
 //! | situation | value |
 //! |---|---|

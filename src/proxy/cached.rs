@@ -35,16 +35,21 @@ pub struct Filled {
 
 type FillOutput = Result<Arc<Filled>, Arc<GatewayError>>;
 
-/// May this upstream answer be stored? Only a 200 JSON success envelope
-/// (`"status": true`) that upstream did not mark `no-store` or `private`.
+/// May this upstream answer be stored? A 200 JSON success envelope
+/// (`"status": true`), or a 404 JSON failure envelope ("customer not found";
+/// the cache keeps it only when the route's `negative_ttl` is set), that
+/// upstream did not mark `no-store` or `private`.
 fn cacheable(r: &Inspected) -> bool {
-    if r.status != StatusCode::OK {
-        return false;
-    }
+    let wanted = match r.status {
+        StatusCode::OK => true,
+        StatusCode::NOT_FOUND => false,
+        _ => return false,
+    };
     let forbids = r.headers.get_all(header::CACHE_CONTROL).iter().any(|v| {
         v.to_str().unwrap_or("").split(',').any(|t| {
-            let t = t.trim();
-            t.eq_ignore_ascii_case("no-store") || t.eq_ignore_ascii_case("private")
+            // `private="set-cookie"` (the qualified form) forbids storing too.
+            let name = t.split('=').next().unwrap_or("").trim();
+            name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("private")
         })
     });
     if forbids {
@@ -56,7 +61,7 @@ fn cacheable(r: &Inspected) -> bool {
     }
     matches!(
         serde_json::from_slice::<Envelope>(&r.body),
-        Ok(Envelope { status: true })
+        Ok(Envelope { status }) if status == wanted
     )
 }
 
@@ -78,10 +83,16 @@ fn replay(
 }
 
 /// A gateway error on a cached route still says how the cache took part.
-fn error_response(e: &GatewayError, request_id: &HeaderValue, status: &CacheStatus) -> Response<GatewayBody> {
+fn error_response(
+    e: &GatewayError,
+    request_id: &HeaderValue,
+    status: &CacheStatus,
+) -> Response<GatewayBody> {
     let mut resp = e.to_response(request_id.to_str().unwrap_or(""));
-    resp.headers_mut().insert(header::AGE, age_value(Duration::ZERO));
-    resp.headers_mut().insert(CACHE_STATUS, status.header_value());
+    resp.headers_mut()
+        .insert(header::AGE, age_value(Duration::ZERO));
+    resp.headers_mut()
+        .insert(CACHE_STATUS, status.header_value());
     resp
 }
 
@@ -121,7 +132,10 @@ impl Proxy {
         };
         let mode = cache.settings().request_mode(req.headers());
 
-        let key = match (cache.key(cached_route, customer_id, req.uri().query()), mode) {
+        let key = match (
+            cache.key(cached_route, customer_id, req.uri().query()),
+            mode,
+        ) {
             (Ok(k), RequestMode::Normal | RequestMode::Refresh) => k,
             (bypassed, _) => {
                 outcome.cache = count("bypass");
@@ -161,12 +175,28 @@ impl Proxy {
             Forward::after(&lookup)
         };
         let fallback = match lookup {
-            Lookup::Fresh { entry, age, remaining } => {
+            Lookup::Fresh {
+                entry,
+                age,
+                remaining,
+            } => {
                 outcome.cache = count("hit");
                 let status = CacheStatus::Hit { remaining };
-                return Ok(replay(entry.status, &entry.headers, &entry.body, age, &status));
+                return Ok(replay(
+                    entry.status,
+                    &entry.headers,
+                    &entry.body,
+                    age,
+                    &status,
+                ));
             }
-            Lookup::Stale { entry, age, staleness, within_swr: true, .. } => {
+            Lookup::Stale {
+                entry,
+                age,
+                staleness,
+                within_swr: true,
+                ..
+            } => {
                 // Answer now from the expired entry; refresh it once in the background.
                 outcome.cache = count("stale");
                 if let Ok(out) = self.outgoing_from(req, peer, request_id).await {
@@ -177,11 +207,21 @@ impl Proxy {
                     });
                 }
                 let status = CacheStatus::StaleWhileRevalidate { staleness };
-                return Ok(replay(entry.status, &entry.headers, &entry.body, age, &status));
+                return Ok(replay(
+                    entry.status,
+                    &entry.headers,
+                    &entry.body,
+                    age,
+                    &status,
+                ));
             }
-            Lookup::Stale { entry, age, staleness, within_stale_if_error: true, .. } => {
-                Some((entry, age, staleness))
-            }
+            Lookup::Stale {
+                entry,
+                age,
+                staleness,
+                within_stale_if_error: true,
+                ..
+            } => Some((entry, age, staleness)),
             Lookup::Stale { .. } | Lookup::Miss => None,
         };
 
@@ -206,16 +246,36 @@ impl Proxy {
         };
         if let (Some(fwd_status), Some((entry, age, staleness))) = (failed, &fallback) {
             outcome.cache = count("stale");
-            let status = CacheStatus::StaleIfError { staleness: *staleness, fwd_status, collapsed };
-            return Ok(replay(entry.status, &entry.headers, &entry.body, *age, &status));
+            let status = CacheStatus::StaleIfError {
+                staleness: *staleness,
+                fwd_status,
+                collapsed,
+            };
+            return Ok(replay(
+                entry.status,
+                &entry.headers,
+                &entry.body,
+                *age,
+                &status,
+            ));
         }
 
         outcome.cache = count(if collapsed { "collapsed" } else { "miss" });
         match result {
             Ok(f) => {
-                let status = CacheStatus::Forwarded { reason: forward, store: f.store, collapsed };
+                let status = CacheStatus::Forwarded {
+                    reason: forward,
+                    store: f.store,
+                    collapsed,
+                };
                 let r = &f.response;
-                Ok(replay(r.status, &r.headers, &r.body, Duration::ZERO, &status))
+                Ok(replay(
+                    r.status,
+                    &r.headers,
+                    &r.body,
+                    Duration::ZERO,
+                    &status,
+                ))
             }
             Err(e) => {
                 let status = CacheStatus::Forwarded {
@@ -235,7 +295,12 @@ impl Proxy {
         request_id: &HeaderValue,
     ) -> Result<Outgoing, GatewayError> {
         let (parts, body) = req.into_parts();
-        let body = read_body(body, &parts.headers, self.settings.server.max_request_body_bytes).await?;
+        let body = read_body(
+            body,
+            &parts.headers,
+            self.settings.server.max_request_body_bytes,
+        )
+        .await?;
         let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         self.outgoing(parts.method, pq, parts.headers, body, peer.ip(), request_id)
     }
@@ -261,10 +326,66 @@ impl Proxy {
         let mut outcome = StoreOutcome::Uncacheable;
         if let (Some((key, gen)), Some(cache)) = (store, &self.cache) {
             if cacheable(&response) {
-                let entry = CachedResponse::new(response.status, response.headers.clone(), response.body.clone());
+                let entry = CachedResponse::new(
+                    response.status,
+                    response.headers.clone(),
+                    response.body.clone(),
+                );
                 outcome = cache.store_if_current(&key, gen, entry).await;
             }
         }
-        Ok(Arc::new(Filled { response, store: outcome }))
+        Ok(Arc::new(Filled {
+            response,
+            store: outcome,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, cache_control: Option<&str>, body: &str) -> Inspected {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = cache_control {
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_str(v).expect("header value"),
+            );
+        }
+        Inspected {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers,
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn only_success_and_not_found_envelopes_without_upstream_refusal_are_storable() {
+        let ok = r#"{"status":true,"message":"OK","data":{}}"#;
+        let failed = r#"{"status":false,"message":"customer not found","data":null}"#;
+        assert!(cacheable(&answer(200, None, ok)));
+        assert!(cacheable(&answer(200, Some("max-age=30"), ok)));
+        assert!(cacheable(&answer(404, None, failed)));
+        for refused in [
+            answer(200, None, failed),
+            answer(200, None, "not json"),
+            answer(404, None, ok),
+            answer(404, None, "<html>"),
+            answer(400, None, failed),
+            answer(500, None, failed),
+            answer(503, None, failed),
+            answer(200, Some("no-store"), ok),
+            answer(200, Some("max-age=30, Private"), ok),
+            answer(200, Some(r#"private="set-cookie""#), ok),
+            answer(404, Some("no-store"), failed),
+        ] {
+            assert!(
+                !cacheable(&refused),
+                "{} {:?}",
+                refused.status,
+                refused.headers
+            );
+        }
     }
 }

@@ -19,11 +19,20 @@ impl Proxy {
     /// write endpoint counts, so a new endpoint that names a customer in its
     /// body invalidates too.
     pub(super) fn written_customers(&self, route: &Route, out: &Outgoing) -> Vec<String> {
-        if self.cache.is_none() || matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if self.cache.is_none()
+            || matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
             return Vec::new();
         }
-        let mut ids: Vec<String> = route.written_customer().map(str::to_owned).into_iter().collect();
-        if let Ok(NamesCustomer { customer_id: Some(id) }) = serde_json::from_slice(&out.body) {
+        let mut ids: Vec<String> = route
+            .written_customer()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        if let Ok(NamesCustomer {
+            customer_id: Some(id),
+        }) = serde_json::from_slice(&out.body)
+        {
             if !ids.contains(&id) {
                 ids.push(id);
             }
