@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +42,65 @@ fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(trimmed.to_vec())
 }
 
+/// The masker the settings describe (None when masking is off), with its key.
+fn build_masker(settings: &Settings) -> anyhow::Result<Option<Arc<Masker>>> {
+    if !settings.mask.enabled {
+        tracing::warn!(
+            "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
+        );
+        return Ok(None);
+    }
+    let key = match &settings.mask.hmac_key_file {
+        Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
+        None => None,
+    };
+    let masker = Masker::new(&settings.mask, key.as_deref()).context("`mask`")?;
+    Ok(Some(Arc::new(masker)))
+}
+
+/// The clients file, when client authentication is on.
+fn load_clients(settings: &Settings) -> anyhow::Result<Option<(ClientRegistry, PathBuf)>> {
+    if settings.auth.mode == AuthModeSetting::None {
+        return Ok(None);
+    }
+    let file = settings.auth.clients_file.clone().context(
+        "`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)",
+    )?;
+    let reg = ClientRegistry::load(&file)
+        .with_context(|| format!("`auth.clients_file` {}", file.display()))?;
+    Ok(Some((reg, file)))
+}
+
+/// Everything `App::build` checks before it binds: credentials readable,
+/// TLS roots, masking rules and their key, the clients file, the admin token.
+/// `check-config` runs this, so "valid" means `serve` will start. Every
+/// problem is reported, not just the first.
+pub fn preflight(settings: &Settings) -> anyhow::Result<()> {
+    let creds = CredentialStore::new(
+        settings.upstream.token.clone(),
+        settings.upstream.signature_key.clone(),
+    );
+    let checks: [anyhow::Result<()>; 5] = [
+        creds.reload().context("loading upstream credentials"),
+        crate::upstream::client::build(&settings.upstream)
+            .map(drop)
+            .map_err(Into::into),
+        build_masker(settings).map(drop),
+        load_clients(settings).map(drop),
+        match &settings.admin.token_file {
+            Some(p) => read_secret_file("admin.token_file", p).map(drop),
+            None => Ok(()),
+        },
+    ];
+    let problems: Vec<String> = checks
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| format!("{e:#}"))
+        .collect();
+    anyhow::ensure!(problems.is_empty(), "\n  - {}", problems.join("\n  - "));
+    Ok(())
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
@@ -70,18 +129,7 @@ impl App {
 
         let client = crate::upstream::client::build(&settings.upstream)?;
 
-        let masker = if settings.mask.enabled {
-            let key = match &settings.mask.hmac_key_file {
-                Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
-                None => None,
-            };
-            Some(Arc::new(
-                Masker::new(&settings.mask, key.as_deref()).context("`mask`")?,
-            ))
-        } else {
-            tracing::warn!("MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked");
-            None
-        };
+        let masker = build_masker(&settings)?;
 
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();
@@ -94,22 +142,15 @@ impl App {
             )
         });
 
-        let auth = match settings.auth.mode {
-            AuthModeSetting::None => {
+        let auth = match load_clients(&settings)? {
+            None => {
                 tracing::warn!(
                     "CLIENT AUTHENTICATION IS OFF (auth.mode = \"none\"): anything that can reach {} acts as the merchant",
                     settings.server.listen
                 );
                 AuthMode::Disabled
             }
-            AuthModeSetting::Keys => {
-                let file = settings
-                    .auth
-                    .clients_file
-                    .clone()
-                    .context("`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)")?;
-                let reg = ClientRegistry::load(&file)
-                    .with_context(|| format!("`auth.clients_file` {}", file.display()))?;
+            Some((reg, file)) => {
                 metrics.clients_reloads.with_label_values(&["ok"]).inc();
                 tracing::info!(clients = reg.client_names().count(), "clients loaded");
                 AuthMode::Keys {

@@ -12,7 +12,11 @@ use crate::config::{self, Settings};
 pub const EXIT_CONFIG: u8 = 64;
 
 #[derive(Parser, Debug)]
-#[command(name = "paycombat-gateway", version, about = "Caching, credential-holding, PII-masking gateway to paycombat's API")]
+#[command(
+    name = "paycombat-gateway",
+    version,
+    about = "Caching, credential-holding, PII-masking gateway to paycombat's API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -74,7 +78,8 @@ fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve(ServeArgs {
         config: ConfigArgs {
-            config_dir: std::env::var_os("GATEWAY_CONFIG_DIR").map_or_else(|| "config".into(), PathBuf::from),
+            config_dir: std::env::var_os("GATEWAY_CONFIG_DIR")
+                .map_or_else(|| "config".into(), PathBuf::from),
             env: std::env::var("GATEWAY_ENV").ok(),
         },
         listen: ListenArgs::default(),
@@ -83,10 +88,16 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
         Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
         Command::CheckConfig(args) => match load(&args) {
-            Ok(_) => {
-                println!("configuration is valid");
-                ExitCode::SUCCESS
-            }
+            Ok(settings) => match crate::app::preflight(&settings) {
+                Ok(()) => {
+                    println!("configuration is valid");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("invalid configuration: {e:#}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
+            },
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(EXIT_CONFIG)

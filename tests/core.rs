@@ -2,7 +2,6 @@
 
 mod common;
 
-
 use std::time::Duration;
 
 use http::Method;
@@ -13,10 +12,26 @@ use common::*;
 #[tokio::test]
 async fn every_method_is_forwarded_with_path_query_and_body() {
     let app = spawn_app().await;
-    for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS] {
-        let body: &[u8] = if method == Method::GET { b"" } else { br#"{"amount": 10}"# };
+    for method in [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ] {
+        let body: &[u8] = if method == Method::GET {
+            b""
+        } else {
+            br#"{"amount": 10}"#
+        };
         let r = app
-            .send(method.clone(), "/api/v1/anything/else?page=2&limit=5&q=a%20b", &[("content-type", "application/json")], body)
+            .send(
+                method.clone(),
+                "/api/v1/anything/else?page=2&limit=5&q=a%20b",
+                &[("content-type", "application/json")],
+                body,
+            )
             .await;
         assert_eq!(r.status, 200, "{method}: {}", r.text());
         let v = r.json();
@@ -27,9 +42,16 @@ async fn every_method_is_forwarded_with_path_query_and_body() {
     }
     // The sandbox saw the exact bytes.
     let seen = app.state().requests();
-    let patch = seen.iter().rev().find(|r| r.method == Method::PATCH).unwrap();
+    let patch = seen
+        .iter()
+        .rev()
+        .find(|r| r.method == Method::PATCH)
+        .unwrap();
     assert_eq!(&patch.body[..], br#"{"amount": 10}"#);
-    assert_eq!(patch.path_and_query, "/api/v1/anything/else?page=2&limit=5&q=a%20b");
+    assert_eq!(
+        patch.path_and_query,
+        "/api/v1/anything/else?page=2&limit=5&q=a%20b"
+    );
     app.stop().await;
 }
 
@@ -49,7 +71,9 @@ async fn client_credentials_never_reach_upstream_and_the_gateways_always_do() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = app.get(&format!("/api/v1/customer/customer/{}", customer_id(7))).await;
+    let r = app
+        .get(&format!("/api/v1/customer/customer/{}", customer_id(7)))
+        .await;
     assert_eq!(r.status, 200);
     for seen in app.state().requests() {
         let h = &seen.headers;
@@ -58,10 +82,16 @@ async fn client_credentials_never_reach_upstream_and_the_gateways_always_do() {
         assert!(h.get("authorization").is_none());
         assert!(h.get("cookie").is_none());
         for v in h.values() {
-            assert!(!v.as_bytes().windows(CLIENT_KEY.len()).any(|w| w == CLIENT_KEY.as_bytes()));
+            assert!(!v
+                .as_bytes()
+                .windows(CLIENT_KEY.len())
+                .any(|w| w == CLIENT_KEY.as_bytes()));
         }
         if seen.method == Method::POST {
-            assert_eq!(h["signature"], sign(&app.sandbox_cfg.signature_key, &seen.body).as_str());
+            assert_eq!(
+                h["signature"],
+                sign(&app.sandbox_cfg.signature_key, &seen.body).as_str()
+            );
         }
     }
     app.stop().await;
@@ -72,9 +102,23 @@ async fn writes_carry_a_signature_the_sandbox_accepts() {
     let app = spawn_app().await;
     let id = customer_id(42);
     let body = format!(r#"{{"customer_id":"{id}","description":"signed update"}}"#);
-    let r = app.send(Method::PATCH, "/api/v1/customer/update", &[("content-type", "application/json")], body.as_bytes()).await;
+    let r = app
+        .send(
+            Method::PATCH,
+            "/api/v1/customer/update",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = app.send(Method::PATCH, &format!("/api/v1/customer/disable/{id}"), &[], b"").await;
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/customer/disable/{id}"),
+            &[],
+            b"",
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = app.get(&format!("/api/v1/customer/customer/{id}")).await;
     assert_eq!(r.json()["data"]["description"], "signed update");
@@ -89,14 +133,27 @@ async fn token_file_rotation_takes_effect_without_restart() {
     assert_eq!(app.get(path).await.status, 200);
     // paycombat issues a new token: the sandbox now accepts only it.
     app.state().set_token("snd_rotated-token");
-    assert_eq!(app.get(path).await.status, 401, "old token refused upstream");
+    assert_eq!(
+        app.get(path).await.status,
+        401,
+        "old token refused upstream"
+    );
     std::fs::write(app.path("token"), "snd_rotated-token\n").unwrap();
-    let ok = eventually(Duration::from_secs(5), || async { app.get(path).await.status == 200 }).await;
+    let ok = eventually(Duration::from_secs(5), || async {
+        app.get(path).await.status == 200
+    })
+    .await;
     assert!(ok, "the new token was picked up from the file");
     let last = app.state().requests().pop().unwrap();
     assert_eq!(last.headers["x-token"], "snd_rotated-token");
     let scrape = app.metrics().await;
-    assert!(sample(&scrape, "gateway_credential_reloads_total", &[("result", "ok")]) >= 2.0);
+    assert!(
+        sample(
+            &scrape,
+            "gateway_credential_reloads_total",
+            &[("result", "ok")]
+        ) >= 2.0
+    );
     app.stop().await;
 }
 
@@ -113,7 +170,10 @@ async fn symlink_swap_rotation_like_kubernetes() {
     let settings = test_settings(
         app.dir.path(),
         &app.sandbox.base_url(),
-        &format!("[upstream]\ntoken_file = \"{}\"", dir.join("token").display()),
+        &format!(
+            "[upstream]\ntoken_file = \"{}\"",
+            dir.join("token").display()
+        ),
     );
     // Restart the gateway on the symlinked token file.
     app.begin_stop().await.unwrap().unwrap();
@@ -124,14 +184,27 @@ async fn symlink_swap_rotation_like_kubernetes() {
         let _ = rx.await;
     }));
     let url = format!("http://{addr}/api/v1/anything/k8s");
-    let get = || request(&app.client, Method::GET, &url, &[("x-token", CLIENT_KEY)], b"");
+    let get = || {
+        request(
+            &app.client,
+            Method::GET,
+            &url,
+            &[("x-token", CLIENT_KEY)],
+            b"",
+        )
+    };
     assert_eq!(get().await.status, 200);
     app.state().set_token("snd_v2");
     std::fs::create_dir_all(dir.join("v2")).unwrap();
     std::fs::write(dir.join("v2/token"), "snd_v2").unwrap();
     std::os::unix::fs::symlink("v2", dir.join("..data_tmp")).unwrap();
     std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
-    assert!(eventually(Duration::from_secs(5), || async { get().await.status == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            get().await.status == 200
+        })
+        .await
+    );
     let _ = tx.send(());
     task.await.unwrap().unwrap();
 }
@@ -143,10 +216,22 @@ async fn sighup_reloads_credentials() {
     app.state().set_token("snd_after_hup");
     std::fs::write(app.path("token"), "snd_after_hup").unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(app.get("/api/v1/anything/hup").await.status, 401, "not reloaded without the signal");
-    let status = std::process::Command::new("kill").args(["-HUP", &std::process::id().to_string()]).status().unwrap();
+    assert_eq!(
+        app.get("/api/v1/anything/hup").await.status,
+        401,
+        "not reloaded without the signal"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
-    assert!(eventually(Duration::from_secs(5), || async { app.get("/api/v1/anything/hup").await.status == 200 }).await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            app.get("/api/v1/anything/hup").await.status == 200
+        })
+        .await
+    );
     app.stop().await;
 }
 
@@ -158,7 +243,10 @@ async fn hop_by_hop_and_connection_named_headers_are_stripped() {
             Method::GET,
             "/api/v1/anything/hop",
             &[
-                ("connection", "x-drop-me, x-token, x-forwarded-for, x-request-id"),
+                (
+                    "connection",
+                    "x-drop-me, x-token, x-forwarded-for, x-request-id",
+                ),
                 ("x-drop-me", "1"),
                 ("x-keep-me", "1"),
                 ("keep-alive", "timeout=5"),
@@ -173,7 +261,13 @@ async fn hop_by_hop_and_connection_named_headers_are_stripped() {
     assert_eq!(r.status, 200, "{}", r.text());
     let seen = app.state().requests().pop().unwrap();
     let h = &seen.headers;
-    for gone in ["x-drop-me", "keep-alive", "te", "proxy-authorization", "connection"] {
+    for gone in [
+        "x-drop-me",
+        "keep-alive",
+        "te",
+        "proxy-authorization",
+        "connection",
+    ] {
         assert!(h.get(gone).is_none(), "{gone} reached upstream");
     }
     assert_eq!(h["x-keep-me"], "1");
@@ -191,10 +285,27 @@ async fn hop_by_hop_and_connection_named_headers_are_stripped() {
 #[tokio::test]
 async fn request_id_is_kept_or_generated_and_returned() {
     let app = spawn_app().await;
-    let r = app.send(Method::GET, "/api/v1/anything/id", &[("x-request-id", "abc-123")], b"").await;
+    let r = app
+        .send(
+            Method::GET,
+            "/api/v1/anything/id",
+            &[("x-request-id", "abc-123")],
+            b"",
+        )
+        .await;
     assert_eq!(r.header("x-request-id"), "abc-123");
-    assert_eq!(app.state().requests().pop().unwrap().headers["x-request-id"], "abc-123");
-    let r = app.send(Method::GET, "/api/v1/anything/id", &[("x-request-id", "has spaces")], b"").await;
+    assert_eq!(
+        app.state().requests().pop().unwrap().headers["x-request-id"],
+        "abc-123"
+    );
+    let r = app
+        .send(
+            Method::GET,
+            "/api/v1/anything/id",
+            &[("x-request-id", "has spaces")],
+            b"",
+        )
+        .await;
     assert_eq!(r.header("x-request-id").len(), 36);
     let r = app.get("/nope").await;
     assert_eq!(r.status, 404);
@@ -227,7 +338,9 @@ async fn traversal_and_encoded_paths_are_refused_before_forwarding() {
         "/api/v1/a%00b",
         "/api/v1//customer",
     ] {
-        let req = format!("GET {p} HTTP/1.1\r\nHost: x\r\nX-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n");
+        let req = format!(
+            "GET {p} HTTP/1.1\r\nHost: x\r\nX-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n"
+        );
         let out = raw_exchange(app.addr, req.as_bytes()).await;
         assert!(out.starts_with("HTTP/1.1 400"), "{p}: {out}");
         assert!(out.contains("\"BAD_PATH\""), "{p}: {out}");
@@ -248,8 +361,15 @@ async fn a_large_pdf_streams_through_untouched() {
     // it can only pass if it streams.
     let app = spawn_app_overlay("[upstream]\nmax_response_body_bytes = 1048576").await;
     let size = 24 * 1024 * 1024;
-    let r = app.get(&format!("/api/v1/payin/memo/p-123?size={size}")).await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body[..200.min(r.body.len())]));
+    let r = app
+        .get(&format!("/api/v1/payin/memo/p-123?size={size}"))
+        .await;
+    assert_eq!(
+        r.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&r.body[..200.min(r.body.len())])
+    );
     assert_eq!(r.body.len(), size);
     assert!(r.body.starts_with(b"%PDF-1.4"));
     assert_eq!(r.header("content-type"), "application/pdf");
@@ -278,7 +398,9 @@ async fn tls_upstream_with_a_private_ca_over_http2() {
     })
     .await;
     assert!(app.sandbox.base_url().starts_with("https://localhost:"));
-    let r = app.get(&format!("/api/v1/customer/customer/{FIXTURE_ID}")).await;
+    let r = app
+        .get(&format!("/api/v1/customer/customer/{FIXTURE_ID}"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["data"]["customer_id"], FIXTURE_ID);
     let seen = app.state().requests().pop().unwrap();
@@ -297,7 +419,11 @@ async fn an_untrusted_tls_upstream_is_a_502_not_a_silent_downgrade() {
         .with_no_client_auth()
         .with_single_cert(vec![cert.cert.der().clone()], key)
         .unwrap();
-    let app = spawn_app_with(Options { sandbox_tls: Some(std::sync::Arc::new(tls)), ..Options::default() }).await;
+    let app = spawn_app_with(Options {
+        sandbox_tls: Some(std::sync::Arc::new(tls)),
+        ..Options::default()
+    })
+    .await;
     let r = app.get("/api/v1/anything/tls").await;
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(app.state().request_count("all"), 0);
@@ -329,12 +455,30 @@ async fn check_config_names_the_bad_key_and_exits_64() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("timeout"), "{out:?}");
-    let ok = std::process::Command::new(bin)
-        .args(["check-config", "--config-dir", "/nonexistent"])
-        .env("GATEWAY__AUTH__MODE", "none")
-        .env_remove("GATEWAY_ENV")
-        .output()
-        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("timeout"),
+        "{out:?}"
+    );
+    // "Valid" means `serve` would start: the secrets it names must be readable too.
+    let dir = tempfile::tempdir().unwrap();
+    let check = |hmac: &std::path::Path| {
+        std::process::Command::new(bin)
+            .args(["check-config", "--config-dir", "/nonexistent"])
+            .env("GATEWAY__AUTH__MODE", "none")
+            .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
+            .env("GATEWAY__MASK__HMAC_KEY_FILE", hmac)
+            .env_remove("GATEWAY_ENV")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("token"), "snd_x").unwrap();
+    let missing = check(&dir.path().join("no-such-key"));
+    assert_eq!(missing.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("mask.hmac_key_file"),
+        "{missing:?}"
+    );
+    std::fs::write(dir.path().join("hmac"), "k").unwrap();
+    let ok = check(&dir.path().join("hmac"));
     assert!(ok.status.success(), "{ok:?}");
 }

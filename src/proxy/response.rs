@@ -45,8 +45,14 @@ pub enum Processed {
 
 impl Proxy {
     fn mask_failure(&self, reason: &'static str) -> GatewayError {
-        self.metrics.mask_failures.with_label_values(&[reason]).inc();
-        tracing::warn!(reason, "upstream body refused: it could not be inspected for personal data");
+        self.metrics
+            .mask_failures
+            .with_label_values(&[reason])
+            .inc();
+        tracing::warn!(
+            reason,
+            "upstream body refused: it could not be inspected for personal data"
+        );
         GatewayError::Unmaskable { reason }
     }
 
@@ -59,7 +65,10 @@ impl Proxy {
         match tokio::time::timeout_at(deadline, Limited::new(body, limit).collect()).await {
             Err(_) => Err(GatewayError::UpstreamTimeout),
             Ok(Ok(c)) => Ok(c.to_bytes()),
-            Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Ok(Err(e))
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
                 Err(self.mask_failure("too_large"))
             }
             Ok(Err(_)) => Err(GatewayError::UpstreamProtocol),
@@ -105,11 +114,16 @@ impl Proxy {
             let mut peeked = BytesMut::new();
             let limit = self.settings.upstream.max_response_body_bytes;
             let decided = loop {
-                if peeked.iter().any(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF) {
+                if peeked
+                    .iter()
+                    .any(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
+                {
                     break true;
                 }
                 if peeked.len() > limit {
-                    break true;
+                    // Still undecided past the buffering limit: JSON may follow the blanks,
+                    // and streaming it on would skip the masker.
+                    return Err(self.mask_failure("too_large"));
                 }
                 match tokio::time::timeout_at(deadline, body.frame()).await {
                     Err(_) => return Err(GatewayError::UpstreamTimeout),
@@ -124,7 +138,8 @@ impl Proxy {
             };
             let peeked = peeked.freeze();
             if decided && !crate::mask::must_inspect(content_type.as_deref(), &peeked) {
-                let mut resp = Response::from_parts(parts, GatewayBody::stream(peeked, body, Some(permit)));
+                let mut resp =
+                    Response::from_parts(parts, GatewayBody::stream(peeked, body, Some(permit)));
                 resp.headers_mut().remove(header::CONTENT_ENCODING);
                 return Ok(Processed::Streamed(resp));
             }
@@ -142,11 +157,14 @@ impl Proxy {
         drop(permit);
 
         let limit = self.settings.upstream.max_response_body_bytes;
-        let decoded = decode::decode(encoding, &raw, limit).map_err(|e| self.mask_failure(e.reason()))?;
+        let decoded =
+            decode::decode(encoding, &raw, limit).map_err(|e| self.mask_failure(e.reason()))?;
         for h in BODY_BOUND {
             parts.headers.remove(h);
         }
-        let body = if decoded.is_empty() || !crate::mask::must_inspect(content_type.as_deref(), &decoded) {
+        let body = if decoded.is_empty()
+            || !crate::mask::must_inspect(content_type.as_deref(), &decoded)
+        {
             decoded
         } else {
             self.mask_body(&decoded)?
