@@ -291,7 +291,10 @@ impl RawSettings {
         let s = self.server;
         let server = ServerSettings {
             listen: socket_addr("server.listen", &s.listen)?,
-            max_request_body_bytes: positive("server.max_request_body_bytes", s.max_request_body_bytes)?,
+            max_request_body_bytes: positive(
+                "server.max_request_body_bytes",
+                s.max_request_body_bytes,
+            )?,
             max_header_bytes: positive("server.max_header_bytes", s.max_header_bytes)?,
             max_headers: positive("server.max_headers", s.max_headers)?,
             header_read_timeout: positive("server.header_read_timeout", s.header_read_timeout)?,
@@ -335,18 +338,29 @@ impl RawSettings {
             .strip_request_headers
             .iter()
             .map(|h| {
-                HeaderName::from_bytes(h.trim().as_bytes())
-                    .map_err(|_| bad("upstream.strip_request_headers", format!("{h:?} is not a header name")))
+                HeaderName::from_bytes(h.trim().as_bytes()).map_err(|_| {
+                    bad(
+                        "upstream.strip_request_headers",
+                        format!("{h:?} is not a header name"),
+                    )
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let upstream = UpstreamSettings {
             base_url,
             token: secret_source("upstream.token", &u.token_file, &u.token)?,
-            signature_key: secret_source("upstream.signature_key", &u.signature_key_file, &u.signature_key)?,
+            signature_key: secret_source(
+                "upstream.signature_key",
+                &u.signature_key_file,
+                &u.signature_key,
+            )?,
             ca_file: opt_path(&u.ca_file),
             connect_timeout: positive("upstream.connect_timeout", u.connect_timeout)?,
             timeout: positive("upstream.timeout", u.timeout)?,
-            max_concurrent_requests: positive("upstream.max_concurrent_requests", u.max_concurrent_requests)?,
+            max_concurrent_requests: positive(
+                "upstream.max_concurrent_requests",
+                u.max_concurrent_requests,
+            )?,
             pool_idle_timeout: u.pool_idle_timeout,
             pool_max_idle_per_host: u.pool_max_idle_per_host,
             strip_request_headers,
@@ -361,16 +375,28 @@ impl RawSettings {
                 budget_min_per_second: u.retry.budget_min_per_second,
             },
             breaker_failure_threshold: u.circuit_breaker.failure_threshold,
-            breaker_cool_down: positive("upstream.circuit_breaker.cool_down", u.circuit_breaker.cool_down)?,
+            breaker_cool_down: positive(
+                "upstream.circuit_breaker.cool_down",
+                u.circuit_breaker.cool_down,
+            )?,
         };
         if !(0.0..=1.0).contains(&upstream.retry.budget_ratio) {
-            return Err(bad("upstream.retry.budget_ratio", "must be between 0 and 1"));
+            return Err(bad(
+                "upstream.retry.budget_ratio",
+                "must be between 0 and 1",
+            ));
         }
         if upstream.retry.budget_min_per_second < 0.0 {
-            return Err(bad("upstream.retry.budget_min_per_second", "must not be negative"));
+            return Err(bad(
+                "upstream.retry.budget_min_per_second",
+                "must not be negative",
+            ));
         }
         if upstream.connect_timeout > upstream.timeout {
-            return Err(bad("upstream.connect_timeout", "must not exceed `upstream.timeout`"));
+            return Err(bad(
+                "upstream.connect_timeout",
+                "must not exceed `upstream.timeout`",
+            ));
         }
         let log = LogSettings {
             format: self.log.format,
@@ -390,7 +416,15 @@ impl RawSettings {
                 "required when `auth.mode = \"keys\"` (or set `auth.mode = \"none\"` explicitly)",
             ));
         }
-        Ok(Settings { server, admin, upstream, log, mask: self.mask, cache, auth })
+        Ok(Settings {
+            server,
+            admin,
+            upstream,
+            log,
+            mask: self.mask,
+            cache,
+            auth,
+        })
     }
 }
 
@@ -421,27 +455,46 @@ mod tests {
     fn errors_name_the_key() {
         let e = with("[server]\nlisten = \"nope\"").unwrap_err().to_string();
         assert!(e.contains("server.listen"), "{e}");
-        let e = with("[upstream]\nbase_url = \"ftp://x\"").unwrap_err().to_string();
+        let e = with("[upstream]\nbase_url = \"ftp://x\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("upstream.base_url"), "{e}");
-        let e = with("[upstream]\ntoken_file = \"/a\"\ntoken = \"b\"").unwrap_err().to_string();
+        let e = with("[upstream]\ntoken_file = \"/a\"\ntoken = \"b\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("upstream.token"), "{e}");
-        let e = with("[server]\nlisten_typo = \"x\"").unwrap_err().to_string();
+        let e = with("[server]\nlisten_typo = \"x\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("listen_typo"), "{e}");
-        let e = with("[server]\ndrain_timeout = \"soon\"").unwrap_err().to_string();
+        let e = with("[server]\ndrain_timeout = \"soon\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("drain_timeout"), "{e}");
     }
 
     #[test]
     fn the_shipped_production_layer_loads() {
-        let s = load_with(Path::new("config"), Some("production"), Some("[auth]\nmode = \"none\"")).unwrap();
+        let s = load_with(
+            Path::new("config"),
+            Some("production"),
+            Some("[auth]\nmode = \"none\""),
+        )
+        .unwrap();
         assert_eq!(s.server.listen, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(s.log.format, LogFormat::Json);
-        assert!(load(Path::new("config"), Some("staging")).is_err(), "a missing layer is an error");
+        assert!(
+            load(Path::new("config"), Some("staging")).is_err(),
+            "a missing layer is an error"
+        );
     }
 
     #[test]
     fn secrets_never_debug_print() {
-        let s = with(&format!("{NO_AUTH}\n[upstream]\ntoken = \"snd_supersecret\"")).unwrap();
+        let s = with(&format!(
+            "{NO_AUTH}\n[upstream]\ntoken = \"snd_supersecret\""
+        ))
+        .unwrap();
         assert!(!format!("{s:?}").contains("supersecret"));
     }
 }

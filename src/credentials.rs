@@ -26,17 +26,26 @@ impl std::fmt::Debug for UpstreamCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpstreamCredentials")
             .field("token", &"[redacted]")
-            .field("signature_key", &self.signature_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "signature_key",
+                &self.signature_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
-    #[error("no upstream token configured: set `upstream.token_file` (or GATEWAY__UPSTREAM__TOKEN)")]
+    #[error(
+        "no upstream token configured: set `upstream.token_file` (or GATEWAY__UPSTREAM__TOKEN)"
+    )]
     NoToken,
     #[error("reading {what} from {path}: {reason}")]
-    Read { what: &'static str, path: String, reason: String },
+    Read {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
     #[error("{what} is empty")]
     Empty { what: &'static str },
     #[error("the upstream token contains bytes not allowed in an HTTP header")]
@@ -92,17 +101,25 @@ impl CredentialStore {
     pub fn reload(&self) -> Result<(), CredentialError> {
         let token_src = self.token.as_ref().ok_or(CredentialError::NoToken)?;
         let token = read_source("upstream token", token_src)?;
-        let mut token = HeaderValue::from_str(token.expose_secret())
-            .map_err(|_| CredentialError::BadToken)?;
+        let mut token =
+            HeaderValue::from_str(token.expose_secret()).map_err(|_| CredentialError::BadToken)?;
         token.set_sensitive(true);
         let signature_key = match &self.signature_key {
             Some(src) => Some(SecretBox::new(Box::new(
-                read_source("signature key", src)?.expose_secret().as_bytes().to_vec(),
+                read_source("signature key", src)?
+                    .expose_secret()
+                    .as_bytes()
+                    .to_vec(),
             ))),
             None => None,
         };
-        self.current.store(Some(Arc::new(UpstreamCredentials { token, signature_key })));
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.current.store(Some(Arc::new(UpstreamCredentials {
+            token,
+            signature_key,
+        })));
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         self.loaded_at_unix.store(now, Ordering::Relaxed);
         Ok(())
     }

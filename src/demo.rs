@@ -68,7 +68,8 @@ pub async fn run(listen: Option<SocketAddr>, admin: Option<SocketAddr>) -> ExitC
         },
         Err(e) => return fail(format!("sandbox: {e}")),
     };
-    let dir: PathBuf = std::env::temp_dir().join(format!("paycombat-gateway-demo-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("paycombat-gateway-demo-{}", std::process::id()));
     if let Err(e) = write_demo_files(&dir, &cfg) {
         return fail(format!("writing demo files in {}: {e}", dir.display()));
     }

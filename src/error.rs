@@ -92,9 +92,8 @@ impl GatewayError {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            GatewayError::RateLimited { retry_after } | GatewayError::CircuitOpen { retry_after } => {
-                Some(*retry_after)
-            }
+            GatewayError::RateLimited { retry_after }
+            | GatewayError::CircuitOpen { retry_after } => Some(*retry_after),
             GatewayError::Overloaded | GatewayError::CredentialsUnavailable => {
                 Some(Duration::from_secs(1))
             }
@@ -166,7 +165,10 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
         let body = resp.into_body().collect().await.unwrap().to_bytes();
-        assert!(body.starts_with(br#"{"status":false,"message":"#), "paycombat's field order");
+        assert!(
+            body.starts_with(br#"{"status":false,"message":"#),
+            "paycombat's field order"
+        );
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["status"], false);
         assert_eq!(v["data"], serde_json::Value::Null);
@@ -176,7 +178,13 @@ mod tests {
 
     #[test]
     fn connect_failure_and_timeout_differ() {
-        assert_eq!(GatewayError::UpstreamConnect.status(), StatusCode::BAD_GATEWAY);
-        assert_eq!(GatewayError::UpstreamTimeout.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            GatewayError::UpstreamConnect.status(),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            GatewayError::UpstreamTimeout.status(),
+            StatusCode::GATEWAY_TIMEOUT
+        );
     }
 }

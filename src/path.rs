@@ -19,7 +19,9 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
             return Err("control bytes are not allowed in paths");
         }
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or("malformed percent-encoding in path")?;
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .ok_or("malformed percent-encoding in path")?;
             let decoded = std::str::from_utf8(hex)
                 .ok()
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
@@ -48,6 +50,131 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::validate;
+    use proptest::prelude::*;
+
+    /// One percent-decoding, as the upstream (or a proxy in between) would apply it.
+    fn percent_decode(path: &str) -> Vec<u8> {
+        let b = path.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                (b'%', Some(v))
+                    if hex.is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit())) =>
+                {
+                    out.push(v);
+                    i += 3;
+                }
+                (c, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Paths made of the pieces traversal tricks are built from.
+    fn tricky_path() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("/"),
+            Just("."),
+            Just(".."),
+            Just("%2e"),
+            Just("%2E"),
+            Just("%2f"),
+            Just("%2F"),
+            Just("%5c"),
+            Just("%5C"),
+            Just("%25"),
+            Just("%"),
+            Just("%0"),
+            Just("%00"),
+            Just("%0a"),
+            Just("%+1"),
+            Just("%zz"),
+            Just("\\"),
+            Just("\0"),
+            Just("\u{7f}"),
+            Just("a"),
+            Just("customer"),
+            Just("é"),
+            Just("%c3%a9"),
+            Just("?"),
+            Just("#"),
+            Just(";"),
+        ];
+        (prop::bool::ANY, prop::collection::vec(piece, 0..16)).prop_map(|(slash, pieces)| {
+            let mut p = if slash {
+                String::from("/")
+            } else {
+                String::new()
+            };
+            p.extend(pieces);
+            p
+        })
+    }
+
+    fn check_accepted(path: &str) {
+        if validate(path).is_err() {
+            return;
+        }
+        assert!(path.starts_with('/'));
+        assert!(!path.contains("//"), "{path:?}");
+        assert!(
+            !path.bytes().any(|b| b == b'\\' || b < 0x20 || b == 0x7f),
+            "{path:?}"
+        );
+        for seg in path[1..].split('/') {
+            assert!(seg != "." && seg != "..", "{path:?}");
+        }
+        // Whatever decodes it once sees the same segments: no new '/', no dot segment,
+        // no backslash, no control byte.
+        let decoded = percent_decode(path);
+        let raw_slashes = path.bytes().filter(|b| *b == b'/').count();
+        assert_eq!(
+            decoded.iter().filter(|b| **b == b'/').count(),
+            raw_slashes,
+            "{path:?}"
+        );
+        for seg in decoded[1..].split(|b| *b == b'/') {
+            assert!(seg != b"." && seg != b"..", "{path:?}");
+        }
+        assert!(
+            !decoded
+                .iter()
+                .any(|b| *b == b'\\' || *b < 0x20 || *b == 0x7f),
+            "{path:?}"
+        );
+        // Every '%' starts a two-hex-digit escape.
+        for (i, _) in path.match_indices('%') {
+            let hex = &path.as_bytes()[i + 1..i + 3];
+            assert!(hex.iter().all(u8::is_ascii_hexdigit), "{path:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_strings_never_panic_and_accepted_ones_are_clean(path in any::<String>()) {
+            check_accepted(&path);
+        }
+
+        #[test]
+        fn traversal_pieces_never_survive_validation(path in tricky_path()) {
+            check_accepted(&path);
+        }
+
+        #[test]
+        fn ordinary_paths_are_accepted(segs in prop::collection::vec("[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,20}", 1..8)) {
+            let path = format!("/{}", segs.join("/"));
+            prop_assert_eq!(validate(&path), Ok(()));
+        }
+    }
 
     #[test]
     fn accepts_ordinary_paths() {

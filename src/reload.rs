@@ -37,7 +37,13 @@ pub fn watch(files: &[PathBuf], watch_files: bool) -> Triggers {
     let dirs: BTreeSet<PathBuf> = files
         .iter()
         .filter_map(|f| f.parent().map(Path::to_path_buf))
-        .map(|d| if d.as_os_str().is_empty() { PathBuf::from(".") } else { d })
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                d
+            }
+        })
         .collect();
     let watcher = if dirs.is_empty() || !watch_files {
         None
@@ -67,7 +73,10 @@ pub fn watch(files: &[PathBuf], watch_files: bool) -> Triggers {
         }
     };
     spawn_sighup(tx);
-    Triggers { rx, _watcher: watcher }
+    Triggers {
+        rx,
+        _watcher: watcher,
+    }
 }
 
 #[cfg(unix)]

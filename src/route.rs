@@ -6,16 +6,28 @@ use http::Method;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
-    CustomerDetail { customer_id: String },
-    CustomerWalletReady { customer_id: String },
+    CustomerDetail {
+        customer_id: String,
+    },
+    CustomerWalletReady {
+        customer_id: String,
+    },
     CustomerList,
     CustomerCreate,
     CustomerUpdate,
-    CustomerEnable { customer_id: String },
-    CustomerDisable { customer_id: String },
-    CustomerDelete { customer_id: String },
+    CustomerEnable {
+        customer_id: String,
+    },
+    CustomerDisable {
+        customer_id: String,
+    },
+    CustomerDelete {
+        customer_id: String,
+    },
     /// Any other `/api/v1/` endpoint: forwarded untouched (credentials and masking aside).
-    Passthrough { family: Family },
+    Passthrough {
+        family: Family,
+    },
 }
 
 /// Endpoint families, for metric labels. A bounded set: an unknown first
@@ -45,22 +57,32 @@ impl Route {
         let id = |s: &str| s.to_owned();
         match (method, segs.as_slice()) {
             (&Method::GET, ["customer", "customer", cid]) if !cid.is_empty() => {
-                Route::CustomerDetail { customer_id: id(cid) }
+                Route::CustomerDetail {
+                    customer_id: id(cid),
+                }
             }
             (&Method::GET, ["customer", "customer-wallet-is-ready", cid]) if !cid.is_empty() => {
-                Route::CustomerWalletReady { customer_id: id(cid) }
+                Route::CustomerWalletReady {
+                    customer_id: id(cid),
+                }
             }
             (&Method::GET, ["customer", "customer"]) => Route::CustomerList,
             (&Method::POST, ["customer", "create"]) => Route::CustomerCreate,
             (&Method::PATCH, ["customer", "update"]) => Route::CustomerUpdate,
             (&Method::PATCH, ["customer", "enable", cid]) if !cid.is_empty() => {
-                Route::CustomerEnable { customer_id: id(cid) }
+                Route::CustomerEnable {
+                    customer_id: id(cid),
+                }
             }
             (&Method::PATCH, ["customer", "disable", cid]) if !cid.is_empty() => {
-                Route::CustomerDisable { customer_id: id(cid) }
+                Route::CustomerDisable {
+                    customer_id: id(cid),
+                }
             }
             (&Method::DELETE, ["customer", "customer", cid]) if !cid.is_empty() => {
-                Route::CustomerDelete { customer_id: id(cid) }
+                Route::CustomerDelete {
+                    customer_id: id(cid),
+                }
             }
             _ => Route::Passthrough {
                 family: Family::of(segs.first().copied().unwrap_or(""), segs.get(1).copied()),
@@ -131,6 +153,113 @@ impl Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every value the `route` metric label may take.
+    const LABELS: &[&str] = &[
+        "customer_detail",
+        "customer_wallet_ready",
+        "customer_list",
+        "customer_create",
+        "customer_update",
+        "customer_enable",
+        "customer_disable",
+        "customer_delete",
+        "customer_other",
+        "payin",
+        "payout",
+        "beneficiary",
+        "checkout",
+        "transaction",
+        "wallet",
+        "master_data",
+        "payment_method",
+        "other",
+    ];
+
+    fn method() -> impl Strategy<Value = Method> {
+        prop_oneof![
+            Just(Method::GET),
+            Just(Method::POST),
+            Just(Method::PATCH),
+            Just(Method::PUT),
+            Just(Method::DELETE),
+            Just(Method::HEAD),
+            Just(Method::OPTIONS),
+        ]
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("customer".to_owned()),
+            Just("customer-wallet-is-ready".to_owned()),
+            Just("create".to_owned()),
+            Just("update".to_owned()),
+            Just("enable".to_owned()),
+            Just("disable".to_owned()),
+            Just("payout".to_owned()),
+            Just("beneficiary".to_owned()),
+            Just(String::new()),
+            "customer_[0-9a-f]{32}",
+            "[a-z%0-9._-]{0,12}",
+            any::<String>(),
+        ]
+    }
+
+    fn check(method: &Method, path: &str) {
+        let route = Route::classify(method, path);
+        assert!(
+            LABELS.contains(&route.label()),
+            "{path:?} -> {}",
+            route.label()
+        );
+        let id = match &route {
+            Route::CustomerDetail { customer_id }
+            | Route::CustomerWalletReady { customer_id }
+            | Route::CustomerEnable { customer_id }
+            | Route::CustomerDisable { customer_id }
+            | Route::CustomerDelete { customer_id } => Some(customer_id.as_str()),
+            _ => None,
+        };
+        if let Some(id) = id {
+            // The id is exactly the last segment: never empty, never spanning segments.
+            assert!(!id.is_empty() && !id.contains('/'), "{path:?}");
+            assert!(path.ends_with(&format!("/{id}")), "{path:?}");
+            assert_eq!(path.matches('/').count(), 5, "{path:?}");
+        }
+        let writes = matches!(
+            route,
+            Route::CustomerEnable { .. }
+                | Route::CustomerDisable { .. }
+                | Route::CustomerDelete { .. }
+        );
+        assert_eq!(route.written_customer().is_some(), writes);
+        if matches!(
+            route,
+            Route::CustomerDetail { .. } | Route::CustomerWalletReady { .. }
+        ) {
+            assert_eq!(method, Method::GET, "only GETs are cached reads");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn classify_never_panics_and_labels_are_bounded(
+            m in method(),
+            segs in prop::collection::vec(segment(), 0..6),
+        ) {
+            check(&m, &format!("{API_PREFIX}{}", segs.join("/")));
+        }
+
+        #[test]
+        fn classify_takes_any_string(m in method(), path in any::<String>()) {
+            // Only validated /api/v1/ paths reach classify, but it must not panic on others.
+            let route = Route::classify(&m, &path);
+            prop_assert!(LABELS.contains(&route.label()));
+        }
+    }
 
     const ID: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
 
@@ -139,26 +268,46 @@ mod tests {
         let p = format!("/api/v1/customer/customer/{ID}");
         assert_eq!(
             Route::classify(&Method::GET, &p),
-            Route::CustomerDetail { customer_id: ID.into() }
+            Route::CustomerDetail {
+                customer_id: ID.into()
+            }
         );
         assert_eq!(
             Route::classify(&Method::DELETE, &p).written_customer(),
             Some(ID)
         );
         let w = format!("/api/v1/customer/customer-wallet-is-ready/{ID}");
-        assert_eq!(Route::classify(&Method::GET, &w).label(), "customer_wallet_ready");
+        assert_eq!(
+            Route::classify(&Method::GET, &w).label(),
+            "customer_wallet_ready"
+        );
         let d = format!("/api/v1/customer/disable/{ID}");
-        assert_eq!(Route::classify(&Method::PATCH, &d).written_customer(), Some(ID));
+        assert_eq!(
+            Route::classify(&Method::PATCH, &d).written_customer(),
+            Some(ID)
+        );
         // The same path with another method is not a cached read.
         assert_eq!(Route::classify(&Method::POST, &p).label(), "customer_other");
-        assert_eq!(Route::classify(&Method::GET, "/api/v1/customer/customer").label(), "customer_list");
+        assert_eq!(
+            Route::classify(&Method::GET, "/api/v1/customer/customer").label(),
+            "customer_list"
+        );
     }
 
     #[test]
     fn families_are_bounded() {
-        assert_eq!(Route::classify(&Method::POST, "/api/v1/payin/create").label(), "payin");
-        assert_eq!(Route::classify(&Method::GET, "/api/v1/payout/beneficiary").label(), "beneficiary");
-        assert_eq!(Route::classify(&Method::GET, "/api/v1/zzz-new/thing").label(), "other");
+        assert_eq!(
+            Route::classify(&Method::POST, "/api/v1/payin/create").label(),
+            "payin"
+        );
+        assert_eq!(
+            Route::classify(&Method::GET, "/api/v1/payout/beneficiary").label(),
+            "beneficiary"
+        );
+        assert_eq!(
+            Route::classify(&Method::GET, "/api/v1/zzz-new/thing").label(),
+            "other"
+        );
         assert_eq!(Route::classify(&Method::GET, "/api/v1/").label(), "other");
     }
 }

@@ -1331,7 +1331,6 @@ async fn breaker_gauge_and_circuit_open_outcome() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a request refused at upstream.max_concurrent_requests is not counted as gateway_upstream_requests_total{outcome=\"overloaded\"}"]
 async fn overloaded_refusals_are_an_upstream_outcome() {
     let app = spawn_app_overlay("[upstream]\nmax_concurrent_requests = 1").await;
     let slow = {

@@ -34,7 +34,9 @@ pub struct MaskConfig {
     pub hmac_key_file: Option<std::path::PathBuf>,
 }
 
-fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::path::PathBuf>, D::Error> {
+fn empty_as_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::path::PathBuf>, D::Error> {
     let s = Option::<String>::deserialize(d)?;
     Ok(s.map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())

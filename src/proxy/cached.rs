@@ -314,7 +314,7 @@ impl Proxy {
         store: Option<(CacheKey, Generation)>,
     ) -> FillOutput {
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
-        let permit = self.upstream_permit()?;
+        let permit = self.upstream_permit(label)?;
         let resp = self.send(&out, label, deadline).await?;
         let Processed::Inspected(mut response) =
             self.process_response(resp, permit, deadline, true).await?

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 
 use super::Proxy;
 use crate::error::GatewayError;
+use crate::upstream::breaker::{Admit, State};
 use crate::upstream::headers::{self as rules, SIGNATURE, X_REQUEST_ID, X_TOKEN};
-use crate::upstream::breaker::Admit;
 use crate::upstream::retry;
 use crate::upstream::sign::sign;
 
@@ -28,7 +28,11 @@ pub struct Outgoing {
 
 /// Reads the client's body into memory, bounded. Bodies are small JSON
 /// documents that must be signed byte for byte, so they are buffered anyway.
-pub async fn read_body(body: Incoming, headers: &http::HeaderMap, limit: usize) -> Result<Bytes, GatewayError> {
+pub async fn read_body(
+    body: Incoming,
+    headers: &http::HeaderMap,
+    limit: usize,
+) -> Result<Bytes, GatewayError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -38,7 +42,10 @@ pub async fn read_body(body: Incoming, headers: &http::HeaderMap, limit: usize) 
     }
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(GatewayError::BodyTooLarge { limit })
         }
         Err(_) => Err(GatewayError::BadRequestBody),
@@ -57,7 +64,10 @@ impl Proxy {
         peer: std::net::IpAddr,
         request_id: &HeaderValue,
     ) -> Result<Outgoing, GatewayError> {
-        let creds = self.credentials.current().ok_or(GatewayError::CredentialsUnavailable)?;
+        let creds = self
+            .credentials
+            .current()
+            .ok_or(GatewayError::CredentialsUnavailable)?;
         rules::clean_request(&mut headers, &self.settings.upstream.strip_request_headers);
         rules::add_forwarded(&mut headers, peer, "http");
         headers.insert(X_REQUEST_ID, request_id.clone());
@@ -83,16 +93,30 @@ impl Proxy {
             .path_and_query(path_and_query)
             .build()
             .map_err(|_| GatewayError::BadPath("the path cannot be forwarded"))?;
-        Ok(Outgoing { method, uri, headers, body })
+        Ok(Outgoing {
+            method,
+            uri,
+            headers,
+            body,
+        })
     }
 
     /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
     /// queueing behind a slow upstream only turns latency into timeouts.
-    pub fn upstream_permit(&self) -> Result<OwnedSemaphorePermit, GatewayError> {
+    pub fn upstream_permit(
+        &self,
+        route: &'static str,
+    ) -> Result<OwnedSemaphorePermit, GatewayError> {
         self.upstream_slots
             .clone()
             .try_acquire_owned()
-            .map_err(|_| GatewayError::Overloaded)
+            .map_err(|_| {
+                self.metrics
+                    .upstream_requests
+                    .with_label_values(&[route, "overloaded"])
+                    .inc();
+                GatewayError::Overloaded
+            })
     }
 
     /// Sends `out` upstream through the circuit breaker; idempotent reads are
@@ -111,8 +135,14 @@ impl Proxy {
         let policy = &self.settings.upstream.retry;
         let mut attempt = 0;
         loop {
-            let probe = match self.breaker.admit(std::time::Instant::now()) {
-                Admit::Yes { probe } => probe,
+            let tracked = match self.breaker.admit(std::time::Instant::now()) {
+                Admit::Yes { probe } => {
+                    if probe {
+                        self.metrics.circuit_state.set(State::HalfOpen.gauge());
+                    }
+                    // Dropped unrecorded (the client went away mid-call): the probe is freed.
+                    self.breaker.track(probe)
+                }
                 Admit::No(retry_after) => {
                     self.metrics
                         .upstream_requests
@@ -126,10 +156,13 @@ impl Proxy {
                 Ok(r) => r.status().is_server_error(),
                 Err(_) => true,
             };
-            let state = self.breaker.record(!failed, probe, std::time::Instant::now());
+            let state = tracked.record(!failed, std::time::Instant::now());
             self.metrics.circuit_state.set(state.gauge());
             let retryable = match &result {
-                Ok(r) => matches!(r.status(), StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE),
+                Ok(r) => matches!(
+                    r.status(),
+                    StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE
+                ),
                 Err(e) => matches!(e, GatewayError::UpstreamConnect),
             };
             if !(idempotent && retryable && attempt < policy.max_retries) {
@@ -144,7 +177,10 @@ impl Proxy {
             }
             drop(result);
             attempt += 1;
-            self.metrics.upstream_retries.with_label_values(&[route]).inc();
+            self.metrics
+                .upstream_retries
+                .with_label_values(&[route])
+                .inc();
             tokio::time::sleep(wait).await;
         }
     }

@@ -254,7 +254,7 @@ impl Proxy {
             request_id,
         )?;
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
-        let permit = self.upstream_permit()?;
+        let permit = self.upstream_permit(route.label())?;
         let sent = self.send(&out, route.label(), deadline).await;
         let written = self.written_customers(route, &out);
         let resp = match sent {

@@ -5,6 +5,7 @@ pub mod admin;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +20,19 @@ use tokio::net::TcpListener;
 use crate::body::GatewayBody;
 use crate::config::ServerSettings;
 
+/// How connections are served: hyper's protocol limits, plus the deadline for a
+/// connection's first complete request head.
+pub struct ConnBuilder {
+    hyper: Builder<TokioExecutor>,
+    /// hyper's own `header_read_timeout` only starts once it has chosen
+    /// HTTP/1.1, and HTTP/2 has none: a client that sends nothing, or part of
+    /// the HTTP/2 preface, would otherwise hold its connection forever.
+    first_request_timeout: Duration,
+}
+
 /// Protocol limits, configured on hyper itself so abuse is refused before a
 /// request reaches the gateway's code.
-pub fn builder(s: &ServerSettings) -> Builder<TokioExecutor> {
+pub fn builder(s: &ServerSettings) -> ConnBuilder {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
@@ -37,14 +48,17 @@ pub fn builder(s: &ServerSettings) -> Builder<TokioExecutor> {
         .max_pending_accept_reset_streams(s.http2_max_pending_accept_reset_streams)
         .max_header_list_size((s.max_header_bytes * 4) as u32)
         .keep_alive_interval(Duration::from_secs(30));
-    b
+    ConnBuilder {
+        hyper: b,
+        first_request_timeout: s.header_read_timeout,
+    }
 }
 
 /// Serves connections until `shutdown` resolves, then stops accepting and
 /// gives open connections `drain` to finish their in-flight requests.
 pub async fn serve<H, F>(
     listener: TcpListener,
-    builder: Builder<TokioExecutor>,
+    builder: ConnBuilder,
     handler: H,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
@@ -55,7 +69,8 @@ pub async fn serve<H, F>(
 {
     let handler = Arc::new(handler);
     let graceful = GracefulShutdown::new();
-    let builder = Arc::new(builder);
+    let first_request_timeout = builder.first_request_timeout;
+    let builder = Arc::new(builder.hyper);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -71,14 +86,29 @@ pub async fn serve<H, F>(
                 };
                 let _ = stream.set_nodelay(true);
                 let h = handler.clone();
+                let served = Arc::new(AtomicBool::new(false));
+                let first = served.clone();
                 let svc = service_fn(move |req| {
+                    first.store(true, Ordering::Relaxed);
                     let fut = h(req, peer);
                     async move { Ok::<_, Infallible>(fut.await) }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    tokio::pin!(conn);
+                    let ended = tokio::select! {
+                        ended = &mut conn => ended,
+                        () = tokio::time::sleep(first_request_timeout) => {
+                            if !served.load(Ordering::Relaxed) {
+                                // Dropping the connection closes the socket.
+                                tracing::debug!(listener = name, "no request head within header_read_timeout; closing");
+                                return;
+                            }
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = ended {
                         tracing::debug!(listener = name, error = %e, "connection ended with an error");
                     }
                 });

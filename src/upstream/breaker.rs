@@ -45,7 +45,9 @@ pub struct Breaker {
 /// Permission to call upstream; report how it went with `Breaker::record`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admit {
-    Yes { probe: bool },
+    Yes {
+        probe: bool,
+    },
     /// Fail fast; retry after this long.
     No(Duration),
 }
@@ -124,6 +126,48 @@ impl Breaker {
     pub fn state(&self) -> State {
         self.lock().state
     }
+
+    /// Frees the probe slot of a probe whose outcome will never be known
+    /// (its request was cancelled): without this the circuit would stay
+    /// half-open with a probe "in flight" forever, refusing everything.
+    pub fn abandon_probe(&self) {
+        let mut s = self.lock();
+        if s.state == State::HalfOpen {
+            s.probe_in_flight = false;
+        }
+    }
+
+    /// Tracks one admitted call; if it is dropped before `record`, a probe is abandoned.
+    pub fn track(&self, probe: bool) -> Tracked<'_> {
+        Tracked {
+            breaker: self,
+            probe,
+            recorded: false,
+        }
+    }
+}
+
+/// An admitted upstream call whose outcome is still to be recorded.
+pub struct Tracked<'a> {
+    breaker: &'a Breaker,
+    probe: bool,
+    recorded: bool,
+}
+
+impl Tracked<'_> {
+    /// Records the outcome; returns the state after it.
+    pub fn record(mut self, success: bool, now: Instant) -> State {
+        self.recorded = true;
+        self.breaker.record(success, self.probe, now)
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        if self.probe && !self.recorded {
+            self.breaker.abandon_probe();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -139,12 +183,21 @@ mod tests {
             assert_eq!(b.record(false, false, t0), State::Closed);
         }
         assert_eq!(b.record(false, false, t0), State::Open);
-        assert!(matches!(b.admit(t0 + Duration::from_secs(4)), Admit::No(d) if d == Duration::from_secs(6)));
+        assert!(
+            matches!(b.admit(t0 + Duration::from_secs(4)), Admit::No(d) if d == Duration::from_secs(6))
+        );
         let later = t0 + Duration::from_secs(10);
         assert_eq!(b.admit(later), Admit::Yes { probe: true });
         assert!(matches!(b.admit(later), Admit::No(_)), "only one probe");
-        assert_eq!(b.record(false, true, later), State::Open, "failed probe reopens");
-        assert!(matches!(b.admit(later + Duration::from_secs(1)), Admit::No(_)));
+        assert_eq!(
+            b.record(false, true, later),
+            State::Open,
+            "failed probe reopens"
+        );
+        assert!(matches!(
+            b.admit(later + Duration::from_secs(1)),
+            Admit::No(_)
+        ));
         let again = later + Duration::from_secs(10);
         assert_eq!(b.admit(again), Admit::Yes { probe: true });
         assert_eq!(b.record(true, true, again), State::Closed);
@@ -158,6 +211,29 @@ mod tests {
         b.record(false, false, t);
         b.record(true, false, t);
         assert_eq!(b.record(false, false, t), State::Closed);
+    }
+
+    #[test]
+    fn an_abandoned_probe_frees_the_slot() {
+        let b = Breaker::new(1, Duration::from_secs(1));
+        let t0 = Instant::now();
+        assert_eq!(b.record(false, false, t0), State::Open);
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(b.admit(later), Admit::Yes { probe: true });
+        drop(b.track(true));
+        assert_eq!(b.state(), State::HalfOpen);
+        assert_eq!(
+            b.admit(later),
+            Admit::Yes { probe: true },
+            "a new probe may go"
+        );
+        assert_eq!(b.track(true).record(true, later), State::Closed);
+        // A recorded probe is not abandoned again.
+        assert_eq!(b.record(false, false, later), State::Open);
+        let again = later + Duration::from_secs(1);
+        assert_eq!(b.admit(again), Admit::Yes { probe: true });
+        assert_eq!(b.track(true).record(false, again), State::Open);
+        assert!(matches!(b.admit(again), Admit::No(_)));
     }
 
     #[test]

@@ -58,14 +58,23 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// sets itself (so a client cannot pre-seed them).
 pub fn clean_request(headers: &mut HeaderMap, extra: &[HeaderName]) {
     strip_hop_by_hop(headers);
-    for name in [X_TOKEN, SIGNATURE, header::AUTHORIZATION, header::HOST, X_FORWARDED_PROTO] {
+    for name in [
+        X_TOKEN,
+        SIGNATURE,
+        header::AUTHORIZATION,
+        header::HOST,
+        X_FORWARDED_PROTO,
+    ] {
         headers.remove(name);
     }
     for name in extra {
         headers.remove(name);
     }
     // The gateway must read bodies to mask them; ask for them unencoded.
-    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
 }
 
 /// Appends the peer to `X-Forwarded-For` (keeping earlier hops) and sets
@@ -103,8 +112,7 @@ pub fn request_id(headers: &HeaderMap) -> HeaderValue {
         let b = v.as_bytes();
         if !b.is_empty()
             && b.len() <= 128
-            && b
-                .iter()
+            && b.iter()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
         {
             return v.clone();
@@ -123,14 +131,20 @@ mod tests {
     #[test]
     fn connection_cannot_remove_injected_headers() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("x-token, x-custom, keep-alive"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("x-token, x-custom, keep-alive"),
+        );
         h.insert("x-custom", HeaderValue::from_static("1"));
         h.insert("x-kept", HeaderValue::from_static("1"));
         h.insert(X_TOKEN, HeaderValue::from_static("client-token"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
         h.insert(SIGNATURE, HeaderValue::from_static("abc"));
         h.insert("proxy-foo", HeaderValue::from_static("1"));
-        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         clean_request(&mut h, &[HeaderName::from_static("cookie")]);
         // Injection happens after cleaning; nothing the client said removes it.
         h.insert(X_TOKEN, HeaderValue::from_static("gateway-token"));

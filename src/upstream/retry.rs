@@ -39,8 +39,10 @@ impl RetryBudget {
         let refill = now.saturating_duration_since(s.1).as_secs_f64() * self.floor_per_second;
         s.0 = (s.0 + refill).min(self.max_tokens);
         s.1 = now;
-        if s.0 >= 1.0 {
-            s.0 -= 1.0;
+        // Tolerance: ten deposits of 0.2 sum to 1.999…98 in floating point, and must still
+        // pay for two retries.
+        if s.0 >= 1.0 - 1e-9 {
+            s.0 = (s.0 - 1.0).max(0.0);
             true
         } else {
             false
@@ -50,7 +52,9 @@ impl RetryBudget {
 
 /// Full-jitter exponential backoff: uniform in [0, base * 2^attempt], capped.
 pub fn backoff(base: Duration, attempt: u32) -> Duration {
-    let cap = base.saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(2));
+    let cap = base
+        .saturating_mul(1 << attempt.min(6))
+        .min(Duration::from_secs(2));
     let nanos = cap.as_nanos().min(u128::from(u64::MAX)) as u64;
     Duration::from_nanos(rand::rng().random_range(0..=nanos))
 }
@@ -74,6 +78,18 @@ mod tests {
         assert!(b.withdraw(now), "10 requests at 20% earn 2 retries");
         assert!(b.withdraw(now));
         assert!(!b.withdraw(now));
+    }
+
+    #[test]
+    fn backoff_is_jittered_and_grows() {
+        let base = Duration::from_millis(100);
+        let waits: Vec<Duration> = (0..200).map(|_| backoff(base, 0)).collect();
+        assert!(waits.iter().all(|w| *w <= base));
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 100, "full jitter, not a fixed wait");
+        // The cap doubles per attempt: some third-attempt waits exceed the first cap.
+        assert!((0..200).any(|_| backoff(base, 2) > base));
+        assert!((0..200).all(|_| backoff(base, 2) <= base * 4));
     }
 
     #[test]

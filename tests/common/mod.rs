@@ -46,14 +46,20 @@ pub struct Resp {
 impl Resp {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
     /// The gateway's own error envelope: status false, data null, a code.
     pub fn error_code(&self) -> String {
@@ -95,13 +101,16 @@ pub struct Options {
     pub upstream_override: Option<String>,
 }
 
-
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
 pub async fn spawn_app_overlay(overlay: &str) -> TestApp {
-    spawn_app_with(Options { overlay: overlay.to_owned(), ..Options::default() }).await
+    spawn_app_with(Options {
+        overlay: overlay.to_owned(),
+        ..Options::default()
+    })
+    .await
 }
 
 /// Writes the secret files, the clients file and a config overlay in a
@@ -165,10 +174,15 @@ fn json_to_toml(v: &serde_json::Value) -> String {
     fn scalar(v: &serde_json::Value) -> String {
         match v {
             serde_json::Value::String(s) => format!("{s:?}"),
-            serde_json::Value::Array(a) => format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", ")),
+            serde_json::Value::Array(a) => {
+                format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", "))
+            }
             serde_json::Value::Object(o) => format!(
                 "{{ {} }}",
-                o.iter().map(|(k, v)| format!("{k} = {}", scalar(v))).collect::<Vec<_>>().join(", ")
+                o.iter()
+                    .map(|(k, v)| format!("{k} = {}", scalar(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             other => other.to_string(),
         }
@@ -182,7 +196,11 @@ fn json_to_toml(v: &serde_json::Value) -> String {
             out.push_str(&format!("{k} = {}\n", scalar(v)));
         }
         for (k, v) in subs {
-            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             table(&name, v.as_object().expect("partitioned"), out);
         }
     }
@@ -192,11 +210,17 @@ fn json_to_toml(v: &serde_json::Value) -> String {
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
-    let cfg = SandboxConfig { tls: opts.sandbox_tls.clone(), ..SandboxConfig::demo() };
+    let cfg = SandboxConfig {
+        tls: opts.sandbox_tls.clone(),
+        ..SandboxConfig::demo()
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = Sandbox::start(listener, cfg.clone()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let upstream = opts.upstream_override.clone().unwrap_or_else(|| sandbox.base_url());
+    let upstream = opts
+        .upstream_override
+        .clone()
+        .unwrap_or_else(|| sandbox.base_url());
     let settings = test_settings(dir.path(), &upstream, &opts.overlay);
     let app = App::build(settings).await.expect("gateway builds");
     let addr = app.api_addr();
@@ -229,16 +253,37 @@ impl TestApp {
 
     /// Sends a request with the test client's key (unless `headers` sets its own
     /// `x-token` or `authorization`, or `keyless` is asked for via `send_raw`).
-    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut all: Vec<(&str, &str)> = headers.to_vec();
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-token") || k.eq_ignore_ascii_case("authorization")) {
+        if !headers.iter().any(|(k, _)| {
+            k.eq_ignore_ascii_case("x-token") || k.eq_ignore_ascii_case("authorization")
+        }) {
             all.push(("x-token", CLIENT_KEY));
         }
         self.send_raw(method, path, &all, body).await
     }
 
-    pub async fn send_raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        request(&self.client, method, &format!("http://{}{}", self.addr, path), headers, body).await
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        request(
+            &self.client,
+            method,
+            &format!("http://{}{}", self.addr, path),
+            headers,
+            body,
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -246,7 +291,14 @@ impl TestApp {
     }
 
     pub async fn admin(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Resp {
-        request(&self.client, method, &format!("http://{}{}", self.admin_addr, path), headers, b"").await
+        request(
+            &self.client,
+            method,
+            &format!("http://{}{}", self.admin_addr, path),
+            headers,
+            b"",
+        )
+        .await
     }
 
     pub async fn metrics(&self) -> String {
@@ -259,7 +311,11 @@ impl TestApp {
             let _ = s.send(());
         }
         if let Some(t) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(15), t).await.expect("gateway stops").unwrap().unwrap();
+            tokio::time::timeout(Duration::from_secs(15), t)
+                .await
+                .expect("gateway stops")
+                .unwrap()
+                .unwrap();
         }
     }
 
@@ -280,7 +336,10 @@ pub async fn request(
 ) -> Resp {
     let mut req = Request::builder().method(method).uri(url);
     for (k, v) in headers {
-        req = req.header(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        req = req.header(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     let req = req.body(Full::new(Bytes::copy_from_slice(body))).unwrap();
     let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
@@ -293,7 +352,11 @@ pub async fn request(
         .expect("body within 60 s")
         .expect("body readable")
         .to_bytes();
-    Resp { status: parts.status, headers: parts.headers, body }
+    Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }
 
 /// Sends raw bytes on a fresh TCP connection and returns what came back
@@ -318,7 +381,9 @@ pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
             if metric != name {
                 return None;
             }
-            let ok = labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            let ok = labels
+                .iter()
+                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
             ok.then(|| value.parse::<f64>().ok()).flatten()
         })
         .sum()
