@@ -102,33 +102,26 @@ async fn slow_upstream_is_504_within_the_deadline() {
 #[tokio::test]
 async fn concurrency_cap_is_503_with_retry_after() {
     let app = spawn_app_overlay("[upstream]\nmax_concurrent_requests = 1").await;
-    let slow = {
-        let client = app.client.clone();
-        let url = format!("http://{}/api/v1/anything/slow", app.addr);
-        tokio::spawn(async move {
-            request(
-                &client,
-                Method::GET,
-                &url,
-                &[("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=1s")],
-                b"",
-            )
-            .await
-        })
-    };
-    assert!(
-        eventually(Duration::from_secs(3), || async {
-            app.state().request_count("all") == 1
-        })
-        .await
-    );
+    let slow = app.spawn_get("/api/v1/anything/slow", "delay=1s");
+    assert!(app.upstream_received(1).await);
     let r = app.get("/api/v1/anything/second").await;
     assert_eq!(r.status, 503);
     assert_eq!(r.error_code(), "GATEWAY_OVERLOADED");
     assert_eq!(r.header("retry-after"), "1");
+    let scrape = app.metrics().await;
+    let overloaded = [("route", "other"), ("outcome", "overloaded")];
+    assert_eq!(
+        sample(&scrape, "gateway_upstream_requests_total", &overloaded),
+        1.0
+    );
     assert_eq!(slow.await.unwrap().status, 200);
     // The slot is free again.
     assert_eq!(app.get("/api/v1/anything/third").await.status, 200);
+    assert_eq!(
+        app.state().request_count("all"),
+        2,
+        "the refused request never went upstream"
+    );
     app.stop().await;
 }
 
@@ -137,26 +130,8 @@ async fn in_flight_request_completes_across_shutdown_and_readyz_turns_503() {
     let mut app = spawn_app().await;
     let ready = app.admin(Method::GET, "/readyz", &[]).await;
     assert_eq!(ready.status, 200);
-    let slow = {
-        let client = app.client.clone();
-        let url = format!("http://{}/api/v1/anything/slow", app.addr);
-        tokio::spawn(async move {
-            request(
-                &client,
-                Method::GET,
-                &url,
-                &[("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=1s")],
-                b"",
-            )
-            .await
-        })
-    };
-    assert!(
-        eventually(Duration::from_secs(3), || async {
-            app.state().request_count("all") == 1
-        })
-        .await
-    );
+    let slow = app.spawn_get("/api/v1/anything/slow", "delay=1s");
+    assert!(app.upstream_received(1).await);
     let stopping = app.begin_stop();
     let drained_ready = app.admin(Method::GET, "/readyz", &[]).await;
     assert_eq!(drained_ready.status, 503, "not ready while draining");

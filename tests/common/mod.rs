@@ -286,6 +286,32 @@ impl TestApp {
         .await
     }
 
+    /// Starts a GET with the full-access key and a sandbox fault spec in the
+    /// background, for tests that need a request in flight.
+    pub fn spawn_get(&self, path: &str, fault: &str) -> tokio::task::JoinHandle<Resp> {
+        let client = self.client.clone();
+        let url = format!("http://{}{}", self.addr, path);
+        let fault = fault.to_owned();
+        tokio::spawn(async move {
+            request(
+                &client,
+                Method::GET,
+                &url,
+                &[("x-token", CLIENT_KEY), ("x-sandbox-fault", &fault)],
+                b"",
+            )
+            .await
+        })
+    }
+
+    /// Waits (bounded) until the sandbox has received `n` requests in all.
+    pub async fn upstream_received(&self, n: u64) -> bool {
+        eventually(Duration::from_secs(5), || async {
+            self.state().request_count("all") >= n
+        })
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, &[], b"").await
     }
