@@ -53,9 +53,17 @@ impl Route {
     /// starts with `/api/v1/`.
     pub fn classify(method: &Method, path: &str) -> Route {
         let rest = path.strip_prefix(API_PREFIX).unwrap_or("");
-        let segs: Vec<&str> = rest.split('/').collect();
+        // At most four segments matter; a fifth makes the path a passthrough.
+        // A stack array, not a Vec: this runs on every request.
+        let mut buf = [""; 5];
+        let mut n = 0;
+        for seg in rest.splitn(5, '/') {
+            buf[n] = seg;
+            n += 1;
+        }
+        let segs = &buf[..n];
         let id = |s: &str| s.to_owned();
-        match (method, segs.as_slice()) {
+        match (method, segs) {
             (&Method::GET, ["customer", "customer", cid]) if !cid.is_empty() => {
                 Route::CustomerDetail {
                     customer_id: id(cid),

@@ -38,7 +38,7 @@ impl Default for CacheConfig {
             enabled: true,
             max_bytes: 64 * 1024 * 1024,
             max_entry_bytes: 256 * 1024,
-            id_pattern: "^customer_[0-9a-f]{32}$".to_owned(),
+            id_pattern: DEFAULT_ID_PATTERN.to_owned(),
             allow_client_no_cache: true,
             allow_client_no_store: true,
             routes: RoutesConfig::default(),
@@ -201,7 +201,22 @@ pub struct CacheSettings {
     pub allow_client_no_cache: bool,
     pub allow_client_no_store: bool,
     id_pattern: Regex,
+    /// The shipped pattern is checked by hand: a regex run is most of the
+    /// gateway's own cost on a cache hit.
+    default_id_pattern: bool,
     routes: [RouteCachePolicy; 2],
+}
+
+const DEFAULT_ID_PATTERN: &str = "^customer_[0-9a-f]{32}$";
+
+/// `customer_` + 32 lowercase hex digits, as `DEFAULT_ID_PATTERN` says.
+fn is_default_customer_id(id: &str) -> bool {
+    id.strip_prefix("customer_").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// Validated retention rules of one route.
@@ -233,7 +248,11 @@ impl CacheSettings {
 
     /// Whether `customer_id` may be cached at all (the whole id must match `id_pattern`).
     pub fn id_matches(&self, customer_id: &str) -> bool {
-        self.id_pattern.is_match(customer_id)
+        if self.default_id_pattern {
+            is_default_customer_id(customer_id)
+        } else {
+            self.id_pattern.is_match(customer_id)
+        }
     }
 
     /// Whether anything is cached on `route`.
@@ -283,6 +302,7 @@ impl CacheConfig {
         // id; a partial match would let path-like ids through.
         let id_pattern = Regex::new(&format!("^(?:{})$", self.id_pattern))
             .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
+        let default_id_pattern = self.id_pattern.trim() == DEFAULT_ID_PATTERN;
 
         // Array order follows `CachedRoute::index`.
         let routes = [
@@ -300,6 +320,7 @@ impl CacheConfig {
             allow_client_no_cache: self.allow_client_no_cache,
             allow_client_no_store: self.allow_client_no_store,
             id_pattern,
+            default_id_pattern,
             routes,
         })
     }
@@ -500,5 +521,42 @@ mod tests {
             invalid_key(twice),
             "cache.routes.customer_detail.query_allowlist"
         );
+    }
+}
+
+#[cfg(test)]
+mod id_pattern_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        /// The hand-written check for the shipped pattern agrees with the regex.
+        #[test]
+        fn hand_check_matches_the_regex(
+            id in prop_oneof![
+                "customer_[0-9a-fA-F]{30,34}",
+                "customer_[0-9a-f]{32}",
+                "[a-z_]{0,12}[0-9a-f]{0,40}",
+                any::<String>(),
+            ]
+        ) {
+            let regex = Regex::new(&format!("^(?:{DEFAULT_ID_PATTERN})$")).unwrap();
+            prop_assert_eq!(is_default_customer_id(&id), regex.is_match(&id), "{}", id);
+        }
+    }
+
+    #[test]
+    fn a_custom_pattern_uses_the_regex() {
+        let cfg = CacheConfig {
+            id_pattern: "cust-[0-9]+".to_owned(),
+            ..CacheConfig::default()
+        };
+        let s = cfg.validate().unwrap();
+        assert!(s.id_matches("cust-42"));
+        assert!(!s.id_matches("customer_67d84b19d50b490a8fa75ab20bbf275a"));
+        let d = CacheConfig::default().validate().unwrap();
+        assert!(d.id_matches("customer_67d84b19d50b490a8fa75ab20bbf275a"));
+        assert!(!d.id_matches("customer_67D84B19D50B490A8FA75AB20BBF275A"));
     }
 }

@@ -5,14 +5,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::config::RouteCachePolicy;
 use super::key::SlotKey;
 
-/// Bookkeeping cost of an entry beyond its bytes (moka node, `Arc`s, header map), so that
-/// many tiny entries cannot exceed the memory bound.
-pub(crate) const ENTRY_OVERHEAD: u64 = 200;
+/// Bookkeeping cost of an entry beyond its bytes (moka node, `Arc`s, key, the header map's
+/// index and entry tables, allocator rounding), so that the weight tracks resident memory:
+/// measured at about 1.5 KB per customer-detail entry on top of its body and header bytes.
+pub(crate) const ENTRY_OVERHEAD: u64 = 1536;
+/// Headers the gateway adds when it replays an entry (Age, Cache-Status, X-Request-Id).
+const REPLAY_HEADERS: usize = 3;
 /// Upper bound on query variants kept per customer and route; the oldest go first.
 const MAX_VARIANTS: usize = 16;
 
@@ -43,10 +46,20 @@ impl CachedResponse {
         body: Bytes,
         stored_at: Instant,
     ) -> Self {
+        // Values parsed by hyper share the connection's whole read buffer; a
+        // stored entry must own exactly its bytes, or each one pins kilobytes
+        // the weigher never sees. Room is left for the headers added on replay.
+        let mut owned = HeaderMap::with_capacity(headers.len() + REPLAY_HEADERS);
+        for (name, value) in &headers {
+            let mut copy =
+                HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name.clone(), copy);
+        }
         Self {
             status,
-            headers,
-            body,
+            headers: owned,
+            body: Bytes::copy_from_slice(&body),
             stored_at,
             variant: None,
         }
@@ -397,5 +410,33 @@ mod tests {
         }
         assert_eq!(slot.entries.len(), MAX_VARIANTS);
         assert!(slot.find(Some("v39")).is_some());
+    }
+}
+
+#[cfg(test)]
+mod ownership_tests {
+    use super::*;
+
+    #[test]
+    fn stored_entries_own_their_bytes() {
+        // Like hyper: a header value and the body sliced out of one large read buffer.
+        let buffer = Bytes::from(vec![b'a'; 64 * 1024]);
+        let value = HeaderValue::from_maybe_shared(buffer.slice(10..20)).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-upstream", value);
+        let entry = CachedResponse::new(StatusCode::OK, headers, buffer.slice(100..200));
+        let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
+        let stored_value = entry.headers["x-upstream"].as_bytes().as_ptr() as usize;
+        assert!(
+            !range.contains(&stored_value),
+            "header value still points into the read buffer"
+        );
+        assert!(
+            !range.contains(&(entry.body.as_ptr() as usize)),
+            "body still points into the read buffer"
+        );
+        assert_eq!(entry.headers["x-upstream"], "aaaaaaaaaa");
+        assert_eq!(entry.body.len(), 100);
+        assert!(entry.headers.capacity() >= 1 + REPLAY_HEADERS);
     }
 }

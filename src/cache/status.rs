@@ -97,6 +97,14 @@ pub enum CacheStatus {
 impl CacheStatus {
     /// The serialised `Cache-Status` member.
     pub fn header_value(&self) -> HeaderValue {
+        // Hits are the hot path: their values come from a table built once.
+        if let Self::Hit { remaining } = *self {
+            if let Some(v) = table(&HIT_VALUES, ceil_secs(remaining), |s| {
+                format!("{CACHE_NAME}; hit; ttl={s}")
+            }) {
+                return v;
+            }
+        }
         let mut out = String::with_capacity(64);
         out.push_str(CACHE_NAME);
         // Writing to a String cannot fail.
@@ -158,7 +166,31 @@ pub fn cache_status(status: &CacheStatus) -> HeaderValue {
 
 /// `Age` (RFC 9111 §5.1) of a stored response: whole seconds, rounded down.
 pub fn age_value(age: Duration) -> HeaderValue {
-    HeaderValue::from(age.as_secs())
+    table(&AGE_VALUES, age.as_secs(), |s| s.to_string())
+        .unwrap_or_else(|| HeaderValue::from(age.as_secs()))
+}
+
+/// Seconds up to which `Age` and hit `Cache-Status` values are precomputed;
+/// covers any TTL an operator is likely to set (longer ones are formatted).
+const TABLE_SECS: u64 = 3600;
+static AGE_VALUES: std::sync::OnceLock<Vec<HeaderValue>> = std::sync::OnceLock::new();
+static HIT_VALUES: std::sync::OnceLock<Vec<HeaderValue>> = std::sync::OnceLock::new();
+
+/// The precomputed header value for `secs`, or None past the table.
+fn table(
+    cell: &'static std::sync::OnceLock<Vec<HeaderValue>>,
+    secs: u64,
+    render: fn(u64) -> String,
+) -> Option<HeaderValue> {
+    if secs > TABLE_SECS {
+        return None;
+    }
+    let values = cell.get_or_init(|| {
+        (0..=TABLE_SECS)
+            .map(|s| HeaderValue::try_from(render(s)).expect("ASCII digits and tokens"))
+            .collect()
+    });
+    values.get(secs as usize).cloned()
 }
 
 /// Staleness as a negative `ttl`, rounded towards zero like `Age`.

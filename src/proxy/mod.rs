@@ -221,8 +221,7 @@ impl Proxy {
             Route::CustomerDetail { customer_id } | Route::CustomerWalletReady { customer_id }
                 if self.cache.is_some() =>
             {
-                let customer_id = customer_id.clone();
-                self.serve_cached(&route, &customer_id, req, peer, request_id, outcome)
+                self.serve_cached(&route, customer_id, req, peer, request_id, outcome)
                     .await
             }
             _ => self.serve_forward(&route, req, peer, request_id).await,
