@@ -48,6 +48,35 @@ pub enum Family {
 
 pub const API_PREFIX: &str = "/api/v1/";
 
+/// Every value the `route` metric label can take, in `Route::index` order;
+/// requests refused before routing are `rejected`. Other customer endpoints
+/// (e.g. future ones) still get their family, `customer_other`.
+pub const ROUTE_LABELS: [&str; 19] = [
+    "customer_detail",
+    "customer_wallet_ready",
+    "customer_list",
+    "customer_create",
+    "customer_update",
+    "customer_enable",
+    "customer_disable",
+    "customer_delete",
+    // Family labels, in `Family` declaration order.
+    "customer_other",
+    "payin",
+    "payout",
+    "beneficiary",
+    "checkout",
+    "transaction",
+    "wallet",
+    "master_data",
+    "payment_method",
+    "other",
+    "rejected",
+];
+
+/// `ROUTE_LABELS` index of requests refused before they were routed.
+pub const REJECTED: usize = 18;
+
 impl Route {
     /// Classifies a request whose path already passed `path::validate` and
     /// starts with `/api/v1/`.
@@ -100,16 +129,22 @@ impl Route {
 
     /// The metric label and access-log route: a template name, never an id.
     pub fn label(&self) -> &'static str {
+        ROUTE_LABELS[self.index()]
+    }
+
+    /// Position of this route's label in `ROUTE_LABELS`, so per-route metric
+    /// handles can be resolved once and indexed on the hot path.
+    pub fn index(&self) -> usize {
         match self {
-            Route::CustomerDetail { .. } => "customer_detail",
-            Route::CustomerWalletReady { .. } => "customer_wallet_ready",
-            Route::CustomerList => "customer_list",
-            Route::CustomerCreate => "customer_create",
-            Route::CustomerUpdate => "customer_update",
-            Route::CustomerEnable { .. } => "customer_enable",
-            Route::CustomerDisable { .. } => "customer_disable",
-            Route::CustomerDelete { .. } => "customer_delete",
-            Route::Passthrough { family } => family.label(),
+            Route::CustomerDetail { .. } => 0,
+            Route::CustomerWalletReady { .. } => 1,
+            Route::CustomerList => 2,
+            Route::CustomerCreate => 3,
+            Route::CustomerUpdate => 4,
+            Route::CustomerEnable { .. } => 5,
+            Route::CustomerDisable { .. } => 6,
+            Route::CustomerDelete { .. } => 7,
+            Route::Passthrough { family } => 8 + *family as usize,
         }
     }
 
@@ -142,19 +177,7 @@ impl Family {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            // Other customer endpoints (e.g. future ones) still get their family.
-            Family::Customer => "customer_other",
-            Family::Payin => "payin",
-            Family::Payout => "payout",
-            Family::Beneficiary => "beneficiary",
-            Family::Checkout => "checkout",
-            Family::Transaction => "transaction",
-            Family::Wallet => "wallet",
-            Family::MasterData => "master_data",
-            Family::PaymentMethod => "payment_method",
-            Family::Other => "other",
-        }
+        ROUTE_LABELS[8 + self as usize]
     }
 }
 
@@ -300,6 +323,19 @@ mod tests {
             Route::classify(&Method::GET, "/api/v1/customer/customer").label(),
             "customer_list"
         );
+    }
+
+    #[test]
+    fn label_table_is_consistent() {
+        assert_eq!(ROUTE_LABELS[REJECTED], "rejected");
+        let mut seen = std::collections::HashSet::new();
+        assert!(
+            ROUTE_LABELS.iter().all(|l| seen.insert(*l)),
+            "labels are distinct"
+        );
+        assert_eq!(Family::Other.label(), "other");
+        assert_eq!(Family::Customer.label(), "customer_other");
+        assert_eq!(Family::PaymentMethod.label(), "payment_method");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use prometheus::IntCounter;
 
 use super::forward::{read_body, Outgoing};
 use super::response::{Inspected, Processed};
@@ -26,6 +27,20 @@ use crate::error::GatewayError;
 use crate::route::Route;
 
 const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+
+/// `gateway_cache_lookups_total` results, in the order of `lookup_counters`.
+const LOOKUP_RESULTS: [&str; 5] = ["hit", "miss", "stale", "collapsed", "bypass"];
+
+/// Counter handles by cached route and result, resolved once at start.
+pub(super) fn lookup_counters(metrics: &crate::metrics::Metrics) -> [[IntCounter; 5]; 2] {
+    CachedRoute::ALL.map(|route| {
+        LOOKUP_RESULTS.map(|result| {
+            metrics
+                .cache_lookups
+                .with_label_values(&[route.name(), result])
+        })
+    })
+}
 
 /// What one fill produced, shared by every request that waited on it.
 pub struct Filled {
@@ -128,11 +143,11 @@ impl Proxy {
             _ => CachedRoute::CustomerWalletReady,
         };
         let label = route.label();
+        let counters = &self.cache_lookups[cached_route.index()];
         let count = |result: &'static str| {
-            self.metrics
-                .cache_lookups
-                .with_label_values(&[label, result])
-                .inc();
+            if let Some(i) = LOOKUP_RESULTS.iter().position(|r| *r == result) {
+                counters[i].inc();
+            }
             result
         };
         let mode = cache.settings().request_mode(req.headers());

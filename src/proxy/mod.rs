@@ -21,7 +21,7 @@ use http::header::HeaderValue;
 use http::uri::{Authority, Scheme};
 use http::{Request, Response};
 use hyper::body::Incoming;
-use prometheus::IntCounter;
+use prometheus::{Histogram, IntCounter};
 use tokio::sync::Semaphore;
 
 use crate::access::AuthMode;
@@ -32,7 +32,7 @@ use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
 use crate::mask::Masker;
 use crate::metrics::{method_label, status_class, Metrics};
-use crate::route::{Route, API_PREFIX};
+use crate::route::{Route, API_PREFIX, REJECTED, ROUTE_LABELS};
 use crate::upstream::breaker::Breaker;
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::headers::{self as rules, X_REQUEST_ID};
@@ -58,11 +58,16 @@ pub struct Proxy {
     masked_counters: Vec<IntCounter>,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
+    /// Per-route histogram handles, indexed like `ROUTE_LABELS`.
+    route_durations: Vec<Histogram>,
+    /// Cache-lookup counters by cached route and result (see `cached.rs`).
+    cache_lookups: [[IntCounter; 5]; 2],
 }
 
 /// What the access log and the request metrics say about one request.
 struct Outcome {
-    route: &'static str,
+    /// Index into `ROUTE_LABELS`.
+    route: usize,
     cache: &'static str,
     client: Arc<str>,
 }
@@ -94,6 +99,11 @@ impl Proxy {
         let u = &settings.upstream;
         let breaker = Breaker::new(u.breaker_failure_threshold, u.breaker_cool_down);
         let retry_budget = RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second);
+        let route_durations = ROUTE_LABELS
+            .iter()
+            .map(|r| metrics.request_duration.with_label_values(&[r]))
+            .collect();
+        let cache_lookups = cached::lookup_counters(&metrics);
         Proxy {
             breaker,
             retry_budget,
@@ -109,6 +119,8 @@ impl Proxy {
             base_authority,
             masked_counters,
             anonymous: Arc::from("anonymous"),
+            route_durations,
+            cache_lookups,
         }
     }
 
@@ -131,7 +143,7 @@ impl Proxy {
         let request_id = rules::request_id(req.headers());
         let method = req.method().clone();
         let mut outcome = Outcome {
-            route: "rejected",
+            route: REJECTED,
             cache: "none",
             client: self.anonymous.clone(),
         };
@@ -156,24 +168,21 @@ impl Proxy {
         self.metrics
             .requests
             .with_label_values(&[
-                outcome.route,
+                ROUTE_LABELS[outcome.route],
                 method_label(&method),
                 status_class(status),
                 outcome.cache,
                 &outcome.client,
             ])
             .inc();
-        self.metrics
-            .request_duration
-            .with_label_values(&[outcome.route])
-            .observe(elapsed.as_secs_f64());
+        self.route_durations[outcome.route].observe(elapsed.as_secs_f64());
         self.metrics.inflight.dec();
         let bytes_out = http_body::Body::size_hint(resp.body()).exact();
         tracing::info!(
             target: "access",
             request_id = request_id.to_str().unwrap_or(""),
             method = %method,
-            route = outcome.route,
+            route = ROUTE_LABELS[outcome.route],
             status = status.as_u16(),
             cache = outcome.cache,
             client = %outcome.client,
@@ -202,7 +211,7 @@ impl Proxy {
             return Err(GatewayError::NotFound);
         }
         let route = Route::classify(req.method(), path);
-        outcome.route = route.label();
+        outcome.route = route.index();
 
         let mut client = None;
         let checked = self.auth.check(
