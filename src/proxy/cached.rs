@@ -163,8 +163,10 @@ impl Proxy {
                     Err(b) => CacheStatus::Bypass(b),
                     Ok(_) => CacheStatus::ClientNoStore,
                 };
-                let out = self.outgoing_from(req, peer, request_id).await?;
-                return Ok(match self.clone().fetch(out, label, None).await {
+                // Boxed here and below: the hit path's future then holds only
+                // pointers for the upstream branches, not their whole state.
+                let out = Box::pin(self.outgoing_from(req, peer, request_id)).await?;
+                return Ok(match Box::pin(self.clone().fetch(out, label, None)).await {
                     Ok(f) => {
                         let r = &f.response;
                         replay(r.status, &r.headers, &r.body, Duration::ZERO, &status)
@@ -219,7 +221,7 @@ impl Proxy {
             } => {
                 // Answer now from the expired entry; refresh it once in the background.
                 outcome.cache = count("stale");
-                if let Ok(out) = self.outgoing_from(req, peer, request_id).await {
+                if let Ok(out) = Box::pin(self.outgoing_from(req, peer, request_id)).await {
                     let me = self.clone();
                     let fill_key = key.clone();
                     cache.refresh_in_background(key, move |gen| {
@@ -245,12 +247,11 @@ impl Proxy {
             Lookup::Stale { .. } | Lookup::Miss => None,
         };
 
-        let out = self.outgoing_from(req, peer, request_id).await?;
+        let out = Box::pin(self.outgoing_from(req, peer, request_id)).await?;
         let me = self.clone();
         let fill_key = key.clone();
-        let (result, role) = cache
-            .fill(key, move |gen| me.fetch(out, label, Some((fill_key, gen))))
-            .await;
+        let (result, role) =
+            Box::pin(cache.fill(key, move |gen| me.fetch(out, label, Some((fill_key, gen))))).await;
         let collapsed = role.is_collapsed();
         let result: FillOutput = result.map_err(|e| match e {
             FillError::Failed(e) => e,

@@ -233,7 +233,8 @@ impl Proxy {
                 self.serve_cached(&route, customer_id, req, peer, request_id, outcome)
                     .await
             }
-            _ => self.serve_forward(&route, req, peer, request_id).await,
+            // Boxed: the forward path's state stays out of every request's future.
+            _ => Box::pin(self.serve_forward(&route, req, peer, request_id)).await,
         }
     }
 
