@@ -113,13 +113,11 @@ impl Proxy {
             // Peek until the first non-blank byte decides, without buffering a PDF.
             let mut peeked = BytesMut::new();
             let limit = self.settings.upstream.max_response_body_bytes;
+            // Everything peeked so far was blank, so only each new frame is
+            // scanned: re-scanning the whole prefix would be quadratic in an
+            // upstream that trickles blanks in tiny frames.
+            let blank = |b: &u8| b.is_ascii_whitespace() || matches!(b, 0xEF | 0xBB | 0xBF);
             let decided = loop {
-                if peeked
-                    .iter()
-                    .any(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF)
-                {
-                    break true;
-                }
                 if peeked.len() > limit {
                     // Still undecided past the buffering limit: JSON may follow the blanks,
                     // and streaming it on would skip the masker.
@@ -131,7 +129,11 @@ impl Proxy {
                     Ok(Some(Err(_))) => return Err(GatewayError::UpstreamProtocol),
                     Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
+                            let found = data.iter().any(|b| !blank(b));
                             peeked.extend_from_slice(&data);
+                            if found {
+                                break true;
+                            }
                         }
                     }
                 }
