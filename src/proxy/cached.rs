@@ -30,6 +30,11 @@ const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
 /// `gateway_cache_lookups_total` results, in the order of `lookup_counters`.
 const LOOKUP_RESULTS: [&str; 5] = ["hit", "miss", "stale", "collapsed", "bypass"];
+const HIT: usize = 0;
+const MISS: usize = 1;
+const STALE: usize = 2;
+const COLLAPSED: usize = 3;
+const BYPASS: usize = 4;
 
 /// Counter handles by cached route and result, resolved once at start.
 pub(super) fn lookup_counters(metrics: &crate::metrics::Metrics) -> [[IntCounter; 5]; 2] {
@@ -144,11 +149,10 @@ impl Proxy {
         };
         let label = route.label();
         let counters = &self.cache_lookups[cached_route.index()];
-        let count = |result: &'static str| {
-            if let Some(i) = LOOKUP_RESULTS.iter().position(|r| *r == result) {
-                counters[i].inc();
-            }
-            result
+        // Counts the lookup and gives the label for the access log.
+        let count = |result: usize| {
+            counters[result].inc();
+            LOOKUP_RESULTS[result]
         };
         let mode = cache.settings().request_mode(req.headers());
 
@@ -158,7 +162,7 @@ impl Proxy {
         ) {
             (Ok(k), RequestMode::Normal | RequestMode::Refresh) => k,
             (bypassed, _) => {
-                outcome.cache = count("bypass");
+                outcome.cache = count(BYPASS);
                 let status = match bypassed {
                     Err(b) => CacheStatus::Bypass(b),
                     Ok(_) => CacheStatus::ClientNoStore,
@@ -202,7 +206,7 @@ impl Proxy {
                 age,
                 remaining,
             } => {
-                outcome.cache = count("hit");
+                outcome.cache = count(HIT);
                 let status = CacheStatus::Hit { remaining };
                 return Ok(replay(
                     entry.status,
@@ -220,7 +224,7 @@ impl Proxy {
                 ..
             } => {
                 // Answer now from the expired entry; refresh it once in the background.
-                outcome.cache = count("stale");
+                outcome.cache = count(STALE);
                 if let Ok(out) = Box::pin(self.outgoing_from(req, peer, request_id)).await {
                     let me = self.clone();
                     let fill_key = key.clone();
@@ -266,7 +270,7 @@ impl Proxy {
             Err(_) => None,
         };
         if let (Some(fwd_status), Some((entry, age, staleness))) = (failed, &fallback) {
-            outcome.cache = count("stale");
+            outcome.cache = count(STALE);
             let status = CacheStatus::StaleIfError {
                 staleness: *staleness,
                 fwd_status,
@@ -281,7 +285,7 @@ impl Proxy {
             ));
         }
 
-        outcome.cache = count(if collapsed { "collapsed" } else { "miss" });
+        outcome.cache = count(if collapsed { COLLAPSED } else { MISS });
         match result {
             Ok(f) => {
                 let status = CacheStatus::Forwarded {
