@@ -43,19 +43,20 @@ fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The masker the settings describe (None when masking is off), with its key.
-fn build_masker(settings: &Settings) -> anyhow::Result<Option<Arc<Masker>>> {
+/// The key comes back too, for the secret reflection guard.
+fn build_masker(settings: &Settings) -> anyhow::Result<crate::proxy::Masking> {
     if !settings.mask.enabled {
         tracing::warn!(
             "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
         );
-        return Ok(None);
+        return Ok((None, None));
     }
     let key = match &settings.mask.hmac_key_file {
         Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
         None => None,
     };
     let masker = Masker::new(&settings.mask, key.as_deref()).context("`mask`")?;
-    Ok(Some(Arc::new(masker)))
+    Ok((Some(Arc::new(masker)), key.map(Vec::into_boxed_slice)))
 }
 
 /// The clients file, when client authentication is on.
@@ -129,7 +130,7 @@ impl App {
 
         let client = crate::upstream::client::build(&settings.upstream)?;
 
-        let masker = build_masker(&settings)?;
+        let masking = build_masker(&settings)?;
 
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();
@@ -183,7 +184,7 @@ impl App {
             client,
             credentials.clone(),
             metrics.clone(),
-            masker,
+            masking,
             cache.clone(),
             auth,
         ));

@@ -2,7 +2,7 @@
 //!
 //! An enum instead of a boxed trait object: a cache hit is one `Bytes` clone
 //! and no allocation, and a streamed passthrough (PDF memos) forwards upstream
-//! frames as they arrive after the few bytes that were peeked to sniff JSON.
+//! frames as they arrive, each one checked for reflected secrets.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,16 +11,30 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use crate::proxy::budget::Reservation;
+use crate::proxy::reflect::StreamGuard;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub enum GatewayBody {
     Full(Option<Bytes>),
+    /// A body the gateway buffered for this one response (a masked body that
+    /// is not shared with the cache): its bytes count against the global
+    /// buffer budget until the client has taken them or gone away.
+    Buffered {
+        bytes: Option<Bytes>,
+        _reservation: Reservation,
+    },
     Stream {
         prefix: Option<Bytes>,
         rest: Incoming,
         /// Held until the stream ends so the concurrency cap counts the whole
         /// transfer, not just the response head.
         _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        /// Scans every frame for the gateway's own secrets; a hit aborts the
+        /// stream (the head is already sent, so a broken transfer is the
+        /// only fail-closed answer left).
+        guard: Box<StreamGuard>,
     },
 }
 
@@ -33,15 +47,24 @@ impl GatewayBody {
         GatewayBody::Full(None)
     }
 
+    pub fn buffered(bytes: Bytes, reservation: Reservation) -> Self {
+        GatewayBody::Buffered {
+            bytes: Some(bytes),
+            _reservation: reservation,
+        }
+    }
+
     pub fn stream(
         prefix: Bytes,
         rest: Incoming,
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        guard: StreamGuard,
     ) -> Self {
         GatewayBody::Stream {
             prefix: (!prefix.is_empty()).then_some(prefix),
             rest,
             _permit: permit,
+            guard: Box::new(guard),
         }
     }
 }
@@ -55,29 +78,48 @@ impl Body for GatewayBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
-            GatewayBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            GatewayBody::Stream { prefix, rest, .. } => {
+            GatewayBody::Full(bytes) | GatewayBody::Buffered { bytes, .. } => {
+                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
+            }
+            GatewayBody::Stream {
+                prefix,
+                rest,
+                guard,
+                ..
+            } => {
                 if let Some(p) = prefix.take() {
-                    return Poll::Ready(Some(Ok(Frame::data(p))));
+                    return Poll::Ready(Some(guard.check(p).map(Frame::data)));
                 }
-                Pin::new(rest)
-                    .poll_frame(cx)
-                    .map(|f| f.map(|r| r.map_err(Into::into)))
+                Pin::new(rest).poll_frame(cx).map(|f| {
+                    f.map(|r| match r {
+                        Ok(frame) => match frame.into_data() {
+                            Ok(data) => guard.check(data).map(Frame::data),
+                            // Trailers are never forwarded: they are headers
+                            // the allowlist has not seen.
+                            Err(_) => Ok(Frame::data(Bytes::new())),
+                        },
+                        Err(e) => Err(e.into()),
+                    })
+                })
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
-            GatewayBody::Full(b) => b.is_none(),
+            GatewayBody::Full(b) | GatewayBody::Buffered { bytes: b, .. } => b.is_none(),
             GatewayBody::Stream { prefix, rest, .. } => prefix.is_none() && rest.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            GatewayBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
-            GatewayBody::Full(None) => SizeHint::with_exact(0),
+            GatewayBody::Full(Some(b)) | GatewayBody::Buffered { bytes: Some(b), .. } => {
+                SizeHint::with_exact(b.len() as u64)
+            }
+            GatewayBody::Full(None) | GatewayBody::Buffered { bytes: None, .. } => {
+                SizeHint::with_exact(0)
+            }
             GatewayBody::Stream { prefix, rest, .. } => {
                 let extra = prefix.as_ref().map_or(0, |p| p.len() as u64);
                 let inner = rest.size_hint();

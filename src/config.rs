@@ -99,6 +99,10 @@ pub struct RawUpstream {
     pub pool_max_idle_per_host: usize,
     pub strip_request_headers: Vec<String>,
     pub max_response_body_bytes: usize,
+    pub response_headers: Vec<String>,
+    pub max_buffered_bytes: usize,
+    #[serde(with = "humantime_serde")]
+    pub buffer_wait: Duration,
     pub retry: RawRetry,
     pub circuit_breaker: RawBreaker,
 }
@@ -143,6 +147,8 @@ pub struct Settings {
     pub upstream: UpstreamSettings,
     pub log: LogSettings,
     pub mask: crate::mask::MaskConfig,
+    /// `mask.passthrough`, validated.
+    pub passthrough: crate::proxy::Passthrough,
     pub cache: crate::cache::CacheSettings,
     pub auth: AuthSettings,
 }
@@ -196,6 +202,9 @@ pub struct UpstreamSettings {
     pub pool_max_idle_per_host: usize,
     pub strip_request_headers: Vec<HeaderName>,
     pub max_response_body_bytes: usize,
+    pub response_headers: crate::proxy::HeaderAllowlist,
+    pub max_buffered_bytes: usize,
+    pub buffer_wait: Duration,
     pub retry: RetrySettings,
     pub breaker_failure_threshold: u32,
     pub breaker_cool_down: Duration,
@@ -368,6 +377,10 @@ impl RawSettings {
                 "upstream.max_response_body_bytes",
                 u.max_response_body_bytes,
             )?,
+            response_headers: crate::proxy::HeaderAllowlist::parse(&u.response_headers)
+                .map_err(|e| bad("upstream.response_headers", e))?,
+            max_buffered_bytes: positive("upstream.max_buffered_bytes", u.max_buffered_bytes)?,
+            buffer_wait: u.buffer_wait,
             retry: RetrySettings {
                 max_retries: u.retry.max_retries,
                 backoff: u.retry.backoff,
@@ -390,6 +403,14 @@ impl RawSettings {
             return Err(bad(
                 "upstream.retry.budget_min_per_second",
                 "must not be negative",
+            ));
+        }
+        // One body at the limit is held up to three times at once (as read,
+        // decoded, masked): the budget must fit at least that.
+        if upstream.max_buffered_bytes < upstream.max_response_body_bytes.saturating_mul(3) {
+            return Err(bad(
+                "upstream.max_buffered_bytes",
+                "must be at least 3 × `upstream.max_response_body_bytes`",
             ));
         }
         if upstream.connect_timeout > upstream.timeout {
@@ -416,11 +437,22 @@ impl RawSettings {
                 "required when `auth.mode = \"keys\"` (or set `auth.mode = \"none\"` explicitly)",
             ));
         }
+        let passthrough = self
+            .mask
+            .passthrough
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                crate::proxy::PassthroughRule::parse(c)
+                    .map_err(|e| bad(&format!("mask.passthrough[{i}]"), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             server,
             admin,
             upstream,
             log,
+            passthrough: crate::proxy::Passthrough::new(passthrough),
             mask: self.mask,
             cache,
             auth,

@@ -46,6 +46,8 @@ pub enum GatewayError {
     UpstreamProtocol,
     #[error("upstream response could not be inspected for personal data ({reason})")]
     Unmaskable { reason: &'static str },
+    #[error("upstream response was refused: it carried a credential the gateway holds")]
+    SecretReflected,
 }
 
 impl GatewayError {
@@ -62,7 +64,9 @@ impl GatewayError {
             Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            UpstreamConnect | UpstreamProtocol | Unmaskable { .. } => StatusCode::BAD_GATEWAY,
+            UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
+                StatusCode::BAD_GATEWAY
+            }
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
@@ -87,6 +91,7 @@ impl GatewayError {
             UpstreamTimeout => "UPSTREAM_TIMEOUT",
             UpstreamProtocol => "UPSTREAM_ERROR",
             Unmaskable { .. } => "UPSTREAM_UNMASKABLE",
+            SecretReflected => "UPSTREAM_SECRET_REFLECTED",
         }
     }
 

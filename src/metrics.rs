@@ -6,7 +6,8 @@
 //! ids, raw paths and personal data never become labels.
 
 use prometheus::{
-    Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// From tens of microseconds (a cache hit) to seconds (a slow upstream).
@@ -32,6 +33,10 @@ pub struct Metrics {
     pub cache_invalidations: IntCounterVec,
     pub masked_fields: IntCounterVec,
     pub mask_failures: IntCounterVec,
+    pub secret_reflections: IntCounterVec,
+    pub response_headers_dropped: IntCounter,
+    pub buffered_bytes: IntGauge,
+    pub buffer_exhausted: IntCounter,
     pub credential_reloads: IntCounterVec,
     pub credentials_last_load: Gauge,
     pub credentials_age: Gauge,
@@ -94,6 +99,10 @@ impl Metrics {
             cache_invalidations: counter(r, "gateway_cache_invalidations_total", "Customers purged from the cache, by reason (write, admin).", &["reason"])?,
             masked_fields: counter(r, "gateway_masked_fields_total", "Personal values masked, by rule (field name or path).", &["field"])?,
             mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
+            secret_reflections: counter(r, "gateway_secret_reflections_total", "Upstream responses refused because a header or body carried a gateway secret, by location (header, body).", &["location"])?,
+            response_headers_dropped: reg(r, IntCounter::new("gateway_upstream_response_headers_dropped_total", "Upstream response header lines dropped because they are not on upstream.response_headers.")?)?,
+            buffered_bytes: gauge(r, "gateway_response_buffer_bytes", "Bytes of upstream and masked response bodies held in memory, as counted against upstream.max_buffered_bytes.")?,
+            buffer_exhausted: reg(r, IntCounter::new("gateway_response_buffer_exhausted_total", "Inspections refused (503) because upstream.max_buffered_bytes was in use for longer than upstream.buffer_wait.")?)?,
             credential_reloads: counter(r, "gateway_credential_reloads_total", "Upstream credential reloads by result (ok, failed).", &["result"])?,
             credentials_last_load: reg(r, Gauge::new("gateway_credentials_last_load_timestamp_seconds", "Unix time of the last successful credential load.")?)?,
             credentials_age: reg(r, Gauge::new("gateway_credentials_age_seconds", "Seconds since the credentials were last loaded.")?)?,
@@ -117,8 +126,18 @@ impl Metrics {
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
-        for reason in ["parse_error", "too_large", "too_deep", "bad_encoding"] {
+        for reason in [
+            "parse_error",
+            "too_large",
+            "too_deep",
+            "bad_encoding",
+            "ambiguous_headers",
+            "passthrough_mismatch",
+        ] {
             m.mask_failures.with_label_values(&[reason]);
+        }
+        for location in ["header", "body"] {
+            m.secret_reflections.with_label_values(&[location]);
         }
         for result in ["ok", "failed"] {
             m.credential_reloads.with_label_values(&[result]);

@@ -236,8 +236,17 @@ fn assert_closed_label_sets(scrape: &str) {
                     "gateway_credential_reloads_total" | "gateway_clients_reloads_total",
                     "result",
                 ) => ["ok", "failed"].contains(&v.as_str()),
-                ("gateway_mask_failures_total", "reason") => {
-                    ["parse_error", "too_large", "too_deep", "bad_encoding"].contains(&v.as_str())
+                ("gateway_mask_failures_total", "reason") => [
+                    "parse_error",
+                    "too_large",
+                    "too_deep",
+                    "bad_encoding",
+                    "ambiguous_headers",
+                    "passthrough_mismatch",
+                ]
+                .contains(&v.as_str()),
+                ("gateway_secret_reflections_total", "location") => {
+                    ["header", "body"].contains(&v.as_str())
                 }
                 ("gateway_client_rejections_total", "reason") => {
                     ["unauthenticated", "forbidden", "rate_limited"].contains(&v.as_str())

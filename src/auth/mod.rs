@@ -17,6 +17,8 @@ pub use client::{Client, RateLimit};
 pub use error::{AuthConfigError, AuthError, ClientProblem, RateLimited};
 pub use key::{generate_key, hash_key, KEY_PREFIX, X_TOKEN};
 pub use registry::ClientRegistry;
+// The route-pattern syntax of allowlists, also used by `mask.passthrough`.
+pub(crate) use pattern::AllowRule;
 
 #[cfg(test)]
 mod tests;

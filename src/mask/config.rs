@@ -32,6 +32,10 @@ pub struct MaskConfig {
     /// Empty: no key, and `hmac` rules refuse to start.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub hmac_key_file: Option<std::path::PathBuf>,
+    /// Routes whose bodies of the listed types pass uninspected (validated in
+    /// `config.rs`; the shipped entries are in `config/default.toml`).
+    #[serde(default)]
+    pub passthrough: Vec<crate::proxy::PassthroughConfig>,
 }
 
 fn empty_as_none<'de, D: serde::Deserializer<'de>>(
@@ -55,6 +59,7 @@ impl Default for MaskConfig {
             hmac_hex_chars: default_hmac_hex_chars(),
             rules: Vec::new(),
             hmac_key_file: None,
+            passthrough: Vec::new(),
         }
     }
 }

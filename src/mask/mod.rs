@@ -26,7 +26,7 @@ pub use config::{MaskConfig, RuleConfig, Strategy};
 pub use decode::{decode, parse_content_encoding, DecodeError, Encoding};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
-pub use sniff::must_inspect;
+pub use sniff::{is_json_media_type, must_inspect};
 
 /// The shipped `[mask]` section, rules included (also pasted into `config/default.toml`).
 pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");

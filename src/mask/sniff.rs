@@ -8,7 +8,8 @@ pub fn must_inspect(content_type: Option<&str>, body_prefix: &[u8]) -> bool {
     content_type.is_some_and(is_json_media_type) || looks_like_json(body_prefix)
 }
 
-fn is_json_media_type(value: &str) -> bool {
+/// `application/json`, `text/json` or any `+json` type (parameters ignored).
+pub fn is_json_media_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or_default().trim();
     let Some((kind, sub)) = essence.split_once('/') else {
         return false;

@@ -319,7 +319,10 @@ impl Proxy {
         peer: SocketAddr,
         request_id: &HeaderValue,
     ) -> Result<Outgoing, GatewayError> {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // Cached routes are JSON routes: a range of their body is never asked for.
+        parts.headers.remove(header::RANGE);
+        parts.headers.remove(header::IF_RANGE);
         let body = read_body(
             body,
             &parts.headers,
@@ -341,8 +344,11 @@ impl Proxy {
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
         let permit = self.upstream_permit(label)?;
         let resp = self.send(&out, label, deadline).await?;
-        let Processed::Inspected(mut response) =
-            self.process_response(resp, permit, deadline, true).await?
+        // Cached routes are never passthrough: every body is inspected. The
+        // buffer reservation ends with the fill; the stored bytes are then
+        // bounded by `cache.max_bytes`.
+        let Processed::Inspected(mut response, _reservation) =
+            self.process_response(resp, permit, deadline, None).await?
         else {
             return Err(Arc::new(GatewayError::UpstreamProtocol));
         };

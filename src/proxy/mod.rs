@@ -5,13 +5,18 @@
 //! 3. route — method + path, once; everything after reads the `Route`;
 //! 4. client auth, allowlist, rate limit — before the cache, so a hit never skips them;
 //! 5. cached routes: cache lookup / single-flight fill; other routes: forward;
-//! 6. response inspection (masking) — before caching and before the client;
-//! 7. write invalidation — before the writer gets its answer;
+//! 6. write invalidation — as soon as upstream has answered, before the writer gets its answer;
+//! 7. response inspection (masking, header allowlist, secret guard) — before caching and
+//!    before the client; see `response.rs` for the exact rule;
 //! 8. access log and metrics — last, with the final status.
 
+pub mod budget;
 mod cached;
 mod forward;
+mod headers_out;
 mod invalidate;
+mod passthrough;
+pub mod reflect;
 mod response;
 
 use std::net::SocketAddr;
@@ -38,7 +43,13 @@ use crate::upstream::client::UpstreamClient;
 use crate::upstream::headers::{self as rules, X_REQUEST_ID};
 use crate::upstream::retry::RetryBudget;
 
+pub use headers_out::HeaderAllowlist;
+pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRule};
 pub use response::Inspected;
+
+/// The masker (None when masking is off) and its HMAC key, kept only so the
+/// secret guard can look for the key in responses.
+pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 
 pub struct Proxy {
     pub settings: Arc<Settings>,
@@ -62,6 +73,10 @@ pub struct Proxy {
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result (see `cached.rs`).
     cache_lookups: [[IntCounter; 5]; 2],
+    /// Bound on response bytes held in memory, shared by every request.
+    budget: budget::BodyBudget,
+    /// The mask HMAC key, only so the secret guard can look for it.
+    mask_key: Option<Box<[u8]>>,
 }
 
 /// What the access log and the request metrics say about one request.
@@ -78,7 +93,7 @@ impl Proxy {
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
-        masker: Option<Arc<Masker>>,
+        (masker, mask_key): Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
     ) -> Proxy {
@@ -104,7 +119,15 @@ impl Proxy {
             .map(|r| metrics.request_duration.with_label_values(&[r]))
             .collect();
         let cache_lookups = cached::lookup_counters(&metrics);
+        let budget = budget::BodyBudget::new(
+            u.max_buffered_bytes,
+            u.buffer_wait,
+            metrics.buffered_bytes.clone(),
+            metrics.buffer_exhausted.clone(),
+        );
         Proxy {
+            budget,
+            mask_key,
             breaker,
             retry_budget,
             upstream_slots: Arc::new(Semaphore::new(settings.upstream.max_concurrent_requests)),
@@ -161,6 +184,12 @@ impl Proxy {
             Ok(r) => r,
             Err(e) => e.to_response(request_id.to_str().unwrap_or("")),
         };
+        if method == http::Method::HEAD {
+            // Whoever produced the answer (the gateway's own errors included),
+            // a HEAD response has no body: on HTTP/2 a DATA frame would be a
+            // protocol error and the client would never see the status.
+            *resp.body_mut() = GatewayBody::empty();
+        }
         resp.headers_mut().insert(X_REQUEST_ID, request_id.clone());
 
         let status = resp.status();
@@ -254,10 +283,21 @@ impl Proxy {
         )
         .await?;
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let passthrough = self
+            .settings
+            .passthrough
+            .for_request(&parts.method, parts.uri.path());
+        let mut headers = parts.headers;
+        if passthrough.is_none() {
+            // A range of a JSON body is not JSON (and a multi-range answer is
+            // multipart): only declared passthrough routes may ask for one.
+            headers.remove(http::header::RANGE);
+            headers.remove(http::header::IF_RANGE);
+        }
         let out = self.outgoing(
             parts.method,
             path_and_query,
-            parts.headers,
+            headers,
             body,
             peer.ip(),
             request_id,
@@ -278,16 +318,19 @@ impl Proxy {
         if !status.is_client_error() {
             self.invalidate_written(&written).await;
         }
-        match self.process_response(resp, permit, deadline, false).await? {
+        match self
+            .process_response(resp, permit, deadline, passthrough)
+            .await?
+        {
             response::Processed::Streamed(r) => Ok(r),
-            response::Processed::Inspected(i) => Ok(i.into_response()),
+            response::Processed::Inspected(i, reservation) => Ok(i.into_response(reservation)),
         }
     }
 }
 
 impl Inspected {
-    pub fn into_response(self) -> Response<GatewayBody> {
-        let mut resp = Response::new(GatewayBody::full(self.body));
+    pub fn into_response(self, reservation: budget::Reservation) -> Response<GatewayBody> {
+        let mut resp = Response::new(GatewayBody::buffered(self.body, reservation));
         *resp.status_mut() = self.status;
         *resp.headers_mut() = self.headers;
         resp

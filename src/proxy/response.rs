@@ -1,20 +1,34 @@
 //! Turning paycombat's response into the client's, failing closed.
 //!
-//! A body is read whole and masked when it claims JSON, when it looks like
-//! JSON (first non-blank byte `{` or `[`, whatever its content-type says), or
-//! when it is content-encoded (it must be decoded before anyone can tell).
-//! Anything that then cannot be inspected — unparseable, too large, too deep,
-//! an unknown encoding — becomes a 502 and its bytes are dropped. Everything
-//! else (PDF memos) streams through untouched after a few peeked bytes.
+//! The rule, on every route: a response body reaches the client only if
+//!
+//! * (a) it was decoded (its one declared content-coding, strictly), parsed
+//!   as JSON by a strict UTF-8 parser from its first byte (JSON whitespace
+//!   and at most one UTF-8 BOM before it, only JSON whitespace after it) and
+//!   masked; or
+//! * (b) its request matched a `[[mask.passthrough]]` entry and its one
+//!   `Content-Type` is one that entry lists (and its body starts with the
+//!   entry's `magic`, when one is set); or
+//! * (c) it has no body (HEAD, 204, 304, an empty body).
+//!
+//! Everything else — XML, HTML error pages, CSV, JSONP, multipart, UTF-16,
+//! JSON behind a form feed — is 502 UPSTREAM_UNMASKABLE, counted by reason.
+//! Nothing is sniffed into streaming raw. Headers pass by allowlist
+//! ([`super::headers_out`]), and no header or body byte may carry a secret
+//! the gateway holds ([`super::reflect`]).
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap};
-use http::Response;
-use http_body_util::{BodyExt, Limited};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
+use super::budget::Reservation;
+use super::headers_out;
+use super::passthrough::PassthroughRule;
+use super::reflect::{Found, Secrets};
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
@@ -39,12 +53,46 @@ pub struct Inspected {
 }
 
 pub enum Processed {
-    Inspected(Inspected),
+    /// With the buffer budget its bytes hold until the client has them.
+    Inspected(Inspected, Reservation),
     Streamed(Response<GatewayBody>),
 }
 
+/// Statuses that never carry a body.
+fn bodiless(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+/// The Content-Type of a masked body: the upstream's when it is a JSON type
+/// in UTF-8, else `application/json` (the bytes are JSON now, whatever the
+/// label said, and a charset other than UTF-8 would make clients misread them).
+fn json_content_type(headers: &mut HeaderMap) {
+    let keep = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mut parts = v.split(';');
+            let essence = parts.next().unwrap_or("");
+            crate::mask::is_json_media_type(essence)
+                && parts.all(|p| match p.split_once('=') {
+                    Some((k, val)) if k.trim().eq_ignore_ascii_case("charset") => {
+                        val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+                    }
+                    _ => true,
+                })
+        });
+    if !keep {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+}
+
 impl Proxy {
-    fn mask_failure(&self, reason: &'static str) -> GatewayError {
+    pub(super) fn mask_failure(&self, reason: &'static str) -> GatewayError {
         self.metrics
             .mask_failures
             .with_label_values(&[reason])
@@ -56,26 +104,70 @@ impl Proxy {
         GatewayError::Unmaskable { reason }
     }
 
+    fn reflected(&self, found: Found) -> GatewayError {
+        self.metrics
+            .secret_reflections
+            .with_label_values(&[found.label()])
+            .inc();
+        // The secret itself is never logged: only where it was seen.
+        tracing::error!(
+            location = found.label(),
+            "upstream response contained a gateway secret (merchant token, signature key or mask key); refused"
+        );
+        GatewayError::SecretReflected
+    }
+
+    /// The secrets in force now: the credentials snapshot plus the mask key.
+    pub(super) fn secrets(&self) -> Secrets {
+        let creds = self.credentials.current();
+        let mut list: Vec<&[u8]> = Vec::with_capacity(3);
+        if let Some(c) = &creds {
+            list.push(c.token.as_bytes());
+            if let Some(k) = &c.signature_key {
+                use secrecy::ExposeSecret;
+                list.push(k.expose_secret());
+            }
+        }
+        if let Some(k) = &self.mask_key {
+            list.push(k);
+        }
+        Secrets::new(list)
+    }
+
+    /// Reads a body whole, bounded by `upstream.max_response_body_bytes` and
+    /// by the global buffer budget (`reservation` grows as frames arrive).
     async fn read_whole(
         &self,
-        body: impl http_body::Body<Data = Bytes, Error = hyper::Error> + Send,
+        mut body: impl http_body::Body<Data = Bytes, Error = hyper::Error> + Send + Unpin,
+        mut buf: BytesMut,
         deadline: Instant,
+        reservation: &mut Reservation,
     ) -> Result<Bytes, GatewayError> {
         let limit = self.settings.upstream.max_response_body_bytes;
-        match tokio::time::timeout_at(deadline, Limited::new(body, limit).collect()).await {
-            Err(_) => Err(GatewayError::UpstreamTimeout),
-            Ok(Ok(c)) => Ok(c.to_bytes()),
-            Ok(Err(e))
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                Err(self.mask_failure("too_large"))
+        self.budget.cover(reservation, buf.len()).await?;
+        loop {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Err(_) => return Err(GatewayError::UpstreamTimeout),
+                Ok(None) => return Ok(buf.freeze()),
+                Ok(Some(Err(_))) => return Err(GatewayError::UpstreamProtocol),
+                Ok(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    if buf.len() + data.len() > limit {
+                        return Err(self.mask_failure("too_large"));
+                    }
+                    self.budget
+                        .cover(reservation, buf.len() + data.len())
+                        .await?;
+                    buf.extend_from_slice(&data);
+                }
             }
-            Ok(Err(_)) => Err(GatewayError::UpstreamProtocol),
         }
     }
 
-    /// Masks a complete, decoded body that must be inspected.
+    /// Masks a complete, decoded body. Only `mask.enabled = false` (logged
+    /// loudly at start) releases a body unmasked.
     fn mask_body(&self, body: &[u8]) -> Result<Bytes, GatewayError> {
         let Some(masker) = &self.masker else {
             return Ok(Bytes::copy_from_slice(body));
@@ -89,92 +181,118 @@ impl Proxy {
         }
     }
 
+    /// `passthrough`: the entry the request matched, if any (never for cached routes).
     pub async fn process_response(
         &self,
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
         deadline: Instant,
-        always_buffer: bool,
+        passthrough: Option<&PassthroughRule>,
     ) -> Result<Processed, GatewayError> {
-        let (mut parts, mut body) = resp.into_parts();
+        let (mut parts, body) = resp.into_parts();
+        let framing = headers_out::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
         strip_hop_by_hop(&mut parts.headers);
-        let encoding = decode::parse_content_encoding(parts.headers.get(header::CONTENT_ENCODING))
-            .map_err(|e| self.mask_failure(e.reason()))?;
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let claims_json = crate::mask::must_inspect(content_type.as_deref(), b"");
+        let dropped = self
+            .settings
+            .upstream
+            .response_headers
+            .retain(&mut parts.headers);
+        if dropped > 0 {
+            self.metrics.response_headers_dropped.inc_by(dropped);
+        }
+        let secrets = self.secrets();
+        if secrets.in_headers(&parts.headers) {
+            return Err(self.reflected(Found::Header));
+        }
 
-        let raw = if encoding != Encoding::Identity || claims_json || always_buffer {
-            self.read_whole(body, deadline).await?
-        } else {
-            // Peek until the first non-blank byte decides, without buffering a PDF.
-            let mut peeked = BytesMut::new();
-            let limit = self.settings.upstream.max_response_body_bytes;
-            // Everything peeked so far was blank, so only each new frame is
-            // scanned: re-scanning the whole prefix would be quadratic in an
-            // upstream that trickles blanks in tiny frames.
-            let blank = |b: &u8| b.is_ascii_whitespace() || matches!(b, 0xEF | 0xBB | 0xBF);
-            let decided = loop {
-                if peeked.len() > limit {
-                    // Still undecided past the buffering limit: JSON may follow the blanks,
-                    // and streaming it on would skip the masker.
-                    return Err(self.mask_failure("too_large"));
-                }
-                match tokio::time::timeout_at(deadline, body.frame()).await {
-                    Err(_) => return Err(GatewayError::UpstreamTimeout),
-                    Ok(None) => break false,
-                    Ok(Some(Err(_))) => return Err(GatewayError::UpstreamProtocol),
-                    Ok(Some(Ok(frame))) => {
-                        if let Ok(data) = frame.into_data() {
-                            let found = data.iter().any(|b| !blank(b));
-                            peeked.extend_from_slice(&data);
-                            if found {
-                                break true;
-                            }
-                        }
-                    }
-                }
-            };
-            let peeked = peeked.freeze();
-            if decided && !crate::mask::must_inspect(content_type.as_deref(), &peeked) {
-                let mut resp =
-                    Response::from_parts(parts, GatewayBody::stream(peeked, body, Some(permit)));
-                resp.headers_mut().remove(header::CONTENT_ENCODING);
-                return Ok(Processed::Streamed(resp));
-            }
-            // Looks like JSON (or ended early): read the rest and inspect it all.
-            let rest = self.read_whole(body, deadline).await?;
-            if rest.is_empty() {
-                peeked
-            } else {
-                let mut all = BytesMut::with_capacity(peeked.len() + rest.len());
-                all.extend_from_slice(&peeked);
-                all.extend_from_slice(&rest);
-                all.freeze()
-            }
-        };
+        let pass = passthrough.filter(|r| {
+            !bodiless(parts.status)
+                && framing
+                    .essence
+                    .as_deref()
+                    .is_some_and(|essence| r.admits(essence))
+        });
+        if let (Some(rule), Encoding::Identity) = (pass, framing.encoding) {
+            return self
+                .stream_passthrough(parts, body, permit, deadline, rule, &secrets)
+                .await;
+        }
+
+        let mut reservation = self.budget.reservation();
+        let raw = self
+            .read_whole(body, BytesMut::new(), deadline, &mut reservation)
+            .await?;
         drop(permit);
-
         let limit = self.settings.upstream.max_response_body_bytes;
-        let decoded =
-            decode::decode(encoding, &raw, limit).map_err(|e| self.mask_failure(e.reason()))?;
+        let decoded = decode::decode(framing.encoding, &raw, limit)
+            .map_err(|e| self.mask_failure(e.reason()))?;
+        drop(raw);
+        self.budget.cover(&mut reservation, decoded.len()).await?;
         for h in BODY_BOUND {
             parts.headers.remove(h);
         }
-        let body = if decoded.is_empty()
-            || !crate::mask::must_inspect(content_type.as_deref(), &decoded)
-        {
+        let body = if bodiless(parts.status) || decoded.is_empty() {
+            Bytes::new()
+        } else if let Some(rule) = pass {
+            // A compressed passthrough body: decoded (the client was never
+            // offered the coding) and checked like a streamed one.
+            if rule.magic().is_some_and(|m| !decoded.starts_with(m)) {
+                return Err(self.mask_failure("passthrough_mismatch"));
+            }
             decoded
         } else {
-            self.mask_body(&decoded)?
+            let masked = self.mask_body(&decoded)?;
+            json_content_type(&mut parts.headers);
+            masked
         };
-        Ok(Processed::Inspected(Inspected {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }))
+        self.budget.cover(&mut reservation, body.len()).await?;
+        if secrets.in_bytes(&body) {
+            return Err(self.reflected(Found::Body));
+        }
+        Ok(Processed::Inspected(
+            Inspected {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            },
+            reservation,
+        ))
+    }
+
+    /// Streams a declared passthrough body, after checking its magic bytes
+    /// (on a full 200 answer: a range of a PDF does not start with them).
+    async fn stream_passthrough(
+        &self,
+        parts: http::response::Parts,
+        mut body: Incoming,
+        permit: OwnedSemaphorePermit,
+        deadline: Instant,
+        rule: &PassthroughRule,
+        secrets: &Secrets,
+    ) -> Result<Processed, GatewayError> {
+        let mut peeked = BytesMut::new();
+        if let Some(magic) = rule.magic().filter(|_| parts.status == StatusCode::OK) {
+            while peeked.len() < magic.len() {
+                match tokio::time::timeout_at(deadline, body.frame()).await {
+                    Err(_) => return Err(GatewayError::UpstreamTimeout),
+                    Ok(None) => break,
+                    Ok(Some(Err(_))) => return Err(GatewayError::UpstreamProtocol),
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            peeked.extend_from_slice(&data);
+                        }
+                    }
+                }
+            }
+            if !peeked.starts_with(magic) {
+                return Err(self.mask_failure("passthrough_mismatch"));
+            }
+        }
+        let guard = secrets.stream_guard(self.metrics.secret_reflections.clone());
+        let resp = Response::from_parts(
+            parts,
+            GatewayBody::stream(peeked.freeze(), body, Some(permit), guard),
+        );
+        Ok(Processed::Streamed(resp))
     }
 }

@@ -1,0 +1,173 @@
+//! A global bound on response bytes the gateway holds in memory.
+//!
+//! Every inspected body is buffered (it must be whole to be parsed and
+//! masked), and the masked output then waits in memory until the client has
+//! read it. Without a shared bound, many clients that ask for large bodies
+//! and never read them grow memory without limit; with it, memory stays under
+//! `upstream.max_buffered_bytes` whatever clients do, and an inspection that
+//! finds the budget spent waits `upstream.buffer_wait` for room, then gets
+//! 503 GATEWAY_OVERLOADED.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::{IntCounter, IntGauge};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::GatewayError;
+
+/// Granularity of the accounting: one semaphore operation per 64 KiB keeps
+/// small JSON bodies at a single acquire.
+const UNIT: usize = 64 * 1024;
+
+pub struct BodyBudget {
+    sem: Arc<Semaphore>,
+    wait: Duration,
+    units: usize,
+    held: IntGauge,
+    exhausted: IntCounter,
+}
+
+/// Bytes reserved for one response; given back when dropped.
+pub struct Reservation {
+    permit: Option<OwnedSemaphorePermit>,
+    units: usize,
+    held: Option<IntGauge>,
+}
+
+impl Reservation {
+    /// A reservation that holds nothing (for bodies the budget does not cover).
+    pub fn none() -> Self {
+        Reservation {
+            permit: None,
+            units: 0,
+            held: None,
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(g) = &self.held {
+            g.sub((self.units * UNIT) as i64);
+        }
+    }
+}
+
+impl BodyBudget {
+    pub fn new(max_bytes: usize, wait: Duration, held: IntGauge, exhausted: IntCounter) -> Self {
+        let units = max_bytes.div_ceil(UNIT).max(1);
+        BodyBudget {
+            sem: Arc::new(Semaphore::new(units)),
+            wait,
+            units,
+            held,
+            exhausted,
+        }
+    }
+
+    pub fn reservation(&self) -> Reservation {
+        Reservation {
+            permit: None,
+            units: 0,
+            held: Some(self.held.clone()),
+        }
+    }
+
+    /// Grows `r` so it covers at least `total` bytes.
+    pub async fn cover(&self, r: &mut Reservation, total: usize) -> Result<(), GatewayError> {
+        let want = total.div_ceil(UNIT);
+        if want <= r.units {
+            return Ok(());
+        }
+        let more = want - r.units;
+        if more > self.units {
+            // Larger than the whole budget: waiting cannot help.
+            self.exhausted.inc();
+            return Err(GatewayError::Overloaded);
+        }
+        // `more` fits in u32: it is at most `self.units`, itself from a usize
+        // byte count divided by 64 KiB, and semaphores cap permits far lower.
+        let n = u32::try_from(more).map_err(|_| GatewayError::Overloaded)?;
+        let permit = match self.sem.clone().try_acquire_many_owned(n) {
+            Ok(p) => p,
+            Err(_) => {
+                match tokio::time::timeout(self.wait, self.sem.clone().acquire_many_owned(n)).await
+                {
+                    Ok(Ok(p)) => p,
+                    _ => {
+                        self.exhausted.inc();
+                        tracing::warn!(
+                            bytes = total,
+                            "response buffer budget exhausted; refusing the inspection"
+                        );
+                        return Err(GatewayError::Overloaded);
+                    }
+                }
+            }
+        };
+        match &mut r.permit {
+            Some(p) => p.merge(permit),
+            None => r.permit = Some(permit),
+        }
+        r.units = want;
+        self.held.add((more * UNIT) as i64);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(bytes: usize) -> BodyBudget {
+        BodyBudget::new(
+            bytes,
+            Duration::from_millis(20),
+            IntGauge::new("held", "h").unwrap(),
+            IntCounter::new("exhausted", "e").unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn reservations_are_bounded_and_given_back() {
+        let b = budget(4 * UNIT);
+        let mut first = b.reservation();
+        b.cover(&mut first, 3 * UNIT).await.unwrap();
+        assert_eq!(b.held.get(), (3 * UNIT) as i64);
+        let mut second = b.reservation();
+        assert!(b.cover(&mut second, 2 * UNIT).await.is_err());
+        assert_eq!(b.exhausted.get(), 1);
+        // Growing by what is left works; growing to what is held is free.
+        b.cover(&mut second, UNIT).await.unwrap();
+        b.cover(&mut second, 10).await.unwrap();
+        drop(first);
+        assert_eq!(b.held.get(), UNIT as i64);
+        b.cover(&mut second, 4 * UNIT).await.unwrap();
+        drop(second);
+        assert_eq!(b.held.get(), 0);
+        assert_eq!(b.sem.available_permits(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_inspection_gets_room_freed_meanwhile() {
+        let b = Arc::new(budget(2 * UNIT));
+        let mut held = b.reservation();
+        b.cover(&mut held, 2 * UNIT).await.unwrap();
+        let b2 = b.clone();
+        let waiter = tokio::spawn(async move {
+            let mut r = b2.reservation();
+            b2.cover(&mut r, UNIT).await.map(|()| r.units)
+        });
+        tokio::task::yield_now().await;
+        drop(held);
+        assert_eq!(waiter.await.unwrap().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn larger_than_the_whole_budget_fails_at_once() {
+        let b = budget(UNIT);
+        let mut r = b.reservation();
+        assert!(b.cover(&mut r, 2 * UNIT).await.is_err());
+    }
+}

@@ -1,0 +1,154 @@
+//! Routes whose bodies the gateway releases without inspecting them.
+//!
+//! The only exception to "every body is parsed as JSON and masked": a
+//! response passes uninspected when its request matched a `[[mask.passthrough]]`
+//! entry (methods + path pattern, the syntax of client allowlists) and its one
+//! `Content-Type` is one the entry lists. An entry may also name the bytes
+//! such bodies start with (`magic`, `%PDF-` for the memo PDFs), so an upstream
+//! that labels JSON as a PDF is refused instead of trusted.
+
+use http::Method;
+
+use crate::auth::AllowRule;
+
+/// One validated `[[mask.passthrough]]` entry.
+#[derive(Debug, Clone)]
+pub struct PassthroughRule {
+    allow: AllowRule,
+    /// Lowercase media type essences (`application/pdf`).
+    content_types: Vec<String>,
+    magic: Option<Box<[u8]>>,
+}
+
+/// The raw `[[mask.passthrough]]` entry.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassthroughConfig {
+    #[serde(default = "get_only")]
+    pub methods: Vec<String>,
+    pub path: String,
+    pub content_types: Vec<String>,
+    #[serde(default)]
+    pub magic: String,
+}
+
+fn get_only() -> Vec<String> {
+    vec!["GET".to_owned()]
+}
+
+impl PassthroughRule {
+    pub fn parse(c: &PassthroughConfig) -> Result<Self, String> {
+        let allow = AllowRule::parse(&c.methods, &c.path)?;
+        if c.content_types.is_empty() {
+            return Err("content_types is empty".to_owned());
+        }
+        let mut content_types = Vec::with_capacity(c.content_types.len());
+        for t in &c.content_types {
+            let t = t.trim().to_ascii_lowercase();
+            let well_formed = t.split_once('/').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && t.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"/.+-_".contains(&c))
+            });
+            if !well_formed {
+                return Err(format!(
+                    "content type {t:?} must be a bare media type like \"application/pdf\""
+                ));
+            }
+            if crate::mask::is_json_media_type(&t) {
+                return Err(format!(
+                    "content type {t:?} is JSON: JSON is always inspected and masked"
+                ));
+            }
+            content_types.push(t);
+        }
+        Ok(PassthroughRule {
+            allow,
+            content_types,
+            magic: (!c.magic.is_empty()).then(|| c.magic.as_bytes().into()),
+        })
+    }
+
+    pub fn route_matches(&self, method: &Method, path: &str) -> bool {
+        self.allow.allows(method, path)
+    }
+
+    /// Whether a response of this media type essence (lowercase) may pass.
+    pub fn admits(&self, essence: &str) -> bool {
+        self.content_types.iter().any(|t| t == essence)
+    }
+
+    pub fn magic(&self) -> Option<&[u8]> {
+        self.magic.as_deref()
+    }
+}
+
+/// All passthrough entries; the first that matches a request applies.
+#[derive(Debug, Clone, Default)]
+pub struct Passthrough {
+    rules: Vec<PassthroughRule>,
+}
+
+impl Passthrough {
+    pub fn new(rules: Vec<PassthroughRule>) -> Self {
+        Passthrough { rules }
+    }
+
+    pub fn for_request(&self, method: &Method, path: &str) -> Option<&PassthroughRule> {
+        self.rules.iter().find(|r| r.route_matches(method, path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(path: &str, types: &[&str], magic: &str) -> PassthroughConfig {
+        PassthroughConfig {
+            methods: get_only(),
+            path: path.to_owned(),
+            content_types: types.iter().map(|t| (*t).to_owned()).collect(),
+            magic: magic.to_owned(),
+        }
+    }
+
+    #[test]
+    fn matches_route_and_type() {
+        let r = PassthroughRule::parse(&cfg("/api/v1/payin/memo/*", &["Application/PDF"], "%PDF-"))
+            .unwrap();
+        let p = Passthrough::new(vec![r]);
+        let rule = p
+            .for_request(&Method::GET, "/api/v1/payin/memo/p1")
+            .unwrap();
+        assert!(rule.admits("application/pdf"));
+        assert!(!rule.admits("application/json"));
+        assert_eq!(rule.magic(), Some(&b"%PDF-"[..]));
+        assert!(p
+            .for_request(&Method::POST, "/api/v1/payin/memo/p1")
+            .is_none());
+        assert!(p
+            .for_request(&Method::GET, "/api/v1/payin/memo/p1/x")
+            .is_none());
+        assert!(p
+            .for_request(&Method::GET, "/api/v1/payin/memo/..")
+            .is_none());
+    }
+
+    #[test]
+    fn bad_entries_are_refused() {
+        for (path, types) in [
+            ("/api/v1/x", &[][..]),
+            ("/api/v1/x", &["pdf"][..]),
+            ("/api/v1/x", &["application/json"][..]),
+            ("/api/v1/x", &["application/problem+json"][..]),
+            ("/api/v1/x", &["application/pdf; charset=x"][..]),
+            ("api/v1/x", &["application/pdf"][..]),
+        ] {
+            assert!(
+                PassthroughRule::parse(&cfg(path, types, "")).is_err(),
+                "{path} {types:?}"
+            );
+        }
+    }
+}
