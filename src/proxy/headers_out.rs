@@ -123,8 +123,12 @@ impl HeaderAllowlist {
                 .any(|p| name.as_str().starts_with(p.as_str()))
     }
 
-    /// Drops every header not on the list; returns how many lines went.
+    /// Drops every header not on the list; returns how many lines went
+    /// (not counting the ones the gateway always replaces with its own).
     pub fn retain(&self, headers: &mut HeaderMap) -> u64 {
+        for own in OWN {
+            headers.remove(own);
+        }
         let before = headers.len();
         let names: Vec<HeaderName> = headers
             .keys()
@@ -194,7 +198,11 @@ mod tests {
             ("x-debug-echo", "x-token: snd_abc"),
             ("content-length", "10"),
         ]);
-        assert_eq!(list.retain(&mut h), 4);
+        assert_eq!(
+            list.retain(&mut h),
+            2,
+            "content-length and set-cookie are the gateway's own"
+        );
         assert_eq!(h.len(), 2);
         assert!(h.contains_key("x-ratelimit-remaining"));
         for bad in ["content-length", "set-cookie", "*", "bad header"] {
