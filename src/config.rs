@@ -71,6 +71,7 @@ pub struct RawServer {
     pub http2_max_concurrent_streams: u32,
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +165,8 @@ pub struct ServerSettings {
     pub http2_max_concurrent_streams: u32,
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
+    /// Peers whose `X-Forwarded-For` chain is kept (and appended to).
+    pub trusted_proxies: crate::upstream::trusted::TrustedProxies,
 }
 
 #[derive(Debug, Clone)]
@@ -257,6 +260,7 @@ pub fn load_with(
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("upstream.strip_request_headers")
+            .with_list_parse_key("server.trusted_proxies")
             .try_parsing(true),
     );
     let raw: RawSettings = builder
@@ -317,6 +321,8 @@ impl RawSettings {
                 s.http2_max_pending_accept_reset_streams,
             )?,
             watch_files: s.watch_files,
+            trusted_proxies: crate::upstream::trusted::TrustedProxies::parse(&s.trusted_proxies)
+                .map_err(|e| bad("server.trusted_proxies", e))?,
         };
         let admin = AdminSettings {
             listen: socket_addr("admin.listen", &self.admin.listen)?,
@@ -481,6 +487,26 @@ mod tests {
         assert!(s.admin.listen.ip().is_loopback());
         assert_eq!(s.upstream.base_url.host(), Some("api.paycombat.com"));
         assert!(s.upstream.token.is_none());
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none_and_bad_entries_name_the_key() {
+        let s = with(NO_AUTH).unwrap();
+        assert!(s.server.trusted_proxies.is_empty());
+        let s = with(&format!(
+            "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]"
+        ))
+        .unwrap();
+        assert!(s
+            .server
+            .trusted_proxies
+            .contains("10.2.3.4".parse().unwrap()));
+        let e = with(&format!(
+            "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/40\"]"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("server.trusted_proxies"), "{e}");
     }
 
     #[test]

@@ -3,7 +3,25 @@
 //! The gateway forwards paths byte for byte, so any spelling that the upstream
 //! (or a proxy in between) might normalise differently from the gateway is
 //! refused: it could otherwise slip past the route table, the cache key or a
-//! client's allowlist.
+//! client's allowlist. Servlet-style upstreams strip `;param` from every
+//! segment before they resolve dot segments, some proxies decode twice, and
+//! lenient UTF-8 decoders map overlong forms onto `.` and `/`; so a path is
+//! accepted only when every one of those readings yields exactly the segments
+//! the gateway sees.
+//!
+//! [`segments`] is the only way to split a path into segments: the route table
+//! sees paths that passed [`validate`], and the client allowlist matches on
+//! [`segments`], so neither can grant what these rules refuse.
+
+/// The segments of a path that passes [`validate`] (the first is after the
+/// leading '/'; a trailing '/' yields a last, empty segment).
+pub fn segments(path: &str) -> Result<std::str::Split<'_, char>, &'static str> {
+    validate(path)?;
+    Ok(path[1..].split('/'))
+}
+
+const BAD_UTF8: &str =
+    "percent-encoded bytes must be valid, shortest-form UTF-8 (no overlong encodings)";
 
 /// Why a path was refused. The text is safe to show a client.
 ///
@@ -14,10 +32,15 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
         return Err("the path must start with '/'");
     }
     let mut segment_start = 1;
+    let mut utf8 = Utf8::default();
     let mut i = 1;
     // One step past the end, where a virtual '/' closes the last segment.
     while i <= bytes.len() {
         let b = bytes.get(i).copied().unwrap_or(b'/');
+        if b != b'%' && utf8.pending > 0 {
+            // A multi-byte character cut short by a literal byte.
+            return Err(BAD_UTF8);
+        }
         match b {
             b'/' => {
                 let segment = &bytes[segment_start..i];
@@ -32,7 +55,12 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
                 segment_start = i + 1;
             }
             b'\\' => return Err("backslashes are not allowed in paths"),
+            // Only the path component is checked; these would end it.
+            b'?' | b'#' => return Err("'?' and '#' cannot appear in a path component"),
+            // Servlet containers cut a segment at ';' ("..;" becomes "..").
+            b';' => return Err("';' (path parameters) is not allowed in paths"),
             0..=0x1f | 0x7f => return Err("control bytes are not allowed in paths"),
+            0x80..=0xff => return Err("non-ASCII bytes must be percent-encoded in paths"),
             b'%' => {
                 let decoded = match (
                     bytes.get(i + 1).and_then(hex),
@@ -42,8 +70,15 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
                     _ => return Err("malformed percent-encoding in path"),
                 };
                 match decoded {
+                    0x80..=0xff => utf8.push(decoded)?,
+                    _ if utf8.pending > 0 => return Err(BAD_UTF8),
                     b'/' | b'\\' => return Err("encoded slashes are not allowed in paths"),
                     b'.' => return Err("encoded dots are not allowed in paths"),
+                    b';' => return Err("encoded ';' is not allowed in paths"),
+                    // A second decoding would turn "%252e" into a dot.
+                    b'%' => return Err("double percent-encoding ('%25') is not allowed in paths"),
+                    // A decoding proxy would forward these as a query or fragment.
+                    b'?' | b'#' => return Err("encoded '?' and '#' are not allowed in paths"),
                     0..=0x1f | 0x7f => {
                         return Err("encoded control bytes are not allowed in paths")
                     }
@@ -58,18 +93,55 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Where a percent-decoded multi-byte UTF-8 character stands. The ranges are
+/// those of RFC 3629 §4, which leave out overlong forms (`%C0%AE` for '.'),
+/// surrogates and code points past U+10FFFF.
+#[derive(Default)]
+struct Utf8 {
+    /// Continuation bytes still expected.
+    pending: u8,
+    /// Range allowed for the next continuation byte.
+    lo: u8,
+    hi: u8,
+}
+
+impl Utf8 {
+    fn push(&mut self, b: u8) -> Result<(), &'static str> {
+        if self.pending > 0 {
+            if !(self.lo..=self.hi).contains(&b) {
+                return Err(BAD_UTF8);
+            }
+            self.pending -= 1;
+            (self.lo, self.hi) = (0x80, 0xBF);
+            return Ok(());
+        }
+        (self.pending, self.lo, self.hi) = match b {
+            0xC2..=0xDF => (1, 0x80, 0xBF),
+            0xE0 => (2, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (2, 0x80, 0xBF),
+            0xED => (2, 0x80, 0x9F),
+            0xF0 => (3, 0x90, 0xBF),
+            0xF1..=0xF3 => (3, 0x80, 0xBF),
+            0xF4 => (3, 0x80, 0x8F),
+            // Stray continuation bytes, the overlong leads C0/C1, and F5..FF.
+            _ => return Err(BAD_UTF8),
+        };
+        Ok(())
+    }
+}
+
 fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::validate;
+pub(crate) mod tests {
+    use super::{segments, validate};
     use proptest::prelude::*;
 
     /// One percent-decoding, as the upstream (or a proxy in between) would apply it.
-    fn percent_decode(path: &str) -> Vec<u8> {
-        let b = path.as_bytes();
+    fn percent_decode(path: &[u8]) -> Vec<u8> {
+        let b = path;
         let mut out = Vec::with_capacity(b.len());
         let mut i = 0;
         while i < b.len() {
@@ -92,8 +164,30 @@ mod tests {
         out
     }
 
+    /// What a servlet container does before resolving dot segments: cut every
+    /// segment at its first ';'.
+    fn strip_path_params(path: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(path.len());
+        for (n, seg) in path.split(|b| *b == b'/').enumerate() {
+            if n > 0 {
+                out.push(b'/');
+            }
+            let end = seg.iter().position(|b| *b == b';').unwrap_or(seg.len());
+            out.extend_from_slice(&seg[..end]);
+        }
+        out
+    }
+
+    /// The segments a reader of `path` sees, each decoded once.
+    fn decoded_segments(path: &[u8]) -> Vec<Vec<u8>> {
+        path[1..]
+            .split(|b| *b == b'/')
+            .map(percent_decode)
+            .collect()
+    }
+
     /// Paths made of the pieces traversal tricks are built from.
-    fn tricky_path() -> impl Strategy<Value = String> {
+    pub(crate) fn tricky_path() -> impl Strategy<Value = String> {
         let piece = prop_oneof![
             Just("/"),
             Just("."),
@@ -118,9 +212,33 @@ mod tests {
             Just("customer"),
             Just("é"),
             Just("%c3%a9"),
+            Just("%c3"),
+            Just("%a9"),
+            Just("%e2%82%ac"),
+            Just("%f0%9f%98%80"),
             Just("?"),
             Just("#"),
             Just(";"),
+            Just("..;"),
+            Just("%3b"),
+            Just("%3B"),
+            Just("%253b"),
+            Just("%252e"),
+            Just("%252f"),
+            Just("%2525"),
+            Just("%3f"),
+            Just("%23"),
+            Just("%c0%ae"),
+            Just("%c0%af"),
+            Just("%c1%9c"),
+            Just("%c0"),
+            Just("%e0%80%ae"),
+            Just("%e0%80%af"),
+            Just("%f0%80%80%ae"),
+            Just("%ed%a0%80"),
+            Just("%f4%90%80%80"),
+            Just("%ff"),
+            Just("%80"),
         ];
         (prop::bool::ANY, prop::collection::vec(piece, 0..16)).prop_map(|(slash, pieces)| {
             let mut p = if slash {
@@ -133,42 +251,58 @@ mod tests {
         })
     }
 
+    fn no_dot_or_separator(segs: &[Vec<u8>], path: &str) {
+        for seg in segs {
+            assert!(seg != b"." && seg != b"..", "{path:?}");
+            assert!(
+                !seg.iter()
+                    .any(|b| matches!(*b, b'/' | b'\\' | b';' | b'?' | b'#' | 0..=0x1f | 0x7f)),
+                "{path:?}"
+            );
+        }
+    }
+
     fn check_accepted(path: &str) {
         if validate(path).is_err() {
+            assert!(segments(path).is_err());
             return;
         }
+        let split: Vec<&str> = segments(path).expect("validated").collect();
+        assert_eq!(split, path[1..].split('/').collect::<Vec<_>>());
         assert!(path.starts_with('/'));
+        assert!(path.is_ascii(), "{path:?}");
         assert!(!path.contains("//"), "{path:?}");
         assert!(
-            !path.bytes().any(|b| b == b'\\' || b < 0x20 || b == 0x7f),
+            !path
+                .bytes()
+                .any(|b| b == b'\\' || b == b';' || b < 0x20 || b == 0x7f),
             "{path:?}"
         );
-        for seg in path[1..].split('/') {
-            assert!(seg != "." && seg != "..", "{path:?}");
+        for seg in &split {
+            assert!(*seg != "." && *seg != "..", "{path:?}");
         }
-        // Whatever decodes it once sees the same segments: no new '/', no dot segment,
-        // no backslash, no control byte.
-        let decoded = percent_decode(path);
-        let raw_slashes = path.bytes().filter(|b| *b == b'/').count();
-        assert_eq!(
-            decoded.iter().filter(|b| **b == b'/').count(),
-            raw_slashes,
-            "{path:?}"
-        );
-        for seg in decoded[1..].split(|b| *b == b'/') {
-            assert!(seg != b"." && seg != b"..", "{path:?}");
-        }
-        assert!(
-            !decoded
-                .iter()
-                .any(|b| *b == b'\\' || *b < 0x20 || *b == 0x7f),
-            "{path:?}"
-        );
         // Every '%' starts a two-hex-digit escape.
         for (i, _) in path.match_indices('%') {
             let hex = &path.as_bytes()[i + 1..i + 3];
             assert!(hex.iter().all(u8::is_ascii_hexdigit), "{path:?}");
         }
+        let raw = path.as_bytes();
+        let per_segment = decoded_segments(raw);
+        no_dot_or_separator(&per_segment, path);
+        // Whatever decodes it once sees the same segments: no new '/', no dot segment.
+        let once = percent_decode(raw);
+        assert_eq!(
+            once[1..].split(|b| *b == b'/').collect::<Vec<_>>(),
+            per_segment.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            "{path:?}"
+        );
+        // ... and it is text, without overlong or truncated sequences.
+        assert!(std::str::from_utf8(&once).is_ok(), "{path:?}");
+        // Decoding twice changes nothing more: no '%' survives the first decoding.
+        assert_eq!(percent_decode(&once), once, "{path:?}");
+        // Servlet-style ';param' stripping, before or after decoding, removes nothing.
+        assert_eq!(strip_path_params(raw), raw, "{path:?}");
+        assert_eq!(strip_path_params(&once), once, "{path:?}");
     }
 
     proptest! {
@@ -189,6 +323,13 @@ mod tests {
             let path = format!("/{}", segs.join("/"));
             prop_assert_eq!(validate(&path), Ok(()));
         }
+
+        #[test]
+        fn percent_encoded_text_is_accepted(text in "[^/\\\\.;%?#\\p{Cc}]{1,8}") {
+            // Any valid UTF-8 outside the refused ASCII set is fine once encoded.
+            let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
+            prop_assert_eq!(validate(&format!("/api/v1/x/{encoded}")), Ok(()));
+        }
     }
 
     #[test]
@@ -198,9 +339,22 @@ mod tests {
             "/api/v1/payin/retrieve-payin/abc%20def",
             "/api/v1/",
             "/api/v1/x.y/..z/.a",
+            "/api/v1/x/caf%C3%A9",
+            "/api/v1/x/%E2%82%AC%F0%9F%98%80",
+            "/api/v1/x/%ED%9F%BF",
+            "/api/v1/x/%F4%8F%BF%BF",
         ] {
             assert_eq!(validate(p), Ok(()), "{p}");
         }
+    }
+
+    #[test]
+    fn segments_are_the_validated_split() {
+        let segs: Vec<&str> = segments("/api/v1/customer/customer/x").unwrap().collect();
+        assert_eq!(segs, ["api", "v1", "customer", "customer", "x"]);
+        let segs: Vec<&str> = segments("/api/v1/").unwrap().collect();
+        assert_eq!(segs, ["api", "v1", ""]);
+        assert!(segments("/api/v1/..;/x").is_err());
     }
 
     #[test]
@@ -222,6 +376,76 @@ mod tests {
             "/api/v1//customer",
             "api/v1/x",
             "/api/v1/\u{1}",
+        ] {
+            assert!(validate(p).is_err(), "{p} should be refused");
+        }
+    }
+
+    #[test]
+    fn rejects_path_parameters() {
+        for p in [
+            "/api/v1/payout/..;/customer/customer/customer_0123",
+            "/api/v1/customer/customer/;",
+            "/api/v1/customer/customer;x=1/abc",
+            "/api/v1/customer/customer/abc;jsessionid=1",
+            "/api/v1/payout/..%3b/customer/customer/x",
+            "/api/v1/payout/..%3B/customer/customer/x",
+            "/api/v1/customer/customer/%3b",
+        ] {
+            assert!(validate(p).is_err(), "{p} should be refused");
+        }
+    }
+
+    #[test]
+    fn rejects_double_encoding() {
+        for p in [
+            "/api/v1/anything/%252e%252e/x",
+            "/api/v1/payout/..%253b/customer",
+            "/api/v1/a%252fb",
+            "/api/v1/a%255cb",
+            "/api/v1/a%2525",
+            "/api/v1/100%25",
+        ] {
+            assert!(validate(p).is_err(), "{p} should be refused");
+        }
+    }
+
+    #[test]
+    fn rejects_encoded_delimiters() {
+        for p in ["/api/v1/customer/customer/%3F", "/api/v1/x/a%23b"] {
+            assert!(validate(p).is_err(), "{p} should be refused");
+        }
+    }
+
+    #[test]
+    fn rejects_overlong_and_invalid_utf8() {
+        for p in [
+            // Overlong '.', '/', '\', ';' and '%'.
+            "/api/v1/%c0%ae%c0%ae/x",
+            "/api/v1/a%c0%afb",
+            "/api/v1/a%c1%9cb",
+            "/api/v1/a%c0%bbb",
+            "/api/v1/a%c0%a5b",
+            "/api/v1/%e0%80%ae/x",
+            "/api/v1/%E0%80%AF",
+            "/api/v1/%e0%9f%bf",
+            "/api/v1/%f0%80%80%ae",
+            "/api/v1/%F0%8F%BF%BF",
+            "/api/v1/%c0",
+            "/api/v1/%c1%81",
+            // Truncated, stray, surrogate, out of range.
+            "/api/v1/%c3",
+            "/api/v1/%c3/x",
+            "/api/v1/%c3a",
+            "/api/v1/%e2%82",
+            "/api/v1/%a9",
+            "/api/v1/%ed%a0%80",
+            "/api/v1/%f4%90%80%80",
+            "/api/v1/%f5%80%80%80",
+            "/api/v1/%ff",
+            // Raw non-ASCII (hyper passes valid UTF-8 through).
+            "/api/v1/caf\u{e9}",
+            "/api/v1/\u{2215}",
         ] {
             assert!(validate(p).is_err(), "{p} should be refused");
         }

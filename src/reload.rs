@@ -3,15 +3,23 @@
 //!
 //! Directories are watched, not files: Kubernetes updates a mounted Secret by
 //! swapping a `..data` symlink in the directory, which a watch on the old file
-//! inode would never see. Events are coalesced: a burst of writes causes one
-//! reload shortly after it settles.
+//! inode would never see. Only events that name a watched file, or `..data`,
+//! trigger: anything else in the directory (a log file, an editor's swap file)
+//! is ignored, or it could keep the gateway reloading forever. Events are
+//! coalesced: a burst of writes causes one reload shortly after it settles.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
+
+/// The symlink through which Kubernetes points every file of a mounted Secret
+/// or ConfigMap at the current `..<timestamp>` directory; replacing it is the
+/// one event of an atomic update that names no watched file.
+const KUBERNETES_DATA: &str = "..data";
 
 /// Receives one message per (coalesced) trigger.
 pub struct Triggers {
@@ -49,12 +57,14 @@ pub fn watch(files: &[PathBuf], watch_files: bool) -> Triggers {
         None
     } else {
         let fs_tx = tx.clone();
+        let names: BTreeSet<OsString> = files
+            .iter()
+            .filter_map(|f| f.file_name().map(OsString::from))
+            .collect();
         let handler = move |res: notify::Result<notify::Event>| {
-            if let Ok(ev) = res {
-                if !ev.kind.is_access() {
-                    // A full channel already holds a pending trigger: coalesce.
-                    let _ = fs_tx.try_send(());
-                }
+            if res.is_ok_and(|ev| relevant(&ev, &names)) {
+                // A full channel already holds a pending trigger: coalesce.
+                let _ = fs_tx.try_send(());
             }
         };
         match notify::recommended_watcher(handler) {
@@ -79,6 +89,25 @@ pub fn watch(files: &[PathBuf], watch_files: bool) -> Triggers {
     }
 }
 
+/// Does `ev` (from a watched directory) concern one of the watched file
+/// `names` or the Kubernetes `..data` link? Names are compared without their
+/// directory: the watch is not recursive, so every event comes from a watched
+/// directory, and a same-named file in another watched directory costs at most
+/// one extra reload.
+fn relevant(ev: &notify::Event, names: &BTreeSet<OsString>) -> bool {
+    if ev.kind.is_access() {
+        return false;
+    }
+    // The kernel dropped events: whatever happened, it may have been a change.
+    if ev.need_rescan() {
+        return true;
+    }
+    ev.paths.iter().any(|p| {
+        p.file_name()
+            .is_some_and(|n| n == KUBERNETES_DATA || names.contains(n))
+    })
+}
+
 #[cfg(unix)]
 fn spawn_sighup(tx: mpsc::Sender<()>) {
     use tokio::signal::unix::{signal, SignalKind};
@@ -97,3 +126,71 @@ fn spawn_sighup(tx: mpsc::Sender<()>) {
 
 #[cfg(not(unix))]
 fn spawn_sighup(_tx: mpsc::Sender<()>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, EventKind, Flag, ModifyKind, RenameMode};
+    use notify::Event;
+
+    fn names() -> BTreeSet<OsString> {
+        ["token", "clients.toml"].map(OsString::from).into()
+    }
+
+    fn ev(kind: EventKind, paths: &[&str]) -> Event {
+        paths
+            .iter()
+            .fold(Event::new(kind), |e, p| e.add_path(PathBuf::from(p)))
+    }
+
+    const WRITE: EventKind = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+
+    #[test]
+    fn a_watched_file_triggers() {
+        assert!(relevant(&ev(WRITE, &["/s/token"]), &names()));
+        assert!(relevant(
+            &ev(EventKind::Create(CreateKind::File), &["/c/clients.toml"]),
+            &names()
+        ));
+        assert!(relevant(
+            &ev(
+                EventKind::Remove(notify::event::RemoveKind::Any),
+                &["./token"]
+            ),
+            &names()
+        ));
+    }
+
+    #[test]
+    fn the_kubernetes_data_swap_triggers() {
+        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
+        assert!(relevant(
+            &ev(rename, &["/s/..data_tmp", "/s/..data"]),
+            &names()
+        ));
+        let to = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert!(relevant(&ev(to, &["/s/..data"]), &names()));
+    }
+
+    #[test]
+    fn other_files_and_reads_do_not() {
+        for p in [
+            "/s/app.log",
+            "/s/token.swp",
+            "/s/.token.tmp",
+            "/s/..2026_01_01_00_00_00.1",
+            "/s/..data_tmp",
+            "/s",
+        ] {
+            assert!(!relevant(&ev(WRITE, &[p]), &names()), "{p}");
+        }
+        let read = EventKind::Access(notify::event::AccessKind::Read);
+        assert!(!relevant(&ev(read, &["/s/token"]), &names()));
+    }
+
+    #[test]
+    fn lost_events_trigger() {
+        let e = Event::new(EventKind::Other).set_flag(Flag::Rescan);
+        assert!(relevant(&e, &names()));
+    }
+}

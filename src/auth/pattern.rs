@@ -4,9 +4,10 @@
 //! segment only) matches one or more remaining segments, anything else is a literal compared
 //! byte for byte (paths are case-sensitive).
 //!
-//! Request paths are matched fail-closed: a path with an empty segment (`//`, trailing `/`), a dot
-//! segment (`.`, `..`, also percent-encoded) or an encoded slash/backslash never matches, because
-//! the upstream (or anything between) might normalise it into a route the allowlist did not grant.
+//! Request paths are matched fail-closed, on the segments `crate::path::segments` yields: a path
+//! that `path::validate` refuses (dot segments, `;` parameters, encoded separators, double or
+//! overlong encodings, ...) never matches, because the upstream (or anything between) might
+//! normalise it into a route the allowlist did not grant. A trailing `/` never matches either.
 
 use http::Method;
 
@@ -27,6 +28,10 @@ impl PathPattern {
         let Some(rest) = pattern.strip_prefix('/') else {
             return Err(format!("path {pattern:?} must start with '/'"));
         };
+        if let Err(why) = crate::path::validate(pattern) {
+            // No request path could ever match it.
+            return Err(format!("path {pattern:?}: {why}"));
+        }
         let parts: Vec<&str> = rest.split('/').collect();
         let mut segments = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
@@ -57,20 +62,17 @@ impl PathPattern {
     /// `path` is the request path; a query, if any, is ignored.
     pub(crate) fn matches(&self, path: &str) -> bool {
         let path = path.split_once('?').map_or(path, |(p, _)| p);
-        let Some(rest) = path.strip_prefix('/') else {
+        let Ok(mut parts) = crate::path::segments(path) else {
             return false;
         };
-        let parts: Vec<&str> = rest.split('/').collect();
-        if parts.iter().any(|p| !safe_segment(p)) {
-            return false;
-        }
-        let mut parts = parts.into_iter();
         for segment in &self.segments {
             match segment {
-                // Every remaining part is already known to be non-empty.
-                Segment::Tail => return parts.next().is_some(),
+                Segment::Tail => {
+                    return parts.next().is_some_and(|p| !p.is_empty())
+                        && parts.all(|p| !p.is_empty())
+                }
                 Segment::One => {
-                    if parts.next().is_none() {
+                    if !matches!(parts.next(), Some(p) if !p.is_empty()) {
                         return false;
                     }
                 }
@@ -83,18 +85,6 @@ impl PathPattern {
         }
         parts.next().is_none()
     }
-}
-
-fn safe_segment(segment: &str) -> bool {
-    if segment.is_empty() || segment.contains('\\') {
-        return false;
-    }
-    let lower = segment.to_ascii_lowercase();
-    if lower.contains("%2f") || lower.contains("%5c") {
-        return false;
-    }
-    let decoded_dots = lower.replace("%2e", ".");
-    decoded_dots != "." && decoded_dots != ".."
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +212,61 @@ mod tests {
     }
 
     #[test]
+    fn path_parameters_and_odd_encodings_never_match() {
+        let payout = pat("/api/v1/payout/**");
+        for p in [
+            "/api/v1/payout/..;/customer/customer/customer_0123",
+            "/api/v1/payout/..%3b/customer/customer/customer_0123",
+            "/api/v1/payout/..%253b/customer",
+            "/api/v1/payout/%252e%252e/customer",
+            "/api/v1/payout/%c0%ae%c0%ae/customer",
+            "/api/v1/payout/x%c0%afy",
+            "/api/v1/payout/%e0%80%ae",
+            "/api/v1/payout/a%c1%9cb",
+            "/api/v1/payout/%25",
+            "/api/v1/payout/%ff",
+            "/api/v1/payout/caf\u{e9}",
+        ] {
+            assert!(!payout.matches(p), "{p}");
+        }
+        let detail = pat("/api/v1/customer/customer/*");
+        assert!(!detail.matches("/api/v1/customer/customer/;"));
+        assert!(!detail.matches("/api/v1/customer/customer/%3B"));
+        assert!(!detail.matches("/api/v1/customer/customer/%3F"));
+        assert!(detail.matches("/api/v1/customer/customer/caf%C3%A9"));
+    }
+
+    /// Prefixes that make matching likely, then pieces of known tricks.
+    fn near_miss_path() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let prefix = prop_oneof![
+            Just("/api/v1/payout/"),
+            Just("/api/v1/customer/customer/"),
+            Just("/api/v1/"),
+            Just(""),
+        ];
+        (prefix, crate::path::tests::tricky_path()).prop_map(|(a, b)| format!("{a}{b}"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, failure_persistence: None, ..Default::default() })]
+
+        #[test]
+        fn matches_never_grants_what_validate_refuses(target in near_miss_path()) {
+            // The gateway validates the path component; `matches` is given the target.
+            let path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
+            for p in ["/**", "/api/v1/**", "/api/v1/payout/**", "/api/v1/customer/customer/*", "/*/*/*/*"] {
+                if pat(p).matches(&target) {
+                    proptest::prop_assert_eq!(crate::path::validate(path), Ok(()), "{} granted {:?}", p, target);
+                }
+            }
+            // And `/**` grants exactly what validate accepts (less a trailing '/').
+            let valid = crate::path::validate(path).is_ok() && !path.ends_with('/');
+            proptest::prop_assert_eq!(pat("/**").matches(&target), valid, "{:?}", target);
+        }
+    }
+
+    #[test]
     fn bad_patterns_are_rejected() {
         for bad in [
             "api/v1",
@@ -232,6 +277,8 @@ mod tests {
             "/api/../x",
             "/api?x=1",
             "/api/%2e",
+            "/api/v1/x;y",
+            "/api/v1/x\\y",
         ] {
             assert!(PathPattern::parse(bad).is_err(), "{bad} should be rejected");
         }

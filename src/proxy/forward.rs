@@ -69,7 +69,8 @@ impl Proxy {
             .current()
             .ok_or(GatewayError::CredentialsUnavailable)?;
         rules::clean_request(&mut headers, &self.settings.upstream.strip_request_headers);
-        rules::add_forwarded(&mut headers, peer, "http");
+        let trusted = self.settings.server.trusted_proxies.contains(peer);
+        rules::add_forwarded(&mut headers, peer, trusted, "http");
         headers.insert(X_REQUEST_ID, request_id.clone());
         headers.insert(X_TOKEN, creds.token.clone());
         let has_body_method = matches!(method, Method::POST | Method::PUT | Method::PATCH);

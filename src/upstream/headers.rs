@@ -27,6 +27,34 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
+/// Headers an upstream (or its framework) may take as the client's address,
+/// the original host, scheme, port or path, or the real method. Only the
+/// gateway knows these, so whatever a client sent is dropped; `X-Forwarded-For`
+/// is rebuilt by [`add_forwarded`].
+const FORWARDING: &[&str] = &[
+    "forwarded",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-forwarded-scheme",
+    "x-forwarded-ssl",
+    "x-original-forwarded-for",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "x-cluster-client-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-original-host",
+    "x-host",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
 /// Removes hop-by-hop headers and the headers named by `Connection`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -58,14 +86,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// sets itself (so a client cannot pre-seed them).
 pub fn clean_request(headers: &mut HeaderMap, extra: &[HeaderName]) {
     strip_hop_by_hop(headers);
-    for name in [
-        X_TOKEN,
-        SIGNATURE,
-        header::AUTHORIZATION,
-        header::HOST,
-        X_FORWARDED_PROTO,
-    ] {
+    for name in [X_TOKEN, SIGNATURE, header::AUTHORIZATION, header::HOST] {
         headers.remove(name);
+    }
+    for name in FORWARDING {
+        headers.remove(*name);
     }
     for name in extra {
         headers.remove(name);
@@ -77,23 +102,35 @@ pub fn clean_request(headers: &mut HeaderMap, extra: &[HeaderName]) {
     );
 }
 
-/// Appends the peer to `X-Forwarded-For` (keeping earlier hops) and sets
-/// `X-Forwarded-Proto` to the scheme the client used to reach the gateway.
-pub fn add_forwarded(headers: &mut HeaderMap, peer: std::net::IpAddr, proto: &'static str) {
-    let prior: Vec<String> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect();
+/// Sets `X-Forwarded-For` to the peer, keeping the earlier hops only when
+/// the peer is a `trusted` proxy (anyone else can write any address there),
+/// and `X-Forwarded-Proto` to the scheme the client used to reach the gateway.
+pub fn add_forwarded(
+    headers: &mut HeaderMap,
+    peer: std::net::IpAddr,
+    trusted: bool,
+    proto: &'static str,
+) {
+    let peer = peer.to_canonical();
+    let prior: Vec<&str> = if trusted {
+        headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let chain = if prior.is_empty() {
         peer.to_string()
     } else {
         format!("{}, {peer}", prior.join(", "))
     };
-    headers.remove(&X_FORWARDED_FOR);
-    if let Ok(v) = HeaderValue::from_str(&chain) {
-        headers.insert(X_FORWARDED_FOR, v);
-    }
+    let value = HeaderValue::from_str(&chain)
+        .unwrap_or_else(|_| HeaderValue::from_str(&peer.to_string()).expect("an IP is ASCII"));
+    headers.insert(X_FORWARDED_FOR, value);
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
 }
 
@@ -161,11 +198,50 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_for_appends() {
+    fn forwarded_for_appends_behind_a_trusted_proxy() {
         let mut h = HeaderMap::new();
         h.insert(X_FORWARDED_FOR, HeaderValue::from_static("10.0.0.1"));
-        add_forwarded(&mut h, "127.0.0.1".parse().unwrap(), "http");
-        assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, 127.0.0.1");
+        h.append(
+            X_FORWARDED_FOR,
+            HeaderValue::from_static("10.0.0.2, 10.0.0.3"),
+        );
+        add_forwarded(&mut h, "127.0.0.1".parse().unwrap(), true, "http");
+        assert_eq!(
+            h[X_FORWARDED_FOR],
+            "10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1"
+        );
+        assert_eq!(h.get_all(X_FORWARDED_FOR).iter().count(), 1);
+        assert_eq!(h[X_FORWARDED_PROTO], "http");
+    }
+
+    #[test]
+    fn forwarded_for_is_replaced_by_the_peer_when_untrusted() {
+        let mut h = HeaderMap::new();
+        h.insert(X_FORWARDED_FOR, HeaderValue::from_static("1.2.3.4"));
+        h.append(X_FORWARDED_FOR, HeaderValue::from_static("5.6.7.8"));
+        add_forwarded(&mut h, "::ffff:127.0.0.1".parse().unwrap(), false, "http");
+        assert_eq!(h[X_FORWARDED_FOR], "127.0.0.1");
+        assert_eq!(h.get_all(X_FORWARDED_FOR).iter().count(), 1);
+        // Without a chain, trusted or not, the peer starts one.
+        let mut h = HeaderMap::new();
+        add_forwarded(&mut h, "10.1.1.1".parse().unwrap(), true, "http");
+        assert_eq!(h[X_FORWARDED_FOR], "10.1.1.1");
+    }
+
+    #[test]
+    fn client_forwarding_headers_are_dropped() {
+        let mut h = HeaderMap::new();
+        for name in FORWARDING {
+            h.insert(*name, HeaderValue::from_static("spoofed"));
+        }
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        clean_request(&mut h, &[]);
+        for name in FORWARDING {
+            assert!(h.get(*name).is_none(), "{name} survived");
+        }
+        assert!(h.get("x-kept").is_some());
+        add_forwarded(&mut h, "127.0.0.1".parse().unwrap(), false, "http");
         assert_eq!(h[X_FORWARDED_PROTO], "http");
     }
 

@@ -5,3 +5,4 @@ pub mod client;
 pub mod headers;
 pub mod retry;
 pub mod sign;
+pub mod trusted;
