@@ -46,6 +46,25 @@ impl Reservation {
     }
 }
 
+impl Reservation {
+    /// Gives back everything above `total` bytes (once the buffers a body
+    /// went through are freed and only its final form is held).
+    pub fn shrink_to(&mut self, total: usize) {
+        let keep = total.div_ceil(UNIT);
+        if keep >= self.units {
+            return;
+        }
+        let excess = self.units - keep;
+        if let Some(p) = &mut self.permit {
+            drop(p.split(excess));
+        }
+        self.units = keep;
+        if let Some(g) = &self.held {
+            g.sub((excess * UNIT) as i64);
+        }
+    }
+}
+
 impl Drop for Reservation {
     fn drop(&mut self) {
         if let Some(g) = &self.held {
@@ -144,6 +163,9 @@ mod tests {
         drop(first);
         assert_eq!(b.held.get(), UNIT as i64);
         b.cover(&mut second, 4 * UNIT).await.unwrap();
+        second.shrink_to(UNIT + 1);
+        assert_eq!(b.held.get(), (2 * UNIT) as i64);
+        assert_eq!(b.sem.available_permits(), 2);
         drop(second);
         assert_eq!(b.held.get(), 0);
         assert_eq!(b.sem.available_permits(), 4);

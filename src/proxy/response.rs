@@ -224,13 +224,22 @@ impl Proxy {
             .await?;
         drop(permit);
         let limit = self.settings.upstream.max_response_body_bytes;
+        // Each stage's buffer is counted while the previous one still exists.
+        self.budget
+            .cover(&mut reservation, raw.len() + raw.len().max(1))
+            .await?;
         let decoded = decode::decode(framing.encoding, &raw, limit)
             .map_err(|e| self.mask_failure(e.reason()))?;
+        let raw_len = raw.len();
         drop(raw);
-        self.budget.cover(&mut reservation, decoded.len()).await?;
+        self.budget
+            .cover(&mut reservation, raw_len + decoded.len())
+            .await?;
+        reservation.shrink_to(decoded.len());
         for h in BODY_BOUND {
             parts.headers.remove(h);
         }
+        let decoded_len = decoded.len();
         let body = if bodiless(parts.status) || decoded.is_empty() {
             Bytes::new()
         } else if let Some(rule) = pass {
@@ -245,7 +254,10 @@ impl Proxy {
             json_content_type(&mut parts.headers);
             masked
         };
-        self.budget.cover(&mut reservation, body.len()).await?;
+        self.budget
+            .cover(&mut reservation, decoded_len + body.len())
+            .await?;
+        reservation.shrink_to(body.len());
         if secrets.in_bytes(&body) {
             return Err(self.reflected(Found::Body));
         }
