@@ -19,6 +19,7 @@ mod entry;
 mod flight;
 mod generation;
 mod key;
+pub mod scan;
 pub mod status;
 
 #[cfg(test)]
@@ -95,6 +96,8 @@ pub enum StoreOutcome {
     Disabled,
     /// Status not storable here: only 200, and 404 when `negative_ttl` > 0.
     Uncacheable,
+    /// Upstream said the answer depends on request headers (`Vary`): it is one client's.
+    Varies,
     /// Heavier than `max_entry_bytes`.
     TooLarge,
     /// Already past its retention when offered.
@@ -109,6 +112,7 @@ impl StoreOutcome {
             Self::Stored => "stored",
             Self::Disabled => "disabled",
             Self::Uncacheable => "uncacheable",
+            Self::Varies => "vary",
             Self::TooLarge => "too-large",
             Self::Outdated => "outdated",
             Self::Invalidated => "invalidated",
