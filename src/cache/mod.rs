@@ -11,7 +11,9 @@
 //!    masks the body and calls [`CustomerCache::store_if_current`] itself, so that storing
 //!    happens even when every waiting client has gone.
 //! 4. After any write to a customer reaches upstream (whatever its outcome),
-//!    [`CustomerCache::invalidate_customer`]; once it returns, no read sees pre-write data.
+//!    [`CustomerCache::invalidate_customer`] for every id [`CacheSettings::ids_in`] finds in
+//!    it, or [`CustomerCache::invalidate_all`] when a customer write names none; once it
+//!    returns, no read sees pre-write data.
 
 mod config;
 mod directives;
