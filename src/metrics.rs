@@ -25,12 +25,14 @@ pub struct Metrics {
     pub upstream_duration: HistogramVec,
     pub upstream_retries: IntCounterVec,
     pub circuit_state: IntGauge,
+    pub circuits_open: IntGaugeVec,
     pub cache_lookups: IntCounterVec,
     pub cache_entries: IntGauge,
     pub cache_weighted_bytes: IntGauge,
     pub cache_max_bytes: IntGauge,
     pub cache_evictions: IntCounterVec,
     pub cache_invalidations: IntCounterVec,
+    pub cache_uncacheable: IntCounterVec,
     pub masked_fields: IntCounterVec,
     pub mask_failures: IntCounterVec,
     pub secret_reflections: IntCounterVec,
@@ -90,13 +92,15 @@ impl Metrics {
             upstream_requests: counter(r, "gateway_upstream_requests_total", "Calls to paycombat by route and outcome.", &["route", "outcome"])?,
             upstream_duration: histogram(r, "gateway_upstream_duration_seconds", "Upstream call time to response head.", &["route"])?,
             upstream_retries: counter(r, "gateway_upstream_retries_total", "Retried idempotent upstream calls.", &["route"])?,
-            circuit_state: gauge(r, "gateway_circuit_breaker_state", "Upstream circuit breaker: 0 closed, 1 open, 2 half-open.")?,
+            circuit_state: gauge(r, "gateway_circuit_breaker_state", "Worst upstream circuit (the shared one or any client's): 0 closed, 1 open, 2 half-open.")?,
+            circuits_open: reg(r, IntGaugeVec::new(Opts::new("gateway_circuit_breakers_open", "Circuits failing fast (open or half-open), by scope: upstream (shared, 0 or 1) or client (how many clients' own)."), &["scope"])?)?,
             cache_lookups: counter(r, "gateway_cache_lookups_total", "Customer cache lookups by route and result (hit, miss, stale, collapsed, bypass).", &["route", "result"])?,
             cache_entries: gauge(r, "gateway_cache_entries", "Entries in the customer cache.")?,
             cache_weighted_bytes: gauge(r, "gateway_cache_weighted_bytes", "Bytes held by the customer cache, as weighed against cache.max_bytes.")?,
             cache_max_bytes: gauge(r, "gateway_cache_max_bytes", "The configured bound cache.max_bytes.")?,
             cache_evictions: counter(r, "gateway_cache_evictions_total", "Cache entries removed, by cause (expired, size, explicit, replaced).", &["cause"])?,
-            cache_invalidations: counter(r, "gateway_cache_invalidations_total", "Customers purged from the cache, by reason (write, admin).", &["reason"])?,
+            cache_invalidations: counter(r, "gateway_cache_invalidations_total", "Customers purged from the cache, by reason (write, write_all, admin).", &["reason"])?,
+            cache_uncacheable: counter(r, "gateway_cache_uncacheable_total", "Upstream answers on cached routes not stored, by route and reason (status, cache_control, envelope, vary).", &["route", "reason"])?,
             masked_fields: counter(r, "gateway_masked_fields_total", "Personal values masked, by rule (field name or path).", &["field"])?,
             mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
             secret_reflections: counter(r, "gateway_secret_reflections_total", "Upstream responses refused because a header or body carried a gateway secret, by location (header, body).", &["location"])?,
@@ -138,6 +142,12 @@ impl Metrics {
         }
         for location in ["header", "body"] {
             m.secret_reflections.with_label_values(&[location]);
+        }
+        for scope in ["upstream", "client"] {
+            m.circuits_open.with_label_values(&[scope]);
+        }
+        for reason in ["write", "write_all"] {
+            m.cache_invalidations.with_label_values(&[reason]);
         }
         for result in ["ok", "failed"] {
             m.credential_reloads.with_label_values(&[result]);

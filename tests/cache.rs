@@ -1328,3 +1328,313 @@ async fn not_found_is_cached_only_when_negative_ttl_is_set() {
     }
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// A paycombat stand-in on a real socket, for what the sandbox does not do: answers that
+// vary on a request header, and writes read the lenient way (a leading byte-order mark
+// skipped, JSON escapes decoded, the last duplicate key applied).
+
+const VARIES: &str = "paycombat-gateway; fwd=miss; detail=vary";
+
+struct FakeUpstream {
+    url: String,
+    details: Arc<std::sync::atomic::AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        // The accept loop owns every connection task: aborting it ends them all.
+        self.task.abort();
+    }
+}
+
+impl FakeUpstream {
+    /// `vary`: the `Vary` value on detail answers; `delay`: before each detail answer.
+    async fn start(vary: Option<&'static str>, delay: Duration) -> FakeUpstream {
+        use http_body_util::{BodyExt, Full};
+        use hyper::service::service_fn;
+        use hyper_util::rt::TokioIo;
+        use std::sync::atomic::Ordering;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let details = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let descriptions = Arc::new(Mutex::new(
+            std::collections::HashMap::<String, String>::new(),
+        ));
+        let counter = details.clone();
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                let (details, descriptions) = (counter.clone(), descriptions.clone());
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let (details, descriptions) = (details.clone(), descriptions.clone());
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let path = parts.uri.path().to_owned();
+                        let mut resp =
+                            http::Response::builder().header("content-type", "application/json");
+                        let out = if let Some(id) = path.strip_prefix("/api/v1/customer/customer/")
+                        {
+                            details.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(delay).await;
+                            if let Some(v) = vary {
+                                resp = resp.header("vary", v);
+                            }
+                            let tenant = parts
+                                .headers
+                                .get("x-tenant")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_owned();
+                            let description = descriptions
+                                .lock()
+                                .unwrap()
+                                .get(id)
+                                .cloned()
+                                .unwrap_or_else(|| "initial".to_owned());
+                            serde_json::json!({"status": true, "message": "OK", "data": {
+                                "customer_id": id, "description": description, "tenant": tenant,
+                            }})
+                        } else if path == "/api/v1/customer/update" {
+                            let text = String::from_utf8_lossy(&body);
+                            let v: serde_json::Value =
+                                serde_json::from_str(text.trim_start_matches('\u{feff}'))
+                                    .unwrap_or_default();
+                            let (Some(id), Some(d)) =
+                                (v["customer_id"].as_str(), v["description"].as_str())
+                            else {
+                                resp = resp.status(400);
+                                return Ok::<_, std::convert::Infallible>(
+                                    resp.body(Full::new(bytes::Bytes::from_static(
+                                        br#"{"status":false,"message":"bad body","data":null}"#,
+                                    )))
+                                    .unwrap(),
+                                );
+                            };
+                            descriptions
+                                .lock()
+                                .unwrap()
+                                .insert(id.to_owned(), d.to_owned());
+                            serde_json::json!({"status": true, "message": "OK", "data": {"customer_id": id}})
+                        } else {
+                            serde_json::json!({"status": true, "message": "OK", "data": {}})
+                        };
+                        Ok(resp
+                            .body(Full::new(bytes::Bytes::from(out.to_string())))
+                            .unwrap())
+                    }
+                });
+                connections.spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        FakeUpstream { url, details, task }
+    }
+
+    fn details(&self) -> u64 {
+        self.details.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn gateway(&self) -> TestApp {
+        spawn_app_with(Options {
+            upstream_override: Some(self.url.clone()),
+            ..Options::default()
+        })
+        .await
+    }
+}
+
+#[tokio::test]
+async fn an_answer_varying_on_a_request_header_is_only_ever_served_to_its_client() {
+    let up = FakeUpstream::start(Some("X-Tenant"), Duration::ZERO).await;
+    let app = up.gateway().await;
+    let id = customer_id(90);
+    for (n, tenant) in ["alpha", "beta", "alpha"].into_iter().enumerate() {
+        let r = get_with(&app, &detail(&id), &[("x-tenant", tenant)]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["data"]["tenant"], tenant, "request {n}");
+        assert_eq!(cache_status(&r), VARIES, "request {n}");
+        assert_eq!(r.header("vary"), "X-Tenant", "the client learns why");
+        assert_eq!(up.details(), n as u64 + 1, "nothing stored: request {n}");
+    }
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_cache_uncacheable_total",
+            &[("route", "customer_detail"), ("reason", "vary")]
+        ),
+        3.0
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_readers_of_a_varying_answer_each_get_their_own() {
+    // Slow enough that every reader arrives while the first fill is out.
+    let up = FakeUpstream::start(
+        Some("accept-encoding,\tx-tenant"),
+        Duration::from_millis(300),
+    )
+    .await;
+    let app = up.gateway().await;
+    let id = customer_id(91);
+    let tenants: Vec<String> = (0..6).map(|n| format!("tenant-{n}")).collect();
+    let path = detail(&id);
+    let answers = futures_util::future::join_all(tenants.iter().map(|t| {
+        let path = &path;
+        let app = &app;
+        async move { get_with(app, path, &[("x-tenant", t.as_str())]).await }
+    }))
+    .await;
+    for (tenant, r) in tenants.iter().zip(&answers) {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            &r.json()["data"]["tenant"],
+            tenant.as_str(),
+            "{}",
+            cache_status(r)
+        );
+        assert_eq!(cache_status(r), VARIES);
+    }
+    assert_eq!(up.details(), 6, "one upstream request per reader");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn vary_on_accept_encoding_alone_is_still_stored() {
+    let up = FakeUpstream::start(Some("Accept-Encoding"), Duration::ZERO).await;
+    let app = up.gateway().await;
+    let id = customer_id(92);
+    assert_eq!(cache_status(&app.get(&detail(&id)).await), MISS);
+    let r = get_with(&app, &detail(&id), &[("x-tenant", "other")]).await;
+    assert_eq!(cache_status(&r), hit(30));
+    assert_eq!(up.details(), 1);
+    app.stop().await;
+}
+
+/// Reads `id` through the gateway until it is a hit.
+async fn primed(app: &TestApp, id: &str) {
+    assert_eq!(app.get(&detail(id)).await.status, 200);
+    assert!(cache_status(&app.get(&detail(id)).await).starts_with("paycombat-gateway; hit;"));
+}
+
+#[tokio::test]
+async fn quirky_writes_invalidate_the_customer_upstream_applies_them_to() {
+    let up = FakeUpstream::start(None, Duration::ZERO).await;
+    let app = up.gateway().await;
+    let (a, b) = (customer_id(93), customer_id(94));
+    let escaped = format!("customer\\u005f{}", &b["customer_".len()..]);
+    let bodies = [
+        (
+            "duplicate key",
+            format!(r#"{{"customer_id":"{a}","customer_id":"{b}","description":"dup"}}"#),
+        ),
+        (
+            "byte-order mark",
+            format!("\u{feff}{{\"customer_id\":\"{b}\",\"description\":\"bom\"}}"),
+        ),
+        (
+            "escaped id",
+            format!(r#"{{"customer_id":"{escaped}","description":"escaped"}}"#),
+        ),
+    ];
+    for (quirk, body) in bodies {
+        primed(&app, &a).await;
+        primed(&app, &b).await;
+        let before = up.details();
+        write(&app, Method::PATCH, "/api/v1/customer/update", &body).await;
+        let r = app.get(&detail(&b)).await;
+        assert_eq!(cache_status(&r), MISS, "{quirk}");
+        let want = body
+            .split("\"description\":\"")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("\"}");
+        assert_eq!(
+            r.json()["data"]["description"],
+            want,
+            "{quirk}: post-write data"
+        );
+        assert_eq!(up.details(), before + 1, "{quirk}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_key_write_through_the_sandbox_invalidates_the_id_applied() {
+    let app = spawn_app().await;
+    let (a, b) = (customer_id(95), customer_id(96));
+    warm(&app, &a).await;
+    warm(&app, &b).await;
+    let before = detail_count(&app);
+    let body =
+        format!(r#"{{"customer_id":"{a}","customer_id":"{b}","description":"last key wins"}}"#);
+    write(&app, Method::PATCH, "/api/v1/customer/update", &body).await;
+    let r = app.get(&detail(&b)).await;
+    assert_eq!(cache_status(&r), MISS);
+    assert_eq!(r.json()["data"]["description"], "last key wins");
+    assert_eq!(cache_status(&app.get(&wallet(&b)).await), MISS);
+    assert_eq!(detail_count(&app), before + 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_write_naming_no_customer_purges_all_and_other_writes_do_not() {
+    let app = spawn_app().await;
+    let (a, b) = (customer_id(97), customer_id(98));
+    warm(&app, &a).await;
+    warm(&app, &b).await;
+    write(
+        &app,
+        Method::POST,
+        "/api/v1/customer/create",
+        r#"{"type":"individual","description":"names nobody"}"#,
+    )
+    .await;
+    for id in [&a, &b] {
+        assert_eq!(cache_status(&app.get(&detail(id)).await), MISS);
+        assert_eq!(cache_status(&app.get(&wallet(id)).await), MISS);
+    }
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_cache_invalidations_total",
+            &[("reason", "write_all")]
+        ),
+        1.0
+    );
+
+    // Outside the customer family, a write naming nobody leaves the cache alone.
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/anything/else",
+            &[],
+            br#"{"amount":1}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(cache_status(&app.get(&detail(&a)).await).starts_with("paycombat-gateway; hit;"));
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_cache_invalidations_total",
+            &[("reason", "write_all")]
+        ),
+        1.0
+    );
+    app.stop().await;
+}

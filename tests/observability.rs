@@ -255,7 +255,13 @@ fn assert_closed_label_sets(scrape: &str) {
                     ["expired", "size", "explicit", "replaced"].contains(&v.as_str())
                 }
                 ("gateway_cache_invalidations_total", "reason") => {
-                    ["write", "admin"].contains(&v.as_str())
+                    ["write", "write_all", "admin"].contains(&v.as_str())
+                }
+                ("gateway_cache_uncacheable_total", "reason") => {
+                    ["status", "cache_control", "envelope", "vary"].contains(&v.as_str())
+                }
+                ("gateway_circuit_breakers_open", "scope") => {
+                    ["upstream", "client"].contains(&v.as_str())
                 }
                 ("gateway_masked_fields_total", "field") => rules.contains(v),
                 (_, "le") => v == "+Inf" || v.parse::<f64>().is_ok(),

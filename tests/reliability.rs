@@ -1020,3 +1020,172 @@ async fn sighup_reload_under_load_drops_nothing() {
     signal(pid, "-TERM");
     assert_eq!(gw.exit_code().await, Some(0));
 }
+
+const OTHER_KEY: &str = "other-client-key";
+
+/// Adds a third client with full access (the test files know two) and waits for the reload.
+async fn with_other_client(app: &TestApp) {
+    let file = format!(
+        "{}\n[[clients]]\nname = \"other\"\nkeys_sha256 = [\"{}\"]\nallow = [{{ methods = [\"*\"], path = \"/api/v1/**\" }}]\n",
+        clients_toml(),
+        paycombat_gateway::auth::hash_key(OTHER_KEY)
+    );
+    std::fs::write(app.path("clients.toml"), file).unwrap();
+    let loaded = eventually(Duration::from_secs(5), || async {
+        as_client(app, OTHER_KEY, Method::GET, "/api/v1/anything/hello", &[])
+            .await
+            .status
+            == 200
+    })
+    .await;
+    assert!(loaded, "the third client is known after the reload");
+}
+
+async fn as_client(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let mut all = vec![("x-token", key)];
+    all.extend_from_slice(headers);
+    app.send(method, path, &all, b"").await
+}
+
+#[tokio::test]
+async fn one_clients_5xx_answers_fail_fast_only_that_client() {
+    let app = spawn_app_overlay(BREAKER).await;
+    with_other_client(&app).await;
+    let boom = [("x-sandbox-fault", "status=500")];
+    for i in 0..3 {
+        let r = as_client(
+            &app,
+            CLIENT_KEY,
+            Method::GET,
+            &format!("/api/v1/anything/boom-{i}"),
+            &boom,
+        )
+        .await;
+        assert_eq!(r.status, 500, "upstream's own answer");
+    }
+    let echo_before = app.state().request_count("echo");
+    // Its own circuit is open now: every route, for it alone.
+    for path in [
+        "/api/v1/anything/boom-3",
+        &format!("/api/v1/customer/customer/{}", customer_id(80)),
+    ] {
+        let r = as_client(&app, CLIENT_KEY, Method::GET, path, &[]).await;
+        assert_eq!(r.error_code(), "UPSTREAM_CIRCUIT_OPEN", "{path}");
+    }
+    assert_eq!(app.state().request_count("echo"), echo_before);
+
+    // Everyone else is served, on the same route and on others.
+    let detail = format!("/api/v1/customer/customer/{}", customer_id(81));
+    for (method, path) in [
+        (Method::GET, "/api/v1/anything/boom-0"),
+        (Method::POST, "/api/v1/anything/write"),
+        (Method::GET, detail.as_str()),
+        (Method::GET, "/api/v1/customer/customer"),
+    ] {
+        let r = as_client(&app, OTHER_KEY, method.clone(), path, &[]).await;
+        assert_eq!(r.status, 200, "{method} {path}: {}", r.text());
+    }
+    let r = as_client(&app, READONLY_KEY, Method::GET, &detail, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_circuit_breakers_open",
+            &[("scope", "upstream")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_circuit_breakers_open",
+            &[("scope", "client")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(&scrape, "gateway_circuit_breaker_state", &[]),
+        1.0,
+        "some calls fail fast"
+    );
+
+    // Its cool-down over, the client's probe succeeds and closes its circuit.
+    let recovered = eventually(Duration::from_secs(3), || async {
+        as_client(&app, CLIENT_KEY, Method::GET, "/api/v1/anything/probe", &[])
+            .await
+            .status
+            == 200
+    })
+    .await;
+    assert!(recovered);
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_circuit_breakers_open",
+            &[("scope", "client")]
+        ),
+        0.0
+    );
+    assert_eq!(sample(&scrape, "gateway_circuit_breaker_state", &[]), 0.0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn transport_failures_open_the_shared_circuit_for_every_client() {
+    let app = spawn_app_overlay(BREAKER).await;
+    with_other_client(&app).await;
+    for i in 0..3 {
+        let r = as_client(
+            &app,
+            CLIENT_KEY,
+            Method::GET,
+            &format!("/api/v1/anything/reset-{i}"),
+            &[("x-sandbox-fault", "reset")],
+        )
+        .await;
+        assert_eq!(r.error_code(), "UPSTREAM_ERROR");
+    }
+    let echo_before = app.state().request_count("echo");
+    for key in [CLIENT_KEY, OTHER_KEY] {
+        let r = as_client(&app, key, Method::GET, "/api/v1/anything/after", &[]).await;
+        assert_eq!(r.error_code(), "UPSTREAM_CIRCUIT_OPEN", "{key}");
+    }
+    let r = as_client(
+        &app,
+        READONLY_KEY,
+        Method::GET,
+        &format!("/api/v1/customer/customer/{}", customer_id(82)),
+        &[],
+    )
+    .await;
+    assert_eq!(r.error_code(), "UPSTREAM_CIRCUIT_OPEN");
+    assert_eq!(app.state().request_count("echo"), echo_before);
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_circuit_breakers_open",
+            &[("scope", "upstream")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_circuit_breakers_open",
+            &[("scope", "client")]
+        ),
+        0.0
+    );
+    assert_eq!(sample(&scrape, "gateway_circuit_breaker_state", &[]), 1.0);
+    app.stop().await;
+}

@@ -204,6 +204,8 @@ pub struct CacheSettings {
     /// The shipped pattern is checked by hand: a regex run is most of the
     /// gateway's own cost on a cache hit.
     default_id_pattern: bool,
+    /// The same pattern, unanchored, for finding the ids a write names.
+    scanner: super::scan::IdScanner,
     routes: [RouteCachePolicy; 2],
 }
 
@@ -255,6 +257,11 @@ impl CacheSettings {
         }
     }
 
+    /// Every id matching `id_pattern` anywhere in `bytes` (a write's body or path).
+    pub fn ids_in(&self, bytes: &[u8]) -> super::scan::Found {
+        self.scanner.scan(bytes)
+    }
+
     /// Whether anything is cached on `route`.
     pub fn route_enabled(&self, route: CachedRoute) -> bool {
         self.enabled && self.route(route).enabled
@@ -303,6 +310,8 @@ impl CacheConfig {
         let id_pattern = Regex::new(&format!("^(?:{})$", self.id_pattern))
             .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
         let default_id_pattern = self.id_pattern.trim() == DEFAULT_ID_PATTERN;
+        let scanner = super::scan::IdScanner::new(&self.id_pattern)
+            .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
 
         // Array order follows `CachedRoute::index`.
         let routes = [
@@ -321,6 +330,7 @@ impl CacheConfig {
             allow_client_no_store: self.allow_client_no_store,
             id_pattern,
             default_id_pattern,
+            scanner,
             routes,
         })
     }

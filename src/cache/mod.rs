@@ -11,7 +11,9 @@
 //!    masks the body and calls [`CustomerCache::store_if_current`] itself, so that storing
 //!    happens even when every waiting client has gone.
 //! 4. After any write to a customer reaches upstream (whatever its outcome),
-//!    [`CustomerCache::invalidate_customer`]; once it returns, no read sees pre-write data.
+//!    [`CustomerCache::invalidate_customer`] for every id [`CacheSettings::ids_in`] finds in
+//!    it, or [`CustomerCache::invalidate_all`] when a customer write names none; once it
+//!    returns, no read sees pre-write data.
 
 mod config;
 mod directives;
@@ -19,6 +21,7 @@ mod entry;
 mod flight;
 mod generation;
 mod key;
+pub mod scan;
 pub mod status;
 
 #[cfg(test)]
@@ -95,6 +98,8 @@ pub enum StoreOutcome {
     Disabled,
     /// Status not storable here: only 200, and 404 when `negative_ttl` > 0.
     Uncacheable,
+    /// Upstream said the answer depends on request headers (`Vary`): it is one client's.
+    Varies,
     /// Heavier than `max_entry_bytes`.
     TooLarge,
     /// Already past its retention when offered.
@@ -109,6 +114,7 @@ impl StoreOutcome {
             Self::Stored => "stored",
             Self::Disabled => "disabled",
             Self::Uncacheable => "uncacheable",
+            Self::Varies => "vary",
             Self::TooLarge => "too-large",
             Self::Outdated => "outdated",
             Self::Invalidated => "invalidated",

@@ -15,6 +15,7 @@
 //! | stale served while a background refresh runs | `paycombat-gateway; hit; ttl=-3; detail=stale-while-revalidate` |
 //! | miss, upstream answer stored | `paycombat-gateway; fwd=miss; stored` |
 //! | miss, answer not stored (e.g. too large) | `paycombat-gateway; fwd=miss; detail=too-large` |
+//! | miss, answer varies on a request header | `paycombat-gateway; fwd=miss; detail=vary` |
 //! | miss collapsed onto another request's fill | `paycombat-gateway; fwd=miss; collapsed; stored` |
 //! | stale entry, refreshed from upstream | `paycombat-gateway; fwd=stale; stored` |
 //! | stale entry served because upstream failed | `paycombat-gateway; fwd=stale; fwd-status=502; ttl=-5; detail=stale-if-error` |

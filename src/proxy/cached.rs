@@ -55,15 +55,48 @@ pub struct Filled {
 
 type FillOutput = Result<Arc<Filled>, Arc<GatewayError>>;
 
+/// Why an upstream answer on a cached route was not stored
+/// (`gateway_cache_uncacheable_total` reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// Neither 200 nor 404.
+    Status,
+    /// Upstream said `no-store` or `private`.
+    CacheControl,
+    /// Not the JSON envelope the status calls for.
+    Envelope,
+    /// The answer varies on a request header: it belongs to the client that asked.
+    Vary,
+}
+
+impl Refusal {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::CacheControl => "cache_control",
+            Self::Envelope => "envelope",
+            Self::Vary => "vary",
+        }
+    }
+
+    fn store_outcome(self) -> StoreOutcome {
+        match self {
+            Self::Vary => StoreOutcome::Varies,
+            _ => StoreOutcome::Uncacheable,
+        }
+    }
+}
+
 /// May this upstream answer be stored? A 200 JSON success envelope
 /// (`"status": true`), or a 404 JSON failure envelope ("customer not found";
 /// the cache keeps it only when the route's `negative_ttl` is set), that
-/// upstream did not mark `no-store` or `private`.
-fn cacheable(r: &Inspected) -> bool {
+/// upstream did not mark `no-store` or `private` and that does not vary on
+/// any request header.
+fn cacheable(r: &Inspected) -> Result<(), Refusal> {
     let wanted = match r.status {
         StatusCode::OK => true,
         StatusCode::NOT_FOUND => false,
-        _ => return false,
+        _ => return Err(Refusal::Status),
     };
     let forbids = r.headers.get_all(header::CACHE_CONTROL).iter().any(|v| {
         v.to_str().unwrap_or("").split(',').any(|t| {
@@ -73,16 +106,32 @@ fn cacheable(r: &Inspected) -> bool {
         })
     });
     if forbids {
-        return false;
+        return Err(Refusal::CacheControl);
+    }
+    if varies(&r.headers) {
+        return Err(Refusal::Vary);
     }
     #[derive(serde::Deserialize)]
     struct Envelope {
         status: bool,
     }
-    matches!(
-        serde_json::from_slice::<Envelope>(&r.body),
-        Ok(Envelope { status }) if status == wanted
-    )
+    match serde_json::from_slice::<Envelope>(&r.body) {
+        Ok(Envelope { status }) if status == wanted => Ok(()),
+        _ => Err(Refusal::Envelope),
+    }
+}
+
+/// Does the answer depend on a request header the cache key does not hold? The key holds
+/// none, so any `Vary` member counts (`*` included) except `Accept-Encoding`: the gateway
+/// always asks upstream for `identity`, so that one is the same for every client. Values
+/// that are not text count as varying.
+fn varies(headers: &HeaderMap) -> bool {
+    headers.get_all(header::VARY).iter().any(|v| {
+        let Ok(v) = v.to_str() else { return true };
+        v.split(',')
+            .map(|m| m.trim_matches([' ', '\t']))
+            .any(|m| !m.is_empty() && !m.eq_ignore_ascii_case("accept-encoding"))
+    })
 }
 
 /// Builds the client's response from stored (or just fetched) parts.
@@ -121,6 +170,15 @@ fn error_response(
     resp
 }
 
+/// A fill's outcome that a request collapsed onto it must not take as its own: an answer
+/// that varies on request headers, or a refusal by the filling client's own circuit.
+fn not_for_others(result: &FillOutput) -> bool {
+    match result {
+        Ok(f) => f.store == StoreOutcome::Varies,
+        Err(e) => matches!(**e, GatewayError::CircuitOpen { .. }),
+    }
+}
+
 fn is_upstream_failure(e: &GatewayError) -> bool {
     matches!(
         e,
@@ -155,6 +213,7 @@ impl Proxy {
             LOOKUP_RESULTS[result]
         };
         let mode = cache.settings().request_mode(req.headers());
+        let client = outcome.client.clone();
 
         let key = match (
             cache.key(cached_route, customer_id, req.uri().query()),
@@ -170,7 +229,8 @@ impl Proxy {
                 // Boxed here and below: the hit path's future then holds only
                 // pointers for the upstream branches, not their whole state.
                 let out = Box::pin(self.outgoing_from(req, peer, request_id)).await?;
-                return Ok(match Box::pin(self.clone().fetch(out, label, None)).await {
+                let fetched = self.clone().fetch(Arc::new(out), label, client, None);
+                return Ok(match Box::pin(fetched).await {
                     Ok(f) => {
                         let r = &f.response;
                         replay(r.status, &r.headers, &r.body, Duration::ZERO, &status)
@@ -229,7 +289,7 @@ impl Proxy {
                     let me = self.clone();
                     let fill_key = key.clone();
                     cache.refresh_in_background(key, move |gen| {
-                        me.fetch(out, label, Some((fill_key, gen)))
+                        me.fetch(Arc::new(out), label, client, Some((fill_key, gen)))
                     });
                 }
                 let status = CacheStatus::StaleWhileRevalidate { staleness };
@@ -251,16 +311,25 @@ impl Proxy {
             Lookup::Stale { .. } | Lookup::Miss => None,
         };
 
-        let out = Box::pin(self.outgoing_from(req, peer, request_id)).await?;
+        let out = Arc::new(Box::pin(self.outgoing_from(req, peer, request_id)).await?);
         let me = self.clone();
         let fill_key = key.clone();
-        let (result, role) =
-            Box::pin(cache.fill(key, move |gen| me.fetch(out, label, Some((fill_key, gen))))).await;
-        let collapsed = role.is_collapsed();
-        let result: FillOutput = result.map_err(|e| match e {
+        let (fill_out, fill_client) = (out.clone(), client.clone());
+        let (result, role) = Box::pin(cache.fill(key, move |gen| {
+            me.fetch(fill_out, label, fill_client, Some((fill_key, gen)))
+        }))
+        .await;
+        let mut collapsed = role.is_collapsed();
+        let mut result: FillOutput = result.map_err(|e| match e {
             FillError::Failed(e) => e,
             FillError::Aborted => Arc::new(GatewayError::UpstreamProtocol),
         });
+        if collapsed && not_for_others(&result) {
+            // The fill was made with another client's request: its answer varies on
+            // request headers, or that client's own circuit refused it. Ask for this one.
+            result = Box::pin(self.clone().fetch(out, label, client, None)).await;
+            collapsed = false;
+        }
 
         // stale-if-error: upstream unreachable, timing out, or answering 5xx.
         let failed = match &result {
@@ -337,13 +406,14 @@ impl Proxy {
     /// write invalidated the customer since `gen` was taken.
     async fn fetch(
         self: Arc<Self>,
-        out: Outgoing,
+        out: Arc<Outgoing>,
         label: &'static str,
+        client: Arc<str>,
         store: Option<(CacheKey, Generation)>,
     ) -> FillOutput {
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
         let permit = self.upstream_permit(label)?;
-        let resp = self.send(&out, label, deadline).await?;
+        let resp = self.send(&out, label, &client, deadline).await?;
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
@@ -355,14 +425,25 @@ impl Proxy {
         // A cookie is for one client; never replay it to another.
         response.headers.remove(header::SET_COOKIE);
         let mut outcome = StoreOutcome::Uncacheable;
-        if let (Some((key, gen)), Some(cache)) = (store, &self.cache) {
-            if cacheable(&response) {
-                let entry = CachedResponse::new(
-                    response.status,
-                    response.headers.clone(),
-                    response.body.clone(),
-                );
-                outcome = cache.store_if_current(&key, gen, entry).await;
+        match cacheable(&response) {
+            Err(refusal) => {
+                outcome = refusal.store_outcome();
+                if store.is_some() {
+                    self.metrics
+                        .cache_uncacheable
+                        .with_label_values(&[label, refusal.label()])
+                        .inc();
+                }
+            }
+            Ok(()) => {
+                if let (Some((key, gen)), Some(cache)) = (store, &self.cache) {
+                    let entry = CachedResponse::new(
+                        response.status,
+                        response.headers.clone(),
+                        response.body.clone(),
+                    );
+                    outcome = cache.store_if_current(&key, gen, entry).await;
+                }
             }
         }
         Ok(Arc::new(Filled {
@@ -395,9 +476,9 @@ mod tests {
     fn only_success_and_not_found_envelopes_without_upstream_refusal_are_storable() {
         let ok = r#"{"status":true,"message":"OK","data":{}}"#;
         let failed = r#"{"status":false,"message":"customer not found","data":null}"#;
-        assert!(cacheable(&answer(200, None, ok)));
-        assert!(cacheable(&answer(200, Some("max-age=30"), ok)));
-        assert!(cacheable(&answer(404, None, failed)));
+        assert!(cacheable(&answer(200, None, ok)).is_ok());
+        assert!(cacheable(&answer(200, Some("max-age=30"), ok)).is_ok());
+        assert!(cacheable(&answer(404, None, failed)).is_ok());
         for refused in [
             answer(200, None, failed),
             answer(200, None, "not json"),
@@ -412,11 +493,49 @@ mod tests {
             answer(404, Some("no-store"), failed),
         ] {
             assert!(
-                !cacheable(&refused),
+                cacheable(&refused).is_err(),
                 "{} {:?}",
                 refused.status,
                 refused.headers
             );
+        }
+    }
+
+    #[test]
+    fn any_vary_member_but_accept_encoding_refuses_storing() {
+        let ok = r#"{"status":true,"message":"OK","data":{}}"#;
+        let with_vary = |values: &[&[u8]]| {
+            let mut a = answer(200, None, ok);
+            for v in values {
+                a.headers
+                    .append(header::VARY, HeaderValue::from_bytes(v).expect("value"));
+            }
+            cacheable(&a)
+        };
+        let fine: [&[&[u8]]; 7] = [
+            &[],
+            &[b"Accept-Encoding"],
+            &[b"accept-encoding"],
+            &[b" ACCEPT-ENCODING ,\taccept-encoding"],
+            &[b""],
+            &[b" , "],
+            &[b"Accept-Encoding", b"accept-encoding"],
+        ];
+        for fine in fine {
+            assert_eq!(with_vary(fine), Ok(()), "{fine:?}");
+        }
+        let varying: [&[&[u8]]; 8] = [
+            &[b"X-Tenant"],
+            &[b"*"],
+            &[b" * "],
+            &[b"Accept-Encoding, x-tenant"],
+            &[b"accept-encoding", b"Authorization"],
+            &[b"accept-encoding,\tCookie"],
+            &[b"Accept-Language"],
+            &[b"Accept-Encoding\xff"],
+        ];
+        for varies in varying {
+            assert_eq!(with_vary(varies), Err(Refusal::Vary), "{varies:?}");
         }
     }
 }

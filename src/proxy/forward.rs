@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use super::Proxy;
 use crate::error::GatewayError;
 use crate::upstream::breaker::{Admit, State};
+
 use crate::upstream::headers::{self as rules, SIGNATURE, X_REQUEST_ID, X_TOKEN};
 use crate::upstream::retry;
 use crate::upstream::sign::sign;
@@ -120,13 +121,15 @@ impl Proxy {
             })
     }
 
-    /// Sends `out` upstream through the circuit breaker; idempotent reads are
-    /// retried on connect errors and 502/503 within the retry budget and the
-    /// deadline. Writes go exactly once.
+    /// Sends `out` upstream through the circuit breakers (the shared one and
+    /// `client`'s own, see `upstream::breaker`); idempotent reads are retried on
+    /// connect errors and 502/503 within the retry budget and the deadline.
+    /// Writes go exactly once.
     pub async fn send(
         &self,
         out: &Outgoing,
         route: &'static str,
+        client: &str,
         deadline: Instant,
     ) -> Result<Response<Incoming>, GatewayError> {
         let idempotent = matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -134,17 +137,31 @@ impl Proxy {
             self.retry_budget.deposit();
         }
         let policy = &self.settings.upstream.retry;
+        let own = self.breakers.client(client);
         let mut attempt = 0;
         loop {
-            let tracked = match self.breaker.admit(std::time::Instant::now()) {
-                Admit::Yes { probe } => {
-                    if probe {
-                        self.metrics.circuit_state.set(State::HalfOpen.gauge());
+            let now = std::time::Instant::now();
+            // Dropped unrecorded (refused by the other circuit, or the client went away
+            // mid-call): a probe slot taken here is freed.
+            let admitted = match self.breakers.shared().admit(now) {
+                Admit::Yes { probe } => match own.admit(now) {
+                    Admit::Yes { probe: own_probe } => Ok((
+                        self.breakers.shared().track(probe),
+                        own.track(own_probe),
+                        probe || own_probe,
+                    )),
+                    Admit::No(retry_after) => Err(retry_after),
+                },
+                Admit::No(retry_after) => Err(retry_after),
+            };
+            let (shared, mine) = match admitted {
+                Ok((shared, mine, probing)) => {
+                    if probing {
+                        self.publish_circuits();
                     }
-                    // Dropped unrecorded (the client went away mid-call): the probe is freed.
-                    self.breaker.track(probe)
+                    (shared, mine)
                 }
-                Admit::No(retry_after) => {
+                Err(retry_after) => {
                     self.metrics
                         .upstream_requests
                         .with_label_values(&[route, "circuit_open"])
@@ -153,12 +170,20 @@ impl Proxy {
                 }
             };
             let result = self.send_once(out, route, deadline).await;
-            let failed = match &result {
-                Ok(r) => r.status().is_server_error(),
-                Err(_) => true,
-            };
-            let state = tracked.record(!failed, std::time::Instant::now());
-            self.metrics.circuit_state.set(state.gauge());
+            let now = std::time::Instant::now();
+            match &result {
+                // Transport: the upstream itself; says nothing about this client's requests.
+                Err(_) => {
+                    shared.record(false, now);
+                    drop(mine);
+                }
+                // An answer: the upstream is up; a 5xx is held against this client only.
+                Ok(r) => {
+                    shared.record(true, now);
+                    mine.record(!r.status().is_server_error(), now);
+                }
+            }
+            self.publish_circuits();
             let retryable = match &result {
                 Ok(r) => matches!(
                     r.status(),
@@ -184,6 +209,17 @@ impl Proxy {
                 .inc();
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Shows every circuit's state on the gauges.
+    fn publish_circuits(&self) {
+        let s = self.breakers.summary();
+        self.metrics.circuit_state.set(s.worst.gauge());
+        let open = &self.metrics.circuits_open;
+        open.with_label_values(&["upstream"])
+            .set(i64::from(s.shared != State::Closed));
+        open.with_label_values(&["client"])
+            .set(i64::try_from(s.clients_not_closed).unwrap_or(i64::MAX));
     }
 
     /// Sends once; maps failures to typed errors and counts the outcome.

@@ -38,7 +38,7 @@ use crate::error::GatewayError;
 use crate::mask::Masker;
 use crate::metrics::{method_label, status_class, Metrics};
 use crate::route::{Route, API_PREFIX, REJECTED, ROUTE_LABELS};
-use crate::upstream::breaker::Breaker;
+use crate::upstream::breaker::Breakers;
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::headers::{self as rules, X_REQUEST_ID};
 use crate::upstream::retry::RetryBudget;
@@ -62,7 +62,7 @@ pub struct Proxy {
     base_scheme: Scheme,
     base_authority: Authority,
     upstream_slots: Arc<Semaphore>,
-    breaker: Breaker,
+    breakers: Breakers,
     retry_budget: RetryBudget,
     /// One counter handle per masking rule, resolved once: the hot path
     /// must not hash label strings per masked field.
@@ -112,7 +112,7 @@ impl Proxy {
             })
             .unwrap_or_default();
         let u = &settings.upstream;
-        let breaker = Breaker::new(u.breaker_failure_threshold, u.breaker_cool_down);
+        let breakers = Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down);
         let retry_budget = RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second);
         let route_durations = ROUTE_LABELS
             .iter()
@@ -128,7 +128,7 @@ impl Proxy {
         Proxy {
             budget,
             mask_key,
-            breaker,
+            breakers,
             retry_budget,
             upstream_slots: Arc::new(Semaphore::new(settings.upstream.max_concurrent_requests)),
             settings,
@@ -263,7 +263,10 @@ impl Proxy {
                     .await
             }
             // Boxed: the forward path's state stays out of every request's future.
-            _ => Box::pin(self.serve_forward(&route, req, peer, request_id)).await,
+            _ => {
+                let client = outcome.client.clone();
+                Box::pin(self.serve_forward(&route, req, peer, request_id, &client)).await
+            }
         }
     }
 
@@ -274,6 +277,7 @@ impl Proxy {
         req: Request<Incoming>,
         peer: SocketAddr,
         request_id: &HeaderValue,
+        client: &str,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (parts, body) = req.into_parts();
         let body = forward::read_body(
@@ -304,7 +308,7 @@ impl Proxy {
         )?;
         let deadline = tokio::time::Instant::now() + self.settings.upstream.timeout;
         let permit = self.upstream_permit(route.label())?;
-        let sent = self.send(&out, route.label(), deadline).await;
+        let sent = self.send(&out, route.label(), client, deadline).await;
         let written = self.written_customers(route, &out);
         let resp = match sent {
             Ok(resp) => resp,
