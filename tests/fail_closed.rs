@@ -713,6 +713,33 @@ async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     let again = app.get(&cached).await;
     assert_eq!(again.status, 502, "nothing was stored");
     assert_eq!(h.count(), seen + 1, "the second read went upstream");
+    // Only the request's signature echoed back, on a write.
+    h.answer(|head| {
+        let sig = head
+            .lines()
+            .find_map(|l| l.strip_prefix("signature: "))
+            .unwrap_or("none")
+            .to_owned();
+        let body = format!(r#"{{"status":true,"message":"OK","data":{{"sig":"{sig}"}}}}"#);
+        response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
+    });
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/payin/create",
+            &[("content-type", "application/json")],
+            br#"{"amount":1}"#,
+        )
+        .await;
+    assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", "echoed signature");
+    assert!(
+        h.last_head().contains("signature: "),
+        "the write was signed"
+    );
     // Reflected in a header the allowlist passes.
     let t = token.clone();
     h.answer(move |_| {

@@ -417,8 +417,9 @@ impl Proxy {
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
-        let Processed::Inspected(mut response, _reservation) =
-            self.process_response(resp, permit, deadline, None).await?
+        let Processed::Inspected(mut response, _reservation) = self
+            .process_response(resp, permit, deadline, None, None)
+            .await?
         else {
             return Err(Arc::new(GatewayError::UpstreamProtocol));
         };

@@ -323,7 +323,13 @@ impl Proxy {
             self.invalidate_written(&written).await;
         }
         match self
-            .process_response(resp, permit, deadline, passthrough)
+            .process_response(
+                resp,
+                permit,
+                deadline,
+                passthrough,
+                out.headers.get(rules::SIGNATURE),
+            )
             .await?
         {
             response::Processed::Streamed(r) => Ok(r),

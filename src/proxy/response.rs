@@ -117,10 +117,15 @@ impl Proxy {
         GatewayError::SecretReflected
     }
 
-    /// The secrets in force now: the credentials snapshot plus the mask key.
-    pub(super) fn secrets(&self) -> Secrets {
+    /// The secrets in force now: the credentials snapshot plus the mask key,
+    /// and the signature this request carried (an echo of it proves nothing
+    /// secret, but it is the merchant's, not the client's).
+    pub(super) fn secrets(&self, signature: Option<&HeaderValue>) -> Secrets {
         let creds = self.credentials.current();
-        let mut list: Vec<&[u8]> = Vec::with_capacity(3);
+        let mut list: Vec<&[u8]> = Vec::with_capacity(4);
+        if let Some(s) = signature {
+            list.push(s.as_bytes());
+        }
         if let Some(c) = &creds {
             list.push(c.token.as_bytes());
             if let Some(k) = &c.signature_key {
@@ -181,13 +186,15 @@ impl Proxy {
         }
     }
 
-    /// `passthrough`: the entry the request matched, if any (never for cached routes).
+    /// `passthrough`: the entry the request matched, if any (never for cached
+    /// routes); `signature`: the one the gateway put on this request, if any.
     pub async fn process_response(
         &self,
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
         deadline: Instant,
         passthrough: Option<&PassthroughRule>,
+        signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let (mut parts, body) = resp.into_parts();
         let framing = headers_out::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
@@ -200,7 +207,7 @@ impl Proxy {
         if dropped > 0 {
             self.metrics.response_headers_dropped.inc_by(dropped);
         }
-        let secrets = self.secrets();
+        let secrets = self.secrets(signature);
         if secrets.in_headers(&parts.headers) {
             return Err(self.reflected(Found::Header));
         }
