@@ -8,6 +8,8 @@
 //! integers keep their exact text, other numbers keep their text only when serde_json's
 //! `arbitrary_precision` feature is enabled (otherwise they are re-printed in shortest form,
 //! e.g. `1.50` becomes `1.5`).
+//! A string holding a JSON document is masked as a document and comes back as a string of
+//! that document's compact masked text.
 
 mod config;
 pub mod decode;
