@@ -722,6 +722,66 @@ async fn error_envelopes_carrying_personal_data_are_masked_on_every_route() {
 }
 
 #[tokio::test]
+async fn other_spellings_objects_under_rules_and_json_in_strings_are_masked() {
+    let note = serde_json::json!({
+        "email": "hidden.person@example.com",
+        "Phone-Number": "6281234567890",
+    })
+    .to_string();
+    let body = serde_json::json!({
+        "status": true,
+        "message": "Customer retrieved",
+        "data": {
+            "customer_id": "cus_canned",
+            "type": "individual",
+            "individual": {
+                "firstName": "Jennie",
+                "phoneNumber": "85156781124",
+                "email": {"victim@example.com": true},
+                "note": note,
+            },
+        },
+    })
+    .to_string();
+    let base = canned_upstream(vec![(
+        "/",
+        vec![http_response("200 OK", "application/json", body.as_bytes())],
+    )])
+    .await;
+    let app = spawn_app_with(Options {
+        upstream_override: Some(base),
+        ..Options::default()
+    })
+    .await;
+    let r = app.get(&detail_path(&customer_id(5))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    for raw in [
+        "Jennie",
+        "85156781124",
+        "victim@example.com",
+        "hidden.person",
+        "6281234567890",
+    ] {
+        assert!(!contains(&r.body, raw.as_bytes()), "{raw} leaked");
+    }
+    let ind = r.json()["data"]["individual"].clone();
+    assert_eq!(ind["firstName"], "[REDACTED]");
+    assert_eq!(ind["phoneNumber"], "*******1124");
+    assert_eq!(ind["email"], "[REDACTED]");
+    let note: Value = serde_json::from_str(ind["note"].as_str().expect("a string")).unwrap();
+    assert_eq!(
+        note,
+        serde_json::json!({"email": "h*****@example.com", "Phone-Number": "*********7890"})
+    );
+    assert_eq!(r.json()["data"]["customer_id"], "cus_canned");
+    let scrape = app.metrics().await;
+    assert_eq!(masked_total(&scrape, "phone_number"), 2.0);
+    assert_eq!(masked_total(&scrape, "email"), 2.0);
+    assert_eq!(masked_total(&scrape, "first_name"), 1.0);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_cache_hit_replays_the_masked_bytes() {
     let app = spawn_app().await;
     let raw = upstream(&app, &detail_path(FIXTURE_ID)).await;

@@ -25,6 +25,10 @@ pub struct MaskConfig {
     /// Number of hex digits of the HMAC-SHA256 digest kept (1..=64).
     #[serde(default = "default_hmac_hex_chars")]
     pub hmac_hex_chars: usize,
+    /// Rule names (and path segments) match keys ignoring ASCII case and `_` / `-`, so
+    /// `phoneNumber` and `PHONE-NUMBER` meet the `phone_number` rule. False: exact match.
+    #[serde(default = "default_match_spellings")]
+    pub match_spellings: bool,
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
     /// File holding the key for `hmac` rules (a mounted secret). Read once at
@@ -57,6 +61,7 @@ impl Default for MaskConfig {
             max_depth: default_max_depth(),
             hmac_prefix: default_hmac_prefix(),
             hmac_hex_chars: default_hmac_hex_chars(),
+            match_spellings: default_match_spellings(),
             rules: Vec::new(),
             hmac_key_file: None,
             passthrough: Vec::new(),
@@ -115,4 +120,7 @@ fn default_hmac_prefix() -> String {
 }
 fn default_hmac_hex_chars() -> usize {
     16
+}
+fn default_match_spellings() -> bool {
+    true
 }

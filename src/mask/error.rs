@@ -36,6 +36,17 @@ pub enum MaskConfigError {
         first: usize,
         name: String,
     },
+    /// Two names that differ only in case or `_` / `-` would match the same keys.
+    #[error(
+        "mask.rules[{index}] ({name}): matches the same keys as mask.rules[{first}] \
+         ({first_name}) once case and `_`/`-` are ignored (mask.match_spellings)"
+    )]
+    SameSpelling {
+        index: usize,
+        name: String,
+        first: usize,
+        first_name: String,
+    },
     #[error("mask.rules[{index}] ({name}): strategy `hmac` needs an HMAC key, none is configured")]
     HmacWithoutKey { index: usize, name: String },
     #[error("mask.max_depth must be between 1 and {max}")]

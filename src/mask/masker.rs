@@ -8,7 +8,7 @@ use sha2::Sha256;
 
 use super::config::{MaskConfig, Strategy};
 use super::error::{MaskConfigError, MaskError};
-use super::rules::{FieldIndex, PathTrie};
+use super::rules::{FieldIndex, PathTrie, Spelling};
 use super::walk;
 
 /// serde_json refuses a 128th level of nesting by itself; staying below keeps every depth failure
@@ -113,8 +113,13 @@ impl Masker {
         };
 
         let mut rules = Vec::with_capacity(cfg.rules.len());
-        let mut fields = FieldIndex::default();
-        let mut paths = PathTrie::default();
+        let spelling = if cfg.match_spellings {
+            Spelling::Folded
+        } else {
+            Spelling::Exact
+        };
+        let mut fields = FieldIndex::new(spelling);
+        let mut paths = PathTrie::new(spelling);
         for (index, rc) in cfg.rules.iter().enumerate() {
             let name: &str = match (&rc.field, &rc.path) {
                 (Some(f), None) => {
@@ -125,7 +130,7 @@ impl Masker {
                         });
                     }
                     if let Some(first) = fields.get(f) {
-                        return Err(duplicate(index, first, f));
+                        return Err(duplicate(&rules, index, first, f));
                     }
                     fields.insert(f, index);
                     f
@@ -138,7 +143,7 @@ impl Masker {
                         });
                     }
                     if let Some(first) = paths.insert(p.split('.'), index) {
-                        return Err(duplicate(index, first, p));
+                        return Err(duplicate(&rules, index, first, p));
                     }
                     p
                 }
@@ -147,7 +152,7 @@ impl Masker {
             // Names are metric label values and must tell rules apart (a one-segment path and a
             // field of the same name would not).
             if let Some(first) = rules.iter().position(|r: &Rule| &*r.name == name) {
-                return Err(duplicate(index, first, name));
+                return Err(duplicate(&rules, index, first, name));
             }
             if rc.strategy == Strategy::Hmac && hmac.is_none() {
                 return Err(MaskConfigError::HmacWithoutKey {
@@ -224,6 +229,26 @@ impl Masker {
         Rendered::Text
     }
 
+    /// What an object under a personal key becomes, given its compact JSON text. Its keys are
+    /// data too, and a partial reveal of JSON text shows arbitrary parts of it, so only `null`
+    /// and a digest (which keeps records matchable) differ from the placeholder.
+    pub(super) fn render_container(
+        &self,
+        strategy: Strategy,
+        json: &str,
+        dst: &mut String,
+    ) -> Rendered {
+        dst.clear();
+        match strategy {
+            Strategy::Null => return Rendered::Null,
+            Strategy::Hmac => self.hmac(json, dst),
+            Strategy::Redact | Strategy::Last4 | Strategy::KeepLast(_) | Strategy::Email => {
+                dst.push_str(&self.placeholder)
+            }
+        }
+        Rendered::Text
+    }
+
     /// What a boolean under a personal key becomes: a partial reveal or digest of a one-bit
     /// value would disclose it, so every strategy but `null` yields the placeholder.
     pub(super) fn render_bool(&self, strategy: Strategy, dst: &mut String) -> Rendered {
@@ -279,11 +304,20 @@ impl Masker {
     }
 }
 
-fn duplicate(index: usize, first: usize, name: &str) -> MaskConfigError {
-    MaskConfigError::Duplicate {
-        index,
-        first,
-        name: name.to_owned(),
+/// `rules` holds the rules before `index`, so `first` is one of them.
+fn duplicate(rules: &[Rule], index: usize, first: usize, name: &str) -> MaskConfigError {
+    match rules.get(first) {
+        Some(r) if &*r.name != name => MaskConfigError::SameSpelling {
+            index,
+            name: name.to_owned(),
+            first,
+            first_name: r.name.to_string(),
+        },
+        _ => MaskConfigError::Duplicate {
+            index,
+            first,
+            name: name.to_owned(),
+        },
     }
 }
 

@@ -1,20 +1,22 @@
 //! Masking of personal data in upstream JSON responses.
 //!
-//! Pure and synchronous: the caller decodes the body ([`decode`]), asks [`must_inspect`]
-//! whether it is JSON, and runs [`Masker::mask`]. Every failure is fail-closed: the caller
-//! must answer with an error instead of forwarding the body.
+//! Pure and synchronous: the caller decodes the body ([`decode`]) and runs
+//! [`Masker::mask`] on every body its route does not declare passthrough. Every failure
+//! is fail-closed: the caller must answer with an error instead of forwarding the body.
 //!
 //! Output is compact JSON with the input's key order. Values not masked keep their value;
 //! integers keep their exact text, other numbers keep their text only when serde_json's
 //! `arbitrary_precision` feature is enabled (otherwise they are re-printed in shortest form,
 //! e.g. `1.50` becomes `1.5`).
+//! A string holding a JSON document is masked as a document and comes back as a string of
+//! that document's compact masked text.
 
 mod config;
 pub mod decode;
 mod error;
 mod masker;
+mod media;
 mod rules;
-mod sniff;
 mod walk;
 
 #[cfg(test)]
@@ -26,7 +28,7 @@ pub use config::{MaskConfig, RuleConfig, Strategy};
 pub use decode::{decode, parse_content_encoding, DecodeError, Encoding};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
-pub use sniff::{is_json_media_type, must_inspect};
+pub use media::is_json_media_type;
 
 /// The shipped `[mask]` section, rules included (also pasted into `config/default.toml`).
 pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");

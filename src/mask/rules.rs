@@ -3,28 +3,99 @@
 //! Both are tuned for the hot path: no hashing, no allocation, a handful of byte comparisons
 //! per key.
 
-/// Field rules bucketed by key length: most keys of a body fall into a bucket holding zero to
-/// three names, so a lookup is a length index plus a couple of `memcmp`s.
+/// How an object key is compared with a rule's name (or a path rule's segment).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Spelling {
+    /// Byte for byte.
+    #[default]
+    Exact,
+    /// ASCII case ignored and `_` / `-` skipped, so `phone_number`, `phoneNumber`,
+    /// `Phone-Number` and `PHONENUMBER` are one name. Non-ASCII bytes compare exactly.
+    Folded,
+}
+
+impl Spelling {
+    /// The form a rule name is stored in.
+    pub(crate) fn stored(self, name: &str) -> Box<str> {
+        match self {
+            Spelling::Exact => name.into(),
+            Spelling::Folded => name
+                .chars()
+                .filter(|&c| c != '_' && c != '-')
+                .map(|c| c.to_ascii_lowercase())
+                .collect::<String>()
+                .into_boxed_str(),
+        }
+    }
+
+    /// Length of `key` in the stored form, without building it.
+    #[inline]
+    fn len(self, key: &str) -> usize {
+        match self {
+            Spelling::Exact => key.len(),
+            Spelling::Folded => key.len() - key.bytes().filter(|&b| is_separator(b)).count(),
+        }
+    }
+
+    /// Whether `key` matches a name in its stored form.
+    #[inline]
+    fn matches(self, stored: &str, key: &str) -> bool {
+        match self {
+            Spelling::Exact => stored == key,
+            Spelling::Folded => {
+                let mut want = stored.bytes();
+                for b in key.bytes() {
+                    if is_separator(b) {
+                        continue;
+                    }
+                    if want.next() != Some(b.to_ascii_lowercase()) {
+                        return false;
+                    }
+                }
+                want.next().is_none()
+            }
+        }
+    }
+}
+
+/// `_` and `-` are ASCII, so skipping them byte-wise never splits a UTF-8 sequence.
+#[inline]
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'_' | b'-')
+}
+
+/// Field rules bucketed by key length (in the stored form): most keys of a body fall into a
+/// bucket holding zero to three names, so a lookup is a length index plus a couple of compares.
 #[derive(Debug, Default)]
 pub(crate) struct FieldIndex {
+    spelling: Spelling,
     by_len: Vec<Vec<(Box<str>, usize)>>,
 }
 
 impl FieldIndex {
+    pub(crate) fn new(spelling: Spelling) -> Self {
+        FieldIndex {
+            spelling,
+            by_len: Vec::new(),
+        }
+    }
+
     pub(crate) fn insert(&mut self, name: &str, rule: usize) {
-        let len = name.len();
+        let stored = self.spelling.stored(name);
+        let len = stored.len();
         if self.by_len.len() <= len {
             self.by_len.resize_with(len + 1, Vec::new);
         }
-        self.by_len[len].push((name.into(), rule));
+        self.by_len[len].push((stored, rule));
     }
 
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<usize> {
+        let spelling = self.spelling;
         self.by_len
-            .get(key.len())?
+            .get(spelling.len(key))?
             .iter()
-            .find(|(name, _)| **name == *key)
+            .find(|(name, _)| spelling.matches(name, key))
             .map(|&(_, rule)| rule)
     }
 }
@@ -32,6 +103,7 @@ impl FieldIndex {
 /// Path rules as a trie of object keys. Node 0 is the document root.
 #[derive(Debug)]
 pub(crate) struct PathTrie {
+    spelling: Spelling,
     nodes: Vec<Node>,
 }
 
@@ -43,13 +115,18 @@ struct Node {
 
 impl Default for PathTrie {
     fn default() -> Self {
-        PathTrie {
-            nodes: vec![Node::default()],
-        }
+        PathTrie::new(Spelling::default())
     }
 }
 
 impl PathTrie {
+    pub(crate) fn new(spelling: Spelling) -> Self {
+        PathTrie {
+            spelling,
+            nodes: vec![Node::default()],
+        }
+    }
+
     /// Adds `segments` and returns the rule already stored at that path, if any.
     pub(crate) fn insert<'a>(
         &mut self,
@@ -58,10 +135,11 @@ impl PathTrie {
     ) -> Option<usize> {
         let mut at = 0usize;
         for seg in segments {
+            let spelling = self.spelling;
             let found = self.nodes[at]
                 .children
                 .iter()
-                .find(|(name, _)| **name == *seg)
+                .find(|(name, _)| spelling.matches(name, seg))
                 .map(|&(_, n)| n as usize);
             at = match found {
                 Some(n) => n,
@@ -69,7 +147,9 @@ impl PathTrie {
                     let n = self.nodes.len();
                     self.nodes.push(Node::default());
                     // Node ids fit in u32: a config cannot hold four billion path segments.
-                    self.nodes[at].children.push((seg.into(), n as u32));
+                    self.nodes[at]
+                        .children
+                        .push((spelling.stored(seg), n as u32));
                     n
                 }
             };
@@ -94,7 +174,7 @@ impl PathTrie {
             .get(node as usize)?
             .children
             .iter()
-            .find(|(name, _)| **name == *key)
+            .find(|(name, _)| self.spelling.matches(name, key))
             .map(|&(_, n)| n)
     }
 

@@ -2,7 +2,9 @@
 //! output while the keys go past, so no tree is built and key order is kept by construction.
 //!
 //! Recursion is bounded by `max_depth` (<= 127), checked before each container is entered, so
-//! hostile nesting ends in `TooDeep` long before the stack is at risk.
+//! hostile nesting ends in `TooDeep` long before the stack is at risk. A string holding a JSON
+//! object or array is masked as a document of its own, one level deeper than the string, so
+//! documents in strings in strings also end in `TooDeep`.
 
 use std::fmt;
 
@@ -47,8 +49,12 @@ pub(super) fn run(m: &Masker, text: &str) -> Result<(Vec<u8>, Box<[u32]>), MaskE
 enum Mode {
     /// Not personal: written unchanged.
     Copy,
-    /// Under a key matched by this rule: scalars are rewritten by its strategy.
+    /// Under a key matched by this rule: scalars are rewritten by its strategy, arrays are
+    /// transparent, objects are replaced whole.
     Rule(usize),
+    /// Inside an object under an `hmac` rule: copied verbatim from this output offset on, so
+    /// the object's compact text can be digested (then dropped) when it closes.
+    Capture(usize),
     /// Inside a container already replaced as a whole: parsed (to validate it) but not written.
     Skip,
 }
@@ -100,14 +106,70 @@ impl Walk<'_> {
             .map_or(Strategy::Redact, |r| r.strategy)
     }
 
-    fn string<E: de::Error>(&mut self, mode: Mode, v: &str) -> Result<(), E> {
+    fn string<E: de::Error>(
+        &mut self,
+        mode: Mode,
+        v: &str,
+        depth: usize,
+        node: Option<u32>,
+    ) -> Result<(), E> {
         match mode {
-            Mode::Copy => self.write_str(v),
+            Mode::Copy => {
+                if !self.embedded(v, depth, node)? {
+                    self.write_str(v)?;
+                }
+                Ok(())
+            }
+            Mode::Capture(_) => self.write_str(v),
             Mode::Skip => Ok(()),
             Mode::Rule(r) => {
                 self.count(r);
                 let rendered = self.m.render(self.strategy(r), v, &mut self.scratch);
                 self.write_scratch(rendered)
+            }
+        }
+    }
+
+    /// Masks a string that holds a JSON object or array as a document of its own and writes it
+    /// back as a string of the masked compact JSON. Returns false (nothing written) when the
+    /// string is not such a document, so the caller copies it.
+    fn embedded<E: de::Error>(
+        &mut self,
+        v: &str,
+        depth: usize,
+        node: Option<u32>,
+    ) -> Result<bool, E> {
+        let opens = v
+            .bytes()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        if !matches!(opens, Some(b'{' | b'[')) {
+            return Ok(false);
+        }
+        let outer = std::mem::replace(&mut self.out, Vec::with_capacity(v.len()));
+        // Counts from a text that turns out not to be JSON must not stay.
+        let counts = self.counts.clone();
+        let mut de = serde_json::Deserializer::from_str(v);
+        // The string stands for the value it encodes, so path rules go on from its key.
+        let res = ValueSeed {
+            w: &mut *self,
+            depth: depth + 1,
+            node,
+            mode: Mode::Copy,
+        }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+        let inner = std::mem::replace(&mut self.out, outer);
+        match res {
+            Ok(()) => {
+                let text = std::str::from_utf8(&inner).map_err(E::custom)?;
+                self.write_str(text)?;
+                Ok(true)
+            }
+            // Too deep is never "not JSON": copying it would forward what we could not inspect.
+            Err(_) if self.too_deep => Err(E::custom("nesting too deep")),
+            Err(_) => {
+                self.counts = counts;
+                Ok(false)
             }
         }
     }
@@ -120,7 +182,9 @@ impl Walk<'_> {
         T: serde::Serialize + fmt::Display,
     {
         match mode {
-            Mode::Copy => serde_json::to_writer(&mut self.out, &v).map_err(E::custom),
+            Mode::Copy | Mode::Capture(_) => {
+                serde_json::to_writer(&mut self.out, &v).map_err(E::custom)
+            }
             Mode::Skip => Ok(()),
             Mode::Rule(r) => {
                 use fmt::Write as _;
@@ -143,7 +207,7 @@ impl Walk<'_> {
             return Err(E::custom("invalid number"));
         }
         match mode {
-            Mode::Copy => {
+            Mode::Copy | Mode::Capture(_) => {
                 self.out.extend_from_slice(text.as_bytes());
                 Ok(())
             }
@@ -158,7 +222,7 @@ impl Walk<'_> {
 
     fn boolean<E: de::Error>(&mut self, mode: Mode, v: bool) -> Result<(), E> {
         match mode {
-            Mode::Copy => {
+            Mode::Copy | Mode::Capture(_) => {
                 self.out
                     .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
                 Ok(())
@@ -179,26 +243,35 @@ impl Walk<'_> {
         }
     }
 
-    /// Mode for the inside of a container. `redact` and `null` replace the container whole
-    /// (written here); its contents are then only validated.
-    fn enter<E: de::Error>(&mut self, mode: Mode) -> Result<Mode, E> {
+    /// Mode for the inside of a container. Under a rule, `redact` and `null` replace any
+    /// container whole, and every strategy replaces an object whole (its keys are data too):
+    /// the replacement is written here and the contents are then only validated, or, for
+    /// `hmac`, captured to be digested by `finish_capture`. Other strategies go on into arrays.
+    fn enter<E: de::Error>(&mut self, mode: Mode, object: bool) -> Result<Mode, E> {
         let Mode::Rule(r) = mode else {
             return Ok(mode);
         };
-        match self.strategy(r) {
-            Strategy::Null => {
-                self.count(r);
-                self.out.extend_from_slice(b"null");
-                Ok(Mode::Skip)
-            }
-            Strategy::Redact => {
-                self.count(r);
-                let rendered = self.m.render(Strategy::Redact, "", &mut self.scratch);
-                self.write_scratch(rendered)?;
-                Ok(Mode::Skip)
-            }
-            _ => Ok(mode),
+        let strategy = self.strategy(r);
+        if !object && !matches!(strategy, Strategy::Null | Strategy::Redact) {
+            return Ok(mode);
         }
+        self.count(r);
+        if strategy == Strategy::Hmac {
+            return Ok(Mode::Capture(self.out.len()));
+        }
+        let rendered = self.m.render_container(strategy, "", &mut self.scratch);
+        self.write_scratch(rendered)?;
+        Ok(Mode::Skip)
+    }
+
+    /// Replaces the object captured from `start` on with its digest.
+    fn finish_capture<E: de::Error>(&mut self, rule: usize, start: usize) -> Result<(), E> {
+        let strategy = self.strategy(rule);
+        let captured = self.out.get(start..).unwrap_or_default();
+        let json = std::str::from_utf8(captured).map_err(E::custom)?;
+        let rendered = self.m.render_container(strategy, json, &mut self.scratch);
+        self.out.truncate(start);
+        self.write_scratch(rendered)
     }
 
     /// Writes a key (when not skipping) and works out what applies to its value.
@@ -211,6 +284,10 @@ impl Walk<'_> {
         }
         self.write_str(k)?;
         self.out.push(b':');
+        if matches!(mode, Mode::Capture(_)) {
+            // Digested whole: rules inside do not apply.
+            return Ok(Entry { node: None, mode });
+        }
         let child = node.and_then(|n| self.m.paths.child(n, k));
         let rule = child
             .and_then(|c| self.m.paths.rule(c))
@@ -269,7 +346,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.w.string(self.mode, v)
+        self.w.string(self.mode, v, self.depth, self.node)
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -287,7 +364,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         if self.depth >= w.m.max_depth {
             return Err(w.too_deep());
         }
-        let mode = w.enter(self.mode)?;
+        let mode = w.enter(self.mode, false)?;
         let write = !matches!(mode, Mode::Skip);
         if write {
             w.out.push(b'[');
@@ -360,12 +437,15 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             if self.depth >= w.m.max_depth {
                 return Err(w.too_deep());
             }
-            mode = w.enter(mode)?;
+            mode = w.enter(mode, true)?;
             if !matches!(mode, Mode::Skip) {
                 w.out.extend_from_slice(b"{}");
             }
         } else if !matches!(mode, Mode::Skip) {
             w.out.push(b'}');
+        }
+        if let (Mode::Rule(r), Mode::Capture(start)) = (self.mode, mode) {
+            w.finish_capture(r, start)?;
         }
         Ok(())
     }
@@ -398,7 +478,7 @@ impl KeySeed<'_, '_> {
             if self.depth >= w.m.max_depth {
                 return Err(w.too_deep());
             }
-            container = w.enter(container)?;
+            container = w.enter(container, true)?;
             if !matches!(container, Mode::Skip) {
                 w.out.push(b'{');
             }
