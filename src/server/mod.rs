@@ -150,8 +150,9 @@ pub async fn serve<H, F>(
                 let registry = registry.clone();
                 tokio::spawn(async move {
                     let reason = supervise(conn, &state, limits, phase, name).await;
-                    registry.closed(reason);
+                    // Closed before counted: a scrape that sees the count sees the gauge down.
                     drop(admitted);
+                    registry.closed(reason);
                 });
             }
             () = &mut shutdown => break,
