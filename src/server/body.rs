@@ -149,6 +149,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any body comes out whole, in frames of at most MAX_FRAME, with an
+        /// exact length up front, and leaves the connection as it found it.
+        #[test]
+        fn frames_are_bounded_and_reassemble_exactly(len in 0usize..(MAX_FRAME * 5)) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let state = Arc::new(ConnState::default());
+            let payload = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<_>>());
+            let mut body = ConnBody::new(GatewayBody::full(payload.clone()), Busy::enter(&state));
+            proptest::prop_assert_eq!(body.size_hint().exact(), Some(len as u64));
+            let mut got = Vec::new();
+            while let Some(f) = rt.block_on(body.frame()) {
+                let d = f.unwrap().into_data().unwrap();
+                proptest::prop_assert!(d.len() <= MAX_FRAME);
+                got.extend_from_slice(&d);
+            }
+            proptest::prop_assert_eq!(&got[..], &payload[..]);
+            drop(body);
+            let s = state.sample();
+            proptest::prop_assert_eq!((s.busy, s.owed), (0, 0));
+        }
+    }
+
     #[tokio::test]
     async fn dropping_an_unfinished_body_releases_the_connection() {
         let state = Arc::new(ConnState::default());

@@ -213,6 +213,28 @@ mod tests {
         assert_eq!(run(&mut d, s, 1), Verdict::WriteStall);
     }
 
+    proptest::proptest! {
+        /// Whatever else happens, a connection that takes a frame and writes every tick is
+        /// never a stall, and one with a request in hand is never idle.
+        #[test]
+        fn progress_is_never_a_stall_and_busy_is_never_idle(
+            steps in proptest::collection::vec((0u64..3, 1u64..100, proptest::bool::ANY, 1usize..4, 0usize..4, 1u64..3000), 1..60),
+        ) {
+            let mut d = dog();
+            let mut s = Sample { requests: 1, ..Sample::default() };
+            for (new_requests, written, blocked, busy, owed, ms) in steps {
+                s.requests += new_requests;
+                s.written += written;
+                s.write_blocked = blocked;
+                s.busy = busy;
+                s.owed = owed.min(busy);
+                s.pulled += 1;
+                let v = d.observe(s, Duration::from_millis(ms));
+                proptest::prop_assert!(v != Verdict::WriteStall && v != Verdict::Idle, "{v:?} at {s:?}");
+            }
+        }
+    }
+
     #[test]
     fn ticks_are_bounded() {
         let l = Limits {
