@@ -238,6 +238,7 @@ impl App {
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin_task = {
             let admin = admin.clone();
+            let metrics = admin.metrics.clone();
             let builder = crate::server::builder(&settings.server);
             tokio::spawn(crate::server::serve(
                 admin_listener,
@@ -247,7 +248,11 @@ impl App {
                     let _ = admin_stopped.await;
                 },
                 Duration::from_secs(1),
-                "admin",
+                crate::server::Listening {
+                    name: "admin",
+                    max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
+                    metrics,
+                },
             ))
         };
         tracing::info!(
@@ -258,6 +263,11 @@ impl App {
         );
 
         let draining = health.clone();
+        let listening = crate::server::Listening {
+            name: "api",
+            max_connections: settings.server.max_connections,
+            metrics: proxy.metrics.clone(),
+        };
         crate::server::serve(
             api,
             crate::server::builder(&settings.server),
@@ -268,7 +278,7 @@ impl App {
                 tracing::info!("shutdown requested: readiness is now 503, draining");
             },
             settings.server.drain_timeout,
-            "api",
+            listening,
         )
         .await;
         reloader.abort();

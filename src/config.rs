@@ -72,6 +72,13 @@ pub struct RawServer {
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
     pub trusted_proxies: Vec<String>,
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    #[serde(with = "humantime_serde")]
+    pub request_body_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub response_write_timeout: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +174,10 @@ pub struct ServerSettings {
     pub watch_files: bool,
     /// Peers whose `X-Forwarded-For` chain is kept (and appended to).
     pub trusted_proxies: crate::upstream::trusted::TrustedProxies,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub request_body_timeout: Duration,
+    pub response_write_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +334,13 @@ impl RawSettings {
             watch_files: s.watch_files,
             trusted_proxies: crate::upstream::trusted::TrustedProxies::parse(&s.trusted_proxies)
                 .map_err(|e| bad("server.trusted_proxies", e))?,
+            idle_timeout: positive("server.idle_timeout", s.idle_timeout)?,
+            max_connections: positive("server.max_connections", s.max_connections)?,
+            request_body_timeout: positive("server.request_body_timeout", s.request_body_timeout)?,
+            response_write_timeout: positive(
+                "server.response_write_timeout",
+                s.response_write_timeout,
+            )?,
         };
         let admin = AdminSettings {
             listen: socket_addr("admin.listen", &self.admin.listen)?,
@@ -529,6 +547,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("drain_timeout"), "{e}");
+        for key in [
+            "idle_timeout = \"0s\"",
+            "max_connections = 0",
+            "request_body_timeout = \"0s\"",
+            "response_write_timeout = \"0s\"",
+        ] {
+            let e = with(&format!("{NO_AUTH}\n[server]\n{key}"))
+                .unwrap_err()
+                .to_string();
+            let name = key.split(' ').next().unwrap();
+            assert!(e.contains(&format!("server.{name}")), "{e}");
+        }
     }
 
     #[test]

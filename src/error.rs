@@ -24,6 +24,8 @@ pub enum GatewayError {
     HeadersTooLarge { limit: usize },
     #[error("request body could not be read")]
     BadRequestBody,
+    #[error("the request body did not arrive within {limit:?}")]
+    RequestBodyTimeout { limit: Duration },
     #[error("missing client key")]
     Unauthenticated,
     #[error("unknown client key")]
@@ -57,6 +59,7 @@ impl GatewayError {
             BadPath(_) | BadRequestBody => StatusCode::BAD_REQUEST,
             NotFound => StatusCode::NOT_FOUND,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestBodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Unauthenticated | UnknownClient => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
@@ -80,6 +83,7 @@ impl GatewayError {
             BodyTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             HeadersTooLarge { .. } => "HEADERS_TOO_LARGE",
             BadRequestBody => "BAD_REQUEST_BODY",
+            RequestBodyTimeout { .. } => "REQUEST_BODY_TIMEOUT",
             Unauthenticated => "UNAUTHENTICATED",
             UnknownClient => "UNKNOWN_CLIENT_KEY",
             Forbidden => "FORBIDDEN",

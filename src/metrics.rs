@@ -45,6 +45,8 @@ pub struct Metrics {
     pub client_rejections: IntCounterVec,
     pub clients_reloads: IntCounterVec,
     pub ready: IntGauge,
+    pub connections_open: IntGaugeVec,
+    pub connections_closed: IntCounterVec,
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -113,6 +115,8 @@ impl Metrics {
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
             ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
+            connections_open: reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?,
+            connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error).", &["listener", "reason"])?,
         };
         let build = IntGaugeVec::new(
             Opts::new(

@@ -264,6 +264,20 @@ fn assert_closed_label_sets(scrape: &str) {
                     ["upstream", "client"].contains(&v.as_str())
                 }
                 ("gateway_masked_fields_total", "field") => rules.contains(v),
+                ("gateway_connections_open" | "gateway_connections_closed_total", "listener") => {
+                    ["api", "admin"].contains(&v.as_str())
+                }
+                ("gateway_connections_closed_total", "reason") => [
+                    "client_closed",
+                    "idle",
+                    "evicted",
+                    "refused_cap",
+                    "header_timeout",
+                    "write_stall",
+                    "drained",
+                    "error",
+                ]
+                .contains(&v.as_str()),
                 (_, "le") => v == "+Inf" || v.parse::<f64>().is_ok(),
                 ("gateway_build_info", "version" | "revision") => true,
                 _ => false,

@@ -27,12 +27,15 @@ pub struct Outgoing {
     pub body: Bytes,
 }
 
-/// Reads the client's body into memory, bounded. Bodies are small JSON
-/// documents that must be signed byte for byte, so they are buffered anyway.
+/// Reads the client's body into memory, bounded in size and in time: the
+/// whole body must arrive within `timeout`, so a client trickling it cannot
+/// hold a connection and a handler. Bodies are small JSON documents that must
+/// be signed byte for byte, so they are buffered anyway.
 pub async fn read_body(
     body: Incoming,
     headers: &http::HeaderMap,
     limit: usize,
+    timeout: Duration,
 ) -> Result<Bytes, GatewayError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -41,7 +44,10 @@ pub async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(GatewayError::BodyTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| GatewayError::RequestBodyTimeout { limit: timeout })?;
+    match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

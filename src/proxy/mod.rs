@@ -284,6 +284,7 @@ impl Proxy {
             body,
             &parts.headers,
             self.settings.server.max_request_body_bytes,
+            self.settings.server.request_body_timeout,
         )
         .await?;
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());

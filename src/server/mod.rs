@@ -1,11 +1,16 @@
-//! Accept loops for the API and admin listeners, and graceful draining.
+//! Accept loops for the API and admin listeners, each connection's watchdog,
+//! and graceful draining.
 
 pub mod admin;
+mod body;
+mod io;
+mod registry;
+mod state;
+mod watchdog;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,20 +19,35 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::body::GatewayBody;
 use crate::config::ServerSettings;
+use crate::metrics::Metrics;
 
-/// How connections are served: hyper's protocol limits, plus the deadline for a
-/// connection's first complete request head.
+use body::ConnBody;
+pub use body::MAX_FRAME;
+use io::MeteredIo;
+pub use registry::Closed;
+use registry::Registry;
+use state::{Busy, ConnState};
+use watchdog::{Limits, Verdict, Watchdog};
+
+/// The admin listener's own cap: small, and separate from the API listener's,
+/// so `/metrics` and `/readyz` stay reachable when the API is saturated.
+pub const ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// How connections are served: hyper's protocol limits, plus the watchdog's.
 pub struct ConnBuilder {
     hyper: Builder<TokioExecutor>,
     /// hyper's own `header_read_timeout` only starts once it has chosen
     /// HTTP/1.1, and HTTP/2 has none: a client that sends nothing, or part of
-    /// the HTTP/2 preface, would otherwise hold its connection forever.
-    first_request_timeout: Duration,
+    /// the HTTP/2 preface, would otherwise hold its connection forever. And
+    /// hyper has no idle timeout for HTTP/2 nor any write timeout.
+    limits: Limits,
 }
 
 /// Protocol limits, configured on hyper itself so abuse is refused before a
@@ -36,6 +56,8 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
+        // Also bounds an idle keep-alive connection: hyper starts this timer
+        // as soon as it waits for the next request head.
         .header_read_timeout(s.header_read_timeout)
         // hyper refuses heads past this buffer with a bare 431; the gateway's
         // own check (with the envelope) runs at `max_header_bytes`, so leave
@@ -50,8 +72,28 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
         .keep_alive_interval(Duration::from_secs(30));
     ConnBuilder {
         hyper: b,
-        first_request_timeout: s.header_read_timeout,
+        limits: Limits {
+            idle_timeout: s.idle_timeout,
+            write_timeout: s.response_write_timeout,
+            first_request_timeout: s.header_read_timeout,
+        },
     }
+}
+
+/// Which listener this is, for its cap and its metrics.
+pub struct Listening {
+    pub name: &'static str,
+    pub max_connections: usize,
+    pub metrics: Metrics,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    /// Finish in-flight requests, then close (GOAWAY on h2).
+    Draining,
+    /// The drain timeout passed: close now.
+    Stop,
 }
 
 /// Serves connections until `shutdown` resolves, then stops accepting and
@@ -62,15 +104,17 @@ pub async fn serve<H, F>(
     handler: H,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
-    name: &'static str,
+    listening: Listening,
 ) where
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<GatewayBody>> + Send + 'static,
 {
+    let name = listening.name;
+    let registry = Registry::new(listening.max_connections, name, &listening.metrics);
     let handler = Arc::new(handler);
-    let graceful = GracefulShutdown::new();
-    let first_request_timeout = builder.first_request_timeout;
-    let builder = Arc::new(builder.hyper);
+    let limits = builder.limits;
+    let hyper = Arc::new(builder.hyper);
+    let (phase_tx, _) = watch::channel(Phase::Serving);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -84,44 +128,129 @@ pub async fn serve<H, F>(
                         continue;
                     }
                 };
+                let state = Arc::new(ConnState::default());
+                let Some(admitted) = registry.admit(state.clone()) else {
+                    // Closing at once costs nothing and works for either protocol;
+                    // an answer would need buffers the cap exists to bound.
+                    tracing::debug!(listener = name, "connection cap reached; refusing");
+                    drop(stream);
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let h = handler.clone();
-                let served = Arc::new(AtomicBool::new(false));
-                let first = served.clone();
+                let per_request = state.clone();
                 let svc = service_fn(move |req| {
-                    first.store(true, Ordering::Relaxed);
+                    let busy = Busy::enter(&per_request);
                     let fut = h(req, peer);
-                    async move { Ok::<_, Infallible>(fut.await) }
+                    async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
+                let io = TokioIo::new(MeteredIo::new(stream, state.clone()));
+                let conn = hyper.serve_connection(io, svc).into_owned();
+                let phase = phase_tx.subscribe();
+                let registry = registry.clone();
                 tokio::spawn(async move {
-                    tokio::pin!(conn);
-                    let ended = tokio::select! {
-                        ended = &mut conn => ended,
-                        () = tokio::time::sleep(first_request_timeout) => {
-                            if !served.load(Ordering::Relaxed) {
-                                // Dropping the connection closes the socket.
-                                tracing::debug!(listener = name, "no request head within header_read_timeout; closing");
-                                return;
-                            }
-                            conn.await
-                        }
-                    };
-                    if let Err(e) = ended {
-                        tracing::debug!(listener = name, error = %e, "connection ended with an error");
-                    }
+                    let reason = supervise(conn, &state, limits, phase, name).await;
+                    // Closed before counted: a scrape that sees the count sees the gauge down.
+                    drop(admitted);
+                    registry.closed(reason);
                 });
             }
             () = &mut shutdown => break,
         }
     }
     drop(listener);
-    tracing::info!(listener = name, connections = graceful.count(), "draining");
+    let _ = phase_tx.send(Phase::Draining);
+    tracing::info!(listener = name, connections = registry.count(), "draining");
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!(listener = name, "drained"),
+        () = registry.drained() => tracing::info!(listener = name, "drained"),
         () = tokio::time::sleep(drain) => {
             tracing::warn!(listener = name, "drain timeout reached; closing remaining connections");
+            let _ = phase_tx.send(Phase::Stop);
         }
+    }
+}
+
+/// Runs one connection under its watchdog; returns why it ended. Dropping
+/// the connection closes the socket and drops any response body in flight
+/// (and with it the upstream slot a streamed body holds).
+async fn supervise<C>(
+    conn: C,
+    state: &ConnState,
+    limits: Limits,
+    mut phase: watch::Receiver<Phase>,
+    name: &'static str,
+) -> Closed
+where
+    C: GracefulConnection<Error = Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::pin!(conn);
+    let tick = limits.tick();
+    let mut ticker = tokio::time::interval_at(Instant::now() + tick, tick);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut dog = Watchdog::new(limits);
+    let mut last = Instant::now();
+    // Why the connection was asked to close, and when it must be gone by.
+    let mut closing: Option<(Closed, Option<Instant>)> = None;
+    loop {
+        tokio::select! {
+            ended = conn.as_mut() => {
+                return match (closing, ended) {
+                    (Some((reason, _)), _) => reason,
+                    (None, Ok(())) => Closed::ClientClosed,
+                    (None, Err(e)) => {
+                        tracing::debug!(listener = name, error = %e, "connection ended with an error");
+                        classify(&*e)
+                    }
+                };
+            }
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                let verdict = dog.observe(state.sample(), now - last);
+                last = now;
+                match verdict {
+                    Verdict::WriteStall => {
+                        tracing::debug!(listener = name, "response stalled on the client; closing");
+                        return Closed::WriteStall;
+                    }
+                    Verdict::NoFirstRequest => {
+                        tracing::debug!(listener = name, "no request head within header_read_timeout; closing");
+                        return Closed::HeaderTimeout;
+                    }
+                    Verdict::Idle if closing.is_none() => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = Some((Closed::Idle, Some(now + limits.write_timeout)));
+                    }
+                    _ => {}
+                }
+                // A graceful close the client does not complete is finished by force.
+                if let Some((reason, Some(by))) = closing {
+                    if now >= by {
+                        return reason;
+                    }
+                }
+            }
+            () = state.evicted(), if closing.is_none() => {
+                conn.as_mut().graceful_shutdown();
+                closing = Some((Closed::Evicted, Some(Instant::now() + limits.write_timeout)));
+            }
+            changed = phase.changed() => {
+                let now = if changed.is_ok() { *phase.borrow_and_update() } else { Phase::Stop };
+                match now {
+                    Phase::Stop => return Closed::Drained,
+                    Phase::Draining if closing.is_none() => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = Some((Closed::Drained, None));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn classify(e: &(dyn std::error::Error + 'static)) -> Closed {
+    match e.downcast_ref::<hyper::Error>() {
+        Some(h) if h.is_timeout() => Closed::HeaderTimeout,
+        _ => Closed::Error,
     }
 }

@@ -2,6 +2,8 @@
 //! Test harness: a real sandbox upstream and a real gateway on ephemeral
 //! loopback ports, and a plain HTTP client to talk to them.
 
+pub mod h2;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,76 @@
+//! The client socket, counting what it accepts so the watchdog can tell a
+//! client that stopped reading from one that is merely slow.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::state::ConnState;
+
+pub struct MeteredIo {
+    stream: TcpStream,
+    state: Arc<ConnState>,
+}
+
+impl MeteredIo {
+    pub fn new(stream: TcpStream, state: Arc<ConnState>) -> Self {
+        MeteredIo { stream, state }
+    }
+
+    fn record(&self, r: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        match &r {
+            Poll::Ready(Ok(n)) if *n > 0 => self.state.wrote(*n),
+            Poll::Pending => self.state.write_blocked(),
+            _ => {}
+        }
+        r
+    }
+}
+
+impl AsyncRead for MeteredIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for MeteredIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        let r = Pin::new(&mut me.stream).poll_write(cx, buf);
+        me.record(r)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        let r = Pin::new(&mut me.stream).poll_write_vectored(cx, bufs);
+        me.record(r)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
