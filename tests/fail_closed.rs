@@ -558,16 +558,46 @@ async fn range_requests_never_reach_json_routes() {
     for path in json_routes(2) {
         assert_refused(&app.get(&path).await, "UPSTREAM_UNMASKABLE", &path);
     }
-    // A declared passthrough route keeps its Range header.
+    // The shipped memo entries do not opt into ranges: the header is
+    // stripped there too, and a partial PDF (which cannot be checked against
+    // its magic bytes) is refused — JSON labelled as one included.
     let pdf = b"%PDF-1.4 memo".to_vec();
-    h.answer_bytes(response(
+    let partial = response(
         "206 Partial Content",
         &[
             ("content-type", "application/pdf"),
             ("content-range", "bytes 5-12/13"),
         ],
         &pdf[5..],
+    );
+    h.answer_bytes(partial.clone());
+    let r = app
+        .send(Method::GET, MEMO, &[("range", "bytes=5-")], b"")
+        .await;
+    assert_refused(&r, "UPSTREAM_UNMASKABLE", "unverifiable partial pdf");
+    assert!(!h.last_head().to_ascii_lowercase().contains("\r\nrange:"));
+    let json = personal_json();
+    h.answer_bytes(response(
+        "206 Partial Content",
+        &[("content-type", "application/pdf")],
+        json.as_bytes(),
     ));
+    assert_refused(
+        &app.get(MEMO).await,
+        "UPSTREAM_UNMASKABLE",
+        "json as a partial pdf",
+    );
+    app.stop().await;
+
+    // An entry that opts in keeps the Range header and passes the 206.
+    let overlay = "[upstream.retry]\nmax_retries = 0\n[[mask.passthrough]]\npath = \"/api/v1/payin/memo/*\"\ncontent_types = [\"application/pdf\"]\nmagic = \"%PDF-\"\nranges = true\n";
+    let app = spawn_app_with(Options {
+        upstream_override: Some(h.base.clone()),
+        overlay: overlay.into(),
+        ..Options::default()
+    })
+    .await;
+    h.answer_bytes(partial);
     let r = app
         .send(Method::GET, MEMO, &[("range", "bytes=5-")], b"")
         .await;
@@ -578,6 +608,17 @@ async fn range_requests_never_reach_json_routes() {
         .last_head()
         .to_ascii_lowercase()
         .contains("\r\nrange: bytes=5-"));
+    // Full answers on that route are still checked.
+    h.answer_bytes(response(
+        "200 OK",
+        &[("content-type", "application/pdf")],
+        json.as_bytes(),
+    ));
+    assert_refused(
+        &app.get(MEMO).await,
+        "UPSTREAM_UNMASKABLE",
+        "json as a full pdf",
+    );
     app.stop().await;
 }
 

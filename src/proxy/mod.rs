@@ -293,9 +293,9 @@ impl Proxy {
             .passthrough
             .for_request(&parts.method, parts.uri.path());
         let mut headers = parts.headers;
-        if passthrough.is_none() {
+        if !passthrough.is_some_and(|p| p.ranges()) {
             // A range of a JSON body is not JSON (and a multi-range answer is
-            // multipart): only declared passthrough routes may ask for one.
+            // multipart): only passthrough routes that opt in may ask for one.
             headers.remove(http::header::RANGE);
             headers.remove(http::header::IF_RANGE);
         }

@@ -18,6 +18,7 @@ pub struct PassthroughRule {
     /// Lowercase media type essences (`application/pdf`).
     content_types: Vec<String>,
     magic: Option<Box<[u8]>>,
+    ranges: bool,
 }
 
 /// The raw `[[mask.passthrough]]` entry.
@@ -30,6 +31,11 @@ pub struct PassthroughConfig {
     pub content_types: Vec<String>,
     #[serde(default)]
     pub magic: String,
+    /// Forward `Range`/`If-Range` and pass `206` answers. A part of a body
+    /// does not start with `magic`, so partial answers pass unverified: off
+    /// unless said.
+    #[serde(default)]
+    pub ranges: bool,
 }
 
 fn get_only() -> Vec<String> {
@@ -67,6 +73,7 @@ impl PassthroughRule {
             allow,
             content_types,
             magic: (!c.magic.is_empty()).then(|| c.magic.as_bytes().into()),
+            ranges: c.ranges,
         })
     }
 
@@ -81,6 +88,11 @@ impl PassthroughRule {
 
     pub fn magic(&self) -> Option<&[u8]> {
         self.magic.as_deref()
+    }
+
+    /// Whether range requests are forwarded on this route.
+    pub fn ranges(&self) -> bool {
+        self.ranges
     }
 }
 
@@ -110,6 +122,7 @@ mod tests {
             path: path.to_owned(),
             content_types: types.iter().map(|t| (*t).to_owned()).collect(),
             magic: magic.to_owned(),
+            ranges: false,
         }
     }
 

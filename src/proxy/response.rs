@@ -278,8 +278,9 @@ impl Proxy {
         ))
     }
 
-    /// Streams a declared passthrough body, after checking its magic bytes
-    /// (on a full 200 answer: a range of a PDF does not start with them).
+    /// Streams a declared passthrough body, after checking its magic bytes:
+    /// on every answer, unless the entry opted into ranges and this is a 206
+    /// (a part of a PDF does not start with them).
     async fn stream_passthrough(
         &self,
         parts: http::response::Parts,
@@ -290,7 +291,8 @@ impl Proxy {
         secrets: &Secrets,
     ) -> Result<Processed, GatewayError> {
         let mut peeked = BytesMut::new();
-        if let Some(magic) = rule.magic().filter(|_| parts.status == StatusCode::OK) {
+        let partial = rule.ranges() && parts.status == StatusCode::PARTIAL_CONTENT;
+        if let Some(magic) = rule.magic().filter(|_| !partial) {
             while peeked.len() < magic.len() {
                 match tokio::time::timeout_at(deadline, body.frame()).await {
                     Err(_) => return Err(GatewayError::UpstreamTimeout),
