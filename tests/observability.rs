@@ -911,6 +911,32 @@ fn promtool_check(scrape: &str) {
 // ---------------------------------------------------------------------------
 // Health, readiness, the admin listener itself
 
+/// deploy/grafana/metrics.txt (what the dashboard and alert checks accept)
+/// lists every family a live scrape has, with its type. (Label-vector
+/// families appear only once a series exists, so the list may hold more.)
+#[tokio::test]
+async fn the_deploy_metrics_list_covers_the_exported_set() {
+    let app = spawn_app().await;
+    let scrape = app.metrics().await;
+    let exported: BTreeSet<String> = scrape
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(str::to_owned)
+        .collect();
+    let listed: BTreeSet<String> = include_str!("../deploy/grafana/metrics.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(exported.len() > 20, "{exported:?}");
+    assert_eq!(
+        exported.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "exported but not in deploy/grafana/metrics.txt"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn health_readiness_and_unknown_admin_paths() {
     let app = spawn_app().await;
