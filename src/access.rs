@@ -6,22 +6,46 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use http::{HeaderMap, Method};
 
-use crate::auth::{AuthError, ClientRegistry};
+use crate::auth::{AuthConfigError, AuthError, ClientRegistry};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
+use crate::reload::{Load, ReloadableFile};
+
+/// The clients file, as a reloadable source of the client registry.
+pub struct ClientsFile(pub PathBuf);
+
+impl Load for ClientsFile {
+    type Value = ClientRegistry;
+    type Error = AuthConfigError;
+    const WHAT: &'static str = "clients file";
+
+    fn files(&self) -> Vec<PathBuf> {
+        vec![self.0.clone()]
+    }
+
+    fn load(&self) -> Result<ClientRegistry, AuthConfigError> {
+        ClientRegistry::load(&self.0)
+    }
+
+    /// A reload (a key rotation, say) neither resets nor refills the rate
+    /// limits of clients that stay the same.
+    fn carry_over(&self, next: &mut ClientRegistry, previous: &ClientRegistry) {
+        next.inherit_limiters(previous);
+    }
+
+    fn count(registry: &ClientRegistry) -> usize {
+        registry.client_names().count()
+    }
+}
 
 #[derive(Clone)]
 pub enum AuthMode {
     /// Anyone who can reach the listener acts as the merchant. Only when the
     /// config says `auth.mode = "none"`, with a warning at start.
     Disabled,
-    Keys {
-        registry: Arc<ArcSwap<ClientRegistry>>,
-        file: Option<PathBuf>,
-    },
+    Keys(Arc<ReloadableFile<ClientsFile>>),
 }
 
 impl AuthMode {
@@ -36,7 +60,7 @@ impl AuthMode {
         metrics: &Metrics,
         client_name: &mut Option<Arc<str>>,
     ) -> Result<(), GatewayError> {
-        let AuthMode::Keys { registry, .. } = self else {
+        let AuthMode::Keys(registry) = self else {
             return Ok(());
         };
         let reject = |client: &str, reason: &str| {
@@ -45,7 +69,7 @@ impl AuthMode {
                 .with_label_values(&[client, reason])
                 .inc();
         };
-        let registry = registry.load();
+        let registry = registry.guard();
         let client = registry.authenticate(headers).map_err(|e| {
             reject("anonymous", e.reason());
             match e {
@@ -66,29 +90,65 @@ impl AuthMode {
         }
         Ok(())
     }
+}
 
-    /// Reads the clients file again, keeping rate-limit buckets of unchanged
-    /// clients. A bad file leaves the previous registry in force.
-    pub fn reload(&self, metrics: &Metrics) {
-        let AuthMode::Keys {
-            registry,
-            file: Some(file),
-        } = self
-        else {
-            return;
-        };
-        match ClientRegistry::load(file) {
-            Ok(mut next) => {
-                next.inherit_limiters(&registry.load());
-                let n = next.client_names().count();
-                registry.store(Arc::new(next));
-                metrics.clients_reloads.with_label_values(&["ok"]).inc();
-                tracing::info!(clients = n, "clients file loaded");
-            }
-            Err(e) => {
-                metrics.clients_reloads.with_label_values(&["failed"]).inc();
-                tracing::error!(error = %e, "clients file reload failed; keeping the previous clients");
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(keys: &[&str]) -> String {
+        let hashes: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{:?}", crate::auth::hash_key(k)))
+            .collect();
+        format!(
+            "[[clients]]\nname = \"svc\"\nkeys_sha256 = [{}]\nrate_limit = {{ per_second = 1, burst = 2 }}\nallow = [{{ methods = [\"GET\"], path = \"/api/**\" }}]\n",
+            hashes.join(", ")
+        )
+    }
+
+    fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
+        auth.check(&headers, &Method::GET, "/api/v1/x", metrics, &mut None)
+    }
+
+    #[test]
+    fn a_clients_file_reload_rotates_keys_and_keeps_buckets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clients.toml");
+        std::fs::write(&path, client(&["old"])).unwrap();
+        let metrics = Metrics::register(&prometheus::Registry::new()).unwrap();
+        let file = Arc::new(
+            ReloadableFile::open(ClientsFile(path.clone()), &metrics.clients_reloads).unwrap(),
+        );
+        assert_eq!(file.loader().files(), vec![path.clone()]);
+        let auth = AuthMode::Keys(file.clone());
+        for _ in 0..2 {
+            check(&auth, &metrics, "old").unwrap();
         }
+        assert!(matches!(
+            check(&auth, &metrics, "old"),
+            Err(GatewayError::RateLimited { .. })
+        ));
+
+        std::fs::write(&path, "not toml [").unwrap();
+        assert!(file.reload().is_err());
+        assert!(matches!(
+            check(&auth, &metrics, "old"),
+            Err(GatewayError::RateLimited { .. })
+        ));
+
+        std::fs::write(&path, client(&["old", "new"])).unwrap();
+        file.reload().unwrap();
+        assert!(
+            matches!(
+                check(&auth, &metrics, "new"),
+                Err(GatewayError::RateLimited { .. })
+            ),
+            "the new key is known and the bucket is still empty"
+        );
+        let reloads = |r: &str| metrics.clients_reloads.with_label_values(&[r]).get();
+        assert_eq!((reloads("ok"), reloads("failed")), (2, 1));
     }
 }

@@ -10,23 +10,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use prometheus::Registry;
 use tokio::net::TcpListener;
 
-use crate::access::AuthMode;
+use crate::access::{AuthMode, ClientsFile};
 use crate::auth::ClientRegistry;
 use crate::cache::CustomerCache;
 use crate::config::{AuthModeSetting, Settings};
-use crate::credentials::CredentialStore;
+use crate::credentials::CredentialFiles;
 use crate::mask::Masker;
 use crate::metrics::Metrics;
 use crate::proxy::Proxy;
+use crate::reload::{Load, Reloader};
 use crate::server::admin::{Admin, Health};
 
 pub struct App {
     settings: Arc<Settings>,
-    triggers: crate::reload::Triggers,
+    reloader: Reloader,
     api: TcpListener,
     admin_listener: TcpListener,
     proxy: Arc<Proxy>,
@@ -59,17 +59,33 @@ fn build_masker(settings: &Settings) -> anyhow::Result<crate::proxy::Masking> {
     Ok((Some(Arc::new(masker)), key.map(Vec::into_boxed_slice)))
 }
 
-/// The clients file, when client authentication is on.
-fn load_clients(settings: &Settings) -> anyhow::Result<Option<(ClientRegistry, PathBuf)>> {
+/// The clients file's path, when client authentication is on.
+fn clients_file(settings: &Settings) -> anyhow::Result<Option<PathBuf>> {
     if settings.auth.mode == AuthModeSetting::None {
         return Ok(None);
     }
     let file = settings.auth.clients_file.clone().context(
         "`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)",
     )?;
-    let reg = ClientRegistry::load(&file)
-        .with_context(|| format!("`auth.clients_file` {}", file.display()))?;
-    Ok(Some((reg, file)))
+    Ok(Some(file))
+}
+
+fn clients_context(file: &Path) -> String {
+    format!("`auth.clients_file` {}", file.display())
+}
+
+/// The clients file, when client authentication is on.
+fn load_clients(settings: &Settings) -> anyhow::Result<Option<ClientRegistry>> {
+    clients_file(settings)?
+        .map(|file| ClientRegistry::load(&file).with_context(|| clients_context(&file)))
+        .transpose()
+}
+
+fn credential_files(settings: &Settings) -> CredentialFiles {
+    CredentialFiles::new(
+        settings.upstream.token.clone(),
+        settings.upstream.signature_key.clone(),
+    )
 }
 
 /// Everything `App::build` checks before it binds: credentials readable,
@@ -77,12 +93,11 @@ fn load_clients(settings: &Settings) -> anyhow::Result<Option<(ClientRegistry, P
 /// `check-config` runs this, so "valid" means `serve` will start. Every
 /// problem is reported, not just the first.
 pub fn preflight(settings: &Settings) -> anyhow::Result<()> {
-    let creds = CredentialStore::new(
-        settings.upstream.token.clone(),
-        settings.upstream.signature_key.clone(),
-    );
     let checks: [anyhow::Result<()>; 5] = [
-        creds.reload().context("loading upstream credentials"),
+        credential_files(settings)
+            .load()
+            .map(drop)
+            .context("loading upstream credentials"),
         crate::upstream::client::build(&settings.upstream)
             .map(drop)
             .map_err(Into::into),
@@ -108,20 +123,10 @@ impl App {
         let registry = Registry::new();
         let metrics = Metrics::register(&registry).context("registering metrics")?;
 
-        let credentials = Arc::new(CredentialStore::new(
-            settings.upstream.token.clone(),
-            settings.upstream.signature_key.clone(),
-        ));
-        // Watch before the first load, so a change made in between is not missed.
-        let mut watched = credentials.files();
-        if settings.auth.mode == AuthModeSetting::Keys {
-            watched.extend(settings.auth.clients_file.iter().cloned());
-        }
-        let triggers = crate::reload::watch(&watched, settings.server.watch_files);
-        credentials
-            .reload()
+        let mut reloader = Reloader::new(settings.server.watch_files);
+        let credentials = reloader
+            .open(credential_files(&settings), &metrics.credential_reloads)
             .context("loading upstream credentials")?;
-        metrics.credential_reloads.with_label_values(&["ok"]).inc();
         if !credentials.has_signature_key() {
             tracing::warn!(
                 "no `upstream.signature_key_file` configured: paycombat will reject every write"
@@ -143,7 +148,7 @@ impl App {
             )
         });
 
-        let auth = match load_clients(&settings)? {
+        let auth = match clients_file(&settings)? {
             None => {
                 tracing::warn!(
                     "CLIENT AUTHENTICATION IS OFF (auth.mode = \"none\"): anything that can reach {} acts as the merchant",
@@ -151,13 +156,13 @@ impl App {
                 );
                 AuthMode::Disabled
             }
-            Some((reg, file)) => {
-                metrics.clients_reloads.with_label_values(&["ok"]).inc();
-                tracing::info!(clients = reg.client_names().count(), "clients loaded");
-                AuthMode::Keys {
-                    registry: Arc::new(ArcSwap::from_pointee(reg)),
-                    file: Some(file),
-                }
+            Some(file) => {
+                let context = clients_context(&file);
+                AuthMode::Keys(
+                    reloader
+                        .open(ClientsFile(file), &metrics.clients_reloads)
+                        .context(context)?,
+                )
             }
         };
 
@@ -198,7 +203,7 @@ impl App {
         });
         Ok(App {
             settings,
-            triggers,
+            reloader,
             api,
             admin_listener,
             proxy,
@@ -226,14 +231,14 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let App {
             settings,
-            triggers,
+            reloader,
             api,
             admin_listener,
             proxy,
             admin,
             health,
         } = self;
-        let reloader = tokio::spawn(reload_loop(proxy.clone(), triggers));
+        let reloader = reloader.spawn();
 
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin_task = {
@@ -266,7 +271,7 @@ impl App {
         let listening = crate::server::Listening {
             name: "api",
             max_connections: settings.server.max_connections,
-            metrics: proxy.metrics.clone(),
+            metrics: admin.metrics.clone(),
         };
         crate::server::serve(
             api,
@@ -286,30 +291,5 @@ impl App {
         let _ = admin_task.await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// Re-reads credentials and the clients file when they change or on SIGHUP.
-async fn reload_loop(proxy: Arc<Proxy>, mut triggers: crate::reload::Triggers) {
-    while triggers.next(Duration::from_millis(100)).await.is_some() {
-        match proxy.credentials.reload() {
-            Ok(()) => {
-                proxy
-                    .metrics
-                    .credential_reloads
-                    .with_label_values(&["ok"])
-                    .inc();
-                tracing::info!("upstream credentials reloaded");
-            }
-            Err(e) => {
-                proxy
-                    .metrics
-                    .credential_reloads
-                    .with_label_values(&["failed"])
-                    .inc();
-                tracing::error!(error = %e, "credential reload failed; keeping the previous credentials");
-            }
-        }
-        proxy.auth.reload(&proxy.metrics);
     }
 }

@@ -7,9 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Settings};
-
-/// Exit code for a bad configuration (sysexits EX_USAGE).
-pub const EXIT_CONFIG: u8 = 64;
+use crate::lifecycle::run_until_signal;
+pub use crate::lifecycle::EXIT_CONFIG;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -123,49 +122,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
     crate::logging::init(settings.log.format, &settings.log.level);
     run_until_signal(settings).await
-}
-
-/// Builds and runs the app until SIGTERM or SIGINT. A start-up failure
-/// (unreadable credentials, a bad clients file, a port in use) exits 64 with
-/// the reason.
-pub async fn run_until_signal(settings: Settings) -> ExitCode {
-    let app = match crate::app::App::build(settings).await {
-        Ok(app) => app,
-        Err(e) => {
-            tracing::error!("cannot start: {e:#}");
-            eprintln!("cannot start: {e:#}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    match app.run(shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
-                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn hash_key(generate: bool) -> ExitCode {

@@ -1,20 +1,18 @@
 //! The upstream credentials the gateway injects: paycombat's `X-token` and the
 //! key that signs request bodies.
 //!
-//! Held behind an `ArcSwap`: a request takes one snapshot at its start and
+//! Held in a [`ReloadableFile`]: a request takes one snapshot at its start and
 //! uses it throughout, so a rotation never mixes an old token with a new key
 //! and never blocks or drops a request.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use arc_swap::ArcSwapOption;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 use crate::config::SecretSource;
+use crate::reload::{Load, ReloadableFile};
 
 pub struct UpstreamCredentials {
     /// Marked sensitive so hyper's HPACK never indexes it and Debug hides it.
@@ -52,19 +50,22 @@ pub enum CredentialError {
     BadToken,
 }
 
-pub struct CredentialStore {
+/// Where the credentials are read from; see [`CredentialStore`] for the
+/// value in force.
+pub struct CredentialFiles {
     token: Option<SecretSource>,
     signature_key: Option<SecretSource>,
-    current: ArcSwapOption<UpstreamCredentials>,
-    loaded_at_unix: AtomicU64,
 }
 
-impl std::fmt::Debug for CredentialStore {
+/// The credentials in force, re-read when their files change.
+pub type CredentialStore = ReloadableFile<CredentialFiles>;
+
+impl std::fmt::Debug for CredentialFiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialStore")
+        f.debug_struct("CredentialFiles")
             .field("token", &self.token)
             .field("signature_key", &self.signature_key)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -86,19 +87,36 @@ fn read_source(what: &'static str, src: &SecretSource) -> Result<SecretString, C
     Ok(trimmed.to_owned().into())
 }
 
-impl CredentialStore {
+impl CredentialFiles {
     pub fn new(token: Option<SecretSource>, signature_key: Option<SecretSource>) -> Self {
-        CredentialStore {
+        CredentialFiles {
             token,
             signature_key,
-            current: ArcSwapOption::empty(),
-            loaded_at_unix: AtomicU64::new(0),
         }
     }
 
-    /// Reads the sources again. On failure the previous credentials stay in
-    /// use: a half-written or briefly missing file must not take the gateway down.
-    pub fn reload(&self) -> Result<(), CredentialError> {
+    pub fn has_signature_key(&self) -> bool {
+        self.signature_key.is_some()
+    }
+}
+
+impl Load for CredentialFiles {
+    type Value = UpstreamCredentials;
+    type Error = CredentialError;
+    const WHAT: &'static str = "upstream credentials";
+
+    fn files(&self) -> Vec<PathBuf> {
+        [&self.token, &self.signature_key]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| match s {
+                SecretSource::File(p) => Some(p.clone()),
+                SecretSource::Value(_) => None,
+            })
+            .collect()
+    }
+
+    fn load(&self) -> Result<UpstreamCredentials, CredentialError> {
         let token_src = self.token.as_ref().ok_or(CredentialError::NoToken)?;
         let token = read_source("upstream token", token_src)?;
         let mut token =
@@ -113,40 +131,26 @@ impl CredentialStore {
             ))),
             None => None,
         };
-        self.current.store(Some(Arc::new(UpstreamCredentials {
+        Ok(UpstreamCredentials {
             token,
             signature_key,
-        })));
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        self.loaded_at_unix.store(now, Ordering::Relaxed);
-        Ok(())
+        })
     }
 
+    fn count(value: &UpstreamCredentials) -> usize {
+        1 + usize::from(value.signature_key.is_some())
+    }
+}
+
+impl CredentialStore {
+    /// Always `Some` once the store exists (it is built by a successful
+    /// read); an `Option` so the request path keeps a fail-closed branch.
     pub fn current(&self) -> Option<Arc<UpstreamCredentials>> {
-        self.current.load_full()
+        Some(self.get())
     }
 
     pub fn has_signature_key(&self) -> bool {
-        self.signature_key.is_some()
-    }
-
-    /// Unix time of the last successful load; 0 if never.
-    pub fn loaded_at_unix(&self) -> u64 {
-        self.loaded_at_unix.load(Ordering::Relaxed)
-    }
-
-    /// The files to watch for rotation.
-    pub fn files(&self) -> Vec<PathBuf> {
-        [&self.token, &self.signature_key]
-            .into_iter()
-            .flatten()
-            .filter_map(|s| match s {
-                SecretSource::File(p) => Some(p.clone()),
-                SecretSource::Value(_) => None,
-            })
-            .collect()
+        self.loader().has_signature_key()
     }
 }
 
@@ -154,13 +158,18 @@ impl CredentialStore {
 mod tests {
     use super::*;
 
+    fn counter() -> prometheus::IntCounterVec {
+        prometheus::IntCounterVec::new(prometheus::Opts::new("t", "t"), &["result"]).unwrap()
+    }
+
     #[test]
     fn failed_reload_keeps_previous_values() {
         let dir = tempfile::tempdir().unwrap();
         let token = dir.path().join("token");
         std::fs::write(&token, "snd_first\n").unwrap();
-        let store = CredentialStore::new(Some(SecretSource::File(token.clone())), None);
-        store.reload().unwrap();
+        let files = CredentialFiles::new(Some(SecretSource::File(token.clone())), None);
+        assert_eq!(files.files(), vec![token.clone()]);
+        let store = CredentialStore::open(files, &counter()).unwrap();
         assert_eq!(store.current().unwrap().token, "snd_first");
         std::fs::write(&token, "  \n").unwrap();
         assert!(matches!(store.reload(), Err(CredentialError::Empty { .. })));
@@ -173,7 +182,8 @@ mod tests {
 
     #[test]
     fn no_token_is_an_error() {
-        let store = CredentialStore::new(None, None);
-        assert!(matches!(store.reload(), Err(CredentialError::NoToken)));
+        let files = CredentialFiles::new(None, None);
+        assert!(matches!(files.load(), Err(CredentialError::NoToken)));
+        assert!(CredentialStore::open(files, &counter()).is_err());
     }
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::EXIT_CONFIG;
+use crate::lifecycle::{run_until_signal, shutdown_signal, EXIT_CONFIG};
 use crate::sandbox::{Sandbox, SandboxConfig};
 
 pub const DEMO_CLIENT_KEY: &str = "demo-client-key";
@@ -80,7 +80,7 @@ pub async fn run(listen: Option<SocketAddr>, admin: Option<SocketAddr>) -> ExitC
     };
     crate::logging::init(settings.log.format, &settings.log.level);
     print_banner(listen, admin, &sandbox.base_url(), &dir);
-    let code = crate::cli::run_until_signal(settings).await;
+    let code = run_until_signal(settings).await;
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     code
@@ -126,7 +126,7 @@ pub async fn sandbox_alone(listen: SocketAddr) -> ExitCode {
         cfg.token,
         String::from_utf8_lossy(&cfg.signature_key)
     );
-    crate::cli::shutdown_signal().await;
+    shutdown_signal().await;
     sandbox.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod lifecycle;
 pub mod logging;
 pub mod mask;
 pub mod metrics;

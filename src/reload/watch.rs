@@ -1,5 +1,4 @@
-//! What triggers a reload of files the gateway reads at run time (upstream
-//! credentials, the clients file): a change to the file, or SIGHUP.
+//! What triggers a reload: a change to a watched file, or SIGHUP.
 //!
 //! Directories are watched, not files: Kubernetes updates a mounted Secret by
 //! swapping a `..data` symlink in the directory, which a watch on the old file
@@ -11,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
@@ -24,11 +24,86 @@ const KUBERNETES_DATA: &str = "..data";
 /// Receives one message per (coalesced) trigger.
 pub struct Triggers {
     rx: mpsc::Receiver<()>,
+    tx: mpsc::Sender<()>,
+    watch_files: bool,
+    /// The file names events must mention; shared with the watcher's thread.
+    names: Arc<RwLock<BTreeSet<OsString>>>,
+    dirs: BTreeSet<PathBuf>,
     // Kept alive for as long as triggers are wanted.
-    _watcher: Option<RecommendedWatcher>,
+    watcher: Option<RecommendedWatcher>,
+    /// Set once creating the watcher failed, so the warning is given once.
+    unavailable: bool,
 }
 
 impl Triggers {
+    /// Triggers on SIGHUP, and (when `watch_files` is set) on changes to the
+    /// files later passed to [`Triggers::add`].
+    pub fn new(watch_files: bool) -> Triggers {
+        let (tx, rx) = mpsc::channel(1);
+        spawn_sighup(tx.clone());
+        Triggers {
+            rx,
+            tx,
+            watch_files,
+            names: Arc::default(),
+            dirs: BTreeSet::new(),
+            watcher: None,
+            unavailable: false,
+        }
+    }
+
+    /// Starts watching `files`. Call it before reading them, so a change made
+    /// in between is not missed.
+    pub fn add(&mut self, files: &[PathBuf]) {
+        if !self.watch_files || files.is_empty() {
+            return;
+        }
+        {
+            let mut names = self.names.write().unwrap_or_else(|e| e.into_inner());
+            names.extend(
+                files
+                    .iter()
+                    .filter_map(|f| f.file_name().map(OsString::from)),
+            );
+        }
+        let fresh: Vec<PathBuf> = files
+            .iter()
+            .filter_map(|f| f.parent())
+            .map(dir_of)
+            .filter(|d| self.dirs.insert(d.clone()))
+            .collect();
+        let Some(watcher) = self.watcher() else {
+            return;
+        };
+        for d in fresh {
+            if let Err(e) = watcher.watch(&d, RecursiveMode::NonRecursive) {
+                tracing::warn!(dir = %d.display(), error = %e, "cannot watch directory; reload on SIGHUP only");
+            }
+        }
+    }
+
+    fn watcher(&mut self) -> Option<&mut RecommendedWatcher> {
+        if self.watcher.is_none() && !self.unavailable {
+            let fs_tx = self.tx.clone();
+            let names = Arc::clone(&self.names);
+            let handler = move |res: notify::Result<notify::Event>| {
+                let names = names.read().unwrap_or_else(|e| e.into_inner());
+                if res.is_ok_and(|ev| relevant(&ev, &names)) {
+                    // A full channel already holds a pending trigger: coalesce.
+                    let _ = fs_tx.try_send(());
+                }
+            };
+            match notify::recommended_watcher(handler) {
+                Ok(w) => self.watcher = Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "file watching unavailable; reload on SIGHUP only");
+                    self.unavailable = true;
+                }
+            }
+        }
+        self.watcher.as_mut()
+    }
+
     /// Waits for the next trigger, then for quiet (`settle`), so a file
     /// written in several steps is read once, complete.
     pub async fn next(&mut self, settle: Duration) -> Option<()> {
@@ -39,53 +114,12 @@ impl Triggers {
     }
 }
 
-/// Triggers on SIGHUP, and on changes to `files` when `watch_files` is set.
-pub fn watch(files: &[PathBuf], watch_files: bool) -> Triggers {
-    let (tx, rx) = mpsc::channel(1);
-    let dirs: BTreeSet<PathBuf> = files
-        .iter()
-        .filter_map(|f| f.parent().map(Path::to_path_buf))
-        .map(|d| {
-            if d.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                d
-            }
-        })
-        .collect();
-    let watcher = if dirs.is_empty() || !watch_files {
-        None
+/// A file's directory, `.` for a bare file name.
+fn dir_of(parent: &Path) -> PathBuf {
+    if parent.as_os_str().is_empty() {
+        PathBuf::from(".")
     } else {
-        let fs_tx = tx.clone();
-        let names: BTreeSet<OsString> = files
-            .iter()
-            .filter_map(|f| f.file_name().map(OsString::from))
-            .collect();
-        let handler = move |res: notify::Result<notify::Event>| {
-            if res.is_ok_and(|ev| relevant(&ev, &names)) {
-                // A full channel already holds a pending trigger: coalesce.
-                let _ = fs_tx.try_send(());
-            }
-        };
-        match notify::recommended_watcher(handler) {
-            Ok(mut w) => {
-                for d in &dirs {
-                    if let Err(e) = w.watch(d, RecursiveMode::NonRecursive) {
-                        tracing::warn!(dir = %d.display(), error = %e, "cannot watch directory; reload on SIGHUP only");
-                    }
-                }
-                Some(w)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "file watching unavailable; reload on SIGHUP only");
-                None
-            }
-        }
-    };
-    spawn_sighup(tx);
-    Triggers {
-        rx,
-        _watcher: watcher,
+        parent.to_path_buf()
     }
 }
 
