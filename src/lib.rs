@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod logging;
 pub mod mask;
+pub mod mask_cli;
 pub mod metrics;
 pub mod path;
 pub mod proxy;
