@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::*;
 
-/// Keys paycombat uses for personal data (UPSTREAM-API.md, "Personal data in responses").
+/// Keys paycombat uses for personal data (docs/upstream-api.md, "Personal data in responses").
 const PERSONAL_KEYS: &[&str] = &[
     "first_name",
     "last_name",

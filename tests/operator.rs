@@ -411,3 +411,99 @@ async fn version_names_the_revision_and_serve_flags_work_without_serve() {
         String::from_utf8_lossy(&r.stdout)
     );
 }
+
+/// Every `docs/….md` the README, the code or the tests cite exists in the repository.
+#[test]
+fn cited_docs_exist_in_the_repository() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs" || x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = vec![root.join("README.md")];
+    for d in ["src", "tests", "docs"] {
+        files(&root.join(d), &mut all);
+    }
+    let cite = regex::Regex::new(r"docs/[a-z0-9_-]+\.md").unwrap();
+    let mut cited = 0;
+    for f in &all {
+        let text = std::fs::read_to_string(f).unwrap();
+        let outside = concat!("UPSTREAM", "-API.md");
+        assert!(
+            !text.contains(outside),
+            "{} cites a file outside the repository",
+            f.display()
+        );
+        for m in cite.find_iter(&text) {
+            cited += 1;
+            assert!(
+                root.join(m.as_str()).is_file(),
+                "{} cites missing {}",
+                f.display(),
+                m.as_str()
+            );
+        }
+    }
+    assert!(
+        cited >= 4,
+        "the upstream API page is cited from code, tests and the README"
+    );
+}
+
+/// The demo says how the sandbox makes up customers, so nobody mistakes a
+/// read of an invented id for paycombat's behaviour.
+#[tokio::test]
+async fn demo_banner_explains_the_invented_customers() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(BIN)
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("Ctrl-C stops") {
+                break;
+            }
+        }
+    })
+    .await;
+    // SIGTERM stops it (gracefully once its handler is installed, which the
+    // banner may precede); the credential directory goes either way.
+    let pid = child.id().unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
+    let _ =
+        std::fs::remove_dir_all(std::env::temp_dir().join(format!("paycombat-gateway-demo-{pid}")));
+    assert!(stopped.is_ok(), "the demo stops on SIGTERM");
+    assert!(read.is_ok(), "banner within 30 s: {banner}");
+    assert!(
+        banner.contains("The sandbox invents its customers: every well-formed id"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!("{FIXTURE_ID} is paycombat's documented example")),
+        "{banner}"
+    );
+}

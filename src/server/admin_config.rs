@@ -23,12 +23,19 @@ const REDACTED: &str = "[redacted]";
 
 /// The JSON document `GET /admin/config` returns, in paycombat's envelope.
 pub fn response(settings: &Settings) -> Response<GatewayBody> {
-    let body = serde_json::json!({
-        "status": true,
-        "message": "OK",
-        "data": View::from(settings),
-    });
-    let mut r = Response::new(GatewayBody::full(Bytes::from(body.to_string())));
+    #[derive(Serialize)]
+    struct Envelope {
+        status: bool,
+        message: &'static str,
+        data: View,
+    }
+    let body = serde_json::to_vec(&Envelope {
+        status: true,
+        message: "OK",
+        data: View::from(settings),
+    })
+    .unwrap_or_default();
+    let mut r = Response::new(GatewayBody::full(Bytes::from(body)));
     *r.status_mut() = StatusCode::OK;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
