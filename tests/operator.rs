@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use common::*;
 
@@ -109,19 +109,9 @@ async fn canned(cases: Arc<Vec<Case>>) -> (String, tokio::task::JoinHandle<()>) 
         while let Ok((mut s, _)) = listener.accept().await {
             let cases = cases.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
-                        _ => return,
-                    }
-                }
-                let target = String::from_utf8_lossy(&head)
-                    .split(' ')
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_owned();
+                let Some(target) = read_request_target(&mut s).await else {
+                    return;
+                };
                 let i: usize = target.rsplit('/').next().unwrap_or("").parse().unwrap();
                 let c = &cases[i];
                 let mut out = format!(
