@@ -44,7 +44,7 @@ fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// The masker the settings describe (None when masking is off), with its key.
 /// The key comes back too, for the secret reflection guard.
-fn build_masker(settings: &Settings) -> anyhow::Result<crate::proxy::Masking> {
+pub(crate) fn build_masker(settings: &Settings) -> anyhow::Result<crate::proxy::Masking> {
     if !settings.mask.enabled {
         tracing::warn!(
             "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
@@ -200,6 +200,7 @@ impl App {
             credentials,
             cache,
             token: admin_token,
+            settings: settings.clone(),
         });
         Ok(App {
             settings,

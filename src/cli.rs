@@ -1,4 +1,4 @@
-//! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `hash-key`.
+//! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `mask`, `hash-key`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,12 +13,18 @@ pub use crate::lifecycle::EXIT_CONFIG;
 #[derive(Parser, Debug)]
 #[command(
     name = "paycombat-gateway",
-    version,
-    about = "Caching, credential-holding, PII-masking gateway to paycombat's API"
+    version = crate::build::VERSION_LINE,
+    about = "Caching, credential-holding, PII-masking gateway to paycombat's API",
+    // `paycombat-gateway --listen X` is `serve --listen X`: serve's flags are
+    // accepted without the subcommand name, as the usage line says.
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `serve`'s flags, when no subcommand is named.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -34,9 +40,14 @@ pub enum Command {
     },
     /// Validate the configuration: exit 0, or print what is wrong and exit 64.
     CheckConfig(ConfigArgs),
+    /// Mask a JSON body (stdin or a file) as `serve` would: masked body on stdout,
+    /// per-rule counts on stderr; exit 2 with the reason where `serve` answers 502.
+    Mask(crate::mask_cli::MaskArgs),
     /// Print the SHA-256 hash of a client key read from stdin (for the clients file),
     /// or with --generate, a new random key and its hash.
     HashKey {
+        /// Generate a new random client key (`pcgw_…`) and print it with its hash,
+        /// instead of reading a key from stdin.
         #[arg(long)]
         generate: bool,
     },
@@ -70,19 +81,12 @@ pub struct ServeArgs {
     pub listen: ListenArgs,
 }
 
-fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
+pub(crate) fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
     config::load(&args.config_dir, args.env.as_deref())
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs {
-        config: ConfigArgs {
-            config_dir: std::env::var_os("GATEWAY_CONFIG_DIR")
-                .map_or_else(|| "config".into(), PathBuf::from),
-            env: std::env::var("GATEWAY_ENV").ok(),
-        },
-        listen: ListenArgs::default(),
-    })) {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
         Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
@@ -102,6 +106,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 ExitCode::from(EXIT_CONFIG)
             }
         },
+        Command::Mask(args) => crate::mask_cli::run(args),
         Command::HashKey { generate } => hash_key(generate),
     }
 }

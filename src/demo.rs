@@ -97,6 +97,7 @@ fn print_banner(listen: SocketAddr, admin: SocketAddr, upstream: &str, dir: &Pat
     let id = FIXTURE_CUSTOMER;
     println!(
         "\npaycombat-gateway demo\n  gateway  {g}   (client key: {DEMO_CLIENT_KEY})\n  admin    http://{admin}   (admin token: {DEMO_ADMIN_TOKEN})\n  sandbox  {upstream}   (fake paycombat; credentials in {dir})\n\n\
+The sandbox invents its customers: every well-formed id (customer_ + 32 lowercase hex digits)\nexists, generated from a hash of the id (the same on every run, made-up personal data);\n{id} is paycombat's documented example. Only written customers are stored.\n\n\
 Try (run each twice: the second read is a cache hit — see Cache-Status):\n\n\
 # customer detail (personal data masked)\ncurl -si {k} {g}/api/v1/customer/customer/{id}\n\n\
 # wallet-ready\ncurl -si {k} {g}/api/v1/customer/customer-wallet-is-ready/{id}\n\n\

@@ -16,6 +16,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod logging;
 pub mod mask;
+pub mod mask_cli;
 pub mod metrics;
 pub mod path;
 pub mod proxy;

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use http::Method;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use common::*;
 
-/// Keys paycombat uses for personal data (UPSTREAM-API.md, "Personal data in responses").
+/// Keys paycombat uses for personal data (docs/upstream-api.md, "Personal data in responses").
 const PERSONAL_KEYS: &[&str] = &[
     "first_name",
     "last_name",
@@ -641,19 +641,9 @@ async fn canned_upstream(routes: Vec<(&'static str, Vec<Vec<u8>>)>) -> String {
         while let Ok((mut s, _)) = listener.accept().await {
             let routes = routes.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !contains(&head, b"\r\n\r\n") {
-                    match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
-                        _ => return,
-                    }
-                }
-                let target = String::from_utf8_lossy(&head)
-                    .split(' ')
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_owned();
+                let Some(target) = read_request_target(&mut s).await else {
+                    return;
+                };
                 let Some((_, parts)) = routes.iter().find(|(prefix, _)| target.starts_with(prefix))
                 else {
                     return;

@@ -56,7 +56,7 @@ fn hmac_hex(value: &str) -> String {
 
 // ---- default rules -------------------------------------------------------------------------
 
-/// Every personal field named in UPSTREAM-API.md, "Personal data in responses".
+/// Every personal field named in docs/upstream-api.md, "Personal data in responses".
 pub(super) const DOCUMENTED_PERSONAL_FIELDS: &[&str] = &[
     // customer, individual, authorized_user
     "first_name",

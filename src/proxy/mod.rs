@@ -43,7 +43,7 @@ use crate::upstream::client::UpstreamClient;
 use crate::upstream::headers::{self as rules, X_REQUEST_ID};
 use crate::upstream::retry::RetryBudget;
 
-pub use headers_out::HeaderAllowlist;
+pub use headers_out::{framing, HeaderAllowlist};
 pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRule};
 pub use response::Inspected;
 

@@ -1,4 +1,4 @@
-//! The customer endpoints of UPSTREAM-API.md's table, and wallet creation.
+//! The customer endpoints of docs/upstream-api.md's table, and wallet creation.
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};

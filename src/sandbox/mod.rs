@@ -1,6 +1,6 @@
 //! A fake paycombat upstream for the demo, the integration tests, the benchmarks and soak runs.
 //!
-//! It speaks the API surface the gateway fronts (see `UPSTREAM-API.md`): paycombat's envelope,
+//! It speaks the API surface the gateway fronts (see `docs/upstream-api.md`): paycombat's envelope,
 //! `X-token` authentication, HMAC body signatures ([`signature`]), customer reads that reflect
 //! earlier writes, passthrough families carrying personal data, and streamed PDF memos. It serves
 //! HTTP/1.1 and HTTP/2 (h2c prior knowledge, or ALPN over TLS) on one port.

@@ -1,5 +1,5 @@
 //! The admin listener, for SREs: `/metrics`, `/healthz`, `/readyz`, and the
-//! authenticated `/admin/cache/purge`.
+//! authenticated `/admin/cache/purge` and `/admin/config`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -45,6 +45,8 @@ pub struct Admin {
     pub cache: Option<CustomerCache>,
     /// Bearer token for /admin/*; None disables those endpoints.
     pub token: Option<secrecy::SecretString>,
+    /// What `GET /admin/config` shows (secrets redacted).
+    pub settings: Arc<crate::config::Settings>,
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<GatewayBody> {
@@ -80,6 +82,10 @@ impl Admin {
             }
             (&Method::GET, "/metrics") => self.scrape().await,
             (&Method::POST, "/admin/cache/purge") => self.purge(req).await,
+            (&Method::GET, "/admin/config") => match self.refuse_unauthorized(&req) {
+                Some(refusal) => refusal,
+                None => super::admin_config::response(&self.settings),
+            },
             _ => envelope_response(
                 StatusCode::NOT_FOUND,
                 "no such admin endpoint",
@@ -142,24 +148,33 @@ impl Admin {
         bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes()))
     }
 
-    /// `POST /admin/cache/purge?customer_id=…` purges one customer;
-    /// `POST /admin/cache/purge?all=true` purges everything.
-    async fn purge(&self, req: Request<Incoming>) -> Response<GatewayBody> {
+    /// The answer for a request to `/admin/*` that may not proceed: 404 while
+    /// no admin token is configured, 401 without the right one.
+    fn refuse_unauthorized(&self, req: &Request<Incoming>) -> Option<Response<GatewayBody>> {
         if self.token.is_none() {
-            return envelope_response(
+            return Some(envelope_response(
                 StatusCode::NOT_FOUND,
                 "admin endpoints are disabled: set admin.token_file",
                 "NOT_FOUND",
                 "",
-            );
+            ));
         }
-        if !self.authorized(&req) {
-            return envelope_response(
+        if !self.authorized(req) {
+            return Some(envelope_response(
                 StatusCode::UNAUTHORIZED,
                 "a valid admin bearer token is required",
                 "UNAUTHENTICATED",
                 "",
-            );
+            ));
+        }
+        None
+    }
+
+    /// `POST /admin/cache/purge?customer_id=…` purges one customer;
+    /// `POST /admin/cache/purge?all=true` purges everything.
+    async fn purge(&self, req: Request<Incoming>) -> Response<GatewayBody> {
+        if let Some(refusal) = self.refuse_unauthorized(&req) {
+            return refusal;
         }
         let Some(cache) = &self.cache else {
             return envelope_response(

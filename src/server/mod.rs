@@ -2,6 +2,7 @@
 //! and graceful draining.
 
 pub mod admin;
+mod admin_config;
 mod body;
 mod io;
 mod registry;

@@ -434,3 +434,20 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Reads one request head from a raw upstream-side connection (each read
+/// bounded to 5 s) and returns its request target; `None` if the peer went
+/// away or stalled first. For hand-written test upstreams.
+pub async fn read_request_target(s: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
+            _ => return None,
+        }
+    }
+    let target = String::from_utf8_lossy(&head).split(' ').nth(1)?.to_owned();
+    Some(target)
+}

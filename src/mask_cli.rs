@@ -1,0 +1,209 @@
+//! `mask`: run one JSON body through the gateway's inspection offline.
+//!
+//! Operators use it to see what a rule change does to a real body, or why
+//! paycombat's answer was refused, without sending traffic. It loads the
+//! configuration exactly as `serve` does and applies the same steps as the
+//! response path on a route that is not declared passthrough: the body limit
+//! on the wire bytes, the one content-coding undone strictly, strict JSON
+//! parsing and masking with the configured rules and HMAC key, then the
+//! secret reflection guard on the bytes a client would receive. Where
+//! `serve` would answer 502, `mask` prints the same code and reason and
+//! exits 2; nothing of the body is printed then.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use clap::Args;
+use http::{header, HeaderMap, HeaderValue};
+
+use crate::cli::{ConfigArgs, EXIT_CONFIG};
+use crate::config::Settings;
+use crate::credentials::CredentialStore;
+use crate::error::GatewayError;
+use crate::proxy::reflect::Secrets;
+
+/// Exit code when `serve` would refuse the body (the gateway's 502).
+pub const EXIT_REFUSED: u8 = 2;
+
+#[derive(Args, Debug, Default)]
+pub struct MaskArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The upstream's `Content-Encoding` for the body (`gzip`, `deflate`, `br`,
+    /// `identity`); without it the body is read as sent uncompressed.
+    #[arg(long, value_name = "CODING")]
+    pub content_encoding: Option<String>,
+    /// Read the body from this file instead of stdin (`-` is stdin).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// What `mask` made of a body.
+#[derive(Debug)]
+pub struct Outcome {
+    pub body: Bytes,
+    /// `(rule name, values masked)` for every rule that fired, in rule order.
+    pub counts: Vec<(String, u64)>,
+}
+
+pub fn run(args: MaskArgs) -> ExitCode {
+    let settings = match crate::cli::load(&args.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let inspector = match Inspector::new(&settings) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("cannot mask: {e:#}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if !settings.mask.enabled {
+        eprintln!(
+            "warning: masking is disabled (mask.enabled = false): the body is printed unmasked"
+        );
+    }
+    let limit = settings.upstream.max_response_body_bytes;
+    let raw = match read_input(args.file.as_deref(), limit) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => {
+            return refused(&GatewayError::Unmaskable {
+                reason: "too_large",
+            })
+        }
+        Err(e) => {
+            eprintln!("cannot read the body: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match inspector.inspect(args.content_encoding.as_deref(), &raw) {
+        Ok(out) => {
+            let mut stderr = std::io::stderr().lock();
+            for (name, n) in &out.counts {
+                let _ = writeln!(stderr, "masked {name}: {n}");
+            }
+            let total: u64 = out.counts.iter().map(|(_, n)| n).sum();
+            let _ = writeln!(stderr, "masked values: {total}");
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(&out.body)
+                .and_then(|()| stdout.write_all(b"\n"))
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => refused(&e),
+    }
+}
+
+fn refused(e: &GatewayError) -> ExitCode {
+    eprintln!(
+        "refused: {} {}: {e}",
+        e.status().as_u16(),
+        match e {
+            GatewayError::Unmaskable { reason } => format!("{} ({reason})", e.code()),
+            _ => e.code().to_owned(),
+        }
+    );
+    ExitCode::from(EXIT_REFUSED)
+}
+
+/// Reads at most `limit` bytes; `None` when there were more (the wire limit
+/// `serve` applies before decoding).
+fn read_input(file: Option<&std::path::Path>, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    match file.filter(|p| p.as_os_str() != "-") {
+        Some(p) => std::fs::File::open(p)?.take(cap).read_to_end(&mut buf)?,
+        None => std::io::stdin().lock().take(cap).read_to_end(&mut buf)?,
+    };
+    Ok((buf.len() <= limit).then_some(buf))
+}
+
+/// The response path's inspection, for one body at a time.
+pub struct Inspector {
+    masker: Option<std::sync::Arc<crate::mask::Masker>>,
+    secrets: Secrets,
+    limit: usize,
+}
+
+impl Inspector {
+    /// Builds the masker and loads the secrets the guard scans for, as
+    /// `serve` does at start. The upstream credentials are optional here (no
+    /// token configured: only the mask key is scanned for), but configured
+    /// and unreadable is an error, as it is for `serve`.
+    pub fn new(settings: &Settings) -> anyhow::Result<Inspector> {
+        let (masker, mask_key) = crate::app::build_masker(settings)?;
+        let creds = CredentialStore::new(
+            settings.upstream.token.clone(),
+            settings.upstream.signature_key.clone(),
+        );
+        let loaded = match settings.upstream.token {
+            Some(_) => {
+                creds.reload()?;
+                creds.current()
+            }
+            None => None,
+        };
+        let mut list: Vec<&[u8]> = Vec::with_capacity(3);
+        if let Some(c) = &loaded {
+            list.push(c.token.as_bytes());
+            if let Some(k) = &c.signature_key {
+                use secrecy::ExposeSecret;
+                list.push(k.expose_secret());
+            }
+        }
+        if let Some(k) = &mask_key {
+            list.push(k);
+        }
+        Ok(Inspector {
+            secrets: Secrets::new(list),
+            masker,
+            limit: settings.upstream.max_response_body_bytes,
+        })
+    }
+
+    /// `content_encoding`: the header value the body came with, if any.
+    pub fn inspect(
+        &self,
+        content_encoding: Option<&str>,
+        raw: &[u8],
+    ) -> Result<Outcome, GatewayError> {
+        let unmaskable = |reason: &'static str| GatewayError::Unmaskable { reason };
+        if raw.len() > self.limit {
+            return Err(unmaskable("too_large"));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(v) = content_encoding {
+            let v = HeaderValue::from_str(v).map_err(|_| unmaskable("bad_encoding"))?;
+            headers.insert(header::CONTENT_ENCODING, v);
+        }
+        let framing = crate::proxy::framing(&headers).map_err(unmaskable)?;
+        let decoded = crate::mask::decode(framing.encoding, raw, self.limit)
+            .map_err(|e| unmaskable(e.reason()))?;
+        let (body, counts) = match (&self.masker, decoded.is_empty()) {
+            (Some(masker), false) => {
+                let masked = masker.mask(&decoded).map_err(|e| unmaskable(e.reason()))?;
+                let counts = masker
+                    .masked_fields(&masked)
+                    .map(|(name, n)| (name.to_owned(), n))
+                    .collect();
+                (masked.body, counts)
+            }
+            // Masking off (`mask.enabled = false`) or nothing to mask.
+            _ => (decoded, Vec::new()),
+        };
+        if self.secrets.in_bytes(&body) {
+            return Err(GatewayError::SecretReflected);
+        }
+        Ok(Outcome { body, counts })
+    }
+}

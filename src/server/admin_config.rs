@@ -1,0 +1,345 @@
+//! `GET /admin/config`: the settings in force, after every layer, for an SRE
+//! asking "what is this replica actually running with?".
+//!
+//! The answer is a view built field by field from the typed [`Settings`], not
+//! a dump of the merged configuration: a secret can only appear if a field
+//! here prints it, and none does. Secret sources print where they come from
+//! (`{"file": "/run/secrets/token"}`) or that a value was given
+//! (`{"value": "[redacted]"}`); secret files are never opened by this handler.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use serde::Serialize;
+
+use crate::body::GatewayBody;
+use crate::cache::CachedRoute;
+use crate::config::{AuthModeSetting, LogFormat, SecretSource, Settings};
+use crate::mask::{RuleConfig, Strategy};
+
+/// What a redacted value prints as.
+const REDACTED: &str = "[redacted]";
+
+/// The JSON document `GET /admin/config` returns, in paycombat's envelope.
+pub fn response(settings: &Settings) -> Response<GatewayBody> {
+    #[derive(Serialize)]
+    struct Envelope {
+        status: bool,
+        message: &'static str,
+        data: View,
+    }
+    let body = serde_json::to_vec(&Envelope {
+        status: true,
+        message: "OK",
+        data: View::from(settings),
+    })
+    .unwrap_or_default();
+    let mut r = Response::new(GatewayBody::full(Bytes::from(body)));
+    *r.status_mut() = StatusCode::OK;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // The document names secret files: no shared cache may keep it.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn dur(d: Duration) -> String {
+    humantime_serde::re::humantime::format_duration(d).to_string()
+}
+
+fn path(p: &Option<std::path::PathBuf>) -> Option<String> {
+    p.as_ref().map(|p| p.display().to_string())
+}
+
+/// Where a secret comes from, never what it is.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Secret {
+    File(String),
+    Value(&'static str),
+}
+
+fn secret(s: &Option<SecretSource>) -> Option<Secret> {
+    s.as_ref().map(|s| match s {
+        SecretSource::File(p) => Secret::File(p.display().to_string()),
+        SecretSource::Value(_) => Secret::Value(REDACTED),
+    })
+}
+
+#[derive(Serialize)]
+pub struct View {
+    version: &'static str,
+    revision: &'static str,
+    server: Server,
+    admin: Admin,
+    upstream: Upstream,
+    log: Log,
+    mask: Mask,
+    cache: Cache,
+    auth: Auth,
+}
+
+#[derive(Serialize)]
+struct Server {
+    listen: String,
+    max_request_body_bytes: usize,
+    max_header_bytes: usize,
+    max_headers: usize,
+    header_read_timeout: String,
+    drain_timeout: String,
+    http2_max_concurrent_streams: u32,
+    http2_max_pending_accept_reset_streams: usize,
+    watch_files: bool,
+    trusted_proxies: String,
+    idle_timeout: String,
+    max_connections: usize,
+    request_body_timeout: String,
+    response_write_timeout: String,
+}
+
+#[derive(Serialize)]
+struct Admin {
+    listen: String,
+    token_file: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Upstream {
+    base_url: String,
+    token: Option<Secret>,
+    signature_key: Option<Secret>,
+    ca_file: Option<String>,
+    connect_timeout: String,
+    timeout: String,
+    max_concurrent_requests: usize,
+    pool_idle_timeout: String,
+    pool_max_idle_per_host: usize,
+    strip_request_headers: Vec<String>,
+    max_response_body_bytes: usize,
+    response_headers: String,
+    max_buffered_bytes: usize,
+    buffer_wait: String,
+    retry: Retry,
+    circuit_breaker: Breaker,
+}
+
+#[derive(Serialize)]
+struct Retry {
+    max_retries: u32,
+    backoff: String,
+    budget_ratio: f64,
+    budget_min_per_second: f64,
+}
+
+#[derive(Serialize)]
+struct Breaker {
+    failure_threshold: u32,
+    cool_down: String,
+}
+
+#[derive(Serialize)]
+struct Log {
+    format: &'static str,
+    level: String,
+}
+
+#[derive(Serialize)]
+struct Mask {
+    enabled: bool,
+    placeholder: String,
+    mask_char: char,
+    max_depth: usize,
+    hmac_prefix: String,
+    hmac_hex_chars: usize,
+    match_spellings: bool,
+    hmac_key_file: Option<String>,
+    rules: Vec<Rule>,
+    passthrough: Vec<Passthrough>,
+}
+
+#[derive(Serialize)]
+struct Rule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    strategy: String,
+}
+
+#[derive(Serialize)]
+struct Passthrough {
+    methods: Vec<String>,
+    path: String,
+    content_types: Vec<String>,
+    magic: String,
+    ranges: bool,
+}
+
+#[derive(Serialize)]
+struct Cache {
+    enabled: bool,
+    max_bytes: u64,
+    max_entry_bytes: u64,
+    allow_client_no_cache: bool,
+    allow_client_no_store: bool,
+    routes: std::collections::BTreeMap<&'static str, CacheRoute>,
+}
+
+#[derive(Serialize)]
+struct CacheRoute {
+    enabled: bool,
+    ttl: String,
+    stale_if_error: String,
+    stale_while_revalidate: String,
+    negative_ttl: String,
+    query_allowlist: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Auth {
+    mode: &'static str,
+    clients_file: Option<String>,
+}
+
+fn strategy(s: Strategy) -> String {
+    match s {
+        Strategy::Redact => "redact".into(),
+        Strategy::Last4 => "last4".into(),
+        Strategy::KeepLast(n) => format!("keep_last = {n}"),
+        Strategy::Email => "email".into(),
+        Strategy::Hmac => "hmac".into(),
+        Strategy::Null => "null".into(),
+    }
+}
+
+fn rule(r: &RuleConfig) -> Rule {
+    Rule {
+        field: r.field.clone(),
+        path: r.path.clone(),
+        strategy: strategy(r.strategy),
+    }
+}
+
+impl From<&Settings> for View {
+    fn from(s: &Settings) -> View {
+        let (sv, u, m, c) = (&s.server, &s.upstream, &s.mask, &s.cache);
+        View {
+            version: crate::build::VERSION,
+            revision: crate::build::REVISION,
+            server: Server {
+                listen: sv.listen.to_string(),
+                max_request_body_bytes: sv.max_request_body_bytes,
+                max_header_bytes: sv.max_header_bytes,
+                max_headers: sv.max_headers,
+                header_read_timeout: dur(sv.header_read_timeout),
+                drain_timeout: dur(sv.drain_timeout),
+                http2_max_concurrent_streams: sv.http2_max_concurrent_streams,
+                http2_max_pending_accept_reset_streams: sv.http2_max_pending_accept_reset_streams,
+                watch_files: sv.watch_files,
+                trusted_proxies: format!("{:?}", sv.trusted_proxies),
+                idle_timeout: dur(sv.idle_timeout),
+                max_connections: sv.max_connections,
+                request_body_timeout: dur(sv.request_body_timeout),
+                response_write_timeout: dur(sv.response_write_timeout),
+            },
+            admin: Admin {
+                listen: s.admin.listen.to_string(),
+                token_file: path(&s.admin.token_file),
+            },
+            upstream: Upstream {
+                base_url: u.base_url.to_string(),
+                token: secret(&u.token),
+                signature_key: secret(&u.signature_key),
+                ca_file: path(&u.ca_file),
+                connect_timeout: dur(u.connect_timeout),
+                timeout: dur(u.timeout),
+                max_concurrent_requests: u.max_concurrent_requests,
+                pool_idle_timeout: dur(u.pool_idle_timeout),
+                pool_max_idle_per_host: u.pool_max_idle_per_host,
+                strip_request_headers: u
+                    .strip_request_headers
+                    .iter()
+                    .map(|h| h.as_str().to_owned())
+                    .collect(),
+                max_response_body_bytes: u.max_response_body_bytes,
+                response_headers: format!("{:?}", u.response_headers),
+                max_buffered_bytes: u.max_buffered_bytes,
+                buffer_wait: dur(u.buffer_wait),
+                retry: Retry {
+                    max_retries: u.retry.max_retries,
+                    backoff: dur(u.retry.backoff),
+                    budget_ratio: u.retry.budget_ratio,
+                    budget_min_per_second: u.retry.budget_min_per_second,
+                },
+                circuit_breaker: Breaker {
+                    failure_threshold: u.breaker_failure_threshold,
+                    cool_down: dur(u.breaker_cool_down),
+                },
+            },
+            log: Log {
+                format: match s.log.format {
+                    LogFormat::Human => "human",
+                    LogFormat::Json => "json",
+                },
+                level: s.log.level.clone(),
+            },
+            mask: Mask {
+                enabled: m.enabled,
+                placeholder: m.placeholder.clone(),
+                mask_char: m.mask_char,
+                max_depth: m.max_depth,
+                hmac_prefix: m.hmac_prefix.clone(),
+                hmac_hex_chars: m.hmac_hex_chars,
+                match_spellings: m.match_spellings,
+                hmac_key_file: path(&m.hmac_key_file),
+                rules: m.rules.iter().map(rule).collect(),
+                passthrough: m
+                    .passthrough
+                    .iter()
+                    .map(|p| Passthrough {
+                        methods: p.methods.clone(),
+                        path: p.path.clone(),
+                        content_types: p.content_types.clone(),
+                        magic: p.magic.clone(),
+                        ranges: p.ranges,
+                    })
+                    .collect(),
+            },
+            cache: Cache {
+                enabled: c.enabled,
+                max_bytes: c.max_bytes,
+                max_entry_bytes: c.max_entry_bytes,
+                allow_client_no_cache: c.allow_client_no_cache,
+                allow_client_no_store: c.allow_client_no_store,
+                routes: CachedRoute::ALL
+                    .iter()
+                    .map(|&r| {
+                        let p = c.route(r);
+                        (
+                            r.name(),
+                            CacheRoute {
+                                enabled: p.enabled,
+                                ttl: dur(p.ttl),
+                                stale_if_error: dur(p.stale_if_error),
+                                stale_while_revalidate: dur(p.stale_while_revalidate),
+                                negative_ttl: dur(p.negative_ttl),
+                                query_allowlist: p.query_allowlist.clone(),
+                            },
+                        )
+                    })
+                    .collect(),
+            },
+            auth: Auth {
+                mode: match s.auth.mode {
+                    AuthModeSetting::Keys => "keys",
+                    AuthModeSetting::None => "none",
+                },
+                clients_file: path(&s.auth.clients_file),
+            },
+        }
+    }
+}
