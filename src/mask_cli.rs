@@ -20,9 +20,10 @@ use http::{header, HeaderMap, HeaderValue};
 
 use crate::cli::{ConfigArgs, EXIT_CONFIG};
 use crate::config::Settings;
-use crate::credentials::CredentialStore;
+use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::proxy::reflect::Secrets;
+use crate::reload::Load;
 
 /// Exit code when `serve` would refuse the body (the gateway's 502).
 pub const EXIT_REFUSED: u8 = 2;
@@ -142,15 +143,14 @@ impl Inspector {
     /// and unreadable is an error, as it is for `serve`.
     pub fn new(settings: &Settings) -> anyhow::Result<Inspector> {
         let (masker, mask_key) = crate::app::build_masker(settings)?;
-        let creds = CredentialStore::new(
-            settings.upstream.token.clone(),
-            settings.upstream.signature_key.clone(),
-        );
         let loaded = match settings.upstream.token {
-            Some(_) => {
-                creds.reload()?;
-                creds.current()
-            }
+            Some(_) => Some(
+                CredentialFiles::new(
+                    settings.upstream.token.clone(),
+                    settings.upstream.signature_key.clone(),
+                )
+                .load()?,
+            ),
             None => None,
         };
         let mut list: Vec<&[u8]> = Vec::with_capacity(3);
