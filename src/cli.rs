@@ -87,23 +87,23 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
         Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
-        Command::CheckConfig(args) => match load(&args) {
-            Ok(settings) => match crate::app::preflight(&settings) {
-                Ok(()) => {
-                    println!("configuration is valid");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("invalid configuration: {e:#}");
-                    ExitCode::from(EXIT_CONFIG)
-                }
-            },
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
+        Command::CheckConfig(args) => check_config(&args),
         Command::HashKey { generate } => hash_key(generate),
+    }
+}
+
+/// The config pass, then every start-up check that the sections which
+/// validated allow: all problems in one list.
+fn check_config(args: &ConfigArgs) -> ExitCode {
+    let (partial, problems) = config::check_with(&args.config_dir, args.env.as_deref(), None);
+    let mut problems = problems.into_vec();
+    problems.extend(crate::app::preflight(&partial));
+    if problems.is_empty() {
+        println!("configuration is valid");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{}", config::ConfigError::new(problems));
+        ExitCode::from(EXIT_CONFIG)
     }
 }
 
@@ -132,8 +132,9 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
     let app = match crate::app::App::build(settings).await {
         Ok(app) => app,
         Err(e) => {
-            tracing::error!("cannot start: {e:#}");
-            eprintln!("cannot start: {e:#}");
+            let reason = crate::config::problems::causes(e.chain());
+            tracing::error!("cannot start: {reason}");
+            eprintln!("cannot start: {reason}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
