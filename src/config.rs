@@ -318,7 +318,7 @@ fn layers(
     );
     builder
         .build()
-        .map_err(|e| problems::from_config_error("configuration", e))
+        .map_err(|e| problems::from_config_error("configuration", &e))
 }
 
 /// Each section on its own, so a wrong value in one does not hide the problems of the others.
@@ -344,7 +344,7 @@ fn read(
                 p.add(key.clone(), "unknown section");
             }
         }
-        Err(e) => p.extend([problems::from_config_error("", e)]),
+        Err(e) => p.extend([problems::from_config_error("", &e)]),
     }
     let mut patched = Vec::new();
     let pa = &mut patched;
@@ -375,11 +375,11 @@ fn section<T: serde::de::DeserializeOwned>(
     let mut value = match cfg.get::<config::Value>(name) {
         Ok(v) => v,
         Err(e) => {
-            p.extend([problems::from_config_error(name, e)]);
+            p.extend([problems::from_config_error(name, &e)]);
             return None;
         }
     };
-    let defaults = default_section::<config::Value>(name);
+    let mut defaults = None;
     let mut found: Vec<String> = Vec::new();
     for _ in 0..32 {
         let problem = match value.clone().try_deserialize::<T>() {
@@ -389,7 +389,7 @@ fn section<T: serde::de::DeserializeOwned>(
                 }
                 return Some(t);
             }
-            Err(e) => problems::from_config_error(name, e),
+            Err(e) => problems::from_config_error(name, &e),
         };
         // A key set aside is then missing, or leaves its parent wrong: nothing new.
         let known = found.iter().any(|f| {
@@ -407,7 +407,11 @@ fn section<T: serde::de::DeserializeOwned>(
             p.extend([problem.clone()]);
         }
         if relative.is_empty()
-            || !problems::set_aside(&mut value, &defaults, relative)
+            || !problems::set_aside(
+                &mut value,
+                defaults.get_or_insert_with(|| default_section::<config::Value>(name)),
+                relative,
+            )
             || known && problem.reason == "is required"
         {
             break;

@@ -26,6 +26,15 @@ fn assert_envelope(r: &Resp, status: u16, code: &str, sent_id: Option<&str>) {
     }
 }
 
+async fn purge_all(app: &TestApp, authorization: &str) -> Resp {
+    app.admin(
+        Method::POST,
+        "/admin/cache/purge?all=true",
+        &[("authorization", authorization)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn admin_errors_carry_the_envelope_and_a_request_id() {
     let app = spawn_app().await;
@@ -38,13 +47,7 @@ async fn admin_errors_carry_the_envelope_and_a_request_id() {
         .await;
     assert_envelope(&r, 404, "NOT_FOUND", Some("sre-42"));
 
-    let r = app
-        .admin(
-            Method::POST,
-            "/admin/cache/purge?all=true",
-            &[("authorization", "Bearer wrong")],
-        )
-        .await;
+    let r = purge_all(&app, "Bearer wrong").await;
     assert_envelope(&r, 401, "UNAUTHENTICATED", None);
 
     let r = app
@@ -58,24 +61,12 @@ async fn admin_errors_carry_the_envelope_and_a_request_id() {
     app.stop().await;
 
     let app = spawn_app_overlay("[cache]\nenabled = false").await;
-    let r = app
-        .admin(
-            Method::POST,
-            "/admin/cache/purge?all=true",
-            &[("authorization", &auth)],
-        )
-        .await;
+    let r = purge_all(&app, &auth).await;
     assert_envelope(&r, 409, "CACHE_DISABLED", None);
     app.stop().await;
 
     let app = spawn_app_overlay("[admin]\ntoken_file = \"\"").await;
-    let r = app
-        .admin(
-            Method::POST,
-            "/admin/cache/purge?all=true",
-            &[("authorization", &auth)],
-        )
-        .await;
+    let r = purge_all(&app, &auth).await;
     assert_envelope(&r, 404, "NOT_FOUND", None);
     assert!(r.json()["message"]
         .as_str()

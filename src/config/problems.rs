@@ -151,7 +151,7 @@ where
 /// An error of the `config` crate met while reading section `section`, as a
 /// problem: the whole dotted key, and serde's wording made plain (no Rust
 /// type names, a missing key or an unknown one said as such).
-pub fn from_config_error(section: &str, e: config::ConfigError) -> Problem {
+pub fn from_config_error(section: &str, e: &config::ConfigError) -> Problem {
     use config::ConfigError as E;
     match e {
         E::Type {
@@ -163,11 +163,11 @@ pub fn from_config_error(section: &str, e: config::ConfigError) -> Problem {
             join(section, key.as_deref()),
             not_a(&unexpected.to_string(), expected),
         ),
-        E::At { error, key, .. } => from_config_error(&join(section, key.as_deref()), *error),
-        E::NotFound(key) => Problem::new(join(section, Some(&key)), "is required"),
-        E::Message(m) => from_message(section, &m),
+        E::At { error, key, .. } => from_config_error(&join(section, key.as_deref()), error),
+        E::NotFound(key) => Problem::new(join(section, Some(key)), "is required"),
+        E::Message(m) => from_message(section, m),
         E::FileParse { uri, cause } => {
-            Problem::new(uri.unwrap_or_else(|| section.to_owned()), cause)
+            Problem::new(uri.clone().unwrap_or_else(|| section.to_owned()), cause)
         }
         other => Problem::new(section, other),
     }

@@ -293,3 +293,18 @@ fn every_wrong_value_of_one_section_is_reported() {
         assert_eq!(e.matches(&format!("`{key}`:")).count(), 1, "{key}: {e}");
     }
 }
+
+#[test]
+fn clients_file_problems_use_the_same_wording() {
+    let Err(e) = crate::auth::ClientRegistry::from_toml_str(
+        "[[clients]]\nname = \"a\"\nkeys_sha256 = []\nallow = []\nrate_limit = { per_second = \"x\" }\n",
+    ) else {
+        panic!("a rate given as text was accepted");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains(r#"`clients[0].rate_limit.per_second`: "x" is not a whole number"#),
+        "{e}"
+    );
+    assert!(!e.contains("u32") && !e.contains("invalid type"), "{e}");
+}
