@@ -9,14 +9,14 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use paycombat_gateway::cache::{
-    CacheSettings, CachedResponse, CachedRoute, CustomerCache, EvictionHook, Lookup, StoreOutcome,
+    CachedResponse, CachedRoute, CustomerCache, EvictionHook, Lookup, StoreOutcome,
 };
 
 const ID: &str = "customer_0123456789abcdef0123456789abcdef";
 
 fn new_cache() -> CustomerCache {
     let hook: EvictionHook = Arc::new(|_| {});
-    CustomerCache::new(&CacheSettings::default(), hook)
+    CustomerCache::new(&paycombat_gateway::cache::default_settings(), hook)
 }
 
 fn key(c: &mut Criterion) {

@@ -3,13 +3,13 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use paycombat_gateway::mask::{default_config, Masker};
+use paycombat_gateway::mask::{default_settings, Masker};
 
 const CUSTOMER_DETAIL: &str = include_str!("../fixtures/customer-detail.json");
 const WALLET_READY: &str = include_str!("../fixtures/customer-wallet-ready.json");
 
 fn bench_mask(c: &mut Criterion) {
-    let cfg = default_config().expect("default mask rules parse");
+    let cfg = default_settings();
     let masker = Masker::new(&cfg, Some(b"bench-hmac-key")).expect("default mask rules are valid");
 
     let mut group = c.benchmark_group("mask");

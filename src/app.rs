@@ -16,9 +16,12 @@ use tokio::net::TcpListener;
 use crate::access::{AuthMode, ClientsFile};
 use crate::auth::ClientRegistry;
 use crate::cache::CustomerCache;
-use crate::config::{AuthModeSetting, Settings};
+use crate::config::problems::causes;
+use crate::config::{
+    AuthModeSetting, AuthSettings, Partial, Problem, SecretSource, Settings, UpstreamSettings,
+};
 use crate::credentials::CredentialFiles;
-use crate::mask::Masker;
+use crate::mask::{MaskSettings, Masker};
 use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use crate::reload::{Load, Reloader};
@@ -34,50 +37,59 @@ pub struct App {
     health: Arc<Health>,
 }
 
-fn read_secret_file(key: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
-    let raw =
-        std::fs::read(path).with_context(|| format!("`{key}`: cannot read {}", path.display()))?;
+/// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
+fn read_secret_file(path: &Path) -> Result<Vec<u8>, String> {
+    let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let trimmed = raw.trim_ascii();
-    anyhow::ensure!(!trimmed.is_empty(), "`{key}`: {} is empty", path.display());
+    if trimmed.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
     Ok(trimmed.to_vec())
+}
+
+/// As [`read_secret_file`], the failure a [`Problem`] under `key`.
+fn secret_file(key: &str, path: &Path) -> Result<Vec<u8>, Problem> {
+    read_secret_file(path).map_err(|reason| Problem::new(key, reason))
 }
 
 /// The masker the settings describe (None when masking is off), with its key.
 /// The key comes back too, for the secret reflection guard.
-pub(crate) fn build_masker(settings: &Settings) -> anyhow::Result<crate::proxy::Masking> {
-    if !settings.mask.enabled {
+pub(crate) fn build_masker(mask: &MaskSettings) -> Result<crate::proxy::Masking, Problem> {
+    if !mask.enabled {
         tracing::warn!(
             "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
         );
         return Ok((None, None));
     }
-    let key = match &settings.mask.hmac_key_file {
-        Some(p) => Some(read_secret_file("mask.hmac_key_file", p)?),
+    let key = match &mask.hmac_key_file {
+        Some(p) => Some(secret_file("mask.hmac_key_file", p)?),
         None => None,
     };
-    let masker = Masker::new(&settings.mask, key.as_deref()).context("`mask`")?;
+    let masker =
+        Masker::new(mask, key.as_deref()).map_err(|e| Problem::new(e.key(), e.reason()))?;
     Ok((Some(Arc::new(masker)), key.map(Vec::into_boxed_slice)))
 }
 
 /// The clients file's path, when client authentication is on.
-fn clients_file(settings: &Settings) -> anyhow::Result<Option<PathBuf>> {
-    if settings.auth.mode == AuthModeSetting::None {
+fn clients_file(auth: &AuthSettings) -> Result<Option<PathBuf>, Problem> {
+    if auth.mode == AuthModeSetting::None {
         return Ok(None);
     }
-    let file = settings.auth.clients_file.clone().context(
-        "`auth.clients_file` is required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)",
-    )?;
-    Ok(Some(file))
+    auth.clients_file.clone().map(Some).ok_or_else(|| {
+        Problem::new(
+            "auth.clients_file",
+            "required when `auth.mode = \"keys\"` (or set auth.mode = \"none\" explicitly)",
+        )
+    })
 }
 
-fn clients_context(file: &Path) -> String {
-    format!("`auth.clients_file` {}", file.display())
-}
-
-/// The clients file, when client authentication is on.
-fn load_clients(settings: &Settings) -> anyhow::Result<Option<ClientRegistry>> {
-    clients_file(settings)?
-        .map(|file| ClientRegistry::load(&file).with_context(|| clients_context(&file)))
+/// The clients file, read once, when client authentication is on.
+fn load_clients(auth: &AuthSettings) -> Result<Option<ClientRegistry>, Problem> {
+    clients_file(auth)?
+        .map(|file| {
+            ClientRegistry::load(&file)
+                .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
+        })
         .transpose()
 }
 
@@ -88,33 +100,68 @@ fn credential_files(settings: &Settings) -> CredentialFiles {
     )
 }
 
-/// Everything `App::build` checks before it binds: credentials readable,
-/// TLS roots, masking rules and their key, the clients file, the admin token.
-/// `check-config` runs this, so "valid" means `serve` will start. Every
-/// problem is reported, not just the first.
-pub fn preflight(settings: &Settings) -> anyhow::Result<()> {
-    let checks: [anyhow::Result<()>; 5] = [
-        credential_files(settings)
-            .load()
-            .map(drop)
-            .context("loading upstream credentials"),
-        crate::upstream::client::build(&settings.upstream)
-            .map(drop)
-            .map_err(Into::into),
-        build_masker(settings).map(drop),
-        load_clients(settings).map(drop),
-        match &settings.admin.token_file {
-            Some(p) => read_secret_file("admin.token_file", p).map(drop),
-            None => Ok(()),
-        },
+/// The key under which a secret comes from `src`.
+fn secret_key(name: &str, src: &SecretSource) -> String {
+    match src {
+        SecretSource::File(_) => format!("{name}_file"),
+        SecretSource::Value(_) => name.to_owned(),
+    }
+}
+
+/// The upstream token and signature key, each checked on its own so a missing
+/// token does not hide an unreadable key.
+fn credential_problems(u: &UpstreamSettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match &u.token {
+        None => problems.push(Problem::new(
+            "upstream.token_file",
+            "required (or give the token in GATEWAY__UPSTREAM__TOKEN)",
+        )),
+        Some(src) => {
+            if let Err(e) = CredentialFiles::new(Some(src.clone()), None).load() {
+                problems.push(Problem::new(secret_key("upstream.token", src), e));
+            }
+        }
+    }
+    if let Some(src) = &u.signature_key {
+        // A stand-in token, so only the signature key is read here.
+        let token = SecretSource::Value("preflight".to_owned().into());
+        if let Err(e) = CredentialFiles::new(Some(token), Some(src.clone())).load() {
+            problems.push(Problem::new(secret_key("upstream.signature_key", src), e));
+        }
+    }
+    problems
+}
+
+/// Everything `App::build` checks before it binds — credentials readable, TLS
+/// roots, masking rules and their key, the clients file, the admin token — for
+/// every section that validated. `check-config` runs this after the config
+/// pass, so "valid" means `serve` will start. Every problem is returned.
+pub fn preflight(settings: &Partial) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(u) = &settings.upstream {
+        problems.extend(credential_problems(u));
+        match crate::upstream::client::build(u) {
+            Ok(_) => {}
+            Err(crate::upstream::client::ClientBuildError::CaFile { path, problem }) => problems
+                .push(Problem::new(
+                    "upstream.ca_file",
+                    format!("{path}: {problem}"),
+                )),
+            Err(e) => problems.push(Problem::new("upstream", causes([&e as _]))),
+        }
+    }
+    let checks = [
+        settings.mask.as_ref().map(|m| build_masker(m).map(drop)),
+        settings.auth.as_ref().map(|a| load_clients(a).map(drop)),
+        settings
+            .admin
+            .as_ref()
+            .and_then(|a| a.token_file.as_ref())
+            .map(|p| secret_file("admin.token_file", p).map(drop)),
     ];
-    let problems: Vec<String> = checks
-        .into_iter()
-        .filter_map(Result::err)
-        .map(|e| format!("{e:#}"))
-        .collect();
-    anyhow::ensure!(problems.is_empty(), "\n  - {}", problems.join("\n  - "));
-    Ok(())
+    problems.extend(checks.into_iter().flatten().filter_map(Result::err));
+    problems
 }
 
 impl App {
@@ -135,7 +182,7 @@ impl App {
 
         let client = crate::upstream::client::build(&settings.upstream)?;
 
-        let masking = build_masker(&settings)?;
+        let masking = build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
 
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();
@@ -148,7 +195,7 @@ impl App {
             )
         });
 
-        let auth = match clients_file(&settings)? {
+        let auth = match clients_file(&settings.auth).map_err(|p| anyhow::anyhow!("{p}"))? {
             None => {
                 tracing::warn!(
                     "CLIENT AUTHENTICATION IS OFF (auth.mode = \"none\"): anything that can reach {} acts as the merchant",
@@ -157,7 +204,7 @@ impl App {
                 AuthMode::Disabled
             }
             Some(file) => {
-                let context = clients_context(&file);
+                let context = format!("`auth.clients_file` {}", file.display());
                 AuthMode::Keys(
                     reloader
                         .open(ClientsFile(file), &metrics.clients_reloads)
@@ -168,9 +215,11 @@ impl App {
 
         let admin_token = match &settings.admin.token_file {
             Some(p) => Some(
-                String::from_utf8(read_secret_file("admin.token_file", p)?)
-                    .context("`admin.token_file` must be UTF-8")?
-                    .into(),
+                String::from_utf8(
+                    secret_file("admin.token_file", p).map_err(|p| anyhow::anyhow!("{p}"))?,
+                )
+                .context("`admin.token_file` must be UTF-8")?
+                .into(),
             ),
             None => None,
         };

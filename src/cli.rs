@@ -90,24 +90,24 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
         Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
-        Command::CheckConfig(args) => match load(&args) {
-            Ok(settings) => match crate::app::preflight(&settings) {
-                Ok(()) => {
-                    println!("configuration is valid");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("invalid configuration: {e:#}");
-                    ExitCode::from(EXIT_CONFIG)
-                }
-            },
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
+        Command::CheckConfig(args) => check_config(&args),
         Command::Mask(args) => crate::mask_cli::run(args),
         Command::HashKey { generate } => hash_key(generate),
+    }
+}
+
+/// The config pass, then every start-up check that the sections which
+/// validated allow: all problems in one list.
+fn check_config(args: &ConfigArgs) -> ExitCode {
+    let (partial, problems) = config::check_with(&args.config_dir, args.env.as_deref(), None);
+    let mut problems = problems.into_vec();
+    problems.extend(crate::app::preflight(&partial));
+    if problems.is_empty() {
+        println!("configuration is valid");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{}", config::ConfigError::new(problems));
+        ExitCode::from(EXIT_CONFIG)
     }
 }
 

@@ -3,7 +3,8 @@
 //! variables. Read once into raw serde structs, then validated into typed
 //! `Settings` so the rest of the gateway never sees a string it must parse.
 //!
-//! A bad value fails start-up with a message naming the key (exit code 64).
+//! A bad configuration fails start-up listing every problem, each under its
+//! dotted key (exit code 64). Every default lives in `config/default.toml`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,33 +16,46 @@ use serde::Deserialize;
 /// The documented defaults, compiled in so the binary runs anywhere.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(pub String);
+pub mod problems;
+#[cfg(test)]
+mod tests;
+mod validate;
 
-fn bad(key: &str, problem: impl std::fmt::Display) -> ConfigError {
-    ConfigError(format!("`{key}`: {problem}"))
-}
+pub use problems::{ConfigError, Problem, Problems};
+pub use validate::Partial;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The top-level sections; any other is refused.
+const SECTIONS: [&str; 7] = [
+    "server", "admin", "upstream", "log", "mask", "cache", "auth",
+];
+
+/// Every section that could be read (`None`: its problem is already noted).
+#[derive(Debug, Default)]
 pub struct RawSettings {
-    pub server: RawServer,
-    pub admin: RawAdmin,
-    pub upstream: RawUpstream,
-    pub log: RawLog,
-    pub mask: crate::mask::MaskConfig,
-    pub cache: crate::cache::CacheConfig,
-    pub auth: RawAuth,
+    pub server: Option<RawServer>,
+    pub admin: Option<RawAdmin>,
+    pub upstream: Option<RawUpstream>,
+    pub log: Option<RawLog>,
+    pub mask: Option<crate::mask::MaskConfig>,
+    pub cache: Option<crate::cache::CacheConfig>,
+    pub auth: Option<RawAuth>,
+    /// Sections read only after a wrong value was replaced by its default,
+    /// as read: checked for more problems, never used.
+    pub patched: Vec<(String, config::Value)>,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthModeSetting {
     /// Every client presents a key from the clients file.
     Keys,
     /// No client authentication at all: only when said explicitly.
     None,
+}
+
+impl<'de> Deserialize<'de> for AuthModeSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        problems::choice(d, &[("keys", Self::Keys), ("none", Self::None)])
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,11 +147,16 @@ pub struct RawBreaker {
     pub cool_down: Duration,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Human,
     Json,
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        problems::choice(d, &[("human", Self::Human), ("json", Self::Json)])
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +173,7 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub upstream: UpstreamSettings,
     pub log: LogSettings,
-    pub mask: crate::mask::MaskConfig,
+    pub mask: crate::mask::MaskSettings,
     /// `mask.passthrough`, validated.
     pub passthrough: crate::proxy::Passthrough,
     pub cache: crate::cache::CacheSettings,
@@ -235,6 +254,7 @@ pub struct RetrySettings {
 #[derive(Debug, Clone)]
 pub struct LogSettings {
     pub format: LogFormat,
+    /// An `EnvFilter` directive (checked to parse).
     pub level: String,
 }
 
@@ -250,15 +270,37 @@ pub fn load_with(
     env: Option<&str>,
     overlay: Option<&str>,
 ) -> Result<Settings, ConfigError> {
+    let (partial, problems) = check_with(config_dir, env, overlay);
+    problems.finish(partial.complete())
+}
+
+/// Every section that validated, and every problem found: for `check-config`,
+/// which goes on to check what it can of a configuration that is not valid.
+pub fn check_with(
+    config_dir: &Path,
+    env: Option<&str>,
+    overlay: Option<&str>,
+) -> (Partial, Problems) {
+    let mut problems = Problems::default();
+    let raw = read(config_dir, env, overlay, &mut problems);
+    let partial = raw.validate(&mut problems);
+    (partial, problems)
+}
+
+fn layers(
+    config_dir: &Path,
+    env: Option<&str>,
+    overlay: Option<&str>,
+) -> Result<config::Config, Problem> {
     use config::{Config, Environment, File, FileFormat};
     let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
     if let Some(env) = env.filter(|e| !e.is_empty()) {
         let path = config_dir.join(format!("{env}.toml"));
         if !path.is_file() {
-            return Err(ConfigError(format!(
-                "GATEWAY_ENV={env} but {} does not exist",
-                path.display()
-            )));
+            return Err(Problem::new(
+                "GATEWAY_ENV",
+                format!("{env:?} selects {}, which does not exist", path.display()),
+            ));
         }
         builder = builder.add_source(File::from(path).format(FileFormat::Toml));
     }
@@ -274,315 +316,119 @@ pub fn load_with(
             .with_list_parse_key("server.trusted_proxies")
             .try_parsing(true),
     );
-    let raw: RawSettings = builder
+    builder
         .build()
-        .and_then(Config::try_deserialize)
-        .map_err(|e| ConfigError(e.to_string()))?;
-    raw.validate()
+        .map_err(|e| problems::from_config_error("configuration", &e))
 }
 
-fn socket_addr(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
-    v.parse()
-        .map_err(|_| bad(key, format!("{v:?} is not an address like 127.0.0.1:8080")))
-}
-
-fn opt_path(v: &str) -> Option<PathBuf> {
-    (!v.trim().is_empty()).then(|| PathBuf::from(v.trim()))
-}
-
-fn secret_source(key: &str, file: &str, value: &str) -> Result<Option<SecretSource>, ConfigError> {
-    match (opt_path(file), value.is_empty()) {
-        (Some(_), false) => Err(bad(
-            key,
-            format!("set either `{key}_file` or `{key}`, not both"),
-        )),
-        (Some(p), true) => Ok(Some(SecretSource::File(p))),
-        (None, false) => Ok(Some(SecretSource::Value(value.to_owned().into()))),
-        (None, true) => Ok(None),
+/// Each section on its own, so a wrong value in one does not hide the problems of the others.
+fn read(
+    config_dir: &Path,
+    env: Option<&str>,
+    overlay: Option<&str>,
+    p: &mut Problems,
+) -> RawSettings {
+    let cfg = match layers(config_dir, env, overlay) {
+        Ok(cfg) => cfg,
+        Err(problem) => {
+            p.extend([problem]);
+            return RawSettings::default();
+        }
+    };
+    match cfg
+        .clone()
+        .try_deserialize::<config::Map<String, config::Value>>()
+    {
+        Ok(root) => {
+            for key in root.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
+                p.add(key.clone(), "unknown section");
+            }
+        }
+        Err(e) => p.extend([problems::from_config_error("", &e)]),
+    }
+    let mut patched = Vec::new();
+    let pa = &mut patched;
+    RawSettings {
+        server: section(&cfg, "server", p, pa),
+        admin: section(&cfg, "admin", p, pa),
+        upstream: section(&cfg, "upstream", p, pa),
+        log: section(&cfg, "log", p, pa),
+        mask: section(&cfg, "mask", p, pa),
+        cache: section(&cfg, "cache", p, pa),
+        auth: section(&cfg, "auth", p, pa),
+        patched,
     }
 }
 
-fn positive<T: PartialOrd + Default + Copy>(key: &str, v: T) -> Result<T, ConfigError> {
-    if v > T::default() {
-        Ok(v)
-    } else {
-        Err(bad(key, "must be greater than zero"))
+/// Section `name` deserialized, with every wrong value in it noted: serde
+/// stops at the first, so each one found is set aside (its default put in its
+/// place) and the section read again. A section read that way is listed in
+/// `patched`, so its other values are still checked but it is never used.
+fn section<T: serde::de::DeserializeOwned>(
+    cfg: &config::Config,
+    name: &str,
+    p: &mut Problems,
+    patched: &mut Vec<(String, config::Value)>,
+) -> Option<T> {
+    // Through `Value` rather than `Config::get`, which would replace the key of
+    // the value at fault with the section's name.
+    let mut value = match cfg.get::<config::Value>(name) {
+        Ok(v) => v,
+        Err(e) => {
+            p.extend([problems::from_config_error(name, &e)]);
+            return None;
+        }
+    };
+    let mut defaults = None;
+    let mut found: Vec<String> = Vec::new();
+    for _ in 0..32 {
+        let problem = match value.clone().try_deserialize::<T>() {
+            Ok(t) => {
+                if !found.is_empty() {
+                    patched.push((name.to_owned(), value));
+                }
+                return Some(t);
+            }
+            Err(e) => problems::from_config_error(name, &e),
+        };
+        // A key set aside is then missing, or leaves its parent wrong: nothing new.
+        let known = found.iter().any(|f| {
+            f == &problem.key
+                || f.starts_with(&format!("{}.", problem.key))
+                || f.starts_with(&format!("{}[", problem.key))
+        });
+        let relative = problem
+            .key
+            .strip_prefix(name)
+            .unwrap_or("")
+            .trim_start_matches('.');
+        if !known {
+            found.push(problem.key.clone());
+            p.extend([problem.clone()]);
+        }
+        if relative.is_empty()
+            || !problems::set_aside(
+                &mut value,
+                defaults.get_or_insert_with(|| default_section::<config::Value>(name)),
+                relative,
+            )
+            || known && problem.reason == "is required"
+        {
+            break;
+        }
     }
+    None
 }
 
-impl RawSettings {
-    pub fn validate(self) -> Result<Settings, ConfigError> {
-        let s = self.server;
-        let server = ServerSettings {
-            listen: socket_addr("server.listen", &s.listen)?,
-            max_request_body_bytes: positive(
-                "server.max_request_body_bytes",
-                s.max_request_body_bytes,
-            )?,
-            max_header_bytes: positive("server.max_header_bytes", s.max_header_bytes)?,
-            max_headers: positive("server.max_headers", s.max_headers)?,
-            header_read_timeout: positive("server.header_read_timeout", s.header_read_timeout)?,
-            drain_timeout: s.drain_timeout,
-            http2_max_concurrent_streams: positive(
-                "server.http2_max_concurrent_streams",
-                s.http2_max_concurrent_streams,
-            )?,
-            http2_max_pending_accept_reset_streams: positive(
-                "server.http2_max_pending_accept_reset_streams",
-                s.http2_max_pending_accept_reset_streams,
-            )?,
-            watch_files: s.watch_files,
-            trusted_proxies: crate::upstream::trusted::TrustedProxies::parse(&s.trusted_proxies)
-                .map_err(|e| bad("server.trusted_proxies", e))?,
-            idle_timeout: positive("server.idle_timeout", s.idle_timeout)?,
-            max_connections: positive("server.max_connections", s.max_connections)?,
-            request_body_timeout: positive("server.request_body_timeout", s.request_body_timeout)?,
-            response_write_timeout: positive(
-                "server.response_write_timeout",
-                s.response_write_timeout,
-            )?,
-        };
-        let admin = AdminSettings {
-            listen: socket_addr("admin.listen", &self.admin.listen)?,
-            token_file: opt_path(&self.admin.token_file),
-        };
-        if admin.listen == server.listen && server.listen.port() != 0 {
-            return Err(bad("admin.listen", "must differ from `server.listen`"));
-        }
-        let u = self.upstream;
-        let base_url: Uri = u
-            .base_url
-            .parse()
-            .map_err(|e| bad("upstream.base_url", format!("not a URL: {e}")))?;
-        match base_url.scheme_str() {
-            Some("http") | Some("https") => {}
-            _ => return Err(bad("upstream.base_url", "the scheme must be http or https")),
-        }
-        if base_url.host().is_none() {
-            return Err(bad("upstream.base_url", "a host is required"));
-        }
-        if base_url.path() != "/" && !base_url.path().is_empty() || base_url.query().is_some() {
-            return Err(bad(
-                "upstream.base_url",
-                "give only scheme, host and port: request paths are forwarded unchanged",
-            ));
-        }
-        let strip_request_headers = u
-            .strip_request_headers
-            .iter()
-            .map(|h| {
-                HeaderName::from_bytes(h.trim().as_bytes()).map_err(|_| {
-                    bad(
-                        "upstream.strip_request_headers",
-                        format!("{h:?} is not a header name"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let upstream = UpstreamSettings {
-            base_url,
-            token: secret_source("upstream.token", &u.token_file, &u.token)?,
-            signature_key: secret_source(
-                "upstream.signature_key",
-                &u.signature_key_file,
-                &u.signature_key,
-            )?,
-            ca_file: opt_path(&u.ca_file),
-            connect_timeout: positive("upstream.connect_timeout", u.connect_timeout)?,
-            timeout: positive("upstream.timeout", u.timeout)?,
-            max_concurrent_requests: positive(
-                "upstream.max_concurrent_requests",
-                u.max_concurrent_requests,
-            )?,
-            pool_idle_timeout: u.pool_idle_timeout,
-            pool_max_idle_per_host: u.pool_max_idle_per_host,
-            strip_request_headers,
-            max_response_body_bytes: positive(
-                "upstream.max_response_body_bytes",
-                u.max_response_body_bytes,
-            )?,
-            response_headers: crate::proxy::HeaderAllowlist::parse(&u.response_headers)
-                .map_err(|e| bad("upstream.response_headers", e))?,
-            max_buffered_bytes: positive("upstream.max_buffered_bytes", u.max_buffered_bytes)?,
-            buffer_wait: u.buffer_wait,
-            retry: RetrySettings {
-                max_retries: u.retry.max_retries,
-                backoff: u.retry.backoff,
-                budget_ratio: u.retry.budget_ratio,
-                budget_min_per_second: u.retry.budget_min_per_second,
-            },
-            breaker_failure_threshold: u.circuit_breaker.failure_threshold,
-            breaker_cool_down: positive(
-                "upstream.circuit_breaker.cool_down",
-                u.circuit_breaker.cool_down,
-            )?,
-        };
-        if !(0.0..=1.0).contains(&upstream.retry.budget_ratio) {
-            return Err(bad(
-                "upstream.retry.budget_ratio",
-                "must be between 0 and 1",
-            ));
-        }
-        if upstream.retry.budget_min_per_second < 0.0 {
-            return Err(bad(
-                "upstream.retry.budget_min_per_second",
-                "must not be negative",
-            ));
-        }
-        // One body at the limit is held up to three times at once (as read,
-        // decoded, masked): the budget must fit at least that.
-        if upstream.max_buffered_bytes < upstream.max_response_body_bytes.saturating_mul(3) {
-            return Err(bad(
-                "upstream.max_buffered_bytes",
-                "must be at least 3 × `upstream.max_response_body_bytes`",
-            ));
-        }
-        if upstream.connect_timeout > upstream.timeout {
-            return Err(bad(
-                "upstream.connect_timeout",
-                "must not exceed `upstream.timeout`",
-            ));
-        }
-        let log = LogSettings {
-            format: self.log.format,
-            level: self.log.level,
-        };
-        let cache = self
-            .cache
-            .validate()
-            .map_err(|e| bad(&format!("cache.{}", e.key()), e))?;
-        let auth = AuthSettings {
-            mode: self.auth.mode,
-            clients_file: opt_path(&self.auth.clients_file),
-        };
-        if auth.mode == AuthModeSetting::Keys && auth.clients_file.is_none() {
-            return Err(bad(
-                "auth.clients_file",
-                "required when `auth.mode = \"keys\"` (or set `auth.mode = \"none\"` explicitly)",
-            ));
-        }
-        let passthrough = self
-            .mask
-            .passthrough
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                crate::proxy::PassthroughRule::parse(c)
-                    .map_err(|e| bad(&format!("mask.passthrough[{i}]"), e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Settings {
-            server,
-            admin,
-            upstream,
-            log,
-            passthrough: crate::proxy::Passthrough::new(passthrough),
-            mask: self.mask,
-            cache,
-            auth,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NO_AUTH: &str = "[auth]\nmode = \"none\"";
-
-    fn with(overlay: &str) -> Result<Settings, ConfigError> {
-        load_with(Path::new("/nonexistent"), None, Some(overlay))
-    }
-
-    #[test]
-    fn defaults_are_valid_and_safe() {
-        // Client authentication is on by default: without a clients file the
-        // gateway refuses to start rather than let anyone act as the merchant.
-        let e = with("").unwrap_err().to_string();
-        assert!(e.contains("auth.clients_file"), "{e}");
-        let s = with(NO_AUTH).unwrap();
-        assert!(s.server.listen.ip().is_loopback());
-        assert!(s.admin.listen.ip().is_loopback());
-        assert_eq!(s.upstream.base_url.host(), Some("api.paycombat.com"));
-        assert!(s.upstream.token.is_none());
-    }
-
-    #[test]
-    fn trusted_proxies_default_to_none_and_bad_entries_name_the_key() {
-        let s = with(NO_AUTH).unwrap();
-        assert!(s.server.trusted_proxies.is_empty());
-        let s = with(&format!(
-            "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]"
+/// Section `name` of the embedded `config/default.toml`: what tests, benches
+/// and fuzz targets build from, so they run with what ships.
+pub fn default_section<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    config::Config::builder()
+        .add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
         ))
-        .unwrap();
-        assert!(s
-            .server
-            .trusted_proxies
-            .contains("10.2.3.4".parse().unwrap()));
-        let e = with(&format!(
-            "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/40\"]"
-        ))
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("server.trusted_proxies"), "{e}");
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let e = with("[server]\nlisten = \"nope\"").unwrap_err().to_string();
-        assert!(e.contains("server.listen"), "{e}");
-        let e = with("[upstream]\nbase_url = \"ftp://x\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("upstream.base_url"), "{e}");
-        let e = with("[upstream]\ntoken_file = \"/a\"\ntoken = \"b\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("upstream.token"), "{e}");
-        let e = with("[server]\nlisten_typo = \"x\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("listen_typo"), "{e}");
-        let e = with("[server]\ndrain_timeout = \"soon\"")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("drain_timeout"), "{e}");
-        for key in [
-            "idle_timeout = \"0s\"",
-            "max_connections = 0",
-            "request_body_timeout = \"0s\"",
-            "response_write_timeout = \"0s\"",
-        ] {
-            let e = with(&format!("{NO_AUTH}\n[server]\n{key}"))
-                .unwrap_err()
-                .to_string();
-            let name = key.split(' ').next().unwrap();
-            assert!(e.contains(&format!("server.{name}")), "{e}");
-        }
-    }
-
-    #[test]
-    fn the_shipped_production_layer_loads() {
-        let s = load_with(
-            Path::new("config"),
-            Some("production"),
-            Some("[auth]\nmode = \"none\""),
-        )
-        .unwrap();
-        assert_eq!(s.server.listen, "0.0.0.0:8080".parse().unwrap());
-        assert_eq!(s.log.format, LogFormat::Json);
-        assert!(
-            load(Path::new("config"), Some("staging")).is_err(),
-            "a missing layer is an error"
-        );
-    }
-
-    #[test]
-    fn secrets_never_debug_print() {
-        let s = with(&format!(
-            "{NO_AUTH}\n[upstream]\ntoken = \"snd_supersecret\""
-        ))
-        .unwrap();
-        assert!(!format!("{s:?}").contains("supersecret"));
-    }
+        .build()
+        .and_then(|c| c.get::<T>(name))
+        .unwrap_or_else(|e| panic!("config/default.toml [{name}]: {e}"))
 }

@@ -50,18 +50,32 @@ pub enum GatewayError {
     Unmaskable { reason: &'static str },
     #[error("upstream response was refused: it carried a credential the gateway holds")]
     SecretReflected,
+    /// A defect or a crashed task inside the gateway: never paycombat's fault,
+    /// so never counted against upstream, never a reason to serve stale.
+    #[error("the gateway failed to handle this request; quote the request id when reporting it")]
+    Internal,
+    #[error("no such admin endpoint")]
+    AdminNotFound,
+    #[error("admin endpoints are disabled: set admin.token_file")]
+    AdminDisabled,
+    #[error("a valid admin bearer token is required")]
+    AdminUnauthorized,
+    #[error("the cache is disabled")]
+    CacheDisabled,
+    #[error("give exactly one of ?customer_id=<id> or ?all=true")]
+    AdminBadRequest,
 }
 
 impl GatewayError {
     pub fn status(&self) -> StatusCode {
         use GatewayError::*;
         match self {
-            BadPath(_) | BadRequestBody => StatusCode::BAD_REQUEST,
-            NotFound => StatusCode::NOT_FOUND,
+            BadPath(_) | BadRequestBody | AdminBadRequest => StatusCode::BAD_REQUEST,
+            NotFound | AdminNotFound | AdminDisabled => StatusCode::NOT_FOUND,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RequestBodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Unauthenticated | UnknownClient => StatusCode::UNAUTHORIZED,
+            Unauthenticated | UnknownClient | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
@@ -71,6 +85,8 @@ impl GatewayError {
                 StatusCode::BAD_GATEWAY
             }
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            CacheDisabled => StatusCode::CONFLICT,
         }
     }
 
@@ -96,7 +112,23 @@ impl GatewayError {
             UpstreamProtocol => "UPSTREAM_ERROR",
             Unmaskable { .. } => "UPSTREAM_UNMASKABLE",
             SecretReflected => "UPSTREAM_SECRET_REFLECTED",
+            Internal => "INTERNAL",
+            AdminNotFound | AdminDisabled => "NOT_FOUND",
+            AdminUnauthorized => "UNAUTHENTICATED",
+            CacheDisabled => "CACHE_DISABLED",
+            AdminBadRequest => "BAD_REQUEST",
         }
+    }
+
+    /// Whether paycombat is to blame (unreachable, timing out, refusing load):
+    /// what allows a stale answer. `Internal` is deliberately absent, so the
+    /// gateway's own failure never serves stale data in paycombat's name.
+    pub fn is_upstream_failure(&self) -> bool {
+        use GatewayError::*;
+        matches!(
+            self,
+            UpstreamConnect | UpstreamTimeout | UpstreamProtocol | Overloaded | CircuitOpen { .. }
+        )
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -183,6 +215,16 @@ mod tests {
         assert_eq!(v["data"], serde_json::Value::Null);
         assert_eq!(v["error"]["code"], "RATE_LIMITED");
         assert_eq!(v["error"]["request_id"], "req-1");
+    }
+
+    #[test]
+    fn internal_failures_are_the_gateways_own() {
+        let e = GatewayError::Internal;
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code(), "INTERNAL");
+        assert!(e.retry_after().is_none());
+        assert!(!e.is_upstream_failure());
+        assert!(GatewayError::UpstreamProtocol.is_upstream_failure());
     }
 
     #[test]

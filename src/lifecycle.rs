@@ -15,8 +15,9 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
     let app = match crate::app::App::build(settings).await {
         Ok(app) => app,
         Err(e) => {
-            tracing::error!("cannot start: {e:#}");
-            eprintln!("cannot start: {e:#}");
+            let reason = crate::config::problems::causes(e.chain());
+            tracing::error!("cannot start: {reason}");
+            eprintln!("cannot start: {reason}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };

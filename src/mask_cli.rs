@@ -142,7 +142,8 @@ impl Inspector {
     /// token configured: only the mask key is scanned for), but configured
     /// and unreadable is an error, as it is for `serve`.
     pub fn new(settings: &Settings) -> anyhow::Result<Inspector> {
-        let (masker, mask_key) = crate::app::build_masker(settings)?;
+        let (masker, mask_key) =
+            crate::app::build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
         let loaded = match settings.upstream.token {
             Some(_) => Some(
                 CredentialFiles::new(

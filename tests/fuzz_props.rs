@@ -5,18 +5,14 @@ mod common;
 #[allow(unused_imports)]
 use common::*;
 
-use paycombat_gateway::mask::{default_config, Masker};
+use paycombat_gateway::mask::{default_settings, Masker};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 fn masker() -> &'static Masker {
     static MASKER: std::sync::OnceLock<Masker> = std::sync::OnceLock::new();
     MASKER.get_or_init(|| {
-        Masker::new(
-            &default_config().expect("shipped rules parse"),
-            Some(b"fuzz-hmac-key"),
-        )
-        .expect("shipped rules build")
+        Masker::new(&default_settings(), Some(b"fuzz-hmac-key")).expect("shipped rules build")
     })
 }
 

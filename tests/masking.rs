@@ -1089,7 +1089,7 @@ async fn custom_field_and_dotted_path_rules_apply() {
          [[mask.rules]]\npath = \"data.individual.email\"\nstrategy = \"null\"\n\
          [[mask.rules]]\npath = \"data.items.description\"\nstrategy = \"redact\"\n\
          [[mask.rules]]\nfield = \"created_by\"\nstrategy = \"hmac\"\n",
-        paycombat_gateway::mask::DEFAULT_RULES_TOML
+        paycombat_gateway::mask::default_rules_toml()
     );
     let app = spawn_app_overlay(&overlay).await;
     let r = app.get(&detail_path(FIXTURE_ID)).await;
@@ -1201,12 +1201,33 @@ const BAD_RULE: &str =
 
 #[tokio::test]
 async fn an_invalid_rule_stops_the_gateway_from_starting() {
+    // Rules are checked in the config pass: `serve` exits before it binds.
     let dir = tempfile::tempdir().unwrap();
-    let settings = test_settings(dir.path(), "http://127.0.0.1:9", BAD_RULE);
-    let err = match paycombat_gateway::App::build(settings).await {
-        Ok(_) => panic!("a rule with both `field` and `path` was accepted"),
-        Err(e) => format!("{e:#}"),
-    };
+    std::fs::write(dir.path().join("key"), "k").unwrap();
+    let layer = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+         [auth]\nmode = \"none\"\n[mask]\nhmac_key_file = \"{}\"\n{BAD_RULE}",
+        dir.path().join("key").display()
+    );
+    std::fs::write(dir.path().join("production.toml"), layer).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
+        .args(["serve", "--config-dir"])
+        .arg(dir.path())
+        .env("GATEWAY_ENV", "production")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("a rule with both `field` and `path` was accepted"))
+        .unwrap();
+    let mut err = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(64), "{err}");
     assert!(err.contains("mask.rules[0]"), "{err}");
 }
 

@@ -5,12 +5,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use paycombat_gateway::mask::{default_config, Masker};
+use paycombat_gateway::mask::{default_settings, Masker};
 
 fn masker() -> &'static Masker {
     static MASKER: OnceLock<Masker> = OnceLock::new();
     MASKER.get_or_init(|| {
-        let cfg = default_config().expect("shipped rules parse");
+        let cfg = default_settings();
         Masker::new(&cfg, Some(b"fuzz-hmac-key")).expect("shipped rules build")
     })
 }

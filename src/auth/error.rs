@@ -90,8 +90,8 @@ pub enum AuthConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("clients file is not valid: {0}")]
-    Parse(#[source] config::ConfigError),
+    #[error("clients file is not valid: {}", plain(.0))]
+    Parse(config::ConfigError),
     #[error("clients file defines no clients")]
     NoClients,
     #[error("clients file [defaults]: {0}")]
@@ -136,4 +136,14 @@ pub enum ClientProblem {
     BadRule { rule: usize, problem: String },
     #[error("rate_limit: {field} must be at least 1")]
     ZeroRate { field: &'static str },
+}
+
+/// The `config` crate's error under its key, in the words of the gateway's own settings.
+fn plain(e: &config::ConfigError) -> String {
+    let problem = crate::config::problems::from_config_error("", e);
+    if problem.key.is_empty() {
+        problem.reason
+    } else {
+        problem.to_string()
+    }
 }

@@ -7,15 +7,17 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::key::CachedRoute;
+use crate::config::problems::positive;
+use crate::config::{ConfigError, Problems};
 
 /// Longest an entry may be kept (freshness plus stale windows). Customer data older than
 /// this is not worth serving, and the bound keeps `Instant` arithmetic far from overflow.
 const MAX_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Raw `[cache]` section as written in TOML. Missing keys take the defaults documented on
-/// [`CacheConfig::default`].
+/// Raw `[cache]` section as written in TOML; every value comes from
+/// `config/default.toml` and the layers above it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     pub enabled: bool,
     /// Bound on the sum of entry weights (body + headers + key + fixed overhead).
@@ -32,37 +34,13 @@ pub struct CacheConfig {
     pub routes: RoutesConfig,
 }
 
-impl Default for CacheConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            max_bytes: 64 * 1024 * 1024,
-            max_entry_bytes: 256 * 1024,
-            id_pattern: DEFAULT_ID_PATTERN.to_owned(),
-            allow_client_no_cache: true,
-            allow_client_no_store: true,
-            routes: RoutesConfig::default(),
-        }
-    }
-}
-
-/// `[cache.routes.*]`. A route table given only in part keeps that route's own defaults
-/// for the keys it leaves out (the wallet-ready route's TTL differs from the detail route's),
-/// hence the detour through [`RawRoutes`].
+/// `[cache.routes.*]`. A layer naming one key of a route keeps the route's
+/// other keys from the layers below (the configuration is merged key by key).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(from = "RawRoutes")]
+#[serde(deny_unknown_fields)]
 pub struct RoutesConfig {
     pub customer_detail: RouteCacheConfig,
     pub customer_wallet_ready: RouteCacheConfig,
-}
-
-impl Default for RoutesConfig {
-    fn default() -> Self {
-        Self {
-            customer_detail: RouteCacheConfig::defaults_for(CachedRoute::CustomerDetail),
-            customer_wallet_ready: RouteCacheConfig::defaults_for(CachedRoute::CustomerWalletReady),
-        }
-    }
 }
 
 impl RoutesConfig {
@@ -75,7 +53,8 @@ impl RoutesConfig {
 }
 
 /// One cached route's retention rules.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteCacheConfig {
     pub enabled: bool,
     /// Freshness lifetime of a stored 200.
@@ -94,101 +73,16 @@ pub struct RouteCacheConfig {
     pub query_allowlist: Vec<String>,
 }
 
-impl RouteCacheConfig {
-    pub fn defaults_for(route: CachedRoute) -> Self {
-        let ttl = match route {
-            CachedRoute::CustomerDetail => Duration::from_secs(30),
-            CachedRoute::CustomerWalletReady => Duration::from_secs(10),
-        };
-        Self {
-            enabled: true,
-            ttl,
-            stale_if_error: Duration::from_secs(60),
-            stale_while_revalidate: Duration::ZERO,
-            negative_ttl: Duration::ZERO,
-            query_allowlist: Vec::new(),
-        }
-    }
+/// The shipped `[cache]` section, from `config/default.toml`.
+pub fn default_config() -> CacheConfig {
+    crate::config::default_section("cache")
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRoutes {
-    #[serde(default)]
-    customer_detail: RawRoute,
-    #[serde(default)]
-    customer_wallet_ready: RawRoute,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRoute {
-    enabled: Option<bool>,
-    #[serde(default, with = "humantime_serde::option")]
-    ttl: Option<Duration>,
-    #[serde(default, with = "humantime_serde::option")]
-    stale_if_error: Option<Duration>,
-    #[serde(default, with = "humantime_serde::option")]
-    stale_while_revalidate: Option<Duration>,
-    #[serde(default, with = "humantime_serde::option")]
-    negative_ttl: Option<Duration>,
-    query_allowlist: Option<Vec<String>>,
-}
-
-impl RawRoute {
-    fn over(self, defaults: RouteCacheConfig) -> RouteCacheConfig {
-        RouteCacheConfig {
-            enabled: self.enabled.unwrap_or(defaults.enabled),
-            ttl: self.ttl.unwrap_or(defaults.ttl),
-            stale_if_error: self.stale_if_error.unwrap_or(defaults.stale_if_error),
-            stale_while_revalidate: self
-                .stale_while_revalidate
-                .unwrap_or(defaults.stale_while_revalidate),
-            negative_ttl: self.negative_ttl.unwrap_or(defaults.negative_ttl),
-            query_allowlist: self.query_allowlist.unwrap_or(defaults.query_allowlist),
-        }
-    }
-}
-
-impl From<RawRoutes> for RoutesConfig {
-    fn from(raw: RawRoutes) -> Self {
-        Self {
-            customer_detail: raw
-                .customer_detail
-                .over(RouteCacheConfig::defaults_for(CachedRoute::CustomerDetail)),
-            customer_wallet_ready: raw
-                .customer_wallet_ready
-                .over(RouteCacheConfig::defaults_for(
-                    CachedRoute::CustomerWalletReady,
-                )),
-        }
-    }
-}
-
-/// A `[cache]` setting that cannot work; `key` is the full dotted TOML key.
-#[derive(Debug, thiserror::Error)]
-pub enum CacheConfigError {
-    #[error("{key}: {reason}")]
-    Invalid { key: String, reason: String },
-    #[error("cache.id_pattern: not a valid regular expression")]
-    IdPattern(#[source] Box<regex::Error>),
-}
-
-impl CacheConfigError {
-    /// The dotted TOML key at fault.
-    pub fn key(&self) -> &str {
-        match self {
-            Self::Invalid { key, .. } => key,
-            Self::IdPattern(_) => "cache.id_pattern",
-        }
-    }
-
-    fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
+/// The shipped `[cache]` section, validated.
+pub fn default_settings() -> CacheSettings {
+    default_config()
+        .validate()
+        .unwrap_or_else(|e| panic!("config/default.toml [cache] is invalid: {e}"))
 }
 
 /// Validated `[cache]` settings: what [`super::CustomerCache`] is built from.
@@ -268,84 +162,78 @@ impl CacheSettings {
     }
 }
 
-impl Default for CacheSettings {
-    fn default() -> Self {
-        match CacheConfig::default().validate() {
-            Ok(settings) => settings,
-            // The defaults are covered by a unit test; reaching this is a build defect.
-            Err(err) => panic!("default cache settings are invalid: {err}"),
-        }
-    }
-}
-
 impl CacheConfig {
     /// Checks every key and compiles the id pattern once.
-    pub fn validate(self) -> Result<CacheSettings, CacheConfigError> {
-        if self.max_bytes == 0 {
-            return Err(CacheConfigError::invalid(
-                "cache.max_bytes",
-                "must be greater than 0",
-            ));
-        }
+    pub fn validate(self) -> Result<CacheSettings, ConfigError> {
+        let mut problems = Problems::default();
+        let settings = self.check(&mut problems);
+        problems.finish(settings)
+    }
+
+    /// As [`CacheConfig::validate`], noting every problem in `p`.
+    pub fn check(self, p: &mut Problems) -> Option<CacheSettings> {
+        let max_bytes = p.check("cache.max_bytes", positive(self.max_bytes));
         if self.max_entry_bytes == 0 || self.max_entry_bytes > self.max_bytes {
-            return Err(CacheConfigError::invalid(
+            p.add(
                 "cache.max_entry_bytes",
                 format!("must be between 1 and cache.max_bytes ({})", self.max_bytes),
-            ));
-        }
-        if self.max_entry_bytes > u64::from(u32::MAX) {
-            return Err(CacheConfigError::invalid(
+            );
+        } else if self.max_entry_bytes > u64::from(u32::MAX) {
+            p.add(
                 "cache.max_entry_bytes",
                 format!("must be at most {}", u32::MAX),
-            ));
+            );
         }
-        if self.id_pattern.trim().is_empty() {
-            return Err(CacheConfigError::invalid(
+        let patterns = if self.id_pattern.trim().is_empty() {
+            p.add("cache.id_pattern", "must not be empty");
+            None
+        } else {
+            // Anchoring here means a pattern written without ^…$ still has to match the whole
+            // id; a partial match would let path-like ids through.
+            let compiled = Regex::new(&format!("^(?:{})$", self.id_pattern)).and_then(|id| {
+                super::scan::IdScanner::new(&self.id_pattern).map(|scanner| (id, scanner))
+            });
+            p.check(
                 "cache.id_pattern",
-                "must not be empty",
-            ));
-        }
-        // Anchoring here means a pattern written without ^…$ still has to match the whole
-        // id; a partial match would let path-like ids through.
-        let id_pattern = Regex::new(&format!("^(?:{})$", self.id_pattern))
-            .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
+                compiled.map_err(|_| "not a valid regular expression"),
+            )
+        };
         let default_id_pattern = self.id_pattern.trim() == DEFAULT_ID_PATTERN;
-        let scanner = super::scan::IdScanner::new(&self.id_pattern)
-            .map_err(|err| CacheConfigError::IdPattern(Box::new(err)))?;
 
         // Array order follows `CachedRoute::index`.
-        let routes = [
-            validate_route(CachedRoute::CustomerDetail, self.routes.customer_detail)?,
-            validate_route(
-                CachedRoute::CustomerWalletReady,
-                self.routes.customer_wallet_ready,
-            )?,
-        ];
-
-        Ok(CacheSettings {
+        let detail = check_route(CachedRoute::CustomerDetail, self.routes.customer_detail, p);
+        let wallet = check_route(
+            CachedRoute::CustomerWalletReady,
+            self.routes.customer_wallet_ready,
+            p,
+        );
+        let (id_pattern, scanner) = patterns?;
+        Some(CacheSettings {
             enabled: self.enabled,
-            max_bytes: self.max_bytes,
+            max_bytes: max_bytes?,
             max_entry_bytes: self.max_entry_bytes,
             allow_client_no_cache: self.allow_client_no_cache,
             allow_client_no_store: self.allow_client_no_store,
             id_pattern,
             default_id_pattern,
             scanner,
-            routes,
+            routes: [detail?, wallet?],
         })
     }
 }
 
-fn validate_route(
+fn check_route(
     route: CachedRoute,
     raw: RouteCacheConfig,
-) -> Result<RouteCachePolicy, CacheConfigError> {
+    p: &mut Problems,
+) -> Option<RouteCachePolicy> {
     let key = |field: &str| format!("cache.routes.{}.{field}", route.name());
+    let before = p.len();
     if raw.enabled && raw.ttl.is_zero() {
-        return Err(CacheConfigError::invalid(
+        p.add(
             key("ttl"),
             "must be greater than 0 (set enabled = false to turn the route off)",
-        ));
+        );
     }
     for (field, value) in [
         ("ttl", raw.ttl),
@@ -354,10 +242,10 @@ fn validate_route(
         ("negative_ttl", raw.negative_ttl),
     ] {
         if value > MAX_RETENTION {
-            return Err(CacheConfigError::invalid(
+            p.add(
                 key(field),
                 format!("must be at most {}", format_duration(MAX_RETENTION)),
-            ));
+            );
         }
     }
     let policy = RouteCachePolicy {
@@ -368,41 +256,42 @@ fn validate_route(
         negative_ttl: raw.negative_ttl,
         query_allowlist: raw.query_allowlist,
     };
-    if policy.retention() > MAX_RETENTION {
-        return Err(CacheConfigError::invalid(
+    if p.len() == before && policy.retention() > MAX_RETENTION {
+        p.add(
             key("ttl"),
             format!(
                 "ttl plus the longer stale window must be at most {}",
                 format_duration(MAX_RETENTION)
             ),
-        ));
+        );
     }
     for (i, name) in policy.query_allowlist.iter().enumerate() {
         let bad_char = name.chars().any(|c| {
             matches!(c, '&' | '=' | '#' | '?' | '%') || c.is_whitespace() || c.is_control()
         });
         if name.is_empty() || bad_char {
-            return Err(CacheConfigError::invalid(
+            p.add(
                 key("query_allowlist"),
                 format!("entry {i} is not a plain query parameter name"),
-            ));
-        }
-        if policy.query_allowlist[..i].contains(name) {
-            return Err(CacheConfigError::invalid(
-                key("query_allowlist"),
-                format!("entry {i} is listed twice"),
-            ));
+            );
+        } else if policy.query_allowlist[..i].contains(name) {
+            p.add(key("query_allowlist"), format!("entry {i} is listed twice"));
         }
     }
-    Ok(policy)
+    (p.len() == before).then_some(policy)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `toml` layered over the shipped defaults, as the gateway reads it.
     fn parse(toml: &str) -> Result<CacheConfig, config::ConfigError> {
         config::Config::builder()
+            .add_source(config::File::from_str(
+                crate::config::DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
             .add_source(config::File::from_str(toml, config::FileFormat::Toml))
             .build()?
             .get::<CacheConfig>("cache")
@@ -411,7 +300,7 @@ mod tests {
     fn invalid_key(config: CacheConfig) -> String {
         match config.validate() {
             Ok(_) => panic!("expected a validation error"),
-            Err(err) => err.key().to_owned(),
+            Err(err) => err.problems()[0].key.clone(),
         }
     }
 
@@ -437,10 +326,8 @@ mod tests {
             ttl = "10s"
             stale_if_error = "60s"
         "#;
-        assert_eq!(parse(toml).expect("parses"), CacheConfig::default());
-        let settings = CacheConfig::default()
-            .validate()
-            .expect("defaults are valid");
+        assert_eq!(parse(toml).expect("parses"), default_config());
+        let settings = default_config().validate().expect("defaults are valid");
         let wallet = settings.route(CachedRoute::CustomerWalletReady);
         assert_eq!(wallet.ttl, Duration::from_secs(10));
         assert_eq!(wallet.retention(), Duration::from_secs(70));
@@ -478,7 +365,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let base = CacheConfig::default;
+        let base = default_config;
         assert_eq!(
             invalid_key(CacheConfig {
                 max_bytes: 0,
@@ -560,12 +447,12 @@ mod id_pattern_props {
     fn a_custom_pattern_uses_the_regex() {
         let cfg = CacheConfig {
             id_pattern: "cust-[0-9]+".to_owned(),
-            ..CacheConfig::default()
+            ..default_config()
         };
         let s = cfg.validate().unwrap();
         assert!(s.id_matches("cust-42"));
         assert!(!s.id_matches("customer_67d84b19d50b490a8fa75ab20bbf275a"));
-        let d = CacheConfig::default().validate().unwrap();
+        let d = default_config().validate().unwrap();
         assert!(d.id_matches("customer_67d84b19d50b490a8fa75ab20bbf275a"));
         assert!(!d.id_matches("customer_67D84B19D50B490A8FA75AB20BBF275A"));
     }

@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn directives_map_to_modes() {
-        let settings = CacheSettings::default();
+        let settings = crate::cache::default_settings();
         assert_eq!(mode(&settings, &[]), RequestMode::Normal);
         assert_eq!(mode(&settings, &["max-age=60"]), RequestMode::Normal);
         assert_eq!(mode(&settings, &["No-Cache"]), RequestMode::Refresh);
@@ -87,7 +87,7 @@ mod tests {
         let config = CacheConfig {
             allow_client_no_cache: false,
             allow_client_no_store: false,
-            ..CacheConfig::default()
+            ..crate::cache::default_config()
         };
         let settings = config.validate().expect("valid");
         assert_eq!(mode(&settings, &["no-cache"]), RequestMode::Normal);
@@ -95,7 +95,7 @@ mod tests {
 
         let config = CacheConfig {
             allow_client_no_store: false,
-            ..CacheConfig::default()
+            ..crate::cache::default_config()
         };
         let settings = config.validate().expect("valid");
         assert_eq!(

@@ -270,11 +270,10 @@ impl moka::Expiry<SlotKey, Slot> for SlotExpiry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::config::CacheSettings;
     use crate::cache::key::CachedRoute;
 
     fn policy() -> RouteCachePolicy {
-        let mut policy = CacheSettings::default()
+        let mut policy = crate::cache::default_settings()
             .route(CachedRoute::CustomerDetail)
             .clone();
         policy.ttl = Duration::from_secs(30);

@@ -178,7 +178,7 @@ mod tests {
     const ID: &str = "customer_0123456789abcdef0123456789abcdef";
 
     fn settings_with_allowlist(names: &[&str]) -> CacheSettings {
-        let mut config = CacheConfig::default();
+        let mut config = crate::cache::default_config();
         config.routes.customer_detail.query_allowlist =
             names.iter().map(|name| (*name).to_owned()).collect();
         config.validate().expect("valid config")
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn id_must_match_the_whole_pattern() {
-        let settings = CacheSettings::default();
+        let settings = crate::cache::default_settings();
         let route = CachedRoute::CustomerDetail;
         assert!(CacheKey::build(&settings, route, ID, None).is_ok());
         for bad in [
@@ -208,7 +208,7 @@ mod tests {
     fn unanchored_pattern_is_anchored() {
         let config = CacheConfig {
             id_pattern: "customer_[0-9a-f]{32}".to_owned(),
-            ..CacheConfig::default()
+            ..crate::cache::default_config()
         };
         let settings = config.validate().expect("valid config");
         assert!(settings.id_matches(ID));
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn any_query_bypasses_without_allowlist() {
-        let settings = CacheSettings::default();
+        let settings = crate::cache::default_settings();
         let route = CachedRoute::CustomerDetail;
         assert_eq!(
             CacheKey::build(&settings, route, ID, Some("expand=wallet")),
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn disabled_route_or_cache_bypasses() {
-        let mut config = CacheConfig::default();
+        let mut config = crate::cache::default_config();
         config.routes.customer_wallet_ready.enabled = false;
         let settings = config.validate().expect("valid");
         assert!(CacheKey::build(&settings, CachedRoute::CustomerDetail, ID, None).is_ok());
@@ -276,7 +276,7 @@ mod tests {
         );
         let config = CacheConfig {
             enabled: false,
-            ..CacheConfig::default()
+            ..crate::cache::default_config()
         };
         let settings = config.validate().expect("valid");
         assert_eq!(

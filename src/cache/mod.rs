@@ -36,7 +36,8 @@ use moka::future::Cache;
 use moka::notification::RemovalCause;
 
 pub use self::config::{
-    CacheConfig, CacheConfigError, CacheSettings, RouteCacheConfig, RouteCachePolicy, RoutesConfig,
+    default_config, default_settings, CacheConfig, CacheSettings, RouteCacheConfig,
+    RouteCachePolicy, RoutesConfig,
 };
 pub use self::directives::RequestMode;
 pub use self::entry::{CachedResponse, Lookup};

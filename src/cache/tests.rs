@@ -32,7 +32,7 @@ fn cache_with(config: CacheConfig) -> (CustomerCache, Causes) {
 }
 
 fn cache() -> CustomerCache {
-    cache_with(CacheConfig::default()).0
+    cache_with(crate::cache::default_config()).0
 }
 
 fn ok(body: &'static [u8]) -> CachedResponse {
@@ -84,7 +84,7 @@ async fn hit_after_store() {
 
 #[tokio::test]
 async fn fresh_then_stale_if_error_then_gone() {
-    let mut config = CacheConfig::default();
+    let mut config = crate::cache::default_config();
     config.routes.customer_detail.ttl = Duration::from_millis(200);
     config.routes.customer_detail.stale_if_error = Duration::from_millis(400);
     let (cache, causes) = cache_with(config);
@@ -127,7 +127,7 @@ async fn fresh_then_stale_if_error_then_gone() {
 
 #[tokio::test]
 async fn stale_while_revalidate_window() {
-    let mut config = CacheConfig::default();
+    let mut config = crate::cache::default_config();
     config.routes.customer_wallet_ready.ttl = Duration::from_millis(100);
     config.routes.customer_wallet_ready.stale_if_error = Duration::ZERO;
     config.routes.customer_wallet_ready.stale_while_revalidate = Duration::from_secs(5);
@@ -273,7 +273,7 @@ async fn a_panicking_fill_releases_its_waiters() {
 
 #[tokio::test]
 async fn invalidate_customer_drops_every_route_and_variant() {
-    let mut config = CacheConfig::default();
+    let mut config = crate::cache::default_config();
     config.routes.customer_detail.query_allowlist = vec!["lang".to_owned()];
     let (cache, causes) = cache_with(config);
     let keys = [
@@ -385,7 +385,7 @@ async fn memory_stays_within_max_bytes() {
     const MAX: u64 = 4 * 1024 * 1024;
     let config = CacheConfig {
         max_bytes: MAX,
-        ..CacheConfig::default()
+        ..crate::cache::default_config()
     };
     let (cache, causes) = cache_with(config);
     let body = Bytes::from(vec![b'x'; 2048]);
@@ -414,7 +414,7 @@ async fn memory_stays_within_max_bytes() {
 async fn oversize_uncacheable_and_disabled_are_not_stored() {
     let config = CacheConfig {
         max_entry_bytes: 4096,
-        ..CacheConfig::default()
+        ..crate::cache::default_config()
     };
     let (cache, _) = cache_with(config);
     let key = detail(&cache, ID);
@@ -443,7 +443,7 @@ async fn oversize_uncacheable_and_disabled_are_not_stored() {
 
     let (disabled, _) = cache_with(CacheConfig {
         enabled: false,
-        ..CacheConfig::default()
+        ..crate::cache::default_config()
     });
     assert_eq!(
         disabled.key(CachedRoute::CustomerDetail, ID, None),
@@ -458,7 +458,7 @@ async fn oversize_uncacheable_and_disabled_are_not_stored() {
 
 #[tokio::test]
 async fn negative_entries_use_negative_ttl_and_never_go_stale() {
-    let mut config = CacheConfig::default();
+    let mut config = crate::cache::default_config();
     config.routes.customer_detail.negative_ttl = Duration::from_millis(150);
     let (cache, _) = cache_with(config);
     let key = detail(&cache, ID);

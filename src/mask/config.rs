@@ -1,44 +1,36 @@
-//! The `[mask]` configuration section as written by operators.
+//! The `[mask]` configuration section as written by operators. Its values come
+//! from `config/default.toml` and the layers above it; [`MaskConfig::validate`]
+//! turns it into [`super::MaskSettings`].
 
 use serde::Deserialize;
 
-/// Raw `[mask]` settings; turned into a [`super::Masker`] by [`super::Masker::new`],
-/// which is where the cross-field checks live.
+/// Raw `[mask]` settings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaskConfig {
     /// When false the integrator skips masking entirely; the rules are still validated.
-    #[serde(default = "default_enabled")]
     pub enabled: bool,
     /// Replacement for `redact` (and for booleans under any strategy but `null`).
-    #[serde(default = "default_placeholder")]
     pub placeholder: String,
     /// Character that hides the leading part of a `keep_last` / `last4` value.
-    #[serde(default = "default_mask_char")]
     pub mask_char: char,
     /// Deepest nesting of arrays/objects accepted; deeper bodies are refused (1..=126).
-    #[serde(default = "default_max_depth")]
     pub max_depth: usize,
     /// Prefix of `hmac` outputs, so a reader can tell a digest from a real value.
-    #[serde(default = "default_hmac_prefix")]
     pub hmac_prefix: String,
     /// Number of hex digits of the HMAC-SHA256 digest kept (1..=64).
-    #[serde(default = "default_hmac_hex_chars")]
     pub hmac_hex_chars: usize,
     /// Rule names (and path segments) match keys ignoring ASCII case and `_` / `-`, so
     /// `phoneNumber` and `PHONE-NUMBER` meet the `phone_number` rule. False: exact match.
-    #[serde(default = "default_match_spellings")]
     pub match_spellings: bool,
-    #[serde(default)]
     pub rules: Vec<RuleConfig>,
     /// File holding the key for `hmac` rules (a mounted secret). Read once at
     /// start: changing it would break matching of values hashed before.
     /// Empty: no key, and `hmac` rules refuse to start.
-    #[serde(default, deserialize_with = "empty_as_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     pub hmac_key_file: Option<std::path::PathBuf>,
     /// Routes whose bodies of the listed types pass uninspected (validated in
     /// `config.rs`; the shipped entries are in `config/default.toml`).
-    #[serde(default)]
     pub passthrough: Vec<crate::proxy::PassthroughConfig>,
 }
 
@@ -49,24 +41,6 @@ fn empty_as_none<'de, D: serde::Deserializer<'de>>(
     Ok(s.map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .map(std::path::PathBuf::from))
-}
-
-impl Default for MaskConfig {
-    /// Defaults with no rules: the shipped rule set lives in `default_rules.toml`.
-    fn default() -> Self {
-        MaskConfig {
-            enabled: default_enabled(),
-            placeholder: default_placeholder(),
-            mask_char: default_mask_char(),
-            max_depth: default_max_depth(),
-            hmac_prefix: default_hmac_prefix(),
-            hmac_hex_chars: default_hmac_hex_chars(),
-            match_spellings: default_match_spellings(),
-            rules: Vec::new(),
-            hmac_key_file: None,
-            passthrough: Vec::new(),
-        }
-    }
 }
 
 /// One `[[mask.rules]]` entry. Exactly one of `field` / `path` must be set.
@@ -86,8 +60,7 @@ pub struct RuleConfig {
 ///
 /// TOML: `strategy = "redact" | "last4" | "email" | "hmac" | "null"`, or
 /// `strategy = { keep_last = N }`.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     /// The configured placeholder string.
     Redact,
@@ -103,24 +76,57 @@ pub enum Strategy {
     Null,
 }
 
-fn default_enabled() -> bool {
-    true
-}
-fn default_placeholder() -> String {
-    "[REDACTED]".to_owned()
-}
-fn default_mask_char() -> char {
-    '*'
-}
-fn default_max_depth() -> usize {
-    64
-}
-fn default_hmac_prefix() -> String {
-    "hmac_".to_owned()
-}
-fn default_hmac_hex_chars() -> usize {
-    16
-}
-fn default_match_spellings() -> bool {
-    true
+const STRATEGY_NAMES: [(&str, Strategy); 5] = [
+    ("redact", Strategy::Redact),
+    ("last4", Strategy::Last4),
+    ("email", Strategy::Email),
+    ("hmac", Strategy::Hmac),
+    ("null", Strategy::Null),
+];
+
+/// By hand, so a wrong strategy is refused in the operator's words (the listed
+/// names) rather than serde's, which name the Rust type.
+impl<'de> Deserialize<'de> for Strategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Strategy;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "one of \"redact\", \"last4\", \"email\", \"hmac\", \"null\" or { keep_last = N }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Strategy, E> {
+                STRATEGY_NAMES
+                    .iter()
+                    .find(|(name, _)| *name == v)
+                    .map(|&(_, s)| s)
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "{} or {{ keep_last = N }}",
+                            crate::config::problems::not_one_of(v, &STRATEGY_NAMES.map(|(n, _)| n))
+                        ))
+                    })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Strategy, A::Error> {
+                use serde::de::Error;
+                let table = "a table strategy is written { keep_last = N }";
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(A::Error::custom(table));
+                };
+                if key != "keep_last" {
+                    return Err(A::Error::custom(format!("{key:?}: {table}")));
+                }
+                let n: usize = map.next_value()?;
+                if map.next_key::<String>()?.is_some() {
+                    return Err(A::Error::custom(table));
+                }
+                Ok(Strategy::KeepLast(n))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }

@@ -24,35 +24,105 @@ impl MaskError {
 }
 
 /// A `[mask]` section that cannot be turned into a masker; the message names the offending rule.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaskConfigError {
-    #[error("mask.rules[{index}]: set exactly one of `field` or `path`")]
-    FieldOrPath { index: usize },
-    #[error("mask.rules[{index}]: `{what}` must not be empty or contain an empty path segment")]
-    Empty { index: usize, what: &'static str },
-    #[error("mask.rules[{index}] ({name}): duplicate of mask.rules[{first}]")]
+    FieldOrPath {
+        index: usize,
+    },
+    Empty {
+        index: usize,
+        what: &'static str,
+    },
     Duplicate {
         index: usize,
         first: usize,
         name: String,
     },
     /// Two names that differ only in case or `_` / `-` would match the same keys.
-    #[error(
-        "mask.rules[{index}] ({name}): matches the same keys as mask.rules[{first}] \
-         ({first_name}) once case and `_`/`-` are ignored (mask.match_spellings)"
-    )]
     SameSpelling {
         index: usize,
         name: String,
         first: usize,
         first_name: String,
     },
-    #[error("mask.rules[{index}] ({name}): strategy `hmac` needs an HMAC key, none is configured")]
-    HmacWithoutKey { index: usize, name: String },
-    #[error("mask.max_depth must be between 1 and {max}")]
-    MaxDepth { max: usize },
-    #[error("mask.hmac_hex_chars must be between 1 and 64")]
+    HmacWithoutKey {
+        index: usize,
+        name: String,
+    },
+    MaxDepth {
+        max: usize,
+    },
     HmacHexChars,
-    #[error("mask: the HMAC key must not be empty")]
     EmptyHmacKey,
 }
+
+impl MaskConfigError {
+    /// The dotted key at fault.
+    pub fn key(&self) -> String {
+        use MaskConfigError::*;
+        match self {
+            FieldOrPath { index }
+            | Empty { index, .. }
+            | Duplicate { index, .. }
+            | SameSpelling { index, .. }
+            | HmacWithoutKey { index, .. } => format!("mask.rules[{index}]"),
+            MaxDepth { .. } => "mask.max_depth".to_owned(),
+            HmacHexChars => "mask.hmac_hex_chars".to_owned(),
+            EmptyHmacKey => "mask.hmac_key_file".to_owned(),
+        }
+    }
+
+    /// The rule's field or path, when the problem is with a named rule.
+    fn name(&self) -> Option<&str> {
+        use MaskConfigError::*;
+        match self {
+            Duplicate { name, .. } | SameSpelling { name, .. } | HmacWithoutKey { name, .. } => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
+    fn problem(&self) -> String {
+        use MaskConfigError::*;
+        match self {
+            FieldOrPath { .. } => "set exactly one of `field` or `path`".to_owned(),
+            Empty { what, .. } => {
+                format!("`{what}` must not be empty or contain an empty path segment")
+            }
+            Duplicate { first, .. } => format!("is a duplicate of mask.rules[{first}]"),
+            SameSpelling {
+                first, first_name, ..
+            } => format!(
+                "matches the same keys as mask.rules[{first}] ({first_name}) once case and \
+                 `_`/`-` are ignored (mask.match_spellings)"
+            ),
+            HmacWithoutKey { .. } => {
+                "uses strategy `hmac`, which needs an HMAC key: set `mask.hmac_key_file`".to_owned()
+            }
+            MaxDepth { max } => format!("must be between 1 and {max}"),
+            HmacHexChars => "must be between 1 and 64".to_owned(),
+            EmptyHmacKey => "the HMAC key must not be empty".to_owned(),
+        }
+    }
+
+    /// What is wrong, without the key (for a message that names the key itself).
+    pub fn reason(&self) -> String {
+        match self.name() {
+            Some(name) => format!("{name:?} {}", self.problem()),
+            None => self.problem(),
+        }
+    }
+}
+
+impl std::fmt::Display for MaskConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key())?;
+        if let Some(name) = self.name() {
+            write!(f, " ({name})")?;
+        }
+        write!(f, ": {}", self.problem())
+    }
+}
+
+impl std::error::Error for MaskConfigError {}

@@ -6,9 +6,10 @@ use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::config::{MaskConfig, Strategy};
+use super::config::Strategy;
 use super::error::{MaskConfigError, MaskError};
-use super::rules::{FieldIndex, PathTrie, Spelling};
+use super::rules::{FieldIndex, PathTrie};
+use super::settings::MaskSettings;
 use super::walk;
 
 /// serde_json refuses a 128th level of nesting by itself; staying below keeps every depth failure
@@ -33,8 +34,9 @@ pub struct Masker {
     pub(super) exact_numbers: bool,
 }
 
+#[derive(Clone, Debug)]
 pub(super) struct Rule {
-    name: Box<str>,
+    pub(super) name: Box<str>,
     pub(super) strategy: Strategy,
 }
 
@@ -91,17 +93,12 @@ pub(super) enum Rendered {
 }
 
 impl Masker {
-    /// Validates `cfg` and compiles its rules. `hmac_key` is required as soon as one rule uses
-    /// the `hmac` strategy.
-    pub fn new(cfg: &MaskConfig, hmac_key: Option<&[u8]>) -> Result<Masker, MaskConfigError> {
-        if cfg.max_depth == 0 || cfg.max_depth > MAX_DEPTH_LIMIT {
-            return Err(MaskConfigError::MaxDepth {
-                max: MAX_DEPTH_LIMIT,
-            });
-        }
-        if cfg.hmac_hex_chars == 0 || cfg.hmac_hex_chars > 64 {
-            return Err(MaskConfigError::HmacHexChars);
-        }
+    /// The masker `settings` describe. `hmac_key` (read from `mask.hmac_key_file`) is required
+    /// as soon as one rule uses the `hmac` strategy.
+    pub fn new(
+        settings: &MaskSettings,
+        hmac_key: Option<&[u8]>,
+    ) -> Result<Masker, MaskConfigError> {
         let hmac = match hmac_key {
             Some([]) => return Err(MaskConfigError::EmptyHmacKey),
             Some(key) => Some(
@@ -111,70 +108,21 @@ impl Masker {
             ),
             None => None,
         };
-
-        let mut rules = Vec::with_capacity(cfg.rules.len());
-        let spelling = if cfg.match_spellings {
-            Spelling::Folded
-        } else {
-            Spelling::Exact
-        };
-        let mut fields = FieldIndex::new(spelling);
-        let mut paths = PathTrie::new(spelling);
-        for (index, rc) in cfg.rules.iter().enumerate() {
-            let name: &str = match (&rc.field, &rc.path) {
-                (Some(f), None) => {
-                    if f.is_empty() {
-                        return Err(MaskConfigError::Empty {
-                            index,
-                            what: "field",
-                        });
-                    }
-                    if let Some(first) = fields.get(f) {
-                        return Err(duplicate(&rules, index, first, f));
-                    }
-                    fields.insert(f, index);
-                    f
-                }
-                (None, Some(p)) => {
-                    if p.is_empty() || p.split('.').any(str::is_empty) {
-                        return Err(MaskConfigError::Empty {
-                            index,
-                            what: "path",
-                        });
-                    }
-                    if let Some(first) = paths.insert(p.split('.'), index) {
-                        return Err(duplicate(&rules, index, first, p));
-                    }
-                    p
-                }
-                _ => return Err(MaskConfigError::FieldOrPath { index }),
-            };
-            // Names are metric label values and must tell rules apart (a one-segment path and a
-            // field of the same name would not).
-            if let Some(first) = rules.iter().position(|r: &Rule| &*r.name == name) {
-                return Err(duplicate(&rules, index, first, name));
-            }
-            if rc.strategy == Strategy::Hmac && hmac.is_none() {
-                return Err(MaskConfigError::HmacWithoutKey {
-                    index,
-                    name: name.to_owned(),
-                });
-            }
-            rules.push(Rule {
-                name: name.into(),
-                strategy: rc.strategy,
+        if let (None, Some((index, name))) = (&hmac, settings.first_hmac_rule()) {
+            return Err(MaskConfigError::HmacWithoutKey {
+                index,
+                name: name.to_owned(),
             });
         }
-
         Ok(Masker {
-            rules,
-            fields,
-            paths,
-            placeholder: cfg.placeholder.as_str().into(),
-            mask_char: cfg.mask_char,
-            max_depth: cfg.max_depth,
-            hmac_prefix: cfg.hmac_prefix.as_str().into(),
-            hmac_hex_chars: cfg.hmac_hex_chars,
+            rules: settings.rules.clone(),
+            fields: settings.fields.clone(),
+            paths: settings.paths.clone(),
+            placeholder: settings.placeholder.clone(),
+            mask_char: settings.mask_char,
+            max_depth: settings.max_depth,
+            hmac_prefix: settings.hmac_prefix.clone(),
+            hmac_hex_chars: settings.hmac_hex_chars,
             hmac,
             exact_numbers: serde_json_keeps_number_text(),
         })
@@ -305,22 +253,6 @@ impl Masker {
 }
 
 /// `rules` holds the rules before `index`, so `first` is one of them.
-fn duplicate(rules: &[Rule], index: usize, first: usize, name: &str) -> MaskConfigError {
-    match rules.get(first) {
-        Some(r) if &*r.name != name => MaskConfigError::SameSpelling {
-            index,
-            name: name.to_owned(),
-            first,
-            first_name: r.name.to_string(),
-        },
-        _ => MaskConfigError::Duplicate {
-            index,
-            first,
-            name: name.to_owned(),
-        },
-    }
-}
-
 /// With serde_json's `arbitrary_precision` feature, `Number` keeps its source text and
 /// non-integers reach visitors as a one-entry map holding that text. Probing once tells the
 /// walk which of the two shapes to expect.

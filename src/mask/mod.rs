@@ -17,6 +17,7 @@ mod error;
 mod masker;
 mod media;
 mod rules;
+mod settings;
 mod walk;
 
 #[cfg(test)]
@@ -29,17 +30,34 @@ pub use decode::{decode, parse_content_encoding, DecodeError, Encoding};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;
+pub use settings::MaskSettings;
 
-/// The shipped `[mask]` section, rules included (also pasted into `config/default.toml`).
-pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");
+/// The shipped `[mask]` section, rules included, from `config/default.toml`.
+pub fn default_config() -> MaskConfig {
+    crate::config::default_section("mask")
+}
 
-/// [`DEFAULT_RULES_TOML`] parsed into a config.
-pub fn default_config() -> Result<MaskConfig, ::config::ConfigError> {
-    ::config::Config::builder()
-        .add_source(::config::File::from_str(
-            DEFAULT_RULES_TOML,
-            ::config::FileFormat::Toml,
-        ))
-        .build()?
-        .get::<MaskConfig>("mask")
+/// The shipped `[mask]` section, validated.
+pub fn default_settings() -> MaskSettings {
+    default_config()
+        .validate()
+        .unwrap_or_else(|e| panic!("config/default.toml [mask] is invalid: {e:?}"))
+}
+
+/// The shipped `[[mask.rules]]` tables as TOML text, for a layer that keeps
+/// them and adds its own (a layer's `rules` replaces the whole list).
+pub fn default_rules_toml() -> String {
+    let mut out = String::new();
+    let mut in_rules = false;
+    for line in crate::config::DEFAULT_TOML.lines() {
+        let header = line.trim_start();
+        if header.starts_with('[') {
+            in_rules = header.starts_with("[[mask.rules]]");
+        }
+        if in_rules {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 use super::tests::DOCUMENTED_PERSONAL_FIELDS;
-use super::{default_config, Masker};
+use super::{default_settings, Masker};
 
 /// Keys that no default rule matches.
 const PLAIN_KEYS: &[&str] = &[
@@ -104,7 +104,7 @@ proptest! {
         doc in document(),
         pretty in any::<bool>(),
     ) {
-        let masker = Masker::new(&default_config().expect("rules"), Some(b"prop-key"))
+        let masker = Masker::new(&default_settings(), Some(b"prop-key"))
             .expect("valid");
         let body = if pretty {
             serde_json::to_string_pretty(&doc).expect("serialise")
@@ -260,7 +260,7 @@ proptest! {
 
     #[test]
     fn seeded_values_never_survive_in_any_spelling_key_or_string(doc in spelled_document()) {
-        let masker = Masker::new(&default_config().expect("rules"), Some(b"prop-key"))
+        let masker = Masker::new(&default_settings(), Some(b"prop-key"))
             .expect("valid");
         let body = doc.to_string();
         let masked = masker.mask(body.as_bytes()).expect("valid JSON is always maskable");

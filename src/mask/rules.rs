@@ -66,7 +66,7 @@ fn is_separator(b: u8) -> bool {
 
 /// Field rules bucketed by key length (in the stored form): most keys of a body fall into a
 /// bucket holding zero to three names, so a lookup is a length index plus a couple of compares.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct FieldIndex {
     spelling: Spelling,
     by_len: Vec<Vec<(Box<str>, usize)>>,
@@ -101,13 +101,13 @@ impl FieldIndex {
 }
 
 /// Path rules as a trie of object keys. Node 0 is the document root.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PathTrie {
     spelling: Spelling,
     nodes: Vec<Node>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Node {
     children: Vec<(Box<str>, u32)>,
     rule: Option<usize>,

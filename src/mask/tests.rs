@@ -21,16 +21,44 @@ fn path(p: &str, strategy: Strategy) -> RuleConfig {
     }
 }
 
+/// The shipped `[mask]` settings without their rules, passthrough entries or key file.
+fn no_rules() -> MaskConfig {
+    MaskConfig {
+        rules: Vec::new(),
+        passthrough: Vec::new(),
+        hmac_key_file: None,
+        ..default_config()
+    }
+}
+
+/// `cfg` validated (its first problem, if any) and built into a masker.
+fn compile(cfg: &MaskConfig, key: Option<&[u8]>) -> Result<Masker, MaskConfigError> {
+    let settings = cfg.validate().map_err(|mut errors| errors.remove(0))?;
+    Masker::new(&settings, key)
+}
+
+/// `toml` layered over `config/default.toml`, as the gateway reads it.
+fn parse(toml: &str) -> Result<MaskConfig, ::config::ConfigError> {
+    ::config::Config::builder()
+        .add_source(::config::File::from_str(
+            crate::config::DEFAULT_TOML,
+            ::config::FileFormat::Toml,
+        ))
+        .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))
+        .build()?
+        .get::<MaskConfig>("mask")
+}
+
 fn masker(rules: Vec<RuleConfig>) -> Masker {
     let cfg = MaskConfig {
         rules,
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    Masker::new(&cfg, Some(KEY)).expect("valid config")
+    compile(&cfg, Some(KEY)).expect("valid config")
 }
 
 fn default_masker() -> Masker {
-    Masker::new(&default_config().expect("default rules parse"), Some(KEY)).expect("valid")
+    Masker::new(&default_settings(), Some(KEY)).expect("valid")
 }
 
 fn run(m: &Masker, body: &str) -> String {
@@ -103,15 +131,7 @@ pub(super) const DOCUMENTED_PERSONAL_FIELDS: &[&str] = &[
 
 #[test]
 fn default_rules_cover_every_documented_personal_field() {
-    let cfg = ::config::Config::builder()
-        .add_source(::config::File::from_str(
-            include_str!("default_rules.toml"),
-            ::config::FileFormat::Toml,
-        ))
-        .build()
-        .expect("toml")
-        .get::<MaskConfig>("mask")
-        .expect("mask section");
+    let cfg = default_config();
     let fields: Vec<&str> = cfg
         .rules
         .iter()
@@ -126,17 +146,17 @@ fn default_rules_cover_every_documented_personal_field() {
     assert_eq!(cfg.max_depth, 64);
     // Building needs the key because of the hmac rules, and must succeed with it.
     assert!(matches!(
-        Masker::new(&cfg, None),
+        compile(&cfg, None),
         Err(MaskConfigError::HmacWithoutKey { .. })
     ));
-    let m = Masker::new(&cfg, Some(KEY)).expect("default rules are valid");
+    let m = compile(&cfg, Some(KEY)).expect("default rules are valid");
     assert_eq!(m.rule_names().count(), cfg.rules.len());
 }
 
 #[test]
 fn config_defaults_and_toml_shapes() {
-    let d = MaskConfig::default();
-    assert!(d.enabled && d.rules.is_empty());
+    let d = default_config();
+    assert!(d.enabled && no_rules().rules.is_empty());
     assert_eq!((d.hmac_prefix.as_str(), d.hmac_hex_chars), ("hmac_", 16));
     let toml = r##"
         [mask]
@@ -148,23 +168,13 @@ fn config_defaults_and_toml_shapes() {
         path = "data.individual.dob"
         strategy = "null"
     "##;
-    let cfg: MaskConfig = ::config::Config::builder()
-        .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))
-        .build()
-        .and_then(|c| c.get("mask"))
-        .expect("parses");
+    let cfg = parse(toml).expect("parses");
     assert_eq!(cfg.mask_char, '#');
     assert_eq!(cfg.rules[0], field("account_number", Strategy::KeepLast(3)));
     assert_eq!(cfg.rules[1], path("data.individual.dob", Strategy::Null));
 
     let unknown = "[mask]\nplaceholdr = \"x\"\n";
-    let res = ::config::Config::builder()
-        .add_source(::config::File::from_str(
-            unknown,
-            ::config::FileFormat::Toml,
-        ))
-        .build()
-        .and_then(|c| c.get::<MaskConfig>("mask"));
+    let res = parse(unknown);
     assert!(res.is_err(), "unknown keys must be refused");
 }
 
@@ -243,9 +253,9 @@ fn redact_and_null() {
     let cfg = MaskConfig {
         placeholder: "<hidden>".into(),
         rules: vec![field("v", Strategy::Redact)],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = Masker::new(&cfg, None).expect("no hmac rule, no key needed");
+    let m = compile(&cfg, None).expect("no hmac rule, no key needed");
     assert_eq!(run(&m, r#"{"v":"x"}"#), r#"{"v":"<hidden>"}"#);
 }
 
@@ -275,9 +285,9 @@ fn keep_last_counts_characters_not_bytes() {
     let cfg = MaskConfig {
         mask_char: '•',
         rules: vec![field("v", Strategy::Last4)],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = Masker::new(&cfg, None).expect("valid");
+    let m = compile(&cfg, None).expect("valid");
     assert_eq!(run(&m, r#"{"v":"12345678"}"#), r#"{"v":"••••5678"}"#);
 }
 
@@ -317,9 +327,9 @@ fn hmac_strategy_is_keyed_truncated_and_stable() {
         hmac_prefix: "h:".into(),
         hmac_hex_chars: 64,
         rules: vec![field("v", Strategy::Hmac)],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let other_key = Masker::new(&cfg, Some(b"another key")).expect("valid");
+    let other_key = compile(&cfg, Some(b"another key")).expect("valid");
     let out = run_json(&other_key, &json!({"v": "33777777"}));
     let s = out["v"].as_str().expect("string");
     assert!(s.starts_with("h:") && s.len() == 2 + 64);
@@ -526,9 +536,9 @@ fn match_spellings_false_matches_names_exactly() {
             field("phone_number", Strategy::Last4),
             path("data.dob", Strategy::Null),
         ],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = Masker::new(&cfg, None).expect("valid");
+    let m = compile(&cfg, None).expect("valid");
     assert_eq!(
         run(
             &m,
@@ -540,17 +550,10 @@ fn match_spellings_false_matches_names_exactly() {
         run(&m, r#"{"data":{"dob":"x","Dob":"y"},"Data":{"dob":"z"}}"#),
         r#"{"data":{"dob":null,"Dob":"y"},"Data":{"dob":"z"}}"#
     );
-    let on: MaskConfig = ::config::Config::builder()
-        .add_source(::config::File::from_str(
-            "[mask]\nmatch_spellings = false\n",
-            ::config::FileFormat::Toml,
-        ))
-        .build()
-        .and_then(|c| c.get("mask"))
-        .expect("parses");
+    let on = parse("[mask]\nmatch_spellings = false\n").expect("parses");
     assert!(!on.match_spellings);
-    assert!(MaskConfig::default().match_spellings);
-    assert!(default_config().expect("defaults").match_spellings);
+    assert!(no_rules().match_spellings);
+    assert!(default_config().match_spellings);
 }
 
 #[test]
@@ -559,9 +562,9 @@ fn names_equal_once_spellings_fold_are_refused() {
         let cfg = MaskConfig {
             match_spellings,
             rules,
-            ..MaskConfig::default()
+            ..no_rules()
         };
-        Masker::new(&cfg, None).err()
+        compile(&cfg, None).err()
     };
     let err = build(
         true,
@@ -810,9 +813,9 @@ fn json_inside_strings_counts_toward_max_depth() {
     let cfg = |max_depth| MaskConfig {
         max_depth,
         rules: vec![field("email", Strategy::Email)],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = Masker::new(&cfg(3), None).expect("valid");
+    let m = compile(&cfg(3), None).expect("valid");
     // object (1) + string (2) + inner object (3).
     assert!(m.mask(br#"{"n":"{\"a\":1}"}"#).is_ok());
     assert_eq!(
@@ -825,7 +828,7 @@ fn json_inside_strings_counts_toward_max_depth() {
         Some(MaskError::TooDeep)
     );
     // A chain of documents in strings ends in TooDeep, however the levels are spent.
-    let m = Masker::new(&cfg(10), None).expect("valid");
+    let m = compile(&cfg(10), None).expect("valid");
     let mut chain = json!({"email": "victim@example.com"});
     let mut levels = Vec::new();
     for _ in 0..8 {
@@ -931,9 +934,9 @@ fn depth_limit_is_exact_and_ours_below_serde_json_limit() {
     assert_eq!(m.mask(objs(65).as_bytes()).err(), Some(MaskError::TooDeep));
     let cfg = MaskConfig {
         max_depth: MAX_DEPTH_LIMIT,
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = Masker::new(&cfg, None).expect("valid");
+    let m = compile(&cfg, None).expect("valid");
     assert!(m.mask(nest(MAX_DEPTH_LIMIT).as_bytes()).is_ok());
     for n in [MAX_DEPTH_LIMIT + 1, MAX_DEPTH_LIMIT + 2, 128, 129] {
         assert_eq!(
@@ -950,9 +953,9 @@ fn deepest_accepted_nesting_fits_a_small_thread_stack() {
     let cfg = MaskConfig {
         max_depth: MAX_DEPTH_LIMIT,
         rules: vec![field("a", Strategy::Last4)],
-        ..MaskConfig::default()
+        ..no_rules()
     };
-    let m = std::sync::Arc::new(Masker::new(&cfg, None).expect("valid"));
+    let m = std::sync::Arc::new(compile(&cfg, None).expect("valid"));
     let levels = MAX_DEPTH_LIMIT / 2;
     let in_copy =
         "{\"x\":[".repeat(levels - 1) + "{\"y\":{\"a\":\"1234567890\"}}" + &"]}".repeat(levels - 1);
@@ -1023,9 +1026,9 @@ fn config_errors_name_the_rule() {
     let build = |rules: Vec<RuleConfig>, key: Option<&[u8]>| {
         let cfg = MaskConfig {
             rules,
-            ..MaskConfig::default()
+            ..no_rules()
         };
-        Masker::new(&cfg, key).err()
+        compile(&cfg, key).err()
     };
     let err = build(
         vec![
@@ -1091,9 +1094,9 @@ fn config_errors_name_the_rule() {
         let cfg = MaskConfig {
             max_depth: depth,
             hmac_hex_chars: hex,
-            ..MaskConfig::default()
+            ..no_rules()
         };
-        assert!(Masker::new(&cfg, None).is_err(), "{depth} {hex}");
+        assert!(compile(&cfg, None).is_err(), "{depth} {hex}");
     }
 }
 

@@ -180,14 +180,7 @@ fn not_for_others(result: &FillOutput) -> bool {
 }
 
 fn is_upstream_failure(e: &GatewayError) -> bool {
-    matches!(
-        e,
-        GatewayError::UpstreamConnect
-            | GatewayError::UpstreamTimeout
-            | GatewayError::UpstreamProtocol
-            | GatewayError::Overloaded
-            | GatewayError::CircuitOpen { .. }
-    )
+    e.is_upstream_failure()
 }
 
 impl Proxy {
@@ -322,7 +315,7 @@ impl Proxy {
         let mut collapsed = role.is_collapsed();
         let mut result: FillOutput = result.map_err(|e| match e {
             FillError::Failed(e) => e,
-            FillError::Aborted => Arc::new(GatewayError::UpstreamProtocol),
+            FillError::Aborted => Arc::new(GatewayError::Internal),
         });
         if collapsed && not_for_others(&result) {
             // The fill was made with another client's request: its answer varies on
@@ -422,7 +415,7 @@ impl Proxy {
             .process_response(resp, permit, deadline, None, None)
             .await?
         else {
-            return Err(Arc::new(GatewayError::UpstreamProtocol));
+            return Err(Arc::new(GatewayError::Internal));
         };
         // A cookie is for one client; never replay it to another.
         response.headers.remove(header::SET_COOKIE);

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use crate::body::GatewayBody;
 use crate::cache::CustomerCache;
 use crate::credentials::CredentialStore;
-use crate::error::envelope_response;
+use crate::error::GatewayError;
 use crate::metrics::Metrics;
 
 /// Readiness: not ready until credentials are loaded, and not ready again
@@ -71,7 +71,16 @@ fn json(status: StatusCode, v: serde_json::Value) -> Response<GatewayBody> {
 
 impl Admin {
     pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<GatewayBody> {
-        match (req.method(), req.uri().path()) {
+        let request_id = crate::upstream::headers::request_id(req.headers());
+        let result = self.route(req).await;
+        let mut resp = result.unwrap_or_else(|e| e.to_response(request_id.to_str().unwrap_or("")));
+        resp.headers_mut()
+            .insert(crate::upstream::headers::X_REQUEST_ID, request_id);
+        resp
+    }
+
+    async fn route(&self, req: Request<Incoming>) -> Result<Response<GatewayBody>, GatewayError> {
+        Ok(match (req.method(), req.uri().path()) {
             (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
             (&Method::GET, "/readyz") => {
                 if self.health.is_ready() {
@@ -80,22 +89,17 @@ impl Admin {
                     text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
                 }
             }
-            (&Method::GET, "/metrics") => self.scrape().await,
-            (&Method::POST, "/admin/cache/purge") => self.purge(req).await,
-            (&Method::GET, "/admin/config") => match self.refuse_unauthorized(&req) {
-                Some(refusal) => refusal,
-                None => super::admin_config::response(&self.settings),
-            },
-            _ => envelope_response(
-                StatusCode::NOT_FOUND,
-                "no such admin endpoint",
-                "NOT_FOUND",
-                "",
-            ),
-        }
+            (&Method::GET, "/metrics") => self.scrape().await?,
+            (&Method::POST, "/admin/cache/purge") => self.purge(req).await?,
+            (&Method::GET, "/admin/config") => {
+                self.check_admin(&req)?;
+                super::admin_config::response(&self.settings)
+            }
+            _ => return Err(GatewayError::AdminNotFound),
+        })
     }
 
-    async fn scrape(&self) -> Response<GatewayBody> {
+    async fn scrape(&self) -> Result<Response<GatewayBody>, GatewayError> {
         // Gauges that are cheaper to read at scrape time than to maintain per request.
         let loaded = self.credentials.loaded_at_unix();
         if loaded > 0 {
@@ -118,17 +122,14 @@ impl Admin {
         let mut buf = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
             tracing::error!(error = %e, "metrics encoding failed");
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "metrics encoding failed\n",
-            );
+            return Err(GatewayError::Internal);
         }
         let mut r = Response::new(GatewayBody::full(Bytes::from(buf)));
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         );
-        r
+        Ok(r)
     }
 
     fn authorized(&self, req: &Request<Incoming>) -> bool {
@@ -148,41 +149,24 @@ impl Admin {
         bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes()))
     }
 
-    /// The answer for a request to `/admin/*` that may not proceed: 404 while
-    /// no admin token is configured, 401 without the right one.
-    fn refuse_unauthorized(&self, req: &Request<Incoming>) -> Option<Response<GatewayBody>> {
+    /// Whether a request to `/admin/*` may proceed: 404 while no admin token
+    /// is configured, 401 without the right one.
+    fn check_admin(&self, req: &Request<Incoming>) -> Result<(), GatewayError> {
         if self.token.is_none() {
-            return Some(envelope_response(
-                StatusCode::NOT_FOUND,
-                "admin endpoints are disabled: set admin.token_file",
-                "NOT_FOUND",
-                "",
-            ));
+            return Err(GatewayError::AdminDisabled);
         }
         if !self.authorized(req) {
-            return Some(envelope_response(
-                StatusCode::UNAUTHORIZED,
-                "a valid admin bearer token is required",
-                "UNAUTHENTICATED",
-                "",
-            ));
+            return Err(GatewayError::AdminUnauthorized);
         }
-        None
+        Ok(())
     }
 
     /// `POST /admin/cache/purge?customer_id=…` purges one customer;
     /// `POST /admin/cache/purge?all=true` purges everything.
-    async fn purge(&self, req: Request<Incoming>) -> Response<GatewayBody> {
-        if let Some(refusal) = self.refuse_unauthorized(&req) {
-            return refusal;
-        }
+    async fn purge(&self, req: Request<Incoming>) -> Result<Response<GatewayBody>, GatewayError> {
+        self.check_admin(&req)?;
         let Some(cache) = &self.cache else {
-            return envelope_response(
-                StatusCode::CONFLICT,
-                "the cache is disabled",
-                "CACHE_DISABLED",
-                "",
-            );
+            return Err(GatewayError::CacheDisabled);
         };
         let query = req.uri().query().unwrap_or("");
         let mut customer = None;
@@ -194,7 +178,7 @@ impl Admin {
                 _ => {}
             }
         }
-        match (customer, all) {
+        Ok(match (customer, all) {
             (Some(id), false) => {
                 cache.invalidate_customer(&id).await;
                 self.metrics
@@ -217,12 +201,7 @@ impl Admin {
                     serde_json::json!({"status": true, "message": "purged", "data": {"all": true}}),
                 )
             }
-            _ => envelope_response(
-                StatusCode::BAD_REQUEST,
-                "give exactly one of ?customer_id=<id> or ?all=true",
-                "BAD_REQUEST",
-                "",
-            ),
-        }
+            _ => return Err(GatewayError::AdminBadRequest),
+        })
     }
 }

@@ -226,7 +226,7 @@ fn rule(r: &RuleConfig) -> Rule {
 
 impl From<&Settings> for View {
     fn from(s: &Settings) -> View {
-        let (sv, u, m, c) = (&s.server, &s.upstream, &s.mask, &s.cache);
+        let (sv, u, m, c) = (&s.server, &s.upstream, &s.mask.source, &s.cache);
         View {
             version: crate::build::VERSION,
             revision: crate::build::REVISION,

@@ -1,0 +1,310 @@
+//! The config pass: defaults, keys named, every problem at once.
+
+use super::*;
+
+const NO_AUTH: &str = "[auth]\nmode = \"none\"";
+
+fn with(overlay: &str) -> Result<Settings, ConfigError> {
+    load_with(Path::new("/nonexistent"), None, Some(overlay))
+}
+
+#[test]
+fn defaults_are_valid_and_safe() {
+    // Client authentication is on by default: without a clients file the
+    // gateway refuses to start rather than let anyone act as the merchant.
+    let e = with("").unwrap_err().to_string();
+    assert!(e.contains("auth.clients_file"), "{e}");
+    let s = with(NO_AUTH).unwrap();
+    assert!(s.server.listen.ip().is_loopback());
+    assert!(s.admin.listen.ip().is_loopback());
+    assert_eq!(s.upstream.base_url.host(), Some("api.paycombat.com"));
+    assert!(s.upstream.token.is_none());
+}
+
+#[test]
+fn trusted_proxies_default_to_none_and_bad_entries_name_the_key() {
+    let s = with(NO_AUTH).unwrap();
+    assert!(s.server.trusted_proxies.is_empty());
+    let s = with(&format!(
+        "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]"
+    ))
+    .unwrap();
+    assert!(s
+        .server
+        .trusted_proxies
+        .contains("10.2.3.4".parse().unwrap()));
+    let e = with(&format!(
+        "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/40\"]"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("server.trusted_proxies"), "{e}");
+}
+
+#[test]
+fn errors_name_the_key() {
+    let e = with("[server]\nlisten = \"nope\"").unwrap_err().to_string();
+    assert!(e.contains("server.listen"), "{e}");
+    let e = with("[upstream]\nbase_url = \"ftp://x\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("upstream.base_url"), "{e}");
+    let e = with("[upstream]\ntoken_file = \"/a\"\ntoken = \"b\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("upstream.token"), "{e}");
+    let e = with("[server]\nlisten_typo = \"x\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("listen_typo"), "{e}");
+    let e = with("[server]\ndrain_timeout = \"soon\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("drain_timeout"), "{e}");
+    for key in [
+        "idle_timeout = \"0s\"",
+        "max_connections = 0",
+        "request_body_timeout = \"0s\"",
+        "response_write_timeout = \"0s\"",
+    ] {
+        let e = with(&format!("{NO_AUTH}\n[server]\n{key}"))
+            .unwrap_err()
+            .to_string();
+        let name = key.split(' ').next().unwrap();
+        assert!(e.contains(&format!("server.{name}")), "{e}");
+    }
+}
+
+#[test]
+fn the_shipped_production_layer_loads() {
+    let s = load_with(
+        Path::new("config"),
+        Some("production"),
+        Some("[auth]\nmode = \"none\""),
+    )
+    .unwrap();
+    assert_eq!(s.server.listen, "0.0.0.0:8080".parse().unwrap());
+    assert_eq!(s.log.format, LogFormat::Json);
+    assert!(
+        load(Path::new("config"), Some("staging")).is_err(),
+        "a missing layer is an error"
+    );
+}
+
+#[test]
+fn secrets_never_debug_print() {
+    let s = with(&format!(
+        "{NO_AUTH}\n[upstream]\ntoken = \"snd_supersecret\""
+    ))
+    .unwrap();
+    assert!(!format!("{s:?}").contains("supersecret"));
+}
+
+/// The message of `overlay` (over the defaults, client auth off): it must be refused.
+fn refused(overlay: &str) -> String {
+    with(&format!("{NO_AUTH}\n{overlay}"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_closed_set_is_named_in_plain_words() {
+    let e = refused("[log]\nformat = \"xml\"");
+    assert!(
+        e.contains(r#"`log.format`: "xml" is not one of "human", "json""#),
+        "{e}"
+    );
+    let e = with("[auth]\nmode = \"maybe\"").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid configuration:\n  - `auth.mode`: \"maybe\" is not one of \"keys\", \"none\"",
+        "the default standing in for the wrong mode adds no problem of its own"
+    );
+}
+
+#[test]
+fn a_cache_key_is_named_once() {
+    let e = refused("[cache.routes.customer_detail]\nttl = \"0s\"");
+    assert!(
+        e.contains("`cache.routes.customer_detail.ttl`: must be greater than 0"),
+        "{e}"
+    );
+    assert!(!e.contains("cache.cache"), "{e}");
+    assert_eq!(
+        e.matches("cache.routes.customer_detail.ttl").count(),
+        1,
+        "{e}"
+    );
+}
+
+#[test]
+fn an_element_field_gets_its_dot() {
+    let e = refused("[[mask.rules]]\nfield = \"a\"\nstrategy = \"redcat\"");
+    assert!(
+        e.contains(r#"`mask.rules[0].strategy`: "redcat" is not one of "redact", "last4""#),
+        "{e}"
+    );
+    let e = refused("[[mask.rules]]\nfield = \"a\"\nstrategy = \"redact\"\nextra = 1");
+    assert!(e.contains("`mask.rules[0].extra`: unknown key"), "{e}");
+}
+
+#[test]
+fn log_level_must_be_a_filter() {
+    let e = refused("[log]\nlevel = \"info,[\"");
+    assert!(
+        e.contains(r#"`log.level`: "info,[" is not a log filter"#),
+        "{e}"
+    );
+    for fine in [
+        "info",
+        "warn,paycombat_gateway=debug",
+        "access=info,hyper=warn",
+    ] {
+        let s = with(&format!("{NO_AUTH}\n[log]\nlevel = {fine:?}")).unwrap();
+        assert_eq!(s.log.level, fine);
+    }
+}
+
+#[test]
+fn unknown_keys_and_sections_are_named() {
+    let e = refused("[server]\nlisten_typo = 1");
+    assert!(e.contains("`server.listen_typo`: unknown key"), "{e}");
+    let e = refused("[cache.routes.customer_list]\nttl = \"1s\"");
+    assert!(
+        e.contains("`cache.routes.customer_list`: unknown key"),
+        "{e}"
+    );
+    let e = refused("[bogus]\nx = 1");
+    assert!(e.contains("`bogus`: unknown section"), "{e}");
+}
+
+#[test]
+fn wrong_types_are_said_without_rust_type_names() {
+    for (overlay, expected) in [
+        (
+            "[server]\nmax_headers = \"many\"",
+            r#"`server.max_headers`: "many" is not a whole number"#,
+        ),
+        (
+            "[server]\nmax_headers = -1",
+            "`server.max_headers`: -1 is not a whole number, 0 or more",
+        ),
+        (
+            "[server]\nwatch_files = \"sometimes\"",
+            r#"`server.watch_files`: "sometimes" is not true or false"#,
+        ),
+        (
+            "[server]\ndrain_timeout = \"soon\"",
+            r#"`server.drain_timeout`: "soon" is not a duration"#,
+        ),
+        (
+            "[mask]\nmask_char = \"ab\"",
+            r#"`mask.mask_char`: "ab" is not a single character"#,
+        ),
+        (
+            "[upstream.retry]\nbudget_ratio = \"x\"",
+            r#"`upstream.retry.budget_ratio`: "x" is not a number"#,
+        ),
+        (
+            "[[mask.rules]]\nfield = \"a\"\nstrategy = { keep_last = -3 }",
+            "`mask.rules[0].strategy.keep_last`: -3 is not a whole number, 0 or more",
+        ),
+    ] {
+        let e = refused(overlay);
+        assert!(e.contains(expected), "{overlay}: {e}");
+        for rust in [
+            "enum ",
+            "variant",
+            "u32",
+            "usize",
+            "u64",
+            "64 bit",
+            "f64",
+            "LogFormat",
+            "Strategy",
+            "invalid type",
+        ] {
+            assert!(!e.contains(rust), "{overlay}: {e}");
+        }
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let e = with(
+        "[server]\nlisten = \"nope\"\nmax_connections = 0\n\
+         [log]\nformat = \"xml\"\nlevel = \"info,[\"\n\
+         [upstream]\nbase_url = \"ftp://x\"\n\
+         [cache.routes.customer_detail]\nttl = \"0s\"\n\
+         [[mask.rules]]\nfield = \"a\"\nstrategy = \"redact\"\n\
+         [[mask.rules]]\nfield = \"a\"\nstrategy = \"null\"\n\
+         [[mask.rules]]\nstrategy = \"null\"\n",
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = e.problems().iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "server.listen",
+        "server.max_connections",
+        "log.format",
+        "upstream.base_url",
+        "cache.routes.customer_detail.ttl",
+        "mask.rules[1]",
+        "mask.rules[2]",
+        "auth.clients_file",
+    ] {
+        assert_eq!(keys.iter().filter(|k| **k == key).count(), 1, "{key}: {e}");
+    }
+    let text = e.to_string();
+    assert_eq!(text.lines().count(), e.problems().len() + 1, "{text}");
+    assert!(
+        text.contains(r#"`mask.rules[1]`: "a" is a duplicate of mask.rules[0]"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_cause_is_printed_once() {
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read clients file /x: {0}")]
+    struct Quoting(#[source] std::io::Error);
+    let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+    let e = anyhow::Error::new(Quoting(io())).context("loading clients");
+    let text = problems::causes(e.chain());
+    assert_eq!(text.matches(&io().to_string()).count(), 1, "{text}");
+    assert!(
+        text.starts_with("loading clients: cannot read clients file /x: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_wrong_value_of_one_section_is_reported() {
+    let e = refused(
+        "[server]\nlisten_typo = 1\nmax_headers = \"many\"\nwatch_files = \"sometimes\"\n\
+         listen = \"nope\"\nmax_connections = 0",
+    );
+    for key in [
+        "server.listen_typo",
+        "server.max_headers",
+        "server.watch_files",
+        "server.listen",
+        "server.max_connections",
+    ] {
+        assert_eq!(e.matches(&format!("`{key}`:")).count(), 1, "{key}: {e}");
+    }
+}
+
+#[test]
+fn clients_file_problems_use_the_same_wording() {
+    let Err(e) = crate::auth::ClientRegistry::from_toml_str(
+        "[[clients]]\nname = \"a\"\nkeys_sha256 = []\nallow = []\nrate_limit = { per_second = \"x\" }\n",
+    ) else {
+        panic!("a rate given as text was accepted");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains(r#"`clients[0].rate_limit.per_second`: "x" is not a whole number"#),
+        "{e}"
+    );
+    assert!(!e.contains("u32") && !e.contains("invalid type"), "{e}");
+}

@@ -1,0 +1,367 @@
+//! The config pass: each raw section turned into its validated settings, every
+//! problem noted under its key. A section with a problem yields `None`; the
+//! other sections are still checked.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use http::{HeaderName, Uri};
+
+use super::problems::{self, positive};
+use super::*;
+
+/// The sections that validated. Complete, it is [`Settings`].
+#[derive(Debug, Default)]
+pub struct Partial {
+    pub server: Option<ServerSettings>,
+    pub admin: Option<AdminSettings>,
+    pub upstream: Option<UpstreamSettings>,
+    pub log: Option<LogSettings>,
+    pub mask: Option<crate::mask::MaskSettings>,
+    pub passthrough: Option<crate::proxy::Passthrough>,
+    pub cache: Option<crate::cache::CacheSettings>,
+    pub auth: Option<AuthSettings>,
+}
+
+impl Partial {
+    pub fn complete(self) -> Option<Settings> {
+        Some(Settings {
+            server: self.server?,
+            admin: self.admin?,
+            upstream: self.upstream?,
+            log: self.log?,
+            mask: self.mask?,
+            passthrough: self.passthrough?,
+            cache: self.cache?,
+            auth: self.auth?,
+        })
+    }
+}
+
+impl Partial {
+    /// Drops section `name` (and what is derived from it).
+    fn forget(&mut self, name: &str) {
+        match name {
+            "server" => self.server = None,
+            "admin" => self.admin = None,
+            "upstream" => self.upstream = None,
+            "log" => self.log = None,
+            "mask" => (self.mask, self.passthrough) = (None, None),
+            "cache" => self.cache = None,
+            _ => self.auth = None,
+        }
+    }
+}
+
+impl From<Settings> for Partial {
+    fn from(s: Settings) -> Partial {
+        Partial {
+            server: Some(s.server),
+            admin: Some(s.admin),
+            upstream: Some(s.upstream),
+            log: Some(s.log),
+            mask: Some(s.mask),
+            passthrough: Some(s.passthrough),
+            cache: Some(s.cache),
+            auth: Some(s.auth),
+        }
+    }
+}
+
+impl Problems {
+    /// `v` when greater than zero, else a problem under `key`.
+    fn positive<T: PartialOrd + Default + Copy>(&mut self, key: &str, v: T) -> Option<T> {
+        self.check(key, positive(v))
+    }
+}
+
+impl RawSettings {
+    /// Sections in the order of `config/default.toml`, so problems are listed that way.
+    pub fn validate(mut self, p: &mut Problems) -> Partial {
+        let patched = std::mem::take(&mut self.patched);
+        let from = p.len();
+        let mut partial = self.validate_sections(p);
+        // A patched section holds defaults where the operator's values were
+        // wrong: a problem it shows only because of a default is not theirs.
+        p.retain_since(from, |problem| {
+            !patched.iter().any(|(name, written)| {
+                let Some(key) = problem.key.strip_prefix(name.as_str()) else {
+                    return false;
+                };
+                let key = key.trim_start_matches('.');
+                let shipped = super::default_section::<config::Value>(name);
+                key.is_empty()
+                    || problems::value_at(written, key) == problems::value_at(&shipped, key)
+            })
+        });
+        for (name, _) in &patched {
+            partial.forget(name);
+        }
+        partial
+    }
+
+    fn validate_sections(self, p: &mut Problems) -> Partial {
+        let server = self.server.and_then(|s| server(s, p));
+        let admin = self.admin.and_then(|a| {
+            let listen = p.check("admin.listen", socket_addr(&a.listen))?;
+            Some(AdminSettings {
+                listen,
+                token_file: opt_path(&a.token_file),
+            })
+        });
+        if let (Some(s), Some(a)) = (&server, &admin) {
+            if a.listen == s.listen && s.listen.port() != 0 {
+                p.add("admin.listen", "must differ from `server.listen`");
+            }
+        }
+        let upstream = self.upstream.and_then(|u| upstream(u, p));
+        let log = self.log.and_then(|l| {
+            // What `logging::init` will parse; RUST_LOG, when set, is that process's own choice.
+            let filter = tracing_subscriber::EnvFilter::try_new(&l.level);
+            p.check(
+                "log.level",
+                filter.map_err(|e| {
+                    format!("{:?} is not a log filter like \"info\" or \"warn,paycombat_gateway=debug\" ({e})", l.level)
+                }),
+            )?;
+            Some(LogSettings {
+                format: l.format,
+                level: l.level,
+            })
+        });
+        let (mask, passthrough) = match self.mask {
+            Some(m) => (mask(&m, p), passthrough(&m, p)),
+            None => (None, None),
+        };
+        let cache = self.cache.and_then(|c| c.check(p));
+        let auth = self.auth.and_then(|a| {
+            let auth = AuthSettings {
+                mode: a.mode,
+                clients_file: opt_path(&a.clients_file),
+            };
+            if auth.mode == AuthModeSetting::Keys && auth.clients_file.is_none() {
+                p.add(
+                    "auth.clients_file",
+                    "required when `auth.mode = \"keys\"` (or set `auth.mode = \"none\"` explicitly)",
+                );
+                return None;
+            }
+            Some(auth)
+        });
+        Partial {
+            server,
+            admin,
+            upstream,
+            log,
+            mask,
+            passthrough,
+            cache,
+            auth,
+        }
+    }
+}
+
+fn server(s: RawServer, p: &mut Problems) -> Option<ServerSettings> {
+    let listen = p.check("server.listen", socket_addr(&s.listen));
+    let max_request_body_bytes =
+        p.positive("server.max_request_body_bytes", s.max_request_body_bytes);
+    let max_header_bytes = p.positive("server.max_header_bytes", s.max_header_bytes);
+    let max_headers = p.positive("server.max_headers", s.max_headers);
+    let header_read_timeout = p.positive("server.header_read_timeout", s.header_read_timeout);
+    let http2_max_concurrent_streams = p.positive(
+        "server.http2_max_concurrent_streams",
+        s.http2_max_concurrent_streams,
+    );
+    let http2_max_pending_accept_reset_streams = p.positive(
+        "server.http2_max_pending_accept_reset_streams",
+        s.http2_max_pending_accept_reset_streams,
+    );
+    let trusted_proxies = p.check(
+        "server.trusted_proxies",
+        crate::upstream::trusted::TrustedProxies::parse(&s.trusted_proxies),
+    );
+    let idle_timeout = p.positive("server.idle_timeout", s.idle_timeout);
+    let max_connections = p.positive("server.max_connections", s.max_connections);
+    let request_body_timeout = p.positive("server.request_body_timeout", s.request_body_timeout);
+    let response_write_timeout =
+        p.positive("server.response_write_timeout", s.response_write_timeout);
+    Some(ServerSettings {
+        listen: listen?,
+        max_request_body_bytes: max_request_body_bytes?,
+        max_header_bytes: max_header_bytes?,
+        max_headers: max_headers?,
+        header_read_timeout: header_read_timeout?,
+        drain_timeout: s.drain_timeout,
+        http2_max_concurrent_streams: http2_max_concurrent_streams?,
+        http2_max_pending_accept_reset_streams: http2_max_pending_accept_reset_streams?,
+        watch_files: s.watch_files,
+        trusted_proxies: trusted_proxies?,
+        idle_timeout: idle_timeout?,
+        max_connections: max_connections?,
+        request_body_timeout: request_body_timeout?,
+        response_write_timeout: response_write_timeout?,
+    })
+}
+
+fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
+    let base_url = p.check("upstream.base_url", base_url(&u.base_url));
+    let before = p.len();
+    let strip_request_headers: Vec<HeaderName> = u
+        .strip_request_headers
+        .iter()
+        .filter_map(|h| {
+            let name = HeaderName::from_bytes(h.trim().as_bytes());
+            p.check(
+                "upstream.strip_request_headers",
+                name.map_err(|_| format!("{h:?} is not a header name")),
+            )
+        })
+        .collect();
+    let strip_ok = p.len() == before;
+    let token = p.check(
+        "upstream.token",
+        secret_source("upstream.token", &u.token_file, &u.token),
+    );
+    let signature_key = p.check(
+        "upstream.signature_key",
+        secret_source(
+            "upstream.signature_key",
+            &u.signature_key_file,
+            &u.signature_key,
+        ),
+    );
+    let connect_timeout = p.positive("upstream.connect_timeout", u.connect_timeout);
+    let timeout = p.positive("upstream.timeout", u.timeout);
+    let max_concurrent_requests = p.positive(
+        "upstream.max_concurrent_requests",
+        u.max_concurrent_requests,
+    );
+    let max_response_body_bytes = p.positive(
+        "upstream.max_response_body_bytes",
+        u.max_response_body_bytes,
+    );
+    let response_headers = p.check(
+        "upstream.response_headers",
+        crate::proxy::HeaderAllowlist::parse(&u.response_headers),
+    );
+    let max_buffered_bytes = p.positive("upstream.max_buffered_bytes", u.max_buffered_bytes);
+    let breaker_cool_down = p.positive(
+        "upstream.circuit_breaker.cool_down",
+        u.circuit_breaker.cool_down,
+    );
+    if !(0.0..=1.0).contains(&u.retry.budget_ratio) {
+        p.add("upstream.retry.budget_ratio", "must be between 0 and 1");
+    }
+    if u.retry.budget_min_per_second < 0.0 {
+        p.add(
+            "upstream.retry.budget_min_per_second",
+            "must not be negative",
+        );
+    }
+    // One body at the limit is held up to three times at once (as read,
+    // decoded, masked): the budget must fit at least that.
+    if let (Some(buffered), Some(body)) = (max_buffered_bytes, max_response_body_bytes) {
+        if buffered < body.saturating_mul(3) {
+            p.add(
+                "upstream.max_buffered_bytes",
+                "must be at least 3 × `upstream.max_response_body_bytes`",
+            );
+        }
+    }
+    if let (Some(connect), Some(total)) = (connect_timeout, timeout) {
+        if connect > total {
+            p.add(
+                "upstream.connect_timeout",
+                "must not exceed `upstream.timeout`",
+            );
+        }
+    }
+    if p.len() > before || !strip_ok {
+        return None;
+    }
+    Some(UpstreamSettings {
+        base_url: base_url?,
+        token: token?,
+        signature_key: signature_key?,
+        ca_file: opt_path(&u.ca_file),
+        connect_timeout: connect_timeout?,
+        timeout: timeout?,
+        max_concurrent_requests: max_concurrent_requests?,
+        pool_idle_timeout: u.pool_idle_timeout,
+        pool_max_idle_per_host: u.pool_max_idle_per_host,
+        strip_request_headers,
+        max_response_body_bytes: max_response_body_bytes?,
+        response_headers: response_headers?,
+        max_buffered_bytes: max_buffered_bytes?,
+        buffer_wait: u.buffer_wait,
+        retry: RetrySettings {
+            max_retries: u.retry.max_retries,
+            backoff: u.retry.backoff,
+            budget_ratio: u.retry.budget_ratio,
+            budget_min_per_second: u.retry.budget_min_per_second,
+        },
+        breaker_failure_threshold: u.circuit_breaker.failure_threshold,
+        breaker_cool_down: breaker_cool_down?,
+    })
+}
+
+fn mask(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::mask::MaskSettings> {
+    m.validate()
+        .map_err(|errors| {
+            for e in errors {
+                p.add(e.key(), e.reason());
+            }
+        })
+        .ok()
+}
+
+fn passthrough(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::proxy::Passthrough> {
+    let before = p.len();
+    let rules: Vec<_> = m
+        .passthrough
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            p.check(
+                &format!("mask.passthrough[{i}]"),
+                crate::proxy::PassthroughRule::parse(c),
+            )
+        })
+        .collect();
+    (p.len() == before).then(|| crate::proxy::Passthrough::new(rules))
+}
+
+fn socket_addr(v: &str) -> Result<SocketAddr, String> {
+    v.parse()
+        .map_err(|_| format!("{v:?} is not an address like 127.0.0.1:8080"))
+}
+
+fn base_url(v: &str) -> Result<Uri, String> {
+    let url: Uri = v.parse().map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err("the scheme must be http or https".to_owned()),
+    }
+    if url.host().is_none() {
+        return Err("a host is required".to_owned());
+    }
+    if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
+        return Err(
+            "give only scheme, host and port: request paths are forwarded unchanged".to_owned(),
+        );
+    }
+    Ok(url)
+}
+
+fn opt_path(v: &str) -> Option<PathBuf> {
+    (!v.trim().is_empty()).then(|| PathBuf::from(v.trim()))
+}
+
+fn secret_source(key: &str, file: &str, value: &str) -> Result<Option<SecretSource>, String> {
+    match (opt_path(file), value.is_empty()) {
+        (Some(_), false) => Err(format!("set either `{key}_file` or `{key}`, not both")),
+        (Some(p), true) => Ok(Some(SecretSource::File(p))),
+        (None, false) => Ok(Some(SecretSource::Value(value.to_owned().into()))),
+        (None, true) => Ok(None),
+    }
+}

@@ -1,0 +1,98 @@
+//! `check-config` on the real binary: every problem of a configuration — the
+//! settings and the start-up checks — in one run, each once, then exit 64.
+
+use std::process::Command;
+
+fn check_config(dir: &std::path::Path, env: &str) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
+        .env_clear()
+        .arg("check-config")
+        .arg("--config-dir")
+        .arg(dir)
+        .arg("--env")
+        .arg(env)
+        .output()
+        .expect("binary runs");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.code(), text)
+}
+
+#[test]
+fn every_problem_is_listed_once_then_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = |f: &str| dir.path().join("missing").join(f).display().to_string();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!(
+            r#"
+[server]
+listen = "nope"
+[admin]
+token_file = "{admin}"
+[upstream]
+token_file = "{token}"
+ca_file = "{ca}"
+[log]
+format = "xml"
+level = "info,["
+[mask]
+hmac_key_file = "{hmac}"
+[cache.routes.customer_detail]
+ttl = "0s"
+[auth]
+clients_file = "{clients}"
+"#,
+            admin = missing("admin_token"),
+            token = missing("token"),
+            ca = missing("ca.pem"),
+            hmac = missing("hmac_key"),
+            clients = missing("clients.toml"),
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "bad");
+    assert_eq!(code, Some(64), "{text}");
+    for key in [
+        "server.listen",
+        "log.format",
+        "log.level",
+        "cache.routes.customer_detail.ttl",
+        "upstream.token_file",
+        "upstream.ca_file",
+        "mask.hmac_key_file",
+        "auth.clients_file",
+        "admin.token_file",
+    ] {
+        let listed = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("  - `{key}`: ")))
+            .count();
+        assert_eq!(listed, 1, "{key} listed {listed} times:\n{text}");
+    }
+    for line in text.lines() {
+        assert!(line.matches("(os error 2)").count() <= 1, "{line}");
+    }
+    assert!(!text.contains("enum "), "{text}");
+}
+
+#[test]
+fn a_valid_configuration_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "snd_token").unwrap();
+    let hmac = dir.path().join("hmac");
+    std::fs::write(&hmac, "mask-key").unwrap();
+    std::fs::write(
+        dir.path().join("ok.toml"),
+        format!(
+            "[upstream]\ntoken_file = \"{}\"\n[mask]\nhmac_key_file = \"{}\"\n[auth]\nmode = \"none\"\n",
+            token.display(),
+            hmac.display()
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "ok");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("configuration is valid"), "{text}");
+}
