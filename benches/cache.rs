@@ -1,5 +1,6 @@
 //! Customer-read cache hot paths: building a key from a path id, and a hit served
-//! in-process (key + lookup + `Arc` clone of a stored 1.6 KiB entry).
+//! in-process (key + lookup + `Arc` clone of a stored 1.6 KiB entry), and the same hit
+//! through `CustomerCache::decide` (key + request directives + lookup + decision).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use paycombat_gateway::cache::{
-    CacheSettings, CachedResponse, CachedRoute, CustomerCache, EvictionHook, Lookup, StoreOutcome,
+    CacheSettings, CachedResponse, CachedRoute, CustomerCache, Decision, EvictionHook, Lookup,
+    StoreOutcome,
 };
 
 const ID: &str = "customer_0123456789abcdef0123456789abcdef";
@@ -56,6 +58,31 @@ fn hit(c: &mut Criterion) {
                         .key(CachedRoute::CustomerDetail, black_box(ID), None)
                         .expect("cacheable id");
                     hit_once(&cache, &key).await;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let request_headers = HeaderMap::new();
+    group.bench_function("decide_clone", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let decision = cache
+                        .decide(
+                            CachedRoute::CustomerDetail,
+                            black_box(ID),
+                            None,
+                            black_box(&request_headers),
+                        )
+                        .await;
+                    match decision {
+                        Decision::Hit { entry, .. } => {
+                            black_box(Arc::clone(&entry));
+                        }
+                        other => panic!("expected a fresh hit, got {other:?}"),
+                    }
                 }
                 start.elapsed()
             })

@@ -266,7 +266,7 @@ impl App {
         let listening = crate::server::Listening {
             name: "api",
             max_connections: settings.server.max_connections,
-            metrics: proxy.metrics.clone(),
+            metrics: proxy.metrics().clone(),
         };
         crate::server::serve(
             api,
@@ -292,10 +292,10 @@ impl App {
 /// Re-reads credentials and the clients file when they change or on SIGHUP.
 async fn reload_loop(proxy: Arc<Proxy>, mut triggers: crate::reload::Triggers) {
     while triggers.next(Duration::from_millis(100)).await.is_some() {
-        match proxy.credentials.reload() {
+        match proxy.credentials().reload() {
             Ok(()) => {
                 proxy
-                    .metrics
+                    .metrics()
                     .credential_reloads
                     .with_label_values(&["ok"])
                     .inc();
@@ -303,13 +303,13 @@ async fn reload_loop(proxy: Arc<Proxy>, mut triggers: crate::reload::Triggers) {
             }
             Err(e) => {
                 proxy
-                    .metrics
+                    .metrics()
                     .credential_reloads
                     .with_label_values(&["failed"])
                     .inc();
                 tracing::error!(error = %e, "credential reload failed; keeping the previous credentials");
             }
         }
-        proxy.auth.reload(&proxy.metrics);
+        proxy.auth().reload(proxy.metrics());
     }
 }

@@ -1,72 +1,12 @@
-//! Response headers: what framing the gateway accepts from upstream, and
-//! which headers may reach the client.
+//! Response headers: which of upstream's may reach the client.
 //!
 //! Headers pass by allowlist (`upstream.response_headers`): a header the
 //! gateway does not know could carry anything — a `Location` or `Link` with
 //! an email in it, a `Set-Cookie`, an `X-Debug-Echo` of the request — so the
-//! rest are dropped and counted. The headers that decide how a body is read
-//! (`Content-Type`, `Content-Encoding`, `Transfer-Encoding`) must be
-//! unambiguous: two lines, or a list where one value is expected, is refused
-//! rather than guessed at, since a client may read them differently from us.
+//! rest are dropped and counted. How a body is framed is read by
+//! [`crate::http::framing`].
 
 use http::header::{self, HeaderMap, HeaderName};
-
-use crate::mask::decode::{self, Encoding};
-
-/// Why a response's framing was refused (the `gateway_mask_failures_total` reason).
-pub const AMBIGUOUS: &str = "ambiguous_headers";
-
-/// The upstream's framing, read strictly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Framing {
-    /// Lowercase media type essence (`application/pdf`), if a type was sent.
-    pub essence: Option<String>,
-    pub encoding: Encoding,
-}
-
-/// Exactly zero or one line, holding one value.
-fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, &'static str> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(AMBIGUOUS);
-    }
-    let v = first.to_str().map_err(|_| AMBIGUOUS)?;
-    if v.contains(',') {
-        return Err(AMBIGUOUS);
-    }
-    Ok(Some(v.trim()))
-}
-
-pub fn framing(headers: &HeaderMap) -> Result<Framing, &'static str> {
-    let essence = single(headers, &header::CONTENT_TYPE)?.map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
-    let encoding = match single(headers, &header::CONTENT_ENCODING)? {
-        None => Encoding::Identity,
-        Some(v) => decode::parse_content_encoding(Some(
-            &http::HeaderValue::from_str(v).map_err(|_| AMBIGUOUS)?,
-        ))
-        .map_err(|e| e.reason())?,
-    };
-    // hyper has undone `chunked`; any other transfer coding would leave the
-    // body encoded with its label about to be dropped as hop-by-hop.
-    for v in headers.get_all(header::TRANSFER_ENCODING) {
-        let v = v.to_str().map_err(|_| AMBIGUOUS)?;
-        if v.split(',')
-            .any(|t| !t.trim().eq_ignore_ascii_case("chunked"))
-        {
-            return Err("bad_encoding");
-        }
-    }
-    Ok(Framing { essence, encoding })
-}
 
 /// `upstream.response_headers`, compiled: exact names plus `prefix-*` entries.
 #[derive(Debug, Clone, Default)]
@@ -156,34 +96,6 @@ mod tests {
             );
         }
         h
-    }
-
-    #[test]
-    fn framing_must_be_unambiguous() {
-        let ok = framing(&map(&[("content-type", "Application/JSON; charset=utf-8")])).unwrap();
-        assert_eq!(ok.essence.as_deref(), Some("application/json"));
-        assert_eq!(ok.encoding, Encoding::Identity);
-        let gz = framing(&map(&[
-            ("content-encoding", "gzip"),
-            ("transfer-encoding", "chunked"),
-        ]));
-        assert_eq!(gz.unwrap().encoding, Encoding::Gzip);
-        for bad in [
-            map(&[
-                ("content-type", "application/json"),
-                ("content-type", "text/plain"),
-            ]),
-            map(&[("content-type", "application/json, text/plain")]),
-            map(&[
-                ("content-encoding", "identity"),
-                ("content-encoding", "gzip"),
-            ]),
-            map(&[("content-encoding", "gzip, gzip")]),
-            map(&[("content-encoding", "zstd")]),
-            map(&[("transfer-encoding", "gzip, chunked")]),
-        ] {
-            assert!(framing(&bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]
