@@ -50,81 +50,55 @@ pub enum Family {
 
 pub const API_PREFIX: &str = "/api/v1/";
 
-/// Every value the `route` metric label can take: one per route, one per
-/// family for the endpoints the table does not name (other customer
-/// endpoints, e.g. future ones, are `customer_other`), and `rejected` for
-/// requests refused before they were routed. Its discriminant indexes
-/// per-route metric handles resolved once, so the hot path hashes no labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RouteLabel {
-    CustomerDetail,
-    CustomerWalletReady,
-    CustomerList,
-    CustomerCreate,
-    CustomerUpdate,
-    CustomerEnable,
-    CustomerDisable,
-    CustomerDelete,
-    CustomerOther,
-    Payin,
-    Payout,
-    Beneficiary,
-    Checkout,
-    Transaction,
-    Wallet,
-    MasterData,
-    PaymentMethod,
-    Other,
-    Rejected,
+/// Declares [`RouteLabel`] from one table of variant => label, so the enum,
+/// its [`RouteLabel::ALL`] order and its names cannot drift apart.
+macro_rules! route_labels {
+    ($($variant:ident => $name:literal,)+) => {
+        /// Every value the `route` metric label can take: one per route, one per
+        /// family for the endpoints the table does not name (other customer
+        /// endpoints, e.g. future ones, are `customer_other`), and `rejected` for
+        /// requests refused before they were routed. Its discriminant indexes
+        /// per-route metric handles resolved once, so the hot path hashes no labels.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum RouteLabel {
+            $($variant,)+
+        }
+
+        impl RouteLabel {
+            pub const ALL: [RouteLabel; [$($name),+].len()] = [$(Self::$variant),+];
+
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+route_labels! {
+    CustomerDetail => "customer_detail",
+    CustomerWalletReady => "customer_wallet_ready",
+    CustomerList => "customer_list",
+    CustomerCreate => "customer_create",
+    CustomerUpdate => "customer_update",
+    CustomerEnable => "customer_enable",
+    CustomerDisable => "customer_disable",
+    CustomerDelete => "customer_delete",
+    CustomerOther => "customer_other",
+    Payin => "payin",
+    Payout => "payout",
+    Beneficiary => "beneficiary",
+    Checkout => "checkout",
+    Transaction => "transaction",
+    Wallet => "wallet",
+    MasterData => "master_data",
+    PaymentMethod => "payment_method",
+    Other => "other",
+    Rejected => "rejected",
 }
 
 impl RouteLabel {
-    pub const ALL: [RouteLabel; 19] = [
-        Self::CustomerDetail,
-        Self::CustomerWalletReady,
-        Self::CustomerList,
-        Self::CustomerCreate,
-        Self::CustomerUpdate,
-        Self::CustomerEnable,
-        Self::CustomerDisable,
-        Self::CustomerDelete,
-        Self::CustomerOther,
-        Self::Payin,
-        Self::Payout,
-        Self::Beneficiary,
-        Self::Checkout,
-        Self::Transaction,
-        Self::Wallet,
-        Self::MasterData,
-        Self::PaymentMethod,
-        Self::Other,
-        Self::Rejected,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::CustomerDetail => "customer_detail",
-            Self::CustomerWalletReady => "customer_wallet_ready",
-            Self::CustomerList => "customer_list",
-            Self::CustomerCreate => "customer_create",
-            Self::CustomerUpdate => "customer_update",
-            Self::CustomerEnable => "customer_enable",
-            Self::CustomerDisable => "customer_disable",
-            Self::CustomerDelete => "customer_delete",
-            Self::CustomerOther => "customer_other",
-            Self::Payin => "payin",
-            Self::Payout => "payout",
-            Self::Beneficiary => "beneficiary",
-            Self::Checkout => "checkout",
-            Self::Transaction => "transaction",
-            Self::Wallet => "wallet",
-            Self::MasterData => "master_data",
-            Self::PaymentMethod => "payment_method",
-            Self::Other => "other",
-            Self::Rejected => "rejected",
-        }
-    }
-
     /// Position in [`RouteLabel::ALL`] and [`ROUTE_LABELS`].
     pub const fn index(self) -> usize {
         self as usize

@@ -120,17 +120,8 @@ pub fn json_content_type(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::headers::map;
 
-    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        h
-    }
     #[test]
     fn framing_must_be_unambiguous() {
         let ok = framing(&map(&[("content-type", "Application/JSON; charset=utf-8")])).unwrap();

@@ -73,6 +73,19 @@ pub fn request_id(headers: &HeaderMap) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
+/// A header map from name/value pairs, for tests.
+#[cfg(test)]
+pub(crate) fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.append(
+            HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+            HeaderValue::from_str(v).expect("header value"),
+        );
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
