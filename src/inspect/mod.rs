@@ -30,6 +30,8 @@ pub use response::{Inspected, Processed};
 /// secret guard can look for the key in responses.
 pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 
+/// Inspects every upstream answer before it is cached or released; one per
+/// process, shared by every request.
 pub struct Inspector {
     settings: Arc<Settings>,
     credentials: Arc<CredentialStore>,
@@ -85,7 +87,7 @@ impl Inspector {
         }
     }
 
-    pub fn mask_failure(&self, reason: &'static str) -> GatewayError {
+    fn mask_failure(&self, reason: &'static str) -> GatewayError {
         self.metrics
             .mask_failures
             .with_label_values(&[reason])

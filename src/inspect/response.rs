@@ -43,9 +43,11 @@ pub struct Inspected {
     pub body: Bytes,
 }
 
+/// What inspection let through.
 pub enum Processed {
-    /// With the buffer budget its bytes hold until the client has them.
+    /// Read whole; with the buffer budget its bytes hold until the client has them.
     Inspected(Inspected, Reservation),
+    /// A passthrough body, streamed under the secret guard.
     Streamed(Response<GatewayBody>),
 }
 

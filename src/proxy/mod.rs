@@ -42,9 +42,11 @@ use context::RequestContext;
 
 // Where the config has always found them.
 pub use crate::inspect::{
-    HeaderAllowlist, Inspected, Masking, Passthrough, PassthroughConfig, PassthroughRule,
+    HeaderAllowlist, Masking, Passthrough, PassthroughConfig, PassthroughRule,
 };
 
+/// The request pipeline: runs the steps above in order, handing upstream work
+/// to [`Upstream`], inspection to [`Inspector`] and cache policy to the cache.
 pub struct Proxy {
     settings: Arc<Settings>,
     upstream: Upstream,

@@ -44,6 +44,7 @@ impl Outgoing {
     }
 }
 
+/// paycombat as the gateway talks to it; one per process, shared by every request.
 pub struct Upstream {
     settings: Arc<Settings>,
     client: UpstreamClient,
