@@ -1,6 +1,8 @@
 //! Customer-read cache hot paths: building a key from a path id, and a hit served
-//! in-process (key + lookup + `Arc` clone of a stored 1.6 KiB entry).
+//! in-process (key + lookup + `Arc` clone of a stored 1.6 KiB entry), and the same hit
+//! through `CustomerCache::decide` (key + request directives + lookup + decision).
 
+use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +11,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use paycombat_gateway::cache::{
-    CachedResponse, CachedRoute, CustomerCache, EvictionHook, Lookup, StoreOutcome,
+    CachedResponse, CachedRoute, CustomerCache, Decision, EvictionHook, Lookup, StoreOutcome,
 };
 
 const ID: &str = "customer_0123456789abcdef0123456789abcdef";
@@ -45,19 +47,35 @@ fn hit(c: &mut Criterion) {
         assert_eq!(stored, StoreOutcome::Stored);
     });
 
-    // The loop runs inside one `block_on` so that runtime entry is not measured.
     let mut group = c.benchmark_group("cache_hit");
     group.bench_function("key_lookup_clone", |b| {
         b.iter_custom(|iters| {
-            runtime.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let key = cache
-                        .key(CachedRoute::CustomerDetail, black_box(ID), None)
-                        .expect("cacheable id");
-                    hit_once(&cache, &key).await;
+            timed(&runtime, iters, || async {
+                let key = cache
+                    .key(CachedRoute::CustomerDetail, black_box(ID), None)
+                    .expect("cacheable id");
+                hit_once(&cache, &key).await;
+            })
+        })
+    });
+    let request_headers = HeaderMap::new();
+    group.bench_function("decide_clone", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, || async {
+                let decision = cache
+                    .decide(
+                        CachedRoute::CustomerDetail,
+                        black_box(ID),
+                        None,
+                        black_box(&request_headers),
+                    )
+                    .await;
+                match decision {
+                    Decision::Hit { entry, .. } => {
+                        black_box(Arc::clone(&entry));
+                    }
+                    other => panic!("expected a fresh hit, got {other:?}"),
                 }
-                start.elapsed()
             })
         })
     });
@@ -65,17 +83,24 @@ fn hit(c: &mut Criterion) {
         let key = cache
             .key(CachedRoute::CustomerDetail, ID, None)
             .expect("cacheable id");
-        b.iter_custom(|iters| {
-            runtime.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    hit_once(&cache, black_box(&key)).await;
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|iters| timed(&runtime, iters, || hit_once(&cache, black_box(&key))))
     });
     group.finish();
+}
+
+/// Runs `one` `iters` times inside one `block_on`, so that runtime entry is not measured.
+fn timed<F: Future<Output = ()>>(
+    runtime: &tokio::runtime::Runtime,
+    iters: u64,
+    mut one: impl FnMut() -> F,
+) -> Duration {
+    runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            one().await;
+        }
+        start.elapsed()
+    })
 }
 
 async fn hit_once(cache: &CustomerCache, key: &paycombat_gateway::cache::CacheKey) {

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
-use crate::proxy::budget::Reservation;
-use crate::proxy::reflect::StreamGuard;
+use crate::inspect::budget::Reservation;
+use crate::inspect::reflect::StreamGuard;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -13,6 +13,8 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod http;
+pub mod inspect;
 pub mod lifecycle;
 pub mod logging;
 pub mod mask;

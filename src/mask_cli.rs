@@ -22,7 +22,7 @@ use crate::cli::{ConfigArgs, EXIT_CONFIG};
 use crate::config::Settings;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
-use crate::proxy::reflect::Secrets;
+use crate::inspect::reflect::Secrets;
 use crate::reload::Load;
 
 /// Exit code when `serve` would refuse the body (the gateway's 502).
@@ -187,8 +187,8 @@ impl Inspector {
             let v = HeaderValue::from_str(v).map_err(|_| unmaskable("bad_encoding"))?;
             headers.insert(header::CONTENT_ENCODING, v);
         }
-        let framing = crate::proxy::framing(&headers).map_err(unmaskable)?;
-        let decoded = crate::mask::decode(framing.encoding, raw, self.limit)
+        let framing = crate::http::framing::framing(&headers).map_err(unmaskable)?;
+        let decoded = crate::http::decode(framing.encoding, raw, self.limit)
             .map_err(|e| unmaskable(e.reason()))?;
         let (body, counts) = match (&self.masker, decoded.is_empty()) {
             (Some(masker), false) => {

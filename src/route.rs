@@ -4,6 +4,8 @@
 
 use http::Method;
 
+use crate::cache::CachedRoute;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     CustomerDetail {
@@ -48,34 +50,71 @@ pub enum Family {
 
 pub const API_PREFIX: &str = "/api/v1/";
 
-/// Every value the `route` metric label can take, in `Route::index` order;
-/// requests refused before routing are `rejected`. Other customer endpoints
-/// (e.g. future ones) still get their family, `customer_other`.
-pub const ROUTE_LABELS: [&str; 19] = [
-    "customer_detail",
-    "customer_wallet_ready",
-    "customer_list",
-    "customer_create",
-    "customer_update",
-    "customer_enable",
-    "customer_disable",
-    "customer_delete",
-    // Family labels, in `Family` declaration order.
-    "customer_other",
-    "payin",
-    "payout",
-    "beneficiary",
-    "checkout",
-    "transaction",
-    "wallet",
-    "master_data",
-    "payment_method",
-    "other",
-    "rejected",
-];
+/// Declares [`RouteLabel`] from one table of variant => label, so the enum,
+/// its [`RouteLabel::ALL`] order and its names cannot drift apart.
+macro_rules! route_labels {
+    ($($variant:ident => $name:literal,)+) => {
+        /// Every value the `route` metric label can take: one per route, one per
+        /// family for the endpoints the table does not name (other customer
+        /// endpoints, e.g. future ones, are `customer_other`), and `rejected` for
+        /// requests refused before they were routed. Its discriminant indexes
+        /// per-route metric handles resolved once, so the hot path hashes no labels.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum RouteLabel {
+            $($variant,)+
+        }
 
-/// `ROUTE_LABELS` index of requests refused before they were routed.
-pub const REJECTED: usize = 18;
+        impl RouteLabel {
+            pub const ALL: [RouteLabel; [$($name),+].len()] = [$(Self::$variant),+];
+
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+route_labels! {
+    CustomerDetail => "customer_detail",
+    CustomerWalletReady => "customer_wallet_ready",
+    CustomerList => "customer_list",
+    CustomerCreate => "customer_create",
+    CustomerUpdate => "customer_update",
+    CustomerEnable => "customer_enable",
+    CustomerDisable => "customer_disable",
+    CustomerDelete => "customer_delete",
+    CustomerOther => "customer_other",
+    Payin => "payin",
+    Payout => "payout",
+    Beneficiary => "beneficiary",
+    Checkout => "checkout",
+    Transaction => "transaction",
+    Wallet => "wallet",
+    MasterData => "master_data",
+    PaymentMethod => "payment_method",
+    Other => "other",
+    Rejected => "rejected",
+}
+
+impl RouteLabel {
+    /// Position in [`RouteLabel::ALL`] and [`ROUTE_LABELS`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// [`RouteLabel::name`] of every label, in [`RouteLabel::ALL`] order.
+pub const ROUTE_LABELS: [&str; RouteLabel::ALL.len()] = {
+    let mut names = [""; RouteLabel::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = RouteLabel::ALL[i].name();
+        i += 1;
+    }
+    names
+};
 
 impl Route {
     /// Classifies a request whose path already passed `path::validate` and
@@ -129,22 +168,34 @@ impl Route {
 
     /// The metric label and access-log route: a template name, never an id.
     pub fn label(&self) -> &'static str {
-        ROUTE_LABELS[self.index()]
+        self.label_kind().name()
     }
 
-    /// Position of this route's label in `ROUTE_LABELS`, so per-route metric
-    /// handles can be resolved once and indexed on the hot path.
-    pub fn index(&self) -> usize {
+    pub fn label_kind(&self) -> RouteLabel {
         match self {
-            Route::CustomerDetail { .. } => 0,
-            Route::CustomerWalletReady { .. } => 1,
-            Route::CustomerList => 2,
-            Route::CustomerCreate => 3,
-            Route::CustomerUpdate => 4,
-            Route::CustomerEnable { .. } => 5,
-            Route::CustomerDisable { .. } => 6,
-            Route::CustomerDelete { .. } => 7,
-            Route::Passthrough { family } => 8 + *family as usize,
+            Route::CustomerDetail { .. } => RouteLabel::CustomerDetail,
+            Route::CustomerWalletReady { .. } => RouteLabel::CustomerWalletReady,
+            Route::CustomerList => RouteLabel::CustomerList,
+            Route::CustomerCreate => RouteLabel::CustomerCreate,
+            Route::CustomerUpdate => RouteLabel::CustomerUpdate,
+            Route::CustomerEnable { .. } => RouteLabel::CustomerEnable,
+            Route::CustomerDisable { .. } => RouteLabel::CustomerDisable,
+            Route::CustomerDelete { .. } => RouteLabel::CustomerDelete,
+            Route::Passthrough { family } => family.route_label(),
+        }
+    }
+
+    /// The cached route this is, with its customer id; None for every route
+    /// the cache never answers.
+    pub fn cached(&self) -> Option<(CachedRoute, &str)> {
+        match self {
+            Route::CustomerDetail { customer_id } => {
+                Some((CachedRoute::CustomerDetail, customer_id))
+            }
+            Route::CustomerWalletReady { customer_id } => {
+                Some((CachedRoute::CustomerWalletReady, customer_id))
+            }
+            _ => None,
         }
     }
 
@@ -177,7 +228,22 @@ impl Family {
     }
 
     pub fn label(self) -> &'static str {
-        ROUTE_LABELS[8 + self as usize]
+        self.route_label().name()
+    }
+
+    pub fn route_label(self) -> RouteLabel {
+        match self {
+            Family::Customer => RouteLabel::CustomerOther,
+            Family::Payin => RouteLabel::Payin,
+            Family::Payout => RouteLabel::Payout,
+            Family::Beneficiary => RouteLabel::Beneficiary,
+            Family::Checkout => RouteLabel::Checkout,
+            Family::Transaction => RouteLabel::Transaction,
+            Family::Wallet => RouteLabel::Wallet,
+            Family::MasterData => RouteLabel::MasterData,
+            Family::PaymentMethod => RouteLabel::PaymentMethod,
+            Family::Other => RouteLabel::Other,
+        }
     }
 }
 
@@ -188,7 +254,7 @@ mod tests {
 
     /// Every label a routed request may get: all of them but `rejected`,
     /// which only requests refused before routing carry.
-    const LABELS: &[&str] = ROUTE_LABELS.split_at(REJECTED).0;
+    const LABELS: &[&str] = ROUTE_LABELS.split_at(RouteLabel::Rejected.index()).0;
 
     fn method() -> impl Strategy<Value = Method> {
         prop_oneof![
@@ -239,6 +305,19 @@ mod tests {
             assert!(!id.is_empty() && !id.contains('/'), "{path:?}");
             assert!(path.ends_with(&format!("/{id}")), "{path:?}");
             assert_eq!(path.matches('/').count(), 5, "{path:?}");
+        }
+        // Only the two cached reads are the cache's, with the id the route holds.
+        let cached = route.cached();
+        assert_eq!(
+            cached.is_some(),
+            matches!(
+                route,
+                Route::CustomerDetail { .. } | Route::CustomerWalletReady { .. }
+            ),
+            "{path:?}"
+        );
+        if let Some((_, cached_id)) = cached {
+            assert_eq!(Some(cached_id), id, "{path:?}");
         }
         let writes = matches!(
             route,
@@ -299,6 +378,15 @@ mod tests {
             Route::classify(&Method::PATCH, &d).written_customer(),
             Some(ID)
         );
+        assert_eq!(
+            Route::classify(&Method::GET, &p).cached(),
+            Some((CachedRoute::CustomerDetail, ID))
+        );
+        assert_eq!(
+            Route::classify(&Method::GET, &w).cached(),
+            Some((CachedRoute::CustomerWalletReady, ID))
+        );
+        assert_eq!(Route::classify(&Method::DELETE, &p).cached(), None);
         // The same path with another method is not a cached read.
         assert_eq!(Route::classify(&Method::POST, &p).label(), "customer_other");
         assert_eq!(
@@ -309,7 +397,10 @@ mod tests {
 
     #[test]
     fn label_table_is_consistent() {
-        assert_eq!(ROUTE_LABELS[REJECTED], "rejected");
+        assert_eq!(ROUTE_LABELS[RouteLabel::Rejected.index()], "rejected");
+        for (i, label) in RouteLabel::ALL.iter().enumerate() {
+            assert_eq!(label.index(), i, "ALL is in declaration order");
+        }
         let mut seen = std::collections::HashSet::new();
         assert!(
             ROUTE_LABELS.iter().all(|l| seen.insert(*l)),

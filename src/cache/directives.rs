@@ -1,4 +1,5 @@
-//! What a client's `Cache-Control` asks of the cache, within what the config allows.
+//! `Cache-Control`, read one way for both directions: what a client's asks of
+//! the cache (within what the config allows), and what upstream's forbids.
 
 use http::header::CACHE_CONTROL;
 use http::HeaderMap;
@@ -17,22 +18,35 @@ pub enum RequestMode {
     NoStore,
 }
 
+/// Every directive of every `Cache-Control` line, as (name, argument): names
+/// trimmed, arguments trimmed and unquoted. Lines that are not text carry none.
+pub fn cache_control(headers: &HeaderMap) -> impl Iterator<Item = (&str, Option<&str>)> {
+    headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|directive| match directive.split_once('=') {
+            Some((name, arg)) => (name.trim(), Some(arg.trim().trim_matches('"'))),
+            None => (directive.trim(), None),
+        })
+}
+
+/// Whether upstream forbids storing the answer: `no-store`, or `private`
+/// (the qualified form `private="set-cookie"` too).
+pub fn forbids_storing(headers: &HeaderMap) -> bool {
+    cache_control(headers).any(|(name, _)| {
+        name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("private")
+    })
+}
+
 impl CacheSettings {
     /// Reads every `Cache-Control` field of a request. Directives the config does not allow
     /// clients to use are ignored, so a client cannot defeat the cache unless permitted.
     pub fn request_mode(&self, headers: &HeaderMap) -> RequestMode {
         let mut no_store = false;
         let mut refresh = false;
-        let directives = headers
-            .get_all(CACHE_CONTROL)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','));
-        for directive in directives {
-            let (name, arg) = match directive.split_once('=') {
-                Some((name, arg)) => (name.trim(), Some(arg.trim().trim_matches('"'))),
-                None => (directive.trim(), None),
-            };
+        for (name, arg) in cache_control(headers) {
             if name.eq_ignore_ascii_case("no-store") {
                 no_store = true;
             } else if name.eq_ignore_ascii_case("no-cache")
@@ -102,5 +116,72 @@ mod tests {
             mode(&settings, &["no-store, no-cache"]),
             RequestMode::Refresh
         );
+    }
+
+    #[test]
+    fn one_tokenizer_reads_both_directions() {
+        let mut h = HeaderMap::new();
+        h.append(
+            CACHE_CONTROL,
+            "max-age=\"0\" , Private=\"set-cookie\""
+                .parse()
+                .expect("value"),
+        );
+        h.append(
+            CACHE_CONTROL,
+            http::HeaderValue::from_bytes(b"no-store\xff").expect("value"),
+        );
+        h.append(CACHE_CONTROL, " no-cache".parse().expect("value"));
+        let read: Vec<_> = cache_control(&h).collect();
+        assert_eq!(
+            read,
+            [
+                ("max-age", Some("0")),
+                ("Private", Some("set-cookie")),
+                ("no-cache", None)
+            ]
+        );
+        // The line that is not text is skipped by both readers alike.
+        assert!(forbids_storing(&h));
+        assert_eq!(
+            crate::cache::default_settings().request_mode(&h),
+            RequestMode::Refresh
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn both_directions_see_the_same_directives(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "no-store", "No-Store", " private", "private=\"x\"", "no-cache",
+                        "max-age=0", "max-age=5", "public", "", "s-maxage=1",
+                    ]),
+                    0..4,
+                ),
+                0..3,
+            ),
+        ) {
+            let mut h = HeaderMap::new();
+            for line in &lines {
+                h.append(CACHE_CONTROL, line.join(",").parse().expect("value"));
+            }
+            let names: Vec<String> = lines
+                .iter()
+                .flatten()
+                .map(|d| d.split('=').next().unwrap_or("").trim().to_ascii_lowercase())
+                .collect();
+            let has = |n: &str| names.iter().any(|m| m == n);
+            proptest::prop_assert_eq!(forbids_storing(&h), has("no-store") || has("private"));
+            let expected = if has("no-store") {
+                RequestMode::NoStore
+            } else if has("no-cache") || lines.iter().flatten().any(|d| *d == "max-age=0") {
+                RequestMode::Refresh
+            } else {
+                RequestMode::Normal
+            };
+            proptest::prop_assert_eq!(crate::cache::default_settings().request_mode(&h), expected);
+        }
     }
 }

@@ -1,21 +1,24 @@
 //! Customer-read cache: masked responses of the customer detail and wallet-ready routes,
 //! bounded in bytes, with single-flight fills and write invalidation.
 //!
-//! How the handler uses it, for a cacheable route:
-//! 1. [`CustomerCache::key`] (a [`Bypass`] means: go upstream, `Cache-Status: fwd=bypass`),
-//!    then [`CacheSettings::request_mode`] for the client's `Cache-Control`.
-//! 2. [`CustomerCache::lookup`]: `Fresh` is served as is; `Stale` with `within_swr` is served
-//!    while [`CustomerCache::refresh_in_background`] runs; anything else fills.
-//! 3. [`CustomerCache::fill`] runs the upstream call once per key however many requests wait
+//! How the handler uses it, for a route [`crate::route::Route::cached`] names:
+//! 1. [`CustomerCache::decide`] builds the key (a [`Bypass`] means: go upstream,
+//!    `Cache-Status: fwd=bypass`), reads the client's `Cache-Control`
+//!    ([`CacheSettings::request_mode`]) and looks the key up; the [`Decision`] says what to
+//!    do: serve a hit, serve stale while [`CustomerCache::refresh_in_background`] runs, or
+//!    fill (with a stale entry to fall back on if upstream fails, or without). What comes
+//!    back from upstream is stored only if [`storable`].
+//! 2. [`CustomerCache::fill`] runs the upstream call once per key however many requests wait
 //!    for it. The fill gets the customer's [`Generation`] (read before upstream is called),
 //!    masks the body and calls [`CustomerCache::store_if_current`] itself, so that storing
 //!    happens even when every waiting client has gone.
-//! 4. After any write to a customer reaches upstream (whatever its outcome),
+//! 3. After any write to a customer reaches upstream (whatever its outcome),
 //!    [`CustomerCache::invalidate_customer`] for every id [`CacheSettings::ids_in`] finds in
 //!    it, or [`CustomerCache::invalidate_all`] when a customer write names none; once it
 //!    returns, no read sees pre-write data.
 
 mod config;
+mod decision;
 mod directives;
 mod entry;
 mod flight;
@@ -23,6 +26,7 @@ mod generation;
 mod key;
 pub mod scan;
 pub mod status;
+mod storable;
 
 #[cfg(test)]
 mod tests;
@@ -39,12 +43,14 @@ pub use self::config::{
     default_config, default_settings, CacheConfig, CacheSettings, RouteCacheConfig,
     RouteCachePolicy, RoutesConfig,
 };
-pub use self::directives::RequestMode;
+pub use self::decision::{Decision, Fallback, LookupResult};
+pub use self::directives::{cache_control, RequestMode};
 pub use self::entry::{CachedResponse, Lookup};
 pub use self::flight::{FillError, FillRole};
 pub use self::generation::Generation;
 pub use self::key::{Bypass, CacheKey, CachedRoute};
 pub use self::status::{cache_status, CacheStatus, Forward};
+pub use self::storable::{storable, Refusal};
 
 use self::entry::{Lifetimes, Slot, SlotExpiry};
 use self::flight::Flights;

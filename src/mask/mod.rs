@@ -1,6 +1,6 @@
 //! Masking of personal data in upstream JSON responses.
 //!
-//! Pure and synchronous: the caller decodes the body ([`decode`]) and runs
+//! Pure and synchronous: the caller decodes the body ([`crate::http::decode`]) and runs
 //! [`Masker::mask`] on every body its route does not declare passthrough. Every failure
 //! is fail-closed: the caller must answer with an error instead of forwarding the body.
 //!
@@ -12,7 +12,6 @@
 //! that document's compact masked text.
 
 mod config;
-pub mod decode;
 mod error;
 mod masker;
 mod media;
@@ -26,7 +25,6 @@ mod prop_tests;
 mod tests;
 
 pub use config::{MaskConfig, RuleConfig, Strategy};
-pub use decode::{decode, parse_content_encoding, DecodeError, Encoding};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;

@@ -1,276 +1,66 @@
-//! Sending one request to paycombat: body limits, credential injection,
-//! signing, the concurrency cap and the total deadline.
+//! The uncached path: forward through `Upstream`, invalidate on writes,
+//! inspect the answer.
 
-use bytes::Bytes;
-use http::header::{self, HeaderValue};
-use std::time::Duration;
-
-use http::{Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Request, Response};
 use hyper::body::Incoming;
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Instant;
 
+use super::context::RequestContext;
 use super::Proxy;
+use crate::body::GatewayBody;
 use crate::error::GatewayError;
-use crate::upstream::breaker::{Admit, State};
-
-use crate::upstream::headers::{self as rules, SIGNATURE, X_REQUEST_ID, X_TOKEN};
-use crate::upstream::retry;
-use crate::upstream::sign::sign;
-
-/// A request ready to be sent, kept whole so an idempotent GET can be sent again.
-pub struct Outgoing {
-    pub method: Method,
-    pub uri: Uri,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-}
-
-/// Reads the client's body into memory, bounded in size and in time: the
-/// whole body must arrive within `timeout`, so a client trickling it cannot
-/// hold a connection and a handler. Bodies are small JSON documents that must
-/// be signed byte for byte, so they are buffered anyway.
-pub async fn read_body(
-    body: Incoming,
-    headers: &http::HeaderMap,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Bytes, GatewayError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(GatewayError::BodyTooLarge { limit });
-    }
-    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
-        .await
-        .map_err(|_| GatewayError::RequestBodyTimeout { limit: timeout })?;
-    match collected {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(GatewayError::BodyTooLarge { limit })
-        }
-        Err(_) => Err(GatewayError::BadRequestBody),
-    }
-}
+use crate::http::read_body;
+use crate::inspect::Processed;
+use crate::route::Route;
 
 impl Proxy {
-    /// The request paycombat will see: path and query unchanged, client
-    /// credentials gone, the gateway's own injected.
-    pub fn outgoing(
+    pub(super) async fn serve_forward(
         &self,
-        method: Method,
-        path_and_query: &str,
-        mut headers: http::HeaderMap,
-        body: Bytes,
-        peer: std::net::IpAddr,
-        request_id: &HeaderValue,
-    ) -> Result<Outgoing, GatewayError> {
-        let creds = self
-            .credentials
-            .current()
-            .ok_or(GatewayError::CredentialsUnavailable)?;
-        rules::clean_request(&mut headers, &self.settings.upstream.strip_request_headers);
-        let trusted = self.settings.server.trusted_proxies.contains(peer);
-        rules::add_forwarded(&mut headers, peer, trusted, "http");
-        headers.insert(X_REQUEST_ID, request_id.clone());
-        headers.insert(X_TOKEN, creds.token.clone());
-        let has_body_method = matches!(method, Method::POST | Method::PUT | Method::PATCH);
-        if has_body_method || !body.is_empty() {
-            if let Some(key) = &creds.signature_key {
-                use secrecy::ExposeSecret;
-                let mut sig = HeaderValue::from_str(&sign(key.expose_secret(), &body))
-                    .map_err(|_| GatewayError::UpstreamProtocol)?;
-                sig.set_sensitive(true);
-                headers.insert(SIGNATURE, sig);
-            }
-        }
-        if body.is_empty() && !has_body_method {
-            headers.remove(header::CONTENT_LENGTH);
-        } else {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        }
-        let uri = Uri::builder()
-            .scheme(self.base_scheme.clone())
-            .authority(self.base_authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|_| GatewayError::BadPath("the path cannot be forwarded"))?;
-        Ok(Outgoing {
-            method,
-            uri,
-            headers,
+        route: &Route,
+        req: Request<Incoming>,
+        ctx: &RequestContext,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
+        let (parts, body) = req.into_parts();
+        let body = read_body(
             body,
-        })
-    }
-
-    /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
-    /// queueing behind a slow upstream only turns latency into timeouts.
-    pub fn upstream_permit(
-        &self,
-        route: &'static str,
-    ) -> Result<OwnedSemaphorePermit, GatewayError> {
-        self.upstream_slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| {
-                self.metrics
-                    .upstream_requests
-                    .with_label_values(&[route, "overloaded"])
-                    .inc();
-                GatewayError::Overloaded
-            })
-    }
-
-    /// Sends `out` upstream through the circuit breakers (the shared one and
-    /// `client`'s own, see `upstream::breaker`); idempotent reads are retried on
-    /// connect errors and 502/503 within the retry budget and the deadline.
-    /// Writes go exactly once.
-    pub async fn send(
-        &self,
-        out: &Outgoing,
-        route: &'static str,
-        client: &str,
-        deadline: Instant,
-    ) -> Result<Response<Incoming>, GatewayError> {
-        let idempotent = matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if idempotent {
-            self.retry_budget.deposit();
-        }
-        let policy = &self.settings.upstream.retry;
-        let own = self.breakers.client(client);
-        let mut attempt = 0;
-        loop {
-            let now = std::time::Instant::now();
-            // Dropped unrecorded (refused by the other circuit, or the client went away
-            // mid-call): a probe slot taken here is freed.
-            let admitted = match self.breakers.shared().admit(now) {
-                Admit::Yes { probe } => match own.admit(now) {
-                    Admit::Yes { probe: own_probe } => Ok((
-                        self.breakers.shared().track(probe),
-                        own.track(own_probe),
-                        probe || own_probe,
-                    )),
-                    Admit::No(retry_after) => Err(retry_after),
-                },
-                Admit::No(retry_after) => Err(retry_after),
-            };
-            let (shared, mine) = match admitted {
-                Ok((shared, mine, probing)) => {
-                    if probing {
-                        self.publish_circuits();
-                    }
-                    (shared, mine)
-                }
-                Err(retry_after) => {
-                    self.metrics
-                        .upstream_requests
-                        .with_label_values(&[route, "circuit_open"])
-                        .inc();
-                    return Err(GatewayError::CircuitOpen { retry_after });
-                }
-            };
-            let result = self.send_once(out, route, deadline).await;
-            let now = std::time::Instant::now();
-            match &result {
-                // Transport: the upstream itself; says nothing about this client's requests.
-                Err(_) => {
-                    shared.record(false, now);
-                    drop(mine);
-                }
-                // An answer: the upstream is up; a 5xx is held against this client only.
-                Ok(r) => {
-                    shared.record(true, now);
-                    mine.record(!r.status().is_server_error(), now);
-                }
-            }
-            self.publish_circuits();
-            let retryable = match &result {
-                Ok(r) => matches!(
-                    r.status(),
-                    StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE
-                ),
-                Err(e) => matches!(e, GatewayError::UpstreamConnect),
-            };
-            if !(idempotent && retryable && attempt < policy.max_retries) {
-                return result;
-            }
-            let wait = retry::backoff(policy.backoff, attempt);
-            // Only retry if the wait and a fair attempt still fit the deadline.
-            if Instant::now() + wait + Duration::from_millis(10) >= deadline
-                || !self.retry_budget.withdraw(std::time::Instant::now())
-            {
-                return result;
-            }
-            drop(result);
-            attempt += 1;
-            self.metrics
-                .upstream_retries
-                .with_label_values(&[route])
-                .inc();
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// Shows every circuit's state on the gauges.
-    fn publish_circuits(&self) {
-        let s = self.breakers.summary();
-        self.metrics.circuit_state.set(s.worst.gauge());
-        let open = &self.metrics.circuits_open;
-        open.with_label_values(&["upstream"])
-            .set(i64::from(s.shared != State::Closed));
-        open.with_label_values(&["client"])
-            .set(i64::try_from(s.clients_not_closed).unwrap_or(i64::MAX));
-    }
-
-    /// Sends once; maps failures to typed errors and counts the outcome.
-    async fn send_once(
-        &self,
-        out: &Outgoing,
-        route: &'static str,
-        deadline: Instant,
-    ) -> Result<Response<Incoming>, GatewayError> {
-        let mut req = Request::new(Full::new(out.body.clone()));
-        *req.method_mut() = out.method.clone();
-        *req.uri_mut() = out.uri.clone();
-        *req.headers_mut() = out.headers.clone();
-        let started = std::time::Instant::now();
-        let result = tokio::time::timeout_at(deadline, self.client.request(req)).await;
-        self.metrics
-            .upstream_duration
-            .with_label_values(&[route])
-            .observe(started.elapsed().as_secs_f64());
-        let (outcome, result) = match result {
-            Err(_) => ("timeout", Err(GatewayError::UpstreamTimeout)),
-            Ok(Err(e)) if e.is_connect() => {
-                tracing::warn!(route, error = %e, "upstream connect failed");
-                ("connect_error", Err(GatewayError::UpstreamConnect))
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(route, error = %e, "upstream request failed");
-                ("error", Err(GatewayError::UpstreamProtocol))
-            }
-            Ok(Ok(resp)) => {
-                let s = resp.status();
-                let outcome = if s.is_server_error() {
-                    "http_5xx"
-                } else if s.is_client_error() {
-                    "http_4xx"
-                } else {
-                    "ok"
-                };
-                (outcome, Ok(resp))
+            &parts.headers,
+            self.settings.server.max_request_body_bytes,
+            self.settings.server.request_body_timeout,
+        )
+        .await?;
+        let passthrough = self
+            .settings
+            .passthrough
+            .for_request(&parts.method, parts.uri.path());
+        let ranges = passthrough.is_some_and(|p| p.ranges());
+        let out = self
+            .upstream
+            .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, ranges)?;
+        let deadline = self.upstream.deadline();
+        let permit = self.upstream.permit(route.label())?;
+        let sent = self
+            .upstream
+            .send(&out, route.label(), &ctx.client, deadline)
+            .await;
+        let written = self.written_customers(route, &out);
+        let resp = match sent {
+            Ok(resp) => resp,
+            Err(e) => {
+                // The write may or may not have been applied: forget the customer anyway.
+                self.invalidate_written(&written).await;
+                return Err(e);
             }
         };
-        self.metrics
-            .upstream_requests
-            .with_label_values(&[route, outcome])
-            .inc();
-        result
+        let status = resp.status();
+        if !status.is_client_error() {
+            self.invalidate_written(&written).await;
+        }
+        match self
+            .inspector
+            .inspect(resp, permit, deadline, passthrough, out.signature())
+            .await?
+        {
+            Processed::Streamed(r) => Ok(r),
+            Processed::Inspected(i, reservation) => Ok(i.into_response(reservation)),
+        }
     }
 }

@@ -11,10 +11,10 @@
 
 use http::Method;
 
-use super::forward::Outgoing;
 use super::Proxy;
 use crate::cache::scan::Found;
 use crate::route::{Family, Route};
+use crate::upstream::Outgoing;
 
 /// What a write invalidates.
 #[derive(Debug, PartialEq, Eq)]

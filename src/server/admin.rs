@@ -71,11 +71,11 @@ fn json(status: StatusCode, v: serde_json::Value) -> Response<GatewayBody> {
 
 impl Admin {
     pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<GatewayBody> {
-        let request_id = crate::upstream::headers::request_id(req.headers());
+        let request_id = crate::http::headers::request_id(req.headers());
         let result = self.route(req).await;
         let mut resp = result.unwrap_or_else(|e| e.to_response(request_id.to_str().unwrap_or("")));
         resp.headers_mut()
-            .insert(crate::upstream::headers::X_REQUEST_ID, request_id);
+            .insert(crate::http::headers::X_REQUEST_ID, request_id);
         resp
     }
 

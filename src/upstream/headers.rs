@@ -1,29 +1,17 @@
-//! Header rules for both directions.
+//! Request header rules: what a client sent that paycombat must not see,
+//! and what the gateway adds.
 //!
-//! Request: drop hop-by-hop headers and whatever the client's `Connection`
+//! Drop hop-by-hop headers and whatever the client's `Connection`
 //! names, drop every credential the client sent, then add the gateway's own
 //! headers. The order matters: removal happens before injection, so no client
 //! header (not even `Connection: x-token`) can remove what the gateway adds.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// RFC 9110 §7.6.1 connection-specific headers, plus the non-standard ones
-/// proxies are known to mishandle.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "proxy-authenticate",
-    "proxy-authorization",
-];
+use crate::http::headers::strip_hop_by_hop;
 
 pub const X_TOKEN: HeaderName = HeaderName::from_static("x-token");
 pub const SIGNATURE: HeaderName = HeaderName::from_static("signature");
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
@@ -54,32 +42,6 @@ const FORWARDING: &[&str] = &[
     "x-http-method",
     "x-method-override",
 ];
-
-/// Removes hop-by-hop headers and the headers named by `Connection`.
-pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
-    }
-    // Any `proxy-*` header is meant for a proxy hop, never for paycombat.
-    let proxy: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| k.as_str().starts_with("proxy-"))
-        .cloned()
-        .collect();
-    for name in proxy {
-        headers.remove(name);
-    }
-}
 
 /// Everything a client sent that must not reach paycombat: hop-by-hop
 /// headers, client credentials, configured extras, and headers the gateway
@@ -132,34 +94,6 @@ pub fn add_forwarded(
         .unwrap_or_else(|_| HeaderValue::from_str(&peer.to_string()).expect("an IP is ASCII"));
     headers.insert(X_FORWARDED_FOR, value);
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-}
-
-/// Total bytes of header names and values, as the 431 limit counts them.
-pub fn size(headers: &HeaderMap) -> usize {
-    headers
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum()
-}
-
-/// Accepts a caller's request id only if it is short and plain, so it is
-/// safe to log and to echo; anything else is replaced by a fresh one.
-pub fn request_id(headers: &HeaderMap) -> HeaderValue {
-    if let Some(v) = headers.get(&X_REQUEST_ID) {
-        let b = v.as_bytes();
-        if !b.is_empty()
-            && b.len() <= 128
-            && b.iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
-        {
-            return v.clone();
-        }
-    }
-    // The thread-local RNG, not getrandom: a syscall per request is measurable on the hit path.
-    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-    let mut buf = uuid::Uuid::encode_buffer();
-    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
 #[cfg(test)]
@@ -243,18 +177,5 @@ mod tests {
         assert!(h.get("x-kept").is_some());
         add_forwarded(&mut h, "127.0.0.1".parse().unwrap(), false, "http");
         assert_eq!(h[X_FORWARDED_PROTO], "http");
-    }
-
-    #[test]
-    fn request_id_kept_only_when_well_formed() {
-        let mut h = HeaderMap::new();
-        h.insert(X_REQUEST_ID, HeaderValue::from_static("abc-123"));
-        assert_eq!(request_id(&h), "abc-123");
-        h.insert(X_REQUEST_ID, HeaderValue::from_static("bad id\"<>"));
-        let fresh = request_id(&h);
-        assert_ne!(fresh, "bad id\"<>");
-        let parsed = uuid::Uuid::parse_str(fresh.to_str().unwrap()).unwrap();
-        assert_eq!(parsed.get_version_num(), 4);
-        assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
     }
 }

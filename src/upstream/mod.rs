@@ -1,8 +1,97 @@
-//! Everything about talking to paycombat: the client, header rules, signing.
+//! Everything about talking to paycombat, owned by one [`Upstream`]: the
+//! pooled client, the credentials it injects, the base URI, request header
+//! rules and signing ([`Upstream::prepare`]), and sending within the
+//! concurrency cap, the circuit breakers, the retry budget and a deadline
+//! ([`Upstream::permit`], [`Upstream::send`]).
 
 pub mod breaker;
 pub mod client;
 pub mod headers;
+mod prepare;
 pub mod retry;
+mod send;
 pub mod sign;
 pub mod trusted;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::uri::{Authority, Scheme};
+use http::{Method, Uri};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::config::Settings;
+use crate::credentials::CredentialStore;
+use crate::metrics::Metrics;
+use breaker::Breakers;
+use client::UpstreamClient;
+use retry::RetryBudget;
+
+/// A request ready to be sent, kept whole so an idempotent GET can be sent again.
+pub struct Outgoing {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Outgoing {
+    /// The signature the gateway put on this request, if any (an echo of it
+    /// in the response is refused like any other secret).
+    pub fn signature(&self) -> Option<&http::HeaderValue> {
+        self.headers.get(headers::SIGNATURE)
+    }
+}
+
+/// paycombat as the gateway talks to it; one per process, shared by every request.
+pub struct Upstream {
+    settings: Arc<Settings>,
+    client: UpstreamClient,
+    credentials: Arc<CredentialStore>,
+    metrics: Metrics,
+    base_scheme: Scheme,
+    base_authority: Authority,
+    slots: Arc<Semaphore>,
+    breakers: Breakers,
+    retry_budget: RetryBudget,
+}
+
+impl Upstream {
+    pub fn new(
+        settings: Arc<Settings>,
+        client: UpstreamClient,
+        credentials: Arc<CredentialStore>,
+        metrics: Metrics,
+    ) -> Upstream {
+        let u = &settings.upstream;
+        let base_scheme = u.base_url.scheme().cloned().unwrap_or(Scheme::HTTPS);
+        let base_authority = u
+            .base_url
+            .authority()
+            .cloned()
+            .unwrap_or_else(|| Authority::from_static("api.paycombat.com"));
+        Upstream {
+            base_scheme,
+            base_authority,
+            slots: Arc::new(Semaphore::new(u.max_concurrent_requests)),
+            breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
+            retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
+            settings,
+            client,
+            credentials,
+            metrics,
+        }
+    }
+
+    /// The merchant credentials the gateway injects (and reloads).
+    pub fn credentials(&self) -> &Arc<CredentialStore> {
+        &self.credentials
+    }
+
+    /// When a request starting now must have its whole answer
+    /// (`upstream.timeout`).
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.settings.upstream.timeout
+    }
+}

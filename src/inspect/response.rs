@@ -13,12 +13,13 @@
 //!
 //! Everything else — XML, HTML error pages, CSV, JSONP, multipart, UTF-16,
 //! JSON behind a form feed — is 502 UPSTREAM_UNMASKABLE, counted by reason.
-//! Nothing is sniffed into streaming raw. Headers pass by allowlist
-//! ([`super::headers_out`]), and no header or body byte may carry a secret
-//! the gateway holds ([`super::reflect`]).
+//! Nothing is sniffed into streaming raw. Framing is read strictly
+//! ([`crate::http::framing`]), headers pass by allowlist
+//! ([`super::HeaderAllowlist`]), and no header or body byte may carry a
+//! secret the gateway holds ([`super::reflect`]).
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -26,24 +27,14 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::budget::Reservation;
-use super::headers_out;
 use super::passthrough::PassthroughRule;
 use super::reflect::{Found, Secrets};
-use super::Proxy;
+use super::Inspector;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
-use crate::mask::decode::{self, Encoding};
-use crate::upstream::headers::strip_hop_by_hop;
-
-/// Headers that describe the upstream's bytes and become false once the body
-/// is decoded or masked.
-const BODY_BOUND: &[header::HeaderName] = &[
-    header::CONTENT_LENGTH,
-    header::CONTENT_ENCODING,
-    header::ETAG,
-    header::CONTENT_RANGE,
-    header::ACCEPT_RANGES,
-];
+use crate::http::framing::{self, bodiless, json_content_type};
+use crate::http::headers::strip_hop_by_hop;
+use crate::http::{decode, Encoding};
 
 /// A response the gateway read whole and masked (the only kind it may cache).
 pub struct Inspected {
@@ -52,93 +43,15 @@ pub struct Inspected {
     pub body: Bytes,
 }
 
+/// What inspection let through.
 pub enum Processed {
-    /// With the buffer budget its bytes hold until the client has them.
+    /// Read whole; with the buffer budget its bytes hold until the client has them.
     Inspected(Inspected, Reservation),
+    /// A passthrough body, streamed under the secret guard.
     Streamed(Response<GatewayBody>),
 }
 
-/// Statuses that never carry a body.
-fn bodiless(status: StatusCode) -> bool {
-    status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-}
-
-/// The Content-Type of a masked body: the upstream's when it is a JSON type
-/// in UTF-8, else `application/json` (the bytes are JSON now, whatever the
-/// label said, and a charset other than UTF-8 would make clients misread them).
-fn json_content_type(headers: &mut HeaderMap) {
-    let keep = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let mut parts = v.split(';');
-            let essence = parts.next().unwrap_or("");
-            crate::mask::is_json_media_type(essence)
-                && parts.all(|p| match p.split_once('=') {
-                    Some((k, val)) if k.trim().eq_ignore_ascii_case("charset") => {
-                        val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-                    }
-                    _ => true,
-                })
-        });
-    if !keep {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-}
-
-impl Proxy {
-    pub(super) fn mask_failure(&self, reason: &'static str) -> GatewayError {
-        self.metrics
-            .mask_failures
-            .with_label_values(&[reason])
-            .inc();
-        tracing::warn!(
-            reason,
-            "upstream body refused: it could not be inspected for personal data"
-        );
-        GatewayError::Unmaskable { reason }
-    }
-
-    fn reflected(&self, found: Found) -> GatewayError {
-        self.metrics
-            .secret_reflections
-            .with_label_values(&[found.label()])
-            .inc();
-        // The secret itself is never logged: only where it was seen.
-        tracing::error!(
-            location = found.label(),
-            "upstream response contained a gateway secret (merchant token, signature key or mask key); refused"
-        );
-        GatewayError::SecretReflected
-    }
-
-    /// The secrets in force now: the credentials snapshot plus the mask key,
-    /// and the signature this request carried (an echo of it proves nothing
-    /// secret, but it is the merchant's, not the client's).
-    pub(super) fn secrets(&self, signature: Option<&HeaderValue>) -> Secrets {
-        let creds = self.credentials.current();
-        let mut list: Vec<&[u8]> = Vec::with_capacity(4);
-        if let Some(s) = signature {
-            list.push(s.as_bytes());
-        }
-        if let Some(c) = &creds {
-            list.push(c.token.as_bytes());
-            if let Some(k) = &c.signature_key {
-                use secrecy::ExposeSecret;
-                list.push(k.expose_secret());
-            }
-        }
-        if let Some(k) = &self.mask_key {
-            list.push(k);
-        }
-        Secrets::new(list)
-    }
-
+impl Inspector {
     /// Reads a body whole, bounded by `upstream.max_response_body_bytes` and
     /// by the global buffer budget (`reservation` grows as frames arrive).
     async fn read_whole(
@@ -171,24 +84,9 @@ impl Proxy {
         }
     }
 
-    /// Masks a complete, decoded body. Only `mask.enabled = false` (logged
-    /// loudly at start) releases a body unmasked.
-    fn mask_body(&self, body: &[u8]) -> Result<Bytes, GatewayError> {
-        let Some(masker) = &self.masker else {
-            return Ok(Bytes::copy_from_slice(body));
-        };
-        match masker.mask(body) {
-            Ok(masked) => {
-                self.record_masked(&masked);
-                Ok(masked.body)
-            }
-            Err(e) => Err(self.mask_failure(e.reason())),
-        }
-    }
-
     /// `passthrough`: the entry the request matched, if any (never for cached
     /// routes); `signature`: the one the gateway put on this request, if any.
-    pub async fn process_response(
+    pub async fn inspect(
         &self,
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
@@ -197,7 +95,7 @@ impl Proxy {
         signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let (mut parts, body) = resp.into_parts();
-        let framing = headers_out::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
+        let framing = framing::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
         strip_hop_by_hop(&mut parts.headers);
         let dropped = self
             .settings
@@ -235,17 +133,15 @@ impl Proxy {
         self.budget
             .cover(&mut reservation, raw.len() + raw.len().max(1))
             .await?;
-        let decoded = decode::decode(framing.encoding, &raw, limit)
-            .map_err(|e| self.mask_failure(e.reason()))?;
+        let decoded =
+            decode(framing.encoding, &raw, limit).map_err(|e| self.mask_failure(e.reason()))?;
         let raw_len = raw.len();
         drop(raw);
         self.budget
             .cover(&mut reservation, raw_len + decoded.len())
             .await?;
         reservation.shrink_to(decoded.len());
-        for h in BODY_BOUND {
-            parts.headers.remove(h);
-        }
+        framing::drop_body_bound(&mut parts.headers);
         let decoded_len = decoded.len();
         let body = if bodiless(parts.status) || decoded.is_empty() {
             Bytes::new()
@@ -315,5 +211,14 @@ impl Proxy {
             GatewayBody::stream(peeked.freeze(), body, Some(permit), guard),
         );
         Ok(Processed::Streamed(resp))
+    }
+}
+
+impl Inspected {
+    pub fn into_response(self, reservation: Reservation) -> Response<GatewayBody> {
+        let mut resp = Response::new(GatewayBody::buffered(self.body, reservation));
+        *resp.status_mut() = self.status;
+        *resp.headers_mut() = self.headers;
+        resp
     }
 }

@@ -1,0 +1,293 @@
+//! What the cache does with one request, decided from the key, the client's
+//! `Cache-Control` and the lookup, so the handler only carries it out.
+//!
+//! | request | stored entry | decision |
+//! |---|---|---|
+//! | bypassed (id pattern, query, disabled) or client `no-store` | any | [`Decision::Bypass`] |
+//! | normal | fresh | [`Decision::Hit`] |
+//! | any | stale, within `stale_while_revalidate` | [`Decision::Revalidate`] |
+//! | normal | stale, within `stale_if_error` | [`Decision::Fill`] with a fallback |
+//! | client `no-cache` | fresh | [`Decision::Fill`] (`fwd=request`), the fresh entry as fallback |
+//! | any | none, or past every window | [`Decision::Fill`] without a fallback |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use super::RequestMode;
+use super::{CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Forward, Lookup};
+
+/// A stored response that may stand in for upstream if the fill fails.
+#[derive(Clone, Debug)]
+pub struct Fallback {
+    pub entry: Arc<CachedResponse>,
+    pub age: Duration,
+    /// How long past its freshness (zero for a fresh entry the client refused).
+    pub staleness: Duration,
+}
+
+#[derive(Debug)]
+pub enum Decision {
+    /// Go upstream and store nothing; the status says why.
+    Bypass(CacheStatus),
+    /// Serve the fresh entry.
+    Hit {
+        entry: Arc<CachedResponse>,
+        age: Duration,
+        remaining: Duration,
+    },
+    /// Serve the expired entry now and refresh `key` once in the background.
+    Revalidate {
+        key: CacheKey,
+        entry: Arc<CachedResponse>,
+        age: Duration,
+        staleness: Duration,
+    },
+    /// Fill `key` from upstream (single flight); serve `fallback` if upstream fails.
+    Fill {
+        key: CacheKey,
+        reason: Forward,
+        fallback: Option<Fallback>,
+    },
+}
+
+impl Decision {
+    /// The decision for a lookup of `key` made under `mode`.
+    pub fn after(key: CacheKey, lookup: Lookup, mode: RequestMode) -> Decision {
+        let refresh = mode == RequestMode::Refresh;
+        let reason = if refresh {
+            Forward::Request
+        } else {
+            Forward::after(&lookup)
+        };
+        let fallback = match lookup {
+            Lookup::Fresh {
+                entry,
+                age,
+                remaining,
+            } => {
+                if !refresh {
+                    return Decision::Hit {
+                        entry,
+                        age,
+                        remaining,
+                    };
+                }
+                // The client asked for a fresh answer; the stored one still backs it
+                // if upstream fails.
+                Some(Fallback {
+                    entry,
+                    age,
+                    staleness: Duration::ZERO,
+                })
+            }
+            Lookup::Stale {
+                entry,
+                age,
+                staleness,
+                within_swr: true,
+                ..
+            } => {
+                return Decision::Revalidate {
+                    key,
+                    entry,
+                    age,
+                    staleness,
+                }
+            }
+            Lookup::Stale {
+                entry,
+                age,
+                staleness,
+                within_stale_if_error: true,
+                ..
+            } => Some(Fallback {
+                entry,
+                age,
+                staleness,
+            }),
+            Lookup::Stale { .. } | Lookup::Miss => None,
+        };
+        Decision::Fill {
+            key,
+            reason,
+            fallback,
+        }
+    }
+}
+
+impl CustomerCache {
+    /// Decides how the cache answers a read of `customer_id` on `route`, with the
+    /// request's raw query string (without `?`) and headers. A hit costs the key,
+    /// one lookup and no allocation beyond the key's.
+    pub async fn decide(
+        &self,
+        route: CachedRoute,
+        customer_id: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Decision {
+        let mode = self.settings().request_mode(headers);
+        let key = match (self.key(route, customer_id, query), mode) {
+            (Err(bypass), _) => return Decision::Bypass(CacheStatus::Bypass(bypass)),
+            (Ok(_), RequestMode::NoStore) => return Decision::Bypass(CacheStatus::ClientNoStore),
+            (Ok(key), RequestMode::Normal | RequestMode::Refresh) => key,
+        };
+        let lookup = self.lookup(&key).await;
+        Decision::after(key, lookup, mode)
+    }
+}
+
+/// How a request on a cached route was answered (`gateway_cache_lookups_total`
+/// result and the access log's `cache`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupResult {
+    Hit,
+    Miss,
+    /// A stale entry was served (while revalidating, or because upstream failed).
+    Stale,
+    /// Answered by another request's fill.
+    Collapsed,
+    Bypass,
+}
+
+impl LookupResult {
+    pub const ALL: [LookupResult; 5] = [
+        Self::Hit,
+        Self::Miss,
+        Self::Stale,
+        Self::Collapsed,
+        Self::Bypass,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Stale => "stale",
+            Self::Collapsed => "collapsed",
+            Self::Bypass => "bypass",
+        }
+    }
+
+    /// Position in [`LookupResult::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A miss, or a collapsed one when another request's fill answered it.
+    pub fn filled(collapsed: bool) -> LookupResult {
+        if collapsed {
+            Self::Collapsed
+        } else {
+            Self::Miss
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
+
+    fn key() -> CacheKey {
+        CacheKey::build(
+            &crate::cache::default_settings(),
+            CachedRoute::CustomerDetail,
+            ID,
+            None,
+        )
+        .expect("cacheable")
+    }
+
+    fn entry() -> Arc<CachedResponse> {
+        Arc::new(CachedResponse::new(
+            http::StatusCode::OK,
+            HeaderMap::new(),
+            bytes::Bytes::from_static(b"{}"),
+        ))
+    }
+
+    fn stale(swr: bool, sie: bool) -> Lookup {
+        Lookup::Stale {
+            entry: entry(),
+            age: Duration::from_secs(40),
+            staleness: Duration::from_secs(10),
+            within_stale_if_error: sie,
+            within_swr: swr,
+        }
+    }
+
+    fn fresh() -> Lookup {
+        Lookup::Fresh {
+            entry: entry(),
+            age: Duration::from_secs(3),
+            remaining: Duration::from_secs(27),
+        }
+    }
+
+    /// The decision as (kind, forward reason, fallback staleness in seconds).
+    fn summary(d: &Decision) -> (&'static str, Option<Forward>, Option<u64>) {
+        match d {
+            Decision::Bypass(_) => ("bypass", None, None),
+            Decision::Hit { .. } => ("hit", None, None),
+            Decision::Revalidate { .. } => ("revalidate", None, None),
+            Decision::Fill {
+                reason, fallback, ..
+            } => (
+                "fill",
+                Some(*reason),
+                fallback.as_ref().map(|f| f.staleness.as_secs()),
+            ),
+        }
+    }
+
+    #[test]
+    fn each_lookup_and_mode_decides_as_the_table_says() {
+        use RequestMode::{Normal, Refresh};
+        let cases = [
+            (fresh(), Normal, ("hit", None, None)),
+            (fresh(), Refresh, ("fill", Some(Forward::Request), Some(0))),
+            (stale(true, true), Normal, ("revalidate", None, None)),
+            (stale(true, false), Refresh, ("revalidate", None, None)),
+            (
+                stale(false, true),
+                Normal,
+                ("fill", Some(Forward::Stale), Some(10)),
+            ),
+            (
+                stale(false, true),
+                Refresh,
+                ("fill", Some(Forward::Request), Some(10)),
+            ),
+            (
+                stale(false, false),
+                Normal,
+                ("fill", Some(Forward::Stale), None),
+            ),
+            (Lookup::Miss, Normal, ("fill", Some(Forward::Miss), None)),
+            (
+                Lookup::Miss,
+                Refresh,
+                ("fill", Some(Forward::Request), None),
+            ),
+        ];
+        for (lookup, mode, expected) in cases {
+            let shown = format!("{lookup:?} {mode:?}");
+            assert_eq!(
+                summary(&Decision::after(key(), lookup, mode)),
+                expected,
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_results_are_listed_in_index_order() {
+        for (i, r) in LookupResult::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i, "{}", r.label());
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! How an upstream body is framed, read strictly, and the headers that
+//! stop being true once the gateway rewrites a body.
+//!
+//! The headers that decide how a body is read (`Content-Type`,
+//! `Content-Encoding`, `Transfer-Encoding`) must be unambiguous: two lines,
+//! or a list where one value is expected, is refused rather than guessed at,
+//! since a client may read them differently from us.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+
+use super::coding::{self as decode, Encoding};
+
+/// Headers that describe the upstream's bytes and become false once the body
+/// is decoded or masked.
+const BODY_BOUND: &[HeaderName] = &[
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+    header::ETAG,
+    header::CONTENT_RANGE,
+    header::ACCEPT_RANGES,
+];
+
+/// Why a response's framing was refused (the `gateway_mask_failures_total` reason).
+pub const AMBIGUOUS: &str = "ambiguous_headers";
+
+/// Drops the headers that describe upstream's bytes, once the body was
+/// decoded or masked.
+pub fn drop_body_bound(headers: &mut HeaderMap) {
+    for h in BODY_BOUND {
+        headers.remove(h);
+    }
+}
+
+/// The upstream's framing, read strictly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Framing {
+    /// Lowercase media type essence (`application/pdf`), if a type was sent.
+    pub essence: Option<String>,
+    pub encoding: Encoding,
+}
+
+/// Exactly zero or one line, holding one value.
+fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, &'static str> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(AMBIGUOUS);
+    }
+    let v = first.to_str().map_err(|_| AMBIGUOUS)?;
+    if v.contains(',') {
+        return Err(AMBIGUOUS);
+    }
+    Ok(Some(v.trim()))
+}
+
+pub fn framing(headers: &HeaderMap) -> Result<Framing, &'static str> {
+    let essence = single(headers, &header::CONTENT_TYPE)?.map(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let encoding = match single(headers, &header::CONTENT_ENCODING)? {
+        None => Encoding::Identity,
+        Some(v) => decode::parse_content_encoding(Some(
+            &http::HeaderValue::from_str(v).map_err(|_| AMBIGUOUS)?,
+        ))
+        .map_err(|e| e.reason())?,
+    };
+    // hyper has undone `chunked`; any other transfer coding would leave the
+    // body encoded with its label about to be dropped as hop-by-hop.
+    for v in headers.get_all(header::TRANSFER_ENCODING) {
+        let v = v.to_str().map_err(|_| AMBIGUOUS)?;
+        if v.split(',')
+            .any(|t| !t.trim().eq_ignore_ascii_case("chunked"))
+        {
+            return Err("bad_encoding");
+        }
+    }
+    Ok(Framing { essence, encoding })
+}
+
+/// Statuses that never carry a body.
+pub fn bodiless(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+/// The Content-Type of a masked body: the upstream's when it is a JSON type
+/// in UTF-8, else `application/json` (the bytes are JSON now, whatever the
+/// label said, and a charset other than UTF-8 would make clients misread them).
+pub fn json_content_type(headers: &mut HeaderMap) {
+    let keep = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mut parts = v.split(';');
+            let essence = parts.next().unwrap_or("");
+            crate::mask::is_json_media_type(essence)
+                && parts.all(|p| match p.split_once('=') {
+                    Some((k, val)) if k.trim().eq_ignore_ascii_case("charset") => {
+                        val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+                    }
+                    _ => true,
+                })
+        });
+    if !keep {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::headers::map;
+
+    #[test]
+    fn framing_must_be_unambiguous() {
+        let ok = framing(&map(&[("content-type", "Application/JSON; charset=utf-8")])).unwrap();
+        assert_eq!(ok.essence.as_deref(), Some("application/json"));
+        assert_eq!(ok.encoding, Encoding::Identity);
+        let gz = framing(&map(&[
+            ("content-encoding", "gzip"),
+            ("transfer-encoding", "chunked"),
+        ]));
+        assert_eq!(gz.unwrap().encoding, Encoding::Gzip);
+        for bad in [
+            map(&[
+                ("content-type", "application/json"),
+                ("content-type", "text/plain"),
+            ]),
+            map(&[("content-type", "application/json, text/plain")]),
+            map(&[
+                ("content-encoding", "identity"),
+                ("content-encoding", "gzip"),
+            ]),
+            map(&[("content-encoding", "gzip, gzip")]),
+            map(&[("content-encoding", "zstd")]),
+            map(&[("transfer-encoding", "gzip, chunked")]),
+        ] {
+            assert!(framing(&bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP mechanics, the same for requests and responses: content-coding
+//! ([`coding`]), how a body is framed ([`framing`]), hop-by-hop headers, the
+//! request id and header size ([`headers`]), and reading a client's body
+//! within its limits ([`request_body`]). Policy (what is forwarded, masked
+//! or cached) lives with its owner; this module only reads and writes the
+//! protocol.
+
+pub mod coding;
+pub mod framing;
+pub mod headers;
+pub mod request_body;
+
+pub use coding::{decode, parse_content_encoding, DecodeError, Encoding};
+pub use request_body::read_body;

@@ -1,0 +1,71 @@
+//! One request as the pipeline carries it: who asked and from where, which
+//! route it took, and what the access log and request metrics say about it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::HeaderValue;
+use http::{Method, Response};
+
+use super::Proxy;
+use crate::body::GatewayBody;
+use crate::cache::LookupResult;
+use crate::metrics::{method_label, status_class};
+use crate::route::RouteLabel;
+
+pub(super) struct RequestContext {
+    pub request_id: HeaderValue,
+    pub peer: SocketAddr,
+    pub method: Method,
+    pub started: Instant,
+    /// The declared request body size, for the access log.
+    pub bytes_in: u64,
+    /// `Rejected` until the request is routed.
+    pub route: RouteLabel,
+    /// The authenticated client, or the anonymous label.
+    pub client: Arc<str>,
+    /// How the cache took part; None when it did not.
+    pub cache: Option<LookupResult>,
+}
+
+impl RequestContext {
+    fn cache_label(&self) -> &'static str {
+        self.cache.map_or("none", LookupResult::label)
+    }
+}
+
+impl Proxy {
+    /// Counts the request and writes its access-log line, with the final status.
+    pub(super) fn finish(&self, ctx: &RequestContext, resp: &Response<GatewayBody>) {
+        let status = resp.status();
+        let elapsed = ctx.started.elapsed();
+        let route = ctx.route.name();
+        self.metrics
+            .requests
+            .with_label_values(&[
+                route,
+                method_label(&ctx.method),
+                status_class(status),
+                ctx.cache_label(),
+                &ctx.client,
+            ])
+            .inc();
+        self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
+        self.metrics.inflight.dec();
+        let bytes_out = http_body::Body::size_hint(resp.body()).exact();
+        tracing::info!(
+            target: "access",
+            request_id = ctx.request_id.to_str().unwrap_or(""),
+            method = %ctx.method,
+            route,
+            status = status.as_u16(),
+            cache = ctx.cache_label(),
+            client = %ctx.client,
+            duration_us = elapsed.as_micros() as u64,
+            bytes_in = ctx.bytes_in,
+            bytes_out,
+            peer = %ctx.peer.ip(),
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Sending a prepared request: the concurrency cap, the circuit breakers,
+//! retries within the budget, and the total deadline.
+
+use std::time::Duration;
+
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use super::breaker::{Admit, State};
+use super::{retry, Outgoing, Upstream};
+use crate::error::GatewayError;
+
+impl Upstream {
+    /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
+    /// queueing behind a slow upstream only turns latency into timeouts.
+    pub fn permit(&self, route: &'static str) -> Result<OwnedSemaphorePermit, GatewayError> {
+        self.slots.clone().try_acquire_owned().map_err(|_| {
+            self.metrics
+                .upstream_requests
+                .with_label_values(&[route, "overloaded"])
+                .inc();
+            GatewayError::Overloaded
+        })
+    }
+
+    /// Sends `out` upstream through the circuit breakers (the shared one and
+    /// `client`'s own, see `upstream::breaker`); idempotent reads are retried on
+    /// connect errors and 502/503 within the retry budget and the deadline.
+    /// Writes go exactly once.
+    pub async fn send(
+        &self,
+        out: &Outgoing,
+        route: &'static str,
+        client: &str,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let idempotent = matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if idempotent {
+            self.retry_budget.deposit();
+        }
+        let policy = &self.settings.upstream.retry;
+        let own = self.breakers.client(client);
+        let mut attempt = 0;
+        loop {
+            let now = std::time::Instant::now();
+            // Dropped unrecorded (refused by the other circuit, or the client went away
+            // mid-call): a probe slot taken here is freed.
+            let admitted = match self.breakers.shared().admit(now) {
+                Admit::Yes { probe } => match own.admit(now) {
+                    Admit::Yes { probe: own_probe } => Ok((
+                        self.breakers.shared().track(probe),
+                        own.track(own_probe),
+                        probe || own_probe,
+                    )),
+                    Admit::No(retry_after) => Err(retry_after),
+                },
+                Admit::No(retry_after) => Err(retry_after),
+            };
+            let (shared, mine) = match admitted {
+                Ok((shared, mine, probing)) => {
+                    if probing {
+                        self.publish_circuits();
+                    }
+                    (shared, mine)
+                }
+                Err(retry_after) => {
+                    self.metrics
+                        .upstream_requests
+                        .with_label_values(&[route, "circuit_open"])
+                        .inc();
+                    return Err(GatewayError::CircuitOpen { retry_after });
+                }
+            };
+            let result = self.send_once(out, route, deadline).await;
+            let now = std::time::Instant::now();
+            match &result {
+                // Transport: the upstream itself; says nothing about this client's requests.
+                Err(_) => {
+                    shared.record(false, now);
+                    drop(mine);
+                }
+                // An answer: the upstream is up; a 5xx is held against this client only.
+                Ok(r) => {
+                    shared.record(true, now);
+                    mine.record(!r.status().is_server_error(), now);
+                }
+            }
+            self.publish_circuits();
+            let retryable = match &result {
+                Ok(r) => matches!(
+                    r.status(),
+                    StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE
+                ),
+                Err(e) => matches!(e, GatewayError::UpstreamConnect),
+            };
+            if !(idempotent && retryable && attempt < policy.max_retries) {
+                return result;
+            }
+            let wait = retry::backoff(policy.backoff, attempt);
+            // Only retry if the wait and a fair attempt still fit the deadline.
+            if Instant::now() + wait + Duration::from_millis(10) >= deadline
+                || !self.retry_budget.withdraw(std::time::Instant::now())
+            {
+                return result;
+            }
+            drop(result);
+            attempt += 1;
+            self.metrics
+                .upstream_retries
+                .with_label_values(&[route])
+                .inc();
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Shows every circuit's state on the gauges.
+    fn publish_circuits(&self) {
+        let s = self.breakers.summary();
+        self.metrics.circuit_state.set(s.worst.gauge());
+        let open = &self.metrics.circuits_open;
+        open.with_label_values(&["upstream"])
+            .set(i64::from(s.shared != State::Closed));
+        open.with_label_values(&["client"])
+            .set(i64::try_from(s.clients_not_closed).unwrap_or(i64::MAX));
+    }
+
+    /// Sends once; maps failures to typed errors and counts the outcome.
+    async fn send_once(
+        &self,
+        out: &Outgoing,
+        route: &'static str,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let mut req = Request::new(Full::new(out.body.clone()));
+        *req.method_mut() = out.method.clone();
+        *req.uri_mut() = out.uri.clone();
+        *req.headers_mut() = out.headers.clone();
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout_at(deadline, self.client.request(req)).await;
+        self.metrics
+            .upstream_duration
+            .with_label_values(&[route])
+            .observe(started.elapsed().as_secs_f64());
+        let (outcome, result) = match result {
+            Err(_) => ("timeout", Err(GatewayError::UpstreamTimeout)),
+            Ok(Err(e)) if e.is_connect() => {
+                tracing::warn!(route, error = %e, "upstream connect failed");
+                ("connect_error", Err(GatewayError::UpstreamConnect))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(route, error = %e, "upstream request failed");
+                ("error", Err(GatewayError::UpstreamProtocol))
+            }
+            Ok(Ok(resp)) => {
+                let s = resp.status();
+                let outcome = if s.is_server_error() {
+                    "http_5xx"
+                } else if s.is_client_error() {
+                    "http_4xx"
+                } else {
+                    "ok"
+                };
+                (outcome, Ok(resp))
+            }
+        };
+        self.metrics
+            .upstream_requests
+            .with_label_values(&[route, outcome])
+            .inc();
+        result
+    }
+}
