@@ -5,9 +5,10 @@
 //! |---|---|---|
 //! | bypassed (id pattern, query, disabled) or client `no-store` | any | [`Decision::Bypass`] |
 //! | normal | fresh | [`Decision::Hit`] |
-//! | any | stale, within `stale_while_revalidate` | [`Decision::Revalidate`] |
+//! | normal | stale, within `stale_while_revalidate` | [`Decision::Revalidate`] |
 //! | normal | stale, within `stale_if_error` | [`Decision::Fill`] with a fallback |
 //! | client `no-cache` | fresh | [`Decision::Fill`] (`fwd=request`), the fresh entry as fallback |
+//! | client `no-cache` | stale | [`Decision::Fill`] (`fwd=request`), the entry as fallback while within `stale_if_error` (never served first: the client asked for a validated answer, RFC 9111 §5.2.1.4) |
 //! | any | none, or past every window | [`Decision::Fill`] without a fallback |
 
 use std::sync::Arc;
@@ -88,7 +89,7 @@ impl Decision {
                 staleness,
                 within_swr: true,
                 ..
-            } => {
+            } if !refresh => {
                 return Decision::Revalidate {
                     key,
                     entry,
@@ -251,7 +252,18 @@ mod tests {
             (fresh(), Normal, ("hit", None, None)),
             (fresh(), Refresh, ("fill", Some(Forward::Request), Some(0))),
             (stale(true, true), Normal, ("revalidate", None, None)),
-            (stale(true, false), Refresh, ("revalidate", None, None)),
+            // A client's no-cache is never answered from the store first,
+            // stale-while-revalidate or not.
+            (
+                stale(true, false),
+                Refresh,
+                ("fill", Some(Forward::Request), None),
+            ),
+            (
+                stale(true, true),
+                Refresh,
+                ("fill", Some(Forward::Request), Some(10)),
+            ),
             (
                 stale(false, true),
                 Normal,
