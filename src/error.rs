@@ -50,6 +50,10 @@ pub enum GatewayError {
     Unmaskable { reason: &'static str },
     #[error("upstream response was refused: it carried a credential the gateway holds")]
     SecretReflected,
+    /// paycombat refused the gateway's own merchant credentials (the client's
+    /// key was already accepted): an operator problem, never the caller's.
+    #[error("paycombat rejected the gateway's own credentials; this is not a fault of the calling service and the gateway's operators have been alerted")]
+    UpstreamCredentialsRejected { credential: &'static str },
     /// A defect or a crashed task inside the gateway: never paycombat's fault,
     /// so never counted against upstream, never a reason to serve stale.
     #[error("the gateway failed to handle this request; quote the request id when reporting it")]
@@ -84,6 +88,7 @@ impl GatewayError {
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
                 StatusCode::BAD_GATEWAY
             }
+            UpstreamCredentialsRejected { .. } => StatusCode::BAD_GATEWAY,
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             CacheDisabled => StatusCode::CONFLICT,
@@ -112,6 +117,7 @@ impl GatewayError {
             UpstreamProtocol => "UPSTREAM_ERROR",
             Unmaskable { .. } => "UPSTREAM_UNMASKABLE",
             SecretReflected => "UPSTREAM_SECRET_REFLECTED",
+            UpstreamCredentialsRejected { .. } => "UPSTREAM_CREDENTIALS_REJECTED",
             Internal => "INTERNAL",
             AdminNotFound | AdminDisabled => "NOT_FOUND",
             AdminUnauthorized => "UNAUTHENTICATED",
@@ -225,6 +231,18 @@ mod tests {
         assert!(e.retry_after().is_none());
         assert!(!e.is_upstream_failure());
         assert!(GatewayError::UpstreamProtocol.is_upstream_failure());
+    }
+
+    #[test]
+    fn rejected_credentials_are_a_502_that_never_serves_stale() {
+        let e = GatewayError::UpstreamCredentialsRejected {
+            credential: "token",
+        };
+        assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(e.code(), "UPSTREAM_CREDENTIALS_REJECTED");
+        assert!(e.to_string().contains("not a fault of the calling service"));
+        assert!(!e.is_upstream_failure());
+        assert!(e.retry_after().is_none());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub struct Metrics {
     pub credential_reloads: IntCounterVec,
     pub credentials_last_load: Gauge,
     pub credentials_age: Gauge,
+    pub upstream_credentials_rejected: IntCounterVec,
     pub client_rejections: IntCounterVec,
     pub clients_reloads: IntCounterVec,
     pub ready: IntGauge,
@@ -112,6 +113,7 @@ impl Metrics {
             credential_reloads: counter(r, "gateway_credential_reloads_total", "Upstream credential reloads by result (ok, failed).", &["result"])?,
             credentials_last_load: reg(r, Gauge::new("gateway_credentials_last_load_timestamp_seconds", "Unix time of the last successful credential load.")?)?,
             credentials_age: reg(r, Gauge::new("gateway_credentials_age_seconds", "Seconds since the credentials were last loaded.")?)?,
+            upstream_credentials_rejected: counter(r, "gateway_upstream_credentials_rejected_total", "Upstream 401s to the gateway's own credentials, by the credential suspected (token, token_or_signature).", &["credential"])?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
             ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
@@ -152,6 +154,10 @@ impl Metrics {
         }
         for reason in ["write", "write_all"] {
             m.cache_invalidations.with_label_values(&[reason]);
+        }
+        for credential in crate::upstream::REJECTED_CREDENTIALS {
+            m.upstream_credentials_rejected
+                .with_label_values(&[credential]);
         }
         for result in ["ok", "failed"] {
             m.credential_reloads.with_label_values(&[result]);

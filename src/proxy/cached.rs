@@ -208,6 +208,8 @@ impl Proxy {
         }
 
         // stale-if-error: upstream unreachable, timing out, or answering 5xx.
+        // Not when paycombat refused the gateway's credentials: that may be a
+        // deliberate revocation, and cached personal data must not outlive it.
         let failed = match &result {
             Ok(f) if f.response.status.is_server_error() => Some(f.response.status),
             Ok(_) => None,

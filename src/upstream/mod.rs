@@ -8,6 +8,7 @@ pub mod breaker;
 pub mod client;
 pub mod headers;
 mod prepare;
+mod rejected;
 pub mod retry;
 mod send;
 pub mod sign;
@@ -27,6 +28,8 @@ use crate::metrics::Metrics;
 use breaker::Breakers;
 use client::UpstreamClient;
 use retry::RetryBudget;
+
+pub use rejected::REJECTED_CREDENTIALS;
 
 /// A request ready to be sent, kept whole so an idempotent GET can be sent again.
 pub struct Outgoing {

@@ -29,8 +29,25 @@ impl Upstream {
     /// Sends `out` upstream through the circuit breakers (the shared one and
     /// `client`'s own, see `upstream::breaker`); idempotent reads are retried on
     /// connect errors and 502/503 within the retry budget and the deadline.
-    /// Writes go exactly once.
+    /// Writes go exactly once. A 401 comes back as
+    /// `UpstreamCredentialsRejected` (see `upstream::rejected`), after the
+    /// breakers counted it as an answer: paycombat is up, and an open circuit
+    /// would hide the credential alarm behind `UPSTREAM_CIRCUIT_OPEN`.
     pub async fn send(
+        &self,
+        out: &Outgoing,
+        route: &'static str,
+        client: &str,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let resp = self.send_retrying(out, route, client, deadline).await?;
+        match self.refused_credentials(resp.status(), out, route) {
+            Some(e) => Err(e),
+            None => Ok(resp),
+        }
+    }
+
+    async fn send_retrying(
         &self,
         out: &Outgoing,
         route: &'static str,
