@@ -248,6 +248,9 @@ fn assert_closed_label_sets(scrape: &str) {
                 ("gateway_secret_reflections_total", "location") => {
                     ["header", "body"].contains(&v.as_str())
                 }
+                ("gateway_upstream_credentials_rejected_total", "credential") => {
+                    ["token", "token_or_signature"].contains(&v.as_str())
+                }
                 ("gateway_client_rejections_total", "reason") => {
                     ["unauthenticated", "forbidden", "rate_limited"].contains(&v.as_str())
                 }
