@@ -133,11 +133,9 @@ async fn token_file_rotation_takes_effect_without_restart() {
     assert_eq!(app.get(path).await.status, 200);
     // paycombat issues a new token: the sandbox now accepts only it.
     app.state().set_token("snd_rotated-token");
-    assert_eq!(
-        app.get(path).await.status,
-        401,
-        "old token refused upstream"
-    );
+    let r = app.get(path).await;
+    assert_eq!(r.status, 502, "old token refused upstream: {}", r.text());
+    assert_eq!(r.error_code(), "UPSTREAM_CREDENTIALS_REJECTED");
     std::fs::write(app.path("token"), "snd_rotated-token\n").unwrap();
     let ok = eventually(Duration::from_secs(5), || async {
         app.get(path).await.status == 200
@@ -216,11 +214,14 @@ async fn sighup_reloads_credentials() {
     app.state().set_token("snd_after_hup");
     std::fs::write(app.path("token"), "snd_after_hup").unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = app.get("/api/v1/anything/hup").await;
     assert_eq!(
-        app.get("/api/v1/anything/hup").await.status,
-        401,
-        "not reloaded without the signal"
+        r.status,
+        502,
+        "not reloaded without the signal: {}",
+        r.text()
     );
+    assert_eq!(r.error_code(), "UPSTREAM_CREDENTIALS_REJECTED");
     let status = std::process::Command::new("kill")
         .args(["-HUP", &std::process::id().to_string()])
         .status()
