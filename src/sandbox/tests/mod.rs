@@ -1,6 +1,7 @@
 //! The sandbox over real sockets on 127.0.0.1, driven by a plain hyper client.
 
 mod api;
+mod customer_writes;
 mod faults;
 mod tls;
 
@@ -100,4 +101,12 @@ pub(super) async fn call_with_fault(
         .body(Full::new(Bytes::new()))
         .expect("request");
     fetch(request).await
+}
+
+pub(super) fn detail_path(id: &str) -> String {
+    format!("/api/v1/customer/customer/{id}")
+}
+
+pub(super) fn ready_path(id: &str) -> String {
+    format!("/api/v1/customer/customer-wallet-is-ready/{id}")
 }
