@@ -1,8 +1,6 @@
 //! Connections and slow clients: idle timeouts, the connection cap with
 //! shedding of idle connections, request-body and response-write timeouts.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -10,8 +8,8 @@ use http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use common::h2;
-use common::*;
+use crate::common::h2;
+use crate::common::*;
 
 fn closed(scrape: &str, listener: &str, reason: &str) -> f64 {
     sample(

@@ -1,13 +1,11 @@
 //! The admin listener and its metrics: exact counter movements from real scrapes, label hygiene, health and readiness.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
-use common::*;
+use crate::common::*;
 
 // ---------------------------------------------------------------------------
 // Scrape parsing
@@ -205,7 +203,7 @@ const OUTCOMES: &[&str] = &[
 /// The `field` / `path` names of the default masking rules: the only values of
 /// `gateway_masked_fields_total{field}`.
 fn mask_rule_names() -> BTreeSet<String> {
-    include_str!("../config/default.toml")
+    include_str!("../../config/default.toml")
         .lines()
         .filter_map(|l| {
             let l = l.trim();
@@ -923,7 +921,7 @@ async fn the_deploy_metrics_list_covers_the_exported_set() {
         .filter_map(|l| l.strip_prefix("# TYPE "))
         .map(str::to_owned)
         .collect();
-    let listed: BTreeSet<String> = include_str!("../deploy/grafana/metrics.txt")
+    let listed: BTreeSet<String> = include_str!("../../deploy/grafana/metrics.txt")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(str::to_owned)

@@ -1,12 +1,10 @@
 //! The file watcher reloads for the watched files (and Kubernetes' `..data` swap) only: other
 //! files written next to the secrets never cause a reload.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Credential and clients-file reloads so far, whatever their result.
 async fn reloads(app: &TestApp) -> f64 {

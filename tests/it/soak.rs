@@ -1,7 +1,5 @@
 //! Soak: mixed reads, writes and injected faults; no unexplained 5xx, no personal value out, no leak.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +8,7 @@ use std::time::{Duration, Instant};
 use http::Method;
 use rand::Rng;
 
-use common::*;
+use crate::common::*;
 
 /// Values from the documented fixture customer; none may ever leave the gateway.
 const FIXTURE_PERSONAL: &[&str] = &[

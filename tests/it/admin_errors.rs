@@ -1,9 +1,7 @@
 //! The admin listener answers its errors in the same envelope as the API,
 //! with stable codes and a request id a caller can quote.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use http::Method;
 
 /// The envelope's keys in paycombat's order, the code, and a request id that

@@ -1,7 +1,5 @@
 //! Hostile client input: smuggling, malformed heads, slowloris, HTTP/2 floods, hostile upstream JSON.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -11,7 +9,7 @@ use http_body_util::{BodyExt, Empty};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use common::*;
+use crate::common::*;
 
 /// Sends `bytes`, then reads until the gateway closes the connection or `within` passes.
 /// Returns what came back, whether the gateway closed, and when that happened.

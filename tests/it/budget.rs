@@ -1,11 +1,9 @@
 //! The global buffer budget: clients that ask for large bodies and never read
 //! them cannot grow the gateway's memory past `upstream.max_buffered_bytes`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIMIT: f64 = 24.0 * 1024.0 * 1024.0;

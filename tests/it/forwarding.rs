@@ -1,11 +1,9 @@
 //! Forwarding headers end to end: what paycombat receives about the client, as recorded by the
 //! sandbox, for a direct (untrusted) client and for one behind a trusted proxy.
 
-mod common;
-
 use http::Method;
 
-use common::*;
+use crate::common::*;
 
 /// Headers a client might send to pose as someone, somewhere or something else.
 const SPOOFED: &[(&str, &str)] = &[

@@ -3,8 +3,6 @@
 //! does; `GET /admin/config` shows the settings in force and never a secret;
 //! `--version` names the revision; serve's flags work without `serve`.
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
@@ -14,10 +12,10 @@ use std::time::Duration;
 use http::Method;
 use tokio::io::AsyncWriteExt;
 
-use common::*;
+use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_paycombat-gateway");
-const FIXTURE_DETAIL: &[u8] = include_bytes!("../fixtures/customer-detail.json");
+const FIXTURE_DETAIL: &[u8] = include_bytes!("../../fixtures/customer-detail.json");
 
 struct Run {
     code: i32,

@@ -1,9 +1,7 @@
 //! The fuzz targets (fuzz/) as bounded proptest properties CI can run on stable Rust.
 
-mod common;
-
 #[allow(unused_imports)]
-use common::*;
+use crate::common::*;
 
 use paycombat_gateway::mask::{default_settings, Masker};
 use proptest::prelude::*;

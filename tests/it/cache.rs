@@ -1,7 +1,5 @@
 //! The customer read cache: hits, TTLs, single flight, invalidation, stale-if-error, limits, Cache-Status.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +9,7 @@ use http::Method;
 use paycombat_gateway::upstream::sign::sign;
 use tokio::task::JoinHandle;
 
-use common::*;
+use crate::common::*;
 
 const MISS: &str = "paycombat-gateway; fwd=miss; stored";
 const COLLAPSED: &str = "paycombat-gateway; fwd=miss; collapsed; stored";

@@ -1,12 +1,10 @@
 //! Limits, timeouts and their envelopes; draining on shutdown.
 
-mod common;
-
 use std::time::Duration;
 
 use http::Method;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn oversized_body_is_413_and_not_forwarded() {

@@ -1,7 +1,5 @@
 //! Upstream faults, retries and their budget, the circuit breaker, and restarts under load.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use paycombat_gateway::sandbox::Fault;
 
-use common::*;
+use crate::common::*;
 
 const PERSONAL_KEYS: &[&str] = &[
     "first_name",

@@ -3,14 +3,12 @@
 //! secret — whatever the upstream's encoding, framing, labels or headers.
 //! Every answer is masked JSON, a declared passthrough, or a 502 envelope.
 
-mod common;
-
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use http::Method;
 use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,11 +1,9 @@
 //! Path rules end to end: spellings a servlet-style upstream (or a decoding proxy) would read as a
 //! different route are refused with 400 BAD_PATH before routing, the allowlist or the upstream.
 
-mod common;
-
 use http::Method;
 
-use common::*;
+use crate::common::*;
 
 const PAYOUT_KEY: &str = "payout-only-client-key";
 
