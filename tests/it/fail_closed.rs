@@ -244,7 +244,7 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Nothing seeded and no secret in any reading of the body or in any header.
 fn assert_no_leak(r: &Resp, what: &str) {
-    let cfg = paycombat_gateway::sandbox::SandboxConfig::demo();
+    let cfg = paycombat_sandbox::SandboxConfig::demo();
     let secrets: Vec<Vec<u8>> = vec![
         cfg.token.as_bytes().to_vec(),
         cfg.signature_key.clone(),
@@ -726,7 +726,7 @@ async fn response_headers_pass_by_allowlist() {
 async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     let h = Hostile::start().await;
     let app = gateway(&h).await;
-    let token = paycombat_gateway::sandbox::SandboxConfig::demo().token;
+    let token = paycombat_sandbox::SandboxConfig::demo().token;
     // An echo endpoint: the request head comes back in an allowlisted header
     // and in the body.
     h.answer(|head| {

@@ -23,11 +23,7 @@ const SPOOFED: &[(&str, &str)] = &[
     ("true-client-ip", "203.0.113.9"),
 ];
 
-async fn send_spoofed(
-    app: &TestApp,
-    path: &str,
-    xff: &str,
-) -> paycombat_gateway::sandbox::RecordedRequest {
+async fn send_spoofed(app: &TestApp, path: &str, xff: &str) -> paycombat_sandbox::RecordedRequest {
     let mut headers = SPOOFED.to_vec();
     headers.push(("x-forwarded-for", xff));
     let r = app.send(Method::GET, path, &headers, b"").await;

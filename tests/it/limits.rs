@@ -152,14 +152,14 @@ async fn in_flight_request_completes_across_shutdown_and_readyz_turns_503() {
 #[tokio::test]
 async fn sigterm_on_the_binary_drains_and_exits_zero() {
     use std::process::{Command, Stdio};
-    let sandbox = paycombat_gateway::sandbox::Sandbox::start(
+    let sandbox = paycombat_sandbox::Sandbox::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_gateway::sandbox::SandboxConfig::demo(),
+        paycombat_sandbox::SandboxConfig::demo(),
     )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = paycombat_gateway::sandbox::SandboxConfig::demo();
+    let cfg = paycombat_sandbox::SandboxConfig::demo();
     std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
     std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
     std::fs::write(dir.path().join("hmac"), "k").unwrap();

@@ -218,7 +218,7 @@ async fn mask_subcommand_refuses_and_masks_exactly_as_serve_does() {
 struct SandboxConfigToken;
 impl SandboxConfigToken {
     fn get() -> String {
-        paycombat_gateway::sandbox::SandboxConfig::demo().token
+        paycombat_sandbox::SandboxConfig::demo().token
     }
 }
 

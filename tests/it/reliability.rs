@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use paycombat_gateway::sandbox::Fault;
+use paycombat_sandbox::Fault;
 
 use crate::common::*;
 
@@ -725,7 +725,7 @@ struct Gateway {
     child: Option<Child>,
     port: u16,
     admin_port: u16,
-    sandbox: paycombat_gateway::sandbox::Sandbox,
+    sandbox: paycombat_sandbox::Sandbox,
     _dir: tempfile::TempDir,
 }
 
@@ -744,14 +744,14 @@ fn catches_sighup(pid: u32) -> bool {
 }
 
 async fn spawn_binary() -> Gateway {
-    let sandbox = paycombat_gateway::sandbox::Sandbox::start(
+    let sandbox = paycombat_sandbox::Sandbox::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_gateway::sandbox::SandboxConfig::demo(),
+        paycombat_sandbox::SandboxConfig::demo(),
     )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = paycombat_gateway::sandbox::SandboxConfig::demo();
+    let cfg = paycombat_sandbox::SandboxConfig::demo();
     std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
     std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
     std::fs::write(dir.path().join("hmac"), "k").unwrap();

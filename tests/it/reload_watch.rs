@@ -92,7 +92,7 @@ async fn a_kubernetes_secret_swap_reloads_but_noise_beside_it_does_not() {
     let files = tempfile::tempdir().unwrap();
     let dir = files.path().join("secret");
     std::fs::create_dir(&dir).unwrap();
-    let demo_token = paycombat_gateway::sandbox::SandboxConfig::demo().token;
+    let demo_token = paycombat_sandbox::SandboxConfig::demo().token;
     kubernetes_swap(&dir, "2026_01_01_00_00_00.000000001", &demo_token);
     std::os::unix::fs::symlink("..data/token", dir.join("token")).unwrap();
     let app = spawn_app_overlay(&format!(

@@ -13,8 +13,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use paycombat_gateway::sandbox::{Sandbox, SandboxConfig, SandboxState};
 use paycombat_gateway::App;
+use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{authed, call, detail_path, fetch, ready_path, send, start, KEY, TOKEN};
-use crate::sandbox::customer_gen::{sequence_id, FIXTURE_DETAIL, FIXTURE_WALLET_READY};
-use crate::sandbox::{signature, FIXTURE_CUSTOMER_ID};
+use crate::customer_gen::{sequence_id, FIXTURE_DETAIL, FIXTURE_WALLET_READY};
+use crate::{signature, FIXTURE_CUSTOMER_ID};
 
 #[tokio::test]
 async fn authentication_rules() {

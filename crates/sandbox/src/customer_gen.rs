@@ -13,9 +13,9 @@ use super::rng::Rng;
 /// The customer of paycombat's documentation example, served from the fixture files.
 pub const FIXTURE_CUSTOMER_ID: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
 
-pub(crate) const FIXTURE_DETAIL: &str = include_str!("../../fixtures/customer-detail.json");
+pub(crate) const FIXTURE_DETAIL: &str = include_str!("../../../fixtures/customer-detail.json");
 pub(crate) const FIXTURE_WALLET_READY: &str =
-    include_str!("../../fixtures/customer-wallet-ready.json");
+    include_str!("../../../fixtures/customer-wallet-ready.json");
 
 pub(crate) const ORG_ID: &str = "org_59b8fb2f52254f95ac54d0e140f4e429";
 const CREATED_BY: &str = "api_access_key:AK_FINMO_SBX_07C5090*******************CCBC7F";

@@ -2,7 +2,7 @@ use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::{call, detail_path, ready_path, start};
-use crate::sandbox::customer_gen::{generate, sequence_id};
+use crate::customer_gen::{generate, sequence_id};
 
 /// An individual, active customer lacking some fields.
 fn incomplete_customer() -> (String, Vec<String>) {
@@ -10,7 +10,7 @@ fn incomplete_customer() -> (String, Vec<String>) {
         .map(|i| sequence_id("incomplete", i))
         .find_map(|id| {
             let c = generate(&id);
-            let missing = crate::sandbox::readiness::missing_fields(&c);
+            let missing = crate::readiness::missing_fields(&c);
             let fits = c["type"] == "individual" && c["is_active"] == true && !missing.is_empty();
             fits.then_some((id, missing))
         })
@@ -97,7 +97,7 @@ async fn create_disable_enable_delete_lifecycle() {
         .as_str()
         .expect("id")
         .to_owned();
-    assert!(crate::sandbox::customer_gen::is_valid_id(&id));
+    assert!(crate::customer_gen::is_valid_id(&id));
 
     let detail = call(&sb, Method::GET, &detail_path(&id), b"").await.json();
     assert_eq!(detail["data"]["individual"]["email"], "ana@example.com");

@@ -24,6 +24,8 @@
 //! `/__sandbox/…` needs no token and is never faulted; `GET /__sandbox/counts` returns the
 //! per-route counters.
 
+#![forbid(unsafe_code)]
+
 mod admin;
 mod api;
 mod auth;

@@ -79,7 +79,7 @@ pub(crate) fn wallet_ready_data(customer: &Map<String, Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::customer_gen::{fixture_customer, FIXTURE_WALLET_READY};
+    use crate::customer_gen::{fixture_customer, FIXTURE_WALLET_READY};
 
     #[test]
     fn fixture_customer_matches_the_documented_wallet_ready_answer() {

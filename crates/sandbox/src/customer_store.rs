@@ -124,7 +124,7 @@ impl CustomerStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::customer_gen::{sequence_id, FIXTURE_CUSTOMER_ID};
+    use crate::customer_gen::{sequence_id, FIXTURE_CUSTOMER_ID};
 
     #[test]
     fn reads_do_not_store_and_writes_stick() {

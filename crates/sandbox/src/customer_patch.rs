@@ -135,7 +135,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::sandbox::customer_gen::{self, FIXTURE_CUSTOMER_ID};
+    use crate::customer_gen::{self, FIXTURE_CUSTOMER_ID};
 
     #[test]
     fn patch_clears_sets_and_ignores() {

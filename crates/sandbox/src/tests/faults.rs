@@ -10,8 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{authed, call, call_with_fault, fetch, send, start, TOKEN};
-use crate::sandbox::customer_gen::FIXTURE_DETAIL;
-use crate::sandbox::{Fault, FIXTURE_CUSTOMER_ID};
+use crate::customer_gen::FIXTURE_DETAIL;
+use crate::{Fault, FIXTURE_CUSTOMER_ID};
 
 fn detail() -> String {
     format!("/api/v1/customer/customer/{FIXTURE_CUSTOMER_ID}")

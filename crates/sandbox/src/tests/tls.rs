@@ -8,8 +8,8 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{authed, TOKEN};
-use crate::sandbox::customer_gen::FIXTURE_DETAIL;
-use crate::sandbox::{Sandbox, SandboxConfig, FIXTURE_CUSTOMER_ID};
+use crate::customer_gen::FIXTURE_DETAIL;
+use crate::{Sandbox, SandboxConfig, FIXTURE_CUSTOMER_ID};
 
 #[tokio::test]
 async fn tls_with_alpn_h2() {
