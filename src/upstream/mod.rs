@@ -4,14 +4,14 @@
 //! concurrency cap, the circuit breakers, the retry budget and a deadline
 //! ([`Upstream::permit`], [`Upstream::send`]).
 
-pub mod breaker;
-pub mod client;
-pub mod headers;
+pub(crate) mod breaker;
+pub(crate) mod client;
+pub(crate) mod headers;
 mod prepare;
-pub mod retry;
+pub(crate) mod retry;
 mod send;
 pub mod sign;
-pub mod trusted;
+pub(crate) mod trusted;
 
 use std::sync::Arc;
 
