@@ -84,11 +84,6 @@ impl Upstream {
         }
     }
 
-    /// The merchant credentials the gateway injects (and reloads).
-    pub fn credentials(&self) -> &Arc<CredentialStore> {
-        &self.credentials
-    }
-
     /// When a request starting now must have its whole answer
     /// (`upstream.timeout`).
     pub fn deadline(&self) -> Instant {
