@@ -46,7 +46,7 @@ ROUND_SECS=$(( DURATION / ROUNDS ))
 
 FIXTURE_ID=customer_67d84b19d50b490a8fa75ab20bbf275a
 DETAIL=/api/v1/customer/customer
-UPSTREAM_TOKEN=snd_ZGVtby1zYW5kYm94LXRva2Vu   # the sandbox's demo credentials (src/sandbox)
+UPSTREAM_TOKEN=snd_ZGVtby1zYW5kYm94LXRva2Vu   # the sandbox's demo credentials (crates/sandbox)
 UPSTREAM_SIGNATURE_KEY=demo-signature-key
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

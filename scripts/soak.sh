@@ -9,7 +9,7 @@
 #   - an in-flight gauge that does not return to 0, or a cache above its bound.
 #
 # Usage: scripts/soak.sh [SECONDS]      (default: $DURATION, else 60)
-# The load generator is tests/soak.rs (`soak_long`); a 5-second version runs in CI.
+# The load generator is tests/it/soak.rs (`soak_long`); a 5-second version runs in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-${DURATION:-60}}"
@@ -17,4 +17,4 @@ case "$seconds" in
   ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
 esac
 echo "soak: ${seconds}s against a release build" >&2
-SOAK_SECONDS="$seconds" exec cargo test --release --test soak -- --ignored --nocapture soak_long
+SOAK_SECONDS="$seconds" exec cargo test --release --test it -- --ignored --nocapture soak_long

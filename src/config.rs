@@ -16,7 +16,7 @@ use serde::Deserialize;
 /// The documented defaults, compiled in so the binary runs anywhere.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
-pub mod problems;
+pub(crate) mod problems;
 #[cfg(test)]
 mod tests;
 mod validate;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::lifecycle::{run_until_signal, shutdown_signal, EXIT_CONFIG};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use paycombat_sandbox::{Sandbox, SandboxConfig};
 
 pub const DEMO_CLIENT_KEY: &str = "demo-client-key";
 pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";

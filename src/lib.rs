@@ -2,30 +2,29 @@
 //! proxy in front of paycombat's merchant API. See README.md.
 #![forbid(unsafe_code)]
 
-pub mod access;
-pub mod app;
+pub(crate) mod access;
+pub(crate) mod app;
 pub mod auth;
-pub mod body;
+pub(crate) mod body;
 pub mod build;
 pub mod cache;
 pub mod cli;
 pub mod config;
-pub mod credentials;
-pub mod demo;
-pub mod error;
-pub mod http;
-pub mod inspect;
-pub mod lifecycle;
-pub mod logging;
+pub(crate) mod credentials;
+pub(crate) mod demo;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod inspect;
+pub(crate) mod lifecycle;
+pub(crate) mod logging;
 pub mod mask;
-pub mod mask_cli;
-pub mod metrics;
+pub(crate) mod mask_cli;
+pub(crate) mod metrics;
 pub mod path;
-pub mod proxy;
-pub mod reload;
+pub(crate) mod proxy;
+pub(crate) mod reload;
 pub mod route;
-pub mod sandbox;
-pub mod server;
+pub(crate) mod server;
 pub mod upstream;
 
 pub use app::App;

@@ -1,5 +1,8 @@
 //! Client access control end to end: keys, allowlists, rate limits, reloads, metrics, `hash-key`.
+//! Also the home of every test that sends SIGHUP to the test process (see `RELOAD_COUNTING`).
 
+// The harness shared with the `it` binary.
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;
@@ -431,6 +434,36 @@ async fn a_broken_clients_file_keeps_the_previous_clients() {
     );
     assert_eq!(get_with(&app, path, CLIENT_KEY).await.status, 401);
     assert_eq!(reloads(&app.metrics().await, "failed"), 2.0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sighup_reloads_credentials() {
+    let _serial = RELOAD_COUNTING.lock().await;
+    // File watching off: only the signal can make the gateway see the new token.
+    let app = spawn_app_overlay("[server]\nwatch_files = false").await;
+    app.state().set_token("snd_after_hup");
+    std::fs::write(app.path("token"), "snd_after_hup").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = app.get("/api/v1/anything/hup").await;
+    assert_eq!(
+        r.status,
+        502,
+        "not reloaded without the signal: {}",
+        r.text()
+    );
+    assert_eq!(r.error_code(), "UPSTREAM_CREDENTIALS_REJECTED");
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            app.get("/api/v1/anything/hup").await.status == 200
+        })
+        .await
+    );
     app.stop().await;
 }
 

@@ -1,5 +1,7 @@
 //! PII masking: every JSON response masked (all families, errors, cache, encodings), failures closed.
 
+// The harness shared with the `it` binary.
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeSet;

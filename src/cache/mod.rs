@@ -24,8 +24,8 @@ mod entry;
 mod flight;
 mod generation;
 mod key;
-pub mod scan;
-pub mod status;
+pub(crate) mod scan;
+pub(crate) mod status;
 mod storable;
 
 #[cfg(test)]

@@ -44,10 +44,6 @@ impl ConfigError {
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
-
-    pub fn into_problems(self) -> Vec<Problem> {
-        self.problems
-    }
 }
 
 impl fmt::Display for ConfigError {

@@ -10,5 +10,5 @@ pub mod framing;
 pub mod headers;
 pub mod request_body;
 
-pub use coding::{decode, parse_content_encoding, DecodeError, Encoding};
+pub use coding::{decode, Encoding};
 pub use request_body::read_body;

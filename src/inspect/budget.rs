@@ -36,17 +36,6 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// A reservation that holds nothing (for bodies the budget does not cover).
-    pub fn none() -> Self {
-        Reservation {
-            permit: None,
-            units: 0,
-            held: None,
-        }
-    }
-}
-
-impl Reservation {
     /// Gives back everything above `total` bytes (once the buffers a body
     /// went through are freed and only its final form is held).
     pub fn shrink_to(&mut self, total: usize) {

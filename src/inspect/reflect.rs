@@ -105,17 +105,6 @@ pub struct StreamGuard {
 pub struct Reflected;
 
 impl StreamGuard {
-    /// A guard that checks nothing (no secrets loaded).
-    pub fn off() -> Self {
-        StreamGuard {
-            secrets: Secrets::default(),
-            carry: Vec::new(),
-            keep: 0,
-            counter: None,
-            tripped: false,
-        }
-    }
-
     pub fn check(&mut self, data: Bytes) -> Result<Bytes, BoxError> {
         if self.tripped {
             return Err(Box::new(Reflected));

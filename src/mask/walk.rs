@@ -14,6 +14,10 @@ use super::config::Strategy;
 use super::error::MaskError;
 use super::masker::{Masker, Rendered};
 
+mod keys;
+
+use keys::{Key, KeySeed, NumberSeed};
+
 /// Key under which serde_json (with `arbitrary_precision`) presents a number's source text.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
@@ -448,89 +452,5 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             w.finish_capture(r, start)?;
         }
         Ok(())
-    }
-}
-
-enum Key {
-    /// serde_json's stand-in map for a number with kept source text.
-    Number,
-    /// A real key; `container` is the mode of the enclosing object from now on.
-    Entry { entry: Entry, container: Mode },
-}
-
-struct KeySeed<'w, 'm> {
-    w: &'w mut Walk<'m>,
-    node: Option<u32>,
-    /// Mode of the enclosing object (before `enter` when `first`).
-    mode: Mode,
-    first: bool,
-    depth: usize,
-}
-
-impl KeySeed<'_, '_> {
-    fn handle<E: de::Error>(self, k: &str) -> Result<Key, E> {
-        let w = self.w;
-        let mut container = self.mode;
-        if self.first {
-            if w.m.exact_numbers && k == NUMBER_TOKEN {
-                return Ok(Key::Number);
-            }
-            if self.depth >= w.m.max_depth {
-                return Err(w.too_deep());
-            }
-            container = w.enter(container, true)?;
-            if !matches!(container, Mode::Skip) {
-                w.out.push(b'{');
-            }
-        } else if !matches!(container, Mode::Skip) {
-            w.out.push(b',');
-        }
-        let entry = w.key(k, self.node, container)?;
-        Ok(Key::Entry { entry, container })
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
-    type Value = Key;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_, '_> {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
-        self.handle(k)
-    }
-}
-
-struct NumberSeed<'w, 'm> {
-    w: &'w mut Walk<'m>,
-    mode: Mode,
-}
-
-impl<'de> DeserializeSeed<'de> for NumberSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NumberSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the text of a number")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.w.number_text(self.mode, v)
     }
 }

@@ -94,20 +94,6 @@ impl Proxy {
         }
     }
 
-    /// The merchant credentials, for reloading.
-    pub fn credentials(&self) -> &Arc<CredentialStore> {
-        self.upstream.credentials()
-    }
-
-    /// Client authentication, for reloading the clients file.
-    pub fn auth(&self) -> &AuthMode {
-        &self.auth
-    }
-
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
     /// Serves one request. Never fails: every error becomes an envelope.
     pub async fn handle(
         self: Arc<Self>,

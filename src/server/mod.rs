@@ -30,7 +30,6 @@ use crate::config::ServerSettings;
 use crate::metrics::Metrics;
 
 use body::ConnBody;
-pub use body::MAX_FRAME;
 use io::MeteredIo;
 pub use registry::Closed;
 use registry::Registry;
@@ -197,7 +196,7 @@ where
             ended = conn.as_mut() => {
                 return match (closing, ended) {
                     (Some((reason, _)), _) => reason,
-                    (None, Ok(())) => Closed::ClientClosed,
+                    (None, Ok(())) => Closed::ByClient,
                     (None, Err(e)) => {
                         tracing::debug!(listener = name, error = %e, "connection ended with an error");
                         classify(&*e)

@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {
     /// The client closed it (or hyper finished it cleanly).
-    ClientClosed,
+    ByClient,
     /// Nothing to do for `server.idle_timeout`.
     Idle,
     /// Shed at the cap to admit a new connection.
@@ -40,7 +40,7 @@ pub enum Closed {
 
 impl Closed {
     pub const ALL: [Closed; 8] = [
-        Closed::ClientClosed,
+        Closed::ByClient,
         Closed::Idle,
         Closed::Evicted,
         Closed::RefusedCap,
@@ -52,7 +52,7 @@ impl Closed {
 
     pub fn label(self) -> &'static str {
         match self {
-            Closed::ClientClosed => "client_closed",
+            Closed::ByClient => "client_closed",
             Closed::Idle => "idle",
             Closed::Evicted => "evicted",
             Closed::RefusedCap => "refused_cap",

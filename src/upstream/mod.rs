@@ -4,15 +4,15 @@
 //! concurrency cap, the circuit breakers, the retry budget and a deadline
 //! ([`Upstream::permit`], [`Upstream::send`]).
 
-pub mod breaker;
-pub mod client;
-pub mod headers;
+pub(crate) mod breaker;
+pub(crate) mod client;
+pub(crate) mod headers;
 mod prepare;
 mod rejected;
-pub mod retry;
+pub(crate) mod retry;
 mod send;
 pub mod sign;
-pub mod trusted;
+pub(crate) mod trusted;
 
 use std::sync::Arc;
 
@@ -85,11 +85,6 @@ impl Upstream {
             credentials,
             metrics,
         }
-    }
-
-    /// The merchant credentials the gateway injects (and reloads).
-    pub fn credentials(&self) -> &Arc<CredentialStore> {
-        &self.credentials
     }
 
     /// When a request starting now must have its whole answer

@@ -1,0 +1,453 @@
+#![allow(dead_code)]
+//! Test harness: a real sandbox upstream and a real gateway on ephemeral
+//! loopback ports, and a plain HTTP client to talk to them.
+
+pub mod h2;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use paycombat_gateway::App;
+use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub const CLIENT_KEY: &str = "test-client-key";
+pub const READONLY_KEY: &str = "readonly-client-key";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const FIXTURE_ID: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
+
+/// A distinct well-formed customer id for test `n`.
+pub fn customer_id(n: u64) -> String {
+    format!("customer_{n:032x}")
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub sandbox: Sandbox,
+    pub sandbox_cfg: SandboxConfig,
+    pub dir: tempfile::TempDir,
+    pub client: Client<HttpConnector, Full<Bytes>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    /// The gateway's own error envelope: status false, data null, a code.
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        assert_eq!(v["status"], false, "{}", self.text());
+        assert!(v["data"].is_null(), "{}", self.text());
+        v["error"]["code"].as_str().unwrap_or("").to_owned()
+    }
+}
+
+pub fn clients_toml() -> String {
+    use paycombat_gateway::auth::hash_key;
+    format!(
+        r#"
+[[clients]]
+name = "test"
+keys_sha256 = ["{full}"]
+allow = [{{ methods = ["*"], path = "/api/v1/**" }}]
+
+[[clients]]
+name = "readonly"
+keys_sha256 = ["{ro}"]
+rate_limit = {{ per_second = 1, burst = 3 }}
+allow = [
+  {{ methods = ["GET"], path = "/api/v1/customer/customer/*" }},
+]
+"#,
+        full = hash_key(CLIENT_KEY),
+        ro = hash_key(READONLY_KEY),
+    )
+}
+
+#[derive(Default)]
+pub struct Options {
+    /// Extra TOML layered over the test defaults.
+    pub overlay: String,
+    pub sandbox_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Point the gateway at this base URL instead of the sandbox.
+    pub upstream_override: Option<String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_overlay(overlay: &str) -> TestApp {
+    spawn_app_with(Options {
+        overlay: overlay.to_owned(),
+        ..Options::default()
+    })
+    .await
+}
+
+/// Writes the secret files, the clients file and a config overlay in a
+/// temporary directory, then builds the gateway with port 0 listeners.
+pub fn test_settings(dir: &Path, upstream: &str, extra: &str) -> paycombat_gateway::Settings {
+    let cfg = SandboxConfig::demo();
+    std::fs::write(dir.join("token"), &cfg.token).unwrap();
+    std::fs::write(dir.join("signature_key"), &cfg.signature_key).unwrap();
+    std::fs::write(dir.join("mask_hmac_key"), "test-mask-key").unwrap();
+    std::fs::write(dir.join("admin_token"), ADMIN_TOKEN).unwrap();
+    if !dir.join("clients.toml").exists() {
+        std::fs::write(dir.join("clients.toml"), clients_toml()).unwrap();
+    }
+    let p = |f: &str| dir.join(f).display().to_string();
+    let base = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+drain_timeout = "5s"
+[admin]
+listen = "127.0.0.1:0"
+token_file = "{admin}"
+[upstream]
+base_url = "{upstream}"
+token_file = "{token}"
+signature_key_file = "{sig}"
+timeout = "5s"
+connect_timeout = "1s"
+[mask]
+hmac_key_file = "{hmac}"
+[auth]
+mode = "keys"
+clients_file = "{clients}"
+"#,
+        admin = p("admin_token"),
+        token = p("token"),
+        sig = p("signature_key"),
+        hmac = p("mask_hmac_key"),
+        clients = p("clients.toml"),
+    );
+    let overlay = merge_toml(&base, extra);
+    paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
+        .unwrap_or_else(|e| panic!("test settings: {e}\n{overlay}"))
+}
+
+/// Merges two TOML documents (the second wins), so a test can override one key
+/// of a section the base already names.
+fn merge_toml(base: &str, extra: &str) -> String {
+    use config::{Config, File, FileFormat};
+    let merged: serde_json::Value = Config::builder()
+        .add_source(File::from_str(base, FileFormat::Toml))
+        .add_source(File::from_str(extra, FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .unwrap_or_else(|e| panic!("overlay: {e}"));
+    json_to_toml(&merged)
+}
+
+fn json_to_toml(v: &serde_json::Value) -> String {
+    // Two levels of tables are all the settings use (e.g. cache.routes.customer_detail).
+    fn scalar(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => format!("{s:?}"),
+            serde_json::Value::Array(a) => {
+                format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", "))
+            }
+            serde_json::Value::Object(o) => format!(
+                "{{ {} }}",
+                o.iter()
+                    .map(|(k, v)| format!("{k} = {}", scalar(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => other.to_string(),
+        }
+    }
+    fn table(prefix: &str, obj: &serde_json::Map<String, serde_json::Value>, out: &mut String) {
+        let (subs, vals): (Vec<_>, Vec<_>) = obj.iter().partition(|(_, v)| v.is_object());
+        if !prefix.is_empty() {
+            out.push_str(&format!("[{prefix}]\n"));
+        }
+        for (k, v) in vals {
+            out.push_str(&format!("{k} = {}\n", scalar(v)));
+        }
+        for (k, v) in subs {
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            table(&name, v.as_object().expect("partitioned"), out);
+        }
+    }
+    let mut out = String::new();
+    table("", v.as_object().expect("TOML document"), &mut out);
+    out
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let cfg = SandboxConfig {
+        tls: opts.sandbox_tls.clone(),
+        ..SandboxConfig::demo()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = Sandbox::start(listener, cfg.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = opts
+        .upstream_override
+        .clone()
+        .unwrap_or_else(|| sandbox.base_url());
+    let settings = test_settings(dir.path(), &upstream, &opts.overlay);
+    let app = App::build(settings).await.expect("gateway builds");
+    let addr = app.api_addr();
+    let admin_addr = app.admin_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    TestApp {
+        addr,
+        admin_addr,
+        sandbox,
+        sandbox_cfg: cfg,
+        dir,
+        client,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub fn state(&self) -> Arc<SandboxState> {
+        self.sandbox.state()
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+
+    /// Sends a request with the test client's key (unless `headers` sets its own
+    /// `x-token` or `authorization`, or `keyless` is asked for via `send_raw`).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if !headers.iter().any(|(k, _)| {
+            k.eq_ignore_ascii_case("x-token") || k.eq_ignore_ascii_case("authorization")
+        }) {
+            all.push(("x-token", CLIENT_KEY));
+        }
+        self.send_raw(method, path, &all, body).await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        request(
+            &self.client,
+            method,
+            &format!("http://{}{}", self.addr, path),
+            headers,
+            body,
+        )
+        .await
+    }
+
+    /// Starts a GET with the full-access key and a sandbox fault spec in the
+    /// background, for tests that need a request in flight.
+    pub fn spawn_get(&self, path: &str, fault: &str) -> tokio::task::JoinHandle<Resp> {
+        let client = self.client.clone();
+        let url = format!("http://{}{}", self.addr, path);
+        let fault = fault.to_owned();
+        tokio::spawn(async move {
+            request(
+                &client,
+                Method::GET,
+                &url,
+                &[("x-token", CLIENT_KEY), ("x-sandbox-fault", &fault)],
+                b"",
+            )
+            .await
+        })
+    }
+
+    /// Waits (bounded) until the sandbox has received `n` requests in all.
+    pub async fn upstream_received(&self, n: u64) -> bool {
+        eventually(Duration::from_secs(5), || async {
+            self.state().request_count("all") >= n
+        })
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, &[], b"").await
+    }
+
+    pub async fn admin(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Resp {
+        request(
+            &self.client,
+            method,
+            &format!("http://{}{}", self.admin_addr, path),
+            headers,
+            b"",
+        )
+        .await
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.admin(Method::GET, "/metrics", &[]).await.text()
+    }
+
+    /// Stops the gateway gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(15), t)
+                .await
+                .expect("gateway stops")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    pub fn begin_stop(&mut self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.take().expect("running")
+    }
+}
+
+pub async fn request(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let mut req = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    let req = req.body(Full::new(Bytes::copy_from_slice(body))).unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
+        .await
+        .expect("response within 30 s")
+        .expect("request succeeds at the HTTP level");
+    let (parts, body) = resp.into_parts();
+    let body = tokio::time::timeout(Duration::from_secs(60), body.collect())
+        .await
+        .expect("body within 60 s")
+        .expect("body readable")
+        .to_bytes();
+    Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// Sends raw bytes on a fresh TCP connection and returns what came back
+/// (for requests no well-behaved client library would send).
+pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of one sample in a Prometheus text scrape (0 when absent).
+pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
+            if metric != name {
+                return None;
+            }
+            let ok = labels
+                .iter()
+                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            ok.then(|| value.parse::<f64>().ok()).flatten()
+        })
+        .sum()
+}
+
+/// Polls `f` until it returns true, at most `within`.
+pub async fn eventually<F, Fut>(within: Duration, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = tokio::time::Instant::now() + within;
+    loop {
+        if f().await {
+            return true;
+        }
+        if tokio::time::Instant::now() > end {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads one request head from a raw upstream-side connection (each read
+/// bounded to 5 s) and returns its request target; `None` if the peer went
+/// away or stalled first. For hand-written test upstreams.
+pub async fn read_request_target(s: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
+            _ => return None,
+        }
+    }
+    let target = String::from_utf8_lossy(&head).split(' ').nth(1)?.to_owned();
+    Some(target)
+}

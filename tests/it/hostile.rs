@@ -1,0 +1,678 @@
+//! Hostile client input: smuggling, malformed heads, slowloris, HTTP/2 floods, hostile upstream JSON.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Method;
+use http_body_util::{BodyExt, Empty};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::*;
+
+/// Sends `bytes`, then reads until the gateway closes the connection or `within` passes.
+/// Returns what came back, whether the gateway closed, and when that happened.
+async fn exchange_until_close(
+    addr: SocketAddr,
+    bytes: &[u8],
+    within: Duration,
+) -> (String, bool, Duration) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    if !bytes.is_empty() {
+        s.write_all(bytes).await.unwrap();
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    let closed = loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => break false,
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    };
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        closed,
+        started.elapsed(),
+    )
+}
+
+/// The status codes of every response in a raw HTTP/1.1 exchange, in order.
+fn statuses(raw: &str) -> Vec<u16> {
+    raw.match_indices("HTTP/1.1 ")
+        .filter_map(|(i, _)| raw.get(i + 9..i + 12)?.parse().ok())
+        .collect()
+}
+
+fn authed(head: &str) -> String {
+    format!("{head}X-token: {CLIENT_KEY}\r\n")
+}
+
+#[tokio::test]
+async fn content_length_with_transfer_encoding_uses_chunked_and_closes_the_connection() {
+    // hyper (RFC 9112 §6.3): Transfer-Encoding wins, Content-Length is dropped, and the
+    // connection is closed after the answer, so bytes past the chunked body can never be read
+    // as a second request. The gateway re-frames the body with its own Content-Length.
+    let app = spawn_app().await;
+    let smuggled = "GET /api/v1/anything/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    let chunked = "5\r\nhello\r\n0\r\n\r\n";
+    let req = format!(
+        "{}Content-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}{smuggled}",
+        authed("POST /api/v1/anything/te-cl HTTP/1.1\r\nHost: x\r\n"),
+        chunked.len()
+    );
+    let (out, closed, _) =
+        exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert!(closed, "connection closed after a TE+CL request");
+    assert_eq!(statuses(&out), vec![200], "exactly one answer: {out}");
+    let seen = app.state().requests();
+    assert_eq!(seen.len(), 1, "only the framed request went upstream");
+    assert_eq!(seen[0].path_and_query, "/api/v1/anything/te-cl");
+    assert_eq!(&seen[0].body[..], b"hello");
+    assert_eq!(seen[0].headers["content-length"], "5");
+    assert!(seen[0].headers.get("transfer-encoding").is_none());
+    assert_eq!(app.state().request_count("all"), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_framing_and_header_bytes_are_400_and_never_forwarded() {
+    let app = spawn_app().await;
+    let cases: &[(&str, String)] = &[
+        (
+            "conflicting Content-Length",
+            format!(
+                "{}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                authed("POST /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "Content-Length list",
+            format!(
+                "{}Content-Length: 5, 5\r\n\r\nhello",
+                authed("POST /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "signed Content-Length",
+            format!(
+                "{}Content-Length: +5\r\n\r\nhello",
+                authed("POST /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "Transfer-Encoding not ending in chunked",
+            format!(
+                "{}Transfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                authed("POST /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "Transfer-Encoding on HTTP/1.0",
+            format!(
+                "{}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                authed("POST /api/v1/anything/a HTTP/1.0\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "obs-fold continuation line",
+            format!(
+                "{}X-Folded: one\r\n two\r\n\r\n",
+                authed("GET /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "NUL in a header value",
+            format!(
+                "{}X-Bad: a\0b\r\n\r\n",
+                authed("GET /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "DEL in a header value",
+            format!(
+                "{}X-Bad: a\x7fb\r\n\r\n",
+                authed("GET /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "space in a header name",
+            format!(
+                "{}X Bad: v\r\n\r\n",
+                authed("GET /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+        (
+            "space before the colon",
+            format!(
+                "{}X-Bad : v\r\n\r\n",
+                authed("GET /api/v1/anything/a HTTP/1.1\r\nHost: x\r\n")
+            ),
+        ),
+    ];
+    for (what, req) in cases {
+        let (out, closed, _) =
+            exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(statuses(&out), vec![400], "{what}: {out:?}");
+        assert!(
+            closed,
+            "{what}: the connection is closed after a parse error"
+        );
+    }
+    assert_eq!(app.state().request_count("all"), 0, "nothing was forwarded");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn identical_duplicate_content_length_is_one_length() {
+    // RFC 9110 §8.6 allows a recipient to treat repeated identical lengths as one; hyper does.
+    let app = spawn_app().await;
+    let req = format!(
+        "{}Content-Length: 5\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        authed("POST /api/v1/anything/dup HTTP/1.1\r\nHost: x\r\n")
+    );
+    let (out, _, _) = exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(statuses(&out), vec![200], "{out}");
+    let seen = app.state().requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(&seen[0].body[..], b"hello");
+    assert_eq!(seen[0].headers.get_all("content-length").iter().count(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_short_content_length_cannot_smuggle_a_request_past_auth() {
+    // The bytes past the declared length are read as the next pipelined request, which is
+    // checked like any other: without a key it is refused and never reaches upstream.
+    let app = spawn_app().await;
+    let second = "GET /api/v1/anything/smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let req = format!(
+        "{}Content-Length: 5\r\nContent-Type: application/json\r\n\r\nhello{second}",
+        authed("POST /api/v1/anything/first HTTP/1.1\r\nHost: x\r\n")
+    );
+    let (out, closed, _) =
+        exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert!(closed);
+    assert_eq!(statuses(&out), vec![200, 401], "{out}");
+    assert!(out.contains("\"UNAUTHENTICATED\""), "{out}");
+    let seen = app.state().requests();
+    assert_eq!(seen.len(), 1, "only the first request went upstream");
+    assert_eq!(seen[0].path_and_query, "/api/v1/anything/first");
+    assert_eq!(&seen[0].body[..], b"hello");
+    assert_eq!(seen[0].headers["content-length"], "5");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn too_many_headers_is_431_from_hyper() {
+    let app = spawn_app_overlay("[server]\nmax_headers = 20").await;
+    let mut req = authed("GET /api/v1/anything/many HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..30 {
+        req.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    let (out, closed, _) =
+        exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(statuses(&out), vec![431], "{out}");
+    assert!(closed);
+    // Under the limit is fine.
+    let mut req = authed("GET /api/v1/anything/few HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    for i in 0..10 {
+        req.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    let (out, _, _) = exchange_until_close(app.addr, req.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(statuses(&out), vec![200], "{out}");
+    assert_eq!(app.state().request_count("all"), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn slowloris_connections_are_closed_after_header_read_timeout() {
+    let app = spawn_app_overlay("[server]\nheader_read_timeout = \"500ms\"").await;
+    let half_head = format!(
+        "GET /api/v1/anything/slow HTTP/1.1\r\nHost: x\r\nX-token: {CLIENT_KEY}\r\nX-Slow: "
+    );
+    let cases: [(&str, &[u8]); 3] = [
+        ("half a request head", half_head.as_bytes()),
+        ("nothing at all", b""),
+        ("part of the HTTP/2 preface", b"PRI * HTTP/2.0\r\n"),
+    ];
+    for (what, bytes) in cases {
+        let (out, closed, took) =
+            exchange_until_close(app.addr, bytes, Duration::from_secs(5)).await;
+        assert!(closed, "{what}: still open after 5 s");
+        assert!(
+            took >= Duration::from_millis(400),
+            "{what}: closed too early ({took:?})"
+        );
+        assert!(
+            took < Duration::from_millis(2500),
+            "{what}: closed late ({took:?})"
+        );
+        assert!(!out.contains("200"), "{what}: {out}");
+    }
+    // A client that trickles its head slower than the timeout is cut off too.
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    let started = Instant::now();
+    let mut cut = false;
+    for b in half_head.as_bytes() {
+        if s.write_all(&[*b]).await.is_err() {
+            cut = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if started.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    let mut buf = [0u8; 64];
+    let closed = cut
+        || matches!(
+            tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        );
+    assert!(closed, "a trickled head is cut off");
+    assert_eq!(app.state().request_count("all"), 0);
+    // Ordinary clients are unaffected.
+    assert_eq!(app.get("/api/v1/anything/after").await.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn traversal_and_encoded_paths() {
+    let app = spawn_app().await;
+    for p in [
+        "/api/v1/customer/customer/..%2f..%2fadmin",
+        "/api/v1/customer/customer/%2E%2E",
+        "/api/v1/customer/%2e/customer/x",
+        "/api/v1/customer/customer/a%5C..%5Cb",
+        "/api/v1/anything/%0d%0aX-Injected:%20yes",
+        "/api/v1/anything/%",
+    ] {
+        let req = format!(
+            "GET {p} HTTP/1.1\r\nHost: x\r\nX-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n"
+        );
+        let out = raw_exchange(app.addr, req.as_bytes()).await;
+        assert_eq!(statuses(&out), vec![400], "{p}: {out}");
+        assert!(out.contains("\"BAD_PATH\""), "{p}: {out}");
+    }
+    // Forms other than origin-form never name a path on this gateway.
+    for line in [
+        "OPTIONS * HTTP/1.1",
+        "CONNECT api.paycombat.com:443 HTTP/1.1",
+    ] {
+        let req =
+            format!("{line}\r\nHost: x\r\nX-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n");
+        let out = raw_exchange(app.addr, req.as_bytes()).await;
+        assert_eq!(statuses(&out), vec![400], "{line}: {out}");
+        assert!(out.contains("\"BAD_PATH\""), "{line}: {out}");
+    }
+    // A double-encoded dot is a dot to anything that decodes twice: refused, like '%25' anywhere.
+    let r = app.get("/api/v1/anything/%252e%252e/x").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error_code(), "BAD_PATH");
+    assert_eq!(app.state().request_count("all"), 0, "nothing was forwarded");
+    // An absolute-form target does not make the gateway an open proxy: only the path is used.
+    let req = format!("GET http://evil.example/api/v1/anything/abs HTTP/1.1\r\nHost: evil.example\r\nX-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n");
+    let out = raw_exchange(app.addr, req.as_bytes()).await;
+    assert_eq!(statuses(&out), vec![200], "{out}");
+    let seen = app.state().requests().pop().unwrap();
+    assert_eq!(seen.path_and_query, "/api/v1/anything/abs");
+    assert_eq!(
+        seen.headers["host"],
+        app.sandbox.local_addr().to_string().as_str()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn connection_header_cannot_remove_what_the_gateway_sets() {
+    let app = spawn_app().await;
+    let id = customer_id(77);
+    let body = format!(r#"{{"customer_id":"{id}","description":"via hostile connection"}}"#);
+    let req = format!(
+        "PATCH /api/v1/customer/update HTTP/1.1\r\nHost: evil.example\r\nX-token: {CLIENT_KEY}\r\n\
+         Connection: x-token, host, content-length, x-forwarded-for, signature, close\r\n\
+         X-Forwarded-For: 10.9.9.9\r\nSignature: forged\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let out = raw_exchange(app.addr, req.as_bytes()).await;
+    assert_eq!(
+        statuses(&out),
+        vec![200],
+        "the signed update was accepted upstream: {out}"
+    );
+    let seen = app.state().requests().pop().unwrap();
+    let h = &seen.headers;
+    assert_eq!(h["x-token"], app.sandbox_cfg.token.as_str());
+    assert_eq!(h["host"], app.sandbox.local_addr().to_string().as_str());
+    assert_eq!(h["content-length"], body.len().to_string().as_str());
+    assert_eq!(
+        h["x-forwarded-for"], "127.0.0.1",
+        "the named XFF is dropped, the gateway's added"
+    );
+    assert_eq!(
+        h["signature"],
+        paycombat_gateway::upstream::sign::sign(&app.sandbox_cfg.signature_key, body.as_bytes())
+            .as_str()
+    );
+    assert!(h.get("connection").is_none());
+    assert_eq!(&seen.body[..], body.as_bytes());
+    assert_eq!(
+        app.get(&format!("/api/v1/customer/customer/{id}"))
+            .await
+            .json()["data"]["description"],
+        "via hostile connection"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deeply_nested_upstream_json_is_refused_without_overflow() {
+    let app = spawn_app().await;
+    let id = customer_id(91);
+    let path = format!("/api/v1/customer/customer/{id}");
+    for (fault, reason) in [
+        ("deep=100000", "too_deep"),
+        ("deep=1000000", "too_deep"),
+        ("non_utf8", "parse_error"),
+    ] {
+        let r = app
+            .send(Method::GET, &path, &[("x-sandbox-fault", fault)], b"")
+            .await;
+        assert_eq!(r.status, 502, "{fault}");
+        assert_eq!(r.error_code(), "UPSTREAM_UNMASKABLE", "{fault}");
+        assert!(
+            !r.text().contains("deep.nest@example.com") && !r.text().contains("nee@example.com"),
+            "{fault}"
+        );
+        let scrape = app.metrics().await;
+        assert!(
+            sample(
+                &scrape,
+                "gateway_mask_failures_total",
+                &[("reason", reason)]
+            ) >= 1.0,
+            "{fault}"
+        );
+    }
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_mask_failures_total",
+            &[("reason", "too_deep")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_mask_failures_total",
+            &[("reason", "parse_error")]
+        ),
+        1.0
+    );
+    // Still serving, and nothing was cached from the refused bodies.
+    let r = app.get(&path).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["data"]["customer_id"], id.as_str());
+    assert!(
+        r.header("cache-status").contains("fwd=miss"),
+        "{}",
+        r.header("cache-status")
+    );
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/2 (h2c prior knowledge) with hand-written frames, so the client can break the rules
+// a conforming client library would keep.
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const HEADERS: u8 = 0x1;
+const RST_STREAM: u8 = 0x3;
+const SETTINGS: u8 = 0x4;
+const GOAWAY: u8 = 0x7;
+const REFUSED_STREAM: u32 = 0x7;
+const CANCEL: u32 = 0x8;
+const ENHANCE_YOUR_CALM: u32 = 0xb;
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// HPACK literal without indexing (no Huffman); names by static index or literal.
+fn hpack_str(out: &mut Vec<u8>, s: &str) {
+    assert!(s.len() < 127);
+    out.push(s.len() as u8);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn get_headers(stream: u32, path: &str, fault: &str) -> Vec<u8> {
+    let mut block = vec![0x82, 0x86]; // :method GET, :scheme http
+    block.push(0x04); // :path, literal value
+    hpack_str(&mut block, path);
+    block.push(0x01); // :authority
+    hpack_str(&mut block, "gateway");
+    for (name, value) in [("x-token", CLIENT_KEY), ("x-sandbox-fault", fault)] {
+        block.push(0x00);
+        hpack_str(&mut block, name);
+        hpack_str(&mut block, value);
+    }
+    frame(HEADERS, 0x5, stream, &block) // END_STREAM | END_HEADERS
+}
+
+struct Frame {
+    kind: u8,
+    flags: u8,
+    stream: u32,
+    payload: Vec<u8>,
+}
+
+async fn read_frame(s: &mut TcpStream) -> Option<Frame> {
+    let mut head = [0u8; 9];
+    s.read_exact(&mut head).await.ok()?;
+    let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).await.ok()?;
+    let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+    Some(Frame {
+        kind: head[3],
+        flags: head[4],
+        stream,
+        payload,
+    })
+}
+
+/// Connects, exchanges SETTINGS, and returns the socket ready for streams.
+async fn h2_connect(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut hello = PREFACE.to_vec();
+    hello.extend(frame(SETTINGS, 0, 0, &[]));
+    s.write_all(&hello).await.unwrap();
+    loop {
+        let f = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
+            .await
+            .unwrap()
+            .expect("server settings");
+        if f.kind == SETTINGS && f.flags & 0x1 == 0 {
+            s.write_all(&frame(SETTINGS, 0x1, 0, &[])).await.unwrap();
+            return s;
+        }
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+#[tokio::test]
+async fn h2_streams_beyond_max_concurrent_are_refused_and_never_forwarded() {
+    let app = spawn_app_overlay("[server]\nhttp2_max_concurrent_streams = 8").await;
+    let mut s = h2_connect(app.addr).await;
+    let ids: Vec<u32> = (0..20).map(|i| 1 + 2 * i).collect();
+    let mut burst = Vec::new();
+    for id in &ids {
+        burst.extend(get_headers(
+            *id,
+            &format!("/api/v1/anything/h2-{id}"),
+            "delay=400ms",
+        ));
+    }
+    s.write_all(&burst).await.unwrap();
+    let (mut answered, mut refused) = (Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while answered.len() + refused.len() < ids.len() {
+        let f = tokio::time::timeout_at(deadline, read_frame(&mut s))
+            .await
+            .expect("every stream resolves")
+            .expect("open");
+        match f.kind {
+            // `:status: 200` is HPACK static entry 8.
+            HEADERS => {
+                assert_eq!(
+                    f.payload.first(),
+                    Some(&0x88),
+                    "stream {} answered 200",
+                    f.stream
+                );
+                answered.push(f.stream);
+            }
+            RST_STREAM => {
+                assert_eq!(u32_at(&f.payload, 0), REFUSED_STREAM, "stream {}", f.stream);
+                refused.push(f.stream);
+            }
+            GOAWAY => panic!("connection closed: error {}", u32_at(&f.payload, 4)),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        answered.len(),
+        8,
+        "answered {answered:?}, refused {refused:?}"
+    );
+    assert_eq!(refused.len(), 12);
+    assert_eq!(
+        app.state().request_count("echo"),
+        8,
+        "upstream never saw more than the limit"
+    );
+    // The connection is still usable for a stream inside the limit.
+    s.write_all(&get_headers(41, "/api/v1/anything/h2-after", ""))
+        .await
+        .unwrap();
+    let f = loop {
+        let f = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
+            .await
+            .unwrap()
+            .unwrap();
+        if f.stream == 41 && f.kind == HEADERS {
+            break f;
+        }
+    };
+    assert_eq!(f.payload.first(), Some(&0x88));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn h2_rapid_reset_burst_gets_goaway_enhance_your_calm() {
+    let app = spawn_app_overlay("[server]\nhttp2_max_pending_accept_reset_streams = 10").await;
+    let mut s = h2_connect(app.addr).await;
+    let mut burst = Vec::new();
+    for i in 0..200u32 {
+        let id = 1 + 2 * i;
+        burst.extend(get_headers(id, "/api/v1/anything/rapid", "delay=200ms"));
+        burst.extend(frame(RST_STREAM, 0, id, &CANCEL.to_be_bytes()));
+    }
+    let _ = s.write_all(&burst).await;
+    let goaway = loop {
+        match tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
+            .await
+            .expect("answer within 5 s")
+        {
+            Some(f) if f.kind == GOAWAY => break Some(f),
+            Some(_) => continue,
+            None => break None,
+        }
+    };
+    let goaway = goaway.expect("a GOAWAY before the connection closed");
+    assert_eq!(u32_at(&goaway.payload, 4), ENHANCE_YOUR_CALM);
+    let forwarded = app.state().request_count("echo");
+    assert!(
+        forwarded < 200,
+        "the burst was cut short, {forwarded} forwarded"
+    );
+    // Other clients are unaffected.
+    assert_eq!(app.get("/api/v1/anything/after").await.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn h2_client_multiplexing_past_the_limit_is_queued_not_dropped() {
+    // A conforming client honours SETTINGS_MAX_CONCURRENT_STREAMS once it has read the
+    // server's SETTINGS: requests past the limit wait on the client side. (Streams opened
+    // before that are refused with REFUSED_STREAM, which a client may safely retry.)
+    let app = spawn_app_overlay("[server]\nhttp2_max_concurrent_streams = 8").await;
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(app.addr).await.unwrap());
+    let (sender, conn) = hyper::client::conn::http2::handshake::<_, _, Empty<Bytes>>(
+        hyper_util::rt::TokioExecutor::new(),
+        io,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let get = |uri: String| {
+        http::Request::get(uri)
+            .header("x-token", CLIENT_KEY)
+            .header("x-sandbox-fault", "delay=200ms")
+            .body(Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let mut first = sender.clone();
+    let warm = first
+        .send_request(get(format!("http://{}/api/v1/anything/mux-warm", app.addr)))
+        .await
+        .unwrap();
+    assert_eq!(warm.status(), 200);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let mut sender = sender.clone();
+        let uri = format!("http://{}/api/v1/anything/mux-{i}", app.addr);
+        let req = get(uri);
+        tasks.push(tokio::spawn(async move {
+            sender.ready().await.unwrap();
+            let resp = sender.send_request(req).await.unwrap();
+            let status = resp.status();
+            resp.into_body().collect().await.unwrap();
+            status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(20), t)
+                .await
+                .unwrap()
+                .unwrap(),
+            200
+        );
+    }
+    // 40 requests, at most 8 at a time, each held 200 ms upstream: at least 5 waves.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.state().request_count("echo"), 41);
+    app.stop().await;
+}

@@ -1,0 +1,26 @@
+//! The integration tests, one module per area, in one binary: real sockets on both sides, a
+//! real client, the real gateway and the sandbox or a hostile upstream (`common` is the harness).
+//!
+//! Nothing here may act on the whole process: tests that send SIGHUP to it, or capture every
+//! gateway's logs through a global tracing subscriber, are the `access` and `masking` binaries.
+
+mod common;
+
+mod admin_errors;
+mod budget;
+mod cache;
+mod check_config;
+mod connections;
+mod core;
+mod credentials_rejected;
+mod fail_closed;
+mod forwarding;
+mod fuzz_props;
+mod hostile;
+mod limits;
+mod observability;
+mod operator;
+mod paths;
+mod reliability;
+mod reload_watch;
+mod soak;

@@ -1,0 +1,104 @@
+//! Path rules end to end: spellings a servlet-style upstream (or a decoding proxy) would read as a
+//! different route are refused with 400 BAD_PATH before routing, the allowlist or the upstream.
+
+use http::Method;
+
+use crate::common::*;
+
+const PAYOUT_KEY: &str = "payout-only-client-key";
+
+fn statuses(raw: &str) -> Vec<u16> {
+    raw.match_indices("HTTP/1.1 ")
+        .filter_map(|(i, _)| raw.get(i + 9..i + 12)?.parse().ok())
+        .collect()
+}
+
+/// A gateway whose clients file also has a client allowed only `/api/v1/payout/**`.
+async fn spawn_with_payout_client(files: &tempfile::TempDir) -> TestApp {
+    use paycombat_gateway::auth::hash_key;
+    let clients = files.path().join("clients.toml");
+    let payout = format!(
+        r#"
+[[clients]]
+name = "payout"
+keys_sha256 = ["{}"]
+allow = [{{ methods = ["*"], path = "/api/v1/payout/**" }}]
+"#,
+        hash_key(PAYOUT_KEY)
+    );
+    std::fs::write(&clients, format!("{}{payout}", clients_toml())).unwrap();
+    spawn_app_overlay(&format!("[auth]\nclients_file = \"{}\"", clients.display())).await
+}
+
+async fn raw(app: &TestApp, method: &str, path: &str, key: &str) -> String {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nX-token: {key}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    raw_exchange(app.addr, req.as_bytes()).await
+}
+
+#[tokio::test]
+async fn path_parameter_traversal_from_a_payout_only_client_is_400_and_never_forwarded() {
+    let files = tempfile::tempdir().unwrap();
+    let app = spawn_with_payout_client(&files).await;
+    let id = customer_id(7);
+    for path in [
+        format!("/api/v1/payout/..;/customer/customer/{id}"),
+        format!("/api/v1/payout/..;x=1/customer/customer/{id}"),
+        format!("/api/v1/payout/..%3b/customer/customer/{id}"),
+        format!("/api/v1/payout/..%3B/customer/customer/{id}"),
+        format!("/api/v1/payout/..%253b/customer/customer/{id}"),
+        format!("/api/v1/payout/%252e%252e/customer/customer/{id}"),
+        format!("/api/v1/payout/%c0%ae%c0%ae/customer/customer/{id}"),
+        format!("/api/v1/payout/%e0%80%ae%e0%80%ae/customer/customer/{id}"),
+        format!("/api/v1/payout/..%c0%afcustomer/customer/{id}"),
+        format!("/api/v1/payout/..%c1%9ccustomer/customer/{id}"),
+    ] {
+        let out = raw(&app, "DELETE", &path, PAYOUT_KEY).await;
+        assert_eq!(statuses(&out), vec![400], "{path}: {out}");
+        assert!(out.contains("\"BAD_PATH\""), "{path}: {out}");
+    }
+    assert_eq!(app.state().request_count("all"), 0, "nothing was forwarded");
+    // The client and its allowlist work: an ordinary payout path goes through.
+    let out = raw(&app, "GET", "/api/v1/payout/retrieve", PAYOUT_KEY).await;
+    assert!(!out.contains("BAD_PATH"), "{out}");
+    assert!(
+        app.upstream_received(1).await,
+        "the plain path reached upstream"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bare_path_parameter_does_not_reach_the_customer_list() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/customer/customer/;",
+        "/api/v1/customer/customer/%3b",
+        "/api/v1/customer/customer/%3F",
+        "/api/v1/customer/customer;jsessionid=1",
+        "/api/v1/customer/customer/%25",
+    ] {
+        let r = app.send(Method::GET, path, &[], b"").await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert_eq!(r.error_code(), "BAD_PATH", "{path}");
+    }
+    // Raw non-ASCII in the request line, which hyper passes on as UTF-8.
+    let out = raw(
+        &app,
+        "GET",
+        "/api/v1/customer/customer/caf\u{e9}",
+        CLIENT_KEY,
+    )
+    .await;
+    assert_eq!(statuses(&out), vec![400], "{out}");
+    assert_eq!(app.state().request_count("all"), 0, "nothing was forwarded");
+    // Properly encoded text is forwarded as sent.
+    let r = app.get("/api/v1/anything/caf%C3%A9").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        app.state().requests().pop().unwrap().path_and_query,
+        "/api/v1/anything/caf%C3%A9"
+    );
+    app.stop().await;
+}
