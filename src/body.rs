@@ -16,9 +16,6 @@ use crate::inspect::reflect::StreamGuard;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Frame size for buffered bodies.
-const BUFFERED_FRAME: usize = 64 * 1024;
-
 pub enum GatewayBody {
     Full(Option<Bytes>),
     /// A body the gateway buffered for this one response (a masked body that
@@ -82,19 +79,11 @@ impl Body for GatewayBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             GatewayBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            // Handed over whole: the connection (`server::body::ConnBody`)
+            // slices every body for hyper and keeps this one, with its
+            // reservation, until the client has taken the last slice.
             GatewayBody::Buffered { bytes, .. } => {
-                // In slices (zero-copy): hyper asks for the next one only once
-                // it has room to write it, so the reservation is held until the
-                // client has actually taken nearly all of the body.
-                let Some(rest) = bytes.as_mut() else {
-                    return Poll::Ready(None);
-                };
-                let frame = if rest.len() > BUFFERED_FRAME {
-                    rest.split_to(BUFFERED_FRAME)
-                } else {
-                    bytes.take().unwrap_or_default()
-                };
-                Poll::Ready(Some(Ok(Frame::data(frame))))
+                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
             }
             GatewayBody::Stream {
                 prefix,
