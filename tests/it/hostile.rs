@@ -434,82 +434,19 @@ async fn deeply_nested_upstream_json_is_refused_without_overflow() {
 // HTTP/2 (h2c prior knowledge) with hand-written frames, so the client can break the rules
 // a conforming client library would keep.
 
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-const HEADERS: u8 = 0x1;
+use crate::common::h2::{self, frame, read_frame, GOAWAY, HEADERS};
+
 const RST_STREAM: u8 = 0x3;
-const SETTINGS: u8 = 0x4;
-const GOAWAY: u8 = 0x7;
 const REFUSED_STREAM: u32 = 0x7;
 const CANCEL: u32 = 0x8;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// HPACK literal without indexing (no Huffman); names by static index or literal.
-fn hpack_str(out: &mut Vec<u8>, s: &str) {
-    assert!(s.len() < 127);
-    out.push(s.len() as u8);
-    out.extend_from_slice(s.as_bytes());
-}
-
 fn get_headers(stream: u32, path: &str, fault: &str) -> Vec<u8> {
-    let mut block = vec![0x82, 0x86]; // :method GET, :scheme http
-    block.push(0x04); // :path, literal value
-    hpack_str(&mut block, path);
-    block.push(0x01); // :authority
-    hpack_str(&mut block, "gateway");
-    for (name, value) in [("x-token", CLIENT_KEY), ("x-sandbox-fault", fault)] {
-        block.push(0x00);
-        hpack_str(&mut block, name);
-        hpack_str(&mut block, value);
-    }
-    frame(HEADERS, 0x5, stream, &block) // END_STREAM | END_HEADERS
-}
-
-struct Frame {
-    kind: u8,
-    flags: u8,
-    stream: u32,
-    payload: Vec<u8>,
-}
-
-async fn read_frame(s: &mut TcpStream) -> Option<Frame> {
-    let mut head = [0u8; 9];
-    s.read_exact(&mut head).await.ok()?;
-    let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
-    let mut payload = vec![0u8; len];
-    s.read_exact(&mut payload).await.ok()?;
-    let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-    Some(Frame {
-        kind: head[3],
-        flags: head[4],
+    h2::get_headers(
         stream,
-        payload,
-    })
-}
-
-/// Connects, exchanges SETTINGS, and returns the socket ready for streams.
-async fn h2_connect(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut hello = PREFACE.to_vec();
-    hello.extend(frame(SETTINGS, 0, 0, &[]));
-    s.write_all(&hello).await.unwrap();
-    loop {
-        let f = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
-            .await
-            .unwrap()
-            .expect("server settings");
-        if f.kind == SETTINGS && f.flags & 0x1 == 0 {
-            s.write_all(&frame(SETTINGS, 0x1, 0, &[])).await.unwrap();
-            return s;
-        }
-    }
+        path,
+        &[("x-token", CLIENT_KEY), ("x-sandbox-fault", fault)],
+    )
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -519,7 +456,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 #[tokio::test]
 async fn h2_streams_beyond_max_concurrent_are_refused_and_never_forwarded() {
     let app = spawn_app_overlay("[server]\nhttp2_max_concurrent_streams = 8").await;
-    let mut s = h2_connect(app.addr).await;
+    let mut s = h2::connect(app.addr).await;
     let ids: Vec<u32> = (0..20).map(|i| 1 + 2 * i).collect();
     let mut burst = Vec::new();
     for id in &ids {
@@ -587,7 +524,7 @@ async fn h2_streams_beyond_max_concurrent_are_refused_and_never_forwarded() {
 #[tokio::test]
 async fn h2_rapid_reset_burst_gets_goaway_enhance_your_calm() {
     let app = spawn_app_overlay("[server]\nhttp2_max_pending_accept_reset_streams = 10").await;
-    let mut s = h2_connect(app.addr).await;
+    let mut s = h2::connect(app.addr).await;
     let mut burst = Vec::new();
     for i in 0..200u32 {
         let id = 1 + 2 * i;
