@@ -64,13 +64,10 @@ pub fn framing(headers: &HeaderMap) -> Result<Framing, &'static str> {
             .trim()
             .to_ascii_lowercase()
     });
-    let encoding = match single(headers, &header::CONTENT_ENCODING)? {
-        None => Encoding::Identity,
-        Some(v) => decode::parse_content_encoding(Some(
-            &http::HeaderValue::from_str(v).map_err(|_| AMBIGUOUS)?,
-        ))
-        .map_err(|e| e.reason())?,
-    };
+    // One line holding one value, then read by the one content-coding parser.
+    single(headers, &header::CONTENT_ENCODING)?;
+    let encoding = decode::parse_content_encoding(headers.get(header::CONTENT_ENCODING))
+        .map_err(|e| e.reason())?;
     // hyper has undone `chunked`; any other transfer coding would leave the
     // body encoded with its label about to be dropped as hop-by-hop.
     for v in headers.get_all(header::TRANSFER_ENCODING) {
