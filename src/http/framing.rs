@@ -88,30 +88,38 @@ pub fn bodiless(status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED
 }
 
-/// The Content-Type of a masked body: the upstream's when it is a JSON type
-/// in UTF-8, else `application/json` (the bytes are JSON now, whatever the
-/// label said, and a charset other than UTF-8 would make clients misread them).
+/// The Content-Type of a masked body: the upstream's JSON media type with at
+/// most `charset=utf-8` kept, else `application/json`. Every other parameter
+/// is dropped: a parameter is free text from upstream, and the bytes are
+/// UTF-8 JSON now whatever the label said.
 pub fn json_content_type(headers: &mut HeaderMap) {
-    let keep = headers
+    let mut kept = None;
+    if let Some(v) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let mut parts = v.split(';');
-            let essence = parts.next().unwrap_or("");
-            crate::mask::is_json_media_type(essence)
-                && parts.all(|p| match p.split_once('=') {
-                    Some((k, val)) if k.trim().eq_ignore_ascii_case("charset") => {
-                        val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-                    }
-                    _ => true,
+    {
+        let mut parts = v.split(';');
+        let essence = parts.next().unwrap_or("").trim();
+        if crate::mask::is_json_media_type(essence) {
+            let utf8 = parts.any(|p| {
+                p.split_once('=').is_some_and(|(k, val)| {
+                    k.trim().eq_ignore_ascii_case("charset")
+                        && val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
                 })
-        });
-    if !keep {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+            });
+            let essence = essence.to_ascii_lowercase();
+            kept = HeaderValue::from_str(&if utf8 {
+                format!("{essence}; charset=utf-8")
+            } else {
+                essence
+            })
+            .ok();
+        }
     }
+    headers.insert(
+        header::CONTENT_TYPE,
+        kept.unwrap_or(HeaderValue::from_static("application/json")),
+    );
 }
 
 #[cfg(test)]

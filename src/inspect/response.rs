@@ -19,7 +19,7 @@
 //! secret the gateway holds ([`super::reflect`]).
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -95,6 +95,9 @@ impl Inspector {
         signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let (mut parts, body) = resp.into_parts();
+        // Nothing upstream attached to the response travels on: hyper keeps a
+        // non-standard reason phrase here and would write it back out.
+        parts.extensions = http::Extensions::new();
         let framing = framing::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
         strip_hop_by_hop(&mut parts.headers);
         let dropped = self
@@ -117,6 +120,12 @@ impl Inspector {
                     .as_deref()
                     .is_some_and(|essence| r.admits(essence))
         });
+        if let (Some(_), Some(essence)) = (pass, framing.essence.as_deref()) {
+            // The listed type and nothing else: its parameters are upstream's free text.
+            if let Ok(v) = HeaderValue::from_str(essence) {
+                parts.headers.insert(header::CONTENT_TYPE, v);
+            }
+        }
         if let (Some(rule), Encoding::Identity) = (pass, framing.encoding) {
             return self
                 .stream_passthrough(parts, body, permit, deadline, rule, &secrets)

@@ -620,6 +620,52 @@ async fn range_requests_never_reach_json_routes() {
     app.stop().await;
 }
 
+/// What upstream attaches to a response beyond its listed headers and body —
+/// a reason phrase, parameters on the media type — never reaches the client,
+/// on a streamed passthrough or a masked JSON answer alike.
+#[tokio::test]
+async fn reason_phrases_and_media_type_parameters_are_not_relayed() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let token = paycombat_sandbox::SandboxConfig::demo().token;
+    let ask = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nhost: gw\r\nx-token: {CLIENT_KEY}\r\nconnection: close\r\n\r\n"
+        )
+    };
+    for (status, what) in [("200", EMAIL), ("503", token.as_str())] {
+        let head = format!(
+            "HTTP/1.1 {status} {what}\r\ncontent-type: application/pdf; name={EMAIL}\r\ncontent-length: 10\r\nconnection: close\r\n\r\n%PDF-1.4 x"
+        );
+        h.answer_bytes(head.into_bytes());
+        let raw = raw_exchange(app.addr, ask(MEMO).as_bytes()).await;
+        assert!(raw.starts_with(&format!("HTTP/1.1 {status} ")), "{raw}");
+        assert!(!raw.contains(EMAIL) && !raw.contains(&token), "{raw}");
+        assert!(
+            raw.to_ascii_lowercase()
+                .contains("content-type: application/pdf\r\n"),
+            "{raw}"
+        );
+    }
+    let json = personal_json();
+    let head = format!(
+        "HTTP/1.1 200 {EMAIL}\r\ncontent-type: application/json; note={EMAIL}; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+        json.len()
+    );
+    h.answer_bytes(head.into_bytes());
+    for path in json_routes(7) {
+        let raw = raw_exchange(app.addr, ask(&path).as_bytes()).await;
+        assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+        assert!(!raw.contains(EMAIL), "{path}: {raw}");
+        assert!(
+            raw.to_ascii_lowercase()
+                .contains("content-type: application/json; charset=utf-8\r\n"),
+            "{raw}"
+        );
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn passthrough_is_only_what_is_declared() {
     let h = Hostile::start().await;
