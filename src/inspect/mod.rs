@@ -5,6 +5,7 @@
 
 mod allowlist;
 pub mod budget;
+mod header_values;
 mod passthrough;
 pub mod reflect;
 mod response;

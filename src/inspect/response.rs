@@ -27,6 +27,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::budget::Reservation;
+use super::header_values;
 use super::passthrough::PassthroughRule;
 use super::reflect::{Found, Secrets};
 use super::Inspector;
@@ -107,6 +108,12 @@ impl Inspector {
             .retain(&mut parts.headers);
         if dropped > 0 {
             self.metrics.response_headers_dropped.inc_by(dropped);
+        }
+        for name in header_values::enforce(&mut parts.headers) {
+            self.metrics
+                .response_header_values_refused
+                .with_label_values(&[name.as_str()])
+                .inc();
         }
         let secrets = self.secrets(signature);
         if secrets.in_headers(&parts.headers) {

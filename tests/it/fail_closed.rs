@@ -776,6 +776,75 @@ async fn response_headers_pass_by_allowlist() {
     app.stop().await;
 }
 
+/// An allowlisted name is not a licence for any value: each must match its
+/// header's grammar, and a refused one never loosens caching.
+#[tokio::test]
+async fn allowlisted_headers_carry_only_values_of_their_grammar() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let json = personal_json();
+    let etag = format!("\"{PHONE}-{ID_NUMBER}@x\"");
+    let no_store = format!("no-store, x-note=\"{EMAIL}\"");
+    let headers = [
+        ("content-type", "application/json"),
+        ("retry-after", EMAIL),
+        ("etag", etag.as_str()),
+        ("date", ID_NUMBER),
+        ("x-request-id", EMAIL),
+        ("x-ratelimit-remaining", PHONE),
+        ("cache-control", no_store.as_str()),
+        ("vary", EMAIL),
+        ("expires", EMAIL),
+    ];
+    h.answer_bytes(response("200 OK", &headers, json.as_bytes()));
+    let refused = |scrape: &str, header: &str| {
+        sample(
+            scrape,
+            "gateway_upstream_response_header_values_refused_total",
+            &[("header", header)],
+        )
+    };
+    let before = app.metrics().await;
+    let id = customer_id(31_337);
+    let cached = format!("/api/v1/customer/customer/{id}");
+    for path in [PASSTHROUGH, cached.as_str()] {
+        let r = app.get(path).await;
+        assert_masked(&r, path);
+        assert!(r.headers.get("x-ratelimit-remaining").is_none(), "{path}");
+        assert_eq!(r.header("cache-control"), "no-store", "{path}");
+        assert_eq!(r.header("vary"), "*", "{path}");
+        assert_eq!(r.header("expires"), "0", "{path}");
+        assert!(r.headers.get("etag").is_none(), "{path}");
+        assert!(r.headers.get("retry-after").is_none(), "{path}");
+    }
+    let after = app.metrics().await;
+    for header in [
+        "retry-after",
+        "etag",
+        "date",
+        "x-request-id",
+        "x-ratelimit-remaining",
+        "cache-control",
+        "vary",
+        "expires",
+    ] {
+        assert_eq!(
+            refused(&after, header) - refused(&before, header),
+            2.0,
+            "{header}"
+        );
+    }
+    // no-store survived the rewrite, so the customer read was not stored.
+    let upstream_before = h.count();
+    assert_masked(&app.get(&cached).await, "second read");
+    assert_eq!(
+        h.count(),
+        upstream_before + 1,
+        "a no-store answer was cached"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     let h = Hostile::start().await;
