@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::auth::{AuthConfigError, AuthError, ClientRegistry};
+use crate::auth::{AuthConfigError, AuthError, ClientCertificate, ClientRegistry};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::reload::{Load, ReloadableFile};
@@ -51,10 +51,12 @@ pub enum AuthMode {
 impl AuthMode {
     /// Authenticates, authorizes and rate-limits one request. `client` is set
     /// as soon as the caller is identified — also when it is then refused —
-    /// so logs and metrics name who was turned away.
+    /// so logs and metrics name who was turned away. `certificate`: the
+    /// connection's verified client certificate, when it sent one.
     pub fn check(
         &self,
         headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
         method: &Method,
         path: &str,
         metrics: &Metrics,
@@ -70,10 +72,14 @@ impl AuthMode {
                 .inc();
         };
         let registry = registry.guard();
-        let client = registry.authenticate(headers).map_err(|e| {
+        let client = registry.identify(headers, certificate).map_err(|e| {
             reject("anonymous", e.reason());
             match e {
                 AuthError::Missing => GatewayError::Unauthenticated,
+                AuthError::UnknownCertificate | AuthError::AmbiguousCertificate => {
+                    GatewayError::UnknownClientCertificate
+                }
+                AuthError::Conflict => GatewayError::ConflictingClientIdentity,
                 _ => GatewayError::UnknownClient,
             }
         })?;
@@ -110,7 +116,14 @@ mod tests {
     fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
         let mut headers = HeaderMap::new();
         headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
-        auth.check(&headers, &Method::GET, "/api/v1/x", metrics, &mut None)
+        auth.check(
+            &headers,
+            None,
+            &Method::GET,
+            "/api/v1/x",
+            metrics,
+            &mut None,
+        )
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use crate::reload::{Load, Reloader};
 use crate::server::admin::{Admin, Health};
+use crate::server::{Tls, TlsFiles};
 
 pub struct App {
     settings: Arc<Settings>,
@@ -35,6 +36,7 @@ pub struct App {
     proxy: Arc<Proxy>,
     admin: Arc<Admin>,
     health: Arc<Health>,
+    tls: Option<Arc<Tls>>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -91,6 +93,30 @@ fn load_clients(auth: &AuthSettings) -> Result<Option<ClientRegistry>, Problem> 
                 .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
         })
         .transpose()
+}
+
+/// Clients only a certificate identifies are locked out when the listener
+/// asks for none: surely a mistake, so said before serving.
+fn certificate_only_problem(
+    server: &crate::config::ServerSettings,
+    clients: &ClientRegistry,
+) -> Option<Problem> {
+    let asks = server
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off);
+    let locked_out: Vec<&str> = clients.certificate_only_clients().collect();
+    (!asks && !locked_out.is_empty()).then(|| {
+        Problem::new(
+            "auth.clients_file",
+            format!(
+                "{} ha{} only certificate subjects and no keys_sha256, but `server.tls.client_auth` is \"off\": no request could authenticate as {}",
+                locked_out.join(", "),
+                if locked_out.len() == 1 { "s" } else { "ve" },
+                if locked_out.len() == 1 { "it" } else { "them" },
+            ),
+        )
+    })
 }
 
 fn credential_files(settings: &Settings) -> CredentialFiles {
@@ -151,9 +177,21 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
             Err(e) => problems.push(Problem::new("upstream", causes([&e as _]))),
         }
     }
+    if let Some(tls) = settings.server.as_ref().and_then(|s| s.tls.as_ref()) {
+        problems.extend(TlsFiles::check(tls));
+    }
+    let clients = settings.auth.as_ref().map(|a| match load_clients(a) {
+        Ok(Some(registry)) => settings
+            .server
+            .as_ref()
+            .and_then(|s| certificate_only_problem(s, &registry))
+            .map_or(Ok(()), Err),
+        Ok(None) => Ok(()),
+        Err(p) => Err(p),
+    });
     let checks = [
         settings.mask.as_ref().map(|m| build_masker(m).map(drop)),
-        settings.auth.as_ref().map(|a| load_clients(a).map(drop)),
+        clients,
         settings
             .admin
             .as_ref()
@@ -205,11 +243,24 @@ impl App {
             }
             Some(file) => {
                 let context = format!("`auth.clients_file` {}", file.display());
-                AuthMode::Keys(
-                    reloader
-                        .open(ClientsFile(file), &metrics.clients_reloads)
-                        .context(context)?,
-                )
+                let clients = reloader
+                    .open(ClientsFile(file), &metrics.clients_reloads)
+                    .context(context)?;
+                if let Some(p) = certificate_only_problem(&settings.server, &clients.guard()) {
+                    anyhow::bail!("{p}");
+                }
+                AuthMode::Keys(clients)
+            }
+        };
+
+        let tls = match &settings.server.tls {
+            None => None,
+            Some(t) => {
+                let expiry = metrics.tls_certificate_expiry.with_label_values(&["api"]);
+                let files = reloader
+                    .open(TlsFiles::new(t.clone(), Some(expiry)), &metrics.tls_reloads)
+                    .map_err(|e| anyhow::anyhow!("TLS on `server.listen`: {e}"))?;
+                Some(Arc::new(Tls::new(files, &metrics)))
             }
         };
 
@@ -259,6 +310,7 @@ impl App {
             proxy,
             admin,
             health,
+            tls,
         })
     }
 
@@ -287,6 +339,7 @@ impl App {
             proxy,
             admin,
             health,
+            tls,
         } = self;
         let reloader = reloader.spawn();
 
@@ -307,11 +360,14 @@ impl App {
                     name: "admin",
                     max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
                     metrics,
+                    tls: None,
                 },
             ))
         };
         tracing::info!(
             api = %api.local_addr()?,
+            tls = settings.server.tls.is_some(),
+            client_auth = settings.server.tls.as_ref().map_or("off", |t| t.client_auth.name()),
             admin = %settings.admin.listen,
             upstream = %settings.upstream.base_url,
             "paycombat-gateway listening"
@@ -322,6 +378,7 @@ impl App {
             name: "api",
             max_connections: settings.server.max_connections,
             metrics: admin.metrics.clone(),
+            tls: tls.clone(),
         };
         crate::server::serve(
             api,
