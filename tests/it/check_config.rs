@@ -105,7 +105,11 @@ fn tls_file_problems_are_each_named_by_check_config() {
     std::fs::write(dir.path().join("hmac"), "mask-key").unwrap();
     std::fs::write(dir.path().join("cert.pem"), "not a certificate").unwrap();
     let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap();
-    std::fs::write(dir.path().join("key.pem"), other.signing_key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        other.signing_key.serialize_pem(),
+    )
+    .unwrap();
     let base = format!(
         "[upstream]\ntoken_file = {token:?}\n[mask]\nhmac_key_file = {hmac:?}\n[auth]\nmode = \"none\"\n",
         token = p("token"),
