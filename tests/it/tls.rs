@@ -393,3 +393,64 @@ async fn a_handshake_that_never_completes_is_closed_at_header_read_timeout() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_does_not_trust_the_gateway_is_counted_as_its_alert() {
+    let pki = Pki::new();
+    let app = spawn_tls(&pki, "off").await;
+    let stranger = Ca::new("not the gateway's CA");
+    assert!(get_once(app.addr, &stranger, None, CUSTOMER, &[])
+        .await
+        .is_err());
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            failures(&app, "client_alert").await == 1.0
+        })
+        .await
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_cap_a_connection_stuck_in_its_handshake_is_shed_for_a_new_one() {
+    let pki = Pki::new();
+    let app = spawn_app_with(Options {
+        overlay: format!("{}\n[server]\nmax_connections = 1", pki.overlay("off")),
+        ..Options::default()
+    })
+    .await;
+    // Connected, never says hello: admitted, idle, handshaking.
+    let stuck = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            sample(
+                &app.metrics().await,
+                "gateway_connections_open",
+                &[("listener", "api")],
+            ) == 1.0
+        })
+        .await
+    );
+    let r = get_once(
+        app.addr,
+        &pki.ca,
+        None,
+        CUSTOMER,
+        &[("x-token", CLIENT_KEY)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            sample(
+                &app.metrics().await,
+                "gateway_connections_closed_total",
+                &[("listener", "api"), ("reason", "evicted")],
+            ) == 1.0
+        })
+        .await
+    );
+    drop(stuck);
+    app.stop().await;
+}
