@@ -14,7 +14,13 @@ use crate::metrics::Metrics;
 use crate::reload::{Load, ReloadableFile};
 
 /// The clients file, as a reloadable source of the client registry.
-pub struct ClientsFile(pub PathBuf);
+pub struct ClientsFile {
+    pub path: PathBuf,
+    /// Whether the listener asks for client certificates. When it does not,
+    /// a file naming a client by certificate alone is refused (at start and
+    /// on reload alike): that client could never authenticate.
+    pub certificates_asked: bool,
+}
 
 impl Load for ClientsFile {
     type Value = ClientRegistry;
@@ -22,11 +28,19 @@ impl Load for ClientsFile {
     const WHAT: &'static str = "clients file";
 
     fn files(&self) -> Vec<PathBuf> {
-        vec![self.0.clone()]
+        vec![self.path.clone()]
     }
 
     fn load(&self) -> Result<ClientRegistry, AuthConfigError> {
-        ClientRegistry::load(&self.0)
+        let registry = ClientRegistry::load(&self.path)?;
+        let names: Vec<String> = registry
+            .certificate_only_clients()
+            .map(str::to_owned)
+            .collect();
+        if !self.certificates_asked && !names.is_empty() {
+            return Err(AuthConfigError::CertificateOnly { names });
+        }
+        Ok(registry)
     }
 
     /// A reload (a key rotation, say) neither resets nor refills the rate
@@ -133,7 +147,14 @@ mod tests {
         std::fs::write(&path, client(&["old"])).unwrap();
         let metrics = Metrics::register(&prometheus::Registry::new()).unwrap();
         let file = Arc::new(
-            ReloadableFile::open(ClientsFile(path.clone()), &metrics.clients_reloads).unwrap(),
+            ReloadableFile::open(
+                ClientsFile {
+                    path: path.clone(),
+                    certificates_asked: false,
+                },
+                &metrics.clients_reloads,
+            )
+            .unwrap(),
         );
         assert_eq!(file.loader().files(), vec![path.clone()]);
         let auth = AuthMode::Keys(file.clone());
@@ -163,5 +184,37 @@ mod tests {
         );
         let reloads = |r: &str| metrics.clients_reloads.with_label_values(&[r]).get();
         assert_eq!((reloads("ok"), reloads("failed")), (2, 1));
+    }
+
+    #[test]
+    fn a_certificate_only_client_is_refused_unless_certificates_are_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clients.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "{}[[clients]]\nname = \"billing\"\nsubjects = [\"dns:billing.internal\"]\nallow = [{{ methods = [\"GET\"], path = \"/api/**\" }}]\n",
+                client(&["k"])
+            ),
+        )
+        .unwrap();
+        let load = |certificates_asked| {
+            ClientsFile {
+                path: path.clone(),
+                certificates_asked,
+            }
+            .load()
+        };
+        let e = load(false).unwrap_err();
+        assert!(
+            matches!(&e, AuthConfigError::CertificateOnly { names } if names == &["billing"]),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("billing has only certificate subjects"),
+            "{e}"
+        );
+        assert_eq!(load(true).unwrap().client_names().count(), 2);
     }
 }

@@ -86,37 +86,29 @@ fn clients_file(auth: &AuthSettings) -> Result<Option<PathBuf>, Problem> {
 }
 
 /// The clients file, read once, when client authentication is on.
-fn load_clients(auth: &AuthSettings) -> Result<Option<ClientRegistry>, Problem> {
+/// `certificates_asked`: see [`ClientsFile`].
+fn load_clients(
+    auth: &AuthSettings,
+    certificates_asked: bool,
+) -> Result<Option<ClientRegistry>, Problem> {
     clients_file(auth)?
-        .map(|file| {
-            ClientRegistry::load(&file)
-                .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
+        .map(|path| {
+            ClientsFile {
+                path,
+                certificates_asked,
+            }
+            .load()
+            .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
         })
         .transpose()
 }
 
-/// Clients only a certificate identifies are locked out when the listener
-/// asks for none: surely a mistake, so said before serving.
-fn certificate_only_problem(
-    server: &crate::config::ServerSettings,
-    clients: &ClientRegistry,
-) -> Option<Problem> {
-    let asks = server
+/// Whether the API listener asks clients for a certificate.
+fn certificates_asked(server: &crate::config::ServerSettings) -> bool {
+    server
         .tls
         .as_ref()
-        .is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off);
-    let locked_out: Vec<&str> = clients.certificate_only_clients().collect();
-    (!asks && !locked_out.is_empty()).then(|| {
-        Problem::new(
-            "auth.clients_file",
-            format!(
-                "{} ha{} only certificate subjects and no keys_sha256, but `server.tls.client_auth` is \"off\": no request could authenticate as {}",
-                locked_out.join(", "),
-                if locked_out.len() == 1 { "s" } else { "ve" },
-                if locked_out.len() == 1 { "it" } else { "them" },
-            ),
-        )
-    })
+        .is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off)
 }
 
 fn credential_files(settings: &Settings) -> CredentialFiles {
@@ -180,15 +172,13 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
     if let Some(tls) = settings.server.as_ref().and_then(|s| s.tls.as_ref()) {
         problems.extend(TlsFiles::check(tls));
     }
-    let clients = settings.auth.as_ref().map(|a| match load_clients(a) {
-        Ok(Some(registry)) => settings
-            .server
-            .as_ref()
-            .and_then(|s| certificate_only_problem(s, &registry))
-            .map_or(Ok(()), Err),
-        Ok(None) => Ok(()),
-        Err(p) => Err(p),
-    });
+    // An invalid server section is reported on its own; the clients file is
+    // then checked without the certificate rule.
+    let asked = settings.server.as_ref().map_or(true, certificates_asked);
+    let clients = settings
+        .auth
+        .as_ref()
+        .map(|a| load_clients(a, asked).map(drop));
     let checks = [
         settings.mask.as_ref().map(|m| build_masker(m).map(drop)),
         clients,
@@ -243,13 +233,15 @@ impl App {
             }
             Some(file) => {
                 let context = format!("`auth.clients_file` {}", file.display());
-                let clients = reloader
-                    .open(ClientsFile(file), &metrics.clients_reloads)
-                    .context(context)?;
-                if let Some(p) = certificate_only_problem(&settings.server, &clients.guard()) {
-                    anyhow::bail!("{p}");
-                }
-                AuthMode::Keys(clients)
+                let loader = ClientsFile {
+                    path: file,
+                    certificates_asked: certificates_asked(&settings.server),
+                };
+                AuthMode::Keys(
+                    reloader
+                        .open(loader, &metrics.clients_reloads)
+                        .context(context)?,
+                )
             }
         };
 

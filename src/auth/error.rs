@@ -114,6 +114,11 @@ pub enum AuthConfigError {
     NoClients,
     #[error("clients file [defaults]: {0}")]
     Defaults(ClientProblem),
+    #[error("{} ha{} only certificate subjects and no keys_sha256, but `server.tls.client_auth` is \"off\": no request could authenticate as {}", .names.join(", "), if .names.len() == 1 { "s" } else { "ve" }, if .names.len() == 1 { "it" } else { "them" })]
+    CertificateOnly {
+        /// The clients concerned, by name.
+        names: Vec<String>,
+    },
     #[error("clients[{index}] ({name:?}): {problem}")]
     Client {
         /// Zero-based position in the `[[clients]]` array.

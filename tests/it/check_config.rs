@@ -162,4 +162,36 @@ fn tls_file_problems_are_each_named_by_check_config() {
         text.contains("`server.tls.key_file`: ") && text.contains("is not the private key"),
         "{text}"
     );
+
+    // Valid files, but a client only a certificate names while none is asked for.
+    std::fs::write(
+        dir.path().join("key.pem"),
+        other.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("clients.toml"),
+        "[[clients]]\nname = \"billing\"\nsubjects = [\"dns:billing.internal\"]\nallow = [{ methods = [\"GET\"], path = \"/api/v1/**\" }]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("locked.toml"),
+        format!(
+            "{}[server.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n",
+            base.replace(
+                "mode = \"none\"",
+                &format!("clients_file = {:?}", p("clients.toml"))
+            ),
+            cert = p("cert.pem"),
+            key = p("key.pem"),
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "locked");
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`auth.clients_file`: ")
+            && text.contains("billing has only certificate subjects"),
+        "{text}"
+    );
 }
