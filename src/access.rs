@@ -8,13 +8,19 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::auth::{AuthConfigError, AuthError, ClientRegistry};
+use crate::auth::{AuthConfigError, AuthError, ClientCertificate, ClientRegistry};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::reload::{Load, ReloadableFile};
 
 /// The clients file, as a reloadable source of the client registry.
-pub struct ClientsFile(pub PathBuf);
+pub struct ClientsFile {
+    pub path: PathBuf,
+    /// Whether the listener asks for client certificates. When it does not,
+    /// a file naming a client by certificate alone is refused (at start and
+    /// on reload alike): that client could never authenticate.
+    pub certificates_asked: bool,
+}
 
 impl Load for ClientsFile {
     type Value = ClientRegistry;
@@ -22,11 +28,19 @@ impl Load for ClientsFile {
     const WHAT: &'static str = "clients file";
 
     fn files(&self) -> Vec<PathBuf> {
-        vec![self.0.clone()]
+        vec![self.path.clone()]
     }
 
     fn load(&self) -> Result<ClientRegistry, AuthConfigError> {
-        ClientRegistry::load(&self.0)
+        let registry = ClientRegistry::load(&self.path)?;
+        let names: Vec<String> = registry
+            .certificate_only_clients()
+            .map(str::to_owned)
+            .collect();
+        if !self.certificates_asked && !names.is_empty() {
+            return Err(AuthConfigError::CertificateOnly { names });
+        }
+        Ok(registry)
     }
 
     /// A reload (a key rotation, say) neither resets nor refills the rate
@@ -51,10 +65,12 @@ pub enum AuthMode {
 impl AuthMode {
     /// Authenticates, authorizes and rate-limits one request. `client` is set
     /// as soon as the caller is identified — also when it is then refused —
-    /// so logs and metrics name who was turned away.
+    /// so logs and metrics name who was turned away. `certificate`: the
+    /// connection's verified client certificate, when it sent one.
     pub fn check(
         &self,
         headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
         method: &Method,
         path: &str,
         metrics: &Metrics,
@@ -70,10 +86,14 @@ impl AuthMode {
                 .inc();
         };
         let registry = registry.guard();
-        let client = registry.authenticate(headers).map_err(|e| {
+        let client = registry.identify(headers, certificate).map_err(|e| {
             reject("anonymous", e.reason());
             match e {
                 AuthError::Missing => GatewayError::Unauthenticated,
+                AuthError::UnknownCertificate | AuthError::AmbiguousCertificate => {
+                    GatewayError::UnknownClientCertificate
+                }
+                AuthError::Conflict => GatewayError::ConflictingClientIdentity,
                 _ => GatewayError::UnknownClient,
             }
         })?;
@@ -110,7 +130,14 @@ mod tests {
     fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
         let mut headers = HeaderMap::new();
         headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
-        auth.check(&headers, &Method::GET, "/api/v1/x", metrics, &mut None)
+        auth.check(
+            &headers,
+            None,
+            &Method::GET,
+            "/api/v1/x",
+            metrics,
+            &mut None,
+        )
     }
 
     #[test]
@@ -120,7 +147,14 @@ mod tests {
         std::fs::write(&path, client(&["old"])).unwrap();
         let metrics = Metrics::register(&prometheus::Registry::new()).unwrap();
         let file = Arc::new(
-            ReloadableFile::open(ClientsFile(path.clone()), &metrics.clients_reloads).unwrap(),
+            ReloadableFile::open(
+                ClientsFile {
+                    path: path.clone(),
+                    certificates_asked: false,
+                },
+                &metrics.clients_reloads,
+            )
+            .unwrap(),
         );
         assert_eq!(file.loader().files(), vec![path.clone()]);
         let auth = AuthMode::Keys(file.clone());
@@ -150,5 +184,37 @@ mod tests {
         );
         let reloads = |r: &str| metrics.clients_reloads.with_label_values(&[r]).get();
         assert_eq!((reloads("ok"), reloads("failed")), (2, 1));
+    }
+
+    #[test]
+    fn a_certificate_only_client_is_refused_unless_certificates_are_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clients.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "{}[[clients]]\nname = \"billing\"\nsubjects = [\"dns:billing.internal\"]\nallow = [{{ methods = [\"GET\"], path = \"/api/**\" }}]\n",
+                client(&["k"])
+            ),
+        )
+        .unwrap();
+        let load = |certificates_asked| {
+            ClientsFile {
+                path: path.clone(),
+                certificates_asked,
+            }
+            .load()
+        };
+        let e = load(false).unwrap_err();
+        assert!(
+            matches!(&e, AuthConfigError::CertificateOnly { names } if names == &["billing"]),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("billing has only certificate subjects"),
+            "{e}"
+        );
+        assert_eq!(load(true).unwrap().client_names().count(), 2);
     }
 }

@@ -26,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use crate::reload::{Load, Reloader};
 use crate::server::admin::{Admin, Health};
+use crate::server::{Tls, TlsFiles};
 
 pub struct App {
     settings: Arc<Settings>,
@@ -35,6 +36,7 @@ pub struct App {
     proxy: Arc<Proxy>,
     admin: Arc<Admin>,
     health: Arc<Health>,
+    tls: Option<Arc<Tls>>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -84,13 +86,29 @@ fn clients_file(auth: &AuthSettings) -> Result<Option<PathBuf>, Problem> {
 }
 
 /// The clients file, read once, when client authentication is on.
-fn load_clients(auth: &AuthSettings) -> Result<Option<ClientRegistry>, Problem> {
+/// `certificates_asked`: see [`ClientsFile`].
+fn load_clients(
+    auth: &AuthSettings,
+    certificates_asked: bool,
+) -> Result<Option<ClientRegistry>, Problem> {
     clients_file(auth)?
-        .map(|file| {
-            ClientRegistry::load(&file)
-                .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
+        .map(|path| {
+            ClientsFile {
+                path,
+                certificates_asked,
+            }
+            .load()
+            .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
         })
         .transpose()
+}
+
+/// Whether the API listener asks clients for a certificate.
+fn certificates_asked(server: &crate::config::ServerSettings) -> bool {
+    server
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off)
 }
 
 fn credential_files(settings: &Settings) -> CredentialFiles {
@@ -151,9 +169,19 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
             Err(e) => problems.push(Problem::new("upstream", causes([&e as _]))),
         }
     }
+    if let Some(tls) = settings.server.as_ref().and_then(|s| s.tls.as_ref()) {
+        problems.extend(TlsFiles::check(tls));
+    }
+    // An invalid server section is reported on its own; the clients file is
+    // then checked without the certificate rule.
+    let asked = settings.server.as_ref().map_or(true, certificates_asked);
+    let clients = settings
+        .auth
+        .as_ref()
+        .map(|a| load_clients(a, asked).map(drop));
     let checks = [
         settings.mask.as_ref().map(|m| build_masker(m).map(drop)),
-        settings.auth.as_ref().map(|a| load_clients(a).map(drop)),
+        clients,
         settings
             .admin
             .as_ref()
@@ -205,11 +233,26 @@ impl App {
             }
             Some(file) => {
                 let context = format!("`auth.clients_file` {}", file.display());
+                let loader = ClientsFile {
+                    path: file,
+                    certificates_asked: certificates_asked(&settings.server),
+                };
                 AuthMode::Keys(
                     reloader
-                        .open(ClientsFile(file), &metrics.clients_reloads)
+                        .open(loader, &metrics.clients_reloads)
                         .context(context)?,
                 )
+            }
+        };
+
+        let tls = match &settings.server.tls {
+            None => None,
+            Some(t) => {
+                let expiry = metrics.tls_certificate_expiry.with_label_values(&["api"]);
+                let files = reloader
+                    .open(TlsFiles::new(t.clone(), Some(expiry)), &metrics.tls_reloads)
+                    .map_err(|e| anyhow::anyhow!("TLS on `server.listen`: {e}"))?;
+                Some(Arc::new(Tls::new(files, &metrics)))
             }
         };
 
@@ -259,6 +302,7 @@ impl App {
             proxy,
             admin,
             health,
+            tls,
         })
     }
 
@@ -287,6 +331,7 @@ impl App {
             proxy,
             admin,
             health,
+            tls,
         } = self;
         let reloader = reloader.spawn();
 
@@ -307,11 +352,14 @@ impl App {
                     name: "admin",
                     max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
                     metrics,
+                    tls: None,
                 },
             ))
         };
         tracing::info!(
             api = %api.local_addr()?,
+            tls = settings.server.tls.is_some(),
+            client_auth = settings.server.tls.as_ref().map_or("off", |t| t.client_auth.name()),
             admin = %settings.admin.listen,
             upstream = %settings.upstream.base_url,
             "paycombat-gateway listening"
@@ -322,6 +370,7 @@ impl App {
             name: "api",
             max_connections: settings.server.max_connections,
             metrics: admin.metrics.clone(),
+            tls: tls.clone(),
         };
         crate::server::serve(
             api,

@@ -71,6 +71,61 @@ pub struct AuthSettings {
     pub clients_file: Option<PathBuf>,
 }
 
+/// Whether the API listener asks connecting clients for a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No certificate is asked for.
+    Off,
+    /// A certificate is asked for; a client may send none, but one it sends
+    /// must chain to `server.tls.client_ca_file`.
+    Optional,
+    /// A handshake without a certificate from `server.tls.client_ca_file` fails.
+    Required,
+}
+
+impl ClientAuth {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientAuth::Off => "off",
+            ClientAuth::Optional => "optional",
+            ClientAuth::Required => "required",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        problems::choice(
+            d,
+            &[
+                ("off", Self::Off),
+                ("optional", Self::Optional),
+                ("required", Self::Required),
+            ],
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert_file: String,
+    pub key_file: String,
+    pub client_ca_file: String,
+    pub client_auth: ClientAuth,
+}
+
+/// TLS on the API listener: where its certificate, key and client CA are
+/// read from (re-read when they change, like the other secret files).
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// Set exactly when `client_auth` is not `Off`.
+    pub client_ca_file: Option<PathBuf>,
+    pub client_auth: ClientAuth,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
@@ -93,6 +148,7 @@ pub struct RawServer {
     pub request_body_timeout: Duration,
     #[serde(with = "humantime_serde")]
     pub response_write_timeout: Duration,
+    pub tls: RawTls,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +253,8 @@ pub struct ServerSettings {
     pub max_connections: usize,
     pub request_body_timeout: Duration,
     pub response_write_timeout: Duration,
+    /// None: plain HTTP (the default).
+    pub tls: Option<TlsSettings>,
 }
 
 #[derive(Debug, Clone)]

@@ -30,6 +30,10 @@ pub enum GatewayError {
     Unauthenticated,
     #[error("unknown client key")]
     UnknownClient,
+    #[error("the client certificate names no client of this gateway (or more than one); send a client key, or use a certificate listed in the clients file")]
+    UnknownClientCertificate,
+    #[error("the client certificate and the client key identify different clients")]
+    ConflictingClientIdentity,
     #[error("route not allowed for this client")]
     Forbidden,
     #[error("client rate limit exceeded")]
@@ -79,7 +83,11 @@ impl GatewayError {
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RequestBodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Unauthenticated | UnknownClient | AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Unauthenticated
+            | UnknownClient
+            | UnknownClientCertificate
+            | ConflictingClientIdentity
+            | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
@@ -107,6 +115,8 @@ impl GatewayError {
             RequestBodyTimeout { .. } => "REQUEST_BODY_TIMEOUT",
             Unauthenticated => "UNAUTHENTICATED",
             UnknownClient => "UNKNOWN_CLIENT_KEY",
+            UnknownClientCertificate => "UNKNOWN_CLIENT_CERTIFICATE",
+            ConflictingClientIdentity => "CONFLICTING_CLIENT_IDENTITY",
             Forbidden => "FORBIDDEN",
             RateLimited { .. } => "RATE_LIMITED",
             Overloaded => "GATEWAY_OVERLOADED",

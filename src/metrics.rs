@@ -49,6 +49,9 @@ pub struct Metrics {
     pub ready: IntGauge,
     pub connections_open: IntGaugeVec,
     pub connections_closed: IntCounterVec,
+    pub tls_handshake_failures: IntCounterVec,
+    pub tls_certificate_expiry: IntGaugeVec,
+    pub tls_reloads: IntCounterVec,
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -120,7 +123,11 @@ impl Metrics {
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
             ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
             connections_open: reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?,
-            connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error).", &["listener", "reason"])?,
+            connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error, tls_handshake).", &["listener", "reason"])?,
+            tls_handshake_failures: counter(r, "gateway_tls_handshake_failures_total", "TLS handshakes on the API listener that failed, by reason (no_client_certificate, bad_client_certificate, client_alert, not_tls, protocol, timeout, closed).", &["reason"])?,
+            // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
+            tls_certificate_expiry: reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?,
+            tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
         };
         let build = IntGaugeVec::new(
             Opts::new(

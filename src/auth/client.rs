@@ -39,6 +39,7 @@ pub struct Client {
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) key_count: usize,
+    pub(crate) subject_count: usize,
 }
 
 impl Client {
@@ -67,6 +68,11 @@ impl Client {
         self.rate_limit
     }
 
+    /// Identified only by certificate: no key can name it.
+    pub fn certificate_only(&self) -> bool {
+        self.key_count == 0
+    }
+
     /// Copy of this client sharing `limiter` (used when a reload keeps the bucket).
     pub(crate) fn with_limiter(&self, limiter: Limiter) -> Client {
         Client {
@@ -75,6 +81,7 @@ impl Client {
             rate_limit: self.rate_limit,
             limiter: Some(limiter),
             key_count: self.key_count,
+            subject_count: self.subject_count,
         }
     }
 }
@@ -85,6 +92,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("name", &self.name)
             .field("keys", &self.key_count)
+            .field("subjects", &self.subject_count)
             .field("allow_rules", &self.allow.len())
             .field("rate_limit", &self.rate_limit)
             .finish()

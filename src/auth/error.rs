@@ -20,6 +20,16 @@ pub enum AuthError {
     /// rather than picking one, so a proxy in front cannot smuggle a second identity past us.
     #[error("conflicting credentials: X-token and Authorization carry different keys")]
     Ambiguous,
+    /// A verified client certificate names no configured client, and no key was sent.
+    #[error("the client certificate names no configured client")]
+    UnknownCertificate,
+    /// A verified client certificate names more than one configured client.
+    #[error("the client certificate names more than one configured client")]
+    AmbiguousCertificate,
+    /// The certificate and the key each identify a client, and not the same one.
+    /// Refused rather than picking one: either may be the borrowed identity.
+    #[error("the client certificate and the client key identify different clients")]
+    Conflict,
     /// The client is known but its allowlist does not cover this method and path.
     #[error("this client may not call this route")]
     Forbidden,
@@ -29,7 +39,12 @@ impl AuthError {
     /// Value of the `reason` label of `gateway_client_rejections_total`.
     pub fn reason(&self) -> &'static str {
         match self {
-            AuthError::Missing | AuthError::Unknown | AuthError::Ambiguous => "unauthenticated",
+            AuthError::Missing
+            | AuthError::Unknown
+            | AuthError::Ambiguous
+            | AuthError::UnknownCertificate
+            | AuthError::AmbiguousCertificate
+            | AuthError::Conflict => "unauthenticated",
             AuthError::Forbidden => "forbidden",
         }
     }
@@ -37,9 +52,12 @@ impl AuthError {
     /// HTTP status to answer with.
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::Missing | AuthError::Unknown | AuthError::Ambiguous => {
-                StatusCode::UNAUTHORIZED
-            }
+            AuthError::Missing
+            | AuthError::Unknown
+            | AuthError::Ambiguous
+            | AuthError::UnknownCertificate
+            | AuthError::AmbiguousCertificate
+            | AuthError::Conflict => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden => StatusCode::FORBIDDEN,
         }
     }
@@ -96,6 +114,11 @@ pub enum AuthConfigError {
     NoClients,
     #[error("clients file [defaults]: {0}")]
     Defaults(ClientProblem),
+    #[error("{} ha{} only certificate subjects and no keys_sha256, but `server.tls.client_auth` is \"off\": no request could authenticate as {}", .names.join(", "), if .names.len() == 1 { "s" } else { "ve" }, if .names.len() == 1 { "it" } else { "them" })]
+    CertificateOnly {
+        /// The clients concerned, by name.
+        names: Vec<String>,
+    },
     #[error("clients[{index}] ({name:?}): {problem}")]
     Client {
         /// Zero-based position in the `[[clients]]` array.
@@ -113,7 +136,7 @@ pub enum ClientProblem {
     BadName,
     #[error("name already used by clients[{first}]")]
     DuplicateName { first: usize },
-    #[error("keys_sha256 is empty; at least one key is required")]
+    #[error("neither keys_sha256 nor subjects is set; give at least one key hash or certificate subject")]
     NoKeys,
     // The offending value is not echoed: a mis-pasted raw key would land in logs.
     #[error("keys_sha256[{key}] must be exactly 64 hex characters 0-9a-f (got {len} characters)")]
@@ -127,6 +150,16 @@ pub enum ClientProblem {
     #[error("keys_sha256[{key}] is also a key of clients[{other_index}] ({other_name:?})")]
     KeyHashShared {
         key: usize,
+        other_index: usize,
+        other_name: String,
+    },
+    #[error("subjects[{subject}]: {reason}")]
+    BadSubject { subject: usize, reason: String },
+    #[error("subjects[{subject}] is listed twice for this client")]
+    RepeatedSubject { subject: usize },
+    #[error("subjects[{subject}] is also a subject of clients[{other_index}] ({other_name:?})")]
+    SubjectShared {
+        subject: usize,
         other_index: usize,
         other_name: String,
     },

@@ -11,6 +11,7 @@ use super::error::{AuthConfigError, ClientProblem};
 use super::key::KEY_PREFIX;
 use super::pattern::AllowRule;
 use super::registry::{ClientRegistry, KeyEntry};
+use super::subject::Subject;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +35,9 @@ struct RawClient {
     // Defaulted so that a missing list gets the same precise error as an empty one.
     #[serde(default)]
     keys_sha256: Vec<String>,
+    /// Certificate names (`dns:…`, `uri:…`) that identify the client over mTLS.
+    #[serde(default)]
+    subjects: Vec<String>,
     rate_limit: Option<RawRateLimit>,
     #[serde(default)]
     allow: Vec<RawRule>,
@@ -91,6 +95,7 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
 
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut owners: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut subjects: HashMap<Subject, usize> = HashMap::new();
     let mut clients = Vec::with_capacity(raw.clients.len());
     let mut keys = Vec::new();
 
@@ -108,7 +113,7 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
         }
         names.insert(&rc.name, index);
 
-        if rc.keys_sha256.is_empty() {
+        if rc.keys_sha256.is_empty() && rc.subjects.is_empty() {
             return Err(fail(ClientProblem::NoKeys));
         }
         for (key, text) in rc.keys_sha256.iter().enumerate() {
@@ -130,6 +135,24 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
                 hash,
                 client: index,
             });
+        }
+
+        for (i, text) in rc.subjects.iter().enumerate() {
+            let subject = Subject::parse(text)
+                .map_err(|reason| fail(ClientProblem::BadSubject { subject: i, reason }))?;
+            if let Some(&other) = subjects.get(&subject) {
+                let problem = if other == index {
+                    ClientProblem::RepeatedSubject { subject: i }
+                } else {
+                    ClientProblem::SubjectShared {
+                        subject: i,
+                        other_index: other,
+                        other_name: raw.clients[other].name.clone(),
+                    }
+                };
+                return Err(fail(problem));
+            }
+            subjects.insert(subject, index);
         }
 
         if rc.allow.is_empty() {
@@ -156,9 +179,14 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             rate_limit,
             limiter: rate_limit.map(new_limiter),
             key_count: rc.keys_sha256.len(),
+            subject_count: rc.subjects.len(),
         }));
     }
-    Ok(ClientRegistry { clients, keys })
+    Ok(ClientRegistry {
+        clients,
+        keys,
+        subjects,
+    })
 }
 
 fn valid_name(name: &str) -> bool {

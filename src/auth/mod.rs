@@ -1,8 +1,9 @@
 //! Client access control: who may call the gateway, which routes, and how often.
 //!
-//! Each internal service gets its own key; the clients file stores only SHA-256 hashes of keys,
-//! a route allowlist per client and an optional token-bucket rate limit. The HTTP layer calls
-//! [`ClientRegistry::authenticate`], then [`Client::authorize`] and [`Client::check_rate`].
+//! Each internal service gets its own key, or is named by its client certificate (`subjects`:
+//! DNS or URI SANs), or both; the clients file stores only SHA-256 hashes of keys, a route
+//! allowlist per client and an optional token-bucket rate limit. The HTTP layer calls
+//! [`ClientRegistry::identify`], then [`Client::authorize`] and [`Client::check_rate`].
 //! Reloads build a fresh registry with [`ClientRegistry::load`], carry the buckets over with
 //! [`ClientRegistry::inherit_limiters`], and swap it in atomically.
 
@@ -12,11 +13,13 @@ mod file;
 mod key;
 mod pattern;
 mod registry;
+mod subject;
 
 pub use client::{Client, RateLimit};
 pub use error::{AuthConfigError, AuthError, ClientProblem, RateLimited};
 pub use key::{generate_key, hash_key, KEY_PREFIX, X_TOKEN};
 pub use registry::ClientRegistry;
+pub use subject::{ClientCertificate, Subject};
 // The route-pattern syntax of allowlists, also used by `mask.passthrough`.
 pub(crate) use pattern::AllowRule;
 

@@ -11,6 +11,7 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use super::client::Client;
 use super::error::{AuthConfigError, AuthError};
 use super::key::{digest, presented_key};
+use super::subject::{ClientCertificate, Subject};
 
 pub(crate) struct KeyEntry {
     pub(crate) hash: [u8; 32],
@@ -23,6 +24,9 @@ pub(crate) struct KeyEntry {
 pub struct ClientRegistry {
     pub(crate) clients: Vec<Arc<Client>>,
     pub(crate) keys: Vec<KeyEntry>,
+    /// Certificate subject → index into `clients`. Certificates are public, so
+    /// looking one up needs no constant-time care.
+    pub(crate) subjects: HashMap<Subject, usize>,
 }
 
 impl ClientRegistry {
@@ -67,6 +71,64 @@ impl ClientRegistry {
         self.clients.iter().map(|c| &*c.name)
     }
 
+    /// Clients that only a certificate can identify (subjects, no key).
+    pub fn certificate_only_clients(&self) -> impl Iterator<Item = &str> {
+        self.clients
+            .iter()
+            .filter(|c| c.certificate_only())
+            .map(|c| &*c.name)
+    }
+
+    /// Identifies the caller from its key (see [`Self::authenticate`]) and its
+    /// verified client certificate, either or both:
+    ///
+    /// - a key, when presented, must match (constant time), whatever the certificate;
+    /// - a certificate whose subjects name a client identifies it; one naming
+    ///   two clients is refused ([`AuthError::AmbiguousCertificate`]);
+    /// - when both identify a client it must be the same one, else
+    ///   [`AuthError::Conflict`]: a service holding another's key, or another's
+    ///   certificate, gets nothing;
+    /// - a certificate naming no client is enough with a valid key (a mesh
+    ///   certificate, say); alone it is [`AuthError::UnknownCertificate`].
+    pub fn identify(
+        &self,
+        headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Arc<Client>, AuthError> {
+        let by_key = match self.authenticate(headers) {
+            Ok(client) => Some(client),
+            Err(AuthError::Missing) => None,
+            Err(e) => return Err(e),
+        };
+        let by_cert = certificate.map(|c| self.by_certificate(c)).transpose()?;
+        match (by_cert.flatten(), by_key) {
+            (Some(c), Some(k)) if Arc::ptr_eq(&c, &k) => Ok(c),
+            (Some(_), Some(_)) => Err(AuthError::Conflict),
+            (Some(client), None) | (None, Some(client)) => Ok(client),
+            (None, None) if certificate.is_some() => Err(AuthError::UnknownCertificate),
+            (None, None) => Err(AuthError::Missing),
+        }
+    }
+
+    /// The one client `certificate`'s subjects name, if any.
+    fn by_certificate(
+        &self,
+        certificate: &ClientCertificate,
+    ) -> Result<Option<Arc<Client>>, AuthError> {
+        let mut found: Option<usize> = None;
+        for index in certificate
+            .subjects
+            .iter()
+            .filter_map(|s| self.subjects.get(s))
+        {
+            match found {
+                Some(other) if other != *index => return Err(AuthError::AmbiguousCertificate),
+                _ => found = Some(*index),
+            }
+        }
+        Ok(found.and_then(|i| self.clients.get(i)).cloned())
+    }
+
     /// Identifies the caller from `X-token: <key>` or `Authorization: Bearer <key>`.
     ///
     /// Both headers may be sent if they carry the same key; different keys (or repeated headers
@@ -97,6 +159,7 @@ impl fmt::Debug for ClientRegistry {
                 &self.clients.iter().map(|c| &*c.name).collect::<Vec<_>>(),
             )
             .field("keys", &self.keys.len())
+            .field("subjects", &self.subjects.len())
             .finish()
     }
 }

@@ -42,6 +42,46 @@ fn trusted_proxies_default_to_none_and_bad_entries_name_the_key() {
 }
 
 #[test]
+fn tls_is_off_by_default_and_its_files_must_go_together() {
+    assert!(with(NO_AUTH).unwrap().server.tls.is_none());
+    let s = with(&format!(
+        "{NO_AUTH}\n[server.tls]\ncert_file = \"/c\"\nkey_file = \"/k\"\nclient_ca_file = \"/ca\"\nclient_auth = \"required\""
+    ))
+    .unwrap();
+    let tls = s.server.tls.unwrap();
+    assert_eq!(tls.client_auth, ClientAuth::Required);
+    assert_eq!(tls.client_ca_file, Some(PathBuf::from("/ca")));
+
+    let problems = |overlay: &str| -> Vec<String> {
+        with(&format!("{NO_AUTH}\n[server.tls]\n{overlay}"))
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.key.clone())
+            .collect()
+    };
+    assert_eq!(problems("cert_file = \"/c\""), ["server.tls.key_file"]);
+    assert_eq!(problems("key_file = \"/k\""), ["server.tls.cert_file"]);
+    assert_eq!(
+        problems("client_auth = \"optional\""),
+        ["server.tls.client_auth", "server.tls.client_ca_file"],
+        "client certificates without TLS and without a CA: both said at once"
+    );
+    assert_eq!(
+        problems("cert_file = \"/c\"\nkey_file = \"/k\"\nclient_ca_file = \"/ca\""),
+        ["server.tls.client_ca_file"],
+        "a CA that would be ignored"
+    );
+    let e = with(&format!("{NO_AUTH}\n[server.tls]\nclient_auth = \"yes\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("server.tls.client_auth") && e.contains("\"required\""),
+        "{e}"
+    );
+}
+
+#[test]
 fn errors_name_the_key() {
     let e = with("[server]\nlisten = \"nope\"").unwrap_err().to_string();
     assert!(e.contains("server.listen"), "{e}");

@@ -185,6 +185,7 @@ fn server(s: RawServer, p: &mut Problems) -> Option<ServerSettings> {
     let request_body_timeout = p.positive("server.request_body_timeout", s.request_body_timeout);
     let response_write_timeout =
         p.positive("server.response_write_timeout", s.response_write_timeout);
+    let tls = tls(&s.tls, p);
     Some(ServerSettings {
         listen: listen?,
         max_request_body_bytes: max_request_body_bytes?,
@@ -200,7 +201,63 @@ fn server(s: RawServer, p: &mut Problems) -> Option<ServerSettings> {
         max_connections: max_connections?,
         request_body_timeout: request_body_timeout?,
         response_write_timeout: response_write_timeout?,
+        tls: tls?,
     })
+}
+
+/// `server.tls`: which files belong together. Their contents are read by the
+/// preflight (`check-config`) and at start.
+fn tls(t: &RawTls, p: &mut Problems) -> Option<Option<TlsSettings>> {
+    let before = p.len();
+    let (cert, key, ca) = (
+        opt_path(&t.cert_file),
+        opt_path(&t.key_file),
+        opt_path(&t.client_ca_file),
+    );
+    match (&cert, &key) {
+        (Some(_), None) => p.add(
+            "server.tls.key_file",
+            "required when `server.tls.cert_file` is set (the certificate's private key, PEM)",
+        ),
+        (None, Some(_)) => p.add(
+            "server.tls.cert_file",
+            "required when `server.tls.key_file` is set (the certificate chain, PEM)",
+        ),
+        _ => {}
+    }
+    let asks_for_certs = t.client_auth != ClientAuth::Off;
+    if asks_for_certs && cert.is_none() && key.is_none() {
+        p.add(
+            "server.tls.client_auth",
+            format!(
+                "{:?} needs TLS on the listener: set `server.tls.cert_file` and `server.tls.key_file`",
+                t.client_auth.name()
+            ),
+        );
+    }
+    match (asks_for_certs, &ca) {
+        (true, None) => p.add(
+            "server.tls.client_ca_file",
+            format!(
+                "required when `server.tls.client_auth = {:?}` (the CA certificates client certificates must chain to, PEM)",
+                t.client_auth.name()
+            ),
+        ),
+        (false, Some(_)) => p.add(
+            "server.tls.client_ca_file",
+            "has no effect while `server.tls.client_auth = \"off\"`: set client_auth to \"optional\" or \"required\", or leave this empty",
+        ),
+        _ => {}
+    }
+    if p.len() > before {
+        return None;
+    }
+    Some(cert.zip(key).map(|(cert_file, key_file)| TlsSettings {
+        cert_file,
+        key_file,
+        client_ca_file: ca,
+        client_auth: t.client_auth,
+    }))
 }
 
 fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {

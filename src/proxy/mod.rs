@@ -154,6 +154,9 @@ impl Proxy {
         let mut client = None;
         let checked = self.auth.check(
             req.headers(),
+            req.extensions()
+                .get::<Arc<crate::auth::ClientCertificate>>()
+                .map(|c| &**c),
             req.method(),
             path,
             &self.metrics,

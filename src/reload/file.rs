@@ -34,6 +34,10 @@ pub trait Load: Send + Sync + 'static {
 
     /// How many entries `value` holds, for the log line.
     fn count(value: &Self::Value) -> usize;
+
+    /// Called once `value` is the one in force (after the first read and
+    /// after each successful reload): for what reports on it, a gauge say.
+    fn in_force(&self, _value: &Self::Value) {}
 }
 
 /// The value `L` last read successfully. A request takes one snapshot and
@@ -61,6 +65,7 @@ impl<L: Load> ReloadableFile<L> {
             failed: reloads.with_label_values(&["failed"]),
         };
         this.loaded(&this.current.load());
+        this.loader.in_force(&this.current.load());
         Ok(this)
     }
 
@@ -71,7 +76,9 @@ impl<L: Load> ReloadableFile<L> {
             Ok(mut next) => {
                 self.loader.carry_over(&mut next, &self.current.load());
                 self.loaded(&next);
-                self.current.store(Arc::new(next));
+                let next = Arc::new(next);
+                self.current.store(Arc::clone(&next));
+                self.loader.in_force(&next);
                 Ok(())
             }
             Err(e) => {

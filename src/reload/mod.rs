@@ -1,5 +1,5 @@
 //! Files the gateway reads at run time (upstream credentials, the clients
-//! file) and what makes it read them again: a change to one of them, or
+//! file, the listener's TLS files) and what makes it read them again: a change to one of them, or
 //! SIGHUP. One [`Reloader`] owns them all; whoever serves requests only holds
 //! the [`ReloadableFile`]s it reads from.
 

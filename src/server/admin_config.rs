@@ -99,6 +99,17 @@ struct Server {
     max_connections: usize,
     request_body_timeout: String,
     response_write_timeout: String,
+    /// Paths only: the key file is a secret and is never opened here.
+    tls: Tls,
+}
+
+#[derive(Serialize)]
+struct Tls {
+    enabled: bool,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+    client_ca_file: Option<String>,
+    client_auth: &'static str,
 }
 
 #[derive(Serialize)]
@@ -245,6 +256,13 @@ impl From<&Settings> for View {
                 max_connections: sv.max_connections,
                 request_body_timeout: dur(sv.request_body_timeout),
                 response_write_timeout: dur(sv.response_write_timeout),
+                tls: Tls {
+                    enabled: sv.tls.is_some(),
+                    cert_file: sv.tls.as_ref().map(|t| t.cert_file.display().to_string()),
+                    key_file: sv.tls.as_ref().map(|t| t.key_file.display().to_string()),
+                    client_ca_file: sv.tls.as_ref().and_then(|t| path(&t.client_ca_file)),
+                    client_auth: sv.tls.as_ref().map_or("off", |t| t.client_auth.name()),
+                },
             },
             admin: Admin {
                 listen: s.admin.listen.to_string(),

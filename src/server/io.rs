@@ -1,5 +1,6 @@
 //! The client socket, counting what it accepts so the watchdog can tell a
-//! client that stopped reading from one that is merely slow.
+//! client that stopped reading from one that is merely slow; and the
+//! connection hyper serves, that socket as it is or under TLS.
 
 use std::io;
 use std::pin::Pin;
@@ -8,6 +9,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
 
 use super::state::ConnState;
 
@@ -72,5 +74,71 @@ impl AsyncWrite for MeteredIo {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// What hyper reads requests from: plain, or TLS over the metered socket (so
+/// the watchdog counts the bytes the socket took, encrypted).
+pub enum ConnIo {
+    Plain(MeteredIo),
+    // Boxed: the TLS session is large, the plain case common.
+    Tls(Box<TlsStream<MeteredIo>>),
+}
+
+macro_rules! each {
+    ($self:ident, $io:ident => $e:expr) => {
+        match $self.get_mut() {
+            ConnIo::Plain($io) => {
+                let $io = Pin::new($io);
+                $e
+            }
+            ConnIo::Tls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+        }
+    };
+}
+
+impl AsyncRead for ConnIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        each!(self, io => io.poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for ConnIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        each!(self, io => io.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        each!(self, io => io.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            ConnIo::Plain(io) => io.is_write_vectored(),
+            ConnIo::Tls(io) => io.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each!(self, io => io.poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        each!(self, io => io.poll_shutdown(cx))
     }
 }

@@ -7,6 +7,7 @@ mod body;
 mod io;
 mod registry;
 mod state;
+mod tls;
 mod watchdog;
 
 use std::convert::Infallible;
@@ -30,10 +31,11 @@ use crate::config::ServerSettings;
 use crate::metrics::Metrics;
 
 use body::ConnBody;
-use io::MeteredIo;
+use io::{ConnIo, MeteredIo};
 pub use registry::Closed;
 use registry::Registry;
 use state::{Busy, ConnState};
+pub use tls::{Tls, TlsFiles};
 use watchdog::{Limits, Verdict, Watchdog};
 
 /// The admin listener's own cap: small, and separate from the API listener's,
@@ -85,6 +87,8 @@ pub struct Listening {
     pub name: &'static str,
     pub max_connections: usize,
     pub metrics: Metrics,
+    /// TLS on this listener; None: plain HTTP.
+    pub tls: Option<Arc<Tls>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,6 +116,7 @@ pub async fn serve<H, F>(
     let name = listening.name;
     let registry = Registry::new(listening.max_connections, name, &listening.metrics);
     let handler = Arc::new(handler);
+    let tls = listening.tls;
     let limits = builder.limits;
     let hyper = Arc::new(builder.hyper);
     let (phase_tx, _) = watch::channel(Phase::Serving);
@@ -138,18 +143,35 @@ pub async fn serve<H, F>(
                 };
                 let _ = stream.set_nodelay(true);
                 let h = handler.clone();
-                let per_request = state.clone();
-                let svc = service_fn(move |req| {
-                    let busy = Busy::enter(&per_request);
-                    let fut = h(req, peer);
-                    async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }
-                });
-                let io = TokioIo::new(MeteredIo::new(stream, state.clone()));
-                let conn = hyper.serve_connection(io, svc).into_owned();
+                let hyper = hyper.clone();
+                let tls = tls.clone();
                 let phase = phase_tx.subscribe();
                 let registry = registry.clone();
                 tokio::spawn(async move {
-                    let reason = supervise(conn, &state, limits, phase, name).await;
+                    let socket = MeteredIo::new(stream, state.clone());
+                    let accepted = match &tls {
+                        None => Ok((ConnIo::Plain(socket), None)),
+                        Some(tls) => tls
+                            .accept(socket, &state, limits.first_request_timeout)
+                            .await
+                            .map(|(s, cert)| (ConnIo::Tls(Box::new(s)), cert)),
+                    };
+                    let reason = match accepted {
+                        Err(reason) => reason,
+                        Ok((io, certificate)) => {
+                            let per_request = state.clone();
+                            let svc = service_fn(move |mut req: Request<Incoming>| {
+                                let busy = Busy::enter(&per_request);
+                                if let Some(c) = &certificate {
+                                    req.extensions_mut().insert(Arc::clone(c));
+                                }
+                                let fut = h(req, peer);
+                                async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }
+                            });
+                            let conn = hyper.serve_connection(TokioIo::new(io), svc).into_owned();
+                            supervise(conn, &state, limits, phase, name).await
+                        }
+                    };
                     // Closed before counted: a scrape that sees the count sees the gauge down.
                     drop(admitted);
                     registry.closed(reason);

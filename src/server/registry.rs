@@ -36,10 +36,12 @@ pub enum Closed {
     Drained,
     /// A protocol or I/O error.
     Error,
+    /// The TLS handshake failed (gateway_tls_handshake_failures_total says why).
+    TlsHandshake,
 }
 
 impl Closed {
-    pub const ALL: [Closed; 8] = [
+    pub const ALL: [Closed; 9] = [
         Closed::ByClient,
         Closed::Idle,
         Closed::Evicted,
@@ -48,6 +50,7 @@ impl Closed {
         Closed::WriteStall,
         Closed::Drained,
         Closed::Error,
+        Closed::TlsHandshake,
     ];
 
     pub fn label(self) -> &'static str {
@@ -60,6 +63,7 @@ impl Closed {
             Closed::WriteStall => "write_stall",
             Closed::Drained => "drained",
             Closed::Error => "error",
+            Closed::TlsHandshake => "tls_handshake",
         }
     }
 }

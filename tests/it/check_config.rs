@@ -96,3 +96,102 @@ fn a_valid_configuration_exits_0() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("configuration is valid"), "{text}");
 }
+
+#[test]
+fn tls_file_problems_are_each_named_by_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    std::fs::write(dir.path().join("token"), "snd_token").unwrap();
+    std::fs::write(dir.path().join("hmac"), "mask-key").unwrap();
+    std::fs::write(dir.path().join("cert.pem"), "not a certificate").unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        other.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let base = format!(
+        "[upstream]\ntoken_file = {token:?}\n[mask]\nhmac_key_file = {hmac:?}\n[auth]\nmode = \"none\"\n",
+        token = p("token"),
+        hmac = p("hmac"),
+    );
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!(
+            "{base}[server.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\nclient_ca_file = {ca:?}\nclient_auth = \"required\"\n",
+            cert = p("cert.pem"),
+            key = p("key.pem"),
+            ca = p("missing-ca.pem"),
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "bad");
+    assert_eq!(code, Some(64), "{text}");
+    for (key, says) in [
+        ("server.tls.cert_file", "no PEM certificate"),
+        ("server.tls.client_ca_file", "cannot read"),
+    ] {
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("  - `{key}`: ")))
+            .collect();
+        assert_eq!(lines.len(), 1, "{key}:\n{text}");
+        assert!(lines[0].contains(says), "{key}:\n{text}");
+    }
+    assert!(
+        !text.contains("PRIVATE KEY-----\n"),
+        "no key material: {text}"
+    );
+
+    // The same files, well-formed, but the key is another certificate's.
+    std::fs::write(dir.path().join("cert.pem"), other.cert.pem()).unwrap();
+    let mine = rcgen::generate_simple_self_signed(vec!["y".to_owned()]).unwrap();
+    std::fs::write(dir.path().join("key.pem"), mine.signing_key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("mismatch.toml"),
+        format!(
+            "{base}[server.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n",
+            cert = p("cert.pem"),
+            key = p("key.pem"),
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "mismatch");
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`server.tls.key_file`: ") && text.contains("is not the private key"),
+        "{text}"
+    );
+
+    // Valid files, but a client only a certificate names while none is asked for.
+    std::fs::write(
+        dir.path().join("key.pem"),
+        other.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("clients.toml"),
+        "[[clients]]\nname = \"billing\"\nsubjects = [\"dns:billing.internal\"]\nallow = [{ methods = [\"GET\"], path = \"/api/v1/**\" }]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("locked.toml"),
+        format!(
+            "{}[server.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n",
+            base.replace(
+                "mode = \"none\"",
+                &format!("clients_file = {:?}", p("clients.toml"))
+            ),
+            cert = p("cert.pem"),
+            key = p("key.pem"),
+        ),
+    )
+    .unwrap();
+    let (code, text) = check_config(dir.path(), "locked");
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`auth.clients_file`: ")
+            && text.contains("billing has only certificate subjects"),
+        "{text}"
+    );
+}

@@ -364,7 +364,7 @@ async fn tls_upstream_with_a_private_ca_over_http2() {
     let app = spawn_app_with(Options {
         overlay: format!("[upstream]\nca_file = \"{}\"", ca.display()),
         sandbox_tls: Some(std::sync::Arc::new(tls)),
-        upstream_override: None,
+        ..Options::default()
     })
     .await;
     assert!(app.sandbox.base_url().starts_with("https://localhost:"));

@@ -277,8 +277,21 @@ fn assert_closed_label_sets(scrape: &str) {
                     "write_stall",
                     "drained",
                     "error",
+                    "tls_handshake",
                 ]
                 .contains(&v.as_str()),
+                ("gateway_tls_handshake_failures_total", "reason") => [
+                    "no_client_certificate",
+                    "bad_client_certificate",
+                    "client_alert",
+                    "not_tls",
+                    "protocol",
+                    "timeout",
+                    "closed",
+                ]
+                .contains(&v.as_str()),
+                ("gateway_tls_certificate_expiry_timestamp_seconds", "listener") => v == "api",
+                ("gateway_tls_reloads_total", "result") => ["ok", "failed"].contains(&v.as_str()),
                 (_, "le") => v == "+Inf" || v.parse::<f64>().is_ok(),
                 ("gateway_build_info", "version" | "revision") => true,
                 _ => false,

@@ -32,6 +32,16 @@ fn example_file_parses_and_its_fake_keys_work() {
     let payout = reg
         .authenticate(&bearer("pcgw_EXAMPLE_payout_service_NOT_A_REAL_KEY"))
         .expect("payout key");
+    let mesh = ClientCertificate {
+        subjects: vec![
+            Subject::uri("spiffe://cluster.local/ns/payouts/sa/payout-service").unwrap(),
+        ],
+    };
+    assert!(Arc::ptr_eq(
+        &reg.identify(&HeaderMap::new(), Some(&mesh))
+            .expect("payout certificate"),
+        &payout
+    ));
     assert!(payout
         .authorize(&Method::POST, "/api/v1/payout/create-payout")
         .is_ok());

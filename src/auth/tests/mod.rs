@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use super::*;
 
 mod authentication;
+mod certificates;
 mod example_file;
 mod rate_limits;
 mod validation;

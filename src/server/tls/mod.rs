@@ -1,0 +1,176 @@
+//! TLS on the API listener: the handshake of each accepted connection, with
+//! the `ServerConfig` in force at that moment, and what it tells the request
+//! path (the client certificate's names).
+//!
+//! The handshake runs in the connection's own task, after the connection cap
+//! admitted it, bounded by `server.header_read_timeout` (a client that opens a
+//! connection and never finishes the handshake is a slowloris like any other)
+//! and given up at once when the connection is shed at the cap.
+
+mod files;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::IntCounter;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+use super::io::MeteredIo;
+use super::registry::Closed;
+use super::state::ConnState;
+use crate::auth::ClientCertificate;
+use crate::metrics::Metrics;
+use crate::reload::ReloadableFile;
+
+pub use files::TlsFiles;
+
+/// Why a handshake failed: a closed set, the `reason` label of
+/// `gateway_tls_handshake_failures_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// `client_auth = "required"` and the client sent no certificate.
+    NoClientCertificate,
+    /// The client's certificate does not chain to the client CA, has expired,
+    /// or is otherwise invalid.
+    BadClientCertificate,
+    /// The client aborted with an alert: most often it does not trust the
+    /// gateway's certificate.
+    ClientAlert,
+    /// Not TLS at all: typically plain HTTP sent to the TLS port.
+    NotTls,
+    /// No common protocol version or cipher suite, or a malformed handshake.
+    Protocol,
+    /// Not finished within `server.header_read_timeout`.
+    Timeout,
+    /// The client closed or reset the connection during the handshake.
+    Closed,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 7] = [
+        Failure::NoClientCertificate,
+        Failure::BadClientCertificate,
+        Failure::ClientAlert,
+        Failure::NotTls,
+        Failure::Protocol,
+        Failure::Timeout,
+        Failure::Closed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Failure::NoClientCertificate => "no_client_certificate",
+            Failure::BadClientCertificate => "bad_client_certificate",
+            Failure::ClientAlert => "client_alert",
+            Failure::NotTls => "not_tls",
+            Failure::Protocol => "protocol",
+            Failure::Timeout => "timeout",
+            Failure::Closed => "closed",
+        }
+    }
+
+    /// What the handshake's I/O error says went wrong.
+    fn of(e: &std::io::Error) -> Failure {
+        use rustls::Error as E;
+        let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+            return Failure::Closed;
+        };
+        match tls {
+            E::NoCertificatesPresented => Failure::NoClientCertificate,
+            E::InvalidCertificate(_) => Failure::BadClientCertificate,
+            E::AlertReceived(_) => Failure::ClientAlert,
+            E::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => Failure::NotTls,
+            _ => Failure::Protocol,
+        }
+    }
+}
+
+/// The listener's TLS: the files in force and the failure counters.
+pub struct Tls {
+    files: Arc<ReloadableFile<TlsFiles>>,
+    failures: [IntCounter; Failure::ALL.len()],
+}
+
+impl Tls {
+    pub fn new(files: Arc<ReloadableFile<TlsFiles>>, metrics: &Metrics) -> Tls {
+        // Every reason exists from the start, so `increase()` sees the first one.
+        let failures = Failure::ALL.map(|f| {
+            metrics
+                .tls_handshake_failures
+                .with_label_values(&[f.label()])
+        });
+        Tls { files, failures }
+    }
+
+    /// Runs the server side of the handshake on `io` with the configuration
+    /// in force now. On success: the stream, and the client certificate's
+    /// names when the client sent one (rustls has verified it by then).
+    pub async fn accept(
+        &self,
+        io: MeteredIo,
+        state: &ConnState,
+        timeout: Duration,
+    ) -> Result<(TlsStream<MeteredIo>, Option<Arc<ClientCertificate>>), Closed> {
+        let acceptor = TlsAcceptor::from(Arc::clone(&self.files.guard().config));
+        let handshake = tokio::time::timeout(timeout, acceptor.accept(io));
+        let done = tokio::select! {
+            done = handshake => done,
+            () = state.evicted() => return Err(Closed::Evicted),
+        };
+        let failure = match done {
+            Ok(Ok(stream)) => {
+                let certificate = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(<[_]>::first)
+                    .map(|leaf| Arc::new(ClientCertificate::from_der(leaf)));
+                return Ok((stream, certificate));
+            }
+            Ok(Err(e)) => {
+                let f = Failure::of(&e);
+                tracing::debug!(reason = f.label(), error = %e, "TLS handshake failed");
+                f
+            }
+            Err(_) => Failure::Timeout,
+        };
+        self.failures[failure as usize].inc();
+        Err(match failure {
+            Failure::Timeout => Closed::HeaderTimeout,
+            _ => Closed::TlsHandshake,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_map_to_their_reason() {
+        let tls = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        assert_eq!(
+            Failure::of(&tls(rustls::Error::NoCertificatesPresented)),
+            Failure::NoClientCertificate
+        );
+        assert_eq!(
+            Failure::of(&tls(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))),
+            Failure::BadClientCertificate
+        );
+        assert_eq!(
+            Failure::of(&tls(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            ))),
+            Failure::NotTls
+        );
+        assert_eq!(
+            Failure::of(&std::io::ErrorKind::UnexpectedEof.into()),
+            Failure::Closed
+        );
+        let labels: std::collections::BTreeSet<_> = Failure::ALL.map(Failure::label).into();
+        assert_eq!(labels.len(), Failure::ALL.len());
+    }
+}
