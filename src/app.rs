@@ -26,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use crate::reload::{Load, Reloader};
 use crate::server::admin::{Admin, Health};
+use crate::telemetry::Telemetry;
 
 pub struct App {
     settings: Arc<Settings>,
@@ -35,6 +36,7 @@ pub struct App {
     proxy: Arc<Proxy>,
     admin: Arc<Admin>,
     health: Arc<Health>,
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -231,6 +233,10 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
+        let telemetry = Telemetry::start(&settings.telemetry, &metrics)
+            .context("starting the trace exporter (`telemetry`)")?
+            .map(Arc::new);
+
         let health = Arc::new(Health::default());
         health.set_loaded();
         let proxy = Arc::new(Proxy::new(
@@ -241,6 +247,7 @@ impl App {
             masking,
             cache.clone(),
             auth,
+            telemetry.clone(),
         ));
         let admin = Arc::new(Admin {
             registry,
@@ -259,6 +266,7 @@ impl App {
             proxy,
             admin,
             health,
+            telemetry,
         })
     }
 
@@ -277,7 +285,7 @@ impl App {
     /// Serves until `shutdown` resolves; then readiness turns 503, the API
     /// listener stops accepting and in-flight requests get
     /// `server.drain_timeout` to finish. The admin listener stays up during
-    /// the drain so the 503 is visible.
+    /// the drain so the 503 is visible. Spans still queued are exported last.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let App {
             settings,
@@ -287,6 +295,7 @@ impl App {
             proxy,
             admin,
             health,
+            telemetry,
         } = self;
         let reloader = reloader.spawn();
 
@@ -337,6 +346,9 @@ impl App {
         )
         .await;
         reloader.abort();
+        if let Some(t) = &telemetry {
+            t.shutdown().await;
+        }
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         tracing::info!("stopped");

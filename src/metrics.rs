@@ -48,6 +48,7 @@ pub struct Metrics {
     pub ready: IntGauge,
     pub connections_open: IntGaugeVec,
     pub connections_closed: IntCounterVec,
+    pub trace_export_spans: IntCounterVec,
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -118,6 +119,7 @@ impl Metrics {
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
             ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
             connections_open: reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?,
+            trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
             connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error).", &["listener", "reason"])?,
         };
         let build = IntGaugeVec::new(
@@ -158,6 +160,9 @@ impl Metrics {
         for credential in crate::upstream::REJECTED_CREDENTIALS {
             m.upstream_credentials_rejected
                 .with_label_values(&[credential]);
+        }
+        for result in ["exported", "failed"] {
+            m.trace_export_spans.with_label_values(&[result]);
         }
         for result in ["ok", "failed"] {
             m.credential_reloads.with_label_values(&[result]);

@@ -17,12 +17,14 @@ mod cached;
 mod context;
 mod forward;
 mod invalidate;
+mod traced;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
+use opentelemetry::KeyValue;
 use prometheus::Histogram;
 
 use crate::access::AuthMode;
@@ -35,6 +37,7 @@ use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
 use crate::metrics::Metrics;
 use crate::route::{Route, RouteLabel, API_PREFIX};
+use crate::telemetry::{Span, Telemetry};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
@@ -60,6 +63,8 @@ pub struct Proxy {
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result.
     cache_lookups: LookupCounters,
+    /// None when tracing is off: then no request makes a span.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Proxy {
@@ -71,6 +76,7 @@ impl Proxy {
         masking: Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Proxy {
         let route_durations = RouteLabel::ALL
             .iter()
@@ -91,6 +97,7 @@ impl Proxy {
             auth,
             anonymous: Arc::from("anonymous"),
             route_durations,
+            telemetry,
         }
     }
 
@@ -102,7 +109,13 @@ impl Proxy {
     ) -> Response<GatewayBody> {
         let started = std::time::Instant::now();
         self.metrics.inflight.inc();
+        let span = match &self.telemetry {
+            Some(t) => t.request(req.headers(), req.method()),
+            None => Span::default(),
+        };
         let mut ctx = RequestContext {
+            trace_id: span.trace_id(),
+            span,
             request_id: rules::request_id(req.headers()),
             peer,
             method: req.method().clone(),
@@ -120,7 +133,10 @@ impl Proxy {
         let result = self.clone().dispatch(req, &mut ctx).await;
         let mut resp = match result {
             Ok(r) => r,
-            Err(e) => e.to_response(ctx.request_id.to_str().unwrap_or("")),
+            Err(e) => {
+                ctx.span.set(|| vec![KeyValue::new("error.type", e.code())]);
+                e.to_response(ctx.request_id.to_str().unwrap_or(""))
+            }
         };
         if ctx.method == http::Method::HEAD {
             // Whoever produced the answer (the gateway's own errors included),
@@ -131,6 +147,7 @@ impl Proxy {
         resp.headers_mut()
             .insert(X_REQUEST_ID, ctx.request_id.clone());
         self.finish(&ctx, &resp);
+        ctx.close_span(resp.status());
         resp
     }
 

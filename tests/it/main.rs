@@ -24,3 +24,4 @@ mod paths;
 mod reliability;
 mod reload_watch;
 mod soak;
+mod telemetry;

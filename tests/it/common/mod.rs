@@ -3,6 +3,7 @@
 //! loopback ports, and a plain HTTP client to talk to them.
 
 pub mod h2;
+pub mod otlp;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
