@@ -111,6 +111,11 @@ fn traces_url(v: &str) -> Result<Uri, String> {
     if url.query().is_some() {
         return Err(format!("{v:?}: a query is not allowed"));
     }
+    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(
+            "no credentials in the URL: give them in OTEL_EXPORTER_OTLP_HEADERS".to_owned(),
+        );
+    }
     if matches!(url.path(), "" | "/") {
         let authority = url.authority().map(|a| a.as_str()).unwrap_or("");
         let scheme = url.scheme_str().unwrap_or("http");
@@ -154,6 +159,7 @@ mod tests {
             "ftp://otel/",
             "http:///v1/traces",
             "http://o/?a=1",
+            "http://user:secret@otel:4318",
         ] {
             assert!(traces_url(bad).is_err(), "{bad} accepted");
         }
