@@ -239,16 +239,18 @@ impl App {
 
         let health = Arc::new(Health::default());
         health.set_loaded();
-        let proxy = Arc::new(Proxy::new(
-            settings.clone(),
-            client,
-            credentials.clone(),
-            metrics.clone(),
-            masking,
-            cache.clone(),
-            auth,
-            telemetry.clone(),
-        ));
+        let proxy = Arc::new(
+            Proxy::new(
+                settings.clone(),
+                client,
+                credentials.clone(),
+                metrics.clone(),
+                masking,
+                cache.clone(),
+                auth,
+            )
+            .traced(telemetry.clone()),
+        );
         let admin = Arc::new(Admin {
             registry,
             metrics,

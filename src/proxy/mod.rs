@@ -76,7 +76,6 @@ impl Proxy {
         masking: Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
-        telemetry: Option<Arc<Telemetry>>,
     ) -> Proxy {
         let route_durations = RouteLabel::ALL
             .iter()
@@ -97,8 +96,14 @@ impl Proxy {
             auth,
             anonymous: Arc::from("anonymous"),
             route_durations,
-            telemetry,
+            telemetry: None,
         }
+    }
+
+    /// Traces every request with `telemetry` (None: tracing off, the default).
+    pub fn traced(mut self, telemetry: Option<Arc<Telemetry>>) -> Proxy {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.

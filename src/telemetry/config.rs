@@ -105,7 +105,7 @@ fn traces_url(v: &str) -> Result<Uri, String> {
     if !matches!(url.scheme_str(), Some("http") | Some("https")) {
         return Err(format!("{v:?}: the scheme must be http or https"));
     }
-    if url.host().is_none_or(str::is_empty) {
+    if url.host().map_or(true, str::is_empty) {
         return Err(format!("{v:?}: a host is required"));
     }
     if url.query().is_some() {
