@@ -12,6 +12,10 @@
 //!    before caching and before the client; see `inspect::response` for the exact rule;
 //! 8. access log and metrics — last, with the final status, from the `RequestContext`
 //!    the steps above filled in.
+//!
+//! With `[telemetry]` on, step 1 also opens the request's span (a child of the
+//! client's `traceparent` when honoured); the cache, upstream and inspection
+//! steps open theirs under it, and it ends after step 8.
 
 mod cached;
 mod context;
