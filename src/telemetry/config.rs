@@ -166,6 +166,22 @@ mod tests {
     }
 
     #[test]
+    fn the_layered_config_reports_telemetry_problems_with_the_others() {
+        let overlay = "[telemetry]\notlp_endpoint = \"otel:4318\"\nsampling_ratio = 2.0\n[log]\nformat = \"xml\"\n";
+        let err =
+            crate::config::load_with(std::path::Path::new("/nonexistent"), None, Some(overlay))
+                .expect_err("refused");
+        let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "log.format",
+            "telemetry.otlp_endpoint",
+            "telemetry.sampling_ratio",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
     fn every_wrong_value_is_reported_under_its_key() {
         let mut p = Problems::default();
         let r = RawTelemetry {
