@@ -27,6 +27,7 @@ use crate::proxy::Proxy;
 use crate::reload::{Load, Reloader};
 use crate::server::admin::{Admin, Health};
 use crate::server::{Tls, TlsFiles};
+use crate::telemetry::Telemetry;
 
 pub struct App {
     settings: Arc<Settings>,
@@ -37,6 +38,7 @@ pub struct App {
     admin: Arc<Admin>,
     health: Arc<Health>,
     tls: Option<Arc<Tls>>,
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -174,7 +176,7 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
     }
     // An invalid server section is reported on its own; the clients file is
     // then checked without the certificate rule.
-    let asked = settings.server.as_ref().map_or(true, certificates_asked);
+    let asked = settings.server.as_ref().is_none_or(certificates_asked);
     let clients = settings
         .auth
         .as_ref()
@@ -274,17 +276,24 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
+        let telemetry = Telemetry::start(&settings.telemetry, &metrics)
+            .context("starting the trace exporter (`telemetry`)")?
+            .map(Arc::new);
+
         let health = Arc::new(Health::default());
         health.set_loaded();
-        let proxy = Arc::new(Proxy::new(
-            settings.clone(),
-            client,
-            credentials.clone(),
-            metrics.clone(),
-            masking,
-            cache.clone(),
-            auth,
-        ));
+        let proxy = Arc::new(
+            Proxy::new(
+                settings.clone(),
+                client,
+                credentials.clone(),
+                metrics.clone(),
+                masking,
+                cache.clone(),
+                auth,
+            )
+            .traced(telemetry.clone()),
+        );
         let admin = Arc::new(Admin {
             registry,
             metrics,
@@ -303,6 +312,7 @@ impl App {
             admin,
             health,
             tls,
+            telemetry,
         })
     }
 
@@ -321,7 +331,7 @@ impl App {
     /// Serves until `shutdown` resolves; then readiness turns 503, the API
     /// listener stops accepting and in-flight requests get
     /// `server.drain_timeout` to finish. The admin listener stays up during
-    /// the drain so the 503 is visible.
+    /// the drain so the 503 is visible. Spans still queued are exported last.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let App {
             settings,
@@ -332,6 +342,7 @@ impl App {
             admin,
             health,
             tls,
+            telemetry,
         } = self;
         let reloader = reloader.spawn();
 
@@ -386,6 +397,9 @@ impl App {
         )
         .await;
         reloader.abort();
+        if let Some(t) = &telemetry {
+            t.shutdown().await;
+        }
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         tracing::info!("stopped");

@@ -25,6 +25,7 @@ pub(crate) mod proxy;
 pub(crate) mod reload;
 pub mod route;
 pub(crate) mod server;
+pub mod telemetry;
 pub mod upstream;
 
 pub use app::App;

@@ -52,6 +52,7 @@ pub struct Metrics {
     pub tls_handshake_failures: IntCounterVec,
     pub tls_certificate_expiry: IntGaugeVec,
     pub tls_reloads: IntCounterVec,
+    pub trace_export_spans: IntCounterVec,
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -128,6 +129,7 @@ impl Metrics {
             // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
             tls_certificate_expiry: reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?,
             tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
+            trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
         };
         let build = IntGaugeVec::new(
             Opts::new(
@@ -167,6 +169,9 @@ impl Metrics {
         for credential in crate::upstream::REJECTED_CREDENTIALS {
             m.upstream_credentials_rejected
                 .with_label_values(&[credential]);
+        }
+        for result in ["exported", "failed"] {
+            m.trace_export_spans.with_label_values(&[result]);
         }
         for result in ["ok", "failed"] {
             m.credential_reloads.with_label_values(&[result]);

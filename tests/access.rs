@@ -952,3 +952,67 @@ fn hash_key_generate_prints_a_key_and_its_hash() {
     let again = String::from_utf8(hash_key_cmd(&["--generate"], b"").stdout).unwrap();
     assert!(!again.contains(&key), "every run generates a new key");
 }
+
+#[tokio::test]
+async fn access_log_carries_the_trace_id_of_the_request_span() {
+    let rx = common::otlp::Receiver::start().await;
+    let traced = start(&rx.overlay("")).await;
+    let untraced = start("").await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let tp = format!("00-{trace}-00f067aa0ba902b7-01");
+    traced
+        .send(
+            Method::GET,
+            "/api/v1/anything/traced",
+            &[("traceparent", &tp), ("x-request-id", "trace-log-1")],
+            b"",
+        )
+        .await;
+    // Without a parent the gateway starts a trace of its own.
+    traced
+        .send(
+            Method::GET,
+            "/api/v1/anything/traced",
+            &[("x-request-id", "trace-log-2")],
+            b"",
+        )
+        .await;
+    untraced
+        .send(
+            Method::GET,
+            "/api/v1/anything/untraced",
+            &[("traceparent", &tp), ("x-request-id", "trace-log-3")],
+            b"",
+        )
+        .await;
+    traced.stop().await;
+    untraced.stop().await;
+
+    let text = captured_logs().text();
+    let trace_id_of = |id: &str| {
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["target"] == "access" && v["request_id"] == id)
+            .unwrap_or_else(|| panic!("no access line for {id}"))["trace_id"]
+            .as_str()
+            .unwrap_or("<missing>")
+            .to_owned()
+    };
+    assert_eq!(trace_id_of("trace-log-1"), trace);
+    let own = trace_id_of("trace-log-2");
+    assert!(
+        own.len() == 32
+            && own
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{own:?}"
+    );
+    assert_ne!(own, trace);
+    assert_eq!(trace_id_of("trace-log-3"), "", "telemetry off: no trace id");
+    // The exported root span is the one the log line names.
+    let exported = rx.trace_with(trace, "GET other", 1).await;
+    assert!(
+        exported.iter().any(|s| s.name == "GET other"),
+        "{exported:#?}"
+    );
+}

@@ -54,6 +54,16 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// What the lookup decided, for the trace: hit, bypass, revalidate or fill.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Decision::Hit { .. } => "hit",
+            Decision::Bypass(_) => "bypass",
+            Decision::Revalidate { .. } => "revalidate",
+            Decision::Fill { .. } => "fill",
+        }
+    }
+
     /// The decision for a lookup of `key` made under `mode`.
     pub fn after(key: CacheKey, lookup: Lookup, mode: RequestMode) -> Decision {
         let refresh = mode == RequestMode::Refresh;

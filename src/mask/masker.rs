@@ -212,7 +212,7 @@ impl Masker {
         let total = text.chars().count();
         let shown = n.min(total / 2);
         let hidden = total - shown;
-        dst.extend(std::iter::repeat(self.mask_char).take(hidden));
+        dst.extend(std::iter::repeat_n(self.mask_char, hidden));
         let tail_at = text
             .char_indices()
             .nth(hidden)

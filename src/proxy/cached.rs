@@ -26,7 +26,10 @@ use crate::error::GatewayError;
 use crate::http::read_body;
 use crate::inspect::{Inspected, Processed};
 use crate::metrics::Metrics;
+use crate::telemetry::Trace;
 use crate::upstream::Outgoing;
+use opentelemetry::trace::SpanKind;
+use opentelemetry::KeyValue;
 
 const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
@@ -119,9 +122,15 @@ impl Proxy {
         ctx: &mut RequestContext,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let label = ctx.route.name();
+        let lookup = ctx
+            .span
+            .trace()
+            .child("cache lookup", SpanKind::Internal, Vec::new);
         let decision = cache
             .decide(route, customer_id, req.uri().query(), req.headers())
             .await;
+        lookup.set(|| vec![KeyValue::new("gateway.cache.decision", decision.label())]);
+        drop(lookup);
         let (key, forward, fallback) = match decision {
             Decision::Hit {
                 entry,
@@ -143,9 +152,13 @@ impl Proxy {
                 // Boxed here and below: the hit path's future then holds only
                 // pointers for the upstream branches, not their whole state.
                 let out = Box::pin(self.outgoing_from(req, ctx)).await?;
-                let fetched = self
-                    .clone()
-                    .fetch(Arc::new(out), label, ctx.client.clone(), None);
+                let fetched = self.clone().fetch(
+                    Arc::new(out),
+                    label,
+                    ctx.client.clone(),
+                    None,
+                    ctx.span.trace().clone(),
+                );
                 return Ok(match Box::pin(fetched).await {
                     Ok(f) => {
                         let r = &f.response;
@@ -166,8 +179,16 @@ impl Proxy {
                     let me = self.clone();
                     let fill_key = key.clone();
                     let client = ctx.client.clone();
+                    let parent = ctx.span.trace().clone();
                     cache.refresh_in_background(key, move |gen| {
-                        me.fetch(Arc::new(out), label, client, Some((fill_key, gen)))
+                        me.fill_traced(
+                            "cache refresh",
+                            parent,
+                            Arc::new(out),
+                            label,
+                            client,
+                            (fill_key, gen),
+                        )
                     });
                 }
                 let status = CacheStatus::StaleWhileRevalidate { staleness };
@@ -191,8 +212,16 @@ impl Proxy {
         let me = self.clone();
         let fill_key = key.clone();
         let (fill_out, fill_client) = (out.clone(), client.clone());
+        let parent = ctx.span.trace().clone();
         let (result, role) = Box::pin(cache.fill(key, move |gen| {
-            me.fetch(fill_out, label, fill_client, Some((fill_key, gen)))
+            me.fill_traced(
+                "cache fill",
+                parent,
+                fill_out,
+                label,
+                fill_client,
+                (fill_key, gen),
+            )
         }))
         .await;
         let mut collapsed = role.is_collapsed();
@@ -203,7 +232,8 @@ impl Proxy {
         if collapsed && not_for_others(&result) {
             // The fill was made with another client's request: its answer varies on
             // request headers, or that client's own circuit refused it. Ask for this one.
-            result = Box::pin(self.clone().fetch(out, label, client, None)).await;
+            let parent = ctx.span.trace().clone();
+            result = Box::pin(self.clone().fetch(out, label, client, None, parent)).await;
             collapsed = false;
         }
 
@@ -288,6 +318,29 @@ impl Proxy {
             .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, false)
     }
 
+    /// A fetch that may store, as its own span (`cache fill` or `cache
+    /// refresh`) under the request that started it; requests collapsed onto
+    /// it have none of their own.
+    async fn fill_traced(
+        self: Arc<Self>,
+        name: &'static str,
+        parent: Trace,
+        out: Arc<Outgoing>,
+        label: &'static str,
+        client: Arc<str>,
+        store: (CacheKey, Generation),
+    ) -> FillOutput {
+        let span = parent.child(name, SpanKind::Internal, Vec::new);
+        let result = self
+            .fetch(out, label, client, Some(store), span.trace().clone())
+            .await;
+        match &result {
+            Ok(f) => span.set(|| vec![KeyValue::new("gateway.cache.store", f.store.label())]),
+            Err(e) => span.fail(e.code()),
+        }
+        result
+    }
+
     /// One upstream read, read whole and masked; stored when cacheable and no
     /// write invalidated the customer since `gen` was taken.
     async fn fetch(
@@ -296,16 +349,19 @@ impl Proxy {
         label: &'static str,
         client: Arc<str>,
         store: Option<(CacheKey, Generation)>,
+        trace: Trace,
     ) -> FillOutput {
         let deadline = self.upstream.deadline();
         let permit = self.upstream.permit(label)?;
-        let resp = self.upstream.send(&out, label, &client, deadline).await?;
+        let resp = self
+            .upstream
+            .send(&out, label, &client, deadline, &trace)
+            .await?;
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
         let Processed::Inspected(mut response, _reservation) = self
-            .inspector
-            .inspect(resp, permit, deadline, None, None)
+            .inspect_traced(&trace, resp, permit, deadline, None, None)
             .await?
         else {
             return Err(Arc::new(GatewayError::Internal));

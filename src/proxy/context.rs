@@ -7,12 +7,14 @@ use std::time::Instant;
 
 use http::header::HeaderValue;
 use http::{Method, Response};
+use opentelemetry::KeyValue;
 
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::LookupResult;
 use crate::metrics::{method_label, status_class};
 use crate::route::RouteLabel;
+use crate::telemetry::{Span, TraceIdField};
 
 pub(super) struct RequestContext {
     pub request_id: HeaderValue,
@@ -27,11 +29,39 @@ pub(super) struct RequestContext {
     pub client: Arc<str>,
     /// How the cache took part; None when it did not.
     pub cache: Option<LookupResult>,
+    /// The request's trace id (from its span context), for the access log;
+    /// None when tracing is off.
+    pub trace_id: Option<opentelemetry::trace::TraceId>,
+    /// The request's root span (empty when tracing is off); ends when the
+    /// context is dropped, after `finish`.
+    pub span: Span,
 }
 
 impl RequestContext {
     fn cache_label(&self) -> &'static str {
         self.cache.map_or("none", LookupResult::label)
+    }
+
+    /// Names the root span after the route template and records the outcome;
+    /// the span ends when the context is dropped.
+    pub fn close_span(&self, status: http::StatusCode) {
+        let span = &self.span;
+        let route = self.route.name();
+        if !span.is_on() {
+            return;
+        }
+        span.rename(|| format!("{} {route}", self.method));
+        span.set(|| {
+            vec![
+                KeyValue::new("http.route", route),
+                KeyValue::new("http.response.status_code", i64::from(status.as_u16())),
+                KeyValue::new("gateway.cache", self.cache_label()),
+                KeyValue::new("gateway.client", self.client.to_string()),
+            ]
+        });
+        if status.is_server_error() {
+            span.fail("server error");
+        }
     }
 }
 
@@ -66,6 +96,7 @@ impl Proxy {
             bytes_in = ctx.bytes_in,
             bytes_out,
             peer = %ctx.peer.ip(),
+            trace_id = %TraceIdField(ctx.trace_id),
         );
     }
 }

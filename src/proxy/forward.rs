@@ -39,7 +39,7 @@ impl Proxy {
         let permit = self.upstream.permit(route.label())?;
         let sent = self
             .upstream
-            .send(&out, route.label(), &ctx.client, deadline)
+            .send(&out, route.label(), &ctx.client, deadline, ctx.span.trace())
             .await;
         let written = self.written_customers(route, &out);
         let resp = match sent {
@@ -55,8 +55,14 @@ impl Proxy {
             self.invalidate_written(&written).await;
         }
         match self
-            .inspector
-            .inspect(resp, permit, deadline, passthrough, out.signature())
+            .inspect_traced(
+                ctx.span.trace(),
+                resp,
+                permit,
+                deadline,
+                passthrough,
+                out.signature(),
+            )
             .await?
         {
             Processed::Streamed(r) => Ok(r),

@@ -12,17 +12,23 @@
 //!    before caching and before the client; see `inspect::response` for the exact rule;
 //! 8. access log and metrics — last, with the final status, from the `RequestContext`
 //!    the steps above filled in.
+//!
+//! With `[telemetry]` on, step 1 also opens the request's span (a child of the
+//! client's `traceparent` when honoured); the cache, upstream and inspection
+//! steps open theirs under it, and it ends after step 8.
 
 mod cached;
 mod context;
 mod forward;
 mod invalidate;
+mod traced;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
+use opentelemetry::KeyValue;
 use prometheus::Histogram;
 
 use crate::access::AuthMode;
@@ -35,6 +41,7 @@ use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
 use crate::metrics::Metrics;
 use crate::route::{Route, RouteLabel, API_PREFIX};
+use crate::telemetry::{Span, Telemetry};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
@@ -60,6 +67,8 @@ pub struct Proxy {
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result.
     cache_lookups: LookupCounters,
+    /// None when tracing is off: then no request makes a span.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Proxy {
@@ -91,7 +100,14 @@ impl Proxy {
             auth,
             anonymous: Arc::from("anonymous"),
             route_durations,
+            telemetry: None,
         }
+    }
+
+    /// Traces every request with `telemetry` (None: tracing off, the default).
+    pub fn traced(mut self, telemetry: Option<Arc<Telemetry>>) -> Proxy {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.
@@ -102,7 +118,13 @@ impl Proxy {
     ) -> Response<GatewayBody> {
         let started = std::time::Instant::now();
         self.metrics.inflight.inc();
+        let span = match &self.telemetry {
+            Some(t) => t.request(req.headers(), req.method()),
+            None => Span::default(),
+        };
         let mut ctx = RequestContext {
+            trace_id: span.trace_id(),
+            span,
             request_id: rules::request_id(req.headers()),
             peer,
             method: req.method().clone(),
@@ -120,7 +142,10 @@ impl Proxy {
         let result = self.clone().dispatch(req, &mut ctx).await;
         let mut resp = match result {
             Ok(r) => r,
-            Err(e) => e.to_response(ctx.request_id.to_str().unwrap_or("")),
+            Err(e) => {
+                ctx.span.set(|| vec![KeyValue::new("error.type", e.code())]);
+                e.to_response(ctx.request_id.to_str().unwrap_or(""))
+            }
         };
         if ctx.method == http::Method::HEAD {
             // Whoever produced the answer (the gateway's own errors included),
@@ -131,6 +156,7 @@ impl Proxy {
         resp.headers_mut()
             .insert(X_REQUEST_ID, ctx.request_id.clone());
         self.finish(&ctx, &resp);
+        ctx.close_span(resp.status());
         resp
     }
 

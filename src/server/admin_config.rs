@@ -81,6 +81,7 @@ pub struct View {
     mask: Mask,
     cache: Cache,
     auth: Auth,
+    telemetry: Telemetry,
 }
 
 #[derive(Serialize)]
@@ -214,6 +215,16 @@ struct CacheRoute {
 struct Auth {
     mode: &'static str,
     clients_file: Option<String>,
+}
+
+/// `otlp_endpoint` is null when tracing is off; the URL holds no credentials
+/// (validation refuses user info in it).
+#[derive(Serialize)]
+struct Telemetry {
+    otlp_endpoint: Option<String>,
+    service_name: Option<String>,
+    sampling_ratio: Option<f64>,
+    honour_traceparent: bool,
 }
 
 fn strategy(s: Strategy) -> String {
@@ -357,6 +368,15 @@ impl From<&Settings> for View {
                     AuthModeSetting::None => "none",
                 },
                 clients_file: path(&s.auth.clients_file),
+            },
+            telemetry: {
+                let e = s.telemetry.exporter.as_ref();
+                Telemetry {
+                    otlp_endpoint: e.map(|e| e.endpoint.to_string()),
+                    service_name: e.map(|e| e.service_name.clone()),
+                    sampling_ratio: e.map(|e| e.sampling_ratio),
+                    honour_traceparent: s.telemetry.honour_traceparent,
+                }
             },
         }
     }

@@ -9,9 +9,13 @@ use hyper::body::Incoming;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
+use opentelemetry::trace::SpanKind;
+use opentelemetry::KeyValue;
+
 use super::breaker::{Admit, State};
 use super::{retry, Outgoing, Upstream};
 use crate::error::GatewayError;
+use crate::telemetry::{Span, Trace};
 
 impl Upstream {
     /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
@@ -33,18 +37,42 @@ impl Upstream {
     /// `UpstreamCredentialsRejected` (see `upstream::rejected`), after the
     /// breakers counted it as an answer: paycombat is up, and an open circuit
     /// would hide the credential alarm behind `UPSTREAM_CIRCUIT_OPEN`.
+    ///
+    /// Traced as an `upstream` span under `parent`, with one `upstream attempt`
+    /// child per try; each attempt carries its own span as `traceparent`.
     pub async fn send(
         &self,
         out: &Outgoing,
         route: &'static str,
         client: &str,
         deadline: Instant,
+        parent: &Trace,
     ) -> Result<Response<Incoming>, GatewayError> {
-        let resp = self.send_retrying(out, route, client, deadline).await?;
-        match self.refused_credentials(resp.status(), out, route) {
-            Some(e) => Err(e),
-            None => Ok(resp),
+        let span = parent.child("upstream", SpanKind::Internal, || {
+            vec![KeyValue::new("http.route", route)]
+        });
+        let result = self
+            .send_retrying(out, route, client, deadline, &span)
+            .await
+            .and_then(
+                |resp| match self.refused_credentials(resp.status(), out, route) {
+                    Some(e) => Err(e),
+                    None => Ok(resp),
+                },
+            );
+        match &result {
+            Ok(resp) => span.set(|| {
+                vec![KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(resp.status().as_u16()),
+                )]
+            }),
+            Err(e) => {
+                span.set(|| vec![KeyValue::new("error.type", e.code())]);
+                span.fail(e.code());
+            }
         }
+        result
     }
 
     async fn send_retrying(
@@ -53,6 +81,7 @@ impl Upstream {
         route: &'static str,
         client: &str,
         deadline: Instant,
+        span: &Span,
     ) -> Result<Response<Incoming>, GatewayError> {
         let idempotent = matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if idempotent {
@@ -91,7 +120,9 @@ impl Upstream {
                     return Err(GatewayError::CircuitOpen { retry_after });
                 }
             };
-            let result = self.send_once(out, route, deadline).await;
+            let result = self
+                .send_once(out, route, deadline, span.trace(), attempt)
+                .await;
             let now = std::time::Instant::now();
             match &result {
                 // Transport: the upstream itself; says nothing about this client's requests.
@@ -113,7 +144,15 @@ impl Upstream {
                 ),
                 Err(e) => matches!(e, GatewayError::UpstreamConnect),
             };
+            // Tries made, on the `upstream` span (set once: attributes append).
+            let tries = || {
+                vec![KeyValue::new(
+                    "gateway.upstream.attempts",
+                    i64::from(attempt) + 1,
+                )]
+            };
             if !(idempotent && retryable && attempt < policy.max_retries) {
+                span.set(tries);
                 return result;
             }
             let wait = retry::backoff(policy.backoff, attempt);
@@ -121,6 +160,7 @@ impl Upstream {
             if Instant::now() + wait + Duration::from_millis(10) >= deadline
                 || !self.retry_budget.withdraw(std::time::Instant::now())
             {
+                span.set(tries);
                 return result;
             }
             drop(result);
@@ -145,16 +185,34 @@ impl Upstream {
     }
 
     /// Sends once; maps failures to typed errors and counts the outcome.
+    /// `attempt` counts from 0 (the first try).
     async fn send_once(
         &self,
         out: &Outgoing,
         route: &'static str,
         deadline: Instant,
+        parent: &Trace,
+        attempt: u32,
     ) -> Result<Response<Incoming>, GatewayError> {
+        let span = parent.child("upstream attempt", SpanKind::Client, || {
+            let mut a = vec![
+                KeyValue::new("http.request.method", out.method.as_str().to_owned()),
+                KeyValue::new("http.route", route),
+                KeyValue::new("gateway.upstream.attempt", i64::from(attempt) + 1),
+            ];
+            if attempt > 0 {
+                a.push(KeyValue::new(
+                    "http.request.resend_count",
+                    i64::from(attempt),
+                ));
+            }
+            a
+        });
         let mut req = Request::new(Full::new(out.body.clone()));
         *req.method_mut() = out.method.clone();
         *req.uri_mut() = out.uri.clone();
         *req.headers_mut() = out.headers.clone();
+        span.trace().inject(req.headers_mut());
         let started = std::time::Instant::now();
         let result = tokio::time::timeout_at(deadline, self.client.request(req)).await;
         self.metrics
@@ -187,6 +245,18 @@ impl Upstream {
             .upstream_requests
             .with_label_values(&[route, outcome])
             .inc();
+        match &result {
+            Ok(resp) => span.set(|| {
+                vec![KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(resp.status().as_u16()),
+                )]
+            }),
+            Err(_) => span.set(|| vec![KeyValue::new("error.type", outcome)]),
+        }
+        if outcome != "ok" && outcome != "http_4xx" {
+            span.fail(outcome);
+        }
         result
     }
 }

@@ -129,7 +129,7 @@ proptest! {
             if open == b'[' { body.push(b'['); } else { body.extend_from_slice(br#"{"a":"#); }
         }
         body.extend_from_slice(b"1");
-        body.extend(std::iter::repeat(if open == b'[' { b']' } else { b'}' }).take(depth));
+        body.extend(std::iter::repeat_n(if open == b'[' { b']' } else { b'}' }, depth));
         let result = masker().mask(&body);
         prop_assert_eq!(result.is_ok(), depth <= 64, "default max_depth is 64 (depth {})", depth);
         check_mask(masker(), &body);

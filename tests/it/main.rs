@@ -24,4 +24,5 @@ mod paths;
 mod reliability;
 mod reload_watch;
 mod soak;
+mod telemetry;
 mod tls;

@@ -234,6 +234,9 @@ fn assert_closed_label_sets(scrape: &str) {
                     "gateway_credential_reloads_total" | "gateway_clients_reloads_total",
                     "result",
                 ) => ["ok", "failed"].contains(&v.as_str()),
+                ("gateway_trace_export_spans_total", "result") => {
+                    ["exported", "failed"].contains(&v.as_str())
+                }
                 ("gateway_mask_failures_total", "reason") => [
                     "parse_error",
                     "too_large",

@@ -319,6 +319,10 @@ async fn admin_config_shows_settings_never_secrets_and_needs_the_admin_token() {
     let v = r.json();
     let d = &v["data"];
     assert_eq!(
+        d["telemetry"],
+        serde_json::json!({"otlp_endpoint": null, "service_name": null, "sampling_ratio": null, "honour_traceparent": true})
+    );
+    assert_eq!(
         d["upstream"]["token"],
         serde_json::json!({"value": "[redacted]"})
     );

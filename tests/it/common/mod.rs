@@ -3,6 +3,7 @@
 //! loopback ports, and a plain HTTP client to talk to them.
 
 pub mod h2;
+pub mod otlp;
 pub mod tls;
 
 use std::net::SocketAddr;

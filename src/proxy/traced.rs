@@ -1,0 +1,43 @@
+//! Response inspection as a `mask` span of the request's trace: whether the
+//! body was read and masked or streamed through, or why it was refused.
+
+use http::header::HeaderValue;
+use http::Response;
+use hyper::body::Incoming;
+use opentelemetry::trace::SpanKind;
+use opentelemetry::KeyValue;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use super::Proxy;
+use crate::error::GatewayError;
+use crate::inspect::{PassthroughRule, Processed};
+use crate::telemetry::Trace;
+
+impl Proxy {
+    pub(super) async fn inspect_traced(
+        &self,
+        parent: &Trace,
+        resp: Response<Incoming>,
+        permit: OwnedSemaphorePermit,
+        deadline: Instant,
+        passthrough: Option<&PassthroughRule>,
+        signature: Option<&HeaderValue>,
+    ) -> Result<Processed, GatewayError> {
+        let span = parent.child("mask", SpanKind::Internal, Vec::new);
+        let result = self
+            .inspector
+            .inspect(resp, permit, deadline, passthrough, signature)
+            .await;
+        let outcome = match &result {
+            Ok(Processed::Inspected(..)) => "inspected",
+            Ok(Processed::Streamed(_)) => "streamed",
+            Err(e) => {
+                span.fail(e.code());
+                e.code()
+            }
+        };
+        span.set(|| vec![KeyValue::new("gateway.mask.outcome", outcome)]);
+        result
+    }
+}

@@ -1,0 +1,211 @@
+//! The `[telemetry]` section: raw serde settings, validated once into
+//! [`TelemetrySettings`]. Tracing is off unless `otlp_endpoint` names a collector.
+
+use std::time::Duration;
+
+use http::Uri;
+use serde::Deserialize;
+
+use crate::config::problems::positive;
+use crate::config::Problems;
+
+/// Where OTLP/HTTP collectors take traces when the endpoint gives no path.
+const TRACES_PATH: &str = "/v1/traces";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    pub otlp_endpoint: String,
+    pub service_name: String,
+    pub sampling_ratio: f64,
+    pub honour_traceparent: bool,
+    #[serde(with = "humantime_serde")]
+    pub export_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub export_interval: Duration,
+    pub max_queue_size: usize,
+    pub max_export_batch_size: usize,
+}
+
+/// Validated `[telemetry]`; `exporter` is None when tracing is off.
+#[derive(Debug, Clone)]
+pub struct TelemetrySettings {
+    pub exporter: Option<ExporterSettings>,
+    pub honour_traceparent: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExporterSettings {
+    /// The full traces URL (`…/v1/traces`).
+    pub endpoint: Uri,
+    pub service_name: String,
+    pub sampling_ratio: f64,
+    pub export_timeout: Duration,
+    pub export_interval: Duration,
+    pub max_queue_size: usize,
+    pub max_export_batch_size: usize,
+}
+
+impl RawTelemetry {
+    /// Every value is checked, also when tracing is off, so turning it on later
+    /// does not reveal a mistake made now.
+    pub fn check(self, p: &mut Problems) -> Option<TelemetrySettings> {
+        let before = p.len();
+        let endpoint = match self.otlp_endpoint.trim() {
+            "" => None,
+            url => p.check("telemetry.otlp_endpoint", traces_url(url)),
+        };
+        if self.service_name.trim().is_empty() {
+            p.add("telemetry.service_name", "must not be empty");
+        }
+        if !(0.0..=1.0).contains(&self.sampling_ratio) {
+            p.add(
+                "telemetry.sampling_ratio",
+                format!("{} is not between 0 and 1", self.sampling_ratio),
+            );
+        }
+        let export_timeout = p.check("telemetry.export_timeout", positive(self.export_timeout));
+        let export_interval = p.check("telemetry.export_interval", positive(self.export_interval));
+        let max_queue_size = p.check("telemetry.max_queue_size", positive(self.max_queue_size));
+        let batch = p.check(
+            "telemetry.max_export_batch_size",
+            positive(self.max_export_batch_size),
+        );
+        if let (Some(queue), Some(batch)) = (max_queue_size, batch) {
+            if batch > queue {
+                p.add(
+                    "telemetry.max_export_batch_size",
+                    "must not exceed `telemetry.max_queue_size`",
+                );
+            }
+        }
+        if p.len() > before {
+            return None;
+        }
+        let exporter = endpoint.map(|endpoint| ExporterSettings {
+            endpoint,
+            service_name: self.service_name.trim().to_owned(),
+            sampling_ratio: self.sampling_ratio,
+            export_timeout: export_timeout.unwrap_or_default(),
+            export_interval: export_interval.unwrap_or_default(),
+            max_queue_size: max_queue_size.unwrap_or_default(),
+            max_export_batch_size: batch.unwrap_or_default(),
+        });
+        Some(TelemetrySettings {
+            exporter,
+            honour_traceparent: self.honour_traceparent,
+        })
+    }
+}
+
+/// The collector's traces URL: an http(s) URL with a host; a bare
+/// `http://collector:4318` gets the standard `/v1/traces` path.
+fn traces_url(v: &str) -> Result<Uri, String> {
+    let url: Uri = v.parse().map_err(|e| format!("{v:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme_str(), Some("http") | Some("https")) {
+        return Err(format!("{v:?}: the scheme must be http or https"));
+    }
+    if url.host().is_none_or(str::is_empty) {
+        return Err(format!("{v:?}: a host is required"));
+    }
+    if url.query().is_some() {
+        return Err(format!("{v:?}: a query is not allowed"));
+    }
+    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(
+            "no credentials in the URL: give them in OTEL_EXPORTER_OTLP_HEADERS".to_owned(),
+        );
+    }
+    if matches!(url.path(), "" | "/") {
+        let authority = url.authority().map(|a| a.as_str()).unwrap_or("");
+        let scheme = url.scheme_str().unwrap_or("http");
+        return format!("{scheme}://{authority}{TRACES_PATH}")
+            .parse()
+            .map_err(|e| format!("{v:?} is not a URL ({e})"));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawTelemetry {
+        crate::config::default_section("telemetry")
+    }
+
+    #[test]
+    fn shipped_defaults_turn_tracing_off() {
+        let mut p = Problems::default();
+        let s = raw().check(&mut p).expect("defaults validate");
+        assert!(p.is_empty());
+        assert!(s.exporter.is_none());
+    }
+
+    #[test]
+    fn a_bare_collector_address_gets_the_traces_path() {
+        assert_eq!(
+            traces_url("http://otel:4318").unwrap().to_string(),
+            "http://otel:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("https://otel.example/custom/traces")
+                .unwrap()
+                .to_string(),
+            "https://otel.example/custom/traces"
+        );
+        for bad in [
+            "otel:4318",
+            "ftp://otel/",
+            "http:///v1/traces",
+            "http://o/?a=1",
+            "http://user:secret@otel:4318",
+        ] {
+            assert!(traces_url(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn the_layered_config_reports_telemetry_problems_with_the_others() {
+        let overlay = "[telemetry]\notlp_endpoint = \"otel:4318\"\nsampling_ratio = 2.0\n[log]\nformat = \"xml\"\n";
+        let err =
+            crate::config::load_with(std::path::Path::new("/nonexistent"), None, Some(overlay))
+                .expect_err("refused");
+        let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "log.format",
+            "telemetry.otlp_endpoint",
+            "telemetry.sampling_ratio",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn every_wrong_value_is_reported_under_its_key() {
+        let mut p = Problems::default();
+        let r = RawTelemetry {
+            otlp_endpoint: "nope".into(),
+            service_name: " ".into(),
+            sampling_ratio: 1.5,
+            export_timeout: Duration::ZERO,
+            export_interval: Duration::ZERO,
+            max_queue_size: 10,
+            max_export_batch_size: 20,
+            ..raw()
+        };
+        assert!(r.check(&mut p).is_none());
+        let keys: Vec<String> = p.into_vec().into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "telemetry.otlp_endpoint",
+                "telemetry.service_name",
+                "telemetry.sampling_ratio",
+                "telemetry.export_timeout",
+                "telemetry.export_interval",
+                "telemetry.max_export_batch_size",
+            ]
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! OpenTelemetry traces end to end: a real gateway exporting over OTLP/HTTP to
+//! an in-test receiver (`common::otlp`), the sandbox recording the
+//! `traceparent` each upstream attempt carried.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use http::Method;
+
+use crate::common::otlp::{Receiver, SpanRecord};
+use crate::common::*;
+
+const KIND_INTERNAL: i32 = 1;
+const KIND_SERVER: i32 = 2;
+const KIND_CLIENT: i32 = 3;
+const STATUS_ERROR: i32 = 2;
+
+const CLIENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CLIENT_SPAN: &str = "00f067aa0ba902b7";
+
+fn client_traceparent(flags: &str) -> String {
+    format!("00-{CLIENT_TRACE}-{CLIENT_SPAN}-{flags}")
+}
+
+/// A W3C traceparent split into (trace id, parent span id, flags).
+fn parse(traceparent: &str) -> (String, String, String) {
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "malformed traceparent {traceparent:?}");
+    assert_eq!(parts[0], "00");
+    (parts[1].into(), parts[2].into(), parts[3].into())
+}
+
+/// The `traceparent` (and `tracestate`) of every request the sandbox got
+/// whose path starts with `path`, in arrival order.
+fn upstream_trace_headers(app: &TestApp, path: &str) -> Vec<(String, Option<String>)> {
+    let text = |h: &http::HeaderMap, name: &str| {
+        h.get(name)
+            .map(|v| v.to_str().unwrap_or("<not text>").to_owned())
+    };
+    app.state()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.starts_with(path))
+        .map(|r| {
+            (
+                text(&r.headers, "traceparent").unwrap_or_default(),
+                text(&r.headers, "tracestate"),
+            )
+        })
+        .collect()
+}
+
+fn one<'a>(spans: &'a [SpanRecord], name: &str) -> &'a SpanRecord {
+    let found: Vec<&SpanRecord> = spans.iter().filter(|s| s.name == name).collect();
+    assert_eq!(found.len(), 1, "expected one {name:?} span in {spans:#?}");
+    found[0]
+}
+
+fn detail(n: u64) -> String {
+    format!("/api/v1/customer/customer/{}", customer_id(n))
+}
+
+#[tokio::test]
+async fn a_cache_fill_is_one_tree_and_upstream_gets_the_attempt_span_as_parent() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let path = detail(7001);
+    let r = app.get(&path).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let sent = upstream_trace_headers(&app, &path);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (trace, parent, flags) = parse(&sent[0].0);
+    assert_eq!(flags, "01", "a sampled trace says so upstream");
+    assert_eq!(sent[0].1, None, "no empty tracestate is invented");
+
+    let spans = rx.trace_with(&trace, "GET customer_detail", 1).await;
+    let root = one(&spans, "GET customer_detail");
+    assert_eq!(root.kind, KIND_SERVER);
+    assert_eq!(root.parent_span_id, "", "no client traceparent: a new root");
+    assert_eq!(root.service, "paycombat-gateway");
+    for (key, value) in [
+        ("http.request.method", "GET"),
+        ("http.route", "customer_detail"),
+        ("http.response.status_code", "200"),
+        ("gateway.cache", "miss"),
+        ("gateway.client", "test"),
+    ] {
+        assert_eq!(root.attr(key), Some(value), "{key} on {root:#?}");
+    }
+
+    let lookup = one(&spans, "cache lookup");
+    assert_eq!(lookup.parent_span_id, root.span_id);
+    assert_eq!(lookup.attr("gateway.cache.decision"), Some("fill"));
+    let fill = one(&spans, "cache fill");
+    assert_eq!(fill.parent_span_id, root.span_id);
+    assert_eq!(fill.attr("gateway.cache.store"), Some("stored"));
+    let upstream = one(&spans, "upstream");
+    assert_eq!(upstream.parent_span_id, fill.span_id);
+    assert_eq!(upstream.attr("gateway.upstream.attempts"), Some("1"));
+    let attempt = one(&spans, "upstream attempt");
+    assert_eq!(attempt.kind, KIND_CLIENT);
+    assert_eq!(attempt.parent_span_id, upstream.span_id);
+    assert_eq!(
+        attempt.span_id, parent,
+        "paycombat's parent is the gateway's attempt span"
+    );
+    assert_eq!(attempt.attr("http.response.status_code"), Some("200"));
+    assert_eq!(attempt.attr("gateway.upstream.attempt"), Some("1"));
+    let mask = one(&spans, "mask");
+    assert_eq!(mask.kind, KIND_INTERNAL);
+    assert_eq!(mask.parent_span_id, fill.span_id);
+    assert_eq!(mask.attr("gateway.mask.outcome"), Some("inspected"));
+    assert_eq!(spans.len(), 6, "{spans:#?}");
+
+    // A hit: the lookup and nothing upstream, in the caller's trace.
+    let tp = client_traceparent("01");
+    let r = app
+        .send(Method::GET, &path, &[("traceparent", tp.as_str())], b"")
+        .await;
+    assert_eq!(r.status, 200);
+    let hit = rx.trace_with(CLIENT_TRACE, "GET customer_detail", 1).await;
+    let root = one(&hit, "GET customer_detail");
+    assert_eq!(root.attr("gateway.cache"), Some("hit"));
+    assert_eq!(
+        one(&hit, "cache lookup").attr("gateway.cache.decision"),
+        Some("hit")
+    );
+    assert_eq!(hit.len(), 2, "{hit:#?}");
+    assert_eq!(upstream_trace_headers(&app, &path).len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_honoured_traceparent_is_the_parent_and_is_replaced_upstream() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let path = "/api/v1/customer/customer?page=1";
+    let tp = client_traceparent("01");
+    let r = app
+        .send(
+            Method::GET,
+            path,
+            &[
+                ("traceparent", tp.as_str()),
+                ("tracestate", "vendor=opaque"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let sent = upstream_trace_headers(&app, "/api/v1/customer/customer?");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (trace, parent, flags) = parse(&sent[0].0);
+    assert_eq!(trace, CLIENT_TRACE, "the caller's trace goes on");
+    assert_ne!(
+        parent, CLIENT_SPAN,
+        "the client's own traceparent is not forwarded"
+    );
+    assert_eq!(flags, "01");
+    assert_eq!(sent[0].1.as_deref(), Some("vendor=opaque"));
+
+    let spans = rx.trace_with(CLIENT_TRACE, "GET customer_list", 1).await;
+    let root = one(&spans, "GET customer_list");
+    assert_eq!(root.parent_span_id, CLIENT_SPAN);
+    assert_eq!(root.attr("gateway.cache"), Some("none"));
+    let upstream = one(&spans, "upstream");
+    assert_eq!(upstream.parent_span_id, root.span_id);
+    assert_eq!(one(&spans, "upstream attempt").span_id, parent);
+    assert_eq!(one(&spans, "mask").parent_span_id, root.span_id);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_traceparent_not_honoured_starts_a_new_trace() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("honour_traceparent = false")).await;
+    let path = "/api/v1/customer/customer?page=2";
+    let tp = client_traceparent("01");
+    let r = app
+        .send(
+            Method::GET,
+            path,
+            &[
+                ("traceparent", tp.as_str()),
+                ("tracestate", "vendor=opaque"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let sent = upstream_trace_headers(&app, "/api/v1/customer/customer?");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (trace, parent, _) = parse(&sent[0].0);
+    assert_ne!(trace, CLIENT_TRACE);
+    assert_eq!(
+        sent[0].1, None,
+        "the client's tracestate is dropped with its trace"
+    );
+
+    let spans = rx.trace_with(&trace, "GET customer_list", 1).await;
+    let root = one(&spans, "GET customer_list");
+    assert_eq!(root.parent_span_id, "");
+    assert_eq!(one(&spans, "upstream attempt").span_id, parent);
+    assert!(rx.spans().iter().all(|s| s.trace_id != CLIENT_TRACE));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sampling_ratio_zero_exports_nothing_without_a_sampled_parent() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("sampling_ratio = 0.0")).await;
+    for n in 0..3 {
+        let r = app
+            .get(&format!("/api/v1/customer/customer?page={}", n + 1))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let unsampled = upstream_trace_headers(&app, "/api/v1/customer/customer?");
+    assert_eq!(unsampled.len(), 3);
+    for (tp, _) in &unsampled {
+        let (_, _, flags) = parse(tp);
+        assert_eq!(flags, "00", "not sampled, and paycombat is told so");
+    }
+    // An unsampled parent is followed too.
+    let tp = client_traceparent("00");
+    app.send(
+        Method::GET,
+        &detail(7002),
+        &[("traceparent", tp.as_str())],
+        b"",
+    )
+    .await;
+    // A sampled parent is followed: its spans arrive after anything the
+    // unsampled requests could have queued before them.
+    let sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let r = app
+        .send(Method::GET, &detail(7003), &[("traceparent", sampled)], b"")
+        .await;
+    assert_eq!(r.status, 200);
+    let spans = rx
+        .trace_with("0af7651916cd43dd8448eb211c80319c", "GET customer_detail", 1)
+        .await;
+    assert_eq!(
+        one(&spans, "GET customer_detail").parent_span_id,
+        "b7ad6b7169203331"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let traces: BTreeSet<String> = rx.spans().into_iter().map(|s| s.trace_id).collect();
+    assert_eq!(
+        traces,
+        BTreeSet::from(["0af7651916cd43dd8448eb211c80319c".to_owned()])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_retry_is_an_attempt_span_and_carries_its_own_traceparent() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&format!(
+        "{}\n[upstream.retry]\nmax_retries = 2\nbackoff = \"10ms\"\n",
+        rx.overlay("")
+    ))
+    .await;
+    let path = "/api/v1/customer/customer?page=9";
+    let r = app
+        .send(Method::GET, path, &[("x-sandbox-fault", "status=503")], b"")
+        .await;
+    assert_eq!(r.status, 503, "{}", r.text());
+
+    let sent = upstream_trace_headers(&app, "/api/v1/customer/customer?");
+    assert_eq!(sent.len(), 3, "two retries: {sent:?}");
+    let parsed: Vec<_> = sent.iter().map(|(tp, _)| parse(tp)).collect();
+    let trace = parsed[0].0.clone();
+    assert!(parsed.iter().all(|(t, _, _)| *t == trace));
+    let parents: BTreeSet<String> = parsed.iter().map(|(_, p, _)| p.clone()).collect();
+    assert_eq!(parents.len(), 3, "each attempt is its own parent");
+
+    let spans = rx.trace_with(&trace, "GET customer_list", 1).await;
+    let root = one(&spans, "GET customer_list");
+    assert_eq!(root.attr("http.response.status_code"), Some("503"));
+    assert_eq!(root.status, STATUS_ERROR);
+    let upstream = one(&spans, "upstream");
+    assert_eq!(upstream.attr("gateway.upstream.attempts"), Some("3"));
+    let mut attempts: Vec<&SpanRecord> = spans
+        .iter()
+        .filter(|s| s.name == "upstream attempt")
+        .collect();
+    attempts.sort_by_key(|s| s.attr("gateway.upstream.attempt").map(str::to_owned));
+    assert_eq!(attempts.len(), 3);
+    for (i, a) in attempts.iter().enumerate() {
+        assert_eq!(a.parent_span_id, upstream.span_id);
+        assert_eq!(
+            a.attr("gateway.upstream.attempt"),
+            Some(&*(i + 1).to_string())
+        );
+        assert_eq!(a.attr("http.response.status_code"), Some("503"));
+        let resend = (i > 0).then(|| i.to_string());
+        assert_eq!(a.attr("http.request.resend_count"), resend.as_deref());
+        assert_eq!(a.status, STATUS_ERROR);
+        assert!(
+            parents.contains(&a.span_id),
+            "{} was not sent upstream",
+            a.span_id
+        );
+    }
+    app.stop().await;
+}
+
+/// Every string in `v` that looks like personal data (has a digit, an `@`
+/// or a space, and at least 6 characters).
+fn personal_values(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s)
+            if s.len() >= 6
+                && s.chars()
+                    .any(|c| c.is_ascii_digit() || c == '@' || c == ' ') =>
+        {
+            out.push(s.clone())
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| personal_values(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| personal_values(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn no_span_attribute_carries_a_customer_id_a_path_a_query_or_personal_data() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let id = customer_id(7004);
+    let raw = request(
+        &app.client,
+        Method::GET,
+        &format!("{}/api/v1/customer/customer/{id}", app.sandbox.base_url()),
+        &[("x-token", app.sandbox_cfg.token.as_str())],
+        b"",
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    let mut seeded = Vec::new();
+    personal_values(&raw.json(), &mut seeded);
+    assert!(
+        seeded.len() >= 3,
+        "the sandbox seeds personal data: {}",
+        raw.text()
+    );
+
+    let email = seeded
+        .iter()
+        .find(|s| s.contains('@'))
+        .cloned()
+        .unwrap_or_else(|| "someone@example.com".into());
+    let calls = [
+        (
+            Method::GET,
+            format!("/api/v1/customer/customer/{id}"),
+            Vec::new(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/customer/customer/{id}"),
+            Vec::new(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/customer/customer?email={email}&page=1"),
+            Vec::new(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/customer/customer-wallet-is-ready/{id}?x=1"),
+            Vec::new(),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/customer/update".to_owned(),
+            serde_json::json!({"customer_id": id, "email": email})
+                .to_string()
+                .into_bytes(),
+        ),
+    ];
+    for (method, path, body) in &calls {
+        app.send(method.clone(), path, &[], body).await;
+    }
+    let done = eventually(Duration::from_secs(5), || async {
+        rx.spans().iter().filter(|s| s.kind == KIND_SERVER).count() >= calls.len()
+    })
+    .await;
+    assert!(done, "{:#?}", rx.spans());
+    let spans = rx.spans();
+    let hex_id = id.trim_start_matches("customer_");
+    for s in &spans {
+        for text in std::iter::once(&s.name).chain(s.attributes.iter().flat_map(|(k, v)| [k, v])) {
+            assert!(!text.contains(hex_id), "customer id in {s:#?}");
+            assert!(
+                !text.contains('/') && !text.contains('?'),
+                "a path in {s:#?}"
+            );
+            for value in &seeded {
+                assert!(!text.contains(value.as_str()), "{value:?} in {s:#?}");
+            }
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn queued_spans_are_flushed_when_the_gateway_drains() {
+    let rx = Receiver::start().await;
+    // No scheduled export would come within the test.
+    let app = spawn_app_overlay(&rx.overlay("export_interval = \"1h\"")).await;
+    let tp = client_traceparent("01");
+    let r = app
+        .send(
+            Method::GET,
+            &detail(7005),
+            &[("traceparent", tp.as_str())],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(rx.spans().is_empty(), "nothing exported before the drain");
+    app.stop().await;
+    let spans = rx.trace_with(CLIENT_TRACE, "GET customer_detail", 1).await;
+    assert_eq!(
+        one(&spans, "GET customer_detail").parent_span_id,
+        CLIENT_SPAN
+    );
+    assert!(rx.posts().iter().all(|p| p == "POST /v1/traces"));
+}
+
+#[tokio::test]
+async fn export_outcomes_are_counted() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_trace_export_spans_total",
+            &[("result", "failed")]
+        ),
+        0.0
+    );
+    app.get(&detail(7006)).await;
+    let counted = eventually(Duration::from_secs(5), || async {
+        let scrape = app.metrics().await;
+        sample(
+            &scrape,
+            "gateway_trace_export_spans_total",
+            &[("result", "exported")],
+        ) >= 6.0
+    })
+    .await;
+    assert!(counted, "{}", app.metrics().await);
+    drop(rx);
+    // The collector is gone: the next batch fails and is counted as such.
+    app.get(&detail(7007)).await;
+    let failed = eventually(Duration::from_secs(8), || async {
+        let scrape = app.metrics().await;
+        sample(
+            &scrape,
+            "gateway_trace_export_spans_total",
+            &[("result", "failed")],
+        ) > 0.0
+    })
+    .await;
+    assert!(failed, "{}", app.metrics().await);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_telemetry_off_a_client_traceparent_reaches_paycombat_as_sent() {
+    let app = spawn_app().await;
+    let tp = client_traceparent("01");
+    let r = app
+        .send(
+            Method::GET,
+            "/api/v1/customer/customer?page=3",
+            &[
+                ("traceparent", tp.as_str()),
+                ("tracestate", "vendor=opaque"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let sent = upstream_trace_headers(&app, "/api/v1/customer/customer?");
+    assert_eq!(sent, vec![(tp, Some("vendor=opaque".to_owned()))]);
+    app.stop().await;
+}
+
+#[test]
+fn an_app_dropped_without_a_drain_does_not_hang_on_its_exporter() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let rx = Receiver::start().await;
+            let dir = tempfile::tempdir().unwrap();
+            let settings = test_settings(dir.path(), "http://127.0.0.1:9", &rx.overlay(""));
+            let app = paycombat_gateway::App::build(settings).await.unwrap();
+            drop(app);
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("dropping an app with tracing on returns");
+}
