@@ -35,6 +35,8 @@ pub struct App {
     proxy: Arc<Proxy>,
     admin: Arc<Admin>,
     health: Arc<Health>,
+    /// Cluster mode's background tasks (subscription, heartbeats); stopped with the app.
+    cluster: Option<crate::cluster::ClusterTasks>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -159,6 +161,11 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
             .as_ref()
             .and_then(|a| a.token_file.as_ref())
             .map(|p| secret_file("admin.token_file", p).map(drop)),
+        settings
+            .cluster
+            .as_ref()
+            .and_then(|c| c.redis.as_ref()?.password_file.as_ref())
+            .map(|p| secret_file("cluster.redis_password_file", p).map(drop)),
     ];
     problems.extend(checks.into_iter().flatten().filter_map(Result::err));
     problems
@@ -231,6 +238,29 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
+        let cluster = match &settings.cluster.redis {
+            None => None,
+            Some(redis) => {
+                let password = match &redis.password_file {
+                    Some(p) => Some(
+                        String::from_utf8(
+                            secret_file("cluster.redis_password_file", p)
+                                .map_err(|p| anyhow::anyhow!("{p}"))?,
+                        )
+                        .context("`cluster.redis_password_file` must be UTF-8")?,
+                    ),
+                    None => None,
+                };
+                Some(crate::cluster::Cluster::new(
+                    redis.clone(),
+                    password,
+                    cache.clone(),
+                    metrics.cluster.clone(),
+                )?)
+            }
+        };
+        let cluster_tasks = cluster.as_ref().map(|c| c.start());
+
         let health = Arc::new(Health::default());
         health.set_loaded();
         let proxy = Arc::new(Proxy::new(
@@ -241,6 +271,7 @@ impl App {
             masking,
             cache.clone(),
             auth,
+            cluster.clone(),
         ));
         let admin = Arc::new(Admin {
             registry,
@@ -248,6 +279,7 @@ impl App {
             health: health.clone(),
             credentials,
             cache,
+            cluster,
             token: admin_token,
             settings: settings.clone(),
         });
@@ -259,6 +291,7 @@ impl App {
             proxy,
             admin,
             health,
+            cluster: cluster_tasks,
         })
     }
 
@@ -287,6 +320,7 @@ impl App {
             proxy,
             admin,
             health,
+            cluster,
         } = self;
         let reloader = reloader.spawn();
 
@@ -337,6 +371,7 @@ impl App {
         )
         .await;
         reloader.abort();
+        drop(cluster);
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         tracing::info!("stopped");

@@ -25,8 +25,8 @@ pub use problems::{ConfigError, Problem, Problems};
 pub use validate::Partial;
 
 /// The top-level sections; any other is refused.
-const SECTIONS: [&str; 7] = [
-    "server", "admin", "upstream", "log", "mask", "cache", "auth",
+const SECTIONS: [&str; 8] = [
+    "server", "admin", "upstream", "log", "mask", "cache", "auth", "cluster",
 ];
 
 /// Every section that could be read (`None`: its problem is already noted).
@@ -39,6 +39,7 @@ pub struct RawSettings {
     pub mask: Option<crate::mask::MaskConfig>,
     pub cache: Option<crate::cache::CacheConfig>,
     pub auth: Option<RawAuth>,
+    pub cluster: Option<crate::cluster::RawCluster>,
     /// Sections read only after a wrong value was replaced by its default,
     /// as read: checked for more problems, never used.
     pub patched: Vec<(String, config::Value)>,
@@ -178,6 +179,7 @@ pub struct Settings {
     pub passthrough: crate::proxy::Passthrough,
     pub cache: crate::cache::CacheSettings,
     pub auth: AuthSettings,
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -356,6 +358,7 @@ fn read(
         mask: section(&cfg, "mask", p, pa),
         cache: section(&cfg, "cache", p, pa),
         auth: section(&cfg, "auth", p, pa),
+        cluster: section(&cfg, "cluster", p, pa),
         patched,
     }
 }

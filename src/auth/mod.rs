@@ -13,7 +13,7 @@ mod key;
 mod pattern;
 mod registry;
 
-pub use client::{Client, RateLimit};
+pub use client::{Client, LocalBucket, RateLimit};
 pub use error::{AuthConfigError, AuthError, ClientProblem, RateLimited};
 pub use key::{generate_key, hash_key, KEY_PREFIX, X_TOKEN};
 pub use registry::ClientRegistry;

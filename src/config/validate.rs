@@ -21,6 +21,7 @@ pub struct Partial {
     pub passthrough: Option<crate::proxy::Passthrough>,
     pub cache: Option<crate::cache::CacheSettings>,
     pub auth: Option<AuthSettings>,
+    pub cluster: Option<crate::cluster::ClusterSettings>,
 }
 
 impl Partial {
@@ -34,6 +35,7 @@ impl Partial {
             passthrough: self.passthrough?,
             cache: self.cache?,
             auth: self.auth?,
+            cluster: self.cluster?,
         })
     }
 }
@@ -48,6 +50,7 @@ impl Partial {
             "log" => self.log = None,
             "mask" => (self.mask, self.passthrough) = (None, None),
             "cache" => self.cache = None,
+            "cluster" => self.cluster = None,
             _ => self.auth = None,
         }
     }
@@ -64,6 +67,7 @@ impl From<Settings> for Partial {
             passthrough: Some(s.passthrough),
             cache: Some(s.cache),
             auth: Some(s.auth),
+            cluster: Some(s.cluster),
         }
     }
 }
@@ -148,6 +152,7 @@ impl RawSettings {
             }
             Some(auth)
         });
+        let cluster = self.cluster.and_then(|c| c.check(p));
         Partial {
             server,
             admin,
@@ -157,6 +162,7 @@ impl RawSettings {
             passthrough,
             cache,
             auth,
+            cluster,
         }
     }
 }
