@@ -65,6 +65,8 @@ pub struct ClusterMetrics {
     pub rate_limit_decisions: IntCounterVec,
     pub redis_errors: IntCounterVec,
     pub degraded_refreshes: IntCounter,
+    pub ack_timeouts: IntCounter,
+    pub peers: IntGauge,
 }
 
 /// From a tenth of a millisecond (same host) to seconds (a backlog, or skewed clocks).
@@ -85,6 +87,8 @@ impl ClusterMetrics {
             invalidation_lag: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_invalidation_lag_seconds", "From publishing on one replica to applying on this one (wall clocks of both).").buckets(LAG_BUCKETS.to_vec()))?)?,
             rate_limit_decisions: counter(r, "gateway_cluster_rate_limit_decisions_total", "Rate-limit decisions in cluster mode, by source (redis, local, allow, deny) and decision (allowed, limited).", &["source", "decision"])?,
             redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, rate_limit).", &["operation"])?,
+            ack_timeouts: reg(r, IntCounter::new("gateway_cluster_ack_timeouts_total", "Invalidations answered to the writer before every other live replica confirmed them (cluster.ack_timeout).")?)?,
+            peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.heartbeat_timeout.")?,
             degraded_refreshes: reg(r, IntCounter::new("gateway_cluster_degraded_refreshes_total", "Cached reads fetched again because the replica had no live subscription and the entry was older than cluster.degraded_ttl.")?)?,
         };
         for kind in ["customer", "all"] {

@@ -16,14 +16,19 @@ pub enum Body {
     Customers { ids: Vec<String> },
     /// Drop every entry.
     All,
-    /// Liveness only: proves the subscription still delivers.
+    /// Liveness only: proves the subscription still delivers, and that `from` is alive.
     Heartbeat,
+    /// Replica `from` applied message `ack` of replica `to`.
+    Ack { to: String, ack: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// The sending replica's id, random per process.
     pub from: String,
+    /// Random per message; what an `Ack` names.
+    #[serde(default)]
+    pub id: u64,
     /// The sender's wall clock at publishing, in microseconds since the Unix epoch.
     pub sent_us: u64,
     #[serde(flatten)]
@@ -40,6 +45,7 @@ impl Message {
     pub fn new(from: &str, body: Body) -> Message {
         Message {
             from: from.to_owned(),
+            id: rand::random(),
             sent_us: now_us(),
             body,
         }
@@ -77,7 +83,8 @@ mod tests {
         /// Whatever an id holds (an admin purge takes any string), it arrives as sent.
         #[test]
         fn messages_round_trip(from in ".{0,40}", ids in proptest::collection::vec(".{0,60}", 0..8)) {
-            for body in [Body::Customers { ids: ids.clone() }, Body::All, Body::Heartbeat] {
+            let ack = Body::Ack { to: from.clone(), ack: 7 };
+            for body in [Body::Customers { ids: ids.clone() }, Body::All, Body::Heartbeat, ack] {
                 let m = Message::new(&from, body);
                 prop_assert_eq!(Message::decode(&m.encode()), Some(m));
             }

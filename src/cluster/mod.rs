@@ -11,6 +11,7 @@
 //! Redis being down never fails a request or readiness: the replica degrades and says so
 //! in its metrics.
 
+mod acks;
 mod limiter;
 mod message;
 mod settings;
@@ -46,6 +47,7 @@ pub struct Cluster {
     cache: Option<CustomerCache>,
     metrics: ClusterMetrics,
     decisions: limiter::DecisionCounters,
+    acks: acks::Acks,
 }
 
 /// The cluster's background tasks; aborted when dropped (the gateway stopped).
@@ -92,6 +94,7 @@ impl Cluster {
             live: AtomicBool::new(false),
             cache,
             decisions: limiter::DecisionCounters::new(&metrics),
+            acks: acks::Acks::default(),
             metrics,
         }))
     }
@@ -119,25 +122,60 @@ impl Cluster {
         &self.metrics
     }
 
-    /// Tells every other replica to drop what this one just dropped. Awaited by the
-    /// writer's request, bounded by `cluster.command_timeout`; a failure is counted and
-    /// logged, never the writer's error (its write reached paycombat).
+    /// Tells every other replica to drop what this one just dropped, and waits (at most
+    /// `cluster.ack_timeout`) until each live one confirms it did. Awaited by the writer's
+    /// request; a failure is counted and logged, never the writer's error (its write
+    /// reached paycombat).
     pub async fn publish(&self, body: Body) {
         let kind = match &body {
             Body::Customers { .. } => "customer",
-            Body::All => "all",
-            Body::Heartbeat => "heartbeat",
+            _ => "all",
         };
-        let payload = Message::new(&self.replica, body).encode();
+        let msg = Message::new(&self.replica, body);
+        // A replica whose own subscription is down cannot hear confirmations.
+        let confirmed = if self.settings.ack_timeout.is_zero() || self.degraded_ttl().is_some() {
+            None
+        } else {
+            let peers = self.acks.live_peers(self.settings.heartbeat_timeout);
+            self.acks.expect(msg.id, peers)
+        };
         let mut cmd = redis::cmd("PUBLISH");
-        cmd.arg(&self.channel).arg(payload);
-        match self.query::<i64>(&cmd, "publish").await {
-            Ok(_) => self.metrics.published.with_label_values(&[kind]).inc(),
-            Err(Unavailable) => tracing::warn!(
+        cmd.arg(&self.channel).arg(msg.encode());
+        if self.query::<i64>(&cmd, "publish").await.is_err() {
+            self.acks.forget(msg.id);
+            tracing::warn!(
                 kind,
                 "cluster: invalidation not published; other replicas may serve pre-write reads until their TTL or degraded_ttl"
-            ),
+            );
+            return;
         }
+        self.metrics.published.with_label_values(&[kind]).inc();
+        if let Some(confirmed) = confirmed {
+            if tokio::time::timeout(self.settings.ack_timeout, confirmed)
+                .await
+                .is_err()
+            {
+                let missing = self.acks.forget(msg.id);
+                self.metrics.ack_timeouts.inc();
+                tracing::warn!(
+                    kind,
+                    missing,
+                    "cluster: not every replica confirmed the invalidation within ack_timeout"
+                );
+            }
+        }
+    }
+
+    /// Confirms message `ack` to its sender `to` (on its own task: the subscription
+    /// keeps reading meanwhile).
+    fn confirm(self: &Arc<Self>, to: String, ack: u64) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let msg = Message::new(&me.replica, Body::Ack { to, ack });
+            let mut cmd = redis::cmd("PUBLISH");
+            cmd.arg(&me.channel).arg(msg.encode());
+            let _ = me.query::<i64>(&cmd, "publish").await;
+        });
     }
 
     /// One command on the shared connection, bounded by `cluster.command_timeout`.
@@ -211,6 +249,8 @@ impl Cluster {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let peers = self.acks.live_peers(self.settings.heartbeat_timeout);
+            self.metrics.peers.set(peers.len() as i64);
             if self.commands.get().is_none() {
                 continue;
             }

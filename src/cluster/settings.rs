@@ -59,6 +59,8 @@ pub struct RawCluster {
     #[serde(with = "humantime_serde")]
     pub heartbeat_timeout: Duration,
     #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    #[serde(with = "humantime_serde")]
     pub degraded_ttl: Duration,
     pub rate_limit_on_error: OnError,
 }
@@ -81,6 +83,8 @@ pub struct RedisSettings {
     pub command_timeout: Duration,
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
+    /// How long a writer's answer waits for the other replicas to confirm; zero: not at all.
+    pub ack_timeout: Duration,
     pub degraded_ttl: Duration,
     pub rate_limit_on_error: OnError,
 }
@@ -163,6 +167,7 @@ impl RawCluster {
                 command_timeout: self.command_timeout,
                 heartbeat_interval: self.heartbeat_interval,
                 heartbeat_timeout: self.heartbeat_timeout,
+                ack_timeout: self.ack_timeout,
                 degraded_ttl: self.degraded_ttl,
                 rate_limit_on_error: self.rate_limit_on_error,
             }),

@@ -67,9 +67,12 @@ impl Cluster {
         }
     }
 
-    /// Applies messages until the connection ends or `heartbeat_timeout` passes silently.
-    async fn receive(&self, pubsub: redis::aio::PubSub) {
-        let mut messages = pubsub.into_on_message();
+    /// Applies messages until the connection ends, or until `heartbeat_timeout` passes
+    /// without a message and the connection does not answer a PING either. (Heartbeats can
+    /// also stop because no replica can publish; then nothing is being missed, and the
+    /// PING tells that case from a dead connection.)
+    async fn receive(self: &Arc<Self>, pubsub: redis::aio::PubSub) {
+        let (mut sink, mut messages) = pubsub.split();
         loop {
             let next = tokio::time::timeout(self.settings.heartbeat_timeout, messages.next());
             match next.await {
@@ -79,22 +82,35 @@ impl Cluster {
                     return;
                 }
                 Err(_) => {
-                    self.failed("heartbeat", "no heartbeat within heartbeat_timeout");
-                    return;
+                    let ping = sink.ping::<redis::Value>();
+                    if !matches!(
+                        tokio::time::timeout(self.settings.command_timeout, ping).await,
+                        Ok(Ok(_))
+                    ) {
+                        self.failed("heartbeat", "no heartbeat and no answer to PING");
+                        return;
+                    }
                 }
             }
         }
     }
 
-    async fn apply(&self, payload: &[u8]) {
+    async fn apply(self: &Arc<Self>, payload: &[u8]) {
         let Some(msg) = Message::decode(payload) else {
             return;
         };
         if msg.from == self.replica {
             return;
         }
+        self.acks.seen(&msg.from);
         let kind = match msg.body {
             Body::Heartbeat => return,
+            Body::Ack { to, ack } => {
+                if to == self.replica {
+                    self.acks.acked(ack, &msg.from);
+                }
+                return;
+            }
             Body::Customers { ids } => {
                 if let Some(cache) = &self.cache {
                     for id in &ids {
@@ -110,6 +126,7 @@ impl Cluster {
                 "all"
             }
         };
+        self.confirm(msg.from, msg.id);
         self.metrics.received.with_label_values(&[kind]).inc();
         let lag = now_us().saturating_sub(msg.sent_us);
         self.metrics

@@ -365,6 +365,7 @@ async fn tls_upstream_with_a_private_ca_over_http2() {
         overlay: format!("[upstream]\nca_file = \"{}\"", ca.display()),
         sandbox_tls: Some(std::sync::Arc::new(tls)),
         upstream_override: None,
+        clients: None,
     })
     .await;
     assert!(app.sandbox.base_url().starts_with("https://localhost:"));

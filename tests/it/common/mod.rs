@@ -3,6 +3,7 @@
 //! loopback ports, and a plain HTTP client to talk to them.
 
 pub mod h2;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -101,6 +102,8 @@ pub struct Options {
     pub sandbox_tls: Option<Arc<rustls::ServerConfig>>,
     /// Point the gateway at this base URL instead of the sandbox.
     pub upstream_override: Option<String>,
+    /// The clients file, instead of [`clients_toml`].
+    pub clients: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -219,6 +222,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = Sandbox::start(listener, cfg.clone()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
+    if let Some(clients) = &opts.clients {
+        std::fs::write(dir.path().join("clients.toml"), clients).unwrap();
+    }
     let upstream = opts
         .upstream_override
         .clone()
