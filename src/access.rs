@@ -61,7 +61,14 @@ impl AuthMode {
         metrics: &Metrics,
         client_name: &mut Option<Arc<str>>,
     ) -> Result<(), GatewayError> {
-        match self.admit(headers, method, path, metrics, client_name, Client::check_rate)? {
+        match self.admit(
+            headers,
+            method,
+            path,
+            metrics,
+            client_name,
+            Client::check_rate,
+        )? {
             None | Some(Ok(())) => Ok(()),
             Some(Err(limited)) => Err(rate_limited(metrics, client_name, limited)),
         }

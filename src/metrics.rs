@@ -71,8 +71,7 @@ pub struct ClusterMetrics {
 
 /// From a tenth of a millisecond (same host) to seconds (a backlog, or skewed clocks).
 const LAG_BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 impl ClusterMetrics {

@@ -86,7 +86,10 @@ mod tests {
     #[tokio::test]
     async fn a_message_is_done_once_every_live_peer_confirmed_it() {
         let acks = Acks::default();
-        assert!(acks.expect(1, HashSet::new()).is_none(), "alone: nothing to wait for");
+        assert!(
+            acks.expect(1, HashSet::new()).is_none(),
+            "alone: nothing to wait for"
+        );
         acks.seen("b");
         acks.seen("c");
         let peers = acks.live_peers(Duration::from_secs(1));

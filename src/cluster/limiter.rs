@@ -88,8 +88,7 @@ impl Cluster {
             .arg(self.settings.rate_key(client))
             .arg(interval_us)
             .arg(limit.burst.get());
-        let (allowed, wait_us): (i64, i64) =
-            self.query(&cmd, "rate_limit").await.map_err(drop)?;
+        let (allowed, wait_us): (i64, i64) = self.query(&cmd, "rate_limit").await.map_err(drop)?;
         Ok(if allowed == 1 {
             Ok(())
         } else {

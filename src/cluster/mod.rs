@@ -75,10 +75,9 @@ impl Cluster {
         metrics: ClusterMetrics,
     ) -> anyhow::Result<Arc<Cluster>> {
         use secrecy::ExposeSecret;
-        let mut info = redis::IntoConnectionInfo::into_connection_info(
-            settings.url.expose_secret(),
-        )
-        .map_err(|_| anyhow::anyhow!("`cluster.redis_url` is not a Redis URL"))?;
+        let mut info =
+            redis::IntoConnectionInfo::into_connection_info(settings.url.expose_secret())
+                .map_err(|_| anyhow::anyhow!("`cluster.redis_url` is not a Redis URL"))?;
         if password.is_some() {
             info.redis.password = password;
         }

@@ -114,8 +114,7 @@ fn redis_url(v: &str) -> Result<(), String> {
 fn prefix(v: &str) -> Result<(), &'static str> {
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b));
     if ok {
         Ok(())

@@ -287,7 +287,9 @@ impl Proxy {
         req: &Request<Incoming>,
     ) -> Decision {
         let (entry, age, staleness) = match &decision {
-            Decision::Hit { entry, age, .. } if *age >= cap => (entry.clone(), *age, Duration::ZERO),
+            Decision::Hit { entry, age, .. } if *age >= cap => {
+                (entry.clone(), *age, Duration::ZERO)
+            }
             Decision::Revalidate {
                 entry,
                 age,

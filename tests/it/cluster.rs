@@ -204,7 +204,11 @@ async fn a_write_through_one_replica_is_fresh_on_the_others_right_after_its_answ
             &[("kind", "customer")],
         );
         assert_eq!(received, PAIRS as f64, "replica {}", n + 1);
-        let count = sample(&scrape, "gateway_cluster_invalidation_lag_seconds_count", &[]);
+        let count = sample(
+            &scrape,
+            "gateway_cluster_invalidation_lag_seconds_count",
+            &[],
+        );
         let sum = sample(&scrape, "gateway_cluster_invalidation_lag_seconds_sum", &[]);
         println!(
             "replica {}: applied {count} invalidations, mean lag to applied {:.3} ms",
@@ -218,8 +222,15 @@ async fn a_write_through_one_replica_is_fresh_on_the_others_right_after_its_answ
         &[("kind", "customer")],
     );
     assert_eq!(published, PAIRS as f64);
-    let unconfirmed = sample(&a.metrics().await, "gateway_cluster_ack_timeouts_total", &[]);
-    assert_eq!(unconfirmed, 0.0, "both replicas confirmed every invalidation");
+    let unconfirmed = sample(
+        &a.metrics().await,
+        "gateway_cluster_ack_timeouts_total",
+        &[],
+    );
+    assert_eq!(
+        unconfirmed, 0.0,
+        "both replicas confirmed every invalidation"
+    );
     assert_eq!(gauge(a, "gateway_cluster_peers").await, 2.0);
     for app in apps {
         app.stop().await;
@@ -238,7 +249,10 @@ async fn a_client_limit_holds_across_three_replicas() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for app in &apps {
-        let (client, url) = (app.client.clone(), format!("http://{}{}", app.addr, detail(&id)));
+        let (client, url) = (
+            app.client.clone(),
+            format!("http://{}{}", app.addr, detail(&id)),
+        );
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut limited) = (0u32, 0u32);
             while started.elapsed() < run {
@@ -269,7 +283,10 @@ async fn a_client_limit_holds_across_three_replicas() {
     );
     assert!(limited > ok, "the clients sent well over the limit");
     let error = (f64::from(ok) - expected).abs() / expected;
-    assert!(error <= 0.10, "accepted {ok}, expected {expected:.0} ± 10 %");
+    assert!(
+        error <= 0.10,
+        "accepted {ok}, expected {expected:.0} ± 10 %"
+    );
 
     let mut from_redis = 0.0;
     for app in &apps {
@@ -279,7 +296,11 @@ async fn a_client_limit_holds_across_three_replicas() {
             &[("source", "redis")],
         );
     }
-    assert_eq!(from_redis, f64::from(ok + limited), "every decision came from Redis");
+    assert_eq!(
+        from_redis,
+        f64::from(ok + limited),
+        "every decision came from Redis"
+    );
     for app in apps {
         app.stop().await;
     }
@@ -297,7 +318,11 @@ async fn an_admin_purge_empties_every_replica() {
     let auth = format!("Bearer {ADMIN_TOKEN}");
     let purge = |q: &str| format!("/admin/cache/purge?{q}");
     let r = apps[0]
-        .admin(Method::POST, &purge(&format!("customer_id={x}")), &[("authorization", &auth)])
+        .admin(
+            Method::POST,
+            &purge(&format!("customer_id={x}")),
+            &[("authorization", &auth)],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     for app in &apps {
@@ -306,11 +331,18 @@ async fn an_admin_purge_empties_every_replica() {
     }
 
     let r = apps[1]
-        .admin(Method::POST, &purge("all=true"), &[("authorization", &auth)])
+        .admin(
+            Method::POST,
+            &purge("all=true"),
+            &[("authorization", &auth)],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     for app in &apps {
-        assert!(!is_hit(&app.get(&detail(&y)).await), "purge all reached every replica");
+        assert!(
+            !is_hit(&app.get(&detail(&y)).await),
+            "purge all reached every replica"
+        );
     }
     let received = sample(
         &apps[2].metrics().await,
@@ -334,7 +366,10 @@ async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_co
 
     redis.kill();
     for app in &apps {
-        assert!(subscribed(app, false).await, "the lost subscription is noticed");
+        assert!(
+            subscribed(app, false).await,
+            "the lost subscription is noticed"
+        );
         let r = app.admin(Method::GET, "/readyz", &[]).await;
         assert_eq!(r.status, 200, "readiness does not depend on Redis");
     }
@@ -376,7 +411,10 @@ async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_co
     warm(&apps[2], &id).await;
     redis.restart();
     for app in &apps {
-        assert!(subscribed(app, true).await, "re-subscribed after the restart");
+        assert!(
+            subscribed(app, true).await,
+            "re-subscribed after the restart"
+        );
         let resets = gauge(app, "gateway_cluster_subscription_resets_total").await;
         assert_eq!(resets, 1.0);
     }
@@ -408,7 +446,10 @@ async fn a_hung_redis_is_noticed_by_missing_heartbeats_and_nothing_waits_on_it()
     let id = customer_id(1506);
     redis.pause(true);
     for app in &apps {
-        assert!(subscribed(app, false).await, "silence is taken for a dead subscription");
+        assert!(
+            subscribed(app, false).await,
+            "silence is taken for a dead subscription"
+        );
     }
     // Degraded: no request waits for the hung Redis beyond one command timeout.
     let started = Instant::now();
@@ -416,10 +457,17 @@ async fn a_hung_redis_is_noticed_by_missing_heartbeats_and_nothing_waits_on_it()
     for app in &apps {
         assert_eq!(description(&app.get(&detail(&id)).await), "while hung");
     }
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     redis.pause(false);
     for app in &apps {
-        assert!(subscribed(app, true).await, "subscribed again once Redis answers");
+        assert!(
+            subscribed(app, true).await,
+            "subscribed again once Redis answers"
+        );
     }
     for app in apps {
         app.stop().await;
@@ -446,7 +494,12 @@ async fn rate_limit_on_error_allow_and_deny_do_what_they_say() {
         let mut got = Vec::new();
         for _ in 0..5 {
             let r = app
-                .send(Method::GET, &detail(FIXTURE_ID), &[("x-token", READONLY_KEY)], b"")
+                .send(
+                    Method::GET,
+                    &detail(FIXTURE_ID),
+                    &[("x-token", READONLY_KEY)],
+                    b"",
+                )
                 .await;
             if r.status == 429 {
                 assert_eq!(r.header("retry-after"), "1");

@@ -290,14 +290,10 @@ fn assert_closed_label_sets(scrape: &str) {
                 ("gateway_cluster_rate_limit_decisions_total", "decision") => {
                     ["allowed", "limited"].contains(&v.as_str())
                 }
-                ("gateway_cluster_redis_errors_total", "operation") => [
-                    "connect",
-                    "subscribe",
-                    "heartbeat",
-                    "publish",
-                    "rate_limit",
-                ]
-                .contains(&v.as_str()),
+                ("gateway_cluster_redis_errors_total", "operation") => {
+                    ["connect", "subscribe", "heartbeat", "publish", "rate_limit"]
+                        .contains(&v.as_str())
+                }
                 (_, "le") => v == "+Inf" || v.parse::<f64>().is_ok(),
                 ("gateway_build_info", "version" | "revision") => true,
                 _ => false,

@@ -41,7 +41,10 @@ impl RedisServer {
         self.child = Some(child);
         let end = Instant::now() + Duration::from_secs(10);
         while !self.answers_ping() {
-            assert!(Instant::now() < end, "redis-server did not answer PING in 10 s");
+            assert!(
+                Instant::now() < end,
+                "redis-server did not answer PING in 10 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -70,9 +73,7 @@ impl RedisServer {
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
         let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok()
-            && s.read_exact(&mut buf).is_ok()
-            && &buf == b"+PONG\r\n"
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 }
 
