@@ -263,16 +263,18 @@ impl App {
 
         let health = Arc::new(Health::default());
         health.set_loaded();
-        let proxy = Arc::new(Proxy::new(
-            settings.clone(),
-            client,
-            credentials.clone(),
-            metrics.clone(),
-            masking,
-            cache.clone(),
-            auth,
-            cluster.clone(),
-        ));
+        let proxy = Arc::new(
+            Proxy::new(
+                settings.clone(),
+                client,
+                credentials.clone(),
+                metrics.clone(),
+                masking,
+                cache.clone(),
+                auth,
+            )
+            .with_cluster(cluster.clone()),
+        );
         let admin = Arc::new(Admin {
             registry,
             metrics,

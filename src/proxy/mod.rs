@@ -76,7 +76,6 @@ impl Proxy {
         masking: Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
-        cluster: Option<Arc<Cluster>>,
     ) -> Proxy {
         let route_durations = RouteLabel::ALL
             .iter()
@@ -95,10 +94,16 @@ impl Proxy {
             metrics,
             cache,
             auth,
-            cluster,
+            cluster: None,
             anonymous: Arc::from("anonymous"),
             route_durations,
         }
+    }
+
+    /// Cluster mode: shared rate limits, published invalidations, degraded freshness.
+    pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
+        self.cluster = cluster;
+        self
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.
