@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 #[derive(Default)]
 pub(super) struct Acks {
-    /// Other replicas, by id, with when a message from each last arrived.
+    /// Other subscribed replicas, by id, with when a heartbeat from each last arrived.
     peers: Mutex<HashMap<String, Instant>>,
     /// Published invalidations still waiting for confirmations, by message id.
     pending: Mutex<HashMap<u64, Pending>>,
@@ -23,8 +23,13 @@ struct Pending {
 }
 
 impl Acks {
-    pub(super) fn seen(&self, peer: &str) {
+    /// A heartbeat from `peer`: waited for while it is `subscribed`, not otherwise.
+    pub(super) fn heard(&self, peer: &str, subscribed: bool) {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if !subscribed {
+            peers.remove(peer);
+            return;
+        }
         match peers.get_mut(peer) {
             Some(at) => *at = Instant::now(),
             None => {
@@ -90,10 +95,12 @@ mod tests {
             acks.expect(1, HashSet::new()).is_none(),
             "alone: nothing to wait for"
         );
-        acks.seen("b");
-        acks.seen("c");
+        acks.heard("b", true);
+        acks.heard("c", true);
+        acks.heard("d", true);
+        acks.heard("d", false);
         let peers = acks.live_peers(Duration::from_secs(1));
-        assert_eq!(peers.len(), 2);
+        assert_eq!(peers.len(), 2, "d is degraded: not waited for");
         let mut rx = acks.expect(7, peers).unwrap();
         acks.acked(7, "b");
         acks.acked(8, "c");
@@ -106,7 +113,7 @@ mod tests {
     #[test]
     fn silent_peers_are_forgotten() {
         let acks = Acks::default();
-        acks.seen("b");
+        acks.heard("b", true);
         std::thread::sleep(Duration::from_millis(20));
         assert!(acks.live_peers(Duration::from_millis(10)).is_empty());
         let rx = acks.expect(3, ["b".to_owned()].into());

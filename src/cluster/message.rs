@@ -16,8 +16,9 @@ pub enum Body {
     Customers { ids: Vec<String> },
     /// Drop every entry.
     All,
-    /// Liveness only: proves the subscription still delivers, and that `from` is alive.
-    Heartbeat,
+    /// Liveness: proves the subscription still delivers, and that `from` is alive and
+    /// (when `subscribed`) hears invalidations, so writers wait for its confirmations.
+    Heartbeat { subscribed: bool },
     /// Replica `from` applied message `ack` of replica `to`.
     Ack { to: String, ack: u64 },
 }
@@ -84,7 +85,7 @@ mod tests {
         #[test]
         fn messages_round_trip(from in ".{0,40}", ids in proptest::collection::vec(".{0,60}", 0..8)) {
             let ack = Body::Ack { to: from.clone(), ack: 7 };
-            for body in [Body::Customers { ids: ids.clone() }, Body::All, Body::Heartbeat, ack] {
+            for body in [Body::Customers { ids: ids.clone() }, Body::All, Body::Heartbeat { subscribed: true }, ack] {
                 let m = Message::new(&from, body);
                 prop_assert_eq!(Message::decode(&m.encode()), Some(m));
             }

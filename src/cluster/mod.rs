@@ -253,7 +253,8 @@ impl Cluster {
             if self.commands.get().is_none() {
                 continue;
             }
-            let payload = Message::new(&self.replica, Body::Heartbeat).encode();
+            let subscribed = self.degraded_ttl().is_none();
+            let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
             let mut cmd = redis::cmd("PUBLISH");
             cmd.arg(&self.channel).arg(payload);
             let _ = self.query::<i64>(&cmd, "heartbeat").await;

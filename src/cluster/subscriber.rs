@@ -102,9 +102,13 @@ impl Cluster {
         if msg.from == self.replica {
             return;
         }
-        self.acks.seen(&msg.from);
         let kind = match msg.body {
-            Body::Heartbeat => return,
+            // A degraded replica cannot confirm (it hears nothing) and serves nothing older
+            // than degraded_ttl: writers do not wait for it.
+            Body::Heartbeat { subscribed } => {
+                self.acks.heard(&msg.from, subscribed);
+                return;
+            }
             Body::Ack { to, ack } => {
                 if to == self.replica {
                     self.acks.acked(ack, &msg.from);
