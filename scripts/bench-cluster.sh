@@ -117,7 +117,7 @@ gateway anon_off 5 none off
 gateway anon_on 6 none on
 for g in on on2 anon_on; do
   for _ in $(seq 1 50); do
-    curl -fsS "http://${ADMIN[$g]}/metrics" | grep -q '^gateway_cluster_subscribed 1' && break
+    curl -fsS "http://${ADMIN[$g]}/metrics" 2>/dev/null | grep -q '^gateway_cluster_subscribed 1' && break
     sleep 0.1
   done
 done
