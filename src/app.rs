@@ -166,6 +166,18 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
             .as_ref()
             .and_then(|c| c.redis.as_ref()?.password_file.as_ref())
             .map(|p| secret_file("cluster.redis_password_file", p).map(drop)),
+        settings
+            .cluster
+            .as_ref()
+            .and_then(|c| c.redis.as_ref()?.ca_file.as_ref())
+            .map(|p| {
+                std::fs::read(p).map(drop).map_err(|e| {
+                    Problem::new(
+                        "cluster.ca_file",
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })
+            }),
     ];
     problems.extend(checks.into_iter().flatten().filter_map(Result::err));
     problems
@@ -251,9 +263,17 @@ impl App {
                     ),
                     None => None,
                 };
+                let ca_pem =
+                    match &redis.ca_file {
+                        Some(p) => Some(std::fs::read(p).with_context(|| {
+                            format!("reading `cluster.ca_file` {}", p.display())
+                        })?),
+                        None => None,
+                    };
                 Some(crate::cluster::Cluster::new(
                     redis.clone(),
                     password,
+                    ca_pem,
                     cache.clone(),
                     metrics.cluster.clone(),
                 )?)

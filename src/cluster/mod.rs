@@ -67,10 +67,12 @@ pub(crate) struct Unavailable;
 
 impl Cluster {
     /// Builds the client without connecting: the gateway starts (and serves, degraded)
-    /// while Redis is unreachable. `password` comes from `cluster.redis_password_file`.
+    /// while Redis is unreachable. `password` comes from `cluster.redis_password_file`,
+    /// `ca_pem` from `cluster.ca_file`.
     pub fn new(
         settings: RedisSettings,
         password: Option<String>,
+        ca_pem: Option<Vec<u8>>,
         cache: Option<CustomerCache>,
         metrics: ClusterMetrics,
     ) -> anyhow::Result<Arc<Cluster>> {
@@ -81,8 +83,19 @@ impl Cluster {
         if password.is_some() {
             info.redis.password = password;
         }
-        let client = redis::Client::open(info)
-            .map_err(|e| anyhow::anyhow!("`cluster.redis_url`: {}", e.category()))?;
+        let client = match ca_pem {
+            None => redis::Client::open(info),
+            Some(pem) => redis::Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            ),
+        }
+        .map_err(|e| {
+            anyhow::anyhow!("`cluster.redis_url` / `cluster.ca_file`: {}", e.category())
+        })?;
         metrics.enabled.set(1);
         Ok(Arc::new(Cluster {
             channel: settings.channel(),

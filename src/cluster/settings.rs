@@ -49,6 +49,7 @@ impl<'de> Deserialize<'de> for OnError {
 pub struct RawCluster {
     pub redis_url: String,
     pub redis_password_file: String,
+    pub ca_file: String,
     pub prefix: String,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -76,6 +77,8 @@ pub struct RedisSettings {
     /// `redis://` or `rediss://` (TLS); never printed, it may carry a password.
     pub url: secrecy::SecretString,
     pub password_file: Option<PathBuf>,
+    /// PEM CA certificates trusted for `rediss://` instead of the Mozilla roots.
+    pub ca_file: Option<PathBuf>,
     /// Namespace of the pub/sub channel (`<prefix>:invalidate`) and the rate-limit keys
     /// (`<prefix>:rl:<client>`), so several gateways can share one Redis.
     pub prefix: String,
@@ -127,18 +130,28 @@ impl RawCluster {
     pub fn check(self, p: &mut Problems) -> Option<ClusterSettings> {
         let url = self.redis_url.trim();
         if url.is_empty() {
-            if !self.redis_password_file.trim().is_empty() {
-                p.add(
-                    "cluster.redis_password_file",
-                    "set only together with `cluster.redis_url`",
-                );
-                return None;
+            let mut alone = false;
+            for (key, v) in [
+                ("cluster.redis_password_file", &self.redis_password_file),
+                ("cluster.ca_file", &self.ca_file),
+            ] {
+                if !v.trim().is_empty() {
+                    p.add(key, "set only together with `cluster.redis_url`");
+                    alone = true;
+                }
             }
-            return Some(ClusterSettings { redis: None });
+            return (!alone).then_some(ClusterSettings { redis: None });
         }
         let before = p.len();
         p.check("cluster.redis_url", redis_url(url));
         p.check("cluster.prefix", prefix(&self.prefix));
+        let ca_file = self.ca_file.trim();
+        if !ca_file.is_empty() && !url.starts_with("rediss://") {
+            p.add(
+                "cluster.ca_file",
+                "needs a rediss:// (TLS) `cluster.redis_url`",
+            );
+        }
         p.check("cluster.connect_timeout", positive(self.connect_timeout));
         p.check("cluster.command_timeout", positive(self.command_timeout));
         let interval = p.check(
@@ -161,6 +174,7 @@ impl RawCluster {
             redis: Some(RedisSettings {
                 url: url.to_owned().into(),
                 password_file: (!password_file.is_empty()).then(|| PathBuf::from(password_file)),
+                ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
                 prefix: self.prefix,
                 connect_timeout: self.connect_timeout,
                 command_timeout: self.command_timeout,
@@ -208,6 +222,23 @@ mod tests {
                 "cluster.command_timeout",
                 "cluster.heartbeat_timeout"
             ]
+        );
+    }
+
+    #[test]
+    fn files_need_the_url_they_belong_to() {
+        let mut r = raw("");
+        r.redis_password_file = "/run/secrets/redis".to_owned();
+        r.ca_file = "/etc/redis-ca.pem".to_owned();
+        let mut p = Problems::default();
+        assert!(r.check(&mut p).is_none());
+        assert_eq!(p.len(), 2);
+        let mut r = raw("redis://redis:6379");
+        r.ca_file = "/etc/redis-ca.pem".to_owned();
+        let mut p = Problems::default();
+        assert!(
+            r.check(&mut p).is_none(),
+            "a CA file without TLS is a mistake"
         );
     }
 

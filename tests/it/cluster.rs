@@ -474,6 +474,39 @@ async fn a_hung_redis_is_noticed_by_missing_heartbeats_and_nothing_waits_on_it()
     }
 }
 
+/// `rediss://` with a private CA (`cluster.ca_file`): subscribed, and limits decided by Redis.
+#[tokio::test]
+async fn cluster_mode_over_tls_with_a_private_ca() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, key) = (dir.path().join("ca.pem"), dir.path().join("key.pem"));
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+    std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
+    let redis = RedisServer::start_tls(&ca, &key);
+    let app = spawn_app_with(Options {
+        overlay: overlay(&redis, &format!("ca_file = \"{}\"", ca.display())),
+        ..Options::default()
+    })
+    .await;
+    assert!(subscribed(&app, true).await, "subscribed over TLS");
+    let r = app
+        .send(
+            Method::GET,
+            &detail(FIXTURE_ID),
+            &[("x-token", READONLY_KEY)],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let from_redis = sample(
+        &app.metrics().await,
+        "gateway_cluster_rate_limit_decisions_total",
+        &[("source", "redis")],
+    );
+    assert_eq!(from_redis, 1.0);
+    app.stop().await;
+}
+
 /// What `rate_limit_on_error` says, with Redis unreachable from the start (the gateway
 /// starts and is ready anyway).
 #[tokio::test]

@@ -9,29 +9,66 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
+    /// `--tls-*` arguments when the server speaks TLS only.
+    tls: Vec<String>,
 }
 
 impl RedisServer {
     pub fn start() -> RedisServer {
+        Self::start_with(Vec::new())
+    }
+
+    /// TLS only (no plain port), with this PEM certificate and key; clients need no
+    /// certificate of their own.
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> RedisServer {
+        let path = |p: &std::path::Path| p.display().to_string();
+        Self::start_with(vec![
+            "--tls-cert-file".into(),
+            path(cert),
+            "--tls-key-file".into(),
+            path(key),
+            "--tls-ca-cert-file".into(),
+            path(cert),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ])
+    }
+
+    fn start_with(tls: Vec<String>) -> RedisServer {
         // The kernel picks a free port; redis-server binds it right after.
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            child: None,
+            tls,
+        };
         server.restart();
         server
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        if self.tls.is_empty() {
+            format!("redis://127.0.0.1:{}/0", self.port)
+        } else {
+            format!("rediss://localhost:{}/0", self.port)
+        }
     }
 
     /// Starts the server (again) on the same port and waits for it to answer PING.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
+        let port = self.port.to_string();
+        let ports: [&str; 4] = if self.tls.is_empty() {
+            ["--port", &port, "--tls-port", "0"]
+        } else {
+            ["--port", "0", "--tls-port", &port]
+        };
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+            .args(ports)
+            .args(&self.tls)
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -40,7 +77,7 @@ impl RedisServer {
             .expect("redis-server is installed (.ci/run installs the Debian package)");
         self.child = Some(child);
         let end = Instant::now() + Duration::from_secs(10);
-        while !self.answers_ping() {
+        while !self.answers() {
             assert!(
                 Instant::now() < end,
                 "redis-server did not answer PING in 10 s"
@@ -67,7 +104,12 @@ impl RedisServer {
         assert!(status.success(), "kill {signal} {pid}");
     }
 
-    fn answers_ping(&self) -> bool {
+    /// Plain: PING gets PONG. TLS: the port accepts connections (the handshake is the
+    /// client's business).
+    fn answers(&self) -> bool {
+        if !self.tls.is_empty() {
+            return TcpStream::connect(("127.0.0.1", self.port)).is_ok();
+        }
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
