@@ -387,6 +387,37 @@ check_kustomization() {
   validate_core "$TMP/$name.core.yaml"
 }
 
+# The Redis component as an overlay uses it (overlays/production-redis): the same
+# checks, and the gateway wired to the Redis it adds.
+check_redis_component() {
+  local dir="$DEPLOY/k8s/overlays/production-redis"
+  check_kustomization "$dir" || return 1
+  python3 - "$TMP/$(echo "$dir" | tr '/' '_').yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+def one(kind, name):
+    # A generated ConfigMap's name ends in its content hash.
+    found = [d for d in docs if d["kind"] == kind and (d["metadata"]["name"] == name
+             or kind == "ConfigMap" and d["metadata"]["name"].startswith(name + "-"))]
+    if len(found) != 1:
+        sys.exit(f"ERROR expected one {kind} {name}, found {len(found)}")
+    return found[0]
+cm = one("ConfigMap", "paycombat-gateway-config")
+url = cm["data"].get("GATEWAY__CLUSTER__REDIS_URL", "")
+svc = one("Service", "paycombat-gateway-redis")
+if not url.startswith(f"redis://{svc['metadata']['name']}:{svc['spec']['ports'][0]['port']}/"):
+    sys.exit(f"ERROR GATEWAY__CLUSTER__REDIS_URL {url!r} is not the component's Service")
+np = one("NetworkPolicy", "paycombat-gateway")
+if not any(p.get("port") == 6379 for rule in np["spec"]["egress"] for p in rule.get("ports", [])):
+    sys.exit("ERROR the gateway's egress does not allow Redis")
+gw = one("Deployment", "paycombat-gateway")
+mounts = [m["mountPath"] for c in gw["spec"]["template"]["spec"]["containers"] for m in c.get("volumeMounts", [])]
+if cm["data"]["GATEWAY__CLUSTER__REDIS_PASSWORD_FILE"].rsplit("/", 1)[0] not in mounts:
+    sys.exit("ERROR the Redis password file is not mounted")
+print(f"gateway wired to {url} (egress, password mount)")
+PY
+}
+
 # Without kubectl: each base manifest on its own (the overlay's patches are
 # partial documents and cannot be checked without rendering).
 check_manifest_files() {
@@ -464,6 +495,7 @@ run_check "PrometheusRule is generated from alerts.yml" check_prometheusrule_gen
 if have kubectl; then
   run_check "kustomize render + validate deploy/k8s/base" check_kustomization "$DEPLOY/k8s/base"
   run_check "kustomize render + validate deploy/k8s/overlays/production" check_kustomization "$DEPLOY/k8s/overlays/production"
+  run_check "kustomize render + validate deploy/k8s/overlays/production-redis (components/redis)" check_redis_component
 else
   run_check "validate base manifests file by file (no kubectl)" check_manifest_files
 fi

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::auth::{AuthConfigError, AuthError, ClientCertificate, ClientRegistry};
+use crate::auth::{
+    AuthConfigError, AuthError, Client, ClientCertificate, ClientRegistry, RateLimited,
+};
+use crate::cluster::Cluster;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::reload::{Load, ReloadableFile};
@@ -76,8 +79,68 @@ impl AuthMode {
         metrics: &Metrics,
         client_name: &mut Option<Arc<str>>,
     ) -> Result<(), GatewayError> {
-        let AuthMode::Keys(registry) = self else {
+        match self.admit(
+            headers,
+            certificate,
+            method,
+            path,
+            metrics,
+            client_name,
+            Client::check_rate,
+        )? {
+            None | Some(Ok(())) => Ok(()),
+            Some(Err(limited)) => Err(rate_limited(metrics, client_name, limited)),
+        }
+    }
+
+    /// As [`Self::check`], with the client's bucket shared by every replica
+    /// ([`Cluster::take`]); the local bucket is what `rate_limit_on_error = "local"` uses.
+    pub async fn check_shared(
+        &self,
+        cluster: &Cluster,
+        headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
+        method: &Method,
+        path: &str,
+        metrics: &Metrics,
+        client_name: &mut Option<Arc<str>>,
+    ) -> Result<(), GatewayError> {
+        let bucket = self.admit(
+            headers,
+            certificate,
+            method,
+            path,
+            metrics,
+            client_name,
+            |client| {
+                client
+                    .rate_limit()
+                    .map(|limit| (limit, client.local_bucket()))
+            },
+        )?;
+        let (Some(Some((limit, local))), Some(name)) = (bucket, client_name.as_deref()) else {
             return Ok(());
+        };
+        cluster
+            .take(name, limit, || local.take())
+            .await
+            .map_err(|limited| rate_limited(metrics, client_name, limited))
+    }
+
+    /// Authenticates and authorizes; then `rate` is given the client (under the
+    /// registry's guard, which must not be held across an await).
+    fn admit<R>(
+        &self,
+        headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
+        method: &Method,
+        path: &str,
+        metrics: &Metrics,
+        client_name: &mut Option<Arc<str>>,
+        rate: impl FnOnce(&Client) -> R,
+    ) -> Result<Option<R>, GatewayError> {
+        let AuthMode::Keys(registry) = self else {
+            return Ok(None);
         };
         let reject = |client: &str, reason: &str| {
             metrics
@@ -102,13 +165,22 @@ impl AuthMode {
             reject(&client.name, "forbidden");
             return Err(GatewayError::Forbidden);
         }
-        if let Err(limited) = client.check_rate() {
-            reject(&client.name, "rate_limited");
-            return Err(GatewayError::RateLimited {
-                retry_after: limited.retry_after,
-            });
-        }
-        Ok(())
+        Ok(Some(rate(&client)))
+    }
+}
+
+fn rate_limited(
+    metrics: &Metrics,
+    client_name: &Option<Arc<str>>,
+    limited: RateLimited,
+) -> GatewayError {
+    let name = client_name.as_deref().unwrap_or("anonymous");
+    metrics
+        .client_rejections
+        .with_label_values(&[name, "rate_limited"])
+        .inc();
+    GatewayError::RateLimited {
+        retry_after: limited.retry_after,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct App {
     health: Arc<Health>,
     tls: Option<Arc<Tls>>,
     telemetry: Option<Arc<Telemetry>>,
+    /// Cluster mode's background tasks (subscription, heartbeats); stopped with the app.
+    cluster: Option<crate::cluster::ClusterTasks>,
 }
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
@@ -189,6 +191,23 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
             .as_ref()
             .and_then(|a| a.token_file.as_ref())
             .map(|p| secret_file("admin.token_file", p).map(drop)),
+        settings
+            .cluster
+            .as_ref()
+            .and_then(|c| c.redis.as_ref()?.password_file.as_ref())
+            .map(|p| secret_file("cluster.redis_password_file", p).map(drop)),
+        settings
+            .cluster
+            .as_ref()
+            .and_then(|c| c.redis.as_ref()?.ca_file.as_ref())
+            .map(|p| {
+                std::fs::read(p).map(drop).map_err(|e| {
+                    Problem::new(
+                        "cluster.ca_file",
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })
+            }),
     ];
     problems.extend(checks.into_iter().flatten().filter_map(Result::err));
     problems
@@ -279,6 +298,36 @@ impl App {
         let telemetry = Telemetry::start(&settings.telemetry, &metrics)
             .context("starting the trace exporter (`telemetry`)")?
             .map(Arc::new);
+        let cluster = match &settings.cluster.redis {
+            None => None,
+            Some(redis) => {
+                let password = match &redis.password_file {
+                    Some(p) => Some(
+                        String::from_utf8(
+                            secret_file("cluster.redis_password_file", p)
+                                .map_err(|p| anyhow::anyhow!("{p}"))?,
+                        )
+                        .context("`cluster.redis_password_file` must be UTF-8")?,
+                    ),
+                    None => None,
+                };
+                let ca_pem =
+                    match &redis.ca_file {
+                        Some(p) => Some(std::fs::read(p).with_context(|| {
+                            format!("reading `cluster.ca_file` {}", p.display())
+                        })?),
+                        None => None,
+                    };
+                Some(crate::cluster::Cluster::new(
+                    redis.clone(),
+                    password,
+                    ca_pem,
+                    cache.clone(),
+                    metrics.cluster.clone(),
+                )?)
+            }
+        };
+        let cluster_tasks = cluster.as_ref().map(|c| c.start());
 
         let health = Arc::new(Health::default());
         health.set_loaded();
@@ -292,7 +341,8 @@ impl App {
                 cache.clone(),
                 auth,
             )
-            .traced(telemetry.clone()),
+            .traced(telemetry.clone())
+            .with_cluster(cluster.clone()),
         );
         let admin = Arc::new(Admin {
             registry,
@@ -300,6 +350,7 @@ impl App {
             health: health.clone(),
             credentials,
             cache,
+            cluster,
             token: admin_token,
             settings: settings.clone(),
         });
@@ -313,6 +364,7 @@ impl App {
             health,
             tls,
             telemetry,
+            cluster: cluster_tasks,
         })
     }
 
@@ -343,6 +395,7 @@ impl App {
             health,
             tls,
             telemetry,
+            cluster,
         } = self;
         let reloader = reloader.spawn();
 
@@ -400,6 +453,7 @@ impl App {
         if let Some(t) = &telemetry {
             t.shutdown().await;
         }
+        drop(cluster);
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         tracing::info!("stopped");

@@ -25,7 +25,7 @@ pub use problems::{ConfigError, Problem, Problems};
 pub use validate::Partial;
 
 /// The top-level sections; any other is refused.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "server",
     "admin",
     "upstream",
@@ -34,6 +34,7 @@ const SECTIONS: [&str; 8] = [
     "cache",
     "auth",
     "telemetry",
+    "cluster",
 ];
 
 /// Every section that could be read (`None`: its problem is already noted).
@@ -47,6 +48,7 @@ pub struct RawSettings {
     pub cache: Option<crate::cache::CacheConfig>,
     pub auth: Option<RawAuth>,
     pub telemetry: Option<crate::telemetry::RawTelemetry>,
+    pub cluster: Option<crate::cluster::RawCluster>,
     /// Sections read only after a wrong value was replaced by its default,
     /// as read: checked for more problems, never used.
     pub patched: Vec<(String, config::Value)>,
@@ -243,6 +245,7 @@ pub struct Settings {
     pub cache: crate::cache::CacheSettings,
     pub auth: AuthSettings,
     pub telemetry: crate::telemetry::TelemetrySettings,
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -424,6 +427,7 @@ fn read(
         cache: section(&cfg, "cache", p, pa),
         auth: section(&cfg, "auth", p, pa),
         telemetry: section(&cfg, "telemetry", p, pa),
+        cluster: section(&cfg, "cluster", p, pa),
         patched,
     }
 }

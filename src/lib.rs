@@ -9,6 +9,7 @@ pub(crate) mod body;
 pub mod build;
 pub mod cache;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub(crate) mod credentials;
 pub(crate) mod demo;

@@ -53,6 +53,57 @@ pub struct Metrics {
     pub tls_certificate_expiry: IntGaugeVec,
     pub tls_reloads: IntCounterVec,
     pub trace_export_spans: IntCounterVec,
+    pub cluster: ClusterMetrics,
+}
+
+/// Cluster mode (`[cluster]`); registered always, so dashboards and alerts see zeros in
+/// single-process mode (where `gateway_cluster_enabled` is 0).
+#[derive(Clone)]
+pub struct ClusterMetrics {
+    pub enabled: IntGauge,
+    pub redis_up: IntGauge,
+    pub subscribed: IntGauge,
+    pub published: IntCounterVec,
+    pub received: IntCounterVec,
+    pub subscription_resets: IntCounter,
+    pub invalidation_lag: prometheus::Histogram,
+    pub rate_limit_decisions: IntCounterVec,
+    pub redis_errors: IntCounterVec,
+    pub degraded_refreshes: IntCounter,
+    pub ack_timeouts: IntCounter,
+    pub peers: IntGauge,
+}
+
+/// From a tenth of a millisecond (same host) to seconds (a backlog, or skewed clocks).
+const LAG_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+impl ClusterMetrics {
+    fn register(r: &Registry) -> prometheus::Result<ClusterMetrics> {
+        let m = ClusterMetrics {
+            enabled: gauge(r, "gateway_cluster_enabled", "1 when cluster.redis_url is set (cluster mode).")?,
+            redis_up: gauge(r, "gateway_cluster_redis_up", "1 while the last Redis command succeeded.")?,
+            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is live (heartbeats arriving); 0 means degraded.")?,
+            published: counter(r, "gateway_cluster_invalidations_published_total", "Invalidations published to the other replicas, by kind (customer, all).", &["kind"])?,
+            received: counter(r, "gateway_cluster_invalidations_received_total", "Invalidations received from other replicas and applied, by kind (customer, all).", &["kind"])?,
+            subscription_resets: reg(r, IntCounter::new("gateway_cluster_subscription_resets_total", "Subscriptions made again after one was lost; each drops every cached customer entry.")?)?,
+            invalidation_lag: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_invalidation_lag_seconds", "From publishing on one replica to applying on this one (wall clocks of both).").buckets(LAG_BUCKETS.to_vec()))?)?,
+            rate_limit_decisions: counter(r, "gateway_cluster_rate_limit_decisions_total", "Rate-limit decisions in cluster mode, by source (redis, local, allow, deny) and decision (allowed, limited).", &["source", "decision"])?,
+            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, rate_limit).", &["operation"])?,
+            ack_timeouts: reg(r, IntCounter::new("gateway_cluster_ack_timeouts_total", "Invalidations answered to the writer before every other live replica confirmed them (cluster.ack_timeout).")?)?,
+            peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.heartbeat_timeout.")?,
+            degraded_refreshes: reg(r, IntCounter::new("gateway_cluster_degraded_refreshes_total", "Cached reads fetched again because the replica had no live subscription and the entry was older than cluster.degraded_ttl.")?)?,
+        };
+        for kind in ["customer", "all"] {
+            m.published.with_label_values(&[kind]);
+            m.received.with_label_values(&[kind]);
+        }
+        for op in ["connect", "subscribe", "heartbeat", "publish", "rate_limit"] {
+            m.redis_errors.with_label_values(&[op]);
+        }
+        Ok(m)
+    }
 }
 
 fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -130,6 +181,7 @@ impl Metrics {
             tls_certificate_expiry: reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?,
             tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
             trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
+            cluster: ClusterMetrics::register(r)?,
         };
         let build = IntGaugeVec::new(
             Opts::new(

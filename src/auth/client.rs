@@ -31,6 +31,23 @@ pub(crate) fn new_limiter(limit: RateLimit) -> Limiter {
     Arc::new(RateLimiter::direct(limit.quota()))
 }
 
+fn take(limiter: &DefaultDirectRateLimiter) -> Result<(), RateLimited> {
+    limiter.check().map_err(|not_until| {
+        let now = limiter.clock().now();
+        RateLimited::from_wait(not_until.wait_time_from(now))
+    })
+}
+
+/// A client's local token bucket, detached from the registry.
+pub struct LocalBucket(Option<Limiter>);
+
+impl LocalBucket {
+    /// As [`Client::check_rate`].
+    pub fn take(&self) -> Result<(), RateLimited> {
+        self.0.as_deref().map_or(Ok(()), take)
+    }
+}
+
 /// A configured client. Obtained from [`super::ClientRegistry::authenticate`].
 pub struct Client {
     /// Configured name: `[a-z0-9_-]{1,64}`, safe as a metric label and in access logs.
@@ -54,13 +71,16 @@ impl Client {
 
     /// Takes one token from the client's bucket. Clients without a limit always pass.
     pub fn check_rate(&self) -> Result<(), RateLimited> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        limiter.check().map_err(|not_until| {
-            let now = limiter.clock().now();
-            RateLimited::from_wait(not_until.wait_time_from(now))
-        })
+        match &self.limiter {
+            Some(limiter) => take(limiter),
+            None => Ok(()),
+        }
+    }
+
+    /// This replica's own bucket, usable after the registry guard is gone (cluster mode
+    /// falls back to it when Redis cannot be asked).
+    pub fn local_bucket(&self) -> LocalBucket {
+        LocalBucket(self.limiter.clone())
     }
 
     /// The configured limit, `None` when unlimited.

@@ -15,7 +15,7 @@ mod pattern;
 mod registry;
 mod subject;
 
-pub use client::{Client, RateLimit};
+pub use client::{Client, LocalBucket, RateLimit};
 pub use error::{AuthConfigError, AuthError, ClientProblem, RateLimited};
 pub use key::{generate_key, hash_key, KEY_PREFIX, X_TOKEN};
 pub use registry::ClientRegistry;

@@ -22,6 +22,7 @@ pub struct Partial {
     pub cache: Option<crate::cache::CacheSettings>,
     pub auth: Option<AuthSettings>,
     pub telemetry: Option<crate::telemetry::TelemetrySettings>,
+    pub cluster: Option<crate::cluster::ClusterSettings>,
 }
 
 impl Partial {
@@ -36,6 +37,7 @@ impl Partial {
             cache: self.cache?,
             auth: self.auth?,
             telemetry: self.telemetry?,
+            cluster: self.cluster?,
         })
     }
 }
@@ -51,6 +53,7 @@ impl Partial {
             "mask" => (self.mask, self.passthrough) = (None, None),
             "cache" => self.cache = None,
             "telemetry" => self.telemetry = None,
+            "cluster" => self.cluster = None,
             _ => self.auth = None,
         }
     }
@@ -68,6 +71,7 @@ impl From<Settings> for Partial {
             cache: Some(s.cache),
             auth: Some(s.auth),
             telemetry: Some(s.telemetry),
+            cluster: Some(s.cluster),
         }
     }
 }
@@ -153,6 +157,7 @@ impl RawSettings {
             Some(auth)
         });
         let telemetry = self.telemetry.and_then(|t| t.check(p));
+        let cluster = self.cluster.and_then(|c| c.check(p));
         Partial {
             server,
             admin,
@@ -163,6 +168,7 @@ impl RawSettings {
             cache,
             auth,
             telemetry,
+            cluster,
         }
     }
 }

@@ -7,12 +7,14 @@
 //! `cache::scan`). A write to a customer endpoint that names no id at all (or more than
 //! the scanner keeps) purges the whole cache: its target cannot be told, and serving a
 //! pre-write read is worse than a cold cache. Writes to other families (wallets,
-//! payins, …) drop the customers they name and nothing else.
+//! payins, …) drop the customers they name and nothing else. In cluster mode the same
+//! invalidation is published to every other replica, still before the writer's answer.
 
 use http::Method;
 
 use super::Proxy;
 use crate::cache::scan::Found;
+use crate::cluster::Body;
 use crate::route::{Family, Route};
 use crate::upstream::Outgoing;
 
@@ -70,6 +72,10 @@ impl Proxy {
                         .with_label_values(&["write"])
                         .inc();
                 }
+                if let Some(cluster) = &self.cluster {
+                    let ids = ids.clone();
+                    Box::pin(cluster.publish(Body::Customers { ids })).await;
+                }
             }
             Written::All => {
                 cache.invalidate_all().await;
@@ -77,6 +83,9 @@ impl Proxy {
                     .cache_invalidations
                     .with_label_values(&["write_all"])
                     .inc();
+                if let Some(cluster) = &self.cluster {
+                    Box::pin(cluster.publish(Body::All)).await;
+                }
             }
         }
     }

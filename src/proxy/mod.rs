@@ -3,11 +3,13 @@
 //! 1. request id, in-flight gauge, timer — first, so every answer carries and counts them;
 //! 2. header size and path hygiene — before anything is routed, logged or forwarded;
 //! 3. route — method + path, once; everything after reads the `Route`;
-//! 4. client auth, allowlist, rate limit — before the cache, so a hit never skips them;
+//! 4. client auth, allowlist, rate limit — before the cache, so a hit never skips them (in
+//!    cluster mode the bucket is shared through Redis: one round trip);
 //! 5. routes the cache answers (`Route::cached`): the cache's `Decision` (hit, stale while
 //!    revalidating, or a single-flight fill) in `cached.rs`; other routes: forward
 //!    (`forward.rs`), both through `Upstream` (prepare, permit, send);
-//! 6. write invalidation — as soon as upstream has answered, before the writer gets its answer;
+//! 6. write invalidation — as soon as upstream has answered, before the writer gets its answer
+//!    (in cluster mode also published to the other replicas, still before that answer);
 //! 7. response inspection by the `Inspector` (masking, header allowlist, secret guard) —
 //!    before caching and before the client; see `inspect::response` for the exact rule;
 //! 8. access log and metrics — last, with the final status, from the `RequestContext`
@@ -34,6 +36,7 @@ use prometheus::Histogram;
 use crate::access::AuthMode;
 use crate::body::GatewayBody;
 use crate::cache::CustomerCache;
+use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
@@ -61,6 +64,8 @@ pub struct Proxy {
     metrics: Metrics,
     cache: Option<CustomerCache>,
     auth: AuthMode,
+    /// Cluster mode: shared rate limits, broadcast invalidations, degraded freshness.
+    cluster: Option<Arc<Cluster>>,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
     /// Per-route histogram handles, indexed by `RouteLabel::index`.
@@ -98,6 +103,7 @@ impl Proxy {
             metrics,
             cache,
             auth,
+            cluster: None,
             anonymous: Arc::from("anonymous"),
             route_durations,
             telemetry: None,
@@ -107,6 +113,12 @@ impl Proxy {
     /// Traces every request with `telemetry` (None: tracing off, the default).
     pub fn traced(mut self, telemetry: Option<Arc<Telemetry>>) -> Proxy {
         self.telemetry = telemetry;
+        self
+    }
+
+    /// Cluster mode: shared rate limits, published invalidations, degraded freshness.
+    pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
+        self.cluster = cluster;
         self
     }
 
@@ -178,16 +190,32 @@ impl Proxy {
         ctx.route = route.label_kind();
 
         let mut client = None;
-        let checked = self.auth.check(
-            req.headers(),
-            req.extensions()
-                .get::<Arc<crate::auth::ClientCertificate>>()
-                .map(|c| &**c),
-            req.method(),
-            path,
-            &self.metrics,
-            &mut client,
-        );
+        let certificate = req
+            .extensions()
+            .get::<Arc<crate::auth::ClientCertificate>>()
+            .map(|c| &**c);
+        let checked = match &self.cluster {
+            None => self.auth.check(
+                req.headers(),
+                certificate,
+                req.method(),
+                path,
+                &self.metrics,
+                &mut client,
+            ),
+            Some(cluster) => {
+                let shared = self.auth.check_shared(
+                    cluster,
+                    req.headers(),
+                    certificate,
+                    req.method(),
+                    path,
+                    &self.metrics,
+                    &mut client,
+                );
+                Box::pin(shared).await
+            }
+        };
         if let Some(name) = client {
             ctx.client = name;
         }

@@ -13,12 +13,14 @@ use subtle::ConstantTimeEq;
 
 use crate::body::GatewayBody;
 use crate::cache::CustomerCache;
+use crate::cluster::Body;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 
 /// Readiness: not ready until credentials are loaded, and not ready again
 /// once draining starts, so load balancers stop sending new work first.
+/// Redis (cluster mode) plays no part: without it a replica serves, degraded.
 #[derive(Default)]
 pub struct Health {
     loaded: AtomicBool,
@@ -43,6 +45,8 @@ pub struct Admin {
     pub health: Arc<Health>,
     pub credentials: Arc<CredentialStore>,
     pub cache: Option<CustomerCache>,
+    /// Cluster mode: purges reach every replica.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Bearer token for /admin/*; None disables those endpoints.
     pub token: Option<secrecy::SecretString>,
     /// What `GET /admin/config` shows (secrets redacted).
@@ -162,7 +166,8 @@ impl Admin {
     }
 
     /// `POST /admin/cache/purge?customer_id=…` purges one customer;
-    /// `POST /admin/cache/purge?all=true` purges everything.
+    /// `POST /admin/cache/purge?all=true` purges everything. In cluster mode the purge is
+    /// published to every replica before the answer.
     async fn purge(&self, req: Request<Incoming>) -> Result<Response<GatewayBody>, GatewayError> {
         self.check_admin(&req)?;
         let Some(cache) = &self.cache else {
@@ -181,6 +186,10 @@ impl Admin {
         Ok(match (customer, all) {
             (Some(id), false) => {
                 cache.invalidate_customer(&id).await;
+                if let Some(cluster) = &self.cluster {
+                    let ids = vec![id.clone()];
+                    cluster.publish(Body::Customers { ids }).await;
+                }
                 self.metrics
                     .cache_invalidations
                     .with_label_values(&["admin"])
@@ -192,6 +201,9 @@ impl Admin {
             }
             (None, true) => {
                 cache.invalidate_all().await;
+                if let Some(cluster) = &self.cluster {
+                    cluster.publish(Body::All).await;
+                }
                 self.metrics
                     .cache_invalidations
                     .with_label_values(&["admin"])

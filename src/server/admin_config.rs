@@ -82,6 +82,43 @@ pub struct View {
     cache: Cache,
     auth: Auth,
     telemetry: Telemetry,
+    /// `None` in single-process mode.
+    cluster: Option<Cluster>,
+}
+
+/// The Redis URL is not shown: it may carry a password. Its scheme says whether TLS is on.
+#[derive(Serialize)]
+struct Cluster {
+    redis_url: &'static str,
+    tls: bool,
+    redis_password_file: Option<String>,
+    ca_file: Option<String>,
+    prefix: String,
+    connect_timeout: String,
+    command_timeout: String,
+    heartbeat_interval: String,
+    heartbeat_timeout: String,
+    degraded_ttl: String,
+    rate_limit_on_error: &'static str,
+}
+
+impl Cluster {
+    fn from(r: &crate::cluster::RedisSettings) -> Cluster {
+        use secrecy::ExposeSecret;
+        Cluster {
+            redis_url: REDACTED,
+            tls: r.url.expose_secret().starts_with("rediss://"),
+            redis_password_file: path(&r.password_file),
+            ca_file: path(&r.ca_file),
+            prefix: r.prefix.clone(),
+            connect_timeout: dur(r.connect_timeout),
+            command_timeout: dur(r.command_timeout),
+            heartbeat_interval: dur(r.heartbeat_interval),
+            heartbeat_timeout: dur(r.heartbeat_timeout),
+            degraded_ttl: dur(r.degraded_ttl),
+            rate_limit_on_error: r.rate_limit_on_error.label(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -378,6 +415,7 @@ impl From<&Settings> for View {
                     honour_traceparent: s.telemetry.honour_traceparent,
                 }
             },
+            cluster: s.cluster.redis.as_ref().map(Cluster::from),
         }
     }
 }

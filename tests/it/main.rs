@@ -10,6 +10,7 @@ mod admin_errors;
 mod budget;
 mod cache;
 mod check_config;
+mod cluster;
 mod connections;
 mod core;
 mod credentials_rejected;

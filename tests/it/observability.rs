@@ -295,6 +295,21 @@ fn assert_closed_label_sets(scrape: &str) {
                 .contains(&v.as_str()),
                 ("gateway_tls_certificate_expiry_timestamp_seconds", "listener") => v == "api",
                 ("gateway_tls_reloads_total", "result") => ["ok", "failed"].contains(&v.as_str()),
+                (
+                    "gateway_cluster_invalidations_published_total"
+                    | "gateway_cluster_invalidations_received_total",
+                    "kind",
+                ) => ["customer", "all"].contains(&v.as_str()),
+                ("gateway_cluster_rate_limit_decisions_total", "source") => {
+                    ["redis", "local", "allow", "deny"].contains(&v.as_str())
+                }
+                ("gateway_cluster_rate_limit_decisions_total", "decision") => {
+                    ["allowed", "limited"].contains(&v.as_str())
+                }
+                ("gateway_cluster_redis_errors_total", "operation") => {
+                    ["connect", "subscribe", "heartbeat", "publish", "rate_limit"]
+                        .contains(&v.as_str())
+                }
                 (_, "le") => v == "+Inf" || v.parse::<f64>().is_ok(),
                 ("gateway_build_info", "version" | "revision") => true,
                 _ => false,

@@ -1,0 +1,100 @@
+//! Rate limits shared by every replica: one GCRA bucket per client in Redis.
+//!
+//! GCRA keeps one number per client, the theoretical arrival time (TAT) of the next
+//! request. The whole read-compare-write runs inside one Lua script, which Redis executes
+//! atomically, so two replicas can never both spend the last token; the clock is Redis's
+//! own (`TIME`), so replica clock skew does not matter. Same semantics as the local
+//! governor bucket: `per_second` a second, at most `burst` at once.
+
+use std::time::Duration;
+
+use prometheus::IntCounter;
+
+use super::settings::OnError;
+use super::Cluster;
+use crate::auth::{RateLimit, RateLimited};
+use crate::metrics::ClusterMetrics;
+
+/// ARGV[1]: emission interval (µs per request); ARGV[2]: burst. Returns {allowed, wait µs}.
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local wait = new_tat - burst * interval - now
+if wait > 0 then
+  return {0, math.ceil(wait)}
+end
+redis.call('SET', KEYS[1], string.format('%.1f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+return {1, 0}
+";
+
+const SOURCES: [&str; 4] = ["redis", "local", "allow", "deny"];
+
+/// `gateway_cluster_rate_limit_decisions_total` by source and decision, resolved once.
+pub(super) struct DecisionCounters([[IntCounter; 2]; SOURCES.len()]);
+
+impl DecisionCounters {
+    pub(super) fn new(metrics: &ClusterMetrics) -> Self {
+        Self(SOURCES.map(|source| {
+            ["allowed", "limited"].map(|decision| {
+                metrics
+                    .rate_limit_decisions
+                    .with_label_values(&[source, decision])
+            })
+        }))
+    }
+
+    fn count(&self, source: &str, decision: &Result<(), RateLimited>) {
+        let s = SOURCES.iter().position(|s| *s == source).unwrap_or(0);
+        self.0[s][usize::from(decision.is_err())].inc();
+    }
+}
+
+impl Cluster {
+    /// Takes one token from `client`'s shared bucket; when Redis cannot answer (or the
+    /// replica is degraded: no point waiting for a timeout on every request),
+    /// `cluster.rate_limit_on_error` decides, `local` being the client's own bucket here.
+    pub async fn take(
+        &self,
+        client: &str,
+        limit: RateLimit,
+        local: impl FnOnce() -> Result<(), RateLimited>,
+    ) -> Result<(), RateLimited> {
+        if self.degraded_ttl().is_none() {
+            if let Ok(decision) = self.gcra(client, limit).await {
+                self.decisions.count("redis", &decision);
+                return decision;
+            }
+        }
+        let policy = self.settings.rate_limit_on_error;
+        let decision = match policy {
+            OnError::Local => local(),
+            OnError::Allow => Ok(()),
+            OnError::Deny => Err(RateLimited::from_wait(Duration::from_secs(1))),
+        };
+        self.decisions.count(policy.label(), &decision);
+        decision
+    }
+
+    async fn gcra(&self, client: &str, limit: RateLimit) -> Result<Result<(), RateLimited>, ()> {
+        let interval_us = 1_000_000.0 / f64::from(limit.per_second.get());
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(GCRA)
+            .arg(1)
+            .arg(self.settings.rate_key(client))
+            .arg(interval_us)
+            .arg(limit.burst.get());
+        let (allowed, wait_us): (i64, i64) = self.query(&cmd, "rate_limit").await.map_err(drop)?;
+        Ok(if allowed == 1 {
+            Ok(())
+        } else {
+            Err(RateLimited::from_wait(Duration::from_micros(
+                wait_us.max(1) as u64,
+            )))
+        })
+    }
+}

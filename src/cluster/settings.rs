@@ -1,0 +1,264 @@
+//! `[cluster]`: whether replicas share invalidations and rate limits through Redis, and how.
+//! An empty `redis_url` is single-process mode: nothing below is used.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::problems::{self, positive};
+use crate::config::Problems;
+
+/// What a rate-limit decision falls back to when Redis cannot be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Each replica enforces the client's bucket on its own (up to replicas × the limit).
+    Local,
+    /// Every request passes (paycombat's own limits are the only ones left).
+    Allow,
+    /// Every limited client's request is refused with 429.
+    Deny,
+}
+
+impl OnError {
+    /// The `source` label of `gateway_cluster_rate_limit_decisions_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OnError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        problems::choice(
+            d,
+            &[
+                ("local", Self::Local),
+                ("allow", Self::Allow),
+                ("deny", Self::Deny),
+            ],
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub redis_url: String,
+    pub redis_password_file: String,
+    pub ca_file: String,
+    pub prefix: String,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub command_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub degraded_ttl: Duration,
+    pub rate_limit_on_error: OnError,
+}
+
+/// Validated `[cluster]`; `redis` is `None` in single-process mode.
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    pub redis: Option<RedisSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `redis://` or `rediss://` (TLS); never printed, it may carry a password.
+    pub url: secrecy::SecretString,
+    pub password_file: Option<PathBuf>,
+    /// PEM CA certificates trusted for `rediss://` instead of the Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// Namespace of the pub/sub channel (`<prefix>:invalidate`) and the rate-limit keys
+    /// (`<prefix>:rl:<client>`), so several gateways can share one Redis.
+    pub prefix: String,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub heartbeat_interval: Duration,
+    pub heartbeat_timeout: Duration,
+    /// How long a writer's answer waits for the other replicas to confirm; zero: not at all.
+    pub ack_timeout: Duration,
+    pub degraded_ttl: Duration,
+    pub rate_limit_on_error: OnError,
+}
+
+impl RedisSettings {
+    pub fn channel(&self) -> String {
+        format!("{}:invalidate", self.prefix)
+    }
+
+    pub fn rate_key(&self, client: &str) -> String {
+        format!("{}:rl:{client}", self.prefix)
+    }
+}
+
+/// The URL's scheme and host, checked without connecting.
+fn redis_url(v: &str) -> Result<(), String> {
+    let scheme = v.split_once("://").map(|(s, _)| s);
+    if !matches!(scheme, Some("redis" | "rediss")) {
+        return Err("must start with redis:// or rediss:// (TLS)".to_owned());
+    }
+    redis::IntoConnectionInfo::into_connection_info(v)
+        .map(drop)
+        // The parser's message may quote the URL, password included.
+        .map_err(|_| "is not a Redis URL like redis://redis:6379/0".to_owned())
+}
+
+fn prefix(v: &str) -> Result<(), &'static str> {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be 1 to 64 characters of letters, digits, '-', '_', ':' or '.'")
+    }
+}
+
+impl RawCluster {
+    pub fn check(self, p: &mut Problems) -> Option<ClusterSettings> {
+        let url = self.redis_url.trim();
+        if url.is_empty() {
+            let mut alone = false;
+            for (key, v) in [
+                ("cluster.redis_password_file", &self.redis_password_file),
+                ("cluster.ca_file", &self.ca_file),
+            ] {
+                if !v.trim().is_empty() {
+                    p.add(key, "set only together with `cluster.redis_url`");
+                    alone = true;
+                }
+            }
+            return (!alone).then_some(ClusterSettings { redis: None });
+        }
+        let before = p.len();
+        p.check("cluster.redis_url", redis_url(url));
+        p.check("cluster.prefix", prefix(&self.prefix));
+        let ca_file = self.ca_file.trim();
+        if !ca_file.is_empty() && !url.starts_with("rediss://") {
+            p.add(
+                "cluster.ca_file",
+                "needs a rediss:// (TLS) `cluster.redis_url`",
+            );
+        }
+        p.check("cluster.connect_timeout", positive(self.connect_timeout));
+        p.check("cluster.command_timeout", positive(self.command_timeout));
+        let interval = p.check(
+            "cluster.heartbeat_interval",
+            positive(self.heartbeat_interval),
+        );
+        if let Some(interval) = interval {
+            if self.heartbeat_timeout <= interval {
+                p.add(
+                    "cluster.heartbeat_timeout",
+                    "must be longer than `cluster.heartbeat_interval` (two or three intervals)",
+                );
+            }
+        }
+        if p.len() > before {
+            return None;
+        }
+        let password_file = self.redis_password_file.trim();
+        Some(ClusterSettings {
+            redis: Some(RedisSettings {
+                url: url.to_owned().into(),
+                password_file: (!password_file.is_empty()).then(|| PathBuf::from(password_file)),
+                ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+                prefix: self.prefix,
+                connect_timeout: self.connect_timeout,
+                command_timeout: self.command_timeout,
+                heartbeat_interval: self.heartbeat_interval,
+                heartbeat_timeout: self.heartbeat_timeout,
+                ack_timeout: self.ack_timeout,
+                degraded_ttl: self.degraded_ttl,
+                rate_limit_on_error: self.rate_limit_on_error,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(url: &str) -> RawCluster {
+        let mut raw: RawCluster = crate::config::default_section("cluster");
+        raw.redis_url = url.to_owned();
+        raw
+    }
+
+    #[test]
+    fn empty_url_is_single_process_mode() {
+        let mut p = Problems::default();
+        let s = raw("").check(&mut p).expect("valid");
+        assert!(s.redis.is_none() && p.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let mut r = raw("http://redis:6379");
+        r.prefix = "has space".to_owned();
+        r.command_timeout = Duration::ZERO;
+        r.heartbeat_timeout = r.heartbeat_interval;
+        let mut p = Problems::default();
+        assert!(r.check(&mut p).is_none());
+        let keys: Vec<String> = p.into_vec().into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "cluster.redis_url",
+                "cluster.prefix",
+                "cluster.command_timeout",
+                "cluster.heartbeat_timeout"
+            ]
+        );
+    }
+
+    #[test]
+    fn files_need_the_url_they_belong_to() {
+        let mut r = raw("");
+        r.redis_password_file = "/run/secrets/redis".to_owned();
+        r.ca_file = "/etc/redis-ca.pem".to_owned();
+        let mut p = Problems::default();
+        assert!(r.check(&mut p).is_none());
+        assert_eq!(p.len(), 2);
+        let mut r = raw("redis://redis:6379");
+        r.ca_file = "/etc/redis-ca.pem".to_owned();
+        let mut p = Problems::default();
+        assert!(
+            r.check(&mut p).is_none(),
+            "a CA file without TLS is a mistake"
+        );
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_without_echoing_it() {
+        let mut p = Problems::default();
+        assert!(raw("redis://:s3cret@[bad").check(&mut p).is_none());
+        let problems = p.into_vec();
+        assert_eq!(problems.len(), 1);
+        assert!(!problems[0].reason.contains("s3cret"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn redis_and_rediss_urls_are_accepted() {
+        for url in ["redis://127.0.0.1:6379/0", "rediss://redis.internal:6380"] {
+            let mut p = Problems::default();
+            let s = raw(url).check(&mut p).expect(url);
+            let r = s.redis.expect("cluster mode on");
+            assert_eq!(r.channel(), "paycombat-gateway:invalidate");
+            assert_eq!(r.rate_key("svc"), "paycombat-gateway:rl:svc");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The invalidation subscription, on a connection of its own (a subscribed connection can
+//! run no other command). Lost, it is made again; a silently dead one (a half-open TCP
+//! connection, a Redis that stopped delivering) is noticed by the heartbeats not arriving.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use super::message::{now_us, Body, Message};
+use super::{Backoff, Cluster};
+
+impl Cluster {
+    pub(super) async fn subscribe_forever(self: Arc<Self>) {
+        let mut backoff = Backoff::default();
+        let mut first = true;
+        loop {
+            match self.subscribe().await {
+                Ok(pubsub) => {
+                    backoff.reset();
+                    // Whatever was published while no subscription was live is lost: start
+                    // from an empty cache. Before going live, so no entry that may have
+                    // missed an invalidation is ever served as if it had not.
+                    if let Some(cache) = &self.cache {
+                        cache.invalidate_all().await;
+                    }
+                    if !first {
+                        self.metrics.subscription_resets.inc();
+                    }
+                    first = false;
+                    self.set_live(true);
+                    tracing::info!(channel = %self.channel, "cluster: subscribed");
+                    self.receive(pubsub).await;
+                    self.set_live(false);
+                    tracing::warn!(
+                        channel = %self.channel,
+                        degraded_ttl = ?self.settings.degraded_ttl,
+                        "cluster: subscription lost; cached entries older than degraded_ttl are fetched again until it is back"
+                    );
+                }
+                Err(why) => {
+                    self.failed("subscribe", &why);
+                }
+            }
+            tokio::time::sleep(backoff.next()).await;
+        }
+    }
+
+    fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::Release);
+        self.metrics.subscribed.set(i64::from(live));
+    }
+
+    async fn subscribe(&self) -> Result<redis::aio::PubSub, String> {
+        let within = self.settings.connect_timeout;
+        let made = tokio::time::timeout(within, async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(&self.channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        })
+        .await;
+        match made {
+            Ok(Ok(pubsub)) => Ok(pubsub),
+            Ok(Err(e)) => Err(e.category().to_owned()),
+            Err(_) => Err("timed out".to_owned()),
+        }
+    }
+
+    /// Applies messages until the connection ends, or until `heartbeat_timeout` passes
+    /// without a message and the connection does not answer a PING either. (Heartbeats can
+    /// also stop because no replica can publish; then nothing is being missed, and the
+    /// PING tells that case from a dead connection.)
+    async fn receive(self: &Arc<Self>, pubsub: redis::aio::PubSub) {
+        let (mut sink, mut messages) = pubsub.split();
+        loop {
+            let next = tokio::time::timeout(self.settings.heartbeat_timeout, messages.next());
+            match next.await {
+                Ok(Some(msg)) => self.apply(msg.get_payload_bytes()).await,
+                Ok(None) => {
+                    self.failed("subscribe", "connection closed");
+                    return;
+                }
+                Err(_) => {
+                    let ping = sink.ping::<redis::Value>();
+                    if !matches!(
+                        tokio::time::timeout(self.settings.command_timeout, ping).await,
+                        Ok(Ok(_))
+                    ) {
+                        self.failed("heartbeat", "no heartbeat and no answer to PING");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn apply(self: &Arc<Self>, payload: &[u8]) {
+        let Some(msg) = Message::decode(payload) else {
+            return;
+        };
+        if msg.from == self.replica {
+            return;
+        }
+        let kind = match msg.body {
+            // A degraded replica cannot confirm (it hears nothing) and serves nothing older
+            // than degraded_ttl: writers do not wait for it.
+            Body::Heartbeat { subscribed } => {
+                self.acks.heard(&msg.from, subscribed);
+                return;
+            }
+            Body::Ack { to, ack } => {
+                if to == self.replica {
+                    self.acks.acked(ack, &msg.from);
+                }
+                return;
+            }
+            Body::Customers { ids } => {
+                if let Some(cache) = &self.cache {
+                    for id in &ids {
+                        cache.invalidate_customer(id).await;
+                    }
+                }
+                "customer"
+            }
+            Body::All => {
+                if let Some(cache) = &self.cache {
+                    cache.invalidate_all().await;
+                }
+                "all"
+            }
+        };
+        self.confirm(msg.from, msg.id);
+        self.metrics.received.with_label_values(&[kind]).inc();
+        let lag = now_us().saturating_sub(msg.sent_us);
+        self.metrics
+            .invalidation_lag
+            .observe(Duration::from_micros(lag).as_secs_f64());
+    }
+}
