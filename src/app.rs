@@ -21,6 +21,7 @@ use crate::config::{
     AuthModeSetting, AuthSettings, Partial, Problem, SecretSource, Settings, UpstreamSettings,
 };
 use crate::credentials::CredentialFiles;
+use crate::logging::access_log::AccessLog;
 use crate::mask::{MaskSettings, Masker};
 use crate::metrics::Metrics;
 use crate::proxy::Proxy;
@@ -231,6 +232,14 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
+        let access_log =
+            AccessLog::open(&settings.log).with_context(|| match &settings.log.access.output {
+                crate::config::AccessOutput::File(path) => {
+                    format!("opening `log.access.file` {}", path.display())
+                }
+                _ => "starting the access-log writer".to_owned(),
+            })?;
+
         let health = Arc::new(Health::default());
         health.set_loaded();
         let proxy = Arc::new(Proxy::new(
@@ -241,6 +250,7 @@ impl App {
             masking,
             cache.clone(),
             auth,
+            access_log,
         ));
         let admin = Arc::new(Admin {
             registry,
@@ -318,6 +328,7 @@ impl App {
         );
 
         let draining = health.clone();
+        let access = proxy.clone();
         let listening = crate::server::Listening {
             name: "api",
             max_connections: settings.server.max_connections,
@@ -339,6 +350,11 @@ impl App {
         reloader.abort();
         let _ = admin_stop.send(());
         let _ = admin_task.await;
+        // Bounded: a log reader that is stuck must not hold up the exit.
+        let _ = tokio::task::spawn_blocking(move || {
+            access.close_access_log(Duration::from_secs(2));
+        })
+        .await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -21,13 +21,16 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    match app.run(shutdown_signal()).await {
+    let code = match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The last lines ("stopped", the final requests) are still queued.
+    crate::logging::flush();
+    code
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

@@ -135,6 +135,7 @@ impl Metrics {
         r.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
+        r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
         for reason in [
             "parse_error",
@@ -164,6 +165,54 @@ impl Metrics {
             m.clients_reloads.with_label_values(&[result]);
         }
         Ok(m)
+    }
+}
+
+/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from the
+/// process-wide counters the log queues keep (`crate::logging`), since the
+/// queues, like stdout, belong to the process rather than to one gateway.
+struct LogDrops {
+    lines: IntCounterVec,
+    /// Two scrapes at once must not both add the same difference.
+    sync: std::sync::Mutex<()>,
+}
+
+impl LogDrops {
+    fn new() -> prometheus::Result<LogDrops> {
+        let lines = IntCounterVec::new(
+            Opts::new(
+                "gateway_log_lines_dropped_total",
+                "Log lines dropped because their output did not keep up (the queue in front of it was full), by stream (access, log).",
+            ),
+            &["stream"],
+        )?;
+        for stream in ["access", "log"] {
+            lines.with_label_values(&[stream]);
+        }
+        Ok(LogDrops {
+            lines,
+            sync: std::sync::Mutex::new(()),
+        })
+    }
+}
+
+impl prometheus::core::Collector for LogDrops {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        self.lines.desc()
+    }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        use std::sync::atomic::Ordering;
+        let _one = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        for (stream, total) in [
+            ("access", &crate::logging::ACCESS_DROPPED),
+            ("log", &crate::logging::LOG_DROPPED),
+        ] {
+            let counter = self.lines.with_label_values(&[stream]);
+            let now = total.load(Ordering::Relaxed);
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+        self.lines.collect()
     }
 }
 

@@ -811,10 +811,11 @@ async fn access_log_names_the_client_and_never_the_key() {
         h.push(("x-request-id", id));
         app.send_raw(Method::GET, path, &h, b"").await;
     }
-    app.stop().await;
+    let access_log = app.stop_and_read_access_log().await;
 
-    let text = captured_logs().text();
-    let access: Vec<serde_json::Value> = text
+    // The secrets are looked for in both streams: the access log and every other line.
+    let text = format!("{}{access_log}", captured_logs().text());
+    let access: Vec<serde_json::Value> = access_log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["target"] == "access")

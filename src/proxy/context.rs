@@ -11,6 +11,8 @@ use http::{Method, Response};
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::LookupResult;
+use crate::logging::access_log::{AccessRecord, UpstreamCall};
+use crate::logging::trace_id::TraceId;
 use crate::metrics::{method_label, status_class};
 use crate::route::RouteLabel;
 
@@ -27,6 +29,10 @@ pub(super) struct RequestContext {
     pub client: Arc<str>,
     /// How the cache took part; None when it did not.
     pub cache: Option<LookupResult>,
+    /// From a valid incoming `traceparent`, for the access log.
+    pub trace_id: Option<TraceId>,
+    /// The upstream call this request made itself (not one it waited on).
+    pub upstream: Option<UpstreamCall>,
 }
 
 impl RequestContext {
@@ -53,19 +59,21 @@ impl Proxy {
             .inc();
         self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
         self.metrics.inflight.dec();
-        let bytes_out = http_body::Body::size_hint(resp.body()).exact();
-        tracing::info!(
-            target: "access",
-            request_id = ctx.request_id.to_str().unwrap_or(""),
-            method = %ctx.method,
-            route,
-            status = status.as_u16(),
-            cache = ctx.cache_label(),
-            client = %ctx.client,
-            duration_us = elapsed.as_micros() as u64,
-            bytes_in = ctx.bytes_in,
-            bytes_out,
-            peer = %ctx.peer.ip(),
-        );
+        if self.access_log.is_on() {
+            self.access_log.write(&AccessRecord {
+                request_id: ctx.request_id.to_str().unwrap_or(""),
+                trace_id: ctx.trace_id.as_ref(),
+                method: &ctx.method,
+                route,
+                status: status.as_u16(),
+                cache: ctx.cache_label(),
+                client: &ctx.client,
+                upstream: ctx.upstream,
+                duration: elapsed,
+                bytes_in: ctx.bytes_in,
+                bytes_out: http_body::Body::size_hint(resp.body()).exact(),
+                peer: ctx.peer.ip(),
+            });
+        }
     }
 }

@@ -33,12 +33,16 @@ use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
 use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
+use crate::logging::access_log::AccessLog;
+use crate::logging::trace_id::TraceId;
 use crate::metrics::Metrics;
 use crate::route::{Route, RouteLabel, API_PREFIX};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
 use context::RequestContext;
+
+const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
 
 // Where the config has always found them.
 pub use crate::inspect::{
@@ -60,6 +64,7 @@ pub struct Proxy {
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result.
     cache_lookups: LookupCounters,
+    access_log: AccessLog,
 }
 
 impl Proxy {
@@ -71,6 +76,7 @@ impl Proxy {
         masking: Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
+        access_log: AccessLog,
     ) -> Proxy {
         let route_durations = RouteLabel::ALL
             .iter()
@@ -91,6 +97,7 @@ impl Proxy {
             auth,
             anonymous: Arc::from("anonymous"),
             route_durations,
+            access_log,
         }
     }
 
@@ -116,6 +123,11 @@ impl Proxy {
             route: RouteLabel::Rejected,
             client: self.anonymous.clone(),
             cache: None,
+            trace_id: req
+                .headers()
+                .get(TRACEPARENT)
+                .and_then(TraceId::from_traceparent),
+            upstream: None,
         };
         let result = self.clone().dispatch(req, &mut ctx).await;
         let mut resp = match result {
@@ -132,6 +144,11 @@ impl Proxy {
             .insert(X_REQUEST_ID, ctx.request_id.clone());
         self.finish(&ctx, &resp);
         resp
+    }
+
+    /// Writes what the access log still holds (bounded by `timeout`).
+    pub fn close_access_log(&self, timeout: std::time::Duration) {
+        self.access_log.close(timeout);
     }
 
     async fn dispatch(
