@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::auth::{AuthConfigError, AuthError, ClientRegistry};
+use crate::auth::{AuthConfigError, AuthError, Client, ClientRegistry};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::reload::{Load, ReloadableFile};
@@ -49,7 +49,7 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
-    /// Authenticates, authorizes and rate-limits one request. `client` is set
+    /// Authenticates, authorizes and rate-limits one request. `caller` is set
     /// as soon as the caller is identified — also when it is then refused —
     /// so logs and metrics name who was turned away.
     pub fn check(
@@ -58,7 +58,7 @@ impl AuthMode {
         method: &Method,
         path: &str,
         metrics: &Metrics,
-        client_name: &mut Option<Arc<str>>,
+        caller: &mut Option<Arc<Client>>,
     ) -> Result<(), GatewayError> {
         let AuthMode::Keys(registry) = self else {
             return Ok(());
@@ -77,7 +77,7 @@ impl AuthMode {
                 _ => GatewayError::UnknownClient,
             }
         })?;
-        *client_name = Some(client.name.clone());
+        let client = caller.insert(client);
         if client.authorize(method, path).is_err() {
             reject(&client.name, "forbidden");
             return Err(GatewayError::Forbidden);

@@ -39,6 +39,9 @@ pub struct Client {
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) key_count: usize,
+    /// This client's `gateway_requests_total` handles, so a request never
+    /// hashes the label values; kept across reloads with the bucket.
+    pub requests: Arc<crate::metrics::RequestCounters>,
 }
 
 impl Client {
@@ -75,6 +78,7 @@ impl Client {
             rate_limit: self.rate_limit,
             limiter: Some(limiter),
             key_count: self.key_count,
+            requests: Arc::clone(&self.requests),
         }
     }
 }

@@ -156,6 +156,7 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             rate_limit,
             limiter: rate_limit.map(new_limiter),
             key_count: rc.keys_sha256.len(),
+            requests: Default::default(),
         }));
     }
     Ok(ClientRegistry { clients, keys })

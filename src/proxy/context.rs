@@ -13,7 +13,7 @@ use crate::body::GatewayBody;
 use crate::cache::LookupResult;
 use crate::logging::access_log::{AccessRecord, UpstreamCall};
 use crate::logging::trace_id::TraceId;
-use crate::metrics::{method_label, status_class};
+use crate::metrics::RequestCounters;
 use crate::route::RouteLabel;
 
 pub(super) struct RequestContext {
@@ -27,6 +27,8 @@ pub(super) struct RequestContext {
     pub route: RouteLabel,
     /// The authenticated client, or the anonymous label.
     pub client: Arc<str>,
+    /// That caller's request counters.
+    pub requests: Arc<RequestCounters>,
     /// How the cache took part; None when it did not.
     pub cache: Option<LookupResult>,
     /// From a valid incoming `traceparent`, for the access log.
@@ -47,15 +49,15 @@ impl Proxy {
         let status = resp.status();
         let elapsed = ctx.started.elapsed();
         let route = ctx.route.name();
-        self.metrics
-            .requests
-            .with_label_values(&[
-                route,
-                method_label(&ctx.method),
-                status_class(status),
-                ctx.cache_label(),
+        ctx.requests
+            .get(
+                &self.metrics.requests,
                 &ctx.client,
-            ])
+                ctx.route,
+                &ctx.method,
+                status,
+                ctx.cache,
+            )
             .inc();
         self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
         self.metrics.inflight.dec();

@@ -35,7 +35,7 @@ use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
 use crate::logging::trace_id::TraceId;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RequestCounters};
 use crate::route::{Route, RouteLabel, API_PREFIX};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
@@ -60,6 +60,8 @@ pub struct Proxy {
     auth: AuthMode,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
+    /// Their `gateway_requests_total` handles.
+    anonymous_requests: Arc<RequestCounters>,
     /// Per-route histogram handles, indexed by `RouteLabel::index`.
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result.
@@ -96,6 +98,7 @@ impl Proxy {
             cache,
             auth,
             anonymous: Arc::from("anonymous"),
+            anonymous_requests: Arc::default(),
             route_durations,
             access_log,
         }
@@ -122,6 +125,7 @@ impl Proxy {
                 .unwrap_or(0),
             route: RouteLabel::Rejected,
             client: self.anonymous.clone(),
+            requests: self.anonymous_requests.clone(),
             cache: None,
             trace_id: req
                 .headers()
@@ -176,8 +180,9 @@ impl Proxy {
             &self.metrics,
             &mut client,
         );
-        if let Some(name) = client {
-            ctx.client = name;
+        if let Some(client) = client {
+            ctx.client = client.name.clone();
+            ctx.requests = client.requests.clone();
         }
         checked?;
 
