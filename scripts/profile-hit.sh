@@ -104,19 +104,22 @@ done
 curl -fsS -o /dev/null "http://$ADMIN/readyz" || { echo "gateway did not start: $(tail -5 "$RUN/gateway.stderr")" >&2; exit 1; }
 
 "$LOADGEN" --addr "$API" "${KEY_HEADER[@]}" repeat --path "$DETAIL" --count "$WARMUP" --concurrency "$CONCURRENCY" >"$RUN/warmup.json"
-callgrind_control -i on "$VG" >/dev/null
+callgrind_control -i on "$VG" >/dev/null 2>&1
 "$LOADGEN" --addr "$API" "${KEY_HEADER[@]}" repeat --path "$DETAIL" --count "$COUNT" --concurrency "$CONCURRENCY" >"$RUN/measured.json"
 # Let the access-log writer finish the batch that belongs to these requests.
 sleep 1
-callgrind_control -d "$VG" >/dev/null
-callgrind_control -i off "$VG" >/dev/null
-grep -q '"200":'"$COUNT" "$RUN/measured.json" || { echo "not every request was a 200: $(cat "$RUN/measured.json")" >&2; exit 1; }
+callgrind_control -d "$VG" >/dev/null 2>&1
+callgrind_control -i off "$VG" >/dev/null 2>&1
+grep -q '"ok":'"$COUNT" "$RUN/measured.json" || { echo "not every request was a 200: $(cat "$RUN/measured.json")" >&2; exit 1; }
 
-OUT=$(ls -t "$RUN"/callgrind.out* | head -1)
-TOTAL=$(callgrind_annotate "$OUT" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+# The dump (part 1) holds exactly the measured requests; callgrind.out itself is
+# what ran after instrumentation was switched off again.
+OUT=$RUN/callgrind.out.1
+ANNOTATED=$(callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null)
+TOTAL=$(callgrind_annotate "$OUT" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t { gsub(",", "", $1); print $1; t = 1 }')
 echo "mode=$MODE count=$COUNT concurrency=$CONCURRENCY binary=$GATEWAY"
 awk -v t="$TOTAL" -v n="$COUNT" 'BEGIN { printf "instructions per hit: %.0f (total %d)\n", t / n, t }'
-callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | awk -v n="$COUNT" '
+awk -v n="$COUNT" '
   /^-+$/ { sep++ ; next }
   sep >= 3 && $1 ~ /^[0-9,]+$/ && shown < 40 { v=$1; gsub(",", "", v); $1=""; printf "%8.0f  %s\n", v / n, substr($0, 1, 140); shown++ }'
 echo "callgrind file: $OUT (callgrind_annotate --inclusive=yes $OUT)"

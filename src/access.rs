@@ -11,6 +11,7 @@ use http::{HeaderMap, Method};
 use crate::auth::{AuthConfigError, AuthError, Client, ClientRegistry};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
+use crate::path::ValidPath;
 use crate::reload::{Load, ReloadableFile};
 
 /// The clients file, as a reloadable source of the client registry.
@@ -56,7 +57,7 @@ impl AuthMode {
         &self,
         headers: &HeaderMap,
         method: &Method,
-        path: &str,
+        path: ValidPath<'_>,
         metrics: &Metrics,
         caller: &mut Option<Arc<Client>>,
     ) -> Result<(), GatewayError> {
@@ -78,7 +79,7 @@ impl AuthMode {
             }
         })?;
         let client = caller.insert(client);
-        if client.authorize(method, path).is_err() {
+        if client.authorize_checked(method, path).is_err() {
             reject(&client.name, "forbidden");
             return Err(GatewayError::Forbidden);
         }
@@ -110,7 +111,8 @@ mod tests {
     fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
         let mut headers = HeaderMap::new();
         headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
-        auth.check(&headers, &Method::GET, "/api/v1/x", metrics, &mut None)
+        let path = ValidPath::check("/api/v1/x").unwrap();
+        auth.check(&headers, &Method::GET, path, metrics, &mut None)
     }
 
     #[test]

@@ -9,15 +9,37 @@
 //! accepted only when every one of those readings yields exactly the segments
 //! the gateway sees.
 //!
-//! [`segments`] is the only way to split a path into segments: the route table
-//! sees paths that passed [`validate`], and the client allowlist matches on
-//! [`segments`], so neither can grant what these rules refuse.
+//! [`segments`] (or [`ValidPath::segments`]) is the only way to split a path
+//! into segments: the route table sees paths that passed [`validate`], and the
+//! client allowlist matches on those segments, so neither can grant what these
+//! rules refuse.
 
 /// The segments of a path that passes [`validate`] (the first is after the
 /// leading '/'; a trailing '/' yields a last, empty segment).
 pub fn segments(path: &str) -> Result<std::str::Split<'_, char>, &'static str> {
-    validate(path)?;
-    Ok(path[1..].split('/'))
+    ValidPath::check(path).map(ValidPath::segments)
+}
+
+/// A path [`validate`] accepted. The request path is checked once, first
+/// thing; what matches on it later (the client allowlist) takes this instead
+/// of checking the same bytes again, and cannot be handed an unchecked path.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidPath<'a>(&'a str);
+
+impl<'a> ValidPath<'a> {
+    pub fn check(path: &'a str) -> Result<ValidPath<'a>, &'static str> {
+        validate(path)?;
+        Ok(ValidPath(path))
+    }
+
+    pub fn as_str(self) -> &'a str {
+        self.0
+    }
+
+    /// As [`segments`].
+    pub fn segments(self) -> std::str::Split<'a, char> {
+        self.0[1..].split('/')
+    }
 }
 
 const BAD_UTF8: &str =

@@ -54,6 +54,23 @@ impl Client {
         }
     }
 
+    /// As `authorize`, on the request path the gateway already checked.
+    pub fn authorize_checked(
+        &self,
+        method: &Method,
+        path: crate::path::ValidPath<'_>,
+    ) -> Result<(), AuthError> {
+        if self
+            .allow
+            .iter()
+            .any(|rule| rule.allows_checked(method, path))
+        {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden)
+        }
+    }
+
     /// Takes one token from the client's bucket. Clients without a limit always pass.
     pub fn check_rate(&self) -> Result<(), RateLimited> {
         let Some(limiter) = &self.limiter else {

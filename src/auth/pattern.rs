@@ -11,6 +11,8 @@
 
 use http::Method;
 
+use crate::path::ValidPath;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
@@ -62,9 +64,12 @@ impl PathPattern {
     /// `path` is the request path; a query, if any, is ignored.
     pub(crate) fn matches(&self, path: &str) -> bool {
         let path = path.split_once('?').map_or(path, |(p, _)| p);
-        let Ok(mut parts) = crate::path::segments(path) else {
-            return false;
-        };
+        ValidPath::check(path).is_ok_and(|p| self.matches_checked(p))
+    }
+
+    /// As `matches`, on a path already checked (and without a query).
+    pub(crate) fn matches_checked(&self, path: ValidPath<'_>) -> bool {
+        let mut parts = path.segments();
         for segment in &self.segments {
             match segment {
                 Segment::Tail => {
@@ -138,6 +143,14 @@ impl AllowRule {
             Methods::Only(list) => list.contains(method),
         };
         method_ok && self.path.matches(path)
+    }
+
+    pub(crate) fn allows_checked(&self, method: &Method, path: ValidPath<'_>) -> bool {
+        let method_ok = match &self.methods {
+            Methods::Any => true,
+            Methods::Only(list) => list.contains(method),
+        };
+        method_ok && self.path.matches_checked(path)
     }
 }
 

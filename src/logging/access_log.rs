@@ -140,28 +140,29 @@ impl Line {
         let mut w = Writer {
             buf: &mut self.buf,
             json: format == LogFormat::Json,
-            first: true,
         };
         w.start(&self.stamp, since.subsec_micros());
-        w.str("request_id", r.request_id);
+        w.str(key!("request_id"), r.request_id);
         if let Some(t) = r.trace_id {
-            w.str("trace_id", t.as_str());
+            w.safe(key!("trace_id"), t.as_str());
         }
-        w.str("method", r.method.as_str());
-        w.str("route", r.route);
-        w.num("status", r.status.into());
-        w.str("cache", r.cache);
-        w.str("client", r.client);
+        // A method is an HTTP token (the `http` crate refuses anything else):
+        // no quote, backslash, space, `=` or control character.
+        w.safe(key!("method"), r.method.as_str());
+        w.safe(key!("route"), r.route);
+        w.num(key!("status"), r.status.into());
+        w.safe(key!("cache"), r.cache);
+        w.str(key!("client"), r.client);
         if let Some(u) = r.upstream {
-            w.num("upstream_status", u.status.into());
-            w.num("upstream_us", micros(u.elapsed));
+            w.num(key!("upstream_status"), u.status.into());
+            w.num(key!("upstream_us"), micros(u.elapsed));
         }
-        w.num("duration_us", micros(r.duration));
-        w.num("bytes_in", r.bytes_in);
+        w.num(key!("duration_us"), micros(r.duration));
+        w.num(key!("bytes_in"), r.bytes_in);
         if let Some(b) = r.bytes_out {
-            w.num("bytes_out", b);
+            w.num(key!("bytes_out"), b);
         }
-        w.ip("peer", r.peer);
+        w.ip(key!("peer"), r.peer);
         w.end();
     }
 }
@@ -170,11 +171,27 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// A field's name as each format writes it before the value, built at compile
+/// time: `,"name":` (every JSON field follows `target`) and ` name=`.
+struct Key {
+    json: &'static [u8],
+    human: &'static [u8],
+}
+
+macro_rules! key {
+    ($name:literal) => {
+        Key {
+            json: concat!(",\"", $name, "\":").as_bytes(),
+            human: concat!(" ", $name, "=").as_bytes(),
+        }
+    };
+}
+use key;
+
 /// Appends fields as JSON (`"k":v`) or as the human format (`k=v`).
 struct Writer<'a> {
     buf: &'a mut Vec<u8>,
     json: bool,
-    first: bool,
 }
 
 impl Writer<'_> {
@@ -194,29 +211,18 @@ impl Writer<'_> {
         if self.json {
             self.buf
                 .extend_from_slice(b"Z\",\"level\":\"INFO\",\"target\":\"access\"");
-            self.first = false;
         } else {
             self.buf.extend_from_slice(b"Z  INFO access:");
         }
     }
 
-    fn key(&mut self, key: &str) {
-        if self.json {
-            if !self.first {
-                self.buf.push(b',');
-            }
-            self.buf.push(b'"');
-            self.buf.extend_from_slice(key.as_bytes());
-            self.buf.extend_from_slice(b"\":");
-        } else {
-            self.buf.push(b' ');
-            self.buf.extend_from_slice(key.as_bytes());
-            self.buf.push(b'=');
-        }
-        self.first = false;
+    fn key(&mut self, key: Key) {
+        self.buf
+            .extend_from_slice(if self.json { key.json } else { key.human });
     }
 
-    fn str(&mut self, key: &str, value: &str) {
+    /// A value from outside (request id, client name): escaped as needed.
+    fn str(&mut self, key: Key, value: &str) {
         self.key(key);
         if self.json {
             self.buf.push(b'"');
@@ -227,13 +233,27 @@ impl Writer<'_> {
         }
     }
 
-    fn num(&mut self, key: &str, value: u64) {
+    /// A value that never needs escaping in either format: a label from a
+    /// closed set, hex digits, an HTTP token.
+    fn safe(&mut self, key: Key, value: &str) {
+        debug_assert!(!value.is_empty() && !needs_quoting(value), "{value:?}");
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.push(b'"');
+        } else {
+            self.buf.extend_from_slice(value.as_bytes());
+        }
+    }
+
+    fn num(&mut self, key: Key, value: u64) {
         self.key(key);
         self.buf
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
-    fn ip(&mut self, key: &str, ip: IpAddr) {
+    fn ip(&mut self, key: Key, ip: IpAddr) {
         self.key(key);
         if self.json {
             self.buf.push(b'"');
@@ -265,6 +285,11 @@ impl Writer<'_> {
     }
 }
 
+fn needs_quoting(s: &str) -> bool {
+    s.bytes()
+        .any(|b| b == b' ' || b == b'"' || b == b'=' || b == b'\\' || b < 0x20)
+}
+
 /// JSON string contents: `"`, `\` and control characters escaped; the values
 /// logged are checked ids and names, so the fast path is one scan.
 fn escape_json(buf: &mut Vec<u8>, s: &str) {
@@ -294,10 +319,7 @@ fn escape_json(buf: &mut Vec<u8>, s: &str) {
 /// Human format: a value with a space, `"`, `=` or a control character is
 /// written as a JSON string, so one line stays one line and fields stay apart.
 fn escape_human(buf: &mut Vec<u8>, s: &str) {
-    if s.is_empty()
-        || s.bytes()
-            .any(|b| b == b' ' || b == b'"' || b == b'=' || b == b'\\' || b < 0x20)
-    {
+    if s.is_empty() || needs_quoting(s) {
         buf.push(b'"');
         escape_json(buf, s);
         buf.push(b'"');

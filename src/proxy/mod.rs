@@ -164,8 +164,9 @@ impl Proxy {
         if rules::size(req.headers()) > limit {
             return Err(GatewayError::HeadersTooLarge { limit });
         }
-        let path = req.uri().path();
-        crate::path::validate(path).map_err(GatewayError::BadPath)?;
+        let checked =
+            crate::path::ValidPath::check(req.uri().path()).map_err(GatewayError::BadPath)?;
+        let path = checked.as_str();
         if !path.starts_with(API_PREFIX) {
             return Err(GatewayError::NotFound);
         }
@@ -176,7 +177,7 @@ impl Proxy {
         let checked = self.auth.check(
             req.headers(),
             req.method(),
-            path,
+            checked,
             &self.metrics,
             &mut client,
         );
