@@ -283,7 +283,7 @@ def peers_section(runs, facts, agg):
     pipe = facts.get("pipe")
     if pipe:
         lg = pipe.get("loadgen", {})
-        ok200 = (lg.get("status") or {}).get("200", 0)
+        ok200 = lg.get("ok", 0)
         done = not lg.get("timed_out") and ok200 == pipe["requests"] and pipe["seconds"] <= 30
         row("stdout/stderr into a pipe never read: 2,000 hits in a row answered within 30 s, drops counted",
             f"{ok200:,} answered 200 in {pipe['seconds']:.1f} s; {pipe['dropped']:,.0f} access lines dropped and counted",

@@ -142,7 +142,8 @@ impl Line {
             json: format == LogFormat::Json,
         };
         w.start(&self.stamp, since.subsec_micros());
-        w.str(key!("request_id"), r.request_id);
+        // `http::headers::request_id` admits only `[A-Za-z0-9._:-]`, or makes a uuid.
+        w.safe(key!("request_id"), r.request_id);
         if let Some(t) = r.trace_id {
             w.safe(key!("trace_id"), t.as_str());
         }
