@@ -242,16 +242,18 @@ impl App {
 
         let health = Arc::new(Health::default());
         health.set_loaded();
-        let proxy = Arc::new(Proxy::new(
-            settings.clone(),
-            client,
-            credentials.clone(),
-            metrics.clone(),
-            masking,
-            cache.clone(),
-            auth,
-            access_log,
-        ));
+        let proxy = Arc::new(
+            Proxy::new(
+                settings.clone(),
+                client,
+                credentials.clone(),
+                metrics.clone(),
+                masking,
+                cache.clone(),
+                auth,
+            )
+            .with_access_log(access_log),
+        );
         let admin = Arc::new(Admin {
             registry,
             metrics,

@@ -78,7 +78,6 @@ impl Proxy {
         masking: Masking,
         cache: Option<CustomerCache>,
         auth: AuthMode,
-        access_log: AccessLog,
     ) -> Proxy {
         let route_durations = RouteLabel::ALL
             .iter()
@@ -100,8 +99,14 @@ impl Proxy {
             anonymous: Arc::from("anonymous"),
             anonymous_requests: Arc::default(),
             route_durations,
-            access_log,
+            access_log: AccessLog::off(),
         }
+    }
+
+    /// Where access-log lines go (none until this is called).
+    pub fn with_access_log(mut self, access_log: AccessLog) -> Proxy {
+        self.access_log = access_log;
+        self
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.
