@@ -56,16 +56,35 @@ pub fn validate(path: &str) -> Result<(), &'static str> {
     if bytes.first() != Some(&b'/') {
         return Err("the path must start with '/'");
     }
-    let mut previous = b'/';
+    let mut previous = SLASH;
     for &b in &bytes[1..] {
-        let plain = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'/';
-        if !plain || (b == b'/' && previous == b'/') {
+        let class = CLASS[usize::from(b)];
+        if class == OTHER || (class == SLASH && previous == SLASH) {
             return validate_full(path);
         }
-        previous = b;
+        previous = class;
     }
     Ok(())
 }
+
+const OTHER: u8 = 0;
+const PLAIN: u8 = 1;
+const SLASH: u8 = 2;
+
+/// The quick scan's byte classes, one load per byte.
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            t[b] = PLAIN;
+        }
+        b += 1;
+    }
+    t[b'/' as usize] = SLASH;
+    t
+};
 
 fn validate_full(path: &str) -> Result<(), &'static str> {
     let bytes = path.as_bytes();
