@@ -214,8 +214,15 @@ NGINXCONF
   start "$1" nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off;"
   wait_http "$1" "http://$2$DETAIL/$FIXTURE_ID"
 }
-# The worker serves; the master (last in PIDS) only supervises. Both are measured.
-nginx_pids() { echo "$(cat "/proc/$1/task/$1/children") $1"; }
+# The worker serves; the master (last in PIDS) supervises; both are measured (the
+# cache loader exits after a minute, the cache manager idles).
+nginx_pids() {
+  local c
+  for c in $(cat "/proc/$1/task/$1/children"); do
+    tr '\0' ' ' <"/proc/$c/cmdline" | grep -q 'worker process' && echo -n "$c "
+  done
+  echo "$1"
+}
 NGINX=0
 if command -v nginx >/dev/null 2>&1; then
   NGINX=1
@@ -243,6 +250,7 @@ TICKS_PER_SEC=$(getconf CLK_TCK)
 cpu_ticks() {
   local total=0 p
   for p in "$@"; do
+    [[ -r /proc/$p/stat ]] || continue
     total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$p/stat") ))
   done
   echo "$total"
