@@ -382,7 +382,7 @@ fn access_output(a: &RawAccessLog) -> Result<AccessOutput, (&'static str, String
         ("stdout" | "stderr" | "off", Some(_)) => Err((
             "log.access.file",
             format!(
-                "is set but `log.access.output` is {:?}, not \"file\"",
+                "only read when `log.access.output = \"file\"` (it is {:?})",
                 a.output
             ),
         )),
