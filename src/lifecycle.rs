@@ -18,6 +18,7 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
             let reason = crate::config::problems::causes(e.chain());
             tracing::error!("cannot start: {reason}");
             eprintln!("cannot start: {reason}");
+            crate::logging::flush();
             return ExitCode::from(EXIT_CONFIG);
         }
     };
