@@ -5,7 +5,14 @@
 # pinned to another core, and measures in one run:
 #
 #   hit_hot   cache hits on one customer        vs the ceiling
-#   hit_1k    hits over a 1,000-customer set    vs the ceiling (same wrk script)
+#   peers     the same hit, in the same interleaved rounds: the ceiling; the gateway
+#             with logs off, with a JSON access log, and production-like (client keys
+#             + JSON access log to a file); nginx proxy_cache (one worker, same core,
+#             keep-alive upstream, proxy_cache_lock on) with access_log off and with
+#             a buffered JSON access_log
+#   hit_1k    hits over a 1,000-customer set    vs the ceiling (same wrk script),
+#             plus the production-like gateway (p99 with the access log on)
+#   pipe      a gateway whose stdout/stderr is a pipe nobody reads: 2,000 hits in a row
 #   miss      cache off: every read goes upstream and is masked, vs the sandbox direct
 #             (32 connections for throughput, 1 connection for added latency)
 #   write     PATCH /customer/update through the gateway vs signed, direct
@@ -25,8 +32,8 @@
 # into ROUNDS=5 alternating rounds; CONNS=32; SERVER_CPU=0; LOAD_CPU=1;
 # BENCH_PORT_BASE=28400; SOAK_REQUESTS=1000000; SOAK_MAX_SECS=90;
 # MEMORY_IDS=100000; NO_DOCS=1 prints the table without touching docs/.
-# Needs: cargo, wrk (Debian: apt-get install -y wrk), taskset (util-linux),
-# curl, python3.
+# Needs: cargo, wrk (Debian: apt-get install -y wrk), nginx (apt-get install -y
+# nginx; the nginx rows are skipped without it), taskset (util-linux), curl, python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,6 +103,15 @@ GW_ADMIN=127.0.0.1:$((BASE + 10))
 NOCACHE_ADDR=127.0.0.1:$((BASE + 2))
 NOCACHE_ADMIN=127.0.0.1:$((BASE + 12))
 CEILING_ADDR=127.0.0.1:$((BASE + 3))
+LOG_ADDR=127.0.0.1:$((BASE + 4))
+LOG_ADMIN=127.0.0.1:$((BASE + 14))
+PROD_ADDR=127.0.0.1:$((BASE + 5))
+PROD_ADMIN=127.0.0.1:$((BASE + 15))
+NGINX_OFF_ADDR=127.0.0.1:$((BASE + 6))
+NGINX_LOG_ADDR=127.0.0.1:$((BASE + 7))
+PIPE_ADDR=127.0.0.1:$((BASE + 8))
+PIPE_ADMIN=127.0.0.1:$((BASE + 18))
+CLIENT_KEY=bench-client-key
 
 # Starts "$@" pinned to the server core; its pid is appended to PIDS.
 start() {
@@ -124,6 +140,7 @@ start_gateway() { # name listen admin [VAR=value...]
     GATEWAY__MASK__HMAC_KEY_FILE="$RUN/mask_hmac_key" \
     GATEWAY__AUTH__MODE=none \
     GATEWAY__LOG__LEVEL=warn \
+    GATEWAY__LOG__ACCESS__OUTPUT=off \
     GATEWAY__SERVER__LISTEN="$listen" \
     GATEWAY__ADMIN__LISTEN="$admin" \
     "$@" "$GATEWAY" serve
@@ -140,6 +157,82 @@ start_gateway gateway "$GW_ADDR" "$GW_ADMIN" GATEWAY__CACHE__ROUTES__CUSTOMER_DE
 GW_PID=${PIDS[-1]}
 start_gateway gateway-nocache "$NOCACHE_ADDR" "$NOCACHE_ADMIN" GATEWAY__CACHE__ENABLED=false
 NOCACHE_PID=${PIDS[-1]}
+# The JSON access log, to a file (later assignments of the same variable win).
+LOG_ENV=(GATEWAY__CACHE__ROUTES__CUSTOMER_DETAIL__TTL=10m GATEWAY__LOG__FORMAT=json GATEWAY__LOG__LEVEL=info
+  GATEWAY__LOG__ACCESS__OUTPUT=file)
+start_gateway gateway-log "$LOG_ADDR" "$LOG_ADMIN" "${LOG_ENV[@]}" GATEWAY__LOG__ACCESS__FILE="$RUN/gateway-log.access.log"
+LOG_PID=${PIDS[-1]}
+# Production-like: client keys on, JSON access log to a file.
+printf '[[clients]]\nname = "bench"\nkeys_sha256 = ["%s"]\nallow = [{ methods = ["GET"], path = "/api/v1/**" }]\n' \
+  "$(printf '%s\n' "$CLIENT_KEY" | "$GATEWAY" hash-key)" >"$RUN/clients.toml"
+start_gateway gateway-prod "$PROD_ADDR" "$PROD_ADMIN" "${LOG_ENV[@]}" GATEWAY__LOG__ACCESS__FILE="$RUN/gateway-prod.access.log" \
+  GATEWAY__AUTH__MODE=keys GATEWAY__AUTH__CLIENTS_FILE="$RUN/clients.toml"
+PROD_PID=${PIDS[-1]}
+KEY=(-H "x-token: $CLIENT_KEY")
+
+# nginx proxy_cache as a peer: one worker on the server core, keep-alive to the
+# sandbox, proxy_cache_lock on; the sandbox's Cache-Control is overridden so the
+# detail is cached as the gateway caches it. It serves the raw upstream body
+# (no masking, no client auth).
+start_nginx() { # name listen access_log-directive
+  local dir=$RUN/$1 user=""
+  (( EUID == 0 )) && user="user root;"
+  mkdir -p "$dir/cache" "$dir/tmp"
+  cat >"$dir/nginx.conf" <<NGINXCONF
+worker_processes 1;
+$user
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+  uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+  log_format json escape=json '{"time":"\$time_iso8601","request_id":"\$request_id","method":"\$request_method",'
+    '"uri":"\$uri","status":\$status,"cache":"\$upstream_cache_status","upstream_status":"\$upstream_status",'
+    '"upstream_time":"\$upstream_response_time","duration":\$request_time,"bytes_in":\$request_length,'
+    '"bytes_out":\$bytes_sent,"peer":"\$remote_addr"}';
+  keepalive_requests 1000000;
+  proxy_cache_path $dir/cache keys_zone=detail:16m max_size=64m inactive=10m;
+  upstream sandbox { server $SANDBOX_ADDR; keepalive 32; }
+  server {
+    listen $2 backlog=4096;
+    $3
+    location / {
+      proxy_pass http://sandbox;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-token "$UPSTREAM_TOKEN";
+      proxy_cache detail;
+      proxy_cache_lock on;
+      proxy_cache_valid 200 10m;
+      proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
+      add_header Cache-Status \$upstream_cache_status;
+    }
+  }
+}
+NGINXCONF
+  start "$1" nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off;"
+  wait_http "$1" "http://$2$DETAIL/$FIXTURE_ID"
+}
+# The worker serves; the master (last in PIDS) supervises; both are measured (the
+# cache loader exits after a minute, the cache manager idles).
+nginx_pids() {
+  local c
+  for c in $(cat "/proc/$1/task/$1/children"); do
+    tr '\0' ' ' <"/proc/$c/cmdline" | grep -q 'worker process' && echo -n "$c "
+  done
+  echo "$1"
+}
+NGINX=0
+if command -v nginx >/dev/null 2>&1; then
+  NGINX=1
+  start_nginx nginx-off "$NGINX_OFF_ADDR" "access_log off;"
+  NGINX_OFF_PID=$(nginx_pids "${PIDS[-1]}")
+  start_nginx nginx-log "$NGINX_LOG_ADDR" "access_log $RUN/nginx-log/access.log json buffer=64k flush=1s;"
+  NGINX_LOG_PID=$(nginx_pids "${PIDS[-1]}")
+else
+  log "nginx not found: the nginx rows are skipped (apt-get install -y nginx)"
+fi
 
 # The ceiling serves exactly what the gateway answers for a hit on the fixture.
 curl -fsS -o /dev/null "http://$GW_ADDR$DETAIL/$FIXTURE_ID"
@@ -157,6 +250,7 @@ TICKS_PER_SEC=$(getconf CLK_TCK)
 cpu_ticks() {
   local total=0 p
   for p in "$@"; do
+    [[ -r /proc/$p/stat ]] || continue
     total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$p/stat") ))
   done
   echo "$total"
@@ -167,15 +261,20 @@ cpu_ticks() {
 wrk_run() { # scenario side conns secs wrk-args...
   local scenario=$1 side=$2 conns=$3 secs=$4 out before after
   shift 4
-  # SIDE_PIDS is a space-separated list: split on purpose.
+  # SIDE_PIDS is a space-separated list: split on purpose. The first pid is the
+  # server measured (its own CPU is recorded too); any others are what it calls.
+  local first=${SIDE_PIDS%% *} first_before first_after
   # shellcheck disable=SC2086
   before=$(cpu_ticks $SIDE_PIDS)
+  first_before=$(cpu_ticks "$first")
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" | tee -a "$RUN/wrk.log" | grep '^{"requests"' | tail -1) || true
   # shellcheck disable=SC2086
   after=$(cpu_ticks $SIDE_PIDS)
+  first_after=$(cpu_ticks "$first")
   [[ -n "$out" ]] || die "wrk printed no summary for $scenario/$side (see $RUN/wrk.log)"
-  printf '{"kind":"wrk","scenario":"%s","side":"%s","conns":%d,"cpu_s":%s,%s\n' "$scenario" "$side" "$conns" \
-    "$(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SEC" 'BEGIN { print t / hz }')" "${out#\{}" >>"$RESULTS"
+  printf '{"kind":"wrk","scenario":"%s","side":"%s","conns":%d,"cpu_s":%s,"cpu_own_s":%s,%s\n' "$scenario" "$side" "$conns" \
+    "$(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SEC" 'BEGIN { print t / hz }')" \
+    "$(awk -v t=$(( first_after - first_before )) -v hz="$TICKS_PER_SEC" 'BEGIN { print t / hz }')" "${out#\{}" >>"$RESULTS"
   printf '%s\n' "$out"
 }
 
@@ -191,6 +290,27 @@ alternate() { # scenario conns side-a side-b
       SIDE_PIDS=$B_PIDS wrk_run "$scenario" "$b" "$conns" "$ROUND_SECS" "${B_ARGS[@]}" >/dev/null
       SIDE_PIDS=$A_PIDS wrk_run "$scenario" "$a" "$conns" "$ROUND_SECS" "${A_ARGS[@]}" >/dev/null
     fi
+  done
+}
+
+# Rounds over any number of sides, named on the command line; side X runs
+# wrk with the array X_ARGS against the servers X_PIDS. Odd rounds go
+# forwards, even rounds backwards, so every side sees the same drift on average.
+rotate() { # scenario conns side...
+  local scenario=$1 conns=$2 r side
+  shift 2
+  local order
+  for r in $(seq 1 "$ROUNDS"); do
+    order=("$@")
+    if (( r % 2 == 0 )); then
+      order=()
+      for side in "$@"; do order=("$side" "${order[@]}"); done
+    fi
+    for side in "${order[@]}"; do
+      local -n args="${side}_ARGS" pids="${side}_PIDS"
+      SIDE_PIDS=$pids wrk_run "$scenario" "$side" "$conns" "$ROUND_SECS" "${args[@]}" >/dev/null
+      unset -n args pids
+    done
   done
 }
 
@@ -210,6 +330,12 @@ sandbox_count() { # route
 log "warm-up (not recorded)"
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d2s "http://$GW_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$CEILING_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$LOG_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "${KEY[@]}" "http://$PROD_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+if (( NGINX )); then
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$NGINX_OFF_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$NGINX_LOG_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+fi
 RSS_START=$(proc_kib "$GW_PID" VmRSS)
 RSS_SAMPLES="[0,$RSS_START]"
 
@@ -241,11 +367,58 @@ EOF
 fi
 fact "\"name\":\"soak\",\"requests\":$HITS,\"target_requests\":$SOAK_REQUESTS,\"rss_kib\":[$RSS_SAMPLES]"
 
+log "peers: ceiling, gateway (logs off, JSON access log, production-like), nginx (log off, JSON log)"
+# Read through `rotate`'s namerefs.
+# shellcheck disable=SC2034
+{
+  ceiling_ARGS=(-s "$FIXED" "http://$CEILING_ADDR$DETAIL/$FIXTURE_ID") ceiling_PIDS=$CEILING_PID
+  gateway_ARGS=(-s "$FIXED" "http://$GW_ADDR$DETAIL/$FIXTURE_ID") gateway_PIDS=$GW_PID
+  gateway_log_ARGS=(-s "$FIXED" "http://$LOG_ADDR$DETAIL/$FIXTURE_ID") gateway_log_PIDS=$LOG_PID
+  gateway_prod_ARGS=("${KEY[@]}" -s "$FIXED" "http://$PROD_ADDR$DETAIL/$FIXTURE_ID") gateway_prod_PIDS=$PROD_PID
+  if (( NGINX )); then
+    nginx_off_ARGS=(-s "$FIXED" "http://$NGINX_OFF_ADDR$DETAIL/$FIXTURE_ID") nginx_off_PIDS=$NGINX_OFF_PID
+    nginx_log_ARGS=(-s "$FIXED" "http://$NGINX_LOG_ADDR$DETAIL/$FIXTURE_ID") nginx_log_PIDS=$NGINX_LOG_PID
+  fi
+}
+PEERS=(ceiling gateway gateway_log gateway_prod)
+if (( NGINX )); then PEERS+=(nginx_off nginx_log); fi
+rotate peers "$CONNS" "${PEERS[@]}"
+
 log "hit_1k: warming 1,000 customers, then random reads among them"
 taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$GW_ADDR" sweep --prefix 00000001 --count 1000 --concurrency "$CONNS" >>"$RUN/loadgen.log"
-A_ARGS=(-s "$IDS" "http://$GW_ADDR" -- 00000001 1000) A_PIDS=$GW_PID
-B_ARGS=(-s "$IDS" "http://$CEILING_ADDR" -- 00000001 1000) B_PIDS=$CEILING_PID
-alternate hit_1k "$CONNS" gateway ceiling
+taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$PROD_ADDR" --header "x-token: $CLIENT_KEY" sweep --prefix 00000001 --count 1000 --concurrency "$CONNS" >>"$RUN/loadgen.log"
+# shellcheck disable=SC2034
+{
+  gateway_ARGS=(-s "$IDS" "http://$GW_ADDR" -- 00000001 1000)
+  ceiling_ARGS=(-s "$IDS" "http://$CEILING_ADDR" -- 00000001 1000)
+  gateway_prod_ARGS=("${KEY[@]}" -s "$IDS" "http://$PROD_ADDR" -- 00000001 1000)
+}
+rotate hit_1k "$CONNS" gateway ceiling gateway_prod
+
+# 64 KiB of queue (the default 1 MiB would hold all 2,000 lines): pipe and queue fill
+# after ~400 lines, and the rest must be dropped and counted, not waited for.
+log "pipe: a gateway whose stdout and stderr go into a pipe nobody reads"
+mkfifo "$RUN/unread.pipe"
+# Holds the pipe open (read-write, so opening it never blocks) and never reads it.
+sleep 100000 <>"$RUN/unread.pipe" &
+PIDS+=("$!")
+env -u RUST_LOG -u GATEWAY_ENV taskset -c "$SERVER_CPU" env \
+  GATEWAY__UPSTREAM__BASE_URL="http://$SANDBOX_ADDR" GATEWAY__UPSTREAM__TOKEN_FILE="$RUN/token" \
+  GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE="$RUN/signature_key" GATEWAY__MASK__HMAC_KEY_FILE="$RUN/mask_hmac_key" \
+  GATEWAY__AUTH__MODE=keys GATEWAY__AUTH__CLIENTS_FILE="$RUN/clients.toml" \
+  GATEWAY__LOG__FORMAT=json GATEWAY__LOG__LEVEL=info GATEWAY__LOG__ACCESS__OUTPUT=stdout \
+  GATEWAY__LOG__QUEUE_BYTES=65536 \
+  GATEWAY__SERVER__LISTEN="$PIPE_ADDR" GATEWAY__ADMIN__LISTEN="$PIPE_ADMIN" \
+  "$GATEWAY" serve >"$RUN/unread.pipe" 2>&1 &
+PIDS+=("$!")
+wait_http gateway-pipe "http://$PIPE_ADMIN/readyz"
+PIPE_LOADGEN=(taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$PIPE_ADDR" --header "x-token: $CLIENT_KEY" repeat --path "$DETAIL/$FIXTURE_ID" --concurrency 1)
+"${PIPE_LOADGEN[@]}" --count 1 >/dev/null
+PIPE_START=$(date +%s.%N)
+PIPE_OUT=$(timeout 30 "${PIPE_LOADGEN[@]}" --count 2000 || echo '{"timed_out":true}')
+PIPE_SECS=$(awk -v a="$PIPE_START" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+PIPE_DROPPED=$(curl -fsS "http://$PIPE_ADMIN/metrics" | awk '$1 == "gateway_log_lines_dropped_total{stream=\"access\"}" { print $2 }')
+fact "\"name\":\"pipe\",\"requests\":2000,\"seconds\":$PIPE_SECS,\"dropped\":${PIPE_DROPPED:-0},\"loadgen\":$PIPE_OUT"
 
 log "miss: cache off vs the sandbox direct ($CONNS connections, then 1)"
 DIRECT_AUTH=(-H "X-token: $UPSTREAM_TOKEN")

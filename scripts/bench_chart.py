@@ -31,6 +31,15 @@ SCENARIOS = [
 ]
 COLORS = {"gateway": "#2b6cb0", "ceiling": "#8a8a8a", "direct": "#dd6b20"}
 REF_NAME = {"ceiling": "bare hyper (ceiling)", "direct": "sandbox direct"}
+# The `peers` scenario: every side on the same one-customer hit, same rounds.
+PEERS = [
+    ("ceiling", "bare hyper (ceiling)"),
+    ("gateway", "gateway, logs off (auth none)"),
+    ("gateway_log", "gateway, JSON access log to a file (auth none)"),
+    ("gateway_prod", "gateway, client keys + JSON access log to a file"),
+    ("nginx_off", "nginx proxy_cache, access_log off"),
+    ("nginx_log", "nginx proxy_cache, buffered JSON access_log"),
+]
 
 MIB = 1024 * 1024
 
@@ -65,6 +74,8 @@ def aggregate(runs, scenario, side):
         # CPU time of the measured server processes per request (µs): robust
         # against other load on the machine, unlike throughput.
         "cpu_us": sum(r.get("cpu_s", 0) for r in rows) * 1e6 / reqs if reqs else 0.0,
+        # The first server alone (for a miss: the gateway without the sandbox it calls).
+        "cpu_own_us": sum(r.get("cpu_own_s", r.get("cpu_s", 0)) for r in rows) * 1e6 / reqs if reqs else 0.0,
         "conns": rows[0]["conns"],
         "rounds": len(rows),
         "per_round_rps": [r["requests"] / (r["duration_us"] / 1e6) for r in rows],
@@ -217,6 +228,7 @@ def build(runs, facts, criterion_dir):
     lines.append("| target | measured | verdict |")
     lines.append("|---|---|---|")
     lines.extend(t)
+    lines.extend(peers_section(runs, facts, agg))
     if mem:
         lg = mem.get("loadgen", {})
         lines.append("")
@@ -225,6 +237,65 @@ def build(runs, facts, criterion_dir):
             f"{lg.get('rps', 0):,.0f} req/s, every one a miss through the gateway."
         )
     return "\n".join(lines) + "\n", agg
+
+
+def peers_section(runs, facts, agg):
+    """The access-log and peer rows (issue targets of the hit path and the log)."""
+    peers = {side: aggregate(runs, "peers", side) for side, _ in PEERS}
+    out = []
+    ceil = peers.get("ceiling")
+    if ceil:
+        out += ["", "**Peers on the one-customer hit** (the same interleaved rounds; nginx serves the raw upstream body, "
+                "without masking or client auth):", "",
+                "| server | req/s | p50 | p99 | CPU per request | CPU ÷ ceiling | errors |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for side, label in PEERS:
+            a = peers.get(side)
+            if not a:
+                continue
+            ratio = a["cpu_us"] / ceil["cpu_us"] if ceil["cpu_us"] else 0
+            out.append(f"| {label} | {a['rps']:,.0f} | {fmt_us(a['p50'])} | {fmt_us(a['p99'])} | {a['cpu_us']:.2f} µs | {ratio:.2f}× | {a['errors']} |")
+    t = []
+
+    def row(name, value, ok):
+        verdict = "met" if ok else ("**missed**" if ok is not None else "not measured")
+        t.append(f"| {name} | {value} | {verdict} |")
+
+    g, gl, gp, nl = (peers.get(k) for k in ("gateway", "gateway_log", "gateway_prod", "nginx_log"))
+    if ceil and g:
+        r = g["cpu_us"] / ceil["cpu_us"]
+        row("cache hit, logs off: CPU per request ≤ 1.2× bare hyper", f"{r:.2f}× ({g['cpu_us']:.2f} vs {ceil['cpu_us']:.2f} µs)", r <= 1.2)
+    if g and gl:
+        d = gl["cpu_us"] - g["cpu_us"]
+        row("the JSON access log adds ≤ 1.5 µs per request", f"{d:+.2f} µs ({gl['cpu_us']:.2f} vs {g['cpu_us']:.2f} µs)", d <= 1.5)
+    if ceil and gp:
+        r = gp["cpu_us"] / ceil["cpu_us"]
+        row("client keys + JSON access log ≤ 1.5× bare hyper", f"{r:.2f}×", r <= 1.5)
+        if nl:
+            row("… and below nginx with its JSON access log", f"{gp['cpu_us']:.2f} vs {nl['cpu_us']:.2f} µs", gp["cpu_us"] < nl["cpu_us"])
+        else:
+            row("… and below nginx with its JSON access log", "nginx not installed", None)
+    h1p, h1c = aggregate(runs, "hit_1k", "gateway_prod"), aggregate(runs, "hit_1k", "ceiling")
+    if h1p and h1c:
+        r = h1p["p99"] / h1c["p99"] if h1c["p99"] else 0
+        row(f"p99 at {h1p['conns']} connections, 1,000-customer spread, client keys + access log ≤ 2× the ceiling's",
+            f"{fmt_us(h1p['p99'])} vs {fmt_us(h1c['p99'])} ({r:.2f}×; worst round {fmt_us(h1p['p99_worst'])})", r <= 2)
+    pipe = facts.get("pipe")
+    if pipe:
+        lg = pipe.get("loadgen", {})
+        ok200 = lg.get("ok", 0)
+        done = not lg.get("timed_out") and ok200 == pipe["requests"] and pipe["seconds"] <= 30
+        row("stdout/stderr into a pipe never read: 2,000 hits in a row answered within 30 s, drops counted",
+            f"{ok200:,} answered 200 in {pipe['seconds']:.1f} s; {pipe['dropped']:,.0f} access lines dropped and counted",
+            done and pipe["dropped"] > 0)
+    m = agg.get("miss", {})
+    if m.get("gateway") and m.get("direct"):
+        r = m["gateway"]["cpu_own_us"] / m["direct"]["cpu_us"] if m["direct"]["cpu_us"] else 0
+        row("miss path (cache off): gateway CPU per request ≤ 3× the sandbox's own",
+            f"{r:.2f}× ({m['gateway']['cpu_own_us']:.1f} vs {m['direct']['cpu_us']:.1f} µs)", r <= 3)
+    if t:
+        out += ["", "| access log and hit path target | measured | verdict |", "|---|---|---|"] + t
+    return out
 
 
 def update_markdown(path, block):

@@ -14,6 +14,7 @@ use crate::auth::{
 use crate::cluster::Cluster;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
+use crate::path::ValidPath;
 use crate::reload::{Load, ReloadableFile};
 
 /// The clients file, as a reloadable source of the client registry.
@@ -65,31 +66,28 @@ pub enum AuthMode {
     Keys(Arc<ReloadableFile<ClientsFile>>),
 }
 
+/// What one request presents to access control.
+pub struct Presented<'a> {
+    pub headers: &'a HeaderMap,
+    /// The connection's verified client certificate, when it sent one.
+    pub certificate: Option<&'a ClientCertificate>,
+    pub method: &'a Method,
+    pub path: ValidPath<'a>,
+}
+
 impl AuthMode {
-    /// Authenticates, authorizes and rate-limits one request. `client` is set
+    /// Authenticates, authorizes and rate-limits one request. `caller` is set
     /// as soon as the caller is identified — also when it is then refused —
-    /// so logs and metrics name who was turned away. `certificate`: the
-    /// connection's verified client certificate, when it sent one.
+    /// so logs and metrics name who was turned away.
     pub fn check(
         &self,
-        headers: &HeaderMap,
-        certificate: Option<&ClientCertificate>,
-        method: &Method,
-        path: &str,
+        req: &Presented<'_>,
         metrics: &Metrics,
-        client_name: &mut Option<Arc<str>>,
+        caller: &mut Option<Arc<Client>>,
     ) -> Result<(), GatewayError> {
-        match self.admit(
-            headers,
-            certificate,
-            method,
-            path,
-            metrics,
-            client_name,
-            Client::check_rate,
-        )? {
+        match self.admit(req, metrics, caller, Client::check_rate)? {
             None | Some(Ok(())) => Ok(()),
-            Some(Err(limited)) => Err(rate_limited(metrics, client_name, limited)),
+            Some(Err(limited)) => Err(rate_limited(metrics, caller, limited)),
         }
     }
 
@@ -98,45 +96,31 @@ impl AuthMode {
     pub async fn check_shared(
         &self,
         cluster: &Cluster,
-        headers: &HeaderMap,
-        certificate: Option<&ClientCertificate>,
-        method: &Method,
-        path: &str,
+        req: &Presented<'_>,
         metrics: &Metrics,
-        client_name: &mut Option<Arc<str>>,
+        caller: &mut Option<Arc<Client>>,
     ) -> Result<(), GatewayError> {
-        let bucket = self.admit(
-            headers,
-            certificate,
-            method,
-            path,
-            metrics,
-            client_name,
-            |client| {
-                client
-                    .rate_limit()
-                    .map(|limit| (limit, client.local_bucket()))
-            },
-        )?;
-        let (Some(Some((limit, local))), Some(name)) = (bucket, client_name.as_deref()) else {
+        let bucket = self.admit(req, metrics, caller, |client| {
+            client
+                .rate_limit()
+                .map(|limit| (limit, client.local_bucket()))
+        })?;
+        let (Some(Some((limit, local))), Some(client)) = (bucket, caller.as_ref()) else {
             return Ok(());
         };
         cluster
-            .take(name, limit, || local.take())
+            .take(&client.name, limit, || local.take())
             .await
-            .map_err(|limited| rate_limited(metrics, client_name, limited))
+            .map_err(|limited| rate_limited(metrics, caller, limited))
     }
 
     /// Authenticates and authorizes; then `rate` is given the client (under the
     /// registry's guard, which must not be held across an await).
     fn admit<R>(
         &self,
-        headers: &HeaderMap,
-        certificate: Option<&ClientCertificate>,
-        method: &Method,
-        path: &str,
+        req: &Presented<'_>,
         metrics: &Metrics,
-        client_name: &mut Option<Arc<str>>,
+        caller: &mut Option<Arc<Client>>,
         rate: impl FnOnce(&Client) -> R,
     ) -> Result<Option<R>, GatewayError> {
         let AuthMode::Keys(registry) = self else {
@@ -149,32 +133,34 @@ impl AuthMode {
                 .inc();
         };
         let registry = registry.guard();
-        let client = registry.identify(headers, certificate).map_err(|e| {
-            reject("anonymous", e.reason());
-            match e {
-                AuthError::Missing => GatewayError::Unauthenticated,
-                AuthError::UnknownCertificate | AuthError::AmbiguousCertificate => {
-                    GatewayError::UnknownClientCertificate
+        let client = registry
+            .identify(req.headers, req.certificate)
+            .map_err(|e| {
+                reject("anonymous", e.reason());
+                match e {
+                    AuthError::Missing => GatewayError::Unauthenticated,
+                    AuthError::UnknownCertificate | AuthError::AmbiguousCertificate => {
+                        GatewayError::UnknownClientCertificate
+                    }
+                    AuthError::Conflict => GatewayError::ConflictingClientIdentity,
+                    _ => GatewayError::UnknownClient,
                 }
-                AuthError::Conflict => GatewayError::ConflictingClientIdentity,
-                _ => GatewayError::UnknownClient,
-            }
-        })?;
-        *client_name = Some(client.name.clone());
-        if client.authorize(method, path).is_err() {
+            })?;
+        let client = caller.insert(client);
+        if client.authorize_checked(req.method, req.path).is_err() {
             reject(&client.name, "forbidden");
             return Err(GatewayError::Forbidden);
         }
-        Ok(Some(rate(&client)))
+        Ok(Some(rate(client)))
     }
 }
 
 fn rate_limited(
     metrics: &Metrics,
-    client_name: &Option<Arc<str>>,
+    caller: &Option<Arc<Client>>,
     limited: RateLimited,
 ) -> GatewayError {
-    let name = client_name.as_deref().unwrap_or("anonymous");
+    let name = caller.as_deref().map_or("anonymous", |c| &c.name);
     metrics
         .client_rejections
         .with_label_values(&[name, "rate_limited"])
@@ -202,14 +188,14 @@ mod tests {
     fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
         let mut headers = HeaderMap::new();
         headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
-        auth.check(
-            &headers,
-            None,
-            &Method::GET,
-            "/api/v1/x",
-            metrics,
-            &mut None,
-        )
+        let path = ValidPath::check("/api/v1/x").unwrap();
+        let req = Presented {
+            headers: &headers,
+            certificate: None,
+            method: &Method::GET,
+            path,
+        };
+        auth.check(&req, metrics, &mut None)
     }
 
     #[test]

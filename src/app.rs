@@ -21,6 +21,7 @@ use crate::config::{
     AuthModeSetting, AuthSettings, Partial, Problem, SecretSource, Settings, UpstreamSettings,
 };
 use crate::credentials::CredentialFiles;
+use crate::logging::access_log::AccessLog;
 use crate::mask::{MaskSettings, Masker};
 use crate::metrics::Metrics;
 use crate::proxy::Proxy;
@@ -328,6 +329,13 @@ impl App {
             }
         };
         let cluster_tasks = cluster.as_ref().map(|c| c.start());
+        let access_log =
+            AccessLog::open(&settings.log).with_context(|| match &settings.log.access.output {
+                crate::config::AccessOutput::File(path) => {
+                    format!("opening `log.access.file` {}", path.display())
+                }
+                _ => "starting the access-log writer".to_owned(),
+            })?;
 
         let health = Arc::new(Health::default());
         health.set_loaded();
@@ -342,7 +350,8 @@ impl App {
                 auth,
             )
             .traced(telemetry.clone())
-            .with_cluster(cluster.clone()),
+            .with_cluster(cluster.clone())
+            .with_access_log(access_log),
         );
         let admin = Arc::new(Admin {
             registry,
@@ -430,6 +439,7 @@ impl App {
         );
 
         let draining = health.clone();
+        let access = proxy.clone();
         let listening = crate::server::Listening {
             name: "api",
             max_connections: settings.server.max_connections,
@@ -456,6 +466,11 @@ impl App {
         drop(cluster);
         let _ = admin_stop.send(());
         let _ = admin_task.await;
+        // Bounded: a log reader that is stuck must not hold up the exit.
+        let _ = tokio::task::spawn_blocking(move || {
+            access.close_access_log(Duration::from_secs(2));
+        })
+        .await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -125,7 +125,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if let Some(l) = args.listen.admin_listen {
         settings.admin.listen = l;
     }
-    crate::logging::init(settings.log.format, &settings.log.level);
+    crate::logging::init(&settings.log);
     run_until_signal(settings).await
 }
 

@@ -230,6 +230,15 @@ impl<'de> Deserialize<'de> for LogFormat {
 pub struct RawLog {
     pub format: LogFormat,
     pub level: String,
+    pub queue_bytes: usize,
+    pub access: RawAccessLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessLog {
+    pub output: String,
+    pub file: String,
 }
 
 /// Validated settings. Secrets are not here: only where to read them.
@@ -326,6 +335,23 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// An `EnvFilter` directive (checked to parse).
     pub level: String,
+    /// Bytes of log lines each output stream holds while its sink is slow.
+    pub queue_bytes: usize,
+    pub access: AccessLogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessLogSettings {
+    pub output: AccessOutput,
+}
+
+/// Where access-log lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessOutput {
+    Off,
+    Stdout,
+    Stderr,
+    File(PathBuf),
 }
 
 /// Reads the layered configuration. `config_dir` holds `<env>.toml`.

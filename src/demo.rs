@@ -78,7 +78,7 @@ pub async fn run(listen: Option<SocketAddr>, admin: Option<SocketAddr>) -> ExitC
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    crate::logging::init(settings.log.format, &settings.log.level);
+    crate::logging::init(&settings.log);
     print_banner(listen, admin, &sandbox.base_url(), &dir);
     let code = run_until_signal(settings).await;
     sandbox.shutdown().await;
@@ -111,7 +111,7 @@ Ctrl-C stops (gracefully).\n",
 }
 
 pub async fn sandbox_alone(listen: SocketAddr) -> ExitCode {
-    crate::logging::init(crate::config::LogFormat::Human, "info");
+    crate::logging::init_with(crate::config::LogFormat::Human, "info", 1 << 20);
     let cfg = SandboxConfig::demo();
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,

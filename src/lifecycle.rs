@@ -18,16 +18,20 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
             let reason = crate::config::problems::causes(e.chain());
             tracing::error!("cannot start: {reason}");
             eprintln!("cannot start: {reason}");
+            crate::logging::flush();
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    match app.run(shutdown_signal()).await {
+    let code = match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The last lines ("stopped", the final requests) are still queued.
+    crate::logging::flush();
+    code
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

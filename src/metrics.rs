@@ -5,6 +5,10 @@
 //! Label values are route templates and outcomes from closed sets; customer
 //! ids, raw paths and personal data never become labels.
 
+use std::sync::OnceLock;
+
+use crate::cache::LookupResult;
+use crate::route::RouteLabel;
 use prometheus::{
     Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
@@ -198,6 +202,7 @@ impl Metrics {
         r.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
+        r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
         for reason in [
             "parse_error",
@@ -233,32 +238,146 @@ impl Metrics {
     }
 }
 
-/// The `method` label: the standard methods by name, anything else `OTHER`,
-/// so a client sending made-up methods cannot mint new series.
-pub fn method_label(method: &http::Method) -> &'static str {
-    use http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "OTHER",
+/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from the
+/// process-wide counters the log queues keep (`crate::logging`), since the
+/// queues, like stdout, belong to the process rather than to one gateway.
+struct LogDrops {
+    lines: IntCounterVec,
+    /// Two scrapes at once must not both add the same difference.
+    sync: std::sync::Mutex<()>,
+}
+
+impl LogDrops {
+    fn new() -> prometheus::Result<LogDrops> {
+        let lines = IntCounterVec::new(
+            Opts::new(
+                "gateway_log_lines_dropped_total",
+                "Log lines dropped because their output did not keep up (the queue in front of it was full), by stream (access, log).",
+            ),
+            &["stream"],
+        )?;
+        for stream in ["access", "log"] {
+            lines.with_label_values(&[stream]);
+        }
+        Ok(LogDrops {
+            lines,
+            sync: std::sync::Mutex::new(()),
+        })
     }
 }
 
-pub fn status_class(status: http::StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+impl prometheus::core::Collector for LogDrops {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        self.lines.desc()
     }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        use std::sync::atomic::Ordering;
+        let _one = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        for (stream, total) in [
+            ("access", &crate::logging::ACCESS_DROPPED),
+            ("log", &crate::logging::LOG_DROPPED),
+        ] {
+            let counter = self.lines.with_label_values(&[stream]);
+            let now = total.load(Ordering::Relaxed);
+            counter.inc_by(now.saturating_sub(counter.get()));
+        }
+        self.lines.collect()
+    }
+}
+
+/// One caller's `gateway_requests_total` handles over the closed label sets
+/// (route × method × status class × cache result), each resolved on first use
+/// and kept, so the request path indexes an array instead of hashing five label
+/// strings. Per route a block is allocated only once that route is used.
+pub struct RequestCounters {
+    by_route: [OnceLock<Box<[OnceLock<IntCounter>]>>; RouteLabel::ALL.len()],
+}
+
+const METHODS: usize = 10;
+const STATUS_CLASSES: usize = 5;
+/// "none" and every [`LookupResult`].
+const CACHE_RESULTS: usize = 1 + LookupResult::ALL.len();
+
+impl Default for RequestCounters {
+    fn default() -> Self {
+        RequestCounters {
+            by_route: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+}
+
+impl RequestCounters {
+    /// The handle of `requests{route, method, status_class, cache, client}`.
+    pub fn get(
+        &self,
+        requests: &IntCounterVec,
+        client: &str,
+        route: RouteLabel,
+        method: &http::Method,
+        status: http::StatusCode,
+        cache: Option<LookupResult>,
+    ) -> &IntCounter {
+        let (m, s) = (method_index(method), status_index(status));
+        let c = cache.map_or(0, |r| 1 + r.index());
+        let block = self.by_route[route.index()].get_or_init(|| {
+            (0..METHODS * STATUS_CLASSES * CACHE_RESULTS)
+                .map(|_| OnceLock::new())
+                .collect()
+        });
+        block[(m * STATUS_CLASSES + s) * CACHE_RESULTS + c].get_or_init(|| {
+            requests.with_label_values(&[
+                route.name(),
+                METHOD_LABELS[m],
+                STATUS_LABELS[s],
+                cache.map_or("none", LookupResult::label),
+                client,
+            ])
+        })
+    }
+}
+
+const METHOD_LABELS: [&str; METHODS] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER",
+];
+const STATUS_LABELS: [&str; STATUS_CLASSES] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+fn method_index(method: &http::Method) -> usize {
+    use http::Method;
+    match *method {
+        Method::GET => 0,
+        Method::HEAD => 1,
+        Method::POST => 2,
+        Method::PUT => 3,
+        Method::PATCH => 4,
+        Method::DELETE => 5,
+        Method::OPTIONS => 6,
+        Method::CONNECT => 7,
+        Method::TRACE => 8,
+        _ => 9,
+    }
+}
+
+fn status_index(status: http::StatusCode) -> usize {
+    match status.as_u16() {
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
+    }
+}
+
+/// The `method` label (as the table above writes it): the standard methods by name, anything else `OTHER`,
+/// so a client sending made-up methods cannot mint new series.
+#[cfg(test)]
+fn method_label(method: &http::Method) -> &'static str {
+    METHOD_LABELS[method_index(method)]
+}
+
+#[cfg(test)]
+fn status_class(status: http::StatusCode) -> &'static str {
+    STATUS_LABELS[status_index(status)]
 }
 
 #[cfg(test)]
@@ -270,6 +389,39 @@ mod tests {
         assert_eq!(method_label(&http::Method::PATCH), "PATCH");
         let made_up = http::Method::from_bytes(b"CUSTOMER_67D8").unwrap();
         assert_eq!(method_label(&made_up), "OTHER");
+    }
+
+    #[test]
+    fn request_counters_are_the_labelled_series() {
+        let r = Registry::new();
+        let m = Metrics::register(&r).unwrap();
+        let table = RequestCounters::default();
+        let made_up = http::Method::from_bytes(b"BREW").unwrap();
+        for route in RouteLabel::ALL {
+            for method in [http::Method::GET, http::Method::TRACE, made_up.clone()] {
+                for status in [200, 304, 429, 503] {
+                    let status = http::StatusCode::from_u16(status).unwrap();
+                    for cache in std::iter::once(None).chain(LookupResult::ALL.map(Some)) {
+                        let labels = [
+                            route.name(),
+                            method_label(&method),
+                            status_class(status),
+                            cache.map_or("none", LookupResult::label),
+                            "svc",
+                        ];
+                        let before = m.requests.with_label_values(&labels).get();
+                        table
+                            .get(&m.requests, "svc", route, &method, status, cache)
+                            .inc();
+                        assert_eq!(
+                            m.requests.with_label_values(&labels).get(),
+                            before + 1,
+                            "{labels:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -811,10 +811,11 @@ async fn access_log_names_the_client_and_never_the_key() {
         h.push(("x-request-id", id));
         app.send_raw(Method::GET, path, &h, b"").await;
     }
-    app.stop().await;
+    let access_log = app.stop_and_read_access_log().await;
 
-    let text = captured_logs().text();
-    let access: Vec<serde_json::Value> = text
+    // The secrets are looked for in both streams: the access log and every other line.
+    let text = format!("{}{access_log}", captured_logs().text());
+    let access: Vec<serde_json::Value> = access_log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["target"] == "access")
@@ -840,6 +841,77 @@ async fn access_log_names_the_client_and_never_the_key() {
         "pcgw_pasted_the_key_itself",
     ] {
         assert!(!text.contains(secret), "{secret} appears in the logs");
+    }
+}
+
+#[tokio::test]
+async fn access_lines_carry_trace_cache_and_upstream_fields_and_never_the_path() {
+    let app = start("").await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace}-00f067aa0ba902b7-01");
+    let calls = [
+        (detail(40), "fields-miss", traceparent.as_str()),
+        // Upper-case hex is not a valid traceparent: no trace id rather than a wrong one.
+        (
+            detail(40),
+            "fields-hit",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        ),
+        (
+            "/api/v1/anything/fields".to_owned(),
+            "fields-forward",
+            traceparent.as_str(),
+        ),
+    ];
+    for (path, id, tp) in &calls {
+        let r = app
+            .send(
+                Method::GET,
+                path,
+                &[("x-request-id", id), ("traceparent", tp)],
+                b"",
+            )
+            .await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text());
+    }
+    let log = app.stop_and_read_access_log().await;
+    let line = |id: &str| -> serde_json::Value {
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["request_id"] == id)
+            .unwrap_or_else(|| panic!("no access line for {id} in:\n{log}"))
+    };
+    let miss = line("fields-miss");
+    assert_eq!(miss["target"], "access");
+    assert_eq!(miss["trace_id"], trace);
+    assert_eq!(miss["method"], "GET");
+    assert_eq!(miss["route"], "customer_detail");
+    assert_eq!(miss["cache"], "miss");
+    assert_eq!(miss["client"], "test");
+    assert_eq!(miss["status"], 200);
+    assert_eq!(miss["upstream_status"], 200);
+    assert!(miss["upstream_us"].as_u64().is_some(), "{miss}");
+    assert!(
+        miss["duration_us"].as_u64() >= miss["upstream_us"].as_u64(),
+        "{miss}"
+    );
+    assert!(miss["bytes_out"].as_u64().unwrap_or(0) > 0, "{miss}");
+    assert_eq!(miss["bytes_in"], 0);
+    assert_eq!(miss["peer"], "127.0.0.1");
+
+    let hit = line("fields-hit");
+    assert_eq!(hit["cache"], "hit");
+    // A hit calls nobody: no upstream fields, and no trace id from a malformed header.
+    for absent in ["upstream_status", "upstream_us", "trace_id"] {
+        assert!(hit.get(absent).is_none(), "{absent} in {hit}");
+    }
+    let forward = line("fields-forward");
+    assert_eq!(forward["cache"], "none");
+    assert_eq!(forward["route"], "other");
+    assert_eq!(forward["upstream_status"], 200);
+    // The route template stands for the path: no customer id, no raw path.
+    for never in [customer_id(40).as_str(), "/api/v1", "customer/customer"] {
+        assert!(!log.contains(never), "{never} in the access log");
     }
 }
 
@@ -985,10 +1057,11 @@ async fn access_log_carries_the_trace_id_of_the_request_span() {
             b"",
         )
         .await;
-    traced.stop().await;
-    untraced.stop().await;
-
-    let text = captured_logs().text();
+    let text = format!(
+        "{}{}",
+        traced.stop_and_read_access_log().await,
+        untraced.stop_and_read_access_log().await
+    );
     let trace_id_of = |id: &str| {
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -1008,7 +1081,11 @@ async fn access_log_carries_the_trace_id_of_the_request_span() {
         "{own:?}"
     );
     assert_ne!(own, trace);
-    assert_eq!(trace_id_of("trace-log-3"), "", "telemetry off: no trace id");
+    assert_eq!(
+        trace_id_of("trace-log-3"),
+        trace,
+        "telemetry off: the caller's own trace id, from its traceparent"
+    );
     // The exported root span is the one the log line names.
     let exported = rx.trace_with(trace, "GET other", 1).await;
     assert!(

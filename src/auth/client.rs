@@ -57,12 +57,32 @@ pub struct Client {
     pub(crate) limiter: Option<Limiter>,
     pub(crate) key_count: usize,
     pub(crate) subject_count: usize,
+    /// This client's `gateway_requests_total` handles, so a request never
+    /// hashes the label values; kept across reloads with the bucket.
+    pub requests: Arc<crate::metrics::RequestCounters>,
 }
 
 impl Client {
     /// May this client call `method path`? `path` is the request path; a query is ignored.
     pub fn authorize(&self, method: &Method, path: &str) -> Result<(), AuthError> {
         if self.allow.iter().any(|rule| rule.allows(method, path)) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden)
+        }
+    }
+
+    /// As `authorize`, on the request path the gateway already checked.
+    pub fn authorize_checked(
+        &self,
+        method: &Method,
+        path: crate::path::ValidPath<'_>,
+    ) -> Result<(), AuthError> {
+        if self
+            .allow
+            .iter()
+            .any(|rule| rule.allows_checked(method, path))
+        {
             Ok(())
         } else {
             Err(AuthError::Forbidden)
@@ -102,6 +122,7 @@ impl Client {
             limiter: Some(limiter),
             key_count: self.key_count,
             subject_count: self.subject_count,
+            requests: Arc::clone(&self.requests),
         }
     }
 }

@@ -180,6 +180,7 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             limiter: rate_limit.map(new_limiter),
             key_count: rc.keys_sha256.len(),
             subject_count: rc.subjects.len(),
+            requests: Default::default(),
         }));
     }
     Ok(ClientRegistry {

@@ -11,6 +11,8 @@
 
 use http::Method;
 
+use crate::path::ValidPath;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
@@ -62,14 +64,20 @@ impl PathPattern {
     /// `path` is the request path; a query, if any, is ignored.
     pub(crate) fn matches(&self, path: &str) -> bool {
         let path = path.split_once('?').map_or(path, |(p, _)| p);
-        let Ok(mut parts) = crate::path::segments(path) else {
-            return false;
-        };
+        ValidPath::check(path).is_ok_and(|p| self.matches_checked(p))
+    }
+
+    /// As `matches`, on a path already checked (and without a query).
+    pub(crate) fn matches_checked(&self, path: ValidPath<'_>) -> bool {
+        let mut parts = path.segments();
         for segment in &self.segments {
             match segment {
+                // A checked path has no empty segment but, after a trailing
+                // '/', the last: one look at the end stands for a walk over
+                // the rest.
                 Segment::Tail => {
                     return parts.next().is_some_and(|p| !p.is_empty())
-                        && parts.all(|p| !p.is_empty())
+                        && !path.as_str().ends_with('/')
                 }
                 Segment::One => {
                     if !matches!(parts.next(), Some(p) if !p.is_empty()) {
@@ -139,11 +147,57 @@ impl AllowRule {
         };
         method_ok && self.path.matches(path)
     }
+
+    pub(crate) fn allows_checked(&self, method: &Method, path: ValidPath<'_>) -> bool {
+        let method_ok = match &self.methods {
+            Methods::Any => true,
+            Methods::Only(list) => list.contains(method),
+        };
+        method_ok && self.path.matches_checked(path)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The rule as first written: every remaining segment walked.
+    fn reference(p: &PathPattern, path: &str) -> bool {
+        let Ok(mut parts) = crate::path::segments(path) else {
+            return false;
+        };
+        for segment in &p.segments {
+            match segment {
+                Segment::Tail => {
+                    return parts.next().is_some_and(|s| !s.is_empty())
+                        && parts.all(|s| !s.is_empty())
+                }
+                Segment::One => {
+                    if !matches!(parts.next(), Some(s) if !s.is_empty()) {
+                        return false;
+                    }
+                }
+                Segment::Literal(lit) => {
+                    if parts.next() != Some(lit.as_str()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        parts.next().is_none()
+    }
+
+    proptest! {
+        #[test]
+        fn matching_a_checked_path_agrees_with_walking_every_segment(
+            path in prop_oneof![crate::path::tests::tricky_path(), "/[ab/]{0,12}", "/api/v1(/[a-z*]{0,3}){0,4}/?"],
+            pattern in prop::sample::select(vec!["/api/v1/**", "/api/**", "/api/v1/*", "/api/v1/*/b", "/a/**", "/a/*/**", "/a", "/a/b"]),
+        ) {
+            let p = pat(pattern);
+            prop_assert_eq!(p.matches(&path), reference(&p, &path), "{} on {:?}", pattern, path);
+        }
+    }
 
     fn pat(p: &str) -> PathPattern {
         PathPattern::parse(p).expect("valid pattern")

@@ -348,3 +348,54 @@ fn clients_file_problems_use_the_same_wording() {
     );
     assert!(!e.contains("u32") && !e.contains("invalid type"), "{e}");
 }
+
+#[test]
+fn the_access_log_output_and_queue_are_checked_together() {
+    let s = with(NO_AUTH).unwrap();
+    assert_eq!(
+        s.log.access.output,
+        AccessOutput::Stdout,
+        "on by default, to stdout"
+    );
+    assert_eq!(s.log.queue_bytes, 1 << 20);
+    let s = with(&format!(
+        "{NO_AUTH}\n[log.access]\noutput = \"file\"\nfile = \"/var/log/gw/access.log\""
+    ))
+    .unwrap();
+    assert_eq!(
+        s.log.access.output,
+        AccessOutput::File("/var/log/gw/access.log".into())
+    );
+    let off = with(&format!("{NO_AUTH}\n[log.access]\noutput = \"off\"")).unwrap();
+    assert_eq!(off.log.access.output, AccessOutput::Off);
+
+    let e = with(&format!(
+        "{NO_AUTH}\n[log]\nqueue_bytes = 10\n[log.access]\noutput = \"file\""
+    ))
+    .unwrap_err();
+    let keys: Vec<&str> = e.problems().iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["log.queue_bytes", "log.access.file"], "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("`log.queue_bytes`: 10 is outside 4096..=268435456 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`log.access.file`: required when `log.access.output = \"file\"`"),
+        "{text}"
+    );
+    let e = refused("[log.access]\noutput = \"syslog\"");
+    assert!(
+        e.contains(
+            r#"`log.access.output`: "syslog" is not one of "stdout", "stderr", "file", "off""#
+        ),
+        "{e}"
+    );
+    let e = refused("[log.access]\nfile = \"/tmp/a.log\"");
+    assert!(
+        e.contains(
+            r#"`log.access.file`: only read when `log.access.output = "file"` (it is "stdout")"#
+        ),
+        "{e}"
+    );
+}

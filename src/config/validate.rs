@@ -132,9 +132,15 @@ impl RawSettings {
                     format!("{:?} is not a log filter like \"info\" or \"warn,paycombat_gateway=debug\" ({e})", l.level)
                 }),
             )?;
+            let queue_bytes = p.check("log.queue_bytes", queue_bytes(l.queue_bytes));
+            let output = access_output(&l.access)
+                .map_err(|(key, why)| p.add(key, why))
+                .ok();
             Some(LogSettings {
                 format: l.format,
                 level: l.level,
+                queue_bytes: queue_bytes?,
+                access: AccessLogSettings { output: output? },
             })
         });
         let (mask, passthrough) = match self.mask {
@@ -420,6 +426,43 @@ fn base_url(v: &str) -> Result<Uri, String> {
         );
     }
     Ok(url)
+}
+
+/// At least one long line; at most what a sidecar-less pod should hold in memory for logs.
+fn queue_bytes(n: usize) -> Result<usize, String> {
+    const MIN: usize = 4096;
+    const MAX: usize = 256 << 20;
+    if (MIN..=MAX).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is outside {MIN}..={MAX} bytes"))
+    }
+}
+
+/// The output and, for "file", its path; a problem comes with the key it is about.
+fn access_output(a: &RawAccessLog) -> Result<AccessOutput, (&'static str, String)> {
+    let file = opt_path(&a.file);
+    match (a.output.as_str(), file) {
+        ("file", Some(path)) => Ok(AccessOutput::File(path)),
+        ("file", None) => Err((
+            "log.access.file",
+            "required when `log.access.output = \"file\"`".into(),
+        )),
+        ("stdout" | "stderr" | "off", Some(_)) => Err((
+            "log.access.file",
+            format!(
+                "only read when `log.access.output = \"file\"` (it is {:?})",
+                a.output
+            ),
+        )),
+        ("stdout", None) => Ok(AccessOutput::Stdout),
+        ("stderr", None) => Ok(AccessOutput::Stderr),
+        ("off", None) => Ok(AccessOutput::Off),
+        (other, _) => Err((
+            "log.access.output",
+            format!("{other:?} is not one of \"stdout\", \"stderr\", \"file\", \"off\""),
+        )),
+    }
 }
 
 fn opt_path(v: &str) -> Option<PathBuf> {

@@ -25,6 +25,7 @@ use crate::cache::{
 use crate::error::GatewayError;
 use crate::http::read_body;
 use crate::inspect::{Inspected, Processed};
+use crate::logging::access_log::UpstreamCall;
 use crate::metrics::Metrics;
 use crate::telemetry::Trace;
 use crate::upstream::Outgoing;
@@ -59,6 +60,8 @@ impl LookupCounters {
 pub struct Filled {
     pub response: Inspected,
     pub store: StoreOutcome,
+    /// The call that produced it, for the access log of the request that made it.
+    pub upstream: UpstreamCall,
 }
 
 type FillOutput = Result<Arc<Filled>, Arc<GatewayError>>;
@@ -165,6 +168,7 @@ impl Proxy {
                 );
                 return Ok(match Box::pin(fetched).await {
                     Ok(f) => {
+                        ctx.upstream = Some(f.upstream);
                         let r = &f.response;
                         replay(r.status, &r.headers, &r.body, Duration::ZERO, &status)
                     }
@@ -239,6 +243,9 @@ impl Proxy {
             let parent = ctx.span.trace().clone();
             result = Box::pin(self.clone().fetch(out, label, client, None, parent)).await;
             collapsed = false;
+        }
+        if let (false, Ok(f)) = (collapsed, &result) {
+            ctx.upstream = Some(f.upstream);
         }
 
         // stale-if-error: upstream unreachable, timing out, or answering 5xx.
@@ -402,10 +409,15 @@ impl Proxy {
     ) -> FillOutput {
         let deadline = self.upstream.deadline();
         let permit = self.upstream.permit(label)?;
+        let called = std::time::Instant::now();
         let resp = self
             .upstream
             .send(&out, label, &client, deadline, &trace)
             .await?;
+        let upstream = UpstreamCall {
+            status: resp.status().as_u16(),
+            elapsed: called.elapsed(),
+        };
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
@@ -442,6 +454,7 @@ impl Proxy {
         Ok(Arc::new(Filled {
             response,
             store: outcome,
+            upstream,
         }))
     }
 }

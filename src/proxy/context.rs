@@ -12,9 +12,11 @@ use opentelemetry::KeyValue;
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::LookupResult;
-use crate::metrics::{method_label, status_class};
+use crate::logging::access_log::{AccessRecord, UpstreamCall};
+use crate::logging::trace_id::TraceId;
+use crate::metrics::RequestCounters;
 use crate::route::RouteLabel;
-use crate::telemetry::{Span, TraceIdField};
+use crate::telemetry::Span;
 
 pub(super) struct RequestContext {
     pub request_id: HeaderValue,
@@ -27,14 +29,18 @@ pub(super) struct RequestContext {
     pub route: RouteLabel,
     /// The authenticated client, or the anonymous label.
     pub client: Arc<str>,
+    /// That caller's request counters.
+    pub requests: Arc<RequestCounters>,
     /// How the cache took part; None when it did not.
     pub cache: Option<LookupResult>,
-    /// The request's trace id (from its span context), for the access log;
-    /// None when tracing is off.
-    pub trace_id: Option<opentelemetry::trace::TraceId>,
+    /// For the access log: the trace the gateway's own span belongs to when
+    /// tracing is on, else the caller's from a valid `traceparent`.
+    pub trace_id: Option<TraceId>,
     /// The request's root span (empty when tracing is off); ends when the
     /// context is dropped, after `finish`.
     pub span: Span,
+    /// The upstream call this request made itself (not one it waited on).
+    pub upstream: Option<UpstreamCall>,
 }
 
 impl RequestContext {
@@ -71,32 +77,33 @@ impl Proxy {
         let status = resp.status();
         let elapsed = ctx.started.elapsed();
         let route = ctx.route.name();
-        self.metrics
-            .requests
-            .with_label_values(&[
-                route,
-                method_label(&ctx.method),
-                status_class(status),
-                ctx.cache_label(),
+        ctx.requests
+            .get(
+                &self.metrics.requests,
                 &ctx.client,
-            ])
+                ctx.route,
+                &ctx.method,
+                status,
+                ctx.cache,
+            )
             .inc();
         self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
         self.metrics.inflight.dec();
-        let bytes_out = http_body::Body::size_hint(resp.body()).exact();
-        tracing::info!(
-            target: "access",
-            request_id = ctx.request_id.to_str().unwrap_or(""),
-            method = %ctx.method,
-            route,
-            status = status.as_u16(),
-            cache = ctx.cache_label(),
-            client = %ctx.client,
-            duration_us = elapsed.as_micros() as u64,
-            bytes_in = ctx.bytes_in,
-            bytes_out,
-            peer = %ctx.peer.ip(),
-            trace_id = %TraceIdField(ctx.trace_id),
-        );
+        if self.access_log.is_on() {
+            self.access_log.write(&AccessRecord {
+                request_id: ctx.request_id.to_str().unwrap_or(""),
+                trace_id: ctx.trace_id.as_ref(),
+                method: &ctx.method,
+                route,
+                status: status.as_u16(),
+                cache: ctx.cache_label(),
+                client: &ctx.client,
+                upstream: ctx.upstream,
+                duration: elapsed,
+                bytes_in: ctx.bytes_in,
+                bytes_out: http_body::Body::size_hint(resp.body()).exact(),
+                peer: ctx.peer.ip(),
+            });
+        }
     }
 }

@@ -10,6 +10,7 @@ use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::http::read_body;
 use crate::inspect::Processed;
+use crate::logging::access_log::UpstreamCall;
 use crate::route::Route;
 
 impl Proxy {
@@ -17,7 +18,7 @@ impl Proxy {
         &self,
         route: &Route,
         req: Request<Incoming>,
-        ctx: &RequestContext,
+        ctx: &mut RequestContext,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (parts, body) = req.into_parts();
         let body = read_body(
@@ -37,10 +38,17 @@ impl Proxy {
             .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, ranges)?;
         let deadline = self.upstream.deadline();
         let permit = self.upstream.permit(route.label())?;
+        let called = std::time::Instant::now();
         let sent = self
             .upstream
             .send(&out, route.label(), &ctx.client, deadline, ctx.span.trace())
             .await;
+        if let Ok(resp) = &sent {
+            ctx.upstream = Some(UpstreamCall {
+                status: resp.status().as_u16(),
+                elapsed: called.elapsed(),
+            });
+        }
         let written = self.written_customers(route, &out);
         let resp = match sent {
             Ok(resp) => resp,

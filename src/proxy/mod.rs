@@ -33,7 +33,7 @@ use hyper::body::Incoming;
 use opentelemetry::KeyValue;
 use prometheus::Histogram;
 
-use crate::access::AuthMode;
+use crate::access::{AuthMode, Presented};
 use crate::body::GatewayBody;
 use crate::cache::CustomerCache;
 use crate::cluster::Cluster;
@@ -42,13 +42,17 @@ use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
 use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
-use crate::metrics::Metrics;
+use crate::logging::access_log::AccessLog;
+use crate::logging::trace_id::TraceId;
+use crate::metrics::{Metrics, RequestCounters};
 use crate::route::{Route, RouteLabel, API_PREFIX};
 use crate::telemetry::{Span, Telemetry};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
 use context::RequestContext;
+
+const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
 
 // Where the config has always found them.
 pub use crate::inspect::{
@@ -68,12 +72,15 @@ pub struct Proxy {
     cluster: Option<Arc<Cluster>>,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
+    /// Their `gateway_requests_total` handles.
+    anonymous_requests: Arc<RequestCounters>,
     /// Per-route histogram handles, indexed by `RouteLabel::index`.
     route_durations: Vec<Histogram>,
     /// Cache-lookup counters by cached route and result.
     cache_lookups: LookupCounters,
     /// None when tracing is off: then no request makes a span.
     telemetry: Option<Arc<Telemetry>>,
+    access_log: AccessLog,
 }
 
 impl Proxy {
@@ -105,8 +112,10 @@ impl Proxy {
             auth,
             cluster: None,
             anonymous: Arc::from("anonymous"),
+            anonymous_requests: Arc::default(),
             route_durations,
             telemetry: None,
+            access_log: AccessLog::off(),
         }
     }
 
@@ -122,6 +131,12 @@ impl Proxy {
         self
     }
 
+    /// Where access-log lines go (none until this is called).
+    pub fn with_access_log(mut self, access_log: AccessLog) -> Proxy {
+        self.access_log = access_log;
+        self
+    }
+
     /// Serves one request. Never fails: every error becomes an envelope.
     pub async fn handle(
         self: Arc<Self>,
@@ -134,8 +149,13 @@ impl Proxy {
             Some(t) => t.request(req.headers(), req.method()),
             None => Span::default(),
         };
+        let trace_id = span.trace_id().map(TraceId::from_otel).or_else(|| {
+            req.headers()
+                .get(TRACEPARENT)
+                .and_then(TraceId::from_traceparent)
+        });
         let mut ctx = RequestContext {
-            trace_id: span.trace_id(),
+            trace_id,
             span,
             request_id: rules::request_id(req.headers()),
             peer,
@@ -149,7 +169,9 @@ impl Proxy {
                 .unwrap_or(0),
             route: RouteLabel::Rejected,
             client: self.anonymous.clone(),
+            requests: self.anonymous_requests.clone(),
             cache: None,
+            upstream: None,
         };
         let result = self.clone().dispatch(req, &mut ctx).await;
         let mut resp = match result {
@@ -172,6 +194,11 @@ impl Proxy {
         resp
     }
 
+    /// Writes what the access log still holds (bounded by `timeout`).
+    pub fn close_access_log(&self, timeout: std::time::Duration) {
+        self.access_log.close(timeout);
+    }
+
     async fn dispatch(
         self: Arc<Self>,
         req: Request<Incoming>,
@@ -181,8 +208,9 @@ impl Proxy {
         if rules::size(req.headers()) > limit {
             return Err(GatewayError::HeadersTooLarge { limit });
         }
-        let path = req.uri().path();
-        crate::path::validate(path).map_err(GatewayError::BadPath)?;
+        let checked =
+            crate::path::ValidPath::check(req.uri().path()).map_err(GatewayError::BadPath)?;
+        let path = checked.as_str();
         if !path.starts_with(API_PREFIX) {
             return Err(GatewayError::NotFound);
         }
@@ -190,34 +218,27 @@ impl Proxy {
         ctx.route = route.label_kind();
 
         let mut client = None;
-        let certificate = req
-            .extensions()
-            .get::<Arc<crate::auth::ClientCertificate>>()
-            .map(|c| &**c);
+        let presented = Presented {
+            headers: req.headers(),
+            certificate: req
+                .extensions()
+                .get::<Arc<crate::auth::ClientCertificate>>()
+                .map(|c| &**c),
+            method: req.method(),
+            path: checked,
+        };
         let checked = match &self.cluster {
-            None => self.auth.check(
-                req.headers(),
-                certificate,
-                req.method(),
-                path,
-                &self.metrics,
-                &mut client,
-            ),
+            None => self.auth.check(&presented, &self.metrics, &mut client),
             Some(cluster) => {
-                let shared = self.auth.check_shared(
-                    cluster,
-                    req.headers(),
-                    certificate,
-                    req.method(),
-                    path,
-                    &self.metrics,
-                    &mut client,
-                );
+                let shared =
+                    self.auth
+                        .check_shared(cluster, &presented, &self.metrics, &mut client);
                 Box::pin(shared).await
             }
         };
-        if let Some(name) = client {
-            ctx.client = name;
+        if let Some(client) = client {
+            ctx.client = client.name.clone();
+            ctx.requests = client.requests.clone();
         }
         checked?;
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::body::GatewayBody;
 use crate::cache::CachedRoute;
-use crate::config::{AuthModeSetting, LogFormat, SecretSource, Settings};
+use crate::config::{AccessOutput, AuthModeSetting, LogFormat, SecretSource, Settings};
 use crate::mask::{RuleConfig, Strategy};
 
 /// What a redacted value prints as.
@@ -194,6 +194,14 @@ struct Breaker {
 struct Log {
     format: &'static str,
     level: String,
+    queue_bytes: usize,
+    access: AccessLog,
+}
+
+#[derive(Serialize)]
+struct AccessLog {
+    output: &'static str,
+    file: String,
 }
 
 #[derive(Serialize)]
@@ -352,6 +360,13 @@ impl From<&Settings> for View {
                     LogFormat::Json => "json",
                 },
                 level: s.log.level.clone(),
+                queue_bytes: s.log.queue_bytes,
+                access: match &s.log.access.output {
+                    AccessOutput::Off => access("off", ""),
+                    AccessOutput::Stdout => access("stdout", ""),
+                    AccessOutput::Stderr => access("stderr", ""),
+                    AccessOutput::File(p) => access("file", &p.display().to_string()),
+                },
             },
             mask: Mask {
                 enabled: m.enabled,
@@ -417,5 +432,12 @@ impl From<&Settings> for View {
             },
             cluster: s.cluster.redis.as_ref().map(Cluster::from),
         }
+    }
+}
+
+fn access(output: &'static str, file: &str) -> AccessLog {
+    AccessLog {
+        output,
+        file: file.to_owned(),
     }
 }

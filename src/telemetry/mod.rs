@@ -28,7 +28,7 @@ use opentelemetry_sdk::trace::{BatchConfigBuilder, Sampler, SdkTracer, SdkTracer
 use opentelemetry_sdk::Resource;
 
 pub use config::{RawTelemetry, TelemetrySettings};
-pub use span::{Span, Trace, TraceIdField};
+pub use span::{Span, Trace};
 
 use crate::metrics::Metrics;
 

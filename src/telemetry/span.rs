@@ -110,16 +110,3 @@ impl Drop for Span {
         }
     }
 }
-
-/// Formats an optional trace id as the access log writes it: 32 lowercase hex
-/// digits, or nothing when the request was not traced.
-pub struct TraceIdField(pub Option<TraceId>);
-
-impl std::fmt::Display for TraceIdField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(id) => write!(f, "{id:032x}"),
-            None => Ok(()),
-        }
-    }
-}

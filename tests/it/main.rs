@@ -19,6 +19,7 @@ mod forwarding;
 mod fuzz_props;
 mod hostile;
 mod limits;
+mod logging;
 mod observability;
 mod operator;
 mod paths;

@@ -151,12 +151,18 @@ hmac_key_file = "{hmac}"
 [auth]
 mode = "keys"
 clients_file = "{clients}"
+[log]
+format = "json"
+[log.access]
+output = "file"
+file = "{access}"
 "#,
         admin = p("admin_token"),
         token = p("token"),
         sig = p("signature_key"),
         hmac = p("mask_hmac_key"),
         clients = p("clients.toml"),
+        access = p("access.log"),
     );
     let overlay = merge_toml(&base, extra);
     paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
@@ -341,8 +347,18 @@ impl TestApp {
         self.admin(Method::GET, "/metrics", &[]).await.text()
     }
 
+    /// Stops the gateway, then returns its access log (JSON lines, all written by then).
+    pub async fn stop_and_read_access_log(mut self) -> String {
+        self.stop_in_place().await;
+        std::fs::read_to_string(self.path("access.log")).unwrap_or_default()
+    }
+
     /// Stops the gateway gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    async fn stop_in_place(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

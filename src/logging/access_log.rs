@@ -1,0 +1,443 @@
+//! The access log: one line per answered request, formatted by hand into a
+//! per-thread buffer (numbers through `itoa`, no allocation per field) and
+//! handed to a [`LineQueue`], so writing it never waits on the sink.
+//!
+//! A line holds: time, `request_id`, `trace_id` (when the request carried a
+//! valid `traceparent`), method, route template, status, cache result, client
+//! name, `upstream_status` and `upstream_us` (when this request called
+//! paycombat), `duration_us`, `bytes_in`, `bytes_out` (when known) and the
+//! peer's IP. Never a body, a header value other than the checked request id and
+//! trace id, a key or token, a path or query (so never a customer id), nor any
+//! personal value: the route template stands for the path.
+
+use std::cell::RefCell;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Method;
+
+use super::queue::LineQueue;
+use super::trace_id::TraceId;
+use super::ACCESS_DROPPED;
+use crate::config::{AccessOutput, LogFormat, LogSettings};
+
+/// What the upstream call made for this request answered, and how long it took
+/// to its response head (retries included).
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamCall {
+    pub status: u16,
+    pub elapsed: Duration,
+}
+
+/// One request, as the access log sees it.
+pub struct AccessRecord<'a> {
+    pub request_id: &'a str,
+    pub trace_id: Option<&'a TraceId>,
+    pub method: &'a Method,
+    pub route: &'static str,
+    pub status: u16,
+    pub cache: &'static str,
+    pub client: &'a str,
+    pub upstream: Option<UpstreamCall>,
+    pub duration: Duration,
+    pub bytes_in: u64,
+    pub bytes_out: Option<u64>,
+    pub peer: IpAddr,
+}
+
+enum Sink {
+    Off,
+    /// The process's stdout or stderr queue, shared with the other log lines.
+    Shared(&'static LineQueue),
+    /// A file of this gateway's own.
+    Own(LineQueue),
+}
+
+pub struct AccessLog {
+    sink: Sink,
+    format: LogFormat,
+}
+
+impl AccessLog {
+    pub fn open(settings: &LogSettings) -> std::io::Result<AccessLog> {
+        let sink = match &settings.access.output {
+            AccessOutput::Off => Sink::Off,
+            AccessOutput::Stdout => Sink::Shared(super::stdout_queue()),
+            AccessOutput::Stderr => Sink::Shared(super::stderr_queue()),
+            AccessOutput::File(path) => Sink::Own(open_file(path, settings.queue_bytes)?),
+        };
+        Ok(AccessLog {
+            sink,
+            format: settings.format,
+        })
+    }
+
+    pub fn off() -> AccessLog {
+        AccessLog {
+            sink: Sink::Off,
+            format: LogFormat::Json,
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        !matches!(self.sink, Sink::Off)
+    }
+
+    pub fn write(&self, record: &AccessRecord<'_>) {
+        let queue = match &self.sink {
+            Sink::Off => return,
+            Sink::Shared(q) => *q,
+            Sink::Own(q) => q,
+        };
+        thread_local! {
+            static LINE: RefCell<Line> = RefCell::new(Line::default());
+        }
+        LINE.with(|line| {
+            let Ok(mut line) = line.try_borrow_mut() else {
+                return;
+            };
+            line.format(self.format, record, SystemTime::now());
+            queue.push(&line.buf, &ACCESS_DROPPED);
+        });
+    }
+
+    /// Writes what is queued (bounded by `timeout`) and, for a file, stops its writer.
+    pub fn close(&self, timeout: Duration) {
+        match &self.sink {
+            Sink::Off => {}
+            Sink::Shared(q) => {
+                q.flush(timeout);
+            }
+            Sink::Own(q) => q.close(timeout),
+        }
+    }
+}
+
+fn open_file(path: &Path, capacity: usize) -> std::io::Result<LineQueue> {
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    LineQueue::spawn("access", Box::new(file), capacity)
+}
+
+/// A reused line buffer and the formatted second it last wrote.
+#[derive(Default)]
+struct Line {
+    buf: Vec<u8>,
+    second: u64,
+    /// `YYYY-MM-DDTHH:MM:SS` of `second`.
+    stamp: Vec<u8>,
+}
+
+impl Line {
+    fn format(&mut self, format: LogFormat, r: &AccessRecord<'_>, now: SystemTime) {
+        self.buf.clear();
+        let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        if since.as_secs() != self.second || self.stamp.is_empty() {
+            self.second = since.as_secs();
+            self.stamp.clear();
+            let _ = write!(
+                self.stamp,
+                "{}",
+                humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(self.second))
+            );
+            self.stamp.pop(); // the `Z`
+        }
+        let mut w = Writer {
+            buf: &mut self.buf,
+            json: format == LogFormat::Json,
+        };
+        w.start(&self.stamp, since.subsec_micros());
+        // `http::headers::request_id` admits only `[A-Za-z0-9._:-]`, or makes a uuid.
+        w.safe(key!("request_id"), r.request_id);
+        if let Some(t) = r.trace_id {
+            w.safe(key!("trace_id"), t.as_str());
+        }
+        // A method is an HTTP token (the `http` crate refuses anything else):
+        // no quote, backslash, space, `=` or control character.
+        w.safe(key!("method"), r.method.as_str());
+        w.safe(key!("route"), r.route);
+        w.num(key!("status"), r.status.into());
+        w.safe(key!("cache"), r.cache);
+        w.str(key!("client"), r.client);
+        if let Some(u) = r.upstream {
+            w.num(key!("upstream_status"), u.status.into());
+            w.num(key!("upstream_us"), micros(u.elapsed));
+        }
+        w.num(key!("duration_us"), micros(r.duration));
+        w.num(key!("bytes_in"), r.bytes_in);
+        if let Some(b) = r.bytes_out {
+            w.num(key!("bytes_out"), b);
+        }
+        w.ip(key!("peer"), r.peer);
+        w.end();
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A field's name as each format writes it before the value, built at compile
+/// time: `,"name":` (every JSON field follows `target`) and ` name=`.
+struct Key {
+    json: &'static [u8],
+    human: &'static [u8],
+}
+
+macro_rules! key {
+    ($name:literal) => {
+        Key {
+            json: concat!(",\"", $name, "\":").as_bytes(),
+            human: concat!(" ", $name, "=").as_bytes(),
+        }
+    };
+}
+use key;
+
+/// Appends fields as JSON (`"k":v`) or as the human format (`k=v`).
+struct Writer<'a> {
+    buf: &'a mut Vec<u8>,
+    json: bool,
+}
+
+impl Writer<'_> {
+    /// The time (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), level and target, as `tracing` writes them.
+    fn start(&mut self, stamp: &[u8], micros: u32) {
+        if self.json {
+            self.buf.extend_from_slice(b"{\"timestamp\":\"");
+        }
+        self.buf.extend_from_slice(stamp);
+        self.buf.push(b'.');
+        let mut frac = itoa::Buffer::new();
+        let frac = frac.format(micros);
+        for _ in frac.len()..6 {
+            self.buf.push(b'0');
+        }
+        self.buf.extend_from_slice(frac.as_bytes());
+        if self.json {
+            self.buf
+                .extend_from_slice(b"Z\",\"level\":\"INFO\",\"target\":\"access\"");
+        } else {
+            self.buf.extend_from_slice(b"Z  INFO access:");
+        }
+    }
+
+    fn key(&mut self, key: Key) {
+        self.buf
+            .extend_from_slice(if self.json { key.json } else { key.human });
+    }
+
+    /// A value from outside (request id, client name): escaped as needed.
+    fn str(&mut self, key: Key, value: &str) {
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+            escape_json(self.buf, value);
+            self.buf.push(b'"');
+        } else {
+            escape_human(self.buf, value);
+        }
+    }
+
+    /// A value that never needs escaping in either format: a label from a
+    /// closed set, hex digits, an HTTP token.
+    fn safe(&mut self, key: Key, value: &str) {
+        debug_assert!(!value.is_empty() && !needs_quoting(value), "{value:?}");
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.push(b'"');
+        } else {
+            self.buf.extend_from_slice(value.as_bytes());
+        }
+    }
+
+    fn num(&mut self, key: Key, value: u64) {
+        self.key(key);
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    fn ip(&mut self, key: Key, ip: IpAddr) {
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+        }
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push(b'.');
+                    }
+                    self.buf
+                        .extend_from_slice(itoa::Buffer::new().format(*octet).as_bytes());
+                }
+            }
+            IpAddr::V6(v6) => {
+                let _ = write!(self.buf, "{v6}");
+            }
+        }
+        if self.json {
+            self.buf.push(b'"');
+        }
+    }
+
+    fn end(&mut self) {
+        if self.json {
+            self.buf.push(b'}');
+        }
+        self.buf.push(b'\n');
+    }
+}
+
+fn needs_quoting(s: &str) -> bool {
+    s.bytes()
+        .any(|b| b == b' ' || b == b'"' || b == b'=' || b == b'\\' || b < 0x20)
+}
+
+/// JSON string contents: `"`, `\` and control characters escaped; the values
+/// logged are checked ids and names, so the fast path is one scan.
+fn escape_json(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        buf.extend_from_slice(bytes);
+        return;
+    }
+    for &b in bytes {
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+            }
+            _ => buf.push(b),
+        }
+    }
+}
+
+/// Human format: a value with a space, `"`, `=` or a control character is
+/// written as a JSON string, so one line stays one line and fields stay apart.
+fn escape_human(buf: &mut Vec<u8>, s: &str) {
+    if s.is_empty() || needs_quoting(s) {
+        buf.push(b'"');
+        escape_json(buf, s);
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record<'a>(client: &'a str, trace: Option<&'a TraceId>) -> AccessRecord<'a> {
+        AccessRecord {
+            request_id: "req-1",
+            trace_id: trace,
+            method: &Method::GET,
+            route: "customer_detail",
+            status: 200,
+            cache: "miss",
+            client,
+            upstream: Some(UpstreamCall {
+                status: 200,
+                elapsed: Duration::from_micros(1234),
+            }),
+            duration: Duration::from_micros(2345),
+            bytes_in: 0,
+            bytes_out: Some(1644),
+            peer: "10.1.2.3".parse().unwrap(),
+        }
+    }
+
+    fn line(format: LogFormat, r: &AccessRecord<'_>, at: SystemTime) -> String {
+        let mut l = Line::default();
+        l.format(format, r, at);
+        String::from_utf8(l.buf).unwrap()
+    }
+
+    #[test]
+    fn json_line_has_every_field() {
+        let trace = TraceId::from_traceparent(&http::HeaderValue::from_static(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ))
+        .unwrap();
+        let at = UNIX_EPOCH + Duration::from_micros(1_764_586_800_000_042);
+        let text = line(LogFormat::Json, &record("svc", Some(&trace)), at);
+        assert!(text.ends_with('\n'));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "timestamp": "2025-12-01T11:00:00.000042Z",
+                "level": "INFO",
+                "target": "access",
+                "request_id": "req-1",
+                "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                "method": "GET",
+                "route": "customer_detail",
+                "status": 200,
+                "cache": "miss",
+                "client": "svc",
+                "upstream_status": 200,
+                "upstream_us": 1234,
+                "duration_us": 2345,
+                "bytes_in": 0,
+                "bytes_out": 1644,
+                "peer": "10.1.2.3",
+            })
+        );
+    }
+
+    #[test]
+    fn human_line_is_key_value() {
+        let mut r = record("svc", None);
+        r.upstream = None;
+        r.bytes_out = None;
+        let at = UNIX_EPOCH + Duration::from_secs(1_764_586_800);
+        assert_eq!(
+            line(LogFormat::Human, &r, at),
+            "2025-12-01T11:00:00.000000Z  INFO access: request_id=req-1 method=GET \
+             route=customer_detail status=200 cache=miss client=svc duration_us=2345 \
+             bytes_in=0 peer=10.1.2.3\n"
+        );
+    }
+
+    #[test]
+    fn the_buffer_is_reused_across_lines_and_seconds() {
+        let mut l = Line::default();
+        let r = record("svc", None);
+        for s in 0..3 {
+            l.format(LogFormat::Json, &r, UNIX_EPOCH + Duration::from_secs(s));
+            let v: serde_json::Value = serde_json::from_slice(&l.buf).unwrap();
+            assert_eq!(v["timestamp"], format!("1970-01-01T00:00:0{s}.000000Z"));
+        }
+    }
+
+    proptest! {
+        /// Whatever a client name or request id holds, a JSON line is one line
+        /// of valid JSON that gives the value back.
+        #[test]
+        fn any_value_stays_inside_its_field(client in "\\PC{0,20}|[\\x00-\\x7f]{0,20}") {
+            let at = UNIX_EPOCH;
+            let text = line(LogFormat::Json, &record(&client, None), at);
+            prop_assert_eq!(text.matches('\n').count(), 1);
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(v["client"].as_str(), Some(client.as_str()));
+            let human = line(LogFormat::Human, &record(&client, None), at);
+            prop_assert_eq!(human.matches('\n').count(), 1);
+            prop_assert!(human.contains(" duration_us=2345 "));
+        }
+    }
+}
