@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use super::message::{now_us, Body, Message};
+use super::message::{is_replica_id, now_us, Body, Message};
 use super::{Backoff, Cluster};
 
 impl Cluster {
@@ -99,7 +99,9 @@ impl Cluster {
         let Some(msg) = Message::decode(payload) else {
             return;
         };
-        if msg.from == self.replica {
+        // Its own messages, and those of senders that are no replica (another
+        // program, a hostile publisher naming itself with megabytes).
+        if msg.from == self.replica || !is_replica_id(&msg.from) {
             return;
         }
         let kind = match msg.body {
