@@ -274,12 +274,17 @@ impl Cluster {
             if self.commands.get().is_none() {
                 continue;
             }
-            let subscribed = self.degraded_ttl().is_none();
-            let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
-            let mut cmd = redis::cmd("PUBLISH");
-            cmd.arg(&self.channel).arg(payload);
-            let _ = self.query::<i64>(&cmd, "heartbeat").await;
+            self.heartbeat().await;
         }
+    }
+
+    /// One heartbeat: alive, and whether subscribed.
+    async fn heartbeat(&self) {
+        let subscribed = self.degraded_ttl().is_none();
+        let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.channel).arg(payload);
+        let _ = self.query::<i64>(&cmd, "heartbeat").await;
     }
 }
 

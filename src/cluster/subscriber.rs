@@ -30,6 +30,14 @@ impl Cluster {
                     }
                     first = false;
                     self.set_live(true);
+                    // Said at once, not at the next tick: writers wait for a replica's
+                    // confirmations only once they heard it is subscribed, and until then
+                    // a read here right after another replica's write could race its
+                    // invalidation.
+                    tokio::spawn({
+                        let me = Arc::clone(&self);
+                        async move { me.heartbeat().await }
+                    });
                     tracing::info!(channel = %self.channel, "cluster: subscribed");
                     self.receive(pubsub).await;
                     self.set_live(false);
