@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+/// The most peers tracked (and waited for) at once: far above any real number
+/// of replicas, and a bound on what heartbeats made up by anyone who can
+/// publish on the channel can cost.
+pub(super) const MAX_PEERS: usize = 256;
+
 #[derive(Default)]
 pub(super) struct Acks {
     /// Other subscribed replicas, by id, with when a heartbeat from each last arrived.
@@ -30,11 +35,10 @@ impl Acks {
             peers.remove(peer);
             return;
         }
-        match peers.get_mut(peer) {
-            Some(at) => *at = Instant::now(),
-            None => {
-                peers.insert(peer.to_owned(), Instant::now());
-            }
+        if let Some(at) = peers.get_mut(peer) {
+            *at = Instant::now();
+        } else if peers.len() < MAX_PEERS {
+            peers.insert(peer.to_owned(), Instant::now());
         }
     }
 
@@ -108,6 +112,29 @@ mod tests {
         acks.acked(7, "c");
         rx.await.unwrap();
         assert_eq!(acks.forget(7), 0);
+    }
+
+    #[test]
+    fn no_more_than_max_peers_are_tracked() {
+        let acks = Acks::default();
+        for n in 0..MAX_PEERS + 100 {
+            acks.heard(&format!("{n:032x}"), true);
+        }
+        let peers = acks.live_peers(Duration::from_secs(60));
+        assert_eq!(peers.len(), MAX_PEERS);
+        acks.heard(&format!("{:032x}", MAX_PEERS + 1), true);
+        assert_eq!(
+            acks.live_peers(Duration::from_secs(60)),
+            peers,
+            "a full table takes no newcomer"
+        );
+        acks.heard(&format!("{:032x}", 0), false);
+        acks.heard(&format!("{:032x}", MAX_PEERS + 1), true);
+        assert!(
+            acks.live_peers(Duration::from_secs(60))
+                .contains(&format!("{:032x}", MAX_PEERS + 1)),
+            "room again once one leaves"
+        );
     }
 
     #[test]

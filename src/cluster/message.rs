@@ -42,6 +42,14 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// Whether `s` is a replica id as [`super::Cluster::new`] makes them: a simple
+/// UUID, 32 lowercase hex digits. Anything else on the channel is not a replica
+/// of this gateway, and nothing it says is applied or kept: a hostile publisher
+/// cannot fill a replica's memory with made-up peers of any size.
+pub fn is_replica_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl Message {
     pub fn new(from: &str, body: Body) -> Message {
         Message {
@@ -78,6 +86,27 @@ mod tests {
         }
         let huge = vec![b' '; MAX_MESSAGE_BYTES + 1];
         assert_eq!(Message::decode(&huge), None);
+    }
+
+    #[test]
+    fn replica_ids_are_what_replicas_are_named() {
+        let made = uuid::Uuid::new_v4().simple().to_string();
+        assert!(is_replica_id(&made), "{made}");
+        let (upper, longer, huge) = (
+            made.to_ascii_uppercase(),
+            format!("{made}0"),
+            "x".repeat(10_000),
+        );
+        for bad in [
+            "",
+            "attacker",
+            &made[1..],
+            upper.as_str(),
+            longer.as_str(),
+            huge.as_str(),
+        ] {
+            assert!(!is_replica_id(bad), "{bad:.40}");
+        }
     }
 
     proptest! {

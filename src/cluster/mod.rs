@@ -138,7 +138,15 @@ impl Cluster {
     /// `cluster.ack_timeout`) until each live one confirms it did. Awaited by the writer's
     /// request; a failure is counted and logged, never the writer's error (its write
     /// reached paycombat).
-    pub async fn publish(&self, body: Body) {
+    ///
+    /// Runs on a task of its own: a caller that goes away meanwhile (its request dropped
+    /// with a closed connection) must not take the other replicas' invalidation with it.
+    pub async fn publish(self: &Arc<Self>, body: Body) {
+        let me = Arc::clone(self);
+        let _ = tokio::spawn(async move { me.publish_now(body).await }).await;
+    }
+
+    async fn publish_now(&self, body: Body) {
         let kind = match &body {
             Body::Customers { .. } => "customer",
             _ => "all",
@@ -266,12 +274,17 @@ impl Cluster {
             if self.commands.get().is_none() {
                 continue;
             }
-            let subscribed = self.degraded_ttl().is_none();
-            let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
-            let mut cmd = redis::cmd("PUBLISH");
-            cmd.arg(&self.channel).arg(payload);
-            let _ = self.query::<i64>(&cmd, "heartbeat").await;
+            self.heartbeat().await;
         }
+    }
+
+    /// One heartbeat: alive, and whether subscribed.
+    async fn heartbeat(&self) {
+        let subscribed = self.degraded_ttl().is_none();
+        let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.channel).arg(payload);
+        let _ = self.query::<i64>(&cmd, "heartbeat").await;
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use super::message::{now_us, Body, Message};
+use super::message::{is_replica_id, now_us, Body, Message};
 use super::{Backoff, Cluster};
 
 impl Cluster {
@@ -30,6 +30,14 @@ impl Cluster {
                     }
                     first = false;
                     self.set_live(true);
+                    // Said at once, not at the next tick: writers wait for a replica's
+                    // confirmations only once they heard it is subscribed, and until then
+                    // a read here right after another replica's write could race its
+                    // invalidation.
+                    tokio::spawn({
+                        let me = Arc::clone(&self);
+                        async move { me.heartbeat().await }
+                    });
                     tracing::info!(channel = %self.channel, "cluster: subscribed");
                     self.receive(pubsub).await;
                     self.set_live(false);
@@ -99,7 +107,9 @@ impl Cluster {
         let Some(msg) = Message::decode(payload) else {
             return;
         };
-        if msg.from == self.replica {
+        // Its own messages, and those of senders that are no replica (another
+        // program, a hostile publisher naming itself with megabytes).
+        if msg.from == self.replica || !is_replica_id(&msg.from) {
             return;
         }
         let kind = match msg.body {

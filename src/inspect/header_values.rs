@@ -115,11 +115,19 @@ fn check_line(name: &HeaderName, value: &HeaderValue) -> Line {
         .filter(|t| t.len() <= MAX_LEN)
         .map(str::trim);
     if *name == header::CACHE_CONTROL {
+        // A line that cannot be read (not visible ASCII, or longer than MAX_LEN)
+        // may have said no-store or private: the strictest answer stands in for
+        // it, so neither the gateway's cache nor the client's stores what
+        // upstream may have forbidden storing.
+        let strictest = || Some(HeaderValue::from_static("no-store"));
         return match text.map(cache_control) {
             // The same directives, spacing and case aside: nothing was removed.
             Some(clean) if same_directives(&clean, text.unwrap_or_default()) => Line::Keep,
-            Some(clean) if !clean.is_empty() => Line::Replace(HeaderValue::from_str(&clean).ok()),
-            _ => Line::Replace(None),
+            Some(clean) if !clean.is_empty() => {
+                Line::Replace(HeaderValue::from_str(&clean).ok().or_else(strictest))
+            }
+            Some(_) => Line::Replace(None),
+            None => Line::Replace(strictest()),
         };
     }
     let g = grammar(name);
@@ -252,14 +260,27 @@ fn same_directives(clean: &str, original: &str) -> bool {
 }
 
 /// Known response directives (RFC 9111 and 8246, 5861) with well-formed
-/// arguments, rejoined. A field-name list (`private="x"`) that is not header
-/// names is removed and the bare directive kept — stricter, never looser.
+/// arguments, rejoined. A malformed argument is never read as looser than
+/// what upstream wrote: a field-name list (`private="x"`) that is not header
+/// names is removed and the bare directive kept; a restrictive directive that
+/// takes no argument (`no-store=x`) keeps its bare form; a freshness lifetime
+/// that is not a number (`max-age=x`) becomes 0, as RFC 9111 §5.2.2.1 reads an
+/// invalid one (stale); an extension of staleness that is not a number goes.
 fn cache_control(v: &str) -> String {
     const NUMERIC: &[&str] = &[
         "max-age",
         "s-maxage",
         "stale-while-revalidate",
         "stale-if-error",
+    ];
+    /// Lifetimes: a malformed one reads as already stale.
+    const LIFETIMES: &[&str] = &["max-age", "s-maxage"];
+    /// Bare directives whose meaning only ever restricts caching.
+    const RESTRICTIVE: &[&str] = &[
+        "no-store",
+        "no-transform",
+        "must-revalidate",
+        "proxy-revalidate",
     ];
     const LISTS: &[&str] = &["private", "no-cache"];
     const BARE: &[&str] = &[
@@ -278,8 +299,13 @@ fn cache_control(v: &str) -> String {
             None => (d.to_ascii_lowercase(), None),
         };
         let kept = if NUMERIC.contains(&name.as_str()) {
-            arg.filter(|a| delta_seconds(a))
-                .map(|a| format!("{name}={a}"))
+            match arg.filter(|a| delta_seconds(a)) {
+                Some(a) => Some(format!("{name}={a}")),
+                None if LIFETIMES.contains(&name.as_str()) => Some(format!("{name}=0")),
+                None => None,
+            }
+        } else if RESTRICTIVE.contains(&name.as_str()) {
+            Some(name)
         } else if LISTS.contains(&name.as_str()) {
             let names = arg
                 .and_then(|a| a.strip_prefix('"')?.strip_suffix('"'))
@@ -378,6 +404,46 @@ mod tests {
         assert!(h.get("cache-control").is_none());
     }
 
+    /// A line the grammar cannot read at all (too long, or obs-text) used to
+    /// be dropped whole, and with it the `no-store` it carried: the gateway
+    /// then stored an answer upstream had forbidden storing.
+    #[test]
+    fn an_unreadable_cache_control_line_becomes_no_store() {
+        let long = format!(
+            "no-store, private, no-cache=\"{}\"",
+            ["x-a-rather-long-header-name"; 12].join(", ")
+        );
+        assert!(long.len() > MAX_LEN);
+        let mut h = HeaderMap::new();
+        h.append(header::CACHE_CONTROL, HeaderValue::from_str(&long).unwrap());
+        h.append(
+            header::CACHE_CONTROL,
+            HeaderValue::from_bytes(b"private, x-note=\"caf\xe9\"").unwrap(),
+        );
+        let refused = enforce(&mut h);
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        let cc: Vec<_> = h.get_all(header::CACHE_CONTROL).iter().collect();
+        assert_eq!(cc, ["no-store", "no-store"]);
+    }
+
+    #[test]
+    fn a_malformed_argument_never_loosens_its_directive() {
+        for (sent, kept) in [
+            ("no-store=\"alice@example.com\"", "no-store"),
+            (
+                "must-revalidate=1, max-age=60",
+                "must-revalidate, max-age=60",
+            ),
+            ("max-age=alice", "max-age=0"),
+            ("public, s-maxage=\"60\"", "public, s-maxage=0"),
+            ("max-age=60, stale-while-revalidate=alice", "max-age=60"),
+            ("public=alice, max-age=5", "max-age=5"),
+        ] {
+            let (h, _) = enforced(&[("cache-control", sent)]);
+            assert_eq!(h.get("cache-control").unwrap(), kept, "{sent}");
+        }
+    }
+
     #[test]
     fn only_some_lines_of_a_repeated_header_go() {
         let (h, refused) = enforced(&[("vary", "origin"), ("vary", "a@b")]);
@@ -394,7 +460,101 @@ mod tests {
         assert!(h.is_empty());
     }
 
+    /// Cache-Control lines made of known and unknown directives, in any case,
+    /// with good, malformed or personal arguments, sometimes too long or not
+    /// text at all.
+    fn cache_control_line() -> impl Strategy<Value = Vec<u8>> {
+        let name = prop::sample::select(vec![
+            "no-store",
+            "No-Store",
+            "private",
+            "PRIVATE",
+            "no-cache",
+            "max-age",
+            "s-maxage",
+            "must-revalidate",
+            "proxy-revalidate",
+            "public",
+            "immutable",
+            "x-note",
+            "stale-if-error",
+        ]);
+        let arg = prop_oneof![
+            Just(None),
+            "[0-9]{1,12}".prop_map(Some),
+            Just(Some("\"alice@example.com\"".to_owned())),
+            Just(Some("\"x-foo, etag\"".to_owned())),
+            "[a-z ]{0,8}".prop_map(Some),
+        ];
+        let directive = (name, arg).prop_map(|(n, a)| match a {
+            Some(a) => format!("{n}={a}"),
+            None => n.to_owned(),
+        });
+        (
+            prop::collection::vec(directive, 1..6),
+            prop_oneof![Just(0usize), Just(300)],
+            any::<bool>(),
+        )
+            .prop_map(|(ds, pad, obs)| {
+                let mut line = ds.join(", ").into_bytes();
+                if pad > 0 {
+                    line.extend_from_slice(format!(", x-pad=\"{}\"", "p".repeat(pad)).as_bytes());
+                }
+                if obs {
+                    line.extend_from_slice(b", x-note=\"\xe9\"");
+                }
+                line
+            })
+    }
+
+    /// What upstream's lines say about storing, as the gateway's cache reads them.
+    fn storing_forbidden(h: &HeaderMap) -> bool {
+        let ok = br#"{"status":true,"message":"OK","data":{}}"#;
+        matches!(
+            crate::cache::storable(http::StatusCode::OK, h, ok),
+            Err(crate::cache::Refusal::CacheControl)
+        )
+    }
+
     proptest! {
+        /// Whatever upstream's Cache-Control lines hold, what the client gets is
+        /// never looser: an answer upstream forbade storing stays unstorable
+        /// (for the gateway's cache and the client's), and no freshness
+        /// lifetime longer than one upstream wrote appears.
+        #[test]
+        fn a_refused_cache_control_value_is_never_looser(lines in prop::collection::vec(cache_control_line(), 1..3)) {
+            let mut h = HeaderMap::new();
+            for line in &lines {
+                h.append(header::CACHE_CONTROL, HeaderValue::from_bytes(line).unwrap());
+            }
+            let before = h.clone();
+            enforce(&mut h);
+            if storing_forbidden(&before) {
+                prop_assert!(storing_forbidden(&h), "{before:?} became {h:?}");
+            }
+            let had = |name: &str| {
+                crate::cache::cache_control(&before).any(|(n, _)| n.eq_ignore_ascii_case(name))
+            };
+            for (name, arg) in crate::cache::cache_control(&h) {
+                if name == "max-age" || name == "s-maxage" {
+                    let arg = arg.unwrap_or_default();
+                    prop_assert!(arg == "0" || crate::cache::cache_control(&before).any(|(n, a)| n.eq_ignore_ascii_case(name) && a == Some(arg)), "{name}={arg} from {before:?}");
+                }
+                if name == "public" {
+                    prop_assert!(had("public"), "{before:?} became {h:?}");
+                }
+            }
+            for restrictive in ["no-cache", "must-revalidate", "proxy-revalidate"] {
+                if had(restrictive) {
+                    let after = |n: &str| crate::cache::cache_control(&h).any(|(x, _)| x.eq_ignore_ascii_case(n));
+                    prop_assert!(after(restrictive) || after("no-store"), "{restrictive}: {before:?} became {h:?}");
+                }
+            }
+            for v in h.values() {
+                prop_assert!(!v.as_bytes().contains(&b'@'), "{v:?}");
+            }
+        }
+
         /// Whatever upstream puts in any allowlisted header, no `@` and no
         /// run of letters longer than a policy name survives outside the
         /// fixed vocabularies (dates, directives, header names).

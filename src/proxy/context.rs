@@ -56,7 +56,9 @@ impl RequestContext {
         if !span.is_on() {
             return;
         }
-        span.rename(|| format!("{} {route}", self.method));
+        // The method from a closed set: a made-up one must not mint span names.
+        let method = crate::metrics::method_label(&self.method);
+        span.rename(|| format!("{method} {route}"));
         span.set(|| {
             vec![
                 KeyValue::new("http.route", route),

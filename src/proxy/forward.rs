@@ -39,6 +39,9 @@ impl Proxy {
         let deadline = self.upstream.deadline();
         let permit = self.upstream.permit(route.label())?;
         let called = std::time::Instant::now();
+        // Armed before the write leaves: a writer that goes away while it is in flight
+        // still leaves no pre-write read cached.
+        let pending = self.pending_invalidation(self.written_customers(route, &out), deadline);
         let sent = self
             .upstream
             .send(&out, route.label(), &ctx.client, deadline, ctx.span.trace())
@@ -49,18 +52,19 @@ impl Proxy {
                 elapsed: called.elapsed(),
             });
         }
-        let written = self.written_customers(route, &out);
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) => {
                 // The write may or may not have been applied: forget the customer anyway.
-                self.invalidate_written(&written).await;
+                pending.run().await;
                 return Err(e);
             }
         };
         let status = resp.status();
-        if !status.is_client_error() {
-            self.invalidate_written(&written).await;
+        if status.is_client_error() {
+            pending.disarm();
+        } else {
+            pending.run().await;
         }
         match self
             .inspect_traced(

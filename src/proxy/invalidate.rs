@@ -10,16 +10,21 @@
 //! payins, …) drop the customers they name and nothing else. In cluster mode the same
 //! invalidation is published to every other replica, still before the writer's answer.
 
+use std::sync::Arc;
+
 use http::Method;
+use prometheus::IntCounterVec;
+use tokio::time::Instant;
 
 use super::Proxy;
 use crate::cache::scan::Found;
-use crate::cluster::Body;
+use crate::cache::CustomerCache;
+use crate::cluster::{Body, Cluster};
 use crate::route::{Family, Route};
 use crate::upstream::Outgoing;
 
 /// What a write invalidates.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Written {
     Nothing,
     Customers(Vec<String>),
@@ -60,32 +65,99 @@ impl Proxy {
         }
     }
 
-    pub(super) async fn invalidate_written(&self, written: &Written) {
-        let Some(cache) = &self.cache else { return };
-        match written {
-            Written::Nothing => {}
-            Written::Customers(ids) => {
-                for id in ids {
-                    cache.invalidate_customer(id).await;
-                    self.metrics
-                        .cache_invalidations
-                        .with_label_values(&["write"])
-                        .inc();
-                }
-                if let Some(cluster) = &self.cluster {
-                    let ids = ids.clone();
-                    Box::pin(cluster.publish(Body::Customers { ids })).await;
-                }
+    /// What `written` invalidates, armed before the write is sent (see
+    /// [`PendingInvalidation`]); `deadline` is the write's upstream deadline.
+    pub(super) fn pending_invalidation(
+        &self,
+        written: Written,
+        deadline: Instant,
+    ) -> PendingInvalidation {
+        PendingInvalidation {
+            cache: self.cache.clone(),
+            cluster: self.cluster.clone(),
+            counter: self.metrics.cache_invalidations.clone(),
+            written: Some(written),
+            deadline,
+        }
+    }
+}
+
+/// The invalidation a write sent upstream owes. It runs on a task of its own, so it is
+/// done whatever happens to the writer's request: when the writer goes away (a closed
+/// connection, a reset stream, the drain's deadline) its request future is dropped —
+/// before paycombat answered, or while the invalidation is being published — yet
+/// paycombat may have applied the write. Dropped unrun, it runs from `Drop`: at once,
+/// and again at the write's upstream deadline, since paycombat may apply a write it is
+/// still processing after a read that followed the first pass was stored.
+pub(super) struct PendingInvalidation {
+    cache: Option<CustomerCache>,
+    cluster: Option<Arc<Cluster>>,
+    counter: IntCounterVec,
+    written: Option<Written>,
+    deadline: Instant,
+}
+
+impl PendingInvalidation {
+    /// Runs it now (paycombat answered); returns once it is done, and a caller dropped
+    /// meanwhile does not stop it.
+    pub(super) async fn run(mut self) {
+        if let Some(task) = self.spawn(false) {
+            let _ = task.await;
+        }
+    }
+
+    /// The write was refused (a 4xx): nothing changed, nothing to drop.
+    pub(super) fn disarm(mut self) {
+        self.written = None;
+    }
+
+    fn spawn(&mut self, unanswered: bool) -> Option<tokio::task::JoinHandle<()>> {
+        let written = self.written.take()?;
+        let cache = self.cache.clone()?;
+        if written == Written::Nothing {
+            return None;
+        }
+        let (cluster, counter) = (self.cluster.clone(), self.counter.clone());
+        let deadline = self.deadline;
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        Some(runtime.spawn(async move {
+            invalidate(&cache, cluster.as_ref(), &counter, written.clone()).await;
+            if unanswered {
+                tokio::time::sleep_until(deadline).await;
+                invalidate(&cache, cluster.as_ref(), &counter, written).await;
             }
-            Written::All => {
-                cache.invalidate_all().await;
-                self.metrics
-                    .cache_invalidations
-                    .with_label_values(&["write_all"])
-                    .inc();
-                if let Some(cluster) = &self.cluster {
-                    Box::pin(cluster.publish(Body::All)).await;
-                }
+        }))
+    }
+}
+
+impl Drop for PendingInvalidation {
+    fn drop(&mut self) {
+        self.spawn(true);
+    }
+}
+
+async fn invalidate(
+    cache: &CustomerCache,
+    cluster: Option<&Arc<Cluster>>,
+    counter: &IntCounterVec,
+    written: Written,
+) {
+    match written {
+        Written::Nothing => {}
+        Written::Customers(ids) => {
+            for id in &ids {
+                cache.invalidate_customer(id).await;
+                counter.with_label_values(&["write"]).inc();
+            }
+            if let Some(cluster) = cluster {
+                Box::pin(cluster.publish(Body::Customers { ids })).await;
+            }
+        }
+        Written::All => {
+            cache.invalidate_all().await;
+            counter.with_label_values(&["write_all"]).inc();
+            if let Some(cluster) = cluster {
+                Box::pin(cluster.publish(Body::All)).await;
             }
         }
     }

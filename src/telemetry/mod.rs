@@ -121,7 +121,7 @@ impl Telemetry {
             SpanKind::Server,
             vec![KeyValue::new(
                 "http.request.method",
-                method.as_str().to_owned(),
+                crate::metrics::method_label(method),
             )],
         )
     }

@@ -196,7 +196,10 @@ impl Upstream {
     ) -> Result<Response<Incoming>, GatewayError> {
         let span = parent.child("upstream attempt", SpanKind::Client, || {
             let mut a = vec![
-                KeyValue::new("http.request.method", out.method.as_str().to_owned()),
+                KeyValue::new(
+                    "http.request.method",
+                    crate::metrics::method_label(&out.method),
+                ),
                 KeyValue::new("http.route", route),
                 KeyValue::new("gateway.upstream.attempt", i64::from(attempt) + 1),
             ];

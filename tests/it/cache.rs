@@ -1350,6 +1350,16 @@ impl Drop for FakeUpstream {
 impl FakeUpstream {
     /// `vary`: the `Vary` value on detail answers; `delay`: before each detail answer.
     async fn start(vary: Option<&'static str>, delay: Duration) -> FakeUpstream {
+        Self::start_with(vary, delay, Duration::ZERO).await
+    }
+
+    /// As `start`; an update is applied `write_delay` after it arrives, whether or not
+    /// the gateway still waits for its answer (as paycombat would).
+    async fn start_with(
+        vary: Option<&'static str>,
+        delay: Duration,
+        write_delay: Duration,
+    ) -> FakeUpstream {
         use http_body_util::{BodyExt, Full};
         use hyper::service::service_fn;
         use hyper_util::rt::TokioIo;
@@ -1416,10 +1426,13 @@ impl FakeUpstream {
                                     .unwrap(),
                                 );
                             };
-                            descriptions
-                                .lock()
-                                .unwrap()
-                                .insert(id.to_owned(), d.to_owned());
+                            let (id, d) = (id.to_owned(), d.to_owned());
+                            let applied = tokio::spawn(async move {
+                                tokio::time::sleep(write_delay).await;
+                                descriptions.lock().unwrap().insert(id.clone(), d);
+                                id
+                            });
+                            let id = applied.await.unwrap();
                             serde_json::json!({"status": true, "message": "OK", "data": {"customer_id": id}})
                         } else {
                             serde_json::json!({"status": true, "message": "OK", "data": {}})
@@ -1450,6 +1463,46 @@ impl FakeUpstream {
         })
         .await
     }
+}
+
+/// A writer that goes away while its write is at paycombat (its closed connection drops
+/// the request) still leaves no pre-write read cached: paycombat may apply the write.
+#[tokio::test]
+async fn a_write_whose_writer_went_away_still_invalidates() {
+    use tokio::io::AsyncWriteExt;
+    let up = FakeUpstream::start_with(None, Duration::ZERO, Duration::from_millis(600)).await;
+    let app = up.gateway().await;
+    let id = customer_id(92);
+    let path = detail(&id);
+    assert_eq!(cache_status(&app.get(&path).await), MISS);
+    let r = app.get(&path).await;
+    assert!(
+        cache_status(&r).starts_with("paycombat-gateway; hit"),
+        "{}",
+        cache_status(&r)
+    );
+    assert_eq!(r.json()["data"]["description"], "initial");
+
+    let body = format!(r#"{{"customer_id":"{id}","description":"written"}}"#);
+    let head = format!(
+        "PATCH /api/v1/customer/update HTTP/1.1\r\nhost: gateway\r\nx-token: {CLIENT_KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut writer = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    writer.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(writer);
+    // paycombat applies the write 600 ms after it arrived.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let r = app.get(&path).await;
+    assert_eq!(
+        r.json()["data"]["description"],
+        "written",
+        "a pre-write read was served ({})",
+        cache_status(&r)
+    );
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -306,6 +306,62 @@ async fn a_client_limit_holds_across_three_replicas() {
     }
 }
 
+/// Heartbeats anyone who can publish on the channel could send, from senders that
+/// are no replica (a name of 32 KiB, made-up words), over and over: none is kept
+/// as a peer, so memory stays bounded and no write waits for their confirmations.
+#[tokio::test]
+async fn made_up_senders_on_the_channel_are_neither_kept_nor_waited_for() {
+    let redis = RedisServer::start();
+    let app = spawn_app_with(Options {
+        overlay: overlay(&redis, "ack_timeout = \"3s\""),
+        clients_toml: Some(clients()),
+        ..Options::default()
+    })
+    .await;
+    assert!(subscribed(&app, true).await, "the replica subscribes");
+    let url = redis.url();
+    let flood = tokio::spawn(async move {
+        let client = ::redis::Client::open(url).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let huge = "x".repeat(32 * 1024);
+        loop {
+            for n in 0..50u64 {
+                let from = if n == 0 {
+                    huge.clone()
+                } else {
+                    format!("attacker-{n}")
+                };
+                let msg = serde_json::json!({
+                    "from": from, "id": n, "sent_us": 0, "kind": "heartbeat", "subscribed": true,
+                });
+                let _: Result<i64, _> = ::redis::cmd("PUBLISH")
+                    .arg(CHANNEL)
+                    .arg(msg.to_string())
+                    .query_async(&mut conn)
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    // A few of the replica's own heartbeat rounds: its peer count is refreshed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let peers = gauge(&app, "gateway_cluster_peers").await;
+    let started = Instant::now();
+    update(&app, &customer_id(1510), "during the flood").await;
+    let took = started.elapsed();
+    flood.abort();
+    println!(
+        "with made-up senders flooding the channel: {peers} peers, a write answered in {took:?}"
+    );
+    assert_eq!(peers, 0.0, "no made-up sender is a peer");
+    assert!(
+        took < Duration::from_secs(1),
+        "the write waited {took:?} for made-up replicas"
+    );
+    assert_eq!(gauge(&app, "gateway_cluster_ack_timeouts_total").await, 0.0);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_admin_purge_empties_every_replica() {
     let redis = RedisServer::start();

@@ -845,6 +845,50 @@ async fn allowlisted_headers_carry_only_values_of_their_grammar() {
     app.stop().await;
 }
 
+/// A Cache-Control line the value grammar cannot read (longer than it reads,
+/// or not text) may carry no-store: it is answered as no-store, never
+/// dropped, so the customer read is not stored and the client is told not to.
+#[tokio::test]
+async fn an_unreadable_no_store_line_still_keeps_the_answer_out_of_every_cache() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let json = personal_json();
+    let names = ["x-a-rather-long-header-name"; 12].join(", ");
+    let long = format!("no-store, private, no-cache=\"{names}\"");
+    for (n, line) in [long.as_bytes(), b"no-store, x-note=\"caf\xe9\"".as_slice()]
+        .into_iter()
+        .enumerate()
+    {
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: ".to_vec();
+        raw.extend_from_slice(line);
+        raw.extend_from_slice(
+            format!(
+                "\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                json.len()
+            )
+            .as_bytes(),
+        );
+        h.answer_bytes(raw);
+        let cached = format!(
+            "/api/v1/customer/customer/{}",
+            customer_id(31_400 + n as u64)
+        );
+        let r = app.get(&cached).await;
+        assert_masked(&r, "first read");
+        assert_eq!(r.header("cache-control"), "no-store", "line {n}");
+        let seen = h.count();
+        let again = app.get(&cached).await;
+        assert_masked(&again, "second read");
+        assert_eq!(
+            h.count(),
+            seen + 1,
+            "line {n}: a no-store answer was cached"
+        );
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     let h = Hostile::start().await;

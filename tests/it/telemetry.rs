@@ -208,6 +208,58 @@ async fn a_traceparent_not_honoured_starts_a_new_trace() {
     app.stop().await;
 }
 
+/// A client can send any method token; the span name and method attribute take
+/// the same closed set as the request metrics, so made-up methods cannot mint
+/// span names (which trace stores index) one per request.
+#[tokio::test]
+async fn made_up_methods_do_not_name_spans() {
+    let rx = Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let path = detail(7050);
+    let mut traces = Vec::new();
+    for (n, method) in ["BREW", "X-CUSTOMER-81234567", "GET"]
+        .into_iter()
+        .enumerate()
+    {
+        let trace = format!("{:032x}", 0x7e57_0000 + n);
+        let tp = format!("00-{trace}-{CLIENT_SPAN}-01");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        app.send(method, &path, &[("traceparent", tp.as_str())], b"")
+            .await;
+        traces.push(trace);
+    }
+    let mut roots = Vec::new();
+    for trace in &traces {
+        let end = tokio::time::Instant::now() + Duration::from_secs(5);
+        let root = loop {
+            let found = rx
+                .spans()
+                .into_iter()
+                .find(|s| &s.trace_id == trace && s.kind == KIND_SERVER);
+            match found {
+                Some(root) => break root,
+                None if tokio::time::Instant::now() < end => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                None => panic!("no request span for trace {trace}"),
+            }
+        };
+        roots.push(root);
+    }
+    let (made_up, get) = (&roots[..2], &roots[2]);
+    assert!(get.name.starts_with("GET "), "{get:#?}");
+    for root in made_up {
+        assert_eq!(root.attr("http.request.method"), Some("OTHER"), "{root:#?}");
+        assert!(root.name.starts_with("OTHER "), "{root:#?}");
+        assert!(!root.name.contains("81234567"), "{root:#?}");
+    }
+    assert_eq!(
+        made_up[0].name, made_up[1].name,
+        "one name for every made-up method"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn sampling_ratio_zero_exports_nothing_without_a_sampled_parent() {
     let rx = Receiver::start().await;
