@@ -29,16 +29,21 @@ struct Pending {
 
 impl Acks {
     /// A heartbeat from `peer`: waited for while it is `subscribed`, not otherwise.
-    pub(super) fn heard(&self, peer: &str, subscribed: bool) {
+    /// True when it was not known as live before (a replica that just subscribed).
+    pub(super) fn heard(&self, peer: &str, subscribed: bool) -> bool {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         if !subscribed {
             peers.remove(peer);
-            return;
+            return false;
         }
         if let Some(at) = peers.get_mut(peer) {
             *at = Instant::now();
+            false
         } else if peers.len() < MAX_PEERS {
             peers.insert(peer.to_owned(), Instant::now());
+            true
+        } else {
+            false
         }
     }
 

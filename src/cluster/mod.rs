@@ -17,7 +17,7 @@ mod message;
 mod settings;
 mod subscriber;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +44,12 @@ pub struct Cluster {
     commands: OnceCell<ConnectionManager>,
     /// A subscription is live: made, and heartbeats arriving within `heartbeat_timeout`.
     live: AtomicBool,
+    /// When `announce` last sent a heartbeat out of turn (ms since the epoch).
+    announced_ms: AtomicU64,
+    /// An out-of-turn heartbeat is scheduled.
+    announce_pending: AtomicBool,
+    /// Subscribed, and waiting for its own heartbeat to come back before going live.
+    own_heartbeat_awaited: AtomicBool,
     cache: Option<CustomerCache>,
     metrics: ClusterMetrics,
     decisions: limiter::DecisionCounters,
@@ -104,6 +110,9 @@ impl Cluster {
             client,
             commands: OnceCell::new(),
             live: AtomicBool::new(false),
+            announced_ms: AtomicU64::new(0),
+            announce_pending: AtomicBool::new(false),
+            own_heartbeat_awaited: AtomicBool::new(false),
             cache,
             decisions: limiter::DecisionCounters::new(&metrics),
             acks: acks::Acks::default(),
@@ -161,13 +170,24 @@ impl Cluster {
         };
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&self.channel).arg(msg.encode());
-        if self.query::<i64>(&cmd, "publish").await.is_err() {
-            self.acks.forget(msg.id);
-            tracing::warn!(
-                kind,
-                "cluster: invalidation not published; other replicas may serve pre-write reads until their TTL or degraded_ttl"
-            );
-            return;
+        // The command connection may still be reconnecting while other replicas'
+        // subscriptions are already live again (a Redis restart): they would trust
+        // their caches and miss this invalidation. So a failed publish is retried,
+        // with a short backoff, for as long as the writer would wait for confirmations.
+        let deadline = tokio::time::Instant::now()
+            + self.settings.ack_timeout.max(self.settings.command_timeout);
+        let mut pause = Duration::from_millis(5);
+        while self.query::<i64>(&cmd, "publish").await.is_err() {
+            if tokio::time::Instant::now() + pause >= deadline {
+                self.acks.forget(msg.id);
+                tracing::warn!(
+                    kind,
+                    "cluster: invalidation not published; other replicas may serve pre-write reads until their TTL or degraded_ttl"
+                );
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
         self.metrics.published.with_label_values(&[kind]).inc();
         if let Some(confirmed) = confirmed {
@@ -278,6 +298,28 @@ impl Cluster {
         }
     }
 
+    /// A heartbeat out of turn, on its own task. Several requests within
+    /// `ANNOUNCE_GAP_MS` share one heartbeat sent at the end of the gap (which every
+    /// replica subscribed by then hears), so a publisher inventing new replica ids
+    /// cannot make this one echo at its own rate.
+    fn announce(self: &Arc<Self>) {
+        if self.announce_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let since =
+                (message::now_us() / 1000).saturating_sub(me.announced_ms.load(Ordering::Relaxed));
+            if since < ANNOUNCE_GAP_MS {
+                tokio::time::sleep(Duration::from_millis(ANNOUNCE_GAP_MS - since)).await;
+            }
+            me.announce_pending.store(false, Ordering::Release);
+            me.announced_ms
+                .store(message::now_us() / 1000, Ordering::Relaxed);
+            me.heartbeat().await;
+        });
+    }
+
     /// One heartbeat: alive, and whether subscribed.
     async fn heartbeat(&self) {
         let subscribed = self.degraded_ttl().is_none();
@@ -287,6 +329,9 @@ impl Cluster {
         let _ = self.query::<i64>(&cmd, "heartbeat").await;
     }
 }
+
+/// Out-of-turn heartbeats (answers to a newly subscribed replica) at most this often.
+const ANNOUNCE_GAP_MS: u64 = 50;
 
 /// Reconnection delays: 100 ms doubling to 2 s, each with up to 50 % jitter so replicas
 /// that lost Redis together do not reconnect together.

@@ -29,11 +29,11 @@ impl Cluster {
                         self.metrics.subscription_resets.inc();
                     }
                     first = false;
-                    self.set_live(true);
-                    // Said at once, not at the next tick: writers wait for a replica's
-                    // confirmations only once they heard it is subscribed, and until then
-                    // a read here right after another replica's write could race its
-                    // invalidation.
+                    // Live only once this replica's own heartbeat comes back through the
+                    // subscription: then its command connection publishes too, so its
+                    // writes reach the others. Until then it stays degraded. The
+                    // heartbeat goes at once, not at the next tick.
+                    self.own_heartbeat_awaited.store(true, Ordering::Release);
                     tokio::spawn({
                         let me = Arc::clone(&self);
                         async move { me.heartbeat().await }
@@ -109,14 +109,31 @@ impl Cluster {
         };
         // Its own messages, and those of senders that are no replica (another
         // program, a hostile publisher naming itself with megabytes).
-        if msg.from == self.replica || !is_replica_id(&msg.from) {
+        if msg.from == self.replica {
+            if matches!(msg.body, Body::Heartbeat { .. })
+                && self.own_heartbeat_awaited.swap(false, Ordering::AcqRel)
+            {
+                self.set_live(true);
+                // Tell the others at once that they should wait for this replica's
+                // confirmations from now on.
+                self.announce();
+            }
+            return;
+        }
+        if !is_replica_id(&msg.from) {
             return;
         }
         let kind = match msg.body {
             // A degraded replica cannot confirm (it hears nothing) and serves nothing older
             // than degraded_ttl: writers do not wait for it.
             Body::Heartbeat { subscribed } => {
-                self.acks.heard(&msg.from, subscribed);
+                // A replica that just subscribed announced itself, but it may have done
+                // so before this one's own subscription was live: answer with a
+                // heartbeat at once, so it knows to wait for this replica's
+                // confirmations from its first write on, not from its next tick.
+                if self.acks.heard(&msg.from, subscribed) {
+                    self.announce();
+                }
                 return;
             }
             Body::Ack { to, ack } => {
