@@ -322,7 +322,10 @@ impl Cluster {
 
     /// One heartbeat: alive, and whether subscribed.
     async fn heartbeat(&self) {
-        let subscribed = self.degraded_ttl().is_none();
+        self.heartbeat_saying(self.degraded_ttl().is_none()).await;
+    }
+
+    async fn heartbeat_saying(&self, subscribed: bool) {
         let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&self.channel).arg(payload);

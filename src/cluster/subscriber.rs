@@ -29,10 +29,10 @@ impl Cluster {
                         self.metrics.subscription_resets.inc();
                     }
                     first = false;
-                    // Live only once this replica's own heartbeat comes back through the
-                    // subscription: then its command connection publishes too, so its
-                    // writes reach the others. Until then it stays degraded. The
-                    // heartbeat goes at once, not at the next tick.
+                    // Live only once this replica's own heartbeats come back through the
+                    // subscription (see `apply`): then its command connection publishes
+                    // too, so its writes reach the others. Until then it stays degraded.
+                    // The first heartbeat goes at once, not at the next tick.
                     self.own_heartbeat_awaited.store(true, Ordering::Release);
                     tokio::spawn({
                         let me = Arc::clone(&self);
@@ -110,13 +110,20 @@ impl Cluster {
         // Its own messages, and those of senders that are no replica (another
         // program, a hostile publisher naming itself with megabytes).
         if msg.from == self.replica {
-            if matches!(msg.body, Body::Heartbeat { .. })
-                && self.own_heartbeat_awaited.swap(false, Ordering::AcqRel)
-            {
-                self.set_live(true);
-                // Tell the others at once that they should wait for this replica's
-                // confirmations from now on.
-                self.announce();
+            // Going live takes two of its own heartbeats back through the channel: the
+            // first (saying "not subscribed") proves its publishes reach Redis; the
+            // second says "subscribed", and by the time it is back here every other
+            // replica has been sent it, so writers wait for this one's confirmations
+            // before it serves a read.
+            if let Body::Heartbeat { subscribed } = msg.body {
+                if self.own_heartbeat_awaited.load(Ordering::Acquire) {
+                    if !subscribed {
+                        let me = Arc::clone(self);
+                        tokio::spawn(async move { me.heartbeat_saying(true).await });
+                    } else if self.own_heartbeat_awaited.swap(false, Ordering::AcqRel) {
+                        self.set_live(true);
+                    }
+                }
             }
             return;
         }
