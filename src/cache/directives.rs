@@ -25,10 +25,22 @@ pub fn cache_control(headers: &HeaderMap) -> impl Iterator<Item = (&str, Option<
         .get_all(CACHE_CONTROL)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
+        .flat_map(directives)
+        .map(|(name, arg)| (name, arg.map(|a| a.trim_matches('"'))))
+}
+
+/// The directives of one `Cache-Control` value, as (name, argument) with both
+/// trimmed and the argument as written (quotes kept); empty items skipped. The
+/// one way the gateway splits this header, for the cache and for the response
+/// header grammar alike.
+pub fn directives(value: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
         .map(|directive| match directive.split_once('=') {
-            Some((name, arg)) => (name.trim(), Some(arg.trim().trim_matches('"'))),
-            None => (directive.trim(), None),
+            Some((name, arg)) => (name.trim(), Some(arg.trim())),
+            None => (directive, None),
         })
 }
 

@@ -19,7 +19,7 @@
 
 mod config;
 mod decision;
-mod directives;
+pub(crate) mod directives;
 mod entry;
 mod flight;
 mod generation;

@@ -293,11 +293,8 @@ fn cache_control(v: &str) -> String {
         "immutable",
     ];
     let mut out: Vec<String> = Vec::new();
-    for d in v.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let (name, arg) = match d.split_once('=') {
-            Some((n, a)) => (n.trim().to_ascii_lowercase(), Some(a.trim())),
-            None => (d.to_ascii_lowercase(), None),
-        };
+    for (name, arg) in crate::cache::directives::directives(v) {
+        let name = name.to_ascii_lowercase();
         let kept = if NUMERIC.contains(&name.as_str()) {
             match arg.filter(|a| delta_seconds(a)) {
                 Some(a) => Some(format!("{name}={a}")),
