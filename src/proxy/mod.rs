@@ -52,8 +52,6 @@ use crate::upstream::Upstream;
 use cached::LookupCounters;
 use context::RequestContext;
 
-const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
-
 // Where the config has always found them.
 pub use crate::inspect::{
     HeaderAllowlist, Masking, Passthrough, PassthroughConfig, PassthroughRule,
@@ -151,7 +149,7 @@ impl Proxy {
         };
         let trace_id = span.trace_id().map(TraceId::from_otel).or_else(|| {
             req.headers()
-                .get(TRACEPARENT)
+                .get(crate::telemetry::propagation::TRACEPARENT)
                 .and_then(TraceId::from_traceparent)
         });
         let mut ctx = RequestContext {
