@@ -16,11 +16,13 @@ use serde::Deserialize;
 /// The documented defaults, compiled in so the binary runs anywhere.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+mod env;
 pub(crate) mod problems;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+pub use env::EnvLayer;
 pub use problems::{ConfigError, Problem, Problems};
 pub use validate::Partial;
 
@@ -377,8 +379,18 @@ pub fn check_with(
     env: Option<&str>,
     overlay: Option<&str>,
 ) -> (Partial, Problems) {
+    check_with_vars(config_dir, env, overlay, EnvLayer::from_process())
+}
+
+/// As `check_with`, with `vars` as the environment layer instead of the process's.
+pub fn check_with_vars(
+    config_dir: &Path,
+    env: Option<&str>,
+    overlay: Option<&str>,
+    vars: EnvLayer,
+) -> (Partial, Problems) {
     let mut problems = Problems::default();
-    let raw = read(config_dir, env, overlay, &mut problems);
+    let raw = read(config_dir, env, overlay, vars, &mut problems);
     let partial = raw.validate(&mut problems);
     (partial, problems)
 }
@@ -387,8 +399,9 @@ fn layers(
     config_dir: &Path,
     env: Option<&str>,
     overlay: Option<&str>,
+    vars: EnvLayer,
 ) -> Result<config::Config, Problem> {
-    use config::{Config, Environment, File, FileFormat};
+    use config::{Config, File, FileFormat};
     let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
     if let Some(env) = env.filter(|e| !e.is_empty()) {
         let path = config_dir.join(format!("{env}.toml"));
@@ -403,15 +416,8 @@ fn layers(
     if let Some(overlay) = overlay {
         builder = builder.add_source(File::from_str(overlay, FileFormat::Toml));
     }
-    builder = builder.add_source(
-        Environment::with_prefix("GATEWAY")
-            .prefix_separator("__")
-            .separator("__")
-            .list_separator(",")
-            .with_list_parse_key("upstream.strip_request_headers")
-            .with_list_parse_key("server.trusted_proxies")
-            .try_parsing(true),
-    );
+    // Strings as given; each key's type decides what they become (see `env`).
+    builder = builder.add_source(vars);
     builder
         .build()
         .map_err(|e| problems::from_config_error("configuration", &e))
@@ -422,9 +428,10 @@ fn read(
     config_dir: &Path,
     env: Option<&str>,
     overlay: Option<&str>,
+    vars: EnvLayer,
     p: &mut Problems,
 ) -> RawSettings {
-    let cfg = match layers(config_dir, env, overlay) {
+    let cfg = match layers(config_dir, env, overlay, vars) {
         Ok(cfg) => cfg,
         Err(problem) => {
             p.extend([problem]);

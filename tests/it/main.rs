@@ -14,6 +14,7 @@ mod cluster;
 mod connections;
 mod core;
 mod credentials_rejected;
+mod environment;
 mod fail_closed;
 mod forwarding;
 mod fuzz_props;
