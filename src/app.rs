@@ -383,6 +383,11 @@ impl App {
             .expect("bound listener has an address")
     }
 
+    /// The registry `/metrics` reads, for a look after the app has stopped.
+    pub fn registry(&self) -> Registry {
+        self.admin.registry.clone()
+    }
+
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_listener
             .local_addr()
@@ -416,7 +421,7 @@ impl App {
             tokio::spawn(crate::server::serve(
                 admin_listener,
                 builder,
-                move |req, _peer| admin.clone().handle(req),
+                move |req, _peer, _end| admin.clone().handle(req),
                 async move {
                     let _ = admin_stopped.await;
                 },
@@ -449,7 +454,7 @@ impl App {
         crate::server::serve(
             api,
             crate::server::builder(&settings.server),
-            move |req, peer| proxy.clone().handle(req, peer),
+            move |req, peer, end| proxy.clone().handle(req, peer, end),
             async move {
                 shutdown.await;
                 draining.set_draining();
@@ -459,6 +464,9 @@ impl App {
             listening,
         )
         .await;
+        // Requests the drain deadline cut off are dropped by their connections'
+        // tasks just after: wait (briefly) until each one is recorded.
+        access.settled(Duration::from_secs(2)).await;
         reloader.abort();
         if let Some(t) = &telemetry {
             t.shutdown().await;

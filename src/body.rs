@@ -16,6 +16,41 @@ use crate::inspect::reflect::StreamGuard;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Told what became of the body it rides on: each frame handed over, then
+/// whether it ended whole (`true`), broke off (`false`), or neither (dropped
+/// unfinished: the connection went). The request's guard is one
+/// (`proxy::settle`), so a request is finished when its body is.
+pub trait Watch: Send {
+    fn sent(&mut self, bytes: usize);
+    fn ended(&mut self, whole: bool);
+}
+
+/// A body and its watcher (unsized: one allocation for both).
+pub struct Watched<W: ?Sized + Watch> {
+    body: GatewayBody,
+    ended: bool,
+    watch: W,
+}
+
+impl<W: ?Sized + Watch> Watched<W> {
+    fn end(&mut self, whole: bool) {
+        if !self.ended {
+            self.ended = true;
+            self.watch.ended(whole);
+        }
+    }
+}
+
+impl<W: ?Sized + Watch> Drop for Watched<W> {
+    fn drop(&mut self) {
+        // hyper stops polling a body that says it is at its end (a known
+        // length, all of it taken) and drops it: that is a whole body too.
+        if self.body.is_end_stream() {
+            self.end(true);
+        }
+    }
+}
+
 pub enum GatewayBody {
     Full(Option<Bytes>),
     /// A body the gateway buffered for this one response (a masked body that
@@ -36,6 +71,8 @@ pub enum GatewayBody {
         /// only fail-closed answer left).
         guard: Box<StreamGuard>,
     },
+    /// Any of the above, with whoever must know how it ended.
+    Watched(Box<Watched<dyn Watch>>),
 }
 
 impl GatewayBody {
@@ -52,6 +89,15 @@ impl GatewayBody {
             bytes: Some(bytes),
             _reservation: reservation,
         }
+    }
+
+    /// This body, reporting to `watch` how it ends.
+    pub fn watched(self, watch: impl Watch + 'static) -> Self {
+        GatewayBody::Watched(Box::new(Watched {
+            body: self,
+            ended: false,
+            watch,
+        }))
     }
 
     pub fn stream(
@@ -106,6 +152,20 @@ impl Body for GatewayBody {
                     })
                 })
             }
+            GatewayBody::Watched(w) => {
+                let polled = Pin::new(&mut w.body).poll_frame(cx);
+                match &polled {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            w.watch.sent(data.len());
+                        }
+                    }
+                    Poll::Ready(Some(Err(_))) => w.end(false),
+                    Poll::Ready(None) => w.end(true),
+                    Poll::Pending => {}
+                }
+                polled
+            }
         }
     }
 
@@ -113,6 +173,7 @@ impl Body for GatewayBody {
         match self {
             GatewayBody::Full(b) | GatewayBody::Buffered { bytes: b, .. } => b.is_none(),
             GatewayBody::Stream { prefix, rest, .. } => prefix.is_none() && rest.is_end_stream(),
+            GatewayBody::Watched(w) => w.body.is_end_stream(),
         }
     }
 
@@ -134,6 +195,7 @@ impl Body for GatewayBody {
                 }
                 hint
             }
+            GatewayBody::Watched(w) => w.body.size_hint(),
         }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod logging;
 pub mod mask;
 pub(crate) mod mask_cli;
 pub(crate) mod metrics;
+pub(crate) mod outcome;
 pub mod path;
 pub(crate) mod proxy;
 pub(crate) mod reload;

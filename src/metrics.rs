@@ -25,6 +25,7 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub request_duration: HistogramVec,
     pub inflight: IntGauge,
+    pub requests_abandoned: IntCounterVec,
     pub upstream_requests: IntCounterVec,
     pub upstream_duration: HistogramVec,
     pub upstream_retries: IntCounterVec,
@@ -149,9 +150,10 @@ fn gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
 impl Metrics {
     pub fn register(r: &Registry) -> prometheus::Result<Metrics> {
         let m = Metrics {
-            requests: counter(r, "gateway_requests_total", "Requests answered, by route template, method, status class, cache result and client.", &["route", "method", "status_class", "cache", "client"])?,
-            request_duration: histogram(r, "gateway_request_duration_seconds", "Time from request head to response head.", &["route"])?,
-            inflight: gauge(r, "gateway_inflight_requests", "Requests being served now.")?,
+            requests: counter(r, "gateway_requests_total", "Requests, however they ended, by route template, method, status class, cache result and client (a request abandoned by its client before the answer counts as 499, one cut off by the gateway as 503).", &["route", "method", "status_class", "cache", "client"])?,
+            request_duration: histogram(r, "gateway_request_duration_seconds", "Time from request head to response head (for a request that got none, until it was abandoned or cut off).", &["route"])?,
+            inflight: gauge(r, "gateway_inflight_requests", "Requests being served now, from request head until the response body is sent or the request is abandoned.")?,
+            requests_abandoned: counter(r, "gateway_requests_abandoned_total", "Requests that ended without their whole answer, by reason (the client gave up: client_closed, stream_reset; the gateway cut them off: write_timeout, drain_deadline, body_error) and phase (waiting: before the response head; body: while the body was sent).", &["reason", "phase"])?,
             upstream_requests: counter(r, "gateway_upstream_requests_total", "Calls to paycombat by route and outcome.", &["route", "outcome"])?,
             upstream_duration: histogram(r, "gateway_upstream_duration_seconds", "Upstream call time to response head.", &["route"])?,
             upstream_retries: counter(r, "gateway_upstream_retries_total", "Retried idempotent upstream calls.", &["route"])?,
@@ -216,6 +218,12 @@ impl Metrics {
         }
         for location in ["header", "body"] {
             m.secret_reflections.with_label_values(&[location]);
+        }
+        for cause in crate::outcome::Cause::ALL {
+            for phase in crate::outcome::Phase::ALL {
+                m.requests_abandoned
+                    .with_label_values(&[cause.label(), phase.label()]);
+            }
         }
         for scope in ["upstream", "client"] {
             m.circuits_open.with_label_values(&[scope]);

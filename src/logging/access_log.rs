@@ -1,12 +1,15 @@
-//! The access log: one line per answered request, formatted by hand into a
+//! The access log: one line per request, however it ended, formatted by hand into a
 //! per-thread buffer (numbers through `itoa`, no allocation per field) and
 //! handed to a [`LineQueue`], so writing it never waits on the sink.
 //!
 //! A line holds: time, `request_id`, `trace_id` (when the request carried a
 //! valid `traceparent`), method, route template, status, cache result, client
 //! name, `upstream_status` and `upstream_us` (when this request called
-//! paycombat), `duration_us`, `bytes_in`, `bytes_out` (when known) and the
-//! peer's IP. Never a body, a header value other than the checked request id and
+//! paycombat), `duration_us`, `bytes_in`, `bytes_out` (body bytes handed to
+//! the connection; absent when no answer was sent), the peer's IP, and —
+//! only for a request that ended without its whole answer — `reason`
+//! (`client_closed`, `stream_reset`, `write_timeout`, `drain_deadline`,
+//! `body_error`; see `proxy::settle`). Never a body, a header value other than the checked request id and
 //! trace id, a key or token, a path or query (so never a customer id), nor any
 //! personal value: the route template stands for the path.
 
@@ -46,6 +49,9 @@ pub struct AccessRecord<'a> {
     pub bytes_in: u64,
     pub bytes_out: Option<u64>,
     pub peer: IpAddr,
+    /// Why the request ended without its whole answer (`crate::outcome::Cause`);
+    /// None when it was answered whole.
+    pub ended: Option<&'static str>,
 }
 
 enum Sink {
@@ -171,6 +177,9 @@ impl Line {
             w.num(key!("bytes_out"), b);
         }
         w.ip(key!("peer"), r.peer);
+        if let Some(reason) = r.ended {
+            w.safe(key!("reason"), reason);
+        }
         w.end();
     }
 }
@@ -358,6 +367,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: Some(1644),
             peer: "10.1.2.3".parse().unwrap(),
+            ended: None,
         }
     }
 

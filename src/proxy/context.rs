@@ -6,15 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::header::HeaderValue;
-use http::{Method, Response};
+use http::Method;
 use opentelemetry::KeyValue;
 
-use super::Proxy;
-use crate::body::GatewayBody;
 use crate::cache::LookupResult;
-use crate::logging::access_log::{AccessRecord, UpstreamCall};
+use crate::logging::access_log::UpstreamCall;
 use crate::logging::trace_id::TraceId;
 use crate::metrics::RequestCounters;
+use crate::outcome::Cause;
 use crate::route::RouteLabel;
 use crate::telemetry::Span;
 
@@ -37,20 +36,21 @@ pub(super) struct RequestContext {
     /// tracing is on, else the caller's from a valid `traceparent`.
     pub trace_id: Option<TraceId>,
     /// The request's root span (empty when tracing is off); ends when the
-    /// context is dropped, after `finish`.
+    /// context is dropped, once the request is settled (`settle`).
     pub span: Span,
     /// The upstream call this request made itself (not one it waited on).
     pub upstream: Option<UpstreamCall>,
 }
 
 impl RequestContext {
-    fn cache_label(&self) -> &'static str {
+    pub fn cache_label(&self) -> &'static str {
         self.cache.map_or("none", LookupResult::label)
     }
 
-    /// Names the root span after the route template and records the outcome;
-    /// the span ends when the context is dropped.
-    pub fn close_span(&self, status: http::StatusCode) {
+    /// Names the root span after the route template and records the outcome
+    /// (`ended`: why it ended without its whole answer); the span ends when the
+    /// context is dropped.
+    pub fn close_span(&self, status: http::StatusCode, ended: Option<Cause>) {
         let span = &self.span;
         let route = self.route.name();
         if !span.is_on() {
@@ -67,45 +67,13 @@ impl RequestContext {
                 KeyValue::new("gateway.client", self.client.to_string()),
             ]
         });
-        if status.is_server_error() {
-            span.fail("server error");
+        if let Some(cause) = ended {
+            span.set(|| vec![KeyValue::new("gateway.ended", cause.label())]);
         }
-    }
-}
-
-impl Proxy {
-    /// Counts the request and writes its access-log line, with the final status.
-    pub(super) fn finish(&self, ctx: &RequestContext, resp: &Response<GatewayBody>) {
-        let status = resp.status();
-        let elapsed = ctx.started.elapsed();
-        let route = ctx.route.name();
-        ctx.requests
-            .get(
-                &self.metrics.requests,
-                &ctx.client,
-                ctx.route,
-                &ctx.method,
-                status,
-                ctx.cache,
-            )
-            .inc();
-        self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
-        self.metrics.inflight.dec();
-        if self.access_log.is_on() {
-            self.access_log.write(&AccessRecord {
-                request_id: ctx.request_id.to_str().unwrap_or(""),
-                trace_id: ctx.trace_id.as_ref(),
-                method: &ctx.method,
-                route,
-                status: status.as_u16(),
-                cache: ctx.cache_label(),
-                client: &ctx.client,
-                upstream: ctx.upstream,
-                duration: elapsed,
-                bytes_in: ctx.bytes_in,
-                bytes_out: http_body::Body::size_hint(resp.body()).exact(),
-                peer: ctx.peer.ip(),
-            });
+        match ended {
+            Some(cause) if !cause.by_client() => span.fail(cause.label()),
+            _ if status.is_server_error() => span.fail("server error"),
+            _ => {}
         }
     }
 }

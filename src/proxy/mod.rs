@@ -12,8 +12,10 @@
 //!    (in cluster mode also published to the other replicas, still before that answer);
 //! 7. response inspection by the `Inspector` (masking, header allowlist, secret guard) —
 //!    before caching and before the client; see `inspect::response` for the exact rule;
-//! 8. access log and metrics — last, with the final status, from the `RequestContext`
-//!    the steps above filled in.
+//! 8. access log and metrics — last, from the `RequestContext` the steps above
+//!    filled in, by the request's `Settle` guard when it is dropped: after the
+//!    body was sent, or whenever the request is abandoned or cut off (see
+//!    `settle.rs` for how a request can end and how each end is recorded).
 //!
 //! With `[telemetry]` on, step 1 also opens the request's span (a child of the
 //! client's `traceparent` when honoured); the cache, upstream and inspection
@@ -23,6 +25,7 @@ mod cached;
 mod context;
 mod forward;
 mod invalidate;
+mod settle;
 mod traced;
 
 use std::net::SocketAddr;
@@ -45,12 +48,14 @@ use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
 use crate::logging::trace_id::TraceId;
 use crate::metrics::{Metrics, RequestCounters};
+use crate::outcome::ConnEnd;
 use crate::route::{Route, RouteLabel, API_PREFIX};
 use crate::telemetry::{Span, Telemetry};
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
 use context::RequestContext;
+use settle::Settle;
 
 // Where the config has always found them.
 pub use crate::inspect::{
@@ -79,6 +84,8 @@ pub struct Proxy {
     /// None when tracing is off: then no request makes a span.
     telemetry: Option<Arc<Telemetry>>,
     access_log: AccessLog,
+    /// Woken when the in-flight gauge reaches 0 (`Proxy::settled`).
+    settled: tokio::sync::Notify,
 }
 
 impl Proxy {
@@ -114,6 +121,7 @@ impl Proxy {
             route_durations,
             telemetry: None,
             access_log: AccessLog::off(),
+            settled: tokio::sync::Notify::new(),
         }
     }
 
@@ -136,13 +144,14 @@ impl Proxy {
     }
 
     /// Serves one request. Never fails: every error becomes an envelope.
+    /// `conn` says why the connection ended if the request is dropped unfinished.
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
         peer: SocketAddr,
+        conn: ConnEnd,
     ) -> Response<GatewayBody> {
         let started = std::time::Instant::now();
-        self.metrics.inflight.inc();
         let span = match &self.telemetry {
             Some(t) => t.request(req.headers(), req.method()),
             None => Span::default(),
@@ -152,7 +161,7 @@ impl Proxy {
                 .get(crate::telemetry::propagation::TRACEPARENT)
                 .and_then(TraceId::from_traceparent)
         });
-        let mut ctx = RequestContext {
+        let ctx = RequestContext {
             trace_id,
             span,
             request_id: rules::request_id(req.headers()),
@@ -171,7 +180,12 @@ impl Proxy {
             cache: None,
             upstream: None,
         };
-        let result = self.clone().dispatch(req, &mut ctx).await;
+        // From here the request is recorded exactly once, when `settle` is
+        // dropped: with the response body, or with this future if hyper drops it.
+        let h2 = req.version() == http::Version::HTTP_2;
+        let mut settle = Settle::begin(self.clone(), ctx, conn, h2);
+        let result = self.clone().dispatch(req, &mut settle.ctx).await;
+        let ctx = &settle.ctx;
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => {
@@ -187,9 +201,8 @@ impl Proxy {
         }
         resp.headers_mut()
             .insert(X_REQUEST_ID, ctx.request_id.clone());
-        self.finish(&ctx, &resp);
-        ctx.close_span(resp.status());
-        resp
+        settle.answered(resp.status());
+        resp.map(|body| body.watched(settle))
     }
 
     /// Writes what the access log still holds (bounded by `timeout`).

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use super::state::ConnState;
+use crate::outcome::Cause;
 
 pub struct MeteredIo {
     stream: TcpStream,
@@ -27,6 +28,9 @@ impl MeteredIo {
         match &r {
             Poll::Ready(Ok(n)) if *n > 0 => self.state.wrote(*n),
             Poll::Pending => self.state.write_blocked(),
+            // The client is gone: told here, before hyper acts on it, so the
+            // requests it drops are counted as the client's doing.
+            Poll::Ready(Err(_)) => self.state.end.set(Cause::ClientClosed),
             _ => {}
         }
         r
@@ -39,7 +43,20 @@ impl AsyncRead for MeteredIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        let me = self.get_mut();
+        let room = buf.remaining();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut me.stream).poll_read(cx, buf);
+        // End of stream (nothing read into room there was) or a reset: as above.
+        let gone = match &r {
+            Poll::Ready(Ok(())) => room > 0 && buf.filled().len() == before,
+            Poll::Ready(Err(_)) => true,
+            Poll::Pending => false,
+        };
+        if gone {
+            me.state.end.set(Cause::ClientClosed);
+        }
+        r
     }
 }
 

@@ -29,6 +29,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::body::GatewayBody;
 use crate::config::ServerSettings;
 use crate::metrics::Metrics;
+use crate::outcome::{Cause, ConnEnd};
 
 use body::ConnBody;
 use io::{ConnIo, MeteredIo};
@@ -102,6 +103,9 @@ enum Phase {
 
 /// Serves connections until `shutdown` resolves, then stops accepting and
 /// gives open connections `drain` to finish their in-flight requests.
+///
+/// The handler gets each request with its peer and its connection's
+/// [`ConnEnd`], which says, once a request is dropped, why the connection went.
 pub async fn serve<H, F>(
     listener: TcpListener,
     builder: ConnBuilder,
@@ -110,7 +114,7 @@ pub async fn serve<H, F>(
     drain: Duration,
     listening: Listening,
 ) where
-    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, SocketAddr, ConnEnd) -> F + Send + Sync + 'static,
     F: Future<Output = Response<GatewayBody>> + Send + 'static,
 {
     let name = listening.name;
@@ -165,7 +169,7 @@ pub async fn serve<H, F>(
                                 if let Some(c) = &certificate {
                                     req.extensions_mut().insert(Arc::clone(c));
                                 }
-                                let fut = h(req, peer);
+                                let fut = h(req, peer, per_request.end.clone());
                                 async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }
                             });
                             let conn = hyper.serve_connection(TokioIo::new(io), svc).into_owned();
@@ -213,10 +217,10 @@ where
     let mut last = Instant::now();
     // Why the connection was asked to close, and when it must be gone by.
     let mut closing: Option<(Closed, Option<Instant>)> = None;
-    loop {
+    let reason = loop {
         tokio::select! {
             ended = conn.as_mut() => {
-                return match (closing, ended) {
+                break match (closing, ended) {
                     (Some((reason, _)), _) => reason,
                     (None, Ok(())) => Closed::ByClient,
                     (None, Err(e)) => {
@@ -232,11 +236,11 @@ where
                 match verdict {
                     Verdict::WriteStall => {
                         tracing::debug!(listener = name, "response stalled on the client; closing");
-                        return Closed::WriteStall;
+                        break Closed::WriteStall;
                     }
                     Verdict::NoFirstRequest => {
                         tracing::debug!(listener = name, "no request head within header_read_timeout; closing");
-                        return Closed::HeaderTimeout;
+                        break Closed::HeaderTimeout;
                     }
                     Verdict::Idle if closing.is_none() => {
                         conn.as_mut().graceful_shutdown();
@@ -247,7 +251,7 @@ where
                 // A graceful close the client does not complete is finished by force.
                 if let Some((reason, Some(by))) = closing {
                     if now >= by {
-                        return reason;
+                        break reason;
                     }
                 }
             }
@@ -258,7 +262,7 @@ where
             changed = phase.changed() => {
                 let now = if changed.is_ok() { *phase.borrow_and_update() } else { Phase::Stop };
                 match now {
-                    Phase::Stop => return Closed::Drained,
+                    Phase::Stop => break Closed::Drained,
                     Phase::Draining if closing.is_none() => {
                         conn.as_mut().graceful_shutdown();
                         closing = Some((Closed::Drained, None));
@@ -267,6 +271,23 @@ where
                 }
             }
         }
+    };
+    // Before `conn` is dropped (and with it every request still on it), so
+    // those requests are told why.
+    state.end.set(cause_of(reason));
+    reason
+}
+
+/// What a request still running on a connection that ended this way is told.
+fn cause_of(reason: Closed) -> Cause {
+    match reason {
+        Closed::WriteStall | Closed::Idle | Closed::Evicted => Cause::WriteTimeout,
+        Closed::Drained => Cause::DrainDeadline,
+        Closed::ByClient
+        | Closed::Error
+        | Closed::HeaderTimeout
+        | Closed::RefusedCap
+        | Closed::TlsHandshake => Cause::ClientClosed,
     }
 }
 

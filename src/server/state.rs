@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::outcome::ConnEnd;
+
 #[derive(Default)]
 pub struct ConnState {
     /// Bytes the socket accepted.
@@ -25,6 +27,8 @@ pub struct ConnState {
     /// Set once by the registry when this idle connection is shed for a new one.
     evicted: AtomicBool,
     evict: Notify,
+    /// Why the connection ended, for the requests it drops (`crate::outcome`).
+    pub end: ConnEnd,
 }
 
 /// One look at a connection, for the watchdog.

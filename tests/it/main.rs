@@ -19,6 +19,7 @@ mod fail_closed;
 mod forwarding;
 mod fuzz_props;
 mod hostile;
+mod lifecycle;
 mod limits;
 mod logging;
 mod observability;

@@ -38,6 +38,8 @@ pub struct TestApp {
     pub sandbox_cfg: SandboxConfig,
     pub dir: tempfile::TempDir,
     pub client: Client<HttpConnector, Full<Bytes>>,
+    /// The gateway's metrics, readable also after it stopped.
+    pub registry: prometheus::Registry,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -241,6 +243,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let app = App::build(settings).await.expect("gateway builds");
     let addr = app.api_addr();
     let admin_addr = app.admin_addr();
+    let registry = app.registry();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -253,6 +256,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sandbox_cfg: cfg,
         dir,
         client,
+        registry,
         stop: Some(stop),
         task: Some(task),
     }
@@ -345,6 +349,16 @@ impl TestApp {
 
     pub async fn metrics(&self) -> String {
         self.admin(Method::GET, "/metrics", &[]).await.text()
+    }
+
+    /// The metrics as `/metrics` would show them, read directly (also after a stop).
+    pub fn metrics_now(&self) -> String {
+        use prometheus::Encoder;
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     /// Stops the gateway, then returns its access log (JSON lines, all written by then).

@@ -1,0 +1,255 @@
+//! A request is recorded exactly once, however it ends: answered, abandoned by
+//! its client (HTTP/1.1 close, h2 RST_STREAM, h2 connection close) or cut off
+//! by the gateway (drain deadline). Real sockets on both sides; the sandbox
+//! holds each request with its `delay` fault.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::h2::{self, frame, get_headers, read_frame, HEADERS};
+use crate::common::*;
+
+const RST_STREAM: u8 = 0x3;
+const CANCEL: u32 = 0x8;
+
+fn inflight(scrape: &str) -> f64 {
+    sample(scrape, "gateway_inflight_requests", &[])
+}
+
+fn abandoned(scrape: &str, reason: &str, phase: &str) -> f64 {
+    sample(
+        scrape,
+        "gateway_requests_abandoned_total",
+        &[("reason", reason), ("phase", phase)],
+    )
+}
+
+fn requests(scrape: &str, class: &str) -> f64 {
+    sample(scrape, "gateway_requests_total", &[("status_class", class)])
+}
+
+/// Waits until the gauge shows `n` requests in flight.
+async fn inflight_reaches(app: &TestApp, n: f64) -> bool {
+    eventually(Duration::from_secs(10), || async {
+        inflight(&app.metrics_now()) == n
+    })
+    .await
+}
+
+/// The access log's lines, parsed.
+fn access_lines(app: &TestApp) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(app.path("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Stops the gateway (the drain writes every queued line) and returns its access log.
+async fn stop_and_read(mut app: TestApp) -> (Vec<serde_json::Value>, String) {
+    tokio::time::timeout(Duration::from_secs(15), app.begin_stop())
+        .await
+        .expect("gateway stops")
+        .unwrap()
+        .unwrap();
+    (access_lines(&app), app.metrics_now())
+}
+
+fn h1_head(path: &str, fault: &str) -> Vec<u8> {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: gateway\r\nx-token: {CLIENT_KEY}\r\n\
+         x-sandbox-fault: {fault}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn assert_one_line(lines: &[serde_json::Value], status: u64, reason: &str) {
+    let matching: Vec<_> = lines.iter().filter(|l| l["status"] == status).collect();
+    assert_eq!(matching.len(), 1, "one {status} line: {lines:#?}");
+    assert_eq!(matching[0]["reason"], reason, "{lines:#?}");
+}
+
+#[tokio::test]
+async fn an_http1_client_that_hangs_up_is_recorded_once_as_499() {
+    let app = spawn_app().await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(&h1_head("/api/v1/anything/hangup", "delay=20s"))
+        .await
+        .unwrap();
+    assert!(app.upstream_received(1).await);
+    assert!(inflight_reaches(&app, 1.0).await);
+    drop(s);
+    assert!(
+        inflight_reaches(&app, 0.0).await,
+        "the gauge comes back down"
+    );
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "client_closed", "waiting"), 1.0, "{m}");
+    assert_eq!(requests(&m, "4xx"), 1.0);
+    assert_eq!(sample(&m, "gateway_requests_total", &[]), 1.0);
+    let (lines, m) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_one_line(&lines, 499, "client_closed");
+    assert!(lines[0].get("bytes_out").is_none(), "no answer was sent");
+    assert_eq!(sample(&m, "gateway_requests_total", &[]), 1.0, "still once");
+}
+
+#[tokio::test]
+async fn an_h2_stream_reset_and_an_h2_connection_close_are_each_recorded_once() {
+    let app = spawn_app().await;
+    let key = [("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=20s")];
+    let mut s = h2::connect(app.addr).await;
+    s.write_all(&get_headers(1, "/api/v1/anything/reset", &key))
+        .await
+        .unwrap();
+    assert!(inflight_reaches(&app, 1.0).await);
+    s.write_all(&frame(RST_STREAM, 0, 1, &CANCEL.to_be_bytes()))
+        .await
+        .unwrap();
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "stream_reset", "waiting"), 1.0, "{m}");
+    assert_eq!(abandoned(&m, "client_closed", "waiting"), 0.0);
+
+    // The connection is still up: a request on it is answered, once.
+    let plain = [("x-token", CLIENT_KEY)];
+    s.write_all(&get_headers(3, "/api/v1/anything/after", &plain))
+        .await
+        .unwrap();
+    let answered = loop {
+        let f = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut s))
+            .await
+            .expect("an answer")
+            .expect("connection open");
+        if f.stream == 3 && f.kind == HEADERS {
+            break f;
+        }
+    };
+    assert_eq!(answered.payload.first(), Some(&0x88), "200");
+
+    // Then a stream still waiting when the client closes the whole connection.
+    s.write_all(&get_headers(5, "/api/v1/anything/close", &key))
+        .await
+        .unwrap();
+    assert!(inflight_reaches(&app, 1.0).await);
+    drop(s);
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "client_closed", "waiting"), 1.0, "{m}");
+    assert_eq!(abandoned(&m, "stream_reset", "waiting"), 1.0);
+    assert_eq!(requests(&m, "4xx"), 2.0);
+    assert_eq!(requests(&m, "2xx"), 1.0);
+
+    let (lines, _) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    let reasons: Vec<_> = lines
+        .iter()
+        .map(|l| (l["status"].as_u64(), l["reason"].as_str()))
+        .collect();
+    for expected in [
+        (Some(499), Some("stream_reset")),
+        (Some(200), None),
+        (Some(499), Some("client_closed")),
+    ] {
+        assert_eq!(
+            reasons.iter().filter(|r| **r == expected).count(),
+            1,
+            "{expected:?} in {reasons:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_during_the_body_keeps_its_status_with_the_reason() {
+    let app = spawn_app().await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(&h1_head(
+        "/api/v1/payin/memo/p-9?size=200000",
+        "slow_body=20s",
+    ))
+    .await
+    .unwrap();
+    // A streamed PDF memo: the head arrives at once, the body trickles.
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("the head")
+            .unwrap();
+        assert!(n > 0, "closed before the head");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    assert_eq!(inflight(&app.metrics_now()), 1.0, "still sending the body");
+    drop(s);
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "client_closed", "body"), 1.0, "{m}");
+    assert_eq!(requests(&m, "2xx"), 1.0, "the client had its 200");
+    let (lines, _) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_one_line(&lines, 200, "client_closed");
+}
+
+#[tokio::test]
+async fn the_drain_deadline_cuts_requests_off_as_the_gateways_doing() {
+    let app = spawn_app_overlay("[server]\ndrain_timeout = \"300ms\"").await;
+    let mut h1 = TcpStream::connect(app.addr).await.unwrap();
+    h1.write_all(&h1_head("/api/v1/anything/drain1", "delay=20s"))
+        .await
+        .unwrap();
+    let key = [("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=20s")];
+    let mut h2c = h2::connect(app.addr).await;
+    h2c.write_all(&get_headers(1, "/api/v1/anything/drain2", &key))
+        .await
+        .unwrap();
+    assert!(inflight_reaches(&app, 2.0).await);
+
+    let (lines, m) = stop_and_read(app).await;
+    assert_eq!(inflight(&m), 0.0, "{m}");
+    assert_eq!(abandoned(&m, "drain_deadline", "waiting"), 2.0, "{m}");
+    assert_eq!(
+        abandoned(&m, "client_closed", "waiting"),
+        0.0,
+        "not blamed on the client"
+    );
+    assert_eq!(requests(&m, "5xx"), 2.0);
+    assert_eq!(sample(&m, "gateway_requests_total", &[]), 2.0);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for l in &lines {
+        assert_eq!(l["status"], 503, "{l}");
+        assert_eq!(l["reason"], "drain_deadline", "{l}");
+    }
+    drop((h1, h2c));
+}
+
+#[tokio::test]
+async fn an_answered_request_is_recorded_once_without_a_reason() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/anything/plain").await;
+    assert_eq!(r.status, 200);
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    for cause in [
+        "client_closed",
+        "stream_reset",
+        "write_timeout",
+        "drain_deadline",
+        "body_error",
+    ] {
+        for phase in ["waiting", "body"] {
+            assert_eq!(abandoned(&m, cause, phase), 0.0, "{cause} {phase}");
+        }
+    }
+    let (lines, _) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].get("reason").is_none(), "{:?}", lines[0]);
+    assert_eq!(lines[0]["bytes_out"].as_u64(), Some(r.body.len() as u64));
+}
