@@ -310,6 +310,17 @@ fn assert_closed_label_sets(scrape: &str) {
                     ["connect", "subscribe", "heartbeat", "publish", "rate_limit"]
                         .contains(&v.as_str())
                 }
+                ("gateway_requests_abandoned_total", "reason") => [
+                    "client_closed",
+                    "stream_reset",
+                    "write_timeout",
+                    "drain_deadline",
+                    "body_error",
+                ]
+                .contains(&v.as_str()),
+                ("gateway_requests_abandoned_total", "phase") => {
+                    ["waiting", "body"].contains(&v.as_str())
+                }
                 ("gateway_log_lines_dropped_total", "stream") => {
                     ["access", "log"].contains(&v.as_str())
                 }
