@@ -16,38 +16,49 @@ use crate::inspect::reflect::StreamGuard;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Told what became of the body it rides on: each frame handed over, then
-/// whether it ended whole (`true`), broke off (`false`), or neither (dropped
-/// unfinished: the connection went). The request's guard is one
-/// (`proxy::settle`), so a request is finished when its body is.
+/// How a watched body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEnd {
+    /// Every byte was handed to the connection.
+    Whole,
+    /// It broke off with an error (upstream failed mid-stream, or the secret guard).
+    Broken,
+    /// Dropped before its end: the connection went.
+    Dropped,
+}
+
+/// Told, once, what became of the body it rides on, when the body is
+/// dropped. The request's guard is one (`proxy::settle`), so a request is
+/// finished when its body is.
 pub trait Watch: Send {
-    fn sent(&mut self, bytes: usize);
-    fn ended(&mut self, whole: bool);
+    /// `sent`: body bytes handed to the connection.
+    fn finished(&mut self, sent: u64, end: BodyEnd);
 }
 
 /// A body and its watcher (unsized: one allocation for both).
 pub struct Watched<W: ?Sized + Watch> {
     body: GatewayBody,
-    ended: bool,
+    /// Bytes taken from `body`.
+    taken: u64,
+    /// Bytes taken but never handed on (the connection's unsent remainder).
+    unsent: u64,
+    broken: bool,
     watch: W,
-}
-
-impl<W: ?Sized + Watch> Watched<W> {
-    fn end(&mut self, whole: bool) {
-        if !self.ended {
-            self.ended = true;
-            self.watch.ended(whole);
-        }
-    }
 }
 
 impl<W: ?Sized + Watch> Drop for Watched<W> {
     fn drop(&mut self) {
-        // hyper stops polling a body that says it is at its end (a known
-        // length, all of it taken) and drops it: that is a whole body too.
-        if self.body.is_end_stream() {
-            self.end(true);
-        }
+        let end = if self.broken {
+            BodyEnd::Broken
+        } else if self.body.is_end_stream() && self.unsent == 0 {
+            // hyper stops polling a body that says it is at its end (a known
+            // length, all of it taken) and drops it: that is a whole body too.
+            BodyEnd::Whole
+        } else {
+            BodyEnd::Dropped
+        };
+        let sent = self.taken.saturating_sub(self.unsent);
+        self.watch.finished(sent, end);
     }
 }
 
@@ -95,9 +106,20 @@ impl GatewayBody {
     pub fn watched(self, watch: impl Watch + 'static) -> Self {
         GatewayBody::Watched(Box::new(Watched {
             body: self,
-            ended: false,
+            taken: 0,
+            unsent: 0,
+            broken: false,
             watch,
         }))
+    }
+
+    /// The connection is dropping `bytes` it took from this body but never
+    /// handed on (it hands a large frame over in slices): the body did not
+    /// reach the client whole.
+    pub fn unsent(&mut self, bytes: usize) {
+        if let GatewayBody::Watched(w) = self {
+            w.unsent += bytes as u64;
+        }
     }
 
     pub fn stream(
@@ -157,12 +179,11 @@ impl Body for GatewayBody {
                 match &polled {
                     Poll::Ready(Some(Ok(frame))) => {
                         if let Some(data) = frame.data_ref() {
-                            w.watch.sent(data.len());
+                            w.taken += data.len() as u64;
                         }
                     }
-                    Poll::Ready(Some(Err(_))) => w.end(false),
-                    Poll::Ready(None) => w.end(true),
-                    Poll::Pending => {}
+                    Poll::Ready(Some(Err(_))) => w.broken = true,
+                    Poll::Ready(None) | Poll::Pending => {}
                 }
                 polled
             }

@@ -31,7 +31,7 @@ use http::StatusCode;
 
 use super::context::RequestContext;
 use super::Proxy;
-use crate::body::Watch;
+use crate::body::{BodyEnd, Watch};
 use crate::logging::access_log::AccessRecord;
 use crate::outcome::{Cause, ConnEnd, Phase};
 
@@ -51,8 +51,8 @@ pub(super) struct Settle {
     head: Option<Head>,
     /// Body bytes handed to the connection.
     sent: u64,
-    /// None until the body ends; then whether it ended whole.
-    whole: Option<bool>,
+    /// None until the body is dropped; then how it ended.
+    body: Option<BodyEnd>,
 }
 
 impl Settle {
@@ -66,7 +66,7 @@ impl Settle {
             h2,
             head: None,
             sent: 0,
-            whole: None,
+            body: None,
         }
     }
 
@@ -80,22 +80,22 @@ impl Settle {
 
     /// How the request ended: None when answered whole.
     fn outcome(&self) -> Option<(Cause, Phase)> {
-        match (self.head, self.whole) {
-            (Some(_), Some(true)) => None,
-            (Some(_), Some(false)) => Some((Cause::BodyError, Phase::Body)),
-            (Some(_), None) => Some((self.conn.cause_for(self.h2), Phase::Body)),
+        match (self.head, self.body) {
+            (Some(_), Some(BodyEnd::Whole)) => None,
+            (Some(_), Some(BodyEnd::Broken)) => Some((Cause::BodyError, Phase::Body)),
+            // Dropped unfinished, or (never so in practice) dropped without its body.
+            (Some(_), Some(BodyEnd::Dropped) | None) => {
+                Some((self.conn.cause_for(self.h2), Phase::Body))
+            }
             (None, _) => Some((self.conn.cause_for(self.h2), Phase::Waiting)),
         }
     }
 }
 
 impl Watch for Settle {
-    fn sent(&mut self, bytes: usize) {
-        self.sent += bytes as u64;
-    }
-
-    fn ended(&mut self, whole: bool) {
-        self.whole = Some(whole);
+    fn finished(&mut self, sent: u64, end: BodyEnd) {
+        self.sent = sent;
+        self.body = Some(end);
     }
 }
 

@@ -106,12 +106,17 @@ impl Body for ConnBody {
 impl Drop for ConnBody {
     fn drop(&mut self) {
         self.owe(false);
+        // Part of a frame never reached hyper: the body was not sent whole.
+        if let Some(rest) = self.rest.take() {
+            self.inner.unsent(rest.len());
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::{BodyEnd, Watch};
     use crate::server::state::{ConnState, Sample};
     use http_body_util::BodyExt;
     use std::sync::Arc;
@@ -169,6 +174,50 @@ mod tests {
             drop(body);
             let s = state.sample();
             proptest::prop_assert_eq!((s.busy, s.owed), (0, 0));
+        }
+    }
+
+    /// Records what a watched body reports.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<std::sync::Mutex<Vec<(u64, BodyEnd)>>>);
+
+    impl Watch for Seen {
+        fn finished(&mut self, sent: u64, end: BodyEnd) {
+            self.0.lock().unwrap().push((sent, end));
+        }
+    }
+
+    proptest::proptest! {
+        /// However many frames the connection takes before it goes, the watcher
+        /// hears exactly once: whole only when every byte reached hyper, and
+        /// the bytes that did — even when the last large frame was cut in slices.
+        #[test]
+        fn a_watched_body_reports_once_and_exactly_what_was_handed_over(
+            len in 0usize..(MAX_FRAME * 4),
+            taken in 0usize..6,
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let state = Arc::new(ConnState::default());
+            let seen = Seen::default();
+            let payload = Bytes::from(vec![3u8; len]);
+            let watched = GatewayBody::full(payload).watched(seen.clone());
+            let mut body = ConnBody::new(watched, Busy::enter(&state));
+            let mut handed = 0usize;
+            for _ in 0..taken {
+                if body.is_end_stream() {
+                    break;
+                }
+                match rt.block_on(body.frame()) {
+                    Some(f) => handed += f.unwrap().into_data().unwrap().len(),
+                    None => break,
+                }
+            }
+            let all = body.is_end_stream();
+            drop(body);
+            let seen = seen.0.lock().unwrap().clone();
+            let end = if all { BodyEnd::Whole } else { BodyEnd::Dropped };
+            proptest::prop_assert_eq!(seen, vec![(handed as u64, end)]);
+            proptest::prop_assert_eq!(all, handed == len);
         }
     }
 

@@ -1,6 +1,6 @@
 //! A request is recorded exactly once, however it ends: answered, abandoned by
 //! its client (HTTP/1.1 close, h2 RST_STREAM, h2 connection close) or cut off
-//! by the gateway (drain deadline). Real sockets on both sides; the sandbox
+//! by the gateway (drain deadline, write-stall watchdog). Real sockets on both sides; the sandbox
 //! holds each request with its `delay` fault.
 
 use std::time::Duration;
@@ -199,6 +199,39 @@ async fn a_client_that_leaves_during_the_body_keeps_its_status_with_the_reason()
 }
 
 #[tokio::test]
+async fn a_body_that_breaks_off_upstream_is_the_gateways_cut_off() {
+    let app = spawn_app().await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(&h1_head(
+        "/api/v1/payin/memo/p-8?size=200000",
+        "reset_mid_body",
+    ))
+    .await
+    .unwrap();
+    // The head and part of the body, then the connection is cut.
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got)).await;
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got[..got.len().min(200)])
+    );
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "body_error", "body"), 1.0, "{m}");
+    assert_eq!(
+        abandoned(&m, "client_closed", "body"),
+        0.0,
+        "not blamed on the client"
+    );
+    let (lines, _) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_one_line(&lines, 200, "body_error");
+    let sent = lines[0]["bytes_out"].as_u64().unwrap();
+    assert!(sent > 0 && sent < 200_000, "{sent} bytes handed over");
+}
+
+#[tokio::test]
 async fn the_drain_deadline_cuts_requests_off_as_the_gateways_doing() {
     let app = spawn_app_overlay("[server]\ndrain_timeout = \"300ms\"").await;
     let mut h1 = TcpStream::connect(app.addr).await.unwrap();
@@ -228,6 +261,55 @@ async fn the_drain_deadline_cuts_requests_off_as_the_gateways_doing() {
         assert_eq!(l["reason"], "drain_deadline", "{l}");
     }
     drop((h1, h2c));
+}
+
+#[tokio::test]
+async fn the_write_stall_watchdog_cuts_requests_off_as_the_gateways_doing() {
+    // One h2 stream whose large body the client never makes room for, and one
+    // still waiting on paycombat: the watchdog drops the connection, and both
+    // are the gateway's cut-off, not the client's hang-up.
+    let app = spawn_app_overlay(
+        "[server]\nresponse_write_timeout = \"600ms\"\n[upstream]\ntimeout = \"30s\"",
+    )
+    .await;
+    let mut s = h2::connect(app.addr).await;
+    let big = [
+        ("x-token", CLIENT_KEY),
+        ("x-sandbox-fault", "oversized=1000000"),
+    ];
+    s.write_all(&get_headers(1, "/api/v1/anything/stall", &big))
+        .await
+        .unwrap();
+    let slow = [("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=20s")];
+    s.write_all(&get_headers(3, "/api/v1/anything/waiting", &slow))
+        .await
+        .unwrap();
+    let stalled = eventually(Duration::from_secs(20), || async {
+        sample(
+            &app.metrics_now(),
+            "gateway_connections_closed_total",
+            &[("listener", "api"), ("reason", "write_stall")],
+        ) == 1.0
+    })
+    .await;
+    assert!(stalled, "{}", app.metrics_now());
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    assert_eq!(abandoned(&m, "write_timeout", "body"), 1.0, "{m}");
+    assert_eq!(abandoned(&m, "write_timeout", "waiting"), 1.0, "{m}");
+    assert_eq!(abandoned(&m, "client_closed", "waiting"), 0.0);
+    assert_eq!(abandoned(&m, "stream_reset", "waiting"), 0.0);
+    assert_eq!(requests(&m, "2xx"), 1.0, "the stalled body's head was sent");
+    assert_eq!(
+        requests(&m, "5xx"),
+        1.0,
+        "the waiting request got no answer"
+    );
+    drop(s);
+    let (lines, _) = stop_and_read(app).await;
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_one_line(&lines, 200, "write_timeout");
+    assert_one_line(&lines, 503, "write_timeout");
 }
 
 #[tokio::test]
