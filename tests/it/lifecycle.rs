@@ -335,3 +335,35 @@ async fn an_answered_request_is_recorded_once_without_a_reason() {
     assert!(lines[0].get("reason").is_none(), "{:?}", lines[0]);
     assert_eq!(lines[0]["bytes_out"].as_u64(), Some(r.body.len() as u64));
 }
+
+#[tokio::test]
+async fn an_abandoned_request_closes_its_span_with_the_reason() {
+    let rx = crate::common::otlp::Receiver::start().await;
+    let app = spawn_app_overlay(&rx.overlay("")).await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "GET /api/v1/anything/traced HTTP/1.1\r\nHost: gateway\r\nx-token: {CLIENT_KEY}\r\n\
+         x-sandbox-fault: delay=20s\r\ntraceparent: 00-{trace}-00f067aa0ba902b7-01\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    assert!(inflight_reaches(&app, 1.0).await);
+    drop(s);
+    assert!(inflight_reaches(&app, 0.0).await);
+    let spans = rx.trace_with(trace, "GET other", 1).await;
+    let root = spans
+        .iter()
+        .find(|s| s.name == "GET other")
+        .unwrap_or_else(|| panic!("the request's span was exported: {spans:#?}"));
+    assert_eq!(
+        root.attr("gateway.ended"),
+        Some("client_closed"),
+        "{root:?}"
+    );
+    assert_eq!(root.attr("http.response.status_code"), Some("499"));
+    assert_ne!(
+        root.status, 2,
+        "a client's hang-up is not the gateway's error"
+    );
+    app.stop().await;
+}
