@@ -84,8 +84,9 @@ pub struct Proxy {
     /// None when tracing is off: then no request makes a span.
     telemetry: Option<Arc<Telemetry>>,
     access_log: AccessLog,
-    /// Woken when the in-flight gauge reaches 0 (`Proxy::settled`).
+    /// Woken when the in-flight gauge reaches 0, once `settling` (`Proxy::settled`).
     settled: tokio::sync::Notify,
+    settling: std::sync::atomic::AtomicBool,
 }
 
 impl Proxy {
@@ -122,6 +123,7 @@ impl Proxy {
             telemetry: None,
             access_log: AccessLog::off(),
             settled: tokio::sync::Notify::new(),
+            settling: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -24,6 +24,7 @@
 //! Every one but the first is also counted in
 //! `gateway_requests_abandoned_total{reason, phase}`.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -151,7 +152,8 @@ impl Drop for Settle {
         // Last, so whoever waits for the gauge to reach 0 (the drain) finds
         // everything above already written.
         proxy.metrics.inflight.dec();
-        if proxy.metrics.inflight.get() <= 0 {
+        // Only once someone waits (the drain): no lock on every request.
+        if proxy.settling.load(Ordering::SeqCst) && proxy.metrics.inflight.get() <= 0 {
             proxy.settled.notify_waiters();
         }
     }
@@ -162,6 +164,7 @@ impl Proxy {
     /// recorded): after the drain, so the last lines reach the access log.
     pub async fn settled(&self, within: Duration) {
         let deadline = Instant::now() + within;
+        self.settling.store(true, Ordering::SeqCst);
         loop {
             let notified = self.settled.notified();
             tokio::pin!(notified);
