@@ -195,10 +195,12 @@ impl Proxy {
                 e.to_response(ctx.request_id.to_str().unwrap_or(""))
             }
         };
-        if ctx.method == http::Method::HEAD {
+        if ctx.method == http::Method::HEAD || crate::http::framing::bodiless(resp.status()) {
             // Whoever produced the answer (the gateway's own errors included),
             // a HEAD response has no body: on HTTP/2 a DATA frame would be a
-            // protocol error and the client would never see the status.
+            // protocol error and the client would never see the status. Nor
+            // has a 1xx/204/304, which hyper never sends a body for: an empty
+            // one is also what lets `settle` count it as sent whole.
             *resp.body_mut() = GatewayBody::empty();
         }
         resp.headers_mut()
