@@ -231,6 +231,11 @@ impl App {
         }
 
         let client = crate::upstream::client::build(&settings.upstream)?;
+        settings
+            .upstream
+            .buffering
+            .check_spool_dir()
+            .map_err(|e| anyhow::anyhow!(e))?;
 
         let masking = build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
 

@@ -320,6 +320,8 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
         crate::proxy::HeaderAllowlist::parse(&u.response_headers),
     );
     let max_buffered_bytes = p.positive("upstream.max_buffered_bytes", u.max_buffered_bytes);
+    let buffering = u.buffering.check(p);
+    let per_client = u.per_client.check(p);
     let breaker_cool_down = p.positive(
         "upstream.circuit_breaker.cool_down",
         u.circuit_breaker.cool_down,
@@ -369,6 +371,8 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
         response_headers: response_headers?,
         max_buffered_bytes: max_buffered_bytes?,
         buffer_wait: u.buffer_wait,
+        buffering: buffering?,
+        per_client: per_client?,
         retry: RetrySettings {
             max_retries: u.retry.max_retries,
             backoff: u.retry.backoff,
