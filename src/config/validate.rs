@@ -343,6 +343,14 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
                 "upstream.max_buffered_bytes",
                 "must be at least 3 × `upstream.max_response_body_bytes`",
             );
+        } else if let Some(share) = &per_client {
+            // Else a client within its share could never read a body at the limit.
+            if (buffered as f64 * share.buffer_share) < body.saturating_mul(3) as f64 {
+                p.add(
+                    "upstream.per_client.buffer_share",
+                    "its share of `upstream.max_buffered_bytes` must hold 3 × `upstream.max_response_body_bytes`",
+                );
+            }
         }
     }
     if let (Some(connect), Some(total)) = (connect_timeout, timeout) {

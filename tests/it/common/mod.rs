@@ -131,6 +131,8 @@ pub fn test_settings(dir: &Path, upstream: &str, extra: &str) -> paycombat_gatew
     if !dir.join("clients.toml").exists() {
         std::fs::write(dir.join("clients.toml"), clients_toml()).unwrap();
     }
+    // Each gateway its own spool directory, so a test can see what is left in it.
+    std::fs::create_dir_all(dir.join("spool")).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
     let base = format!(
         r#"
@@ -146,6 +148,8 @@ token_file = "{token}"
 signature_key_file = "{sig}"
 timeout = "5s"
 connect_timeout = "1s"
+[upstream.buffering]
+spool_dir = "{spool}"
 [mask]
 hmac_key_file = "{hmac}"
 [auth]
@@ -163,6 +167,7 @@ file = "{access}"
         hmac = p("mask_hmac_key"),
         clients = p("clients.toml"),
         access = p("access.log"),
+        spool = p("spool"),
     );
     let overlay = merge_toml(&base, extra);
     paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
@@ -442,6 +447,13 @@ pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 }
 
 /// Polls `f` until it returns true, at most `within`.
+/// Held by tests that measure this process's resident memory, so two of them
+/// never run at once and count each other's buffers.
+pub async fn memory_measurement() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 pub async fn eventually<F, Fut>(within: Duration, mut f: F) -> bool
 where
     F: FnMut() -> Fut,
