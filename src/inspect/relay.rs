@@ -216,7 +216,10 @@ impl Relay {
             && self.budget.try_cover(&mut self.reservation, total)
         {
             self.mem_bytes = total;
-            self.mem.push_back(data);
+            // A copy: a frame is a slice of the upstream connection's read
+            // buffer, and holding the slice would hold the whole buffer (up
+            // to hundreds of KiB) outside the budget's count.
+            self.mem.push_back(Bytes::copy_from_slice(&data));
             return None;
         }
         match self.spool.write(data.clone()).await {

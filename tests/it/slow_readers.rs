@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use http::Method;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::common::*;
 
@@ -69,14 +69,16 @@ fn open_files_in(dir: &Path) -> (usize, u64) {
     (files, bytes)
 }
 
-/// Sends a GET and never reads a byte, with a small receive window so the
-/// kernel cannot take the body off the gateway's hands.
+/// Sends a GET over h2c prior knowledge and never reads the answer: after
+/// the SETTINGS exchange nothing is read and no WINDOW_UPDATE is sent, so
+/// at most the 64 KiB initial window of the body can leave the gateway (an
+/// HTTP/1.1 client's kernel would absorb up to `tcp_wmem`'s 4 MiB and let
+/// a memo-sized body finish).
 async fn never_reading(app: &TestApp, path: &str, key: &str) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let mut s = socket.connect(app.addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nhost: gw\r\nx-token: {key}\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
+    let mut s = h2::connect(app.addr).await;
+    s.write_all(&h2::get_headers(1, path, &[("x-token", key)]))
+        .await
+        .unwrap();
     s
 }
 
@@ -190,13 +192,13 @@ async fn never_reading_pdf_clients_hold_no_upstream_slots_and_starve_no_one() {
         peak_spool.1 >> 10,
         peak_spool.0,
     );
-    // Memory: 256 × 64 KiB of bodies plus per-connection buffers, nowhere
-    // near the 256 × 512 KiB that holding the bodies in memory would cost.
-    assert!(
-        rss_peak.saturating_sub(rss_before) < 96 * 1024 * 1024,
-        "RSS grew by {} MiB",
-        rss_peak.saturating_sub(rss_before) >> 20
-    );
+    // Memory: the bodies' buffers stay under their bound (checked above:
+    // `gateway_response_buffer_bytes`). The process as a whole — the sandbox
+    // generating 256 bodies, its and the gateway's connection buffers, and
+    // the 256 clients, all of which run here — stays under a loose bound;
+    // docs/benchmarks.md reports the numbers.
+    let grown = rss_peak.saturating_sub(rss_before);
+    assert!(grown < 256 * 1024 * 1024, "RSS grew by {} MiB", grown >> 20);
 
     // The clients go away: every buffer and spool file is given back.
     drop(held);
