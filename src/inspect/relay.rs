@@ -11,8 +11,10 @@
 //! of them), never a slot another client needs.
 //!
 //! When both bounds are full the task stops reading from paycombat until the
-//! client makes room (it then holds its slot, within its client's share);
-//! `upstream.timeout` still bounds the whole transfer from paycombat. A
+//! client makes room (it then holds its slot, within its client's share),
+//! for at most `upstream.timeout`; a body waiting longer is cut off. As
+//! before buffering, paycombat's own pace is not bounded here: a slot held
+//! while paycombat is still sending is paycombat's, not the client's. A
 //! reflected secret, a broken upstream or a spool the disk refuses ends the
 //! client's transfer with an error and frees everything at once.
 
@@ -42,8 +44,8 @@ pub type Piece = Result<Bytes, BoxError>;
 /// the head is already sent).
 #[derive(Debug, thiserror::Error)]
 pub enum Cut {
-    #[error("upstream body did not arrive within upstream.timeout")]
-    Timeout,
+    #[error("the client made no room for the body within upstream.timeout")]
+    Parked,
     #[error("upstream body broke off")]
     Upstream,
     #[error("passthrough body could not be spooled: {0}")]
@@ -54,7 +56,9 @@ pub struct Relay {
     body: Option<Incoming>,
     /// Given back when paycombat has sent everything (or the transfer ends).
     slot: Option<Slot>,
-    deadline: Instant,
+    /// How long a body may wait for room with its slot held.
+    park_limit: Duration,
+    parked_since: Option<Instant>,
     guard: StreamGuard,
     memory_limit: usize,
     budget: Arc<BodyBudget>,
@@ -89,7 +93,7 @@ pub struct Parts {
     pub body: Incoming,
     pub prefix: Bytes,
     pub slot: Slot,
-    pub deadline: Instant,
+    pub park_limit: Duration,
     pub guard: StreamGuard,
 }
 
@@ -104,7 +108,8 @@ impl Relay {
         let relay = Relay {
             body: Some(parts.body),
             slot: Some(parts.slot),
-            deadline: parts.deadline,
+            park_limit: parts.park_limit,
+            parked_since: None,
             guard: parts.guard,
             memory_limit,
             budget,
@@ -133,9 +138,9 @@ impl Relay {
             }
             let failed = self.failed.is_some();
             let has_data = failed || self.has_data();
-            let reading = !failed && self.body.is_some();
-            let can_read = reading && self.parked.is_none();
+            let can_read = !failed && self.body.is_some() && self.parked.is_none();
             let parked = !failed && self.parked.is_some();
+            let give_up = self.parked_since.unwrap_or_else(Instant::now) + self.park_limit;
             let event = tokio::select! {
                 biased;
                 () = tx.closed() => Event::Gone,
@@ -144,7 +149,7 @@ impl Relay {
                     Err(_) => Event::Gone,
                 },
                 f = next_frame(&mut self.body), if can_read => Event::Frame(f),
-                () = tokio::time::sleep_until(self.deadline), if reading => Event::Deadline,
+                () = tokio::time::sleep_until(give_up), if parked => Event::Deadline,
                 () = tokio::time::sleep(RETRY), if parked => Event::Retry,
             };
             match event {
@@ -170,7 +175,7 @@ impl Relay {
                         self.accept(data).await;
                     }
                 }
-                Event::Deadline => self.fail(Box::new(Cut::Timeout)),
+                Event::Deadline => self.fail(Box::new(Cut::Parked)),
                 Event::Retry => self.unpark().await,
             }
         }
@@ -200,6 +205,7 @@ impl Relay {
             Ok(data) if !data.is_empty() => {
                 if let Some(data) = self.place(data).await {
                     self.parked = Some(data);
+                    self.parked_since = Some(Instant::now());
                 }
             }
             Ok(_) => {}
@@ -236,6 +242,9 @@ impl Relay {
         // `place` keeps the order: the parked piece is the newest.
         if let Some(data) = self.parked.take() {
             self.parked = self.place(data).await;
+            if self.parked.is_none() {
+                self.parked_since = None;
+            }
         }
     }
 
@@ -250,6 +259,10 @@ impl Relay {
         if let Some(read) = self.spool.read().await {
             return read.map(Some);
         }
-        Ok(self.parked.take())
+        let parked = self.parked.take();
+        if parked.is_some() {
+            self.parked_since = None;
+        }
+        Ok(parked)
     }
 }

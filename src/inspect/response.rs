@@ -235,7 +235,7 @@ impl Inspector {
                 body,
                 prefix,
                 slot,
-                deadline,
+                park_limit: self.settings.upstream.timeout,
                 guard,
             },
             self.spool.settings().memory_per_response,

@@ -146,8 +146,10 @@ impl Spool {
         }
         let (at, drained) = (self.read, self.read + n == self.written);
         let size = self.written;
+        // Allocated here, not on a blocking-pool thread: each of those would
+        // grow its own allocator arena.
+        let mut buf = vec![0; to_usize(n)];
         let got = tokio::task::spawn_blocking(move || {
-            let mut buf = vec![0; to_usize(n)];
             file.read_exact_at(&mut buf, at)?;
             if drained {
                 // Blocks back to the filesystem as soon as the client has them.

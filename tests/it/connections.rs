@@ -274,6 +274,7 @@ async fn a_trickled_request_body_gets_408_within_the_body_timeout() {
 
 #[tokio::test]
 async fn non_reading_clients_hold_no_upstream_slot_and_are_dropped_on_http1_and_h2() {
+    let _alone = memory_measurement().await;
     let app = spawn_app_overlay(
         "[server]\nresponse_write_timeout = \"3s\"\n[upstream]\nmax_concurrent_requests = 2\n\
          [upstream.per_client]\nslot_share = 1.0\nbuffer_share = 1.0",
@@ -333,6 +334,7 @@ async fn non_reading_clients_hold_no_upstream_slot_and_are_dropped_on_http1_and_
 
 #[tokio::test]
 async fn non_reading_clients_of_a_large_json_body_are_all_dropped() {
+    let _alone = memory_measurement().await;
     // h2 clients that never open their window take 64 KiB; HTTP/1.1 ones take
     // what the kernel buffers (up to tcp_wmem's 4 MiB), so theirs is larger.
     const H2_CLIENTS: usize = 38;

@@ -222,6 +222,7 @@ async fn never_reading_pdf_clients_hold_no_upstream_slots_and_starve_no_one() {
 /// spool: buffering changes who waits, not what arrives.
 #[tokio::test]
 async fn a_spooled_body_arrives_whole() {
+    let _alone = memory_measurement().await;
     let app = spawn_app_overlay(
         "[upstream.buffering]\nmemory_per_response = 16384\nspool_per_response = 8388608\n",
     )

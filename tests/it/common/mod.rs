@@ -447,8 +447,9 @@ pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 }
 
 /// Polls `f` until it returns true, at most `within`.
-/// Held by tests that measure this process's resident memory, so two of them
-/// never run at once and count each other's buffers.
+/// Held by tests that measure this process's resident memory and by those
+/// that move large bodies through it, so a measurement never counts another
+/// test's buffers.
 pub async fn memory_measurement() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
