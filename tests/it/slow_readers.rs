@@ -320,3 +320,43 @@ async fn a_client_over_its_slot_share_gets_its_own_503s_and_others_are_unaffecte
     assert_eq!(gauge(&s, "gateway_upstream_slots_in_use"), 0.0);
     app.stop().await;
 }
+
+/// With the spool off and the memory bound spent, a body waits for its
+/// client with its slot held — but never past `upstream.timeout`: then it is
+/// cut off and the slot is free, though the client's connection would still
+/// be allowed to stall for a minute.
+#[tokio::test]
+async fn a_body_waiting_for_room_gives_its_slot_back_after_the_upstream_timeout() {
+    let app = spawn_app_overlay(
+        "[server]\nresponse_write_timeout = \"60s\"\n[upstream]\ntimeout = \"2s\"\n\
+         [upstream.buffering]\nmemory_per_response = 65536\nspool_per_response = 0\nspool_total = 0\n",
+    )
+    .await;
+    let s = never_reading(&app, "/api/v1/payin/memo/parked?size=4000000", CLIENT_KEY).await;
+    assert!(app.upstream_received(1).await);
+    // Held: the body cannot move until the client reads.
+    let scrape = app.metrics().await;
+    assert_eq!(
+        gauge(&scrape, "gateway_upstream_slots_in_use"),
+        1.0,
+        "{scrape}"
+    );
+    assert_eq!(
+        gauge(&scrape, "gateway_spool_files"),
+        0.0,
+        "spooling is off"
+    );
+    // Given back once the body has waited upstream.timeout for room.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let s = app.metrics().await;
+            gauge(&s, "gateway_upstream_slots_in_use") == 0.0
+                && gauge(&s, "gateway_response_buffer_bytes") == 0.0
+        })
+        .await,
+        "{}",
+        app.metrics().await
+    );
+    drop(s);
+    app.stop().await;
+}
