@@ -34,6 +34,11 @@ use super::spool::{Full, Spool};
 use crate::body::BoxError;
 use crate::upstream::Slot;
 
+/// Largest piece handed to the client: one frame of the connection
+/// (`server::body::MAX_FRAME`), so a piece on its way out — in the channel,
+/// or with hyper — is never more than the client takes at once.
+pub const PIECE: usize = 16 * 1024;
+
 /// How often a body parked at full bounds looks for room freed by others.
 const RETRY: Duration = Duration::from_millis(50);
 
@@ -222,10 +227,13 @@ impl Relay {
             && self.budget.try_cover(&mut self.reservation, total)
         {
             self.mem_bytes = total;
-            // A copy: a frame is a slice of the upstream connection's read
-            // buffer, and holding the slice would hold the whole buffer (up
-            // to hundreds of KiB) outside the budget's count.
-            self.mem.push_back(Bytes::copy_from_slice(&data));
+            // Copies: a frame is a slice of the upstream connection's read
+            // buffer, and holding the slice would hold the whole buffer
+            // outside the budget's count. In pieces of one client frame, so
+            // what is in flight to the client stays one frame.
+            for piece in data.chunks(PIECE) {
+                self.mem.push_back(Bytes::copy_from_slice(piece));
+            }
             return None;
         }
         match self.spool.write(data.clone()).await {

@@ -19,8 +19,8 @@ use super::buffering::BufferingSettings;
 use crate::fair::{share_of, Caller, Held, Shares};
 use crate::metrics::Metrics;
 
-/// Largest piece read back from a spool file at once.
-const READ_CHUNK: u64 = 64 * 1024;
+/// Largest piece read back from a spool file at once: one client frame.
+const READ_CHUNK: u64 = super::relay::PIECE as u64;
 
 /// All spool files of the process: their bounds and gauges.
 pub struct SpoolPool {

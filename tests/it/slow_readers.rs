@@ -36,7 +36,12 @@ allow = [{{ methods = ["*"], path = "/api/v1/**" }}]
 
 /// Resident memory of this process (the gateway runs in it), from /proc.
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    rss_of("self")
+}
+
+/// Resident memory of process `pid` ("self" for this one).
+fn rss_of(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -47,14 +52,16 @@ fn rss_bytes() -> u64 {
 /// Files this process has open in `dir` (spool files have no name, so the
 /// descriptor is the only way to see them) and the bytes they hold on disk.
 fn open_files_in(dir: &Path) -> (usize, u64) {
+    open_files_of("self", dir)
+}
+
+/// The same for process `pid`.
+fn open_files_of(pid: &str, dir: &Path) -> (usize, u64) {
     let dir = dir.display().to_string();
     let mut files = 0;
     let mut bytes = 0;
-    for fd in std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"));
+    for fd in fds.into_iter().flatten().flatten() {
         let Ok(target) = std::fs::read_link(fd.path()) else {
             continue;
         };
@@ -359,4 +366,152 @@ async fn a_body_waiting_for_room_gives_its_slot_back_after_the_upstream_timeout(
     );
     drop(s);
     app.stop().await;
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The same 256 never-reading clients against the gateway binary as a child
+/// process, so its resident memory is measured alone (in-process, the
+/// sandbox and the clients count too). Authentication is off here, so every
+/// client is one peer address: one share, which this test sets to the whole.
+#[tokio::test]
+async fn the_gateway_process_alone_stays_within_its_bounds() {
+    use std::process::{Command, Stdio};
+    let _alone = memory_measurement().await;
+    let cfg = paycombat_sandbox::SandboxConfig::demo();
+    let sandbox = paycombat_sandbox::Sandbox::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        cfg.clone(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    std::fs::create_dir(&spool).unwrap();
+    std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
+    std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
+    std::fs::write(dir.path().join("hmac"), "k").unwrap();
+    let (port, admin) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
+        .args([
+            "serve",
+            "--config-dir",
+            "/nonexistent",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-listen",
+            &format!("127.0.0.1:{admin}"),
+        ])
+        .env_remove("GATEWAY_ENV")
+        .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
+        .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
+        .env(
+            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
+            dir.path().join("sig"),
+        )
+        .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
+        .env("GATEWAY__AUTH__MODE", "none")
+        .env("GATEWAY__SERVER__RESPONSE_WRITE_TIMEOUT", "60s")
+        .env("GATEWAY__UPSTREAM__TIMEOUT", "20s")
+        .env("GATEWAY__UPSTREAM__BUFFERING__SPOOL_DIR", &spool)
+        .env(
+            "GATEWAY__UPSTREAM__BUFFERING__MEMORY_PER_RESPONSE",
+            MEMORY_PER_RESPONSE.to_string(),
+        )
+        .env("GATEWAY__UPSTREAM__PER_CLIENT__SLOT_SHARE", "1.0")
+        .env("GATEWAY__UPSTREAM__PER_CLIENT__BUFFER_SHARE", "1.0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let scrape = || {
+        let client = client.clone();
+        async move {
+            request(
+                &client,
+                Method::GET,
+                &format!("http://127.0.0.1:{admin}/metrics"),
+                &[],
+                b"",
+            )
+            .await
+            .text()
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            TcpStream::connect(addr).await.is_ok()
+        })
+        .await,
+        "gateway started"
+    );
+    let rss_before = rss_of(&pid);
+    let mut held = Vec::with_capacity(CLIENTS);
+    for n in 0..CLIENTS {
+        let mut s = h2::connect(addr).await;
+        let path = format!("/api/v1/payin/memo/child-{n}?size={PDF_BYTES}");
+        s.write_all(&h2::get_headers(1, &path, &[])).await.unwrap();
+        held.push(s);
+    }
+    let state = sandbox.state();
+    let peak = std::cell::Cell::new((0u64, 0u64));
+    let watch = || {
+        let (r, d) = peak.get();
+        peak.set((r.max(rss_of(&pid)), d.max(open_files_of(&pid, &spool).1)));
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || async {
+            watch();
+            let s = scrape().await;
+            state.request_count("payin_memo") >= CLIENTS as u64
+                && gauge(&s, "gateway_upstream_slots_in_use") == 0.0
+                && gauge(&s, "gateway_spool_files") >= 1.0
+        })
+        .await,
+        "{}",
+        scrape().await
+    );
+    watch();
+    let s = scrape().await;
+    let (rss_peak, disk_peak) = peak.get();
+    let buffered = gauge(&s, "gateway_response_buffer_bytes");
+    let spool_bytes = gauge(&s, "gateway_spool_bytes");
+    println!(
+        "slow-reader (gateway process alone): {CLIENTS} h2c clients x {PDF_BYTES} B PDFs; \
+         RSS {} MiB -> peak {} MiB (+{} MiB); buffered {} KiB; spool gauge {} KiB; \
+         on disk (fstat blocks) peak {} KiB; listed in the spool dir: {}",
+        rss_before >> 20,
+        rss_peak >> 20,
+        rss_peak.saturating_sub(rss_before) >> 20,
+        buffered as u64 >> 10,
+        spool_bytes as u64 >> 10,
+        disk_peak >> 10,
+        std::fs::read_dir(&spool).unwrap().count(),
+    );
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+    assert!(disk_peak <= SPOOL_TOTAL);
+    // Bodies: 256 × 64 KiB at most in memory; connections: hyper's buffers.
+    let grown = rss_peak.saturating_sub(rss_before);
+    assert!(grown < 96 * 1024 * 1024, "RSS grew by {} MiB", grown >> 20);
+    drop(held);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let s = scrape().await;
+            gauge(&s, "gateway_spool_files") == 0.0 && gauge(&s, "gateway_spool_bytes") == 0.0
+        })
+        .await
+    );
+    assert_eq!(open_files_of(&pid, &spool), (0, 0));
+    // SIGKILL: whatever it still held, nothing is left behind.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+    sandbox.shutdown().await;
 }
