@@ -85,15 +85,16 @@ impl BufferingSettings {
         tempfile::tempfile_in(&self.spool_dir)
     }
 
-    /// Checked at start: a spool directory that cannot hold a file fails the
-    /// start (naming the key), not the first large download.
+    /// Checked at start and by `check-config` (under the key
+    /// `upstream.buffering.spool_dir`): a spool directory that cannot hold a
+    /// file fails the start, not the first large download.
     pub fn check_spool_dir(&self) -> Result<(), String> {
         if !self.spools() {
             return Ok(());
         }
         self.spool_file().map(drop).map_err(|e| {
             format!(
-                "upstream.buffering.spool_dir: cannot create a spool file in {}: {e}",
+                "cannot create a spool file in {}: {e}",
                 self.spool_dir.display()
             )
         })
@@ -142,6 +143,6 @@ mod tests {
         assert!(missing
             .check_spool_dir()
             .unwrap_err()
-            .contains("upstream.buffering.spool_dir"));
+            .contains("/nonexistent/spool"));
     }
 }
