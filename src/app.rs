@@ -164,6 +164,9 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(u) = &settings.upstream {
         problems.extend(credential_problems(u));
+        if let Err(e) = u.buffering.check_spool_dir() {
+            problems.push(Problem::new("upstream.buffering.spool_dir", e));
+        }
         match crate::upstream::client::build(u) {
             Ok(_) => {}
             Err(crate::upstream::client::ClientBuildError::CaFile { path, problem }) => problems
@@ -231,6 +234,11 @@ impl App {
         }
 
         let client = crate::upstream::client::build(&settings.upstream)?;
+        settings
+            .upstream
+            .buffering
+            .check_spool_dir()
+            .map_err(|e| anyhow::anyhow!("upstream.buffering.spool_dir: {e}"))?;
 
         let masking = build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
 

@@ -1,18 +1,18 @@
 //! The one response body type the gateway sends.
 //!
 //! An enum instead of a boxed trait object: a cache hit is one `Bytes` clone
-//! and no allocation, and a streamed passthrough (PDF memos) forwards upstream
-//! frames as they arrive, each one checked for reflected secrets.
+//! and no allocation, and a relayed passthrough (PDF memos) hands over the
+//! pieces its relay task (`inspect::relay`) has checked for reflected secrets
+//! and buffered.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
+use tokio::sync::mpsc;
 
 use crate::inspect::budget::Reservation;
-use crate::inspect::reflect::StreamGuard;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -71,16 +71,14 @@ pub enum GatewayBody {
         bytes: Option<Bytes>,
         _reservation: Reservation,
     },
-    Stream {
-        prefix: Option<Bytes>,
-        rest: Incoming,
-        /// Held until the stream ends so the concurrency cap counts the whole
-        /// transfer, not just the response head.
-        _permit: Option<tokio::sync::OwnedSemaphorePermit>,
-        /// Scans every frame for the gateway's own secrets; a hit aborts the
-        /// stream (the head is already sent, so a broken transfer is the
-        /// only fail-closed answer left).
-        guard: Box<StreamGuard>,
+    /// A passthrough body from its relay task, which holds the upstream side
+    /// and the buffers; the task ends when this is dropped.
+    Relayed {
+        rx: mpsc::Receiver<Result<Bytes, BoxError>>,
+        /// Bytes still to come when the length is known (upstream's
+        /// `Content-Length`), so the client is told it and a short body is
+        /// an error, never a silently complete one.
+        remaining: Option<u64>,
     },
     /// Any of the above, with whoever must know how it ended.
     Watched(Box<Watched<dyn Watch>>),
@@ -122,17 +120,10 @@ impl GatewayBody {
         }
     }
 
-    pub fn stream(
-        prefix: Bytes,
-        rest: Incoming,
-        permit: Option<tokio::sync::OwnedSemaphorePermit>,
-        guard: StreamGuard,
-    ) -> Self {
-        GatewayBody::Stream {
-            prefix: (!prefix.is_empty()).then_some(prefix),
-            rest,
-            _permit: permit,
-            guard: Box::new(guard),
+    pub fn relayed(rx: mpsc::Receiver<Result<Bytes, BoxError>>, length: Option<u64>) -> Self {
+        GatewayBody::Relayed {
+            rx,
+            remaining: length,
         }
     }
 }
@@ -153,27 +144,22 @@ impl Body for GatewayBody {
             GatewayBody::Buffered { bytes, .. } => {
                 Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
             }
-            GatewayBody::Stream {
-                prefix,
-                rest,
-                guard,
-                ..
-            } => {
-                if let Some(p) = prefix.take() {
-                    return Poll::Ready(Some(guard.check(p).map(Frame::data)));
+            GatewayBody::Relayed { rx, remaining } => match rx.poll_recv(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Some(Ok(data))) => {
+                    if let Some(r) = remaining {
+                        *r = r.saturating_sub(data.len() as u64);
+                    }
+                    Poll::Ready(Some(Ok(Frame::data(data))))
                 }
-                Pin::new(rest).poll_frame(cx).map(|f| {
-                    f.map(|r| match r {
-                        Ok(frame) => match frame.into_data() {
-                            Ok(data) => guard.check(data).map(Frame::data),
-                            // Trailers are never forwarded: they are headers
-                            // the allowlist has not seen.
-                            Err(_) => Ok(Frame::data(Bytes::new())),
-                        },
-                        Err(e) => Err(e.into()),
-                    })
-                })
-            }
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => match remaining {
+                    Some(r) if *r > 0 => {
+                        Poll::Ready(Some(Err("passthrough body ended short".into())))
+                    }
+                    _ => Poll::Ready(None),
+                },
+            },
             GatewayBody::Watched(w) => {
                 let polled = Pin::new(&mut w.body).poll_frame(cx);
                 match &polled {
@@ -193,7 +179,7 @@ impl Body for GatewayBody {
     fn is_end_stream(&self) -> bool {
         match self {
             GatewayBody::Full(b) | GatewayBody::Buffered { bytes: b, .. } => b.is_none(),
-            GatewayBody::Stream { prefix, rest, .. } => prefix.is_none() && rest.is_end_stream(),
+            GatewayBody::Relayed { remaining, .. } => *remaining == Some(0),
             GatewayBody::Watched(w) => w.body.is_end_stream(),
         }
     }
@@ -206,16 +192,12 @@ impl Body for GatewayBody {
             GatewayBody::Full(None) | GatewayBody::Buffered { bytes: None, .. } => {
                 SizeHint::with_exact(0)
             }
-            GatewayBody::Stream { prefix, rest, .. } => {
-                let extra = prefix.as_ref().map_or(0, |p| p.len() as u64);
-                let inner = rest.size_hint();
-                let mut hint = SizeHint::new();
-                hint.set_lower(inner.lower() + extra);
-                if let Some(upper) = inner.upper() {
-                    hint.set_upper(upper + extra);
-                }
-                hint
-            }
+            GatewayBody::Relayed {
+                remaining: Some(r), ..
+            } => SizeHint::with_exact(*r),
+            GatewayBody::Relayed {
+                remaining: None, ..
+            } => SizeHint::new(),
             GatewayBody::Watched(w) => w.body.size_hint(),
         }
     }

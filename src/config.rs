@@ -193,6 +193,8 @@ pub struct RawUpstream {
     pub max_buffered_bytes: usize,
     #[serde(with = "humantime_serde")]
     pub buffer_wait: Duration,
+    pub buffering: crate::inspect::RawBuffering,
+    pub per_client: crate::fair::RawPerClient,
     pub retry: RawRetry,
     pub circuit_breaker: RawBreaker,
 }
@@ -319,6 +321,8 @@ pub struct UpstreamSettings {
     pub response_headers: crate::proxy::HeaderAllowlist,
     pub max_buffered_bytes: usize,
     pub buffer_wait: Duration,
+    pub buffering: crate::inspect::BufferingSettings,
+    pub per_client: crate::fair::PerClientSettings,
     pub retry: RetrySettings,
     pub breaker_failure_threshold: u32,
     pub breaker_cool_down: Duration,

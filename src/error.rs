@@ -40,6 +40,10 @@ pub enum GatewayError {
     RateLimited { retry_after: Duration },
     #[error("too many concurrent upstream requests")]
     Overloaded,
+    /// This client holds its whole share (`upstream.per_client`) of one
+    /// shared pool; other clients are unaffected.
+    #[error("this client is using its whole share of the gateway's {resource}; other clients are unaffected; retry when some of its own requests have finished")]
+    ClientCapacity { resource: &'static str },
     #[error("upstream circuit open")]
     CircuitOpen { retry_after: Duration },
     #[error("upstream credentials are not loaded")]
@@ -90,7 +94,7 @@ impl GatewayError {
             | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
+            Overloaded | ClientCapacity { .. } | CircuitOpen { .. } | CredentialsUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
@@ -120,6 +124,7 @@ impl GatewayError {
             Forbidden => "FORBIDDEN",
             RateLimited { .. } => "RATE_LIMITED",
             Overloaded => "GATEWAY_OVERLOADED",
+            ClientCapacity { .. } => "CLIENT_CAPACITY_EXCEEDED",
             CircuitOpen { .. } => "UPSTREAM_CIRCUIT_OPEN",
             CredentialsUnavailable => "CREDENTIALS_UNAVAILABLE",
             UpstreamConnect => "UPSTREAM_UNREACHABLE",
@@ -151,9 +156,9 @@ impl GatewayError {
         match self {
             GatewayError::RateLimited { retry_after }
             | GatewayError::CircuitOpen { retry_after } => Some(*retry_after),
-            GatewayError::Overloaded | GatewayError::CredentialsUnavailable => {
-                Some(Duration::from_secs(1))
-            }
+            GatewayError::Overloaded
+            | GatewayError::ClientCapacity { .. }
+            | GatewayError::CredentialsUnavailable => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ pub mod config;
 pub(crate) mod credentials;
 pub(crate) mod demo;
 pub(crate) mod error;
+pub(crate) mod fair;
 pub(crate) mod http;
 pub(crate) mod inspect;
 pub(crate) mod lifecycle;

@@ -320,6 +320,8 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
         crate::proxy::HeaderAllowlist::parse(&u.response_headers),
     );
     let max_buffered_bytes = p.positive("upstream.max_buffered_bytes", u.max_buffered_bytes);
+    let buffering = u.buffering.check(p);
+    let per_client = u.per_client.check(p);
     let breaker_cool_down = p.positive(
         "upstream.circuit_breaker.cool_down",
         u.circuit_breaker.cool_down,
@@ -341,6 +343,14 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
                 "upstream.max_buffered_bytes",
                 "must be at least 3 × `upstream.max_response_body_bytes`",
             );
+        } else if let Some(share) = &per_client {
+            // Else a client within its share could never read a body at the limit.
+            if (buffered as f64 * share.buffer_share) < body.saturating_mul(3) as f64 {
+                p.add(
+                    "upstream.per_client.buffer_share",
+                    "its share of `upstream.max_buffered_bytes` must hold 3 × `upstream.max_response_body_bytes`",
+                );
+            }
         }
     }
     if let (Some(connect), Some(total)) = (connect_timeout, timeout) {
@@ -369,6 +379,8 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
         response_headers: response_headers?,
         max_buffered_bytes: max_buffered_bytes?,
         buffer_wait: u.buffer_wait,
+        buffering: buffering?,
+        per_client: per_client?,
         retry: RetrySettings {
             max_retries: u.retry.max_retries,
             backoff: u.retry.backoff,

@@ -5,10 +5,13 @@
 
 mod allowlist;
 pub mod budget;
+mod buffering;
 mod header_values;
 mod passthrough;
 pub mod reflect;
+mod relay;
 mod response;
+mod spool;
 
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
+pub use buffering::{BufferingSettings, RawBuffering};
 pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRule};
 pub use response::{Inspected, Processed};
 
@@ -44,7 +48,9 @@ pub struct Inspector {
     /// The mask HMAC key, only so the secret guard can look for it.
     mask_key: Option<Box<[u8]>>,
     /// Bound on response bytes held in memory, shared by every request.
-    budget: budget::BodyBudget,
+    budget: Arc<budget::BodyBudget>,
+    /// Spool files of relayed passthrough bodies.
+    spool: Arc<spool::SpoolPool>,
 }
 
 impl Inspector {
@@ -63,12 +69,17 @@ impl Inspector {
             })
             .unwrap_or_default();
         let u = &settings.upstream;
-        let budget = budget::BodyBudget::new(
+        let budget = Arc::new(budget::BodyBudget::new(
             u.max_buffered_bytes,
             u.buffer_wait,
+            u.per_client.buffer_share,
             metrics.buffered_bytes.clone(),
-            metrics.buffer_exhausted.clone(),
-        );
+            (
+                metrics.buffer_exhausted.clone(),
+                metrics.client_capacity_refusals.clone(),
+            ),
+        ));
+        let spool = spool::SpoolPool::new(u.buffering.clone(), u.per_client.buffer_share, &metrics);
         Inspector {
             settings,
             credentials,
@@ -77,6 +88,7 @@ impl Inspector {
             masked_counters,
             mask_key,
             budget,
+            spool,
         }
     }
 

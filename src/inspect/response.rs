@@ -23,19 +23,20 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::budget::Reservation;
 use super::header_values;
 use super::passthrough::PassthroughRule;
 use super::reflect::{Found, Secrets};
+use super::relay::{Parts as RelayParts, Relay};
 use super::Inspector;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::http::framing::{self, bodiless, json_content_type};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};
+use crate::upstream::Slot;
 
 /// A response the gateway read whole and masked (the only kind it may cache).
 pub struct Inspected {
@@ -48,7 +49,8 @@ pub struct Inspected {
 pub enum Processed {
     /// Read whole; with the buffer budget its bytes hold until the client has them.
     Inspected(Inspected, Reservation),
-    /// A passthrough body, streamed under the secret guard.
+    /// A passthrough body, relayed (buffered, under the secret guard) by
+    /// its own task ([`super::relay`]).
     Streamed(Response<GatewayBody>),
 }
 
@@ -90,7 +92,7 @@ impl Inspector {
     pub async fn inspect(
         &self,
         resp: Response<Incoming>,
-        permit: OwnedSemaphorePermit,
+        slot: Slot,
         deadline: Instant,
         passthrough: Option<&PassthroughRule>,
         signature: Option<&HeaderValue>,
@@ -135,15 +137,16 @@ impl Inspector {
         }
         if let (Some(rule), Encoding::Identity) = (pass, framing.encoding) {
             return self
-                .stream_passthrough(parts, body, permit, deadline, rule, &secrets)
+                .stream_passthrough(parts, body, slot, deadline, rule, &secrets)
                 .await;
         }
 
-        let mut reservation = self.budget.reservation();
+        let mut reservation = self.budget.reservation(slot.caller());
         let raw = self
             .read_whole(body, BytesMut::new(), deadline, &mut reservation)
             .await?;
-        drop(permit);
+        // paycombat has sent everything: the slot is free before the client reads.
+        drop(slot);
         let limit = self.settings.upstream.max_response_body_bytes;
         // Each stage's buffer is counted while the previous one still exists.
         self.budget
@@ -190,14 +193,14 @@ impl Inspector {
         ))
     }
 
-    /// Streams a declared passthrough body, after checking its magic bytes:
+    /// Relays a declared passthrough body, after checking its magic bytes:
     /// on every answer, unless the entry opted into ranges and this is a 206
     /// (a part of a PDF does not start with them).
     async fn stream_passthrough(
         &self,
         parts: http::response::Parts,
         mut body: Incoming,
-        permit: OwnedSemaphorePermit,
+        slot: Slot,
         deadline: Instant,
         rule: &PassthroughRule,
         secrets: &Secrets,
@@ -222,10 +225,27 @@ impl Inspector {
             }
         }
         let guard = secrets.stream_guard(self.metrics.secret_reflections.clone());
-        let resp = Response::from_parts(
-            parts,
-            GatewayBody::stream(peeked.freeze(), body, Some(permit), guard),
+        let prefix = peeked.freeze();
+        let length = http_body::Body::size_hint(&body)
+            .exact()
+            .map(|rest| rest + prefix.len() as u64);
+        let spool = self.spool.spool(slot.caller());
+        let (relay, prefix) = Relay::new(
+            RelayParts {
+                body,
+                prefix,
+                slot,
+                park_limit: self.settings.upstream.timeout,
+                guard,
+            },
+            self.spool.settings().memory_per_response,
+            self.budget.clone(),
+            spool,
         );
+        // One piece in flight: the relay's buffers, not the channel, hold the rest.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(relay.run(prefix, tx));
+        let resp = Response::from_parts(parts, GatewayBody::relayed(rx, length));
         Ok(Processed::Streamed(resp))
     }
 }

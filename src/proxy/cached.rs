@@ -23,6 +23,7 @@ use crate::cache::{
     Fallback, FillError, Forward, Generation, LookupResult, StoreOutcome,
 };
 use crate::error::GatewayError;
+use crate::fair::Caller;
 use crate::http::read_body;
 use crate::inspect::{Inspected, Processed};
 use crate::logging::access_log::UpstreamCall;
@@ -107,7 +108,11 @@ fn error_response(
 fn not_for_others(result: &FillOutput) -> bool {
     match result {
         Ok(f) => f.store == StoreOutcome::Varies,
-        Err(e) => matches!(**e, GatewayError::CircuitOpen { .. }),
+        // The filling client's own circuit or its own share refused it.
+        Err(e) => matches!(
+            **e,
+            GatewayError::CircuitOpen { .. } | GatewayError::ClientCapacity { .. }
+        ),
     }
 }
 
@@ -123,6 +128,7 @@ impl Proxy {
         customer_id: &str,
         req: Request<Incoming>,
         ctx: &mut RequestContext,
+        caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let label = ctx.route.name();
         let lookup = ctx
@@ -162,7 +168,7 @@ impl Proxy {
                 let fetched = self.clone().fetch(
                     Arc::new(out),
                     label,
-                    ctx.client.clone(),
+                    caller.clone(),
                     None,
                     ctx.span.trace().clone(),
                 );
@@ -186,7 +192,7 @@ impl Proxy {
                 if let Ok(out) = Box::pin(self.outgoing_from(req, ctx)).await {
                     let me = self.clone();
                     let fill_key = key.clone();
-                    let client = ctx.client.clone();
+                    let client = caller.clone();
                     let parent = ctx.span.trace().clone();
                     cache.refresh_in_background(key, move |gen| {
                         me.fill_traced(
@@ -216,7 +222,7 @@ impl Proxy {
         };
 
         let out = Arc::new(Box::pin(self.outgoing_from(req, ctx)).await?);
-        let client = ctx.client.clone();
+        let client = caller.clone();
         let me = self.clone();
         let fill_key = key.clone();
         let (fill_out, fill_client) = (out.clone(), client.clone());
@@ -383,7 +389,7 @@ impl Proxy {
         parent: Trace,
         out: Arc<Outgoing>,
         label: &'static str,
-        client: Arc<str>,
+        client: Caller,
         store: (CacheKey, Generation),
     ) -> FillOutput {
         let span = parent.child(name, SpanKind::Internal, Vec::new);
@@ -403,16 +409,16 @@ impl Proxy {
         self: Arc<Self>,
         out: Arc<Outgoing>,
         label: &'static str,
-        client: Arc<str>,
+        client: Caller,
         store: Option<(CacheKey, Generation)>,
         trace: Trace,
     ) -> FillOutput {
         let deadline = self.upstream.deadline();
-        let permit = self.upstream.permit(label)?;
+        let slot = self.upstream.permit(label, &client)?;
         let called = std::time::Instant::now();
         let resp = self
             .upstream
-            .send(&out, label, &client, deadline, &trace)
+            .send(&out, label, &client.label, deadline, &trace)
             .await?;
         let upstream = UpstreamCall {
             status: resp.status().as_u16(),
@@ -422,7 +428,7 @@ impl Proxy {
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
         let Processed::Inspected(mut response, _reservation) = self
-            .inspect_traced(&trace, resp, permit, deadline, None, None)
+            .inspect_traced(&trace, resp, slot, deadline, None, None)
             .await?
         else {
             return Err(Arc::new(GatewayError::Internal));

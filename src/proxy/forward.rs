@@ -8,6 +8,7 @@ use super::context::RequestContext;
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
+use crate::fair::Caller;
 use crate::http::read_body;
 use crate::inspect::Processed;
 use crate::logging::access_log::UpstreamCall;
@@ -19,6 +20,7 @@ impl Proxy {
         route: &Route,
         req: Request<Incoming>,
         ctx: &mut RequestContext,
+        caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (parts, body) = req.into_parts();
         let body = read_body(
@@ -37,7 +39,7 @@ impl Proxy {
             .upstream
             .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, ranges)?;
         let deadline = self.upstream.deadline();
-        let permit = self.upstream.permit(route.label())?;
+        let slot = self.upstream.permit(route.label(), caller)?;
         let called = std::time::Instant::now();
         // Armed before the write leaves: a writer that goes away while it is in flight
         // still leaves no pre-write read cached.
@@ -70,7 +72,7 @@ impl Proxy {
             .inspect_traced(
                 ctx.span.trace(),
                 resp,
-                permit,
+                slot,
                 deadline,
                 passthrough,
                 out.signature(),

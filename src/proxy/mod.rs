@@ -43,6 +43,7 @@ use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
+use crate::fair::Caller;
 use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
@@ -251,19 +252,25 @@ impl Proxy {
                 Box::pin(shared).await
             }
         };
-        if let Some(client) = client {
+        if let Some(client) = &client {
             ctx.client = client.name.clone();
             ctx.requests = client.requests.clone();
         }
         checked?;
+        // Whose share of upstream slots and buffers this request draws on.
+        let caller = Caller::new(
+            client.as_ref().map(|c| &c.name),
+            ctx.peer.ip(),
+            &self.anonymous,
+        );
 
         if let (Some((cached, customer_id)), Some(cache)) = (route.cached(), &self.cache) {
             let cache = cache.clone();
             return self
-                .serve_cached(cache, cached, customer_id, req, ctx)
+                .serve_cached(cache, cached, customer_id, req, ctx, &caller)
                 .await;
         }
         // Boxed: the forward path's state stays out of every request's future.
-        Box::pin(self.serve_forward(&route, req, ctx)).await
+        Box::pin(self.serve_forward(&route, req, ctx, &caller)).await
     }
 }

@@ -6,7 +6,6 @@ use http::Response;
 use hyper::body::Incoming;
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::Proxy;
@@ -19,7 +18,7 @@ impl Proxy {
         &self,
         parent: &Trace,
         resp: Response<Incoming>,
-        permit: OwnedSemaphorePermit,
+        slot: crate::upstream::Slot,
         deadline: Instant,
         passthrough: Option<&PassthroughRule>,
         signature: Option<&HeaderValue>,
@@ -27,7 +26,7 @@ impl Proxy {
         let span = parent.child("mask", SpanKind::Internal, Vec::new);
         let result = self
             .inspector
-            .inspect(resp, permit, deadline, passthrough, signature)
+            .inspect(resp, slot, deadline, passthrough, signature)
             .await;
         let outcome = match &result {
             Ok(Processed::Inspected(..)) => "inspected",

@@ -172,8 +172,24 @@ struct Upstream {
     response_headers: String,
     max_buffered_bytes: usize,
     buffer_wait: String,
+    buffering: Buffering,
+    per_client: PerClient,
     retry: Retry,
     circuit_breaker: Breaker,
+}
+
+#[derive(Serialize)]
+struct Buffering {
+    memory_per_response: usize,
+    spool_dir: String,
+    spool_per_response: u64,
+    spool_total: u64,
+}
+
+#[derive(Serialize)]
+struct PerClient {
+    slot_share: f64,
+    buffer_share: f64,
 }
 
 #[derive(Serialize)]
@@ -343,6 +359,16 @@ impl From<&Settings> for View {
                 response_headers: format!("{:?}", u.response_headers),
                 max_buffered_bytes: u.max_buffered_bytes,
                 buffer_wait: dur(u.buffer_wait),
+                buffering: Buffering {
+                    memory_per_response: u.buffering.memory_per_response,
+                    spool_dir: u.buffering.spool_dir.display().to_string(),
+                    spool_per_response: u.buffering.spool_per_response,
+                    spool_total: u.buffering.spool_total,
+                },
+                per_client: PerClient {
+                    slot_share: u.per_client.slot_share,
+                    buffer_share: u.per_client.buffer_share,
+                },
                 retry: Retry {
                     max_retries: u.retry.max_retries,
                     backoff: dur(u.retry.backoff),

@@ -66,5 +66,9 @@ pub fn build(settings: &UpstreamSettings) -> Result<UpstreamClient, ClientBuildE
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(settings.pool_idle_timeout)
         .pool_max_idle_per_host(settings.pool_max_idle_per_host)
+        // hyper grows a connection's read buffer to ~400 KiB while a body
+        // arrives fast; with every slot streaming a memo that is ~100 MiB
+        // outside any budget. 64 KiB reads keep up on loopback and LAN.
+        .http1_max_buf_size(64 * 1024)
         .build(https))
 }

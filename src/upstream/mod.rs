@@ -12,6 +12,7 @@ mod rejected;
 pub(crate) mod retry;
 mod send;
 pub mod sign;
+mod slots;
 pub(crate) mod trusted;
 
 use std::sync::Arc;
@@ -19,7 +20,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{Method, Uri};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::config::Settings;
@@ -30,6 +30,7 @@ use client::UpstreamClient;
 use retry::RetryBudget;
 
 pub use rejected::REJECTED_CREDENTIALS;
+pub use slots::Slot;
 
 /// A request ready to be sent, kept whole so an idempotent GET can be sent again.
 pub struct Outgoing {
@@ -55,7 +56,7 @@ pub struct Upstream {
     metrics: Metrics,
     base_scheme: Scheme,
     base_authority: Authority,
-    slots: Arc<Semaphore>,
+    slots: Arc<crate::fair::Shares>,
     breakers: Breakers,
     retry_budget: RetryBudget,
 }
@@ -77,7 +78,7 @@ impl Upstream {
         Upstream {
             base_scheme,
             base_authority,
-            slots: Arc::new(Semaphore::new(u.max_concurrent_requests)),
+            slots: slots::pool(u.max_concurrent_requests, u.per_client.slot_share),
             breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
             retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
             settings,

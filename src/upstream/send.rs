@@ -6,7 +6,6 @@ use std::time::Duration;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use opentelemetry::trace::SpanKind;
@@ -18,18 +17,6 @@ use crate::error::GatewayError;
 use crate::telemetry::{Span, Trace};
 
 impl Upstream {
-    /// Takes a slot under `upstream.max_concurrent_requests`, or fails at once:
-    /// queueing behind a slow upstream only turns latency into timeouts.
-    pub fn permit(&self, route: &'static str) -> Result<OwnedSemaphorePermit, GatewayError> {
-        self.slots.clone().try_acquire_owned().map_err(|_| {
-            self.metrics
-                .upstream_requests
-                .with_label_values(&[route, "overloaded"])
-                .inc();
-            GatewayError::Overloaded
-        })
-    }
-
     /// Sends `out` upstream through the circuit breakers (the shared one and
     /// `client`'s own, see `upstream::breaker`); idempotent reads are retried on
     /// connect errors and 502/503 within the retry budget and the deadline.

@@ -42,8 +42,10 @@ fn rss_bytes() -> u64 {
 
 #[tokio::test]
 async fn non_reading_clients_cannot_hold_more_than_the_budget() {
+    let _alone = memory_measurement().await;
     let app = spawn_app_overlay(
-        "[upstream]\nmax_response_body_bytes = 8388608\nmax_buffered_bytes = 25165824\nbuffer_wait = \"100ms\"\ntimeout = \"20s\"\n",
+        // One client here: the global bound is under test, not its share of it.
+        "[upstream]\nmax_response_body_bytes = 8388608\nmax_buffered_bytes = 25165824\nbuffer_wait = \"100ms\"\ntimeout = \"20s\"\n[upstream.per_client]\nbuffer_share = 1.0\n",
     )
     .await;
     let rss_before = rss_bytes();

@@ -273,12 +273,14 @@ async fn a_trickled_request_body_gets_408_within_the_body_timeout() {
 }
 
 #[tokio::test]
-async fn non_reading_clients_release_their_upstream_slots_on_http1_and_h2() {
+async fn non_reading_clients_hold_no_upstream_slot_and_are_dropped_on_http1_and_h2() {
+    let _alone = memory_measurement().await;
     let app = spawn_app_overlay(
-        "[server]\nresponse_write_timeout = \"600ms\"\n[upstream]\nmax_concurrent_requests = 2",
+        "[server]\nresponse_write_timeout = \"3s\"\n[upstream]\nmax_concurrent_requests = 2\n\
+         [upstream.per_client]\nslot_share = 1.0\nbuffer_share = 1.0",
     )
     .await;
-    let memo = "/api/v1/payin/memo/p-77?size=60000000";
+    let memo = "/api/v1/payin/memo/p-77?size=8000000";
     let sent = Instant::now();
     // One HTTP/1.1 client that never reads, one h2 client that never opens its window.
     let mut h1 = tight_connect(app.addr).await;
@@ -288,13 +290,23 @@ async fn non_reading_clients_release_their_upstream_slots_on_http1_and_h2() {
         .await
         .unwrap();
     assert!(app.upstream_received(2).await);
-    // Both slots are held by the stuck bodies.
-    let r = app.get("/api/v1/anything/third").await;
-    assert_eq!(r.status, 503, "{}", r.text());
-    assert_eq!(r.error_code(), "GATEWAY_OVERLOADED");
-    // After the write timeout (+ slack) both are dropped and the slots are free.
+    // paycombat sends both bodies whole into the gateway's buffers (mostly
+    // the spool): the slots are free while neither client has read.
     assert!(
-        eventually(Duration::from_secs(3), || async {
+        eventually(Duration::from_secs(10), || async {
+            let s = app.metrics().await;
+            sample(&s, "gateway_upstream_slots_in_use", &[]) == 0.0
+                && sample(&s, "gateway_spool_bytes", &[]) > 8_000_000.0
+        })
+        .await,
+        "{}",
+        app.metrics().await
+    );
+    let r = app.get("/api/v1/anything/third").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // After the write timeout (+ slack) both are dropped, and their buffers with them.
+    assert!(
+        eventually(Duration::from_secs(6), || async {
             closed(&app.metrics().await, "api", "write_stall") == 2.0
         })
         .await,
@@ -302,11 +314,19 @@ async fn non_reading_clients_release_their_upstream_slots_on_http1_and_h2() {
         app.metrics().await
     );
     assert!(
-        sent.elapsed() >= Duration::from_millis(600),
+        sent.elapsed() >= Duration::from_secs(3),
         "dropped before the write timeout"
     );
-    let r = app.get("/api/v1/anything/third").await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        eventually(Duration::from_secs(3), || async {
+            let s = app.metrics().await;
+            sample(&s, "gateway_spool_bytes", &[]) == 0.0
+                && sample(&s, "gateway_spool_files", &[]) == 0.0
+        })
+        .await,
+        "{}",
+        app.metrics().await
+    );
     assert!(closes_within(&mut h1, Duration::from_secs(2)).await);
     assert!(closes_within(&mut h2c, Duration::from_secs(2)).await);
     app.stop().await;
@@ -314,6 +334,7 @@ async fn non_reading_clients_release_their_upstream_slots_on_http1_and_h2() {
 
 #[tokio::test]
 async fn non_reading_clients_of_a_large_json_body_are_all_dropped() {
+    let _alone = memory_measurement().await;
     // h2 clients that never open their window take 64 KiB; HTTP/1.1 ones take
     // what the kernel buffers (up to tcp_wmem's 4 MiB), so theirs is larger.
     const H2_CLIENTS: usize = 38;

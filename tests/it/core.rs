@@ -327,6 +327,7 @@ async fn traversal_and_encoded_paths_are_refused_before_forwarding() {
 
 #[tokio::test]
 async fn a_large_pdf_streams_through_untouched() {
+    let _alone = memory_measurement().await;
     // 24 MiB through a gateway that would refuse to buffer more than 1 MiB:
     // it can only pass if it streams.
     let app = spawn_app_overlay("[upstream]\nmax_response_body_bytes = 1048576").await;

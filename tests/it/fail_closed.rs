@@ -1253,3 +1253,79 @@ fn random_framings_of_personal_data_never_leak() {
     let (served, all) = (served.into_inner(), n.into_inner());
     assert!(served > 0 && served < all, "{served} of {all} served");
 }
+
+/// The secret guard checks a relayed PDF as it arrives, before it is held in
+/// memory or the spool: a key deep in a body that spilled to disk for a slow
+/// client still never reaches that client, and the bytes it did get are
+/// exactly the clean start of the body.
+#[tokio::test]
+async fn a_secret_in_the_spooled_part_of_a_pdf_never_reaches_a_slow_client() {
+    let h = Hostile::start().await;
+    let app = spawn_app_with(Options {
+        upstream_override: Some(h.base.clone()),
+        overlay:
+            "[upstream.retry]\nmax_retries = 0\n[upstream.buffering]\nmemory_per_response = 16384\n"
+                .into(),
+        ..Options::default()
+    })
+    .await;
+    let clean = [b"%PDF-1.7\n".as_slice(), &vec![b'x'; 8_000_000]].concat();
+    let pdf = [clean.as_slice(), MASK_KEY.as_bytes(), b"\n%%EOF"].concat();
+    h.answer_bytes(response(
+        "200 OK",
+        &[("content-type", "application/pdf")],
+        &pdf,
+    ));
+    let url = format!("http://{}{MEMO}", app.addr);
+    let req = http::Request::get(&url)
+        .header("x-token", CLIENT_KEY)
+        .body(http_body_util::Full::new(Bytes::new()))
+        .unwrap();
+    let resp = app.client.request(req).await.unwrap();
+    assert_eq!(resp.status(), 200, "the head was already on its way");
+    // A slow reader: paycombat has long finished when it asks for more.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    use http_body_util::BodyExt;
+    let mut body = resp.into_body();
+    let mut got = Vec::new();
+    let mut failed = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => got.extend_from_slice(&f.into_data().unwrap_or_default()),
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed, "the transfer is cut, not completed");
+    assert!(
+        !find(&got, MASK_KEY.as_bytes()),
+        "the key reached the client"
+    );
+    assert!(clean.starts_with(&got), "only the clean start was sent");
+    let scrape = app.metrics().await;
+    assert_eq!(
+        sample(
+            &scrape,
+            "gateway_secret_reflections_total",
+            &[("location", "body")]
+        ),
+        1.0
+    );
+    assert!(
+        sample(&scrape, "gateway_spooled_bytes_total", &[]) > 0.0,
+        "the clean start went through the spool: {scrape}"
+    );
+    // Nothing held after the cut: no spool file, no buffer, no slot.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let s = app.metrics().await;
+            sample(&s, "gateway_spool_files", &[]) == 0.0
+                && sample(&s, "gateway_response_buffer_bytes", &[]) == 0.0
+                && sample(&s, "gateway_upstream_slots_in_use", &[]) == 0.0
+        })
+        .await
+    );
+    app.stop().await;
+}

@@ -27,6 +27,7 @@ mod operator;
 mod paths;
 mod reliability;
 mod reload_watch;
+mod slow_readers;
 mod soak;
 mod telemetry;
 mod tls;

@@ -133,6 +133,8 @@ pub fn test_settings(dir: &Path, upstream: &str, extra: &str) -> paycombat_gatew
     if !dir.join("clients.toml").exists() {
         std::fs::write(dir.join("clients.toml"), clients_toml()).unwrap();
     }
+    // Each gateway its own spool directory, so a test can see what is left in it.
+    std::fs::create_dir_all(dir.join("spool")).unwrap();
     let p = |f: &str| dir.join(f).display().to_string();
     let base = format!(
         r#"
@@ -148,6 +150,8 @@ token_file = "{token}"
 signature_key_file = "{sig}"
 timeout = "5s"
 connect_timeout = "1s"
+[upstream.buffering]
+spool_dir = "{spool}"
 [mask]
 hmac_key_file = "{hmac}"
 [auth]
@@ -165,6 +169,7 @@ file = "{access}"
         hmac = p("mask_hmac_key"),
         clients = p("clients.toml"),
         access = p("access.log"),
+        spool = p("spool"),
     );
     let overlay = merge_toml(&base, extra);
     paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
@@ -456,6 +461,14 @@ pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 }
 
 /// Polls `f` until it returns true, at most `within`.
+/// Held by tests that measure this process's resident memory and by those
+/// that move large bodies through it, so a measurement never counts another
+/// test's buffers.
+pub async fn memory_measurement() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 pub async fn eventually<F, Fut>(within: Duration, mut f: F) -> bool
 where
     F: FnMut() -> Fut,

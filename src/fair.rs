@@ -1,0 +1,281 @@
+//! Per-client shares of the capacity every client draws on: upstream slots,
+//! response buffer memory and spool bytes.
+//!
+//! A global bound alone lets one caller take all of it (256 never-reading
+//! PDF downloads held every upstream slot), so each pool also bounds what one
+//! [`Caller`] may hold: a client exceeding its share gets its own 503
+//! `CLIENT_CAPACITY_EXCEEDED` while every other client still finds room.
+//! A caller is a client name from the clients file, or, when authentication
+//! is off, the peer address of the connection (behind a load balancer every
+//! request comes from its address: one share for all of them).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+/// Whose share a request draws on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ShareKey {
+    Client(Arc<str>),
+    Peer(IpAddr),
+}
+
+/// The caller of one request: its share key and its metric label (the
+/// client name, or `anonymous` when authentication is off: label values come
+/// from the clients file, a closed set, never from peer addresses).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub key: ShareKey,
+    pub label: Arc<str>,
+}
+
+impl Caller {
+    /// `client`: the authenticated client, if any; else the peer address is the key.
+    pub fn new(client: Option<&Arc<str>>, peer: IpAddr, anonymous: &Arc<str>) -> Caller {
+        match client {
+            Some(name) => Caller {
+                key: ShareKey::Client(name.clone()),
+                label: name.clone(),
+            },
+            None => Caller {
+                key: ShareKey::Peer(peer),
+                label: anonymous.clone(),
+            },
+        }
+    }
+}
+
+/// `[upstream.per_client]`: the most of each pool one caller may hold.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPerClient {
+    pub slot_share: f64,
+    pub buffer_share: f64,
+}
+
+/// Validated `[upstream.per_client]`: fractions in (0, 1].
+#[derive(Debug, Clone, Copy)]
+pub struct PerClientSettings {
+    /// Of `upstream.max_concurrent_requests`.
+    pub slot_share: f64,
+    /// Of `upstream.max_buffered_bytes` and of `upstream.buffering.spool_total`.
+    pub buffer_share: f64,
+}
+
+impl RawPerClient {
+    pub fn check(self, p: &mut crate::config::Problems) -> Option<PerClientSettings> {
+        let mut ok = true;
+        for (key, v) in [
+            ("upstream.per_client.slot_share", self.slot_share),
+            ("upstream.per_client.buffer_share", self.buffer_share),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                p.add(key, "must be a fraction greater than 0 and at most 1");
+                ok = false;
+            }
+        }
+        ok.then_some(PerClientSettings {
+            slot_share: self.slot_share,
+            buffer_share: self.buffer_share,
+        })
+    }
+}
+
+/// Which bound refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The whole pool is in use.
+    Total,
+    /// This caller holds its whole share.
+    Share,
+}
+
+/// A pool of `total` units of which one caller may hold at most `per_caller`.
+#[derive(Debug)]
+pub struct Shares {
+    total: usize,
+    per_caller: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    used: usize,
+    by_caller: HashMap<ShareKey, usize>,
+}
+
+/// Units `per_caller` may hold of `total`: `share` of it, rounded up, at least one.
+pub fn share_of(total: usize, share: f64) -> usize {
+    let n = (total as f64 * share).ceil();
+    if n >= total as f64 {
+        total
+    } else {
+        (n as usize).max(1)
+    }
+}
+
+impl Shares {
+    pub fn new(total: usize, per_caller: usize) -> Arc<Shares> {
+        Arc::new(Shares {
+            total,
+            per_caller: per_caller.min(total),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// An empty holding for `key`, grown with [`Held::grow`].
+    pub fn hold(self: &Arc<Self>, key: &ShareKey) -> Held {
+        Held {
+            shares: self.clone(),
+            key: key.clone(),
+            units: 0,
+        }
+    }
+
+    /// Units in use now, in all and by `key`.
+    #[cfg(test)]
+    pub fn used(&self, key: &ShareKey) -> (usize, usize) {
+        let s = self.lock();
+        (s.used, s.by_caller.get(key).copied().unwrap_or(0))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent counts (every
+        // update is a single statement pair), so a poisoned lock is usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&self, key: &ShareKey, n: usize) -> Result<(), Refusal> {
+        let mut s = self.lock();
+        let mine = s.by_caller.get(key).copied().unwrap_or(0);
+        // A share of everything is no share: the total refuses first.
+        if mine + n > self.per_caller && self.per_caller < self.total {
+            return Err(Refusal::Share);
+        }
+        if s.used + n > self.total {
+            return Err(Refusal::Total);
+        }
+        s.used += n;
+        *s.by_caller.entry(key.clone()).or_default() += n;
+        Ok(())
+    }
+
+    fn give(&self, key: &ShareKey, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut s = self.lock();
+        s.used = s.used.saturating_sub(n);
+        if let Some(mine) = s.by_caller.get_mut(key) {
+            *mine = mine.saturating_sub(n);
+            if *mine == 0 {
+                // Bounded by the callers holding something now, not by every
+                // peer address ever seen.
+                s.by_caller.remove(key);
+            }
+        }
+    }
+}
+
+/// Units one holder draws from a [`Shares`] pool; given back when dropped.
+#[derive(Debug)]
+pub struct Held {
+    shares: Arc<Shares>,
+    key: ShareKey,
+    units: usize,
+}
+
+impl Held {
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// Holds `n` more units, or none of them.
+    pub fn grow(&mut self, n: usize) -> Result<(), Refusal> {
+        self.shares.take(&self.key, n)?;
+        self.units += n;
+        Ok(())
+    }
+
+    /// Gives back everything above `units`.
+    pub fn shrink_to(&mut self, units: usize) {
+        if units < self.units {
+            self.shares.give(&self.key, self.units - units);
+            self.units = units;
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.shares.give(&self.key, self.units);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(n: u8) -> ShareKey {
+        ShareKey::Client(Arc::from(format!("c{n}")))
+    }
+
+    #[test]
+    fn one_caller_cannot_take_more_than_its_share() {
+        let pool = Shares::new(4, 2);
+        let mut a = pool.hold(&key(1));
+        a.grow(2).unwrap();
+        assert_eq!(a.grow(1), Err(Refusal::Share));
+        let mut b = pool.hold(&key(2));
+        b.grow(2).unwrap();
+        let mut c = pool.hold(&key(3));
+        assert_eq!(c.grow(1), Err(Refusal::Total));
+        drop(a);
+        c.grow(1).unwrap();
+        assert_eq!(pool.used(&key(3)), (3, 1));
+        b.shrink_to(0);
+        drop(c);
+        assert_eq!(pool.used(&key(1)), (0, 0));
+        assert!(pool.lock().by_caller.is_empty());
+    }
+
+    #[test]
+    fn shares_round_up_and_stay_within_the_total() {
+        assert_eq!(share_of(256, 0.5), 128);
+        assert_eq!(share_of(10, 0.01), 1);
+        assert_eq!(share_of(10, 1.0), 10);
+        assert_eq!(share_of(3, 0.34), 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever callers take and give back in whatever order, no caller
+        /// ever holds more than its share, the pool never more than its total,
+        /// and everything is back once every holding is dropped.
+        #[test]
+        fn bounds_hold_under_any_history(
+            ops in prop::collection::vec((0u8..4, 0usize..4, any::<bool>()), 0..60),
+        ) {
+            let pool = Shares::new(7, 3);
+            let mut held: Vec<Held> = Vec::new();
+            for (who, n, give_back) in ops {
+                if give_back && !held.is_empty() {
+                    let h = held.swap_remove(n % held.len());
+                    drop(h);
+                } else {
+                    let mut h = pool.hold(&key(who));
+                    let _ = h.grow(n);
+                    held.push(h);
+                }
+                let s = pool.lock();
+                prop_assert!(s.used <= 7);
+                prop_assert!(s.by_caller.values().all(|&v| v <= 3));
+                prop_assert_eq!(s.used, s.by_caller.values().sum::<usize>());
+            }
+            drop(held);
+            prop_assert_eq!(pool.used(&key(0)), (0, 0));
+        }
+    }
+}

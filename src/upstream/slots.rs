@@ -1,0 +1,79 @@
+//! The upstream concurrency cap (`upstream.max_concurrent_requests`) with
+//! each client's share of it (`upstream.per_client.slot_share`).
+//!
+//! A [`Slot`] is held from before the request is sent until paycombat has
+//! sent the whole answer — never while a client reads: inspected bodies are
+//! read whole first, passthrough bodies are buffered (`inspect::relay`).
+
+use std::sync::Arc;
+
+use prometheus::IntGauge;
+
+use super::Upstream;
+use crate::error::GatewayError;
+use crate::fair::{share_of, Caller, Held, Refusal, Shares};
+
+/// The pool of upstream slots.
+pub(super) fn pool(total: usize, slot_share: f64) -> Arc<Shares> {
+    Shares::new(total, share_of(total, slot_share))
+}
+
+/// One upstream slot, given back when dropped.
+pub struct Slot {
+    _held: Held,
+    caller: Caller,
+    in_use: IntGauge,
+}
+
+impl Slot {
+    /// Whose share this slot is drawn from (their buffers are charged to them too).
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.in_use.dec();
+    }
+}
+
+impl Upstream {
+    /// Takes a slot for `caller`, or fails at once: queueing behind a slow
+    /// upstream only turns latency into timeouts. The whole cap in use is
+    /// 503 GATEWAY_OVERLOADED; the caller's own share in use is 503
+    /// CLIENT_CAPACITY_EXCEEDED, for that caller alone.
+    pub fn permit(&self, route: &'static str, caller: &Caller) -> Result<Slot, GatewayError> {
+        let mut held = self.slots.hold(&caller.key);
+        match held.grow(1) {
+            Ok(()) => {
+                self.metrics.upstream_slots_in_use.inc();
+                Ok(Slot {
+                    _held: held,
+                    caller: caller.clone(),
+                    in_use: self.metrics.upstream_slots_in_use.clone(),
+                })
+            }
+            Err(Refusal::Total) => {
+                self.metrics
+                    .upstream_requests
+                    .with_label_values(&[route, "overloaded"])
+                    .inc();
+                Err(GatewayError::Overloaded)
+            }
+            Err(Refusal::Share) => {
+                self.metrics
+                    .upstream_requests
+                    .with_label_values(&[route, "client_capacity"])
+                    .inc();
+                self.metrics
+                    .client_capacity_refusals
+                    .with_label_values(&[&caller.label, "upstream_slots"])
+                    .inc();
+                Err(GatewayError::ClientCapacity {
+                    resource: "upstream slots",
+                })
+            }
+        }
+    }
+}
