@@ -44,6 +44,10 @@ pub enum GatewayError {
     CircuitOpen { retry_after: Duration },
     #[error("upstream credentials are not loaded")]
     CredentialsUnavailable,
+    /// Cluster mode with `on_unconfirmed_write = "refuse"`: this replica cannot reach the
+    /// others through Redis, so the write was not sent.
+    #[error("this gateway replica cannot currently tell the other replicas about writes; the write was not sent to paycombat, retry it")]
+    ClusterUnconfirmed,
     #[error("could not connect to upstream")]
     UpstreamConnect,
     #[error("upstream did not answer in time")]
@@ -90,7 +94,7 @@ impl GatewayError {
             | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | CircuitOpen { .. } | CredentialsUnavailable => {
+            Overloaded | CircuitOpen { .. } | CredentialsUnavailable | ClusterUnconfirmed => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
@@ -122,6 +126,7 @@ impl GatewayError {
             Overloaded => "GATEWAY_OVERLOADED",
             CircuitOpen { .. } => "UPSTREAM_CIRCUIT_OPEN",
             CredentialsUnavailable => "CREDENTIALS_UNAVAILABLE",
+            ClusterUnconfirmed => "CLUSTER_UNCONFIRMED",
             UpstreamConnect => "UPSTREAM_UNREACHABLE",
             UpstreamTimeout => "UPSTREAM_TIMEOUT",
             UpstreamProtocol => "UPSTREAM_ERROR",
@@ -151,9 +156,9 @@ impl GatewayError {
         match self {
             GatewayError::RateLimited { retry_after }
             | GatewayError::CircuitOpen { retry_after } => Some(*retry_after),
-            GatewayError::Overloaded | GatewayError::CredentialsUnavailable => {
-                Some(Duration::from_secs(1))
-            }
+            GatewayError::Overloaded
+            | GatewayError::CredentialsUnavailable
+            | GatewayError::ClusterUnconfirmed => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

@@ -1,0 +1,167 @@
+//! Publishing an invalidation, and how long the writer's answer waits for it.
+//!
+//! Let ta be when Redis's reply to the PUBLISH arrived. Any replica still answering from
+//! its cache after ta + lease (+ drift margin) holds a lease from a heartbeat it sent
+//! after ta, which Redis ran after the invalidation, so the replica read (and applied)
+//! the invalidation first — or it subscribed after the invalidation ran, and dropped its
+//! whole cache then. The answer may go earlier once every replica that can hold a lease
+//! confirmed (see [`Cluster::may_complete`]). A PUBLISH without a reply proves nothing
+//! (it may still run): it is retried until a reply arrives or `publish_deadline` passed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::acks::Pending;
+use super::lease::{mono_ns, ns};
+use super::message::{Body, Message};
+use super::Cluster;
+
+/// How a write's invalidation ended, for the writer's metrics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// Every replica that can hold a lease confirmed it.
+    Confirmed,
+    /// Redis ran it; the answer waited for every other lease to run out.
+    LeaseWait,
+    /// No reply from Redis within `publish_deadline`: another replica may serve
+    /// pre-write data (unless Redis itself stalled, see the README).
+    Unconfirmed,
+}
+
+impl Published {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::LeaseWait => "lease",
+            Self::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+/// Ids per message: a write names as many as its body holds, sent in messages of this
+/// many (each well under `message::MAX_MESSAGE_BYTES`).
+pub(super) const IDS_PER_MESSAGE: usize = 256;
+
+impl Cluster {
+    /// Tells every other replica to drop what this one just dropped, and returns when
+    /// the writer may be answered (see the module comment). Never the writer's error
+    /// (its write reached paycombat): a failure is counted, logged and alerted on.
+    ///
+    /// Runs on a task of its own: a caller that goes away meanwhile (its request dropped
+    /// with a closed connection) must not take the other replicas' invalidation with it.
+    pub async fn publish(self: &Arc<Self>, body: Body) -> Published {
+        let me = Arc::clone(self);
+        let bodies = match body {
+            Body::Customers { ids } if ids.len() > IDS_PER_MESSAGE => ids
+                .chunks(IDS_PER_MESSAGE)
+                .map(|c| Body::Customers { ids: c.to_vec() })
+                .collect(),
+            body => vec![body],
+        };
+        tokio::spawn(async move {
+            let waits = bodies.into_iter().map(|b| me.publish_one(b));
+            let outcomes = futures_util::future::join_all(waits).await;
+            outcomes
+                .into_iter()
+                .max_by_key(|o| *o as u8)
+                .unwrap_or(Published::Confirmed)
+        })
+        .await
+        .unwrap_or(Published::Unconfirmed)
+    }
+
+    async fn publish_one(&self, body: Body) -> Published {
+        let kind = match &body {
+            Body::Customers { .. } => "customer",
+            _ => "all",
+        };
+        let started = tokio::time::Instant::now();
+        let msg = Message::new(&self.replica, body);
+        let id = msg.id;
+        let mut confirmed = self.acks.register(id, mono_ns());
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.channel).arg(msg.encode());
+        let deadline = started + self.settings.publish_deadline;
+        let mut pause = Duration::from_millis(5);
+        let outcome = loop {
+            if self.query::<i64>(&cmd, "publish").await.is_ok() {
+                break None;
+            }
+            // An attempt without a reply may have run: its echo and every confirmation
+            // arriving settles it as well as a reply would.
+            if confirmed.try_recv().is_ok() {
+                break Some(Published::Confirmed);
+            }
+            if tokio::time::Instant::now() + pause >= deadline {
+                break Some(Published::Unconfirmed);
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        };
+        let outcome = match outcome {
+            Some(o) => o,
+            None => {
+                self.metrics.published.with_label_values(&[kind]).inc();
+                self.complete_if_ready(id);
+                let wait = self.settings.lease + self.settings.drift_margin();
+                match tokio::time::timeout(wait, confirmed).await {
+                    Ok(Ok(())) => Published::Confirmed,
+                    _ => Published::LeaseWait,
+                }
+            }
+        };
+        self.acks.forget(id);
+        self.metrics
+            .write_waits
+            .with_label_values(&[outcome.label()])
+            .inc();
+        self.metrics
+            .write_wait
+            .observe(started.elapsed().as_secs_f64());
+        if outcome == Published::Unconfirmed {
+            tracing::warn!(
+                kind,
+                publish_deadline = ?self.settings.publish_deadline,
+                "cluster: invalidation not acknowledged by Redis within publish_deadline; the write is answered unconfirmed (another replica cut off from this one may serve pre-write reads until their TTL)"
+            );
+        }
+        outcome
+    }
+
+    /// Completes message `id` early when that is sound (see [`Self::may_complete`]).
+    pub(super) fn complete_if_ready(&self, id: u64) {
+        self.acks.complete_if(id, |p| self.may_complete(p));
+    }
+
+    /// Whether the writer may answer before its lease wait is over:
+    /// - its invalidation came back through its own subscription, and that subscription
+    ///   was live since a lease (+ margin) before the first attempt: so it delivered every
+    ///   heartbeat that Redis ran before the invalidation and that could grant a lease
+    ///   still running after the answer;
+    /// - it holds its own lease;
+    /// - every replica heard from within a lease (+ margin) confirmed.
+    pub(super) fn may_complete(&self, p: &Pending) -> bool {
+        let window = ns(self.settings.lease + self.settings.drift_margin());
+        let (epoch, since) = *self.subscription.lock().unwrap_or_else(|e| e.into_inner());
+        let old_enough = since.is_some_and(|since| since + window <= p.first_attempt);
+        if p.echo_epoch != Some(epoch) || !old_enough || !self.lease.held() {
+            return false;
+        }
+        match self.acks.peers_within(window) {
+            Some(peers) => peers.iter().all(|peer| p.acked.contains(peer)),
+            None => false,
+        }
+    }
+
+    /// Confirms message `ack` to its sender `to` (on its own task: the subscription
+    /// keeps reading meanwhile).
+    pub(super) fn confirm(self: &Arc<Self>, to: String, ack: u64) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let msg = Message::new(&me.replica, Body::Ack { to, ack });
+            let mut cmd = redis::cmd("PUBLISH");
+            cmd.arg(&me.channel).arg(msg.encode());
+            let _ = me.query::<i64>(&cmd, "ack").await;
+        });
+    }
+}
