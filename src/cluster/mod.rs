@@ -200,12 +200,22 @@ impl Cluster {
         cmd: &redis::Cmd,
         operation: &'static str,
     ) -> Result<T, Unavailable> {
+        self.query_within(cmd, operation, self.settings.command_timeout)
+            .await
+    }
+
+    /// One command, bounded by `within`.
+    async fn query_within<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        operation: &'static str,
+        within: Duration,
+    ) -> Result<T, Unavailable> {
         let Some(conn) = self.commands.get() else {
             return Err(self.failed(operation, "not connected"));
         };
         let mut conn = conn.clone();
-        match tokio::time::timeout(self.settings.command_timeout, cmd.query_async(&mut conn)).await
-        {
+        match tokio::time::timeout(within, cmd.query_async(&mut conn)).await {
             Ok(Ok(v)) => {
                 self.metrics.redis_up.set(1);
                 Ok(v)
@@ -245,7 +255,9 @@ impl Cluster {
         loop {
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(self.settings.connect_timeout)
-                .set_response_timeout(self.settings.command_timeout)
+                // Each caller bounds its own commands (an invalidation waits for its
+                // reply up to publish_deadline); this only bounds the longest.
+                .set_response_timeout(self.settings.publish_deadline)
                 .set_number_of_retries(1)
                 .set_max_delay(1000);
             let made = tokio::time::timeout(

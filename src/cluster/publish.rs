@@ -84,7 +84,15 @@ impl Cluster {
         let deadline = started + self.settings.publish_deadline;
         let mut pause = Duration::from_millis(5);
         let outcome = loop {
-            if self.query::<i64>(&cmd, "publish").await.is_ok() {
+            // Each attempt waits for its reply up to the deadline (a slow link answers
+            // late, not never); another attempt only after an error.
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let within = left.max(self.settings.command_timeout);
+            if self
+                .query_within::<i64>(&cmd, "publish", within)
+                .await
+                .is_ok()
+            {
                 break None;
             }
             // An attempt without a reply may have run: its echo and every confirmation
