@@ -96,7 +96,7 @@ impl ClusterMetrics {
         let m = ClusterMetrics {
             enabled: gauge(r, "gateway_cluster_enabled", "1 when cluster.redis_url is set (cluster mode).")?,
             redis_up: gauge(r, "gateway_cluster_redis_up", "1 while the last Redis command succeeded.")?,
-            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is live (heartbeats arriving); 0 means degraded.")?,
+            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is made (a replica answers from its cache only while it also holds a lease: gateway_cluster_lease_held).")?,
             published: counter(r, "gateway_cluster_invalidations_published_total", "Invalidations published to the other replicas, by kind (customer, all).", &["kind"])?,
             received: counter(r, "gateway_cluster_invalidations_received_total", "Invalidations received from other replicas and applied, by kind (customer, all).", &["kind"])?,
             subscription_resets: reg(r, IntCounter::new("gateway_cluster_subscription_resets_total", "Subscriptions made again after one was lost; each drops every cached customer entry.")?)?,

@@ -135,7 +135,7 @@ pub(crate) struct Unavailable {
 }
 
 impl Cluster {
-    /// Builds the client without connecting: the gateway starts (and serves, degraded)
+    /// Builds the client without connecting: the gateway starts (and serves, from upstream)
     /// while Redis is unreachable. `password` comes from `cluster.redis_password_file`,
     /// `ca_pem` from `cluster.ca_file`.
     pub fn new(

@@ -8,7 +8,8 @@
 //! write to its customer *completed* must return that write's version or a later one.
 //! Every fault runs while the load does; the assertion is zero stale reads.
 //!
-//! `CLUSTER_HISTORY_SCALE` (default 1) multiplies every phase and fault duration;
+//! `CLUSTER_HISTORY_SCALE` (default 1) multiplies every phase and fault duration and
+//! `CLUSTER_HISTORY_ROUNDS` (default 1) repeats the fault schedule;
 //! `scripts/cluster-history.sh` runs the long version.
 
 use std::collections::HashMap;
@@ -50,6 +51,14 @@ fn scale() -> f64 {
         .and_then(|s| s.parse().ok())
         .filter(|s: &f64| *s > 0.0)
         .unwrap_or(1.0)
+}
+
+fn rounds() -> usize {
+    std::env::var("CLUSTER_HISTORY_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n: &usize| *n > 0)
+        .unwrap_or(1)
 }
 
 fn ms(n: u64) -> Duration {
@@ -322,7 +331,8 @@ async fn run(faults: &[Fault]) {
         });
     }
     let mut phases = Vec::new();
-    for (n, fault) in faults.iter().enumerate() {
+    let schedule: Vec<Fault> = (0..rounds()).flat_map(|_| faults.iter().copied()).collect();
+    for (n, fault) in schedule.iter().enumerate() {
         history.phase.store(n as u64, Ordering::Relaxed);
         let started = Instant::now();
         inject(*fault, &mut redis, &links).await;
