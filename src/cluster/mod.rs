@@ -128,11 +128,9 @@ impl Drop for ClusterTasks {
     }
 }
 
-/// Why a Redis command gave no answer (the operation is the metric label).
+/// A Redis command gave no answer (counted and logged by the operation that failed).
 #[derive(Debug)]
-pub(crate) struct Unavailable {
-    timed_out: bool,
-}
+pub(crate) struct Unavailable;
 
 impl Cluster {
     /// Builds the client without connecting: the gateway starts (and serves, from upstream)
@@ -221,11 +219,7 @@ impl Cluster {
                 Ok(v)
             }
             Ok(Err(e)) => Err(self.failed(operation, e.category())),
-            Err(_) => {
-                let mut e = self.failed(operation, "timed out");
-                e.timed_out = true;
-                Err(e)
-            }
+            Err(_) => Err(self.failed(operation, "timed out")),
         }
     }
 
@@ -246,7 +240,7 @@ impl Cluster {
                 "cluster: Redis operation failed"
             );
         }
-        Unavailable { timed_out: false }
+        Unavailable
     }
 
     /// Makes the command connection, retrying with backoff until it exists.

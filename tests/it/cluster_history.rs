@@ -25,6 +25,9 @@ use crate::common::redis::RedisServer;
 use crate::common::*;
 
 const LEASE_MS: u64 = 500;
+const PUBLISH_DEADLINE_MS: u64 = 1000;
+/// A replica's pause: past its lease, within a writer's publish_deadline.
+const PAUSE_MS: u64 = PUBLISH_DEADLINE_MS - 200;
 const WRITERS: usize = 2;
 const CUSTOMERS_PER_WRITER: u64 = 3;
 const READERS: usize = 4;
@@ -40,7 +43,7 @@ command_timeout = "100ms"
 heartbeat_interval = "100ms"
 heartbeat_timeout = "600ms"
 lease = "{LEASE_MS}ms"
-publish_deadline = "1s"
+publish_deadline = "{PUBLISH_DEADLINE_MS}ms"
 "#
     )
 }
@@ -223,9 +226,16 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
             redis.restart();
         }
         Fault::ReplicaPaused => {
-            links[1].pause(true);
-            tokio::time::sleep(ms(3 * LEASE_MS)).await;
-            links[1].pause(false);
+            // Longer than the lease (the paused replica loses it, and the others stop
+            // waiting for it), shorter than publish_deadline: a write it took meanwhile
+            // gets Redis's reply after the resume. Longer is the writer-cut-off case the
+            // README states as uncovered (answered unconfirmed, counted, alerted).
+            for _ in 0..(2.0 * scale()).ceil() as usize {
+                links[1].pause(true);
+                tokio::time::sleep(Duration::from_millis(PAUSE_MS)).await;
+                links[1].pause(false);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
         Fault::SlowLink => {
             links[2].set_delay(Duration::from_millis(150));
