@@ -424,7 +424,7 @@ async fn run(faults: &[Fault]) {
 }
 
 /// The reduced history for CI: every fault once, briefly.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn no_stale_read_under_redis_and_replica_faults() {
     run(&[
         Fault::None,
