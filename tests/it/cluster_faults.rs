@@ -401,3 +401,39 @@ impl<R: tokio::io::AsyncBufRead + Unpin + Send> LineSource for tokio::io::Lines<
         Box::pin(async move { self.next_line().await.ok().flatten() })
     }
 }
+
+/// A replica 400 ms (each way) from Redis: connecting fits `connect_timeout`, the
+/// SUBSCRIBE round trip its own `subscribe_timeout`, so it subscribes and takes leases
+/// (each heartbeat back after 800 ms leaves it 200 ms of its 1 s lease).
+#[tokio::test]
+async fn a_replica_on_a_slow_link_subscribes() {
+    let redis = RedisServer::start();
+    let link = Link::start(redis.addr()).await;
+    link.set_delay(Duration::from_millis(400));
+    let app = spawn_app_overlay(&format!(
+        r#"
+[cluster]
+redis_url = "{}"
+connect_timeout = "1s"
+subscribe_timeout = "2s"
+command_timeout = "100ms"
+heartbeat_interval = "250ms"
+lease = "1s"
+publish_deadline = "2s"
+"#,
+        link.url()
+    ))
+    .await;
+    let subscribed = eventually(Duration::from_secs(15), || async {
+        let scrape = app.metrics().await;
+        sample(&scrape, "gateway_cluster_subscribed", &[]) == 1.0
+            && sample(&scrape, "gateway_cluster_lease_renewals_total", &[]) >= 1.0
+    })
+    .await;
+    assert!(
+        subscribed,
+        "subscribed over a 400 ms link, and its heartbeats come back"
+    );
+    app.stop().await;
+    drop(link);
+}
