@@ -173,3 +173,94 @@ impl Cluster {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::lease::mono_ns;
+
+    fn cluster(lease_ms: u64) -> Arc<Cluster> {
+        let mut raw: super::super::RawCluster = crate::config::default_section("cluster");
+        raw.redis_url = "redis://127.0.0.1:1".to_owned();
+        raw.heartbeat_interval = Duration::from_millis(lease_ms / 5);
+        raw.command_timeout = Duration::from_millis(lease_ms / 5);
+        raw.lease = Duration::from_millis(lease_ms);
+        raw.publish_deadline = Duration::from_millis(lease_ms * 2);
+        let mut p = crate::config::Problems::default();
+        let settings = raw.check(&mut p).and_then(|c| c.redis).expect("valid");
+        let metrics = crate::metrics::Metrics::register(&prometheus::Registry::new())
+            .unwrap()
+            .cluster;
+        Cluster::new(settings, None, None, None, metrics).unwrap()
+    }
+
+    /// The first attempt of the message under test: far enough from the process's
+    /// monotonic zero for a subscription to be older than a lease.
+    fn attempt() -> u64 {
+        mono_ns() + ns(Duration::from_secs(10))
+    }
+
+    /// Subscribed since `since` (mono ns), holding a lease.
+    fn live(c: &Cluster, since: u64) {
+        *c.subscription.lock().unwrap() = (1, Some(since));
+        c.lease.sending(1, c.settings.lease);
+        c.lease.echoed(1, c.settings.lease);
+    }
+
+    #[test]
+    fn an_early_answer_needs_the_echo_an_old_subscription_the_lease_and_every_peer() {
+        let c = cluster(500);
+        let first = attempt();
+        live(&c, 1);
+        c.acks.heard("b");
+        let _rx = c.acks.register(9, first);
+        let pending = |f: &dyn Fn(&Pending) -> bool| {
+            let mut out = false;
+            c.acks.complete_if(9, |p| {
+                out = f(p);
+                false
+            });
+            out
+        };
+        assert!(!pending(&|p| c.may_complete(p)), "no echo, no confirmation");
+        c.acks.echoed(9, 1);
+        assert!(
+            !pending(&|p| c.may_complete(p)),
+            "b, heard within a lease, has not confirmed"
+        );
+        c.acks.acked(9, "b");
+        assert!(pending(&|p| c.may_complete(p)), "all conditions hold");
+
+        c.lease.drop_now();
+        assert!(
+            !pending(&|p| c.may_complete(p)),
+            "the writer holds no lease"
+        );
+        live(&c, first - ns(Duration::from_millis(100)));
+        assert!(
+            !pending(&|p| c.may_complete(p)),
+            "a subscription younger than a lease may have missed a peer's heartbeat"
+        );
+        *c.subscription.lock().unwrap() = (2, Some(0));
+        assert!(
+            !pending(&|p| c.may_complete(p)),
+            "the echo came back on an earlier subscription"
+        );
+    }
+
+    #[test]
+    fn a_silent_peer_is_not_waited_for_past_a_lease() {
+        let c = cluster(100);
+        c.acks.heard("gone");
+        std::thread::sleep(Duration::from_millis(150));
+        live(&c, 1);
+        let _rx = c.acks.register(3, attempt());
+        c.acks.echoed(3, 1);
+        let mut ok = false;
+        c.acks.complete_if(3, |p| {
+            ok = c.may_complete(p);
+            ok
+        });
+        assert!(ok, "its heartbeat is older than a lease: it holds none");
+    }
+}
