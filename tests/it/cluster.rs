@@ -32,11 +32,11 @@ fn overlay(redis: &RedisServer, extra: &str) -> String {
 [cluster]
 redis_url = "{url}"
 connect_timeout = "500ms"
-command_timeout = "100ms"
+command_timeout = "250ms"
 heartbeat_interval = "100ms"
 heartbeat_timeout = "600ms"
 lease = "400ms"
-publish_deadline = "800ms"
+publish_deadline = "1s"
 {extra}
 "#,
         url = redis.url()
