@@ -17,11 +17,11 @@ fn overlay(url: &str, extra: &str) -> String {
 [cluster]
 redis_url = "{url}"
 connect_timeout = "500ms"
-command_timeout = "100ms"
+command_timeout = "250ms"
 heartbeat_interval = "100ms"
-heartbeat_timeout = "600ms"
-lease = "400ms"
-publish_deadline = "800ms"
+heartbeat_timeout = "1s"
+lease = "1s"
+publish_deadline = "2s"
 {extra}
 "#
     )
@@ -110,17 +110,38 @@ async fn a_payout_naming_300_customers_drops_those_and_nothing_else() {
         for id in [first, last] {
             assert!(!is_hit(&app.get(&detail(id)).await), "{id} was named");
         }
-        assert!(
-            is_hit(&app.get(&detail(&bystander)).await),
-            "a customer the payout does not name stays cached"
-        );
     }
+    // No purge-all, here or published: the customers it does not name stay cached
+    // (unless a lease lapse on a loaded machine dropped the cache, which says nothing).
+    let here = sample(
+        &apps[0].metrics().await,
+        "gateway_cache_invalidations_total",
+        &[("reason", "write_all")],
+    );
+    assert_eq!(here, 0.0, "the writer did not purge everything");
     let all = sample(
         &apps[1].metrics().await,
         "gateway_cluster_invalidations_received_total",
         &[("kind", "all")],
     );
     assert_eq!(all, 0.0, "no purge-all was published");
+    let customers = sample(
+        &apps[1].metrics().await,
+        "gateway_cluster_invalidations_received_total",
+        &[("kind", "customer")],
+    );
+    assert_eq!(customers, 2.0, "300 ids, in messages of 256");
+    let drops = sample(
+        &apps[1].metrics().await,
+        "gateway_cluster_cache_drops_total",
+        &[("reason", "stall")],
+    );
+    if drops == 0.0 {
+        assert!(
+            is_hit(&apps[1].get(&detail(&bystander)).await),
+            "{bystander} stays cached"
+        );
+    }
     for app in apps {
         app.stop().await;
     }
@@ -139,7 +160,7 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
     ))
     .await;
     assert!(leased(&app, true).await);
-    link.set_delay(Duration::from_millis(80));
+    link.set_delay(Duration::from_millis(200));
     let started = Instant::now();
     let (mut slow, mut accepted) = (0, 0);
     const N: usize = 40;
@@ -153,7 +174,7 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
                 b"",
             )
             .await;
-        if t.elapsed() >= Duration::from_millis(100) {
+        if t.elapsed() >= Duration::from_millis(250) {
             slow += 1;
         }
         if r.status == 200 {
@@ -161,16 +182,33 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
         }
     }
     let elapsed = started.elapsed();
-    println!("slow Redis (160 ms round trip): {N} limited requests in {elapsed:?}, {slow} waited for Redis, {accepted} accepted");
+    println!("slow Redis (400 ms round trip, command_timeout 250 ms): {N} limited requests in {elapsed:?}, {slow} took 250 ms or more, {accepted} accepted");
     let scrape = app.metrics().await;
-    assert!(
-        sample(
-            &scrape,
-            "gateway_cluster_rate_limit_breaker_trips_total",
-            &[]
-        ) >= 1.0
+    let trips = sample(
+        &scrape,
+        "gateway_cluster_rate_limit_breaker_trips_total",
+        &[],
     );
-    assert!(slow <= 4, "{slow} requests waited a command timeout");
+    assert_eq!(trips, 1.0);
+    // Only the calls that opened the breaker asked Redis (and timed out); the cooldown
+    // outlasts the test, so no probe ran. Every request was decided by the local bucket.
+    let asked = sample(
+        &scrape,
+        "gateway_cluster_redis_errors_total",
+        &[("operation", "rate_limit")],
+    );
+    assert_eq!(asked, 3.0, "requests that waited on Redis");
+    let local: f64 = ["allowed", "limited"]
+        .iter()
+        .map(|d| {
+            sample(
+                &scrape,
+                "gateway_cluster_rate_limit_decisions_total",
+                &[("source", "local"), ("decision", d)],
+            )
+        })
+        .sum();
+    assert_eq!(local, N as f64, "every request decided by the local bucket");
     // The local bucket: burst 3, 1 a second.
     let bound = 3 + elapsed.as_secs() as usize + 1;
     assert!(
@@ -225,7 +263,7 @@ async fn what_the_lease_costs_a_write() {
     let redis = RedisServer::start();
     let apps = pair(&redis.url(), "").await;
     // Writers answer early only from a subscription older than a lease.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let id = customer_id(1670);
     let alone = spawn_app().await;
     let p50 = |mut v: Vec<f64>| {
@@ -269,8 +307,8 @@ async fn what_the_lease_costs_a_write() {
     assert_eq!(update(&apps[0], &id, "stalled").await.status, 200);
     let stalled = t.elapsed();
     redis.pause(false);
-    println!("write latency, Redis stopped: {stalled:?} (publish_deadline 800ms)");
-    assert!(stalled >= Duration::from_millis(800), "{stalled:?}");
+    println!("write latency, Redis stopped: {stalled:?} (publish_deadline 2s)");
+    assert!(stalled >= Duration::from_secs(2), "{stalled:?}");
     for app in apps {
         app.stop().await;
     }
