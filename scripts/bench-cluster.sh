@@ -7,7 +7,7 @@
 #
 #   hit_anon   cache hits, auth.mode = "none"         off vs on (the hit path itself)
 #   hit_rl     cache hits by a rate-limited client    off (local bucket) vs on (Redis GCRA)
-#   write      PATCH update, one connection           off vs on (publish + confirmation)
+#   write      PATCH update, one connection           off vs on (publish + confirmations under the lease rule)
 #   lag        writes through `on`, applied by `on2`  the received-invalidation histogram
 #
 # Each comparison alternates short rounds of the two sides (ABBA), so background
@@ -117,7 +117,7 @@ gateway anon_off 5 none off
 gateway anon_on 6 none on
 for g in on on2 anon_on; do
   for _ in $(seq 1 50); do
-    curl -fsS "http://${ADMIN[$g]}/metrics" 2>/dev/null | grep -q '^gateway_cluster_subscribed 1' && break
+    curl -fsS "http://${ADMIN[$g]}/metrics" 2>/dev/null | grep -q '^gateway_cluster_lease_held 1' && break
     sleep 0.1
   done
 done
@@ -220,8 +220,8 @@ def upper(buckets, count, p):
 buckets, total, count = hist(on2, "gateway_cluster_invalidation_lag_seconds")
 if count:
     out.append(f"| cross-replica invalidation lag (publish on `on` → applied on `on2`, {count:.0f} writes) | – | mean {total / count * 1e3:.2f} ms, p50 ≤ {upper(buckets, count, .5) * 1e3:g} ms, p99 ≤ {upper(buckets, count, .99) * 1e3:g} ms | – |")
-timeouts = [l for l in open(on) if l.startswith("gateway_cluster_ack_timeouts_total")]
-out.append(f"| writes answered before every replica confirmed (`gateway_cluster_ack_timeouts_total`) | – | {timeouts[0].split()[-1] if timeouts else '?'} | – |")
+waits = {l.split('outcome="')[1].split('"')[0]: l.split()[-1] for l in open(on) if l.startswith("gateway_cluster_write_waits_total{")}
+out.append(f"| writes by how their wait ended (`gateway_cluster_write_waits_total`: confirmed / lease / unconfirmed) | – | {waits.get('confirmed', '?')} / {waits.get('lease', '?')} / {waits.get('unconfirmed', '?')} | – |")
 print("\n".join(out))
 EOF
 )

@@ -217,6 +217,35 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
     problems
 }
 
+/// For `check-config` in cluster mode: whether Redis can be reached and accepts the
+/// configured password (after [`preflight`], which checks the files themselves).
+pub async fn cluster_reachable(settings: &Partial) -> Vec<Problem> {
+    let Some(redis) = settings.cluster.as_ref().and_then(|c| c.redis.as_ref()) else {
+        return Vec::new();
+    };
+    let password = match &redis.password_file {
+        Some(p) => match secret_file("cluster.redis_password_file", p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => Some(s),
+                Err(_) => return Vec::new(),
+            },
+            Err(_) => return Vec::new(),
+        },
+        None => None,
+    };
+    let ca = match &redis.ca_file {
+        Some(p) => match std::fs::read(p) {
+            Ok(pem) => Some(pem),
+            Err(_) => return Vec::new(),
+        },
+        None => None,
+    };
+    match crate::cluster::check_reachable(redis, password, ca).await {
+        Ok(()) => Vec::new(),
+        Err(reason) => vec![Problem::new("cluster.redis_url", reason)],
+    }
+}
+
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
@@ -448,6 +477,10 @@ impl App {
             client_auth = settings.server.tls.as_ref().map_or("off", |t| t.client_auth.name()),
             admin = %settings.admin.listen,
             upstream = %settings.upstream.base_url,
+            cluster = %settings.cluster.redis.as_ref().map_or_else(
+                || "off".to_owned(),
+                |r| format!("on (Redis {}, lease {:?})", r.describe(), r.lease)
+            ),
             "paycombat-gateway listening"
         );
 

@@ -90,7 +90,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => crate::demo::run(args.listen, args.admin_listen).await,
         Command::Sandbox { listen } => crate::demo::sandbox_alone(listen).await,
-        Command::CheckConfig(args) => check_config(&args),
+        Command::CheckConfig(args) => check_config(&args).await,
         Command::Mask(args) => crate::mask_cli::run(args),
         Command::HashKey { generate } => hash_key(generate),
     }
@@ -98,10 +98,14 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 /// The config pass, then every start-up check that the sections which
 /// validated allow: all problems in one list.
-fn check_config(args: &ConfigArgs) -> ExitCode {
+async fn check_config(args: &ConfigArgs) -> ExitCode {
     let (partial, problems) = config::check_with(&args.config_dir, args.env.as_deref(), None);
     let mut problems = problems.into_vec();
     problems.extend(crate::app::preflight(&partial));
+    // Cluster mode: the Redis itself (reachable, password accepted), once its files read.
+    if !problems.iter().any(|p| p.key.starts_with("cluster.")) {
+        problems.extend(crate::app::cluster_reachable(&partial).await);
+    }
     if problems.is_empty() {
         println!("configuration is valid");
         ExitCode::SUCCESS

@@ -48,6 +48,10 @@ pub enum GatewayError {
     CircuitOpen { retry_after: Duration },
     #[error("upstream credentials are not loaded")]
     CredentialsUnavailable,
+    /// Cluster mode with `on_unconfirmed_write = "refuse"`: this replica cannot reach the
+    /// others through Redis, so the write was not sent.
+    #[error("this gateway replica cannot currently tell the other replicas about writes; the write was not sent to paycombat, retry it")]
+    ClusterUnconfirmed,
     #[error("could not connect to upstream")]
     UpstreamConnect,
     #[error("upstream did not answer in time")]
@@ -94,7 +98,11 @@ impl GatewayError {
             | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | ClientCapacity { .. } | CircuitOpen { .. } | CredentialsUnavailable => {
+            Overloaded
+            | ClientCapacity { .. }
+            | CircuitOpen { .. }
+            | CredentialsUnavailable
+            | ClusterUnconfirmed => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
@@ -127,6 +135,7 @@ impl GatewayError {
             ClientCapacity { .. } => "CLIENT_CAPACITY_EXCEEDED",
             CircuitOpen { .. } => "UPSTREAM_CIRCUIT_OPEN",
             CredentialsUnavailable => "CREDENTIALS_UNAVAILABLE",
+            ClusterUnconfirmed => "CLUSTER_UNCONFIRMED",
             UpstreamConnect => "UPSTREAM_UNREACHABLE",
             UpstreamTimeout => "UPSTREAM_TIMEOUT",
             UpstreamProtocol => "UPSTREAM_ERROR",
@@ -158,7 +167,8 @@ impl GatewayError {
             | GatewayError::CircuitOpen { retry_after } => Some(*retry_after),
             GatewayError::Overloaded
             | GatewayError::ClientCapacity { .. }
-            | GatewayError::CredentialsUnavailable => Some(Duration::from_secs(1)),
+            | GatewayError::CredentialsUnavailable
+            | GatewayError::ClusterUnconfirmed => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

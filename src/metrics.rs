@@ -80,9 +80,17 @@ pub struct ClusterMetrics {
     pub invalidation_lag: prometheus::Histogram,
     pub rate_limit_decisions: IntCounterVec,
     pub redis_errors: IntCounterVec,
-    pub degraded_refreshes: IntCounter,
-    pub ack_timeouts: IntCounter,
+    pub no_lease_reads: IntCounter,
     pub peers: IntGauge,
+    pub lease_held: IntGauge,
+    pub lease_renewals: IntCounter,
+    pub lease_losses: IntCounter,
+    pub cache_drops: IntCounterVec,
+    pub write_waits: IntCounterVec,
+    pub write_wait: prometheus::Histogram,
+    pub writes_refused: IntCounter,
+    pub breaker_open: IntGauge,
+    pub breaker_trips: IntCounter,
 }
 
 /// From a tenth of a millisecond (same host) to seconds (a backlog, or skewed clocks).
@@ -95,22 +103,43 @@ impl ClusterMetrics {
         let m = ClusterMetrics {
             enabled: gauge(r, "gateway_cluster_enabled", "1 when cluster.redis_url is set (cluster mode).")?,
             redis_up: gauge(r, "gateway_cluster_redis_up", "1 while the last Redis command succeeded.")?,
-            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is live (heartbeats arriving); 0 means degraded.")?,
+            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is made (a replica answers from its cache only while it also holds a lease: gateway_cluster_lease_held).")?,
             published: counter(r, "gateway_cluster_invalidations_published_total", "Invalidations published to the other replicas, by kind (customer, all).", &["kind"])?,
             received: counter(r, "gateway_cluster_invalidations_received_total", "Invalidations received from other replicas and applied, by kind (customer, all).", &["kind"])?,
             subscription_resets: reg(r, IntCounter::new("gateway_cluster_subscription_resets_total", "Subscriptions made again after one was lost; each drops every cached customer entry.")?)?,
             invalidation_lag: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_invalidation_lag_seconds", "From publishing on one replica to applying on this one (wall clocks of both).").buckets(LAG_BUCKETS.to_vec()))?)?,
             rate_limit_decisions: counter(r, "gateway_cluster_rate_limit_decisions_total", "Rate-limit decisions in cluster mode, by source (redis, local, allow, deny) and decision (allowed, limited).", &["source", "decision"])?,
-            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, rate_limit).", &["operation"])?,
-            ack_timeouts: reg(r, IntCounter::new("gateway_cluster_ack_timeouts_total", "Invalidations answered to the writer before every other live replica confirmed them (cluster.ack_timeout).")?)?,
-            peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.heartbeat_timeout.")?,
-            degraded_refreshes: reg(r, IntCounter::new("gateway_cluster_degraded_refreshes_total", "Cached reads fetched again because the replica had no live subscription and the entry was older than cluster.degraded_ttl.")?)?,
+            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, ack, rate_limit).", &["operation"])?,
+            peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.lease (those a write may wait for).")?,
+            no_lease_reads: reg(r, IntCounter::new("gateway_cluster_no_lease_reads_total", "Cacheable reads served from upstream, bypassing the cache, because this replica held no lease.")?)?,
+            lease_held: gauge(r, "gateway_cluster_lease_held", "1 while this replica holds a lease (its own heartbeats come back through its subscription) and may answer from its cache.")?,
+            lease_renewals: reg(r, IntCounter::new("gateway_cluster_lease_renewals_total", "Own heartbeats received back, each renewing the lease.")?)?,
+            lease_losses: reg(r, IntCounter::new("gateway_cluster_lease_losses_total", "Times a held lease ran out without being renewed (cached reads then go upstream).")?)?,
+            cache_drops: counter(r, "gateway_cluster_cache_drops_total", "Whole-cache drops by reason (subscribe: a new subscription; stall: a heartbeat got no reply from Redis in time).", &["reason"])?,
+            write_waits: counter(r, "gateway_cluster_write_waits_total", "Invalidations published for writes and purges, by how the writer's wait ended (confirmed: every replica that may hold a lease confirmed; lease: waited for the leases to run out; unconfirmed: Redis never acknowledged the PUBLISH within cluster.publish_deadline).", &["outcome"])?,
+            write_wait: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_write_wait_seconds", "How long a write's answer waited for its invalidation to be published and confirmed (or for the leases to run out).").buckets(LAG_BUCKETS.to_vec()))?)?,
+            writes_refused: reg(r, IntCounter::new("gateway_cluster_writes_refused_total", "Customer writes refused with 503 before being sent upstream because this replica held no lease (cluster.on_unconfirmed_write = \"refuse\").")?)?,
+            breaker_open: gauge(r, "gateway_cluster_rate_limit_breaker_open", "1 while the rate-limit breaker is open (Redis slow or failing: limits follow cluster.rate_limit_on_error without asking it).")?,
+            breaker_trips: reg(r, IntCounter::new("gateway_cluster_rate_limit_breaker_trips_total", "Times the rate-limit breaker opened.")?)?,
         };
         for kind in ["customer", "all"] {
             m.published.with_label_values(&[kind]);
             m.received.with_label_values(&[kind]);
         }
-        for op in ["connect", "subscribe", "heartbeat", "publish", "rate_limit"] {
+        for outcome in ["confirmed", "lease", "unconfirmed"] {
+            m.write_waits.with_label_values(&[outcome]);
+        }
+        for reason in ["subscribe", "stall"] {
+            m.cache_drops.with_label_values(&[reason]);
+        }
+        for op in [
+            "connect",
+            "subscribe",
+            "heartbeat",
+            "publish",
+            "ack",
+            "rate_limit",
+        ] {
             m.redis_errors.with_label_values(&[op]);
         }
         Ok(m)

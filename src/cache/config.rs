@@ -152,7 +152,7 @@ impl CacheSettings {
     }
 
     /// Every id matching `id_pattern` anywhere in `bytes` (a write's body or path).
-    pub fn ids_in(&self, bytes: &[u8]) -> super::scan::Found {
+    pub fn ids_in(&self, bytes: &[u8]) -> Vec<String> {
         self.scanner.scan(bytes)
     }
 

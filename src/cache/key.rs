@@ -48,6 +48,9 @@ pub enum Bypass {
     IdPattern,
     /// The query string carries a parameter outside the route's allowlist (or is too long).
     Query,
+    /// Cluster mode, and this replica holds no lease: it may have missed another
+    /// replica's invalidation, so it neither serves nor joins anything cached.
+    NoLease,
 }
 
 impl Bypass {
@@ -57,6 +60,7 @@ impl Bypass {
             Self::Disabled => "disabled",
             Self::IdPattern => "id-pattern",
             Self::Query => "query",
+            Self::NoLease => "no-lease",
         }
     }
 }

@@ -11,17 +11,22 @@
 use regex::Regex;
 use regex_syntax::hir::{Hir, HirKind, Look};
 
-/// More distinct ids than this in one write: the caller purges everything instead of
-/// taking a lock per id (and a pathological pattern cannot make the scan unbounded).
-pub const MAX_IDS: usize = 256;
+/// Every distinct id a write names, in the order first found. There is no cap: a write
+/// names at most what its body (bounded by `server.max_request_body_bytes`) can hold,
+/// and turning "many" into "everything" would let any writer purge every replica.
+#[derive(Default)]
+struct Ids {
+    order: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
 
-/// What a write names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Found {
-    /// These ids (deduplicated, at most [`MAX_IDS`]).
-    Ids(Vec<String>),
-    /// More than [`MAX_IDS`]: treat as "cannot tell".
-    TooMany,
+impl Ids {
+    fn push(&mut self, id: &str) {
+        if !self.seen.contains(id) {
+            self.seen.insert(id.to_owned());
+            self.order.push(id.to_owned());
+        }
+    }
 }
 
 /// Searches text for ids matching the configured pattern anywhere.
@@ -43,25 +48,21 @@ impl IdScanner {
 
     /// Every id in `bytes`, read raw, percent-decoded, as UTF-16, and inside each JSON
     /// string literal with its escapes decoded.
-    pub fn scan(&self, bytes: &[u8]) -> Found {
-        let mut ids = Vec::new();
+    /// Deduplicated, in the order first found.
+    pub fn scan(&self, bytes: &[u8]) -> Vec<String> {
+        let mut ids = Ids::default();
         for form in forms(bytes) {
             self.collect(&form, &mut ids);
             for literal in json_literals(&form) {
                 self.collect(&literal, &mut ids);
             }
-            if ids.len() > MAX_IDS {
-                return Found::TooMany;
-            }
         }
-        Found::Ids(ids)
+        ids.order
     }
 
-    fn collect(&self, text: &str, ids: &mut Vec<String>) {
-        fn push(ids: &mut Vec<String>, id: &str) {
-            if ids.len() <= MAX_IDS && !ids.iter().any(|known| known == id) {
-                ids.push(id.to_owned());
-            }
+    fn collect(&self, text: &str, ids: &mut Ids) {
+        fn push(ids: &mut Ids, id: &str) {
+            ids.push(id);
         }
         // Whole tokens first: an id is a JSON string, a path segment or a form value, and
         // a lazy or alternating pattern's leftmost match might be only part of it.
@@ -75,9 +76,6 @@ impl IdScanner {
         while let Some(m) = self.anywhere.find_at(text, at) {
             if !m.as_str().is_empty() {
                 push(ids, m.as_str());
-            }
-            if ids.len() > MAX_IDS {
-                return;
             }
             let Some(next) = text[m.start()..].chars().next() else {
                 return;

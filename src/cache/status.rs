@@ -21,7 +21,7 @@
 //! | stale entry served because upstream failed | `paycombat-gateway; fwd=stale; fwd-status=502; ttl=-5; detail=stale-if-error` |
 //! | client `Cache-Control: no-cache` (forced refresh) | `paycombat-gateway; fwd=request; stored` |
 //! | client `Cache-Control: no-store` | `paycombat-gateway; fwd=request; detail=no-store` |
-//! | id pattern / query / disabled | `paycombat-gateway; fwd=bypass; detail=id-pattern` (`query`, `disabled`) |
+//! | id pattern / query / disabled | `paycombat-gateway; fwd=bypass; detail=id-pattern` (`query`, `disabled`, `no-lease`) |
 //!
 //! `fwd=request` is RFC 9211's reason for request directives that forbid using a stored
 //! response; `fwd=bypass` is for requests the cache is configured not to handle.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use prometheus::IntCounter;
 
+use super::breaker::Gate;
 use super::settings::OnError;
 use super::Cluster;
 use crate::auth::{RateLimit, RateLimited};
@@ -56,19 +57,36 @@ impl DecisionCounters {
 
 impl Cluster {
     /// Takes one token from `client`'s shared bucket; when Redis cannot answer (or the
-    /// replica is degraded: no point waiting for a timeout on every request),
-    /// `cluster.rate_limit_on_error` decides, `local` being the client's own bucket here.
+    /// breaker says it has not been answering: no point waiting for a timeout on every
+    /// request), `cluster.rate_limit_on_error` decides, `local` being the client's own
+    /// bucket here.
     pub async fn take(
         &self,
         client: &str,
         limit: RateLimit,
         local: impl FnOnce() -> Result<(), RateLimited>,
     ) -> Result<(), RateLimited> {
-        if self.degraded_ttl().is_none() {
-            if let Ok(decision) = self.gcra(client, limit).await {
-                self.decisions.count("redis", &decision);
-                return decision;
-            }
+        match self.breaker.gate() {
+            Gate::Ask => match self.gcra(client, limit).await {
+                Ok(decision) => {
+                    self.breaker.succeeded();
+                    self.decisions.count("redis", &decision);
+                    return decision;
+                }
+                Err(()) => {
+                    if self.breaker.failed(&self.settings) {
+                        self.metrics.breaker_open.set(1);
+                        self.metrics.breaker_trips.inc();
+                        tracing::warn!(
+                            failures = self.settings.rate_limit_breaker_failures,
+                            cooldown = ?self.settings.rate_limit_breaker_cooldown,
+                            "cluster: rate-limit breaker open (Redis slow or failing); limits follow rate_limit_on_error"
+                        );
+                    }
+                }
+            },
+            Gate::Probe => self.probe(),
+            Gate::Skip => {}
         }
         let policy = self.settings.rate_limit_on_error;
         let decision = match policy {
@@ -78,6 +96,26 @@ impl Cluster {
         };
         self.decisions.count(policy.label(), &decision);
         decision
+    }
+
+    /// One PING, on its own task, to tell whether the breaker may close.
+    fn probe(&self) {
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let ok = me
+                .query::<String>(&redis::cmd("PING"), "rate_limit")
+                .await
+                .is_ok();
+            me.breaker.probed(ok, &me.settings);
+            if ok {
+                me.metrics.breaker_open.set(0);
+                tracing::info!(
+                    "cluster: rate-limit breaker closed; limits shared through Redis again"
+                );
+            }
+        });
     }
 
     async fn gcra(&self, client: &str, limit: RateLimit) -> Result<Result<(), RateLimited>, ()> {

@@ -6,7 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// Larger messages are ignored unread: a write names at most `cache::scan::MAX_IDS` ids.
+/// Larger messages are ignored unread: a write's ids are sent `publish::IDS_PER_MESSAGE` to a
+/// message, well under this.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,24 +1,32 @@
 //! Cluster mode: what several replicas share through one Redis.
 //!
+//! - **Leases.** A replica answers from its cache only while its own heartbeats come
+//!   back through its subscription (`lease`): each one lets it trust its cache for
+//!   `cluster.lease` from when it was sent. Without a lease it serves from upstream.
 //! - **Invalidations.** A write (or an admin purge) that drops customers here is published
-//!   on `<prefix>:invalidate` before the writer gets its answer; every other replica drops
-//!   the same entries on receipt (`subscriber`). Pub/sub is at-most-once, so a replica
-//!   without a live subscription does not trust its cache: entries older than
-//!   `cluster.degraded_ttl` are fetched again, and a new subscription drops everything.
+//!   on `<prefix>:invalidate`; every other replica drops the same entries on receipt, in
+//!   the order it reads them (`subscriber`). The writer's answer waits until every replica
+//!   that may hold a lease confirmed, or until every lease that could still cover
+//!   pre-write data has run out (`publish`). The README's "Running several replicas"
+//!   states the argument and its assumptions.
 //! - **Rate limits.** One GCRA bucket per client in Redis (`limiter`), one script call per
-//!   request; `cluster.rate_limit_on_error` says what happens when Redis cannot answer.
+//!   request behind a breaker; `cluster.rate_limit_on_error` says what happens when Redis
+//!   cannot answer.
 //!
-//! Redis being down never fails a request or readiness: the replica degrades and says so
-//! in its metrics.
+//! Redis being down never fails a read or readiness: the replica serves from upstream
+//! and says so in its metrics and (rate-limited) WARN log lines.
 
 mod acks;
+mod breaker;
+mod lease;
 mod limiter;
 mod message;
+mod publish;
 mod settings;
 mod subscriber;
+mod warn;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -29,11 +37,14 @@ use crate::cache::CustomerCache;
 use crate::metrics::ClusterMetrics;
 
 pub use self::message::{Body, Message};
-pub use self::settings::{ClusterSettings, OnError, RawCluster, RedisSettings};
+pub use self::publish::Published;
+pub use self::settings::{ClusterSettings, OnError, OnUnconfirmed, RawCluster, RedisSettings};
 
-/// One replica's side of cluster mode. Shared by the proxy (rate limits, write
+/// One replica's side of cluster mode. Shared by the proxy (rate limits, leases, write
 /// invalidations), the admin listener (purges) and its own background tasks.
 pub struct Cluster {
+    /// Itself, for work spawned from `&self` (the rate-limit breaker's probe).
+    me: std::sync::Weak<Cluster>,
     settings: RedisSettings,
     /// Random per process: messages from this id are this replica's own.
     replica: String,
@@ -42,18 +53,68 @@ pub struct Cluster {
     /// Commands (PUBLISH, the rate-limit script); set once the first connection is made,
     /// after which the manager reconnects by itself.
     commands: OnceCell<ConnectionManager>,
-    /// A subscription is live: made, and heartbeats arriving within `heartbeat_timeout`.
-    live: AtomicBool,
-    /// When `announce` last sent a heartbeat out of turn (ms since the epoch).
-    announced_ms: AtomicU64,
-    /// An out-of-turn heartbeat is scheduled.
-    announce_pending: AtomicBool,
-    /// Subscribed, and waiting for its own heartbeat to come back before going live.
-    own_heartbeat_awaited: AtomicBool,
+    lease: lease::Lease,
+    /// The current subscription: its epoch (one more on every subscribe) and since when
+    /// it is live (mono ns), `None` while there is none.
+    subscription: Mutex<(u64, Option<u64>)>,
     cache: Option<CustomerCache>,
     metrics: ClusterMetrics,
     decisions: limiter::DecisionCounters,
+    breaker: breaker::Breaker,
     acks: acks::Acks,
+    warn: warn::Warnings,
+}
+
+/// The Redis client `settings` describe, without connecting.
+fn client(
+    settings: &RedisSettings,
+    password: Option<String>,
+    ca_pem: Option<Vec<u8>>,
+) -> anyhow::Result<redis::Client> {
+    use secrecy::ExposeSecret;
+    let mut info = redis::IntoConnectionInfo::into_connection_info(settings.url.expose_secret())
+        .map_err(|_| anyhow::anyhow!("`cluster.redis_url` is not a Redis URL"))?;
+    if password.is_some() {
+        info.redis.password = password;
+    }
+    match ca_pem {
+        None => redis::Client::open(info),
+        Some(pem) => redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            },
+        ),
+    }
+    .map_err(|e| anyhow::anyhow!("`cluster.redis_url` / `cluster.ca_file`: {}", e.category()))
+}
+
+/// For `check-config`: connects (within `connect_timeout`) and PINGs, so a wrong
+/// password or an unreachable Redis is found before `serve` runs. The error names the
+/// Redis (host, port, db) and the kind of failure, never the password.
+pub async fn check_reachable(
+    settings: &RedisSettings,
+    password: Option<String>,
+    ca_pem: Option<Vec<u8>>,
+) -> Result<(), String> {
+    let client = client(settings, password, ca_pem).map_err(|e| e.to_string())?;
+    let within = settings.connect_timeout;
+    let at = settings.describe();
+    let attempt = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    match tokio::time::timeout(within, attempt).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == redis::ErrorKind::AuthenticationFailed => Err(format!(
+            "Redis at {at} refused the password (authentication failed)"
+        )),
+        Ok(Err(e)) => Err(format!("cannot use Redis at {at}: {}", e.category())),
+        Err(_) => Err(format!(
+            "Redis at {at} did not answer within connect_timeout ({within:?})"
+        )),
+    }
 }
 
 /// The cluster's background tasks; aborted when dropped (the gateway stopped).
@@ -67,12 +128,12 @@ impl Drop for ClusterTasks {
     }
 }
 
-/// Why a Redis command gave no answer (the operation is the metric label).
+/// A Redis command gave no answer (counted and logged by the operation that failed).
 #[derive(Debug)]
 pub(crate) struct Unavailable;
 
 impl Cluster {
-    /// Builds the client without connecting: the gateway starts (and serves, degraded)
+    /// Builds the client without connecting: the gateway starts (and serves, from upstream)
     /// while Redis is unreachable. `password` comes from `cluster.redis_password_file`,
     /// `ca_pem` from `cluster.ca_file`.
     pub fn new(
@@ -82,40 +143,22 @@ impl Cluster {
         cache: Option<CustomerCache>,
         metrics: ClusterMetrics,
     ) -> anyhow::Result<Arc<Cluster>> {
-        use secrecy::ExposeSecret;
-        let mut info =
-            redis::IntoConnectionInfo::into_connection_info(settings.url.expose_secret())
-                .map_err(|_| anyhow::anyhow!("`cluster.redis_url` is not a Redis URL"))?;
-        if password.is_some() {
-            info.redis.password = password;
-        }
-        let client = match ca_pem {
-            None => redis::Client::open(info),
-            Some(pem) => redis::Client::build_with_tls(
-                info,
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                },
-            ),
-        }
-        .map_err(|e| {
-            anyhow::anyhow!("`cluster.redis_url` / `cluster.ca_file`: {}", e.category())
-        })?;
+        let client = client(&settings, password, ca_pem)?;
         metrics.enabled.set(1);
-        Ok(Arc::new(Cluster {
+        Ok(Arc::new_cyclic(|me| Cluster {
+            me: me.clone(),
             channel: settings.channel(),
             settings,
             replica: uuid::Uuid::new_v4().simple().to_string(),
             client,
             commands: OnceCell::new(),
-            live: AtomicBool::new(false),
-            announced_ms: AtomicU64::new(0),
-            announce_pending: AtomicBool::new(false),
-            own_heartbeat_awaited: AtomicBool::new(false),
+            lease: lease::Lease::default(),
+            subscription: Mutex::new((0, None)),
             cache,
             decisions: limiter::DecisionCounters::new(&metrics),
+            breaker: breaker::Breaker::default(),
             acks: acks::Acks::default(),
+            warn: warn::Warnings::default(),
             metrics,
         }))
     }
@@ -133,89 +176,20 @@ impl Cluster {
         &self.settings
     }
 
-    /// While degraded (no live subscription): how old a cached entry may be and still be
-    /// served. `None` while invalidations are arriving.
-    pub fn degraded_ttl(&self) -> Option<Duration> {
-        (!self.live.load(Ordering::Acquire)).then_some(self.settings.degraded_ttl)
+    /// Whether this replica may answer from its cache now: one atomic load and one
+    /// clock read.
+    pub fn lease_held(&self) -> bool {
+        self.lease.held()
+    }
+
+    /// What the start-up line says about cluster mode: where Redis is (never the
+    /// password) and the lease.
+    pub fn describe(&self) -> String {
+        self.settings.describe()
     }
 
     pub fn metrics(&self) -> &ClusterMetrics {
         &self.metrics
-    }
-
-    /// Tells every other replica to drop what this one just dropped, and waits (at most
-    /// `cluster.ack_timeout`) until each live one confirms it did. Awaited by the writer's
-    /// request; a failure is counted and logged, never the writer's error (its write
-    /// reached paycombat).
-    ///
-    /// Runs on a task of its own: a caller that goes away meanwhile (its request dropped
-    /// with a closed connection) must not take the other replicas' invalidation with it.
-    pub async fn publish(self: &Arc<Self>, body: Body) {
-        let me = Arc::clone(self);
-        let _ = tokio::spawn(async move { me.publish_now(body).await }).await;
-    }
-
-    async fn publish_now(&self, body: Body) {
-        let kind = match &body {
-            Body::Customers { .. } => "customer",
-            _ => "all",
-        };
-        let msg = Message::new(&self.replica, body);
-        // A replica whose own subscription is down cannot hear confirmations.
-        let confirmed = if self.settings.ack_timeout.is_zero() || self.degraded_ttl().is_some() {
-            None
-        } else {
-            let peers = self.acks.live_peers(self.settings.heartbeat_timeout);
-            self.acks.expect(msg.id, peers)
-        };
-        let mut cmd = redis::cmd("PUBLISH");
-        cmd.arg(&self.channel).arg(msg.encode());
-        // The command connection may still be reconnecting while other replicas'
-        // subscriptions are already live again (a Redis restart): they would trust
-        // their caches and miss this invalidation. So a failed publish is retried,
-        // with a short backoff, for as long as the writer would wait for confirmations.
-        let deadline = tokio::time::Instant::now()
-            + self.settings.ack_timeout.max(self.settings.command_timeout);
-        let mut pause = Duration::from_millis(5);
-        while self.query::<i64>(&cmd, "publish").await.is_err() {
-            if tokio::time::Instant::now() + pause >= deadline {
-                self.acks.forget(msg.id);
-                tracing::warn!(
-                    kind,
-                    "cluster: invalidation not published; other replicas may serve pre-write reads until their TTL or degraded_ttl"
-                );
-                return;
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
-        self.metrics.published.with_label_values(&[kind]).inc();
-        if let Some(confirmed) = confirmed {
-            if tokio::time::timeout(self.settings.ack_timeout, confirmed)
-                .await
-                .is_err()
-            {
-                let missing = self.acks.forget(msg.id);
-                self.metrics.ack_timeouts.inc();
-                tracing::warn!(
-                    kind,
-                    missing,
-                    "cluster: not every replica confirmed the invalidation within ack_timeout"
-                );
-            }
-        }
-    }
-
-    /// Confirms message `ack` to its sender `to` (on its own task: the subscription
-    /// keeps reading meanwhile).
-    fn confirm(self: &Arc<Self>, to: String, ack: u64) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let msg = Message::new(&me.replica, Body::Ack { to, ack });
-            let mut cmd = redis::cmd("PUBLISH");
-            cmd.arg(&me.channel).arg(msg.encode());
-            let _ = me.query::<i64>(&cmd, "publish").await;
-        });
     }
 
     /// One command on the shared connection, bounded by `cluster.command_timeout`.
@@ -224,12 +198,22 @@ impl Cluster {
         cmd: &redis::Cmd,
         operation: &'static str,
     ) -> Result<T, Unavailable> {
+        self.query_within(cmd, operation, self.settings.command_timeout)
+            .await
+    }
+
+    /// One command, bounded by `within`.
+    async fn query_within<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        operation: &'static str,
+        within: Duration,
+    ) -> Result<T, Unavailable> {
         let Some(conn) = self.commands.get() else {
             return Err(self.failed(operation, "not connected"));
         };
         let mut conn = conn.clone();
-        match tokio::time::timeout(self.settings.command_timeout, cmd.query_async(&mut conn)).await
-        {
+        match tokio::time::timeout(within, cmd.query_async(&mut conn)).await {
             Ok(Ok(v)) => {
                 self.metrics.redis_up.set(1);
                 Ok(v)
@@ -239,14 +223,23 @@ impl Cluster {
         }
     }
 
-    /// Counts (and logs at debug: an outage would flood the log) one failed operation.
+    /// Counts one failed operation and logs it at WARN, at most once per operation
+    /// every few seconds (an outage would flood the log), with how many were left out.
     fn failed(&self, operation: &'static str, why: &str) -> Unavailable {
         self.metrics.redis_up.set(0);
         self.metrics
             .redis_errors
             .with_label_values(&[operation])
             .inc();
-        tracing::debug!(operation, why, "cluster: Redis operation failed");
+        if let Some(suppressed) = self.warn.allow(operation) {
+            tracing::warn!(
+                operation,
+                why,
+                suppressed,
+                redis = %self.settings.describe(),
+                "cluster: Redis operation failed"
+            );
+        }
         Unavailable
     }
 
@@ -256,7 +249,9 @@ impl Cluster {
         loop {
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(self.settings.connect_timeout)
-                .set_response_timeout(self.settings.command_timeout)
+                // Each caller bounds its own commands (an invalidation waits for its
+                // reply up to publish_deadline); this only bounds the longest.
+                .set_response_timeout(self.settings.publish_deadline)
                 .set_number_of_retries(1)
                 .set_max_delay(1000);
             let made = tokio::time::timeout(
@@ -268,7 +263,7 @@ impl Cluster {
                 Ok(Ok(conn)) => {
                     let _ = self.commands.set(conn);
                     self.metrics.redis_up.set(1);
-                    tracing::info!("cluster: connected to Redis");
+                    tracing::info!(redis = %self.settings.describe(), "cluster: connected to Redis");
                     return;
                 }
                 Ok(Err(e)) => {
@@ -282,15 +277,14 @@ impl Cluster {
         }
     }
 
-    /// Publishes a heartbeat every `heartbeat_interval`: every subscriber, this replica's
-    /// own included, learns from their arrival that its subscription still delivers.
+    /// Publishes a heartbeat every `heartbeat_interval`: its echo renews this replica's
+    /// lease, and tells the others it is alive (so writers wait for its confirmations).
     async fn heartbeats(self: Arc<Self>) {
         let mut tick = tokio::time::interval(self.settings.heartbeat_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let peers = self.acks.live_peers(self.settings.heartbeat_timeout);
-            self.metrics.peers.set(peers.len() as i64);
+            self.watch_lease();
             if self.commands.get().is_none() {
                 continue;
             }
@@ -298,43 +292,36 @@ impl Cluster {
         }
     }
 
-    /// A heartbeat out of turn, on its own task. Several requests within
-    /// `ANNOUNCE_GAP_MS` share one heartbeat sent at the end of the gap (which every
-    /// replica subscribed by then hears), so a publisher inventing new replica ids
-    /// cannot make this one echo at its own rate.
-    fn announce(self: &Arc<Self>) {
-        if self.announce_pending.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let since =
-                (message::now_us() / 1000).saturating_sub(me.announced_ms.load(Ordering::Relaxed));
-            if since < ANNOUNCE_GAP_MS {
-                tokio::time::sleep(Duration::from_millis(ANNOUNCE_GAP_MS - since)).await;
+    /// Gauges, and a lost lease counted and logged.
+    fn watch_lease(&self) {
+        let window = lease::ns(self.settings.lease + self.settings.drift_margin());
+        let peers = self.acks.peers_within(window).map_or(0, |p| p.len());
+        self.metrics.peers.set(peers as i64);
+        self.metrics.lease_held.set(i64::from(self.lease.held()));
+        if self.lease.lost_since_last_check() {
+            self.metrics.lease_losses.inc();
+            if let Some(suppressed) = self.warn.allow("lease") {
+                tracing::warn!(
+                    suppressed,
+                    lease = ?self.settings.lease,
+                    "cluster: lease lost (own heartbeats are not coming back); cached reads go upstream until it is renewed"
+                );
             }
-            me.announce_pending.store(false, Ordering::Release);
-            me.announced_ms
-                .store(message::now_us() / 1000, Ordering::Relaxed);
-            me.heartbeat().await;
-        });
+        }
     }
 
-    /// One heartbeat: alive, and whether subscribed.
+    /// One heartbeat. Its send time is recorded first: the lease its echo grants runs
+    /// from then. No reply in time means Redis (or the link) stalled: see `Lease::stalled`.
     async fn heartbeat(&self) {
-        self.heartbeat_saying(self.degraded_ttl().is_none()).await;
-    }
-
-    async fn heartbeat_saying(&self, subscribed: bool) {
-        let payload = Message::new(&self.replica, Body::Heartbeat { subscribed }).encode();
+        let msg = Message::new(&self.replica, Body::Heartbeat { subscribed: true });
+        self.lease.sending(msg.id, self.settings.lease);
         let mut cmd = redis::cmd("PUBLISH");
-        cmd.arg(&self.channel).arg(payload);
-        let _ = self.query::<i64>(&cmd, "heartbeat").await;
+        cmd.arg(&self.channel).arg(msg.encode());
+        if self.query::<i64>(&cmd, "heartbeat").await.is_err() {
+            self.lease.stalled();
+        }
     }
 }
-
-/// Out-of-turn heartbeats (answers to a newly subscribed replica) at most this often.
-const ANNOUNCE_GAP_MS: u64 = 50;
 
 /// Reconnection delays: 100 ms doubling to 2 s, each with up to 50 % jitter so replicas
 /// that lost Redis together do not reconnect together.

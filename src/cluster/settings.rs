@@ -31,6 +31,35 @@ impl OnError {
     }
 }
 
+/// What a customer write does while this replica cannot be sure its invalidation will
+/// reach the others (it holds no lease: its subscription or its heartbeats do not come
+/// back, so Redis may not be hearing it while the other replicas still are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnUnconfirmed {
+    /// Send it and answer it; the invalidation is published as best it can be, a failure
+    /// is counted and alerted on, and another replica may serve pre-write data for up to
+    /// its TTL.
+    Answer,
+    /// Refuse it with 503 before it is sent upstream (never after: a payment write that
+    /// reached paycombat is answered).
+    Refuse,
+}
+
+impl OnUnconfirmed {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Refuse => "refuse",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OnUnconfirmed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        problems::choice(d, &[("answer", Self::Answer), ("refuse", Self::Refuse)])
+    }
+}
+
 impl<'de> Deserialize<'de> for OnError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         problems::choice(
@@ -60,10 +89,16 @@ pub struct RawCluster {
     #[serde(with = "humantime_serde")]
     pub heartbeat_timeout: Duration,
     #[serde(with = "humantime_serde")]
-    pub ack_timeout: Duration,
+    pub subscribe_timeout: Duration,
     #[serde(with = "humantime_serde")]
-    pub degraded_ttl: Duration,
+    pub lease: Duration,
+    #[serde(with = "humantime_serde")]
+    pub publish_deadline: Duration,
+    pub on_unconfirmed_write: OnUnconfirmed,
     pub rate_limit_on_error: OnError,
+    pub rate_limit_breaker_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub rate_limit_breaker_cooldown: Duration,
 }
 
 /// Validated `[cluster]`; `redis` is `None` in single-process mode.
@@ -86,13 +121,53 @@ pub struct RedisSettings {
     pub command_timeout: Duration,
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
-    /// How long a writer's answer waits for the other replicas to confirm; zero: not at all.
-    pub ack_timeout: Duration,
-    pub degraded_ttl: Duration,
+    /// SUBSCRIBE's own bound, after the connection is made (a slow link needs longer
+    /// than a connect).
+    pub subscribe_timeout: Duration,
+    /// How long one of this replica's heartbeats, back through its subscription, lets it
+    /// answer from its cache (counted from when the heartbeat was sent).
+    pub lease: Duration,
+    /// How long an invalidation PUBLISH without a reply is retried before the write is
+    /// answered unconfirmed.
+    pub publish_deadline: Duration,
+    pub on_unconfirmed_write: OnUnconfirmed,
     pub rate_limit_on_error: OnError,
+    /// Consecutive failed (or timed-out) rate-limit calls that open the breaker.
+    pub rate_limit_breaker_failures: u32,
+    /// How long an open breaker sends limited requests to `rate_limit_on_error` before
+    /// one probe (a PING, off the request path) may close it.
+    pub rate_limit_breaker_cooldown: Duration,
 }
 
 impl RedisSettings {
+    /// The clock-rate drift margin added to every lease wait: monotonic clocks of two
+    /// hosts may run at slightly different rates over one lease (NTP keeps them within
+    /// 500 ppm; this allows 2 %), plus one millisecond of timer granularity.
+    pub fn drift_margin(&self) -> Duration {
+        self.lease / 50 + Duration::from_millis(1)
+    }
+
+    /// Where the Redis is, for logs: host, port and database, never the password.
+    pub fn describe(&self) -> String {
+        use secrecy::ExposeSecret;
+        match redis::IntoConnectionInfo::into_connection_info(self.url.expose_secret()) {
+            Ok(info) => {
+                let tls = self.url.expose_secret().starts_with("rediss://");
+                let addr = match &info.addr {
+                    redis::ConnectionAddr::Tcp(h, p) => format!("{h}:{p}"),
+                    redis::ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+                    redis::ConnectionAddr::Unix(p) => p.display().to_string(),
+                };
+                format!(
+                    "{addr} db {}{}",
+                    info.redis.db,
+                    if tls { " (TLS)" } else { "" }
+                )
+            }
+            Err(_) => "an invalid URL".to_owned(),
+        }
+    }
+
     pub fn channel(&self) -> String {
         format!("{}:invalidate", self.prefix)
     }
@@ -166,6 +241,35 @@ impl RawCluster {
                 );
             }
         }
+        p.check(
+            "cluster.subscribe_timeout",
+            positive(self.subscribe_timeout),
+        );
+        if let Some(interval) = interval {
+            // A lease is renewed once per heartbeat round trip: it must outlast one
+            // interval plus one command's worth of delay, or it lapses between renewals.
+            if self.lease <= interval + self.command_timeout {
+                p.add(
+                    "cluster.lease",
+                    "must be longer than `cluster.heartbeat_interval` + `cluster.command_timeout` (three or four intervals)",
+                );
+            } else if self.publish_deadline < self.lease + interval + self.command_timeout * 2 {
+                // Retrying that long guarantees that, when Redis itself stalls, every
+                // other replica has seen one of its own heartbeats time out (and so drops
+                // its cache before renewing its lease) — see the README's argument.
+                p.add(
+                    "cluster.publish_deadline",
+                    "must be at least `cluster.lease` + `cluster.heartbeat_interval` + 2 × `cluster.command_timeout`",
+                );
+            }
+        }
+        if self.rate_limit_breaker_failures == 0 {
+            p.add("cluster.rate_limit_breaker_failures", "must be at least 1");
+        }
+        p.check(
+            "cluster.rate_limit_breaker_cooldown",
+            positive(self.rate_limit_breaker_cooldown),
+        );
         if p.len() > before {
             return None;
         }
@@ -180,9 +284,13 @@ impl RawCluster {
                 command_timeout: self.command_timeout,
                 heartbeat_interval: self.heartbeat_interval,
                 heartbeat_timeout: self.heartbeat_timeout,
-                ack_timeout: self.ack_timeout,
-                degraded_ttl: self.degraded_ttl,
+                subscribe_timeout: self.subscribe_timeout,
+                lease: self.lease,
+                publish_deadline: self.publish_deadline,
+                on_unconfirmed_write: self.on_unconfirmed_write,
                 rate_limit_on_error: self.rate_limit_on_error,
+                rate_limit_breaker_failures: self.rate_limit_breaker_failures,
+                rate_limit_breaker_cooldown: self.rate_limit_breaker_cooldown,
             }),
         })
     }
@@ -260,5 +368,29 @@ mod tests {
             assert_eq!(r.channel(), "paycombat-gateway:invalidate");
             assert_eq!(r.rate_key("svc"), "paycombat-gateway:rl:svc");
         }
+    }
+
+    #[test]
+    fn a_lease_shorter_than_a_renewal_or_a_deadline_shorter_than_a_lease_is_refused() {
+        let mut r = raw("redis://127.0.0.1:6379");
+        r.lease = r.heartbeat_interval;
+        let mut p = Problems::default();
+        assert!(r.check(&mut p).is_none());
+        assert_eq!(p.into_vec()[0].key, "cluster.lease");
+        let mut r = raw("redis://127.0.0.1:6379");
+        r.publish_deadline = r.lease;
+        let mut p = Problems::default();
+        assert!(r.check(&mut p).is_none());
+        assert_eq!(p.into_vec()[0].key, "cluster.publish_deadline");
+    }
+
+    #[test]
+    fn the_redis_is_described_without_its_password() {
+        let mut p = Problems::default();
+        let s = raw("redis://:s3cret@redis.internal:6380/2")
+            .check(&mut p)
+            .expect("valid");
+        let d = s.redis.expect("on").describe();
+        assert_eq!(d, "redis.internal:6380 db 2");
     }
 }

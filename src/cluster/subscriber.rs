@@ -2,12 +2,12 @@
 //! run no other command). Lost, it is made again; a silently dead one (a half-open TCP
 //! connection, a Redis that stopped delivering) is noticed by the heartbeats not arriving.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use super::lease::{mono_ns, Renewal};
 use super::message::{is_replica_id, now_us, Body, Message};
 use super::{Backoff, Cluster};
 
@@ -19,71 +19,92 @@ impl Cluster {
             match self.subscribe().await {
                 Ok(pubsub) => {
                     backoff.reset();
-                    // Whatever was published while no subscription was live is lost: start
-                    // from an empty cache. Before going live, so no entry that may have
-                    // missed an invalidation is ever served as if it had not.
+                    // Whatever was published while no subscription was live is lost
+                    // (pub/sub delivers at most once): start from an empty cache, before
+                    // anything read on this subscription can renew the lease.
                     if let Some(cache) = &self.cache {
                         cache.invalidate_all().await;
                     }
+                    self.metrics
+                        .cache_drops
+                        .with_label_values(&["subscribe"])
+                        .inc();
                     if !first {
                         self.metrics.subscription_resets.inc();
                     }
                     first = false;
-                    // Live only once this replica's own heartbeats come back through the
-                    // subscription (see `apply`): then its command connection publishes
-                    // too, so its writes reach the others. Until then it stays degraded.
-                    // The first heartbeat goes at once, not at the next tick.
-                    self.own_heartbeat_awaited.store(true, Ordering::Release);
+                    {
+                        let mut sub = self.subscription.lock().unwrap_or_else(|e| e.into_inner());
+                        *sub = (sub.0 + 1, Some(mono_ns()));
+                    }
+                    self.metrics.subscribed.set(1);
+                    // The lease comes with the first heartbeat back: send it now, not at
+                    // the next tick.
                     tokio::spawn({
                         let me = Arc::clone(&self);
                         async move { me.heartbeat().await }
                     });
                     tracing::info!(channel = %self.channel, "cluster: subscribed");
                     self.receive(pubsub).await;
-                    self.set_live(false);
-                    tracing::warn!(
-                        channel = %self.channel,
-                        degraded_ttl = ?self.settings.degraded_ttl,
-                        "cluster: subscription lost; cached entries older than degraded_ttl are fetched again until it is back"
-                    );
+                    self.subscription
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .1 = None;
+                    self.lease.drop_now();
+                    self.metrics.subscribed.set(0);
+                    if let Some(suppressed) = self.warn.allow("subscription") {
+                        tracing::warn!(
+                            channel = %self.channel,
+                            suppressed,
+                            "cluster: subscription lost; cached reads go upstream until it is back and a heartbeat returns"
+                        );
+                    }
                 }
-                Err(why) => {
-                    self.failed("subscribe", &why);
+                Err((operation, why)) => {
+                    self.failed(operation, &why);
                 }
             }
             tokio::time::sleep(backoff.next()).await;
         }
     }
 
-    fn set_live(&self, live: bool) {
-        self.live.store(live, Ordering::Release);
-        self.metrics.subscribed.set(i64::from(live));
-    }
-
-    async fn subscribe(&self) -> Result<redis::aio::PubSub, String> {
-        let within = self.settings.connect_timeout;
-        let made = tokio::time::timeout(within, async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(&self.channel).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        })
+    /// Connects within `connect_timeout`, then subscribes within `subscribe_timeout` (a
+    /// slow link may connect in time yet need longer for the SUBSCRIBE round trip).
+    async fn subscribe(&self) -> Result<redis::aio::PubSub, (&'static str, String)> {
+        let connected = tokio::time::timeout(
+            self.settings.connect_timeout,
+            self.client.get_async_pubsub(),
+        )
         .await;
-        match made {
-            Ok(Ok(pubsub)) => Ok(pubsub),
-            Ok(Err(e)) => Err(e.category().to_owned()),
-            Err(_) => Err("timed out".to_owned()),
+        let mut pubsub = match connected {
+            Ok(Ok(pubsub)) => pubsub,
+            Ok(Err(e)) => return Err(("connect", e.category().to_owned())),
+            Err(_) => return Err(("connect", "timed out".to_owned())),
+        };
+        let subscribed = tokio::time::timeout(
+            self.settings.subscribe_timeout,
+            pubsub.subscribe(&self.channel),
+        )
+        .await;
+        match subscribed {
+            Ok(Ok(())) => Ok(pubsub),
+            Ok(Err(e)) => Err(("subscribe", e.category().to_owned())),
+            Err(_) => Err(("subscribe", "timed out".to_owned())),
         }
     }
 
     /// Applies messages until the connection ends, or until `heartbeat_timeout` passes
     /// without a message and the connection does not answer a PING either. (Heartbeats can
-    /// also stop because no replica can publish; then nothing is being missed, and the
-    /// PING tells that case from a dead connection.)
+    /// also stop because no replica can publish — a `CLIENT PAUSE WRITE` — then nothing is
+    /// being missed, the leases run out anyway, and the PING tells that case from a dead
+    /// connection.)
     async fn receive(self: &Arc<Self>, pubsub: redis::aio::PubSub) {
         let (mut sink, mut messages) = pubsub.split();
         loop {
             let next = tokio::time::timeout(self.settings.heartbeat_timeout, messages.next());
             match next.await {
+                // Strictly one at a time, in the order read: an invalidation read before
+                // a heartbeat is applied before that heartbeat renews the lease.
                 Ok(Some(msg)) => self.apply(msg.get_payload_bytes()).await,
                 Ok(None) => {
                     self.failed("subscribe", "connection closed");
@@ -95,7 +116,7 @@ impl Cluster {
                         tokio::time::timeout(self.settings.command_timeout, ping).await,
                         Ok(Ok(_))
                     ) {
-                        self.failed("heartbeat", "no heartbeat and no answer to PING");
+                        self.failed("subscribe", "no heartbeat and no answer to PING");
                         return;
                     }
                 }
@@ -107,45 +128,23 @@ impl Cluster {
         let Some(msg) = Message::decode(payload) else {
             return;
         };
-        // Its own messages, and those of senders that are no replica (another
-        // program, a hostile publisher naming itself with megabytes).
         if msg.from == self.replica {
-            // Going live takes two of its own heartbeats back through the channel: the
-            // first (saying "not subscribed") proves its publishes reach Redis; the
-            // second says "subscribed", and by the time it is back here every other
-            // replica has been sent it, so writers wait for this one's confirmations
-            // before it serves a read.
-            if let Body::Heartbeat { subscribed } = msg.body {
-                if self.own_heartbeat_awaited.load(Ordering::Acquire) {
-                    if !subscribed {
-                        let me = Arc::clone(self);
-                        tokio::spawn(async move { me.heartbeat_saying(true).await });
-                    } else if self.own_heartbeat_awaited.swap(false, Ordering::AcqRel) {
-                        self.set_live(true);
-                    }
-                }
-            }
+            self.apply_own(msg).await;
             return;
         }
+        // Senders that are no replica (another program, a hostile publisher naming
+        // itself with megabytes) are ignored.
         if !is_replica_id(&msg.from) {
             return;
         }
         let kind = match msg.body {
-            // A degraded replica cannot confirm (it hears nothing) and serves nothing older
-            // than degraded_ttl: writers do not wait for it.
-            Body::Heartbeat { subscribed } => {
-                // A replica that just subscribed announced itself, but it may have done
-                // so before this one's own subscription was live: answer with a
-                // heartbeat at once, so it knows to wait for this replica's
-                // confirmations from its first write on, not from its next tick.
-                if self.acks.heard(&msg.from, subscribed) {
-                    self.announce();
-                }
+            Body::Heartbeat { .. } => {
+                self.acks.heard(&msg.from);
                 return;
             }
             Body::Ack { to, ack } => {
-                if to == self.replica {
-                    self.acks.acked(ack, &msg.from);
+                if to == self.replica && self.acks.acked(ack, &msg.from) {
+                    self.complete_if_ready(ack);
                 }
                 return;
             }
@@ -170,5 +169,43 @@ impl Cluster {
         self.metrics
             .invalidation_lag
             .observe(Duration::from_micros(lag).as_secs_f64());
+    }
+
+    /// This replica's own message, back through its subscription.
+    async fn apply_own(&self, msg: Message) {
+        match msg.body {
+            Body::Heartbeat { .. } => {
+                if self.lease.take_stalled() {
+                    // One of its heartbeats got no reply: Redis stalled, and another
+                    // replica's invalidation sent during the stall may run after this
+                    // heartbeat. The write behind it reached paycombat before that, so
+                    // an empty cache refilled from now on is fresh.
+                    if let Some(cache) = &self.cache {
+                        cache.invalidate_all().await;
+                    }
+                    self.metrics.cache_drops.with_label_values(&["stall"]).inc();
+                }
+                match self.lease.echoed(msg.id, self.settings.lease) {
+                    Renewal::Unknown => {}
+                    Renewal::Renewed => self.metrics.lease_renewals.inc(),
+                    Renewal::Acquired => {
+                        self.metrics.lease_renewals.inc();
+                        self.metrics.lease_held.set(i64::from(self.lease.held()));
+                        tracing::info!(lease = ?self.settings.lease, "cluster: lease acquired; answering from the cache");
+                    }
+                }
+            }
+            Body::Customers { .. } | Body::All => {
+                let epoch = self
+                    .subscription
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                if self.acks.echoed(msg.id, epoch) {
+                    self.complete_if_ready(msg.id);
+                }
+            }
+            Body::Ack { .. } => {}
+        }
     }
 }

@@ -19,8 +19,8 @@ use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::status::age_value;
 use crate::cache::{
-    storable, CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Decision,
-    Fallback, FillError, Forward, Generation, LookupResult, StoreOutcome,
+    storable, Bypass, CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Decision,
+    Fallback, FillError, Generation, LookupResult, StoreOutcome,
 };
 use crate::error::GatewayError;
 use crate::fair::Caller;
@@ -135,12 +135,19 @@ impl Proxy {
             .span
             .trace()
             .child("cache lookup", SpanKind::Internal, Vec::new);
-        let decision = cache
-            .decide(route, customer_id, req.uri().query(), req.headers())
-            .await;
-        let decision = match self.cluster.as_ref().and_then(|c| c.degraded_ttl()) {
-            None => decision,
-            Some(cap) => self.cap_freshness(decision, cap, &cache, route, customer_id, &req),
+        let decision = match &self.cluster {
+            // Cluster mode without a lease: this replica may have missed an invalidation,
+            // so nothing cached is served or joined (a fill already running may predate
+            // a write). Straight upstream, stored nowhere.
+            Some(cluster) if !cluster.lease_held() => {
+                cluster.metrics().no_lease_reads.inc();
+                Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease))
+            }
+            _ => {
+                cache
+                    .decide(route, customer_id, req.uri().query(), req.headers())
+                    .await
+            }
         };
         lookup.set(|| vec![KeyValue::new("gateway.cache.decision", decision.label())]);
         drop(lookup);
@@ -314,51 +321,6 @@ impl Proxy {
                 };
                 Ok(error_response(&e, &ctx.request_id, &status))
             }
-        }
-    }
-
-    /// Degraded cluster mode (no live subscription): an entry older than `cap` may have
-    /// missed another replica's invalidation, so it is fetched again (single flight) and
-    /// kept only as the stale-if-error fallback.
-    fn cap_freshness(
-        &self,
-        decision: Decision,
-        cap: Duration,
-        cache: &CustomerCache,
-        route: CachedRoute,
-        customer_id: &str,
-        req: &Request<Incoming>,
-    ) -> Decision {
-        let (entry, age, staleness) = match &decision {
-            Decision::Hit { entry, age, .. } if *age >= cap => {
-                (entry.clone(), *age, Duration::ZERO)
-            }
-            Decision::Revalidate {
-                entry,
-                age,
-                staleness,
-                ..
-            } if *age >= cap => (entry.clone(), *age, *staleness),
-            _ => return decision,
-        };
-        let key = match decision {
-            Decision::Revalidate { key, .. } => key,
-            _ => match cache.key(route, customer_id, req.uri().query()) {
-                Ok(key) => key,
-                Err(_) => return decision,
-            },
-        };
-        if let Some(cluster) = &self.cluster {
-            cluster.metrics().degraded_refreshes.inc();
-        }
-        Decision::Fill {
-            key,
-            reason: Forward::Stale,
-            fallback: Some(Fallback {
-                entry,
-                age,
-                staleness,
-            }),
         }
     }
 

@@ -43,7 +43,7 @@ impl Proxy {
         let called = std::time::Instant::now();
         // Armed before the write leaves: a writer that goes away while it is in flight
         // still leaves no pre-write read cached.
-        let pending = self.pending_invalidation(self.written_customers(route, &out), deadline);
+        let pending = self.pending_invalidation(self.written_customers(route, &out), deadline)?;
         let sent = self
             .upstream
             .send(&out, route.label(), &ctx.client, deadline, ctx.span.trace())

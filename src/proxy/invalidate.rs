@@ -4,12 +4,15 @@
 //! Which customers a write names is not decided by parsing its body the way paycombat
 //! might: the path, the query and the raw body are searched for anything shaped like a
 //! customer id (`cache.id_pattern`), in every form the bytes could be read as (see
-//! `cache::scan`). A write to a customer endpoint that names no id at all (or more than
-//! the scanner keeps) purges the whole cache: its target cannot be told, and serving a
-//! pre-write read is worse than a cold cache. Writes to other families (wallets,
-//! payins, …) drop the customers they name and nothing else. In cluster mode the same
-//! invalidation is published to every other replica, still before the writer's answer.
+//! `cache::scan`). A write drops exactly the customers it names, however many its body
+//! holds (deduplicated); only a write to a customer endpoint that names no id at all
+//! purges the whole cache (its target cannot be told). Writes to other families
+//! (wallets, payins, payouts, …) drop the customers they name and nothing else, so no
+//! body, however large, turns one into a cluster-wide purge. In cluster mode the same
+//! invalidation is published to every other replica, and the writer's answer waits for
+//! it (see `cluster::publish`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use http::Method;
@@ -17,9 +20,9 @@ use prometheus::IntCounterVec;
 use tokio::time::Instant;
 
 use super::Proxy;
-use crate::cache::scan::Found;
 use crate::cache::CustomerCache;
-use crate::cluster::{Body, Cluster};
+use crate::cluster::{Body, Cluster, OnUnconfirmed};
+use crate::error::GatewayError;
 use crate::route::{Family, Route};
 use crate::upstream::Outgoing;
 
@@ -42,21 +45,12 @@ impl Proxy {
         }
         let settings = cache.settings();
         let target = out.uri.path_and_query().map_or("", |p| p.as_str());
-        let mut ids = Vec::new();
-        for part in [target.as_bytes(), &out.body[..]] {
-            match settings.ids_in(part) {
-                Found::Ids(found) => {
-                    for id in found {
-                        if !ids.contains(&id) {
-                            ids.push(id);
-                        }
-                    }
-                }
-                Found::TooMany => return Written::All,
+        let mut ids = settings.ids_in(target.as_bytes());
+        let mut seen: HashSet<String> = ids.iter().cloned().collect();
+        for id in settings.ids_in(&out.body[..]) {
+            if seen.insert(id.clone()) {
+                ids.push(id);
             }
-        }
-        if ids.len() > crate::cache::scan::MAX_IDS {
-            return Written::All;
         }
         match (ids.is_empty(), is_customer_write(route)) {
             (false, _) => Written::Customers(ids),
@@ -67,18 +61,30 @@ impl Proxy {
 
     /// What `written` invalidates, armed before the write is sent (see
     /// [`PendingInvalidation`]); `deadline` is the write's upstream deadline.
+    ///
+    /// With `cluster.on_unconfirmed_write = "refuse"`, a write that invalidates something
+    /// while this replica holds no lease (it may be cut off from Redis while the others
+    /// are not, and its invalidation may never reach them) is refused here, before it is
+    /// sent upstream — never after: a write that reached paycombat is answered.
     pub(super) fn pending_invalidation(
         &self,
         written: Written,
         deadline: Instant,
-    ) -> PendingInvalidation {
-        PendingInvalidation {
+    ) -> Result<PendingInvalidation, GatewayError> {
+        if let Some(cluster) = &self.cluster {
+            let refuse = cluster.settings().on_unconfirmed_write == OnUnconfirmed::Refuse;
+            if refuse && written != Written::Nothing && !cluster.lease_held() {
+                cluster.metrics().writes_refused.inc();
+                return Err(GatewayError::ClusterUnconfirmed);
+            }
+        }
+        Ok(PendingInvalidation {
             cache: self.cache.clone(),
             cluster: self.cluster.clone(),
             counter: self.metrics.cache_invalidations.clone(),
             written: Some(written),
             deadline,
-        }
+        })
     }
 }
 

@@ -98,8 +98,13 @@ struct Cluster {
     command_timeout: String,
     heartbeat_interval: String,
     heartbeat_timeout: String,
-    degraded_ttl: String,
+    subscribe_timeout: String,
+    lease: String,
+    publish_deadline: String,
+    on_unconfirmed_write: &'static str,
     rate_limit_on_error: &'static str,
+    rate_limit_breaker_failures: u32,
+    rate_limit_breaker_cooldown: String,
 }
 
 impl Cluster {
@@ -115,8 +120,13 @@ impl Cluster {
             command_timeout: dur(r.command_timeout),
             heartbeat_interval: dur(r.heartbeat_interval),
             heartbeat_timeout: dur(r.heartbeat_timeout),
-            degraded_ttl: dur(r.degraded_ttl),
+            subscribe_timeout: dur(r.subscribe_timeout),
+            lease: dur(r.lease),
+            publish_deadline: dur(r.publish_deadline),
+            on_unconfirmed_write: r.on_unconfirmed_write.label(),
             rate_limit_on_error: r.rate_limit_on_error.label(),
+            rate_limit_breaker_failures: r.rate_limit_breaker_failures,
+            rate_limit_breaker_cooldown: dur(r.rate_limit_breaker_cooldown),
         }
     }
 }

@@ -11,6 +11,8 @@ mod budget;
 mod cache;
 mod check_config;
 mod cluster;
+mod cluster_faults;
+mod cluster_history;
 mod connections;
 mod core;
 mod credentials_rejected;

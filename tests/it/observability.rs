@@ -306,9 +306,20 @@ fn assert_closed_label_sets(scrape: &str) {
                 ("gateway_cluster_rate_limit_decisions_total", "decision") => {
                     ["allowed", "limited"].contains(&v.as_str())
                 }
-                ("gateway_cluster_redis_errors_total", "operation") => {
-                    ["connect", "subscribe", "heartbeat", "publish", "rate_limit"]
-                        .contains(&v.as_str())
+                ("gateway_cluster_redis_errors_total", "operation") => [
+                    "connect",
+                    "subscribe",
+                    "heartbeat",
+                    "publish",
+                    "ack",
+                    "rate_limit",
+                ]
+                .contains(&v.as_str()),
+                ("gateway_cluster_cache_drops_total", "reason") => {
+                    ["subscribe", "stall"].contains(&v.as_str())
+                }
+                ("gateway_cluster_write_waits_total", "outcome") => {
+                    ["confirmed", "lease", "unconfirmed"].contains(&v.as_str())
                 }
                 ("gateway_requests_abandoned_total", "reason") => [
                     "client_closed",

@@ -3,6 +3,7 @@
 //! loopback ports, and a plain HTTP client to talk to them.
 
 pub mod h2;
+pub mod link;
 pub mod otlp;
 pub mod redis;
 pub mod tls;

@@ -11,6 +11,8 @@ pub struct RedisServer {
     child: Option<Child>,
     /// `--tls-*` arguments when the server speaks TLS only.
     tls: Vec<String>,
+    /// Other arguments (`--requirepass`).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -34,7 +36,16 @@ impl RedisServer {
         ])
     }
 
+    /// Plain, requiring this password (AUTH).
+    pub fn start_with_password(password: &str) -> RedisServer {
+        Self::start_args(Vec::new(), vec!["--requirepass".into(), password.into()])
+    }
+
     fn start_with(tls: Vec<String>) -> RedisServer {
+        Self::start_args(tls, Vec::new())
+    }
+
+    fn start_args(tls: Vec<String>, extra: Vec<String>) -> RedisServer {
         // The kernel picks a free port; redis-server binds it right after.
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -44,6 +55,7 @@ impl RedisServer {
             port,
             child: None,
             tls,
+            extra,
         };
         server.restart();
         server
@@ -69,6 +81,7 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(ports)
             .args(&self.tls)
+            .args(&self.extra)
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -84,6 +97,10 @@ impl RedisServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// SIGKILL: no goodbye to clients, as when a pod dies.
@@ -115,7 +132,10 @@ impl RedisServer {
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
         let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+        // With a password, the refusal proves the server is up as well.
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut buf).is_ok()
+            && (&buf == b"+PONG\r\n" || &buf == b"-NOAUTH")
     }
 }
 
