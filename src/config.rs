@@ -19,6 +19,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub(crate) mod problems;
 #[cfg(test)]
 mod tests;
+pub mod url;
 mod validate;
 
 pub use problems::{ConfigError, Problem, Problems};

@@ -86,10 +86,11 @@ pub struct View {
     cluster: Option<Cluster>,
 }
 
-/// The Redis URL is not shown: it may carry a password. Its scheme says whether TLS is on.
+/// The Redis URL as every URL is printed: without userinfo (a user name may be
+/// there; a password never is) and query.
 #[derive(Serialize)]
 struct Cluster {
-    redis_url: &'static str,
+    redis_url: String,
     tls: bool,
     redis_password_file: Option<String>,
     ca_file: Option<String>,
@@ -106,7 +107,7 @@ impl Cluster {
     fn from(r: &crate::cluster::RedisSettings) -> Cluster {
         use secrecy::ExposeSecret;
         Cluster {
-            redis_url: REDACTED,
+            redis_url: crate::config::url::shown_str(r.url.expose_secret()),
             tls: r.url.expose_secret().starts_with("rediss://"),
             redis_password_file: path(&r.password_file),
             ca_file: path(&r.ca_file),
@@ -325,7 +326,7 @@ impl From<&Settings> for View {
                 token_file: path(&s.admin.token_file),
             },
             upstream: Upstream {
-                base_url: u.base_url.to_string(),
+                base_url: crate::config::url::shown(&u.base_url),
                 token: secret(&u.token),
                 signature_key: secret(&u.signature_key),
                 ca_file: path(&u.ca_file),
@@ -424,7 +425,7 @@ impl From<&Settings> for View {
             telemetry: {
                 let e = s.telemetry.exporter.as_ref();
                 Telemetry {
-                    otlp_endpoint: e.map(|e| e.endpoint.to_string()),
+                    otlp_endpoint: e.map(|e| crate::config::url::shown(&e.endpoint)),
                     service_name: e.map(|e| e.service_name.clone()),
                     sampling_ratio: e.map(|e| e.sampling_ratio),
                     honour_traceparent: s.telemetry.honour_traceparent,
