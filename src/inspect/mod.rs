@@ -17,7 +17,7 @@ use http::header::HeaderValue;
 use prometheus::IntCounter;
 
 use crate::config::Settings;
-use crate::credentials::CredentialStore;
+use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
@@ -45,6 +45,9 @@ pub struct Inspector {
     mask_key: Option<Box<[u8]>>,
     /// Bound on response bytes held in memory, shared by every request.
     budget: budget::BodyBudget,
+    /// The secret guard compiled for the credentials it was built from:
+    /// rebuilt only when a reload swaps them, never per response.
+    compiled: arc_swap::ArcSwapOption<(Arc<UpstreamCredentials>, Secrets)>,
 }
 
 impl Inspector {
@@ -69,7 +72,7 @@ impl Inspector {
             metrics.buffered_bytes.clone(),
             metrics.buffer_exhausted.clone(),
         );
-        Inspector {
+        let inspector = Inspector {
             settings,
             credentials,
             metrics,
@@ -77,7 +80,11 @@ impl Inspector {
             masked_counters,
             mask_key,
             budget,
-        }
+            compiled: arc_swap::ArcSwapOption::empty(),
+        };
+        // Compiled now, so a short secret is warned about at start-up.
+        inspector.secrets(None);
+        inspector
     }
 
     fn record_masked(&self, masked: &Masked) {
@@ -117,22 +124,48 @@ impl Inspector {
     /// and the signature this request carried (an echo of it proves nothing
     /// secret, but it is the merchant's, not the client's).
     fn secrets(&self, signature: Option<&HeaderValue>) -> Secrets {
-        let creds = self.credentials.current();
-        let mut list: Vec<&[u8]> = Vec::with_capacity(4);
-        if let Some(s) = signature {
-            list.push(s.as_bytes());
+        let held = self.held_secrets();
+        match signature {
+            Some(s) => held.with(&Secrets::new([s.as_bytes()])),
+            None => held,
         }
-        if let Some(c) = &creds {
-            list.push(c.token.as_bytes());
-            if let Some(k) = &c.signature_key {
-                use secrecy::ExposeSecret;
-                list.push(k.expose_secret());
+    }
+
+    /// The guard for the credentials and mask key, compiled once per
+    /// credentials snapshot.
+    fn held_secrets(&self) -> Secrets {
+        let Some(creds) = self.credentials.current() else {
+            return Secrets::new(self.mask_key.as_deref());
+        };
+        if let Some(c) = &*self.compiled.load() {
+            if Arc::ptr_eq(&c.0, &creds) {
+                return c.1.clone();
             }
         }
-        if let Some(k) = &self.mask_key {
-            list.push(k);
+        use secrecy::ExposeSecret;
+        let mut list: Vec<(&'static str, &[u8])> = vec![("upstream.token", creds.token.as_bytes())];
+        if let Some(k) = &creds.signature_key {
+            list.push(("upstream.signature_key", k.expose_secret()));
         }
-        Secrets::new(list)
+        if let Some(k) = &self.mask_key {
+            list.push(("mask.hmac_key_file", k));
+        }
+        for (name, secret) in &list {
+            match reflect::strength(secret) {
+                reflect::Strength::Canonical => {}
+                strength => tracing::warn!(
+                    secret = name,
+                    bytes = secret.len(),
+                    canonical_min = reflect::CANONICAL_MIN_LEN,
+                    looked_for = if strength == reflect::Strength::Ignored { "not at all" } else { "byte for byte only" },
+                    "a secret is too short for the reflection guard to look for its encoded forms (base64, hex, any case); use a longer one"
+                ),
+            }
+        }
+        let secrets = Secrets::new(list.iter().map(|(_, s)| *s));
+        self.compiled
+            .store(Some(Arc::new((creds, secrets.clone()))));
+        secrets
     }
 
     /// Masks a complete, decoded body. Only `mask.enabled = false` (logged

@@ -4,14 +4,11 @@
 //! Every answer is masked JSON, a declared passthrough, or a 502 envelope.
 
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use crate::common::*;
 use bytes::Bytes;
 use http::Method;
 use proptest::prelude::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const EMAIL: &str = "victim.person@example.com";
 const ID_NUMBER: &str = "S9876543Z";
@@ -24,99 +21,6 @@ fn personal_json() -> String {
     format!(
         r#"{{"status":true,"message":"OK","data":{{"email":"{EMAIL}","identification_value":"{ID_NUMBER}","phone_number":"{PHONE}","kind":"individual"}}}}"#
     )
-}
-
-/// What the hostile upstream answers: raw response bytes, built from the
-/// request head it received (so it can reflect it).
-type Responder = Arc<dyn Fn(&str) -> Vec<u8> + Send + Sync>;
-
-struct Hostile {
-    base: String,
-    responder: Arc<Mutex<Responder>>,
-    heads: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Hostile {
-    async fn start() -> Hostile {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let responder: Arc<Mutex<Responder>> =
-            Arc::new(Mutex::new(Arc::new(|_: &str| response("200 OK", &[], b""))));
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let (r, h) = (responder.clone(), heads.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let (r, h) = (r.clone(), h.clone());
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 8192];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
-                            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
-                            _ => return,
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
-                    h.lock().unwrap().push(head.clone());
-                    let answer = {
-                        let f = r.lock().unwrap().clone();
-                        f(&head)
-                    };
-                    let _ = s.write_all(&answer).await;
-                    let _ = s.shutdown().await;
-                });
-            }
-        });
-        Hostile {
-            base,
-            responder,
-            heads,
-            task,
-        }
-    }
-
-    fn answer(&self, f: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) {
-        *self.responder.lock().unwrap() = Arc::new(f);
-    }
-
-    fn answer_bytes(&self, bytes: Vec<u8>) {
-        self.answer(move |_| bytes.clone());
-    }
-
-    fn last_head(&self) -> String {
-        self.heads
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn count(&self) -> usize {
-        self.heads.lock().unwrap().len()
-    }
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// A raw HTTP/1.1 response: the given header lines, a content-length, the body.
-fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\n");
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    ));
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 fn chunked(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {

@@ -23,6 +23,7 @@ mod logging;
 mod observability;
 mod operator;
 mod paths;
+mod reflection;
 mod reliability;
 mod reload_watch;
 mod soak;
