@@ -189,6 +189,7 @@ pub struct RawUpstream {
     pub strip_request_headers: Vec<String>,
     pub max_response_body_bytes: usize,
     pub response_headers: Vec<String>,
+    pub vary_request_headers: Vec<String>,
     pub max_buffered_bytes: usize,
     #[serde(with = "humantime_serde")]
     pub buffer_wait: Duration,

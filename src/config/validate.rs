@@ -317,7 +317,7 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
     );
     let response_headers = p.check(
         "upstream.response_headers",
-        crate::proxy::HeaderAllowlist::parse(&u.response_headers),
+        crate::proxy::HeaderAllowlist::parse(&u.response_headers, &u.vary_request_headers),
     );
     let max_buffered_bytes = p.positive("upstream.max_buffered_bytes", u.max_buffered_bytes);
     let breaker_cool_down = p.positive(

@@ -1,11 +1,11 @@
 //! Response inspection, the step between paycombat's answer and the cache or
-//! the client: masking (and its counters), the response-header allowlist, the
+//! the client: masking (and its counters), the response headers (one builder), the
 //! buffer budget, passthrough routes and the secret guard. See [`response`]
 //! for the rule every released body follows.
 
 mod allowlist;
 pub mod budget;
-mod header_values;
+pub mod headers;
 mod passthrough;
 pub mod reflect;
 mod response;
@@ -24,7 +24,7 @@ use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
-pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRule};
+pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::Proxy;
 use crate::error::GatewayError;
-use crate::inspect::{PassthroughRule, Processed};
+use crate::inspect::{PassthroughRequest, Processed};
 use crate::telemetry::Trace;
 
 impl Proxy {
@@ -21,7 +21,7 @@ impl Proxy {
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
         deadline: Instant,
-        passthrough: Option<&PassthroughRule>,
+        passthrough: Option<PassthroughRequest<'_>>,
         signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let span = parent.child("mask", SpanKind::Internal, Vec::new);

@@ -170,7 +170,8 @@ struct Upstream {
     pool_max_idle_per_host: usize,
     strip_request_headers: Vec<String>,
     max_response_body_bytes: usize,
-    response_headers: String,
+    response_headers: Vec<String>,
+    vary_request_headers: Vec<String>,
     max_buffered_bytes: usize,
     buffer_wait: String,
     retry: Retry,
@@ -341,7 +342,8 @@ impl From<&Settings> for View {
                     .map(|h| h.as_str().to_owned())
                     .collect(),
                 max_response_body_bytes: u.max_response_body_bytes,
-                response_headers: format!("{:?}", u.response_headers),
+                response_headers: u.response_headers.names().map(str::to_owned).collect(),
+                vary_request_headers: u.response_headers.vary_names().map(str::to_owned).collect(),
                 max_buffered_bytes: u.max_buffered_bytes,
                 buffer_wait: dur(u.buffer_wait),
                 retry: Retry {
