@@ -82,11 +82,7 @@ pub fn shown(url: &Uri) -> String {
     let scheme = url.scheme_str().unwrap_or("http");
     let host = url.host().unwrap_or("");
     let port = url.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
-    let path = match url.path() {
-        "/" => "",
-        p => p,
-    };
-    format!("{scheme}://{host}{port}{path}")
+    format!("{scheme}://{host}{port}{}", url.path())
 }
 
 /// [`shown`] for a URL held as text; a value that does not parse is not
