@@ -17,6 +17,7 @@ mod credentials_rejected;
 mod fail_closed;
 mod forwarding;
 mod fuzz_props;
+mod header_vocabulary;
 mod hostile;
 mod limits;
 mod logging;

@@ -10,7 +10,7 @@
 //!   passthrough), `ETag` on JSON answers (a digest of the bytes the gateway
 //!   sends), `Content-Range` (from the client's own range and the bytes
 //!   sent), `Content-Length`, `Age`, `X-Request-Id`;
-//! * a number within a stated bound ([`COUNT_MAX`], [`LIFETIME_MAX`]: six
+//! * a number within a stated bound (`vocab::COUNT_MAX`, `vocab::LIFETIME_MAX`: six
 //!   digits, so no phone, ID or account number fits);
 //! * an HTTP-date the gateway formats from the time it parsed; or
 //! * a token from a closed vocabulary (`Cache-Control` directives without
@@ -36,7 +36,6 @@ use sha2::Digest as _;
 
 use super::HeaderAllowlist;
 pub use range::ByteRange;
-pub use vocab::{COUNT_MAX, LIFETIME_MAX};
 
 /// The `Content-Type` of every answer on a JSON route: masked, empty,
 /// bodiless, HEAD, and the gateway's own error envelopes.

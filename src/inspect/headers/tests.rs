@@ -206,7 +206,9 @@ fn a_refusal_never_loosens_caching() {
     )]);
     assert_eq!(
         value(&b, "cache-control"),
-        Some(format!("max-age={LIFETIME_MAX}, stale-if-error={LIFETIME_MAX}").as_str())
+        Some(
+            format!("max-age={vocab::LIFETIME_MAX}, stale-if-error={vocab::LIFETIME_MAX}").as_str()
+        )
     );
 }
 
@@ -484,7 +486,7 @@ proptest! {
         for (name, arg) in crate::cache::cache_control(&h) {
             if name == "max-age" || name == "s-maxage" {
                 let arg: u64 = arg.unwrap_or_default().parse().unwrap();
-                prop_assert!(arg <= LIFETIME_MAX);
+                prop_assert!(arg <= vocab::LIFETIME_MAX);
                 prop_assert!(arg == 0 || crate::cache::cache_control(&before).any(|(n, a)| n.eq_ignore_ascii_case(name) && a.and_then(|a| a.parse::<u128>().ok()).is_some_and(|a| a >= u128::from(arg))), "{name}={arg} from {before:?}");
             }
             if name == "public" {
@@ -541,6 +543,6 @@ proptest! {
             prop_assert!(longest_run <= 6 || name == "x-ratelimit-reset", "{name}: {v:?}");
         }
         prop_assert!(built.headers.len() <= KNOWN.len());
-        prop_assert!(COUNT_MAX < 1_000_000);
+        prop_assert!(vocab::COUNT_MAX < 1_000_000);
     }
 }
