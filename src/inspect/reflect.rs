@@ -344,7 +344,7 @@ mod tests {
             for prefix in 0..3 {
                 for suffix in 0..3 {
                     for (case, secret) in [("", TOKEN.to_vec()), (" of upper", upper.clone())] {
-                        let mut msg = b"Bearer:".repeat(1)[..prefix].to_vec();
+                        let mut msg = b"Bearer:"[..prefix].to_vec();
                         msg.extend_from_slice(&secret);
                         msg.extend_from_slice(&b"\xff\xfe"[..suffix]);
                         forms.push((

@@ -207,7 +207,11 @@ fn a_refusal_never_loosens_caching() {
     assert_eq!(
         value(&b, "cache-control"),
         Some(
-            format!("max-age={vocab::LIFETIME_MAX}, stale-if-error={vocab::LIFETIME_MAX}").as_str()
+            format!(
+                "max-age={max}, stale-if-error={max}",
+                max = vocab::LIFETIME_MAX
+            )
+            .as_str()
         )
     );
 }
