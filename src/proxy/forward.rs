@@ -48,7 +48,10 @@ impl Proxy {
         let passthrough = passthrough.map(|rule| PassthroughRequest { rule, range });
         // Kept for the gateway's own evaluation: it is not forwarded where
         // the answer is masked.
-        let if_none_match = parts.headers.get(header::IF_NONE_MATCH).cloned();
+        // Only a GET's: on any other method a matching tag is not "unchanged".
+        let if_none_match = (parts.method == http::Method::GET)
+            .then(|| parts.headers.get(header::IF_NONE_MATCH).cloned())
+            .flatten();
         let out = self.upstream.prepare(
             parts,
             body,

@@ -24,6 +24,8 @@
 //! upstream's `Last-Modified`), so conditional requests there are answered
 //! by the gateway ([`not_modified`]) and never forwarded.
 
+#[cfg(test)]
+mod prop_tests;
 mod range;
 #[cfg(test)]
 mod tests;
