@@ -133,9 +133,9 @@ mod tests {
                 "http://host:8080/v1/traces",
             ),
             ("redis://gateway@redis:6379/0", "redis://redis:6379/0"),
-            ("rediss://:pw@redis:6380", "rediss://redis:6380"),
-            ("https://api.paycombat.com", "https://api.paycombat.com"),
-            ("http://[::1]:9/", "http://[::1]:9"),
+            ("rediss://:pw@redis:6380", "rediss://redis:6380/"),
+            ("https://api.paycombat.com", "https://api.paycombat.com/"),
+            ("http://[::1]:9/", "http://[::1]:9/"),
         ] {
             assert_eq!(shown_str(v), shown, "{v}");
         }
