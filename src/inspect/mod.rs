@@ -126,7 +126,7 @@ impl Inspector {
     fn secrets(&self, signature: Option<&HeaderValue>) -> Secrets {
         let held = self.held_secrets();
         match signature {
-            Some(s) => held.with(&Secrets::new([s.as_bytes()])),
+            Some(s) => held.with(&Secrets::for_one_request([s.as_bytes()])),
             None => held,
         }
     }
