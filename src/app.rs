@@ -476,7 +476,7 @@ impl App {
             tls = settings.server.tls.is_some(),
             client_auth = settings.server.tls.as_ref().map_or("off", |t| t.client_auth.name()),
             admin = %settings.admin.listen,
-            upstream = %settings.upstream.base_url,
+            upstream = %crate::config::url::shown(&settings.upstream.base_url),
             cluster = %settings.cluster.redis.as_ref().map_or_else(
                 || "off".to_owned(),
                 |r| format!("on (Redis {}, lease {:?})", r.describe(), r.lease)

@@ -20,6 +20,7 @@ mod env;
 pub(crate) mod problems;
 #[cfg(test)]
 mod tests;
+pub mod url;
 mod validate;
 
 pub use env::EnvLayer;
@@ -190,6 +191,7 @@ pub struct RawUpstream {
     pub strip_request_headers: Vec<String>,
     pub max_response_body_bytes: usize,
     pub response_headers: Vec<String>,
+    pub vary_request_headers: Vec<String>,
     pub max_buffered_bytes: usize,
     #[serde(with = "humantime_serde")]
     pub buffer_wait: Duration,

@@ -102,9 +102,7 @@ impl GatewayError {
             | ClientCapacity { .. }
             | CircuitOpen { .. }
             | CredentialsUnavailable
-            | ClusterUnconfirmed => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            | ClusterUnconfirmed => StatusCode::SERVICE_UNAVAILABLE,
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
                 StatusCode::BAD_GATEWAY
             }
@@ -216,9 +214,10 @@ pub fn envelope_response(
     let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
     let mut resp = http::Response::new(GatewayBody::full(bytes));
     *resp.status_mut() = status;
+    // The same Content-Type as every other answer on a JSON route.
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        crate::inspect::headers::JSON_CONTENT_TYPE,
     );
     resp
 }

@@ -205,7 +205,7 @@ impl Metrics {
             mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
             secret_reflections: counter(r, "gateway_secret_reflections_total", "Upstream responses refused because a header or body carried a gateway secret, by location (header, body).", &["location"])?,
             response_headers_dropped: reg(r, IntCounter::new("gateway_upstream_response_headers_dropped_total", "Upstream response header lines dropped because they are not on upstream.response_headers.")?)?,
-            response_header_values_refused: counter(r, "gateway_upstream_response_header_values_refused_total", "Allowlisted upstream response header lines whose value did not match the header's grammar, refused (dropped or replaced by a stricter value), by header.", &["header"])?,
+            response_header_values_refused: counter(r, "gateway_upstream_response_header_values_refused_total", "Listed upstream response headers whose value did not fit the header's vocabulary, refused (dropped or replaced by a stricter value), by header.", &["header"])?,
             buffered_bytes: gauge(r, "gateway_response_buffer_bytes", "Bytes of upstream and masked response bodies held in memory, as counted against upstream.max_buffered_bytes.")?,
             buffer_exhausted: reg(r, IntCounter::new("gateway_response_buffer_exhausted_total", "Inspections refused (503) because upstream.max_buffered_bytes was in use for longer than upstream.buffer_wait.")?)?,
             upstream_slots_in_use: gauge(r, "gateway_upstream_slots_in_use", "Upstream slots (of upstream.max_concurrent_requests) held now: from taking the slot until paycombat has sent the whole answer.")?,

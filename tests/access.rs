@@ -102,7 +102,7 @@ async fn missing_key_is_401_unauthenticated_and_not_forwarded() {
     let r = keyless(&app, Method::GET, "/api/v1/anything/x").await;
     assert_eq!(r.status, 401);
     assert_eq!(r.error_code(), "UNAUTHENTICATED");
-    assert_eq!(r.header("content-type"), "application/json");
+    assert_eq!(r.header("content-type"), "application/json; charset=utf-8");
     // Empty values and other Authorization schemes are no key either.
     for (name, value) in [
         ("x-token", "  "),

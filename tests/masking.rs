@@ -206,7 +206,11 @@ fn failures(scrape: &str) -> Vec<f64> {
 fn assert_refused(r: &Resp, code: &str, leaks: &[&str], what: &str) {
     assert_eq!(r.status, 502, "{what}: {}", r.text());
     assert_eq!(r.error_code(), code, "{what}");
-    assert_eq!(r.header("content-type"), "application/json", "{what}");
+    assert_eq!(
+        r.header("content-type"),
+        "application/json; charset=utf-8",
+        "{what}"
+    );
     let v = r.json();
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(

@@ -179,10 +179,9 @@ impl RedisSettings {
 
 /// The URL's scheme and host, checked without connecting.
 fn redis_url(v: &str) -> Result<(), String> {
-    let scheme = v.split_once("://").map(|(s, _)| s);
-    if !matches!(scheme, Some("redis" | "rediss")) {
-        return Err("must start with redis:// or rediss:// (TLS)".to_owned());
-    }
+    // One URL rule for every setting: no password in it (it comes from
+    // `cluster.redis_password_file`), a bare ACL user name allowed.
+    crate::config::url::parse(v, crate::config::url::REDIS)?;
     redis::IntoConnectionInfo::into_connection_info(v)
         .map(drop)
         // The parser's message may quote the URL, password included.

@@ -399,3 +399,52 @@ fn the_access_log_output_and_queue_are_checked_together() {
         "{e}"
     );
 }
+
+/// One URL rule for every URL-typed key: userinfo is refused (a bare Redis
+/// user name aside), under the key, and the refused value is never quoted.
+#[test]
+fn every_url_setting_refuses_userinfo() {
+    for (section, key, url) in [
+        (
+            "upstream",
+            "base_url",
+            "https://merchant:hunter2secret@api.example",
+        ),
+        (
+            "telemetry",
+            "otlp_endpoint",
+            "http://otel:hunter2secret@otel:4318",
+        ),
+        (
+            "cluster",
+            "redis_url",
+            "redis://:hunter2secret@redis:6379/0",
+        ),
+        (
+            "cluster",
+            "redis_url",
+            "rediss://gw:hunter2secret@redis:6380",
+        ),
+    ] {
+        let e = with(&format!("{NO_AUTH}\n[{section}]\n{key} = \"{url}\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("{section}.{key}")), "{e}");
+        assert!(e.contains("credentials"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+    let s = with(&format!(
+        "{NO_AUTH}\n[cluster]\nredis_url = \"redis://gateway@redis:6379/0\""
+    ))
+    .unwrap();
+    let shown = crate::config::url::shown_str(&{
+        use secrecy::ExposeSecret;
+        s.cluster
+            .redis
+            .expect("cluster on")
+            .url
+            .expose_secret()
+            .to_owned()
+    });
+    assert_eq!(shown, "redis://redis:6379/0");
+}

@@ -317,7 +317,7 @@ fn upstream(u: RawUpstream, p: &mut Problems) -> Option<UpstreamSettings> {
     );
     let response_headers = p.check(
         "upstream.response_headers",
-        crate::proxy::HeaderAllowlist::parse(&u.response_headers),
+        crate::proxy::HeaderAllowlist::parse(&u.response_headers, &u.vary_request_headers),
     );
     let max_buffered_bytes = p.positive("upstream.max_buffered_bytes", u.max_buffered_bytes);
     let buffering = u.buffering.check(p);
@@ -424,14 +424,7 @@ fn socket_addr(v: &str) -> Result<SocketAddr, String> {
 }
 
 fn base_url(v: &str) -> Result<Uri, String> {
-    let url: Uri = v.parse().map_err(|e| format!("not a URL: {e}"))?;
-    match url.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => return Err("the scheme must be http or https".to_owned()),
-    }
-    if url.host().is_none() {
-        return Err("a host is required".to_owned());
-    }
+    let url = super::url::parse(v, super::url::HTTP)?;
     if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
         return Err(
             "give only scheme, host and port: request paths are forwarded unchanged".to_owned(),

@@ -1,36 +1,18 @@
-//! How an upstream body is framed, read strictly, and the headers that
-//! stop being true once the gateway rewrites a body.
+//! How an upstream body is framed, read strictly. (The client's headers,
+//! `Content-Type` included, are the header builder's: `inspect::headers`.)
 //!
 //! The headers that decide how a body is read (`Content-Type`,
 //! `Content-Encoding`, `Transfer-Encoding`) must be unambiguous: two lines,
 //! or a list where one value is expected, is refused rather than guessed at,
 //! since a client may read them differently from us.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName};
 use http::StatusCode;
 
 use super::coding::{self as decode, Encoding};
 
-/// Headers that describe the upstream's bytes and become false once the body
-/// is decoded or masked.
-const BODY_BOUND: &[HeaderName] = &[
-    header::CONTENT_LENGTH,
-    header::CONTENT_ENCODING,
-    header::ETAG,
-    header::CONTENT_RANGE,
-    header::ACCEPT_RANGES,
-];
-
 /// Why a response's framing was refused (the `gateway_mask_failures_total` reason).
 pub const AMBIGUOUS: &str = "ambiguous_headers";
-
-/// Drops the headers that describe upstream's bytes, once the body was
-/// decoded or masked.
-pub fn drop_body_bound(headers: &mut HeaderMap) {
-    for h in BODY_BOUND {
-        headers.remove(h);
-    }
-}
 
 /// The upstream's framing, read strictly.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,40 +68,6 @@ pub fn bodiless(status: StatusCode) -> bool {
     status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
-}
-
-/// The Content-Type of a masked body: the upstream's JSON media type with at
-/// most `charset=utf-8` kept, else `application/json`. Every other parameter
-/// is dropped: a parameter is free text from upstream, and the bytes are
-/// UTF-8 JSON now whatever the label said.
-pub fn json_content_type(headers: &mut HeaderMap) {
-    let mut kept = None;
-    if let Some(v) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
-        let mut parts = v.split(';');
-        let essence = parts.next().unwrap_or("").trim();
-        if crate::mask::is_json_media_type(essence) {
-            let utf8 = parts.any(|p| {
-                p.split_once('=').is_some_and(|(k, val)| {
-                    k.trim().eq_ignore_ascii_case("charset")
-                        && val.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-                })
-            });
-            let essence = essence.to_ascii_lowercase();
-            kept = HeaderValue::from_str(&if utf8 {
-                format!("{essence}; charset=utf-8")
-            } else {
-                essence
-            })
-            .ok();
-        }
-    }
-    headers.insert(
-        header::CONTENT_TYPE,
-        kept.unwrap_or(HeaderValue::from_static("application/json")),
-    );
 }
 
 #[cfg(test)]

@@ -1,34 +1,36 @@
-//! Response headers: which of upstream's may reach the client.
+//! `upstream.response_headers` and `upstream.vary_request_headers`,
+//! compiled: which of the headers the gateway has a vocabulary for it
+//! writes, and which request-header names its `Vary` may name.
 //!
-//! Headers pass by allowlist (`upstream.response_headers`): a header the
-//! gateway does not know could carry anything — a `Location` or `Link` with
-//! an email in it, a `Set-Cookie`, an `X-Debug-Echo` of the request — so the
-//! rest are dropped and counted. How a body is framed is read by
-//! [`crate::http::framing`].
+//! A header the gateway has no vocabulary for could carry anything — a
+//! `Location` or `Link` with an email in it, a `Set-Cookie`, an
+//! `X-Debug-Echo` of the request — so listing one is a configuration error,
+//! and whatever upstream sends beyond the list is dropped and counted. What a
+//! listed header may hold is [`super::headers`]'s to say.
 
-use http::header::{self, HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName};
 
-/// `upstream.response_headers`, compiled: exact names plus `prefix-*` entries.
+use super::headers::{Kind, KNOWN};
+
+/// The response headers the gateway writes from upstream's, with the
+/// vocabulary of each.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderAllowlist {
-    exact: Vec<HeaderName>,
-    prefixes: Vec<String>,
+    pub(super) allowed: Vec<(HeaderName, Kind)>,
+    /// Request-header names a `Vary` may carry (lowercase).
+    pub(super) vary: Vec<HeaderName>,
 }
 
-/// Headers the gateway always sets itself: an allowlist entry never lets the
-/// upstream's copy through (they describe the gateway's answer, not paycombat's).
-const OWN: &[HeaderName] = &[
-    header::CONTENT_LENGTH,
-    header::CONTENT_ENCODING,
-    header::TRANSFER_ENCODING,
-    header::CONNECTION,
-    header::AGE,
-    header::SET_COOKIE,
-];
-
 impl HeaderAllowlist {
-    pub fn parse(entries: &[String]) -> Result<Self, String> {
+    /// `entries`: names, or `prefix-*` (which selects the known names it
+    /// covers). `vary`: request-header names.
+    pub fn parse(entries: &[String], vary: &[String]) -> Result<Self, String> {
         let mut list = HeaderAllowlist::default();
+        let add = |name: &'static str, kind: Kind, list: &mut HeaderAllowlist| {
+            if !list.allowed.iter().any(|(n, _)| n == name) {
+                list.allowed.push((HeaderName::from_static(name), kind));
+            }
+        };
         for e in entries {
             let e = e.trim().to_ascii_lowercase();
             if let Some(prefix) = e.strip_suffix('*') {
@@ -37,48 +39,54 @@ impl HeaderAllowlist {
                         "{e:?}: a prefix entry is a header name followed by '*'"
                     ));
                 }
-                list.prefixes.push(prefix.to_owned());
+                for (name, kind) in KNOWN.iter().filter(|(n, _)| n.starts_with(prefix)) {
+                    add(name, *kind, &mut list);
+                }
                 continue;
             }
-            let name = HeaderName::from_bytes(e.as_bytes())
+            HeaderName::from_bytes(e.as_bytes())
                 .map_err(|_| format!("{e:?} is not a header name"))?;
-            if OWN.contains(&name) {
-                return Err(format!(
-                    "{e:?} is set by the gateway itself and cannot be passed from upstream"
-                ));
+            match KNOWN.iter().find(|(n, _)| *n == e) {
+                Some((name, kind)) => add(name, *kind, &mut list),
+                None => {
+                    return Err(format!(
+                        "{e:?}: the gateway writes only headers it can rebuild from its own vocabulary ({}); \
+                         Content-Length, Content-Encoding, Age and Set-Cookie are always its own",
+                        KNOWN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ))
+                }
             }
-            list.exact.push(name);
+        }
+        for v in vary {
+            let name = HeaderName::from_bytes(v.trim().as_bytes())
+                .map_err(|_| format!("vary_request_headers: {v:?} is not a header name"))?;
+            if !list.vary.contains(&name) {
+                list.vary.push(name);
+            }
         }
         Ok(list)
     }
 
-    pub fn allows(&self, name: &HeaderName) -> bool {
-        if OWN.contains(name) {
-            return false;
-        }
-        self.exact.contains(name)
-            || self
-                .prefixes
-                .iter()
-                .any(|p| name.as_str().starts_with(p.as_str()))
+    /// Lines of upstream's headers the gateway will not write at all
+    /// (counted as dropped): every header not on the list, except the ones
+    /// the gateway always sets itself.
+    pub fn unlisted(&self, upstream: &HeaderMap) -> u64 {
+        upstream
+            .iter()
+            .filter(|(name, _)| {
+                !self.allowed.iter().any(|(n, _)| n == *name) && !super::headers::own(name)
+            })
+            .count() as u64
     }
 
-    /// Drops every header not on the list; returns how many lines went
-    /// (not counting the ones the gateway always replaces with its own).
-    pub fn retain(&self, headers: &mut HeaderMap) -> u64 {
-        for own in OWN {
-            headers.remove(own);
-        }
-        let before = headers.len();
-        let names: Vec<HeaderName> = headers
-            .keys()
-            .filter(|k| !self.allows(k))
-            .cloned()
-            .collect();
-        for n in names {
-            headers.remove(n);
-        }
-        (before - headers.len()) as u64
+    /// The names listed (for `/admin/config`).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.allowed.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The `Vary` names allowed (for `/admin/config`).
+    pub fn vary_names(&self) -> impl Iterator<Item = &str> {
+        self.vary.iter().map(|n| n.as_str())
     }
 }
 
@@ -88,10 +96,20 @@ mod tests {
     use crate::http::headers::map;
 
     #[test]
-    fn only_listed_headers_pass() {
+    fn only_listed_headers_with_a_vocabulary_pass() {
         let list =
-            HeaderAllowlist::parse(&["Content-Type".into(), "x-ratelimit-*".into()]).unwrap();
-        let mut h = map(&[
+            HeaderAllowlist::parse(&["Content-Type".into(), "x-ratelimit-*".into()], &[]).unwrap();
+        let names: Vec<&str> = list.names().collect();
+        assert_eq!(
+            names,
+            [
+                "content-type",
+                "x-ratelimit-limit",
+                "x-ratelimit-remaining",
+                "x-ratelimit-reset"
+            ]
+        );
+        let h = map(&[
             ("content-type", "application/json"),
             ("x-ratelimit-remaining", "9"),
             ("location", "https://x/?email=a@b.c"),
@@ -100,14 +118,20 @@ mod tests {
             ("content-length", "10"),
         ]);
         assert_eq!(
-            list.retain(&mut h),
+            list.unlisted(&h),
             2,
             "content-length and set-cookie are the gateway's own"
         );
-        assert_eq!(h.len(), 2);
-        assert!(h.contains_key("x-ratelimit-remaining"));
-        for bad in ["content-length", "set-cookie", "*", "bad header"] {
-            assert!(HeaderAllowlist::parse(&[bad.into()]).is_err(), "{bad}");
+        for bad in [
+            "content-length",
+            "set-cookie",
+            "*",
+            "bad header",
+            "location",
+            "x-custom",
+        ] {
+            assert!(HeaderAllowlist::parse(&[bad.into()], &[]).is_err(), "{bad}");
         }
+        assert!(HeaderAllowlist::parse(&[], &["bad name".into()]).is_err());
     }
 }

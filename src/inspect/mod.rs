@@ -1,12 +1,12 @@
 //! Response inspection, the step between paycombat's answer and the cache or
-//! the client: masking (and its counters), the response-header allowlist, the
+//! the client: masking (and its counters), the response headers (one builder), the
 //! buffer budget, passthrough routes and the secret guard. See [`response`]
 //! for the rule every released body follows.
 
 mod allowlist;
 pub mod budget;
 mod buffering;
-mod header_values;
+pub mod headers;
 mod passthrough;
 pub mod reflect;
 mod relay;
@@ -20,7 +20,7 @@ use http::header::HeaderValue;
 use prometheus::IntCounter;
 
 use crate::config::Settings;
-use crate::credentials::CredentialStore;
+use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
@@ -28,7 +28,7 @@ use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
-pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRule};
+pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the
@@ -51,6 +51,9 @@ pub struct Inspector {
     budget: Arc<budget::BodyBudget>,
     /// Spool files of relayed passthrough bodies.
     spool: Arc<spool::SpoolPool>,
+    /// The secret guard compiled for the credentials it was built from:
+    /// rebuilt only when a reload swaps them, never per response.
+    compiled: arc_swap::ArcSwapOption<(Arc<UpstreamCredentials>, Secrets)>,
 }
 
 impl Inspector {
@@ -80,7 +83,7 @@ impl Inspector {
             ),
         ));
         let spool = spool::SpoolPool::new(u.buffering.clone(), u.per_client.buffer_share, &metrics);
-        Inspector {
+        let inspector = Inspector {
             settings,
             credentials,
             metrics,
@@ -89,7 +92,11 @@ impl Inspector {
             mask_key,
             budget,
             spool,
-        }
+            compiled: arc_swap::ArcSwapOption::empty(),
+        };
+        // Compiled now, so a short secret is warned about at start-up.
+        inspector.secrets(None);
+        inspector
     }
 
     fn record_masked(&self, masked: &Masked) {
@@ -129,22 +136,48 @@ impl Inspector {
     /// and the signature this request carried (an echo of it proves nothing
     /// secret, but it is the merchant's, not the client's).
     fn secrets(&self, signature: Option<&HeaderValue>) -> Secrets {
-        let creds = self.credentials.current();
-        let mut list: Vec<&[u8]> = Vec::with_capacity(4);
-        if let Some(s) = signature {
-            list.push(s.as_bytes());
+        let held = self.held_secrets();
+        match signature {
+            Some(s) => held.with(&Secrets::for_one_request([s.as_bytes()])),
+            None => held,
         }
-        if let Some(c) = &creds {
-            list.push(c.token.as_bytes());
-            if let Some(k) = &c.signature_key {
-                use secrecy::ExposeSecret;
-                list.push(k.expose_secret());
+    }
+
+    /// The guard for the credentials and mask key, compiled once per
+    /// credentials snapshot.
+    fn held_secrets(&self) -> Secrets {
+        let Some(creds) = self.credentials.current() else {
+            return Secrets::new(self.mask_key.as_deref());
+        };
+        if let Some(c) = &*self.compiled.load() {
+            if Arc::ptr_eq(&c.0, &creds) {
+                return c.1.clone();
             }
         }
-        if let Some(k) = &self.mask_key {
-            list.push(k);
+        use secrecy::ExposeSecret;
+        let mut list: Vec<(&'static str, &[u8])> = vec![("upstream.token", creds.token.as_bytes())];
+        if let Some(k) = &creds.signature_key {
+            list.push(("upstream.signature_key", k.expose_secret()));
         }
-        Secrets::new(list)
+        if let Some(k) = &self.mask_key {
+            list.push(("mask.hmac_key_file", k));
+        }
+        for (name, secret) in &list {
+            match reflect::strength(secret) {
+                reflect::Strength::Canonical => {}
+                strength => tracing::warn!(
+                    secret = name,
+                    bytes = secret.len(),
+                    canonical_min = reflect::CANONICAL_MIN_LEN,
+                    looked_for = if strength == reflect::Strength::Ignored { "not at all" } else { "byte for byte only" },
+                    "a secret is too short for the reflection guard to look for its encoded forms (base64, hex, any case); use a longer one"
+                ),
+            }
+        }
+        let secrets = Secrets::new(list.iter().map(|(_, s)| *s));
+        self.compiled
+            .store(Some(Arc::new((creds, secrets.clone()))));
+        secrets
     }
 
     /// Masks a complete, decoded body. Only `mask.enabled = false` (logged

@@ -83,7 +83,23 @@ impl PassthroughRule {
 
     /// Whether a response of this media type essence (lowercase) may pass.
     pub fn admits(&self, essence: &str) -> bool {
-        self.content_types.iter().any(|t| t == essence)
+        self.listed(essence).is_some()
+    }
+
+    /// The entry's own spelling of `essence`, if it lists it: what the
+    /// client's `Content-Type` says (never upstream's text).
+    pub fn listed(&self, essence: &str) -> Option<&str> {
+        self.content_types
+            .iter()
+            .find(|t| *t == essence)
+            .map(String::as_str)
+    }
+
+    /// The entry's first listed type (for its bodiless answers).
+    pub fn first_type(&self) -> &str {
+        self.content_types
+            .first()
+            .map_or("application/octet-stream", String::as_str)
     }
 
     pub fn magic(&self) -> Option<&[u8]> {
@@ -94,6 +110,14 @@ impl PassthroughRule {
     pub fn ranges(&self) -> bool {
         self.ranges
     }
+}
+
+/// A request that matched an entry, with the one byte range forwarded for it
+/// (entries with `ranges = true` only).
+#[derive(Debug, Clone, Copy)]
+pub struct PassthroughRequest<'a> {
+    pub rule: &'a PassthroughRule,
+    pub range: Option<super::headers::ByteRange>,
 }
 
 /// All passthrough entries; the first that matches a request applies.

@@ -1,5 +1,5 @@
 //! The secret reflection guard: no byte the gateway sends may contain the
-//! credentials it holds.
+//! credentials it holds, in any form a client could turn back into them.
 //!
 //! An upstream that reflects request headers (echo or debug endpoints,
 //! verbose error pages) would otherwise hand the merchant `X-token` or the
@@ -9,13 +9,24 @@
 //! every hit, so a hit costs nothing), and streamed bodies frame by frame,
 //! across frame boundaries.
 //!
-//! The check runs on the bytes the client receives — after masking, which
-//! re-serialises strings — so a secret hidden behind JSON escapes
-//! (`\u0073nd_…`) is caught in the form it would arrive in.
+//! A secret is looked for in its canonical forms, not its bytes alone: any
+//! ASCII case, hex, percent-encoded (every byte, or only the reserved ones),
+//! JSON `\u` escapes, and base64 (standard and URL-safe, padded or not) at
+//! each of the three offsets a secret can start at inside a base64 group —
+//! for the secret as held and upper- and lower-cased. All forms of all
+//! secrets are one Aho-Corasick automaton, so a check is one pass over the
+//! bytes, and the automaton is built when the secrets change, not per
+//! response. A secret shorter than [`CANONICAL_MIN_LEN`] gets exact matching
+//! only (its hex or any-case forms would match ordinary text; `true` would
+//! match every body) and a warning; one shorter than [`MIN_SECRET_LEN`] is not
+//! looked for at all.
 
+use std::sync::Arc;
+
+use aho_corasick::AhoCorasick;
+use base64::Engine as _;
 use bytes::Bytes;
 use http::HeaderMap;
-use memchr::memmem;
 use prometheus::IntCounterVec;
 
 use crate::body::BoxError;
@@ -24,15 +35,22 @@ use crate::body::BoxError;
 /// bytes by chance, and no credential the gateway holds is that short.
 pub const MIN_SECRET_LEN: usize = 8;
 
-/// The secrets in force when a response is produced.
+/// Secrets at least this long are looked for in every canonical form;
+/// shorter ones byte for byte only.
+pub const CANONICAL_MIN_LEN: usize = 12;
+
+/// The secrets in force when a response is produced: compiled automatons
+/// (one for the canonical forms, matched in any ASCII case; one for the exact
+/// bytes of short secrets).
 #[derive(Clone, Default)]
 pub struct Secrets {
-    needles: Vec<Box<[u8]>>,
+    sets: Vec<Arc<AhoCorasick>>,
 }
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({} scanned)", self.needles.len())
+        let patterns: usize = self.sets.iter().map(|s| s.patterns_len()).sum();
+        write!(f, "Secrets({patterns} forms scanned)")
     }
 }
 
@@ -52,22 +70,157 @@ impl Found {
     }
 }
 
+/// How long a secret is, as far as the guard is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strength {
+    /// Not looked for.
+    Ignored,
+    /// Looked for byte for byte only.
+    ExactOnly,
+    /// Looked for in every canonical form.
+    Canonical,
+}
+
+pub fn strength(secret: &[u8]) -> Strength {
+    match secret.len() {
+        n if n < MIN_SECRET_LEN => Strength::Ignored,
+        n if n < CANONICAL_MIN_LEN => Strength::ExactOnly,
+        _ => Strength::Canonical,
+    }
+}
+
+/// Every form of `secret` a client could decode back into it (ASCII case
+/// aside: the automaton ignores it).
+pub fn canonical_forms(secret: &[u8]) -> Vec<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms: Vec<Vec<u8>> = Vec::new();
+    let variants = [
+        secret.to_vec(),
+        secret.to_ascii_uppercase(),
+        secret.to_ascii_lowercase(),
+    ];
+    for v in variants.iter() {
+        forms.push(v.clone());
+        forms.push(hex::encode(v).into_bytes());
+        forms.push(
+            v.iter()
+                .flat_map(|b| format!("%{b:02X}").into_bytes())
+                .collect(),
+        );
+        forms.push(
+            v.iter()
+                .flat_map(|&b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        vec![b]
+                    } else {
+                        format!("%{b:02X}").into_bytes()
+                    }
+                })
+                .collect(),
+        );
+        forms.push(
+            v.iter()
+                .flat_map(|b| format!("\\u{:04x}", b).into_bytes())
+                .collect(),
+        );
+        for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+            for offset in 0..3 {
+                forms.extend(base64_core(&engine, v, offset));
+            }
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// The base64 characters that depend only on `secret` when it starts
+/// `offset` bytes into a 3-byte group: the same whatever bytes precede or
+/// follow it, and whether the encoder pads or not.
+fn base64_core(
+    engine: &base64::engine::GeneralPurpose,
+    secret: &[u8],
+    offset: usize,
+) -> Option<Vec<u8>> {
+    let mut data = vec![0u8; offset];
+    data.extend_from_slice(secret);
+    let encoded = engine.encode(&data).into_bytes();
+    // Characters mixing the filler's bits with the secret's.
+    let start = [0, 2, 3][offset];
+    // Full groups, then the characters of the last partial group whose six
+    // bits all come from the secret.
+    let n = data.len();
+    let end = n / 3 * 4 + n % 3;
+    let core = encoded.get(start..end)?.to_vec();
+    (core.len() >= 8).then_some(core)
+}
+
 impl Secrets {
+    /// Compiles the guard for `secrets`. Called when they change, never per
+    /// response: building the automaton is the expensive part (a DFA of the
+    /// ~50 forms of a few secrets: about 1.5 MB, the fastest scan).
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let needles = secrets
-            .into_iter()
-            .filter(|s| s.len() >= MIN_SECRET_LEN)
-            .map(Box::from)
-            .collect();
-        Secrets { needles }
+        Self::compile(secrets, None)
+    }
+
+    /// For a secret that lives for one request (the signature it carried):
+    /// a contiguous NFA, a few KB and built at once, scanning a little slower.
+    pub fn for_one_request<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        Self::compile(secrets, Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+    }
+
+    fn compile<'a>(
+        secrets: impl IntoIterator<Item = &'a [u8]>,
+        kind: Option<aho_corasick::AhoCorasickKind>,
+    ) -> Self {
+        let mut canonical: Vec<Vec<u8>> = Vec::new();
+        let mut exact: Vec<Vec<u8>> = Vec::new();
+        for s in secrets {
+            match strength(s) {
+                Strength::Ignored => {}
+                Strength::ExactOnly => exact.push(s.to_vec()),
+                Strength::Canonical => canonical.extend(canonical_forms(s)),
+            }
+        }
+        let mut sets = Vec::new();
+        if !canonical.is_empty() {
+            sets.extend(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(kind)
+                    .build(&canonical)
+                    .ok()
+                    .map(Arc::new),
+            );
+        }
+        if !exact.is_empty() {
+            sets.extend(
+                AhoCorasick::builder()
+                    .kind(kind)
+                    .build(&exact)
+                    .ok()
+                    .map(Arc::new),
+            );
+        }
+        Secrets { sets }
+    }
+
+    /// These secrets and `other`'s.
+    pub fn with(mut self, other: &Secrets) -> Secrets {
+        self.sets.extend(other.sets.iter().cloned());
+        self
     }
 
     fn longest(&self) -> usize {
-        self.needles.iter().map(|n| n.len()).max().unwrap_or(0)
+        self.sets
+            .iter()
+            .map(|s| s.max_pattern_len())
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn in_bytes(&self, hay: &[u8]) -> bool {
-        self.needles.iter().any(|n| memmem::find(hay, n).is_some())
+        self.sets.iter().any(|s| s.is_match(hay))
     }
 
     pub fn in_headers(&self, headers: &HeaderMap) -> bool {
@@ -143,14 +296,21 @@ mod tests {
 
     const TOKEN: &[u8] = b"snd_TOKENabcdef0123456789";
 
+    /// Compiled once: building the automaton is the slow part, and the
+    /// properties below run hundreds of cases.
+    fn token_only() -> &'static Secrets {
+        static S: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+        S.get_or_init(|| {
+            let s = Secrets::new([TOKEN, b"short".as_slice()]);
+            assert_eq!(s.sets.len(), 1, "secrets under the minimum are not scanned");
+            assert!(!s.in_bytes(b"short"));
+            s
+        })
+    }
+
     fn guard() -> StreamGuard {
-        let s = Secrets::new([TOKEN, b"short".as_slice()]);
-        assert_eq!(
-            s.needles.len(),
-            1,
-            "secrets under the minimum are not scanned"
-        );
-        s.stream_guard(IntCounterVec::new(prometheus::Opts::new("r", "r"), &["where"]).unwrap())
+        token_only()
+            .stream_guard(IntCounterVec::new(prometheus::Opts::new("r", "r"), &["where"]).unwrap())
     }
 
     #[test]
@@ -165,6 +325,94 @@ mod tests {
         assert!(!s.in_headers(&HeaderMap::new()));
         assert!(s.in_bytes(b"{\"x\":\"snd_TOKENabcdef0123456789\"}"));
         assert!(!s.in_bytes(b"{\"x\":\"snd_TOKENabcdef012345678\"}"));
+    }
+
+    /// Every way a client could get the token back: any case, hex,
+    /// percent-encoded, JSON-escaped, base64 (both alphabets, padded or not)
+    /// at each alignment inside a longer encoded message.
+    #[test]
+    fn every_canonical_form_is_found() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+        let s = Secrets::new([TOKEN]);
+        let upper = TOKEN.to_ascii_uppercase();
+        let mut forms: Vec<(String, Vec<u8>)> = vec![
+            ("raw".into(), TOKEN.to_vec()),
+            ("upper".into(), upper.clone()),
+            ("lower".into(), TOKEN.to_ascii_lowercase()),
+            ("hex".into(), hex::encode(TOKEN).into_bytes()),
+            ("HEX".into(), hex::encode_upper(TOKEN).into_bytes()),
+            ("hex of upper".into(), hex::encode(&upper).into_bytes()),
+            (
+                "percent, every byte".into(),
+                TOKEN
+                    .iter()
+                    .flat_map(|b| format!("%{b:02x}").into_bytes())
+                    .collect(),
+            ),
+            (
+                "json escapes".into(),
+                TOKEN
+                    .iter()
+                    .flat_map(|b| format!("\\u{b:04X}").into_bytes())
+                    .collect(),
+            ),
+        ];
+        for (name, engine) in [
+            ("std", STANDARD),
+            ("url", URL_SAFE),
+            ("url unpadded", URL_SAFE_NO_PAD),
+        ] {
+            for prefix in 0..3 {
+                for suffix in 0..3 {
+                    for (case, secret) in [("", TOKEN.to_vec()), (" of upper", upper.clone())] {
+                        let mut msg = b"Bearer:"[..prefix].to_vec();
+                        msg.extend_from_slice(&secret);
+                        msg.extend_from_slice(&b"\xff\xfe"[..suffix]);
+                        forms.push((
+                            format!("base64 {name}{case}, offset {prefix}, {suffix} after"),
+                            engine.encode(&msg).into_bytes(),
+                        ));
+                    }
+                }
+            }
+        }
+        let light = Secrets::for_one_request([TOKEN]);
+        for (name, form) in &forms {
+            let body = [b"{\"x\":\"".as_slice(), form, b"\"}"].concat();
+            assert!(light.in_bytes(&body), "one-request guard, {name}");
+            assert!(
+                s.in_bytes(&body),
+                "{name}: {}",
+                String::from_utf8_lossy(form)
+            );
+        }
+        // Percent-encoding of the reserved bytes only, for a secret that has some.
+        let with_reserved: &[u8] = b"tok/en+with=reserved";
+        let s = Secrets::new([with_reserved]);
+        assert!(s.in_bytes(b"a=tok%2Fen%2Bwith%3Dreserved&b"));
+        assert!(s.in_bytes(b"TOK/EN+WITH=RESERVED"));
+    }
+
+    /// A secret too short for its forms to be told from ordinary text is
+    /// looked for byte for byte only; one under the minimum not at all.
+    #[test]
+    fn short_secrets_match_exactly_only() {
+        assert_eq!(strength(b"true"), Strength::Ignored);
+        assert_eq!(strength(b"0123456789a"), Strength::ExactOnly);
+        assert_eq!(strength(TOKEN), Strength::Canonical);
+        let s = Secrets::new([b"shortkey99".as_slice(), b"true".as_slice()]);
+        assert!(s.in_bytes(b"x shortkey99 y"));
+        assert!(!s.in_bytes(b"x SHORTKEY99 y"));
+        assert!(!s.in_bytes(hex::encode("shortkey99").as_bytes()));
+        assert!(!s.in_bytes(b"{\"ok\":true}"));
+        // Ordinary bodies do not trip the canonical forms of a long secret.
+        let s = Secrets::new([TOKEN]);
+        for body in [
+            br#"{"status":true,"message":"OK","data":{"id":"customer_67d84b19d50b490a8fa75ab20bbf275a"}}"#.as_slice(),
+            b"%PDF-1.7 stream endstream",
+        ] {
+            assert!(!s.in_bytes(body));
+        }
     }
 
     proptest! {
@@ -205,7 +453,7 @@ mod tests {
             body in prop::collection::vec(prop::sample::select(b"snd_TOKEN0123".to_vec()), 0..300),
             cuts in prop::collection::vec(0usize..300, 0..8),
         ) {
-            prop_assume!(memmem::find(&body, TOKEN).is_none());
+            prop_assume!(!token_only().in_bytes(&body));
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (body.len() + 1)).collect();
             cuts.push(0);
             cuts.push(body.len());

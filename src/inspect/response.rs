@@ -14,26 +14,28 @@
 //! Everything else — XML, HTML error pages, CSV, JSONP, multipart, UTF-16,
 //! JSON behind a form feed — is 502 UPSTREAM_UNMASKABLE, counted by reason.
 //! Nothing is sniffed into streaming raw. Framing is read strictly
-//! ([`crate::http::framing`]), headers pass by allowlist
-//! ([`super::HeaderAllowlist`]), and no header or body byte may carry a
-//! secret the gateway holds ([`super::reflect`]).
+//! ([`crate::http::framing`]), the client's headers are built by the one
+//! header builder from the gateway's own vocabulary ([`super::headers`]),
+//! and no header or body byte may carry a secret the gateway holds
+//! ([`super::reflect`]).
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::budget::Reservation;
-use super::header_values;
-use super::passthrough::PassthroughRule;
+use super::headers::Answer;
+use super::passthrough::{PassthroughRequest, PassthroughRule};
 use super::reflect::{Found, Secrets};
 use super::relay::{Parts as RelayParts, Relay};
 use super::Inspector;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
-use crate::http::framing::{self, bodiless, json_content_type};
+use crate::http::framing::{self, bodiless};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};
 use crate::upstream::Slot;
@@ -88,13 +90,14 @@ impl Inspector {
     }
 
     /// `passthrough`: the entry the request matched, if any (never for cached
-    /// routes); `signature`: the one the gateway put on this request, if any.
+    /// routes), with the range it forwarded; `signature`: the one the gateway
+    /// put on this request, if any.
     pub async fn inspect(
         &self,
         resp: Response<Incoming>,
         slot: Slot,
         deadline: Instant,
-        passthrough: Option<&PassthroughRule>,
+        passthrough: Option<PassthroughRequest<'_>>,
         signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let (mut parts, body) = resp.into_parts();
@@ -102,42 +105,30 @@ impl Inspector {
         // non-standard reason phrase here and would write it back out.
         parts.extensions = http::Extensions::new();
         let framing = framing::framing(&parts.headers).map_err(|r| self.mask_failure(r))?;
-        strip_hop_by_hop(&mut parts.headers);
-        let dropped = self
-            .settings
-            .upstream
-            .response_headers
-            .retain(&mut parts.headers);
-        if dropped > 0 {
-            self.metrics.response_headers_dropped.inc_by(dropped);
-        }
-        for name in header_values::enforce(&mut parts.headers) {
-            self.metrics
-                .response_header_values_refused
-                .with_label_values(&[name.as_str()])
-                .inc();
-        }
+        // Upstream's headers are only read from here on: the client's are
+        // built by the one header builder, from the gateway's vocabulary.
+        let mut upstream = std::mem::take(&mut parts.headers);
+        strip_hop_by_hop(&mut upstream);
+        let status = parts.status;
         let secrets = self.secrets(signature);
-        if secrets.in_headers(&parts.headers) {
-            return Err(self.reflected(Found::Header));
-        }
 
-        let pass = passthrough.filter(|r| {
-            !bodiless(parts.status)
-                && framing
-                    .essence
-                    .as_deref()
-                    .is_some_and(|essence| r.admits(essence))
-        });
-        if let (Some(_), Some(essence)) = (pass, framing.essence.as_deref()) {
-            // The listed type and nothing else: its parameters are upstream's free text.
-            if let Ok(v) = HeaderValue::from_str(essence) {
-                parts.headers.insert(header::CONTENT_TYPE, v);
-            }
-        }
-        if let (Some(rule), Encoding::Identity) = (pass, framing.encoding) {
+        let rule = passthrough.map(|p| p.rule);
+        // The entry's own spelling of the type upstream named, if listed.
+        let listed = rule.and_then(|r| framing.essence.as_deref().and_then(|e| r.listed(e)));
+        let pass = passthrough.filter(|_| !bodiless(status) && listed.is_some());
+        let passthrough_answer =
+            |p: PassthroughRequest<'_>, content_type, sent| Answer::Passthrough {
+                content_type,
+                ranges: p.rule.ranges(),
+                range: p.range,
+                sent,
+            };
+        if let (Some(p), Some(content_type), Encoding::Identity) = (pass, listed, framing.encoding)
+        {
+            let answer = passthrough_answer(p, content_type, body.size_hint().exact());
+            parts.headers = self.client_headers(&upstream, status, answer, &secrets)?;
             return self
-                .stream_passthrough(parts, body, slot, deadline, rule, &secrets)
+                .stream_passthrough(parts, body, slot, deadline, p.rule, &secrets)
                 .await;
         }
 
@@ -160,37 +151,75 @@ impl Inspector {
             .cover(&mut reservation, raw_len + decoded.len())
             .await?;
         reservation.shrink_to(decoded.len());
-        framing::drop_body_bound(&mut parts.headers);
         let decoded_len = decoded.len();
-        let body = if bodiless(parts.status) || decoded.is_empty() {
+        let body = if bodiless(status) || decoded.is_empty() {
             Bytes::new()
-        } else if let Some(rule) = pass {
+        } else if let Some(p) = pass {
             // A compressed passthrough body: decoded (the client was never
             // offered the coding) and checked like a streamed one.
-            if rule.magic().is_some_and(|m| !decoded.starts_with(m)) {
+            if p.rule.magic().is_some_and(|m| !decoded.starts_with(m)) {
                 return Err(self.mask_failure("passthrough_mismatch"));
             }
             decoded
         } else {
-            let masked = self.mask_body(&decoded)?;
-            json_content_type(&mut parts.headers);
-            masked
+            self.mask_body(&decoded)?
         };
         self.budget
             .cover(&mut reservation, decoded_len + body.len())
             .await?;
         reservation.shrink_to(body.len());
+        let sent = Some(body.len() as u64);
+        let answer = match (passthrough, pass, listed) {
+            (_, Some(p), Some(content_type)) => passthrough_answer(p, content_type, sent),
+            // A bodiless answer on a passthrough route (304, 204) describes
+            // the listed type, not JSON: a client cache updating its stored
+            // copy from it must not relabel the PDF.
+            (Some(p), None, _) if bodiless(status) => {
+                passthrough_answer(p, listed.unwrap_or(p.rule.first_type()), sent)
+            }
+            _ => Answer::Json { body: &body },
+        };
+        let headers = self.client_headers(&upstream, status, answer, &secrets)?;
         if secrets.in_bytes(&body) {
             return Err(self.reflected(Found::Body));
         }
         Ok(Processed::Inspected(
             Inspected {
-                status: parts.status,
-                headers: parts.headers,
+                status,
+                headers,
                 body,
             },
             reservation,
         ))
+    }
+
+    /// The client's headers, from the one builder; what did not fit its
+    /// vocabulary counted, and no secret in what is left.
+    fn client_headers(
+        &self,
+        upstream: &HeaderMap,
+        status: StatusCode,
+        answer: Answer<'_>,
+        secrets: &Secrets,
+    ) -> Result<HeaderMap, GatewayError> {
+        let allow = &self.settings.upstream.response_headers;
+        let dropped = allow.unlisted(upstream);
+        if dropped > 0 {
+            self.metrics.response_headers_dropped.inc_by(dropped);
+        }
+        let built = allow
+            .build(upstream, status, answer)
+            .map_err(|reason| self.mask_failure(reason))?;
+        for name in built.refused {
+            self.metrics
+                .response_header_values_refused
+                .with_label_values(&[name])
+                .inc();
+        }
+        if secrets.in_headers(&built.headers) {
+            return Err(self.reflected(Found::Header));
+        }
+        Ok(built.headers)
     }
 
     /// Relays a declared passthrough body, after checking its magic bytes:
@@ -251,9 +280,24 @@ impl Inspector {
 }
 
 impl Inspected {
-    pub fn into_response(self, reservation: Reservation) -> Response<GatewayBody> {
-        let mut resp = Response::new(GatewayBody::buffered(self.body, reservation));
-        *resp.status_mut() = self.status;
+    /// The client's response; a 304 from the gateway when the client's
+    /// `If-None-Match` names the gateway's tag for these bytes.
+    pub fn into_response(
+        self,
+        reservation: Reservation,
+        if_none_match: Option<&HeaderValue>,
+    ) -> Response<GatewayBody> {
+        let unchanged = self.status == StatusCode::OK
+            && if_none_match.is_some_and(|inm| super::headers::not_modified(inm, &self.headers));
+        let mut resp = if unchanged {
+            let mut r = Response::new(GatewayBody::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            let mut r = Response::new(GatewayBody::buffered(self.body, reservation));
+            *r.status_mut() = self.status;
+            r
+        };
         *resp.headers_mut() = self.headers;
         resp
     }

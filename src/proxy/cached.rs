@@ -74,9 +74,21 @@ fn replay(
     body: &bytes::Bytes,
     age: Duration,
     cache_status: &CacheStatus,
+    if_none_match: Option<&HeaderValue>,
 ) -> Response<GatewayBody> {
-    let mut resp = Response::new(GatewayBody::full(body.clone()));
-    *resp.status_mut() = status;
+    // The stored headers were built at fill time, ETag included: answering a
+    // conditional request is one comparison, and only when one was sent.
+    let unchanged = status == StatusCode::OK
+        && if_none_match.is_some_and(|inm| crate::inspect::headers::not_modified(inm, headers));
+    let mut resp = if unchanged {
+        let mut r = Response::new(GatewayBody::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        let mut r = Response::new(GatewayBody::full(body.clone()));
+        *r.status_mut() = status;
+        r
+    };
     // One allocation, sized for the stored headers plus Age, Cache-Status and
     // X-Request-Id, so nothing regrows on the hit path.
     let h = resp.headers_mut();
@@ -131,6 +143,7 @@ impl Proxy {
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let label = ctx.route.name();
+        let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
         let lookup = ctx
             .span
             .trace()
@@ -165,6 +178,7 @@ impl Proxy {
                     &entry.body,
                     age,
                     &status,
+                    if_none_match.as_ref(),
                 ));
             }
             Decision::Bypass(status) => {
@@ -183,7 +197,14 @@ impl Proxy {
                     Ok(f) => {
                         ctx.upstream = Some(f.upstream);
                         let r = &f.response;
-                        replay(r.status, &r.headers, &r.body, Duration::ZERO, &status)
+                        replay(
+                            r.status,
+                            &r.headers,
+                            &r.body,
+                            Duration::ZERO,
+                            &status,
+                            if_none_match.as_ref(),
+                        )
                     }
                     Err(e) => error_response(&e, &ctx.request_id, &status),
                 });
@@ -219,6 +240,7 @@ impl Proxy {
                     &entry.body,
                     age,
                     &status,
+                    if_none_match.as_ref(),
                 ));
             }
             Decision::Fill {
@@ -291,6 +313,7 @@ impl Proxy {
                 &entry.body,
                 *age,
                 &status,
+                if_none_match.as_ref(),
             ));
         }
 
@@ -311,6 +334,7 @@ impl Proxy {
                     &r.body,
                     Duration::ZERO,
                     &status,
+                    if_none_match.as_ref(),
                 ))
             }
             Err(e) => {
@@ -339,7 +363,7 @@ impl Proxy {
         .await?;
         // Cached routes are JSON routes: a range of their body is never asked for.
         self.upstream
-            .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, false)
+            .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, false, false)
     }
 
     /// A fetch that may store, as its own span (`cache fill` or `cache

@@ -1,6 +1,7 @@
 //! The uncached path: forward through `Upstream`, invalidate on writes,
 //! inspect the answer.
 
+use http::header;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
@@ -10,7 +11,8 @@ use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::fair::Caller;
 use crate::http::read_body;
-use crate::inspect::Processed;
+use crate::inspect::headers::ByteRange;
+use crate::inspect::{PassthroughRequest, Processed};
 use crate::logging::access_log::UpstreamCall;
 use crate::route::Route;
 
@@ -22,7 +24,7 @@ impl Proxy {
         ctx: &mut RequestContext,
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let body = read_body(
             body,
             &parts.headers,
@@ -35,9 +37,31 @@ impl Proxy {
             .passthrough
             .for_request(&parts.method, parts.uri.path());
         let ranges = passthrough.is_some_and(|p| p.ranges());
-        let out = self
-            .upstream
-            .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, ranges)?;
+        // Only a range whose answer the gateway can check goes upstream.
+        let range = if ranges {
+            ByteRange::of_request(&parts.headers).unwrap_or_else(|()| {
+                parts.headers.remove(header::RANGE);
+                parts.headers.remove(header::IF_RANGE);
+                None
+            })
+        } else {
+            None
+        };
+        let passthrough = passthrough.map(|rule| PassthroughRequest { rule, range });
+        // Kept for the gateway's own evaluation: it is not forwarded where
+        // the answer is masked.
+        // Only a GET's: on any other method a matching tag is not "unchanged".
+        let if_none_match = (parts.method == http::Method::GET)
+            .then(|| parts.headers.get(header::IF_NONE_MATCH).cloned())
+            .flatten();
+        let out = self.upstream.prepare(
+            parts,
+            body,
+            ctx.peer.ip(),
+            &ctx.request_id,
+            ranges,
+            passthrough.is_some(),
+        )?;
         let deadline = self.upstream.deadline();
         let slot = self.upstream.permit(route.label(), caller)?;
         let called = std::time::Instant::now();
@@ -80,7 +104,9 @@ impl Proxy {
             .await?
         {
             Processed::Streamed(r) => Ok(r),
-            Processed::Inspected(i, reservation) => Ok(i.into_response(reservation)),
+            Processed::Inspected(i, reservation) => {
+                Ok(i.into_response(reservation, if_none_match.as_ref()))
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Proxy;
 use crate::error::GatewayError;
-use crate::inspect::{PassthroughRule, Processed};
+use crate::inspect::{PassthroughRequest, Processed};
 use crate::telemetry::Trace;
 
 impl Proxy {
@@ -20,7 +20,7 @@ impl Proxy {
         resp: Response<Incoming>,
         slot: crate::upstream::Slot,
         deadline: Instant,
-        passthrough: Option<&PassthroughRule>,
+        passthrough: Option<PassthroughRequest<'_>>,
         signature: Option<&HeaderValue>,
     ) -> Result<Processed, GatewayError> {
         let span = parent.child("mask", SpanKind::Internal, Vec::new);

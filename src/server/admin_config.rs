@@ -86,10 +86,11 @@ pub struct View {
     cluster: Option<Cluster>,
 }
 
-/// The Redis URL is not shown: it may carry a password. Its scheme says whether TLS is on.
+/// The Redis URL as every URL is printed: without userinfo (a user name may be
+/// there; a password never is) and query.
 #[derive(Serialize)]
 struct Cluster {
-    redis_url: &'static str,
+    redis_url: String,
     tls: bool,
     redis_password_file: Option<String>,
     ca_file: Option<String>,
@@ -111,7 +112,7 @@ impl Cluster {
     fn from(r: &crate::cluster::RedisSettings) -> Cluster {
         use secrecy::ExposeSecret;
         Cluster {
-            redis_url: REDACTED,
+            redis_url: crate::config::url::shown_str(r.url.expose_secret()),
             tls: r.url.expose_secret().starts_with("rediss://"),
             redis_password_file: path(&r.password_file),
             ca_file: path(&r.ca_file),
@@ -179,7 +180,8 @@ struct Upstream {
     pool_max_idle_per_host: usize,
     strip_request_headers: Vec<String>,
     max_response_body_bytes: usize,
-    response_headers: String,
+    response_headers: Vec<String>,
+    vary_request_headers: Vec<String>,
     max_buffered_bytes: usize,
     buffer_wait: String,
     buffering: Buffering,
@@ -351,7 +353,7 @@ impl From<&Settings> for View {
                 token_file: path(&s.admin.token_file),
             },
             upstream: Upstream {
-                base_url: u.base_url.to_string(),
+                base_url: crate::config::url::shown(&u.base_url),
                 token: secret(&u.token),
                 signature_key: secret(&u.signature_key),
                 ca_file: path(&u.ca_file),
@@ -366,7 +368,8 @@ impl From<&Settings> for View {
                     .map(|h| h.as_str().to_owned())
                     .collect(),
                 max_response_body_bytes: u.max_response_body_bytes,
-                response_headers: format!("{:?}", u.response_headers),
+                response_headers: u.response_headers.names().map(str::to_owned).collect(),
+                vary_request_headers: u.response_headers.vary_names().map(str::to_owned).collect(),
                 max_buffered_bytes: u.max_buffered_bytes,
                 buffer_wait: dur(u.buffer_wait),
                 buffering: Buffering {
@@ -460,7 +463,7 @@ impl From<&Settings> for View {
             telemetry: {
                 let e = s.telemetry.exporter.as_ref();
                 Telemetry {
-                    otlp_endpoint: e.map(|e| e.endpoint.to_string()),
+                    otlp_endpoint: e.map(|e| crate::config::url::shown(&e.endpoint)),
                     service_name: e.map(|e| e.service_name.clone()),
                     sampling_ratio: e.map(|e| e.sampling_ratio),
                     honour_traceparent: s.telemetry.honour_traceparent,
@@ -475,5 +478,34 @@ fn access(output: &'static str, file: &str) -> AccessLog {
     AccessLog {
         output,
         file: file.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// URLs are shown the one way every URL is printed: no userinfo (a Redis
+    /// ACL user name included), no query.
+    #[test]
+    fn urls_are_shown_without_userinfo() {
+        let s = crate::config::load_with(
+            std::path::Path::new("/nonexistent"),
+            None,
+            Some(
+                "[auth]\nmode = \"none\"\n[upstream]\nbase_url = \"https://api.example:8443\"\n\
+                 [cluster]\nredis_url = \"rediss://gateway-acl-user@redis:6380/0\"\n\
+                 [telemetry]\notlp_endpoint = \"http://otel:4318\"\n",
+            ),
+        )
+        .expect("valid");
+        let v = serde_json::to_value(View::from(&s)).unwrap();
+        assert_eq!(v["upstream"]["base_url"], "https://api.example:8443/");
+        assert_eq!(v["cluster"]["redis_url"], "rediss://redis:6380/0");
+        assert_eq!(
+            v["telemetry"]["otlp_endpoint"],
+            "http://otel:4318/v1/traces"
+        );
+        assert!(!v.to_string().contains("gateway-acl-user"));
     }
 }

@@ -101,20 +101,9 @@ impl RawTelemetry {
 /// The collector's traces URL: an http(s) URL with a host; a bare
 /// `http://collector:4318` gets the standard `/v1/traces` path.
 fn traces_url(v: &str) -> Result<Uri, String> {
-    let url: Uri = v.parse().map_err(|e| format!("{v:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme_str(), Some("http") | Some("https")) {
-        return Err(format!("{v:?}: the scheme must be http or https"));
-    }
-    if url.host().is_none_or(str::is_empty) {
-        return Err(format!("{v:?}: a host is required"));
-    }
+    let url = crate::config::url::parse(v, crate::config::url::HTTP)?;
     if url.query().is_some() {
-        return Err(format!("{v:?}: a query is not allowed"));
-    }
-    if url.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(
-            "no credentials in the URL: give them in OTEL_EXPORTER_OTLP_HEADERS".to_owned(),
-        );
+        return Err("a query is not allowed".to_owned());
     }
     if matches!(url.path(), "" | "/") {
         let authority = url.authority().map(|a| a.as_str()).unwrap_or("");

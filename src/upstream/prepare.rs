@@ -21,6 +21,9 @@ impl Upstream {
     /// `ranges`: whether this route may ask for part of a body. A range of a
     /// JSON body is not JSON (and a multi-range answer is multipart): only
     /// passthrough routes that opt in keep `Range` and `If-Range`.
+    /// `conditional`: whether conditional headers (`If-None-Match`, …) go
+    /// upstream — only on passthrough routes: where the answer is masked its
+    /// validators are the gateway's, and the gateway evaluates them.
     pub fn prepare(
         &self,
         parts: http::request::Parts,
@@ -28,6 +31,7 @@ impl Upstream {
         peer: IpAddr,
         request_id: &HeaderValue,
         ranges: bool,
+        conditional: bool,
     ) -> Result<Outgoing, GatewayError> {
         let method = parts.method;
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -35,6 +39,11 @@ impl Upstream {
         if !ranges {
             headers.remove(header::RANGE);
             headers.remove(header::IF_RANGE);
+        }
+        if !conditional {
+            for name in crate::inspect::headers::CONDITIONAL {
+                headers.remove(name);
+            }
         }
         let creds = self
             .credentials

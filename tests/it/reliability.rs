@@ -244,7 +244,11 @@ backoff = "5ms"
             Expect::Gateway(status, code) => {
                 assert_eq!(r.status, status, "{fault}: {}", r.text());
                 assert_eq!(r.error_code(), code, "{fault}");
-                assert_eq!(r.header("content-type"), "application/json", "{fault}");
+                assert_eq!(
+                    r.header("content-type"),
+                    "application/json; charset=utf-8",
+                    "{fault}"
+                );
                 assert!(
                     r.header("cache-status").contains("fwd=miss"),
                     "{fault}: {}",

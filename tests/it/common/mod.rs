@@ -3,6 +3,7 @@
 //! loopback ports, and a plain HTTP client to talk to them.
 
 pub mod h2;
+pub mod hostile;
 pub mod link;
 pub mod otlp;
 pub mod redis;
@@ -21,6 +22,9 @@ use paycombat_gateway::App;
 use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
 use tokio::sync::oneshot;
+
+#[allow(unused_imports)]
+pub use hostile::{response, Hostile};
 
 pub const CLIENT_KEY: &str = "test-client-key";
 pub const READONLY_KEY: &str = "readonly-client-key";

@@ -1,0 +1,332 @@
+//! The header builder: the issue's examples and the grammar cases (the
+//! class as properties is in `prop_tests`).
+
+use super::*;
+use crate::http::headers::map;
+
+pub(super) fn default_list() -> HeaderAllowlist {
+    let names = [
+        "content-type",
+        "date",
+        "cache-control",
+        "expires",
+        "etag",
+        "last-modified",
+        "vary",
+        "retry-after",
+        "x-request-id",
+        "content-range",
+        "accept-ranges",
+        "ratelimit",
+        "ratelimit-policy",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ];
+    let vary = ["accept", "accept-language", "origin"];
+    HeaderAllowlist::parse(&names.map(str::to_owned), &vary.map(str::to_owned))
+        .expect("the shipped list parses")
+}
+
+pub(super) const BODY: &[u8] = br#"{"status":true,"message":"OK","data":{}}"#;
+
+fn json(pairs: &[(&str, &str)]) -> Built {
+    default_list()
+        .build(&map(pairs), StatusCode::OK, Answer::Json { body: BODY })
+        .expect("a JSON answer always builds")
+}
+
+fn value<'a>(b: &'a Built, name: &str) -> Option<&'a str> {
+    b.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[test]
+fn well_formed_values_are_rewritten_by_the_gateway() {
+    let epoch = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60)
+        .to_string();
+    let b = json(&[
+        ("date", "Sunday, 06-Nov-94 08:49:37 GMT"),
+        ("expires", "0"),
+        ("retry-after", "120"),
+        ("vary", "Accept-Encoding, Origin"),
+        ("cache-control", "Public,max-age=60"),
+        ("x-ratelimit-remaining", "49"),
+        ("x-ratelimit-reset", &epoch),
+        ("ratelimit", "limit=100, remaining=50, reset=5"),
+    ]);
+    assert!(b.refused.is_empty(), "{:?}", b.refused);
+    assert_eq!(value(&b, "date"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+    assert_eq!(value(&b, "expires"), Some("0"));
+    assert_eq!(value(&b, "retry-after"), Some("120"));
+    assert_eq!(value(&b, "vary"), Some("origin"));
+    assert_eq!(value(&b, "cache-control"), Some("public, max-age=60"));
+    assert_eq!(value(&b, "x-ratelimit-remaining"), Some("49"));
+    assert_eq!(value(&b, "x-ratelimit-reset"), Some(epoch.as_str()));
+    assert_eq!(
+        value(&b, "ratelimit"),
+        Some("limit=100, remaining=50, reset=5")
+    );
+    assert_eq!(
+        value(&b, "content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(b.headers.get("etag"), Some(&etag_of(BODY)));
+}
+
+/// Every header example of issue 21's "Why" list.
+#[test]
+fn the_issue_examples_are_rebuilt_without_upstream_text() {
+    let b = json(&[
+        ("content-type", "application/victim.person@example.com+json"),
+        ("vary", "x-081234567890, Alice-Victimson"),
+        (
+            "cache-control",
+            "private=\"Alice-Victimson-3173000000001234\"",
+        ),
+        ("cache-control", "no-cache=\"x-081234567890\""),
+        ("ratelimit-policy", "\"081234567890\";q=100;w=60"),
+        ("ratelimit-limit", "9876543210123"),
+        ("etag", "\"081234567890\""),
+        ("last-modified", "Tue, 01 Dec 2026 11:00:00 GMT"),
+        ("x-request-id", "Alice-Victimson-081234567890"),
+    ]);
+    assert_eq!(
+        value(&b, "content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(value(&b, "vary"), Some("*"));
+    assert_eq!(value(&b, "cache-control"), Some("private, no-cache"));
+    assert_eq!(value(&b, "ratelimit-policy"), Some("\"p1\";q=100;w=60"));
+    assert_eq!(value(&b, "ratelimit-limit"), None);
+    assert_eq!(b.headers.get("etag"), Some(&etag_of(BODY)));
+    assert_eq!(
+        value(&b, "last-modified"),
+        None,
+        "no upstream validator on JSON"
+    );
+    assert_eq!(
+        value(&b, "x-request-id"),
+        None,
+        "the gateway's own is set later"
+    );
+    for (_, v) in &b.headers {
+        let v = v.to_str().unwrap().to_ascii_lowercase();
+        for seed in [
+            "victim",
+            "alice",
+            "081234567890",
+            "3173000000001234",
+            "9876543210123",
+        ] {
+            assert!(!v.contains(seed), "{v}");
+        }
+    }
+    let mut refused = b.refused.clone();
+    refused.sort_unstable();
+    assert_eq!(
+        refused,
+        [
+            "cache-control",
+            "ratelimit-limit",
+            "ratelimit-policy",
+            "vary"
+        ]
+    );
+    // Empty, bodiless and HEAD answers: the same type, no validator.
+    for status in [200, 204, 304, 404] {
+        let b = default_list()
+            .build(
+                &map(&[(
+                    "content-type",
+                    "text/plain; who=victim.person@example.com; phone=081234567890",
+                )]),
+                StatusCode::from_u16(status).unwrap(),
+                Answer::Json { body: b"" },
+            )
+            .unwrap();
+        assert_eq!(
+            value(&b, "content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert!(b.headers.get("etag").is_none());
+    }
+}
+
+#[test]
+fn personal_data_in_a_listed_header_is_refused_and_counted() {
+    let b = json(&[
+        ("retry-after", "alice@example.com"),
+        ("date", "Alice Martin"),
+        ("x-ratelimit-reset", "12 rue de la Paix"),
+        ("x-ratelimit-remaining", "81234567"),
+        ("x-ratelimit-limit", "1000000"),
+        ("ratelimit-remaining", "\"alice@example.com\""),
+        ("retry-after", "2125550123"),
+    ]);
+    assert_eq!(b.refused.len(), 6, "{:?}", b.refused);
+    let names: Vec<&str> = b.headers.keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["content-type", "etag", "ratelimit-remaining"]);
+    assert_eq!(value(&b, "ratelimit-remaining"), Some("\"p1\""));
+    // A Unix time more than a day away is not a reset moment.
+    let b = json(&[("x-ratelimit-reset", "2125550123")]);
+    assert!(b.headers.get("x-ratelimit-reset").is_none());
+}
+
+#[test]
+fn a_refusal_never_loosens_caching() {
+    let b = json(&[
+        ("cache-control", "no-store, x-note=\"alice@example.com\""),
+        ("cache-control", "private=\"alice@example.com\", max-age=60"),
+        ("vary", "alice@example.com"),
+        ("expires", "Alice"),
+    ]);
+    assert_eq!(b.refused.len(), 3, "{:?}", b.refused);
+    assert_eq!(
+        value(&b, "cache-control"),
+        Some("no-store, private, max-age=60")
+    );
+    assert_eq!(value(&b, "vary"), Some("*"));
+    let b = json(&[("expires", "Alice")]);
+    assert_eq!(value(&b, "expires"), Some("0"));
+    assert_eq!(b.refused, ["expires"]);
+    let b = json(&[("cache-control", "x-note=alice")]);
+    assert!(b.headers.get("cache-control").is_none());
+    // Lifetimes beyond the bound are shortened to it.
+    let b = json(&[(
+        "cache-control",
+        "max-age=081234567890, stale-if-error=99999999999999999999999",
+    )]);
+    assert_eq!(
+        value(&b, "cache-control"),
+        Some(
+            format!(
+                "max-age={max}, stale-if-error={max}",
+                max = vocab::LIFETIME_MAX
+            )
+            .as_str()
+        )
+    );
+}
+
+/// A line the builder cannot read at all (too long, or obs-text) may have
+/// said no-store: it reads as no-store.
+#[test]
+fn an_unreadable_cache_control_line_becomes_no_store() {
+    let long = format!(
+        "no-store, private, no-cache=\"{}\"",
+        ["x-a-rather-long-header-name"; 12].join(", ")
+    );
+    assert!(long.len() > vocab::MAX_LINE);
+    let mut h = HeaderMap::new();
+    h.append(header::CACHE_CONTROL, HeaderValue::from_str(&long).unwrap());
+    h.append(
+        header::CACHE_CONTROL,
+        HeaderValue::from_bytes(b"private, x-note=\"caf\xe9\"").unwrap(),
+    );
+    let b = default_list()
+        .build(&h, StatusCode::OK, Answer::Json { body: BODY })
+        .unwrap();
+    assert_eq!(b.refused, ["cache-control"]);
+    assert_eq!(value(&b, "cache-control"), Some("no-store"));
+}
+
+#[test]
+fn a_malformed_argument_never_loosens_its_directive() {
+    for (sent, kept) in [
+        ("no-store=\"alice@example.com\"", "no-store"),
+        (
+            "must-revalidate=1, max-age=60",
+            "must-revalidate, max-age=60",
+        ),
+        ("max-age=alice", "max-age=0"),
+        ("public, s-maxage=\"60\"", "public, s-maxage=0"),
+        ("max-age=60, stale-while-revalidate=alice", "max-age=60"),
+        ("public=alice, max-age=5", "max-age=5"),
+    ] {
+        let b = json(&[("cache-control", sent)]);
+        assert_eq!(value(&b, "cache-control"), Some(kept), "{sent}");
+    }
+}
+
+#[test]
+fn passthrough_answers_carry_the_listed_type_and_no_upstream_validator() {
+    let upstream = map(&[
+        ("content-type", "application/pdf; name=081234567890"),
+        ("etag", "\"081234567890\""),
+        ("last-modified", "Tue, 01 Dec 2026 11:00:00 GMT"),
+        ("content-range", "bytes 0-99/081234567890"),
+        ("accept-ranges", "bytes"),
+    ]);
+    let answer = |ranges, range, sent| Answer::Passthrough {
+        content_type: "application/pdf",
+        ranges,
+        range,
+        sent,
+    };
+    let b = default_list()
+        .build(&upstream, StatusCode::OK, answer(false, None, Some(100)))
+        .unwrap();
+    assert_eq!(value(&b, "content-type"), Some("application/pdf"));
+    assert!(b.headers.get("etag").is_none());
+    assert_eq!(
+        value(&b, "last-modified"),
+        Some("Tue, 01 Dec 2026 11:00:00 GMT")
+    );
+    assert!(b.headers.get("content-range").is_none());
+    assert!(b.headers.get("accept-ranges").is_none());
+    // A 206 with the range the client asked for and the bytes sent.
+    let range = Some(ByteRange {
+        first: 0,
+        last: Some(99),
+    });
+    let b = default_list()
+        .build(
+            &upstream,
+            StatusCode::PARTIAL_CONTENT,
+            answer(true, range, Some(100)),
+        )
+        .unwrap();
+    assert_eq!(value(&b, "content-range"), Some("bytes 0-99/*"));
+    assert_eq!(value(&b, "accept-ranges"), Some("bytes"));
+    // A 206 whose range does not agree, or that nobody asked for: refused.
+    for (ranges, range, sent) in [
+        (true, range, Some(99)),
+        (true, None, Some(100)),
+        (false, range, Some(100)),
+        (true, range, None),
+    ] {
+        let r = default_list().build(
+            &upstream,
+            StatusCode::PARTIAL_CONTENT,
+            answer(ranges, range, sent),
+        );
+        assert_eq!(r.err(), Some(RANGE_REFUSED));
+    }
+}
+
+#[test]
+fn if_none_match_is_evaluated_against_the_gateways_tag() {
+    let b = json(&[]);
+    let tag = etag_of(BODY);
+    let inm = |v: &str| HeaderValue::from_str(v).unwrap();
+    assert!(not_modified(&tag, &b.headers));
+    assert!(not_modified(
+        &inm(&format!("\"x\", W/{}", tag.to_str().unwrap())),
+        &b.headers
+    ));
+    assert!(not_modified(&inm("*"), &b.headers));
+    assert!(!not_modified(&inm("\"x\""), &b.headers));
+    assert!(!not_modified(&etag_of(b"other bytes"), &b.headers));
+    assert!(
+        !not_modified(&inm("*"), &HeaderMap::new()),
+        "no tag, nothing to match"
+    );
+    assert_eq!(etag_of(BODY), etag_of(BODY), "the same bytes, the same tag");
+}

@@ -1,0 +1,245 @@
+//! What each header the gateway writes may hold, rebuilt from the gateway's
+//! own vocabulary: numbers within a stated bound, HTTP-dates the gateway
+//! formats itself from the parsed time, and tokens from closed lists. No
+//! function here returns a byte of upstream text: each returns a value it
+//! wrote, or nothing.
+
+use http::header::{HeaderName, HeaderValue};
+
+/// Longest upstream line read at all: a longer one is refused whole.
+pub const MAX_LINE: usize = 256;
+
+/// The largest count any numeric header may carry: six digits. A phone,
+/// national ID or account number has seven or more, so none fits in one.
+pub const COUNT_MAX: u64 = 999_999;
+
+/// The longest freshness or staleness lifetime passed to clients: a week
+/// (six digits). A longer one is shortened to it, which is only stricter.
+pub const LIFETIME_MAX: u64 = 604_800;
+
+/// How far from now a Unix time in `X-RateLimit-Reset` may be: a day. A ten
+/// digit number anywhere else is not a time.
+pub const EPOCH_WINDOW: u64 = 24 * 3600;
+
+/// A readable line: visible ASCII, at most [`MAX_LINE`] bytes, trimmed.
+pub fn text(v: &HeaderValue) -> Option<&str> {
+    v.to_str()
+        .ok()
+        .filter(|t| t.len() <= MAX_LINE)
+        .map(str::trim)
+}
+
+/// A non-negative integer of at most `max_digits` digits, as written.
+fn digits(v: &str, max_digits: usize) -> Option<u64> {
+    (!v.is_empty() && v.len() <= max_digits && v.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.parse().ok())
+        .flatten()
+}
+
+/// A count of at most [`COUNT_MAX`], re-written by the gateway.
+pub fn count(v: &str) -> Option<HeaderValue> {
+    let n = digits(v, 6)?;
+    (n <= COUNT_MAX).then(|| HeaderValue::from(n))
+}
+
+/// An HTTP-date, re-formatted by the gateway (IMF-fixdate) from the time it
+/// parsed: whatever spelling upstream used, only the time itself passes.
+pub fn http_date(v: &str) -> Option<HeaderValue> {
+    let t = httpdate::parse_http_date(v).ok()?;
+    HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()
+}
+
+/// `Retry-After`: a count of seconds or an HTTP-date.
+pub fn retry_after(v: &str) -> Option<HeaderValue> {
+    count(v).or_else(|| http_date(v))
+}
+
+/// `Expires`: an HTTP-date; anything else (`0`, `-1`, garbage) means
+/// "already expired" (RFC 9111 §5.3), written as `0`.
+pub fn expires(v: Option<&str>) -> HeaderValue {
+    v.and_then(http_date)
+        .unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// `X-RateLimit-Reset`: seconds from now, or a Unix time within a day of now.
+pub fn ratelimit_reset(v: &str) -> Option<HeaderValue> {
+    count(v).or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let t = digits(v, 10)?;
+        (t.abs_diff(now) <= EPOCH_WINDOW).then(|| HeaderValue::from(t))
+    })
+}
+
+/// Parameter names of the IETF RateLimit fields whose values are counts.
+const RATELIMIT_KEYS: &[&str] = &["limit", "remaining", "reset", "r", "t", "q", "w"];
+
+/// The IETF RateLimit fields, numeric parts only: dictionary members
+/// (`limit=100, remaining=50`), numbers with count parameters
+/// (`100;w=60`), and list items whose policy name is upstream's text —
+/// `"burst";r=50;t=30` — written with the gateway's own name for the item's
+/// position (`"p1"`, `"p2"`, …). Unknown keys, names and non-numbers go.
+pub fn ratelimit_structured(lines: &[&str]) -> Option<HeaderValue> {
+    let mut out: Vec<String> = Vec::new();
+    for member in lines.iter().flat_map(|l| l.split(',')) {
+        if out.len() >= 8 {
+            break;
+        }
+        let mut parts = member.split(';').map(str::trim);
+        let head = parts.next().unwrap_or("");
+        let mut item = match head.split_once('=') {
+            Some((k, v)) => {
+                let k = k.trim().to_ascii_lowercase();
+                match (RATELIMIT_KEYS.iter().find(|x| **x == k), count(v.trim())) {
+                    (Some(k), Some(n)) => format!("{k}={}", n.to_str().unwrap_or("0")),
+                    _ => continue,
+                }
+            }
+            None if head.is_empty() => continue,
+            None => match count(head) {
+                Some(n) => n.to_str().unwrap_or("0").to_owned(),
+                // A number beyond the bound: dropped, never renamed.
+                None if head.bytes().all(|b| b.is_ascii_digit() || b == b'.') => continue,
+                // A policy name: upstream's words, replaced by the position.
+                None => format!("\"p{}\"", out.len() + 1),
+            },
+        };
+        for param in parts {
+            let Some((k, v)) = param.split_once('=') else {
+                continue;
+            };
+            let k = k.trim().to_ascii_lowercase();
+            if let (Some(k), Some(n)) = (RATELIMIT_KEYS.iter().find(|x| **x == k), count(v.trim()))
+            {
+                item.push_str(&format!(";{k}={}", n.to_str().unwrap_or("0")));
+            }
+        }
+        out.push(item);
+    }
+    (!out.is_empty())
+        .then(|| HeaderValue::from_str(&out.join(", ")).ok())
+        .flatten()
+}
+
+/// `Vary`: `*`, or request-header names from `upstream.vary_request_headers`
+/// (written as configured). `Accept-Encoding` is dropped: the gateway always
+/// asks upstream for `identity` and answers unencoded. Any other member —
+/// a name the gateway was not told about, or an unreadable line — becomes
+/// `*`: the strictest reading, so nothing is cached that varied.
+pub fn vary(lines: &[Option<&str>], allowed: &[HeaderName]) -> Option<HeaderValue> {
+    let mut names: Vec<&HeaderName> = Vec::new();
+    for line in lines {
+        let Some(line) = line else {
+            return Some(HeaderValue::from_static("*"));
+        };
+        for member in line.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            if member.eq_ignore_ascii_case("accept-encoding") {
+                continue;
+            }
+            match allowed
+                .iter()
+                .find(|a| a.as_str().eq_ignore_ascii_case(member))
+            {
+                Some(a) if !names.contains(&a) => names.push(a),
+                Some(_) => {}
+                None => return Some(HeaderValue::from_static("*")),
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let joined: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+    HeaderValue::from_str(&joined.join(", ")).ok()
+}
+
+/// Bare response directives (RFC 9111, 8246) the gateway writes.
+const BARE: &[&str] = &[
+    "no-store",
+    "no-cache",
+    "private",
+    "public",
+    "must-revalidate",
+    "proxy-revalidate",
+    "no-transform",
+    "must-understand",
+    "immutable",
+];
+/// Directives whose argument would restrict caching to some fields only:
+/// written bare, which restricts the whole answer (stricter, and no field
+/// names — upstream's text — pass).
+const NARROWABLE: &[&str] = &["no-cache", "private"];
+/// Bare directives that only ever restrict: kept bare even when upstream
+/// gave them a malformed argument.
+const RESTRICTIVE: &[&str] = &[
+    "no-store",
+    "must-revalidate",
+    "proxy-revalidate",
+    "no-transform",
+];
+/// Lifetimes: malformed reads as 0 (stale, RFC 9111 §5.2.2.1).
+const LIFETIMES: &[&str] = &["max-age", "s-maxage"];
+/// Extensions of staleness: malformed is dropped (no extension).
+const STALENESS: &[&str] = &["stale-while-revalidate", "stale-if-error"];
+
+/// `Cache-Control`, rebuilt as one line of known directives: bare tokens
+/// from [`BARE`] and lifetimes of at most [`LIFETIME_MAX`] seconds. A line
+/// that cannot be read may have said `no-store`: it reads as `no-store`.
+/// Never looser than what upstream wrote. Returns the line and whether
+/// anything upstream wrote was dropped or made stricter.
+pub fn cache_control(lines: &[Option<&str>]) -> (Option<HeaderValue>, bool) {
+    let mut out: Vec<String> = Vec::new();
+    let mut changed = false;
+    let push = |d: String, out: &mut Vec<String>| {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    };
+    for line in lines {
+        let Some(line) = line else {
+            changed = true;
+            push("no-store".to_owned(), &mut out);
+            continue;
+        };
+        for (name, arg) in crate::cache::directives::directives(line) {
+            let name = name.to_ascii_lowercase();
+            let n = name.as_str();
+            if LIFETIMES.contains(&n) || STALENESS.contains(&n) {
+                // Any run of digits is a lifetime; one too long for a u64 is
+                // longer than the bound anyway.
+                let secs = arg
+                    .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+                    .map(|a| a.parse::<u64>().unwrap_or(u64::MAX));
+                match secs {
+                    Some(s) => {
+                        changed |= s > LIFETIME_MAX;
+                        push(format!("{n}={}", s.min(LIFETIME_MAX)), &mut out);
+                    }
+                    None if LIFETIMES.contains(&n) => {
+                        changed = true;
+                        push(format!("{n}=0"), &mut out);
+                    }
+                    None => changed = true,
+                }
+            } else if BARE.contains(&n) {
+                match arg {
+                    None => push(name, &mut out),
+                    Some(_) if NARROWABLE.contains(&n) || RESTRICTIVE.contains(&n) => {
+                        changed = true;
+                        push(name, &mut out);
+                    }
+                    // `public=x`, `immutable=x`: a loosening directive that is
+                    // malformed is not honoured.
+                    Some(_) => changed = true,
+                }
+            } else {
+                changed = true;
+            }
+        }
+    }
+    let value = (!out.is_empty())
+        .then(|| HeaderValue::from_str(&out.join(", ")).ok())
+        .flatten();
+    (value, changed)
+}
