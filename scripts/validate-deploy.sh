@@ -644,6 +644,14 @@ check_systemd_unit() {
     return 1
   fi
   echo "systemd-analyze verify: clean"
+  # Readiness comes from the gateway (sd_notify), and the unit starts with no
+  # layer file installed (tests/it/systemd.rs runs check-config with its
+  # environment).
+  grep -q '^Type=notify$' "$UNIT" || { echo "the unit must be Type=notify (the gateway sends READY=1)"; return 1; }
+  if grep -q '^Environment=GATEWAY_ENV=' "$UNIT"; then
+    echo "the unit must not set GATEWAY_ENV: it would require a layer file it does not install"
+    return 1
+  fi
   # Exposure score: 0 (locked down) .. 10 (unprotected); fail above 2.0.
   systemd-analyze security --offline=yes --threshold=20 "$copy" | tail -n 1
 }

@@ -437,6 +437,9 @@ impl App {
             upstream = %settings.upstream.base_url,
             "paycombat-gateway listening"
         );
+        // Both listeners are bound (connections queue in their backlogs) and
+        // everything the gateway needs has loaded.
+        crate::service_manager::ready();
 
         let draining = health.clone();
         let access = proxy.clone();
@@ -453,6 +456,7 @@ impl App {
             async move {
                 shutdown.await;
                 draining.set_draining();
+                crate::service_manager::stopping();
                 tracing::info!("shutdown requested: readiness is now 503, draining");
             },
             settings.server.drain_timeout,

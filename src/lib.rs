@@ -26,6 +26,7 @@ pub(crate) mod proxy;
 pub(crate) mod reload;
 pub mod route;
 pub(crate) mod server;
+pub(crate) mod service_manager;
 pub mod telemetry;
 pub mod upstream;
 

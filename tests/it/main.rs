@@ -26,5 +26,6 @@ mod paths;
 mod reliability;
 mod reload_watch;
 mod soak;
+mod systemd;
 mod telemetry;
 mod tls;
