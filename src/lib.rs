@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub(crate) mod config_dir;
 pub(crate) mod credentials;
 pub(crate) mod demo;
 pub(crate) mod error;
