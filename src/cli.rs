@@ -128,6 +128,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 /// The config pass, then every start-up check that the sections which
 /// validated allow: all problems in one list.
 fn check_config(args: &ConfigArgs) -> ExitCode {
+    for warning in crate::env_names::in_environment() {
+        eprintln!("warning: {warning}");
+    }
     let (partial, mut problems) = check(args);
     problems.extend(crate::app::preflight(&partial));
     if problems.is_empty() {
@@ -143,6 +146,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let mut settings = match load(&args.config) {
         Ok(s) => s,
         Err(e) => {
+            // No logger yet: the likely cause of a wrong setting goes with it.
+            for warning in crate::env_names::in_environment() {
+                eprintln!("warning: {warning}");
+            }
             eprintln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
@@ -154,6 +161,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         settings.admin.listen = l;
     }
     crate::logging::init(&settings.log);
+    for warning in crate::env_names::in_environment() {
+        tracing::warn!("{warning}");
+    }
     run_until_signal(settings).await
 }
 

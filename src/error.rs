@@ -64,6 +64,9 @@ pub enum GatewayError {
     Internal,
     #[error("no such admin endpoint")]
     AdminNotFound,
+    /// A known admin endpoint asked with another method; `allow` is the one it takes.
+    #[error("this admin endpoint accepts only {allow}")]
+    AdminMethodNotAllowed { allow: &'static str },
     #[error("admin endpoints are disabled: set admin.token_file")]
     AdminDisabled,
     #[error("a valid admin bearer token is required")]
@@ -100,6 +103,7 @@ impl GatewayError {
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             CacheDisabled => StatusCode::CONFLICT,
+            AdminMethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -133,6 +137,7 @@ impl GatewayError {
             AdminUnauthorized => "UNAUTHENTICATED",
             CacheDisabled => "CACHE_DISABLED",
             AdminBadRequest => "BAD_REQUEST",
+            AdminMethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
         }
     }
 
@@ -167,6 +172,10 @@ impl GatewayError {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if let GatewayError::AdminMethodNotAllowed { allow } = self {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         resp
     }

@@ -14,6 +14,7 @@ pub mod config;
 pub(crate) mod config_dir;
 pub(crate) mod credentials;
 pub(crate) mod demo;
+pub(crate) mod env_names;
 pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod inspect;

@@ -15,6 +15,7 @@ mod connections;
 mod core;
 mod credentials_rejected;
 mod fail_closed;
+mod first_day;
 mod forwarding;
 mod fuzz_props;
 mod hostile;
