@@ -4,6 +4,7 @@
 
 pub mod h2;
 pub mod otlp;
+pub mod programs;
 pub mod redis;
 pub mod tls;
 
@@ -20,6 +21,8 @@ use paycombat_gateway::App;
 use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
 use tokio::sync::oneshot;
+
+pub use programs::require_program;
 
 pub const CLIENT_KEY: &str = "test-client-key";
 pub const READONLY_KEY: &str = "readonly-client-key";
