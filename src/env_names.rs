@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
-/// The variables the gateway reads outside the `GATEWAY__` settings.
-const PROCESS_VARS: [&str; 2] = ["GATEWAY_ENV", "GATEWAY_CONFIG_DIR"];
+/// The variables the gateway reads outside the `GATEWAY__` settings (and
+/// the build's own revision, which an image build sets in its environment).
+const PROCESS_VARS: [&str; 3] = ["GATEWAY_ENV", "GATEWAY_CONFIG_DIR", "GATEWAY_GIT_REVISION"];
 
 /// One warning per suspicious name in `names` (in the order given).
 pub fn warnings<I, S>(names: I) -> Vec<String>

@@ -22,6 +22,8 @@ use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+// Not every test binary that includes this harness needs it.
+#[allow(unused_imports)]
 pub use programs::require_program;
 
 pub const CLIENT_KEY: &str = "test-client-key";
