@@ -121,9 +121,15 @@ impl Admin {
             .iter()
             .find(|e| e.path == req.uri().path())
             .ok_or(GatewayError::AdminNotFound)?;
-        if req.method() != endpoint.method {
+        // HEAD is GET without the body (hyper leaves the body out), as on the API.
+        let head_of_get = req.method() == Method::HEAD && endpoint.method == Method::GET;
+        if req.method() != endpoint.method && !head_of_get {
             return Err(GatewayError::AdminMethodNotAllowed {
-                allow: endpoint.method.as_str(),
+                allow: if endpoint.method == Method::GET {
+                    "GET, HEAD"
+                } else {
+                    endpoint.method.as_str()
+                },
             });
         }
         Ok(match endpoint.path {
