@@ -3,6 +3,11 @@
 # Prometheus example config, the Dockerfile, both kustomizations (rendered and
 # schema-checked), the generated PrometheusRule, the Grafana dashboard and the
 # systemd unit. Installs nothing; it fails if a required tool is missing.
+# Rendered overlays are also checked for what schemas cannot see: every
+# namespaced object in the one namespace, no `replicas` on a Deployment an HPA
+# scales, egress open to every port the rendered configuration points at; and
+# the README's alert table, alert list, runbook anchors and dashboard rows are
+# checked against alerts.yml and the dashboard.
 #
 # Usage:
 #   scripts/validate-deploy.sh                         run every check
@@ -160,10 +165,13 @@ for a in alerts:
     else:
         print(f"alert {a}: firing and not-firing cases present")
 for r in (r for g in rules["groups"] for r in g["rules"] if "alert" in r):
-    for key in ("summary", "description", "runbook"):
+    for key in ("summary", "description", "runbook_url"):
         if not r.get("annotations", {}).get(key):
             print(f"alert {r['alert']} lacks annotation {key}")
             bad = 1
+    if "runbook" in r.get("annotations", {}):
+        print(f"alert {r['alert']}: use runbook_url (a link), not a prose runbook annotation")
+        bad = 1
     if not r.get("labels", {}).get("severity"):
         print(f"alert {r['alert']} lacks a severity label")
         bad = 1
@@ -362,6 +370,77 @@ sys.exit(bad)
 PY
 }
 
+# What every rendered kustomization must hold, whatever its overlay adds:
+#   - every namespaced object carries the one namespace (an object without one
+#     lands in kubectl's current namespace, away from the gateway);
+#   - no Deployment an HPA scales sets `replicas` (each apply would reset it);
+#   - the gateway's egress allows the port of every service its configuration
+#     points at (upstream, cluster Redis, OTLP collector).
+check_rendered_invariants() {
+  python3 - "$1" <<'PY'
+import sys, yaml
+from urllib.parse import urlsplit
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+                  "PriorityClass", "StorageClass", "PersistentVolume", "IngressClass",
+                  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}
+bad = 0
+def fail(msg):
+    global bad
+    print("ERROR " + msg)
+    bad = 1
+namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
+spaces = set()
+for d in docs:
+    if d["kind"] in CLUSTER_SCOPED:
+        continue
+    ns = d["metadata"].get("namespace")
+    if not ns:
+        fail(f"{d['kind']}/{d['metadata']['name']} has no namespace: kubectl would put it in the current context's")
+    else:
+        spaces.add(ns)
+if len(spaces) > 1:
+    fail(f"objects are spread over several namespaces: {sorted(spaces)}")
+if namespaces and spaces and not spaces <= namespaces:
+    fail(f"objects are in {sorted(spaces)} but the rendered Namespace is {sorted(namespaces)}")
+
+scaled = {h["spec"]["scaleTargetRef"]["name"] for h in docs
+          if h["kind"] == "HorizontalPodAutoscaler" and h["spec"]["scaleTargetRef"]["kind"] == "Deployment"}
+for d in docs:
+    if d["kind"] == "Deployment" and d["metadata"]["name"] in scaled and "replicas" in d["spec"]:
+        fail(f"Deployment {d['metadata']['name']} sets replicas although an HPA owns its count")
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "redis": 6379, "rediss": 6379}
+config = {}
+for d in docs:
+    if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("paycombat-gateway-config"):
+        config.update(d.get("data") or {})
+wanted = {}
+for key in ("GATEWAY__UPSTREAM__BASE_URL", "GATEWAY__CLUSTER__REDIS_URL", "GATEWAY__TELEMETRY__OTLP_ENDPOINT"):
+    url = config.get(key, "").strip()
+    if url:
+        u = urlsplit(url)
+        wanted[key] = u.port or DEFAULT_PORTS.get(u.scheme)
+policies = [d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "paycombat-gateway"]
+for np in policies:
+    if "Egress" not in np["spec"].get("policyTypes", []):
+        continue
+    rules = np["spec"].get("egress") or []
+    for key, port in wanted.items():
+        # A rule without `ports` allows every port.
+        if not any(not r.get("ports") or any(p.get("port") == port and p.get("protocol", "TCP") == "TCP"
+                                              for p in r["ports"]) for r in rules):
+            fail(f"{key}={config[key]!r} needs TCP port {port}, which the gateway's NetworkPolicy "
+                 "egress does not allow (see deploy/k8s/overlays/production/egress-managed-services.yaml)")
+if not policies:
+    fail("no NetworkPolicy paycombat-gateway rendered")
+if not bad:
+    ports = ", ".join(f"{k.split('__')[-1].lower()}:{p}" for k, p in wanted.items())
+    print(f"namespace {sorted(spaces)} on every namespaced object; no replicas under an HPA; egress allows {ports}")
+sys.exit(bad)
+PY
+}
+
 validate_core() {
   # Validate against the oldest supported and the newest known Kubernetes.
   local newest out
@@ -384,7 +463,44 @@ check_kustomization() {
   kubectl kustomize "$dir" >"$TMP/$name.yaml"
   echo "rendered $dir: $(grep -c '^kind:' "$TMP/$name.yaml") resources"
   split_and_check_manifests "$TMP/$name.yaml" "$TMP/$name.core.yaml"
+  check_rendered_invariants "$TMP/$name.yaml"
   validate_core "$TMP/$name.core.yaml"
+}
+
+# The egress check must catch a configuration that points at a port the
+# NetworkPolicy blocks, and the documented patch must open it: an overlay on
+# production with a managed Redis (6380) and an OTLP collector (4318), rendered
+# without and then with deploy/k8s/overlays/production/egress-managed-services.yaml.
+check_egress_patch() {
+  local dir="$TMP/overlay-managed"
+  mkdir -p "$dir"
+  cp "$DEPLOY/k8s/overlays/production/egress-managed-services.yaml" "$dir/"
+  local kust='apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: paycombat-gateway
+resources:
+  - '"$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$ROOT/$DEPLOY/k8s/overlays/production" "$dir")"'
+configMapGenerator:
+  - name: paycombat-gateway-config
+    behavior: merge
+    literals:
+      - GATEWAY__CLUSTER__REDIS_URL=rediss://paycombat-redis.example.internal:6380/0
+      - GATEWAY__TELEMETRY__OTLP_ENDPOINT=http://otel-collector.monitoring:4318'
+  printf '%s\n' "$kust" >"$dir/kustomization.yaml"
+  kubectl kustomize "$dir" >"$TMP/managed-blocked.yaml"
+  echo "without the patch, the check must refuse ports 6380 and 4318 (ERROR lines expected):"
+  if check_rendered_invariants "$TMP/managed-blocked.yaml"; then
+    echo "the egress check passed a configuration whose ports 6380 and 4318 are blocked"
+    return 1
+  fi
+  printf '%s\n%s\n' "$kust" 'patches:
+  - path: egress-managed-services.yaml
+    target:
+      kind: NetworkPolicy
+      name: paycombat-gateway' >"$dir/kustomization.yaml"
+  kubectl kustomize "$dir" >"$TMP/managed-open.yaml"
+  check_rendered_invariants "$TMP/managed-open.yaml"
+  echo "the egress check refuses blocked ports, and egress-managed-services.yaml opens them"
 }
 
 # The Redis component as an overlay uses it (overlays/production-redis): the same
@@ -463,6 +579,55 @@ PY
 }
 
 # ---------------------------------------------------------------------------
+# The README describes the alerts and the dashboard; it must say what the files
+# hold: the Alerts table and the "What to alert on" list name exactly the alerts
+# of alerts.yml, every runbook_url anchor is in the README, and the Grafana row
+# table lists the dashboard's rows, in order.
+check_readme_matches_deploy() {
+  python3 - README.md "$ALERTS" "$DASHBOARD" <<'PY'
+import json, re, sys, yaml
+readme, alerts_file, dashboard_file = sys.argv[1:4]
+text = open(readme).read()
+bad = 0
+def fail(msg):
+    global bad
+    print("ERROR " + msg)
+    bad = 1
+def section(start, end):
+    i = text.index(start)
+    return text[i:text.index(end, i + len(start))]
+rules = yaml.safe_load(open(alerts_file))
+alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"] if "alert" in r}
+names = lambda s: set(re.findall(r"`(Paycombat[A-Za-z0-9]+)`", s))
+table = section("### Alerts", "### Grafana dashboard")
+rows = "\n".join(l for l in table.splitlines() if l.startswith("| "))
+listing = section("**What to alert on.**", "\n## ")
+for where, found in (("README Alerts table", names(rows)), ("README \"What to alert on\"", names(listing))):
+    for a in sorted(set(alerts) - found):
+        fail(f"{where} does not list {a}")
+    for a in sorted(found - set(alerts)):
+        fail(f"{where} lists {a}, which alerts.yml does not have")
+anchors = set(re.findall(r'<a id="([^"]+)"></a>', text))
+for a, r in alerts.items():
+    url = r.get("annotations", {}).get("runbook_url", "")
+    frag = url.split("#", 1)[1] if "#" in url else ""
+    if not url.split("#")[0].endswith("README.md") or frag != f"alert-{a.lower()}" or frag not in anchors:
+        fail(f"{a}: runbook_url {url!r} is not README.md#alert-{a.lower()} with that anchor in the README")
+dashboard = json.load(open(dashboard_file))
+rows_in_dashboard = [p["title"] for p in dashboard["panels"] if p.get("type") == "row"]
+grafana = section("### Grafana dashboard", "\n## ")
+rows_in_readme = [l.split("|")[1].strip() for l in grafana.splitlines()
+                  if l.startswith("| ") and not l.startswith("| row ") and not l.startswith("|---")]
+if rows_in_readme != rows_in_dashboard:
+    fail(f"README Grafana rows {rows_in_readme} are not the dashboard's rows {rows_in_dashboard}")
+if not bad:
+    print(f"README: {len(alerts)} alerts in the table and the list, runbook anchors present; "
+          f"{len(rows_in_dashboard)} dashboard rows")
+sys.exit(bad)
+PY
+}
+
+# ---------------------------------------------------------------------------
 # `systemd-analyze verify` refuses a unit whose ExecStart binary does not exist,
 # and the gateway is not installed here: verify a copy with ExecStart pointed at
 # /bin/true. verify exits 0 on unknown keys or bad values (it only prints
@@ -479,6 +644,14 @@ check_systemd_unit() {
     return 1
   fi
   echo "systemd-analyze verify: clean"
+  # Readiness comes from the gateway (sd_notify), and the unit starts with no
+  # layer file installed (tests/it/systemd.rs runs check-config with its
+  # environment).
+  grep -q '^Type=notify$' "$UNIT" || { echo "the unit must be Type=notify (the gateway sends READY=1)"; return 1; }
+  if grep -q '^Environment=GATEWAY_ENV=' "$UNIT"; then
+    echo "the unit must not set GATEWAY_ENV: it would require a layer file it does not install"
+    return 1
+  fi
   # Exposure score: 0 (locked down) .. 10 (unprotected); fail above 2.0.
   systemd-analyze security --offline=yes --threshold=20 "$copy" | tail -n 1
 }
@@ -496,12 +669,14 @@ if have kubectl; then
   run_check "kustomize render + validate deploy/k8s/base" check_kustomization "$DEPLOY/k8s/base"
   run_check "kustomize render + validate deploy/k8s/overlays/production" check_kustomization "$DEPLOY/k8s/overlays/production"
   run_check "kustomize render + validate deploy/k8s/overlays/production-redis (components/redis)" check_redis_component
+  run_check "egress check catches blocked ports; egress-managed-services.yaml opens them" check_egress_patch
 else
   run_check "validate base manifests file by file (no kubectl)" check_manifest_files
 fi
 run_check "secret.example.yaml: valid, placeholders only, not deployed" check_secret_example
 run_check "Grafana dashboard is valid JSON" check_dashboard_json
 run_check "dashboard and alerts use only exported metric names" check_metric_names
+run_check "README alert table, alert list, runbook anchors and dashboard rows match deploy/" check_readme_matches_deploy
 if have systemd-analyze; then
   run_check "systemd-analyze verify + security $UNIT" check_systemd_unit
 else

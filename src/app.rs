@@ -156,6 +156,30 @@ fn credential_problems(u: &UpstreamSettings) -> Vec<Problem> {
     problems
 }
 
+/// A missing signature key where some caller may send a write: paycombat
+/// refuses unsigned writes, so every one would fail with a 502 long after a
+/// start that looked fine. `clients`: the registry, `None` when
+/// authentication is off (any caller may then write).
+fn unsigned_writes(u: &UpstreamSettings, clients: Option<&ClientRegistry>) -> Option<Problem> {
+    if u.signature_key.is_some() {
+        return None;
+    }
+    let who = match clients {
+        None => "`auth.mode = \"none\"` lets any caller send writes",
+        Some(c) if c.allows_writes() => {
+            "a client in `auth.clients_file` is allowed a method other than GET/HEAD/OPTIONS"
+        }
+        Some(_) => return None,
+    };
+    Some(Problem::new(
+        "upstream.signature_key_file",
+        format!(
+            "required: {who}, and paycombat refuses every unsigned write (set the file, \
+             or GATEWAY__UPSTREAM__SIGNATURE_KEY, or allow clients only GET)"
+        ),
+    ))
+}
+
 /// Everything `App::build` checks before it binds — credentials readable, TLS
 /// roots, masking rules and their key, the clients file, the admin token — for
 /// every section that validated. `check-config` runs this after the config
@@ -183,10 +207,11 @@ pub fn preflight(settings: &Partial) -> Vec<Problem> {
     // An invalid server section is reported on its own; the clients file is
     // then checked without the certificate rule.
     let asked = settings.server.as_ref().is_none_or(certificates_asked);
-    let clients = settings
-        .auth
-        .as_ref()
-        .map(|a| load_clients(a, asked).map(drop));
+    let clients = settings.auth.as_ref().map(|a| load_clients(a, asked));
+    if let (Some(u), Some(Ok(registry))) = (&settings.upstream, &clients) {
+        problems.extend(unsigned_writes(u, registry.as_ref()));
+    }
+    let clients = clients.map(|c| c.map(drop));
     let checks = [
         settings.mask.as_ref().map(|m| build_masker(m).map(drop)),
         clients,
@@ -256,11 +281,6 @@ impl App {
         let credentials = reloader
             .open(credential_files(&settings), &metrics.credential_reloads)
             .context("loading upstream credentials")?;
-        if !credentials.has_signature_key() {
-            tracing::warn!(
-                "no `upstream.signature_key_file` configured: paycombat will reject every write"
-            );
-        }
 
         let client = crate::upstream::client::build(&settings.upstream)?;
         settings
@@ -303,6 +323,14 @@ impl App {
                 )
             }
         };
+
+        let clients_now = match &auth {
+            AuthMode::Disabled => None,
+            AuthMode::Keys(clients) => Some(clients.get()),
+        };
+        if let Some(problem) = unsigned_writes(&settings.upstream, clients_now.as_deref()) {
+            anyhow::bail!("{problem}");
+        }
 
         let tls = match &settings.server.tls {
             None => None,
@@ -431,6 +459,12 @@ impl App {
             .expect("bound listener has an address")
     }
 
+    /// The addresses the API and admin listeners are bound to (the real
+    /// ports when the settings asked for port 0).
+    pub fn local_addrs(&self) -> std::io::Result<(std::net::SocketAddr, std::net::SocketAddr)> {
+        Ok((self.api.local_addr()?, self.admin_listener.local_addr()?))
+    }
+
     /// Serves until `shutdown` resolves; then readiness turns 503, the API
     /// listener stops accepting and in-flight requests get
     /// `server.drain_timeout` to finish. The admin listener stays up during
@@ -483,6 +517,9 @@ impl App {
             ),
             "paycombat-gateway listening"
         );
+        // Both listeners are bound (connections queue in their backlogs) and
+        // everything the gateway needs has loaded.
+        crate::service_manager::ready();
 
         let draining = health.clone();
         let access = proxy.clone();
@@ -499,6 +536,7 @@ impl App {
             async move {
                 shutdown.await;
                 draining.set_draining();
+                crate::service_manager::stopping();
                 tracing::info!("shutdown requested: readiness is now 503, draining");
             },
             settings.server.drain_timeout,

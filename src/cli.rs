@@ -1,7 +1,7 @@
 //! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `mask`, `hash-key`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Settings};
 use crate::lifecycle::run_until_signal;
 pub use crate::lifecycle::EXIT_CONFIG;
+
+/// Where `<GATEWAY_ENV>.toml` is looked for when no config dir is given.
+pub const DEFAULT_CONFIG_DIR: &str = "config";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,9 +58,9 @@ pub enum Command {
 
 #[derive(Args, Debug, Default)]
 pub struct ConfigArgs {
-    /// Directory holding `<GATEWAY_ENV>.toml`.
-    #[arg(long, env = "GATEWAY_CONFIG_DIR", default_value = "config")]
-    pub config_dir: PathBuf,
+    /// Directory holding `<GATEWAY_ENV>.toml` (default `./config`).
+    #[arg(long, env = "GATEWAY_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
     /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
     #[arg(long, env = "GATEWAY_ENV")]
     pub env: Option<String>,
@@ -82,7 +85,33 @@ pub struct ServeArgs {
 }
 
 pub(crate) fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
-    config::load(&args.config_dir, args.env.as_deref())
+    let (partial, problems) = check(args);
+    if problems.is_empty() {
+        if let Some(settings) = partial.complete() {
+            return Ok(settings);
+        }
+    }
+    Err(config::ConfigError::new(if problems.is_empty() {
+        vec![config::Problem::new(
+            "configuration",
+            "rejected without a reason (a defect in the gateway)",
+        )]
+    } else {
+        problems
+    }))
+}
+
+/// The config pass over the layers `args` select, every problem listed: the
+/// command line's own first (a config dir nothing is read from).
+pub(crate) fn check(args: &ConfigArgs) -> (config::Partial, Vec<config::Problem>) {
+    let dir = args
+        .config_dir
+        .as_deref()
+        .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
+    let (partial, problems) = config::check_with(dir, args.env.as_deref(), None);
+    let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
+    all.extend(problems.into_vec());
+    (partial, all)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -99,8 +128,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 /// The config pass, then every start-up check that the sections which
 /// validated allow: all problems in one list.
 async fn check_config(args: &ConfigArgs) -> ExitCode {
-    let (partial, problems) = config::check_with(&args.config_dir, args.env.as_deref(), None);
-    let mut problems = problems.into_vec();
+    for warning in crate::env_names::in_environment() {
+        eprintln!("warning: {warning}");
+    }
+    let (partial, mut problems) = check(args);
     problems.extend(crate::app::preflight(&partial));
     // Cluster mode: the Redis itself (reachable, password accepted), once its files read.
     if !problems.iter().any(|p| p.key.starts_with("cluster.")) {
@@ -119,6 +150,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let mut settings = match load(&args.config) {
         Ok(s) => s,
         Err(e) => {
+            // No logger yet: the likely cause of a wrong setting goes with it.
+            for warning in crate::env_names::in_environment() {
+                eprintln!("warning: {warning}");
+            }
             eprintln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
@@ -130,6 +165,9 @@ async fn serve(args: ServeArgs) -> ExitCode {
         settings.admin.listen = l;
     }
     crate::logging::init(&settings.log);
+    for warning in crate::env_names::in_environment() {
+        tracing::warn!("{warning}");
+    }
     run_until_signal(settings).await
 }
 

@@ -492,6 +492,14 @@ fn section<T: serde::de::DeserializeOwned>(
     };
     let mut defaults = None;
     let mut found: Vec<String> = Vec::new();
+    // Booleans are strict (`true`/`false`) whichever layer gives them.
+    let shipped = defaults.get_or_insert_with(|| default_section::<config::Value>(name));
+    for (key, given) in problems::loose_bools(&value, shipped) {
+        let full = format!("{name}.{key}");
+        p.add(full.clone(), format!("{given} is not true or false"));
+        problems::set_aside(&mut value, shipped, &key);
+        found.push(full);
+    }
     for _ in 0..32 {
         let problem = match value.clone().try_deserialize::<T>() {
             Ok(t) => {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::lifecycle::{run_until_signal, shutdown_signal, EXIT_CONFIG};
+use crate::lifecycle::{serve_until_signal, shutdown_signal, EXIT_CONFIG};
 use paycombat_sandbox::{Sandbox, SandboxConfig};
 
 pub const DEMO_CLIENT_KEY: &str = "demo-client-key";
@@ -79,8 +79,22 @@ pub async fn run(listen: Option<SocketAddr>, admin: Option<SocketAddr>) -> ExitC
         Err(e) => return fail(e.to_string()),
     };
     crate::logging::init(&settings.log);
-    print_banner(listen, admin, &sandbox.base_url(), &dir);
-    let code = run_until_signal(settings).await;
+    // Bind first: a busy port fails here, before any curl line is printed,
+    // and the banner shows the ports actually bound (port 0 included).
+    let bound = match crate::app::App::build(settings).await {
+        Ok(app) => app
+            .local_addrs()
+            .map(|addrs| (app, addrs))
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    let code = match bound {
+        Ok((app, (listen, admin))) => {
+            print_banner(listen, admin, &sandbox.base_url(), &dir);
+            serve_until_signal(app).await
+        }
+        Err(e) => fail(crate::config::problems::causes(e.chain())),
+    };
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     code

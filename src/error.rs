@@ -72,6 +72,9 @@ pub enum GatewayError {
     Internal,
     #[error("no such admin endpoint")]
     AdminNotFound,
+    /// A known admin endpoint asked with another method; `allow` is the one it takes.
+    #[error("this admin endpoint accepts only {allow}")]
+    AdminMethodNotAllowed { allow: &'static str },
     #[error("admin endpoints are disabled: set admin.token_file")]
     AdminDisabled,
     #[error("a valid admin bearer token is required")]
@@ -110,6 +113,7 @@ impl GatewayError {
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             CacheDisabled => StatusCode::CONFLICT,
+            AdminMethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -145,6 +149,7 @@ impl GatewayError {
             AdminUnauthorized => "UNAUTHENTICATED",
             CacheDisabled => "CACHE_DISABLED",
             AdminBadRequest => "BAD_REQUEST",
+            AdminMethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
         }
     }
 
@@ -180,6 +185,10 @@ impl GatewayError {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if let GatewayError::AdminMethodNotAllowed { allow } = self {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         resp
     }
@@ -267,6 +276,134 @@ mod tests {
         assert!(e.to_string().contains("not a fault of the calling service"));
         assert!(!e.is_upstream_failure());
         assert!(e.retry_after().is_none());
+    }
+
+    /// One of every variant. The `match` makes this exhaustive: a new
+    /// variant does not compile until it is listed here, and then the
+    /// README's tables must document its code and status.
+    fn one_of_each() -> Vec<GatewayError> {
+        use GatewayError::*;
+        let d = Duration::from_secs(1);
+        let all = vec![
+            BadPath("x"),
+            NotFound,
+            BodyTooLarge { limit: 1 },
+            HeadersTooLarge { limit: 1 },
+            BadRequestBody,
+            RequestBodyTimeout { limit: d },
+            Unauthenticated,
+            UnknownClient,
+            UnknownClientCertificate,
+            ConflictingClientIdentity,
+            Forbidden,
+            RateLimited { retry_after: d },
+            Overloaded,
+            ClientCapacity { resource: "x" },
+            CircuitOpen { retry_after: d },
+            CredentialsUnavailable,
+            ClusterUnconfirmed,
+            UpstreamConnect,
+            UpstreamTimeout,
+            UpstreamProtocol,
+            Unmaskable { reason: "x" },
+            SecretReflected,
+            UpstreamCredentialsRejected { credential: "x" },
+            Internal,
+            AdminNotFound,
+            AdminMethodNotAllowed { allow: "POST" },
+            AdminDisabled,
+            AdminUnauthorized,
+            CacheDisabled,
+            AdminBadRequest,
+        ];
+        for e in &all {
+            match e {
+                BadPath(_)
+                | NotFound
+                | BodyTooLarge { .. }
+                | HeadersTooLarge { .. }
+                | BadRequestBody
+                | RequestBodyTimeout { .. }
+                | Unauthenticated
+                | UnknownClient
+                | UnknownClientCertificate
+                | ConflictingClientIdentity
+                | Forbidden
+                | RateLimited { .. }
+                | Overloaded
+                | ClientCapacity { .. }
+                | CircuitOpen { .. }
+                | CredentialsUnavailable
+                | ClusterUnconfirmed
+                | UpstreamConnect
+                | UpstreamTimeout
+                | UpstreamProtocol
+                | Unmaskable { .. }
+                | SecretReflected
+                | UpstreamCredentialsRejected { .. }
+                | Internal
+                | AdminNotFound
+                | AdminMethodNotAllowed { .. }
+                | AdminDisabled
+                | AdminUnauthorized
+                | CacheDisabled
+                | AdminBadRequest => {}
+            }
+        }
+        all
+    }
+
+    /// `(status, code)` of every row of the README's error tables (the
+    /// service-facing one and the admin one, in "Using it from a service").
+    fn readme_error_rows() -> std::collections::BTreeSet<(u16, String)> {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("## Using it from a service")
+            .expect("README section");
+        let end = start
+            + readme[start..]
+                .find("\n## Configuration")
+                .expect("next section");
+        let mut rows = std::collections::BTreeSet::new();
+        for line in readme[start..end].lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (Some(status), Some(codes)) = (cells.get(1), cells.get(2)) else {
+                continue;
+            };
+            let Ok(status) = status.parse::<u16>() else {
+                continue;
+            };
+            for code in codes.split('`').skip(1).step_by(2) {
+                rows.insert((status, code.to_owned()));
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn the_readme_error_tables_list_exactly_the_codes_the_gateway_sends() {
+        let sent: std::collections::BTreeSet<(u16, String)> = one_of_each()
+            .iter()
+            .map(|e| (e.status().as_u16(), e.code().to_owned()))
+            .collect();
+        let documented = readme_error_rows();
+        let missing: Vec<_> = sent.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&sent).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "README error tables: missing {missing:?}, listing codes the gateway never sends {extra:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn method_not_allowed_names_the_allowed_method() {
+        let resp = GatewayError::AdminMethodNotAllowed { allow: "POST" }.to_response("r");
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(resp.headers()[header::ALLOW], "POST");
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "METHOD_NOT_ALLOWED");
+        assert!(v["message"].as_str().unwrap().contains("POST"));
     }
 
     #[test]

@@ -11,8 +11,10 @@ pub mod cache;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub(crate) mod config_dir;
 pub(crate) mod credentials;
 pub(crate) mod demo;
+pub(crate) mod env_names;
 pub(crate) mod error;
 pub(crate) mod fair;
 pub(crate) mod http;
@@ -28,6 +30,7 @@ pub(crate) mod proxy;
 pub(crate) mod reload;
 pub mod route;
 pub(crate) mod server;
+pub(crate) mod service_manager;
 pub mod telemetry;
 pub mod upstream;
 

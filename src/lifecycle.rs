@@ -12,16 +12,20 @@ pub const EXIT_CONFIG: u8 = 64;
 /// (unreadable credentials, a bad clients file, a port in use) exits 64 with
 /// the reason.
 pub async fn run_until_signal(settings: Settings) -> ExitCode {
-    let app = match crate::app::App::build(settings).await {
-        Ok(app) => app,
+    match crate::app::App::build(settings).await {
+        Ok(app) => serve_until_signal(app).await,
         Err(e) => {
             let reason = crate::config::problems::causes(e.chain());
             tracing::error!("cannot start: {reason}");
             eprintln!("cannot start: {reason}");
             crate::logging::flush();
-            return ExitCode::from(EXIT_CONFIG);
+            ExitCode::from(EXIT_CONFIG)
         }
-    };
+    }
+}
+
+/// Runs a built app (its listeners already bound) until SIGTERM or SIGINT.
+pub async fn serve_until_signal(app: crate::app::App) -> ExitCode {
     let code = match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

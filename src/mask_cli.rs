@@ -6,7 +6,9 @@
 //! response path on a route that is not declared passthrough: the body limit
 //! on the wire bytes, the one content-coding undone strictly, strict JSON
 //! parsing and masking with the configured rules and HMAC key, then the
-//! secret reflection guard on the bytes a client would receive. Where
+//! secret reflection guard on the bytes a client would receive. It reads and
+//! validates only what that needs (`[mask]`, `[upstream]`): no clients file,
+//! and for a dry run no HMAC key (see [`Inspector::dry_run`]). Where
 //! `serve` would answer 502, `mask` prints the same code and reason and
 //! exits 2; nothing of the body is printed then.
 
@@ -19,10 +21,10 @@ use clap::Args;
 use http::{header, HeaderMap, HeaderValue};
 
 use crate::cli::{ConfigArgs, EXIT_CONFIG};
-use crate::config::Settings;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::inspect::reflect::Secrets;
+use crate::mask::MaskSettings;
 use crate::reload::Load;
 
 /// Exit code when `serve` would refuse the body (the gateway's 502).
@@ -50,26 +52,33 @@ pub struct Outcome {
 }
 
 pub fn run(args: MaskArgs) -> ExitCode {
-    let settings = match crate::cli::load(&args.config) {
+    let (mask, upstream) = match load(&args.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let inspector = match Inspector::new(&settings) {
+    let inspector = match Inspector::dry_run(&mask, &upstream) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if !settings.mask.enabled {
+    if !mask.enabled {
         eprintln!(
             "warning: masking is disabled (mask.enabled = false): the body is printed unmasked"
         );
     }
-    let limit = settings.upstream.max_response_body_bytes;
+    if inspector.throwaway_key {
+        eprintln!(
+            "warning: no mask.hmac_key_file is set: `hmac` rules use a random throwaway key for \
+             this run, so their digests differ from every run and from the gateway's; set \
+             GATEWAY__MASK__HMAC_KEY_FILE to reproduce the gateway's digests"
+        );
+    }
+    let limit = upstream.max_response_body_bytes;
     let raw = match read_input(args.file.as_deref(), limit) {
         Ok(Some(raw)) => raw,
         Ok(None) => {
@@ -105,6 +114,43 @@ pub fn run(args: MaskArgs) -> ExitCode {
     }
 }
 
+/// Sections `mask` never reads: a problem in them (no clients file, a bad
+/// listen address) is `serve`'s, not the dry run's.
+const NOT_READ: [&str; 7] = [
+    "server",
+    "admin",
+    "log",
+    "cache",
+    "auth",
+    "telemetry",
+    "cluster",
+];
+
+/// The `[mask]` and `[upstream]` settings (the rules and key; the body limit
+/// and the secrets the guard scans for), layered as `serve` layers them. Only
+/// problems in those two sections, or in a layer as a whole, refuse the run.
+fn load(
+    args: &ConfigArgs,
+) -> Result<(MaskSettings, crate::config::UpstreamSettings), crate::config::ConfigError> {
+    use crate::config::{ConfigError, Problem};
+    let (partial, problems) = crate::cli::check(args);
+    let problems: Vec<Problem> = problems
+        .into_iter()
+        .filter(|p| {
+            let section = p.key.split(['.', '[']).next().unwrap_or("");
+            !NOT_READ.contains(&section)
+        })
+        .collect();
+    match (problems.is_empty(), partial.mask, partial.upstream) {
+        (true, Some(mask), Some(upstream)) => Ok((mask, upstream)),
+        (true, _, _) => Err(ConfigError::new(vec![Problem::new(
+            "configuration",
+            "rejected without a reason (a defect in the gateway)",
+        )])),
+        (false, _, _) => Err(ConfigError::new(problems)),
+    }
+}
+
 fn refused(e: &GatewayError) -> ExitCode {
     eprintln!(
         "refused: {} {}: {e}",
@@ -134,23 +180,43 @@ pub struct Inspector {
     masker: Option<std::sync::Arc<crate::mask::Masker>>,
     secrets: Secrets,
     limit: usize,
+    /// `hmac` rules run with a random key made for this run (none configured).
+    pub throwaway_key: bool,
 }
 
 impl Inspector {
     /// Builds the masker and loads the secrets the guard scans for, as
     /// `serve` does at start. The upstream credentials are optional here (no
     /// token configured: only the mask key is scanned for), but configured
-    /// and unreadable is an error, as it is for `serve`.
-    pub fn new(settings: &Settings) -> anyhow::Result<Inspector> {
-        let (masker, mask_key) =
-            crate::app::build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
-        let loaded = match settings.upstream.token {
-            Some(_) => Some(
-                CredentialFiles::new(
-                    settings.upstream.token.clone(),
-                    settings.upstream.signature_key.clone(),
+    /// and unreadable is an error, as it is for `serve`. With no
+    /// `mask.hmac_key_file` at all, `hmac` rules get a random throwaway key
+    /// (`throwaway_key`): a dry run shows what is masked and how, and needs
+    /// no production secret; a key file that is set but unreadable is still
+    /// an error.
+    pub fn dry_run(
+        mask: &MaskSettings,
+        upstream: &crate::config::UpstreamSettings,
+    ) -> anyhow::Result<Inspector> {
+        let mut throwaway_key = false;
+        let (masker, mask_key) = match crate::app::build_masker(mask) {
+            Ok(built) => built,
+            Err(problem) if mask.hmac_key_file.is_none() => {
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+                let masker = crate::mask::Masker::new(mask, Some(&key))
+                    .map_err(|_| anyhow::anyhow!("{problem}"))?;
+                throwaway_key = true;
+                (
+                    Some(std::sync::Arc::new(masker)),
+                    Some(key.to_vec().into_boxed_slice()),
                 )
-                .load()?,
+            }
+            Err(problem) => return Err(anyhow::anyhow!("{problem}")),
+        };
+        let loaded = match upstream.token {
+            Some(_) => Some(
+                CredentialFiles::new(upstream.token.clone(), upstream.signature_key.clone())
+                    .load()?,
             ),
             None => None,
         };
@@ -168,7 +234,8 @@ impl Inspector {
         Ok(Inspector {
             secrets: Secrets::new(list),
             masker,
-            limit: settings.upstream.max_response_body_bytes,
+            limit: upstream.max_response_body_bytes,
+            throwaway_key,
         })
     }
 

@@ -20,6 +20,17 @@ const LATENCY_BUCKETS: &[f64] = &[
     2.5, 5.0, 10.0,
 ];
 
+/// Every `reason` of `gateway_mask_failures_total`: the series are created
+/// from it at start, and the README's tables are checked against it.
+pub const MASK_FAILURE_REASONS: [&str; 6] = [
+    "parse_error",
+    "too_large",
+    "too_deep",
+    "bad_encoding",
+    "ambiguous_headers",
+    "passthrough_mismatch",
+];
+
 #[derive(Clone)]
 pub struct Metrics {
     pub requests: IntCounterVec,
@@ -247,14 +258,7 @@ impl Metrics {
         ))?;
         r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
-        for reason in [
-            "parse_error",
-            "too_large",
-            "too_deep",
-            "bad_encoding",
-            "ambiguous_headers",
-            "passthrough_mismatch",
-        ] {
+        for reason in MASK_FAILURE_REASONS {
             m.mask_failures.with_label_values(&[reason]);
         }
         for location in ["header", "body"] {
@@ -485,5 +489,53 @@ mod tests {
                 .map(|f| f.get_metric()[0].get_gauge().value())
         };
         assert_eq!((value(&a), value(&b)), (Some(1.0), Some(0.0)));
+    }
+}
+
+#[cfg(test)]
+mod readme_tests {
+    use super::MASK_FAILURE_REASONS;
+
+    const README: &str = include_str!("../README.md");
+
+    /// The backticked words of the README line that starts with `row`.
+    fn words_of(row: &str) -> Vec<String> {
+        let line = README
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("README has no line starting {row:?}"));
+        // Label values are lower-case words; keys and header names are not.
+        line.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_readme_list_of_mask_failure_reasons_is_the_codes_own() {
+        let want: Vec<String> = MASK_FAILURE_REASONS.iter().map(|r| r.to_string()).collect();
+        let labels: Vec<String> = words_of("| `reason` (mask failures) |").split_off(1);
+        assert_eq!(labels, want, "Metrics > Labels");
+        let metric: Vec<String> = words_of("| `gateway_mask_failures_total{reason}` |");
+        assert_eq!(metric, want, "Masking > Metrics");
+        // "Fails closed": the reason column of the table under its header.
+        let start = README
+            .find("| what upstream sent | `reason` | client sees |")
+            .expect("the fails-closed table");
+        let column: Vec<String> = README[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('|').nth(2))
+            .filter_map(|cell| {
+                cell.trim()
+                    .strip_prefix('`')?
+                    .strip_suffix('`')
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(column, want, "Masking > Fails closed");
     }
 }

@@ -140,20 +140,33 @@ impl AllowRule {
         })
     }
 
-    pub(crate) fn allows(&self, method: &Method, path: &str) -> bool {
-        let method_ok = match &self.methods {
+    /// Whether the rule takes `method`. HEAD is GET without the body (RFC 9110
+    /// §9.3.2), and HTTP clients and tools send it where they may GET: a rule
+    /// that allows GET allows HEAD.
+    fn allows_method(&self, method: &Method) -> bool {
+        match &self.methods {
             Methods::Any => true,
-            Methods::Only(list) => list.contains(method),
-        };
-        method_ok && self.path.matches(path)
+            Methods::Only(list) => {
+                list.contains(method) || *method == Method::HEAD && list.contains(&Method::GET)
+            }
+        }
+    }
+
+    /// Whether the rule lets a client change anything upstream (a method other
+    /// than GET, HEAD, OPTIONS, TRACE): paycombat refuses unsigned writes.
+    pub(crate) fn allows_writes(&self) -> bool {
+        match &self.methods {
+            Methods::Any => true,
+            Methods::Only(list) => list.iter().any(|m| !m.is_safe()),
+        }
+    }
+
+    pub(crate) fn allows(&self, method: &Method, path: &str) -> bool {
+        self.allows_method(method) && self.path.matches(path)
     }
 
     pub(crate) fn allows_checked(&self, method: &Method, path: ValidPath<'_>) -> bool {
-        let method_ok = match &self.methods {
-            Methods::Any => true,
-            Methods::Only(list) => list.contains(method),
-        };
-        method_ok && self.path.matches_checked(path)
+        self.allows_method(method) && self.path.matches_checked(path)
     }
 }
 
@@ -343,6 +356,33 @@ mod tests {
         let rule = AllowRule::parse(&["*".into()], "/api/v1/payout/**").expect("valid");
         for m in [Method::GET, Method::POST, Method::PATCH, Method::DELETE] {
             assert!(rule.allows(&m, "/api/v1/payout/create-payout"));
+        }
+    }
+
+    #[test]
+    fn head_is_allowed_wherever_get_is_and_nowhere_else() {
+        let get = AllowRule::parse(&["GET".into()], "/a").expect("valid");
+        assert!(get.allows(&Method::HEAD, "/a"));
+        assert!(!get.allows(&Method::HEAD, "/b"));
+        let post = AllowRule::parse(&["POST".into()], "/a").expect("valid");
+        assert!(!post.allows(&Method::HEAD, "/a"));
+        // HEAD alone does not open GET.
+        let head = AllowRule::parse(&["HEAD".into()], "/a").expect("valid");
+        assert!(!head.allows(&Method::GET, "/a"));
+    }
+
+    #[test]
+    fn writes_are_any_method_but_the_safe_ones() {
+        for (methods, writes) in [
+            (vec!["GET"], false),
+            (vec!["GET", "HEAD", "OPTIONS"], false),
+            (vec!["GET", "POST"], true),
+            (vec!["DELETE"], true),
+            (vec!["*"], true),
+        ] {
+            let methods: Vec<String> = methods.into_iter().map(str::to_owned).collect();
+            let rule = AllowRule::parse(&methods, "/a").expect("valid");
+            assert_eq!(rule.allows_writes(), writes, "{methods:?}");
         }
     }
 

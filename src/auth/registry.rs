@@ -66,6 +66,13 @@ impl ClientRegistry {
         }
     }
 
+    /// Whether some client may send a write (see `AllowRule::allows_writes`).
+    pub fn allows_writes(&self) -> bool {
+        self.clients
+            .iter()
+            .any(|c| c.allow.iter().any(|r| r.allows_writes()))
+    }
+
     /// Configured client names, in file order (for pre-registering metric label values).
     pub fn client_names(&self) -> impl Iterator<Item = &str> {
         self.clients.iter().map(|c| &*c.name)

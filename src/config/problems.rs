@@ -342,3 +342,44 @@ fn parent<'a, 'k>(
         _ => None,
     }
 }
+
+/// The keys (relative to `value`) where the shipped default is a boolean but
+/// the value given is not `true` or `false`, with the value as given. The
+/// `config` crate would read "yes", "on", "1" as true; a boolean here is
+/// strict, whichever layer it comes from, so a value that may have been
+/// meant otherwise is refused rather than guessed. Tables are walked; lists
+/// (whose elements have no shipped default) are not.
+pub fn loose_bools(value: &config::Value, defaults: &config::Value) -> Vec<(String, String)> {
+    use config::ValueKind;
+    let mut out = Vec::new();
+    let (ValueKind::Table(given), ValueKind::Table(shipped)) = (&value.kind, &defaults.kind) else {
+        return out;
+    };
+    let mut keys: Vec<&String> = given.keys().collect();
+    keys.sort();
+    for key in keys {
+        let (v, Some(d)) = (&given[key], shipped.get(key)) else {
+            continue;
+        };
+        match (&v.kind, &d.kind) {
+            (ValueKind::Boolean(_), ValueKind::Boolean(_)) => {}
+            (ValueKind::String(s), ValueKind::Boolean(_))
+                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {}
+            (other, ValueKind::Boolean(_)) => out.push((key.clone(), shown(other))),
+            (ValueKind::Table(_), ValueKind::Table(_)) => out.extend(
+                loose_bools(v, d)
+                    .into_iter()
+                    .map(|(k, s)| (format!("{key}.{k}"), s)),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn shown(v: &config::ValueKind) -> String {
+    match v {
+        config::ValueKind::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}

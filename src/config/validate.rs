@@ -10,6 +10,10 @@ use http::{HeaderName, Uri};
 use super::problems::{self, positive};
 use super::*;
 
+#[cfg(test)]
+#[path = "strict_tests.rs"]
+mod strict_tests;
+
 /// The sections that validated. Complete, it is [`Settings`].
 #[derive(Debug, Default)]
 pub struct Partial {
@@ -125,13 +129,7 @@ impl RawSettings {
         let upstream = self.upstream.and_then(|u| upstream(u, p));
         let log = self.log.and_then(|l| {
             // What `logging::init` will parse; RUST_LOG, when set, is that process's own choice.
-            let filter = tracing_subscriber::EnvFilter::try_new(&l.level);
-            p.check(
-                "log.level",
-                filter.map_err(|e| {
-                    format!("{:?} is not a log filter like \"info\" or \"warn,paycombat_gateway=debug\" ({e})", l.level)
-                }),
-            )?;
+            p.check("log.level", log_level(&l.level))?;
             let queue_bytes = p.check("log.queue_bytes", queue_bytes(l.queue_bytes));
             let output = access_output(&l.access)
                 .map_err(|(key, why)| p.add(key, why))
@@ -468,6 +466,37 @@ fn access_output(a: &RawAccessLog) -> Result<AccessOutput, (&'static str, String
             format!("{other:?} is not one of \"stdout\", \"stderr\", \"file\", \"off\""),
         )),
     }
+}
+
+/// The level names `log.level` takes, alone or per target.
+const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// `log.level`: a level name, or a comma list of a level and `target=level`
+/// entries. Checked as a closed set like every other enum: the filter syntax
+/// underneath would take a word such as "verbose" as a *target* name and
+/// silence every other line.
+fn log_level(v: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::try_new(v)
+        .map_err(|e| format!("{v:?} is not a log filter ({e})"))?;
+    let is_level = |s: &str| LOG_LEVELS.iter().any(|l| l.eq_ignore_ascii_case(s.trim()));
+    let wrong = v
+        .split(',')
+        .find(|directive| match directive.rsplit_once('=') {
+            Some((target, level)) => target.trim().is_empty() || !is_level(level),
+            None => !is_level(directive),
+        });
+    if let Some(directive) = wrong {
+        return Err(format!(
+            "{}{} (alone, or per target as in \"warn,paycombat_gateway=debug\")",
+            if directive == v {
+                String::new()
+            } else {
+                format!("in {v:?}: ")
+            },
+            problems::not_one_of(directive.trim(), &LOG_LEVELS),
+        ));
+    }
+    Ok(())
 }
 
 fn opt_path(v: &str) -> Option<PathBuf> {

@@ -53,6 +53,36 @@ pub struct Admin {
     pub settings: Arc<crate::config::Settings>,
 }
 
+/// One admin endpoint: its path and the one method it answers.
+pub(crate) struct Endpoint {
+    pub path: &'static str,
+    pub method: Method,
+}
+
+/// Every admin endpoint. `route` dispatches on this table alone.
+pub(crate) const ENDPOINTS: [Endpoint; 5] = [
+    Endpoint {
+        path: "/healthz",
+        method: Method::GET,
+    },
+    Endpoint {
+        path: "/readyz",
+        method: Method::GET,
+    },
+    Endpoint {
+        path: "/metrics",
+        method: Method::GET,
+    },
+    Endpoint {
+        path: "/admin/cache/purge",
+        method: Method::POST,
+    },
+    Endpoint {
+        path: "/admin/config",
+        method: Method::GET,
+    },
+];
+
 fn text(status: StatusCode, body: &'static str) -> Response<GatewayBody> {
     let mut r = Response::new(GatewayBody::full(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
@@ -84,22 +114,40 @@ impl Admin {
     }
 
     async fn route(&self, req: Request<Incoming>) -> Result<Response<GatewayBody>, GatewayError> {
-        Ok(match (req.method(), req.uri().path()) {
-            (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
-            (&Method::GET, "/readyz") => {
+        // A path that is not an endpoint is 404; an endpoint asked with a
+        // method it does not take is 405 naming the one it does, for every
+        // endpoint alike, because the table below is the only routing there is.
+        let endpoint = ENDPOINTS
+            .iter()
+            .find(|e| e.path == req.uri().path())
+            .ok_or(GatewayError::AdminNotFound)?;
+        // HEAD is GET without the body (hyper leaves the body out), as on the API.
+        let head_of_get = req.method() == Method::HEAD && endpoint.method == Method::GET;
+        if req.method() != endpoint.method && !head_of_get {
+            return Err(GatewayError::AdminMethodNotAllowed {
+                allow: if endpoint.method == Method::GET {
+                    "GET, HEAD"
+                } else {
+                    endpoint.method.as_str()
+                },
+            });
+        }
+        Ok(match endpoint.path {
+            "/healthz" => text(StatusCode::OK, "ok\n"),
+            "/readyz" => {
                 if self.health.is_ready() {
                     text(StatusCode::OK, "ready\n")
                 } else {
                     text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
                 }
             }
-            (&Method::GET, "/metrics") => self.scrape().await?,
-            (&Method::POST, "/admin/cache/purge") => self.purge(req).await?,
-            (&Method::GET, "/admin/config") => {
+            "/metrics" => self.scrape().await?,
+            "/admin/cache/purge" => self.purge(req).await?,
+            "/admin/config" => {
                 self.check_admin(&req)?;
                 super::admin_config::response(&self.settings)
             }
-            _ => return Err(GatewayError::AdminNotFound),
+            _ => return Err(GatewayError::Internal),
         })
     }
 

@@ -83,11 +83,15 @@ fn a_valid_configuration_exits_0() {
     std::fs::write(&token, "snd_token").unwrap();
     let hmac = dir.path().join("hmac");
     std::fs::write(&hmac, "mask-key").unwrap();
+    // auth.mode = "none" lets anyone write: the signature key is required.
+    let sig = dir.path().join("sig");
+    std::fs::write(&sig, "sig-key").unwrap();
     std::fs::write(
         dir.path().join("ok.toml"),
         format!(
-            "[upstream]\ntoken_file = \"{}\"\n[mask]\nhmac_key_file = \"{}\"\n[auth]\nmode = \"none\"\n",
+            "[upstream]\ntoken_file = \"{}\"\nsignature_key_file = \"{}\"\n[mask]\nhmac_key_file = \"{}\"\n[auth]\nmode = \"none\"\n",
             token.display(),
+            sig.display(),
             hmac.display()
         ),
     )

@@ -166,6 +166,9 @@ fn watch_lags(redis: &RedisServer) -> tokio::sync::mpsc::UnboundedReceiver<f64> 
 
 #[tokio::test]
 async fn a_write_through_one_replica_is_fresh_on_the_others_right_after_its_answer() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = trio(&overlay(&redis, "")).await;
     let (a, others) = (&apps[0], &apps[1..]);
@@ -247,6 +250,9 @@ async fn a_write_through_one_replica_is_fresh_on_the_others_right_after_its_answ
 
 #[tokio::test]
 async fn a_client_limit_holds_across_three_replicas() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = trio(&overlay(&redis, "")).await;
     let id = customer_id(1502);
@@ -319,6 +325,9 @@ async fn a_client_limit_holds_across_three_replicas() {
 /// as a peer, so memory stays bounded and no write waits for their confirmations.
 #[tokio::test]
 async fn made_up_senders_on_the_channel_are_neither_kept_nor_waited_for() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let app = spawn_app_with(Options {
         overlay: overlay(&redis, ""),
@@ -379,6 +388,9 @@ async fn made_up_senders_on_the_channel_are_neither_kept_nor_waited_for() {
 
 #[tokio::test]
 async fn an_admin_purge_empties_every_replica() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = trio(&overlay(&redis, "")).await;
     let (x, y) = (customer_id(1503), customer_id(1504));
@@ -428,6 +440,9 @@ async fn an_admin_purge_empties_every_replica() {
 
 #[tokio::test]
 async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_consistent_again() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let mut redis = RedisServer::start();
     let apps = trio(&overlay(&redis, "")).await;
     let id = customer_id(1505);
@@ -515,6 +530,9 @@ async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_co
 
 #[tokio::test]
 async fn a_hung_redis_is_noticed_by_missing_heartbeats_and_nothing_waits_on_it() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = trio(&overlay(&redis, "")).await;
     let id = customer_id(1506);
@@ -553,6 +571,9 @@ async fn a_hung_redis_is_noticed_by_missing_heartbeats_and_nothing_waits_on_it()
 /// `rediss://` with a private CA (`cluster.ca_file`): subscribed, and limits decided by Redis.
 #[tokio::test]
 async fn cluster_mode_over_tls_with_a_private_ca() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (ca, key) = (dir.path().join("ca.pem"), dir.path().join("key.pem"));
@@ -587,6 +608,9 @@ async fn cluster_mode_over_tls_with_a_private_ca() {
 /// starts and is ready anyway).
 #[tokio::test]
 async fn rate_limit_on_error_allow_and_deny_do_what_they_say() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let mut redis = RedisServer::start();
     redis.kill();
     for (policy, expected) in [

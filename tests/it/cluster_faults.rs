@@ -84,6 +84,9 @@ async fn update(app: &TestApp, id: &str, description: &str) -> Resp {
 /// turns "many" into a cluster-wide purge.
 #[tokio::test]
 async fn a_payout_naming_300_customers_drops_those_and_nothing_else() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = pair(&redis.url(), "").await;
     let named: Vec<String> = (0..300).map(|n| customer_id(1700 + n)).collect();
@@ -152,6 +155,9 @@ async fn a_payout_naming_300_customers_drops_those_and_nothing_else() {
 /// decides, so no more are accepted than it allows.
 #[tokio::test]
 async fn a_slow_redis_opens_the_rate_limit_breaker() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let link = Link::start(redis.addr()).await;
     let app = spawn_app_overlay(&overlay(
@@ -223,6 +229,9 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
 /// 503 before paycombat sees it; reads are still served.
 #[tokio::test]
 async fn without_a_lease_refuse_holds_customer_writes_before_sending_them() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let link = Link::start(redis.addr()).await;
     let app = spawn_app_overlay(&overlay(&link.url(), "on_unconfirmed_write = \"refuse\"")).await;
@@ -260,6 +269,9 @@ async fn without_a_lease_refuse_holds_customer_writes_before_sending_them() {
 /// Redis stopped (the write waits `publish_deadline`, then is answered unconfirmed).
 #[tokio::test]
 async fn what_the_lease_costs_a_write() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let apps = pair(&redis.url(), "").await;
     // Writers answer early only from a subscription older than a lease.
@@ -338,6 +350,9 @@ fn config_dir(redis_url: &str, password: &str) -> tempfile::TempDir {
 /// and which Redis — never the password.
 #[tokio::test]
 async fn a_wrong_redis_password_is_reported_by_check_config_and_logged_at_warn() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start_with_password("right-password");
     let bin = env!("CARGO_BIN_EXE_paycombat-gateway");
     let dir = config_dir(&redis.url(), "wrong-password");
@@ -445,6 +460,9 @@ impl<R: tokio::io::AsyncBufRead + Unpin + Send> LineSource for tokio::io::Lines<
 /// (each heartbeat back after 800 ms leaves it 200 ms of its 1 s lease).
 #[tokio::test]
 async fn a_replica_on_a_slow_link_subscribes() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let redis = RedisServer::start();
     let link = Link::start(redis.addr()).await;
     link.set_delay(Duration::from_millis(400));

@@ -253,6 +253,9 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
 }
 
 async fn run(faults: &[Fault]) {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
     let mut redis = RedisServer::start();
     let mut links = Vec::new();
     for _ in 0..3 {

@@ -437,6 +437,8 @@ async fn check_config_names_the_bad_key_and_exits_64() {
             .args(["check-config", "--config-dir", "/nonexistent"])
             .env("GATEWAY__AUTH__MODE", "none")
             .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
+            // auth.mode = "none" lets anyone write: a signature key is required.
+            .env("GATEWAY__UPSTREAM__SIGNATURE_KEY", "sig")
             .env("GATEWAY__MASK__HMAC_KEY_FILE", hmac)
             .env_remove("GATEWAY_ENV")
             .output()

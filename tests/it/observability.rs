@@ -1006,12 +1006,15 @@ async fn health_readiness_and_unknown_admin_paths() {
         (Method::GET, "/nope"),
         (Method::GET, "/metrics/extra"),
         (Method::GET, "/api/v1/customer/customer"),
-        (Method::DELETE, "/metrics"),
     ] {
         let r = app.admin(method.clone(), path, &[]).await;
         assert_eq!(r.status, 404, "{method} {path}");
         assert_eq!(r.error_code(), "NOT_FOUND", "{method} {path}");
     }
+    // A known endpoint with the wrong method is 405, naming the right one.
+    let r = app.admin(Method::DELETE, "/metrics", &[]).await;
+    assert_eq!((r.status.as_u16(), r.header("allow")), (405, "GET, HEAD"));
+    assert_eq!(r.error_code(), "METHOD_NOT_ALLOWED");
     // The admin listener serves SREs only: nothing reached upstream, nothing counted as API traffic.
     assert_eq!(app.state().request_count("all"), 0);
     let s = scrape(&app).await;

@@ -346,11 +346,11 @@ async fn admin_config_shows_settings_never_secrets_and_needs_the_admin_token() {
     assert_eq!(d["auth"]["mode"], "keys");
     assert_eq!(d["revision"], paycombat_gateway::build::REVISION);
     assert!(d["mask"]["rules"].as_array().unwrap().len() > 10);
-    // Read-only: no other method.
+    // Read-only: no other method (405, naming GET).
     let r = app
         .admin(Method::POST, "/admin/config", &[("authorization", &bearer)])
         .await;
-    assert_eq!(r.status, 404);
+    assert_eq!((r.status.as_u16(), r.header("allow")), (405, "GET, HEAD"));
     app.stop().await;
 
     // Without an admin token configured the endpoint does not exist.

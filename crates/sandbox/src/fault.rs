@@ -247,6 +247,91 @@ mod tests {
         }
     }
 
+    /// One of every fault, listed through an exhaustive match: a new kind
+    /// does not compile until it is here, and then the README must list it.
+    fn one_of_each() -> Vec<Fault> {
+        let all = vec![
+            Fault::Delay(Duration::from_millis(1)),
+            Fault::Status(503),
+            Fault::Reset,
+            Fault::ResetMidBody,
+            Fault::Silence,
+            Fault::MalformedJson,
+            Fault::TruncatedJson,
+            Fault::Gzip,
+            Fault::Deflate,
+            Fault::Br,
+            Fault::BogusEncoding,
+            Fault::WrongContentType,
+            Fault::Oversized(1),
+            Fault::Deep(1),
+            Fault::NonUtf8,
+            Fault::NoStore,
+            Fault::Private,
+            Fault::SlowBody(Duration::from_millis(1)),
+        ];
+        for f in &all {
+            match f {
+                Fault::Delay(_)
+                | Fault::Status(_)
+                | Fault::Reset
+                | Fault::ResetMidBody
+                | Fault::Silence
+                | Fault::MalformedJson
+                | Fault::TruncatedJson
+                | Fault::Gzip
+                | Fault::Deflate
+                | Fault::Br
+                | Fault::BogusEncoding
+                | Fault::WrongContentType
+                | Fault::Oversized(_)
+                | Fault::Deep(_)
+                | Fault::NonUtf8
+                | Fault::NoStore
+                | Fault::Private
+                | Fault::SlowBody(_)
+                | Fault::Combined(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_readme_fault_table_lists_exactly_the_faults_the_sandbox_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("| spec | the sandbox |")
+            .expect("README has the sandbox fault table");
+        let table: Vec<&str> = readme[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let mut documented = Vec::new();
+        for row in &table {
+            let first = row.split('|').nth(1).unwrap_or("");
+            for spec in first.split('`').skip(1).step_by(2) {
+                documented.push(spec.split('=').next().unwrap_or("").to_owned());
+                // Every documented spec parses (with a sample argument).
+                let sample = spec.replace("<duration>", "10ms").replace("<code>", "503");
+                let sample = sample.replace("<bytes>", "10").replace("<levels>", "3");
+                assert!(
+                    sample.parse::<Fault>().is_ok(),
+                    "README spec {spec} does not parse"
+                );
+            }
+        }
+        for fault in one_of_each() {
+            let text = fault.to_string();
+            let name = text.split('=').next().unwrap_or("");
+            assert!(
+                documented.iter().any(|d| d == name),
+                "the README's fault table lacks `{name}`"
+            );
+        }
+        assert_eq!(documented.len(), one_of_each().len(), "{documented:?}");
+    }
+
     #[test]
     fn error_message_is_bounded() {
         let long = "x".repeat(10_000);

@@ -6,6 +6,7 @@ pub mod h2;
 pub mod hostile;
 pub mod link;
 pub mod otlp;
+pub mod programs;
 pub mod redis;
 pub mod tls;
 
@@ -25,6 +26,9 @@ use tokio::sync::oneshot;
 
 #[allow(unused_imports)]
 pub use hostile::{response, Hostile};
+// Not every test binary that includes this harness needs it.
+#[allow(unused_imports)]
+pub use programs::require_program;
 
 pub const CLIENT_KEY: &str = "test-client-key";
 pub const READONLY_KEY: &str = "readonly-client-key";

@@ -1,0 +1,99 @@
+//! `--config-dir DIR` (or `GATEWAY_CONFIG_DIR`) only says where
+//! `<GATEWAY_ENV>.toml` is: with no environment selected nothing in DIR is
+//! read. An operator who names a directory holding configuration files
+//! expects them to be read, so that combination is refused, naming the
+//! files and the flag that would read one.
+
+use std::path::Path;
+
+use crate::cli::ConfigArgs;
+use crate::config::Problem;
+
+/// The problem with `args`, if a config dir was given whose files would all
+/// go unread.
+pub fn unread(args: &ConfigArgs) -> Option<Problem> {
+    let dir = args.config_dir.as_deref()?;
+    if args.env.as_deref().is_some_and(|e| !e.is_empty()) {
+        return None;
+    }
+    let layers = layer_files(dir);
+    if layers.is_empty() {
+        // Nothing there that could be meant (an empty or absent directory).
+        return None;
+    }
+    let names: Vec<String> = layers.iter().map(|n| format!("{n}.toml")).collect();
+    let example = layers
+        .iter()
+        .find(|n| n.as_str() != "default")
+        .unwrap_or(&layers[0]);
+    let mut reason = format!(
+        "{} holds {}, but without --env (GATEWAY_ENV) nothing in it is read: add `--env {example}` \
+         to layer {example}.toml over the built-in defaults",
+        dir.display(),
+        names.join(", "),
+    );
+    if layers.iter().any(|n| n == "default") {
+        reason.push_str(
+            " (the defaults are compiled in: a default.toml there is never read; \
+             put changes in a layer file)",
+        );
+    }
+    Some(Problem::new("--config-dir (GATEWAY_CONFIG_DIR)", reason))
+}
+
+/// The names `<name>.toml` in `dir` that could be layers (a clients file is not).
+fn layer_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".toml")?;
+            (!stem.starts_with("clients")).then(|| stem.to_owned())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: Option<&Path>, env: Option<&str>) -> ConfigArgs {
+        ConfigArgs {
+            config_dir: dir.map(Path::to_path_buf),
+            env: env.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_config_dir_with_layers_and_no_env_is_refused_naming_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("production.toml"), "").unwrap();
+        std::fs::write(dir.path().join("clients.toml"), "").unwrap();
+        let p = unread(&args(Some(dir.path()), None)).expect("refused");
+        assert!(p.reason.contains("production.toml"), "{p}");
+        assert!(p.reason.contains("--env production"), "{p}");
+        assert!(!p.reason.contains("clients.toml"), "{p}");
+        // With an environment, its file is read: nothing to say.
+        assert_eq!(unread(&args(Some(dir.path()), Some("production"))), None);
+        // Only a clients file, an empty or a missing directory: nothing unread.
+        std::fs::remove_file(dir.path().join("production.toml")).unwrap();
+        assert_eq!(unread(&args(Some(dir.path()), None)), None);
+        assert_eq!(unread(&args(Some(Path::new("/nonexistent")), None)), None);
+        // The default directory, not named by the operator: not refused.
+        assert_eq!(unread(&args(None, None)), None);
+    }
+
+    #[test]
+    fn a_copied_default_toml_is_named_as_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("default.toml"), "").unwrap();
+        let p = unread(&args(Some(dir.path()), None)).expect("refused");
+        assert!(p.reason.contains("never read"), "{p}");
+    }
+}
