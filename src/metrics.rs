@@ -22,13 +22,14 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 /// Every `reason` of `gateway_mask_failures_total`: the series are created
 /// from it at start, and the README's tables are checked against it.
-pub const MASK_FAILURE_REASONS: [&str; 6] = [
+pub const MASK_FAILURE_REASONS: [&str; 7] = [
     "parse_error",
     "too_large",
     "too_deep",
     "bad_encoding",
     "ambiguous_headers",
     "passthrough_mismatch",
+    "content_range",
 ];
 
 #[derive(Clone)]

@@ -237,10 +237,14 @@ impl Inspector {
         let mut peeked = BytesMut::new();
         let partial = rule.ranges() && parts.status == StatusCode::PARTIAL_CONTENT;
         if let Some(magic) = rule.magic().filter(|_| !partial) {
+            let mut ended = false;
             while peeked.len() < magic.len() {
                 match tokio::time::timeout_at(deadline, body.frame()).await {
                     Err(_) => return Err(GatewayError::UpstreamTimeout),
-                    Ok(None) => break,
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
                     Ok(Some(Err(_))) => return Err(GatewayError::UpstreamProtocol),
                     Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
@@ -249,7 +253,10 @@ impl Inspector {
                     }
                 }
             }
-            if !peeked.starts_with(magic) {
+            // An empty body (a HEAD answer, or nothing sent) carries nothing
+            // to check: rule (c). Any byte at all must start with the magic.
+            let empty = ended && peeked.is_empty();
+            if !empty && !peeked.starts_with(magic) {
                 return Err(self.mask_failure("passthrough_mismatch"));
             }
         }

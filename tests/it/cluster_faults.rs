@@ -331,12 +331,14 @@ fn config_dir(redis_url: &str, password: &str) -> tempfile::TempDir {
     let p = |f: &str| dir.path().join(f).display().to_string();
     std::fs::write(dir.path().join("token"), "snd_token").unwrap();
     std::fs::write(dir.path().join("hmac"), "mask-key").unwrap();
+    std::fs::write(dir.path().join("sig"), "signature-key").unwrap();
     std::fs::write(dir.path().join("redis_pw"), password).unwrap();
     std::fs::write(
         dir.path().join("c.toml"),
         format!(
-            "[upstream]\ntoken_file = {token:?}\n[mask]\nhmac_key_file = {hmac:?}\n[auth]\nmode = \"none\"\n[log]\nformat = \"json\"\n[cluster]\nredis_url = {redis_url:?}\nredis_password_file = {pw:?}\n",
+            "[upstream]\ntoken_file = {token:?}\nsignature_key_file = {sig:?}\n[mask]\nhmac_key_file = {hmac:?}\n[auth]\nmode = \"none\"\n[log]\nformat = \"json\"\n[cluster]\nredis_url = {redis_url:?}\nredis_password_file = {pw:?}\n",
             token = p("token"),
+            sig = p("sig"),
             hmac = p("hmac"),
             pw = p("redis_pw"),
         ),

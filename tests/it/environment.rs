@@ -100,9 +100,11 @@ async fn secrets_and_strings_from_the_environment_arrive_exactly() {
             .env("GATEWAY__MASK__PLACEHOLDER", placeholder)
             .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
             .env("GATEWAY__AUTH__MODE", "none")
+            // Any caller may write with auth off, so writes must be signable.
+            .env("GATEWAY__UPSTREAM__SIGNATURE_KEY", "env-test-signature-key")
             // Typed keys from strings, alongside: a number, a bool, a duration, a list.
             .env("GATEWAY__SERVER__MAX_CONNECTIONS", "32")
-            .env("GATEWAY__SERVER__WATCH_FILES", "FALSE")
+            .env("GATEWAY__SERVER__WATCH_FILES", "false")
             .env("GATEWAY__SERVER__DRAIN_TIMEOUT", "1s")
             .env("GATEWAY__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1")
             .stdout(Stdio::null())
