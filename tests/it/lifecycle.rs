@@ -325,6 +325,7 @@ async fn an_answered_request_is_recorded_once_without_a_reason() {
         "write_timeout",
         "drain_deadline",
         "body_error",
+        "panicked",
     ] {
         for phase in ["waiting", "body"] {
             assert_eq!(abandoned(&m, cause, phase), 0.0, "{cause} {phase}");
