@@ -203,4 +203,27 @@ mod tests {
             assert_eq!(end.cause_for(false), preset.unwrap_or(Cause::ClientClosed));
         }
     }
+
+    /// As in a handler: the request's guard lives across an await in a
+    /// spawned task's future, and the panic comes after that await. The
+    /// future's locals are dropped as the panic unwinds, so the guard sees it.
+    #[tokio::test]
+    async fn a_panicking_task_drops_its_request_while_panicking() {
+        struct Dropped(ConnEnd, std::sync::mpsc::Sender<Cause>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.1.send(self.0.cause_for(true));
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let task = tokio::spawn(async move {
+            let _guard = Dropped(ConnEnd::default(), tx);
+            tokio::task::yield_now().await;
+            if std::hint::black_box(true) {
+                panic!("a bug in a handler");
+            }
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        assert_eq!(rx.recv().unwrap(), Cause::Panicked);
+    }
 }
