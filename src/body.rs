@@ -43,6 +43,9 @@ pub struct Watched<W: ?Sized + Watch> {
     /// Bytes taken but never handed on (the connection's unsent remainder).
     unsent: u64,
     broken: bool,
+    /// The body said it had nothing more (a body of unknown length, such as
+    /// a relayed chunked one, only says so by ending).
+    ended: bool,
     watch: W,
 }
 
@@ -50,7 +53,7 @@ impl<W: ?Sized + Watch> Drop for Watched<W> {
     fn drop(&mut self) {
         let end = if self.broken {
             BodyEnd::Broken
-        } else if self.body.is_end_stream() && self.unsent == 0 {
+        } else if (self.ended || self.body.is_end_stream()) && self.unsent == 0 {
             // hyper stops polling a body that says it is at its end (a known
             // length, all of it taken) and drops it: that is a whole body too.
             BodyEnd::Whole
@@ -107,6 +110,7 @@ impl GatewayBody {
             taken: 0,
             unsent: 0,
             broken: false,
+            ended: false,
             watch,
         }))
     }
@@ -169,7 +173,8 @@ impl Body for GatewayBody {
                         }
                     }
                     Poll::Ready(Some(Err(_))) => w.broken = true,
-                    Poll::Ready(None) | Poll::Pending => {}
+                    Poll::Ready(None) => w.ended = true,
+                    Poll::Pending => {}
                 }
                 polled
             }

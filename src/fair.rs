@@ -6,8 +6,9 @@
 //! [`Caller`] may hold: a client exceeding its share gets its own 503
 //! `CLIENT_CAPACITY_EXCEEDED` while every other client still finds room.
 //! A caller is a client name from the clients file, or, when authentication
-//! is off, the peer address of the connection (behind a load balancer every
-//! request comes from its address: one share for all of them).
+//! is off, the peer address of the connection — an IPv6 peer's /64 — (behind
+//! a load balancer every request comes from its address: one share for all
+//! of them).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -38,10 +39,28 @@ impl Caller {
                 label: name.clone(),
             },
             None => Caller {
-                key: ShareKey::Peer(peer),
+                key: ShareKey::Peer(peer_share(peer)),
                 label: anonymous.clone(),
             },
         }
+    }
+}
+
+/// The address whose share an unauthenticated peer draws on. An IPv6 host
+/// is given a whole /64 and may send from any address in it (privacy
+/// addresses rotate on their own), so keying on the full address would give
+/// one host 2^64 shares: its /64 is one share. An IPv4 address mapped into
+/// IPv6 (a dual-stack listener) is that IPv4 address.
+fn peer_share(peer: IpAddr) -> IpAddr {
+    match peer {
+        IpAddr::V4(_) => peer,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+        },
     }
 }
 
@@ -238,6 +257,29 @@ mod tests {
         drop(c);
         assert_eq!(pool.used(&key(1)), (0, 0));
         assert!(pool.lock().by_caller.is_empty());
+    }
+
+    #[test]
+    fn one_ipv6_host_is_one_share_whatever_address_it_sends_from() {
+        let anon: Arc<str> = Arc::from("anonymous");
+        let key = |ip: &str| Caller::new(None, ip.parse().unwrap(), &anon).key;
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:1234:5678:9abc")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+        let named = Caller::new(
+            Some(&Arc::from("svc")),
+            "2001:db8::1".parse().unwrap(),
+            &anon,
+        );
+        assert_eq!(named.key, ShareKey::Client(Arc::from("svc")));
+        assert_eq!(
+            &*Caller::new(None, "2001:db8::1".parse().unwrap(), &anon).label,
+            "anonymous"
+        );
     }
 
     #[test]

@@ -29,15 +29,20 @@ pub enum Cause {
     /// The response body broke off after its head was sent (upstream failed
     /// mid-transfer, or the secret guard stopped it).
     BodyError,
+    /// The gateway's own code panicked while serving the request (a bug):
+    /// the request is dropped while the panic unwinds, so it is not the
+    /// connection's doing and never the client's.
+    Panicked,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 5] = [
+    pub const ALL: [Cause; 6] = [
         Cause::ClientClosed,
         Cause::StreamReset,
         Cause::WriteTimeout,
         Cause::DrainDeadline,
         Cause::BodyError,
+        Cause::Panicked,
     ];
 
     pub fn label(self) -> &'static str {
@@ -47,6 +52,7 @@ impl Cause {
             Cause::WriteTimeout => "write_timeout",
             Cause::DrainDeadline => "drain_deadline",
             Cause::BodyError => "body_error",
+            Cause::Panicked => "panicked",
         }
     }
 
@@ -57,12 +63,13 @@ impl Cause {
 
     /// The status logged and counted for a request that ended this way before
     /// any answer: 499 (nginx's "client closed request") when the client left,
-    /// 503 when the gateway cut it off (it failed to serve it).
+    /// 503 when the gateway cut it off (it failed to serve it), 500 when
+    /// its own code failed.
     pub fn status(self) -> StatusCode {
-        if self.by_client() {
-            StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
+        match self {
+            Cause::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
+            c if c.by_client() => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            _ => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -110,11 +117,16 @@ impl ConnEnd {
         Cause::from_u8(self.0.load(Ordering::Acquire))
     }
 
-    /// Why a request on this connection was dropped: the connection's cause
-    /// when it has one; otherwise the connection is still up, so on HTTP/2
-    /// the client reset the stream, and on HTTP/1.1 (where only the
-    /// connection's end drops a request) the client closed it.
+    /// Why a request on this connection was dropped: a panic unwinding
+    /// through it (the connection's task then goes without recording a
+    /// cause); else the connection's cause when it has one; otherwise the
+    /// connection is still up, so on HTTP/2 the client reset the stream, and
+    /// on HTTP/1.1 (where only the connection's end drops a request) the
+    /// client closed it.
     pub fn cause_for(&self, h2: bool) -> Cause {
+        if std::thread::panicking() {
+            return Cause::Panicked;
+        }
         self.get().unwrap_or(if h2 {
             Cause::StreamReset
         } else {
@@ -153,7 +165,65 @@ mod tests {
         for c in Cause::ALL {
             let s = c.status().as_u16();
             assert_eq!(c.by_client(), s == 499, "{c:?}");
-            assert!(c.by_client() || s == 503, "{c:?}");
+            assert!(
+                c.by_client() || s == 503 || (c == Cause::Panicked && s == 500),
+                "{c:?}"
+            );
         }
+    }
+
+    /// A request dropped while a panic unwinds through it is the gateway's
+    /// failure, whatever the connection says: the panic leaves no cause on
+    /// the connection, and the client must not be blamed for it.
+    #[test]
+    fn a_request_dropped_by_a_panic_is_the_gateways_failure() {
+        struct Dropped(ConnEnd, std::sync::mpsc::Sender<Cause>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.1.send(self.0.cause_for(false));
+            }
+        }
+        for preset in [None, Some(Cause::ClientClosed), Some(Cause::DrainDeadline)] {
+            let end = ConnEnd::default();
+            if let Some(c) = preset {
+                end.set(c);
+            }
+            let (tx, rx) = std::sync::mpsc::channel();
+            let guard = Dropped(end.clone(), tx);
+            let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                let _guard = guard;
+                panic!("a bug in a handler");
+            }));
+            assert!(unwound.is_err());
+            let cause = rx.recv().unwrap();
+            assert_eq!(cause, Cause::Panicked, "{preset:?}");
+            assert_eq!(cause.status().as_u16(), 500);
+            assert!(!cause.by_client());
+            // Outside a panic the connection's cause stands.
+            assert_eq!(end.cause_for(false), preset.unwrap_or(Cause::ClientClosed));
+        }
+    }
+
+    /// As in a handler: the request's guard lives across an await in a
+    /// spawned task's future, and the panic comes after that await. The
+    /// future's locals are dropped as the panic unwinds, so the guard sees it.
+    #[tokio::test]
+    async fn a_panicking_task_drops_its_request_while_panicking() {
+        struct Dropped(ConnEnd, std::sync::mpsc::Sender<Cause>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                let _ = self.1.send(self.0.cause_for(true));
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let task = tokio::spawn(async move {
+            let _guard = Dropped(ConnEnd::default(), tx);
+            tokio::task::yield_now().await;
+            if std::hint::black_box(true) {
+                panic!("a bug in a handler");
+            }
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        assert_eq!(rx.recv().unwrap(), Cause::Panicked);
     }
 }

@@ -171,7 +171,7 @@ impl Relay {
                     }
                     self.unpark().await;
                 }
-                Event::Frame(None) => self.upstream_done(),
+                Event::Frame(None) => self.upstream_done().await,
                 Event::Frame(Some(Err(_))) => self.fail(Box::new(Cut::Upstream)),
                 Event::Frame(Some(Ok(frame))) => {
                     // Trailers are never forwarded: they are headers the
@@ -186,9 +186,16 @@ impl Relay {
         }
     }
 
-    fn upstream_done(&mut self) {
+    /// paycombat sent everything: its slot goes back, and the bytes the
+    /// secret guard held back (possibly the start of a secret, until the body
+    /// ended without one) join the rest.
+    async fn upstream_done(&mut self) {
         self.body = None;
         self.slot = None;
+        let tail = self.guard.finish();
+        if !tail.is_empty() {
+            self.hold(tail).await;
+        }
     }
 
     /// Frees everything; only the error is left to send.
@@ -207,14 +214,17 @@ impl Relay {
     /// Checks `data` for secrets, then holds it.
     async fn accept(&mut self, data: Bytes) {
         match self.guard.check(data) {
-            Ok(data) if !data.is_empty() => {
-                if let Some(data) = self.place(data).await {
-                    self.parked = Some(data);
-                    self.parked_since = Some(Instant::now());
-                }
-            }
+            Ok(data) if !data.is_empty() => self.hold(data).await,
             Ok(_) => {}
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// Holds checked `data`, or parks it until there is room.
+    async fn hold(&mut self, data: Bytes) {
+        if let Some(data) = self.place(data).await {
+            self.parked = Some(data);
+            self.parked_since = Some(Instant::now());
         }
     }
 

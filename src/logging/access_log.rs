@@ -9,7 +9,7 @@
 //! the connection; absent when no answer was sent), the peer's IP, and —
 //! only for a request that ended without its whole answer — `reason`
 //! (`client_closed`, `stream_reset`, `write_timeout`, `drain_deadline`,
-//! `body_error`; see `proxy::settle`). Never a body, a header value other than the checked request id and
+//! `body_error`, `panicked`; see `proxy::settle`). Never a body, a header value other than the checked request id and
 //! trace id, a key or token, a path or query (so never a customer id), nor any
 //! personal value: the route template stands for the path.
 

@@ -19,7 +19,9 @@
 //!   `drain_deadline`): status 503, never blamed on the client;
 //! - ended while the body was being sent (any of those reasons, or
 //!   `body_error` when the body broke off): the status that was sent — the
-//!   client has it — with the reason, and the bytes actually handed over.
+//!   client has it — with the reason, and the bytes actually handed over;
+//! - dropped while a panic in the gateway's code unwinds (`panicked`):
+//!   status 500 before the head, never blamed on the client.
 //!
 //! Every one but the first is also counted in
 //! `gateway_requests_abandoned_total{reason, phase}`.

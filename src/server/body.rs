@@ -221,6 +221,29 @@ mod tests {
         }
     }
 
+    /// A relayed body of unknown length (paycombat sent it chunked) that
+    /// reached its end is whole, though it never says it is at its end: only
+    /// polling past the last piece shows that.
+    #[tokio::test]
+    async fn a_relayed_body_of_unknown_length_read_to_its_end_is_whole() {
+        let state = Arc::new(ConnState::default());
+        let seen = Seen::default();
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        tx.send(Ok(Bytes::from_static(b"%PDF-1.7 chunked")))
+            .await
+            .unwrap();
+        drop(tx);
+        let watched = GatewayBody::relayed(rx, None).watched(seen.clone());
+        let mut body = ConnBody::new(watched, Busy::enter(&state));
+        let mut handed = 0;
+        while let Some(f) = body.frame().await {
+            handed += f.unwrap().into_data().unwrap().len();
+        }
+        drop(body);
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(seen, vec![(handed as u64, BodyEnd::Whole)]);
+    }
+
     #[tokio::test]
     async fn dropping_an_unfinished_body_releases_the_connection() {
         let state = Arc::new(ConnState::default());

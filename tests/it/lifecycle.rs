@@ -325,6 +325,7 @@ async fn an_answered_request_is_recorded_once_without_a_reason() {
         "write_timeout",
         "drain_deadline",
         "body_error",
+        "panicked",
     ] {
         for phase in ["waiting", "body"] {
             assert_eq!(abandoned(&m, cause, phase), 0.0, "{cause} {phase}");
@@ -366,4 +367,79 @@ async fn an_abandoned_request_closes_its_span_with_the_reason() {
         "a client's hang-up is not the gateway's error"
     );
     app.stop().await;
+}
+
+/// An upstream answering every request with a PDF in chunked encoding (no
+/// Content-Length); stopped by aborting it.
+async fn chunked_pdf_upstream() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if read_request_target(&mut s).await.is_none() {
+                    return;
+                }
+                let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\n\
+                    transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                    .to_vec();
+                for piece in [&b"%PDF-1.7 "[..], &[b'x'; 40_000][..], b" %%EOF"] {
+                    out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                    out.extend_from_slice(piece);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+                let _ = s.write_all(&out).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+#[tokio::test]
+async fn a_passthrough_body_of_unknown_length_read_whole_is_answered() {
+    let (upstream, task) = chunked_pdf_upstream().await;
+    let app = spawn_app_with(Options {
+        upstream_override: Some(upstream),
+        ..Options::default()
+    })
+    .await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(
+        format!(
+            "GET /api/v1/payin/memo/p-9 HTTP/1.1\r\nHost: gateway\r\n\
+             x-token: {CLIENT_KEY}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got))
+        .await
+        .expect("answered")
+        .unwrap();
+    let text = String::from_utf8_lossy(&got).to_lowercase();
+    assert!(
+        text.starts_with("http/1.1 200"),
+        "{}",
+        &text[..text.len().min(400)]
+    );
+    assert!(
+        text.contains("transfer-encoding: chunked"),
+        "{}",
+        &text[..400]
+    );
+    assert!(text.trim_end().ends_with("0"), "the last chunk arrived");
+    assert!(inflight_reaches(&app, 0.0).await);
+    let m = app.metrics_now();
+    for cause in ["client_closed", "stream_reset", "body_error"] {
+        assert_eq!(abandoned(&m, cause, "body"), 0.0, "{cause}: {m}");
+    }
+    let (lines, _) = stop_and_read(app).await;
+    task.abort();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].get("reason").is_none(), "{:?}", lines[0]);
+    assert_eq!(lines[0]["bytes_out"].as_u64(), Some(40_015));
 }

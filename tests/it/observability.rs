@@ -327,6 +327,7 @@ fn assert_closed_label_sets(scrape: &str) {
                     "write_timeout",
                     "drain_deadline",
                     "body_error",
+                    "panicked",
                 ]
                 .contains(&v.as_str()),
                 ("gateway_requests_abandoned_total", "phase") => {
