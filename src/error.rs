@@ -102,9 +102,7 @@ impl GatewayError {
             | ClientCapacity { .. }
             | CircuitOpen { .. }
             | CredentialsUnavailable
-            | ClusterUnconfirmed => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            | ClusterUnconfirmed => StatusCode::SERVICE_UNAVAILABLE,
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
                 StatusCode::BAD_GATEWAY
             }
