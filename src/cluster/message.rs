@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// Larger messages are ignored unread: a write's ids are sent `publish::IDS_PER_MESSAGE` to a
-/// message, well under this.
+/// Larger messages are ignored unread: a write's ids are sent in messages no larger
+/// (`publish::messages_for`).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
