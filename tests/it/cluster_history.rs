@@ -178,6 +178,9 @@ enum Fault {
     PauseWriteFlapping,
     /// Short SIGSTOPs, each under a lease, back to back.
     RedisStopFlapping,
+    /// One replica's subscription lags (what Redis sends it arrives late) while its
+    /// commands are answered at once.
+    LaggingSubscription,
 }
 
 async fn client_pause(url: &str, ms: u64, mode: &str) {
@@ -281,6 +284,11 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
                 client_pause(&url, LEASE_MS * 2 / 5, "WRITE").await;
                 tokio::time::sleep(Duration::from_millis(LEASE_MS * 3 / 5)).await;
             }
+        }
+        Fault::LaggingSubscription => {
+            links[2].set_pubsub_delay(Duration::from_millis(LEASE_MS * 3 / 5));
+            tokio::time::sleep(ms(2000)).await;
+            links[2].set_pubsub_delay(Duration::ZERO);
         }
         Fault::RedisStopFlapping => {
             for _ in 0..8 {
@@ -484,7 +492,8 @@ async fn no_stale_read_under_redis_and_replica_faults() {
 }
 
 /// Fault schedules the first one does not have: Redis busy in a command, command
-/// connections killed under the subscriptions, and pauses too short to cost a lease.
+/// connections killed under the subscriptions, pauses too short to cost a lease, and a
+/// replica whose subscription lags behind its commands.
 #[tokio::test]
 async fn no_stale_read_under_busy_redis_killed_commands_and_flapping_pauses() {
     run(&[
@@ -492,6 +501,7 @@ async fn no_stale_read_under_busy_redis_killed_commands_and_flapping_pauses() {
         Fault::CommandsKilled,
         Fault::PauseWriteFlapping,
         Fault::RedisStopFlapping,
+        Fault::LaggingSubscription,
     ])
     .await;
 }
