@@ -475,3 +475,70 @@ publish_deadline = "2s"
     app.stop().await;
     drop(link);
 }
+
+/// A fill on one replica that read the customer before a write on another replica, and
+/// is still receiving it when that write is answered: the later read on the filling
+/// replica does not join it, and what it read is never stored there.
+#[tokio::test]
+async fn a_fill_racing_a_write_on_another_replica_stores_nothing_stale() {
+    let redis = RedisServer::start();
+    let apps = pair(&redis.url(), "").await;
+    let (writer, filler) = (&apps[0], &apps[1]);
+    let id = customer_id(0x3a);
+    let ok = || async {
+        sample(
+            &filler.metrics().await,
+            "gateway_upstream_requests_total",
+            &[("route", "customer_detail"), ("outcome", "ok")],
+        )
+    };
+    let before = ok().await;
+    let slow = {
+        let (client, url) = (
+            filler.client.clone(),
+            format!("http://{}{}", filler.addr, detail(&id)),
+        );
+        tokio::spawn(async move {
+            let fault = [
+                ("x-token", CLIENT_KEY),
+                ("x-sandbox-fault", "slow_body=1500ms"),
+            ];
+            request(&client, Method::GET, &url, &fault, b"").await
+        })
+    };
+    // Its head has arrived: paycombat has decided the (pre-write) body.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            ok().await == before + 1.0
+        })
+        .await
+    );
+    let w = update(writer, &id, "written during a remote fill").await;
+    assert_eq!(w.status, 200, "{}", w.text());
+
+    let after = filler.get(&detail(&id)).await;
+    assert_eq!(
+        after.json()["data"]["description"],
+        "written during a remote fill",
+        "{}",
+        after.header("cache-status")
+    );
+    let first = slow.await.unwrap();
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_ne!(
+        first.json()["data"]["description"],
+        "written during a remote fill"
+    );
+    assert_eq!(
+        first.header("cache-status"),
+        "paycombat-gateway; fwd=miss; detail=invalidated"
+    );
+    let again = filler.get(&detail(&id)).await;
+    assert_eq!(
+        again.json()["data"]["description"],
+        "written during a remote fill"
+    );
+    for app in apps {
+        app.stop().await;
+    }
+}
