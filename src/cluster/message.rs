@@ -18,7 +18,8 @@ pub enum Body {
     /// Drop every entry.
     All,
     /// Liveness: proves the subscription still delivers, and that `from` is alive and
-    /// (when `subscribed`) hears invalidations, so writers wait for its confirmations.
+    /// hears invalidations, so writers wait for its confirmations. Sent only while
+    /// subscribed (`subscribed` is always true; kept for the message format).
     Heartbeat { subscribed: bool },
     /// Replica `from` applied message `ack` of replica `to`.
     Ack { to: String, ack: u64 },
