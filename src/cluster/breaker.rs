@@ -40,9 +40,12 @@ impl Breaker {
         Gate::Probe
     }
 
-    pub(super) fn succeeded(&self) {
+    /// True when this success closed an open breaker: a limit call already in flight
+    /// when it opened may answer after all, and the caller must then say it closed (the
+    /// gauge, the log line) as a probe would.
+    pub(super) fn succeeded(&self) -> bool {
         self.failures.store(0, Ordering::Release);
-        self.open_until.store(0, Ordering::Release);
+        self.open_until.swap(0, Ordering::AcqRel) != 0
     }
 
     /// True when this failure opened a closed breaker.
@@ -58,7 +61,7 @@ impl Breaker {
     /// A probe's outcome.
     pub(super) fn probed(&self, ok: bool, s: &RedisSettings) {
         if ok {
-            self.succeeded();
+            let _ = self.succeeded();
         } else {
             let until = mono_ns() + ns(s.rate_limit_breaker_cooldown);
             self.open_until.store(until, Ordering::Release);
@@ -84,7 +87,7 @@ mod tests {
         let (b, s) = (Breaker::default(), settings());
         assert_eq!(b.gate(), Gate::Ask);
         assert!(!b.failed(&s));
-        b.succeeded();
+        assert!(!b.succeeded(), "it was closed");
         assert!(!b.failed(&s) && !b.failed(&s), "not consecutive before");
         assert!(b.failed(&s), "the third in a row opens it");
         assert_eq!(b.gate(), Gate::Skip);
@@ -97,5 +100,17 @@ mod tests {
         assert_eq!(b.gate(), Gate::Probe);
         b.probed(true, &s);
         assert_eq!(b.gate(), Gate::Ask);
+    }
+
+    #[test]
+    fn a_call_in_flight_that_answers_after_it_opened_closes_it_and_says_so() {
+        let (b, s) = (Breaker::default(), settings());
+        for _ in 0..s.rate_limit_breaker_failures {
+            b.failed(&s);
+        }
+        assert_eq!(b.gate(), Gate::Skip);
+        assert!(b.succeeded(), "the caller must report it closed");
+        assert_eq!(b.gate(), Gate::Ask);
+        assert!(!b.succeeded());
     }
 }

@@ -69,7 +69,9 @@ impl Cluster {
         match self.breaker.gate() {
             Gate::Ask => match self.gcra(client, limit).await {
                 Ok(decision) => {
-                    self.breaker.succeeded();
+                    if self.breaker.succeeded() {
+                        self.breaker_closed();
+                    }
                     self.decisions.count("redis", &decision);
                     return decision;
                 }
@@ -110,12 +112,14 @@ impl Cluster {
                 .is_ok();
             me.breaker.probed(ok, &me.settings);
             if ok {
-                me.metrics.breaker_open.set(0);
-                tracing::info!(
-                    "cluster: rate-limit breaker closed; limits shared through Redis again"
-                );
+                me.breaker_closed();
             }
         });
+    }
+
+    fn breaker_closed(&self) {
+        self.metrics.breaker_open.set(0);
+        tracing::info!("cluster: rate-limit breaker closed; limits shared through Redis again");
     }
 
     async fn gcra(&self, client: &str, limit: RateLimit) -> Result<Result<(), RateLimited>, ()> {

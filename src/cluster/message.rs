@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// Larger messages are ignored unread: a write's ids are sent `publish::IDS_PER_MESSAGE` to a
-/// message, well under this.
+/// Larger messages are ignored unread: a write's ids are sent in messages no larger
+/// (`publish::messages_for`).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,7 +18,8 @@ pub enum Body {
     /// Drop every entry.
     All,
     /// Liveness: proves the subscription still delivers, and that `from` is alive and
-    /// (when `subscribed`) hears invalidations, so writers wait for its confirmations.
+    /// hears invalidations, so writers wait for its confirmations. Sent only while
+    /// subscribed (`subscribed` is always true; kept for the message format).
     Heartbeat { subscribed: bool },
     /// Replica `from` applied message `ack` of replica `to`.
     Ack { to: String, ack: u64 },

@@ -277,15 +277,26 @@ impl Cluster {
         }
     }
 
-    /// Publishes a heartbeat every `heartbeat_interval`: its echo renews this replica's
-    /// lease, and tells the others it is alive (so writers wait for its confirmations).
+    /// Publishes a heartbeat every `heartbeat_interval` while subscribed: its echo renews
+    /// this replica's lease, and tells the others it is alive and hears invalidations (so
+    /// writers wait for its confirmations).
     async fn heartbeats(self: Arc<Self>) {
         let mut tick = tokio::time::interval(self.settings.heartbeat_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             self.watch_lease();
-            if self.commands.get().is_none() {
+            // Only while subscribed: a replica without a subscription cannot confirm an
+            // invalidation, and its heartbeats would make every writer wait a full lease
+            // for it. (Sound: whatever heartbeat grants it a lease is published, and the
+            // writers hear that one; see `acks`.)
+            let subscribed = self
+                .subscription
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .1
+                .is_some();
+            if self.commands.get().is_none() || !subscribed {
                 continue;
             }
             self.heartbeat().await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::acks::Pending;
 use super::lease::{mono_ns, ns};
-use super::message::{Body, Message};
+use super::message::{Body, Message, MAX_MESSAGE_BYTES};
 use super::Cluster;
 
 /// How a write's invalidation ended, for the writer's metrics and tests.
@@ -38,9 +38,45 @@ impl Published {
     }
 }
 
-/// Ids per message: a write names as many as its body holds, sent in messages of this
-/// many (each well under `message::MAX_MESSAGE_BYTES`).
+/// Ids per message at most: a write names as many as its body holds, sent in messages of
+/// this many or fewer (see [`messages_for`]).
 pub(super) const IDS_PER_MESSAGE: usize = 256;
+
+/// `body` as the messages that carry it, each one every replica reads: at most
+/// [`IDS_PER_MESSAGE`] ids and at most `message::MAX_MESSAGE_BYTES` encoded (a replica
+/// ignores a larger message unread, and a message it ignores is an invalidation it never
+/// applies while its lease goes on being renewed). A custom `cache.id_pattern` may match
+/// long ids, so the bound is on the encoded size, not only the count. An id no message can
+/// carry turns the write into `All`: correctness first, and it takes an id of 64 KiB.
+pub(super) fn messages_for(body: Body) -> Vec<Body> {
+    let Body::Customers { ids } = body else {
+        return vec![body];
+    };
+    // Room for everything around the ids: sender (32), id and clock (20 each), keys.
+    const ENVELOPE: usize = 256;
+    let budget = MAX_MESSAGE_BYTES - ENVELOPE;
+    let mut messages = Vec::new();
+    let (mut batch, mut size) = (Vec::new(), 0);
+    for id in ids {
+        // As JSON: quoted and escaped, plus a comma.
+        let cost = serde_json::to_string(&id).map_or(usize::MAX, |s| s.len().saturating_add(1));
+        if cost > budget {
+            return vec![Body::All];
+        }
+        if size + cost > budget || batch.len() == IDS_PER_MESSAGE {
+            messages.push(Body::Customers {
+                ids: std::mem::take(&mut batch),
+            });
+            size = 0;
+        }
+        size += cost;
+        batch.push(id);
+    }
+    if !batch.is_empty() || messages.is_empty() {
+        messages.push(Body::Customers { ids: batch });
+    }
+    messages
+}
 
 impl Cluster {
     /// Tells every other replica to drop what this one just dropped, and returns when
@@ -51,13 +87,7 @@ impl Cluster {
     /// with a closed connection) must not take the other replicas' invalidation with it.
     pub async fn publish(self: &Arc<Self>, body: Body) -> Published {
         let me = Arc::clone(self);
-        let bodies = match body {
-            Body::Customers { ids } if ids.len() > IDS_PER_MESSAGE => ids
-                .chunks(IDS_PER_MESSAGE)
-                .map(|c| Body::Customers { ids: c.to_vec() })
-                .collect(),
-            body => vec![body],
-        };
+        let bodies = messages_for(body);
         tokio::spawn(async move {
             let waits = bodies.into_iter().map(|b| me.publish_one(b));
             let outcomes = futures_util::future::join_all(waits).await;
@@ -246,6 +276,39 @@ mod tests {
             !pending(&|p| c.may_complete(p)),
             "the echo came back on an earlier subscription"
         );
+    }
+
+    /// Every message a write's ids are sent in is one every replica reads: ids as long as
+    /// a custom `cache.id_pattern` allows must not make a message too large to decode
+    /// (a replica ignores it, renews its lease on the next heartbeat and serves the
+    /// pre-write data).
+    #[test]
+    fn every_message_of_a_write_is_small_enough_to_be_read() {
+        let replica = uuid::Uuid::new_v4().simple().to_string();
+        for (count, len) in [(1, 10), (256, 300), (257, 300), (1000, 40), (3, 30_000)] {
+            let ids: Vec<String> = (0..count)
+                .map(|n| format!("customer_{n:0>width$}", width = len))
+                .collect();
+            let messages = messages_for(Body::Customers { ids: ids.clone() });
+            let mut carried = Vec::new();
+            for body in messages {
+                let m = Message::new(&replica, body);
+                let encoded = m.encode();
+                assert!(encoded.len() <= MAX_MESSAGE_BYTES, "{count} ids of {len}");
+                match Message::decode(&encoded).expect("readable").body {
+                    Body::Customers { ids } => carried.extend(ids),
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(carried, ids, "{count} ids of {len}: each sent once");
+        }
+        let huge = "c".repeat(MAX_MESSAGE_BYTES);
+        assert_eq!(
+            messages_for(Body::Customers { ids: vec![huge] }),
+            vec![Body::All],
+            "an id no message can carry: every replica drops everything"
+        );
+        assert_eq!(messages_for(Body::All), vec![Body::All]);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub struct Proxy {
     metrics: Metrics,
     cache: Option<CustomerCache>,
     auth: AuthMode,
-    /// Cluster mode: shared rate limits, broadcast invalidations, degraded freshness.
+    /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     cluster: Option<Arc<Cluster>>,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
@@ -134,7 +134,7 @@ impl Proxy {
         self
     }
 
-    /// Cluster mode: shared rate limits, published invalidations, degraded freshness.
+    /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
         self.cluster = cluster;
         self

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 
 /// Readiness: not ready until credentials are loaded, and not ready again
 /// once draining starts, so load balancers stop sending new work first.
-/// Redis (cluster mode) plays no part: without it a replica serves, degraded.
+/// Redis (cluster mode) plays no part: without it a replica serves, from upstream (no lease).
 #[derive(Default)]
 pub struct Health {
     loaded: AtomicBool,

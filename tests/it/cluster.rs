@@ -25,7 +25,7 @@ fn is_hit(r: &Resp) -> bool {
     cache_status(r).starts_with("paycombat-gateway; hit;")
 }
 
-/// Short heartbeats and a short degraded window keep the failure scenarios quick.
+/// Short heartbeats and a short lease keep the failure scenarios quick.
 fn overlay(redis: &RedisServer, extra: &str) -> String {
     format!(
         r#"

@@ -11,7 +11,7 @@ use crate::common::link::Link;
 use crate::common::redis::RedisServer;
 use crate::common::*;
 
-fn overlay(url: &str, extra: &str) -> String {
+pub(crate) fn overlay(url: &str, extra: &str) -> String {
     format!(
         r#"
 [cluster]
@@ -27,7 +27,7 @@ publish_deadline = "2s"
     )
 }
 
-fn detail(id: &str) -> String {
+pub(crate) fn detail(id: &str) -> String {
     format!("/api/v1/customer/customer/{id}")
 }
 
@@ -36,7 +36,7 @@ fn is_hit(r: &Resp) -> bool {
         .starts_with("paycombat-gateway; hit;")
 }
 
-async fn leased(app: &TestApp, held: bool) -> bool {
+pub(crate) async fn leased(app: &TestApp, held: bool) -> bool {
     let want = if held { 1.0 } else { 0.0 };
     eventually(Duration::from_secs(8), || async {
         sample(&app.metrics().await, "gateway_cluster_lease_held", &[]) == want
@@ -44,7 +44,7 @@ async fn leased(app: &TestApp, held: bool) -> bool {
     .await
 }
 
-async fn pair(redis_url: &str, extra: &str) -> Vec<TestApp> {
+pub(crate) async fn pair(redis_url: &str, extra: &str) -> Vec<TestApp> {
     let first = spawn_app_overlay(&overlay(redis_url, extra)).await;
     let upstream = first.sandbox.base_url();
     let second = spawn_app_with(Options {
@@ -69,7 +69,7 @@ async fn warm(app: &TestApp, id: &str) {
     panic!("{id} not cached");
 }
 
-async fn update(app: &TestApp, id: &str, description: &str) -> Resp {
+pub(crate) async fn update(app: &TestApp, id: &str, description: &str) -> Resp {
     let body = format!(r#"{{"customer_id":"{id}","description":"{description}"}}"#);
     app.send(
         Method::PATCH,

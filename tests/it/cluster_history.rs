@@ -169,6 +169,18 @@ enum Fault {
     ReplicaPaused,
     SlowLink,
     ReplicaCut,
+    /// `DEBUG SLEEP`: Redis busy inside one command, longer than publish_deadline.
+    DebugSleep,
+    /// `CLIENT KILL TYPE normal`, repeatedly: every command connection (heartbeats,
+    /// publishes in flight) dies while the subscriptions live on.
+    CommandsKilled,
+    /// Short write pauses, each under a lease, back to back.
+    PauseWriteFlapping,
+    /// Short SIGSTOPs, each under a lease, back to back.
+    RedisStopFlapping,
+    /// One replica's subscription lags (what Redis sends it arrives late) while its
+    /// commands are answered at once.
+    LaggingSubscription,
 }
 
 async fn client_pause(url: &str, ms: u64, mode: &str) {
@@ -193,6 +205,16 @@ async fn kill_pubsub(url: &str) {
         .query_async(&mut conn)
         .await
         .unwrap();
+}
+
+async fn redis_cmd(url: &str, args: &[&str]) {
+    let client = ::redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut cmd = ::redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    let _: ::redis::Value = cmd.query_async(&mut conn).await.unwrap();
 }
 
 async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
@@ -247,6 +269,35 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
             tokio::time::sleep(ms(200)).await;
             links[0].cut();
         }
+        Fault::DebugSleep => {
+            let secs = format!("{:.3}", ms(3 * LEASE_MS).as_secs_f64());
+            redis_cmd(&url, &["DEBUG", "SLEEP", &secs]).await;
+        }
+        Fault::CommandsKilled => {
+            for _ in 0..5 {
+                redis_cmd(&url, &["CLIENT", "KILL", "TYPE", "normal"]).await;
+                tokio::time::sleep(ms(150)).await;
+            }
+        }
+        Fault::PauseWriteFlapping => {
+            for _ in 0..8 {
+                client_pause(&url, LEASE_MS * 2 / 5, "WRITE").await;
+                tokio::time::sleep(Duration::from_millis(LEASE_MS * 3 / 5)).await;
+            }
+        }
+        Fault::LaggingSubscription => {
+            links[2].set_pubsub_delay(Duration::from_millis(LEASE_MS * 3 / 5));
+            tokio::time::sleep(ms(2000)).await;
+            links[2].set_pubsub_delay(Duration::ZERO);
+        }
+        Fault::RedisStopFlapping => {
+            for _ in 0..8 {
+                redis.pause(true);
+                tokio::time::sleep(Duration::from_millis(LEASE_MS * 2 / 5)).await;
+                redis.pause(false);
+                tokio::time::sleep(Duration::from_millis(LEASE_MS / 5)).await;
+            }
+        }
     }
     // Recovery under load is part of the history too.
     tokio::time::sleep(ms(800)).await;
@@ -256,7 +307,7 @@ async fn run(faults: &[Fault]) {
     if !require_program("redis-server", "redis-server") {
         return;
     }
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start_debuggable();
     let mut links = Vec::new();
     for _ in 0..3 {
         links.push(Link::start(redis.addr()).await);
@@ -439,6 +490,21 @@ async fn no_stale_read_under_redis_and_replica_faults() {
         Fault::ReplicaPaused,
         Fault::SlowLink,
         Fault::ReplicaCut,
+    ])
+    .await;
+}
+
+/// Fault schedules the first one does not have: Redis busy in a command, command
+/// connections killed under the subscriptions, pauses too short to cost a lease, and a
+/// replica whose subscription lags behind its commands.
+#[tokio::test]
+async fn no_stale_read_under_busy_redis_killed_commands_and_flapping_pauses() {
+    run(&[
+        Fault::DebugSleep,
+        Fault::CommandsKilled,
+        Fault::PauseWriteFlapping,
+        Fault::RedisStopFlapping,
+        Fault::LaggingSubscription,
     ])
     .await;
 }

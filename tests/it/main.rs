@@ -11,6 +11,7 @@ mod budget;
 mod cache;
 mod check_config;
 mod cluster;
+mod cluster_edges;
 mod cluster_faults;
 mod cluster_history;
 mod connections;

@@ -16,6 +16,9 @@ use tokio::time::Instant;
 #[derive(Default)]
 struct State {
     delay_ms: AtomicU64,
+    /// Added to what Redis sends down a subscribed connection only (a replica whose
+    /// subscription lags while its commands are answered at once).
+    pubsub_delay_ms: AtomicU64,
     paused: AtomicBool,
 }
 
@@ -69,6 +72,12 @@ impl Link {
             .store(d.as_millis() as u64, Ordering::Release);
     }
 
+    pub fn set_pubsub_delay(&self, d: Duration) {
+        self.state
+            .pubsub_delay_ms
+            .store(d.as_millis() as u64, Ordering::Release);
+    }
+
     pub fn pause(&self, paused: bool) {
         self.state.paused.store(paused, Ordering::Release);
     }
@@ -94,8 +103,10 @@ async fn relay(
 ) {
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
-    let up = pump(cr, sw, st.clone());
-    let down = pump(sr, cw, st);
+    // Set once the client sent SUBSCRIBE on this connection.
+    let subscribed = Arc::new(AtomicBool::new(false));
+    let up = pump(cr, sw, st.clone(), Direction::Up, subscribed.clone());
+    let down = pump(sr, cw, st, Direction::Down, subscribed);
     tokio::select! {
         _ = up => {}
         _ = down => {}
@@ -103,11 +114,19 @@ async fn relay(
     }
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    Up,
+    Down,
+}
+
 /// Copies `from` to `to`, each chunk held until its delay passed and while paused.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     st: Arc<State>,
+    direction: Direction,
+    subscribed: Arc<AtomicBool>,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let writer = {
@@ -130,7 +149,15 @@ async fn pump(
             match from.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
-                    let delay = Duration::from_millis(st.delay_ms.load(Ordering::Acquire));
+                    if direction == Direction::Up && buf[..n].windows(9).any(|w| w == b"SUBSCRIBE")
+                    {
+                        subscribed.store(true, Ordering::Release);
+                    }
+                    let mut ms = st.delay_ms.load(Ordering::Acquire);
+                    if direction == Direction::Down && subscribed.load(Ordering::Acquire) {
+                        ms += st.pubsub_delay_ms.load(Ordering::Acquire);
+                    }
+                    let delay = Duration::from_millis(ms);
                     if tx
                         .send((Instant::now() + delay, buf[..n].to_vec()))
                         .is_err()

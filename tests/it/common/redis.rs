@@ -41,6 +41,14 @@ impl RedisServer {
         Self::start_args(Vec::new(), vec!["--requirepass".into(), password.into()])
     }
 
+    /// Plain, accepting DEBUG commands (`DEBUG SLEEP`: Redis busy inside one command).
+    pub fn start_debuggable() -> RedisServer {
+        Self::start_args(
+            Vec::new(),
+            vec!["--enable-debug-command".into(), "yes".into()],
+        )
+    }
+
     fn start_with(tls: Vec<String>) -> RedisServer {
         Self::start_args(tls, Vec::new())
     }

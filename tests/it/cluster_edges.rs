@@ -1,0 +1,137 @@
+//! Cluster mode against replicas that race or lag: a fill on one replica overtaken by a
+//! write on another, and a replica that can publish but not subscribe.
+
+use std::time::Duration;
+
+use crate::cluster_faults::{detail, leased, overlay, pair, update};
+use crate::common::link::Link;
+use crate::common::redis::RedisServer;
+use crate::common::*;
+use http::Method;
+
+/// A fill on one replica that read the customer before a write on another replica, and
+/// is still receiving it when that write is answered: the later read on the filling
+/// replica does not join it, and what it read is never stored there.
+#[tokio::test]
+async fn a_fill_racing_a_write_on_another_replica_stores_nothing_stale() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let apps = pair(&redis.url(), "").await;
+    let (writer, filler) = (&apps[0], &apps[1]);
+    let id = customer_id(0x3a);
+    let ok = || async {
+        sample(
+            &filler.metrics().await,
+            "gateway_upstream_requests_total",
+            &[("route", "customer_detail"), ("outcome", "ok")],
+        )
+    };
+    let before = ok().await;
+    let slow = {
+        let (client, url) = (
+            filler.client.clone(),
+            format!("http://{}{}", filler.addr, detail(&id)),
+        );
+        tokio::spawn(async move {
+            let fault = [
+                ("x-token", CLIENT_KEY),
+                ("x-sandbox-fault", "slow_body=1500ms"),
+            ];
+            request(&client, Method::GET, &url, &fault, b"").await
+        })
+    };
+    // Its head has arrived: paycombat has decided the (pre-write) body.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            ok().await == before + 1.0
+        })
+        .await
+    );
+    let w = update(writer, &id, "written during a remote fill").await;
+    assert_eq!(w.status, 200, "{}", w.text());
+
+    let after = filler.get(&detail(&id)).await;
+    assert_eq!(
+        after.json()["data"]["description"],
+        "written during a remote fill",
+        "{}",
+        after.header("cache-status")
+    );
+    let first = slow.await.unwrap();
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_ne!(
+        first.json()["data"]["description"],
+        "written during a remote fill"
+    );
+    assert_eq!(
+        first.header("cache-status"),
+        "paycombat-gateway; fwd=miss; detail=invalidated"
+    );
+    let again = filler.get(&detail(&id)).await;
+    assert_eq!(
+        again.json()["data"]["description"],
+        "written during a remote fill"
+    );
+    for app in apps {
+        app.stop().await;
+    }
+}
+
+/// A replica that can still publish but cannot subscribe (its SUBSCRIBE answer arrives
+/// after `subscribe_timeout`, every time) holds no lease and confirms nothing: it stops
+/// heartbeating, so writers elsewhere stop waiting a full lease for it.
+#[tokio::test]
+async fn a_replica_that_cannot_subscribe_does_not_hold_up_writes_elsewhere() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let link = Link::start(redis.addr()).await;
+    let writer = spawn_app_overlay(&overlay(&redis.url(), "")).await;
+    let other = spawn_app_with(Options {
+        overlay: overlay(&link.url(), ""),
+        upstream_override: Some(writer.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    let peers = |n: f64| {
+        let writer = &writer;
+        async move {
+            eventually(Duration::from_secs(8), || async {
+                sample(&writer.metrics().await, "gateway_cluster_peers", &[]) == n
+            })
+            .await
+        }
+    };
+    assert!(leased(&writer, true).await && leased(&other, true).await);
+    assert!(peers(1.0).await, "the writer hears the other replica");
+
+    // The other replica's connections are cut (the writer's are not), and its
+    // subscription cannot be made again.
+    link.set_pubsub_delay(Duration::from_secs(5));
+    link.cut();
+    assert!(leased(&other, false).await);
+    assert!(peers(0.0).await, "no longer heard: it stopped heartbeating");
+    assert!(leased(&writer, true).await);
+
+    let waits = |outcome: &'static str| {
+        let writer = &writer;
+        async move {
+            sample(
+                &writer.metrics().await,
+                "gateway_cluster_write_waits_total",
+                &[("outcome", outcome)],
+            )
+        }
+    };
+    let lease_waits = waits("lease").await;
+    let w = update(&writer, &customer_id(0x51), "not held up").await;
+    assert_eq!(w.status, 200, "{}", w.text());
+    assert_eq!(waits("lease").await, lease_waits, "no lease wait for it");
+    for app in [writer, other] {
+        app.stop().await;
+    }
+    drop(link);
+}
