@@ -23,6 +23,9 @@ pub struct MaskConfig {
     /// Rule names (and path segments) match keys ignoring ASCII case and `_` / `-`, so
     /// `phoneNumber` and `PHONE-NUMBER` meet the `phone_number` rule. False: exact match.
     pub match_spellings: bool,
+    /// Domains the `email` strategy may keep: shared mail providers. Any other domain is
+    /// masked as well.
+    pub shared_mail_domains: Vec<String>,
     pub rules: Vec<RuleConfig>,
     /// File holding the key for `hmac` rules (a mounted secret). Read once at
     /// start: changing it would break matching of values hashed before.

@@ -29,9 +29,8 @@ pub struct Masker {
     hmac_hex_chars: usize,
     /// Keyed once; cloning the keyed state is cheaper than re-keying per value.
     hmac: Option<Hmac<Sha256>>,
-    /// Whether serde_json hands us the original text of non-integer numbers (its
-    /// `arbitrary_precision` feature is on somewhere in the build).
-    pub(super) exact_numbers: bool,
+    /// Lower-case domains the `email` strategy may show (shared mail providers).
+    mail_domains: Box<[Box<str>]>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,7 +79,6 @@ impl fmt::Debug for Masker {
             .field("rules", &self.rules.len())
             .field("max_depth", &self.max_depth)
             .field("hmac_key", &self.hmac.as_ref().map(|_| "<set>"))
-            .field("exact_numbers", &self.exact_numbers)
             .finish()
     }
 }
@@ -124,7 +122,7 @@ impl Masker {
             hmac_prefix: settings.hmac_prefix.clone(),
             hmac_hex_chars: settings.hmac_hex_chars,
             hmac,
-            exact_numbers: serde_json_keeps_number_text(),
+            mail_domains: settings.mail_domains.clone(),
         })
     }
 
@@ -144,17 +142,18 @@ impl Masker {
     }
 
     /// Masks `body`, which must be a complete JSON document (an optional UTF-8 BOM is dropped).
-    /// An empty or whitespace-only body is returned as it is: there is nothing in it to leak.
-    /// On error the body must not be forwarded.
+    /// An empty body is returned as it is: there is nothing in it to leak. Anything else that
+    /// is not one JSON document (whitespace only, a lone BOM) is refused. On error the body
+    /// must not be forwarded.
     pub fn mask(&self, body: &[u8]) -> Result<Masked, MaskError> {
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
-        if text.trim_start_matches([' ', '\t', '\n', '\r']).is_empty() {
+        if body.is_empty() {
             return Ok(Masked {
-                body: Bytes::copy_from_slice(body),
+                body: Bytes::new(),
                 counts: vec![0; self.rules.len()].into_boxed_slice(),
             });
         }
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
         let (out, counts) = walk::run(self, text)?;
         Ok(Masked {
             body: Bytes::from(out),
@@ -220,6 +219,10 @@ impl Masker {
         dst.push_str(&text[tail_at..]);
     }
 
+    /// First character of the local part, `*****@`, then the domain only when it is one of the
+    /// configured shared mail providers (written in the configuration's spelling, never
+    /// upstream's), else `*****`: a personal or company domain names its owner, and text after
+    /// the last `@` need not be a domain at all.
     fn email(&self, text: &str, dst: &mut String) {
         // Split at the last '@': anything before it is the local part, even another '@'.
         match text.rsplit_once('@') {
@@ -228,10 +231,24 @@ impl Masker {
                     dst.push(first);
                 }
                 dst.push_str("*****@");
-                dst.push_str(domain);
+                match self.shared_mail_domain(domain) {
+                    Some(known) => dst.push_str(known),
+                    None => dst.push_str("*****"),
+                }
             }
             _ => dst.push_str(&self.placeholder),
         }
+    }
+
+    /// The configured provider `domain` names, if it is a hostname (LDH labels) on the list.
+    fn shared_mail_domain(&self, domain: &str) -> Option<&str> {
+        if !is_hostname(domain) {
+            return None;
+        }
+        self.mail_domains
+            .iter()
+            .find(|d| d.eq_ignore_ascii_case(domain))
+            .map(|d| &**d)
     }
 
     fn hmac(&self, text: &str, dst: &mut String) {
@@ -252,10 +269,15 @@ impl Masker {
     }
 }
 
-/// `rules` holds the rules before `index`, so `first` is one of them.
-/// With serde_json's `arbitrary_precision` feature, `Number` keeps its source text and
-/// non-integers reach visitors as a one-entry map holding that text. Probing once tells the
-/// walk which of the two shapes to expect.
-fn serde_json_keeps_number_text() -> bool {
-    serde_json::from_str::<serde_json::Number>("1.50").is_ok_and(|n| n.to_string() == "1.50")
+/// A DNS hostname: dot-separated labels of 1 to 63 ASCII letters, digits and hyphens, not
+/// starting or ending with a hyphen, at most 253 bytes.
+pub(super) fn is_hostname(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            (1..=63).contains(&b.len())
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b.first() != Some(&b'-')
+                && b.last() != Some(&b'-')
+        })
 }

@@ -24,6 +24,7 @@ pub struct MaskSettings {
     pub(super) rules: Vec<Rule>,
     pub(super) fields: FieldIndex,
     pub(super) paths: PathTrie,
+    pub(super) mail_domains: Box<[Box<str>]>,
     /// The section as written, for `GET /admin/config`.
     pub source: MaskConfig,
 }
@@ -55,6 +56,14 @@ impl MaskConfig {
         } else {
             Spelling::Exact
         };
+        let mut mail_domains = Vec::with_capacity(self.shared_mail_domains.len());
+        for (index, d) in self.shared_mail_domains.iter().enumerate() {
+            if super::masker::is_hostname(d) {
+                mail_domains.push(d.to_ascii_lowercase().into_boxed_str());
+            } else {
+                errors.push(MaskConfigError::MailDomain { index });
+            }
+        }
         let mut rules: Vec<Rule> = Vec::with_capacity(self.rules.len());
         // By config index, "" for an entry already refused: error messages
         // name earlier rules by their index even after a refusal.
@@ -124,6 +133,7 @@ impl MaskConfig {
             rules,
             fields,
             paths,
+            mail_domains: mail_domains.into_boxed_slice(),
             source: self.clone(),
         })
     }

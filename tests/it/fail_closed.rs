@@ -284,7 +284,7 @@ fn assert_refused(r: &Resp, code: &str, what: &str) {
 fn assert_masked(r: &Resp, what: &str) {
     assert_eq!(r.status, 200, "{what}: {}", r.text());
     let v = r.json();
-    assert_eq!(v["data"]["email"], "v*****@example.com", "{what}");
+    assert_eq!(v["data"]["email"], "v*****@*****", "{what}");
     assert_no_leak(r, what);
 }
 
@@ -710,7 +710,7 @@ async fn passthrough_is_only_what_is_declared() {
     ));
     let r = app.get(MEMO).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["data"]["email"], "v*****@example.com");
+    assert_eq!(r.json()["data"]["email"], "v*****@*****");
     assert_no_leak(&r, "memo json");
     // A PDF on a route that is not declared is not trusted.
     h.answer_bytes(response(
@@ -1240,7 +1240,7 @@ fn random_framings_of_personal_data_never_leak() {
             })?;
             served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if matches!(c.doc, Doc::Plain) {
-                prop_assert_eq!(&v["data"]["email"], "v*****@example.com", "{}", what);
+                prop_assert_eq!(&v["data"]["email"], "v*****@*****", "{}", what);
             }
         }
         Ok(())
