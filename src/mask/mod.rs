@@ -12,9 +12,12 @@
 //! that document's compact masked text.
 
 mod config;
+pub mod detect;
 mod error;
+pub mod keynorm;
 mod masker;
 mod media;
+pub mod policy;
 mod rules;
 mod settings;
 mod walk;
