@@ -11,9 +11,12 @@
 //! masked as a document and comes back as a string of that document's compact masked text.
 
 mod config;
+pub mod detect;
 mod error;
+pub mod keynorm;
 mod masker;
 mod media;
+pub mod policy;
 mod rules;
 mod settings;
 mod walk;

@@ -1,0 +1,73 @@
+//! Long digit runs: a standalone run of at least `min` digits with single spaces or dashes
+//! allowed between them (`3173000000001234`, `3173 0000 0000 1234`, `0812-3456-7890`,
+//! `85156781124`): the shape of ID, account and bare phone numbers.
+//!
+//! Standalone: no letter, digit or `_` touches the run (`customer_67d8…` ids and hex digests
+//! are not runs), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
+//! `1500000.00`, grouped amounts, times). Calendar dates (`2024-12-06`, `06-12-2024`) are
+//! not runs: a date is personal only by its key (`dob`, `birth`), which the key words see.
+
+/// Calls `f` with the digits of every standalone run of `text` (as a slice of `text`,
+/// separators included) and its digit count; stops when `f` returns true.
+pub(super) fn each_run(text: &str, mut f: impl FnMut(&str, usize) -> bool) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = 0;
+        let mut end = i;
+        while i < b.len() {
+            if b[i].is_ascii_digit() {
+                digits += 1;
+                i += 1;
+                end = i;
+            } else if matches!(b[i], b' ' | b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if standalone(b, start, end) && !is_date(&b[start..end]) {
+            // Every byte in start..end is an ASCII digit, space or dash: a char boundary.
+            if f(&text[start..end], digits) {
+                return true;
+            }
+        }
+        i = end.max(start + 1);
+    }
+    false
+}
+
+/// Whether `text` holds a standalone run of at least `min` digits.
+pub(super) fn find(text: &str, min: usize) -> bool {
+    each_run(text, |_, n| n >= min)
+}
+
+fn standalone(b: &[u8], start: usize, end: usize) -> bool {
+    let glued =
+        |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80);
+    let joins = |c: Option<&u8>| c.is_some_and(|&c| matches!(c, b'.' | b',' | b':' | b'/'));
+    let before = start.checked_sub(1).and_then(|i| b.get(i));
+    let before2 = start.checked_sub(2).and_then(|i| b.get(i));
+    let after = b.get(end);
+    let after2 = b.get(end + 1);
+    !glued(before)
+        && !glued(after)
+        && !(joins(after) && after2.is_some_and(u8::is_ascii_digit))
+        && !(joins(before) && before2.is_some_and(u8::is_ascii_digit))
+}
+
+/// `YYYY-MM-DD` or `DD-MM-YYYY`, possibly followed by more (a time after a space).
+fn is_date(run: &[u8]) -> bool {
+    let groups: Vec<usize> = run
+        .split(|&c| c == b'-' || c == b' ')
+        .map(<[u8]>::len)
+        .take(3)
+        .collect();
+    let dashed = run.iter().filter(|&&c| c == b'-').count() >= 2;
+    dashed && (groups == [4, 2, 2] || groups == [2, 2, 4])
+}
