@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::inspect::reflect::Secrets;
+use crate::mask::policy::PolicyFamily;
 use crate::reload::Load;
 
 /// Exit code when `serve` would refuse the body (the gateway's 502).
@@ -36,6 +37,11 @@ pub struct MaskArgs {
     /// `identity`); without it the body is read as sent uncompressed.
     #[arg(long, value_name = "CODING")]
     pub content_encoding: Option<String>,
+    /// The request the body answers, as `METHOD PATH` or just a path (GET), e.g.
+    /// `/api/v1/customer/customer/c1`: its route family's field policy applies, as in
+    /// `serve`. Without it the `other` family's policy applies.
+    #[arg(long, value_name = "REQUEST")]
+    pub route: Option<String>,
     /// Read the body from this file instead of stdin (`-` is stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -82,7 +88,8 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    match inspector.inspect(args.content_encoding.as_deref(), &raw) {
+    let family = family_of(args.route.as_deref());
+    match inspector.inspect(family, args.content_encoding.as_deref(), &raw) {
         Ok(out) => {
             let mut stderr = std::io::stderr().lock();
             for (name, n) in &out.counts {
@@ -103,6 +110,22 @@ pub fn run(args: MaskArgs) -> ExitCode {
         }
         Err(e) => refused(&e),
     }
+}
+
+/// The field-policy family of `METHOD PATH` (or a bare path, read as GET).
+pub fn family_of(request: Option<&str>) -> PolicyFamily {
+    let Some(request) = request.map(str::trim) else {
+        return PolicyFamily::Other;
+    };
+    let (method, path) = match request.split_once(' ') {
+        Some((m, p)) => (
+            http::Method::from_bytes(m.as_bytes()).unwrap_or(http::Method::GET),
+            p.trim(),
+        ),
+        None => (http::Method::GET, request),
+    };
+    let path = path.split('?').next().unwrap_or_default();
+    PolicyFamily::of(&crate::route::Route::classify(&method, path))
 }
 
 fn refused(e: &GatewayError) -> ExitCode {
@@ -172,9 +195,11 @@ impl Inspector {
         })
     }
 
-    /// `content_encoding`: the header value the body came with, if any.
+    /// `family`: whose field policy applies; `content_encoding`: the header
+    /// value the body came with, if any.
     pub fn inspect(
         &self,
+        family: PolicyFamily,
         content_encoding: Option<&str>,
         raw: &[u8],
     ) -> Result<Outcome, GatewayError> {
@@ -192,11 +217,16 @@ impl Inspector {
             .map_err(|e| unmaskable(e.reason()))?;
         let (body, counts) = match (&self.masker, decoded.is_empty()) {
             (Some(masker), false) => {
-                let masked = masker.mask(&decoded).map_err(|e| unmaskable(e.reason()))?;
-                let counts = masker
+                let masked = masker
+                    .mask_for(&decoded, family)
+                    .map_err(|e| unmaskable(e.reason()))?;
+                let mut counts: Vec<(String, u64)> = masker
                     .masked_fields(&masked)
                     .map(|(name, n)| (name.to_owned(), n))
                     .collect();
+                if masked.by_policy() > 0 {
+                    counts.push(("(field policy)".to_owned(), u64::from(masked.by_policy())));
+                }
                 (masked.body, counts)
             }
             // Masking off (`mask.enabled = false`) or nothing to mask.

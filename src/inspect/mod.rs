@@ -19,6 +19,7 @@ use prometheus::IntCounter;
 use crate::config::Settings;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
+use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
@@ -137,11 +138,11 @@ impl Inspector {
 
     /// Masks a complete, decoded body. Only `mask.enabled = false` (logged
     /// loudly at start) releases a body unmasked.
-    fn mask_body(&self, body: &[u8]) -> Result<Bytes, GatewayError> {
+    fn mask_body(&self, body: &[u8], family: PolicyFamily) -> Result<Bytes, GatewayError> {
         let Some(masker) = &self.masker else {
             return Ok(Bytes::copy_from_slice(body));
         };
-        match masker.mask(body) {
+        match masker.mask_for(body, family) {
             Ok(masked) => {
                 self.record_masked(&masked);
                 Ok(masked.body)

@@ -36,6 +36,7 @@ use crate::error::GatewayError;
 use crate::http::framing::{self, bodiless, json_content_type};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};
+use crate::mask::policy::PolicyFamily;
 
 /// A response the gateway read whole and masked (the only kind it may cache).
 pub struct Inspected {
@@ -85,10 +86,12 @@ impl Inspector {
         }
     }
 
-    /// `passthrough`: the entry the request matched, if any (never for cached
-    /// routes); `signature`: the one the gateway put on this request, if any.
+    /// `family`: whose field policy masks the body; `passthrough`: the entry
+    /// the request matched, if any (never for cached routes); `signature`: the
+    /// one the gateway put on this request, if any.
     pub async fn inspect(
         &self,
+        family: PolicyFamily,
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
         deadline: Instant,
@@ -169,7 +172,7 @@ impl Inspector {
             }
             decoded
         } else {
-            let masked = self.mask_body(&decoded)?;
+            let masked = self.mask_body(&decoded, family)?;
             json_content_type(&mut parts.headers);
             masked
         };

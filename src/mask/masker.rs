@@ -8,6 +8,7 @@ use sha2::Sha256;
 
 use super::config::Strategy;
 use super::error::{MaskConfigError, MaskError};
+use super::policy::{Policies, PolicyFamily};
 use super::rules::{FieldIndex, PathTrie};
 use super::settings::MaskSettings;
 use super::walk;
@@ -31,6 +32,8 @@ pub struct Masker {
     hmac: Option<Hmac<Sha256>>,
     /// Lower-case domains the `email` strategy may show (shared mail providers).
     mail_domains: Box<[Box<str>]>,
+    /// Field policies per route family; `None`: the named rules only.
+    policies: Option<Policies>,
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +46,8 @@ pub(super) struct Rule {
 pub struct Masked {
     pub body: Bytes,
     counts: Box<[u32]>,
+    /// Values (and keys) masked by the route family's field policy rather than a named rule.
+    by_policy: u32,
 }
 
 impl Masked {
@@ -58,7 +63,12 @@ impl Masked {
 
     /// Total number of values masked in this body.
     pub fn total(&self) -> u64 {
-        self.counts.iter().map(|&n| u64::from(n)).sum()
+        self.counts.iter().map(|&n| u64::from(n)).sum::<u64>() + u64::from(self.by_policy)
+    }
+
+    /// Values and keys masked by the field policy (key words, detectors, `enforce` defaults).
+    pub fn by_policy(&self) -> u32 {
+        self.by_policy
     }
 }
 
@@ -123,6 +133,7 @@ impl Masker {
             hmac_hex_chars: settings.hmac_hex_chars,
             hmac,
             mail_domains: settings.mail_domains.clone(),
+            policies: None,
         })
     }
 
@@ -145,20 +156,50 @@ impl Masker {
     /// An empty body is returned as it is: there is nothing in it to leak. Anything else that
     /// is not one JSON document (whitespace only, a lone BOM) is refused. On error the body
     /// must not be forwarded.
+    ///
+    /// Only the named rules apply; a gateway masks through [`Masker::mask_for`].
     pub fn mask(&self, body: &[u8]) -> Result<Masked, MaskError> {
+        self.mask_with(body, None)
+    }
+
+    /// Masks `body` as an answer of `family`: the named rules, then the family's field policy
+    /// (when the masker has policies: see [`Masker::with_policies`]).
+    pub fn mask_for(&self, body: &[u8], family: PolicyFamily) -> Result<Masked, MaskError> {
+        let policy = self.policies.as_ref().map(|p| (p, p.for_family(family)));
+        self.mask_with(body, policy)
+    }
+
+    fn mask_with(
+        &self,
+        body: &[u8],
+        policy: Option<(&Policies, &super::policy::FieldPolicy)>,
+    ) -> Result<Masked, MaskError> {
         if body.is_empty() {
             return Ok(Masked {
                 body: Bytes::new(),
                 counts: vec![0; self.rules.len()].into_boxed_slice(),
+                by_policy: 0,
             });
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
-        let (out, counts) = walk::run(self, text)?;
+        let out = walk::run(self, text, policy)?;
         Ok(Masked {
-            body: Bytes::from(out),
-            counts,
+            body: Bytes::from(out.body),
+            counts: out.counts,
+            by_policy: out.by_policy,
         })
+    }
+
+    /// The masker with field policies per route family.
+    pub fn with_policies(mut self, policies: Policies) -> Masker {
+        self.policies = Some(policies);
+        self
+    }
+
+    /// The field policies, if any.
+    pub fn policies(&self) -> Option<&Policies> {
+        self.policies.as_ref()
     }
 
     /// Applies `strategy` to the textual form of a scalar. The result goes to `dst` (cleared

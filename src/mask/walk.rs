@@ -11,33 +11,72 @@
 use super::config::Strategy;
 use super::error::MaskError;
 use super::masker::{Masker, Rendered};
+use super::policy::{FieldPolicy, Policies};
 
 mod embedded;
 pub(crate) mod lexer;
+mod policy;
 
 use lexer::{Fail, Lexer, Str};
+use policy::Pol;
 
-pub(super) fn run(m: &Masker, text: &str) -> Result<(Vec<u8>, Box<[u32]>), MaskError> {
+/// Where a value stands: how deep, where in the rule and declared-path tries, and whether an
+/// enclosing key named personal data.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct At {
+    /// Number of containers (and strings opened as documents) enclosing this value.
+    pub(super) depth: usize,
+    /// Position in the path-rule trie; `None` once off every configured path.
+    pub(super) node: Option<u32>,
+    /// Position in the family's declared-path trie; `None` once off every declared path.
+    pub(super) decl: Option<u32>,
+    /// A key on the way here is personal (a key word, or a detector fired on it).
+    pub(super) personal: bool,
+}
+
+/// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
+pub(super) struct Output {
+    pub(super) body: Vec<u8>,
+    pub(super) counts: Box<[u32]>,
+    pub(super) by_policy: u32,
+}
+
+pub(super) fn run(
+    m: &Masker,
+    text: &str,
+    policy: Option<(&Policies, &FieldPolicy)>,
+) -> Result<Output, MaskError> {
+    let pol = policy.map(|(policies, policy)| Pol::new(policies, policy));
+    let root = At {
+        depth: 0,
+        node: m.paths.root(),
+        decl: pol.as_ref().map(|p| p.policy.declared.root()),
+        personal: false,
+    };
     let mut w = Walk {
         m,
         out: Vec::with_capacity(text.len() + 64),
         counts: vec![0; m.rules.len()].into_boxed_slice(),
+        by_policy: 0,
         scratch: String::new(),
         dec: String::new(),
+        pol,
     };
     let mut lx = Lexer::new(text);
-    let res = w
-        .value(&mut lx, 0, m.paths.root(), Mode::Copy)
-        .and_then(|()| {
-            lx.skip_ws();
-            if lx.at_end() {
-                Ok(())
-            } else {
-                Err(lx.err())
-            }
-        });
+    let res = w.value(&mut lx, root, Mode::Copy).and_then(|()| {
+        lx.skip_ws();
+        if lx.at_end() {
+            Ok(())
+        } else {
+            Err(lx.err())
+        }
+    });
     match res {
-        Ok(()) => Ok((w.out, w.counts)),
+        Ok(()) => Ok(Output {
+            body: w.out,
+            counts: w.counts,
+            by_policy: w.by_policy,
+        }),
         Err(Fail::TooDeep) => Err(MaskError::TooDeep),
         Err(Fail::Syntax(pos)) => {
             let (line, column) = lexer::line_column(text, pos);
@@ -65,35 +104,33 @@ pub(super) struct Walk<'m> {
     pub(super) m: &'m Masker,
     pub(super) out: Vec<u8>,
     pub(super) counts: Box<[u32]>,
+    /// Values masked by the field policy (default strategy).
+    pub(super) by_policy: u32,
     /// Reused buffers so masking a value does not allocate once they have grown.
     scratch: String,
     /// Decoded form of the current escaped string or key.
     dec: String,
+    /// The route family's field policy, when the masker has one.
+    pub(super) pol: Option<Pol<'m>>,
 }
 
 impl Walk<'_> {
-    pub(super) fn value(
-        &mut self,
-        lx: &mut Lexer<'_>,
-        depth: usize,
-        node: Option<u32>,
-        mode: Mode,
-    ) -> Result<(), Fail> {
+    pub(super) fn value(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
         lx.skip_ws();
         match lx.peek() {
-            Some(b'{') => self.object(lx, depth, node, mode),
-            Some(b'[') => self.array(lx, depth, node, mode),
+            Some(b'{') => self.object(lx, at, mode),
+            Some(b'[') => self.array(lx, at, mode),
             Some(b'"') => {
                 let s = lx.string()?;
-                self.string(mode, s, depth, node)
+                self.string(mode, s, at)
             }
             Some(b't') => {
                 lx.literal(b"true")?;
-                self.scalar(mode, "true", true)
+                self.scalar(mode, "true", true, at)
             }
             Some(b'f') => {
                 lx.literal(b"false")?;
-                self.scalar(mode, "false", true)
+                self.scalar(mode, "false", true, at)
             }
             Some(b'n') => {
                 lx.literal(b"null")?;
@@ -105,20 +142,14 @@ impl Walk<'_> {
             }
             Some(b'-' | b'0'..=b'9') => {
                 let n = lx.number()?;
-                self.scalar(mode, n, false)
+                self.scalar(mode, n, false, at)
             }
             _ => Err(lx.err()),
         }
     }
 
-    fn array(
-        &mut self,
-        lx: &mut Lexer<'_>,
-        depth: usize,
-        node: Option<u32>,
-        mode: Mode,
-    ) -> Result<(), Fail> {
-        if depth >= self.m.max_depth {
+    fn array(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
+        if at.depth >= self.m.max_depth {
             return Err(Fail::TooDeep);
         }
         lx.expect(b'[')?;
@@ -130,7 +161,11 @@ impl Walk<'_> {
         lx.skip_ws();
         if !lx.eat(b']') {
             loop {
-                self.value(lx, depth + 1, node, inner)?;
+                let item = At {
+                    depth: at.depth + 1,
+                    ..at
+                };
+                self.value(lx, item, inner)?;
                 lx.skip_ws();
                 if lx.eat(b',') {
                     if write {
@@ -148,14 +183,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn object(
-        &mut self,
-        lx: &mut Lexer<'_>,
-        depth: usize,
-        node: Option<u32>,
-        mode: Mode,
-    ) -> Result<(), Fail> {
-        if depth >= self.m.max_depth {
+    fn object(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
+        if at.depth >= self.m.max_depth {
             return Err(Fail::TooDeep);
         }
         lx.expect(b'{')?;
@@ -166,6 +195,7 @@ impl Walk<'_> {
         }
         lx.skip_ws();
         if !lx.eat(b'}') {
+            let mut member = 0usize;
             loop {
                 lx.skip_ws();
                 if lx.peek() != Some(b'"') {
@@ -174,8 +204,12 @@ impl Walk<'_> {
                 let key = lx.string()?;
                 lx.skip_ws();
                 lx.expect(b':')?;
-                let (child, value_mode) = self.key(key, node, inner);
-                self.value(lx, depth + 1, child, value_mode)?;
+                let (child, value_mode, back) = self.key(key, at, inner, member);
+                self.value(lx, child, value_mode)?;
+                if let (Some(p), Some(back)) = (&mut self.pol, back) {
+                    p.path.truncate(back);
+                }
+                member += 1;
                 lx.skip_ws();
                 if lx.eat(b',') {
                     if write {
@@ -196,36 +230,68 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Writes a key (when not skipping) and works out what applies to its value.
-    fn key(&mut self, key: Str<'_>, node: Option<u32>, mode: Mode) -> (Option<u32>, Mode) {
+    /// Writes a key (when not skipping) and works out what applies to its value: where it
+    /// stands, its mode, and (with a field policy) the path length to go back to after it.
+    fn key(
+        &mut self,
+        key: Str<'_>,
+        at: At,
+        mode: Mode,
+        member: usize,
+    ) -> (At, Mode, Option<usize>) {
+        let mut child = At {
+            depth: at.depth + 1,
+            node: None,
+            decl: None,
+            personal: at.personal,
+        };
         match mode {
-            Mode::Skip => return (None, Mode::Skip),
+            Mode::Skip => return (child, Mode::Skip, None),
             // Digested whole: rules inside do not apply.
             Mode::Capture(_) => {
                 self.write_canonical(key);
                 self.out.push(b':');
-                return (None, mode);
+                return (child, mode, None);
             }
-            Mode::Copy | Mode::Rule(_) => self.write_raw(key),
+            Mode::Copy | Mode::Rule(_) => {}
         }
-        self.out.push(b':');
         let mut dec = std::mem::take(&mut self.dec);
         let k = key.value(&mut dec);
-        let child = node.and_then(|n| self.m.paths.child(n, k));
+        // One fold per key, for the field rules and the path rules alike.
+        let formed = self.m.fields.spelling().form(k);
+        child.node = at.node.and_then(|n| self.m.paths.child(n, &formed));
         let rule = child
+            .node
             .and_then(|c| self.m.paths.rule(c))
-            .or_else(|| self.m.fields.get(k));
+            .or_else(|| self.m.fields.get_formed(&formed));
+        drop(formed);
+        let mut back = None;
+        let mut rewrite = None;
+        if let Some(p) = &mut self.pol {
+            let checked = p.key(k, at.decl);
+            child.decl = checked.decl;
+            child.personal |= checked.personal;
+            rewrite = checked.rewrite;
+            back = Some(checked.back);
+        }
+        match rewrite {
+            Some(placeholder) => {
+                // `<…>#N`: the member's index keeps keys unique, and no key copied from
+                // upstream starts with `<` (those are rewritten too), so none can collide.
+                self.out.push(b'"');
+                self.out.extend_from_slice(placeholder.as_bytes());
+                self.out.extend_from_slice(format!("#{member}").as_bytes());
+                self.out.push(b'"');
+                self.by_policy = self.by_policy.saturating_add(1);
+            }
+            None => self.write_raw(key),
+        }
+        self.out.push(b':');
         self.dec = dec;
-        (child, rule.map_or(mode, Mode::Rule))
+        (child, rule.map_or(mode, Mode::Rule), back)
     }
 
-    fn string(
-        &mut self,
-        mode: Mode,
-        s: Str<'_>,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<(), Fail> {
+    fn string(&mut self, mode: Mode, s: Str<'_>, at: At) -> Result<(), Fail> {
         match mode {
             Mode::Skip => Ok(()),
             Mode::Capture(_) => {
@@ -239,17 +305,26 @@ impl Walk<'_> {
                 Ok(())
             }
             Mode::Copy => {
-                if !embedded::may_hold_json(s) {
+                if embedded::may_hold_json(s) {
+                    // Owned: the walk of an embedded document reuses `dec`.
+                    let mut owned = String::new();
+                    let v = s.value(&mut owned).to_owned();
+                    if let Some(text) = self.embedded(&v, at)? {
+                        self.write_str(&text);
+                        return Ok(());
+                    }
+                }
+                if self.pol.is_none() {
                     self.write_raw(s);
                     return Ok(());
                 }
-                // Owned: the walk of an embedded document reuses `dec`.
-                let mut owned = String::new();
-                let v = s.value(&mut owned).to_owned();
-                match self.embedded(&v, depth, node)? {
-                    Some(text) => self.write_str(&text),
+                let mut dec = std::mem::take(&mut self.dec);
+                let v = s.value(&mut dec);
+                match self.leaf_text(v, at) {
+                    Some(strategy) => self.mask_by_policy(strategy, v),
                     None => self.write_raw(s),
                 }
+                self.dec = dec;
                 Ok(())
             }
         }
@@ -259,9 +334,21 @@ impl Walk<'_> {
     /// comes out as a string (or null): phone and account numbers sometimes arrive unquoted.
     /// A boolean's one bit would show through a partial reveal or a digest, so it becomes the
     /// placeholder (or null).
-    fn scalar(&mut self, mode: Mode, text: &str, boolean: bool) -> Result<(), Fail> {
+    fn scalar(&mut self, mode: Mode, text: &str, boolean: bool, at: At) -> Result<(), Fail> {
         match mode {
-            Mode::Copy | Mode::Capture(_) => self.out.extend_from_slice(text.as_bytes()),
+            Mode::Copy => match self.leaf_scalar(text, boolean, at) {
+                Some(strategy) => {
+                    self.by_policy = self.by_policy.saturating_add(1);
+                    let rendered = if boolean {
+                        self.m.render_bool(strategy, &mut self.scratch)
+                    } else {
+                        self.m.render(strategy, text, &mut self.scratch)
+                    };
+                    self.write_scratch(rendered);
+                }
+                None => self.out.extend_from_slice(text.as_bytes()),
+            },
+            Mode::Capture(_) => self.out.extend_from_slice(text.as_bytes()),
             Mode::Skip => {}
             Mode::Rule(r) => {
                 self.count(r);

@@ -11,6 +11,7 @@ use crate::error::GatewayError;
 use crate::http::read_body;
 use crate::inspect::Processed;
 use crate::logging::access_log::UpstreamCall;
+use crate::mask::policy::PolicyFamily;
 use crate::route::Route;
 
 impl Proxy {
@@ -69,6 +70,7 @@ impl Proxy {
         match self
             .inspect_traced(
                 ctx.span.trace(),
+                PolicyFamily::of(route),
                 resp,
                 permit,
                 deadline,

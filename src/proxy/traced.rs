@@ -12,12 +12,14 @@ use tokio::time::Instant;
 use super::Proxy;
 use crate::error::GatewayError;
 use crate::inspect::{PassthroughRule, Processed};
+use crate::mask::policy::PolicyFamily;
 use crate::telemetry::Trace;
 
 impl Proxy {
     pub(super) async fn inspect_traced(
         &self,
         parent: &Trace,
+        family: PolicyFamily,
         resp: Response<Incoming>,
         permit: OwnedSemaphorePermit,
         deadline: Instant,
@@ -27,7 +29,7 @@ impl Proxy {
         let span = parent.child("mask", SpanKind::Internal, Vec::new);
         let result = self
             .inspector
-            .inspect(resp, permit, deadline, passthrough, signature)
+            .inspect(family, resp, permit, deadline, passthrough, signature)
             .await;
         let outcome = match &result {
             Ok(Processed::Inspected(..)) => "inspected",

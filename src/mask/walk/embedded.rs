@@ -11,7 +11,7 @@
 //! was a document; otherwise it is copied byte for byte.
 
 use super::lexer::{Fail, Lexer, Str};
-use super::{Mode, Walk};
+use super::{At, Mode, Walk};
 
 /// Characters skipped before a piece: Unicode white space (NBSP and the other spaces
 /// included, as JavaScript's `trim` does), BOM / zero-width no-break space, the zero-width
@@ -35,19 +35,14 @@ pub(super) fn may_hold_json(s: Str<'_>) -> bool {
 
 impl Walk<'_> {
     /// The masked text of string value `v` at `depth`, or `None` if no piece of it is JSON.
-    pub(super) fn embedded(
-        &mut self,
-        v: &str,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<Option<String>, Fail> {
+    pub(super) fn embedded(&mut self, v: &str, at: At) -> Result<Option<String>, Fail> {
         let mut rest = v;
         let mut text: Option<String> = None;
         loop {
             let piece = rest.trim_start_matches(is_blank);
             let masked = match piece.chars().next() {
-                Some('{' | '[') => self.document(piece, depth, node)?,
-                Some('"') => self.quoted(piece, depth, node)?,
+                Some('{' | '[') => self.document(piece, at)?,
+                Some('"') => self.quoted(piece, at)?,
                 _ => None,
             };
             let Some((masked, used)) = masked else {
@@ -56,27 +51,39 @@ impl Walk<'_> {
             text.get_or_insert_with(String::new).push_str(&masked);
             rest = piece.get(used..).unwrap_or_default();
         }
-        Ok(text.map(|mut t| {
-            t.push_str(rest);
-            t
-        }))
+        let Some(mut text) = text else {
+            return Ok(None);
+        };
+        // What follows the last document is text like any other string value.
+        match self.leaf_text(rest, at) {
+            Some(strategy) if !rest.trim_matches(is_blank).is_empty() => {
+                self.by_policy = self.by_policy.saturating_add(1);
+                let rendered = self.m.render(strategy, rest, &mut self.scratch);
+                if matches!(rendered, super::Rendered::Text) {
+                    text.push_str(&self.scratch);
+                }
+            }
+            _ => text.push_str(rest),
+        }
+        Ok(Some(text))
     }
 
     /// An object or array at the start of `piece`, masked as a document one level below the
     /// string: its compact masked text and the bytes of `piece` it spans.
-    fn document(
-        &mut self,
-        piece: &str,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<Option<(String, usize)>, Fail> {
+    fn document(&mut self, piece: &str, at: At) -> Result<Option<(String, usize)>, Fail> {
         // Not sized by `piece`: a string of many small pieces would allocate its length each time.
         let outer = std::mem::take(&mut self.out);
-        // Counts from a text that turns out not to be JSON must not stay.
+        // Counts (and path segments) from a text that turns out not to be JSON must not stay.
         let counts = self.counts.clone();
+        let by_policy = self.by_policy;
+        let path_len = self.pol.as_ref().map(|p| p.path.len());
         let mut lx = Lexer::new(piece);
         // The string stands for the value it encodes, so path rules go on from its key.
-        let res = self.value(&mut lx, depth + 1, node, Mode::Copy);
+        let inner_at = At {
+            depth: at.depth + 1,
+            ..at
+        };
+        let res = self.value(&mut lx, inner_at, Mode::Copy);
         let inner = std::mem::replace(&mut self.out, outer);
         match res {
             // The walk writes only input tokens and its own escaping: valid UTF-8.
@@ -85,6 +92,10 @@ impl Walk<'_> {
             Err(Fail::TooDeep) => Err(Fail::TooDeep),
             Err(Fail::Syntax(_)) => {
                 self.counts = counts;
+                self.by_policy = by_policy;
+                if let (Some(p), Some(len)) = (&mut self.pol, path_len) {
+                    p.path.truncate(len);
+                }
                 Ok(None)
             }
         }
@@ -92,12 +103,7 @@ impl Walk<'_> {
 
     /// A JSON string literal at the start of `piece` whose content is again JSON text: that
     /// content masked, re-quoted.
-    fn quoted(
-        &mut self,
-        piece: &str,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<Option<(String, usize)>, Fail> {
+    fn quoted(&mut self, piece: &str, at: At) -> Result<Option<(String, usize)>, Fail> {
         let mut lx = Lexer::new(piece);
         let Ok(s) = lx.string() else {
             return Ok(None);
@@ -108,11 +114,15 @@ impl Walk<'_> {
             return Ok(None);
         }
         // Each level of quoting is a level of nesting, so quotes in quotes end in TooDeep.
-        if depth + 1 >= self.m.max_depth {
+        if at.depth + 1 >= self.m.max_depth {
             return Err(Fail::TooDeep);
         }
+        let inner_at = At {
+            depth: at.depth + 1,
+            ..at
+        };
         Ok(self
-            .embedded(&content, depth + 1, node)?
+            .embedded(&content, inner_at)?
             .and_then(|masked| serde_json::to_string(&masked).ok())
             .map(|quoted| (quoted, lx.pos)))
     }
