@@ -36,9 +36,37 @@ pub struct MaskArgs {
     /// `identity`); without it the body is read as sent uncompressed.
     #[arg(long, value_name = "CODING")]
     pub content_encoding: Option<String>,
+    /// The request path the body answers (`/api/v1/payin/retrieve-payin/x`): it picks the
+    /// route family whose field policy (`[mask.policy]`) applies. Without it the body is
+    /// masked under the `other` family's policy.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The request method, with `--path` (default GET).
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
     /// Read the body from this file instead of stdin (`-` is stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+impl MaskArgs {
+    /// The route whose field policy masks the body; `other` without `--path`.
+    pub fn route(&self) -> Result<crate::route::Route, String> {
+        let Some(path) = &self.path else {
+            return Ok(crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            });
+        };
+        let method = http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("--method {:?} is not an HTTP method", self.method))?;
+        if !path.starts_with(crate::route::API_PREFIX) {
+            return Err(format!(
+                "--path {path:?} must start with {}",
+                crate::route::API_PREFIX
+            ));
+        }
+        Ok(crate::route::Route::classify(&method, path))
+    }
 }
 
 /// What `mask` made of a body.
@@ -57,8 +85,15 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let route = match args.route() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let inspector = match Inspector::new(&settings) {
-        Ok(i) => i,
+        Ok(i) => i.for_route(route),
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
             return ExitCode::from(EXIT_CONFIG);
@@ -90,6 +125,14 @@ pub fn run(args: MaskArgs) -> ExitCode {
             }
             let total: u64 = out.counts.iter().map(|(_, n)| n).sum();
             let _ = writeln!(stderr, "masked values: {total}");
+            // What an operator declares before moving the family to `enforce`.
+            let family = inspector.family();
+            let listing = settings.mask.policies.undeclared().listing();
+            if let Some(f) = listing.families.get(family.index()) {
+                for (path, n) in &f.paths {
+                    let _ = writeln!(stderr, "undeclared {} {path}: {n}", family.label());
+                }
+            }
             let mut stdout = std::io::stdout().lock();
             if stdout
                 .write_all(&out.body)
@@ -131,6 +174,8 @@ fn read_input(file: Option<&std::path::Path>, limit: usize) -> std::io::Result<O
 
 /// The response path's inspection, for one body at a time.
 pub struct Inspector {
+    /// The request the body answers: its family's field policy applies.
+    route: crate::route::Route,
     masker: Option<std::sync::Arc<crate::mask::Masker>>,
     secrets: Secrets,
     limit: usize,
@@ -166,10 +211,24 @@ impl Inspector {
             list.push(k);
         }
         Ok(Inspector {
+            route: crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            },
             secrets: Secrets::new(list),
             masker,
             limit: settings.upstream.max_response_body_bytes,
         })
+    }
+
+    /// Inspects bodies as answers to `route` (its family's field policy).
+    pub fn for_route(mut self, route: crate::route::Route) -> Inspector {
+        self.route = route;
+        self
+    }
+
+    /// The policy family bodies are inspected under.
+    pub fn family(&self) -> crate::mask::policy::PolicyFamily {
+        crate::mask::policy::PolicyFamily::of(&self.route)
     }
 
     /// `content_encoding`: the header value the body came with, if any.

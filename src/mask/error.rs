@@ -54,6 +54,11 @@ pub enum MaskConfigError {
     },
     HmacHexChars,
     EmptyHmacKey,
+    /// A problem in `[mask.policy]`, under its dotted key.
+    Policy {
+        key: String,
+        problem: String,
+    },
 }
 
 impl MaskConfigError {
@@ -69,6 +74,7 @@ impl MaskConfigError {
             MaxDepth { .. } => "mask.max_depth".to_owned(),
             HmacHexChars => "mask.hmac_hex_chars".to_owned(),
             EmptyHmacKey => "mask.hmac_key_file".to_owned(),
+            Policy { key, .. } => key.clone(),
         }
     }
 
@@ -103,6 +109,7 @@ impl MaskConfigError {
             MaxDepth { max } => format!("must be between 1 and {max}"),
             HmacHexChars => "must be between 1 and 64".to_owned(),
             EmptyHmacKey => "the HMAC key must not be empty".to_owned(),
+            Policy { problem, .. } => problem.clone(),
         }
     }
 
