@@ -72,6 +72,9 @@ pub enum GatewayError {
     CacheDisabled,
     #[error("give exactly one of ?customer_id=<id> or ?all=true")]
     AdminBadRequest,
+    /// A read-only admin endpoint asked with another method than GET.
+    #[error("this admin endpoint only answers GET")]
+    AdminMethodNotAllowed,
 }
 
 impl GatewayError {
@@ -100,6 +103,7 @@ impl GatewayError {
             UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             CacheDisabled => StatusCode::CONFLICT,
+            AdminMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -133,6 +137,7 @@ impl GatewayError {
             AdminUnauthorized => "UNAUTHENTICATED",
             CacheDisabled => "CACHE_DISABLED",
             AdminBadRequest => "BAD_REQUEST",
+            AdminMethodNotAllowed => "METHOD_NOT_ALLOWED",
         }
     }
 
@@ -162,6 +167,10 @@ impl GatewayError {
     /// service can quote it when it reports a problem.
     pub fn to_response(&self, request_id: &str) -> http::Response<GatewayBody> {
         let mut resp = envelope_response(self.status(), &self.to_string(), self.code(), request_id);
+        if matches!(self, GatewayError::AdminMethodNotAllowed) {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        }
         if let Some(after) = self.retry_after() {
             // Whole seconds, rounded up, never 0: a 0 invites an immediate retry storm.
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);

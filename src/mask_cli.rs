@@ -23,7 +23,6 @@ use crate::config::Settings;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::inspect::reflect::Secrets;
-use crate::mask::policy::PolicyFamily;
 use crate::reload::Load;
 
 /// Exit code when `serve` would refuse the body (the gateway's 502).
@@ -37,14 +36,37 @@ pub struct MaskArgs {
     /// `identity`); without it the body is read as sent uncompressed.
     #[arg(long, value_name = "CODING")]
     pub content_encoding: Option<String>,
-    /// The request the body answers, as `METHOD PATH` or just a path (GET), e.g.
-    /// `/api/v1/customer/customer/c1`: its route family's field policy applies, as in
-    /// `serve`. Without it the `other` family's policy applies.
-    #[arg(long, value_name = "REQUEST")]
-    pub route: Option<String>,
+    /// The request path the body answers (`/api/v1/payin/retrieve-payin/x`): it picks the
+    /// route family whose field policy (`[mask.policy]`) applies. Without it the body is
+    /// masked under the `other` family's policy.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The request method, with `--path` (default GET).
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
     /// Read the body from this file instead of stdin (`-` is stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+impl MaskArgs {
+    /// The route whose field policy masks the body; `other` without `--path`.
+    pub fn route(&self) -> Result<crate::route::Route, String> {
+        let Some(path) = &self.path else {
+            return Ok(crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            });
+        };
+        let method = http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("--method {:?} is not an HTTP method", self.method))?;
+        if !path.starts_with(crate::route::API_PREFIX) {
+            return Err(format!(
+                "--path {path:?} must start with {}",
+                crate::route::API_PREFIX
+            ));
+        }
+        Ok(crate::route::Route::classify(&method, path))
+    }
 }
 
 /// What `mask` made of a body.
@@ -63,8 +85,15 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let route = match args.route() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let inspector = match Inspector::new(&settings) {
-        Ok(i) => i,
+        Ok(i) => i.for_route(route),
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
             return ExitCode::from(EXIT_CONFIG);
@@ -88,8 +117,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let family = family_of(args.route.as_deref());
-    match inspector.inspect(family, args.content_encoding.as_deref(), &raw) {
+    match inspector.inspect(args.content_encoding.as_deref(), &raw) {
         Ok(out) => {
             let mut stderr = std::io::stderr().lock();
             for (name, n) in &out.counts {
@@ -97,6 +125,14 @@ pub fn run(args: MaskArgs) -> ExitCode {
             }
             let total: u64 = out.counts.iter().map(|(_, n)| n).sum();
             let _ = writeln!(stderr, "masked values: {total}");
+            // What an operator declares before moving the family to `enforce`.
+            let family = inspector.family();
+            let listing = settings.mask.policies.undeclared().listing();
+            if let Some(f) = listing.families.get(family.index()) {
+                for (path, n) in &f.paths {
+                    let _ = writeln!(stderr, "undeclared {} {path}: {n}", family.label());
+                }
+            }
             let mut stdout = std::io::stdout().lock();
             if stdout
                 .write_all(&out.body)
@@ -110,22 +146,6 @@ pub fn run(args: MaskArgs) -> ExitCode {
         }
         Err(e) => refused(&e),
     }
-}
-
-/// The field-policy family of `METHOD PATH` (or a bare path, read as GET).
-pub fn family_of(request: Option<&str>) -> PolicyFamily {
-    let Some(request) = request.map(str::trim) else {
-        return PolicyFamily::Other;
-    };
-    let (method, path) = match request.split_once(' ') {
-        Some((m, p)) => (
-            http::Method::from_bytes(m.as_bytes()).unwrap_or(http::Method::GET),
-            p.trim(),
-        ),
-        None => (http::Method::GET, request),
-    };
-    let path = path.split('?').next().unwrap_or_default();
-    PolicyFamily::of(&crate::route::Route::classify(&method, path))
 }
 
 fn refused(e: &GatewayError) -> ExitCode {
@@ -154,6 +174,8 @@ fn read_input(file: Option<&std::path::Path>, limit: usize) -> std::io::Result<O
 
 /// The response path's inspection, for one body at a time.
 pub struct Inspector {
+    /// The request the body answers: its family's field policy applies.
+    route: crate::route::Route,
     masker: Option<std::sync::Arc<crate::mask::Masker>>,
     secrets: Secrets,
     limit: usize,
@@ -189,17 +211,29 @@ impl Inspector {
             list.push(k);
         }
         Ok(Inspector {
+            route: crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            },
             secrets: Secrets::new(list),
             masker,
             limit: settings.upstream.max_response_body_bytes,
         })
     }
 
-    /// `family`: whose field policy applies; `content_encoding`: the header
-    /// value the body came with, if any.
+    /// Inspects bodies as answers to `route` (its family's field policy).
+    pub fn for_route(mut self, route: crate::route::Route) -> Inspector {
+        self.route = route;
+        self
+    }
+
+    /// The policy family bodies are inspected under.
+    pub fn family(&self) -> crate::mask::policy::PolicyFamily {
+        crate::mask::policy::PolicyFamily::of(&self.route)
+    }
+
+    /// `content_encoding`: the header value the body came with, if any.
     pub fn inspect(
         &self,
-        family: PolicyFamily,
         content_encoding: Option<&str>,
         raw: &[u8],
     ) -> Result<Outcome, GatewayError> {
@@ -218,7 +252,7 @@ impl Inspector {
         let (body, counts) = match (&self.masker, decoded.is_empty()) {
             (Some(masker), false) => {
                 let masked = masker
-                    .mask_for(&decoded, family)
+                    .mask_for(&decoded, self.family())
                     .map_err(|e| unmaskable(e.reason()))?;
                 let mut counts: Vec<(String, u64)> = masker
                     .masked_fields(&masked)

@@ -35,6 +35,8 @@ pub struct MaskConfig {
     /// Routes whose bodies of the listed types pass uninspected (validated in
     /// `config.rs`; the shipped entries are in `config/default.toml`).
     pub passthrough: Vec<crate::proxy::PassthroughConfig>,
+    /// `[mask.policy]`: per route family field policy, key words and detectors.
+    pub policy: super::policy::PolicyConfig,
 }
 
 fn empty_as_none<'de, D: serde::Deserializer<'de>>(

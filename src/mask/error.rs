@@ -58,6 +58,11 @@ pub enum MaskConfigError {
     MailDomain {
         index: usize,
     },
+    /// A problem in `[mask.policy]`, under its dotted key.
+    Policy {
+        key: String,
+        problem: String,
+    },
 }
 
 impl MaskConfigError {
@@ -74,6 +79,7 @@ impl MaskConfigError {
             HmacHexChars => "mask.hmac_hex_chars".to_owned(),
             EmptyHmacKey => "mask.hmac_key_file".to_owned(),
             MailDomain { index } => format!("mask.shared_mail_domains[{index}]"),
+            Policy { key, .. } => key.clone(),
         }
     }
 
@@ -111,6 +117,7 @@ impl MaskConfigError {
             MailDomain { .. } => {
                 "must be a hostname (letters, digits, `-`, dot-separated labels)".to_owned()
             }
+            Policy { problem, .. } => problem.clone(),
         }
     }
 

@@ -133,7 +133,7 @@ impl Masker {
             hmac_hex_chars: settings.hmac_hex_chars,
             hmac,
             mail_domains: settings.mail_domains.clone(),
-            policies: None,
+            policies: Some(settings.policies.clone()),
         })
     }
 

@@ -25,6 +25,9 @@ pub struct MaskSettings {
     pub(super) fields: FieldIndex,
     pub(super) paths: PathTrie,
     pub(super) mail_domains: Box<[Box<str>]>,
+    /// `[mask.policy]` validated: per-family field policies, key words, detectors and the
+    /// undeclared-paths registry the masker records into.
+    pub policies: super::policy::Policies,
     /// The section as written, for `GET /admin/config`.
     pub source: MaskConfig,
 }
@@ -119,10 +122,16 @@ impl MaskConfig {
                 strategy: rc.strategy,
             });
         }
-        if !errors.is_empty() {
+        let policies = self
+            .policy
+            .validate(&self.rules)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        let Some(policies) = policies.filter(|_| errors.is_empty()) else {
             return Err(errors);
-        }
+        };
         Ok(MaskSettings {
+            policies,
             enabled: self.enabled,
             hmac_key_file: self.hmac_key_file.clone(),
             placeholder: self.placeholder.as_str().into(),

@@ -17,14 +17,18 @@
 //! What to do with the answers, per mode, is [`FieldPolicy::decide`]'s table: the walk
 //! may call it, or apply the same table itself.
 
+mod config;
 mod declared;
 mod family;
 mod undeclared;
 mod words;
 
 #[cfg(test)]
+mod config_tests;
+#[cfg(test)]
 mod tests;
 
+pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
 pub use undeclared::{push_segment, Undeclared, UndeclaredFamily, UndeclaredListing};
@@ -57,6 +61,42 @@ impl Mode {
     }
 }
 
+/// Why the policy (not a named rule) masked a value: a metric label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskReason {
+    /// A value-shape detector fired on the value or its key.
+    Detected(Detector),
+    /// The key (or an enclosing key) holds a personal-data key word.
+    KeyWord,
+    /// `enforce` mode: the leaf is not declared.
+    Undeclared,
+}
+
+impl MaskReason {
+    pub const ALL: [MaskReason; 7] = [
+        MaskReason::Detected(Detector::Email),
+        MaskReason::Detected(Detector::Phone),
+        MaskReason::Detected(Detector::DigitRun),
+        MaskReason::Detected(Detector::Iban),
+        MaskReason::Detected(Detector::Card),
+        MaskReason::KeyWord,
+        MaskReason::Undeclared,
+    ];
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            MaskReason::Detected(d) => d.label(),
+            MaskReason::KeyWord => "key_word",
+            MaskReason::Undeclared => "undeclared",
+        }
+    }
+
+    /// Position in [`MaskReason::ALL`].
+    pub fn index(self) -> usize {
+        MaskReason::ALL.iter().position(|&r| r == self).unwrap_or(0)
+    }
+}
+
 /// One family's policy.
 #[derive(Clone, Debug)]
 pub struct FieldPolicy {
@@ -72,6 +112,26 @@ pub enum Verdict {
     Keep,
     /// Mask with this strategy (the family's default strategy, or the named rule's).
     Mask(Strategy),
+}
+
+impl LeafFacts {
+    /// Why the policy masks a leaf with these facts, for the `reason` metric label (None
+    /// when a named rule decides, or nothing masks it).
+    pub fn reason(&self, mode: Mode) -> Option<MaskReason> {
+        if self.rule.is_some() {
+            return None;
+        }
+        if let Some(d) = self.detected {
+            return Some(MaskReason::Detected(d));
+        }
+        if self.declared {
+            return None;
+        }
+        if self.personal_key {
+            return Some(MaskReason::KeyWord);
+        }
+        (mode == Mode::Enforce).then_some(MaskReason::Undeclared)
+    }
 }
 
 /// Why a leaf is masked or kept, as the walk found it; input of [`FieldPolicy::decide`].

@@ -10,12 +10,12 @@
 //! reaches the listing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-use prometheus::IntCounter;
+use prometheus::{IntCounter, IntCounterVec};
 use serde::Serialize;
 
-use super::PolicyFamily;
+use super::{MaskReason, PolicyFamily};
 use crate::mask::detect::Detectors;
 
 /// Longest path listed, in bytes.
@@ -59,7 +59,15 @@ struct FamilyPaths {
 pub struct Undeclared {
     max_paths: usize,
     families: Vec<Mutex<FamilyPaths>>,
-    counters: Vec<Option<IntCounter>>,
+    /// Per family (index of [`PolicyFamily::ALL`]); set once by [`Undeclared::attach`].
+    counters: OnceLock<Counters>,
+}
+
+#[derive(Debug)]
+struct Counters {
+    undeclared: Vec<IntCounter>,
+    /// Per family, per [`MaskReason::ALL`] index.
+    masked: Vec<Vec<IntCounter>>,
 }
 
 impl Default for Undeclared {
@@ -91,18 +99,44 @@ impl Undeclared {
         Undeclared {
             max_paths,
             families: PolicyFamily::ALL.iter().map(|_| Mutex::default()).collect(),
-            counters: PolicyFamily::ALL.iter().map(|_| None).collect(),
+            counters: OnceLock::new(),
         }
     }
 
-    /// Also counts every sighting on `counter` (label `family`, values from
-    /// [`PolicyFamily::label`]; handles resolved once here).
-    pub fn with_counter(mut self, counter: &prometheus::IntCounterVec) -> Self {
-        self.counters = PolicyFamily::ALL
-            .iter()
-            .map(|f| Some(counter.with_label_values(&[f.label()])))
-            .collect();
-        self
+    /// Exports the counts as metrics from now on: every undeclared sighting on `undeclared`
+    /// (label `family`), every value the policy masked on `masked` (labels `family`,
+    /// `reason`). Every series is created here (at 0), handles resolved once. A second call
+    /// is ignored.
+    pub fn attach(&self, undeclared: &IntCounterVec, masked: &IntCounterVec) {
+        let _ = self.counters.set(Counters {
+            undeclared: PolicyFamily::ALL
+                .iter()
+                .map(|f| undeclared.with_label_values(&[f.label()]))
+                .collect(),
+            masked: PolicyFamily::ALL
+                .iter()
+                .map(|f| {
+                    MaskReason::ALL
+                        .iter()
+                        .map(|r| masked.with_label_values(&[f.label(), r.label()]))
+                        .collect()
+                })
+                .collect(),
+        });
+    }
+
+    /// Counts one value of `family` masked by the policy for `reason` (not by a named rule:
+    /// those are counted by rule).
+    pub fn masked(&self, family: PolicyFamily, reason: MaskReason) {
+        if let Some(c) = self.counters.get() {
+            if let Some(c) = c
+                .masked
+                .get(family.index())
+                .and_then(|f| f.get(reason.index()))
+            {
+                c.inc();
+            }
+        }
     }
 
     pub fn max_paths(&self) -> usize {
@@ -111,7 +145,11 @@ impl Undeclared {
 
     /// Records one undeclared leaf of `family` at `path` (built with [`push_segment`]).
     pub fn record(&self, family: PolicyFamily, path: &str) {
-        if let Some(Some(c)) = self.counters.get(family.index()) {
+        if let Some(c) = self
+            .counters
+            .get()
+            .and_then(|c| c.undeclared.get(family.index()))
+        {
             c.inc();
         }
         let Some(slot) = self.families.get(family.index()) else {

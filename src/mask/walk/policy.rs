@@ -5,7 +5,9 @@
 use super::{At, Walk};
 use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
-use crate::mask::policy::{push_segment, FieldPolicy, LeafFacts, Mode, Policies, Verdict};
+use crate::mask::policy::{
+    push_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
+};
 
 /// The policy in force for one body, and the path of the value being read (for the
 /// undeclared-paths registry).
@@ -65,6 +67,11 @@ impl<'m> Pol<'m> {
             }
             None => None,
         };
+        if let Some(d) = detected {
+            self.policies
+                .undeclared()
+                .masked(self.policy.family, MaskReason::Detected(d));
+        }
         let back = push_segment(&mut self.path, self.policies.detectors(), k);
         CheckedKey {
             decl: child,
@@ -91,7 +98,17 @@ impl<'m> Pol<'m> {
         };
         match self.policy.decide(facts, self.policies.default_strategy()) {
             Verdict::Keep => None,
-            Verdict::Mask(s) => Some(s),
+            Verdict::Mask(s) => {
+                let reason = match detected {
+                    Some(d) => MaskReason::Detected(d),
+                    None if at.personal => MaskReason::KeyWord,
+                    None => MaskReason::Undeclared,
+                };
+                self.policies
+                    .undeclared()
+                    .masked(self.policy.family, reason);
+                Some(s)
+            }
         }
     }
 }
