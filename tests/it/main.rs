@@ -17,6 +17,7 @@ mod credentials_rejected;
 mod fail_closed;
 mod forwarding;
 mod fuzz_props;
+mod go_client;
 mod hostile;
 mod limits;
 mod logging;
