@@ -23,6 +23,8 @@ mod settings;
 mod walk;
 
 #[cfg(test)]
+mod accuracy_tests;
+#[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
 mod tests;
