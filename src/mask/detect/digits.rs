@@ -3,7 +3,7 @@
 //! `85156781124`): the shape of ID, account and bare phone numbers.
 //!
 //! Standalone: no letter, digit or `_` touches the run (`customer_67d8…` ids and hex digests
-//! are not runs), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
+//! are not runs), no dash joins it to a letter or digit (`INV-2026-0042` is a reference), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
 //! `1500000.00`, grouped amounts, times). Calendar dates (`2024-12-06`, `06-12-2024`) are
 //! not runs: a date is personal only by its key (`dob`, `birth`), which the key words see.
 //! Nor is Unix time in milliseconds from 2015 to 2040 (13 digits starting 14 to 22). Unix time
@@ -59,8 +59,15 @@ fn standalone(b: &[u8], start: usize, end: usize) -> bool {
     let before2 = start.checked_sub(2).and_then(|i| b.get(i));
     let after = b.get(end);
     let after2 = b.get(end + 1);
+    // `INV-2026-0042`, `2026-0042-A`: a run joined by a dash to letters or digits is part of
+    // an identifier token (a reference), not a number of its own.
+    let dashed = |sep: Option<&u8>, next: Option<&u8>| {
+        sep == Some(&b'-') && next.is_some_and(|&c| c.is_ascii_alphanumeric())
+    };
     !glued(before)
         && !glued(after)
+        && !dashed(before, before2)
+        && !dashed(after, after2)
         && !(joins(after) && after2.is_some_and(u8::is_ascii_digit))
         && !(joins(before) && before2.is_some_and(u8::is_ascii_digit))
 }

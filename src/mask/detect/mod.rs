@@ -181,8 +181,8 @@ impl Detectors {
     /// The detector that fires on a JSON number, given its source text: an integer (no
     /// fraction, no exponent) of at least `number_digits_min` digits is a phone or ID number
     /// sent as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). Fractions, exponents, shorter integers and Unix times in
-    /// milliseconds (2015 to 2040) never fire.
+    /// [`Detector::DigitRun`]). Fractions, exponents, shorter integers, integers of more
+    /// than 19 digits and Unix times in milliseconds (2015 to 2040) never fire.
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -192,6 +192,11 @@ impl Detectors {
             return None;
         }
         let n = digits.len();
+        // Longer than any card (19), phone (15) or ID number: an amount or reference that
+        // outgrew 64 bits, which must come back byte for byte.
+        if n > card::MAX_DIGITS {
+            return None;
+        }
         if self.is_enabled(Detector::Card)
             && (card::MIN_DIGITS..=card::MAX_DIGITS).contains(&n)
             && card::luhn(digits.bytes())

@@ -46,6 +46,9 @@ fn payment_values_do_not_fire() {
         "15000000.50",
         "1,500,000.00",
         "1733457232779",
+        "INV-2026-0042",
+        "INV-20260042",
+        "PO-2026-12-0001234",
         "IDR",
         "NOT_STARTED",
         "individual",
@@ -69,6 +72,7 @@ fn numbers_fire_only_when_long_integers() {
     assert_eq!(d.scan_number("1733457232779"), None, "epoch millis");
     assert_eq!(d.scan_number("1733457232"), None, "epoch seconds");
     assert_eq!(d.scan_number("15000000000"), Some(Detector::DigitRun));
+    assert_eq!(d.scan_number("123456789012345678901234567890"), None);
 }
 
 #[test]
