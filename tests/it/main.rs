@@ -20,6 +20,7 @@ mod fuzz_props;
 mod hostile;
 mod limits;
 mod logging;
+mod mask_policy;
 mod observability;
 mod operator;
 mod paths;
