@@ -22,6 +22,8 @@ mod settings;
 mod walk;
 
 #[cfg(test)]
+mod accuracy_tests;
+#[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
 mod tests;

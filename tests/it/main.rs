@@ -21,6 +21,7 @@ mod go_client;
 mod hostile;
 mod limits;
 mod logging;
+mod mask_policy;
 mod observability;
 mod operator;
 mod paths;

@@ -18,6 +18,7 @@ mod card;
 mod digits;
 mod email;
 mod iban;
+mod national_id;
 mod phone;
 
 #[cfg(test)]
@@ -34,7 +35,9 @@ pub enum Detector {
     /// (`081234567890`, `(021) 555-1234`) phone numbers.
     Phone,
     /// A standalone run of at least `digit_run_min` digits (default 7), single spaces or
-    /// dashes allowed between them: ID, account and bare phone numbers.
+    /// dashes allowed between them: ID, account and bare phone numbers; also the
+    /// letter-framed national IDs a run cannot see (Singapore NRIC/FIN `S1234567D`, UK
+    /// National Insurance `AB123456C`).
     DigitRun,
     /// An IBAN whose country, length, BBAN format and mod-97 checksum are valid.
     Iban,
@@ -84,7 +87,7 @@ impl Detector {
 /// Default of [`Detectors::digit_run_min`].
 pub const DEFAULT_DIGIT_RUN_MIN: usize = 7;
 /// Default of [`Detectors::number_digits_min`].
-pub const DEFAULT_NUMBER_DIGITS_MIN: usize = 10;
+pub const DEFAULT_NUMBER_DIGITS_MIN: usize = 11;
 
 /// The configured set of detectors.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,8 +96,8 @@ pub struct Detectors {
     /// Fewest digits a standalone digit run in a string needs to be a [`Detector::DigitRun`].
     digit_run_min: usize,
     /// Fewest digits an integer JSON number needs to be a [`Detector::DigitRun`] (a phone or
-    /// ID number sent as a number): larger than `digit_run_min`, because amounts are numbers
-    /// too, and an amount in rupiah easily has 7 to 9 digits.
+    /// ID number sent as a number): larger than `digit_run_min`, because amounts and Unix
+    /// times in seconds are numbers too (an amount in rupiah easily has 7 to 10 digits).
     number_digits_min: usize,
 }
 
@@ -156,8 +159,8 @@ impl Detectors {
         let has_at = memchr::memchr(b'@', text.as_bytes()).is_some();
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
         // Every shape but an email needs at least this many digits (a phone number 8, an
-        // IBAN more than 7, a card 13, a run `digit_run_min`).
-        if !has_at && digits < self.digit_run_min.min(phone::MIN_DIGITS) {
+        // IBAN more than 7, a card 13, a run `digit_run_min`, a framed national ID 6).
+        if !has_at && digits < self.digit_run_min.min(phone::MIN_DIGITS).min(6) {
             return None;
         }
         Detector::ALL
@@ -169,7 +172,8 @@ impl Detectors {
                 Detector::Phone => phone::find(text),
                 Detector::Card => digits >= card::MIN_DIGITS && card::find(text),
                 Detector::DigitRun => {
-                    digits >= self.digit_run_min && digits::find(text, self.digit_run_min)
+                    (digits >= self.digit_run_min && digits::find(text, self.digit_run_min))
+                        || (digits >= 6 && national_id::find(text))
                 }
             })
     }
@@ -177,13 +181,22 @@ impl Detectors {
     /// The detector that fires on a JSON number, given its source text: an integer (no
     /// fraction, no exponent) of at least `number_digits_min` digits is a phone or ID number
     /// sent as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). Amounts and other numbers never fire.
+    /// [`Detector::DigitRun`]). Fractions, exponents, shorter integers, integers of more
+    /// than 19 digits and Unix times in milliseconds (2015 to 2040) never fire.
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
+        if digits::is_epoch_millis(digits.as_bytes()) {
+            return None;
+        }
         let n = digits.len();
+        // Longer than any card (19), phone (15) or ID number: an amount or reference that
+        // outgrew 64 bits, which must come back byte for byte.
+        if n > card::MAX_DIGITS {
+            return None;
+        }
         if self.is_enabled(Detector::Card)
             && (card::MIN_DIGITS..=card::MAX_DIGITS).contains(&n)
             && card::luhn(digits.bytes())

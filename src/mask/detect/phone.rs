@@ -52,5 +52,14 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
         .strip_suffix(['.', ',', ':', '/', ' ', '-'])
         .and_then(|r| r.chars().next_back())
         .is_some_and(|c| c.is_ascii_digit());
-    !glued(before) && !glued(after) && !continues && !follows
+    // Joined by a dash to a letter or digit: part of an identifier token (`INV-0812…`).
+    let dashed_before = text[..start]
+        .strip_suffix('-')
+        .and_then(|r| r.chars().next_back())
+        .is_some_and(char::is_alphanumeric);
+    let dashed_after = text[end..]
+        .strip_prefix('-')
+        .and_then(|r| r.chars().next())
+        .is_some_and(char::is_alphanumeric);
+    !glued(before) && !glued(after) && !continues && !follows && !dashed_before && !dashed_after
 }

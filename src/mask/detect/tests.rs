@@ -23,6 +23,9 @@ fn claimed_shapes_fire() {
         ("card 5500-0000-0000-0004", Detector::Card),
         ("０８１２３４５６７８９０", Detector::Phone),
         ("08\u{200b}1234567890", Detector::Phone),
+        ("NRIC S1234567D", Detector::DigitRun),
+        ("ni: AB 12 34 56 C.", Detector::DigitRun),
+        ("123-45-6789", Detector::DigitRun),
     ] {
         assert_eq!(d.scan(text), Some(want), "{text:?}");
     }
@@ -42,6 +45,10 @@ fn payment_values_do_not_fire() {
         "1500000.00",
         "15000000.50",
         "1,500,000.00",
+        "1733457232779",
+        "INV-2026-0042",
+        "INV-20260042",
+        "PO-2026-12-0001234",
         "IDR",
         "NOT_STARTED",
         "individual",
@@ -62,6 +69,10 @@ fn numbers_fire_only_when_long_integers() {
     assert_eq!(d.scan_number("15000000"), None);
     assert_eq!(d.scan_number("150000000000.00"), None);
     assert_eq!(d.scan_number("1.5e12"), None);
+    assert_eq!(d.scan_number("1733457232779"), None, "epoch millis");
+    assert_eq!(d.scan_number("1733457232"), None, "epoch seconds");
+    assert_eq!(d.scan_number("15000000000"), Some(Detector::DigitRun));
+    assert_eq!(d.scan_number("123456789012345678901234567890"), None);
 }
 
 #[test]
@@ -76,5 +87,77 @@ fn disabled_detectors_stay_silent() {
 fn labels_round_trip() {
     for d in Detector::ALL {
         assert_eq!(Detector::from_label(d.label()), Some(d));
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words that free text is made of around a seeded value: letters, spaces, punctuation,
+    /// short numbers (never a claimed shape themselves).
+    fn filler() -> impl Strategy<Value = String> {
+        "[A-Za-z ,;:()!?]{0,20}( [0-9]{1,4})?[A-Za-z .]{0,10}"
+    }
+
+    fn personal() -> impl Strategy<Value = (String, Detector)> {
+        prop_oneof![
+            (
+                "[a-z][a-z0-9.]{0,10}[a-z0-9]",
+                "[a-z]{2,10}",
+                "(com|id|co\\.id|org|net)"
+            )
+                .prop_map(|(l, d, t)| (format!("{l}@{d}.{t}"), Detector::Email)),
+            ("(62|44|65|1)", "[1-9][0-9]{8,10}")
+                .prop_map(|(cc, n)| (format!("+{cc} {n}"), Detector::Phone)),
+            "0[1-9][0-9]{8,10}".prop_map(|n| (n, Detector::Phone)),
+            "[1-9][0-9]{6,17}".prop_map(|n| (n, Detector::DigitRun)),
+            "[1-9][0-9]{3} [0-9]{4} [0-9]{4} [0-9]{4}".prop_map(|n| (n, Detector::DigitRun)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A value of a claimed shape is found in any free text around it.
+        #[test]
+        fn seeded_values_are_found_in_free_text(
+            (value, _) in personal(),
+            before in filler(),
+            after in filler(),
+        ) {
+            let text = format!("{before} {value} {after}");
+            prop_assert!(Detectors::default().scan(&text).is_some(), "{text:?}");
+        }
+
+        /// Amounts, timestamps, ids and references never fire.
+        #[test]
+        fn payment_values_never_fire(
+            amount in 0u64..100_000_000_000,
+            cents in 0u32..100,
+            ms in 1_420_070_400_000u64..2_208_988_800_000,
+            hex in "[0-9a-f]{32}",
+            prefix in "(customer|org|payin|payout|beneficiary|wallet|tx)",
+            status in "[A-Z]{2,10}(_[A-Z]{2,10}){0,2}",
+        ) {
+            let d = Detectors::default();
+            let secs = ms / 1000;
+            let ts = format!(
+                "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                secs % 40, secs % 12 + 1, secs % 28 + 1, secs % 24, secs % 60, (secs / 7) % 60, ms % 1000
+            );
+            for s in [
+                format!("{amount}.{cents:02}"),
+                ts,
+                format!("{prefix}_{hex}"),
+                status,
+                ms.to_string(),
+            ] {
+                prop_assert_eq!(d.scan(&s), None, "{:?}", s);
+            }
+            prop_assert_eq!(d.scan_number(&format!("{amount}.{cents:02}")), None);
+            prop_assert_eq!(d.scan_number(&ms.to_string()), None);
+            prop_assert_eq!(d.scan_number(&(amount % 10_000_000_000).to_string()), None);
+        }
     }
 }

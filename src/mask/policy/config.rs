@@ -58,7 +58,9 @@ fn problem(key: impl Into<String>, problem: impl Into<String>) -> MaskConfigErro
 
 impl PolicyConfig {
     /// Checks every key, collecting every problem. `rules` are the named rules: a declared
-    /// path they would mask is refused (a declaration cannot unmask a rule's field).
+    /// path they would mask is refused (a declaration cannot unmask a rule's field). A path
+    /// the key words call personal may be declared: that is how an operator overrides the
+    /// heuristic for a field such as `payin_method_name`.
     pub fn validate(&self, rules: &[RuleConfig]) -> Result<Policies, Vec<MaskConfigError>> {
         let mut errors = Vec::new();
         let default_strategy = DEFAULT_STRATEGIES
@@ -145,7 +147,7 @@ impl PolicyConfig {
             let mut declared = DeclaredPaths::default();
             for (i, path) in fc.declared.iter().enumerate() {
                 let key = format!("{base}.declared[{i}]");
-                if let Some(why) = refuse_path(path, rules, &key_words) {
+                if let Some(why) = refuse_path(path, rules) {
                     errors.push(problem(key, format!("{path:?} {why}")));
                 } else if !declared.insert(path) {
                     errors.push(problem(key, format!("{path:?} is declared twice")));
@@ -172,7 +174,7 @@ impl PolicyConfig {
 }
 
 /// Why a declared path cannot be declared, if it cannot.
-fn refuse_path(path: &str, rules: &[RuleConfig], key_words: &KeyWords) -> Option<String> {
+fn refuse_path(path: &str, rules: &[RuleConfig]) -> Option<String> {
     let segments: Vec<&str> = DeclaredPaths::segments(path).collect();
     let well_formed = segments.iter().all(|s| {
         !s.is_empty()
@@ -202,12 +204,6 @@ fn refuse_path(path: &str, rules: &[RuleConfig], key_words: &KeyWords) -> Option
                 "is masked by mask.rules[{i}]; a declaration cannot unmask it"
             ));
         }
-    }
-    // Everything under a personal key is masked (its words carry down), so no segment may be.
-    if let Some(s) = segments.iter().find(|s| key_words.is_personal_key(s)) {
-        return Some(format!(
-            "goes through {s:?}, which a personal-data key word names"
-        ));
     }
     None
 }
