@@ -79,8 +79,14 @@ fn bodies() -> Vec<(String, &'static str)> {
     add("\u{17f}ortCode", "401276");
     add("\u{17f}ort_code", "401277");
     // U+212A KELVIN SIGN folds to `k`... no rule name has one; full-width letters (NFKC).
-    add("\u{ff45}\u{ff4d}\u{ff41}\u{ff49}\u{ff4c}", "fullwidth.victim@example.com");
-    add("\u{ff2c}\u{ff41}\u{ff53}\u{ff54}_name", "FullwidthVictimson");
+    add(
+        "\u{ff45}\u{ff4d}\u{ff41}\u{ff49}\u{ff4c}",
+        "fullwidth.victim@example.com",
+    );
+    add(
+        "\u{ff2c}\u{ff41}\u{ff53}\u{ff54}_name",
+        "FullwidthVictimson",
+    );
     // Trimming readers.
     add("email ", "trailing.victim@example.com");
     add("\u{feff}email", "bom.victim@example.com");
@@ -91,13 +97,17 @@ fn bodies() -> Vec<(String, &'static str)> {
 }
 
 fn maskers() -> Vec<(Masker, PolicyFamily)> {
-    [PolicyFamily::CustomerDetail, PolicyFamily::Payin, PolicyFamily::Other]
-        .into_iter()
-        .map(|f| {
-            let m = Masker::new(&default_settings(), Some(b"go-client-test-key")).expect("valid");
-            (m, f)
-        })
-        .collect()
+    [
+        PolicyFamily::CustomerDetail,
+        PolicyFamily::Payin,
+        PolicyFamily::Other,
+    ]
+    .into_iter()
+    .map(|f| {
+        let m = Masker::new(&default_settings(), Some(b"go-client-test-key")).expect("valid");
+        (m, f)
+    })
+    .collect()
 }
 
 /// How an NFKC-and-trim reader names a key: NFKC, surrounding whitespace, NUL and BOMs
@@ -154,7 +164,11 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
             }
         }
     }
-    assert!(readable >= masked.len() / 2, "{readable} of {}", masked.len());
+    assert!(
+        readable >= masked.len() / 2,
+        "{readable} of {}",
+        masked.len()
+    );
     let Some(go) = go_binary() else {
         return;
     };
@@ -166,7 +180,10 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
         std::fs::write(&f, body).expect("write body");
         files.push(f);
     }
-    let out = Command::new(&bin).args(&files).output().expect("run go client");
+    let out = Command::new(&bin)
+        .args(&files)
+        .output()
+        .expect("run go client");
     assert!(
         out.status.success(),
         "go client failed: {}",
@@ -190,18 +207,34 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
         .collect();
     let out = Command::new(&bin).args(&raw_files).output().expect("run");
     let plain = String::from_utf8_lossy(&out.stdout);
-    for raw in ["Victimson17F", "Victimson17G", "Jalan Rahasia 43", "SBIN0005678", "062000", "401276"] {
-        assert!(plain.contains(raw), "Go did not map the key holding {raw}: {plain}");
+    for raw in [
+        "Victimson17F",
+        "Victimson17G",
+        "Jalan Rahasia 43",
+        "SBIN0005678",
+        "062000",
+        "401276",
+    ] {
+        assert!(
+            plain.contains(raw),
+            "Go did not map the key holding {raw}: {plain}"
+        );
     }
 }
 
 fn go_binary() -> Option<String> {
-    let found = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if found {
         return Some("go".to_owned());
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(!ci, "`go` is required under CI=true: install Debian's golang-go");
+    assert!(
+        !ci,
+        "`go` is required under CI=true: install Debian's golang-go"
+    );
     eprintln!(
         "\n!!!!! NOTICE: `go` not found: the real Go client part of this test is SKIPPED. \
          Install Debian's golang-go to run it. !!!!!\n"

@@ -160,7 +160,9 @@ fn undeclared_paths_are_recorded_never_values() {
 fn the_shipped_policies_apply_through_mask_for_and_mask_is_rules_only() {
     let m = default_masker();
     let body = r#"{"message":"victim@example.com"}"#;
-    let masked = m.mask_for(body.as_bytes(), PolicyFamily::Payin).expect("ok");
+    let masked = m
+        .mask_for(body.as_bytes(), PolicyFamily::Payin)
+        .expect("ok");
     assert_clean("shipped", std::str::from_utf8(&masked.body).expect("utf-8"));
     assert_eq!(masked.by_policy(), 1);
     let masked = m.mask(body.as_bytes()).expect("ok");
