@@ -31,7 +31,6 @@ type Person struct {
 	AccountNumber interface{} `json:"account_number"`
 	Iban          string      `json:"iban"`
 	Dob           string      `json:"dob"`
-	LastName2     string
 	AddressLine12 string `json:"AddressLine1"`
 	SortCode2     string `json:"SortCode"`
 }
@@ -70,11 +69,11 @@ fn bodies() -> Vec<(String, &'static str)> {
     };
     // U+017F LATIN SMALL LETTER LONG S: Go folds it to `s`.
     add("la\u{17f}t_name", "Victimson17F");
-    add("LA\u{17f}TNAME", "Victimson17G");
+    add("LA\u{17f}T_NAME", "Victimson17G");
     add("address_line1", "Jalan Rahasia 42");
     add("Addre\u{17f}\u{17f}Line1", "Jalan Rahasia 43");
     add("Ifsc", "SBIN0001234");
-    add("I\u{17f}c", "SBIN0005678");
+    add("If\u{17f}c", "SBIN0005678");
     add("B\u{17f}b", "062000");
     add("\u{17f}ortCode", "401276");
     add("\u{17f}ort_code", "401277");

@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_errors;
+mod body_privacy;
 mod budget;
 mod cache;
 mod check_config;

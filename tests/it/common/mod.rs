@@ -4,6 +4,7 @@
 
 pub mod h2;
 pub mod otlp;
+pub mod readings;
 pub mod redis;
 pub mod tls;
 
