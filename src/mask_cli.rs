@@ -249,6 +249,7 @@ impl Inspector {
         let framing = crate::http::framing::framing(&headers).map_err(unmaskable)?;
         let decoded = crate::http::decode(framing.encoding, raw, self.limit)
             .map_err(|e| unmaskable(e.reason()))?;
+        let mut unescaped = Vec::new();
         let (body, counts) = match (&self.masker, decoded.is_empty()) {
             (Some(masker), false) => {
                 let masked = masker
@@ -261,12 +262,13 @@ impl Inspector {
                 if masked.by_policy() > 0 {
                     counts.push(("(field policy)".to_owned(), u64::from(masked.by_policy())));
                 }
+                unescaped = masked.unescaped().to_vec();
                 (masked.body, counts)
             }
             // Masking off (`mask.enabled = false`) or nothing to mask.
             _ => (decoded, Vec::new()),
         };
-        if self.secrets.in_bytes(&body) {
+        if self.secrets.in_bytes(&body) || self.secrets.in_bytes(&unescaped) {
             return Err(GatewayError::SecretReflected);
         }
         Ok(Outcome { body, counts })

@@ -162,6 +162,9 @@ impl Inspector {
         reservation.shrink_to(decoded.len());
         framing::drop_body_bound(&mut parts.headers);
         let decoded_len = decoded.len();
+        // The decoded text of strings the masked body carries escaped: checked by the guard
+        // as the client will read it.
+        let mut unescaped = Vec::new();
         let body = if bodiless(parts.status) || decoded.is_empty() {
             Bytes::new()
         } else if let Some(rule) = pass {
@@ -172,7 +175,8 @@ impl Inspector {
             }
             decoded
         } else {
-            let masked = self.mask_body(&decoded, family)?;
+            let (masked, escaped) = self.mask_body(&decoded, family)?;
+            unescaped = escaped;
             json_content_type(&mut parts.headers);
             masked
         };
@@ -180,7 +184,7 @@ impl Inspector {
             .cover(&mut reservation, decoded_len + body.len())
             .await?;
         reservation.shrink_to(body.len());
-        if secrets.in_bytes(&body) {
+        if secrets.in_bytes(&body) || secrets.in_bytes(&unescaped) {
             return Err(self.reflected(Found::Body));
         }
         Ok(Processed::Inspected(

@@ -48,6 +48,8 @@ pub struct Masked {
     counts: Box<[u32]>,
     /// Values (and keys) masked by the route family's field policy rather than a named rule.
     by_policy: u32,
+    /// See [`Masked::unescaped`].
+    escaped: Vec<u8>,
 }
 
 impl Masked {
@@ -64,6 +66,13 @@ impl Masked {
     /// Total number of values masked in this body.
     pub fn total(&self) -> u64 {
         self.counts.iter().map(|&n| u64::from(n)).sum::<u64>() + u64::from(self.by_policy)
+    }
+
+    /// What a client reads in the strings (and keys) the body carries with JSON escapes,
+    /// decoded, one per line. The body copies them as written (`"\u0073nd_…"`), so a check
+    /// for text that must never reach a client (the secret guard) looks here too.
+    pub fn unescaped(&self) -> &[u8] {
+        &self.escaped
     }
 
     /// Values and keys masked by the field policy (key words, detectors, `enforce` defaults).
@@ -179,6 +188,7 @@ impl Masker {
                 body: Bytes::new(),
                 counts: vec![0; self.rules.len()].into_boxed_slice(),
                 by_policy: 0,
+                escaped: Vec::new(),
             });
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -188,6 +198,7 @@ impl Masker {
             body: Bytes::from(out.body),
             counts: out.counts,
             by_policy: out.by_policy,
+            escaped: out.escaped,
         })
     }
 

@@ -37,6 +37,7 @@ pub(super) struct At {
 /// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
 pub(super) struct Output {
     pub(super) body: Vec<u8>,
+    pub(super) escaped: Vec<u8>,
     pub(super) counts: Box<[u32]>,
     pub(super) by_policy: u32,
 }
@@ -58,6 +59,7 @@ pub(super) fn run(
         out: Vec::with_capacity(text.len() + 64),
         counts: vec![0; m.rules.len()].into_boxed_slice(),
         by_policy: 0,
+        escaped: Vec::new(),
         scratch: String::new(),
         dec: String::new(),
         pol,
@@ -74,6 +76,7 @@ pub(super) fn run(
     match res {
         Ok(()) => Ok(Output {
             body: w.out,
+            escaped: w.escaped,
             counts: w.counts,
             by_policy: w.by_policy,
         }),
@@ -106,6 +109,9 @@ pub(super) struct Walk<'m> {
     pub(super) counts: Box<[u32]>,
     /// Values masked by the field policy (default strategy).
     pub(super) by_policy: u32,
+    /// The decoded text of every string and key copied with escapes, one per line: what a
+    /// client reads there, for the secret guard (the output holds only the escaped form).
+    escaped: Vec<u8>,
     /// Reused buffers so masking a value does not allocate once they have grown.
     scratch: String,
     /// Decoded form of the current escaped string or key.
@@ -422,6 +428,12 @@ impl Walk<'_> {
         self.out.push(b'"');
         self.out.extend_from_slice(s.raw.as_bytes());
         self.out.push(b'"');
+        if s.escaped {
+            let mut dec = std::mem::take(&mut self.dec);
+            self.escaped.extend_from_slice(s.value(&mut dec).as_bytes());
+            self.escaped.push(b'\n');
+            self.dec = dec;
+        }
     }
 
     /// A string token in one spelling whatever its escapes were, so a digest of a captured

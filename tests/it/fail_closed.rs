@@ -907,18 +907,19 @@ async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     });
     let id = customer_id(4242);
     let cached = format!("/api/v1/customer/customer/{id}");
-    for path in [PASSTHROUGH.to_owned(), cached.clone()] {
-        let r = app.get(&path).await;
-        assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", &path);
-        assert!(
-            h.last_head().contains(&token),
-            "the upstream did get the token"
-        );
-    }
-    let seen = h.count();
-    let again = app.get(&cached).await;
-    assert_eq!(again.status, 502, "nothing was stored");
-    assert_eq!(h.count(), seen + 1, "the second read went upstream");
+    let r = app.get(PASSTHROUGH).await;
+    assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", PASSTHROUGH);
+    assert!(
+        h.last_head().contains(&token),
+        "the upstream did get the token"
+    );
+    // On the `enforce` customer read the echo is an undeclared field: masked before the
+    // guard looks, so what is stored and sent holds no secret.
+    let r = app.get(&cached).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["request"], "[REDACTED]");
+    assert_no_leak(&r, &cached);
+    assert!(h.last_head().contains(&token));
     // Only the request's signature echoed back, on a write.
     h.answer(|head| {
         let sig = head

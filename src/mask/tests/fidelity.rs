@@ -68,3 +68,16 @@ fn top_level_scalars_and_empty_bodies_pass_unchanged() {
         r#"{"email":"a*****@*****"}"#
     );
 }
+
+#[test]
+fn strings_copied_with_escapes_are_also_given_decoded_for_the_secret_guard() {
+    let m = default_masker();
+    let masked = m
+        .mask(br#"{"x":"\u0073nd_t\u006fken","k\u0065y":"plain","p":"no escapes"}"#)
+        .expect("ok");
+    // The body keeps the escapes; the guard reads what a client reads.
+    assert!(std::str::from_utf8(&masked.body)
+        .expect("utf-8")
+        .contains(r"\u0073nd_t\u006fken"));
+    assert_eq!(masked.unescaped(), b"snd_token\nkey\n");
+}
