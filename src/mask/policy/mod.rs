@@ -21,7 +21,7 @@ mod config;
 mod declared;
 mod family;
 mod undeclared;
-mod words;
+pub(crate) mod words;
 
 #[cfg(test)]
 mod config_tests;
