@@ -274,3 +274,37 @@ impl Inspector {
         Ok(Outcome { body, counts })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MaskArgs;
+    use crate::mask::policy::PolicyFamily;
+
+    fn family(path: Option<&str>, method: &str) -> Result<PolicyFamily, String> {
+        let args = MaskArgs {
+            path: path.map(str::to_owned),
+            method: method.to_owned(),
+            ..MaskArgs::default()
+        };
+        args.route().map(|r| PolicyFamily::of(&r))
+    }
+
+    #[test]
+    fn path_and_method_pick_the_policy_family() {
+        assert_eq!(family(None, "GET"), Ok(PolicyFamily::Other));
+        assert_eq!(
+            family(Some("/api/v1/customer/customer/customer_1"), "GET"),
+            Ok(PolicyFamily::CustomerDetail)
+        );
+        assert_eq!(
+            family(Some("/api/v1/customer/customer/customer_1"), "delete"),
+            Ok(PolicyFamily::Customer)
+        );
+        assert_eq!(
+            family(Some("/api/v1/payin/retrieve-payin/p1"), "GET"),
+            Ok(PolicyFamily::Payin)
+        );
+        assert!(family(Some("/health"), "GET").is_err());
+        assert!(family(Some("/api/v1/payin/x"), "GE T").is_err());
+    }
+}

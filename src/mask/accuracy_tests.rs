@@ -70,16 +70,18 @@ fn declared(d: &DeclaredPaths, path: &[&str]) -> bool {
 
 /// What the shipped detectors must find wherever a value of this shape stands, decided
 /// independently of the detectors' own code: an `@` between word characters, a `+` and 8+
-/// digits, 7+ digits with only spaces and dashes between them (not a date), a valid IBAN.
+/// digits, 7+ digits with only spaces and dashes between them (not a date, not Unix
+/// milliseconds of 2015–2040), a valid IBAN.
 fn claimed(value: &str) -> bool {
     let digits = value.bytes().filter(u8::is_ascii_digit).count();
     let only_digits = value
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-');
     let date = value.len() == 10 && value.as_bytes()[4] == b'-' && value.as_bytes()[7] == b'-';
+    let epoch_ms = value.len() == 13 && ("1420070400000".."2208988800000").contains(&value);
     value.contains('@')
         || (value.starts_with('+') && digits >= 8)
-        || (only_digits && digits >= 7 && !date)
+        || (only_digits && digits >= 7 && !date && !epoch_ms)
         || value.parse::<iban::Iban>().is_ok()
 }
 

@@ -51,6 +51,32 @@ pub fn fold_key(raw: &str) -> Cow<'_, str> {
     Cow::Owned(kept.trim_matches(char::is_whitespace).to_owned())
 }
 
+/// [`fold_key`] without an allocation per key: `raw` itself when it is already folded, else
+/// the fold written into `buf` (cleared first), whose capacity the caller reuses from key to
+/// key. The walk folds every key of a body; this keeps that to no allocation in the steady
+/// state for ASCII keys.
+pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
+    if raw.is_ascii() {
+        if ascii_is_folded(raw) {
+            return raw;
+        }
+        buf.clear();
+        buf.extend(
+            raw.bytes()
+                .filter(|&b| !ascii_dropped(b))
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+        let end = buf.trim_end_matches(' ').len();
+        buf.truncate(end);
+        let start = buf.len() - buf.trim_start_matches(' ').len();
+        buf.drain(..start);
+        return buf.as_str();
+    }
+    buf.clear();
+    buf.push_str(&fold_key(raw));
+    buf.as_str()
+}
+
 /// Whether `raw` folds to `folded` (a value [`fold_key`] returned), without allocating for
 /// ASCII keys: the hot comparison of a key with one stored name.
 #[inline]
@@ -157,13 +183,17 @@ pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     }
 }
 
-fn fold_ascii(raw: &str) -> Cow<'_, str> {
-    let clean = !raw.starts_with(' ')
+/// An ASCII key already in folded form.
+fn ascii_is_folded(raw: &str) -> bool {
+    !raw.starts_with(' ')
         && !raw.ends_with(' ')
         && !raw
             .bytes()
-            .any(|b| b.is_ascii_uppercase() || ascii_dropped(b));
-    if clean {
+            .any(|b| b.is_ascii_uppercase() || ascii_dropped(b))
+}
+
+fn fold_ascii(raw: &str) -> Cow<'_, str> {
+    if ascii_is_folded(raw) {
         return Cow::Borrowed(raw);
     }
     // Separators and controls out first, then the trim: `"_ email"` is `email`.

@@ -57,6 +57,14 @@ proptest! {
         prop_assert_eq!(fold_key(&once), once.as_str());
     }
 
+    /// `fold_key_into` is `fold_key`, with a reused buffer.
+    #[test]
+    fn fold_into_agrees(raw in "[ a-zA-Z_\\-\\x00\\t]{0,10}|\\PC{0,8}", junk in "\\PC{0,8}") {
+        let mut buf = junk;
+        let into = fold_key_into(&raw, &mut buf).to_owned();
+        prop_assert_eq!(into, fold_key(&raw).into_owned());
+    }
+
     /// `folds_to` agrees with comparing folds.
     #[test]
     fn folds_to_agrees(raw in "[ a-zA-Z_\\-\\x00\\t]{0,10}", other in "[a-z]{0,6}") {

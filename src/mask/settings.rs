@@ -122,11 +122,7 @@ impl MaskConfig {
                 strategy: rc.strategy,
             });
         }
-        let policies = self
-            .policy
-            .validate(&self.rules)
-            .map_err(|e| errors.extend(e))
-            .ok();
+        let policies = self.policy.validate().map_err(|e| errors.extend(e)).ok();
         let Some(policies) = policies.filter(|_| errors.is_empty()) else {
             return Err(errors);
         };

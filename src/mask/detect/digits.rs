@@ -64,12 +64,13 @@ fn standalone(b: &[u8], start: usize, end: usize) -> bool {
     let dashed = |sep: Option<&u8>, next: Option<&u8>| {
         sep == Some(&b'-') && next.is_some_and(|&c| c.is_ascii_alphanumeric())
     };
-    !glued(before)
-        && !glued(after)
-        && !dashed(before, before2)
-        && !dashed(after, after2)
-        && !(joins(after) && after2.is_some_and(u8::is_ascii_digit))
-        && !(joins(before) && before2.is_some_and(u8::is_ascii_digit))
+    let touches = glued(before)
+        || glued(after)
+        || dashed(before, before2)
+        || dashed(after, after2)
+        || (joins(after) && after2.is_some_and(u8::is_ascii_digit))
+        || (joins(before) && before2.is_some_and(u8::is_ascii_digit));
+    !touches
 }
 
 /// Unix time in milliseconds between 2015 and 2040 (13 digits, no separators): a timestamp.

@@ -84,6 +84,9 @@ impl Detector {
     }
 }
 
+/// The detectors that still run on declared leaves (see [`Detectors::scan_declared`]).
+const DECLARED_SAFE: [Detector; 2] = [Detector::Email, Detector::Iban];
+
 /// Default of [`Detectors::digit_run_min`].
 pub const DEFAULT_DIGIT_RUN_MIN: usize = 7;
 /// Default of [`Detectors::number_digits_min`].
@@ -147,7 +150,19 @@ impl Detectors {
     /// The first enabled detector (in [`Detector::ALL`] order) that fires on the string `s`
     /// (a string leaf's decoded value, or an object key).
     pub fn scan(&self, s: &str) -> Option<Detector> {
-        if !self.enabled.iter().any(|&e| e) {
+        self.scan_among(s, &Detector::ALL)
+    }
+
+    /// [`Detectors::scan`] for a leaf on a **declared** path: only the detectors whose shape no
+    /// payment value has (`email`, `iban`). A declared reference or amount may be any run of
+    /// digits (`20241206001234`, `15000000`), may start with `0` or pass Luhn by chance, so
+    /// `digit_run`, `phone` and `card` would mask what the operator declared safe.
+    pub fn scan_declared(&self, s: &str) -> Option<Detector> {
+        self.scan_among(s, &DECLARED_SAFE)
+    }
+
+    fn scan_among(&self, s: &str, among: &[Detector]) -> Option<Detector> {
+        if !among.iter().any(|&d| self.is_enabled(d)) {
             return None;
         }
         let text: Cow<'_, str> = if s.is_ascii() {
@@ -163,8 +178,9 @@ impl Detectors {
         if !has_at && digits < self.digit_run_min.min(phone::MIN_DIGITS).min(6) {
             return None;
         }
-        Detector::ALL
-            .into_iter()
+        among
+            .iter()
+            .copied()
             .filter(|&d| self.is_enabled(d))
             .find(|&d| match d {
                 Detector::Email => has_at && email::find(text),

@@ -1,6 +1,6 @@
 //! Phone numbers in the forms people write them:
-//! - international: `+`, then 8 to 15 digits with up to two separators (space, `.`, `-`,
-//!   parentheses) between digits: `+62 812-3456-7890`, `+44 20 7946 0958`, `+1 (555) 010-0199`;
+//! - international: `+`, then 8 to 15 digits with up to two separators (space, `-`,
+//!   parentheses; not `.`, so a signed amount `+150000.00` is not one) between digits: `+62 812-3456-7890`, `+44 20 7946 0958`, `+1 (555) 010-0199`;
 //! - national with an area code in parentheses: `(021) 555-1234`;
 //! - national with a trunk `0`: `0` then 8 to 13 more digits, single separators allowed:
 //!   `081234567890`, `0812-3456-7890`, `020 7946 0958`.
@@ -18,7 +18,7 @@ pub(super) const MIN_DIGITS: usize = 8;
 
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"\+ ?\d(?:[ .\-()]{0,2}\d){7,14}",
+        r"\+ ?\d(?:[ \-()]{0,2}\d){7,14}",
         r"|\(0\d{1,4}\)[ .\-]?\d(?:[ .\-]?\d){4,9}",
         r"|0\d(?:[ .\-]?\d){7,12}",
     ))

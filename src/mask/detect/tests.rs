@@ -47,6 +47,9 @@ fn payment_values_do_not_fire() {
         "1,500,000.00",
         "1733457232779",
         "INV-2026-0042",
+        "+150000.00",
+        "-1500000.00",
+        "+15000000.50 IDR",
         "INV-20260042",
         "PO-2026-12-0001234",
         "IDR",
@@ -111,7 +114,12 @@ mod props {
             ("(62|44|65|1)", "[1-9][0-9]{8,10}")
                 .prop_map(|(cc, n)| (format!("+{cc} {n}"), Detector::Phone)),
             "0[1-9][0-9]{8,10}".prop_map(|n| (n, Detector::Phone)),
-            "[1-9][0-9]{6,17}".prop_map(|n| (n, Detector::DigitRun)),
+            // Claimed: 7+ digits, except Unix milliseconds 2015..2040 (13 digits, 14..22…).
+            "[1-9][0-9]{6,17}"
+                .prop_filter("epoch milliseconds are timestamps", |n| {
+                    !(n.len() == 13 && ("1420070400000".."2208988800000").contains(&n.as_str()))
+                })
+                .prop_map(|n| (n, Detector::DigitRun)),
             "[1-9][0-9]{3} [0-9]{4} [0-9]{4} [0-9]{4}".prop_map(|n| (n, Detector::DigitRun)),
         ]
     }
@@ -148,6 +156,9 @@ mod props {
             );
             for s in [
                 format!("{amount}.{cents:02}"),
+                format!("+{amount}.{cents:02}"),
+                format!("-{amount}.{cents:02}"),
+                format!("IDR {amount}.{cents:02}"),
                 ts,
                 format!("{prefix}_{hex}"),
                 status,
@@ -160,4 +171,23 @@ mod props {
             prop_assert_eq!(d.scan_number(&(amount % 10_000_000_000).to_string()), None);
         }
     }
+}
+
+#[test]
+fn declared_leaves_meet_only_the_shapes_no_payment_value_has() {
+    let d = all();
+    for reference in [
+        "20241206001234",
+        "15000000",
+        "0012345678",
+        "4111111111111111",
+    ] {
+        assert!(d.scan(reference).is_some(), "{reference}");
+        assert_eq!(d.scan_declared(reference), None, "{reference}");
+    }
+    assert_eq!(d.scan_declared("victim@example.com"), Some(Detector::Email));
+    assert_eq!(
+        d.scan_declared("DE44500105175407324931"),
+        Some(Detector::Iban)
+    );
 }

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared};
 use crate::config::problems::not_one_of;
-use crate::mask::config::{RuleConfig, Strategy};
+use crate::mask::config::Strategy;
 use crate::mask::detect::{Detector, Detectors};
 use crate::mask::error::MaskConfigError;
-use crate::mask::keynorm::{fold_key, folds_to};
+use crate::mask::keynorm::fold_key;
 
 /// Raw `[mask.policy]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -57,11 +57,11 @@ fn problem(key: impl Into<String>, problem: impl Into<String>) -> MaskConfigErro
 }
 
 impl PolicyConfig {
-    /// Checks every key, collecting every problem. `rules` are the named rules: a declared
-    /// path they would mask is refused (a declaration cannot unmask a rule's field). A path
-    /// the key words call personal may be declared: that is how an operator overrides the
-    /// heuristic for a field such as `payin_method_name`.
-    pub fn validate(&self, rules: &[RuleConfig]) -> Result<Policies, Vec<MaskConfigError>> {
+    /// Checks every key, collecting every problem. A declared path a named rule also covers
+    /// is accepted: the rule wins ([`super::FieldPolicy::decide`]), so adding a rule never
+    /// needs a declaration removed. A path the key words call personal may be declared: that
+    /// is how an operator overrides the heuristic for a field such as `payin_method_name`.
+    pub fn validate(&self) -> Result<Policies, Vec<MaskConfigError>> {
         let mut errors = Vec::new();
         let default_strategy = DEFAULT_STRATEGIES
             .iter()
@@ -147,7 +147,7 @@ impl PolicyConfig {
             let mut declared = DeclaredPaths::default();
             for (i, path) in fc.declared.iter().enumerate() {
                 let key = format!("{base}.declared[{i}]");
-                if let Some(why) = refuse_path(path, rules) {
+                if let Some(why) = refuse_path(path) {
                     errors.push(problem(key, format!("{path:?} {why}")));
                 } else if !declared.insert(path) {
                     errors.push(problem(key, format!("{path:?} is declared twice")));
@@ -174,7 +174,7 @@ impl PolicyConfig {
 }
 
 /// Why a declared path cannot be declared, if it cannot.
-fn refuse_path(path: &str, rules: &[RuleConfig]) -> Option<String> {
+fn refuse_path(path: &str) -> Option<String> {
     let segments: Vec<&str> = DeclaredPaths::segments(path).collect();
     let well_formed = segments.iter().all(|s| {
         !s.is_empty()
@@ -185,25 +185,6 @@ fn refuse_path(path: &str, rules: &[RuleConfig]) -> Option<String> {
         return Some(
             "must be dotted keys of printable ASCII (an array may be written `key[]`)".to_owned(),
         );
-    }
-    for (i, r) in rules.iter().enumerate() {
-        let hit = match (&r.field, &r.path) {
-            (Some(f), _) => segments.iter().any(|s| folds_to(s, &fold_key(f))),
-            (None, Some(p)) => {
-                let rp: Vec<&str> = p.split('.').collect();
-                rp.len() <= segments.len()
-                    && rp
-                        .iter()
-                        .zip(&segments)
-                        .all(|(a, b)| folds_to(b, &fold_key(a)))
-            }
-            (None, None) => false,
-        };
-        if hit {
-            return Some(format!(
-                "is masked by mask.rules[{i}]; a declaration cannot unmask it"
-            ));
-        }
     }
     None
 }

@@ -10,7 +10,8 @@
 //! 3. **Is this leaf declared?** [`DeclaredPaths::is_declared`] on the leaf's node.
 //! 4. **Is this key personal?** [`Policies::is_personal_key`] (key-word vocabulary).
 //! 5. **Does a detector fire?** [`Policies::detectors`] → [`super::detect::Detectors::scan`]
-//!    on string values and on object keys, `scan_number` on number text.
+//!    on undeclared string values and on object keys, `scan_number` on undeclared number
+//!    text, `scan_declared` on declared string values.
 //! 6. **Record what was not declared:** [`Undeclared::record`] with a path built by
 //!    [`push_segment`] (placeholders for keys in which a detector fires).
 //!
@@ -21,7 +22,7 @@ mod config;
 mod declared;
 mod family;
 mod undeclared;
-mod words;
+pub(crate) mod words;
 
 #[cfg(test)]
 mod config_tests;
@@ -143,7 +144,8 @@ pub struct LeafFacts {
     pub rule: Option<Strategy>,
     /// [`Policies::is_personal_key`] said yes for the leaf's key (or an enclosing key).
     pub personal_key: bool,
-    /// A detector fired on the value (or on the leaf's key).
+    /// A detector fired on the value (or on the leaf's key). On a declared leaf, use
+    /// [`Detectors::scan_declared`] (email and IBAN only) for the value, never `scan_number`.
     pub detected: Option<Detector>,
 }
 
@@ -159,7 +161,8 @@ impl FieldPolicy {
     /// | none of these                           | default strategy   | keep (and recorded) |
     ///
     /// A detector firing on a declared leaf still masks it: a declaration says what the
-    /// field is, not that upstream put the right thing in it.
+    /// field is, not that upstream put the right thing in it. Only the detectors of
+    /// [`Detectors::scan_declared`] apply there: a declared reference may be any digit run.
     pub fn decide(&self, facts: LeafFacts, default: Strategy) -> Verdict {
         if let Some(s) = facts.rule {
             return Verdict::Mask(s);

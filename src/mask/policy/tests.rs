@@ -149,3 +149,32 @@ fn families_cover_routes() {
         assert_eq!(PolicyFamily::ALL[f.index()], f);
     }
 }
+
+mod props {
+    use super::*;
+    use crate::mask::keynorm::key_words;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The allocation-free ASCII path of `is_personal_key` agrees with the definition:
+        /// some word of `key_words` is a vocabulary word, or has one of 4+ letters as prefix or
+        /// suffix.
+        #[test]
+        fn personal_key_agrees_with_key_words(
+            key in "[a-zA-Z_ -]{0,6}(name|Name|EMAIL|dob|Phone|x|id|Amount){0,2}[a-zA-Z0-9_]{0,6}",
+        ) {
+            let w = words();
+            let vocab: Vec<&str> = w.words().collect();
+            let want = key_words(&key).iter().any(|word| {
+                vocab.iter().any(|v| {
+                    word == v
+                        || (v.len() >= crate::mask::policy::words::AFFIX_MIN
+                            && (word.starts_with(v) || word.ends_with(v)))
+                })
+            });
+            prop_assert_eq!(w.is_personal_key(&key), want, "{:?}", key);
+        }
+    }
+}

@@ -38,6 +38,10 @@ impl KeyWords {
         }
         let prepared = prepare_words(raw_key);
         for_each_word(&prepared, |w| {
+            if w.is_ascii() {
+                // No allocation: vocabulary words are folded, and folding ASCII is lower-casing.
+                return self.words.iter().any(|v| ascii_matches(w, v));
+            }
             let folded = fold_word(w);
             self.words.iter().any(|v| {
                 let v = &**v;
@@ -46,4 +50,17 @@ impl KeyWords {
             })
         })
     }
+}
+
+/// `word` (ASCII, any case) equals the folded vocabulary word `v`, or starts or ends with it
+/// when `v` is long enough.
+fn ascii_matches(word: &str, v: &str) -> bool {
+    let (w, vb) = (word.as_bytes(), v.as_bytes());
+    if w.len() == vb.len() {
+        return w.eq_ignore_ascii_case(vb);
+    }
+    vb.len() >= AFFIX_MIN
+        && w.len() > vb.len()
+        && (w[..vb.len()].eq_ignore_ascii_case(vb)
+            || w[w.len() - vb.len()..].eq_ignore_ascii_case(vb))
 }
