@@ -193,7 +193,12 @@ impl Masker {
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
-        let out = walk::run(self, text, policy)?;
+        let mut out = walk::run(self, text, policy)?;
+        // The body may be held (cache, slow client) far longer than the walk; a buffer that
+        // grew past its first guess would keep up to twice its length of slack alive.
+        if out.body.capacity() - out.body.len() > out.body.len() / 8 {
+            out.body.shrink_to_fit();
+        }
         Ok(Masked {
             body: Bytes::from(out.body),
             counts: out.counts,

@@ -133,8 +133,16 @@ impl<'a> Lexer<'a> {
             }
             i = after;
         }
+        let text = &self.src[start..i];
+        // Beyond a double's range is refused, as serde_json and every JSON.parse-style reader
+        // do (a client would read `1e400` as infinity); only long or exponent forms can be.
+        if (text.len() > 300 || text.bytes().any(|b| b == b'e' || b == b'E'))
+            && !text.parse::<f64>().is_ok_and(f64::is_finite)
+        {
+            return Err(Fail::Syntax(start));
+        }
         self.pos = i;
-        Ok(&self.src[start..i])
+        Ok(text)
     }
 
     /// A string, at its opening quote.

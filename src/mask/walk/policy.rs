@@ -29,6 +29,9 @@ pub(super) struct CheckedKey {
     pub(super) back: usize,
 }
 
+/// Longest string value the detectors read; a longer one is masked whole.
+const MAX_SCANNED_TEXT: usize = 64 * 1024;
+
 /// Placeholder for a key that is rewritten without a detector firing on it.
 const KEY_PLACEHOLDER: &str = "<key>";
 
@@ -118,6 +121,12 @@ impl Walk<'_> {
     /// firing anywhere in it masks it whole).
     pub(super) fn leaf_text(&self, v: &str, at: At) -> Option<Strategy> {
         let p = self.pol.as_ref()?;
+        if v.len() > MAX_SCANNED_TEXT {
+            // Too long to scan at fill time without a cost (time, regex caches) that scales
+            // with upstream's whim: masked whole rather than copied unchecked.
+            p.leaf(at, None);
+            return Some(p.policies.default_strategy());
+        }
         let detected = p.policies.detectors().scan(v);
         p.leaf(at, detected)
     }
