@@ -10,8 +10,10 @@
 
 use super::config::Strategy;
 use super::error::MaskError;
+use super::keynorm::fold_key_into;
 use super::masker::{Masker, Rendered};
 use super::policy::{FieldPolicy, Policies};
+use super::rules::Spelling;
 
 mod embedded;
 pub(crate) mod lexer;
@@ -62,6 +64,7 @@ pub(super) fn run(
         escaped: Vec::new(),
         scratch: String::new(),
         dec: String::new(),
+        fold_buf: String::new(),
         pol,
     };
     let mut lx = Lexer::new(text);
@@ -116,6 +119,8 @@ pub(super) struct Walk<'m> {
     scratch: String,
     /// Decoded form of the current escaped string or key.
     dec: String,
+    /// The current key in the rules' form (reused: no allocation per key).
+    fold_buf: String,
     /// The route family's field policy, when the masker has one.
     pub(super) pol: Option<Pol<'m>>,
 }
@@ -264,13 +269,17 @@ impl Walk<'_> {
         let mut dec = std::mem::take(&mut self.dec);
         let k = key.value(&mut dec);
         // One fold per key, for the field rules and the path rules alike.
-        let formed = self.m.fields.spelling().form(k);
-        child.node = at.node.and_then(|n| self.m.paths.child(n, &formed));
+        let mut fold_buf = std::mem::take(&mut self.fold_buf);
+        let formed: &str = match self.m.fields.spelling() {
+            Spelling::Exact => k,
+            Spelling::Folded => fold_key_into(k, &mut fold_buf),
+        };
+        child.node = at.node.and_then(|n| self.m.paths.child(n, formed));
         let rule = child
             .node
             .and_then(|c| self.m.paths.rule(c))
-            .or_else(|| self.m.fields.get_formed(&formed));
-        drop(formed);
+            .or_else(|| self.m.fields.get_formed(formed));
+        self.fold_buf = fold_buf;
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
