@@ -3,6 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use paycombat_gateway::mask::policy::PolicyFamily;
 use paycombat_gateway::mask::{default_settings, Masker};
 
 const CUSTOMER_DETAIL: &str = include_str!("../fixtures/customer-detail.json");
@@ -20,6 +21,24 @@ fn bench_mask(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| masker.mask(black_box(body.as_bytes())).expect("maskable"))
+        });
+    }
+    // What the miss path runs: the named rules plus the route family's field policy
+    // (`enforce` on the customer read, `report` with detectors on other families).
+    for (name, family) in [
+        (
+            "customer_detail_policy_enforce",
+            PolicyFamily::CustomerDetail,
+        ),
+        ("customer_detail_policy_report", PolicyFamily::Customer),
+    ] {
+        group.throughput(Throughput::Bytes(CUSTOMER_DETAIL.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                masker
+                    .mask_for(black_box(CUSTOMER_DETAIL.as_bytes()), family)
+                    .expect("maskable")
+            })
         });
     }
     group.finish();

@@ -290,6 +290,13 @@ impl App {
             .map_err(|e| anyhow::anyhow!("upstream.buffering.spool_dir: {e}"))?;
 
         let masking = build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
+        // The masker and `GET /admin/mask/undeclared` share this registry (the settings'
+        // policies are cloned into the masker by `Arc`).
+        settings
+            .mask
+            .policies
+            .undeclared()
+            .attach(&metrics.mask_undeclared, &metrics.mask_policy_masked);
 
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();

@@ -38,9 +38,37 @@ pub struct MaskArgs {
     /// `identity`); without it the body is read as sent uncompressed.
     #[arg(long, value_name = "CODING")]
     pub content_encoding: Option<String>,
+    /// The request path the body answers (`/api/v1/payin/retrieve-payin/x`): it picks the
+    /// route family whose field policy (`[mask.policy]`) applies. Without it the body is
+    /// masked under the `other` family's policy.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The request method, with `--path` (default GET).
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
     /// Read the body from this file instead of stdin (`-` is stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+impl MaskArgs {
+    /// The route whose field policy masks the body; `other` without `--path`.
+    pub fn route(&self) -> Result<crate::route::Route, String> {
+        let Some(path) = &self.path else {
+            return Ok(crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            });
+        };
+        let method = http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("--method {:?} is not an HTTP method", self.method))?;
+        if !path.starts_with(crate::route::API_PREFIX) {
+            return Err(format!(
+                "--path {path:?} must start with {}",
+                crate::route::API_PREFIX
+            ));
+        }
+        Ok(crate::route::Route::classify(&method, path))
+    }
 }
 
 /// What `mask` made of a body.
@@ -59,8 +87,15 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let route = match args.route() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let inspector = match Inspector::dry_run(&mask, &upstream) {
-        Ok(i) => i,
+        Ok(i) => i.for_route(route),
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
             return ExitCode::from(EXIT_CONFIG);
@@ -99,6 +134,14 @@ pub fn run(args: MaskArgs) -> ExitCode {
             }
             let total: u64 = out.counts.iter().map(|(_, n)| n).sum();
             let _ = writeln!(stderr, "masked values: {total}");
+            // What an operator declares before moving the family to `enforce`.
+            let family = inspector.family();
+            let listing = mask.policies.undeclared().listing();
+            if let Some(f) = listing.families.get(family.index()) {
+                for (path, n) in &f.paths {
+                    let _ = writeln!(stderr, "undeclared {} {path}: {n}", family.label());
+                }
+            }
             let mut stdout = std::io::stdout().lock();
             if stdout
                 .write_all(&out.body)
@@ -177,6 +220,8 @@ fn read_input(file: Option<&std::path::Path>, limit: usize) -> std::io::Result<O
 
 /// The response path's inspection, for one body at a time.
 pub struct Inspector {
+    /// The request the body answers: its family's field policy applies.
+    route: crate::route::Route,
     masker: Option<std::sync::Arc<crate::mask::Masker>>,
     secrets: Secrets,
     limit: usize,
@@ -232,11 +277,25 @@ impl Inspector {
             list.push(k);
         }
         Ok(Inspector {
+            route: crate::route::Route::Passthrough {
+                family: crate::route::Family::Other,
+            },
             secrets: Secrets::new(list),
             masker,
             limit: upstream.max_response_body_bytes,
             throwaway_key,
         })
+    }
+
+    /// Inspects bodies as answers to `route` (its family's field policy).
+    pub fn for_route(mut self, route: crate::route::Route) -> Inspector {
+        self.route = route;
+        self
+    }
+
+    /// The policy family bodies are inspected under.
+    pub fn family(&self) -> crate::mask::policy::PolicyFamily {
+        crate::mask::policy::PolicyFamily::of(&self.route)
     }
 
     /// `content_encoding`: the header value the body came with, if any.
@@ -257,21 +316,62 @@ impl Inspector {
         let framing = crate::http::framing::framing(&headers).map_err(unmaskable)?;
         let decoded = crate::http::decode(framing.encoding, raw, self.limit)
             .map_err(|e| unmaskable(e.reason()))?;
+        let mut unescaped = Vec::new();
         let (body, counts) = match (&self.masker, decoded.is_empty()) {
             (Some(masker), false) => {
-                let masked = masker.mask(&decoded).map_err(|e| unmaskable(e.reason()))?;
-                let counts = masker
+                let masked = masker
+                    .mask_for(&decoded, self.family())
+                    .map_err(|e| unmaskable(e.reason()))?;
+                let mut counts: Vec<(String, u64)> = masker
                     .masked_fields(&masked)
                     .map(|(name, n)| (name.to_owned(), n))
                     .collect();
+                if masked.by_policy() > 0 {
+                    counts.push(("(field policy)".to_owned(), u64::from(masked.by_policy())));
+                }
+                unescaped = masked.unescaped().to_vec();
                 (masked.body, counts)
             }
             // Masking off (`mask.enabled = false`) or nothing to mask.
             _ => (decoded, Vec::new()),
         };
-        if self.secrets.in_bytes(&body) {
+        if self.secrets.in_bytes(&body) || self.secrets.in_bytes(&unescaped) {
             return Err(GatewayError::SecretReflected);
         }
         Ok(Outcome { body, counts })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MaskArgs;
+    use crate::mask::policy::PolicyFamily;
+
+    fn family(path: Option<&str>, method: &str) -> Result<PolicyFamily, String> {
+        let args = MaskArgs {
+            path: path.map(str::to_owned),
+            method: method.to_owned(),
+            ..MaskArgs::default()
+        };
+        args.route().map(|r| PolicyFamily::of(&r))
+    }
+
+    #[test]
+    fn path_and_method_pick_the_policy_family() {
+        assert_eq!(family(None, "GET"), Ok(PolicyFamily::Other));
+        assert_eq!(
+            family(Some("/api/v1/customer/customer/customer_1"), "GET"),
+            Ok(PolicyFamily::CustomerDetail)
+        );
+        assert_eq!(
+            family(Some("/api/v1/customer/customer/customer_1"), "delete"),
+            Ok(PolicyFamily::Customer)
+        );
+        assert_eq!(
+            family(Some("/api/v1/payin/retrieve-payin/p1"), "GET"),
+            Ok(PolicyFamily::Payin)
+        );
+        assert!(family(Some("/health"), "GET").is_err());
+        assert!(family(Some("/api/v1/payin/x"), "GE T").is_err());
     }
 }

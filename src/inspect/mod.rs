@@ -22,6 +22,7 @@ use prometheus::IntCounter;
 use crate::config::Settings;
 use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
+use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
@@ -180,16 +181,22 @@ impl Inspector {
         secrets
     }
 
-    /// Masks a complete, decoded body. Only `mask.enabled = false` (logged
-    /// loudly at start) releases a body unmasked.
-    fn mask_body(&self, body: &[u8]) -> Result<Bytes, GatewayError> {
+    /// Masks a complete, decoded body: the masked bytes, and the decoded text of the
+    /// strings they carry escaped (for the secret guard, see [`Masked::unescaped`]). Only
+    /// `mask.enabled = false` (logged loudly at start) releases a body unmasked.
+    fn mask_body(
+        &self,
+        body: &[u8],
+        family: PolicyFamily,
+    ) -> Result<(Bytes, Vec<u8>), GatewayError> {
         let Some(masker) = &self.masker else {
-            return Ok(Bytes::copy_from_slice(body));
+            return Ok((Bytes::copy_from_slice(body), Vec::new()));
         };
-        match masker.mask(body) {
+        match masker.mask_for(body, family) {
             Ok(masked) => {
                 self.record_masked(&masked);
-                Ok(masked.body)
+                let unescaped = masked.unescaped().to_vec();
+                Ok((masked.body, unescaped))
             }
             Err(e) => Err(self.mask_failure(e.reason())),
         }

@@ -38,6 +38,7 @@ use crate::error::GatewayError;
 use crate::http::framing::{self, bodiless};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};
+use crate::mask::policy::PolicyFamily;
 use crate::upstream::Slot;
 
 /// A response the gateway read whole and masked (the only kind it may cache).
@@ -89,11 +90,12 @@ impl Inspector {
         }
     }
 
-    /// `passthrough`: the entry the request matched, if any (never for cached
-    /// routes), with the range it forwarded; `signature`: the one the gateway
-    /// put on this request, if any.
+    /// `family`: whose field policy masks the body; `passthrough`: the entry
+    /// the request matched, if any (never for cached routes); `signature`: the
+    /// one the gateway put on this request, if any.
     pub async fn inspect(
         &self,
+        family: PolicyFamily,
         resp: Response<Incoming>,
         slot: Slot,
         deadline: Instant,
@@ -152,6 +154,9 @@ impl Inspector {
             .await?;
         reservation.shrink_to(decoded.len());
         let decoded_len = decoded.len();
+        // The decoded text of strings the masked body carries escaped: checked by the guard
+        // as the client will read it.
+        let mut unescaped = Vec::new();
         let body = if bodiless(status) || decoded.is_empty() {
             Bytes::new()
         } else if let Some(p) = pass {
@@ -162,7 +167,9 @@ impl Inspector {
             }
             decoded
         } else {
-            self.mask_body(&decoded)?
+            let (masked, escaped) = self.mask_body(&decoded, family)?;
+            unescaped = escaped;
+            masked
         };
         self.budget
             .cover(&mut reservation, decoded_len + body.len())
@@ -180,7 +187,7 @@ impl Inspector {
             _ => Answer::Json { body: &body },
         };
         let headers = self.client_headers(&upstream, status, answer, &secrets)?;
-        if secrets.in_bytes(&body) {
+        if secrets.in_bytes(&body) || secrets.in_bytes(&unescaped) {
             return Err(self.reflected(Found::Body));
         }
         Ok(Processed::Inspected(

@@ -23,6 +23,9 @@ pub struct MaskConfig {
     /// Rule names (and path segments) match keys ignoring ASCII case and `_` / `-`, so
     /// `phoneNumber` and `PHONE-NUMBER` meet the `phone_number` rule. False: exact match.
     pub match_spellings: bool,
+    /// Domains the `email` strategy may keep: shared mail providers. Any other domain is
+    /// masked as well.
+    pub shared_mail_domains: Vec<String>,
     pub rules: Vec<RuleConfig>,
     /// File holding the key for `hmac` rules (a mounted secret). Read once at
     /// start: changing it would break matching of values hashed before.
@@ -32,6 +35,8 @@ pub struct MaskConfig {
     /// Routes whose bodies of the listed types pass uninspected (validated in
     /// `config.rs`; the shipped entries are in `config/default.toml`).
     pub passthrough: Vec<crate::proxy::PassthroughConfig>,
+    /// `[mask.policy]`: per route family field policy, key words and detectors.
+    pub policy: super::policy::PolicyConfig,
 }
 
 fn empty_as_none<'de, D: serde::Deserializer<'de>>(

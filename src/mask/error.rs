@@ -54,6 +54,15 @@ pub enum MaskConfigError {
     },
     HmacHexChars,
     EmptyHmacKey,
+    /// A `shared_mail_domains` entry that is not a hostname.
+    MailDomain {
+        index: usize,
+    },
+    /// A problem in `[mask.policy]`, under its dotted key.
+    Policy {
+        key: String,
+        problem: String,
+    },
 }
 
 impl MaskConfigError {
@@ -69,6 +78,8 @@ impl MaskConfigError {
             MaxDepth { .. } => "mask.max_depth".to_owned(),
             HmacHexChars => "mask.hmac_hex_chars".to_owned(),
             EmptyHmacKey => "mask.hmac_key_file".to_owned(),
+            MailDomain { index } => format!("mask.shared_mail_domains[{index}]"),
+            Policy { key, .. } => key.clone(),
         }
     }
 
@@ -103,6 +114,10 @@ impl MaskConfigError {
             MaxDepth { max } => format!("must be between 1 and {max}"),
             HmacHexChars => "must be between 1 and 64".to_owned(),
             EmptyHmacKey => "the HMAC key must not be empty".to_owned(),
+            MailDomain { .. } => {
+                "must be a hostname (letters, digits, `-`, dot-separated labels)".to_owned()
+            }
+            Policy { problem, .. } => problem.clone(),
         }
     }
 

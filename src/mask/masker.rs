@@ -8,6 +8,7 @@ use sha2::Sha256;
 
 use super::config::Strategy;
 use super::error::{MaskConfigError, MaskError};
+use super::policy::{Policies, PolicyFamily};
 use super::rules::{FieldIndex, PathTrie};
 use super::settings::MaskSettings;
 use super::walk;
@@ -29,9 +30,10 @@ pub struct Masker {
     hmac_hex_chars: usize,
     /// Keyed once; cloning the keyed state is cheaper than re-keying per value.
     hmac: Option<Hmac<Sha256>>,
-    /// Whether serde_json hands us the original text of non-integer numbers (its
-    /// `arbitrary_precision` feature is on somewhere in the build).
-    pub(super) exact_numbers: bool,
+    /// Lower-case domains the `email` strategy may show (shared mail providers).
+    mail_domains: Box<[Box<str>]>,
+    /// Field policies per route family; `None`: the named rules only.
+    policies: Option<Policies>,
 }
 
 #[derive(Clone, Debug)]
@@ -44,6 +46,10 @@ pub(super) struct Rule {
 pub struct Masked {
     pub body: Bytes,
     counts: Box<[u32]>,
+    /// Values (and keys) masked by the route family's field policy rather than a named rule.
+    by_policy: u32,
+    /// See [`Masked::unescaped`].
+    escaped: Vec<u8>,
 }
 
 impl Masked {
@@ -59,7 +65,19 @@ impl Masked {
 
     /// Total number of values masked in this body.
     pub fn total(&self) -> u64 {
-        self.counts.iter().map(|&n| u64::from(n)).sum()
+        self.counts.iter().map(|&n| u64::from(n)).sum::<u64>() + u64::from(self.by_policy)
+    }
+
+    /// What a client reads in the strings (and keys) the body carries with JSON escapes,
+    /// decoded, one per line. The body copies them as written (`"\u0073nd_…"`), so a check
+    /// for text that must never reach a client (the secret guard) looks here too.
+    pub fn unescaped(&self) -> &[u8] {
+        &self.escaped
+    }
+
+    /// Values and keys masked by the field policy (key words, detectors, `enforce` defaults).
+    pub fn by_policy(&self) -> u32 {
+        self.by_policy
     }
 }
 
@@ -80,7 +98,6 @@ impl fmt::Debug for Masker {
             .field("rules", &self.rules.len())
             .field("max_depth", &self.max_depth)
             .field("hmac_key", &self.hmac.as_ref().map(|_| "<set>"))
-            .field("exact_numbers", &self.exact_numbers)
             .finish()
     }
 }
@@ -124,7 +141,8 @@ impl Masker {
             hmac_prefix: settings.hmac_prefix.clone(),
             hmac_hex_chars: settings.hmac_hex_chars,
             hmac,
-            exact_numbers: serde_json_keeps_number_text(),
+            mail_domains: settings.mail_domains.clone(),
+            policies: Some(settings.policies.clone()),
         })
     }
 
@@ -144,22 +162,60 @@ impl Masker {
     }
 
     /// Masks `body`, which must be a complete JSON document (an optional UTF-8 BOM is dropped).
-    /// An empty or whitespace-only body is returned as it is: there is nothing in it to leak.
-    /// On error the body must not be forwarded.
+    /// An empty body is returned as it is: there is nothing in it to leak. Anything else that
+    /// is not one JSON document (whitespace only, a lone BOM) is refused. On error the body
+    /// must not be forwarded.
+    ///
+    /// Only the named rules apply; a gateway masks through [`Masker::mask_for`].
     pub fn mask(&self, body: &[u8]) -> Result<Masked, MaskError> {
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
-        if text.trim_start_matches([' ', '\t', '\n', '\r']).is_empty() {
+        self.mask_with(body, None)
+    }
+
+    /// Masks `body` as an answer of `family`: the named rules, then the family's field policy
+    /// (when the masker has policies: see [`Masker::with_policies`]).
+    pub fn mask_for(&self, body: &[u8], family: PolicyFamily) -> Result<Masked, MaskError> {
+        let policy = self.policies.as_ref().map(|p| (p, p.for_family(family)));
+        self.mask_with(body, policy)
+    }
+
+    fn mask_with(
+        &self,
+        body: &[u8],
+        policy: Option<(&Policies, &super::policy::FieldPolicy)>,
+    ) -> Result<Masked, MaskError> {
+        if body.is_empty() {
             return Ok(Masked {
-                body: Bytes::copy_from_slice(body),
+                body: Bytes::new(),
                 counts: vec![0; self.rules.len()].into_boxed_slice(),
+                by_policy: 0,
+                escaped: Vec::new(),
             });
         }
-        let (out, counts) = walk::run(self, text)?;
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let text = std::str::from_utf8(body).map_err(|_| MaskError::NotUtf8)?;
+        let mut out = walk::run(self, text, policy)?;
+        // The body may be held (cache, slow client) far longer than the walk; a buffer that
+        // grew past its first guess would keep up to twice its length of slack alive.
+        if out.body.capacity() - out.body.len() > out.body.len() / 8 {
+            out.body.shrink_to_fit();
+        }
         Ok(Masked {
-            body: Bytes::from(out),
-            counts,
+            body: Bytes::from(out.body),
+            counts: out.counts,
+            by_policy: out.by_policy,
+            escaped: out.escaped,
         })
+    }
+
+    /// The masker with field policies per route family.
+    pub fn with_policies(mut self, policies: Policies) -> Masker {
+        self.policies = Some(policies);
+        self
+    }
+
+    /// The field policies, if any.
+    pub fn policies(&self) -> Option<&Policies> {
+        self.policies.as_ref()
     }
 
     /// Applies `strategy` to the textual form of a scalar. The result goes to `dst` (cleared
@@ -220,6 +276,10 @@ impl Masker {
         dst.push_str(&text[tail_at..]);
     }
 
+    /// First character of the local part, `*****@`, then the domain only when it is one of the
+    /// configured shared mail providers (written in the configuration's spelling, never
+    /// upstream's), else `*****`: a personal or company domain names its owner, and text after
+    /// the last `@` need not be a domain at all.
     fn email(&self, text: &str, dst: &mut String) {
         // Split at the last '@': anything before it is the local part, even another '@'.
         match text.rsplit_once('@') {
@@ -228,10 +288,24 @@ impl Masker {
                     dst.push(first);
                 }
                 dst.push_str("*****@");
-                dst.push_str(domain);
+                match self.shared_mail_domain(domain) {
+                    Some(known) => dst.push_str(known),
+                    None => dst.push_str("*****"),
+                }
             }
             _ => dst.push_str(&self.placeholder),
         }
+    }
+
+    /// The configured provider `domain` names, if it is a hostname (LDH labels) on the list.
+    fn shared_mail_domain(&self, domain: &str) -> Option<&str> {
+        if !is_hostname(domain) {
+            return None;
+        }
+        self.mail_domains
+            .iter()
+            .find(|d| d.eq_ignore_ascii_case(domain))
+            .map(|d| &**d)
     }
 
     fn hmac(&self, text: &str, dst: &mut String) {
@@ -252,10 +326,15 @@ impl Masker {
     }
 }
 
-/// `rules` holds the rules before `index`, so `first` is one of them.
-/// With serde_json's `arbitrary_precision` feature, `Number` keeps its source text and
-/// non-integers reach visitors as a one-entry map holding that text. Probing once tells the
-/// walk which of the two shapes to expect.
-fn serde_json_keeps_number_text() -> bool {
-    serde_json::from_str::<serde_json::Number>("1.50").is_ok_and(|n| n.to_string() == "1.50")
+/// A DNS hostname: dot-separated labels of 1 to 63 ASCII letters, digits and hyphens, not
+/// starting or ending with a hyphen, at most 253 bytes.
+pub(super) fn is_hostname(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            (1..=63).contains(&b.len())
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && b.first() != Some(&b'-')
+                && b.last() != Some(&b'-')
+        })
 }

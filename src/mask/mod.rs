@@ -4,21 +4,25 @@
 //! [`Masker::mask`] on every body its route does not declare passthrough. Every failure
 //! is fail-closed: the caller must answer with an error instead of forwarding the body.
 //!
-//! Output is compact JSON with the input's key order. Values not masked keep their value;
-//! integers keep their exact text, other numbers keep their text only when serde_json's
-//! `arbitrary_precision` feature is enabled (otherwise they are re-printed in shortest form,
-//! e.g. `1.50` becomes `1.5`).
-//! A string holding a JSON document is masked as a document and comes back as a string of
-//! that document's compact masked text.
+//! Output is compact JSON with the input's key order. Every token not masked is copied from
+//! the input byte for byte: numbers keep their text (`1.50`, 30-digit integers), strings and
+//! keys their escapes. A string that a lenient decoder would turn into JSON (after trimming
+//! Unicode blanks, after one more level of unquoting, or as a JSON prefix followed by junk) is
+//! masked as a document and comes back as a string of that document's compact masked text.
 
 mod config;
+pub mod detect;
 mod error;
+pub mod keynorm;
 mod masker;
 mod media;
+pub mod policy;
 mod rules;
 mod settings;
 mod walk;
 
+#[cfg(test)]
+mod accuracy_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! Rule lookup structures built once from the config and consulted for every object key.
 //!
-//! Both are tuned for the hot path: no hashing, no allocation, a handful of byte comparisons
-//! per key.
+//! Both compare keys in one form ([`Spelling::form`]): the walk folds each key once and looks
+//! it up in both; no hashing, a handful of byte comparisons per key.
+
+use std::borrow::Cow;
+
+use super::keynorm::fold_key;
 
 /// How an object key is compared with a rule's name (or a path rule's segment).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -9,59 +13,21 @@ pub(crate) enum Spelling {
     /// Byte for byte.
     #[default]
     Exact,
-    /// ASCII case ignored and `_` / `-` skipped, so `phone_number`, `phoneNumber`,
-    /// `Phone-Number` and `PHONENUMBER` are one name. Non-ASCII bytes compare exactly.
+    /// Both sides through [`fold_key`], the masker's one key normalisation (NFKC, full case
+    /// folding, invisible and format characters and `_` / `-` dropped, surrounding blanks
+    /// trimmed), so a key matches whenever any common client would read it as the name:
+    /// `phoneNumber`, `PHONE-NUMBER`, `ｐｈｏｎｅ_number`, `"phone_number "`, `la\u017ft_name`.
     Folded,
 }
 
 impl Spelling {
-    /// The form a rule name is stored in.
-    pub(crate) fn stored(self, name: &str) -> Box<str> {
+    /// The form a rule name is stored in, and a key is looked up in.
+    pub(crate) fn form(self, name: &str) -> Cow<'_, str> {
         match self {
-            Spelling::Exact => name.into(),
-            Spelling::Folded => name
-                .chars()
-                .filter(|&c| c != '_' && c != '-')
-                .map(|c| c.to_ascii_lowercase())
-                .collect::<String>()
-                .into_boxed_str(),
+            Spelling::Exact => Cow::Borrowed(name),
+            Spelling::Folded => fold_key(name),
         }
     }
-
-    /// Length of `key` in the stored form, without building it.
-    #[inline]
-    fn len(self, key: &str) -> usize {
-        match self {
-            Spelling::Exact => key.len(),
-            Spelling::Folded => key.len() - key.bytes().filter(|&b| is_separator(b)).count(),
-        }
-    }
-
-    /// Whether `key` matches a name in its stored form.
-    #[inline]
-    fn matches(self, stored: &str, key: &str) -> bool {
-        match self {
-            Spelling::Exact => stored == key,
-            Spelling::Folded => {
-                let mut want = stored.bytes();
-                for b in key.bytes() {
-                    if is_separator(b) {
-                        continue;
-                    }
-                    if want.next() != Some(b.to_ascii_lowercase()) {
-                        return false;
-                    }
-                }
-                want.next().is_none()
-            }
-        }
-    }
-}
-
-/// `_` and `-` are ASCII, so skipping them byte-wise never splits a UTF-8 sequence.
-#[inline]
-fn is_separator(b: u8) -> bool {
-    matches!(b, b'_' | b'-')
 }
 
 /// Field rules bucketed by key length (in the stored form): most keys of a body fall into a
@@ -80,8 +46,12 @@ impl FieldIndex {
         }
     }
 
+    pub(crate) fn spelling(&self) -> Spelling {
+        self.spelling
+    }
+
     pub(crate) fn insert(&mut self, name: &str, rule: usize) {
-        let stored = self.spelling.stored(name);
+        let stored: Box<str> = self.spelling.form(name).into();
         let len = stored.len();
         if self.by_len.len() <= len {
             self.by_len.resize_with(len + 1, Vec::new);
@@ -89,13 +59,18 @@ impl FieldIndex {
         self.by_len[len].push((stored, rule));
     }
 
-    #[inline]
+    /// The rule for a key as written (folded here when the spelling says so).
     pub(crate) fn get(&self, key: &str) -> Option<usize> {
-        let spelling = self.spelling;
+        self.get_formed(&self.spelling.form(key))
+    }
+
+    /// The rule for a key already in [`Spelling::form`].
+    #[inline]
+    pub(crate) fn get_formed(&self, formed: &str) -> Option<usize> {
         self.by_len
-            .get(spelling.len(key))?
+            .get(formed.len())?
             .iter()
-            .find(|(name, _)| spelling.matches(name, key))
+            .find(|(name, _)| &**name == formed)
             .map(|&(_, rule)| rule)
     }
 }
@@ -135,11 +110,11 @@ impl PathTrie {
     ) -> Option<usize> {
         let mut at = 0usize;
         for seg in segments {
-            let spelling = self.spelling;
+            let formed = self.spelling.form(seg);
             let found = self.nodes[at]
                 .children
                 .iter()
-                .find(|(name, _)| spelling.matches(name, seg))
+                .find(|(name, _)| **name == *formed)
                 .map(|&(_, n)| n as usize);
             at = match found {
                 Some(n) => n,
@@ -147,9 +122,7 @@ impl PathTrie {
                     let n = self.nodes.len();
                     self.nodes.push(Node::default());
                     // Node ids fit in u32: a config cannot hold four billion path segments.
-                    self.nodes[at]
-                        .children
-                        .push((spelling.stored(seg), n as u32));
+                    self.nodes[at].children.push((formed.into(), n as u32));
                     n
                 }
             };
@@ -168,13 +141,14 @@ impl PathTrie {
         (!self.nodes[0].children.is_empty()).then_some(0)
     }
 
+    /// The child of `node` for a key already in [`Spelling::form`].
     #[inline]
-    pub(crate) fn child(&self, node: u32, key: &str) -> Option<u32> {
+    pub(crate) fn child(&self, node: u32, formed: &str) -> Option<u32> {
         self.nodes
             .get(node as usize)?
             .children
             .iter()
-            .find(|(name, _)| self.spelling.matches(name, key))
+            .find(|(name, _)| &**name == formed)
             .map(|&(_, n)| n)
     }
 

@@ -24,6 +24,10 @@ pub struct MaskSettings {
     pub(super) rules: Vec<Rule>,
     pub(super) fields: FieldIndex,
     pub(super) paths: PathTrie,
+    pub(super) mail_domains: Box<[Box<str>]>,
+    /// `[mask.policy]` validated: per-family field policies, key words, detectors and the
+    /// undeclared-paths registry the masker records into.
+    pub policies: super::policy::Policies,
     /// The section as written, for `GET /admin/config`.
     pub source: MaskConfig,
 }
@@ -55,6 +59,14 @@ impl MaskConfig {
         } else {
             Spelling::Exact
         };
+        let mut mail_domains = Vec::with_capacity(self.shared_mail_domains.len());
+        for (index, d) in self.shared_mail_domains.iter().enumerate() {
+            if super::masker::is_hostname(d) {
+                mail_domains.push(d.to_ascii_lowercase().into_boxed_str());
+            } else {
+                errors.push(MaskConfigError::MailDomain { index });
+            }
+        }
         let mut rules: Vec<Rule> = Vec::with_capacity(self.rules.len());
         // By config index, "" for an entry already refused: error messages
         // name earlier rules by their index even after a refusal.
@@ -110,10 +122,12 @@ impl MaskConfig {
                 strategy: rc.strategy,
             });
         }
-        if !errors.is_empty() {
+        let policies = self.policy.validate().map_err(|e| errors.extend(e)).ok();
+        let Some(policies) = policies.filter(|_| errors.is_empty()) else {
             return Err(errors);
-        }
+        };
         Ok(MaskSettings {
+            policies,
             enabled: self.enabled,
             hmac_key_file: self.hmac_key_file.clone(),
             placeholder: self.placeholder.as_str().into(),
@@ -124,6 +138,7 @@ impl MaskConfig {
             rules,
             fields,
             paths,
+            mail_domains: mail_domains.into_boxed_slice(),
             source: self.clone(),
         })
     }

@@ -1,99 +1,421 @@
-//! Streaming transcoder: serde_json parses, our visitor writes compact JSON straight to the
-//! output while the keys go past, so no tree is built and key order is kept by construction.
+//! The body walk: a strict recursive-descent reader ([`lexer`]) that copies every token it does
+//! not mask from the input, byte for byte (numbers keep their text, strings their escapes),
+//! and writes the gateway's own text only for masked values. Whitespace between tokens is
+//! dropped, so the output is compact JSON with the input's key order.
 //!
-//! Recursion is bounded by `max_depth` (<= 127), checked before each container is entered, so
+//! Recursion is bounded by `max_depth` (<= 126), checked before each container is entered, so
 //! hostile nesting ends in `TooDeep` long before the stack is at risk. A string holding a JSON
-//! object or array is masked as a document of its own, one level deeper than the string, so
-//! documents in strings in strings also end in `TooDeep`.
-
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+//! document is masked as a document of its own, one level deeper than the string (see
+//! [`embedded`]), so documents in strings in strings also end in `TooDeep`.
 
 use super::config::Strategy;
 use super::error::MaskError;
+use super::keynorm::fold_key_into;
 use super::masker::{Masker, Rendered};
+use super::policy::{FieldPolicy, Policies};
+use super::rules::Spelling;
 
-mod keys;
+mod embedded;
+pub(crate) mod lexer;
+mod policy;
 
-use keys::{Key, KeySeed, NumberSeed};
+use lexer::{Fail, Lexer, Str};
+use policy::Pol;
 
-/// Key under which serde_json (with `arbitrary_precision`) presents a number's source text.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+/// Where a value stands: how deep, where in the rule and declared-path tries, and whether an
+/// enclosing key named personal data.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct At {
+    /// Number of containers (and strings opened as documents) enclosing this value.
+    pub(super) depth: usize,
+    /// Position in the path-rule trie; `None` once off every configured path.
+    pub(super) node: Option<u32>,
+    /// Position in the family's declared-path trie; `None` once off every declared path.
+    pub(super) decl: Option<u32>,
+    /// A key on the way here is personal (a key word, or a detector fired on it).
+    pub(super) personal: bool,
+}
 
-pub(super) fn run(m: &Masker, text: &str) -> Result<(Vec<u8>, Box<[u32]>), MaskError> {
+/// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
+pub(super) struct Output {
+    pub(super) body: Vec<u8>,
+    pub(super) escaped: Vec<u8>,
+    pub(super) counts: Box<[u32]>,
+    pub(super) by_policy: u32,
+}
+
+pub(super) fn run(
+    m: &Masker,
+    text: &str,
+    policy: Option<(&Policies, &FieldPolicy)>,
+) -> Result<Output, MaskError> {
+    let pol = policy.map(|(policies, policy)| Pol::new(policies, policy));
+    let root = At {
+        depth: 0,
+        node: m.paths.root(),
+        decl: pol.as_ref().map(|p| p.policy.declared.root()),
+        personal: false,
+    };
     let mut w = Walk {
         m,
         out: Vec::with_capacity(text.len() + 64),
         counts: vec![0; m.rules.len()].into_boxed_slice(),
+        by_policy: 0,
+        escaped: Vec::new(),
         scratch: String::new(),
-        num: String::new(),
-        too_deep: false,
+        dec: String::new(),
+        fold_buf: String::new(),
+        pol,
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = ValueSeed {
-        w: &mut w,
-        depth: 0,
-        node: m.paths.root(),
-        mode: Mode::Copy,
-    };
-    let res = seed.deserialize(&mut de).and_then(|()| de.end());
+    let mut lx = Lexer::new(text);
+    let res = w.value(&mut lx, root, Mode::Copy).and_then(|()| {
+        lx.skip_ws();
+        if lx.at_end() {
+            Ok(())
+        } else {
+            Err(lx.err())
+        }
+    });
     match res {
-        Ok(()) => Ok((w.out, w.counts)),
-        Err(_) if w.too_deep => Err(MaskError::TooDeep),
-        Err(e) => Err(MaskError::Parse {
-            line: e.line(),
-            column: e.column(),
+        Ok(()) => Ok(Output {
+            body: w.out,
+            escaped: w.escaped,
+            counts: w.counts,
+            by_policy: w.by_policy,
         }),
+        Err(Fail::TooDeep) => Err(MaskError::TooDeep),
+        Err(Fail::Syntax(pos)) => {
+            let (line, column) = lexer::line_column(text, pos);
+            Err(MaskError::Parse { line, column })
+        }
     }
 }
 
 /// What happens to the value being read.
 #[derive(Clone, Copy, Debug)]
-enum Mode {
-    /// Not personal: written unchanged.
+pub(super) enum Mode {
+    /// Not personal: copied unchanged.
     Copy,
     /// Under a key matched by this rule: scalars are rewritten by its strategy, arrays are
     /// transparent, objects are replaced whole.
     Rule(usize),
-    /// Inside an object under an `hmac` rule: copied verbatim from this output offset on, so
-    /// the object's compact text can be digested (then dropped) when it closes.
+    /// Inside an object under an `hmac` rule: written in canonical compact form from this output
+    /// offset on, so the object's text can be digested (then dropped) when it closes.
     Capture(usize),
-    /// Inside a container already replaced as a whole: parsed (to validate it) but not written.
+    /// Inside a container already replaced as a whole: read (to validate it) but not written.
     Skip,
 }
 
-struct Walk<'m> {
-    m: &'m Masker,
-    out: Vec<u8>,
-    counts: Box<[u32]>,
+pub(super) struct Walk<'m> {
+    pub(super) m: &'m Masker,
+    pub(super) out: Vec<u8>,
+    pub(super) counts: Box<[u32]>,
+    /// Values masked by the field policy (default strategy).
+    pub(super) by_policy: u32,
+    /// The decoded text of every string and key copied with escapes, one per line: what a
+    /// client reads there, for the secret guard (the output holds only the escaped form).
+    escaped: Vec<u8>,
     /// Reused buffers so masking a value does not allocate once they have grown.
     scratch: String,
-    num: String,
-    /// Set when we abort on depth, so the resulting serde error can be told apart.
-    too_deep: bool,
+    /// Decoded form of the current escaped string or key.
+    dec: String,
+    /// The current key in the rules' form (reused: no allocation per key).
+    fold_buf: String,
+    /// The route family's field policy, when the masker has one.
+    pub(super) pol: Option<Pol<'m>>,
 }
 
 impl Walk<'_> {
-    fn too_deep<E: de::Error>(&mut self) -> E {
-        self.too_deep = true;
-        E::custom("nesting too deep")
-    }
-
-    fn write_str<E: de::Error>(&mut self, s: &str) -> Result<(), E> {
-        serde_json::to_writer(&mut self.out, s).map_err(E::custom)
-    }
-
-    fn write_scratch<E: de::Error>(&mut self, r: Rendered) -> Result<(), E> {
-        match r {
-            Rendered::Null => {
-                self.out.extend_from_slice(b"null");
+    pub(super) fn value(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
+        lx.skip_ws();
+        match lx.peek() {
+            Some(b'{') => self.object(lx, at, mode),
+            Some(b'[') => self.array(lx, at, mode),
+            Some(b'"') => {
+                let s = lx.string()?;
+                self.string(mode, s, at)
+            }
+            Some(b't') => {
+                lx.literal(b"true")?;
+                self.scalar(mode, "true", true, at)
+            }
+            Some(b'f') => {
+                lx.literal(b"false")?;
+                self.scalar(mode, "false", true, at)
+            }
+            Some(b'n') => {
+                lx.literal(b"null")?;
+                // null carries nothing personal: kept as is, and not counted as masked.
+                if !matches!(mode, Mode::Skip) {
+                    self.out.extend_from_slice(b"null");
+                }
                 Ok(())
             }
-            Rendered::Text => {
-                serde_json::to_writer(&mut self.out, &self.scratch).map_err(E::custom)
+            Some(b'-' | b'0'..=b'9') => {
+                let n = lx.number()?;
+                self.scalar(mode, n, false, at)
+            }
+            _ => Err(lx.err()),
+        }
+    }
+
+    fn array(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
+        if at.depth >= self.m.max_depth {
+            return Err(Fail::TooDeep);
+        }
+        lx.expect(b'[')?;
+        let inner = self.enter(mode, false);
+        let write = !matches!(inner, Mode::Skip);
+        if write {
+            self.out.push(b'[');
+        }
+        lx.skip_ws();
+        if !lx.eat(b']') {
+            loop {
+                let item = At {
+                    depth: at.depth + 1,
+                    ..at
+                };
+                self.value(lx, item, inner)?;
+                lx.skip_ws();
+                if lx.eat(b',') {
+                    if write {
+                        self.out.push(b',');
+                    }
+                    continue;
+                }
+                lx.expect(b']')?;
+                break;
             }
         }
+        if write {
+            self.out.push(b']');
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
+        if at.depth >= self.m.max_depth {
+            return Err(Fail::TooDeep);
+        }
+        lx.expect(b'{')?;
+        let inner = self.enter(mode, true);
+        let write = !matches!(inner, Mode::Skip);
+        if write {
+            self.out.push(b'{');
+        }
+        lx.skip_ws();
+        if !lx.eat(b'}') {
+            let mut member = 0usize;
+            loop {
+                lx.skip_ws();
+                if lx.peek() != Some(b'"') {
+                    return Err(lx.err());
+                }
+                let key = lx.string()?;
+                lx.skip_ws();
+                lx.expect(b':')?;
+                let (child, value_mode, back) = self.key(key, at, inner, member);
+                self.value(lx, child, value_mode)?;
+                if let (Some(p), Some(back)) = (&mut self.pol, back) {
+                    p.path.truncate(back);
+                }
+                member += 1;
+                lx.skip_ws();
+                if lx.eat(b',') {
+                    if write {
+                        self.out.push(b',');
+                    }
+                    continue;
+                }
+                lx.expect(b'}')?;
+                break;
+            }
+        }
+        if write {
+            self.out.push(b'}');
+        }
+        if let (Mode::Rule(r), Mode::Capture(start)) = (mode, inner) {
+            self.finish_capture(r, start);
+        }
+        Ok(())
+    }
+
+    /// Writes a key (when not skipping) and works out what applies to its value: where it
+    /// stands, its mode, and (with a field policy) the path length to go back to after it.
+    fn key(
+        &mut self,
+        key: Str<'_>,
+        at: At,
+        mode: Mode,
+        member: usize,
+    ) -> (At, Mode, Option<usize>) {
+        let mut child = At {
+            depth: at.depth + 1,
+            node: None,
+            decl: None,
+            personal: at.personal,
+        };
+        match mode {
+            Mode::Skip => return (child, Mode::Skip, None),
+            // Digested whole: rules inside do not apply.
+            Mode::Capture(_) => {
+                self.write_canonical(key);
+                self.out.push(b':');
+                return (child, mode, None);
+            }
+            Mode::Copy | Mode::Rule(_) => {}
+        }
+        let mut dec = std::mem::take(&mut self.dec);
+        let k = key.value(&mut dec);
+        // One fold per key, for the field rules and the path rules alike.
+        let mut fold_buf = std::mem::take(&mut self.fold_buf);
+        let formed: &str = match self.m.fields.spelling() {
+            Spelling::Exact => k,
+            Spelling::Folded => fold_key_into(k, &mut fold_buf),
+        };
+        child.node = at.node.and_then(|n| self.m.paths.child(n, formed));
+        let rule = child
+            .node
+            .and_then(|c| self.m.paths.rule(c))
+            .or_else(|| self.m.fields.get_formed(formed));
+        self.fold_buf = fold_buf;
+        let mut back = None;
+        let mut rewrite = None;
+        if let Some(p) = &mut self.pol {
+            let checked = p.key(k, at.decl);
+            child.decl = checked.decl;
+            child.personal |= checked.personal;
+            rewrite = checked.rewrite;
+            back = Some(checked.back);
+        }
+        match rewrite {
+            Some(placeholder) => {
+                // `<…>#N`: the member's index keeps keys unique, and no key copied from
+                // upstream starts with `<` (those are rewritten too), so none can collide.
+                self.out.push(b'"');
+                self.out.extend_from_slice(placeholder.as_bytes());
+                self.out.extend_from_slice(format!("#{member}").as_bytes());
+                self.out.push(b'"');
+                self.by_policy = self.by_policy.saturating_add(1);
+            }
+            None => self.write_raw(key),
+        }
+        self.out.push(b':');
+        self.dec = dec;
+        (child, rule.map_or(mode, Mode::Rule), back)
+    }
+
+    fn string(&mut self, mode: Mode, s: Str<'_>, at: At) -> Result<(), Fail> {
+        match mode {
+            Mode::Skip => Ok(()),
+            Mode::Capture(_) => {
+                self.write_canonical(s);
+                Ok(())
+            }
+            Mode::Rule(r) => {
+                let mut dec = std::mem::take(&mut self.dec);
+                self.mask_text(r, s.value(&mut dec));
+                self.dec = dec;
+                Ok(())
+            }
+            Mode::Copy => {
+                if embedded::may_hold_json(s) {
+                    // Owned: the walk of an embedded document reuses `dec`.
+                    let mut owned = String::new();
+                    let v = s.value(&mut owned).to_owned();
+                    if let Some(text) = self.embedded(&v, at)? {
+                        self.write_str(&text);
+                        return Ok(());
+                    }
+                }
+                if self.pol.is_none() {
+                    self.write_raw(s);
+                    return Ok(());
+                }
+                let mut dec = std::mem::take(&mut self.dec);
+                let v = s.value(&mut dec);
+                match self.leaf_text(v, at) {
+                    Some(strategy) => self.mask_by_policy(strategy, v),
+                    None => self.write_raw(s),
+                }
+                self.dec = dec;
+                Ok(())
+            }
+        }
+    }
+
+    /// A number or boolean. Under a personal key a number is masked through its text and
+    /// comes out as a string (or null): phone and account numbers sometimes arrive unquoted.
+    /// A boolean's one bit would show through a partial reveal or a digest, so it becomes the
+    /// placeholder (or null).
+    fn scalar(&mut self, mode: Mode, text: &str, boolean: bool, at: At) -> Result<(), Fail> {
+        match mode {
+            Mode::Copy => match self.leaf_scalar(text, boolean, at) {
+                Some(strategy) => {
+                    self.by_policy = self.by_policy.saturating_add(1);
+                    let rendered = if boolean {
+                        self.m.render_bool(strategy, &mut self.scratch)
+                    } else {
+                        self.m.render(strategy, text, &mut self.scratch)
+                    };
+                    self.write_scratch(rendered);
+                }
+                None => self.out.extend_from_slice(text.as_bytes()),
+            },
+            Mode::Capture(_) => self.out.extend_from_slice(text.as_bytes()),
+            Mode::Skip => {}
+            Mode::Rule(r) => {
+                self.count(r);
+                let strategy = self.strategy(r);
+                let rendered = if boolean {
+                    self.m.render_bool(strategy, &mut self.scratch)
+                } else {
+                    self.m.render(strategy, text, &mut self.scratch)
+                };
+                self.write_scratch(rendered);
+            }
+        }
+        Ok(())
+    }
+
+    /// Masks a string value by rule `r` and writes the result.
+    pub(super) fn mask_text(&mut self, r: usize, v: &str) {
+        self.count(r);
+        let rendered = self.m.render(self.strategy(r), v, &mut self.scratch);
+        self.write_scratch(rendered);
+    }
+
+    /// Mode for the inside of a container. Under a rule, `redact` and `null` replace any
+    /// container whole, and every strategy replaces an object whole (its keys are data too):
+    /// the replacement is written here and the contents are then only validated, or, for
+    /// `hmac`, captured to be digested by `finish_capture`. Other strategies go on into arrays.
+    fn enter(&mut self, mode: Mode, object: bool) -> Mode {
+        let Mode::Rule(r) = mode else {
+            return mode;
+        };
+        let strategy = self.strategy(r);
+        if !object && !matches!(strategy, Strategy::Null | Strategy::Redact) {
+            return mode;
+        }
+        self.count(r);
+        if strategy == Strategy::Hmac {
+            return Mode::Capture(self.out.len());
+        }
+        let rendered = self.m.render_container(strategy, "", &mut self.scratch);
+        self.write_scratch(rendered);
+        Mode::Skip
+    }
+
+    /// Replaces the object captured from `start` on with its digest.
+    fn finish_capture(&mut self, rule: usize, start: usize) {
+        let strategy = self.strategy(rule);
+        let captured = self.out.get(start..).unwrap_or_default();
+        // Captured text is built from the input's (UTF-8) tokens and our own escaping.
+        let json = std::str::from_utf8(captured).unwrap_or_default();
+        let rendered = self.m.render_container(strategy, json, &mut self.scratch);
+        self.out.truncate(start);
+        self.write_scratch(rendered);
     }
 
     fn count(&mut self, rule: usize) {
@@ -110,347 +432,42 @@ impl Walk<'_> {
             .map_or(Strategy::Redact, |r| r.strategy)
     }
 
-    fn string<E: de::Error>(
-        &mut self,
-        mode: Mode,
-        v: &str,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<(), E> {
-        match mode {
-            Mode::Copy => {
-                if !self.embedded(v, depth, node)? {
-                    self.write_str(v)?;
-                }
-                Ok(())
-            }
-            Mode::Capture(_) => self.write_str(v),
-            Mode::Skip => Ok(()),
-            Mode::Rule(r) => {
-                self.count(r);
-                let rendered = self.m.render(self.strategy(r), v, &mut self.scratch);
-                self.write_scratch(rendered)
-            }
+    /// A string token exactly as it came.
+    fn write_raw(&mut self, s: Str<'_>) {
+        self.out.push(b'"');
+        self.out.extend_from_slice(s.raw.as_bytes());
+        self.out.push(b'"');
+        if s.escaped {
+            let mut dec = std::mem::take(&mut self.dec);
+            self.escaped.extend_from_slice(s.value(&mut dec).as_bytes());
+            self.escaped.push(b'\n');
+            self.dec = dec;
         }
     }
 
-    /// Masks a string that holds a JSON object or array as a document of its own and writes it
-    /// back as a string of the masked compact JSON. Returns false (nothing written) when the
-    /// string is not such a document, so the caller copies it.
-    fn embedded<E: de::Error>(
-        &mut self,
-        v: &str,
-        depth: usize,
-        node: Option<u32>,
-    ) -> Result<bool, E> {
-        let opens = v
-            .bytes()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-        if !matches!(opens, Some(b'{' | b'[')) {
-            return Ok(false);
+    /// A string token in one spelling whatever its escapes were, so a digest of a captured
+    /// object does not depend on how upstream chose to escape it.
+    fn write_canonical(&mut self, s: Str<'_>) {
+        if s.escaped {
+            let mut dec = std::mem::take(&mut self.dec);
+            self.write_str(s.value(&mut dec));
+            self.dec = dec;
+        } else {
+            self.write_raw(s);
         }
-        let outer = std::mem::replace(&mut self.out, Vec::with_capacity(v.len()));
-        // Counts from a text that turns out not to be JSON must not stay.
-        let counts = self.counts.clone();
-        let mut de = serde_json::Deserializer::from_str(v);
-        // The string stands for the value it encodes, so path rules go on from its key.
-        let res = ValueSeed {
-            w: &mut *self,
-            depth: depth + 1,
-            node,
-            mode: Mode::Copy,
-        }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-        let inner = std::mem::replace(&mut self.out, outer);
-        match res {
-            Ok(()) => {
-                let text = std::str::from_utf8(&inner).map_err(E::custom)?;
-                self.write_str(text)?;
-                Ok(true)
-            }
-            // Too deep is never "not JSON": copying it would forward what we could not inspect.
-            Err(_) if self.too_deep => Err(E::custom("nesting too deep")),
-            Err(_) => {
-                self.counts = counts;
-                Ok(false)
+    }
+
+    pub(super) fn write_str(&mut self, s: &str) {
+        // Writing JSON text to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, s);
+    }
+
+    fn write_scratch(&mut self, r: Rendered) {
+        match r {
+            Rendered::Null => self.out.extend_from_slice(b"null"),
+            Rendered::Text => {
+                let _ = serde_json::to_writer(&mut self.out, &self.scratch);
             }
         }
-    }
-
-    /// A number under a personal key is masked through its text and comes out as a string
-    /// (or null): phone numbers and account numbers sometimes arrive unquoted.
-    fn number<E, T>(&mut self, mode: Mode, v: T) -> Result<(), E>
-    where
-        E: de::Error,
-        T: serde::Serialize + fmt::Display,
-    {
-        match mode {
-            Mode::Copy | Mode::Capture(_) => {
-                serde_json::to_writer(&mut self.out, &v).map_err(E::custom)
-            }
-            Mode::Skip => Ok(()),
-            Mode::Rule(r) => {
-                use fmt::Write as _;
-                self.num.clear();
-                write!(self.num, "{v}").map_err(E::custom)?;
-                self.count(r);
-                let rendered = self
-                    .m
-                    .render(self.strategy(r), &self.num, &mut self.scratch);
-                self.write_scratch(rendered)
-            }
-        }
-    }
-
-    /// A number whose source text serde_json kept (`arbitrary_precision`).
-    fn number_text<E: de::Error>(&mut self, mode: Mode, text: &str) -> Result<(), E> {
-        // The same map shape is produced by an input object with this one key: only a real
-        // JSON number may be written out raw.
-        if text.parse::<serde_json::Number>().is_err() {
-            return Err(E::custom("invalid number"));
-        }
-        match mode {
-            Mode::Copy | Mode::Capture(_) => {
-                self.out.extend_from_slice(text.as_bytes());
-                Ok(())
-            }
-            Mode::Skip => Ok(()),
-            Mode::Rule(r) => {
-                self.count(r);
-                let rendered = self.m.render(self.strategy(r), text, &mut self.scratch);
-                self.write_scratch(rendered)
-            }
-        }
-    }
-
-    fn boolean<E: de::Error>(&mut self, mode: Mode, v: bool) -> Result<(), E> {
-        match mode {
-            Mode::Copy | Mode::Capture(_) => {
-                self.out
-                    .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
-                Ok(())
-            }
-            Mode::Skip => Ok(()),
-            Mode::Rule(r) => {
-                self.count(r);
-                let rendered = self.m.render_bool(self.strategy(r), &mut self.scratch);
-                self.write_scratch(rendered)
-            }
-        }
-    }
-
-    fn null(&mut self, mode: Mode) {
-        // null carries nothing personal: kept as is, and not counted as masked.
-        if !matches!(mode, Mode::Skip) {
-            self.out.extend_from_slice(b"null");
-        }
-    }
-
-    /// Mode for the inside of a container. Under a rule, `redact` and `null` replace any
-    /// container whole, and every strategy replaces an object whole (its keys are data too):
-    /// the replacement is written here and the contents are then only validated, or, for
-    /// `hmac`, captured to be digested by `finish_capture`. Other strategies go on into arrays.
-    fn enter<E: de::Error>(&mut self, mode: Mode, object: bool) -> Result<Mode, E> {
-        let Mode::Rule(r) = mode else {
-            return Ok(mode);
-        };
-        let strategy = self.strategy(r);
-        if !object && !matches!(strategy, Strategy::Null | Strategy::Redact) {
-            return Ok(mode);
-        }
-        self.count(r);
-        if strategy == Strategy::Hmac {
-            return Ok(Mode::Capture(self.out.len()));
-        }
-        let rendered = self.m.render_container(strategy, "", &mut self.scratch);
-        self.write_scratch(rendered)?;
-        Ok(Mode::Skip)
-    }
-
-    /// Replaces the object captured from `start` on with its digest.
-    fn finish_capture<E: de::Error>(&mut self, rule: usize, start: usize) -> Result<(), E> {
-        let strategy = self.strategy(rule);
-        let captured = self.out.get(start..).unwrap_or_default();
-        let json = std::str::from_utf8(captured).map_err(E::custom)?;
-        let rendered = self.m.render_container(strategy, json, &mut self.scratch);
-        self.out.truncate(start);
-        self.write_scratch(rendered)
-    }
-
-    /// Writes a key (when not skipping) and works out what applies to its value.
-    fn key<E: de::Error>(&mut self, k: &str, node: Option<u32>, mode: Mode) -> Result<Entry, E> {
-        if matches!(mode, Mode::Skip) {
-            return Ok(Entry {
-                node: None,
-                mode: Mode::Skip,
-            });
-        }
-        self.write_str(k)?;
-        self.out.push(b':');
-        if matches!(mode, Mode::Capture(_)) {
-            // Digested whole: rules inside do not apply.
-            return Ok(Entry { node: None, mode });
-        }
-        let child = node.and_then(|n| self.m.paths.child(n, k));
-        let rule = child
-            .and_then(|c| self.m.paths.rule(c))
-            .or_else(|| self.m.fields.get(k));
-        let value_mode = rule.map_or(mode, Mode::Rule);
-        Ok(Entry {
-            node: child,
-            mode: value_mode,
-        })
-    }
-}
-
-struct Entry {
-    node: Option<u32>,
-    mode: Mode,
-}
-
-struct ValueSeed<'w, 'm> {
-    w: &'w mut Walk<'m>,
-    /// Number of containers enclosing this value.
-    depth: usize,
-    /// Position in the path-rule trie; `None` once off every configured path.
-    node: Option<u32>,
-    mode: Mode,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.w.boolean(self.mode, v)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.w.number(self.mode, v)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.w.number(self.mode, v)
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.w.number(self.mode, v)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.w.string(self.mode, v, self.depth, self.node)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.w.null(self.mode);
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.w.null(self.mode);
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let w = self.w;
-        if self.depth >= w.m.max_depth {
-            return Err(w.too_deep());
-        }
-        let mode = w.enter(self.mode, false)?;
-        let write = !matches!(mode, Mode::Skip);
-        if write {
-            w.out.push(b'[');
-        }
-        let mut first = true;
-        loop {
-            if write && !first {
-                w.out.push(b',');
-            }
-            let seed = ValueSeed {
-                w: &mut *w,
-                depth: self.depth + 1,
-                node: self.node,
-                mode,
-            };
-            if seq.next_element_seed(seed)?.is_none() {
-                break;
-            }
-            first = false;
-        }
-        if write {
-            if !first {
-                // A ',' was written speculatively before the probe that found the end.
-                w.out.pop();
-            }
-            w.out.push(b']');
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let w = self.w;
-        // The first key decides between a real object and a number in disguise, so the depth
-        // check and the opening brace wait for it.
-        let mut mode = self.mode;
-        let mut first = true;
-        loop {
-            let seed = KeySeed {
-                w: &mut *w,
-                node: self.node,
-                mode,
-                first,
-                depth: self.depth,
-            };
-            match map.next_key_seed(seed)? {
-                None => break,
-                Some(Key::Number) => {
-                    map.next_value_seed(NumberSeed {
-                        w: &mut *w,
-                        mode: self.mode,
-                    })?;
-                    if map.next_key::<de::IgnoredAny>()?.is_some() {
-                        return Err(de::Error::custom("invalid number"));
-                    }
-                    return Ok(());
-                }
-                Some(Key::Entry { entry, container }) => {
-                    mode = container;
-                    map.next_value_seed(ValueSeed {
-                        w: &mut *w,
-                        depth: self.depth + 1,
-                        node: entry.node,
-                        mode: entry.mode,
-                    })?;
-                }
-            }
-            first = false;
-        }
-        if first {
-            if self.depth >= w.m.max_depth {
-                return Err(w.too_deep());
-            }
-            mode = w.enter(mode, true)?;
-            if !matches!(mode, Mode::Skip) {
-                w.out.extend_from_slice(b"{}");
-            }
-        } else if !matches!(mode, Mode::Skip) {
-            w.out.push(b'}');
-        }
-        if let (Mode::Rule(r), Mode::Capture(start)) = (self.mode, mode) {
-            w.finish_capture(r, start)?;
-        }
-        Ok(())
     }
 }

@@ -414,7 +414,15 @@ impl Proxy {
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
         let Processed::Inspected(mut response, _reservation) = self
-            .inspect_traced(&trace, resp, slot, deadline, None, None)
+            .inspect_traced(
+                &trace,
+                cached_family(label),
+                resp,
+                slot,
+                deadline,
+                None,
+                None,
+            )
             .await?
         else {
             return Err(Arc::new(GatewayError::Internal));
@@ -448,5 +456,18 @@ impl Proxy {
             store: outcome,
             upstream,
         }))
+    }
+}
+
+/// The field-policy family of a cached route, from its label (the name `fetch` carries).
+/// An unknown label cannot happen; `Other` (report mode) would still mask by rules, key
+/// words and detectors.
+fn cached_family(label: &str) -> crate::mask::policy::PolicyFamily {
+    use crate::cache::CachedRoute;
+    use crate::mask::policy::PolicyFamily;
+    match CachedRoute::ALL.into_iter().find(|r| r.name() == label) {
+        Some(CachedRoute::CustomerDetail) => PolicyFamily::CustomerDetail,
+        Some(CachedRoute::CustomerWalletReady) => PolicyFamily::WalletReady,
+        None => PolicyFamily::Other,
     }
 }

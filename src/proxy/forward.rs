@@ -14,6 +14,7 @@ use crate::http::read_body;
 use crate::inspect::headers::ByteRange;
 use crate::inspect::{PassthroughRequest, Processed};
 use crate::logging::access_log::UpstreamCall;
+use crate::mask::policy::PolicyFamily;
 use crate::route::Route;
 
 impl Proxy {
@@ -95,6 +96,7 @@ impl Proxy {
         match self
             .inspect_traced(
                 ctx.span.trace(),
+                PolicyFamily::of(route),
                 resp,
                 slot,
                 deadline,

@@ -11,12 +11,17 @@ use tokio::time::Instant;
 use super::Proxy;
 use crate::error::GatewayError;
 use crate::inspect::{PassthroughRequest, Processed};
+use crate::mask::policy::PolicyFamily;
 use crate::telemetry::Trace;
 
 impl Proxy {
+    // The inspector's own arguments plus the span's parent: bundling them would only move
+    // the same list into a struct built at two call sites.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn inspect_traced(
         &self,
         parent: &Trace,
+        family: PolicyFamily,
         resp: Response<Incoming>,
         slot: crate::upstream::Slot,
         deadline: Instant,
@@ -26,7 +31,7 @@ impl Proxy {
         let span = parent.child("mask", SpanKind::Internal, Vec::new);
         let result = self
             .inspector
-            .inspect(resp, slot, deadline, passthrough, signature)
+            .inspect(family, resp, slot, deadline, passthrough, signature)
             .await;
         let outcome = match &result {
             Ok(Processed::Inspected(..)) => "inspected",

@@ -1,5 +1,5 @@
 //! The admin listener, for SREs: `/metrics`, `/healthz`, `/readyz`, and the
-//! authenticated `/admin/cache/purge` and `/admin/config`.
+//! authenticated `/admin/cache/purge`, `/admin/config` and `/admin/mask/undeclared`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,7 +60,7 @@ pub(crate) struct Endpoint {
 }
 
 /// Every admin endpoint. `route` dispatches on this table alone.
-pub(crate) const ENDPOINTS: [Endpoint; 5] = [
+pub(crate) const ENDPOINTS: [Endpoint; 6] = [
     Endpoint {
         path: "/healthz",
         method: Method::GET,
@@ -79,6 +79,10 @@ pub(crate) const ENDPOINTS: [Endpoint; 5] = [
     },
     Endpoint {
         path: "/admin/config",
+        method: Method::GET,
+    },
+    Endpoint {
+        path: "/admin/mask/undeclared",
         method: Method::GET,
     },
 ];
@@ -147,8 +151,43 @@ impl Admin {
                 self.check_admin(&req)?;
                 super::admin_config::response(&self.settings)
             }
+            "/admin/mask/undeclared" => {
+                self.check_admin(&req)?;
+                self.undeclared()
+            }
             _ => return Err(GatewayError::Internal),
         })
+    }
+
+    /// `GET /admin/mask/undeclared`: per route family, the JSON paths its answers held that
+    /// its field policy does not declare, with how often each was seen (paths only, never a
+    /// value), for an operator declaring a family's safe fields before switching it to
+    /// `enforce`. The document is the gateway's own text: keys that are not plain field
+    /// names are placeholders.
+    fn undeclared(&self) -> Response<GatewayBody> {
+        let policies = &self.settings.mask.policies;
+        let listing = policies.undeclared().listing();
+        let modes: serde_json::Map<String, serde_json::Value> =
+            crate::mask::policy::PolicyFamily::ALL
+                .iter()
+                .map(|&f| {
+                    (
+                        f.label().to_owned(),
+                        policies.for_family(f).mode.label().into(),
+                    )
+                })
+                .collect();
+        let mut r = json(
+            StatusCode::OK,
+            serde_json::json!({
+                "status": true,
+                "message": "OK",
+                "data": {"modes": modes, "undeclared": listing},
+            }),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
     }
 
     async fn scrape(&self) -> Result<Response<GatewayBody>, GatewayError> {

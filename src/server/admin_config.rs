@@ -244,6 +244,9 @@ struct Mask {
     hmac_key_file: Option<String>,
     rules: Vec<Rule>,
     passthrough: Vec<Passthrough>,
+    /// `[mask.policy]` as configured (no secrets in it): modes, declared paths, key words,
+    /// detectors.
+    policy: crate::mask::policy::PolicyConfig,
 }
 
 #[derive(Serialize)]
@@ -428,6 +431,7 @@ impl From<&Settings> for View {
                         ranges: p.ranges,
                     })
                     .collect(),
+                policy: m.policy.clone(),
             },
             cache: Cache {
                 enabled: c.enabled,

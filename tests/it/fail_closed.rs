@@ -189,7 +189,7 @@ fn assert_refused(r: &Resp, code: &str, what: &str) {
 fn assert_masked(r: &Resp, what: &str) {
     assert_eq!(r.status, 200, "{what}: {}", r.text());
     let v = r.json();
-    assert_eq!(v["data"]["email"], "v*****@example.com", "{what}");
+    assert_eq!(v["data"]["email"], "v*****@*****", "{what}");
     assert_no_leak(r, what);
 }
 
@@ -617,7 +617,7 @@ async fn passthrough_is_only_what_is_declared() {
     ));
     let r = app.get(MEMO).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.json()["data"]["email"], "v*****@example.com");
+    assert_eq!(r.json()["data"]["email"], "v*****@*****");
     assert_no_leak(&r, "memo json");
     // A PDF on a route that is not declared is not trusted.
     h.answer_bytes(response(
@@ -814,18 +814,19 @@ async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     });
     let id = customer_id(4242);
     let cached = format!("/api/v1/customer/customer/{id}");
-    for path in [PASSTHROUGH.to_owned(), cached.clone()] {
-        let r = app.get(&path).await;
-        assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", &path);
-        assert!(
-            h.last_head().contains(&token),
-            "the upstream did get the token"
-        );
-    }
-    let seen = h.count();
-    let again = app.get(&cached).await;
-    assert_eq!(again.status, 502, "nothing was stored");
-    assert_eq!(h.count(), seen + 1, "the second read went upstream");
+    let r = app.get(PASSTHROUGH).await;
+    assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", PASSTHROUGH);
+    assert!(
+        h.last_head().contains(&token),
+        "the upstream did get the token"
+    );
+    // On the `enforce` customer read the echo is an undeclared field: masked before the
+    // guard looks, so what is stored and sent holds no secret.
+    let r = app.get(&cached).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["request"], "[REDACTED]");
+    assert_no_leak(&r, &cached);
+    assert!(h.last_head().contains(&token));
     // Only the request's signature echoed back, on a write.
     h.answer(|head| {
         let sig = head
@@ -1150,7 +1151,7 @@ fn random_framings_of_personal_data_never_leak() {
             })?;
             served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if matches!(c.doc, Doc::Plain) {
-                prop_assert_eq!(&v["data"]["email"], "v*****@example.com", "{}", what);
+                prop_assert_eq!(&v["data"]["email"], "v*****@*****", "{}", what);
             }
         }
         Ok(())

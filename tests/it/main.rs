@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_errors;
+mod body_privacy;
 mod budget;
 mod cache;
 mod check_config;
@@ -22,11 +23,13 @@ mod fail_closed;
 mod first_day;
 mod forwarding;
 mod fuzz_props;
+mod go_client;
 mod header_vocabulary;
 mod hostile;
 mod lifecycle;
 mod limits;
 mod logging;
+mod mask_policy;
 mod observability;
 mod operator;
 mod paths;

@@ -268,6 +268,15 @@ fn assert_closed_label_sets(scrape: &str) {
                     ["upstream", "client"].contains(&v.as_str())
                 }
                 ("gateway_masked_fields_total", "field") => rules.contains(v),
+                (
+                    "gateway_mask_undeclared_fields_total" | "gateway_mask_policy_masked_total",
+                    "family",
+                ) => paycombat_gateway::mask::policy::PolicyFamily::from_label(v).is_some(),
+                ("gateway_mask_policy_masked_total", "reason") => {
+                    paycombat_gateway::mask::policy::MaskReason::ALL
+                        .iter()
+                        .any(|r| r.label() == v)
+                }
                 ("gateway_connections_open" | "gateway_connections_closed_total", "listener") => {
                     ["api", "admin"].contains(&v.as_str())
                 }

@@ -95,6 +95,8 @@ fn malformed_bodies_fail_closed() {
     assert!(parse(br#"{"a":"\ud800"}"#), "lone surrogate");
     assert!(parse(b"{\"a\":\"raw\x01control\"}"));
     assert!(parse(br#"{"a":NaN}"#));
+    assert!(parse(br#"{"a":1e400}"#), "beyond a double's range");
+    assert!(parse(br#"[-3.287130374878351e+285285]"#));
     assert_eq!(
         m.mask(b"{\"email\":\"\xff\xfe@x.com\"}").err(),
         Some(MaskError::NotUtf8)

@@ -8,7 +8,7 @@ fn json_documents_inside_strings_are_masked_at_every_level() {
             &m,
             r#"{"data":{"note":"{\"email\":\"victim@example.com\"}"}}"#
         ),
-        r#"{"data":{"note":"{\"email\":\"v*****@example.com\"}"}}"#
+        r#"{"data":{"note":"{\"email\":\"v*****@*****\"}"}}"#
     );
     // Arrays, leading blanks, a top-level string; written back compact.
     assert_eq!(
@@ -127,4 +127,57 @@ fn json_inside_strings_counts_toward_max_depth() {
     let m = default_masker();
     let hidden = format!(r#"{{"note":"{}{}"}}"#, "[".repeat(200), "]".repeat(200));
     assert_eq!(m.mask(hidden.as_bytes()).err(), Some(MaskError::TooDeep));
+}
+
+#[test]
+fn json_that_lenient_decoders_recover_from_a_string_is_masked() {
+    let m = default_masker();
+    let doc = json!({"email": "victim@example.com", "first_name": "Alice"}).to_string();
+    let cases = [
+        // Node: JSON.parse(s.trim()) skips BOM, NBSP and the other Unicode spaces.
+        format!("\u{feff}{doc}"),
+        format!("\u{a0}{doc}\u{a0}"),
+        format!("\u{2003}\u{200b}\n{doc}"),
+        format!("\0{doc}"),
+        // JSON.parse(JSON.parse(s)): one more level of quoting, and another.
+        serde_json::to_string(&doc).expect("quote"),
+        format!(
+            " {}",
+            serde_json::to_string(&serde_json::to_string(&doc).expect("q")).expect("q")
+        ),
+        // Python raw_decode: the longest JSON prefix, then junk.
+        format!("{doc} trailing junk"),
+        format!("{doc}}}}}"),
+        // Pieces after a document are read too.
+        format!("[] {doc}"),
+    ];
+    for s in cases {
+        let body = json!({ "note": s }).to_string();
+        let masked = m.mask(body.as_bytes()).expect("maskable");
+        let out = std::str::from_utf8(&masked.body).expect("utf-8");
+        assert!(
+            !out.contains("victim") && !out.contains("Alice"),
+            "{s:?} -> {out}"
+        );
+        assert_eq!(masked.total(), 2, "{s:?}");
+        let _: Value = serde_json::from_str(out).expect("still JSON");
+    }
+    // The document is written compact and the junk after it is kept.
+    assert_eq!(
+        run(&m, r#"{"n":"\u00a0{\"first_name\": \"Alice\"} ok"}"#),
+        r#"{"n":"{\"first_name\":\"[REDACTED]\"} ok"}"#
+    );
+    // Double-encoded comes back double-encoded.
+    let twice = serde_json::to_string(&r#"{"first_name":"Alice"}"#).expect("q");
+    let out = run_json(&m, &json!({ "n": twice }));
+    let once: String = serde_json::from_str(out["n"].as_str().expect("s")).expect("quoted");
+    assert_eq!(
+        serde_json::from_str::<Value>(&once).expect("json"),
+        json!({"first_name": "[REDACTED]"})
+    );
+    // Text that no decoder turns into JSON is copied byte for byte.
+    for s in [r#"\"quoted\""#, r#"\"{not json\""#, r#"say \"{}\""#] {
+        let body = format!(r#"{{"n":"{s}"}}"#);
+        assert_eq!(run(&m, &body), body);
+    }
 }

@@ -8,6 +8,8 @@ mod fidelity;
 mod json_in_strings;
 mod matching;
 mod media;
+mod policy_props;
+mod policy_walk;
 mod strategies;
 
 const KEY: &[u8] = b"test-hmac-key-0123456789";

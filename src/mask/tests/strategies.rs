@@ -50,19 +50,41 @@ fn keep_last_counts_characters_not_bytes() {
 
 #[test]
 fn email_strategy() {
+    // Shared mail providers are shown, in the configuration's spelling.
     assert_eq!(
-        one(Strategy::Email, json!("fatur4@paycombat.com")),
-        json!("f*****@paycombat.com")
+        one(Strategy::Email, json!("fatur4@gmail.com")),
+        json!("f*****@gmail.com")
     );
     assert_eq!(
-        one(Strategy::Email, json!("élodie@exemple.fr")),
-        json!("é*****@exemple.fr")
+        one(Strategy::Email, json!("élodie@Proton.ME")),
+        json!("é*****@proton.me")
     );
-    assert_eq!(one(Strategy::Email, json!("@x.com")), json!("*****@x.com"));
     assert_eq!(
-        one(Strategy::Email, json!("a\"b@c@d.com")),
-        json!("a*****@d.com")
+        one(Strategy::Email, json!("@yahoo.com")),
+        json!("*****@yahoo.com")
     );
+    assert_eq!(
+        one(Strategy::Email, json!("a\"b@c@outlook.com")),
+        json!("a*****@outlook.com")
+    );
+    // Any other domain names its owner, or is no domain at all: masked too.
+    for other in [
+        "fatur4@paycombat.com",
+        "x@ Alice Victimson, Jalan Rahasia 42, 081234567890",
+        "x@gmail.com.victimson.id",
+        "x@gmail.com ",
+        "x@gmail..com",
+        "x@-gmail.com",
+        "x@gmail.com/081234567890",
+        "x@\u{ff47}mail.com",
+    ] {
+        let first = other.chars().next().expect("non-empty");
+        assert_eq!(
+            one(Strategy::Email, json!(other)),
+            json!(format!("{first}*****@*****")),
+            "{other}"
+        );
+    }
     assert_eq!(
         one(Strategy::Email, json!("no-at-sign")),
         json!("[REDACTED]")
@@ -71,6 +93,48 @@ fn email_strategy() {
         one(Strategy::Email, json!("trailing@")),
         json!("[REDACTED]")
     );
+}
+
+#[test]
+fn email_providers_are_configuration_and_must_be_hostnames() {
+    let cfg = MaskConfig {
+        shared_mail_domains: vec!["Example.org".into()],
+        rules: vec![field("v", Strategy::Email)],
+        ..no_rules()
+    };
+    let m = compile(&cfg, None).expect("valid");
+    assert_eq!(
+        run(&m, r#"{"v":"a@EXAMPLE.org","w":"b@gmail.com"}"#),
+        r#"{"v":"a*****@example.org","w":"b@gmail.com"}"#
+    );
+    assert_eq!(run(&m, r#"{"v":"a@gmail.com"}"#), r#"{"v":"a*****@*****"}"#);
+    for bad in ["", "a b.com", "-x.com", "x..com", "ex@mple.com"] {
+        let cfg = MaskConfig {
+            shared_mail_domains: vec!["gmail.com".into(), bad.into()],
+            ..no_rules()
+        };
+        let err = compile(&cfg, None).expect_err(bad);
+        assert_eq!(err, MaskConfigError::MailDomain { index: 1 }, "{bad}");
+        assert!(err.to_string().starts_with("mask.shared_mail_domains[1]"));
+    }
+    let shipped = default_config().shared_mail_domains;
+    for d in [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "proton.me",
+        "protonmail.com",
+        "aol.com",
+        "gmx.com",
+        "yandex.com",
+        "mail.com",
+    ] {
+        assert!(shipped.iter().any(|s| s == d), "{d}");
+    }
 }
 
 #[test]
@@ -221,7 +285,7 @@ fn nested_arrays_of_objects_under_a_rule_mask_each_object_whole() {
     let masked = m.mask(body.as_bytes()).expect("ok");
     assert_eq!(
         std::str::from_utf8(&masked.body).expect("utf-8"),
-        r#"{"email":[["[REDACTED]","x*****@y.io"],"[REDACTED]",[]],"ok":{"email":"q*****@r.st"}}"#
+        r#"{"email":[["[REDACTED]","x*****@*****"],"[REDACTED]",[]],"ok":{"email":"q*****@*****"}}"#
     );
     assert_eq!(masked.total(), 4);
     let m = masker(vec![field("email", Strategy::Hmac)]);

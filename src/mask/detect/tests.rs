@@ -1,0 +1,193 @@
+use super::*;
+
+fn all() -> Detectors {
+    Detectors::default()
+}
+
+#[test]
+fn claimed_shapes_fire() {
+    let d = all();
+    for (text, want) in [
+        ("fatur4@paycombat.com", Detector::Email),
+        ("contact victim.person@example.co.id now", Detector::Email),
+        ("+62 812-3456-7890", Detector::Phone),
+        ("+44 20 7946 0958", Detector::Phone),
+        ("call 081234567890 today", Detector::Phone),
+        ("(021) 555-1234", Detector::Phone),
+        ("3173000000001234", Detector::DigitRun),
+        ("NIK 3173 0000 0000 1234.", Detector::DigitRun),
+        ("85156781124", Detector::DigitRun),
+        ("DE44500105175407324931", Detector::Iban),
+        ("iban: GB82 WEST 1234 5698 7654 32 thanks", Detector::Iban),
+        ("4111 1111 1111 1111", Detector::Card),
+        ("card 5500-0000-0000-0004", Detector::Card),
+        ("０８１２３４５６７８９０", Detector::Phone),
+        ("08\u{200b}1234567890", Detector::Phone),
+        ("NRIC S1234567D", Detector::DigitRun),
+        ("ni: AB 12 34 56 C.", Detector::DigitRun),
+        ("123-45-6789", Detector::DigitRun),
+    ] {
+        assert_eq!(d.scan(text), Some(want), "{text:?}");
+    }
+}
+
+#[test]
+fn payment_values_do_not_fire() {
+    let d = all();
+    for text in [
+        "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "org_59b8fb2f52254f95ac54d0e140f4e429",
+        "api_access_key:AK_FINMO_SBX_07C5090*******************CCBC7F",
+        "2024-12-06T03:53:52.779Z",
+        "2024-12-06 03:53:52",
+        "1997-08-04",
+        "150000.00",
+        "1500000.00",
+        "15000000.50",
+        "1,500,000.00",
+        "1733457232779",
+        "INV-2026-0042",
+        "+150000.00",
+        "-1500000.00",
+        "+15000000.50 IDR",
+        "INV-20260042",
+        "PO-2026-12-0001234",
+        "IDR",
+        "NOT_STARTED",
+        "individual",
+        "OK",
+        "67d84b19-d50b-490a-8fa7-5ab20bbf275a",
+        "",
+    ] {
+        assert_eq!(d.scan(text), None, "{text:?}");
+    }
+}
+
+#[test]
+fn numbers_fire_only_when_long_integers() {
+    let d = all();
+    assert_eq!(d.scan_number("6281234567890"), Some(Detector::DigitRun));
+    assert_eq!(d.scan_number("4111111111111111"), Some(Detector::Card));
+    assert_eq!(d.scan_number("150000"), None);
+    assert_eq!(d.scan_number("15000000"), None);
+    assert_eq!(d.scan_number("150000000000.00"), None);
+    assert_eq!(d.scan_number("1.5e12"), None);
+    assert_eq!(d.scan_number("1733457232779"), None, "epoch millis");
+    assert_eq!(d.scan_number("1733457232"), None, "epoch seconds");
+    assert_eq!(d.scan_number("15000000000"), Some(Detector::DigitRun));
+    assert_eq!(d.scan_number("123456789012345678901234567890"), None);
+}
+
+#[test]
+fn disabled_detectors_stay_silent() {
+    let only_email = Detectors::new(&[Detector::Email], 7, 10);
+    assert_eq!(only_email.scan("081234567890"), None);
+    assert_eq!(only_email.scan("a@b.com"), Some(Detector::Email));
+    assert_eq!(Detectors::none().scan("a@b.com"), None);
+}
+
+#[test]
+fn labels_round_trip() {
+    for d in Detector::ALL {
+        assert_eq!(Detector::from_label(d.label()), Some(d));
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words that free text is made of around a seeded value: letters, spaces, punctuation,
+    /// short numbers (never a claimed shape themselves).
+    fn filler() -> impl Strategy<Value = String> {
+        "[A-Za-z ,;:()!?]{0,20}( [0-9]{1,4})?[A-Za-z .]{0,10}"
+    }
+
+    fn personal() -> impl Strategy<Value = (String, Detector)> {
+        prop_oneof![
+            (
+                "[a-z][a-z0-9.]{0,10}[a-z0-9]",
+                "[a-z]{2,10}",
+                "(com|id|co\\.id|org|net)"
+            )
+                .prop_map(|(l, d, t)| (format!("{l}@{d}.{t}"), Detector::Email)),
+            ("(62|44|65|1)", "[1-9][0-9]{8,10}")
+                .prop_map(|(cc, n)| (format!("+{cc} {n}"), Detector::Phone)),
+            "0[1-9][0-9]{8,10}".prop_map(|n| (n, Detector::Phone)),
+            // Claimed: 7+ digits, except Unix milliseconds 2015..2040 (13 digits, 14..22…).
+            "[1-9][0-9]{6,17}"
+                .prop_filter("epoch milliseconds are timestamps", |n| {
+                    !(n.len() == 13 && ("1420070400000".."2208988800000").contains(&n.as_str()))
+                })
+                .prop_map(|n| (n, Detector::DigitRun)),
+            "[1-9][0-9]{3} [0-9]{4} [0-9]{4} [0-9]{4}".prop_map(|n| (n, Detector::DigitRun)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A value of a claimed shape is found in any free text around it.
+        #[test]
+        fn seeded_values_are_found_in_free_text(
+            (value, _) in personal(),
+            before in filler(),
+            after in filler(),
+        ) {
+            let text = format!("{before} {value} {after}");
+            prop_assert!(Detectors::default().scan(&text).is_some(), "{text:?}");
+        }
+
+        /// Amounts, timestamps, ids and references never fire.
+        #[test]
+        fn payment_values_never_fire(
+            amount in 0u64..100_000_000_000,
+            cents in 0u32..100,
+            ms in 1_420_070_400_000u64..2_208_988_800_000,
+            hex in "[0-9a-f]{32}",
+            prefix in "(customer|org|payin|payout|beneficiary|wallet|tx)",
+            status in "[A-Z]{2,10}(_[A-Z]{2,10}){0,2}",
+        ) {
+            let d = Detectors::default();
+            let secs = ms / 1000;
+            let ts = format!(
+                "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                secs % 40, secs % 12 + 1, secs % 28 + 1, secs % 24, secs % 60, (secs / 7) % 60, ms % 1000
+            );
+            for s in [
+                format!("{amount}.{cents:02}"),
+                format!("+{amount}.{cents:02}"),
+                format!("-{amount}.{cents:02}"),
+                format!("IDR {amount}.{cents:02}"),
+                ts,
+                format!("{prefix}_{hex}"),
+                status,
+                ms.to_string(),
+            ] {
+                prop_assert_eq!(d.scan(&s), None, "{:?}", s);
+            }
+            prop_assert_eq!(d.scan_number(&format!("{amount}.{cents:02}")), None);
+            prop_assert_eq!(d.scan_number(&ms.to_string()), None);
+            prop_assert_eq!(d.scan_number(&(amount % 10_000_000_000).to_string()), None);
+        }
+    }
+}
+
+#[test]
+fn declared_leaves_meet_only_the_shapes_no_payment_value_has() {
+    let d = all();
+    for reference in [
+        "20241206001234",
+        "15000000",
+        "0012345678",
+        "4111111111111111",
+    ] {
+        assert!(d.scan(reference).is_some(), "{reference}");
+        assert_eq!(d.scan_declared(reference), None, "{reference}");
+    }
+    assert_eq!(d.scan_declared("victim@example.com"), Some(Detector::Email));
+    assert_eq!(
+        d.scan_declared("DE44500105175407324931"),
+        Some(Detector::Iban)
+    );
+}

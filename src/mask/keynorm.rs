@@ -1,0 +1,243 @@
+//! The one key normalisation every key check of the masker uses.
+//!
+//! A key matches a rule when it matches after the loosest reading any common client applies:
+//! Go's `encoding/json` (`EqualFold`: simple case folding, so `ſ` is `s` and `K` (Kelvin) is
+//! `k`), readers that apply NFKC (full-width letters), readers that trim (`"email "`, a BOM,
+//! a trailing NUL) and the gateway's own `_` / `-` folding (`phoneNumber`, `phone-number` and
+//! `PHONE_NUMBER` are one name). Folding more loosely than a client can only make the masker
+//! mask more; folding less loosely lets a client fill a personal field the masker did not see.
+//!
+//! All Unicode data comes from ICU4X (`icu_normalizer`, `icu_casemap`, `icu_properties`): no
+//! table here is written by hand.
+//!
+//! Note the direction: this is for *deny* checks (is this key a rule's name, a personal
+//! word?). A check that lets a value through unmasked (a declared non-personal path) must not
+//! accept every key that folds onto a declared name; see [`super::policy::DeclaredPaths`].
+
+use std::borrow::Cow;
+
+use icu_casemap::CaseMapper;
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{CodePointMapData, CodePointSetData};
+
+/// Folds an object key to the form every rule name, vocabulary word and path segment is
+/// compared in:
+///
+/// 1. Unicode NFKC (full-width `ｅｍａｉｌ` is `email`, `ﬁ` is `fi`);
+/// 2. removal of default-ignorable code points (zero-width joiners, variation selectors,
+///    soft hyphens, BOM), format (Cf) and control (Cc, NUL included) characters, wherever they
+///    stand;
+/// 3. removal of connector and dash punctuation (`_`, `-` and their Unicode kin): the
+///    separators the gateway has always skipped, so `last_name`, `lastName` and `LAST-NAME`
+///    are one name;
+/// 4. full Unicode case folding (`ſ` → `s`, `K` → `k`, `ß` → `ss`), then NFKC again so the
+///    result is stable (folding twice gives the same key);
+/// 5. trimming of surrounding Unicode whitespace.
+///
+/// An ASCII key already in that form (lower case, no separators, no control characters, no
+/// surrounding spaces) is returned borrowed: the common case allocates nothing.
+pub fn fold_key(raw: &str) -> Cow<'_, str> {
+    if raw.is_ascii() {
+        return fold_ascii(raw);
+    }
+    let composed = nfkc().normalize(raw);
+    let kept: String = composed.chars().filter(|&c| !is_dropped(c)).collect();
+    let folded = CaseMapper::new().fold_string(&kept);
+    // Folding can leave text NFKC would change (and an NFKC pass can expose another
+    // separator); one more round of both makes the fold idempotent.
+    let again = nfkc().normalize(&folded);
+    let kept: String = again.chars().filter(|&c| !is_dropped(c)).collect();
+    Cow::Owned(kept.trim_matches(char::is_whitespace).to_owned())
+}
+
+/// [`fold_key`] without an allocation per key: `raw` itself when it is already folded, else
+/// the fold written into `buf` (cleared first), whose capacity the caller reuses from key to
+/// key. The walk folds every key of a body; this keeps that to no allocation in the steady
+/// state for ASCII keys.
+pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
+    if raw.is_ascii() {
+        if ascii_is_folded(raw) {
+            return raw;
+        }
+        buf.clear();
+        buf.extend(
+            raw.bytes()
+                .filter(|&b| !ascii_dropped(b))
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+        let end = buf.trim_end_matches(' ').len();
+        buf.truncate(end);
+        let start = buf.len() - buf.trim_start_matches(' ').len();
+        buf.drain(..start);
+        return buf.as_str();
+    }
+    buf.clear();
+    buf.push_str(&fold_key(raw));
+    buf.as_str()
+}
+
+/// Whether `raw` folds to `folded` (a value [`fold_key`] returned), without allocating for
+/// ASCII keys: the hot comparison of a key with one stored name.
+#[inline]
+pub fn folds_to(raw: &str, folded: &str) -> bool {
+    if raw.is_ascii() {
+        let mut have = raw
+            .bytes()
+            .filter(|&b| !ascii_dropped(b))
+            .skip_while(|&b| b == b' ');
+        for want in folded.bytes() {
+            if have.next().map(|b| b.to_ascii_lowercase()) != Some(want) {
+                return false;
+            }
+        }
+        // Only the trailing spaces the fold trims may remain.
+        return have.all(|b| b == b' ');
+    }
+    fold_key(raw) == folded
+}
+
+/// The words of a key, each folded as [`fold_key`] folds (without the separator removal,
+/// which would glue them): split on every character that is neither a letter nor a digit
+/// (`_`, `-`, spaces, dots, …), and inside a run of letters and digits at case changes
+/// (`lastName` → `last`, `name`; `IBANNumber` → `iban`, `number`; `AddressLine1` →
+/// `address`, `line`, `1`), after NFKC and the removal of ignorable, format and control
+/// characters (so a zero-width joiner neither splits nor hides a word).
+pub fn key_words(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let prepared = prepare_words(raw);
+    for_each_word(&prepared, |w| {
+        out.push(fold_word(w).into_owned());
+        false
+    });
+    out
+}
+
+/// NFKC and removal of ignorable, format and control characters: the text [`key_words`]
+/// splits. Borrowed for ASCII keys without control characters.
+pub(crate) fn prepare_words(raw: &str) -> Cow<'_, str> {
+    if raw.is_ascii() {
+        if raw.bytes().any(|b| b.is_ascii_control()) {
+            return Cow::Owned(raw.chars().filter(|c| !c.is_ascii_control()).collect());
+        }
+        return Cow::Borrowed(raw);
+    }
+    let composed = nfkc().normalize(raw);
+    Cow::Owned(composed.chars().filter(|&c| !is_invisible(c)).collect())
+}
+
+/// One word folded (case folding and NFKC; borrowed when ASCII lower case already).
+pub(crate) fn fold_word(word: &str) -> Cow<'_, str> {
+    if word.is_ascii() {
+        if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Cow::Owned(word.to_ascii_lowercase());
+        }
+        return Cow::Borrowed(word);
+    }
+    let folded = CaseMapper::new().fold_string(word);
+    Cow::Owned(nfkc().normalize(&folded).into_owned())
+}
+
+/// Calls `f` with each word of `s` (already prepared by [`prepare_words`]) as a slice of
+/// `s`, unfolded; stops early and returns true as soon as `f` does.
+pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    let mut start: Option<usize> = None;
+    // Previous and current character classes within a word.
+    let mut prev: Option<char> = None;
+    let mut iter = s.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if !c.is_alphanumeric() {
+            if let Some(st) = start.take() {
+                if f(&s[st..i]) {
+                    return true;
+                }
+            }
+            prev = None;
+            continue;
+        }
+        let Some(st) = start else {
+            start = Some(i);
+            prev = Some(c);
+            continue;
+        };
+        let p = prev.unwrap_or(c);
+        let next = iter.peek().map(|&(_, n)| n);
+        let boundary =
+            // lastName: lower (or digit) then upper.
+            (c.is_uppercase() && (p.is_lowercase() || p.is_numeric()))
+            // IBANNumber: the last upper of a run of uppers that a lower follows.
+            || (c.is_uppercase() && p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            // line1 / 1st: between letters and digits.
+            || (c.is_numeric() != p.is_numeric());
+        if boundary {
+            if f(&s[st..i]) {
+                return true;
+            }
+            start = Some(i);
+        }
+        prev = Some(c);
+    }
+    match start {
+        Some(st) => f(&s[st..]),
+        None => false,
+    }
+}
+
+/// An ASCII key already in folded form.
+fn ascii_is_folded(raw: &str) -> bool {
+    !raw.starts_with(' ')
+        && !raw.ends_with(' ')
+        && !raw
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || ascii_dropped(b))
+}
+
+fn fold_ascii(raw: &str) -> Cow<'_, str> {
+    if ascii_is_folded(raw) {
+        return Cow::Borrowed(raw);
+    }
+    // Separators and controls out first, then the trim: `"_ email"` is `email`.
+    let kept: String = raw
+        .bytes()
+        .filter(|&b| !ascii_dropped(b))
+        .map(|b| char::from(b.to_ascii_lowercase()))
+        .collect();
+    match kept.trim_matches(' ') {
+        t if t.len() == kept.len() => Cow::Owned(kept),
+        t => Cow::Owned(t.to_owned()),
+    }
+}
+
+/// ASCII characters the fold removes wherever they stand: the separators and controls.
+#[inline]
+fn ascii_dropped(b: u8) -> bool {
+    matches!(b, b'_' | b'-') || b.is_ascii_control()
+}
+
+/// Characters [`fold_key`] removes: invisible ones and separators.
+fn is_dropped(c: char) -> bool {
+    if is_invisible(c) {
+        return true;
+    }
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::ConnectorPunctuation | GeneralCategory::DashPunctuation
+    )
+}
+
+/// Default-ignorable, format and control characters: nothing a reader sees.
+fn is_invisible(c: char) -> bool {
+    CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+        || matches!(
+            CodePointMapData::<GeneralCategory>::new().get(c),
+            GeneralCategory::Format | GeneralCategory::Control
+        )
+}
+
+fn nfkc() -> ComposingNormalizerBorrowed<'static> {
+    ComposingNormalizerBorrowed::new_nfkc()
+}
+
+#[cfg(test)]
+#[path = "keynorm_tests.rs"]
+mod tests;

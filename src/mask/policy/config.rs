@@ -1,0 +1,190 @@
+//! `[mask.policy]` as operators write it, and its validation into [`super::Policies`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared};
+use crate::config::problems::not_one_of;
+use crate::mask::config::Strategy;
+use crate::mask::detect::{Detector, Detectors};
+use crate::mask::error::MaskConfigError;
+use crate::mask::keynorm::fold_key;
+
+/// Raw `[mask.policy]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// What undeclared leaves (`enforce`), key-word keys and detector hits are masked with:
+    /// `"redact"` or `"null"`.
+    pub default_strategy: String,
+    /// Personal-data words: a key one of whose words is one of these is personal.
+    pub key_words: Vec<String>,
+    /// Enabled value-shape detectors: `email`, `phone`, `digit_run`, `iban`, `card`.
+    pub detectors: Vec<String>,
+    /// Fewest digits of a standalone digit run in a string that the `digit_run` detector
+    /// masks (6..=19).
+    pub digit_run_min: usize,
+    /// Fewest digits of an integer JSON number that `digit_run` masks (`digit_run_min`..=40).
+    pub number_digits_min: usize,
+    /// Distinct undeclared paths listed per family (1..=10000); later ones are counted only.
+    pub max_undeclared_paths: usize,
+    /// Per-family mode and declared non-personal paths, by family name.
+    pub families: BTreeMap<String, FamilyConfig>,
+}
+
+/// One `[mask.policy.families.<name>]` table.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyConfig {
+    /// `"enforce"` or `"report"`.
+    pub mode: String,
+    /// Dotted paths of non-personal scalar fields, matched exactly (`data.items[].id`).
+    #[serde(default)]
+    pub declared: Vec<String>,
+}
+
+const MODES: [(&str, Mode); 2] = [("enforce", Mode::Enforce), ("report", Mode::Report)];
+const DEFAULT_STRATEGIES: [(&str, Strategy); 2] =
+    [("redact", Strategy::Redact), ("null", Strategy::Null)];
+
+fn problem(key: impl Into<String>, problem: impl Into<String>) -> MaskConfigError {
+    MaskConfigError::Policy {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+impl PolicyConfig {
+    /// Checks every key, collecting every problem. A declared path a named rule also covers
+    /// is accepted: the rule wins ([`super::FieldPolicy::decide`]), so adding a rule never
+    /// needs a declaration removed. A path the key words call personal may be declared: that
+    /// is how an operator overrides the heuristic for a field such as `payin_method_name`.
+    pub fn validate(&self) -> Result<Policies, Vec<MaskConfigError>> {
+        let mut errors = Vec::new();
+        let default_strategy = DEFAULT_STRATEGIES
+            .iter()
+            .find(|(n, _)| *n == self.default_strategy)
+            .map(|&(_, s)| s);
+        if default_strategy.is_none() {
+            errors.push(problem(
+                "mask.policy.default_strategy",
+                not_one_of(&self.default_strategy, &DEFAULT_STRATEGIES.map(|(n, _)| n)),
+            ));
+        }
+
+        let mut words: Vec<String> = Vec::new();
+        for (i, w) in self.key_words.iter().enumerate() {
+            let key = format!("mask.policy.key_words[{i}]");
+            let folded = fold_key(w);
+            if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
+                errors.push(problem(
+                    key,
+                    format!("{w:?} must be one word of letters and digits"),
+                ));
+            } else if words.iter().any(|x| *x == folded) {
+                errors.push(problem(key, format!("{w:?} is listed twice")));
+            } else {
+                words.push(folded.into_owned());
+            }
+        }
+        let key_words = KeyWords::new(words.iter().map(String::as_str));
+
+        let mut enabled = Vec::new();
+        for (i, d) in self.detectors.iter().enumerate() {
+            let key = format!("mask.policy.detectors[{i}]");
+            match Detector::from_label(d) {
+                Some(det) if enabled.contains(&det) => {
+                    errors.push(problem(key, format!("{d:?} is listed twice")));
+                }
+                Some(det) => enabled.push(det),
+                None => errors.push(problem(
+                    key,
+                    not_one_of(d, &Detector::ALL.map(Detector::label)),
+                )),
+            }
+        }
+        if !(6..=19).contains(&self.digit_run_min) {
+            errors.push(problem(
+                "mask.policy.digit_run_min",
+                "must be between 6 and 19",
+            ));
+        }
+        if self.number_digits_min < self.digit_run_min || self.number_digits_min > 40 {
+            errors.push(problem(
+                "mask.policy.number_digits_min",
+                "must be between mask.policy.digit_run_min and 40",
+            ));
+        }
+        if !(1..=10_000).contains(&self.max_undeclared_paths) {
+            errors.push(problem(
+                "mask.policy.max_undeclared_paths",
+                "must be between 1 and 10000",
+            ));
+        }
+
+        let mut families = Vec::new();
+        for (name, fc) in &self.families {
+            let base = format!("mask.policy.families.{name}");
+            let Some(family) = PolicyFamily::from_label(name) else {
+                errors.push(problem(
+                    base,
+                    format!(
+                        "unknown family: {}",
+                        not_one_of(name, &PolicyFamily::ALL.map(PolicyFamily::label))
+                    ),
+                ));
+                continue;
+            };
+            let mode = MODES.iter().find(|(n, _)| *n == fc.mode).map(|&(_, m)| m);
+            if mode.is_none() {
+                errors.push(problem(
+                    format!("{base}.mode"),
+                    not_one_of(&fc.mode, &MODES.map(|(n, _)| n)),
+                ));
+            }
+            let mut declared = DeclaredPaths::default();
+            for (i, path) in fc.declared.iter().enumerate() {
+                let key = format!("{base}.declared[{i}]");
+                if let Some(why) = refuse_path(path) {
+                    errors.push(problem(key, format!("{path:?} {why}")));
+                } else if !declared.insert(path) {
+                    errors.push(problem(key, format!("{path:?} is declared twice")));
+                }
+            }
+            families.push(FieldPolicy {
+                family,
+                mode: mode.unwrap_or(Mode::Enforce),
+                declared,
+            });
+        }
+
+        match (errors.is_empty(), default_strategy) {
+            (true, Some(default_strategy)) => Ok(Policies::new(
+                families,
+                key_words,
+                Detectors::new(&enabled, self.digit_run_min, self.number_digits_min),
+                default_strategy,
+                Arc::new(Undeclared::new(self.max_undeclared_paths)),
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Why a declared path cannot be declared, if it cannot.
+fn refuse_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = DeclaredPaths::segments(path).collect();
+    let well_formed = segments.iter().all(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'.' && b != b'[' && b != b']')
+    });
+    if path.is_empty() || !well_formed {
+        return Some(
+            "must be dotted keys of printable ASCII (an array may be written `key[]`)".to_owned(),
+        );
+    }
+    None
+}

@@ -1,0 +1,129 @@
+//! `[mask.policy]` validation: the shipped section is valid, and each wrong key is reported
+//! under its dotted name.
+
+use crate::mask::detect::Detector;
+use crate::mask::policy::{Mode, PolicyFamily};
+use crate::mask::{default_config, MaskConfig, MaskConfigError};
+
+fn problems(edit: impl FnOnce(&mut MaskConfig)) -> Vec<(String, String)> {
+    let mut cfg = default_config();
+    edit(&mut cfg);
+    match cfg.validate() {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e: &MaskConfigError| (e.key(), e.reason()))
+            .collect(),
+    }
+}
+
+#[test]
+fn shipped_policy_is_valid_and_documented_reads_enforce() {
+    let s = crate::mask::default_settings();
+    let p = &s.policies;
+    assert_eq!(
+        p.for_family(PolicyFamily::CustomerDetail).mode,
+        Mode::Enforce
+    );
+    assert_eq!(p.for_family(PolicyFamily::WalletReady).mode, Mode::Enforce);
+    for f in PolicyFamily::ALL {
+        if !matches!(f, PolicyFamily::CustomerDetail | PolicyFamily::WalletReady) {
+            assert_eq!(p.for_family(f).mode, Mode::Report, "{f:?}");
+        }
+        let d = &p.for_family(f).declared;
+        let status = d.child(d.root(), "status").expect("status declared");
+        assert!(d.is_declared(status), "{f:?}");
+        assert!(
+            d.child(d.root(), "message").is_none(),
+            "{f:?} declares message"
+        );
+    }
+    for d in Detector::ALL {
+        assert!(p.detectors().is_enabled(d));
+    }
+    assert!(p.is_personal_key("msisdn"));
+}
+
+#[test]
+fn each_wrong_key_is_named() {
+    let found = problems(|c| {
+        c.policy.default_strategy = "keep".into();
+        c.policy.key_words.push("two words".into());
+        c.policy.key_words.push("NAME".into());
+        c.policy.detectors.push("ssn".into());
+        c.policy.digit_run_min = 3;
+        c.policy.max_undeclared_paths = 0;
+        let fam = c.policy.families.get_mut("payin").expect("payin");
+        fam.mode = "audit".into();
+        fam.declared = vec![
+            "data.amount".into(),
+            "data.amount".into(),
+            "data..x".into(),
+            "data.customer_email".into(),
+            "data.beneficiary.phone_type".into(),
+        ];
+        c.policy.families.insert(
+            "payins".into(),
+            crate::mask::policy::FamilyConfig {
+                mode: "report".into(),
+                declared: Vec::new(),
+            },
+        );
+    });
+    let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+    for want in [
+        "mask.policy.default_strategy",
+        "mask.policy.key_words[24]",
+        "mask.policy.key_words[25]",
+        "mask.policy.detectors[5]",
+        "mask.policy.digit_run_min",
+        "mask.policy.max_undeclared_paths",
+        "mask.policy.families.payin.mode",
+        "mask.policy.families.payin.declared[1]",
+        "mask.policy.families.payin.declared[2]",
+        "mask.policy.families.payins",
+    ] {
+        assert!(keys.contains(&want), "{want} missing from {found:#?}");
+    }
+    let reason = |k: &str| &found.iter().find(|(key, _)| key == k).expect(k).1;
+    assert!(
+        !keys.contains(&"mask.policy.families.payin.declared[3]"),
+        "a rule-covered path may be declared: the rule wins"
+    );
+    assert!(
+        !keys.contains(&"mask.policy.families.payin.declared[4]"),
+        "a key-word path may be declared"
+    );
+    assert!(reason("mask.policy.default_strategy").contains("\"redact\""));
+}
+
+#[test]
+fn a_layer_switches_a_family_and_declares_paths() {
+    let cfg = parse(
+        "[mask.policy.families.payin]\nmode = \"enforce\"\ndeclared = [\"status\", \"data.amount\"]\n",
+    )
+    .expect("parses");
+    let s = cfg.validate().expect("valid");
+    let payin = s.policies.for_family(PolicyFamily::Payin);
+    assert_eq!(payin.mode, Mode::Enforce);
+    let d = &payin.declared;
+    let data = d.child(d.root(), "data").expect("data");
+    assert!(d.is_declared(d.child(data, "amount").expect("amount")));
+    // Other families keep the shipped tables.
+    assert_eq!(
+        s.policies.for_family(PolicyFamily::WalletReady).mode,
+        Mode::Enforce
+    );
+}
+
+/// `toml` layered over `config/default.toml`, as the gateway reads it.
+fn parse(toml: &str) -> Result<MaskConfig, ::config::ConfigError> {
+    ::config::Config::builder()
+        .add_source(::config::File::from_str(
+            crate::config::DEFAULT_TOML,
+            ::config::FileFormat::Toml,
+        ))
+        .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))
+        .build()?
+        .get::<MaskConfig>("mask")
+}

@@ -1,0 +1,151 @@
+//! The route family's field policy applied during the walk: keys are checked like values,
+//! every leaf the named rules left alone goes through [`FieldPolicy::decide`], and every
+//! undeclared leaf's path is recorded.
+
+use super::{At, Walk};
+use crate::mask::config::Strategy;
+use crate::mask::detect::Detector;
+use crate::mask::policy::{
+    push_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
+};
+
+/// The policy in force for one body, and the path of the value being read (for the
+/// undeclared-paths registry).
+pub(in crate::mask) struct Pol<'m> {
+    pub(super) policies: &'m Policies,
+    pub(in crate::mask) policy: &'m FieldPolicy,
+    pub(super) path: String,
+}
+
+/// What a key check found.
+pub(super) struct CheckedKey {
+    /// The value's node in the declared-path trie.
+    pub(super) decl: Option<u32>,
+    /// The key names personal data, or is personal data: everything under it is personal.
+    pub(super) personal: bool,
+    /// The key may not be copied: written as this placeholder (plus `#N`) instead.
+    pub(super) rewrite: Option<&'static str>,
+    /// Path length to truncate back to after the value.
+    pub(super) back: usize,
+}
+
+/// Longest string value the detectors read; a longer one is masked whole.
+const MAX_SCANNED_TEXT: usize = 64 * 1024;
+
+/// Placeholder for a key that is rewritten without a detector firing on it.
+const KEY_PLACEHOLDER: &str = "<key>";
+
+/// Whether a key looks like a field name (ASCII letters, digits, `_`, `-`, at most 64 bytes):
+/// the only keys `enforce` mode copies off the declared paths.
+fn field_name_like(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 64
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl<'m> Pol<'m> {
+    pub(super) fn new(policies: &'m Policies, policy: &'m FieldPolicy) -> Self {
+        Pol {
+            policies,
+            policy,
+            path: String::new(),
+        }
+    }
+
+    /// Checks object key `k` (decoded) under declared node `decl`.
+    pub(super) fn key(&mut self, k: &str, decl: Option<u32>) -> CheckedKey {
+        let declared = &self.policy.declared;
+        let child = decl.and_then(|d| declared.child(d, k));
+        let detected = self.policies.detectors().scan(k);
+        let personal = detected.is_some() || self.policies.is_personal_key(k);
+        // A key is data when a detector fires on it; one starting with `<` would be
+        // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
+        // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
+        let rewrite = match detected {
+            Some(d) => Some(d.placeholder()),
+            None if k.starts_with('<') => Some(KEY_PLACEHOLDER),
+            None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
+                Some(KEY_PLACEHOLDER)
+            }
+            None => None,
+        };
+        if let Some(d) = detected {
+            self.policies
+                .undeclared()
+                .masked(self.policy.family, MaskReason::Detected(d));
+        }
+        let back = push_segment(&mut self.path, self.policies.detectors(), k);
+        CheckedKey {
+            decl: child,
+            personal,
+            rewrite,
+            back,
+        }
+    }
+
+    /// The policy's verdict on a leaf: `Some(strategy)` to mask it. Undeclared leaves are
+    /// recorded.
+    fn leaf(&self, at: At, detected: Option<Detector>) -> Option<Strategy> {
+        let declared = at.decl.is_some_and(|d| self.policy.declared.is_declared(d));
+        if !declared {
+            self.policies
+                .undeclared()
+                .record(self.policy.family, &self.path);
+        }
+        let facts = LeafFacts {
+            declared,
+            rule: None,
+            personal_key: at.personal,
+            detected,
+        };
+        match self.policy.decide(facts, self.policies.default_strategy()) {
+            Verdict::Keep => None,
+            Verdict::Mask(s) => {
+                let reason = match detected {
+                    Some(d) => MaskReason::Detected(d),
+                    None if at.personal => MaskReason::KeyWord,
+                    None => MaskReason::Undeclared,
+                };
+                self.policies
+                    .undeclared()
+                    .masked(self.policy.family, reason);
+                Some(s)
+            }
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// The policy's strategy for string value `v` at `at`, if it is to be masked (a detector
+    /// firing anywhere in it masks it whole).
+    pub(super) fn leaf_text(&self, v: &str, at: At) -> Option<Strategy> {
+        let p = self.pol.as_ref()?;
+        if v.len() > MAX_SCANNED_TEXT {
+            // Too long to scan at fill time without a cost (time, regex caches) that scales
+            // with upstream's whim: masked whole rather than copied unchecked.
+            p.leaf(at, None);
+            return Some(p.policies.default_strategy());
+        }
+        let detected = p.policies.detectors().scan(v);
+        p.leaf(at, detected)
+    }
+
+    /// The same for a number (its source text) or boolean.
+    pub(super) fn leaf_scalar(&self, text: &str, boolean: bool, at: At) -> Option<Strategy> {
+        let p = self.pol.as_ref()?;
+        let detected = if boolean {
+            None
+        } else {
+            p.policies.detectors().scan_number(text)
+        };
+        p.leaf(at, detected)
+    }
+
+    /// Writes string `v` masked by the policy's `strategy`.
+    pub(super) fn mask_by_policy(&mut self, strategy: Strategy, v: &str) {
+        self.by_policy = self.by_policy.saturating_add(1);
+        let rendered = self.m.render(strategy, v, &mut self.scratch);
+        self.write_scratch(rendered);
+    }
+}
