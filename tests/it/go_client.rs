@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::require_program;
 use paycombat_gateway::mask::policy::PolicyFamily;
 use paycombat_gateway::mask::{default_settings, Masker};
 
@@ -222,23 +223,8 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
 }
 
 fn go_binary() -> Option<String> {
-    let found = Command::new("go")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("go".to_owned());
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !ci,
-        "`go` is required under CI=true: install Debian's golang-go"
-    );
-    eprintln!(
-        "\n!!!!! NOTICE: `go` not found: the real Go client part of this test is SKIPPED. \
-         Install Debian's golang-go to run it. !!!!!\n"
-    );
-    None
+    // One rule for outside programs: found, or a loud skip (a failure under CI).
+    require_program("go", "golang-go").then(|| "go".to_owned())
 }
 
 fn build_go_client(go: &str, dir: &Path) -> std::path::PathBuf {

@@ -244,6 +244,7 @@ fn assert_closed_label_sets(scrape: &str) {
                     "bad_encoding",
                     "ambiguous_headers",
                     "passthrough_mismatch",
+                    "content_range",
                 ]
                 .contains(&v.as_str()),
                 ("gateway_secret_reflections_total", "location") => {

@@ -22,6 +22,8 @@ fn unit_environment(root: &Path) -> Vec<(String, String)> {
             let (k, v) = assignment.split_once('=').expect("Environment=KEY=VALUE");
             let v = v
                 .replace("%d", &creds.display().to_string())
+                // %C: the cache root systemd creates CacheDirectory= under.
+                .replace("%C", &root.join("cache").display().to_string())
                 .replace("/etc/paycombat-gateway", &root.display().to_string());
             (k.to_owned(), v)
         })
@@ -35,6 +37,8 @@ fn install_files(root: &Path) {
         std::fs::write(creds.join(name), format!("{name}-value")).unwrap();
     }
     std::fs::write(root.join("clients.toml"), crate::common::clients_toml()).unwrap();
+    // What CacheDirectory=paycombat-gateway makes before the unit starts.
+    std::fs::create_dir_all(root.join("cache").join("paycombat-gateway")).unwrap();
 }
 
 #[tokio::test]
