@@ -17,8 +17,11 @@ for v in $(env | sed -n 's/^\(GATEWAY_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; 
 recipe_run mask-recipe "mask example" 8080
 
 fail() { echo "mask recipe: $*" >&2; exit 1; }
-[ "$(grep -c '^masked values: [1-9]' "$out")" -eq 2 ] || fail "both commands should report masked values"
-[ "$(grep -c '"first_name":"\[REDACTED\]"' "$out")" -eq 2 ] || fail "a body was not masked"
+# One masked body per `mask` command in the block.
+runs=$(sed -n '/^<!-- mask-recipe -->$/,/^```$/p' README.md | grep -c 'paycombat-gateway mask')
+[ "$runs" -ge 2 ] || fail "the README block should hold the mask commands"
+[ "$(grep -c '^masked values: [1-9]' "$out")" -eq "$runs" ] || fail "every command should report masked values"
+[ "$(grep -c '"first_name":"\[REDACTED\]"' "$out")" -eq "$runs" ] || fail "a body was not masked"
 grep -q 'random throwaway key' "$out" || fail "the throwaway HMAC key was not announced"
 for value in fatur4@paycombat.com '"kim"' 33777777 +6285156781124 'GRAND RUDENSIA'; do
   grep -qF -- "$value" "$out" && fail "a personal value ($value) was printed"
