@@ -98,31 +98,48 @@ async fn notify_socket_gets_ready_after_the_listener_accepts_and_stopping_on_sig
     std::fs::write(dir.path().join("hmac"), "k").unwrap();
     let socket_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&socket_path).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
+    let log_path = dir.path().join("gateway.log");
+    // A free port can be taken by a neighbouring test between the probe and
+    // the gateway's bind: then the gateway exits 64 before READY=1, and the
+    // test tries another port (a few times at most) instead of waiting out
+    // its deadline.
+    let mut attempt = 0;
+    let (mut child, port, ready) = loop {
+        attempt += 1;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut child = tokio::process::Command::new(BIN)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", "127.0.0.1:0"])
+            .env_remove("GATEWAY_ENV")
+            .env_remove("GATEWAY_CONFIG_DIR")
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
+            .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
+            .env(
+                "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
+                dir.path().join("sig"),
+            )
+            .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
+            .env("GATEWAY__AUTH__MODE", "none")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        tokio::select! {
+            ready = next_message(&sock) => break (child, port, ready),
+            status = child.wait() => {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                assert!(
+                    attempt < 3 && log.contains("in use"),
+                    "the gateway exited before READY=1 ({status:?}): {log}"
+                );
+            }
+        }
     };
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--admin-listen", "127.0.0.1:0"])
-        .env_remove("GATEWAY_ENV")
-        .env_remove("GATEWAY_CONFIG_DIR")
-        .env("NOTIFY_SOCKET", &socket_path)
-        .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-        .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-        .env(
-            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-            dir.path().join("sig"),
-        )
-        .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-        .env("GATEWAY__AUTH__MODE", "none")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-
-    let ready = next_message(&sock).await;
     assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
     // READY=1 means connections are accepted now, not eventually.
     tokio::net::TcpStream::connect(("127.0.0.1", port))
