@@ -11,7 +11,8 @@
 //!
 //! The common no-match path allocates nothing: one pass counts digits and looks for `@`, and
 //! a string with neither enough digits nor an `@` is done. Text that is not ASCII is read
-//! after NFKC and the removal of invisible characters (full-width digits are digits, a
+//! after NFKC, the removal of invisible characters and with every Unicode decimal digit as
+//! its ASCII digit (full-width and Arabic-Indic digits are digits, a
 //! zero-width space does not split a number), which allocates for that text only.
 
 mod card;
@@ -168,7 +169,7 @@ impl Detectors {
         let text: Cow<'_, str> = if s.is_ascii() {
             Cow::Borrowed(s)
         } else {
-            crate::mask::keynorm::prepare_words(s)
+            Cow::Owned(ascii_digits(&crate::mask::keynorm::prepare_words(s)))
         };
         let text = &*text;
         let has_at = memchr::memchr(b'@', text.as_bytes()).is_some();
@@ -202,7 +203,18 @@ impl Detectors {
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+            // `6.28123456789e12` is the integer 6281234567890 to every JSON reader: judged
+            // as that integer when its significant digits could be a personal number (a
+            // round `1e15` carries none). Fractions without an exponent (`1500000000.00`) are
+            // how amounts are written, and stay numbers.
+            if !digits.contains(['e', 'E']) {
+                return None;
+            }
+            let int = denoted_integer(digits)?;
+            let significant = int.trim_end_matches('0').len();
+            return (significant >= self.digit_run_min)
+                .then(|| self.scan_number(&int))
+                .flatten();
         }
         if digits::is_epoch_millis(digits.as_bytes()) {
             return None;
@@ -222,6 +234,61 @@ impl Detectors {
         (self.is_enabled(Detector::DigitRun) && n >= self.number_digits_min)
             .then_some(Detector::DigitRun)
     }
+}
+
+/// The integer a JSON number with a fraction or an exponent denotes, as plain digits without
+/// leading zeros; `None` when it is not an integer or has more digits than any card.
+fn denoted_integer(unsigned: &str) -> Option<String> {
+    let (mantissa, exp) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let shift = exp.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    let all = all.trim_start_matches('0');
+    let int = if shift >= 0 {
+        let zeros = usize::try_from(shift).ok()?;
+        if all.len().saturating_add(zeros) > card::MAX_DIGITS {
+            return None;
+        }
+        format!("{all}{}", "0".repeat(zeros))
+    } else {
+        let cut = usize::try_from(shift.unsigned_abs()).ok()?;
+        let keep = all.len().checked_sub(cut)?;
+        if !all[keep..].bytes().all(|b| b == b'0') {
+            return None;
+        }
+        all[..keep].to_owned()
+    };
+    (!int.is_empty()).then_some(int)
+}
+
+/// Every Unicode decimal digit (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari,
+/// Thai, …) written as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
+/// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
+/// already mapped the compatibility forms (full-width, mathematical).
+fn ascii_digits(text: &str) -> String {
+    use icu_properties::props::GeneralCategory;
+    use icu_properties::CodePointMapData;
+    let gc = CodePointMapData::<GeneralCategory>::new();
+    let is_nd =
+        |c: u32| char::from_u32(c).is_some_and(|c| gc.get(c) == GeneralCategory::DecimalNumber);
+    text.chars()
+        .map(|c| {
+            if c.is_ascii() || gc.get(c) != GeneralCategory::DecimalNumber {
+                return c;
+            }
+            // Unicode encodes decimal digits in contiguous runs of ten, ascending from
+            // zero (a stability guarantee), so a digit's value is its offset in its run.
+            let mut start = u32::from(c);
+            while start > 0 && is_nd(start - 1) {
+                start -= 1;
+            }
+            let value = (u32::from(c) - start) % 10;
+            char::from_digit(value, 10).unwrap_or(c)
+        })
+        .collect()
 }
 
 impl Detector {

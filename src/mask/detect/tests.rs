@@ -191,3 +191,53 @@ fn declared_leaves_meet_only_the_shapes_no_payment_value_has() {
         Some(Detector::Iban)
     );
 }
+
+/// A number is judged by the integer every JSON reader takes it for, whatever its spelling:
+/// a phone or ID number in exponent or fraction form is still that number.
+#[test]
+fn numbers_in_other_spellings_are_judged_by_their_value() {
+    let d = all();
+    for text in [
+        "6.281234567890e12",
+        "6.28123456789e12",
+        "6.28123456789E+12",
+        "62812345678.90e2",
+        "628123456789000e-2",
+        "-6.28123456789e12",
+    ] {
+        assert_eq!(d.scan_number(text), Some(Detector::DigitRun), "{text}");
+    }
+    assert_eq!(d.scan_number("4.111111111111111e15"), Some(Detector::Card));
+    // Round values, real fractions, epoch millis and huge values stay numbers.
+    for text in [
+        "1e15",
+        "1.5e12",
+        "1500000.00",
+        "62812345678901.00",
+        "6281234567890.5",
+        "1.733457232779e12",
+        "1.23456789012345678901e25",
+        "1e-400",
+        "1e999999999999999999999",
+    ] {
+        assert_eq!(d.scan_number(text), None, "{text}");
+    }
+}
+
+/// Every Unicode decimal digit is a digit to the detectors, not only the forms NFKC maps
+/// (full-width): Arabic-Indic, Extended Arabic-Indic, Devanagari, Thai.
+#[test]
+fn decimal_digits_of_every_script_are_digits() {
+    let d = all();
+    for text in [
+        "٠٨١٢٣٤٥٦٧٨٩٠",
+        "+٦٢ ٨١٢ ٣٤٥٦ ٧٨٩٠",
+        "۰۸۱۲۳۴۵۶۷۸۹۰",
+        "०८१२३४५६७८९०",
+        "๐๘๑๒๓๔๕๖๗๘๙๐",
+        "NIK ٣١٧٣٠٠٠٠٠٠٠٠١٢٣٤",
+    ] {
+        assert!(d.scan(text).is_some(), "{text}");
+    }
+    assert_eq!(ascii_digits("٠١٢٣٤٥٦٧٨٩ ۹ ९ ๙ x"), "0123456789 9 9 9 x");
+}
