@@ -166,6 +166,21 @@ impl Detectors {
         if !among.iter().any(|&d| self.is_enabled(d)) {
             return None;
         }
+        // What a client that percent-decodes the text (a URL, a form value, a redirect
+        // target) reads is judged too: `victim%40example.com` is an email to it. Each level
+        // shortens the text, and a few levels cover double encoding.
+        let mut decoded = percent_decoded(s);
+        for _ in 0..3 {
+            let Some(d) = decoded else { break };
+            if let Some(found) = self.scan_plain(&d, among) {
+                return Some(found);
+            }
+            decoded = percent_decoded(&d);
+        }
+        self.scan_plain(s, among)
+    }
+
+    fn scan_plain(&self, s: &str, among: &[Detector]) -> Option<Detector> {
         let text: Cow<'_, str> = if s.is_ascii() {
             Cow::Borrowed(s)
         } else {
@@ -234,6 +249,26 @@ impl Detectors {
         (self.is_enabled(Detector::DigitRun) && n >= self.number_digits_min)
             .then_some(Detector::DigitRun)
     }
+}
+
+/// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
+    let first =
+        memchr::memchr_iter(b'%', b).find(|&i| hex(i + 1).is_some() && hex(i + 2).is_some())?;
+    let mut out = b[..first].to_vec();
+    let mut i = first;
+    while i < b.len() {
+        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push(u8::try_from(h << 4 | l).unwrap_or(b'%'));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The integer a JSON number with a fraction or an exponent denotes, as plain digits without

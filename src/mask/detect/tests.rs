@@ -241,3 +241,38 @@ fn decimal_digits_of_every_script_are_digits() {
     }
     assert_eq!(ascii_digits("٠١٢٣٤٥٦٧٨٩ ۹ ९ ๙ x"), "0123456789 9 9 9 x");
 }
+
+/// Emails in the forms RFC 5321 and mail clients accept beyond `local@host.tld`, and any
+/// value a percent-decoding client reads as one (once or twice encoded).
+#[test]
+fn emails_in_every_accepted_form_and_percent_encoded_fire() {
+    let d = all();
+    for text in [
+        "victim@[192.168.0.1]",
+        "victim@[IPv6:2001:db8::1]",
+        "victim@192.168.0.1",
+        "\"alice victim\"@example.com",
+        "reach \"a.v\"@[10.0.0.1] now",
+        "victim%40example.com",
+        "https://x.example/cb?e=victim%2540example.com",
+        "%7B%22email%22%3A%22victim%40example.com%22%7D",
+        "%2B62%20812-3456-7890",
+    ] {
+        assert!(d.scan(text).is_some(), "{text}");
+    }
+    assert_eq!(
+        d.scan_declared("victim%40example.com"),
+        Some(Detector::Email)
+    );
+    // Percent signs in amounts and rates, and `@` with nothing host-like after it, stay.
+    for text in [
+        "fee 2.5% @ 100",
+        "50%off",
+        "%zz",
+        "discount 10%",
+        "a@b",
+        "@[x]",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}
