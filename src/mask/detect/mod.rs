@@ -18,6 +18,7 @@
 mod card;
 mod digits;
 mod email;
+mod grouped;
 mod iban;
 mod national_id;
 mod phone;
@@ -299,8 +300,8 @@ fn denoted_integer(unsigned: &str) -> Option<String> {
     (!int.is_empty()).then_some(int)
 }
 
-/// Every Unicode decimal digit (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari,
-/// Thai, …) written as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
+/// Every Unicode dash as `-`, every space as ` `, and every Unicode decimal digit
+/// (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
 /// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
 /// already mapped the compatibility forms (full-width, mathematical).
 fn ascii_digits(text: &str) -> String {
@@ -311,8 +312,16 @@ fn ascii_digits(text: &str) -> String {
         |c: u32| char::from_u32(c).is_some_and(|c| gc.get(c) == GeneralCategory::DecimalNumber);
     text.chars()
         .map(|c| {
-            if c.is_ascii() || gc.get(c) != GeneralCategory::DecimalNumber {
-                return c;
+            // U+2212 MINUS SIGN is a math symbol, but reads as a dash all the same.
+            if c.is_ascii() || c == '\u{2212}' {
+                return if c == '\u{2212}' { '-' } else { c };
+            }
+            match gc.get(c) {
+                // En and em dashes, the minus sign, …: a dash between groups of digits.
+                GeneralCategory::DashPunctuation => return '-',
+                GeneralCategory::SpaceSeparator => return ' ',
+                GeneralCategory::DecimalNumber => {}
+                _ => return c,
             }
             // Unicode encodes decimal digits in contiguous runs of ten, ascending from
             // zero (a stability guarantee), so a digit's value is its offset in its run.

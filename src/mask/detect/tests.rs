@@ -276,3 +276,33 @@ fn emails_in_every_accepted_form_and_percent_encoded_fire() {
         assert_eq!(d.scan(text), None, "{text}");
     }
 }
+
+/// Groups of a card or phone number joined by other punctuation, or by Unicode dashes, are
+/// read like the dashed form; thousands grouping, decimals and dates stay out.
+#[test]
+fn digit_groups_joined_by_other_punctuation_fire() {
+    let d = all();
+    for (text, want) in [
+        ("4111.1111.1111.1111", Detector::Card),
+        ("4111_1111_1111_1111", Detector::Card),
+        ("card 4111/1111/1111/1111 exp", Detector::Card),
+        ("+62.812.3456.7890", Detector::Phone),
+        ("+62/812/3456/7890", Detector::Phone),
+        ("+62\u{2013}812\u{2013}3456\u{2013}7890", Detector::Phone),
+        ("+62\u{2212}812\u{2212}3456\u{2212}7890", Detector::Phone),
+    ] {
+        assert_eq!(d.scan(text), Some(want), "{text}");
+    }
+    for text in [
+        "+1.500.000",
+        "+12.500.000",
+        "1.234.567.890.123",
+        "2026/12/06",
+        "v1.2.3.4",
+        "10.0.0.1",
+        "+150000.00",
+        "1500000.00",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}
