@@ -14,6 +14,8 @@
 //! after NFKC, the removal of invisible characters and with every Unicode decimal digit as
 //! its ASCII digit (full-width and Arabic-Indic digits are digits, a
 //! zero-width space does not split a number), which allocates for that text only.
+//! A value with `%XX` escapes, or with a base64 token of 16 characters or more, is also read
+//! decoded (a decode allocates; tokens that decode to binary, such as hex ids, stop there).
 
 mod card;
 mod digits;
@@ -178,7 +180,13 @@ impl Detectors {
             }
             decoded = percent_decoded(&d);
         }
-        self.scan_plain(s, among)
+        if let Some(found) = self.scan_plain(s, among) {
+            return Some(found);
+        }
+        // A base64 token whose bytes are text (`eyJlbWFpbCI6…` is `{"email":…`): what a
+        // client that decodes it reads is judged too. Ids and digests decode to bytes that
+        // are not UTF-8 text, and are left alone.
+        base64_texts(s).find_map(|t| self.scan_plain(&t, among))
     }
 
     fn scan_plain(&self, s: &str, among: &[Detector]) -> Option<Detector> {
@@ -250,6 +258,26 @@ impl Detectors {
         (self.is_enabled(Detector::DigitRun) && n >= self.number_digits_min)
             .then_some(Detector::DigitRun)
     }
+}
+
+/// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
+const MIN_BASE64: usize = 16;
+
+/// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
+/// `s` of at least [`MIN_BASE64`] characters.
+fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_')))
+        .filter(|t| t.len() >= MIN_BASE64)
+        .filter_map(|t| {
+            STANDARD_NO_PAD
+                .decode(t)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(t))
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        })
 }
 
 /// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.

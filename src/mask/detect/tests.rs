@@ -306,3 +306,30 @@ fn digit_groups_joined_by_other_punctuation_fire() {
         assert_eq!(d.scan(text), None, "{text}");
     }
 }
+
+/// A base64 token that decodes to text is judged as that text too (standard and URL-safe
+/// alphabets, padded or not); ids, digests and tokens that decode to binary are not.
+#[test]
+fn base64_text_is_read_decoded() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let d = all();
+    for plain in [
+        r#"{"email":"victim@example.com"}"#,
+        "call 081234567890",
+        "NIK 3173000000001234",
+    ] {
+        for enc in [STANDARD.encode(plain), URL_SAFE_NO_PAD.encode(plain)] {
+            assert!(d.scan(&enc).is_some(), "{plain} as {enc}");
+            assert!(d.scan(&format!("payload={enc};")).is_some(), "{enc}");
+        }
+    }
+    for text in [
+        "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "org_59b8fb2f52254f95ac54d0e140f4e429",
+        "3f9a1c0e8b7d6a5f4e3d2c1b0a9f8e7d",
+        "QUJDREVGR0hJSktMTU5PUA==",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}
