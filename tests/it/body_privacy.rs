@@ -150,7 +150,8 @@ fn cases() -> Vec<Case> {
                 "mail3": "seed.pct%40example.com",
                 "pan": "4111.1111.1111.1111",
                 "tel": "+62/812/9999/0007",
-                "tel2": "+62\u2013812\u20139999\u20130008"
+                "tel2": "+62\u2013812\u20139999\u20130008",
+                "blob": "eyJlbWFpbCI6InNlZWQuYjY0QGV4YW1wbGUuY29tIn0="
             }}"#
             .to_owned(),
             seeds: vec![
@@ -163,6 +164,7 @@ fn cases() -> Vec<Case> {
                 "4111.1111",
                 "9999/0007",
                 "9999\\u2013",
+                "eyJlbWFpbCI6InNlZWQuYjY0",
             ],
         },
         Case {
