@@ -34,6 +34,9 @@ pub(super) struct At {
     pub(super) decl: Option<u32>,
     /// A key on the way here is personal (a key word, or a detector fired on it).
     pub(super) personal: bool,
+    /// This value is an element of an array: a declaration covers the scalars of an array
+    /// at its path, never of an array inside that array.
+    pub(super) item: bool,
 }
 
 /// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
@@ -55,6 +58,7 @@ pub(super) fn run(
         node: m.paths.root(),
         decl: pol.as_ref().map(|p| p.policy.declared.root()),
         personal: false,
+        item: false,
     };
     let mut w = Walk {
         m,
@@ -174,6 +178,10 @@ impl Walk<'_> {
             loop {
                 let item = At {
                     depth: at.depth + 1,
+                    // `[["…"]]` under a declared `key[]`: a shape the declaration did not
+                    // describe, so undeclared.
+                    decl: if at.item { None } else { at.decl },
+                    item: true,
                     ..at
                 };
                 self.value(lx, item, inner)?;
@@ -255,6 +263,7 @@ impl Walk<'_> {
             node: None,
             decl: None,
             personal: at.personal,
+            item: false,
         };
         match mode {
             Mode::Skip => return (child, Mode::Skip, None),

@@ -141,6 +141,33 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "shapes of an independent attack",
+            body: r#"{"status":true,"data":{
+                "ref": 6.28129999000e12,
+                "alt": "\u0660\u0668\u0661\u0662\u0669\u0669\u0669\u0669\u0660\u0660\u0660\u0666",
+                "mail1": "seed.iplit@[192.0.2.7]",
+                "mail2": "\"seed quoted\"@example.com",
+                "mail3": "seed.pct%40example.com",
+                "pan": "4111.1111.1111.1111",
+                "tel": "+62/812/9999/0007",
+                "tel2": "+62\u2013812\u20139999\u20130008",
+                "blob": "eyJlbWFpbCI6InNlZWQuYjY0QGV4YW1wbGUuY29tIn0="
+            }}"#
+            .to_owned(),
+            seeds: vec![
+                "6.28129999",
+                "\\u0660\\u0668\\u0661",
+                "\u{660}\u{668}\u{661}\u{662}",
+                "seed.iplit",
+                "seed quoted",
+                "seed.pct",
+                "4111.1111",
+                "9999/0007",
+                "9999\\u2013",
+                "eyJlbWFpbCI6InNlZWQuYjY0",
+            ],
+        },
+        Case {
             name: "a bare top-level string",
             body: json!("seed.bare@example.com").to_string(),
             seeds: vec!["seed.bare"],

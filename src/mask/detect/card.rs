@@ -1,5 +1,6 @@
 //! Card numbers: 13 to 19 digits, single spaces or dashes allowed between them, standing
-//! alone as [`super::digits`] defines it, passing the Luhn check.
+//! alone as [`super::digits`] defines it, or in four or more groups joined by `.`, `/` or `_`
+//! ([`super::grouped`]), passing the Luhn check.
 
 pub(super) const MIN_DIGITS: usize = 13;
 pub(super) const MAX_DIGITS: usize = 19;
@@ -8,6 +9,10 @@ pub(super) const MAX_DIGITS: usize = 19;
 pub(super) fn find(text: &str) -> bool {
     super::digits::each_run(text, |run, n| {
         (MIN_DIGITS..=MAX_DIGITS).contains(&n) && luhn(run.bytes().filter(u8::is_ascii_digit))
+    }) || super::grouped::each(text, |g| {
+        g.groups >= 4
+            && (MIN_DIGITS..=MAX_DIGITS).contains(&g.digits.len())
+            && luhn(g.digits.bytes())
     })
 }
 

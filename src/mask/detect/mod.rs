@@ -11,12 +11,16 @@
 //!
 //! The common no-match path allocates nothing: one pass counts digits and looks for `@`, and
 //! a string with neither enough digits nor an `@` is done. Text that is not ASCII is read
-//! after NFKC and the removal of invisible characters (full-width digits are digits, a
+//! after NFKC, the removal of invisible characters and with every Unicode decimal digit as
+//! its ASCII digit (full-width and Arabic-Indic digits are digits, a
 //! zero-width space does not split a number), which allocates for that text only.
+//! A value with `%XX` escapes, or with a base64 token of 16 characters or more, is also read
+//! decoded (a decode allocates; tokens that decode to binary, such as hex ids, stop there).
 
 mod card;
 mod digits;
 mod email;
+mod grouped;
 mod iban;
 mod national_id;
 mod phone;
@@ -165,10 +169,31 @@ impl Detectors {
         if !among.iter().any(|&d| self.is_enabled(d)) {
             return None;
         }
+        // What a client that percent-decodes the text (a URL, a form value, a redirect
+        // target) reads is judged too: `victim%40example.com` is an email to it. Each level
+        // shortens the text, and a few levels cover double encoding.
+        let mut decoded = percent_decoded(s);
+        for _ in 0..3 {
+            let Some(d) = decoded else { break };
+            if let Some(found) = self.scan_plain(&d, among) {
+                return Some(found);
+            }
+            decoded = percent_decoded(&d);
+        }
+        if let Some(found) = self.scan_plain(s, among) {
+            return Some(found);
+        }
+        // A base64 token whose bytes are text (`eyJlbWFpbCI6…` is `{"email":…`): what a
+        // client that decodes it reads is judged too. Ids and digests decode to bytes that
+        // are not UTF-8 text, and are left alone.
+        base64_texts(s).find_map(|t| self.scan_plain(&t, among))
+    }
+
+    fn scan_plain(&self, s: &str, among: &[Detector]) -> Option<Detector> {
         let text: Cow<'_, str> = if s.is_ascii() {
             Cow::Borrowed(s)
         } else {
-            crate::mask::keynorm::prepare_words(s)
+            Cow::Owned(ascii_digits(&crate::mask::keynorm::prepare_words(s)))
         };
         let text = &*text;
         let has_at = memchr::memchr(b'@', text.as_bytes()).is_some();
@@ -202,7 +227,18 @@ impl Detectors {
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+            // `6.28123456789e12` is the integer 6281234567890 to every JSON reader: judged
+            // as that integer when its significant digits could be a personal number (a
+            // round `1e15` carries none). Fractions without an exponent (`1500000000.00`) are
+            // how amounts are written, and stay numbers.
+            if !digits.contains(['e', 'E']) {
+                return None;
+            }
+            let int = denoted_integer(digits)?;
+            let significant = int.trim_end_matches('0').len();
+            return (significant >= self.digit_run_min)
+                .then(|| self.scan_number(&int))
+                .flatten();
         }
         if digits::is_epoch_millis(digits.as_bytes()) {
             return None;
@@ -222,6 +258,109 @@ impl Detectors {
         (self.is_enabled(Detector::DigitRun) && n >= self.number_digits_min)
             .then_some(Detector::DigitRun)
     }
+}
+
+/// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
+const MIN_BASE64: usize = 16;
+
+/// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
+/// `s` of at least [`MIN_BASE64`] characters.
+fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_')))
+        .filter(|t| t.len() >= MIN_BASE64)
+        .filter_map(|t| {
+            STANDARD_NO_PAD
+                .decode(t)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(t))
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        })
+}
+
+/// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
+    let first =
+        memchr::memchr_iter(b'%', b).find(|&i| hex(i + 1).is_some() && hex(i + 2).is_some())?;
+    let mut out = b[..first].to_vec();
+    let mut i = first;
+    while i < b.len() {
+        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push(u8::try_from(h << 4 | l).unwrap_or(b'%'));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The integer a JSON number with a fraction or an exponent denotes, as plain digits without
+/// leading zeros; `None` when it is not an integer or has more digits than any card.
+fn denoted_integer(unsigned: &str) -> Option<String> {
+    let (mantissa, exp) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let shift = exp.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    let all = all.trim_start_matches('0');
+    let int = if shift >= 0 {
+        let zeros = usize::try_from(shift).ok()?;
+        if all.len().saturating_add(zeros) > card::MAX_DIGITS {
+            return None;
+        }
+        format!("{all}{}", "0".repeat(zeros))
+    } else {
+        let cut = usize::try_from(shift.unsigned_abs()).ok()?;
+        let keep = all.len().checked_sub(cut)?;
+        if !all[keep..].bytes().all(|b| b == b'0') {
+            return None;
+        }
+        all[..keep].to_owned()
+    };
+    (!int.is_empty()).then_some(int)
+}
+
+/// Every Unicode dash as `-`, every space as ` `, and every Unicode decimal digit
+/// (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
+/// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
+/// already mapped the compatibility forms (full-width, mathematical).
+fn ascii_digits(text: &str) -> String {
+    use icu_properties::props::GeneralCategory;
+    use icu_properties::CodePointMapData;
+    let gc = CodePointMapData::<GeneralCategory>::new();
+    let is_nd =
+        |c: u32| char::from_u32(c).is_some_and(|c| gc.get(c) == GeneralCategory::DecimalNumber);
+    text.chars()
+        .map(|c| {
+            // U+2212 MINUS SIGN is a math symbol, but reads as a dash all the same.
+            if c.is_ascii() || c == '\u{2212}' {
+                return if c == '\u{2212}' { '-' } else { c };
+            }
+            match gc.get(c) {
+                // En and em dashes, the minus sign, …: a dash between groups of digits.
+                GeneralCategory::DashPunctuation => return '-',
+                GeneralCategory::SpaceSeparator => return ' ',
+                GeneralCategory::DecimalNumber => {}
+                _ => return c,
+            }
+            // Unicode encodes decimal digits in contiguous runs of ten, ascending from
+            // zero (a stability guarantee), so a digit's value is its offset in its run.
+            let mut start = u32::from(c);
+            while start > 0 && is_nd(start - 1) {
+                start -= 1;
+            }
+            let value = (u32::from(c) - start) % 10;
+            char::from_digit(value, 10).unwrap_or(c)
+        })
+        .collect()
 }
 
 impl Detector {

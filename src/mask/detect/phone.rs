@@ -27,6 +27,13 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether `text` holds a phone number.
 pub(super) fn find(text: &str) -> bool {
+    // `+62.812.3456.7890`, `+62/812/3456/7890`: the international form in groups joined by
+    // another character (see [`super::grouped`] for what keeps amounts and dates out).
+    if super::grouped::each(text, |g| {
+        g.plus && (MIN_DIGITS..=15).contains(&g.digits.len())
+    }) {
+        return true;
+    }
     let mut from = 0;
     while let Some(m) = PHONE.find_at(text, from) {
         if stands_alone(text, m.start(), m.end()) {

@@ -191,3 +191,145 @@ fn declared_leaves_meet_only_the_shapes_no_payment_value_has() {
         Some(Detector::Iban)
     );
 }
+
+/// A number is judged by the integer every JSON reader takes it for, whatever its spelling:
+/// a phone or ID number in exponent or fraction form is still that number.
+#[test]
+fn numbers_in_other_spellings_are_judged_by_their_value() {
+    let d = all();
+    for text in [
+        "6.281234567890e12",
+        "6.28123456789e12",
+        "6.28123456789E+12",
+        "62812345678.90e2",
+        "628123456789000e-2",
+        "-6.28123456789e12",
+    ] {
+        assert_eq!(d.scan_number(text), Some(Detector::DigitRun), "{text}");
+    }
+    assert_eq!(d.scan_number("4.111111111111111e15"), Some(Detector::Card));
+    // Round values, real fractions, epoch millis and huge values stay numbers.
+    for text in [
+        "1e15",
+        "1.5e12",
+        "1500000.00",
+        "62812345678901.00",
+        "6281234567890.5",
+        "1.733457232779e12",
+        "1.23456789012345678901e25",
+        "1e-400",
+        "1e999999999999999999999",
+    ] {
+        assert_eq!(d.scan_number(text), None, "{text}");
+    }
+}
+
+/// Every Unicode decimal digit is a digit to the detectors, not only the forms NFKC maps
+/// (full-width): Arabic-Indic, Extended Arabic-Indic, Devanagari, Thai.
+#[test]
+fn decimal_digits_of_every_script_are_digits() {
+    let d = all();
+    for text in [
+        "٠٨١٢٣٤٥٦٧٨٩٠",
+        "+٦٢ ٨١٢ ٣٤٥٦ ٧٨٩٠",
+        "۰۸۱۲۳۴۵۶۷۸۹۰",
+        "०८१२३४५६७८९०",
+        "๐๘๑๒๓๔๕๖๗๘๙๐",
+        "NIK ٣١٧٣٠٠٠٠٠٠٠٠١٢٣٤",
+    ] {
+        assert!(d.scan(text).is_some(), "{text}");
+    }
+    assert_eq!(ascii_digits("٠١٢٣٤٥٦٧٨٩ ۹ ९ ๙ x"), "0123456789 9 9 9 x");
+}
+
+/// Emails in the forms RFC 5321 and mail clients accept beyond `local@host.tld`, and any
+/// value a percent-decoding client reads as one (once or twice encoded).
+#[test]
+fn emails_in_every_accepted_form_and_percent_encoded_fire() {
+    let d = all();
+    for text in [
+        "victim@[192.168.0.1]",
+        "victim@[IPv6:2001:db8::1]",
+        "victim@192.168.0.1",
+        "\"alice victim\"@example.com",
+        "reach \"a.v\"@[10.0.0.1] now",
+        "victim%40example.com",
+        "https://x.example/cb?e=victim%2540example.com",
+        "%7B%22email%22%3A%22victim%40example.com%22%7D",
+        "%2B62%20812-3456-7890",
+    ] {
+        assert!(d.scan(text).is_some(), "{text}");
+    }
+    assert_eq!(
+        d.scan_declared("victim%40example.com"),
+        Some(Detector::Email)
+    );
+    // Percent signs in amounts and rates, and `@` with nothing host-like after it, stay.
+    for text in [
+        "fee 2.5% @ 100",
+        "50%off",
+        "%zz",
+        "discount 10%",
+        "a@b",
+        "@[x]",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}
+
+/// Groups of a card or phone number joined by other punctuation, or by Unicode dashes, are
+/// read like the dashed form; thousands grouping, decimals and dates stay out.
+#[test]
+fn digit_groups_joined_by_other_punctuation_fire() {
+    let d = all();
+    for (text, want) in [
+        ("4111.1111.1111.1111", Detector::Card),
+        ("4111_1111_1111_1111", Detector::Card),
+        ("card 4111/1111/1111/1111 exp", Detector::Card),
+        ("+62.812.3456.7890", Detector::Phone),
+        ("+62/812/3456/7890", Detector::Phone),
+        ("+62\u{2013}812\u{2013}3456\u{2013}7890", Detector::Phone),
+        ("+62\u{2212}812\u{2212}3456\u{2212}7890", Detector::Phone),
+    ] {
+        assert_eq!(d.scan(text), Some(want), "{text}");
+    }
+    for text in [
+        "+1.500.000",
+        "+12.500.000",
+        "1.234.567.890.123",
+        "2026/12/06",
+        "v1.2.3.4",
+        "10.0.0.1",
+        "+150000.00",
+        "1500000.00",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}
+
+/// A base64 token that decodes to text is judged as that text too (standard and URL-safe
+/// alphabets, padded or not); ids, digests and tokens that decode to binary are not.
+#[test]
+fn base64_text_is_read_decoded() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let d = all();
+    for plain in [
+        r#"{"email":"victim@example.com"}"#,
+        "call 081234567890",
+        "NIK 3173000000001234",
+    ] {
+        for enc in [STANDARD.encode(plain), URL_SAFE_NO_PAD.encode(plain)] {
+            assert!(d.scan(&enc).is_some(), "{plain} as {enc}");
+            assert!(d.scan(&format!("payload={enc};")).is_some(), "{enc}");
+        }
+    }
+    for text in [
+        "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "org_59b8fb2f52254f95ac54d0e140f4e429",
+        "3f9a1c0e8b7d6a5f4e3d2c1b0a9f8e7d",
+        "QUJDREVGR0hJSktMTU5PUA==",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+}

@@ -120,6 +120,26 @@ fn enforce_mode_masks_every_leaf_not_declared() {
     assert_clean("declared", &o);
 }
 
+/// A declaration covers the scalars at its path, or of an array at it: an array nested in
+/// that array is a shape the declaration did not describe, so it is masked in `enforce`.
+#[test]
+fn enforce_mode_masks_arrays_nested_under_a_declared_array() {
+    let m = with(Mode::Enforce, &["status", "data.missing_field[]"]);
+    let o = out(
+        &m,
+        r#"{"status":true,"data":{"missing_field":["dob",["Alice Victimson"],[[6281234567890]],{"x":"Bob Victim"}]}}"#,
+    );
+    assert_eq!(
+        o,
+        r#"{"status":true,"data":{"missing_field":["dob",["[REDACTED]"],[["[REDACTED]"]],{"x":"[REDACTED]"}]}}"#
+    );
+    let o = out(
+        &m,
+        r#"{"data":{"missing_field":"[[\"Alice Victimson\"]]"}}"#,
+    );
+    assert!(!o.contains("Alice"), "{o}");
+}
+
 #[test]
 fn json_inside_strings_follows_the_policy() {
     let m = with(Mode::Report, &[]);
