@@ -12,7 +12,8 @@
 //!   sent), `Content-Length`, `Age`, `X-Request-Id`;
 //! * a number within a stated bound (`vocab::COUNT_MAX`, `vocab::LIFETIME_MAX`: six
 //!   digits, so no phone, ID or account number fits);
-//! * an HTTP-date the gateway formats from the time it parsed; or
+//! * an HTTP-date the gateway formats from the time it parsed, within a
+//!   stated distance of its own clock (`Date` is always the gateway's own); or
 //! * a token from a closed vocabulary (`Cache-Control` directives without
 //!   field-name arguments, `Vary` names from configuration, RateLimit keys).
 //!
@@ -187,6 +188,8 @@ impl HeaderAllowlist {
         };
         out.insert(header::CONTENT_TYPE, content_type);
         let mut partial_checked = false;
+        // Dates are bounded relative to the gateway's clock, read once.
+        let now = std::time::SystemTime::now();
         for (name, kind) in &self.allowed {
             let mut lines = upstream.get_all(name).iter().peekable();
             let present = lines.peek().is_some();
@@ -199,26 +202,27 @@ impl HeaderAllowlist {
                     _ => None,
                 },
                 Kind::LastModified => match answer {
-                    Answer::Passthrough { .. } => first.and_then(vocab::http_date),
+                    Answer::Passthrough { .. } => {
+                        let v = first.and_then(|v| vocab::last_modified(v, now));
+                        if present && v.is_none() {
+                            refuse();
+                        }
+                        v
+                    }
                     Answer::Json { .. } => None,
                 },
-                Kind::Date => {
-                    let v = first.and_then(vocab::http_date);
-                    if present && v.is_none() {
-                        refuse();
-                    }
-                    v
-                }
+                // The gateway's own `Date` (hyper writes it on every answer):
+                // upstream's moment is a number it chose.
+                Kind::Date => None,
                 Kind::Expires if !present => None,
                 Kind::Expires => {
-                    let v = vocab::expires(first);
-                    if first != Some("0") && first.and_then(vocab::http_date).is_none() {
+                    if first != Some("0") && !first.is_some_and(vocab::is_http_date) {
                         refuse();
                     }
-                    Some(v)
+                    Some(vocab::expires(first, now))
                 }
                 Kind::RetryAfter => {
-                    let v = first.and_then(vocab::retry_after);
+                    let v = first.and_then(|v| vocab::retry_after(v, now));
                     if present && v.is_none() {
                         refuse();
                     }

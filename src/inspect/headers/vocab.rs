@@ -42,23 +42,57 @@ pub fn count(v: &str) -> Option<HeaderValue> {
     (n <= COUNT_MAX).then(|| HeaderValue::from(n))
 }
 
-/// An HTTP-date, re-formatted by the gateway (IMF-fixdate) from the time it
-/// parsed: whatever spelling upstream used, only the time itself passes.
-pub fn http_date(v: &str) -> Option<HeaderValue> {
-    let t = httpdate::parse_http_date(v).ok()?;
+/// How far back a passthrough `Last-Modified` may lie: a year. A date is a
+/// number of seconds, so an unbounded one could carry a phone or ID number
+/// (year 2227 is Unix time 8123456789); within a year of now its leading
+/// digits are the clock's, not upstream's.
+pub const LAST_MODIFIED_MAX_AGE: u64 = 365 * 24 * 3600;
+
+fn parse_date(v: &str) -> Option<std::time::SystemTime> {
+    httpdate::parse_http_date(v).ok()
+}
+
+fn fmt_date(t: std::time::SystemTime) -> Option<HeaderValue> {
     HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()
 }
 
-/// `Retry-After`: a count of seconds or an HTTP-date.
-pub fn retry_after(v: &str) -> Option<HeaderValue> {
-    count(v).or_else(|| http_date(v))
+/// `Last-Modified` (passthrough only): an HTTP-date within
+/// [`LAST_MODIFIED_MAX_AGE`] before now, re-formatted by the gateway (a future
+/// or older one is refused).
+pub fn last_modified(v: &str, now: std::time::SystemTime) -> Option<HeaderValue> {
+    let t = parse_date(v)?;
+    let age = now.duration_since(t).ok()?;
+    (age.as_secs() <= LAST_MODIFIED_MAX_AGE)
+        .then(|| fmt_date(t))
+        .flatten()
 }
 
-/// `Expires`: an HTTP-date; anything else (`0`, `-1`, garbage) means
-/// "already expired" (RFC 9111 §5.3), written as `0`.
-pub fn expires(v: Option<&str>) -> HeaderValue {
-    v.and_then(http_date)
+/// `Retry-After`: a count of seconds, or an HTTP-date the gateway turns into
+/// the seconds from now (a date in the past is `0`); either at most
+/// [`COUNT_MAX`].
+pub fn retry_after(v: &str, now: std::time::SystemTime) -> Option<HeaderValue> {
+    count(v).or_else(|| {
+        let t = parse_date(v)?;
+        let secs = t.duration_since(now).map_or(0, |d| d.as_secs());
+        (secs <= COUNT_MAX).then(|| HeaderValue::from(secs))
+    })
+}
+
+/// `Expires`: an HTTP-date no later than [`LIFETIME_MAX`] from now (a later
+/// one is brought forward to that bound: only stricter), re-formatted by the
+/// gateway; a past date or anything else (`0`, `-1`, garbage) means "already
+/// expired" (RFC 9111 §5.3), written as `0`.
+pub fn expires(v: Option<&str>, now: std::time::SystemTime) -> HeaderValue {
+    let bound = now + std::time::Duration::from_secs(LIFETIME_MAX);
+    v.and_then(parse_date)
+        .filter(|t| *t > now)
+        .and_then(|t| fmt_date(t.min(bound)))
         .unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// Whether `v` is an HTTP-date at all (for counting refusals).
+pub fn is_http_date(v: &str) -> bool {
+    parse_date(v).is_some()
 }
 
 /// `X-RateLimit-Reset`: seconds from now, or a Unix time within a day of now.
