@@ -254,11 +254,15 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
             // waiting for it), shorter than publish_deadline: a write it took meanwhile
             // gets Redis's reply after the resume. Longer is the writer-cut-off case the
             // README states as uncovered (answered unconfirmed, counted, alerted).
+            // Each pause is followed by a live stretch longer than
+            // publish_deadline: two pauses 200 ms apart cut a write caught by
+            // the first one off for longer than its deadline in total, which
+            // is the uncovered case, not this one.
             for _ in 0..(2.0 * scale()).ceil() as usize {
                 links[1].pause(true);
                 tokio::time::sleep(Duration::from_millis(PAUSE_MS)).await;
                 links[1].pause(false);
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(PUBLISH_DEADLINE_MS + 300)).await;
             }
         }
         Fault::SlowLink => {
