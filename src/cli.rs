@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Settings};
+use crate::config;
 use crate::lifecycle::run_until_signal;
 pub use crate::lifecycle::EXIT_CONFIG;
 
@@ -64,6 +64,25 @@ pub struct ConfigArgs {
     /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
     #[arg(long, env = "GATEWAY_ENV")]
     pub env: Option<String>,
+    /// A configuration file layered on top of the embedded defaults (instead
+    /// of `--env`'s `<config dir>/<env>.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The layers these arguments select, with `flags` on top.
+    pub fn layers(&self, flags: Vec<(String, String)>) -> config::Layers {
+        let dir = self
+            .config_dir
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
+        config::Layers {
+            file: self.config.clone(),
+            flags,
+            ..config::Layers::dir(dir, self.env.as_deref())
+        }
+    }
 }
 
 #[derive(Args, Debug, Default)]
@@ -76,6 +95,19 @@ pub struct ListenArgs {
     pub admin_listen: Option<SocketAddr>,
 }
 
+impl ListenArgs {
+    /// The flags as the top configuration layer: `(dotted key, value)`.
+    pub fn flags(&self) -> Vec<(String, String)> {
+        [
+            ("server.listen", self.listen),
+            ("admin.listen", self.admin_listen),
+        ]
+        .into_iter()
+        .filter_map(|(key, addr)| Some((key.to_owned(), addr?.to_string())))
+        .collect()
+    }
+}
+
 #[derive(Args, Debug, Default)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -84,31 +116,26 @@ pub struct ServeArgs {
     pub listen: ListenArgs,
 }
 
-pub(crate) fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
-    let (partial, problems) = check(args);
-    if problems.is_empty() {
-        if let Some(settings) = partial.complete() {
-            return Ok(settings);
-        }
-    }
-    Err(config::ConfigError::new(if problems.is_empty() {
-        vec![config::Problem::new(
-            "configuration",
-            "rejected without a reason (a defect in the gateway)",
-        )]
-    } else {
-        problems
-    }))
+/// The one config pass over the layers `args` select and `flags`, every
+/// problem listed: the command line's own first (a config dir nothing is
+/// read from), then every section's, then the files the settings name.
+pub(crate) fn check(
+    args: &ConfigArgs,
+    flags: Vec<(String, String)>,
+) -> (config::Partial, Vec<config::Problem>) {
+    let (partial, problems) = config::check(&args.layers(flags));
+    let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
+    all.extend(problems.into_vec());
+    (partial, all)
 }
 
-/// The config pass over the layers `args` select, every problem listed: the
-/// command line's own first (a config dir nothing is read from).
-pub(crate) fn check(args: &ConfigArgs) -> (config::Partial, Vec<config::Problem>) {
-    let dir = args
-        .config_dir
-        .as_deref()
-        .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
-    let (partial, problems) = config::check_with(dir, args.env.as_deref(), None);
+/// As [`check`], only `sections` (and the files they name that `files`
+/// checks), for a subcommand that uses no other.
+pub(crate) fn check_sections(
+    args: &ConfigArgs,
+    sections: &[config::Section],
+) -> (config::Partial, Vec<config::Problem>) {
+    let (partial, problems) = config::sections(&args.layers(Vec::new()), sections);
     let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
     all.extend(problems.into_vec());
     (partial, all)
@@ -131,11 +158,13 @@ async fn check_config(args: &ConfigArgs) -> ExitCode {
     for warning in crate::env_names::in_environment() {
         eprintln!("warning: {warning}");
     }
-    let (partial, mut problems) = check(args);
-    problems.extend(crate::app::preflight(&partial));
-    // Cluster mode: the Redis itself (reachable, password accepted), once its files read.
+    let (partial, mut problems) = check(args, Vec::new());
+    // Cluster mode: the Redis itself (reachable, password accepted), once its
+    // files read. Not a start-up problem for `serve`, which starts without
+    // Redis and keeps trying; asked here because an operator checking a
+    // config wants to know.
     if !problems.iter().any(|p| p.key.starts_with("cluster.")) {
-        problems.extend(crate::app::cluster_reachable(&partial).await);
+        problems.extend(config::files::cluster_reachable(&partial).await);
     }
     if problems.is_empty() {
         println!("configuration is valid");
@@ -146,24 +175,29 @@ async fn check_config(args: &ConfigArgs) -> ExitCode {
     }
 }
 
+/// The same pass as `check-config` (flags applied as the top layer, before
+/// anything is validated): every start-up problem at once, or the app.
 async fn serve(args: ServeArgs) -> ExitCode {
-    let mut settings = match load(&args.config) {
-        Ok(s) => s,
-        Err(e) => {
+    let (partial, problems) = check(&args.config, args.listen.flags());
+    let settings = match (problems.is_empty(), partial.complete()) {
+        (true, Some(s)) => s,
+        (_, _) => {
             // No logger yet: the likely cause of a wrong setting goes with it.
             for warning in crate::env_names::in_environment() {
                 eprintln!("warning: {warning}");
             }
-            eprintln!("{e}");
+            let problems = if problems.is_empty() {
+                vec![config::Problem::new(
+                    "configuration",
+                    "rejected without a reason (a defect in the gateway)",
+                )]
+            } else {
+                problems
+            };
+            eprintln!("{}", config::ConfigError::new(problems));
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if let Some(l) = args.listen.listen {
-        settings.server.listen = l;
-    }
-    if let Some(l) = args.listen.admin_listen {
-        settings.admin.listen = l;
-    }
     crate::logging::init(&settings.log);
     for warning in crate::env_names::in_environment() {
         tracing::warn!("{warning}");

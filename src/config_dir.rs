@@ -67,6 +67,7 @@ mod tests {
         ConfigArgs {
             config_dir: dir.map(Path::to_path_buf),
             env: env.map(str::to_owned),
+            config: None,
         }
     }
 

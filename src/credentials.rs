@@ -11,8 +11,42 @@ use std::sync::Arc;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::config::SecretSource;
 use crate::reload::{Load, ReloadableFile};
+
+/// Where an upstream credential comes from: a file (re-read when it changes)
+/// or a value given in the environment (fixed for the process lifetime).
+#[derive(Clone)]
+pub enum SecretSource {
+    File(PathBuf),
+    Value(SecretString),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::File(p) => write!(f, "File({})", p.display()),
+            SecretSource::Value(_) => f.write_str("Value([redacted])"),
+        }
+    }
+}
+
+/// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
+pub(crate) fn read_secret_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let trimmed = raw.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(trimmed.to_vec())
+}
+
+/// As [`read_secret_file`], the failure a problem under `key`.
+pub(crate) fn secret_file(
+    key: &str,
+    path: &std::path::Path,
+) -> Result<Vec<u8>, crate::problems::Problem> {
+    read_secret_file(path).map_err(|reason| crate::problems::Problem::new(key, reason))
+}
 
 pub struct UpstreamCredentials {
     /// Marked sensitive so hyper's HPACK never indexes it and Debug hides it.

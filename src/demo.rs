@@ -93,7 +93,7 @@ pub async fn run(listen: Option<SocketAddr>, admin: Option<SocketAddr>) -> ExitC
             print_banner(listen, admin, &sandbox.base_url(), &dir);
             serve_until_signal(app).await
         }
-        Err(e) => fail(crate::config::problems::causes(e.chain())),
+        Err(e) => fail(crate::problems::causes(e.chain())),
     };
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -61,7 +61,7 @@ fn squash(name: &str) -> String {
 fn known_names() -> BTreeMap<String, String> {
     let root = config::Config::builder()
         .add_source(config::File::from_str(
-            crate::config::DEFAULT_TOML,
+            crate::defaults::DEFAULT_TOML,
             config::FileFormat::Toml,
         ))
         .build()

@@ -65,7 +65,7 @@ fn peer_share(peer: IpAddr) -> IpAddr {
 }
 
 /// `[upstream.per_client]`: the most of each pool one caller may hold.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPerClient {
     pub slot_share: f64,
@@ -82,11 +82,12 @@ pub struct PerClientSettings {
 }
 
 impl RawPerClient {
-    pub fn check(self, p: &mut crate::config::Problems) -> Option<PerClientSettings> {
+    /// Keys relative to `[upstream.per_client]`.
+    pub fn check(self, p: &mut crate::problems::Problems) -> Option<PerClientSettings> {
         let mut ok = true;
         for (key, v) in [
-            ("upstream.per_client.slot_share", self.slot_share),
-            ("upstream.per_client.buffer_share", self.buffer_share),
+            ("slot_share", self.slot_share),
+            ("buffer_share", self.buffer_share),
         ] {
             if !(v > 0.0 && v <= 1.0) {
                 p.add(key, "must be a fraction greater than 0 and at most 1");

@@ -15,7 +15,7 @@ pub async fn run_until_signal(settings: Settings) -> ExitCode {
     match crate::app::App::build(settings).await {
         Ok(app) => serve_until_signal(app).await,
         Err(e) => {
-            let reason = crate::config::problems::causes(e.chain());
+            let reason = crate::problems::causes(e.chain());
             tracing::error!("cannot start: {reason}");
             eprintln!("cannot start: {reason}");
             crate::logging::flush();

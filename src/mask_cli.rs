@@ -157,33 +157,22 @@ pub fn run(args: MaskArgs) -> ExitCode {
     }
 }
 
-/// Sections `mask` never reads: a problem in them (no clients file, a bad
-/// listen address) is `serve`'s, not the dry run's.
-const NOT_READ: [&str; 7] = [
-    "server",
-    "admin",
-    "log",
-    "cache",
-    "auth",
-    "telemetry",
-    "cluster",
-];
-
 /// The `[mask]` and `[upstream]` settings (the rules and key; the body limit
-/// and the secrets the guard scans for), layered as `serve` layers them. Only
-/// problems in those two sections, or in a layer as a whole, refuse the run.
+/// and the secrets the guard scans for), layered as `serve` layers them, and
+/// no other section: a problem elsewhere (no clients file, a bad listen
+/// address) is `serve`'s, not the dry run's. The mask key is read when one is
+/// configured (the dry run makes a throwaway key when none is).
 fn load(
     args: &ConfigArgs,
-) -> Result<(MaskSettings, crate::config::UpstreamSettings), crate::config::ConfigError> {
-    use crate::config::{ConfigError, Problem};
-    let (partial, problems) = crate::cli::check(args);
-    let problems: Vec<Problem> = problems
-        .into_iter()
-        .filter(|p| {
-            let section = p.key.split(['.', '[']).next().unwrap_or("");
-            !NOT_READ.contains(&section)
-        })
-        .collect();
+) -> Result<(MaskSettings, crate::upstream::config::UpstreamSettings), crate::problems::ConfigError>
+{
+    use crate::config::Section;
+    use crate::problems::{ConfigError, Problem};
+    let (partial, mut problems) =
+        crate::cli::check_sections(args, &[Section::Upstream, Section::Mask]);
+    if let Some(mask) = partial.mask.as_ref().filter(|m| m.hmac_key_file.is_some()) {
+        problems.extend(crate::config::files::mask_key(mask).and_then(Result::err));
+    }
     match (problems.is_empty(), partial.mask, partial.upstream) {
         (true, Some(mask), Some(upstream)) => Ok((mask, upstream)),
         (true, _, _) => Err(ConfigError::new(vec![Problem::new(
@@ -240,7 +229,7 @@ impl Inspector {
     /// an error.
     pub fn dry_run(
         mask: &MaskSettings,
-        upstream: &crate::config::UpstreamSettings,
+        upstream: &crate::upstream::config::UpstreamSettings,
     ) -> anyhow::Result<Inspector> {
         let mut throwaway_key = false;
         let (masker, mask_key) = match crate::app::build_masker(mask) {

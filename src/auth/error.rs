@@ -173,7 +173,7 @@ pub enum ClientProblem {
 
 /// The `config` crate's error under its key, in the words of the gateway's own settings.
 fn plain(e: &config::ConfigError) -> String {
-    let problem = crate::config::problems::from_config_error("", e);
+    let problem = crate::problems::from_config_error("", e);
     if problem.key.is_empty() {
         problem.reason
     } else {

@@ -8,6 +8,7 @@
 //! [`ClientRegistry::inherit_limiters`], and swap it in atomically.
 
 mod client;
+pub mod config;
 mod error;
 mod file;
 mod key;

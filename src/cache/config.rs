@@ -7,8 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::key::CachedRoute;
-use crate::config::problems::positive;
-use crate::config::{ConfigError, Problems};
+use crate::problems::{positive, ConfigError, Problems};
 
 /// Longest an entry may be kept (freshness plus stale windows). Customer data older than
 /// this is not worth serving, and the bound keeps `Instant` arithmetic far from overflow.
@@ -75,7 +74,7 @@ pub struct RouteCacheConfig {
 
 /// The shipped `[cache]` section, from `config/default.toml`.
 pub fn default_config() -> CacheConfig {
-    crate::config::default_section("cache")
+    crate::defaults::default_section("cache")
 }
 
 /// The shipped `[cache]` section, validated.
@@ -166,26 +165,24 @@ impl CacheConfig {
     /// Checks every key and compiles the id pattern once.
     pub fn validate(self) -> Result<CacheSettings, ConfigError> {
         let mut problems = Problems::default();
-        let settings = self.check(&mut problems);
+        let settings = problems.within("cache", |p| self.check(p));
         problems.finish(settings)
     }
 
-    /// As [`CacheConfig::validate`], noting every problem in `p`.
+    /// As [`CacheConfig::validate`], noting every problem in `p` (keys
+    /// relative to `[cache]`).
     pub fn check(self, p: &mut Problems) -> Option<CacheSettings> {
-        let max_bytes = p.check("cache.max_bytes", positive(self.max_bytes));
+        let max_bytes = p.check("max_bytes", positive(self.max_bytes));
         if self.max_entry_bytes == 0 || self.max_entry_bytes > self.max_bytes {
             p.add(
-                "cache.max_entry_bytes",
+                "max_entry_bytes",
                 format!("must be between 1 and cache.max_bytes ({})", self.max_bytes),
             );
         } else if self.max_entry_bytes > u64::from(u32::MAX) {
-            p.add(
-                "cache.max_entry_bytes",
-                format!("must be at most {}", u32::MAX),
-            );
+            p.add("max_entry_bytes", format!("must be at most {}", u32::MAX));
         }
         let patterns = if self.id_pattern.trim().is_empty() {
-            p.add("cache.id_pattern", "must not be empty");
+            p.add("id_pattern", "must not be empty");
             None
         } else {
             // Anchoring here means a pattern written without ^…$ still has to match the whole
@@ -194,7 +191,7 @@ impl CacheConfig {
                 super::scan::IdScanner::new(&self.id_pattern).map(|scanner| (id, scanner))
             });
             p.check(
-                "cache.id_pattern",
+                "id_pattern",
                 compiled.map_err(|_| "not a valid regular expression"),
             )
         };
@@ -227,7 +224,7 @@ fn check_route(
     raw: RouteCacheConfig,
     p: &mut Problems,
 ) -> Option<RouteCachePolicy> {
-    let key = |field: &str| format!("cache.routes.{}.{field}", route.name());
+    let key = |field: &str| format!("routes.{}.{field}", route.name());
     let before = p.len();
     if raw.enabled && raw.ttl.is_zero() {
         p.add(
@@ -289,7 +286,7 @@ mod tests {
     fn parse(toml: &str) -> Result<CacheConfig, config::ConfigError> {
         config::Config::builder()
             .add_source(config::File::from_str(
-                crate::config::DEFAULT_TOML,
+                crate::defaults::DEFAULT_TOML,
                 config::FileFormat::Toml,
             ))
             .add_source(config::File::from_str(toml, config::FileFormat::Toml))

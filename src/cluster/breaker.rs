@@ -75,10 +75,10 @@ mod tests {
     use super::*;
 
     fn settings() -> RedisSettings {
-        let mut raw: super::super::RawCluster = crate::config::default_section("cluster");
+        let mut raw: super::super::RawCluster = crate::defaults::default_section("cluster");
         raw.redis_url = "redis://127.0.0.1:6379".to_owned();
         raw.rate_limit_breaker_cooldown = std::time::Duration::from_millis(20);
-        let mut p = crate::config::Problems::default();
+        let mut p = crate::problems::Problems::default();
         raw.check(&mut p).and_then(|c| c.redis).expect("valid")
     }
 

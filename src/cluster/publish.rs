@@ -210,13 +210,13 @@ mod tests {
     use crate::cluster::lease::mono_ns;
 
     fn cluster(lease_ms: u64) -> Arc<Cluster> {
-        let mut raw: super::super::RawCluster = crate::config::default_section("cluster");
+        let mut raw: super::super::RawCluster = crate::defaults::default_section("cluster");
         raw.redis_url = "redis://127.0.0.1:1".to_owned();
         raw.heartbeat_interval = Duration::from_millis(lease_ms / 5);
         raw.command_timeout = Duration::from_millis(lease_ms / 5);
         raw.lease = Duration::from_millis(lease_ms);
         raw.publish_deadline = Duration::from_millis(lease_ms * 2);
-        let mut p = crate::config::Problems::default();
+        let mut p = crate::problems::Problems::default();
         let settings = raw.check(&mut p).and_then(|c| c.redis).expect("valid");
         let metrics = crate::metrics::Metrics::register(&prometheus::Registry::new())
             .unwrap()

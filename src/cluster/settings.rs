@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::problems::{self, positive};
-use crate::config::Problems;
+use crate::problems::{self, positive, Problems};
 
 /// What a rate-limit decision falls back to when Redis cannot be asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +59,12 @@ impl<'de> Deserialize<'de> for OnUnconfirmed {
     }
 }
 
+impl Serialize for OnUnconfirmed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
 impl<'de> Deserialize<'de> for OnError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         problems::choice(
@@ -73,9 +78,18 @@ impl<'de> Deserialize<'de> for OnError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+impl Serialize for OnError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
+    /// Shown as host, port and database: which Redis this replica uses,
+    /// never a user name (nor a password, which a URL may not hold).
+    #[serde(serialize_with = "crate::redact::url")]
     pub redis_url: String,
     pub redis_password_file: String,
     pub ca_file: String,
@@ -181,7 +195,7 @@ impl RedisSettings {
 fn redis_url(v: &str) -> Result<(), String> {
     // One URL rule for every setting: no password in it (it comes from
     // `cluster.redis_password_file`), a bare ACL user name allowed.
-    crate::config::url::parse(v, crate::config::url::REDIS)?;
+    crate::urls::parse(v, crate::urls::REDIS)?;
     redis::IntoConnectionInfo::into_connection_info(v)
         .map(drop)
         // The parser's message may quote the URL, password included.
@@ -201,13 +215,14 @@ fn prefix(v: &str) -> Result<(), &'static str> {
 }
 
 impl RawCluster {
+    /// Keys relative to `[cluster]`.
     pub fn check(self, p: &mut Problems) -> Option<ClusterSettings> {
         let url = self.redis_url.trim();
         if url.is_empty() {
             let mut alone = false;
             for (key, v) in [
-                ("cluster.redis_password_file", &self.redis_password_file),
-                ("cluster.ca_file", &self.ca_file),
+                ("redis_password_file", &self.redis_password_file),
+                ("ca_file", &self.ca_file),
             ] {
                 if !v.trim().is_empty() {
                     p.add(key, "set only together with `cluster.redis_url`");
@@ -217,39 +232,30 @@ impl RawCluster {
             return (!alone).then_some(ClusterSettings { redis: None });
         }
         let before = p.len();
-        p.check("cluster.redis_url", redis_url(url));
-        p.check("cluster.prefix", prefix(&self.prefix));
+        p.check("redis_url", redis_url(url));
+        p.check("prefix", prefix(&self.prefix));
         let ca_file = self.ca_file.trim();
         if !ca_file.is_empty() && !url.starts_with("rediss://") {
-            p.add(
-                "cluster.ca_file",
-                "needs a rediss:// (TLS) `cluster.redis_url`",
-            );
+            p.add("ca_file", "needs a rediss:// (TLS) `cluster.redis_url`");
         }
-        p.check("cluster.connect_timeout", positive(self.connect_timeout));
-        p.check("cluster.command_timeout", positive(self.command_timeout));
-        let interval = p.check(
-            "cluster.heartbeat_interval",
-            positive(self.heartbeat_interval),
-        );
+        p.check("connect_timeout", positive(self.connect_timeout));
+        p.check("command_timeout", positive(self.command_timeout));
+        let interval = p.check("heartbeat_interval", positive(self.heartbeat_interval));
         if let Some(interval) = interval {
             if self.heartbeat_timeout <= interval {
                 p.add(
-                    "cluster.heartbeat_timeout",
+                    "heartbeat_timeout",
                     "must be longer than `cluster.heartbeat_interval` (two or three intervals)",
                 );
             }
         }
-        p.check(
-            "cluster.subscribe_timeout",
-            positive(self.subscribe_timeout),
-        );
+        p.check("subscribe_timeout", positive(self.subscribe_timeout));
         if let Some(interval) = interval {
             // A lease is renewed once per heartbeat round trip: it must outlast one
             // interval plus one command's worth of delay, or it lapses between renewals.
             if self.lease <= interval + self.command_timeout {
                 p.add(
-                    "cluster.lease",
+                    "lease",
                     "must be longer than `cluster.heartbeat_interval` + `cluster.command_timeout` (three or four intervals)",
                 );
             } else if self.publish_deadline < self.lease + interval + self.command_timeout * 2 {
@@ -257,16 +263,16 @@ impl RawCluster {
                 // other replica has seen one of its own heartbeats time out (and so drops
                 // its cache before renewing its lease) — see the README's argument.
                 p.add(
-                    "cluster.publish_deadline",
+                    "publish_deadline",
                     "must be at least `cluster.lease` + `cluster.heartbeat_interval` + 2 × `cluster.command_timeout`",
                 );
             }
         }
         if self.rate_limit_breaker_failures == 0 {
-            p.add("cluster.rate_limit_breaker_failures", "must be at least 1");
+            p.add("rate_limit_breaker_failures", "must be at least 1");
         }
         p.check(
-            "cluster.rate_limit_breaker_cooldown",
+            "rate_limit_breaker_cooldown",
             positive(self.rate_limit_breaker_cooldown),
         );
         if p.len() > before {
@@ -299,8 +305,19 @@ impl RawCluster {
 mod tests {
     use super::*;
 
+    /// As the config pass runs it: keys under `cluster.`.
+    trait CheckAt {
+        fn check_at(self, p: &mut Problems) -> Option<ClusterSettings>;
+    }
+
+    impl CheckAt for RawCluster {
+        fn check_at(self, p: &mut Problems) -> Option<ClusterSettings> {
+            p.within("cluster", |p| self.check(p))
+        }
+    }
+
     fn raw(url: &str) -> RawCluster {
-        let mut raw: RawCluster = crate::config::default_section("cluster");
+        let mut raw: RawCluster = crate::defaults::default_section("cluster");
         raw.redis_url = url.to_owned();
         raw
     }
@@ -308,7 +325,7 @@ mod tests {
     #[test]
     fn empty_url_is_single_process_mode() {
         let mut p = Problems::default();
-        let s = raw("").check(&mut p).expect("valid");
+        let s = raw("").check_at(&mut p).expect("valid");
         assert!(s.redis.is_none() && p.is_empty());
     }
 
@@ -319,7 +336,7 @@ mod tests {
         r.command_timeout = Duration::ZERO;
         r.heartbeat_timeout = r.heartbeat_interval;
         let mut p = Problems::default();
-        assert!(r.check(&mut p).is_none());
+        assert!(r.check_at(&mut p).is_none());
         let keys: Vec<String> = p.into_vec().into_iter().map(|p| p.key).collect();
         assert_eq!(
             keys,
@@ -338,13 +355,13 @@ mod tests {
         r.redis_password_file = "/run/secrets/redis".to_owned();
         r.ca_file = "/etc/redis-ca.pem".to_owned();
         let mut p = Problems::default();
-        assert!(r.check(&mut p).is_none());
+        assert!(r.check_at(&mut p).is_none());
         assert_eq!(p.len(), 2);
         let mut r = raw("redis://redis:6379");
         r.ca_file = "/etc/redis-ca.pem".to_owned();
         let mut p = Problems::default();
         assert!(
-            r.check(&mut p).is_none(),
+            r.check_at(&mut p).is_none(),
             "a CA file without TLS is a mistake"
         );
     }
@@ -352,7 +369,7 @@ mod tests {
     #[test]
     fn a_bad_url_is_refused_without_echoing_it() {
         let mut p = Problems::default();
-        assert!(raw("redis://:s3cret@[bad").check(&mut p).is_none());
+        assert!(raw("redis://:s3cret@[bad").check_at(&mut p).is_none());
         let problems = p.into_vec();
         assert_eq!(problems.len(), 1);
         assert!(!problems[0].reason.contains("s3cret"), "{}", problems[0]);
@@ -362,7 +379,7 @@ mod tests {
     fn redis_and_rediss_urls_are_accepted() {
         for url in ["redis://127.0.0.1:6379/0", "rediss://redis.internal:6380"] {
             let mut p = Problems::default();
-            let s = raw(url).check(&mut p).expect(url);
+            let s = raw(url).check_at(&mut p).expect(url);
             let r = s.redis.expect("cluster mode on");
             assert_eq!(r.channel(), "paycombat-gateway:invalidate");
             assert_eq!(r.rate_key("svc"), "paycombat-gateway:rl:svc");
@@ -374,12 +391,12 @@ mod tests {
         let mut r = raw("redis://127.0.0.1:6379");
         r.lease = r.heartbeat_interval;
         let mut p = Problems::default();
-        assert!(r.check(&mut p).is_none());
+        assert!(r.check_at(&mut p).is_none());
         assert_eq!(p.into_vec()[0].key, "cluster.lease");
         let mut r = raw("redis://127.0.0.1:6379");
         r.publish_deadline = r.lease;
         let mut p = Problems::default();
-        assert!(r.check(&mut p).is_none());
+        assert!(r.check_at(&mut p).is_none());
         assert_eq!(p.into_vec()[0].key, "cluster.publish_deadline");
     }
 
@@ -389,7 +406,7 @@ mod tests {
         // allowed and still left out of the description.
         let mut p = Problems::default();
         let s = raw("redis://gateway@redis.internal:6380/2")
-            .check(&mut p)
+            .check_at(&mut p)
             .expect("valid");
         let d = s.redis.expect("on").describe();
         assert_eq!(d, "redis.internal:6380 db 2");

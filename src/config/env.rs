@@ -67,7 +67,7 @@ fn is_list(key: &str) -> bool {
     let defaults = DEFAULTS.get_or_init(|| {
         config::Config::builder()
             .add_source(config::File::from_str(
-                super::DEFAULT_TOML,
+                crate::defaults::DEFAULT_TOML,
                 config::FileFormat::Toml,
             ))
             .build()
@@ -75,7 +75,7 @@ fn is_list(key: &str) -> bool {
             .unwrap_or_else(|e| panic!("config/default.toml: {e}"))
     });
     matches!(
-        super::problems::value_at(defaults, key),
+        super::patch::value_at(defaults, key),
         Some(ValueKind::Array(_))
     )
 }

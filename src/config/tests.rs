@@ -309,7 +309,7 @@ fn a_cause_is_printed_once() {
     struct Quoting(#[source] std::io::Error);
     let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
     let e = anyhow::Error::new(Quoting(io())).context("loading clients");
-    let text = problems::causes(e.chain());
+    let text = crate::problems::causes(e.chain());
     assert_eq!(text.matches(&io().to_string()).count(), 1, "{text}");
     assert!(
         text.starts_with("loading clients: cannot read clients file /x: "),
@@ -447,4 +447,18 @@ fn every_url_setting_refuses_userinfo() {
             .to_owned()
     });
     assert_eq!(shown, "redis://redis:6379/0");
+}
+#[test]
+fn the_layered_config_reports_telemetry_problems_with_the_others() {
+    let overlay = "[telemetry]\notlp_endpoint = \"otel:4318\"\nsampling_ratio = 2.0\n[log]\nformat = \"xml\"\n";
+    let err =
+        load_with(std::path::Path::new("/nonexistent"), None, Some(overlay)).expect_err("refused");
+    let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "log.format",
+        "telemetry.otlp_endpoint",
+        "telemetry.sampling_ratio",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
 }

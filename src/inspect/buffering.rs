@@ -13,11 +13,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::Problems;
+use crate::problems::Problems;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuffering {
     pub memory_per_response: usize,
@@ -40,25 +40,20 @@ pub struct BufferingSettings {
 }
 
 impl RawBuffering {
+    /// Keys relative to `[upstream.buffering]`.
     pub fn check(self, p: &mut Problems) -> Option<BufferingSettings> {
         let before = p.len();
         if self.memory_per_response == 0 {
-            p.add(
-                "upstream.buffering.memory_per_response",
-                "must be greater than zero",
-            );
+            p.add("memory_per_response", "must be greater than zero");
         }
         if self.spool_dir.trim().is_empty() {
-            p.add(
-                "upstream.buffering.spool_dir",
-                "must name a writable directory",
-            );
+            p.add("spool_dir", "must name a writable directory");
         } else if !Path::new(self.spool_dir.trim()).is_absolute() {
-            p.add("upstream.buffering.spool_dir", "must be an absolute path");
+            p.add("spool_dir", "must be an absolute path");
         }
         if self.spool_per_response > self.spool_total {
             p.add(
-                "upstream.buffering.spool_per_response",
+                "spool_per_response",
                 "must not exceed `upstream.buffering.spool_total`",
             );
         }
@@ -130,7 +125,11 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let mut p = Problems::default();
-        assert!(raw("relative/dir", 200, 100).check(&mut p).is_none());
+        // As the config pass runs it: under the section's prefix.
+        assert!(p
+            .within("upstream.buffering", |p| raw("relative/dir", 200, 100)
+                .check(p))
+            .is_none());
         let text = format!("{p:?}");
         assert!(text.contains("upstream.buffering.spool_dir"), "{text}");
         assert!(

@@ -22,7 +22,7 @@ pub struct PassthroughRule {
 }
 
 /// The raw `[[mask.passthrough]]` entry.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PassthroughConfig {
     #[serde(default = "get_only")]

@@ -22,10 +22,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
+use super::config::{AccessOutput, LogFormat, LogSettings};
 use super::queue::LineQueue;
 use super::trace_id::TraceId;
 use super::ACCESS_DROPPED;
-use crate::config::{AccessOutput, LogFormat, LogSettings};
 
 /// What the upstream call made for this request answered, and how long it took
 /// to its response head (retries included).

@@ -12,6 +12,7 @@
 //! names. Never bodies, credentials, personal data or customer ids.
 
 pub mod access_log;
+pub mod config;
 mod queue;
 pub mod trace_id;
 
@@ -21,7 +22,7 @@ use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogFormat, LogSettings};
+use config::{LogFormat, LogSettings};
 pub use queue::LineQueue;
 
 /// Lines dropped because their queue was full, per stream, for the whole

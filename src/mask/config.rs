@@ -2,10 +2,10 @@
 //! from `config/default.toml` and the layers above it; [`MaskConfig::validate`]
 //! turns it into [`super::MaskSettings`].
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Raw `[mask]` settings.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaskConfig {
     /// When false the integrator skips masking entirely; the rules are still validated.
@@ -30,13 +30,25 @@ pub struct MaskConfig {
     /// File holding the key for `hmac` rules (a mounted secret). Read once at
     /// start: changing it would break matching of values hashed before.
     /// Empty: no key, and `hmac` rules refuse to start.
-    #[serde(deserialize_with = "empty_as_none")]
+    #[serde(deserialize_with = "empty_as_none", serialize_with = "none_as_empty")]
     pub hmac_key_file: Option<std::path::PathBuf>,
     /// Routes whose bodies of the listed types pass uninspected (validated in
     /// `config.rs`; the shipped entries are in `config/default.toml`).
-    pub passthrough: Vec<crate::proxy::PassthroughConfig>,
+    pub passthrough: Vec<crate::inspect::PassthroughConfig>,
     /// `[mask.policy]`: per route family field policy, key words and detectors.
     pub policy: super::policy::PolicyConfig,
+}
+
+/// Unset is `""`, as in `config/default.toml`.
+fn none_as_empty<S: serde::Serializer>(
+    v: &Option<std::path::PathBuf>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &v.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    )
 }
 
 fn empty_as_none<'de, D: serde::Deserializer<'de>>(
@@ -49,14 +61,14 @@ fn empty_as_none<'de, D: serde::Deserializer<'de>>(
 }
 
 /// One `[[mask.rules]]` entry. Exactly one of `field` / `path` must be set.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Object key matched at any depth (inside arrays and nested envelopes too).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Dotted object-key path from the root; arrays along the way are transparent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub strategy: Strategy,
 }
@@ -89,6 +101,26 @@ const STRATEGY_NAMES: [(&str, Strategy); 5] = [
     ("null", Strategy::Null),
 ];
 
+/// As written: a name, or `{ keep_last = N }`.
+impl Serialize for Strategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Strategy::KeepLast(n) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("keep_last", n)?;
+                m.end()
+            }
+            other => s.serialize_str(
+                STRATEGY_NAMES
+                    .iter()
+                    .find(|(_, v)| v == other)
+                    .map_or("", |&(n, _)| n),
+            ),
+        }
+    }
+}
+
 /// By hand, so a wrong strategy is refused in the operator's words (the listed
 /// names) rather than serde's, which name the Rust type.
 impl<'de> Deserialize<'de> for Strategy {
@@ -109,7 +141,7 @@ impl<'de> Deserialize<'de> for Strategy {
                     .ok_or_else(|| {
                         E::custom(format!(
                             "{} or {{ keep_last = N }}",
-                            crate::config::problems::not_one_of(v, &STRATEGY_NAMES.map(|(n, _)| n))
+                            crate::problems::not_one_of(v, &STRATEGY_NAMES.map(|(n, _)| n))
                         ))
                     })
             }

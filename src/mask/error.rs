@@ -66,7 +66,14 @@ pub enum MaskConfigError {
 }
 
 impl MaskConfigError {
-    /// The dotted key at fault.
+    /// The dotted key at fault, under `[mask]` (as written in the config:
+    /// [`MaskConfigError::key`] is relative to the section).
+    pub fn full_key(&self) -> String {
+        crate::problems::prefixed("mask", &self.key())
+    }
+
+    /// The dotted key at fault, relative to `[mask]` (`rules[3]`); the
+    /// config pass adds the section.
     pub fn key(&self) -> String {
         use MaskConfigError::*;
         match self {
@@ -74,11 +81,11 @@ impl MaskConfigError {
             | Empty { index, .. }
             | Duplicate { index, .. }
             | SameSpelling { index, .. }
-            | HmacWithoutKey { index, .. } => format!("mask.rules[{index}]"),
-            MaxDepth { .. } => "mask.max_depth".to_owned(),
-            HmacHexChars => "mask.hmac_hex_chars".to_owned(),
-            EmptyHmacKey => "mask.hmac_key_file".to_owned(),
-            MailDomain { index } => format!("mask.shared_mail_domains[{index}]"),
+            | HmacWithoutKey { index, .. } => format!("rules[{index}]"),
+            MaxDepth { .. } => "max_depth".to_owned(),
+            HmacHexChars => "hmac_hex_chars".to_owned(),
+            EmptyHmacKey => "hmac_key_file".to_owned(),
+            MailDomain { index } => format!("shared_mail_domains[{index}]"),
             Policy { key, .. } => key.clone(),
         }
     }
@@ -132,7 +139,7 @@ impl MaskConfigError {
 
 impl std::fmt::Display for MaskConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.key())?;
+        f.write_str(&self.full_key())?;
         if let Some(name) = self.name() {
             write!(f, " ({name})")?;
         }

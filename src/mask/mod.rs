@@ -36,7 +36,7 @@ pub use settings::MaskSettings;
 
 /// The shipped `[mask]` section, rules included, from `config/default.toml`.
 pub fn default_config() -> MaskConfig {
-    crate::config::default_section("mask")
+    crate::defaults::default_section("mask")
 }
 
 /// The shipped `[mask]` section, validated.
@@ -51,7 +51,7 @@ pub fn default_settings() -> MaskSettings {
 pub fn default_rules_toml() -> String {
     let mut out = String::new();
     let mut in_rules = false;
-    for line in crate::config::DEFAULT_TOML.lines() {
+    for line in crate::defaults::DEFAULT_TOML.lines() {
         let header = line.trim_start();
         if header.starts_with('[') {
             in_rules = header.starts_with("[[mask.rules]]");

@@ -58,10 +58,7 @@ use cached::LookupCounters;
 use context::RequestContext;
 use settle::Settle;
 
-// Where the config has always found them.
-pub use crate::inspect::{
-    HeaderAllowlist, Masking, Passthrough, PassthroughConfig, PassthroughRule,
-};
+pub use crate::inspect::Masking;
 
 /// The request pipeline: runs the steps above in order, handing upstream work
 /// to [`Upstream`], inspection to [`Inspector`] and cache policy to the cache.

@@ -50,7 +50,9 @@ pub struct Admin {
     /// Bearer token for /admin/*; None disables those endpoints.
     pub token: Option<secrecy::SecretString>,
     /// What `GET /admin/config` shows (secrets redacted).
-    pub settings: Arc<crate::config::Settings>,
+    pub view: crate::redact::ConfigView,
+    /// The field policies in force, for `GET /admin/mask/undeclared`.
+    pub policies: crate::mask::policy::Policies,
 }
 
 /// One admin endpoint: its path and the one method it answers.
@@ -149,7 +151,7 @@ impl Admin {
             "/admin/cache/purge" => self.purge(req).await?,
             "/admin/config" => {
                 self.check_admin(&req)?;
-                super::admin_config::response(&self.settings)
+                super::admin_config::response(&self.view)
             }
             "/admin/mask/undeclared" => {
                 self.check_admin(&req)?;
@@ -165,7 +167,7 @@ impl Admin {
     /// `enforce`. The document is the gateway's own text: keys that are not plain field
     /// names are placeholders.
     fn undeclared(&self) -> Response<GatewayBody> {
-        let policies = &self.settings.mask.policies;
+        let policies = &self.policies;
         let listing = policies.undeclared().listing();
         let modes: serde_json::Map<String, serde_json::Value> =
             crate::mask::policy::PolicyFamily::ALL

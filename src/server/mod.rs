@@ -4,6 +4,7 @@
 pub mod admin;
 mod admin_config;
 mod body;
+pub mod config;
 mod io;
 mod registry;
 mod state;
@@ -27,9 +28,9 @@ use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::body::GatewayBody;
-use crate::config::ServerSettings;
 use crate::metrics::Metrics;
 use crate::outcome::{Cause, ConnEnd};
+use config::ServerSettings;
 
 use body::ConnBody;
 use io::{ConnIo, MeteredIo};

@@ -4,17 +4,18 @@
 use std::time::Duration;
 
 use http::Uri;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::problems::positive;
-use crate::config::Problems;
+use crate::problems::{positive, Problems};
 
 /// Where OTLP/HTTP collectors take traces when the endpoint gives no path.
 const TRACES_PATH: &str = "/v1/traces";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTelemetry {
+    /// Shown as the URL traces go to (`…/v1/traces` added to a bare address).
+    #[serde(serialize_with = "shown_endpoint")]
     pub otlp_endpoint: String,
     pub service_name: String,
     pub sampling_ratio: f64,
@@ -49,32 +50,33 @@ pub struct ExporterSettings {
 impl RawTelemetry {
     /// Every value is checked, also when tracing is off, so turning it on later
     /// does not reveal a mistake made now.
+    /// Keys relative to `[telemetry]`.
     pub fn check(self, p: &mut Problems) -> Option<TelemetrySettings> {
         let before = p.len();
         let endpoint = match self.otlp_endpoint.trim() {
             "" => None,
-            url => p.check("telemetry.otlp_endpoint", traces_url(url)),
+            url => p.check("otlp_endpoint", traces_url(url)),
         };
         if self.service_name.trim().is_empty() {
-            p.add("telemetry.service_name", "must not be empty");
+            p.add("service_name", "must not be empty");
         }
         if !(0.0..=1.0).contains(&self.sampling_ratio) {
             p.add(
-                "telemetry.sampling_ratio",
+                "sampling_ratio",
                 format!("{} is not between 0 and 1", self.sampling_ratio),
             );
         }
-        let export_timeout = p.check("telemetry.export_timeout", positive(self.export_timeout));
-        let export_interval = p.check("telemetry.export_interval", positive(self.export_interval));
-        let max_queue_size = p.check("telemetry.max_queue_size", positive(self.max_queue_size));
+        let export_timeout = p.check("export_timeout", positive(self.export_timeout));
+        let export_interval = p.check("export_interval", positive(self.export_interval));
+        let max_queue_size = p.check("max_queue_size", positive(self.max_queue_size));
         let batch = p.check(
-            "telemetry.max_export_batch_size",
+            "max_export_batch_size",
             positive(self.max_export_batch_size),
         );
         if let (Some(queue), Some(batch)) = (max_queue_size, batch) {
             if batch > queue {
                 p.add(
-                    "telemetry.max_export_batch_size",
+                    "max_export_batch_size",
                     "must not exceed `telemetry.max_queue_size`",
                 );
             }
@@ -98,10 +100,21 @@ impl RawTelemetry {
     }
 }
 
+/// `otlp_endpoint` as traces are sent to it, printed as every URL is.
+fn shown_endpoint<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    match v.trim() {
+        "" => s.serialize_str(""),
+        url => match traces_url(url) {
+            Ok(u) => s.serialize_str(&crate::urls::shown(&u)),
+            Err(_) => crate::redact::url(url, s),
+        },
+    }
+}
+
 /// The collector's traces URL: an http(s) URL with a host; a bare
 /// `http://collector:4318` gets the standard `/v1/traces` path.
 fn traces_url(v: &str) -> Result<Uri, String> {
-    let url = crate::config::url::parse(v, crate::config::url::HTTP)?;
+    let url = crate::urls::parse(v, crate::urls::HTTP)?;
     if url.query().is_some() {
         return Err("a query is not allowed".to_owned());
     }
@@ -120,7 +133,7 @@ mod tests {
     use super::*;
 
     fn raw() -> RawTelemetry {
-        crate::config::default_section("telemetry")
+        crate::defaults::default_section("telemetry")
     }
 
     #[test]
@@ -155,22 +168,6 @@ mod tests {
     }
 
     #[test]
-    fn the_layered_config_reports_telemetry_problems_with_the_others() {
-        let overlay = "[telemetry]\notlp_endpoint = \"otel:4318\"\nsampling_ratio = 2.0\n[log]\nformat = \"xml\"\n";
-        let err =
-            crate::config::load_with(std::path::Path::new("/nonexistent"), None, Some(overlay))
-                .expect_err("refused");
-        let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
-        for key in [
-            "log.format",
-            "telemetry.otlp_endpoint",
-            "telemetry.sampling_ratio",
-        ] {
-            assert!(keys.contains(&key), "{key} missing from {keys:?}");
-        }
-    }
-
-    #[test]
     fn every_wrong_value_is_reported_under_its_key() {
         let mut p = Problems::default();
         let r = RawTelemetry {
@@ -183,7 +180,7 @@ mod tests {
             max_export_batch_size: 20,
             ..raw()
         };
-        assert!(r.check(&mut p).is_none());
+        assert!(p.within("telemetry", |p| r.check(p)).is_none());
         let keys: Vec<String> = p.into_vec().into_iter().map(|p| p.key).collect();
         assert_eq!(
             keys,

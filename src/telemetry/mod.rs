@@ -97,7 +97,7 @@ impl Telemetry {
             )
             .build();
         let tracer = provider.tracer("paycombat-gateway");
-        tracing::info!(endpoint = %crate::config::url::shown(&e.endpoint), ratio = e.sampling_ratio, "exporting traces over OTLP/HTTP");
+        tracing::info!(endpoint = %crate::urls::shown(&e.endpoint), ratio = e.sampling_ratio, "exporting traces over OTLP/HTTP");
         Ok(Some(Telemetry {
             provider,
             tracer,

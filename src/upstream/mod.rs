@@ -6,6 +6,7 @@
 
 pub(crate) mod breaker;
 pub(crate) mod client;
+pub mod config;
 pub(crate) mod headers;
 mod prepare;
 mod rejected;

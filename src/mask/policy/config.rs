@@ -6,11 +6,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared};
-use crate::config::problems::not_one_of;
 use crate::mask::config::Strategy;
 use crate::mask::detect::{Detector, Detectors};
 use crate::mask::error::MaskConfigError;
 use crate::mask::keynorm::fold_key;
+use crate::problems::not_one_of;
 
 /// Raw `[mask.policy]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -69,14 +69,14 @@ impl PolicyConfig {
             .map(|&(_, s)| s);
         if default_strategy.is_none() {
             errors.push(problem(
-                "mask.policy.default_strategy",
+                "policy.default_strategy",
                 not_one_of(&self.default_strategy, &DEFAULT_STRATEGIES.map(|(n, _)| n)),
             ));
         }
 
         let mut words: Vec<String> = Vec::new();
         for (i, w) in self.key_words.iter().enumerate() {
-            let key = format!("mask.policy.key_words[{i}]");
+            let key = format!("policy.key_words[{i}]");
             let folded = fold_key(w);
             if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
                 errors.push(problem(
@@ -93,7 +93,7 @@ impl PolicyConfig {
 
         let mut enabled = Vec::new();
         for (i, d) in self.detectors.iter().enumerate() {
-            let key = format!("mask.policy.detectors[{i}]");
+            let key = format!("policy.detectors[{i}]");
             match Detector::from_label(d) {
                 Some(det) if enabled.contains(&det) => {
                     errors.push(problem(key, format!("{d:?} is listed twice")));
@@ -106,27 +106,24 @@ impl PolicyConfig {
             }
         }
         if !(6..=19).contains(&self.digit_run_min) {
-            errors.push(problem(
-                "mask.policy.digit_run_min",
-                "must be between 6 and 19",
-            ));
+            errors.push(problem("policy.digit_run_min", "must be between 6 and 19"));
         }
         if self.number_digits_min < self.digit_run_min || self.number_digits_min > 40 {
             errors.push(problem(
-                "mask.policy.number_digits_min",
+                "policy.number_digits_min",
                 "must be between mask.policy.digit_run_min and 40",
             ));
         }
         if !(1..=10_000).contains(&self.max_undeclared_paths) {
             errors.push(problem(
-                "mask.policy.max_undeclared_paths",
+                "policy.max_undeclared_paths",
                 "must be between 1 and 10000",
             ));
         }
 
         let mut families = Vec::new();
         for (name, fc) in &self.families {
-            let base = format!("mask.policy.families.{name}");
+            let base = format!("policy.families.{name}");
             let Some(family) = PolicyFamily::from_label(name) else {
                 errors.push(problem(
                     base,

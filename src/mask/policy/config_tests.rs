@@ -12,7 +12,7 @@ fn problems(edit: impl FnOnce(&mut MaskConfig)) -> Vec<(String, String)> {
         Ok(_) => Vec::new(),
         Err(errors) => errors
             .iter()
-            .map(|e: &MaskConfigError| (e.key(), e.reason()))
+            .map(|e: &MaskConfigError| (e.full_key(), e.reason()))
             .collect(),
     }
 }
@@ -120,7 +120,7 @@ fn a_layer_switches_a_family_and_declares_paths() {
 fn parse(toml: &str) -> Result<MaskConfig, ::config::ConfigError> {
     ::config::Config::builder()
         .add_source(::config::File::from_str(
-            crate::config::DEFAULT_TOML,
+            crate::defaults::DEFAULT_TOML,
             ::config::FileFormat::Toml,
         ))
         .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))

@@ -51,7 +51,7 @@ fn compile(cfg: &MaskConfig, key: Option<&[u8]>) -> Result<Masker, MaskConfigErr
 fn parse(toml: &str) -> Result<MaskConfig, ::config::ConfigError> {
     ::config::Config::builder()
         .add_source(::config::File::from_str(
-            crate::config::DEFAULT_TOML,
+            crate::defaults::DEFAULT_TOML,
             ::config::FileFormat::Toml,
         ))
         .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))

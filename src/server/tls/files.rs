@@ -18,8 +18,9 @@ use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
-use crate::config::{ClientAuth, Problem, TlsSettings};
+use crate::problems::Problem;
 use crate::reload::Load;
+use crate::server::config::{ClientAuth, TlsSettings};
 
 /// ALPN, in the server's order of preference: hyper serves either on any
 /// connection, so the client's choice is only a hint the gateway honours.

@@ -2,6 +2,12 @@
 //! dotted key with a reason an operator can act on. Validation of every section
 //! goes through [`Problems::check`], so a value is checked and its key named in
 //! one way everywhere.
+//!
+//! A leaf: this module uses nothing of the crate, so every component can
+//! validate its own section with it without depending on the config loader.
+//! A component names keys relative to its section (`listen`, `tls.cert_file`);
+//! the loader runs it under [`Problems::within`], which adds the section's
+//! prefix (`server.listen`).
 
 use std::fmt;
 
@@ -72,6 +78,23 @@ impl Problems {
         checked.map_err(|e| self.add(key, e)).ok()
     }
 
+    /// `v` when greater than zero, else a problem under `key`.
+    pub fn positive<T: PartialOrd + Default + Copy>(&mut self, key: &str, v: T) -> Option<T> {
+        self.check(key, positive(v))
+    }
+
+    /// Runs `check` (which names keys relative to `section`) and puts
+    /// `section` in front of every key it noted: `listen` becomes
+    /// `server.listen`, `[0].path` becomes `passthrough[0].path`.
+    pub fn within<T>(&mut self, section: &str, check: impl FnOnce(&mut Problems) -> T) -> T {
+        let from = self.0.len();
+        let out = check(self);
+        for p in &mut self.0[from..] {
+            p.key = prefixed(section, &p.key);
+        }
+        out
+    }
+
     pub fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
         self.0.extend(problems);
     }
@@ -111,6 +134,16 @@ impl Problems {
     }
 }
 
+/// `key` under `section`, as one dotted key.
+pub fn prefixed(section: &str, key: &str) -> String {
+    match (section.is_empty(), key.is_empty()) {
+        (true, _) => key.to_owned(),
+        (false, true) => section.to_owned(),
+        (false, false) if key.starts_with('[') => format!("{section}{key}"),
+        (false, false) => format!("{section}.{key}"),
+    }
+}
+
 /// Greater than zero.
 pub fn positive<T: PartialOrd + Default + Copy>(v: T) -> Result<T, &'static str> {
     if v > T::default() {
@@ -124,6 +157,20 @@ pub fn positive<T: PartialOrd + Default + Copy>(v: T) -> Result<T, &'static str>
 pub fn not_one_of(value: &str, names: &[&str]) -> String {
     let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
     format!("{value:?} is not one of {}", names.join(", "))
+}
+
+/// The name `value` has in `options` (the table [`choice`] reads): one
+/// table per closed set, so the name read and the name shown are the same.
+pub fn name_of<T: Copy + PartialEq>(options: &[(&'static str, T)], value: T) -> &'static str {
+    options
+        .iter()
+        .find(|&&(_, v)| v == value)
+        .map_or("", |&(n, _)| n)
+}
+
+/// A path setting: empty (or blanks) means "not set".
+pub fn optional_path(v: &str) -> Option<std::path::PathBuf> {
+    (!v.trim().is_empty()).then(|| std::path::PathBuf::from(v.trim()))
 }
 
 /// Deserializes one of a closed set of names, refusing others in plain words
@@ -281,105 +328,4 @@ pub fn causes<'a>(
         out.push_str(&text);
     }
     out
-}
-
-/// Sets aside the value at dotted `key` (relative to `root`) so the rest can
-/// be read: the shipped default takes its place when `defaults` has one, else
-/// it is removed. An element of a list takes the whole list with it. False when
-/// there is no such value.
-pub fn set_aside(root: &mut config::Value, defaults: &config::Value, key: &str) -> bool {
-    let shipped = {
-        let mut defaults = defaults.clone();
-        parent(&mut defaults, key).and_then(|(table, last)| table.remove(last))
-    };
-    let Some((table, last)) = parent(root, key) else {
-        return false;
-    };
-    match shipped {
-        Some(v) => table.insert(last.to_owned(), v).is_some(),
-        None => table.remove(last).is_some(),
-    }
-}
-
-/// The value at dotted `key` (relative to `root`), if any.
-pub fn value_at(root: &config::Value, key: &str) -> Option<config::ValueKind> {
-    let mut root = root.clone();
-    parent(&mut root, key)
-        .and_then(|(table, last)| table.remove(last))
-        .map(|v| v.kind)
-}
-
-/// The table holding the value at `key`, and that value's name in it.
-fn parent<'a, 'k>(
-    root: &'a mut config::Value,
-    key: &'k str,
-) -> Option<(&'a mut config::Map<String, config::Value>, &'k str)> {
-    use config::ValueKind;
-    let parts: Vec<(&str, Option<usize>)> = key
-        .split('.')
-        .map(|part| match part.split_once('[') {
-            Some((field, rest)) => (field, rest.split(']').next().and_then(|i| i.parse().ok())),
-            None => (part, None),
-        })
-        .collect();
-    let ((last, _), path) = parts.split_last()?;
-    let mut at = root;
-    for (field, index) in path {
-        let ValueKind::Table(table) = &mut at.kind else {
-            return None;
-        };
-        let next = table.get_mut(*field)?;
-        at = match index {
-            None => next,
-            Some(i) => match &mut next.kind {
-                ValueKind::Array(items) => items.get_mut(*i)?,
-                _ => return None,
-            },
-        };
-    }
-    match &mut at.kind {
-        ValueKind::Table(table) => Some((table, last)),
-        _ => None,
-    }
-}
-
-/// The keys (relative to `value`) where the shipped default is a boolean but
-/// the value given is not `true` or `false`, with the value as given. The
-/// `config` crate would read "yes", "on", "1" as true; a boolean here is
-/// strict, whichever layer it comes from, so a value that may have been
-/// meant otherwise is refused rather than guessed. Tables are walked; lists
-/// (whose elements have no shipped default) are not.
-pub fn loose_bools(value: &config::Value, defaults: &config::Value) -> Vec<(String, String)> {
-    use config::ValueKind;
-    let mut out = Vec::new();
-    let (ValueKind::Table(given), ValueKind::Table(shipped)) = (&value.kind, &defaults.kind) else {
-        return out;
-    };
-    let mut keys: Vec<&String> = given.keys().collect();
-    keys.sort();
-    for key in keys {
-        let (v, Some(d)) = (&given[key], shipped.get(key)) else {
-            continue;
-        };
-        match (&v.kind, &d.kind) {
-            (ValueKind::Boolean(_), ValueKind::Boolean(_)) => {}
-            (ValueKind::String(s), ValueKind::Boolean(_))
-                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {}
-            (other, ValueKind::Boolean(_)) => out.push((key.clone(), shown(other))),
-            (ValueKind::Table(_), ValueKind::Table(_)) => out.extend(
-                loose_bools(v, d)
-                    .into_iter()
-                    .map(|(k, s)| (format!("{key}.{k}"), s)),
-            ),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn shown(v: &config::ValueKind) -> String {
-    match v {
-        config::ValueKind::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
 }

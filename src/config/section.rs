@@ -1,0 +1,216 @@
+//! The layers merged, and each section read on its own so a wrong value in
+//! one does not hide the problems of the others.
+
+use super::{patch, EnvLayer, Layers, RawSettings, DEFAULT_TOML};
+use crate::problems::{self, not_one_of, Problem, Problems};
+
+/// The top-level sections, in the order of `config/default.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Server,
+    Admin,
+    Upstream,
+    Log,
+    Mask,
+    Cache,
+    Auth,
+    Telemetry,
+    Cluster,
+}
+
+impl Section {
+    pub const ALL: [Section; 9] = [
+        Section::Server,
+        Section::Admin,
+        Section::Upstream,
+        Section::Log,
+        Section::Mask,
+        Section::Cache,
+        Section::Auth,
+        Section::Telemetry,
+        Section::Cluster,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Server => "server",
+            Section::Admin => "admin",
+            Section::Upstream => "upstream",
+            Section::Log => "log",
+            Section::Mask => "mask",
+            Section::Cache => "cache",
+            Section::Auth => "auth",
+            Section::Telemetry => "telemetry",
+            Section::Cluster => "cluster",
+        }
+    }
+
+    pub fn of(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+fn merged(layers: &Layers) -> Result<config::Config, Problem> {
+    use config::{Config, File, FileFormat};
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+    let env = layers.env.as_deref().filter(|e| !e.is_empty());
+    match (&layers.file, env) {
+        (Some(_), Some(env)) => {
+            return Err(Problem::new(
+                "--config",
+                format!(
+                    "give either --config FILE or --env / GATEWAY_ENV ({env:?}), not both: \
+                     each names the one file layered over the defaults"
+                ),
+            ))
+        }
+        (Some(path), None) => {
+            if !path.is_file() {
+                return Err(Problem::new(
+                    "--config",
+                    format!("{} does not exist", path.display()),
+                ));
+            }
+            builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+        }
+        (None, Some(env)) => {
+            let path = layers.config_dir.join(format!("{env}.toml"));
+            if !path.is_file() {
+                return Err(Problem::new(
+                    "GATEWAY_ENV",
+                    format!("{env:?} selects {}, which does not exist", path.display()),
+                ));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        (None, None) => {}
+    }
+    if let Some(overlay) = &layers.overlay {
+        builder = builder.add_source(File::from_str(overlay, FileFormat::Toml));
+    }
+    // Strings as given; each key's type decides what they become (see `env`).
+    builder = builder.add_source(layers.vars.clone().unwrap_or_else(EnvLayer::from_process));
+    // Flags last, before anything is validated: a flag's value is checked
+    // like any other layer's.
+    for (key, value) in &layers.flags {
+        builder = builder
+            .set_override(key.as_str(), value.as_str())
+            .map_err(|e| problems::from_config_error("", &e))?;
+    }
+    builder
+        .build()
+        .map_err(|e| problems::from_config_error("configuration", &e))
+}
+
+/// The sections `only` as read (others stay `None`).
+pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSettings {
+    let cfg = match merged(layers) {
+        Ok(cfg) => cfg,
+        Err(problem) => {
+            p.extend([problem]);
+            return RawSettings::default();
+        }
+    };
+    match cfg
+        .clone()
+        .try_deserialize::<config::Map<String, config::Value>>()
+    {
+        Ok(root) => {
+            let names = Section::ALL.map(Section::name);
+            for key in root.keys().filter(|k| Section::of(k).is_none()) {
+                p.add(
+                    key.clone(),
+                    format!("unknown section: {}", not_one_of(key, &names)),
+                );
+            }
+        }
+        Err(e) => p.extend([problems::from_config_error("", &e)]),
+    }
+    let mut patched = Vec::new();
+    let mut raw = RawSettings::default();
+    for s in only {
+        let (p, pa) = (&mut *p, &mut patched);
+        match s {
+            Section::Server => raw.server = section(&cfg, *s, p, pa),
+            Section::Admin => raw.admin = section(&cfg, *s, p, pa),
+            Section::Upstream => raw.upstream = section(&cfg, *s, p, pa),
+            Section::Log => raw.log = section(&cfg, *s, p, pa),
+            Section::Mask => raw.mask = section(&cfg, *s, p, pa),
+            Section::Cache => raw.cache = section(&cfg, *s, p, pa),
+            Section::Auth => raw.auth = section(&cfg, *s, p, pa),
+            Section::Telemetry => raw.telemetry = section(&cfg, *s, p, pa),
+            Section::Cluster => raw.cluster = section(&cfg, *s, p, pa),
+        }
+    }
+    raw.patched = patched;
+    raw
+}
+
+/// Section `s` deserialized, with every wrong value in it noted: serde
+/// stops at the first, so each one found is set aside (its default put in its
+/// place) and the section read again. A section read that way is listed in
+/// `patched`, so its other values are still checked but it is never used.
+fn section<T: serde::de::DeserializeOwned>(
+    cfg: &config::Config,
+    s: Section,
+    p: &mut Problems,
+    patched: &mut Vec<(Section, config::Value)>,
+) -> Option<T> {
+    let name = s.name();
+    // Through `Value` rather than `Config::get`, which would replace the key of
+    // the value at fault with the section's name.
+    let mut value = match cfg.get::<config::Value>(name) {
+        Ok(v) => v,
+        Err(e) => {
+            p.extend([problems::from_config_error(name, &e)]);
+            return None;
+        }
+    };
+    let mut defaults = None;
+    let mut found: Vec<String> = Vec::new();
+    // Booleans are strict (`true`/`false`) whichever layer gives them.
+    let shipped = defaults.get_or_insert_with(|| super::default_section::<config::Value>(name));
+    for (key, given) in patch::loose_bools(&value, shipped) {
+        let full = format!("{name}.{key}");
+        p.add(full.clone(), format!("{given} is not true or false"));
+        patch::set_aside(&mut value, shipped, &key);
+        found.push(full);
+    }
+    for _ in 0..32 {
+        let problem = match value.clone().try_deserialize::<T>() {
+            Ok(t) => {
+                if !found.is_empty() {
+                    patched.push((s, value));
+                }
+                return Some(t);
+            }
+            Err(e) => problems::from_config_error(name, &e),
+        };
+        // A key set aside is then missing, or leaves its parent wrong: nothing new.
+        let known = found.iter().any(|f| {
+            f == &problem.key
+                || f.starts_with(&format!("{}.", problem.key))
+                || f.starts_with(&format!("{}[", problem.key))
+        });
+        let relative = problem
+            .key
+            .strip_prefix(name)
+            .unwrap_or("")
+            .trim_start_matches('.');
+        if !known {
+            found.push(problem.key.clone());
+            p.extend([problem.clone()]);
+        }
+        if relative.is_empty()
+            || !patch::set_aside(
+                &mut value,
+                defaults.get_or_insert_with(|| super::default_section::<config::Value>(name)),
+                relative,
+            )
+            || known && problem.reason == "is required"
+        {
+            break;
+        }
+    }
+    None
+}
