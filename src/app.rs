@@ -206,19 +206,42 @@ impl App {
 
         let health = Arc::new(Health::default());
         health.set_loaded();
+        // Each component is handed its own settings, split off here once.
+        let upstream = crate::upstream::Upstream::new(
+            settings.upstream.clone(),
+            settings.server.trusted_proxies.clone(),
+            client,
+            credentials.clone(),
+            metrics.clone(),
+        );
+        let inspector = crate::inspect::Inspector::new(
+            crate::inspect::InspectSettings::of(&settings.upstream),
+            credentials.clone(),
+            metrics.clone(),
+            masking,
+        );
+        let pipeline = crate::proxy::ProxySettings {
+            admit: crate::proxy::AdmitLimits {
+                max_header_bytes: settings.server.max_header_bytes,
+            },
+            request_body: crate::proxy::BodyLimits {
+                max_bytes: settings.server.max_request_body_bytes,
+                timeout: settings.server.request_body_timeout,
+            },
+            passthrough: settings.passthrough.clone(),
+        };
         let proxy = Arc::new(
             Proxy::new(
-                settings.clone(),
-                client,
-                credentials.clone(),
+                pipeline,
+                upstream,
+                inspector,
                 metrics.clone(),
-                masking,
                 cache.clone(),
                 auth,
+                access_log,
             )
             .traced(telemetry.clone())
-            .with_cluster(cluster.clone())
-            .with_access_log(access_log),
+            .with_cluster(cluster.clone()),
         );
         let admin = Arc::new(Admin {
             registry,

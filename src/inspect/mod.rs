@@ -11,6 +11,7 @@ mod passthrough;
 pub mod reflect;
 mod relay;
 mod response;
+mod settings;
 mod spool;
 
 use std::sync::Arc;
@@ -19,7 +20,6 @@ use bytes::Bytes;
 use http::header::HeaderValue;
 use prometheus::IntCounter;
 
-use crate::config::Settings;
 use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
 use crate::mask::policy::PolicyFamily;
@@ -31,6 +31,7 @@ pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
 pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
+pub use settings::InspectSettings;
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the
 /// secret guard can look for the key in responses.
@@ -39,7 +40,7 @@ pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 /// Inspects every upstream answer before it is cached or released; one per
 /// process, shared by every request.
 pub struct Inspector {
-    settings: Arc<Settings>,
+    settings: InspectSettings,
     credentials: Arc<CredentialStore>,
     metrics: Metrics,
     masker: Option<Arc<Masker>>,
@@ -59,7 +60,7 @@ pub struct Inspector {
 
 impl Inspector {
     pub fn new(
-        settings: Arc<Settings>,
+        settings: InspectSettings,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
         (masker, mask_key): Masking,
@@ -72,18 +73,18 @@ impl Inspector {
                     .collect()
             })
             .unwrap_or_default();
-        let u = &settings.upstream;
+        let u = &settings;
         let budget = Arc::new(budget::BodyBudget::new(
             u.max_buffered_bytes,
             u.buffer_wait,
-            u.per_client.buffer_share,
+            u.buffer_share,
             metrics.buffered_bytes.clone(),
             (
                 metrics.buffer_exhausted.clone(),
                 metrics.client_capacity_refusals.clone(),
             ),
         ));
-        let spool = spool::SpoolPool::new(u.buffering.clone(), u.per_client.buffer_share, &metrics);
+        let spool = spool::SpoolPool::new(u.buffering.clone(), u.buffer_share, &metrics);
         let inspector = Inspector {
             settings,
             credentials,

@@ -81,13 +81,6 @@ impl AccessLog {
         })
     }
 
-    pub fn off() -> AccessLog {
-        AccessLog {
-            sink: Sink::Off,
-            format: LogFormat::Json,
-        }
-    }
-
     pub fn is_on(&self) -> bool {
         !matches!(self.sink, Sink::Off)
     }

@@ -24,7 +24,6 @@ use crate::cache::{
 };
 use crate::error::GatewayError;
 use crate::fair::Caller;
-use crate::http::read_body;
 use crate::inspect::{Inspected, Processed};
 use crate::logging::access_log::UpstreamCall;
 use crate::metrics::Metrics;
@@ -354,13 +353,11 @@ impl Proxy {
         ctx: &RequestContext,
     ) -> Result<Outgoing, GatewayError> {
         let (parts, body) = req.into_parts();
-        let body = read_body(
-            body,
-            &parts.headers,
-            self.settings.server.max_request_body_bytes,
-            self.settings.server.request_body_timeout,
-        )
-        .await?;
+        let body = self
+            .settings
+            .request_body
+            .read(body, &parts.headers)
+            .await?;
         // Cached routes are JSON routes: a range of their body is never asked for.
         self.upstream
             .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, false, false)

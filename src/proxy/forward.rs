@@ -10,7 +10,6 @@ use super::Proxy;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::fair::Caller;
-use crate::http::read_body;
 use crate::inspect::headers::ByteRange;
 use crate::inspect::{PassthroughRequest, Processed};
 use crate::logging::access_log::UpstreamCall;
@@ -26,13 +25,11 @@ impl Proxy {
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (mut parts, body) = req.into_parts();
-        let body = read_body(
-            body,
-            &parts.headers,
-            self.settings.server.max_request_body_bytes,
-            self.settings.server.request_body_timeout,
-        )
-        .await?;
+        let body = self
+            .settings
+            .request_body
+            .read(body, &parts.headers)
+            .await?;
         let passthrough = self
             .settings
             .passthrough

@@ -1,8 +1,9 @@
 //! A request is finished exactly once, whatever ends it.
 //!
 //! [`Settle`] is made when a request arrives (the in-flight gauge goes up)
-//! and records the request when it is dropped — `gateway_requests_total`, the
-//! duration, the access line, the span, and the in-flight gauge back down —
+//! and, when it is dropped, runs the pipeline's finish phase
+//! (`phase/finish.rs`: `gateway_requests_total`, the duration, the access
+//! line, the span, and the in-flight gauge back down) —
 //! so a request hyper drops (the client hung up, reset its stream, the
 //! watchdog or the drain deadline closed the connection) is counted like
 //! one that was answered. Once the response head is ready it rides in the
@@ -26,16 +27,14 @@
 //! Every one but the first is also counted in
 //! `gateway_requests_abandoned_total{reason, phase}`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::StatusCode;
 
 use super::context::RequestContext;
-use super::Proxy;
+use super::phase::finish::{Ending, Finisher};
 use crate::body::{BodyEnd, Watch};
-use crate::logging::access_log::AccessRecord;
 use crate::outcome::{Cause, ConnEnd, Phase};
 
 /// The response head, once handed over.
@@ -46,8 +45,10 @@ struct Head {
     elapsed: Duration,
 }
 
+/// The request context, and how far the request got: the context's owner
+/// from admission until the finish phase.
 pub(super) struct Settle {
-    proxy: Arc<Proxy>,
+    finish: Arc<Finisher>,
     pub ctx: RequestContext,
     conn: ConnEnd,
     h2: bool,
@@ -60,10 +61,10 @@ pub(super) struct Settle {
 
 impl Settle {
     /// The request is in flight from here until this is dropped.
-    pub fn begin(proxy: Arc<Proxy>, ctx: RequestContext, conn: ConnEnd, h2: bool) -> Settle {
-        proxy.metrics.inflight.inc();
+    pub fn begin(finish: Arc<Finisher>, ctx: RequestContext, conn: ConnEnd, h2: bool) -> Settle {
+        finish.admitted();
         Settle {
-            proxy,
+            finish,
             ctx,
             conn,
             h2,
@@ -93,6 +94,24 @@ impl Settle {
             (None, _) => Some((self.conn.cause_for(self.h2), Phase::Waiting)),
         }
     }
+
+    fn ending(&self) -> Ending {
+        let ended = self.outcome();
+        let (status, elapsed) = match self.head {
+            Some(h) => (h.status, h.elapsed),
+            // No answer: the time it waited for one.
+            None => (
+                ended.map_or(StatusCode::OK, |(c, _)| c.status()),
+                self.ctx.started.elapsed(),
+            ),
+        };
+        Ending {
+            status,
+            elapsed,
+            ended,
+            bytes_out: self.head.map(|_| self.sent),
+        }
+    }
 }
 
 impl Watch for Settle {
@@ -104,80 +123,7 @@ impl Watch for Settle {
 
 impl Drop for Settle {
     fn drop(&mut self) {
-        let ended = self.outcome();
-        let (status, elapsed) = match self.head {
-            Some(h) => (h.status, h.elapsed),
-            // No answer: the time it waited for one.
-            None => (
-                ended.map_or(StatusCode::OK, |(c, _)| c.status()),
-                self.ctx.started.elapsed(),
-            ),
-        };
-        let proxy = &*self.proxy;
-        let ctx = &self.ctx;
-        ctx.requests
-            .get(
-                &proxy.metrics.requests,
-                &ctx.client,
-                ctx.route,
-                &ctx.method,
-                status,
-                ctx.cache,
-            )
-            .inc();
-        proxy.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
-        if let Some((cause, phase)) = ended {
-            proxy
-                .metrics
-                .requests_abandoned
-                .with_label_values(&[cause.label(), phase.label()])
-                .inc();
-        }
-        if proxy.access_log.is_on() {
-            proxy.access_log.write(&AccessRecord {
-                request_id: ctx.request_id.to_str().unwrap_or(""),
-                trace_id: ctx.trace_id.as_ref(),
-                method: &ctx.method,
-                route: ctx.route.name(),
-                status: status.as_u16(),
-                cache: ctx.cache_label(),
-                client: &ctx.client,
-                upstream: ctx.upstream,
-                duration: elapsed,
-                bytes_in: ctx.bytes_in,
-                bytes_out: self.head.map(|_| self.sent),
-                peer: ctx.peer.ip(),
-                ended: ended.map(|(c, _)| c.label()),
-            });
-        }
-        ctx.close_span(status, ended.map(|(c, _)| c));
-        // Last, so whoever waits for the gauge to reach 0 (the drain) finds
-        // everything above already written.
-        proxy.metrics.inflight.dec();
-        // Only once someone waits (the drain): no lock on every request.
-        if proxy.settling.load(Ordering::SeqCst) && proxy.metrics.inflight.get() <= 0 {
-            proxy.settled.notify_waiters();
-        }
-    }
-}
-
-impl Proxy {
-    /// Waits, at most `within`, until no request is in flight (each one
-    /// recorded): after the drain, so the last lines reach the access log.
-    pub async fn settled(&self, within: Duration) {
-        let deadline = Instant::now() + within;
-        self.settling.store(true, Ordering::SeqCst);
-        loop {
-            let notified = self.settled.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.metrics.inflight.get() <= 0 {
-                return;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                return;
-            }
-        }
+        let end = self.ending();
+        self.finish.finish(&self.ctx, &end);
     }
 }

@@ -1,0 +1,78 @@
+//! The order of the request pipeline, owned here and nowhere else. Each phase
+//! is a function of its own that receives only what it reads (its settings,
+//! its component), all over one [`RequestContext`] the phases fill in:
+//!
+//! | phase | where | why here |
+//! |---|---|---|
+//! | admit | `phase/admit.rs` | request id, span, timer first, so every answer carries and counts them; then header size and path hygiene, before anything is routed, logged or forwarded |
+//! | route | `phase/route.rs` | method + path, once; everything after reads the `Route` |
+//! | authorize | `phase/authorize.rs` | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
+//! | cache decision | `cached.rs` → the cache's `Decision` | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
+//! | upstream | `forward.rs`, `cached.rs` → `Upstream` | prepare, permit, send; write invalidation as soon as upstream has answered, before the writer gets its answer (`invalidate.rs`) |
+//! | inspect | `traced.rs` → `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
+//! | store | `cached.rs` (`fetch`) → the cache | only inspected bytes, only when storable and no write came in between |
+//! | respond | `phase/respond.rs` | the answer or the error's envelope, `X-Request-Id` |
+//! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+use super::context::RequestContext;
+use super::phase::authorize::Authorize;
+use super::phase::{admit, respond, route};
+use super::settle::Settle;
+use super::Proxy;
+use crate::body::GatewayBody;
+use crate::error::GatewayError;
+use crate::outcome::ConnEnd;
+
+impl Proxy {
+    /// Serves one request. Never fails: every error becomes an envelope.
+    /// `conn` says why the connection ended if the request is dropped unfinished.
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        conn: ConnEnd,
+    ) -> Response<GatewayBody> {
+        let ctx = admit::begin(self.telemetry.as_deref(), &self.anonymous, &req, peer);
+        // From here the request is finished exactly once, when `settle` is
+        // dropped: with the response body, or with this future if hyper drops it.
+        let h2 = req.version() == http::Version::HTTP_2;
+        let mut settle = Settle::begin(self.finish.clone(), ctx, conn, h2);
+        let result = self.clone().serve(req, &mut settle.ctx).await;
+        let resp = respond::respond(result, &settle.ctx);
+        settle.answered(resp.status());
+        resp.map(|body| body.watched(settle))
+    }
+
+    /// The phases between admission and the response, in order.
+    async fn serve(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        ctx: &mut RequestContext,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
+        let path = admit::check(self.settings.admit, &req)?;
+        let route = route::route(req.method(), path, ctx)?;
+        let authorize = Authorize {
+            auth: &self.auth,
+            cluster: self.cluster.as_ref(),
+            metrics: &self.metrics,
+            anonymous: &self.anonymous,
+        };
+        let caller = authorize.run(&req, path, ctx).await?;
+        // The cache decision, then upstream, inspect and store, for the routes
+        // the cache answers; upstream and inspect for every other.
+        if let (Some((cached, customer_id)), Some(cache)) = (route.cached(), &self.cache) {
+            let cache = cache.clone();
+            return self
+                .serve_cached(cache, cached, customer_id, req, ctx, &caller)
+                .await;
+        }
+        // Boxed: the forward path's state stays out of every request's future.
+        Box::pin(self.serve_forward(&route, req, ctx, &caller)).await
+    }
+}
