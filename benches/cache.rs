@@ -68,6 +68,7 @@ fn hit(c: &mut Criterion) {
                         black_box(ID),
                         None,
                         black_box(&request_headers),
+                        paycombat_gateway::cache::Replica::Standalone,
                     )
                     .await;
                 match decision {

@@ -3,6 +3,7 @@
 //!
 //! | request | stored entry | decision |
 //! |---|---|---|
+//! | cluster replica without a lease | any | [`Decision::Bypass`] (`no-lease`) |
 //! | bypassed (id pattern, query, disabled) or client `no-store` | any | [`Decision::Bypass`] |
 //! | normal | fresh | [`Decision::Hit`] |
 //! | normal | stale, within `stale_while_revalidate` | [`Decision::Revalidate`] |
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
-use super::RequestMode;
+use super::{Bypass, Replica, RequestMode};
 use super::{CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Forward, Lookup};
 
 /// A stored response that may stand in for upstream if the fill fails.
@@ -130,15 +131,22 @@ impl Decision {
 
 impl CustomerCache {
     /// Decides how the cache answers a read of `customer_id` on `route`, with the
-    /// request's raw query string (without `?`) and headers. A hit costs the key,
-    /// one lookup and no allocation beyond the key's.
+    /// request's raw query string (without `?`) and headers, on a replica standing as
+    /// `replica`. A hit costs the key, one lookup and no allocation beyond the key's.
     pub async fn decide(
         &self,
         route: CachedRoute,
         customer_id: &str,
         query: Option<&str>,
         headers: &HeaderMap,
+        replica: Replica,
     ) -> Decision {
+        if replica == Replica::Unleased {
+            // This replica may have missed an invalidation: nothing cached is served or
+            // joined (a fill already running may predate a write). Straight upstream,
+            // stored nowhere.
+            return Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease));
+        }
         let mode = self.settings().request_mode(headers);
         let key = match (self.key(route, customer_id, query), mode) {
             (Err(bypass), _) => return Decision::Bypass(CacheStatus::Bypass(bypass)),

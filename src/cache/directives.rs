@@ -44,12 +44,43 @@ pub fn directives(value: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
         })
 }
 
-/// Whether upstream forbids storing the answer: `no-store`, or `private`
-/// (the qualified form `private="set-cookie"` too).
+/// What upstream's `Cache-Control` says about storing its answer. The one header builder
+/// (`inspect::headers`) fills it in while it reads upstream's lines to rebuild the client's,
+/// so storability never parses that header a second time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpstreamDirectives {
+    forbids_storing: bool,
+}
+
+impl UpstreamDirectives {
+    /// Notes one directive upstream's answer carries (by name, any case).
+    pub fn note(&mut self, name: &str) {
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("private") {
+            self.forbids_storing = true;
+        }
+    }
+
+    /// Reads every `Cache-Control` line of `headers` (for answers the header builder did
+    /// not build, and for tests).
+    pub fn read(headers: &HeaderMap) -> Self {
+        let mut read = Self::default();
+        for (name, _) in cache_control(headers) {
+            read.note(name);
+        }
+        read
+    }
+
+    /// Upstream forbids storing the answer: `no-store`, or `private` (the qualified form
+    /// `private="set-cookie"` too).
+    pub fn forbids_storing(&self) -> bool {
+        self.forbids_storing
+    }
+}
+
+/// Whether upstream forbids storing the answer, read from `headers`.
+#[cfg(test)]
 pub fn forbids_storing(headers: &HeaderMap) -> bool {
-    cache_control(headers).any(|(name, _)| {
-        name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("private")
-    })
+    UpstreamDirectives::read(headers).forbids_storing()
 }
 
 impl CacheSettings {

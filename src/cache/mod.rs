@@ -24,6 +24,7 @@ mod entry;
 mod flight;
 mod generation;
 mod key;
+mod policy;
 pub(crate) mod scan;
 pub(crate) mod status;
 mod storable;
@@ -44,11 +45,12 @@ pub use self::config::{
     RouteCachePolicy, RoutesConfig,
 };
 pub use self::decision::{Decision, Fallback, LookupResult};
-pub use self::directives::{cache_control, RequestMode};
+pub use self::directives::{cache_control, RequestMode, UpstreamDirectives};
 pub use self::entry::{CachedResponse, Lookup};
 pub use self::flight::{FillError, FillRole};
 pub use self::generation::Generation;
 pub use self::key::{Bypass, CacheKey, CachedRoute};
+pub use self::policy::{FillFailure, FillOutcome, Replica, StandIn};
 pub use self::status::{cache_status, CacheStatus, Forward};
 pub use self::storable::{storable, Refusal};
 

@@ -3,8 +3,8 @@
 use http::header::{self, HeaderMap};
 use http::StatusCode;
 
-use super::directives::forbids_storing;
-use super::StoreOutcome;
+use super::directives::UpstreamDirectives;
+use super::{CacheKey, CachedResponse, CustomerCache, Generation, StoreOutcome};
 
 /// Why an upstream answer on a cached route was not stored
 /// (`gateway_cache_uncacheable_total` reason).
@@ -42,14 +42,20 @@ impl Refusal {
 /// (`"status": true`), or a 404 JSON failure envelope ("customer not found";
 /// the cache keeps it only when the route's `negative_ttl` is set), that
 /// upstream did not mark `no-store` or `private` and that does not vary on
-/// any request header.
-pub fn storable(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
+/// any request header. `directives`: what upstream's `Cache-Control` said, as the header
+/// builder read it (`headers` are the client's, built from upstream's).
+pub fn storable(
+    status: StatusCode,
+    headers: &HeaderMap,
+    directives: UpstreamDirectives,
+    body: &[u8],
+) -> Result<(), Refusal> {
     let wanted = match status {
         StatusCode::OK => true,
         StatusCode::NOT_FOUND => false,
         _ => return Err(Refusal::Status),
     };
-    if forbids_storing(headers) {
+    if directives.forbids_storing() {
         return Err(Refusal::CacheControl);
     }
     if varies(headers) {
@@ -62,6 +68,36 @@ pub fn storable(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<
     match serde_json::from_slice::<Envelope>(body) {
         Ok(Envelope { status }) if status == wanted => Ok(()),
         _ => Err(Refusal::Envelope),
+    }
+}
+
+impl CustomerCache {
+    /// A fill's inspected answer, offered for storing under `key`: stored when
+    /// [`storable`] and no write overtook the fill since `gen` was read
+    /// ([`CustomerCache::store_if_current`]). `Err`: why it may not be stored at all
+    /// (`gateway_cache_uncacheable_total`; [`Refusal::store_outcome`] is its outcome).
+    pub async fn offer(
+        &self,
+        key: &CacheKey,
+        gen: Generation,
+        status: StatusCode,
+        headers: &HeaderMap,
+        directives: UpstreamDirectives,
+        body: &bytes::Bytes,
+    ) -> Result<StoreOutcome, Refusal> {
+        storable(status, headers, directives, body)?;
+        let entry = self.response(status, headers.clone(), body.clone());
+        Ok(self.store_if_current(key, gen, entry).await)
+    }
+
+    /// A response received from upstream now, by the cache's clock.
+    pub fn response(
+        &self,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+    ) -> CachedResponse {
+        CachedResponse::new(status, headers, body)
     }
 }
 
@@ -90,7 +126,12 @@ mod tests {
     }
 
     fn cacheable(a: &Answer) -> Result<(), Refusal> {
-        storable(a.status, &a.headers, &a.body)
+        storable(
+            a.status,
+            &a.headers,
+            UpstreamDirectives::read(&a.headers),
+            &a.body,
+        )
     }
 
     fn answer(status: u16, cache_control: Option<&str>, body: &str) -> Answer {

@@ -46,6 +46,8 @@ pub struct Inspected {
     pub status: http::StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Upstream's `Cache-Control` as the header builder read it, for the cache.
+    pub directives: crate::cache::UpstreamDirectives,
 }
 
 /// What inspection let through.
@@ -128,7 +130,7 @@ impl Inspector {
         if let (Some(p), Some(content_type), Encoding::Identity) = (pass, listed, framing.encoding)
         {
             let answer = passthrough_answer(p, content_type, body.size_hint().exact());
-            parts.headers = self.client_headers(&upstream, status, answer, &secrets)?;
+            (parts.headers, _) = self.client_headers(&upstream, status, answer, &secrets)?;
             return self
                 .stream_passthrough(parts, body, slot, deadline, p.rule, &secrets)
                 .await;
@@ -186,7 +188,7 @@ impl Inspector {
             }
             _ => Answer::Json { body: &body },
         };
-        let headers = self.client_headers(&upstream, status, answer, &secrets)?;
+        let (headers, directives) = self.client_headers(&upstream, status, answer, &secrets)?;
         if secrets.in_bytes(&body) || secrets.in_bytes(&unescaped) {
             return Err(self.reflected(Found::Body));
         }
@@ -195,6 +197,7 @@ impl Inspector {
                 status,
                 headers,
                 body,
+                directives,
             },
             reservation,
         ))
@@ -208,7 +211,7 @@ impl Inspector {
         status: StatusCode,
         answer: Answer<'_>,
         secrets: &Secrets,
-    ) -> Result<HeaderMap, GatewayError> {
+    ) -> Result<(HeaderMap, crate::cache::UpstreamDirectives), GatewayError> {
         let allow = &self.settings.response_headers;
         let dropped = allow.unlisted(upstream);
         if dropped > 0 {
@@ -226,7 +229,7 @@ impl Inspector {
         if secrets.in_headers(&built.headers) {
             return Err(self.reflected(Found::Header));
         }
-        Ok(built.headers)
+        Ok((built.headers, built.directives))
     }
 
     /// Relays a declared passthrough body, after checking its magic bytes:

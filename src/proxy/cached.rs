@@ -1,6 +1,9 @@
 //! Cached customer reads: carrying out the cache's `Decision` (hit,
 //! stale-while-revalidate, single-flight fill with or without a stale-if-error
-//! fallback, bypass), with `Cache-Status` and `Age`.
+//! fallback, bypass), with `Cache-Status` and `Age`. Every freshness rule is the
+//! cache's: this file describes what happened (the replica's lease, how a fill
+//! ended) and asks it (`CustomerCache::decide`, `FillOutcome::shareable`,
+//! `Fallback::stand_in`, `CustomerCache::offer`).
 //!
 //! A fill runs as its own task (inside `CustomerCache::fill`), so it finishes
 //! and stores even if the client that started it disconnects, and every
@@ -19,8 +22,8 @@ use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::status::age_value;
 use crate::cache::{
-    storable, Bypass, CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Decision,
-    Fallback, FillError, Generation, LookupResult, StoreOutcome,
+    storable, Bypass, CacheKey, CacheStatus, CachedRoute, CustomerCache, Decision, FillError,
+    FillFailure, FillOutcome, Generation, LookupResult, Refusal, Replica, StoreOutcome,
 };
 use crate::error::GatewayError;
 use crate::fair::Caller;
@@ -114,21 +117,23 @@ fn error_response(
     resp
 }
 
-/// A fill's outcome that a request collapsed onto it must not take as its own: an answer
-/// that varies on request headers, or a refusal by the filling client's own circuit.
-fn not_for_others(result: &FillOutput) -> bool {
+/// What a fill came to, described for the cache's policy (which judges it).
+fn outcome(result: &FillOutput) -> FillOutcome {
     match result {
-        Ok(f) => f.store == StoreOutcome::Varies,
-        // The filling client's own circuit or its own share refused it.
-        Err(e) => matches!(
-            **e,
-            GatewayError::CircuitOpen { .. } | GatewayError::ClientCapacity { .. }
-        ),
+        Ok(f) => FillOutcome::Answered {
+            status: f.response.status,
+            store: f.store,
+        },
+        Err(e) => FillOutcome::Failed(FillFailure {
+            status: e.status(),
+            upstream_to_blame: e.is_upstream_failure(),
+            // The filling client's own circuit or its own share refused it.
+            callers_own: matches!(
+                **e,
+                GatewayError::CircuitOpen { .. } | GatewayError::ClientCapacity { .. }
+            ),
+        }),
     }
-}
-
-fn is_upstream_failure(e: &GatewayError) -> bool {
-    e.is_upstream_failure()
 }
 
 impl Proxy {
@@ -147,20 +152,25 @@ impl Proxy {
             .span
             .trace()
             .child("cache lookup", SpanKind::Internal, Vec::new);
-        let decision = match &self.cluster {
-            // Cluster mode without a lease: this replica may have missed an invalidation,
-            // so nothing cached is served or joined (a fill already running may predate
-            // a write). Straight upstream, stored nowhere.
-            Some(cluster) if !cluster.lease_held() => {
-                cluster.metrics().no_lease_reads.inc();
-                Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease))
-            }
-            _ => {
-                cache
-                    .decide(route, customer_id, req.uri().query(), req.headers())
-                    .await
-            }
+        let replica = match &self.cluster {
+            None => Replica::Standalone,
+            Some(cluster) if cluster.lease_held() => Replica::Leased,
+            Some(_) => Replica::Unleased,
         };
+        let decision = cache
+            .decide(
+                route,
+                customer_id,
+                req.uri().query(),
+                req.headers(),
+                replica,
+            )
+            .await;
+        if let (Some(cluster), Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease))) =
+            (&self.cluster, &decision)
+        {
+            cluster.metrics().no_lease_reads.inc();
+        }
         lookup.set(|| vec![KeyValue::new("gateway.cache.decision", decision.label())]);
         drop(lookup);
         let (key, forward, fallback) = match decision {
@@ -271,9 +281,9 @@ impl Proxy {
             FillError::Failed(e) => e,
             FillError::Aborted => Arc::new(GatewayError::Internal),
         });
-        if collapsed && not_for_others(&result) {
-            // The fill was made with another client's request: its answer varies on
-            // request headers, or that client's own circuit refused it. Ask for this one.
+        if collapsed && !outcome(&result).shareable() {
+            // The fill was made with another client's request and the cache says its
+            // outcome is that client's alone. Ask for this one.
             let parent = ctx.span.trace().clone();
             result = Box::pin(self.clone().fetch(out, label, client, None, parent)).await;
             collapsed = false;
@@ -282,36 +292,17 @@ impl Proxy {
             ctx.upstream = Some(f.upstream);
         }
 
-        // stale-if-error: upstream unreachable, timing out, or answering 5xx.
-        // Not when paycombat refused the gateway's credentials: that may be a
-        // deliberate revocation, and cached personal data must not outlive it.
-        let failed = match &result {
-            Ok(f) if f.response.status.is_server_error() => Some(f.response.status),
-            Ok(_) => None,
-            Err(e) if is_upstream_failure(e) => Some(e.status()),
-            Err(_) => None,
-        };
-        if let (
-            Some(fwd_status),
-            Some(Fallback {
-                entry,
-                age,
-                staleness,
-            }),
-        ) = (failed, &fallback)
+        if let Some(stand_in) = fallback
+            .as_ref()
+            .and_then(|f| f.stand_in(&outcome(&result), collapsed))
         {
             ctx.cache = self.cache_lookups.count(route, LookupResult::Stale);
-            let status = CacheStatus::StaleIfError {
-                staleness: *staleness,
-                fwd_status,
-                collapsed,
-            };
             return Ok(replay(
-                entry.status,
-                &entry.headers,
-                &entry.body,
-                *age,
-                &status,
+                stand_in.entry.status,
+                &stand_in.entry.headers,
+                &stand_in.entry.body,
+                stand_in.age,
+                &stand_in.status,
                 if_none_match.as_ref(),
             ));
         }
@@ -426,28 +417,37 @@ impl Proxy {
         };
         // A cookie is for one client; never replay it to another.
         response.headers.remove(header::SET_COOKIE);
-        let mut outcome = StoreOutcome::Uncacheable;
-        match storable(response.status, &response.headers, &response.body) {
-            Err(refusal) => {
-                outcome = refusal.store_outcome();
-                if store.is_some() {
+        let outcome = match (store, &self.cache) {
+            (Some((key, gen)), Some(cache)) => {
+                let offered = cache
+                    .offer(
+                        &key,
+                        gen,
+                        response.status,
+                        &response.headers,
+                        response.directives,
+                        &response.body,
+                    )
+                    .await;
+                offered.unwrap_or_else(|refusal| {
                     self.metrics
                         .cache_uncacheable
                         .with_label_values(&[label, refusal.label()])
                         .inc();
-                }
+                    refusal.store_outcome()
+                })
             }
-            Ok(()) => {
-                if let (Some((key, gen)), Some(cache)) = (store, &self.cache) {
-                    let entry = CachedResponse::new(
-                        response.status,
-                        response.headers.clone(),
-                        response.body.clone(),
-                    );
-                    outcome = cache.store_if_current(&key, gen, entry).await;
-                }
-            }
-        }
+            // Not a fill (a bypass, or a collapsed request asking for itself): nothing
+            // is stored, but Cache-Status still says why it could not have been.
+            _ => storable(
+                response.status,
+                &response.headers,
+                response.directives,
+                &response.body,
+            )
+            .err()
+            .map_or(StoreOutcome::Uncacheable, Refusal::store_outcome),
+        };
         Ok(Arc::new(Filled {
             response,
             store: outcome,

@@ -125,6 +125,9 @@ pub enum Answer<'a> {
 pub struct Built {
     pub headers: HeaderMap,
     pub refused: Vec<&'static str>,
+    /// Upstream's `Cache-Control` as the cache reads it, noted while it was rebuilt
+    /// (nothing when the header is not listed: the cache then sees what the client sees).
+    pub directives: crate::cache::UpstreamDirectives,
 }
 
 /// Why an answer was refused whole: a 206 whose range the gateway could not
@@ -188,6 +191,7 @@ impl HeaderAllowlist {
         };
         out.insert(header::CONTENT_TYPE, content_type);
         let mut partial_checked = false;
+        let mut directives = crate::cache::UpstreamDirectives::default();
         // Dates are bounded relative to the gateway's clock, read once.
         let now = std::time::SystemTime::now();
         for (name, kind) in &self.allowed {
@@ -267,7 +271,8 @@ impl HeaderAllowlist {
                 Kind::CacheControl if !present => None,
                 Kind::CacheControl => {
                     let texts: Vec<Option<&str>> = lines.map(vocab::text).collect();
-                    let (v, changed) = vocab::cache_control(&texts);
+                    let (v, changed, noted) = vocab::cache_control(&texts);
+                    directives = noted;
                     if changed {
                         refuse();
                     }
@@ -316,6 +321,7 @@ impl HeaderAllowlist {
         Ok(Built {
             headers: out,
             refused,
+            directives,
         })
     }
 }

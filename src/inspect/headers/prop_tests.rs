@@ -54,7 +54,12 @@ fn cache_control_line() -> impl Strategy<Value = Vec<u8>> {
 /// What upstream's lines say about storing, as the gateway's cache reads them.
 fn storing_forbidden(h: &HeaderMap) -> bool {
     matches!(
-        crate::cache::storable(StatusCode::OK, h, BODY),
+        crate::cache::storable(
+            StatusCode::OK,
+            h,
+            crate::cache::UpstreamDirectives::read(h),
+            BODY
+        ),
         Err(crate::cache::Refusal::CacheControl)
     )
 }
@@ -138,10 +143,18 @@ proptest! {
         for line in &lines {
             before.append(header::CACHE_CONTROL, HeaderValue::from_bytes(line).unwrap());
         }
-        let h = default_list().build(&before, StatusCode::OK, Answer::Json { body: BODY }).unwrap().headers;
+        let built = default_list().build(&before, StatusCode::OK, Answer::Json { body: BODY }).unwrap();
+        let h = built.headers;
         if storing_forbidden(&before) {
             prop_assert!(storing_forbidden(&h), "{before:?} became {h:?}");
         }
+        // What the builder noted while rebuilding is what the client's line says: the
+        // cache's one reading of upstream's directives agrees with the line it wrote.
+        prop_assert_eq!(
+            built.directives,
+            crate::cache::UpstreamDirectives::read(&h),
+            "{:?} became {:?}", before, h
+        );
         let had = |name: &str| {
             crate::cache::cache_control(&before).any(|(n, _)| n.eq_ignore_ascii_case(name))
         };

@@ -220,13 +220,19 @@ const STALENESS: &[&str] = &["stale-while-revalidate", "stale-if-error"];
 /// `Cache-Control`, rebuilt as one line of known directives: bare tokens
 /// from [`BARE`] and lifetimes of at most [`LIFETIME_MAX`] seconds. A line
 /// that cannot be read may have said `no-store`: it reads as `no-store`.
-/// Never looser than what upstream wrote. Returns the line and whether
-/// anything upstream wrote was dropped or made stricter.
-pub fn cache_control(lines: &[Option<&str>]) -> (Option<HeaderValue>, bool) {
+/// Never looser than what upstream wrote. Returns the line, whether
+/// anything upstream wrote was dropped or made stricter, and the directives
+/// the line holds as the cache reads them (noted here, so that storability
+/// never parses the header again).
+pub fn cache_control(
+    lines: &[Option<&str>],
+) -> (Option<HeaderValue>, bool, crate::cache::UpstreamDirectives) {
     let mut out: Vec<String> = Vec::new();
     let mut changed = false;
-    let push = |d: String, out: &mut Vec<String>| {
+    let mut directives = crate::cache::UpstreamDirectives::default();
+    let mut push = |d: String, out: &mut Vec<String>| {
         if !out.contains(&d) {
+            directives.note(d.split_once('=').map_or(d.as_str(), |(name, _)| name));
             out.push(d);
         }
     };
@@ -275,5 +281,5 @@ pub fn cache_control(lines: &[Option<&str>]) -> (Option<HeaderValue>, bool) {
     let value = (!out.is_empty())
         .then(|| HeaderValue::from_str(&out.join(", ")).ok())
         .flatten();
-    (value, changed)
+    (value, changed, directives)
 }
