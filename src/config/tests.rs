@@ -522,3 +522,32 @@ fn forgetting_a_section_forgets_only_that_section() {
         assert!(p.view.sections().all(|(n, _)| n != s.name()));
     }
 }
+
+/// URLs are shown the one way every URL is printed: no userinfo (a Redis
+/// ACL user name included), no query.
+#[test]
+fn urls_are_shown_without_userinfo() {
+    let s = load_with(
+        std::path::Path::new("/nonexistent"),
+        None,
+        Some(
+            "[auth]\nmode = \"none\"\n[upstream]\nbase_url = \"https://api.example:8443\"\n\
+             [cluster]\nredis_url = \"rediss://gateway-acl-user@redis:6380/0\"\n\
+             [telemetry]\notlp_endpoint = \"http://otel:4318\"\n",
+        ),
+    )
+    .expect("valid");
+    let v: serde_json::Value = s
+        .view
+        .sections()
+        .map(|(n, v)| (n.to_owned(), v.clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    assert_eq!(v["upstream"]["base_url"], "https://api.example:8443/");
+    assert_eq!(v["cluster"]["redis_url"], "rediss://redis:6380/0");
+    assert_eq!(
+        v["telemetry"]["otlp_endpoint"],
+        "http://otel:4318/v1/traces"
+    );
+    assert!(!v.to_string().contains("gateway-acl-user"));
+}

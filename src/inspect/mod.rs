@@ -19,12 +19,12 @@ use bytes::Bytes;
 use http::header::HeaderValue;
 use prometheus::IntCounter;
 
-use crate::config::Settings;
 use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
 use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
+use crate::upstream::config::UpstreamSettings;
 use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
@@ -39,7 +39,8 @@ pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 /// Inspects every upstream answer before it is cached or released; one per
 /// process, shared by every request.
 pub struct Inspector {
-    settings: Arc<Settings>,
+    /// `[upstream]`: its limits and header rules are what inspection reads.
+    settings: Arc<UpstreamSettings>,
     credentials: Arc<CredentialStore>,
     metrics: Metrics,
     masker: Option<Arc<Masker>>,
@@ -59,7 +60,7 @@ pub struct Inspector {
 
 impl Inspector {
     pub fn new(
-        settings: Arc<Settings>,
+        settings: Arc<UpstreamSettings>,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
         (masker, mask_key): Masking,
@@ -72,7 +73,7 @@ impl Inspector {
                     .collect()
             })
             .unwrap_or_default();
-        let u = &settings.upstream;
+        let u = &settings;
         let budget = Arc::new(budget::BodyBudget::new(
             u.max_buffered_bytes,
             u.buffer_wait,

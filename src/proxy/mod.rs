@@ -103,12 +103,18 @@ impl Proxy {
             .collect();
         Proxy {
             upstream: Upstream::new(
-                settings.clone(),
+                Arc::new(settings.upstream.clone()),
+                settings.server.trusted_proxies.clone(),
                 client,
                 credentials.clone(),
                 metrics.clone(),
             ),
-            inspector: Inspector::new(settings.clone(), credentials, metrics.clone(), masking),
+            inspector: Inspector::new(
+                Arc::new(settings.upstream.clone()),
+                credentials,
+                metrics.clone(),
+                masking,
+            ),
             cache_lookups: LookupCounters::new(&metrics),
             settings,
             metrics,

@@ -23,7 +23,7 @@ use http::uri::{Authority, Scheme};
 use http::{Method, Uri};
 use tokio::time::Instant;
 
-use crate::config::Settings;
+use self::config::UpstreamSettings;
 use crate::credentials::CredentialStore;
 use crate::metrics::Metrics;
 use breaker::Breakers;
@@ -51,7 +51,10 @@ impl Outgoing {
 
 /// paycombat as the gateway talks to it; one per process, shared by every request.
 pub struct Upstream {
-    settings: Arc<Settings>,
+    /// `[upstream]`: the only section this component reads (plus the
+    /// trusted proxies of `[server]`, handed in).
+    settings: Arc<UpstreamSettings>,
+    trusted_proxies: trusted::TrustedProxies,
     client: UpstreamClient,
     credentials: Arc<CredentialStore>,
     metrics: Metrics,
@@ -64,12 +67,13 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(
-        settings: Arc<Settings>,
+        settings: Arc<UpstreamSettings>,
+        trusted_proxies: trusted::TrustedProxies,
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
     ) -> Upstream {
-        let u = &settings.upstream;
+        let u = &settings;
         let base_scheme = u.base_url.scheme().cloned().unwrap_or(Scheme::HTTPS);
         let base_authority = u
             .base_url
@@ -83,6 +87,7 @@ impl Upstream {
             breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
             retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
             settings,
+            trusted_proxies,
             client,
             credentials,
             metrics,
@@ -92,6 +97,6 @@ impl Upstream {
     /// When a request starting now must have its whole answer
     /// (`upstream.timeout`).
     pub fn deadline(&self) -> Instant {
-        Instant::now() + self.settings.upstream.timeout
+        Instant::now() + self.settings.timeout
     }
 }

@@ -49,8 +49,8 @@ impl Upstream {
             .credentials
             .current()
             .ok_or(GatewayError::CredentialsUnavailable)?;
-        rules::clean_request(&mut headers, &self.settings.upstream.strip_request_headers);
-        let trusted = self.settings.server.trusted_proxies.contains(peer);
+        rules::clean_request(&mut headers, &self.settings.strip_request_headers);
+        let trusted = self.trusted_proxies.contains(peer);
         rules::add_forwarded(&mut headers, peer, trusted, "http");
         headers.insert(X_REQUEST_ID, request_id.clone());
         headers.insert(X_TOKEN, creds.token.clone());

@@ -74,7 +74,7 @@ impl Upstream {
         if idempotent {
             self.retry_budget.deposit();
         }
-        let policy = &self.settings.upstream.retry;
+        let policy = &self.settings.retry;
         let own = self.breakers.client(client);
         let mut attempt = 0;
         loop {
