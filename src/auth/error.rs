@@ -127,6 +127,19 @@ pub enum AuthConfigError {
         name: String,
         problem: ClientProblem,
     },
+    /// More than one of the above, in file order: every problem at once.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Many(Vec<AuthConfigError>),
+}
+
+impl AuthConfigError {
+    /// Each problem on its own (one for all but [`AuthConfigError::Many`]).
+    pub fn each(&self) -> Vec<&AuthConfigError> {
+        match self {
+            AuthConfigError::Many(all) => all.iter().flat_map(AuthConfigError::each).collect(),
+            one => vec![one],
+        }
+    }
 }
 
 /// What is wrong with one client entry.

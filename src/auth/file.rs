@@ -82,16 +82,26 @@ pub(crate) fn parse(s: &str) -> Result<ClientRegistry, AuthConfigError> {
     build(raw)
 }
 
+/// Every problem of the file is found, not only the first: a client with a
+/// problem is checked to its end and the next clients still are, so one run
+/// of `check-config` (or one reload attempt) lists them all.
 fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
     if raw.clients.is_empty() {
         return Err(AuthConfigError::NoClients);
     }
-    let default_limit = raw
+    let mut errors: Vec<AuthConfigError> = Vec::new();
+    let default_limit = match raw
         .defaults
         .rate_limit
         .map(RawRateLimit::validate)
         .transpose()
-        .map_err(AuthConfigError::Defaults)?;
+    {
+        Ok(limit) => limit,
+        Err(problem) => {
+            errors.push(AuthConfigError::Defaults(problem));
+            None
+        }
+    };
 
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut owners: HashMap<[u8; 32], usize> = HashMap::new();
@@ -100,26 +110,28 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
     let mut keys = Vec::new();
 
     for (index, rc) in raw.clients.iter().enumerate() {
-        let fail = |problem| AuthConfigError::Client {
-            index,
-            name: shorten(&rc.name),
-            problem,
-        };
+        let mut problems: Vec<ClientProblem> = Vec::new();
         if !valid_name(&rc.name) {
-            return Err(fail(ClientProblem::BadName));
+            problems.push(ClientProblem::BadName);
+        } else if let Some(&first) = names.get(rc.name.as_str()) {
+            problems.push(ClientProblem::DuplicateName { first });
+        } else {
+            names.insert(&rc.name, index);
         }
-        if let Some(&first) = names.get(rc.name.as_str()) {
-            return Err(fail(ClientProblem::DuplicateName { first }));
-        }
-        names.insert(&rc.name, index);
 
         if rc.keys_sha256.is_empty() && rc.subjects.is_empty() {
-            return Err(fail(ClientProblem::NoKeys));
+            problems.push(ClientProblem::NoKeys);
         }
         for (key, text) in rc.keys_sha256.iter().enumerate() {
-            let hash = decode_hash(text, key).map_err(fail)?;
+            let hash = match decode_hash(text, key) {
+                Ok(hash) => hash,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            };
             if let Some(&other) = owners.get(&hash) {
-                let problem = if other == index {
+                problems.push(if other == index {
                     ClientProblem::RepeatedKeyHash { key }
                 } else {
                     ClientProblem::KeyHashShared {
@@ -127,8 +139,8 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
                         other_index: other,
                         other_name: raw.clients[other].name.clone(),
                     }
-                };
-                return Err(fail(problem));
+                });
+                continue;
             }
             owners.insert(hash, index);
             keys.push(KeyEntry {
@@ -138,10 +150,15 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
         }
 
         for (i, text) in rc.subjects.iter().enumerate() {
-            let subject = Subject::parse(text)
-                .map_err(|reason| fail(ClientProblem::BadSubject { subject: i, reason }))?;
+            let subject = match Subject::parse(text) {
+                Ok(subject) => subject,
+                Err(reason) => {
+                    problems.push(ClientProblem::BadSubject { subject: i, reason });
+                    continue;
+                }
+            };
             if let Some(&other) = subjects.get(&subject) {
-                let problem = if other == index {
+                problems.push(if other == index {
                     ClientProblem::RepeatedSubject { subject: i }
                 } else {
                     ClientProblem::SubjectShared {
@@ -149,30 +166,40 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
                         other_index: other,
                         other_name: raw.clients[other].name.clone(),
                     }
-                };
-                return Err(fail(problem));
+                });
+                continue;
             }
             subjects.insert(subject, index);
         }
 
         if rc.allow.is_empty() {
-            return Err(fail(ClientProblem::EmptyAllow));
+            problems.push(ClientProblem::EmptyAllow);
         }
-        let allow = rc
-            .allow
-            .iter()
-            .enumerate()
-            .map(|(rule, r)| {
-                AllowRule::parse(&r.methods, &r.path)
-                    .map_err(|problem| fail(ClientProblem::BadRule { rule, problem }))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut allow = Vec::with_capacity(rc.allow.len());
+        for (rule, r) in rc.allow.iter().enumerate() {
+            match AllowRule::parse(&r.methods, &r.path) {
+                Ok(a) => allow.push(a),
+                Err(problem) => problems.push(ClientProblem::BadRule { rule, problem }),
+            }
+        }
 
-        let rate_limit = match rc.rate_limit {
-            Some(r) => Some(r.validate().map_err(fail)?),
-            None => default_limit,
+        let rate_limit = match rc.rate_limit.map(RawRateLimit::validate).transpose() {
+            Ok(Some(limit)) => Some(limit),
+            Ok(None) => default_limit,
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
         };
 
+        if !problems.is_empty() {
+            errors.extend(problems.into_iter().map(|problem| AuthConfigError::Client {
+                index,
+                name: shorten(&rc.name),
+                problem,
+            }));
+            continue;
+        }
         clients.push(Arc::new(Client {
             name: Arc::from(rc.name.as_str()),
             allow,
@@ -183,11 +210,15 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             requests: Default::default(),
         }));
     }
-    Ok(ClientRegistry {
-        clients,
-        keys,
-        subjects,
-    })
+    match errors.len() {
+        0 => Ok(ClientRegistry {
+            clients,
+            keys,
+            subjects,
+        }),
+        1 => Err(errors.remove(0)),
+        _ => Err(AuthConfigError::Many(errors)),
+    }
 }
 
 fn valid_name(name: &str) -> bool {

@@ -48,22 +48,28 @@ pub(crate) fn clients_file(auth: &AuthSettings) -> Result<Option<PathBuf>, Probl
     })
 }
 
-/// The clients file, read once, when client authentication is on.
+/// The clients file, read once, when client authentication is on; every
+/// problem in it, each its own line under `auth.clients_file`.
 /// `certificates_asked`: see [`ClientsFile`].
 pub(crate) fn load_clients(
     auth: &AuthSettings,
     certificates_asked: bool,
-) -> Result<Option<ClientRegistry>, Problem> {
-    clients_file(auth)?
-        .map(|path| {
-            ClientsFile {
-                path,
-                certificates_asked,
-            }
-            .load()
-            .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
-        })
-        .transpose()
+) -> Result<Option<ClientRegistry>, Vec<Problem>> {
+    let Some(path) = clients_file(auth).map_err(|p| vec![p])? else {
+        return Ok(None);
+    };
+    ClientsFile {
+        path,
+        certificates_asked,
+    }
+    .load()
+    .map(Some)
+    .map_err(|e| {
+        e.each()
+            .into_iter()
+            .map(|e| Problem::new("auth.clients_file", causes([e as _])))
+            .collect()
+    })
 }
 
 /// Whether the API listener asks clients for a certificate.
@@ -166,10 +172,11 @@ pub fn problems(settings: &Partial) -> Vec<Problem> {
     if let (Some(u), Some(Ok(registry))) = (&settings.upstream, &clients) {
         problems.extend(unsigned_writes(u, registry.as_ref()));
     }
-    let clients = clients.map(|c| c.map(drop));
+    if let Some(Err(each)) = clients {
+        problems.extend(each);
+    }
     let checks = [
         settings.mask.as_ref().and_then(mask_key),
-        clients,
         settings
             .admin
             .as_ref()

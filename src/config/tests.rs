@@ -462,3 +462,6 @@ fn the_layered_config_reports_telemetry_problems_with_the_others() {
         assert!(keys.contains(&key), "{key} missing from {keys:?}");
     }
 }
+
+#[path = "view_tests.rs"]
+mod view_tests;

@@ -45,6 +45,11 @@ impl Partial {
         })
     }
 
+    #[cfg(test)]
+    pub(super) fn forget_for_tests(&mut self, s: Section) {
+        self.forget(s);
+    }
+
     /// Drops section `s` (and what is derived from it).
     fn forget(&mut self, s: Section) {
         match s {

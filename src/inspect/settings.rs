@@ -25,7 +25,7 @@ pub struct InspectSettings {
 }
 
 impl InspectSettings {
-    pub fn of(u: &crate::config::UpstreamSettings) -> InspectSettings {
+    pub fn of(u: &crate::upstream::config::UpstreamSettings) -> InspectSettings {
         InspectSettings {
             max_response_body_bytes: u.max_response_body_bytes,
             response_headers: u.response_headers.clone(),

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
 
-use config::{LogFormat, LogSettings};
+use self::config::{LogFormat, LogSettings};
 pub use queue::LineQueue;
 
 /// Lines dropped because their queue was full, per stream, for the whole

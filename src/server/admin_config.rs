@@ -58,32 +58,3 @@ impl Serialize for View<'_> {
         m.end()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// URLs are shown the one way every URL is printed: no userinfo (a Redis
-    /// ACL user name included), no query.
-    #[test]
-    fn urls_are_shown_without_userinfo() {
-        let s = crate::config::load_with(
-            std::path::Path::new("/nonexistent"),
-            None,
-            Some(
-                "[auth]\nmode = \"none\"\n[upstream]\nbase_url = \"https://api.example:8443\"\n\
-                 [cluster]\nredis_url = \"rediss://gateway-acl-user@redis:6380/0\"\n\
-                 [telemetry]\notlp_endpoint = \"http://otel:4318\"\n",
-            ),
-        )
-        .expect("valid");
-        let v = serde_json::to_value(View { view: &s.view }).unwrap();
-        assert_eq!(v["upstream"]["base_url"], "https://api.example:8443/");
-        assert_eq!(v["cluster"]["redis_url"], "rediss://redis:6380/0");
-        assert_eq!(
-            v["telemetry"]["otlp_endpoint"],
-            "http://otel:4318/v1/traces"
-        );
-        assert!(!v.to_string().contains("gateway-acl-user"));
-    }
-}

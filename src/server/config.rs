@@ -188,7 +188,7 @@ impl RawServer {
 
 impl RawTls {
     /// Which files belong together. Their contents are read by the config
-    /// pass's file checks (`crate::config::files`) and at start.
+    /// pass's file checks (the config pass) and at start.
     fn check(&self, p: &mut Problems) -> Option<Option<TlsSettings>> {
         let t = self;
         let before = p.len();

@@ -27,10 +27,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use self::config::ServerSettings;
 use crate::body::GatewayBody;
 use crate::metrics::Metrics;
 use crate::outcome::{Cause, ConnEnd};
-use config::ServerSettings;
 
 use body::ConnBody;
 use io::{ConnIo, MeteredIo};

@@ -23,7 +23,7 @@ use http::uri::{Authority, Scheme};
 use http::{Method, Uri};
 use tokio::time::Instant;
 
-use crate::config::UpstreamSettings;
+use self::config::UpstreamSettings;
 use crate::credentials::CredentialStore;
 use crate::metrics::Metrics;
 use breaker::Breakers;

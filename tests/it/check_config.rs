@@ -199,3 +199,161 @@ fn tls_file_problems_are_each_named_by_check_config() {
         "{text}"
     );
 }
+
+/// The binary with `args` in an empty environment: exit code and stderr.
+fn run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
+        .env_clear()
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The problem lines (`  - `key`: reason`) of an answer.
+fn problem_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("  - `")).collect()
+}
+
+/// `serve` runs the same pass as `check-config`: no token, no clients file,
+/// no mask key and two bad clients are all listed by one start, the same
+/// list `check-config` gives, before anything binds.
+#[test]
+fn serve_lists_every_start_up_problem_at_once_as_check_config_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    std::fs::write(
+        dir.path().join("clients.toml"),
+        "[[clients]]\nname = \"Bad Name\"\nkeys_sha256 = [\"abc\"]\nallow = [{ methods = [\"GET\"], path = \"/api/v1/**\" }]\n\
+         [[clients]]\nname = \"empty\"\nkeys_sha256 = []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        format!(
+            "[upstream]\ntoken_file = {token:?}\n[mask]\nhmac_key_file = {hmac:?}\n[auth]\nclients_file = {clients:?}\n",
+            token = p("no-token"),
+            hmac = p("no-hmac"),
+            clients = p("clients.toml"),
+        ),
+    )
+    .unwrap();
+    let file = dir.path().join("gateway.toml");
+    let (code, checked) = run(&[
+        "check-config".as_ref(),
+        "--config".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(code, Some(64), "{checked}");
+    let (code, served) = run(&[
+        "serve".as_ref(),
+        "--config".as_ref(),
+        file.as_os_str(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--admin-listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+    ]);
+    assert_eq!(code, Some(64), "{served}");
+    let lines = problem_lines(&served);
+    assert_eq!(
+        lines,
+        problem_lines(&checked),
+        "serve:\n{served}\ncheck-config:\n{checked}"
+    );
+    for key in ["upstream.token_file", "mask.hmac_key_file"] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with(&format!("  - `{key}`")))
+                .count(),
+            1,
+            "{key}:\n{served}"
+        );
+    }
+    // Each problem of the clients file on its own line: 2 + 2.
+    let clients: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("  - `auth.clients_file`"))
+        .collect();
+    assert_eq!(clients.len(), 4, "{served}");
+    assert!(
+        clients[0].contains("clients[0]") && clients[3].contains("clients[1]"),
+        "{served}"
+    );
+}
+
+/// Command-line flags are the top layer, validated with the rest: a
+/// `--listen` equal to `--admin-listen` is the same problem as in a file.
+#[test]
+fn flags_are_validated_like_any_other_layer() {
+    let (code, text) = run(&[
+        "serve".as_ref(),
+        "--listen".as_ref(),
+        "127.0.0.1:18089".as_ref(),
+        "--admin-listen".as_ref(),
+        "127.0.0.1:18089".as_ref(),
+    ]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`admin.listen`: must differ from `server.listen`"),
+        "{text}"
+    );
+}
+
+/// `--config FILE` names the file layer; with `--env` as well it is refused
+/// (each names the one file), and a missing file is named.
+#[test]
+fn config_flag_names_the_file_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(&file, "[log]\nformat = \"xml\"\n").unwrap();
+    let (code, text) = run(&[
+        "check-config".as_ref(),
+        "--config".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("`log.format`"), "the file was read: {text}");
+    let (code, text) = run(&[
+        "check-config".as_ref(),
+        "--config".as_ref(),
+        file.as_os_str(),
+        "--env".as_ref(),
+        "production".as_ref(),
+    ]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`--config`: give either --config FILE or --env"),
+        "{text}"
+    );
+    let missing = dir.path().join("missing.toml");
+    let (code, text) = run(&[
+        "check-config".as_ref(),
+        "--config".as_ref(),
+        missing.as_os_str(),
+    ]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("missing.toml does not exist"), "{text}");
+}
+
+/// An unknown section is answered with the sections there are.
+#[test]
+fn an_unknown_section_lists_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.toml");
+    std::fs::write(&file, "[upstrem]\nbase_url = \"https://x\"\n").unwrap();
+    let (code, text) = run(&[
+        "check-config".as_ref(),
+        "--config".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("`upstrem`: unknown section: \"upstrem\" is not one of \"server\", \"admin\", \"upstream\""),
+        "{text}"
+    );
+}

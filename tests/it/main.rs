@@ -6,6 +6,7 @@
 
 mod common;
 
+mod admin_config;
 mod admin_errors;
 mod body_privacy;
 mod budget;

@@ -159,3 +159,34 @@ fn an_empty_file_and_unknown_fields_are_rejected() {
     assert!(matches!(err, AuthConfigError::Parse(_)));
     assert!(err.to_string().contains("rate_limits"), "{err}");
 }
+
+/// Every problem of the file in one answer, in file order: a bad client does
+/// not hide the next one's problems, nor its own later ones.
+#[test]
+fn every_problem_of_the_file_is_listed_at_once() {
+    let toml = format!(
+        "[[clients]]\nname = \"Bad Name\"\nkeys_sha256 = [\"abc\"]\n{ALLOW_ALL_GET}\n\
+         [[clients]]\nname = \"svc\"\nkeys_sha256 = []\n\
+         [[clients]]\nname = \"ok\"\nkeys_sha256 = [{:?}]\n{ALLOW_ALL_GET}\n",
+        hash_key("k")
+    );
+    let err = config_error(&toml);
+    let each: Vec<String> = err.each().iter().map(|e| e.to_string()).collect();
+    assert_eq!(each.len(), 4, "{each:#?}");
+    assert!(
+        each[0].starts_with("clients[0]") && each[0].contains("name must be"),
+        "{each:#?}"
+    );
+    assert!(
+        each[1].starts_with("clients[0]") && each[1].contains("keys_sha256[0]"),
+        "{each:#?}"
+    );
+    assert!(
+        each[2].starts_with("clients[1]") && each[2].contains("neither keys_sha256"),
+        "{each:#?}"
+    );
+    assert!(
+        each[3].starts_with("clients[1]") && each[3].contains("allow list is empty"),
+        "{each:#?}"
+    );
+}
