@@ -82,7 +82,7 @@ impl Proxy {
             auth,
             cluster: None,
             anonymous: Anonymous {
-                name: Arc::from("anonymous"),
+                name: crate::metrics::Configured::anonymous(),
                 requests: Arc::default(),
             },
             telemetry: None,

@@ -85,7 +85,7 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
 
 /// Which listener this is, for its cap and its metrics.
 pub struct Listening {
-    pub name: &'static str,
+    pub listener: crate::metrics::labels::Listener,
     pub max_connections: usize,
     pub metrics: Metrics,
     /// TLS on this listener; None: plain HTTP.
@@ -117,8 +117,12 @@ pub async fn serve<H, F>(
     H: Fn(Request<Incoming>, SocketAddr, ConnEnd) -> F + Send + Sync + 'static,
     F: Future<Output = Response<GatewayBody>> + Send + 'static,
 {
-    let name = listening.name;
-    let registry = Registry::new(listening.max_connections, name, &listening.metrics);
+    let name = listening.listener.as_str();
+    let registry = Registry::new(
+        listening.max_connections,
+        listening.listener,
+        &listening.metrics,
+    );
     let handler = Arc::new(handler);
     let tls = listening.tls;
     let limits = builder.limits;
