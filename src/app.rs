@@ -461,7 +461,11 @@ impl App {
             cache,
             cluster,
             token: admin_token,
-            settings: settings.clone(),
+            config_view: {
+                let settings = settings.clone();
+                Box::new(move || crate::server::admin_config::response(&settings))
+            },
+            mask_policies: settings.mask.policies.clone(),
         });
         Ok(App {
             settings,

@@ -159,4 +159,35 @@ mod tests {
         assert_eq!(vec.with_label_values(&["blue", "svc"]).get(), 0);
         assert_eq!(Colour::ALL.map(Colour::as_str), ["red", "blue"]);
     }
+
+    /// The class, not the example: outside the registry no code fills a
+    /// label with a string, so every label value goes through [`Label`].
+    #[test]
+    fn no_component_fills_labels_with_strings() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        assert!(files.len() > 50, "found the sources");
+        let registry = src.join("metrics");
+        let offenders: Vec<_> = files
+            .iter()
+            .filter(|f| !f.starts_with(&registry))
+            .filter(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .contains(concat!("with_label", "_values"))
+            })
+            .collect();
+        assert!(offenders.is_empty(), "{offenders:?}");
+    }
 }

@@ -15,7 +15,6 @@ mod phase;
 mod pipeline;
 mod settings;
 mod settle;
-mod traced;
 
 use std::sync::Arc;
 

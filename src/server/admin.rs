@@ -50,9 +50,17 @@ pub struct Admin {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Bearer token for /admin/*; None disables those endpoints.
     pub token: Option<secrecy::SecretString>,
-    /// What `GET /admin/config` shows (secrets redacted).
-    pub settings: Arc<crate::config::Settings>,
+    /// `GET /admin/config`: the view of the validated settings (secrets
+    /// redacted); the one reader of every section, and the admin listener can
+    /// only render it, not read a section.
+    pub config_view: ConfigView,
+    /// `[mask.policy]`: the modes and the undeclared-paths registry
+    /// `GET /admin/mask/undeclared` lists.
+    pub mask_policies: crate::mask::policy::Policies,
 }
+
+/// Renders `GET /admin/config`.
+pub type ConfigView = Box<dyn Fn() -> Response<GatewayBody> + Send + Sync>;
 
 /// One admin endpoint: its path and the one method it answers.
 pub(crate) struct Endpoint {
@@ -150,7 +158,7 @@ impl Admin {
             "/admin/cache/purge" => self.purge(req).await?,
             "/admin/config" => {
                 self.check_admin(&req)?;
-                super::admin_config::response(&self.settings)
+                (self.config_view)()
             }
             "/admin/mask/undeclared" => {
                 self.check_admin(&req)?;
@@ -166,7 +174,7 @@ impl Admin {
     /// `enforce`. The document is the gateway's own text: keys that are not plain field
     /// names are placeholders.
     fn undeclared(&self) -> Response<GatewayBody> {
-        let policies = &self.settings.mask.policies;
+        let policies = &self.mask_policies;
         let listing = policies.undeclared().listing();
         let modes: serde_json::Map<String, serde_json::Value> =
             crate::mask::policy::PolicyFamily::ALL

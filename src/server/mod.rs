@@ -2,7 +2,7 @@
 //! and graceful draining.
 
 pub mod admin;
-mod admin_config;
+pub(crate) mod admin_config;
 mod body;
 mod io;
 mod registry;
