@@ -3,6 +3,8 @@
 //! limits) lives in `auth`; this holds the current one and maps its answers
 //! to gateway errors and metrics.
 
+use crate::metrics::labels::RejectReason;
+use crate::metrics::Configured;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -126,17 +128,14 @@ impl AuthMode {
         let AuthMode::Keys(registry) = self else {
             return Ok(None);
         };
-        let reject = |client: &str, reason: &str| {
-            metrics
-                .client_rejections
-                .with_label_values(&[client, reason])
-                .inc();
+        let reject = |client: &Configured, reason: RejectReason| {
+            metrics.client_rejections.with([client, &reason]).inc();
         };
         let registry = registry.guard();
         let client = registry
             .identify(req.headers, req.certificate)
             .map_err(|e| {
-                reject("anonymous", e.reason());
+                reject(&Configured::anonymous(), e.rejection());
                 match e {
                     AuthError::Missing => GatewayError::Unauthenticated,
                     AuthError::UnknownCertificate | AuthError::AmbiguousCertificate => {
@@ -148,7 +147,7 @@ impl AuthMode {
             })?;
         let client = caller.insert(client);
         if client.authorize_checked(req.method, req.path).is_err() {
-            reject(&client.name, "forbidden");
+            reject(&client.name, RejectReason::Forbidden);
             return Err(GatewayError::Forbidden);
         }
         Ok(Some(rate(client)))
@@ -160,10 +159,12 @@ fn rate_limited(
     caller: &Option<Arc<Client>>,
     limited: RateLimited,
 ) -> GatewayError {
-    let name = caller.as_deref().map_or("anonymous", |c| &c.name);
+    let name = caller
+        .as_deref()
+        .map_or_else(Configured::anonymous, |c| c.name.clone());
     metrics
         .client_rejections
-        .with_label_values(&[name, "rate_limited"])
+        .with([&name, &limited.rejection()])
         .inc();
     GatewayError::RateLimited {
         retry_after: limited.retry_after,
@@ -240,8 +241,12 @@ mod tests {
             ),
             "the new key is known and the bucket is still empty"
         );
-        let reloads = |r: &str| metrics.clients_reloads.with_label_values(&[r]).get();
-        assert_eq!((reloads("ok"), reloads("failed")), (2, 1));
+        use crate::metrics::labels::ReloadResult;
+        let reloads = |r: ReloadResult| metrics.clients_reloads.with([&r]).get();
+        assert_eq!(
+            (reloads(ReloadResult::Ok), reloads(ReloadResult::Failed)),
+            (2, 1)
+        );
     }
 
     #[test]

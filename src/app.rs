@@ -71,6 +71,9 @@ impl App {
         let settings = Arc::new(settings);
         let registry = Registry::new();
         let metrics = Metrics::register(&registry).context("registering metrics")?;
+        // Registered always, so dashboards and alerts see zeros in single-process mode.
+        let cluster_metrics = crate::cluster::ClusterMetrics::register(&registry)
+            .context("registering cluster metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
         let credentials = reloader
@@ -99,7 +102,7 @@ impl App {
             CustomerCache::new(
                 &settings.cache,
                 Arc::new(move |cause: crate::cache::EvictionCause| {
-                    m.cache_evictions.with_label_values(&[cause.label()]).inc();
+                    m.cache_evictions.with([&cause]).inc();
                 }),
             )
         });
@@ -137,7 +140,9 @@ impl App {
         let tls = match &settings.server.tls {
             None => None,
             Some(t) => {
-                let expiry = metrics.tls_certificate_expiry.with_label_values(&["api"]);
+                let expiry = metrics
+                    .tls_certificate_expiry
+                    .with([&crate::metrics::labels::Listener::Api]);
                 let files = reloader
                     .open(TlsFiles::new(t.clone(), Some(expiry)), &metrics.tls_reloads)
                     .map_err(|e| anyhow::anyhow!("TLS on `server.listen`: {e}"))?;
@@ -191,7 +196,7 @@ impl App {
                     password,
                     ca_pem,
                     cache.clone(),
-                    metrics.cluster.clone(),
+                    cluster_metrics,
                 )?)
             }
         };
@@ -324,7 +329,7 @@ impl App {
                 },
                 Duration::from_secs(1),
                 crate::server::Listening {
-                    name: "admin",
+                    listener: crate::metrics::labels::Listener::Admin,
                     max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
                     metrics,
                     tls: None,
@@ -350,7 +355,7 @@ impl App {
         let draining = health.clone();
         let access = proxy.clone();
         let listening = crate::server::Listening {
-            name: "api",
+            listener: crate::metrics::labels::Listener::Api,
             max_connections: settings.server.max_connections,
             metrics: admin.metrics.clone(),
             tls: tls.clone(),

@@ -192,8 +192,10 @@ impl CredentialStore {
 mod tests {
     use super::*;
 
-    fn counter() -> prometheus::IntCounterVec {
-        prometheus::IntCounterVec::new(prometheus::Opts::new("t", "t"), &["result"]).unwrap()
+    fn counter() -> crate::metrics::Family<prometheus::IntCounterVec, 1> {
+        crate::metrics::Family::new(
+            prometheus::IntCounterVec::new(prometheus::Opts::new("t", "t"), &["result"]).unwrap(),
+        )
     }
 
     #[test]

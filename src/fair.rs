@@ -10,6 +10,7 @@
 //! a load balancer every request comes from its address: one share for all
 //! of them).
 
+use crate::metrics::Configured;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -27,15 +28,15 @@ pub enum ShareKey {
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub key: ShareKey,
-    pub label: Arc<str>,
+    pub label: Configured,
 }
 
 impl Caller {
     /// `client`: the authenticated client, if any; else the peer address is the key.
-    pub fn new(client: Option<&Arc<str>>, peer: IpAddr, anonymous: &Arc<str>) -> Caller {
+    pub fn new(client: Option<&Configured>, peer: IpAddr, anonymous: &Configured) -> Caller {
         match client {
             Some(name) => Caller {
-                key: ShareKey::Client(name.clone()),
+                key: ShareKey::Client(name.shared().clone()),
                 label: name.clone(),
             },
             None => Caller {
@@ -262,7 +263,7 @@ mod tests {
 
     #[test]
     fn one_ipv6_host_is_one_share_whatever_address_it_sends_from() {
-        let anon: Arc<str> = Arc::from("anonymous");
+        let anon = Configured::anonymous();
         let key = |ip: &str| Caller::new(None, ip.parse().unwrap(), &anon).key;
         assert_eq!(
             key("2001:db8:1:2::1"),
@@ -272,7 +273,7 @@ mod tests {
         assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
         assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
         let named = Caller::new(
-            Some(&Arc::from("svc")),
+            Some(&Configured::declared("svc")),
             "2001:db8::1".parse().unwrap(),
             &anon,
         );

@@ -135,6 +135,8 @@ impl ConnEnd {
     }
 }
 
+crate::label_by!(Cause, Phase);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,6 +247,12 @@ impl Family {
     }
 }
 
+impl crate::metrics::Label for RouteLabel {
+    fn as_str(&self) -> &str {
+        self.name()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ impl LocalBucket {
 /// A configured client. Obtained from [`super::ClientRegistry::authenticate`].
 pub struct Client {
     /// Configured name: `[a-z0-9_-]{1,64}`, safe as a metric label and in access logs.
-    pub name: Arc<str>,
+    pub name: crate::metrics::Configured,
     pub(crate) allow: Vec<AllowRule>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) limiter: Option<Limiter>,
@@ -116,7 +116,7 @@ impl Client {
     /// Copy of this client sharing `limiter` (used when a reload keeps the bucket).
     pub(crate) fn with_limiter(&self, limiter: Limiter) -> Client {
         Client {
-            name: Arc::clone(&self.name),
+            name: self.name.clone(),
             allow: self.allow.clone(),
             rate_limit: self.rate_limit,
             limiter: Some(limiter),

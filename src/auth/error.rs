@@ -38,14 +38,20 @@ pub enum AuthError {
 impl AuthError {
     /// Value of the `reason` label of `gateway_client_rejections_total`.
     pub fn reason(&self) -> &'static str {
+        self.rejection().as_str()
+    }
+
+    /// The same, as the label of `gateway_client_rejections_total`.
+    pub fn rejection(&self) -> crate::metrics::labels::RejectReason {
+        use crate::metrics::labels::RejectReason;
         match self {
             AuthError::Missing
             | AuthError::Unknown
             | AuthError::Ambiguous
             | AuthError::UnknownCertificate
             | AuthError::AmbiguousCertificate
-            | AuthError::Conflict => "unauthenticated",
-            AuthError::Forbidden => "forbidden",
+            | AuthError::Conflict => RejectReason::Unauthenticated,
+            AuthError::Forbidden => RejectReason::Forbidden,
         }
     }
 
@@ -95,7 +101,11 @@ impl RateLimited {
 
     /// The reason label of `gateway_client_rejections_total`.
     pub fn reason(&self) -> &'static str {
-        "rate_limited"
+        self.rejection().as_str()
+    }
+
+    pub fn rejection(&self) -> crate::metrics::labels::RejectReason {
+        crate::metrics::labels::RejectReason::RateLimited
     }
 }
 

@@ -201,7 +201,8 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             continue;
         }
         clients.push(Arc::new(Client {
-            name: Arc::from(rc.name.as_str()),
+            // Validated above: `[a-z0-9_-]{1,64}`, one of the file's own names.
+            name: crate::metrics::Configured::declared(rc.name.as_str()),
             allow,
             rate_limit,
             limiter: rate_limit.map(new_limiter),

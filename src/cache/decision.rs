@@ -205,6 +205,8 @@ impl LookupResult {
     }
 }
 
+crate::label_by!(LookupResult);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,8 @@ fn varies(headers: &HeaderMap) -> bool {
     })
 }
 
+crate::label_by!(Refusal);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,10 +11,10 @@ use std::time::Duration;
 use prometheus::IntCounter;
 
 use super::breaker::Gate;
+use super::metrics::{ClusterMetrics, RateDecision, RateSource, RedisOp};
 use super::settings::OnError;
 use super::Cluster;
 use crate::auth::{RateLimit, RateLimited};
-use crate::metrics::ClusterMetrics;
 
 /// ARGV[1]: emission interval (µs per request); ARGV[2]: burst. Returns {allowed, wait µs}.
 const GCRA: &str = r"
@@ -33,25 +33,19 @@ redis.call('SET', KEYS[1], string.format('%.1f', new_tat), 'PX', math.ceil((new_
 return {1, 0}
 ";
 
-const SOURCES: [&str; 4] = ["redis", "local", "allow", "deny"];
-
 /// `gateway_cluster_rate_limit_decisions_total` by source and decision, resolved once.
-pub(super) struct DecisionCounters([[IntCounter; 2]; SOURCES.len()]);
+pub(super) struct DecisionCounters([[IntCounter; RateDecision::ALL.len()]; RateSource::ALL.len()]);
 
 impl DecisionCounters {
     pub(super) fn new(metrics: &ClusterMetrics) -> Self {
-        Self(SOURCES.map(|source| {
-            ["allowed", "limited"].map(|decision| {
-                metrics
-                    .rate_limit_decisions
-                    .with_label_values(&[source, decision])
-            })
+        Self(RateSource::ALL.map(|source| {
+            RateDecision::ALL
+                .map(|decision| metrics.rate_limit_decisions.with([&source, &decision]))
         }))
     }
 
-    fn count(&self, source: &str, decision: &Result<(), RateLimited>) {
-        let s = SOURCES.iter().position(|s| *s == source).unwrap_or(0);
-        self.0[s][usize::from(decision.is_err())].inc();
+    fn count(&self, source: RateSource, decision: &Result<(), RateLimited>) {
+        self.0[source as usize][usize::from(decision.is_err())].inc();
     }
 }
 
@@ -72,7 +66,7 @@ impl Cluster {
                     if self.breaker.succeeded() {
                         self.breaker_closed();
                     }
-                    self.decisions.count("redis", &decision);
+                    self.decisions.count(RateSource::Redis, &decision);
                     return decision;
                 }
                 Err(()) => {
@@ -96,7 +90,7 @@ impl Cluster {
             OnError::Allow => Ok(()),
             OnError::Deny => Err(RateLimited::from_wait(Duration::from_secs(1))),
         };
-        self.decisions.count(policy.label(), &decision);
+        self.decisions.count(policy.source(), &decision);
         decision
     }
 
@@ -107,7 +101,7 @@ impl Cluster {
         };
         tokio::spawn(async move {
             let ok = me
-                .query::<String>(&redis::cmd("PING"), "rate_limit")
+                .query::<String>(&redis::cmd("PING"), RedisOp::RateLimit)
                 .await
                 .is_ok();
             me.breaker.probed(ok, &me.settings);
@@ -130,7 +124,8 @@ impl Cluster {
             .arg(self.settings.rate_key(client))
             .arg(interval_us)
             .arg(limit.burst.get());
-        let (allowed, wait_us): (i64, i64) = self.query(&cmd, "rate_limit").await.map_err(drop)?;
+        let (allowed, wait_us): (i64, i64) =
+            self.query(&cmd, RedisOp::RateLimit).await.map_err(drop)?;
         Ok(if allowed == 1 {
             Ok(())
         } else {

@@ -21,6 +21,7 @@ mod breaker;
 mod lease;
 mod limiter;
 mod message;
+pub mod metrics;
 mod publish;
 mod settings;
 mod subscriber;
@@ -34,7 +35,8 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
 use crate::cache::CustomerCache;
-use crate::metrics::ClusterMetrics;
+pub use metrics::ClusterMetrics;
+use metrics::RedisOp;
 
 pub use self::message::{Body, Message};
 pub use self::publish::Published;
@@ -196,7 +198,7 @@ impl Cluster {
     async fn query<T: redis::FromRedisValue>(
         &self,
         cmd: &redis::Cmd,
-        operation: &'static str,
+        operation: RedisOp,
     ) -> Result<T, Unavailable> {
         self.query_within(cmd, operation, self.settings.command_timeout)
             .await
@@ -206,7 +208,7 @@ impl Cluster {
     async fn query_within<T: redis::FromRedisValue>(
         &self,
         cmd: &redis::Cmd,
-        operation: &'static str,
+        operation: RedisOp,
         within: Duration,
     ) -> Result<T, Unavailable> {
         let Some(conn) = self.commands.get() else {
@@ -225,15 +227,12 @@ impl Cluster {
 
     /// Counts one failed operation and logs it at WARN, at most once per operation
     /// every few seconds (an outage would flood the log), with how many were left out.
-    fn failed(&self, operation: &'static str, why: &str) -> Unavailable {
+    fn failed(&self, operation: RedisOp, why: &str) -> Unavailable {
         self.metrics.redis_up.set(0);
-        self.metrics
-            .redis_errors
-            .with_label_values(&[operation])
-            .inc();
-        if let Some(suppressed) = self.warn.allow(operation) {
+        self.metrics.redis_errors.with([&operation]).inc();
+        if let Some(suppressed) = self.warn.allow(operation.as_str()) {
             tracing::warn!(
-                operation,
+                operation = operation.as_str(),
                 why,
                 suppressed,
                 redis = %self.settings.describe(),
@@ -267,10 +266,10 @@ impl Cluster {
                     return;
                 }
                 Ok(Err(e)) => {
-                    self.failed("connect", e.category());
+                    self.failed(RedisOp::Connect, e.category());
                 }
                 Err(_) => {
-                    self.failed("connect", "timed out");
+                    self.failed(RedisOp::Connect, "timed out");
                 }
             }
             tokio::time::sleep(backoff.next()).await;
@@ -328,7 +327,7 @@ impl Cluster {
         self.lease.sending(msg.id, self.settings.lease);
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&self.channel).arg(msg.encode());
-        if self.query::<i64>(&cmd, "heartbeat").await.is_err() {
+        if self.query::<i64>(&cmd, RedisOp::Heartbeat).await.is_err() {
             self.lease.stalled();
         }
     }

@@ -8,6 +8,7 @@
 //! confirmed (see [`Cluster::may_complete`]). A PUBLISH without a reply proves nothing
 //! (it may still run): it is retried until a reply arrives or `publish_deadline` passed.
 
+use super::metrics::{InvalidationKind, RedisOp};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,15 @@ pub enum Published {
     Unconfirmed,
 }
 
+impl crate::metrics::Label for Published {
+    fn as_str(&self) -> &str {
+        self.label()
+    }
+}
+
 impl Published {
+    pub const ALL: [Published; 3] = [Self::Confirmed, Self::LeaseWait, Self::Unconfirmed];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Confirmed => "confirmed",
@@ -102,8 +111,8 @@ impl Cluster {
 
     async fn publish_one(&self, body: Body) -> Published {
         let kind = match &body {
-            Body::Customers { .. } => "customer",
-            _ => "all",
+            Body::Customers { .. } => InvalidationKind::Customer,
+            _ => InvalidationKind::All,
         };
         let started = tokio::time::Instant::now();
         let msg = Message::new(&self.replica, body);
@@ -119,7 +128,7 @@ impl Cluster {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let within = left.max(self.settings.command_timeout);
             if self
-                .query_within::<i64>(&cmd, "publish", within)
+                .query_within::<i64>(&cmd, RedisOp::Publish, within)
                 .await
                 .is_ok()
             {
@@ -139,7 +148,7 @@ impl Cluster {
         let outcome = match outcome {
             Some(o) => o,
             None => {
-                self.metrics.published.with_label_values(&[kind]).inc();
+                self.metrics.published.with([&kind]).inc();
                 self.complete_if_ready(id);
                 let wait = self.settings.lease + self.settings.drift_margin();
                 match tokio::time::timeout(wait, confirmed).await {
@@ -149,16 +158,13 @@ impl Cluster {
             }
         };
         self.acks.forget(id);
-        self.metrics
-            .write_waits
-            .with_label_values(&[outcome.label()])
-            .inc();
+        self.metrics.write_waits.with([&outcome]).inc();
         self.metrics
             .write_wait
             .observe(started.elapsed().as_secs_f64());
         if outcome == Published::Unconfirmed {
             tracing::warn!(
-                kind,
+                kind = kind.as_str(),
                 publish_deadline = ?self.settings.publish_deadline,
                 "cluster: invalidation not acknowledged by Redis within publish_deadline; the write is answered unconfirmed (another replica cut off from this one may serve pre-write reads until their TTL)"
             );
@@ -199,7 +205,7 @@ impl Cluster {
             let msg = Message::new(&me.replica, Body::Ack { to, ack });
             let mut cmd = redis::cmd("PUBLISH");
             cmd.arg(&me.channel).arg(msg.encode());
-            let _ = me.query::<i64>(&cmd, "ack").await;
+            let _ = me.query::<i64>(&cmd, RedisOp::Ack).await;
         });
     }
 }
@@ -218,9 +224,7 @@ mod tests {
         raw.publish_deadline = Duration::from_millis(lease_ms * 2);
         let mut p = crate::problems::Problems::default();
         let settings = raw.check(&mut p).and_then(|c| c.redis).expect("valid");
-        let metrics = crate::metrics::Metrics::register(&prometheus::Registry::new())
-            .unwrap()
-            .cluster;
+        let metrics = super::super::ClusterMetrics::register(&prometheus::Registry::new()).unwrap();
         Cluster::new(settings, None, None, None, metrics).unwrap()
     }
 

@@ -20,12 +20,18 @@ pub enum OnError {
 }
 
 impl OnError {
-    /// The `source` label of `gateway_cluster_rate_limit_decisions_total`.
+    /// As written in the configuration.
     pub fn label(self) -> &'static str {
+        self.source().as_str()
+    }
+
+    /// The `source` label of `gateway_cluster_rate_limit_decisions_total`.
+    pub fn source(self) -> super::metrics::RateSource {
+        use super::metrics::RateSource;
         match self {
-            Self::Local => "local",
-            Self::Allow => "allow",
-            Self::Deny => "deny",
+            Self::Local => RateSource::Local,
+            Self::Allow => RateSource::Allow,
+            Self::Deny => RateSource::Deny,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! run no other command). Lost, it is made again; a silently dead one (a half-open TCP
 //! connection, a Redis that stopped delivering) is noticed by the heartbeats not arriving.
 
+use super::metrics::{CacheDrop, InvalidationKind, RedisOp};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,10 +26,7 @@ impl Cluster {
                     if let Some(cache) = &self.cache {
                         cache.invalidate_all().await;
                     }
-                    self.metrics
-                        .cache_drops
-                        .with_label_values(&["subscribe"])
-                        .inc();
+                    self.metrics.cache_drops.with([&CacheDrop::Subscribe]).inc();
                     if !first {
                         self.metrics.subscription_resets.inc();
                     }
@@ -70,7 +68,7 @@ impl Cluster {
 
     /// Connects within `connect_timeout`, then subscribes within `subscribe_timeout` (a
     /// slow link may connect in time yet need longer for the SUBSCRIBE round trip).
-    async fn subscribe(&self) -> Result<redis::aio::PubSub, (&'static str, String)> {
+    async fn subscribe(&self) -> Result<redis::aio::PubSub, (RedisOp, String)> {
         let connected = tokio::time::timeout(
             self.settings.connect_timeout,
             self.client.get_async_pubsub(),
@@ -78,8 +76,8 @@ impl Cluster {
         .await;
         let mut pubsub = match connected {
             Ok(Ok(pubsub)) => pubsub,
-            Ok(Err(e)) => return Err(("connect", e.category().to_owned())),
-            Err(_) => return Err(("connect", "timed out".to_owned())),
+            Ok(Err(e)) => return Err((RedisOp::Connect, e.category().to_owned())),
+            Err(_) => return Err((RedisOp::Connect, "timed out".to_owned())),
         };
         let subscribed = tokio::time::timeout(
             self.settings.subscribe_timeout,
@@ -88,8 +86,8 @@ impl Cluster {
         .await;
         match subscribed {
             Ok(Ok(())) => Ok(pubsub),
-            Ok(Err(e)) => Err(("subscribe", e.category().to_owned())),
-            Err(_) => Err(("subscribe", "timed out".to_owned())),
+            Ok(Err(e)) => Err((RedisOp::Subscribe, e.category().to_owned())),
+            Err(_) => Err((RedisOp::Subscribe, "timed out".to_owned())),
         }
     }
 
@@ -107,7 +105,7 @@ impl Cluster {
                 // a heartbeat is applied before that heartbeat renews the lease.
                 Ok(Some(msg)) => self.apply(msg.get_payload_bytes()).await,
                 Ok(None) => {
-                    self.failed("subscribe", "connection closed");
+                    self.failed(RedisOp::Subscribe, "connection closed");
                     return;
                 }
                 Err(_) => {
@@ -116,7 +114,7 @@ impl Cluster {
                         tokio::time::timeout(self.settings.command_timeout, ping).await,
                         Ok(Ok(_))
                     ) {
-                        self.failed("subscribe", "no heartbeat and no answer to PING");
+                        self.failed(RedisOp::Subscribe, "no heartbeat and no answer to PING");
                         return;
                     }
                 }
@@ -154,17 +152,17 @@ impl Cluster {
                         cache.invalidate_customer(id).await;
                     }
                 }
-                "customer"
+                InvalidationKind::Customer
             }
             Body::All => {
                 if let Some(cache) = &self.cache {
                     cache.invalidate_all().await;
                 }
-                "all"
+                InvalidationKind::All
             }
         };
         self.confirm(msg.from, msg.id);
-        self.metrics.received.with_label_values(&[kind]).inc();
+        self.metrics.received.with([&kind]).inc();
         let lag = now_us().saturating_sub(msg.sent_us);
         self.metrics
             .invalidation_lag
@@ -183,7 +181,7 @@ impl Cluster {
                     if let Some(cache) = &self.cache {
                         cache.invalidate_all().await;
                     }
-                    self.metrics.cache_drops.with_label_values(&["stall"]).inc();
+                    self.metrics.cache_drops.with([&CacheDrop::Stall]).inc();
                 }
                 match self.lease.echoed(msg.id, self.settings.lease) {
                     Renewal::Unknown => {}

@@ -10,6 +10,8 @@
 //! (`upstream.per_client.buffer_share`): beyond that its own inspections get
 //! 503 CLIENT_CAPACITY_EXCEEDED at once, and other callers still find room.
 
+use crate::metrics::labels::Resource;
+use crate::metrics::{Configured, Family};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +33,7 @@ pub struct BodyBudget {
     exhausted: IntCounter,
     /// Each caller's units; the semaphore alone bounds the total.
     shares: Arc<Shares>,
-    refusals: IntCounterVec,
+    refusals: Family<IntCounterVec, 2>,
 }
 
 /// Bytes reserved for one response; given back when dropped.
@@ -40,7 +42,7 @@ pub struct Reservation {
     units: usize,
     held: Option<IntGauge>,
     share: Held,
-    caller: Arc<str>,
+    caller: Configured,
 }
 
 impl Reservation {
@@ -77,7 +79,7 @@ impl BodyBudget {
         wait: Duration,
         buffer_share: f64,
         held: IntGauge,
-        (exhausted, refusals): (IntCounter, IntCounterVec),
+        (exhausted, refusals): (IntCounter, Family<IntCounterVec, 2>),
     ) -> Self {
         let units = max_bytes.div_ceil(UNIT).max(1);
         BodyBudget {
@@ -161,7 +163,7 @@ impl BodyBudget {
         let n = u32::try_from(more).map_err(|_| GatewayError::Overloaded)?;
         if r.share.grow(more).is_err() {
             self.refusals
-                .with_label_values(&[&r.caller, "response_buffer"])
+                .with([&r.caller, &Resource::ResponseBuffer])
                 .inc();
             return Err(GatewayError::ClientCapacity {
                 resource: "response buffers",
@@ -202,8 +204,10 @@ mod tests {
             IntGauge::new("held", "h").unwrap(),
             (
                 IntCounter::new("exhausted", "e").unwrap(),
-                IntCounterVec::new(prometheus::Opts::new("r", "r"), &["client", "resource"])
-                    .unwrap(),
+                Family::new(
+                    IntCounterVec::new(prometheus::Opts::new("r", "r"), &["client", "resource"])
+                        .unwrap(),
+                ),
             ),
         )
     }
@@ -213,7 +217,7 @@ mod tests {
     }
 
     fn caller(name: &str) -> Caller {
-        let name: Arc<str> = Arc::from(name);
+        let name = Configured::declared(name);
         Caller::new(Some(&name), [127, 0, 0, 1].into(), &name)
     }
 
@@ -226,7 +230,7 @@ mod tests {
         assert_eq!(refused.code(), "CLIENT_CAPACITY_EXCEEDED");
         assert_eq!(
             b.refusals
-                .with_label_values(&["hog", "response_buffer"])
+                .with([&Configured::declared("hog"), &Resource::ResponseBuffer])
                 .get(),
             1
         );

@@ -14,6 +14,8 @@ mod response;
 mod settings;
 mod spool;
 
+use crate::metrics::labels::MaskFailure;
+use crate::metrics::Configured;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -69,7 +71,10 @@ impl Inspector {
             .as_ref()
             .map(|m| {
                 m.rule_names()
-                    .map(|name| metrics.masked_fields.with_label_values(&[name]))
+                    .map(|name| {
+                        // A rule of the validated `[mask]` configuration.
+                        metrics.masked_fields.with([&Configured::declared(name)])
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -109,11 +114,15 @@ impl Inspector {
         }
     }
 
+    /// `reason` is one of the gateway's own words for a refusal (framing,
+    /// decoding, masking, the header vocabulary), each a [`MaskFailure`].
     fn mask_failure(&self, reason: &'static str) -> GatewayError {
-        self.metrics
-            .mask_failures
-            .with_label_values(&[reason])
-            .inc();
+        match MaskFailure::named(reason) {
+            Some(failure) => self.metrics.mask_failures.with([&failure]).inc(),
+            // Every producer's words are tested to be in the set
+            // (`every_refusal_reason_is_a_mask_failure_label`): not reached.
+            None => debug_assert!(false, "unlisted mask failure reason {reason}"),
+        }
         tracing::warn!(
             reason,
             "upstream body refused: it could not be inspected for personal data"
@@ -122,10 +131,7 @@ impl Inspector {
     }
 
     fn reflected(&self, found: Found) -> GatewayError {
-        self.metrics
-            .secret_reflections
-            .with_label_values(&[found.label()])
-            .inc();
+        self.metrics.secret_reflections.with([&found]).inc();
         // The secret itself is never logged: only where it was seen.
         tracing::error!(
             location = found.label(),
@@ -200,6 +206,38 @@ impl Inspector {
                 Ok((masked.body, unescaped))
             }
             Err(e) => Err(self.mask_failure(e.reason())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use crate::http::coding::DecodeError;
+    use crate::mask::MaskError;
+    use crate::metrics::labels::MaskFailure;
+
+    /// A refusal is counted under its reason only when the reason is a
+    /// `MaskFailure` label: every word the framing, decoding, masking and
+    /// header code can refuse a body with must be one.
+    #[test]
+    fn every_refusal_reason_is_a_mask_failure_label() {
+        let reasons = [
+            DecodeError::Unsupported.reason(),
+            DecodeError::Corrupt.reason(),
+            DecodeError::TooLarge.reason(),
+            MaskError::Parse { line: 1, column: 1 }.reason(),
+            MaskError::NotUtf8.reason(),
+            MaskError::TooDeep.reason(),
+            crate::http::framing::AMBIGUOUS,
+            super::headers::RANGE_REFUSED,
+            // framing.rs's own word for a stacked or unknown coding.
+            "bad_encoding",
+        ];
+        for reason in reasons {
+            assert!(MaskFailure::named(reason).is_some(), "{reason}");
+        }
+        for failure in MaskFailure::ALL {
+            assert_eq!(MaskFailure::named(failure.as_str()), Some(failure));
         }
     }
 }

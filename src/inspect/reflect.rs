@@ -27,7 +27,7 @@ use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::HeaderMap;
-use prometheus::IntCounterVec;
+use prometheus::IntCounter;
 
 use crate::body::BoxError;
 
@@ -55,20 +55,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 /// Where a reflected secret was found (the metric label).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Found {
-    Header,
-    Body,
-}
-
-impl Found {
-    pub fn label(self) -> &'static str {
-        match self {
-            Found::Header => "header",
-            Found::Body => "body",
-        }
-    }
-}
+pub use crate::metrics::labels::SecretLocation as Found;
 
 /// How long a secret is, as far as the guard is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,8 +217,8 @@ impl Secrets {
             .any(|(k, v)| self.in_bytes(k.as_str().as_bytes()) || self.in_bytes(v.as_bytes()))
     }
 
-    /// A guard for a body streamed in frames.
-    pub fn stream_guard(&self, counter: IntCounterVec) -> StreamGuard {
+    /// A guard for a body streamed in frames; `counter` counts a secret found in it.
+    pub fn stream_guard(&self, counter: IntCounter) -> StreamGuard {
         StreamGuard {
             held: Vec::new(),
             keep: self.longest().saturating_sub(1),
@@ -253,7 +240,7 @@ pub struct StreamGuard {
     /// Checked, not yet released: the newest `keep` bytes (at most).
     held: Vec<u8>,
     keep: usize,
-    counter: Option<IntCounterVec>,
+    counter: Option<IntCounter>,
     tripped: bool,
 }
 
@@ -276,7 +263,7 @@ impl StreamGuard {
         if self.secrets.in_bytes(&seen) {
             self.tripped = true;
             if let Some(c) = &self.counter {
-                c.with_label_values(&[Found::Body.label()]).inc();
+                c.inc();
             }
             tracing::error!(
                 "a streamed upstream body contained a gateway secret; the transfer was aborted"
@@ -316,8 +303,7 @@ mod tests {
     }
 
     fn guard() -> StreamGuard {
-        token_only()
-            .stream_guard(IntCounterVec::new(prometheus::Opts::new("r", "r"), &["where"]).unwrap())
+        token_only().stream_guard(IntCounter::new("r", "r").unwrap())
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! and no header or body byte may carry a secret the gateway holds
 //! ([`super::reflect`]).
 
+use crate::metrics::labels::MaskFailure;
+use crate::metrics::Vocabulary;
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
@@ -81,7 +83,7 @@ impl Inspector {
                         continue;
                     };
                     if buf.len() + data.len() > limit {
-                        return Err(self.mask_failure("too_large"));
+                        return Err(self.mask_failure(MaskFailure::TooLarge.as_str()));
                     }
                     self.budget
                         .cover(reservation, buf.len() + data.len())
@@ -165,7 +167,7 @@ impl Inspector {
             // A compressed passthrough body: decoded (the client was never
             // offered the coding) and checked like a streamed one.
             if p.rule.magic().is_some_and(|m| !decoded.starts_with(m)) {
-                return Err(self.mask_failure("passthrough_mismatch"));
+                return Err(self.mask_failure(MaskFailure::PassthroughMismatch.as_str()));
             }
             decoded
         } else {
@@ -221,9 +223,10 @@ impl Inspector {
             .build(upstream, status, answer)
             .map_err(|reason| self.mask_failure(reason))?;
         for name in built.refused {
+            // The header's name from the allowlist's own table.
             self.metrics
                 .response_header_values_refused
-                .with_label_values(&[name])
+                .with([&Vocabulary(name)])
                 .inc();
         }
         if secrets.in_headers(&built.headers) {
@@ -267,10 +270,10 @@ impl Inspector {
             // to check: rule (c). Any byte at all must start with the magic.
             let empty = ended && peeked.is_empty();
             if !empty && !peeked.starts_with(magic) {
-                return Err(self.mask_failure("passthrough_mismatch"));
+                return Err(self.mask_failure(MaskFailure::PassthroughMismatch.as_str()));
             }
         }
-        let guard = secrets.stream_guard(self.metrics.secret_reflections.clone());
+        let guard = secrets.stream_guard(self.metrics.secret_reflections.with([&Found::Body]));
         let prefix = peeked.freeze();
         let length = http_body::Body::size_hint(&body)
             .exact()

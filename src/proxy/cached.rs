@@ -30,6 +30,7 @@ use crate::fair::Caller;
 use crate::inspect::{Inspected, Processed};
 use crate::logging::access_log::UpstreamCall;
 use crate::metrics::Metrics;
+use crate::route::RouteLabel;
 use crate::telemetry::Trace;
 use crate::upstream::Outgoing;
 use opentelemetry::trace::SpanKind;
@@ -44,11 +45,7 @@ pub(super) struct LookupCounters([[IntCounter; LookupResult::ALL.len()]; CachedR
 impl LookupCounters {
     pub(super) fn new(metrics: &Metrics) -> Self {
         Self(CachedRoute::ALL.map(|route| {
-            LookupResult::ALL.map(|result| {
-                metrics
-                    .cache_lookups
-                    .with_label_values(&[route.name(), result.label()])
-            })
+            LookupResult::ALL.map(|result| metrics.cache_lookups.with([&route, &result]))
         }))
     }
 
@@ -146,7 +143,7 @@ impl Proxy {
         ctx: &mut RequestContext,
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
-        let label = ctx.route.name();
+        let label = ctx.route;
         let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
         let lookup = ctx
             .span
@@ -362,7 +359,7 @@ impl Proxy {
         name: &'static str,
         parent: Trace,
         out: Arc<Outgoing>,
-        label: &'static str,
+        label: RouteLabel,
         client: Caller,
         store: (CacheKey, Generation),
     ) -> FillOutput {
@@ -382,7 +379,7 @@ impl Proxy {
     async fn fetch(
         self: Arc<Self>,
         out: Arc<Outgoing>,
-        label: &'static str,
+        label: RouteLabel,
         client: Caller,
         store: Option<(CacheKey, Generation)>,
         trace: Trace,
@@ -432,7 +429,7 @@ impl Proxy {
                 offered.unwrap_or_else(|refusal| {
                     self.metrics
                         .cache_uncacheable
-                        .with_label_values(&[label, refusal.label()])
+                        .with([&label, &refusal])
                         .inc();
                     refusal.store_outcome()
                 })
@@ -456,15 +453,14 @@ impl Proxy {
     }
 }
 
-/// The field-policy family of a cached route, from its label (the name `fetch` carries).
-/// An unknown label cannot happen; `Other` (report mode) would still mask by rules, key
+/// The field-policy family of a cached route, from its label (the route `fetch` carries).
+/// Another route cannot happen; `Other` (report mode) would still mask by rules, key
 /// words and detectors.
-fn cached_family(label: &str) -> crate::mask::policy::PolicyFamily {
-    use crate::cache::CachedRoute;
+fn cached_family(label: RouteLabel) -> crate::mask::policy::PolicyFamily {
     use crate::mask::policy::PolicyFamily;
-    match CachedRoute::ALL.into_iter().find(|r| r.name() == label) {
-        Some(CachedRoute::CustomerDetail) => PolicyFamily::CustomerDetail,
-        Some(CachedRoute::CustomerWalletReady) => PolicyFamily::WalletReady,
-        None => PolicyFamily::Other,
+    match label {
+        RouteLabel::CustomerDetail => PolicyFamily::CustomerDetail,
+        RouteLabel::CustomerWalletReady => PolicyFamily::WalletReady,
+        _ => PolicyFamily::Other,
     }
 }

@@ -12,7 +12,7 @@ use opentelemetry::KeyValue;
 use crate::cache::LookupResult;
 use crate::logging::access_log::UpstreamCall;
 use crate::logging::trace_id::TraceId;
-use crate::metrics::RequestCounters;
+use crate::metrics::{Configured, RequestCounters};
 use crate::outcome::Cause;
 use crate::route::RouteLabel;
 use crate::telemetry::Span;
@@ -27,7 +27,7 @@ pub(super) struct RequestContext {
     /// `Rejected` until the request is routed.
     pub route: RouteLabel,
     /// The authenticated client, or the anonymous label.
-    pub client: Arc<str>,
+    pub client: Configured,
     /// That caller's request counters.
     pub requests: Arc<RequestCounters>,
     /// How the cache took part; None when it did not.

@@ -61,14 +61,20 @@ impl Proxy {
             passthrough.is_some(),
         )?;
         let deadline = self.upstream.deadline();
-        let slot = self.upstream.permit(route.label(), caller)?;
+        let slot = self.upstream.permit(route.label_kind(), caller)?;
         let called = std::time::Instant::now();
         // Armed before the write leaves: a writer that goes away while it is in flight
         // still leaves no pre-write read cached.
         let pending = self.pending_invalidation(self.written_customers(route, &out), deadline)?;
         let sent = self
             .upstream
-            .send(&out, route.label(), &ctx.client, deadline, ctx.span.trace())
+            .send(
+                &out,
+                route.label_kind(),
+                &ctx.client,
+                deadline,
+                ctx.span.trace(),
+            )
             .await;
         if let Ok(resp) = &sent {
             ctx.upstream = Some(UpstreamCall {

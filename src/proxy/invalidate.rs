@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use http::Method;
 use prometheus::IntCounterVec;
+
+use crate::metrics::{self, labels::InvalidationReason};
 use tokio::time::Instant;
 
 use super::Proxy;
@@ -98,7 +100,7 @@ impl Proxy {
 pub(super) struct PendingInvalidation {
     cache: Option<CustomerCache>,
     cluster: Option<Arc<Cluster>>,
-    counter: IntCounterVec,
+    counter: metrics::Family<IntCounterVec, 1>,
     written: Option<Written>,
     deadline: Instant,
 }
@@ -145,7 +147,7 @@ impl Drop for PendingInvalidation {
 async fn invalidate(
     cache: &CustomerCache,
     cluster: Option<&Arc<Cluster>>,
-    counter: &IntCounterVec,
+    counter: &metrics::Family<IntCounterVec, 1>,
     written: Written,
 ) {
     match written {
@@ -153,7 +155,7 @@ async fn invalidate(
         Written::Customers(ids) => {
             for id in &ids {
                 cache.invalidate_customer(id).await;
-                counter.with_label_values(&["write"]).inc();
+                counter.with([&InvalidationReason::Write]).inc();
             }
             if let Some(cluster) = cluster {
                 Box::pin(cluster.publish(Body::Customers { ids })).await;
@@ -161,7 +163,7 @@ async fn invalidate(
         }
         Written::All => {
             cache.invalidate_all().await;
-            counter.with_label_values(&["write_all"]).inc();
+            counter.with([&InvalidationReason::WriteAll]).inc();
             if let Some(cluster) = cluster {
                 Box::pin(cluster.publish(Body::All)).await;
             }

@@ -15,7 +15,6 @@ mod phase;
 mod pipeline;
 mod settings;
 mod settle;
-mod traced;
 
 use std::sync::Arc;
 
@@ -79,7 +78,7 @@ impl Proxy {
             auth,
             cluster: None,
             anonymous: Anonymous {
-                name: Arc::from("anonymous"),
+                name: crate::metrics::Configured::anonymous(),
                 requests: Arc::default(),
             },
             telemetry: None,

@@ -9,7 +9,7 @@
 //! | authorize | `phase/authorize.rs` | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
 //! | cache decision | `cached.rs` → the cache's `Decision` | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
 //! | upstream | `forward.rs`, `cached.rs` → `Upstream` | prepare, permit, send; write invalidation as soon as upstream has answered, before the writer gets its answer (`invalidate.rs`) |
-//! | inspect | `traced.rs` → `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
+//! | inspect | `phase/inspect.rs` → `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
 //! | store | `cached.rs` (`fetch`) → the cache | only inspected bytes, only when storable and no write came in between |
 //! | respond | `phase/respond.rs` | the answer or the error's envelope, `X-Request-Id` |
 //! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |

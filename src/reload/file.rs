@@ -6,6 +6,8 @@
 //! swap, keeping the previous value when a read fails, the reload counter and
 //! the log line) is [`ReloadableFile`], written once.
 
+use crate::metrics::labels::ReloadResult;
+use crate::metrics::Family;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -55,14 +57,14 @@ impl<L: Load> ReloadableFile<L> {
     /// The first read. A failure here is a start-up failure, returned to the
     /// caller rather than counted: there is no previous value to keep.
     /// `reloads` is the counter with the one label `result` (ok, failed).
-    pub fn open(loader: L, reloads: &IntCounterVec) -> Result<Self, L::Error> {
+    pub fn open(loader: L, reloads: &Family<IntCounterVec, 1>) -> Result<Self, L::Error> {
         let value = loader.load()?;
         let this = ReloadableFile {
             loader,
             current: ArcSwap::from_pointee(value),
             loaded_at_unix: AtomicU64::new(0),
-            ok: reloads.with_label_values(&["ok"]),
-            failed: reloads.with_label_values(&["failed"]),
+            ok: reloads.with([&ReloadResult::Ok]),
+            failed: reloads.with([&ReloadResult::Failed]),
         };
         this.loaded(&this.current.load());
         this.loader.in_force(&this.current.load());

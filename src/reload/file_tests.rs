@@ -4,6 +4,9 @@ use std::sync::{Arc, Mutex};
 
 use prometheus::{IntCounterVec, Opts};
 
+use crate::metrics::labels::ReloadResult;
+use crate::metrics::Family;
+
 use super::{Load, ReloadableFile};
 
 /// Answers with whatever the test put in `next`; a value is a list of names.
@@ -48,12 +51,16 @@ impl Load for Fake {
     }
 }
 
-fn reloads() -> IntCounterVec {
-    IntCounterVec::new(Opts::new("fake_reloads_total", "test"), &["result"]).unwrap()
+fn reloads() -> Family<IntCounterVec, 1> {
+    Family::new(IntCounterVec::new(Opts::new("fake_reloads_total", "test"), &["result"]).unwrap())
 }
 
-fn count(reloads: &IntCounterVec, result: &str) -> u64 {
-    reloads.with_label_values(&[result]).get()
+fn count(reloads: &Family<IntCounterVec, 1>, result: &str) -> u64 {
+    let result = ReloadResult::ALL
+        .into_iter()
+        .find(|r| r.as_str() == result)
+        .expect("a reload result");
+    reloads.with([&result]).get()
 }
 
 /// Everything logged while `f` runs.

@@ -41,7 +41,7 @@ impl Reloader {
     pub fn open<L: Load>(
         &mut self,
         loader: L,
-        reloads: &IntCounterVec,
+        reloads: &crate::metrics::Family<IntCounterVec, 1>,
     ) -> Result<Arc<ReloadableFile<L>>, L::Error> {
         self.triggers.add(&loader.files());
         let file = Arc::new(ReloadableFile::open(loader, reloads)?);

@@ -1,6 +1,7 @@
 //! The admin listener, for SREs: `/metrics`, `/healthz`, `/readyz`, and the
 //! authenticated `/admin/cache/purge`, `/admin/config` and `/admin/mask/undeclared`.
 
+use crate::metrics::labels::InvalidationReason;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -281,7 +282,7 @@ impl Admin {
                 }
                 self.metrics
                     .cache_invalidations
-                    .with_label_values(&["admin"])
+                    .with([&InvalidationReason::Admin])
                     .inc();
                 json(
                     StatusCode::OK,
@@ -295,7 +296,7 @@ impl Admin {
                 }
                 self.metrics
                     .cache_invalidations
-                    .with_label_values(&["admin"])
+                    .with([&InvalidationReason::Admin])
                     .inc();
                 json(
                     StatusCode::OK,

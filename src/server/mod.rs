@@ -2,7 +2,7 @@
 //! and graceful draining.
 
 pub mod admin;
-mod admin_config;
+pub(crate) mod admin_config;
 mod body;
 pub mod config;
 mod io;
@@ -86,7 +86,7 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
 
 /// Which listener this is, for its cap and its metrics.
 pub struct Listening {
-    pub name: &'static str,
+    pub listener: crate::metrics::labels::Listener,
     pub max_connections: usize,
     pub metrics: Metrics,
     /// TLS on this listener; None: plain HTTP.
@@ -118,8 +118,12 @@ pub async fn serve<H, F>(
     H: Fn(Request<Incoming>, SocketAddr, ConnEnd) -> F + Send + Sync + 'static,
     F: Future<Output = Response<GatewayBody>> + Send + 'static,
 {
-    let name = listening.name;
-    let registry = Registry::new(listening.max_connections, name, &listening.metrics);
+    let name = listening.listener.as_str();
+    let registry = Registry::new(
+        listening.max_connections,
+        listening.listener,
+        &listening.metrics,
+    );
     let handler = Arc::new(handler);
     let tls = listening.tls;
     let limits = builder.limits;

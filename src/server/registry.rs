@@ -8,6 +8,7 @@
 //! against a hard ceiling until they have, so a burst of new connections
 //! cannot push the total far past the cap.
 
+use crate::metrics::labels::Listener;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -91,17 +92,13 @@ pub struct Admitted {
 }
 
 impl Registry {
-    pub fn new(cap: usize, listener: &'static str, metrics: &Metrics) -> Arc<Registry> {
-        let closed = Closed::ALL.map(|r| {
-            metrics
-                .connections_closed
-                .with_label_values(&[listener, r.label()])
-        });
+    pub fn new(cap: usize, listener: Listener, metrics: &Metrics) -> Arc<Registry> {
+        let closed = Closed::ALL.map(|r| metrics.connections_closed.with([&listener, &r]));
         Arc::new(Registry {
             cap,
             conns: Mutex::new(Conns::default()),
             empty: Notify::new(),
-            open: metrics.connections_open.with_label_values(&[listener]),
+            open: metrics.connections_open.with([&listener]),
             closed,
         })
     }
@@ -180,6 +177,8 @@ impl Drop for Admitted {
     }
 }
 
+crate::label_by!(Closed);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +186,7 @@ mod tests {
 
     fn registry(cap: usize) -> Arc<Registry> {
         let m = Metrics::register(&prometheus::Registry::new()).unwrap();
-        Registry::new(cap, "api", &m)
+        Registry::new(cap, Listener::Api, &m)
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! gateway already uses, Mozilla's roots), batched on the gateway's Tokio
 //! runtime, every export counted by outcome.
 
+use crate::metrics::labels::ExportResult;
 use std::time::Duration;
 
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -77,10 +78,10 @@ pub fn exporter(
         .with_endpoint(settings.endpoint.to_string())
         .with_timeout(settings.export_timeout)
         .build()?;
-    let spans = |result: &str| metrics.trace_export_spans.with_label_values(&[result]);
+    let spans = |result: ExportResult| metrics.trace_export_spans.with([&result]);
     Ok(Counted {
         inner,
-        exported: spans("exported"),
-        failed: spans("failed"),
+        exported: spans(ExportResult::Exported),
+        failed: spans(ExportResult::Failed),
     })
 }

@@ -31,7 +31,7 @@ use client::UpstreamClient;
 use retry::RetryBudget;
 use trusted::TrustedProxies;
 
-pub use rejected::REJECTED_CREDENTIALS;
+pub use rejected::Credential;
 pub use slots::Slot;
 
 /// A request ready to be sent, kept whole so an idempotent GET can be sent again.

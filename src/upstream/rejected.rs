@@ -13,29 +13,45 @@
 //! alone decides: paycombat's `invalid X-token` / `invalid signature`
 //! messages are inferred, not documented, and the body is not read for them.
 
+use crate::route::RouteLabel;
 use http::StatusCode;
 
 use super::Outgoing;
 use crate::error::GatewayError;
 
-/// The `credential` label values of `gateway_upstream_credentials_rejected_total`.
-pub const REJECTED_CREDENTIALS: [&str; 2] = [TOKEN, TOKEN_OR_SIGNATURE];
+crate::label_enum! {
+    /// The credential paycombat refused: the `credential` label of
+    /// `gateway_upstream_credentials_rejected_total`.
+    pub enum Credential {
+        Token => "token",
+        TokenOrSignature => "token_or_signature",
+    }
+}
 
-const TOKEN: &str = "token";
-const TOKEN_OR_SIGNATURE: &str = "token_or_signature";
+#[cfg(test)]
+const REJECTED_CREDENTIALS: [&str; 2] = [TOKEN, TOKEN_OR_SIGNATURE];
+#[cfg(test)]
+const TOKEN: &str = Credential::Token.as_str();
+#[cfg(test)]
+const TOKEN_OR_SIGNATURE: &str = Credential::TokenOrSignature.as_str();
 
 /// The credential to suspect when paycombat answered `status` to `out`, or
 /// `None` when the answer is not a refusal of the gateway's credentials. An
 /// unsigned request carried only the token; a signed one may have failed on
 /// either, and paycombat does not document which it checks first.
-pub fn suspect(status: StatusCode, out: &Outgoing) -> Option<&'static str> {
+#[cfg(test)]
+fn suspect(status: StatusCode, out: &Outgoing) -> Option<&'static str> {
+    suspected(status, out).map(Credential::as_str)
+}
+
+fn suspected(status: StatusCode, out: &Outgoing) -> Option<Credential> {
     if status != StatusCode::UNAUTHORIZED {
         return None;
     }
     Some(if out.signature().is_some() {
-        TOKEN_OR_SIGNATURE
+        Credential::TokenOrSignature
     } else {
-        TOKEN
+        Credential::Token
     })
 }
 
@@ -46,15 +62,16 @@ impl super::Upstream {
         &self,
         status: StatusCode,
         out: &Outgoing,
-        route: &'static str,
+        route: RouteLabel,
     ) -> Option<GatewayError> {
-        let credential = suspect(status, out)?;
+        let suspected = suspected(status, out)?;
         self.metrics
             .upstream_credentials_rejected
-            .with_label_values(&[credential])
+            .with([&suspected])
             .inc();
+        let credential = suspected.as_str();
         tracing::error!(
-            route,
+            route = route.name(),
             credential,
             status = status.as_u16(),
             "paycombat rejected the gateway's merchant credentials: check upstream.token_file \

@@ -1,6 +1,8 @@
 //! Sending a prepared request: the concurrency cap, the circuit breakers,
 //! retries within the budget, and the total deadline.
 
+use crate::metrics::labels::{CircuitScope, UpstreamOutcome};
+use crate::route::RouteLabel;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
@@ -30,13 +32,13 @@ impl Upstream {
     pub async fn send(
         &self,
         out: &Outgoing,
-        route: &'static str,
+        route: RouteLabel,
         client: &str,
         deadline: Instant,
         parent: &Trace,
     ) -> Result<Response<Incoming>, GatewayError> {
         let span = parent.child("upstream", SpanKind::Internal, || {
-            vec![KeyValue::new("http.route", route)]
+            vec![KeyValue::new("http.route", route.name())]
         });
         let result = self
             .send_retrying(out, route, client, deadline, &span)
@@ -65,7 +67,7 @@ impl Upstream {
     async fn send_retrying(
         &self,
         out: &Outgoing,
-        route: &'static str,
+        route: RouteLabel,
         client: &str,
         deadline: Instant,
         span: &Span,
@@ -102,7 +104,7 @@ impl Upstream {
                 Err(retry_after) => {
                     self.metrics
                         .upstream_requests
-                        .with_label_values(&[route, "circuit_open"])
+                        .with([&route, &UpstreamOutcome::CircuitOpen])
                         .inc();
                     return Err(GatewayError::CircuitOpen { retry_after });
                 }
@@ -152,10 +154,7 @@ impl Upstream {
             }
             drop(result);
             attempt += 1;
-            self.metrics
-                .upstream_retries
-                .with_label_values(&[route])
-                .inc();
+            self.metrics.upstream_retries.with([&route]).inc();
             tokio::time::sleep(wait).await;
         }
     }
@@ -165,9 +164,9 @@ impl Upstream {
         let s = self.breakers.summary();
         self.metrics.circuit_state.set(s.worst.gauge());
         let open = &self.metrics.circuits_open;
-        open.with_label_values(&["upstream"])
+        open.with([&CircuitScope::Upstream])
             .set(i64::from(s.shared != State::Closed));
-        open.with_label_values(&["client"])
+        open.with([&CircuitScope::Client])
             .set(i64::try_from(s.clients_not_closed).unwrap_or(i64::MAX));
     }
 
@@ -176,7 +175,7 @@ impl Upstream {
     async fn send_once(
         &self,
         out: &Outgoing,
-        route: &'static str,
+        route: RouteLabel,
         deadline: Instant,
         parent: &Trace,
         attempt: u32,
@@ -187,7 +186,7 @@ impl Upstream {
                     "http.request.method",
                     crate::metrics::method_label(&out.method),
                 ),
-                KeyValue::new("http.route", route),
+                KeyValue::new("http.route", route.name()),
                 KeyValue::new("gateway.upstream.attempt", i64::from(attempt) + 1),
             ];
             if attempt > 0 {
@@ -207,33 +206,36 @@ impl Upstream {
         let result = tokio::time::timeout_at(deadline, self.client.request(req)).await;
         self.metrics
             .upstream_duration
-            .with_label_values(&[route])
+            .with([&route])
             .observe(started.elapsed().as_secs_f64());
         let (outcome, result) = match result {
-            Err(_) => ("timeout", Err(GatewayError::UpstreamTimeout)),
+            Err(_) => (UpstreamOutcome::Timeout, Err(GatewayError::UpstreamTimeout)),
             Ok(Err(e)) if e.is_connect() => {
-                tracing::warn!(route, error = %e, "upstream connect failed");
-                ("connect_error", Err(GatewayError::UpstreamConnect))
+                tracing::warn!(route = route.name(), error = %e, "upstream connect failed");
+                (
+                    UpstreamOutcome::ConnectError,
+                    Err(GatewayError::UpstreamConnect),
+                )
             }
             Ok(Err(e)) => {
-                tracing::warn!(route, error = %e, "upstream request failed");
-                ("error", Err(GatewayError::UpstreamProtocol))
+                tracing::warn!(route = route.name(), error = %e, "upstream request failed");
+                (UpstreamOutcome::Error, Err(GatewayError::UpstreamProtocol))
             }
             Ok(Ok(resp)) => {
                 let s = resp.status();
                 let outcome = if s.is_server_error() {
-                    "http_5xx"
+                    UpstreamOutcome::Http5xx
                 } else if s.is_client_error() {
-                    "http_4xx"
+                    UpstreamOutcome::Http4xx
                 } else {
-                    "ok"
+                    UpstreamOutcome::Ok
                 };
                 (outcome, Ok(resp))
             }
         };
         self.metrics
             .upstream_requests
-            .with_label_values(&[route, outcome])
+            .with([&route, &outcome])
             .inc();
         match &result {
             Ok(resp) => span.set(|| {
@@ -242,10 +244,10 @@ impl Upstream {
                     i64::from(resp.status().as_u16()),
                 )]
             }),
-            Err(_) => span.set(|| vec![KeyValue::new("error.type", outcome)]),
+            Err(_) => span.set(|| vec![KeyValue::new("error.type", outcome.as_str())]),
         }
-        if outcome != "ok" && outcome != "http_4xx" {
-            span.fail(outcome);
+        if !matches!(outcome, UpstreamOutcome::Ok | UpstreamOutcome::Http4xx) {
+            span.fail(outcome.as_str());
         }
         result
     }

@@ -5,6 +5,8 @@
 //! sent the whole answer — never while a client reads: inspected bodies are
 //! read whole first, passthrough bodies are buffered (`inspect::relay`).
 
+use crate::metrics::labels::{Resource, UpstreamOutcome};
+use crate::route::RouteLabel;
 use std::sync::Arc;
 
 use prometheus::IntGauge;
@@ -43,7 +45,7 @@ impl Upstream {
     /// upstream only turns latency into timeouts. The whole cap in use is
     /// 503 GATEWAY_OVERLOADED; the caller's own share in use is 503
     /// CLIENT_CAPACITY_EXCEEDED, for that caller alone.
-    pub fn permit(&self, route: &'static str, caller: &Caller) -> Result<Slot, GatewayError> {
+    pub fn permit(&self, route: RouteLabel, caller: &Caller) -> Result<Slot, GatewayError> {
         let mut held = self.slots.hold(&caller.key);
         match held.grow(1) {
             Ok(()) => {
@@ -57,18 +59,18 @@ impl Upstream {
             Err(Refusal::Total) => {
                 self.metrics
                     .upstream_requests
-                    .with_label_values(&[route, "overloaded"])
+                    .with([&route, &UpstreamOutcome::Overloaded])
                     .inc();
                 Err(GatewayError::Overloaded)
             }
             Err(Refusal::Share) => {
                 self.metrics
                     .upstream_requests
-                    .with_label_values(&[route, "client_capacity"])
+                    .with([&route, &UpstreamOutcome::ClientCapacity])
                     .inc();
                 self.metrics
                     .client_capacity_refusals
-                    .with_label_values(&[&caller.label, "upstream_slots"])
+                    .with([&caller.label, &Resource::UpstreamSlots])
                     .inc();
                 Err(GatewayError::ClientCapacity {
                     resource: "upstream slots",

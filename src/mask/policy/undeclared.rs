@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use prometheus::{IntCounter, IntCounterVec};
+
+use crate::metrics::Family;
 use serde::Serialize;
 
 use super::{MaskReason, PolicyFamily};
@@ -107,18 +109,18 @@ impl Undeclared {
     /// (label `family`), every value the policy masked on `masked` (labels `family`,
     /// `reason`). Every series is created here (at 0), handles resolved once. A second call
     /// is ignored.
-    pub fn attach(&self, undeclared: &IntCounterVec, masked: &IntCounterVec) {
+    pub fn attach(&self, undeclared: &Family<IntCounterVec, 1>, masked: &Family<IntCounterVec, 2>) {
         let _ = self.counters.set(Counters {
             undeclared: PolicyFamily::ALL
                 .iter()
-                .map(|f| undeclared.with_label_values(&[f.label()]))
+                .map(|f| undeclared.with([f]))
                 .collect(),
             masked: PolicyFamily::ALL
                 .iter()
                 .map(|f| {
                     MaskReason::ALL
                         .iter()
-                        .map(|r| masked.with_label_values(&[f.label(), r.label()]))
+                        .map(|r| masked.with([f, r]))
                         .collect()
                 })
                 .collect(),
@@ -192,3 +194,6 @@ impl Undeclared {
         }
     }
 }
+
+// The metric labels of the families this registry counts on.
+crate::label_by!(PolicyFamily, MaskReason);

@@ -14,14 +14,14 @@ use super::super::settings::AdmitLimits;
 use crate::error::GatewayError;
 use crate::http::headers as rules;
 use crate::logging::trace_id::TraceId;
-use crate::metrics::RequestCounters;
+use crate::metrics::{Configured, RequestCounters};
 use crate::path::ValidPath;
 use crate::route::RouteLabel;
 use crate::telemetry::{Span, Telemetry};
 
 /// Whom an unauthenticated request is counted as, allocated once.
 pub(in crate::proxy) struct Anonymous {
-    pub name: Arc<str>,
+    pub name: Configured,
     pub requests: Arc<RequestCounters>,
 }
 

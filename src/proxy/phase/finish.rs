@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use prometheus::{Histogram, IntCounterVec, IntGauge};
 
+use crate::metrics::Family;
+
 use super::super::context::RequestContext;
 use crate::logging::access_log::{AccessLog, AccessRecord};
 use crate::metrics::Metrics;
@@ -31,10 +33,10 @@ pub(in crate::proxy) struct Ending {
 
 /// Everything the finish phase writes to, and nothing else.
 pub(in crate::proxy) struct Finisher {
-    requests: IntCounterVec,
+    requests: Family<IntCounterVec, 5>,
     /// Per-route histogram handles, indexed by `RouteLabel::index`.
     route_durations: Vec<Histogram>,
-    abandoned: IntCounterVec,
+    abandoned: Family<IntCounterVec, 2>,
     inflight: IntGauge,
     access_log: AccessLog,
     /// Woken when the in-flight gauge reaches 0, once `settling`.
@@ -48,7 +50,7 @@ impl Finisher {
             requests: metrics.requests.clone(),
             route_durations: RouteLabel::ALL
                 .iter()
-                .map(|r| metrics.request_duration.with_label_values(&[r.name()]))
+                .map(|r| metrics.request_duration.with([r]))
                 .collect(),
             abandoned: metrics.requests_abandoned.clone(),
             inflight: metrics.inflight.clone(),
@@ -80,9 +82,7 @@ impl Finisher {
             .inc();
         self.route_durations[ctx.route.index()].observe(elapsed.as_secs_f64());
         if let Some((cause, phase)) = end.ended {
-            self.abandoned
-                .with_label_values(&[cause.label(), phase.label()])
-                .inc();
+            self.abandoned.with([&cause, &phase]).inc();
         }
         if self.access_log.is_on() {
             self.access_log.write(&AccessRecord {

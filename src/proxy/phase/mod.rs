@@ -4,5 +4,6 @@
 pub(super) mod admit;
 pub(super) mod authorize;
 pub(super) mod finish;
+mod inspect;
 pub(super) mod respond;
 pub(super) mod route;

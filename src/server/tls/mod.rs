@@ -95,11 +95,7 @@ pub struct Tls {
 impl Tls {
     pub fn new(files: Arc<ReloadableFile<TlsFiles>>, metrics: &Metrics) -> Tls {
         // Every reason exists from the start, so `increase()` sees the first one.
-        let failures = Failure::ALL.map(|f| {
-            metrics
-                .tls_handshake_failures
-                .with_label_values(&[f.label()])
-        });
+        let failures = Failure::ALL.map(|f| metrics.tls_handshake_failures.with([&f]));
         Tls { files, failures }
     }
 
@@ -142,6 +138,8 @@ impl Tls {
         })
     }
 }
+
+crate::label_by!(Failure);
 
 #[cfg(test)]
 mod tests {

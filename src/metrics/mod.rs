@@ -5,7 +5,13 @@
 //! Label values are route templates and outcomes from closed sets; customer
 //! ids, raw paths and personal data never become labels.
 
+mod family;
+pub mod labels;
+
 use std::sync::OnceLock;
+
+pub use family::{Configured, Family, Label};
+pub use labels::Vocabulary;
 
 use crate::cache::LookupResult;
 use crate::route::RouteLabel;
@@ -20,147 +26,55 @@ const LATENCY_BUCKETS: &[f64] = &[
     2.5, 5.0, 10.0,
 ];
 
-/// Every `reason` of `gateway_mask_failures_total`: the series are created
-/// from it at start, and the README's tables are checked against it.
-pub const MASK_FAILURE_REASONS: [&str; 7] = [
-    "parse_error",
-    "too_large",
-    "too_deep",
-    "bad_encoding",
-    "ambiguous_headers",
-    "passthrough_mismatch",
-    "content_range",
-];
-
 #[derive(Clone)]
 pub struct Metrics {
-    pub requests: IntCounterVec,
-    pub request_duration: HistogramVec,
+    pub requests: Family<IntCounterVec, 5>,
+    pub request_duration: Family<HistogramVec, 1>,
     pub inflight: IntGauge,
-    pub requests_abandoned: IntCounterVec,
-    pub upstream_requests: IntCounterVec,
-    pub upstream_duration: HistogramVec,
-    pub upstream_retries: IntCounterVec,
+    pub requests_abandoned: Family<IntCounterVec, 2>,
+    pub upstream_requests: Family<IntCounterVec, 2>,
+    pub upstream_duration: Family<HistogramVec, 1>,
+    pub upstream_retries: Family<IntCounterVec, 1>,
     pub circuit_state: IntGauge,
-    pub circuits_open: IntGaugeVec,
-    pub cache_lookups: IntCounterVec,
+    pub circuits_open: Family<IntGaugeVec, 1>,
+    pub cache_lookups: Family<IntCounterVec, 2>,
     pub cache_entries: IntGauge,
     pub cache_weighted_bytes: IntGauge,
     pub cache_max_bytes: IntGauge,
-    pub cache_evictions: IntCounterVec,
-    pub cache_invalidations: IntCounterVec,
-    pub cache_uncacheable: IntCounterVec,
-    pub masked_fields: IntCounterVec,
-    pub mask_failures: IntCounterVec,
-    pub mask_undeclared: IntCounterVec,
-    pub mask_policy_masked: IntCounterVec,
-    pub secret_reflections: IntCounterVec,
+    pub cache_evictions: Family<IntCounterVec, 1>,
+    pub cache_invalidations: Family<IntCounterVec, 1>,
+    pub cache_uncacheable: Family<IntCounterVec, 2>,
+    pub masked_fields: Family<IntCounterVec, 1>,
+    pub mask_failures: Family<IntCounterVec, 1>,
+    pub mask_undeclared: Family<IntCounterVec, 1>,
+    pub mask_policy_masked: Family<IntCounterVec, 2>,
+    pub secret_reflections: Family<IntCounterVec, 1>,
     pub response_headers_dropped: IntCounter,
-    pub response_header_values_refused: IntCounterVec,
+    pub response_header_values_refused: Family<IntCounterVec, 1>,
     pub buffered_bytes: IntGauge,
     pub buffer_exhausted: IntCounter,
     pub upstream_slots_in_use: IntGauge,
-    pub client_capacity_refusals: IntCounterVec,
+    pub client_capacity_refusals: Family<IntCounterVec, 2>,
     pub spool_bytes: IntGauge,
     pub spool_max_bytes: IntGauge,
     pub spooled_bytes: IntCounter,
     pub spool_files: IntGauge,
-    pub credential_reloads: IntCounterVec,
+    pub credential_reloads: Family<IntCounterVec, 1>,
     pub credentials_last_load: Gauge,
     pub credentials_age: Gauge,
-    pub upstream_credentials_rejected: IntCounterVec,
-    pub client_rejections: IntCounterVec,
-    pub clients_reloads: IntCounterVec,
+    pub upstream_credentials_rejected: Family<IntCounterVec, 1>,
+    pub client_rejections: Family<IntCounterVec, 2>,
+    pub clients_reloads: Family<IntCounterVec, 1>,
     pub ready: IntGauge,
-    pub connections_open: IntGaugeVec,
-    pub connections_closed: IntCounterVec,
-    pub tls_handshake_failures: IntCounterVec,
-    pub tls_certificate_expiry: IntGaugeVec,
-    pub tls_reloads: IntCounterVec,
-    pub trace_export_spans: IntCounterVec,
-    pub cluster: ClusterMetrics,
+    pub connections_open: Family<IntGaugeVec, 1>,
+    pub connections_closed: Family<IntCounterVec, 2>,
+    pub tls_handshake_failures: Family<IntCounterVec, 1>,
+    pub tls_certificate_expiry: Family<IntGaugeVec, 1>,
+    pub tls_reloads: Family<IntCounterVec, 1>,
+    pub trace_export_spans: Family<IntCounterVec, 1>,
 }
 
-/// Cluster mode (`[cluster]`); registered always, so dashboards and alerts see zeros in
-/// single-process mode (where `gateway_cluster_enabled` is 0).
-#[derive(Clone)]
-pub struct ClusterMetrics {
-    pub enabled: IntGauge,
-    pub redis_up: IntGauge,
-    pub subscribed: IntGauge,
-    pub published: IntCounterVec,
-    pub received: IntCounterVec,
-    pub subscription_resets: IntCounter,
-    pub invalidation_lag: prometheus::Histogram,
-    pub rate_limit_decisions: IntCounterVec,
-    pub redis_errors: IntCounterVec,
-    pub no_lease_reads: IntCounter,
-    pub peers: IntGauge,
-    pub lease_held: IntGauge,
-    pub lease_renewals: IntCounter,
-    pub lease_losses: IntCounter,
-    pub cache_drops: IntCounterVec,
-    pub write_waits: IntCounterVec,
-    pub write_wait: prometheus::Histogram,
-    pub writes_refused: IntCounter,
-    pub breaker_open: IntGauge,
-    pub breaker_trips: IntCounter,
-}
-
-/// From a tenth of a millisecond (same host) to seconds (a backlog, or skewed clocks).
-const LAG_BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
-
-impl ClusterMetrics {
-    fn register(r: &Registry) -> prometheus::Result<ClusterMetrics> {
-        let m = ClusterMetrics {
-            enabled: gauge(r, "gateway_cluster_enabled", "1 when cluster.redis_url is set (cluster mode).")?,
-            redis_up: gauge(r, "gateway_cluster_redis_up", "1 while the last Redis command succeeded.")?,
-            subscribed: gauge(r, "gateway_cluster_subscribed", "1 while the invalidation subscription is made (a replica answers from its cache only while it also holds a lease: gateway_cluster_lease_held).")?,
-            published: counter(r, "gateway_cluster_invalidations_published_total", "Invalidations published to the other replicas, by kind (customer, all).", &["kind"])?,
-            received: counter(r, "gateway_cluster_invalidations_received_total", "Invalidations received from other replicas and applied, by kind (customer, all).", &["kind"])?,
-            subscription_resets: reg(r, IntCounter::new("gateway_cluster_subscription_resets_total", "Subscriptions made again after one was lost; each drops every cached customer entry.")?)?,
-            invalidation_lag: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_invalidation_lag_seconds", "From publishing on one replica to applying on this one (wall clocks of both).").buckets(LAG_BUCKETS.to_vec()))?)?,
-            rate_limit_decisions: counter(r, "gateway_cluster_rate_limit_decisions_total", "Rate-limit decisions in cluster mode, by source (redis, local, allow, deny) and decision (allowed, limited).", &["source", "decision"])?,
-            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, ack, rate_limit).", &["operation"])?,
-            peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.lease (those a write may wait for).")?,
-            no_lease_reads: reg(r, IntCounter::new("gateway_cluster_no_lease_reads_total", "Cacheable reads served from upstream, bypassing the cache, because this replica held no lease.")?)?,
-            lease_held: gauge(r, "gateway_cluster_lease_held", "1 while this replica holds a lease (its own heartbeats come back through its subscription) and may answer from its cache.")?,
-            lease_renewals: reg(r, IntCounter::new("gateway_cluster_lease_renewals_total", "Own heartbeats received back, each renewing the lease.")?)?,
-            lease_losses: reg(r, IntCounter::new("gateway_cluster_lease_losses_total", "Times a held lease ran out without being renewed (cached reads then go upstream).")?)?,
-            cache_drops: counter(r, "gateway_cluster_cache_drops_total", "Whole-cache drops by reason (subscribe: a new subscription; stall: a heartbeat got no reply from Redis in time).", &["reason"])?,
-            write_waits: counter(r, "gateway_cluster_write_waits_total", "Invalidations published for writes and purges, by how the writer's wait ended (confirmed: every replica that may hold a lease confirmed; lease: waited for the leases to run out; unconfirmed: Redis never acknowledged the PUBLISH within cluster.publish_deadline).", &["outcome"])?,
-            write_wait: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_write_wait_seconds", "How long a write's answer waited for its invalidation to be published and confirmed (or for the leases to run out).").buckets(LAG_BUCKETS.to_vec()))?)?,
-            writes_refused: reg(r, IntCounter::new("gateway_cluster_writes_refused_total", "Customer writes refused with 503 before being sent upstream because this replica held no lease (cluster.on_unconfirmed_write = \"refuse\").")?)?,
-            breaker_open: gauge(r, "gateway_cluster_rate_limit_breaker_open", "1 while the rate-limit breaker is open (Redis slow or failing: limits follow cluster.rate_limit_on_error without asking it).")?,
-            breaker_trips: reg(r, IntCounter::new("gateway_cluster_rate_limit_breaker_trips_total", "Times the rate-limit breaker opened.")?)?,
-        };
-        for kind in ["customer", "all"] {
-            m.published.with_label_values(&[kind]);
-            m.received.with_label_values(&[kind]);
-        }
-        for outcome in ["confirmed", "lease", "unconfirmed"] {
-            m.write_waits.with_label_values(&[outcome]);
-        }
-        for reason in ["subscribe", "stall"] {
-            m.cache_drops.with_label_values(&[reason]);
-        }
-        for op in [
-            "connect",
-            "subscribe",
-            "heartbeat",
-            "publish",
-            "ack",
-            "rate_limit",
-        ] {
-            m.redis_errors.with_label_values(&[op]);
-        }
-        Ok(m)
-    }
-}
-
-fn reg<C: prometheus::core::Collector + Clone + 'static>(
+pub(crate) fn reg<C: prometheus::core::Collector + Clone + 'static>(
     r: &Registry,
     c: C,
 ) -> prometheus::Result<C> {
@@ -168,31 +82,35 @@ fn reg<C: prometheus::core::Collector + Clone + 'static>(
     Ok(c)
 }
 
-fn counter(
+/// A counter family with `N` labels, whose values are [`Label`]s.
+pub(crate) fn counter<const N: usize>(
     r: &Registry,
     name: &str,
     help: &str,
-    labels: &[&str],
-) -> prometheus::Result<IntCounterVec> {
-    reg(r, IntCounterVec::new(Opts::new(name, help), labels)?)
+    labels: &[&str; N],
+) -> prometheus::Result<Family<IntCounterVec, N>> {
+    Ok(Family::new(reg(
+        r,
+        IntCounterVec::new(Opts::new(name, help), labels)?,
+    )?))
 }
 
-fn histogram(
+fn histogram<const N: usize>(
     r: &Registry,
     name: &str,
     help: &str,
-    labels: &[&str],
-) -> prometheus::Result<HistogramVec> {
-    reg(
+    labels: &[&str; N],
+) -> prometheus::Result<Family<HistogramVec, N>> {
+    Ok(Family::new(reg(
         r,
         HistogramVec::new(
             HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
             labels,
         )?,
-    )
+    )?))
 }
 
-fn gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
+pub(crate) fn gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
     reg(r, IntGauge::new(name, help)?)
 }
 
@@ -207,7 +125,7 @@ impl Metrics {
             upstream_duration: histogram(r, "gateway_upstream_duration_seconds", "Upstream call time to response head.", &["route"])?,
             upstream_retries: counter(r, "gateway_upstream_retries_total", "Retried idempotent upstream calls.", &["route"])?,
             circuit_state: gauge(r, "gateway_circuit_breaker_state", "Worst upstream circuit (the shared one or any client's): 0 closed, 1 open, 2 half-open.")?,
-            circuits_open: reg(r, IntGaugeVec::new(Opts::new("gateway_circuit_breakers_open", "Circuits failing fast (open or half-open), by scope: upstream (shared, 0 or 1) or client (how many clients' own)."), &["scope"])?)?,
+            circuits_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_circuit_breakers_open", "Circuits failing fast (open or half-open), by scope: upstream (shared, 0 or 1) or client (how many clients' own)."), &["scope"])?)?),
             cache_lookups: counter(r, "gateway_cache_lookups_total", "Customer cache lookups by route and result (hit, miss, stale, collapsed, bypass).", &["route", "result"])?,
             cache_entries: gauge(r, "gateway_cache_entries", "Entries in the customer cache.")?,
             cache_weighted_bytes: gauge(r, "gateway_cache_weighted_bytes", "Bytes held by the customer cache, as weighed against cache.max_bytes.")?,
@@ -237,14 +155,13 @@ impl Metrics {
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
             ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
-            connections_open: reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?,
+            connections_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?),
             connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error, tls_handshake).", &["listener", "reason"])?,
             tls_handshake_failures: counter(r, "gateway_tls_handshake_failures_total", "TLS handshakes on the API listener that failed, by reason (no_client_certificate, bad_client_certificate, client_alert, not_tls, protocol, timeout, closed).", &["reason"])?,
             // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
-            tls_certificate_expiry: reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?,
+            tls_certificate_expiry: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?),
             tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
             trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
-            cluster: ClusterMetrics::register(r)?,
         };
         let build = IntGaugeVec::new(
             Opts::new(
@@ -253,6 +170,8 @@ impl Metrics {
             ),
             &["version", "revision"],
         )?;
+        // The build's own constants, not label values of a closed set: the
+        // one family that takes strings, and it is private to this function.
         build
             .with_label_values(&[env!("CARGO_PKG_VERSION"), crate::build::REVISION])
             .set(1);
@@ -263,34 +182,35 @@ impl Metrics {
         ))?;
         r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
-        for reason in MASK_FAILURE_REASONS {
-            m.mask_failures.with_label_values(&[reason]);
+        for reason in labels::MaskFailure::ALL {
+            m.mask_failures.with([&reason]);
         }
-        for location in ["header", "body"] {
-            m.secret_reflections.with_label_values(&[location]);
+        for location in labels::SecretLocation::ALL {
+            m.secret_reflections.with([&location]);
         }
         for cause in crate::outcome::Cause::ALL {
             for phase in crate::outcome::Phase::ALL {
-                m.requests_abandoned
-                    .with_label_values(&[cause.label(), phase.label()]);
+                m.requests_abandoned.with([&cause, &phase]);
             }
         }
-        for scope in ["upstream", "client"] {
-            m.circuits_open.with_label_values(&[scope]);
+        for scope in labels::CircuitScope::ALL {
+            m.circuits_open.with([&scope]);
         }
-        for reason in ["write", "write_all"] {
-            m.cache_invalidations.with_label_values(&[reason]);
+        for reason in [
+            labels::InvalidationReason::Write,
+            labels::InvalidationReason::WriteAll,
+        ] {
+            m.cache_invalidations.with([&reason]);
         }
-        for credential in crate::upstream::REJECTED_CREDENTIALS {
-            m.upstream_credentials_rejected
-                .with_label_values(&[credential]);
+        for credential in crate::upstream::Credential::ALL {
+            m.upstream_credentials_rejected.with([&credential]);
         }
-        for result in ["exported", "failed"] {
-            m.trace_export_spans.with_label_values(&[result]);
+        for result in labels::ExportResult::ALL {
+            m.trace_export_spans.with([&result]);
         }
-        for result in ["ok", "failed"] {
-            m.credential_reloads.with_label_values(&[result]);
-            m.clients_reloads.with_label_values(&[result]);
+        for result in labels::ReloadResult::ALL {
+            m.credential_reloads.with([&result]);
+            m.clients_reloads.with([&result]);
         }
         Ok(m)
     }
@@ -314,8 +234,8 @@ impl LogDrops {
             ),
             &["stream"],
         )?;
-        for stream in ["access", "log"] {
-            lines.with_label_values(&[stream]);
+        for stream in labels::LogStream::ALL {
+            lines.with_label_values(&[stream.as_str()]);
         }
         Ok(LogDrops {
             lines,
@@ -333,10 +253,10 @@ impl prometheus::core::Collector for LogDrops {
         use std::sync::atomic::Ordering;
         let _one = self.sync.lock().unwrap_or_else(|e| e.into_inner());
         for (stream, total) in [
-            ("access", &crate::logging::ACCESS_DROPPED),
-            ("log", &crate::logging::LOG_DROPPED),
+            (labels::LogStream::Access, &crate::logging::ACCESS_DROPPED),
+            (labels::LogStream::Log, &crate::logging::LOG_DROPPED),
         ] {
-            let counter = self.lines.with_label_values(&[stream]);
+            let counter = self.lines.with_label_values(&[stream.as_str()]);
             let now = total.load(Ordering::Relaxed);
             counter.inc_by(now.saturating_sub(counter.get()));
         }
@@ -369,8 +289,8 @@ impl RequestCounters {
     /// The handle of `requests{route, method, status_class, cache, client}`.
     pub fn get(
         &self,
-        requests: &IntCounterVec,
-        client: &str,
+        requests: &Family<IntCounterVec, 5>,
+        client: &Configured,
         route: RouteLabel,
         method: &http::Method,
         status: http::StatusCode,
@@ -384,11 +304,12 @@ impl RequestCounters {
                 .collect()
         });
         block[(m * STATUS_CLASSES + s) * CACHE_RESULTS + c].get_or_init(|| {
-            requests.with_label_values(&[
-                route.name(),
-                METHOD_LABELS[m],
-                STATUS_LABELS[s],
-                cache.map_or("none", LookupResult::label),
+            let cache = Vocabulary(cache.map_or("none", LookupResult::label));
+            requests.with([
+                &route,
+                &Vocabulary(METHOD_LABELS[m]),
+                &Vocabulary(STATUS_LABELS[s]),
+                &cache,
                 client,
             ])
         })
@@ -454,6 +375,7 @@ mod tests {
         let m = Metrics::register(&r).unwrap();
         let table = RequestCounters::default();
         let made_up = http::Method::from_bytes(b"BREW").unwrap();
+        let svc = Configured::declared("svc");
         for route in RouteLabel::ALL {
             for method in [http::Method::GET, http::Method::TRACE, made_up.clone()] {
                 for status in [200, 304, 429, 503] {
@@ -466,15 +388,22 @@ mod tests {
                             cache.map_or("none", LookupResult::label),
                             "svc",
                         ];
-                        let before = m.requests.with_label_values(&labels).get();
+                        let series = |l: [&'static str; 5]| {
+                            m.requests
+                                .with([
+                                    &route,
+                                    &Vocabulary(l[1]),
+                                    &Vocabulary(l[2]),
+                                    &Vocabulary(l[3]),
+                                    &svc,
+                                ])
+                                .get()
+                        };
+                        let before = series(labels);
                         table
-                            .get(&m.requests, "svc", route, &method, status, cache)
+                            .get(&m.requests, &svc, route, &method, status, cache)
                             .inc();
-                        assert_eq!(
-                            m.requests.with_label_values(&labels).get(),
-                            before + 1,
-                            "{labels:?}"
-                        );
+                        assert_eq!(series(labels), before + 1, "{labels:?}");
                     }
                 }
             }
@@ -499,9 +428,9 @@ mod tests {
 
 #[cfg(test)]
 mod readme_tests {
-    use super::MASK_FAILURE_REASONS;
+    use super::labels::MaskFailure;
 
-    const README: &str = include_str!("../README.md");
+    const README: &str = include_str!("../../README.md");
 
     /// The backticked words of the README line that starts with `row`.
     fn words_of(row: &str) -> Vec<String> {
@@ -520,7 +449,7 @@ mod readme_tests {
 
     #[test]
     fn every_readme_list_of_mask_failure_reasons_is_the_codes_own() {
-        let want: Vec<String> = MASK_FAILURE_REASONS.iter().map(|r| r.to_string()).collect();
+        let want: Vec<String> = MaskFailure::ALL.map(|r| r.as_str().to_string()).to_vec();
         let labels: Vec<String> = words_of("| `reason` (mask failures) |").split_off(1);
         assert_eq!(labels, want, "Metrics > Labels");
         let metric: Vec<String> = words_of("| `gateway_mask_failures_total{reason}` |");

@@ -1,5 +1,7 @@
-//! Response inspection as a `mask` span of the request's trace: whether the
-//! body was read and masked or streamed through, or why it was refused.
+//! Inspect: the `Inspector` (masking, header allowlist, secret guard) on
+//! paycombat's answer, before the cache and before the client, as a `mask`
+//! span of the request's trace: whether the body was read and masked or
+//! streamed through, or why it was refused.
 
 use http::header::HeaderValue;
 use http::Response;
@@ -8,17 +10,17 @@ use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
 use tokio::time::Instant;
 
-use super::Proxy;
 use crate::error::GatewayError;
 use crate::inspect::{PassthroughRequest, Processed};
 use crate::mask::policy::PolicyFamily;
+use crate::proxy::Proxy;
 use crate::telemetry::Trace;
 
 impl Proxy {
     // The inspector's own arguments plus the span's parent: bundling them would only move
     // the same list into a struct built at two call sites.
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn inspect_traced(
+    pub(in crate::proxy) async fn inspect_traced(
         &self,
         parent: &Trace,
         family: PolicyFamily,
