@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use crate::access::{AuthMode, ClientsFile};
 use crate::auth::ClientRegistry;
 use crate::cache::CustomerCache;
+use crate::clock::Clock;
 use crate::config::problems::causes;
 use crate::config::{
     AuthModeSetting, AuthSettings, Partial, Problem, SecretSource, Settings, UpstreamSettings,
@@ -101,6 +102,7 @@ fn load_clients(
             ClientsFile {
                 path,
                 certificates_asked,
+                clock: crate::clock::Clock::system(),
             }
             .load()
             .map_err(|e| Problem::new("auth.clients_file", causes([&e as _])))
@@ -273,6 +275,12 @@ pub async fn cluster_reachable(settings: &Partial) -> Vec<Problem> {
 
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        Self::build_on(settings, Clock::system()).await
+    }
+
+    /// As [`App::build`], with the cache's freshness and the clients' rate limits reading
+    /// `clock` (tests advance an adjustable one instead of sleeping).
+    pub async fn build_on(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
         let registry = Registry::new();
         let metrics = Metrics::register(&registry).context("registering metrics")?;
@@ -301,11 +309,12 @@ impl App {
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();
             metrics.cache_max_bytes.set(settings.cache.max_bytes as i64);
-            CustomerCache::new(
+            CustomerCache::on_clock(
                 &settings.cache,
                 Arc::new(move |cause: crate::cache::EvictionCause| {
                     m.cache_evictions.with_label_values(&[cause.label()]).inc();
                 }),
+                clock.clone(),
             )
         });
 
@@ -322,6 +331,7 @@ impl App {
                 let loader = ClientsFile {
                     path: file,
                     certificates_asked: certificates_asked(&settings.server),
+                    clock: clock.clone(),
                 };
                 AuthMode::Keys(
                     reloader

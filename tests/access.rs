@@ -310,8 +310,9 @@ async fn rate_limit_is_429_with_retry_after_per_client() {
     assert_eq!(rejections(&scrape, "readonly", "forbidden"), 2.0);
     assert_eq!(rejections(&scrape, "test", "rate_limited"), 0.0);
 
-    // Waiting as told refills one token (1/s): one request passes, the next does not.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Waiting as told (by the gateway's clock) refills one token (1/s): one request
+    // passes, the next does not.
+    app.clock.advance(Duration::from_millis(1100));
     assert_eq!(get_with(&app, &detail(6), READONLY_KEY).await.status, 200);
     let r = get_with(&app, &detail(6), READONLY_KEY).await;
     assert_eq!(r.status, 429);

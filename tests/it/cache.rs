@@ -338,7 +338,8 @@ stale_if_error = "0s"
     assert_eq!(cache_status(&app.get(&detail(&id)).await), hit(1));
     update_behind_the_gateway(&app, &id, "after expiry").await;
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
 
     // Past its 1 s TTL: upstream again, and the change made there is now visible.
     let expired = app.get(&detail(&id)).await;
@@ -795,10 +796,10 @@ stale_if_error = "2s"
     .await;
     let id = customer_id(21);
     let first = app.get(&detail(&id)).await;
-    let stored = tokio::time::Instant::now();
     assert_eq!(cache_status(&first), MISS);
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "status=503")]).await;
     assert_stale_if_error(&r, 503);
     assert_eq!(r.body, first.body);
@@ -820,7 +821,8 @@ stale_if_error = "2s"
     );
 
     // Past ttl + stale_if_error the error reaches the client.
-    tokio::time::sleep_until(stored + Duration::from_millis(3_200)).await;
+    // 3.2 s after storing, at least, by the gateway's clock (it also kept real time).
+    app.clock.advance(Duration::from_millis(3_200 - 1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "status=503")]).await;
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(cache_status(&r), UNCACHEABLE);
@@ -874,10 +876,10 @@ stale_if_error = "2s"
     relay.point_at(app.sandbox.local_addr());
     let id = customer_id(22);
     let first = app.get(&detail(&id)).await;
-    let stored = tokio::time::Instant::now();
     assert_eq!(cache_status(&first), MISS, "{}", first.text());
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "delay=2s")]).await;
     assert_stale_if_error(&r, 504);
     assert_eq!(r.body, first.body);
@@ -898,7 +900,8 @@ stale_if_error = "2s"
     assert_eq!((outcome("ok"), outcome("timeout")), (1.0, 1.0));
     assert!(outcome("connect_error") >= 1.0, "refused, then retried");
 
-    tokio::time::sleep_until(stored + Duration::from_millis(3_200)).await;
+    // 3.2 s after storing, at least, by the gateway's clock (it also kept real time).
+    app.clock.advance(Duration::from_millis(3_200 - 1_150));
     let r = app.get(&detail(&id)).await;
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(r.error_code(), "UPSTREAM_UNREACHABLE");
@@ -1144,7 +1147,8 @@ stale_while_revalidate = "5s"
     let first = app.get(&detail(&id)).await;
     assert_eq!(cache_status(&first), MISS);
     update_behind_the_gateway(&app, &id, "revalidated").await;
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
 
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "delay=300ms")]).await;
     assert_eq!(r.body, first.body, "the stale entry is served at once");

@@ -1260,8 +1260,8 @@ async fn cache_results_gauges_evictions_and_invalidations() {
         detail_calls + 1
     );
 
-    // Past the TTL, an upstream 5xx is answered from the stale entry.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Past the TTL (by the gateway's clock), an upstream 5xx is answered from the stale entry.
+    app.clock.advance(Duration::from_millis(1100));
     let r = app
         .send(
             Method::GET,

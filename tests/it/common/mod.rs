@@ -20,6 +20,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use paycombat_gateway::clock::Clock;
 use paycombat_gateway::App;
 use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
@@ -50,6 +51,9 @@ pub struct TestApp {
     pub client: Client<HttpConnector, Full<Bytes>>,
     /// The gateway's metrics, readable also after it stopped.
     pub registry: prometheus::Registry,
+    /// What the gateway's cache and client rate limits read: advance it instead of
+    /// sleeping for a TTL or a token refill (it otherwise keeps real time).
+    pub clock: Clock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -267,7 +271,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .clone()
         .unwrap_or_else(|| sandbox.base_url());
     let settings = test_settings(dir.path(), &upstream, &opts.overlay);
-    let app = App::build(settings).await.expect("gateway builds");
+    let clock = Clock::adjustable();
+    let app = App::build_on(settings, clock.clone())
+        .await
+        .expect("gateway builds");
     let addr = app.api_addr();
     let admin_addr = app.admin_addr();
     let registry = app.registry();
@@ -284,6 +291,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         dir,
         client,
         registry,
+        clock,
         stop: Some(stop),
         task: Some(task),
     }
