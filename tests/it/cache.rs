@@ -22,14 +22,6 @@ fn hit(ttl: u64) -> String {
     format!("paycombat-gateway; hit; ttl={ttl}")
 }
 
-fn detail(id: &str) -> String {
-    format!("/api/v1/customer/customer/{id}")
-}
-
-fn wallet(id: &str) -> String {
-    format!("/api/v1/customer/customer-wallet-is-ready/{id}")
-}
-
 fn cache_status(r: &Resp) -> &str {
     r.header("cache-status")
 }
@@ -260,7 +252,7 @@ async fn a_hit_never_reaches_upstream() {
 
     let scrape = app.metrics().await;
     let lookups = |route, result| {
-        sample(
+        value(
             &scrape,
             "gateway_cache_lookups_total",
             &[("route", route), ("result", result)],
@@ -276,16 +268,16 @@ async fn a_hit_never_reaches_upstream() {
             "gateway_requests_total",
             &[("route", "customer_detail"), ("cache", "hit")]
         ),
-        3.0
+        Some(3.0)
     );
-    assert_eq!(sample(&scrape, "gateway_cache_entries", &[]), 2.0);
+    assert_eq!(sample(&scrape, "gateway_cache_entries", &[]), Some(2.0));
     assert_eq!(
         sample(
             &scrape,
             "gateway_upstream_requests_total",
             &[("route", "customer_detail"), ("outcome", "ok")]
         ),
-        1.0
+        Some(1.0)
     );
     app.stop().await;
 }
@@ -414,8 +406,11 @@ async fn two_hundred_concurrent_cold_reads_make_one_upstream_request() {
 
     let after = collapsed_metric(&app.metrics().await);
     assert_eq!(
-        (after.0 - before.0, after.1 - before.1),
-        (collapsed as f64, collapsed as f64)
+        (
+            metrics::moved(before.0, after.0),
+            metrics::moved(before.1, after.1)
+        ),
+        (Some(collapsed as f64), Some(collapsed as f64))
     );
 
     assert_eq!(cache_status(&app.get(&detail(&id)).await), hit(30));
@@ -449,7 +444,7 @@ async fn a_client_leaving_mid_fill_does_not_stop_the_fill() {
     assert!(matches!(leaver.await, Err(e) if e.is_cancelled()));
 
     let stored = eventually(Duration::from_secs(5), || async {
-        sample(&app.metrics().await, "gateway_cache_entries", &[]) == 1.0
+        sample(&app.metrics().await, "gateway_cache_entries", &[]) == Some(1.0)
     })
     .await;
     assert!(stored, "the abandoned fill still stored its answer");
@@ -472,7 +467,7 @@ async fn an_upstream_error_reaches_every_waiter_and_is_not_cached() {
     )
     .await;
     // One fill: its first attempt plus the gateway's own retries of a 503.
-    let retries = sample(
+    let retries = value(
         &app.metrics().await,
         "gateway_upstream_retries_total",
         &[("route", "customer_detail")],
@@ -606,10 +601,10 @@ async fn update_disable_and_enable_through_the_gateway_invalidate_both_routes() 
             "gateway_cache_invalidations_total",
             &[("reason", "write")]
         ),
-        3.0
+        Some(3.0)
     );
     assert!(
-        sample(
+        value(
             &scrape,
             "gateway_cache_evictions_total",
             &[("cause", "explicit")]
@@ -716,11 +711,12 @@ async fn a_write_racing_a_fill_leaves_no_pre_write_data_cached() {
         if fault.starts_with("slow_body") {
             // The response head has reached the gateway: the body is already decided.
             let head = eventually(Duration::from_secs(5), || async {
-                sample(
+                let now = sample(
                     &app.metrics().await,
                     "gateway_upstream_requests_total",
                     &[("route", "customer_detail"), ("outcome", "ok")],
-                ) == ok_before + 1.0
+                );
+                metrics::moved(ok_before, now) == Some(1.0)
             })
             .await;
             assert!(head);
@@ -809,7 +805,7 @@ stale_if_error = "2s"
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "reset")]).await;
     assert_stale_if_error(&r, 502);
     assert_eq!(r.body, first.body);
-    let retries = sample(
+    let retries = value(
         &app.metrics().await,
         "gateway_upstream_retries_total",
         &[("route", "customer_detail")],
@@ -838,7 +834,7 @@ stale_if_error = "2s"
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", "stale")]
         ),
-        3.0
+        Some(3.0)
     );
     assert_eq!(
         sample(
@@ -850,7 +846,7 @@ stale_if_error = "2s"
                 ("status_class", "2xx")
             ]
         ),
-        3.0
+        Some(3.0)
     );
     app.stop().await;
 }
@@ -891,7 +887,7 @@ stale_if_error = "2s"
 
     let scrape = app.metrics().await;
     let outcome = |o| {
-        sample(
+        value(
             &scrape,
             "gateway_upstream_requests_total",
             &[("route", "customer_detail"), ("outcome", o)],
@@ -1094,7 +1090,7 @@ async fn id_pattern_and_query_bypass_and_allowlisted_parameters_are_cached_apart
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", "bypass")]
         ),
-        12.0
+        Some(12.0)
     );
     app.stop().await;
 }
@@ -1247,7 +1243,7 @@ async fn admin_purge_needs_the_token_and_purges_one_customer_or_all() {
             "gateway_cache_invalidations_total",
             &[("reason", "admin")]
         ),
-        2.0
+        Some(2.0)
     );
     app.stop().await;
 }
@@ -1279,10 +1275,10 @@ async fn the_byte_bound_holds_over_twenty_thousand_customers() {
     assert_eq!(detail_count(&app), READS);
 
     let scrape = app.metrics().await;
-    let weighted = sample(&scrape, "gateway_cache_weighted_bytes", &[]);
-    let entries = sample(&scrape, "gateway_cache_entries", &[]);
+    let weighted = value(&scrape, "gateway_cache_weighted_bytes", &[]);
+    let entries = value(&scrape, "gateway_cache_entries", &[]);
     assert_eq!(
-        sample(&scrape, "gateway_cache_max_bytes", &[]),
+        value(&scrape, "gateway_cache_max_bytes", &[]),
         MAX_BYTES as f64
     );
     assert!(
@@ -1298,7 +1294,7 @@ async fn the_byte_bound_holds_over_twenty_thousand_customers() {
         "{entries} entries"
     );
     assert!(
-        sample(
+        value(
             &scrape,
             "gateway_cache_evictions_total",
             &[("cause", "size")]
@@ -1531,7 +1527,7 @@ async fn an_answer_varying_on_a_request_header_is_only_ever_served_to_its_client
             "gateway_cache_uncacheable_total",
             &[("route", "customer_detail"), ("reason", "vary")]
         ),
-        3.0
+        Some(3.0)
     );
     app.stop().await;
 }
@@ -1670,7 +1666,7 @@ async fn a_customer_write_naming_no_customer_purges_all_and_other_writes_do_not(
             "gateway_cache_invalidations_total",
             &[("reason", "write_all")]
         ),
-        1.0
+        Some(1.0)
     );
 
     // Outside the customer family, a write naming nobody leaves the cache alone.
@@ -1691,7 +1687,7 @@ async fn a_customer_write_naming_no_customer_purges_all_and_other_writes_do_not(
             "gateway_cache_invalidations_total",
             &[("reason", "write_all")]
         ),
-        1.0
+        Some(1.0)
     );
     app.stop().await;
 }

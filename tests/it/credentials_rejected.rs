@@ -12,11 +12,7 @@ const METRIC: &str = "gateway_upstream_credentials_rejected_total";
 const ROTATED: &str = "snd_rotated_at_paycombat";
 
 async fn rejected(app: &TestApp, credential: &str) -> f64 {
-    sample(&app.metrics().await, METRIC, &[("credential", credential)])
-}
-
-fn detail(id: &str) -> String {
-    format!("/api/v1/customer/customer/{id}")
+    value(&app.metrics().await, METRIC, &[("credential", credential)])
 }
 
 /// The 502 the caller gets, carrying none of paycombat's refusal and no secret.
