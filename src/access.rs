@@ -26,6 +26,8 @@ pub struct ClientsFile {
     /// a file naming a client by certificate alone is refused (at start and
     /// on reload alike): that client could never authenticate.
     pub certificates_asked: bool,
+    /// What the clients' token buckets read.
+    pub clock: crate::clock::Clock,
 }
 
 impl Load for ClientsFile {
@@ -38,7 +40,7 @@ impl Load for ClientsFile {
     }
 
     fn load(&self) -> Result<ClientRegistry, AuthConfigError> {
-        let registry = ClientRegistry::load(&self.path)?;
+        let registry = ClientRegistry::load_on(&self.path, &self.clock)?;
         let names: Vec<String> = registry
             .certificate_only_clients()
             .map(str::to_owned)
@@ -210,6 +212,7 @@ mod tests {
                 ClientsFile {
                     path: path.clone(),
                     certificates_asked: false,
+                    clock: crate::clock::Clock::system(),
                 },
                 &metrics.clients_reloads,
             )
@@ -265,6 +268,7 @@ mod tests {
             ClientsFile {
                 path: path.clone(),
                 certificates_asked,
+                clock: crate::clock::Clock::system(),
             }
             .load()
         };

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::access::{AuthMode, ClientsFile};
 use crate::cache::CustomerCache;
+use crate::clock::Clock;
 use crate::config::files::{certificates_asked, clients_file, unsigned_writes};
 use crate::config::Settings;
 use crate::credentials::{secret_file, CredentialFiles};
@@ -68,6 +69,12 @@ fn credential_files(settings: &Settings) -> CredentialFiles {
 
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        Self::build_on(settings, Clock::system()).await
+    }
+
+    /// As [`App::build`], with the cache's freshness and the clients' rate limits reading
+    /// `clock` (tests advance an adjustable one instead of sleeping).
+    pub async fn build_on(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
         let registry = Registry::new();
         let metrics = Metrics::register(&registry).context("registering metrics")?;
@@ -99,11 +106,12 @@ impl App {
         let cache = settings.cache.enabled.then(|| {
             let m = metrics.clone();
             metrics.cache_max_bytes.set(settings.cache.max_bytes as i64);
-            CustomerCache::new(
+            CustomerCache::on_clock(
                 &settings.cache,
                 Arc::new(move |cause: crate::cache::EvictionCause| {
                     m.cache_evictions.with([&cause]).inc();
                 }),
+                clock.clone(),
             )
         });
 
@@ -120,6 +128,7 @@ impl App {
                 let loader = ClientsFile {
                     path: file,
                     certificates_asked: certificates_asked(&settings.server),
+                    clock: clock.clone(),
                 };
                 AuthMode::Keys(
                     reloader

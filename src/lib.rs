@@ -9,6 +9,7 @@ pub(crate) mod body;
 pub mod build;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub(crate) mod config_dir;

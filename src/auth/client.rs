@@ -4,12 +4,14 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use governor::clock::Clock as _;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 use http::Method;
 
 use super::error::{AuthError, RateLimited};
 use super::pattern::AllowRule;
+use crate::clock::Clock;
 
 /// A token bucket: refills `per_second` tokens a second, holds at most `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,14 +26,17 @@ impl RateLimit {
     }
 }
 
-/// Shared between registries so that a reload keeps the bucket's state.
-pub(crate) type Limiter = Arc<DefaultDirectRateLimiter>;
+/// A token bucket on the gateway's [`Clock`] (so tests can refill it without waiting).
+type Bucket = RateLimiter<NotKeyed, InMemoryState, Clock, NoOpMiddleware<std::time::Instant>>;
 
-pub(crate) fn new_limiter(limit: RateLimit) -> Limiter {
-    Arc::new(RateLimiter::direct(limit.quota()))
+/// Shared between registries so that a reload keeps the bucket's state.
+pub(crate) type Limiter = Arc<Bucket>;
+
+pub(crate) fn new_limiter(limit: RateLimit, clock: &Clock) -> Limiter {
+    Arc::new(RateLimiter::direct_with_clock(limit.quota(), clock.clone()))
 }
 
-fn take(limiter: &DefaultDirectRateLimiter) -> Result<(), RateLimited> {
+fn take(limiter: &Bucket) -> Result<(), RateLimited> {
     limiter.check().map_err(|not_until| {
         let now = limiter.clock().now();
         RateLimited::from_wait(not_until.wait_time_from(now))

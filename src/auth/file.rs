@@ -12,6 +12,7 @@ use super::key::KEY_PREFIX;
 use super::pattern::AllowRule;
 use super::registry::{ClientRegistry, KeyEntry};
 use super::subject::Subject;
+use crate::clock::Clock;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,7 +72,8 @@ impl RawRateLimit {
     }
 }
 
-pub(crate) fn parse(s: &str) -> Result<ClientRegistry, AuthConfigError> {
+/// `clock`: what the clients' token buckets read.
+pub(crate) fn parse(s: &str, clock: &Clock) -> Result<ClientRegistry, AuthConfigError> {
     // The `config` crate (already used for the gateway's settings) parses TOML and reports the
     // failing key path; it adds no second TOML stack to the build.
     let raw: RawFile = config::Config::builder()
@@ -79,13 +81,13 @@ pub(crate) fn parse(s: &str) -> Result<ClientRegistry, AuthConfigError> {
         .build()
         .and_then(|c| c.try_deserialize())
         .map_err(AuthConfigError::Parse)?;
-    build(raw)
+    build(raw, clock)
 }
 
 /// Every problem of the file is found, not only the first: a client with a
 /// problem is checked to its end and the next clients still are, so one run
 /// of `check-config` (or one reload attempt) lists them all.
-fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
+fn build(raw: RawFile, clock: &Clock) -> Result<ClientRegistry, AuthConfigError> {
     if raw.clients.is_empty() {
         return Err(AuthConfigError::NoClients);
     }
@@ -205,7 +207,7 @@ fn build(raw: RawFile) -> Result<ClientRegistry, AuthConfigError> {
             name: crate::metrics::Configured::declared(rc.name.as_str()),
             allow,
             rate_limit,
-            limiter: rate_limit.map(new_limiter),
+            limiter: rate_limit.map(|limit| new_limiter(limit, clock)),
             key_count: rc.keys_sha256.len(),
             subject_count: rc.subjects.len(),
             requests: Default::default(),

@@ -12,6 +12,7 @@ use super::client::Client;
 use super::error::{AuthConfigError, AuthError};
 use super::key::{digest, presented_key};
 use super::subject::{ClientCertificate, Subject};
+use crate::clock::Clock;
 
 pub(crate) struct KeyEntry {
     pub(crate) hash: [u8; 32],
@@ -32,16 +33,21 @@ pub struct ClientRegistry {
 impl ClientRegistry {
     /// Parses and validates a clients file's contents.
     pub fn from_toml_str(s: &str) -> Result<ClientRegistry, AuthConfigError> {
-        super::file::parse(s)
+        super::file::parse(s, &Clock::system())
     }
 
     /// Reads, parses and validates the clients file at `path`.
     pub fn load(path: &Path) -> Result<ClientRegistry, AuthConfigError> {
+        Self::load_on(path, &Clock::system())
+    }
+
+    /// As [`Self::load`], with token buckets that read `clock`.
+    pub fn load_on(path: &Path, clock: &Clock) -> Result<ClientRegistry, AuthConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| AuthConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_toml_str(&text)
+        super::file::parse(&text, clock)
     }
 
     /// Takes over the token buckets of `previous` for every client whose name and rate limit are

@@ -40,6 +40,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use moka::future::Cache;
+
+use crate::clock::Clock;
 use moka::notification::RemovalCause;
 
 pub use self::config::{
@@ -141,6 +143,8 @@ pub struct CustomerCache {
 
 struct Inner {
     settings: CacheSettings,
+    /// Freshness, `Age` and retention are read from this clock.
+    clock: Clock,
     store: Cache<SlotKey, Slot>,
     generations: Generations,
     flights: Arc<Flights>,
@@ -158,6 +162,13 @@ impl fmt::Debug for CustomerCache {
 
 impl CustomerCache {
     pub fn new(settings: &CacheSettings, on_evict: EvictionHook) -> Self {
+        Self::on_clock(settings, on_evict, Clock::system())
+    }
+
+    /// As [`Self::new`], deciding freshness by `clock`. moka's own expiry keeps real time;
+    /// a clock that runs ahead of it (an adjustable one) only makes entries stale sooner,
+    /// and a lookup past retention is a miss whether moka has dropped the entry yet or not.
+    pub fn on_clock(settings: &CacheSettings, on_evict: EvictionHook, clock: Clock) -> Self {
         let store = Cache::builder()
             .name("customer-read")
             .max_capacity(settings.max_bytes)
@@ -170,6 +181,7 @@ impl CustomerCache {
         Self {
             inner: Arc::new(Inner {
                 settings: settings.clone(),
+                clock,
                 store,
                 generations: Generations::new(),
                 flights: Arc::new(Flights::new()),
@@ -179,6 +191,11 @@ impl CustomerCache {
 
     pub fn settings(&self) -> &CacheSettings {
         &self.inner.settings
+    }
+
+    /// Now, by the cache's clock: what `stored_at` and ages are measured against.
+    pub fn now(&self) -> Instant {
+        self.inner.clock.now()
     }
 
     /// The key for `customer_id` on `route` with the request's raw query string (without
@@ -206,7 +223,7 @@ impl CustomerCache {
             return Lookup::Miss;
         };
         match Lifetimes::of(settings.route(key.route()), entry.status) {
-            Some(lifetimes) => lifetimes.classify(Arc::clone(entry), Instant::now()),
+            Some(lifetimes) => lifetimes.classify(Arc::clone(entry), self.now()),
             None => Lookup::Miss,
         }
     }
@@ -275,7 +292,7 @@ impl CustomerCache {
         if weight > settings.max_entry_bytes {
             return StoreOutcome::TooLarge;
         }
-        if resp.stored_at.elapsed() >= lifetimes.retention() {
+        if self.now().saturating_duration_since(resp.stored_at) >= lifetimes.retention() {
             return StoreOutcome::Outdated;
         }
 
@@ -298,7 +315,7 @@ impl CustomerCache {
             resp,
             policy,
             settings.max_entry_bytes,
-            Instant::now(),
+            self.now(),
         );
         self.inner.store.insert(key.slot.clone(), slot).await;
         StoreOutcome::Stored
@@ -341,6 +358,12 @@ impl CustomerCache {
     /// Runs moka's pending maintenance now (evictions, expirations, listener calls).
     pub async fn run_pending_tasks(&self) {
         self.inner.store.run_pending_tasks().await;
+    }
+
+    /// Moves the cache's (adjustable) clock forward.
+    #[cfg(test)]
+    fn advance(&self, by: std::time::Duration) {
+        self.inner.clock.advance(by);
     }
 
     #[cfg(test)]

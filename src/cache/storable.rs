@@ -97,7 +97,7 @@ impl CustomerCache {
         headers: HeaderMap,
         body: bytes::Bytes,
     ) -> CachedResponse {
-        CachedResponse::new(status, headers, body)
+        CachedResponse::received_at(status, headers, body, self.now())
     }
 }
 

@@ -61,6 +61,8 @@ pub(crate) fn load_clients(
     ClientsFile {
         path,
         certificates_asked,
+        // Read to validate: its rate limiters are never used.
+        clock: crate::clock::Clock::system(),
     }
     .load()
     .map(Some)

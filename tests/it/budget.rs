@@ -55,7 +55,7 @@ async fn non_reading_clients_cannot_hold_more_than_the_budget() {
         let (s, status) =
             stalled_client(&app, &format!("/api/v1/payin/retrieve-payin/big{n}")).await;
         let scrape = app.metrics().await;
-        let bytes = sample(&scrape, "gateway_response_buffer_bytes", &[]);
+        let bytes = value(&scrape, "gateway_response_buffer_bytes", &[]);
         assert!(bytes <= LIMIT, "{bytes} bytes held, over the budget");
         match status {
             200 => held.push(s),
@@ -82,7 +82,7 @@ async fn non_reading_clients_cannot_hold_more_than_the_budget() {
     );
     let scrape = app.metrics().await;
     assert_eq!(
-        sample(&scrape, "gateway_response_buffer_exhausted_total", &[]),
+        value(&scrape, "gateway_response_buffer_exhausted_total", &[]),
         refused as f64
     );
     // Once the slow clients go away their reservations are given back and
@@ -90,7 +90,7 @@ async fn non_reading_clients_cannot_hold_more_than_the_budget() {
     drop(held);
     assert!(
         eventually(Duration::from_secs(5), || async {
-            sample(&app.metrics().await, "gateway_response_buffer_bytes", &[]) == 0.0
+            sample(&app.metrics().await, "gateway_response_buffer_bytes", &[]) == Some(0.0)
         })
         .await,
         "reservations released"

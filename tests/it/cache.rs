@@ -22,14 +22,6 @@ fn hit(ttl: u64) -> String {
     format!("paycombat-gateway; hit; ttl={ttl}")
 }
 
-fn detail(id: &str) -> String {
-    format!("/api/v1/customer/customer/{id}")
-}
-
-fn wallet(id: &str) -> String {
-    format!("/api/v1/customer/customer-wallet-is-ready/{id}")
-}
-
 fn cache_status(r: &Resp) -> &str {
     r.header("cache-status")
 }
@@ -260,7 +252,7 @@ async fn a_hit_never_reaches_upstream() {
 
     let scrape = app.metrics().await;
     let lookups = |route, result| {
-        sample(
+        value(
             &scrape,
             "gateway_cache_lookups_total",
             &[("route", route), ("result", result)],
@@ -276,16 +268,16 @@ async fn a_hit_never_reaches_upstream() {
             "gateway_requests_total",
             &[("route", "customer_detail"), ("cache", "hit")]
         ),
-        3.0
+        Some(3.0)
     );
-    assert_eq!(sample(&scrape, "gateway_cache_entries", &[]), 2.0);
+    assert_eq!(sample(&scrape, "gateway_cache_entries", &[]), Some(2.0));
     assert_eq!(
         sample(
             &scrape,
             "gateway_upstream_requests_total",
             &[("route", "customer_detail"), ("outcome", "ok")]
         ),
-        1.0
+        Some(1.0)
     );
     app.stop().await;
 }
@@ -338,7 +330,8 @@ stale_if_error = "0s"
     assert_eq!(cache_status(&app.get(&detail(&id)).await), hit(1));
     update_behind_the_gateway(&app, &id, "after expiry").await;
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
 
     // Past its 1 s TTL: upstream again, and the change made there is now visible.
     let expired = app.get(&detail(&id)).await;
@@ -413,8 +406,11 @@ async fn two_hundred_concurrent_cold_reads_make_one_upstream_request() {
 
     let after = collapsed_metric(&app.metrics().await);
     assert_eq!(
-        (after.0 - before.0, after.1 - before.1),
-        (collapsed as f64, collapsed as f64)
+        (
+            metrics::moved(before.0, after.0),
+            metrics::moved(before.1, after.1)
+        ),
+        (Some(collapsed as f64), Some(collapsed as f64))
     );
 
     assert_eq!(cache_status(&app.get(&detail(&id)).await), hit(30));
@@ -448,7 +444,7 @@ async fn a_client_leaving_mid_fill_does_not_stop_the_fill() {
     assert!(matches!(leaver.await, Err(e) if e.is_cancelled()));
 
     let stored = eventually(Duration::from_secs(5), || async {
-        sample(&app.metrics().await, "gateway_cache_entries", &[]) == 1.0
+        sample(&app.metrics().await, "gateway_cache_entries", &[]) == Some(1.0)
     })
     .await;
     assert!(stored, "the abandoned fill still stored its answer");
@@ -471,7 +467,7 @@ async fn an_upstream_error_reaches_every_waiter_and_is_not_cached() {
     )
     .await;
     // One fill: its first attempt plus the gateway's own retries of a 503.
-    let retries = sample(
+    let retries = value(
         &app.metrics().await,
         "gateway_upstream_retries_total",
         &[("route", "customer_detail")],
@@ -605,10 +601,10 @@ async fn update_disable_and_enable_through_the_gateway_invalidate_both_routes() 
             "gateway_cache_invalidations_total",
             &[("reason", "write")]
         ),
-        3.0
+        Some(3.0)
     );
     assert!(
-        sample(
+        value(
             &scrape,
             "gateway_cache_evictions_total",
             &[("cause", "explicit")]
@@ -715,11 +711,12 @@ async fn a_write_racing_a_fill_leaves_no_pre_write_data_cached() {
         if fault.starts_with("slow_body") {
             // The response head has reached the gateway: the body is already decided.
             let head = eventually(Duration::from_secs(5), || async {
-                sample(
+                let now = sample(
                     &app.metrics().await,
                     "gateway_upstream_requests_total",
                     &[("route", "customer_detail"), ("outcome", "ok")],
-                ) == ok_before + 1.0
+                );
+                metrics::moved(ok_before, now) == Some(1.0)
             })
             .await;
             assert!(head);
@@ -795,10 +792,10 @@ stale_if_error = "2s"
     .await;
     let id = customer_id(21);
     let first = app.get(&detail(&id)).await;
-    let stored = tokio::time::Instant::now();
     assert_eq!(cache_status(&first), MISS);
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "status=503")]).await;
     assert_stale_if_error(&r, 503);
     assert_eq!(r.body, first.body);
@@ -808,7 +805,7 @@ stale_if_error = "2s"
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "reset")]).await;
     assert_stale_if_error(&r, 502);
     assert_eq!(r.body, first.body);
-    let retries = sample(
+    let retries = value(
         &app.metrics().await,
         "gateway_upstream_retries_total",
         &[("route", "customer_detail")],
@@ -820,7 +817,8 @@ stale_if_error = "2s"
     );
 
     // Past ttl + stale_if_error the error reaches the client.
-    tokio::time::sleep_until(stored + Duration::from_millis(3_200)).await;
+    // 3.2 s after storing, at least, by the gateway's clock (it also kept real time).
+    app.clock.advance(Duration::from_millis(3_200 - 1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "status=503")]).await;
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(cache_status(&r), UNCACHEABLE);
@@ -836,7 +834,7 @@ stale_if_error = "2s"
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", "stale")]
         ),
-        3.0
+        Some(3.0)
     );
     assert_eq!(
         sample(
@@ -848,7 +846,7 @@ stale_if_error = "2s"
                 ("status_class", "2xx")
             ]
         ),
-        3.0
+        Some(3.0)
     );
     app.stop().await;
 }
@@ -874,10 +872,10 @@ stale_if_error = "2s"
     relay.point_at(app.sandbox.local_addr());
     let id = customer_id(22);
     let first = app.get(&detail(&id)).await;
-    let stored = tokio::time::Instant::now();
     assert_eq!(cache_status(&first), MISS, "{}", first.text());
 
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "delay=2s")]).await;
     assert_stale_if_error(&r, 504);
     assert_eq!(r.body, first.body);
@@ -889,7 +887,7 @@ stale_if_error = "2s"
 
     let scrape = app.metrics().await;
     let outcome = |o| {
-        sample(
+        value(
             &scrape,
             "gateway_upstream_requests_total",
             &[("route", "customer_detail"), ("outcome", o)],
@@ -898,7 +896,8 @@ stale_if_error = "2s"
     assert_eq!((outcome("ok"), outcome("timeout")), (1.0, 1.0));
     assert!(outcome("connect_error") >= 1.0, "refused, then retried");
 
-    tokio::time::sleep_until(stored + Duration::from_millis(3_200)).await;
+    // 3.2 s after storing, at least, by the gateway's clock (it also kept real time).
+    app.clock.advance(Duration::from_millis(3_200 - 1_150));
     let r = app.get(&detail(&id)).await;
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(r.error_code(), "UPSTREAM_UNREACHABLE");
@@ -1091,7 +1090,7 @@ async fn id_pattern_and_query_bypass_and_allowlisted_parameters_are_cached_apart
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", "bypass")]
         ),
-        12.0
+        Some(12.0)
     );
     app.stop().await;
 }
@@ -1144,7 +1143,8 @@ stale_while_revalidate = "5s"
     let first = app.get(&detail(&id)).await;
     assert_eq!(cache_status(&first), MISS);
     update_behind_the_gateway(&app, &id, "revalidated").await;
-    tokio::time::sleep(Duration::from_millis(1_150)).await;
+    // Past the 1 s TTL by the gateway's clock; no waiting.
+    app.clock.advance(Duration::from_millis(1_150));
 
     let r = get_with(&app, &detail(&id), &[("x-sandbox-fault", "delay=300ms")]).await;
     assert_eq!(r.body, first.body, "the stale entry is served at once");
@@ -1243,7 +1243,7 @@ async fn admin_purge_needs_the_token_and_purges_one_customer_or_all() {
             "gateway_cache_invalidations_total",
             &[("reason", "admin")]
         ),
-        2.0
+        Some(2.0)
     );
     app.stop().await;
 }
@@ -1275,10 +1275,10 @@ async fn the_byte_bound_holds_over_twenty_thousand_customers() {
     assert_eq!(detail_count(&app), READS);
 
     let scrape = app.metrics().await;
-    let weighted = sample(&scrape, "gateway_cache_weighted_bytes", &[]);
-    let entries = sample(&scrape, "gateway_cache_entries", &[]);
+    let weighted = value(&scrape, "gateway_cache_weighted_bytes", &[]);
+    let entries = value(&scrape, "gateway_cache_entries", &[]);
     assert_eq!(
-        sample(&scrape, "gateway_cache_max_bytes", &[]),
+        value(&scrape, "gateway_cache_max_bytes", &[]),
         MAX_BYTES as f64
     );
     assert!(
@@ -1294,7 +1294,7 @@ async fn the_byte_bound_holds_over_twenty_thousand_customers() {
         "{entries} entries"
     );
     assert!(
-        sample(
+        value(
             &scrape,
             "gateway_cache_evictions_total",
             &[("cause", "size")]
@@ -1527,7 +1527,7 @@ async fn an_answer_varying_on_a_request_header_is_only_ever_served_to_its_client
             "gateway_cache_uncacheable_total",
             &[("route", "customer_detail"), ("reason", "vary")]
         ),
-        3.0
+        Some(3.0)
     );
     app.stop().await;
 }
@@ -1666,7 +1666,7 @@ async fn a_customer_write_naming_no_customer_purges_all_and_other_writes_do_not(
             "gateway_cache_invalidations_total",
             &[("reason", "write_all")]
         ),
-        1.0
+        Some(1.0)
     );
 
     // Outside the customer family, a write naming nobody leaves the cache alone.
@@ -1687,7 +1687,7 @@ async fn a_customer_write_naming_no_customer_purges_all_and_other_writes_do_not(
             "gateway_cache_invalidations_total",
             &[("reason", "write_all")]
         ),
-        1.0
+        Some(1.0)
     );
     app.stop().await;
 }

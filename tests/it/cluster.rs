@@ -13,10 +13,6 @@ use crate::common::*;
 const LIMITED_KEY: &str = "limited-client-key";
 const CHANNEL: &str = "paycombat-gateway:invalidate";
 
-fn detail(id: &str) -> String {
-    format!("/api/v1/customer/customer/{id}")
-}
-
 fn cache_status(r: &Resp) -> &str {
     r.header("cache-status")
 }
@@ -44,12 +40,10 @@ publish_deadline = "2s"
 }
 
 fn clients() -> String {
-    use paycombat_gateway::auth::hash_key;
-    format!(
-        "{}\n[[clients]]\nname = \"limited\"\nkeys_sha256 = [\"{}\"]\nrate_limit = {{ per_second = 20, burst = 10 }}\nallow = [{{ methods = [\"GET\"], path = \"/api/v1/**\" }}]\n",
-        clients_toml(),
-        hash_key(LIMITED_KEY)
-    )
+    clients::harness_clients_and([clients::ClientEntry::new("limited")
+        .key(LIMITED_KEY)
+        .rate_limit(20, 10)
+        .allow(&["GET"], "/api/v1/**")])
 }
 
 /// Three gateways on the first one's sandbox, each subscribed.
@@ -90,7 +84,7 @@ async fn leased(app: &TestApp, held: bool) -> bool {
 }
 
 async fn gauge(app: &TestApp, name: &str) -> f64 {
-    sample(&app.metrics().await, name, &[])
+    value(&app.metrics().await, name, &[])
 }
 
 /// Waits (bounded) until the replica's subscription is live (or lost).
@@ -212,31 +206,31 @@ async fn a_write_through_one_replica_is_fresh_on_the_others_right_after_its_answ
 
     for (n, b) in others.iter().enumerate() {
         let scrape = b.metrics().await;
-        let received = sample(
+        let received = value(
             &scrape,
             "gateway_cluster_invalidations_received_total",
             &[("kind", "customer")],
         );
         assert_eq!(received, PAIRS as f64, "replica {}", n + 1);
-        let count = sample(
+        let count = value(
             &scrape,
             "gateway_cluster_invalidation_lag_seconds_count",
             &[],
         );
-        let sum = sample(&scrape, "gateway_cluster_invalidation_lag_seconds_sum", &[]);
+        let sum = value(&scrape, "gateway_cluster_invalidation_lag_seconds_sum", &[]);
         println!(
             "replica {}: applied {count} invalidations, mean lag to applied {:.3} ms",
             n + 1,
             sum / count * 1000.0
         );
     }
-    let published = sample(
+    let published = value(
         &a.metrics().await,
         "gateway_cluster_invalidations_published_total",
         &[("kind", "customer")],
     );
     assert_eq!(published, PAIRS as f64);
-    let unconfirmed = sample(
+    let unconfirmed = value(
         &a.metrics().await,
         "gateway_cluster_write_waits_total",
         &[("outcome", "unconfirmed")],
@@ -304,7 +298,7 @@ async fn a_client_limit_holds_across_three_replicas() {
 
     let mut from_redis = 0.0;
     for app in &apps {
-        from_redis += sample(
+        from_redis += value(
             &app.metrics().await,
             "gateway_cluster_rate_limit_decisions_total",
             &[("source", "redis")],
@@ -377,7 +371,7 @@ async fn made_up_senders_on_the_channel_are_neither_kept_nor_waited_for() {
         took < Duration::from_secs(1),
         "the write waited {took:?} for made-up replicas"
     );
-    let unconfirmed = sample(
+    let unconfirmed = value(
         &app.metrics().await,
         "gateway_cluster_write_waits_total",
         &[("outcome", "unconfirmed")],
@@ -427,7 +421,7 @@ async fn an_admin_purge_empties_every_replica() {
             "purge all reached every replica"
         );
     }
-    let received = sample(
+    let received = value(
         &apps[2].metrics().await,
         "gateway_cluster_invalidations_received_total",
         &[],
@@ -475,7 +469,7 @@ async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_co
         }
     }
     assert!(gauge(&apps[1], "gateway_cluster_no_lease_reads_total").await >= 3.0);
-    let unconfirmed = sample(
+    let unconfirmed = value(
         &apps[0].metrics().await,
         "gateway_cluster_write_waits_total",
         &[("outcome", "unconfirmed")],
@@ -496,7 +490,7 @@ async fn with_redis_killed_replicas_keep_serving_and_after_a_restart_they_are_co
         out
     };
     assert_eq!(limited, [200, 200, 200, 429, 429], "local fallback bucket");
-    let local = sample(
+    let local = value(
         &apps[2].metrics().await,
         "gateway_cluster_rate_limit_decisions_total",
         &[("source", "local")],
@@ -595,7 +589,7 @@ async fn cluster_mode_over_tls_with_a_private_ca() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let from_redis = sample(
+    let from_redis = value(
         &app.metrics().await,
         "gateway_cluster_rate_limit_decisions_total",
         &[("source", "redis")],

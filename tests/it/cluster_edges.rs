@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::cluster_faults::{detail, leased, overlay, pair, update};
+use crate::cluster_faults::{leased, overlay, pair, update};
 use crate::common::link::Link;
 use crate::common::redis::RedisServer;
 use crate::common::*;
@@ -45,7 +45,7 @@ async fn a_fill_racing_a_write_on_another_replica_stores_nothing_stale() {
     // Its head has arrived: paycombat has decided the (pre-write) body.
     assert!(
         eventually(Duration::from_secs(5), || async {
-            ok().await == before + 1.0
+            metrics::moved(before, ok().await) == Some(1.0)
         })
         .await
     );
@@ -100,7 +100,7 @@ async fn a_replica_that_cannot_subscribe_does_not_hold_up_writes_elsewhere() {
         let writer = &writer;
         async move {
             eventually(Duration::from_secs(8), || async {
-                sample(&writer.metrics().await, "gateway_cluster_peers", &[]) == n
+                value(&writer.metrics().await, "gateway_cluster_peers", &[]) == n
             })
             .await
         }
@@ -119,7 +119,7 @@ async fn a_replica_that_cannot_subscribe_does_not_hold_up_writes_elsewhere() {
     let waits = |outcome: &'static str| {
         let writer = &writer;
         async move {
-            sample(
+            value(
                 &writer.metrics().await,
                 "gateway_cluster_write_waits_total",
                 &[("outcome", outcome)],

@@ -27,10 +27,6 @@ publish_deadline = "2s"
     )
 }
 
-pub(crate) fn detail(id: &str) -> String {
-    format!("/api/v1/customer/customer/{id}")
-}
-
 fn is_hit(r: &Resp) -> bool {
     r.header("cache-status")
         .starts_with("paycombat-gateway; hit;")
@@ -39,7 +35,7 @@ fn is_hit(r: &Resp) -> bool {
 pub(crate) async fn leased(app: &TestApp, held: bool) -> bool {
     let want = if held { 1.0 } else { 0.0 };
     eventually(Duration::from_secs(8), || async {
-        sample(&app.metrics().await, "gateway_cluster_lease_held", &[]) == want
+        value(&app.metrics().await, "gateway_cluster_lease_held", &[]) == want
     })
     .await
 }
@@ -116,25 +112,25 @@ async fn a_payout_naming_300_customers_drops_those_and_nothing_else() {
     }
     // No purge-all, here or published: the customers it does not name stay cached
     // (unless a lease lapse on a loaded machine dropped the cache, which says nothing).
-    let here = sample(
+    let here = value(
         &apps[0].metrics().await,
         "gateway_cache_invalidations_total",
         &[("reason", "write_all")],
     );
     assert_eq!(here, 0.0, "the writer did not purge everything");
-    let all = sample(
+    let all = value(
         &apps[1].metrics().await,
         "gateway_cluster_invalidations_received_total",
         &[("kind", "all")],
     );
     assert_eq!(all, 0.0, "no purge-all was published");
-    let customers = sample(
+    let customers = value(
         &apps[1].metrics().await,
         "gateway_cluster_invalidations_received_total",
         &[("kind", "customer")],
     );
     assert_eq!(customers, 2.0, "300 ids, in messages of 256");
-    let drops = sample(
+    let drops = value(
         &apps[1].metrics().await,
         "gateway_cluster_cache_drops_total",
         &[("reason", "stall")],
@@ -190,7 +186,7 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
     let elapsed = started.elapsed();
     println!("slow Redis (400 ms round trip, command_timeout 250 ms): {N} limited requests in {elapsed:?}, {slow} took 250 ms or more, {accepted} accepted");
     let scrape = app.metrics().await;
-    let trips = sample(
+    let trips = value(
         &scrape,
         "gateway_cluster_rate_limit_breaker_trips_total",
         &[],
@@ -198,7 +194,7 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
     assert_eq!(trips, 1.0);
     // Only the calls that opened the breaker asked Redis (and timed out); the cooldown
     // outlasts the test, so no probe ran. Every request was decided by the local bucket.
-    let asked = sample(
+    let asked = value(
         &scrape,
         "gateway_cluster_redis_errors_total",
         &[("operation", "rate_limit")],
@@ -207,7 +203,7 @@ async fn a_slow_redis_opens_the_rate_limit_breaker() {
     let local: f64 = ["allowed", "limited"]
         .iter()
         .map(|d| {
-            sample(
+            value(
                 &scrape,
                 "gateway_cluster_rate_limit_decisions_total",
                 &[("source", "local"), ("decision", d)],
@@ -255,7 +251,7 @@ async fn without_a_lease_refuse_holds_customer_writes_before_sending_them() {
     link.pause(false);
     assert!(leased(&app, true).await);
     assert_eq!(update(&app, &id, "back").await.status, 200);
-    let refused = sample(
+    let refused = value(
         &app.metrics().await,
         "gateway_cluster_writes_refused_total",
         &[],
@@ -302,7 +298,7 @@ async fn what_the_lease_costs_a_write() {
     for outcome in ["confirmed", "lease", "unconfirmed"] {
         let mut n = 0.0;
         for app in &apps {
-            n += sample(
+            n += value(
                 &app.metrics().await,
                 "gateway_cluster_write_waits_total",
                 &[("outcome", outcome)],
@@ -484,8 +480,8 @@ publish_deadline = "2s"
     .await;
     let subscribed = eventually(Duration::from_secs(15), || async {
         let scrape = app.metrics().await;
-        sample(&scrape, "gateway_cluster_subscribed", &[]) == 1.0
-            && sample(&scrape, "gateway_cluster_lease_renewals_total", &[]) >= 1.0
+        sample(&scrape, "gateway_cluster_subscribed", &[]) == Some(1.0)
+            && value(&scrape, "gateway_cluster_lease_renewals_total", &[]) >= 1.0
     })
     .await;
     assert!(

@@ -155,7 +155,7 @@ fn check(history: &History) -> Vec<Stale> {
 
 async fn leased(app: &TestApp) -> bool {
     eventually(Duration::from_secs(10), || async {
-        sample(&app.metrics().await, "gateway_cluster_lease_held", &[]) == 1.0
+        sample(&app.metrics().await, "gateway_cluster_lease_held", &[]) == Some(1.0)
     })
     .await
 }
@@ -444,7 +444,7 @@ async fn run(faults: &[Fault]) {
                     .iter()
                     .map(|(a, b)| (a.as_str(), b.as_str()))
                     .collect();
-                total += sample(&app.metrics().await, &name, &l);
+                total += value(&app.metrics().await, &name, &l);
             }
             total
         }

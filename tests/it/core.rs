@@ -144,7 +144,7 @@ async fn token_file_rotation_takes_effect_without_restart() {
     assert_eq!(last.headers["x-token"], "snd_rotated-token");
     let scrape = app.metrics().await;
     assert!(
-        sample(
+        value(
             &scrape,
             "gateway_credential_reloads_total",
             &[("result", "ok")]

@@ -69,7 +69,7 @@ async fn refused_upstream_connection_is_502() {
             "gateway_upstream_requests_total",
             &[("outcome", "connect_error")]
         ),
-        3.0
+        Some(3.0)
     );
     app.stop().await;
 }
@@ -110,7 +110,7 @@ async fn concurrency_cap_is_503_with_retry_after() {
     let overloaded = [("route", "other"), ("outcome", "overloaded")];
     assert_eq!(
         sample(&scrape, "gateway_upstream_requests_total", &overloaded),
-        1.0
+        Some(1.0)
     );
     assert_eq!(slow.await.unwrap().status, 200);
     // The slot is free again.

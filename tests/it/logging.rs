@@ -112,7 +112,7 @@ async fn a_log_pipe_nobody_reads_never_blocks_requests_and_drops_are_counted() {
     let scrape = request(&client, Method::GET, &format!("{admin}/metrics"), &[], b"")
         .await
         .text();
-    let dropped = sample(
+    let dropped = value(
         &scrape,
         "gateway_log_lines_dropped_total",
         &[("stream", "access")],

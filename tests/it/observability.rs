@@ -5,92 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
+use crate::common::metrics::{exact, exact_value, labels, parse, Labels};
 use crate::common::*;
-
-// ---------------------------------------------------------------------------
-// Scrape parsing
-
-type Labels = BTreeMap<String, String>;
-
-/// One sample line of a Prometheus text scrape: metric name, labels, value.
-#[derive(Debug, Clone)]
-struct Series {
-    name: String,
-    labels: Labels,
-    value: f64,
-}
-
-fn parse_labels(s: &str) -> Labels {
-    let mut out = Labels::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
-        let key = key.trim_start_matches(',').trim().to_owned();
-        if key.is_empty() {
-            return out;
-        }
-        assert_eq!(chars.next(), Some('"'), "label {key} in {s}");
-        let mut value = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(other) => value.push(other),
-                    None => break,
-                },
-                '"' => break,
-                c => value.push(c),
-            }
-        }
-        out.insert(key, value);
-    }
-}
-
-fn parse(scrape: &str) -> Vec<Series> {
-    scrape
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (series, value) = l
-                .rsplit_once(' ')
-                .unwrap_or_else(|| panic!("sample line: {l}"));
-            let value = value
-                .parse::<f64>()
-                .unwrap_or_else(|e| panic!("value in {l}: {e}"));
-            match series.split_once('{') {
-                Some((name, rest)) => Series {
-                    name: name.to_owned(),
-                    labels: parse_labels(
-                        rest.strip_suffix('}')
-                            .unwrap_or_else(|| panic!("labels in {l}")),
-                    ),
-                    value,
-                },
-                None => Series {
-                    name: series.to_owned(),
-                    labels: Labels::new(),
-                    value,
-                },
-            }
-        })
-        .collect()
-}
-
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-/// The value of the series with exactly these labels (0 when absent).
-fn exact(scrape: &str, name: &str, pairs: &[(&str, &str)]) -> f64 {
-    let want = labels(pairs);
-    parse(scrape)
-        .into_iter()
-        .find(|s| s.name == name && s.labels == want)
-        .map_or(0.0, |s| s.value)
-}
 
 /// Counters a scripted step may move; every step states all their movements.
 const COUNTERS: &[&str] = &[
@@ -632,7 +548,7 @@ async fn scripted_sequence_moves_exactly_the_expected_series() {
             "gateway_request_duration_seconds_count",
             &[("route", "customer_detail")]
         ),
-        4.0
+        Some(4.0)
     );
     assert_eq!(
         exact(
@@ -640,10 +556,10 @@ async fn scripted_sequence_moves_exactly_the_expected_series() {
             "gateway_upstream_duration_seconds_count",
             &[("route", "customer_detail")]
         ),
-        2.0
+        Some(2.0)
     );
-    assert_eq!(exact(&s8, "gateway_inflight_requests", &[]), 0.0);
-    assert_eq!(exact(&s8, "gateway_circuit_breaker_state", &[]), 0.0);
+    assert_eq!(exact(&s8, "gateway_inflight_requests", &[]), Some(0.0));
+    assert_eq!(exact(&s8, "gateway_circuit_breaker_state", &[]), Some(0.0));
     // Every response had been sent, so its request had left the in-flight gauge.
     assert_closed_label_sets(&s8);
     assert_absent(
@@ -755,7 +671,7 @@ async fn ids_paths_methods_and_keys_never_become_label_values() {
                 ("client", "test")
             ]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -769,7 +685,7 @@ async fn ids_paths_methods_and_keys_never_become_label_values() {
                 ("client", "test")
             ]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -783,7 +699,7 @@ async fn ids_paths_methods_and_keys_never_become_label_values() {
                 ("client", "test")
             ]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -797,7 +713,7 @@ async fn ids_paths_methods_and_keys_never_become_label_values() {
                 ("client", "test")
             ]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -805,7 +721,7 @@ async fn ids_paths_methods_and_keys_never_become_label_values() {
             "gateway_client_rejections_total",
             &[("client", "anonymous"), ("reason", "unauthenticated")]
         ),
-        1.0
+        Some(1.0)
     );
     assert_closed_label_sets(&s);
     assert_absent(&s, &["LEAK", "leak", &written, "customer_000", "/api/"]);
@@ -855,9 +771,9 @@ async fn fresh_scrape_has_build_info_process_metrics_and_prometheus_content_type
     );
 
     // The standard process collector (Linux).
-    assert!(exact(&s, "process_resident_memory_bytes", &[]) > 1_000_000.0);
-    assert!(exact(&s, "process_open_fds", &[]) >= 3.0);
-    assert!(exact(&s, "process_max_fds", &[]) >= exact(&s, "process_open_fds", &[]));
+    assert!(exact_value(&s, "process_resident_memory_bytes", &[]) > 1_000_000.0);
+    assert!(exact_value(&s, "process_open_fds", &[]) >= 3.0);
+    assert!(exact_value(&s, "process_max_fds", &[]) >= exact_value(&s, "process_open_fds", &[]));
     assert!(
         s.lines()
             .any(|l| l.starts_with("process_cpu_seconds_total ")),
@@ -867,18 +783,21 @@ async fn fresh_scrape_has_build_info_process_metrics_and_prometheus_content_type
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    let started = exact(&s, "process_start_time_seconds", &[]);
+    let started = exact_value(&s, "process_start_time_seconds", &[]);
     assert!(started > 0.0 && started <= now + 1.0, "{started}");
 
     // Gauges with known values at start.
-    assert_eq!(exact(&s, "gateway_ready", &[]), 1.0);
-    assert_eq!(exact(&s, "gateway_inflight_requests", &[]), 0.0);
-    assert_eq!(exact(&s, "gateway_circuit_breaker_state", &[]), 0.0);
-    assert_eq!(exact(&s, "gateway_cache_entries", &[]), 0.0);
-    assert_eq!(exact(&s, "gateway_cache_max_bytes", &[]), 67_108_864.0);
+    assert_eq!(exact(&s, "gateway_ready", &[]), Some(1.0));
+    assert_eq!(exact(&s, "gateway_inflight_requests", &[]), Some(0.0));
+    assert_eq!(exact(&s, "gateway_circuit_breaker_state", &[]), Some(0.0));
+    assert_eq!(exact(&s, "gateway_cache_entries", &[]), Some(0.0));
+    assert_eq!(
+        exact(&s, "gateway_cache_max_bytes", &[]),
+        Some(67_108_864.0)
+    );
     assert_eq!(
         exact(&s, "gateway_clients_reloads_total", &[("result", "ok")]),
-        1.0
+        Some(1.0)
     );
     // Series alerts use `increase()` on exist at 0 before the first event.
     for reason in ["parse_error", "too_large", "too_deep", "bad_encoding"] {
@@ -921,7 +840,7 @@ async fn fresh_scrape_has_build_info_process_metrics_and_prometheus_content_type
             "gateway_request_duration_seconds_bucket",
             &[("route", "other"), ("le", "+Inf")]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -929,10 +848,10 @@ async fn fresh_scrape_has_build_info_process_metrics_and_prometheus_content_type
             "gateway_upstream_duration_seconds_count",
             &[("route", "other")]
         ),
-        1.0
+        Some(1.0)
     );
     assert!(
-        exact(
+        exact_value(
             &s,
             "gateway_request_duration_seconds_sum",
             &[("route", "other")]
@@ -1040,8 +959,8 @@ async fn health_readiness_and_unknown_admin_paths() {
 async fn ready_and_inflight_gauges_follow_a_drain() {
     let mut app = spawn_app().await;
     let s = scrape(&app).await;
-    assert_eq!(exact(&s, "gateway_ready", &[]), 1.0);
-    assert_eq!(exact(&s, "gateway_inflight_requests", &[]), 0.0);
+    assert_eq!(exact(&s, "gateway_ready", &[]), Some(1.0));
+    assert_eq!(exact(&s, "gateway_inflight_requests", &[]), Some(0.0));
     let slow = {
         let client = app.client.clone();
         let url = format!("http://{}/api/v1/anything/slow", app.addr);
@@ -1064,7 +983,7 @@ async fn ready_and_inflight_gauges_follow_a_drain() {
     );
     assert_eq!(
         exact(&scrape(&app).await, "gateway_inflight_requests", &[]),
-        1.0
+        Some(1.0)
     );
 
     let stopping = app.begin_stop();
@@ -1076,12 +995,12 @@ async fn ready_and_inflight_gauges_follow_a_drain() {
     let s = scrape(&app).await;
     assert_eq!(
         exact(&s, "gateway_ready", &[]),
-        0.0,
+        Some(0.0),
         "the gauge agrees with /readyz"
     );
     assert_eq!(
         exact(&s, "gateway_inflight_requests", &[]),
-        1.0,
+        Some(1.0),
         "still serving the slow request"
     );
     assert_eq!(
@@ -1101,7 +1020,7 @@ async fn ready_and_inflight_gauges_follow_a_drain() {
 // Credentials
 
 async fn reloads(app: &TestApp, result: &str) -> f64 {
-    exact(
+    exact_value(
         &scrape(app).await,
         "gateway_credential_reloads_total",
         &[("result", result)],
@@ -1118,7 +1037,7 @@ async fn credentials_age_and_a_failed_reload_that_keeps_the_previous_token() {
         .as_secs_f64();
     assert_eq!(
         exact(&s, "gateway_credential_reloads_total", &[("result", "ok")]),
-        1.0,
+        Some(1.0),
         "the load at start"
     );
     assert_eq!(
@@ -1127,11 +1046,11 @@ async fn credentials_age_and_a_failed_reload_that_keeps_the_previous_token() {
             "gateway_credential_reloads_total",
             &[("result", "failed")]
         ),
-        0.0
+        Some(0.0)
     );
-    let age = exact(&s, "gateway_credentials_age_seconds", &[]);
+    let age = exact_value(&s, "gateway_credentials_age_seconds", &[]);
     assert!((0.0..30.0).contains(&age), "age {age}");
-    let loaded = exact(&s, "gateway_credentials_last_load_timestamp_seconds", &[]);
+    let loaded = exact_value(&s, "gateway_credentials_last_load_timestamp_seconds", &[]);
     assert!((now - loaded).abs() < 30.0, "loaded at {loaded}, now {now}");
 
     // Rewrite the same token until a reload is seen: the file watcher is then running.
@@ -1151,7 +1070,7 @@ async fn credentials_age_and_a_failed_reload_that_keeps_the_previous_token() {
     }
     assert!(watched, "a token file change causes a reload");
     let ok_before = reloads(&app, "ok").await;
-    let loaded_before = exact(
+    let loaded_before = exact_value(
         &scrape(&app).await,
         "gateway_credentials_last_load_timestamp_seconds",
         &[],
@@ -1172,14 +1091,14 @@ async fn credentials_age_and_a_failed_reload_that_keeps_the_previous_token() {
             "gateway_credential_reloads_total",
             &[("result", "failed")]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
-        exact(&s, "gateway_credential_reloads_total", &[("result", "ok")]),
+        exact_value(&s, "gateway_credential_reloads_total", &[("result", "ok")]),
         ok_before
     );
     assert_eq!(
-        exact(&s, "gateway_credentials_last_load_timestamp_seconds", &[]),
+        exact_value(&s, "gateway_credentials_last_load_timestamp_seconds", &[]),
         loaded_before,
         "a failed reload is not a load"
     );
@@ -1198,7 +1117,7 @@ async fn credentials_age_and_a_failed_reload_that_keeps_the_previous_token() {
         })
         .await
     );
-    assert!(exact(&scrape(&app).await, "gateway_credentials_age_seconds", &[]) < 30.0);
+    assert!(exact_value(&scrape(&app).await, "gateway_credentials_age_seconds", &[]) < 30.0);
     app.stop().await;
 }
 
@@ -1215,8 +1134,8 @@ async fn cache_results_gauges_evictions_and_invalidations() {
     let r = app.get(&detail).await;
     assert_eq!(r.status, 200);
     let s = scrape(&app).await;
-    assert_eq!(exact(&s, "gateway_cache_entries", &[]), 1.0);
-    let weighted = exact(&s, "gateway_cache_weighted_bytes", &[]);
+    assert_eq!(exact(&s, "gateway_cache_entries", &[]), Some(1.0));
+    let weighted = exact_value(&s, "gateway_cache_weighted_bytes", &[]);
     assert!(
         weighted >= r.body.len() as f64 && weighted < 64.0 * 1024.0,
         "weighted {weighted}"
@@ -1260,8 +1179,8 @@ async fn cache_results_gauges_evictions_and_invalidations() {
         detail_calls + 1
     );
 
-    // Past the TTL, an upstream 5xx is answered from the stale entry.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Past the TTL (by the gateway's clock), an upstream 5xx is answered from the stale entry.
+    app.clock.advance(Duration::from_millis(1100));
     let r = app
         .send(
             Method::GET,
@@ -1274,11 +1193,11 @@ async fn cache_results_gauges_evictions_and_invalidations() {
 
     let s1 = scrape(&app).await;
     let lk = |s: &str, result: &str| {
-        exact(
+        exact_value(
             s,
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", result)],
-        ) - exact(
+        ) - exact_value(
             &s0,
             "gateway_cache_lookups_total",
             &[("route", "customer_detail"), ("result", result)],
@@ -1303,11 +1222,11 @@ async fn cache_results_gauges_evictions_and_invalidations() {
             ("cache", cache),
             ("client", "test"),
         ];
-        assert_eq!(exact(&s1, "gateway_requests_total", &l), n, "{cache}");
+        assert_eq!(exact_value(&s1, "gateway_requests_total", &l), n, "{cache}");
     }
 
     // A write purges its customer: one invalidation, one explicit eviction.
-    let entries = exact(&s1, "gateway_cache_entries", &[]);
+    let entries = exact_value(&s1, "gateway_cache_entries", &[]);
     assert_eq!(
         entries, 2.0,
         "the fixture (stale, kept) and the collapsed fill"
@@ -1328,7 +1247,7 @@ async fn cache_results_gauges_evictions_and_invalidations() {
             "gateway_cache_invalidations_total",
             &[("reason", "write")]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -1336,9 +1255,9 @@ async fn cache_results_gauges_evictions_and_invalidations() {
             "gateway_cache_evictions_total",
             &[("cause", "explicit")]
         ),
-        1.0
+        Some(1.0)
     );
-    assert_eq!(exact(&s2, "gateway_cache_entries", &[]), 1.0);
+    assert_eq!(exact(&s2, "gateway_cache_entries", &[]), Some(1.0));
 
     // An admin purge is counted under `admin` and empties the cache.
     let auth = format!("Bearer {ADMIN_TOKEN}");
@@ -1357,10 +1276,10 @@ async fn cache_results_gauges_evictions_and_invalidations() {
             "gateway_cache_invalidations_total",
             &[("reason", "admin")]
         ),
-        1.0
+        Some(1.0)
     );
-    assert_eq!(exact(&s3, "gateway_cache_entries", &[]), 0.0);
-    assert_eq!(exact(&s3, "gateway_cache_weighted_bytes", &[]), 0.0);
+    assert_eq!(exact(&s3, "gateway_cache_entries", &[]), Some(0.0));
+    assert_eq!(exact(&s3, "gateway_cache_weighted_bytes", &[]), Some(0.0));
     app.stop().await;
 }
 
@@ -1420,7 +1339,11 @@ async fn breaker_gauge_and_circuit_open_outcome() {
         assert_eq!(r.status, 503);
     }
     let s = scrape(&app).await;
-    assert_eq!(exact(&s, "gateway_circuit_breaker_state", &[]), 1.0, "open");
+    assert_eq!(
+        exact(&s, "gateway_circuit_breaker_state", &[]),
+        Some(1.0),
+        "open"
+    );
     let r = app
         .send(Method::POST, "/api/v1/payin/create", &[], b"{}")
         .await;
@@ -1437,7 +1360,7 @@ async fn breaker_gauge_and_circuit_open_outcome() {
             "gateway_upstream_requests_total",
             &[("route", "payin"), ("outcome", "circuit_open")]
         ),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         exact(
@@ -1445,12 +1368,12 @@ async fn breaker_gauge_and_circuit_open_outcome() {
             "gateway_upstream_requests_total",
             &[("route", "payin"), ("outcome", "http_5xx")]
         ),
-        2.0
+        Some(2.0)
     );
     // After the cool-down a successful probe closes it again.
     let closed = eventually(Duration::from_secs(3), || async {
         app.get("/api/v1/anything/probe").await.status == 200
-            && exact(&scrape(&app).await, "gateway_circuit_breaker_state", &[]) == 0.0
+            && exact(&scrape(&app).await, "gateway_circuit_breaker_state", &[]) == Some(0.0)
     })
     .await;
     assert!(closed, "the breaker closes after a successful probe");

@@ -15,18 +15,11 @@ fn statuses(raw: &str) -> Vec<u16> {
 
 /// A gateway whose clients file also has a client allowed only `/api/v1/payout/**`.
 async fn spawn_with_payout_client(files: &tempfile::TempDir) -> TestApp {
-    use paycombat_gateway::auth::hash_key;
     let clients = files.path().join("clients.toml");
-    let payout = format!(
-        r#"
-[[clients]]
-name = "payout"
-keys_sha256 = ["{}"]
-allow = [{{ methods = ["*"], path = "/api/v1/payout/**" }}]
-"#,
-        hash_key(PAYOUT_KEY)
-    );
-    std::fs::write(&clients, format!("{}{payout}", clients_toml())).unwrap();
+    let payout = clients::ClientEntry::new("payout")
+        .key(PAYOUT_KEY)
+        .allow(&["*"], "/api/v1/payout/**");
+    std::fs::write(&clients, clients::harness_clients_and([payout])).unwrap();
     spawn_app_overlay(&format!("[auth]\nclients_file = \"{}\"", clients.display())).await
 }
 

@@ -9,8 +9,8 @@ use crate::common::*;
 /// Credential and clients-file reloads so far, whatever their result.
 async fn reloads(app: &TestApp) -> f64 {
     let s = app.metrics().await;
-    sample(&s, "gateway_credential_reloads_total", &[])
-        + sample(&s, "gateway_clients_reloads_total", &[])
+    value(&s, "gateway_credential_reloads_total", &[])
+        + value(&s, "gateway_clients_reloads_total", &[])
 }
 
 /// Repeats `write` until a reload is seen (bounded): the watcher is then running.

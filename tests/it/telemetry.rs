@@ -56,15 +56,11 @@ fn one<'a>(spans: &'a [SpanRecord], name: &str) -> &'a SpanRecord {
     found[0]
 }
 
-fn detail(n: u64) -> String {
-    format!("/api/v1/customer/customer/{}", customer_id(n))
-}
-
 #[tokio::test]
 async fn a_cache_fill_is_one_tree_and_upstream_gets_the_attempt_span_as_parent() {
     let rx = Receiver::start().await;
     let app = spawn_app_overlay(&rx.overlay("")).await;
-    let path = detail(7001);
+    let path = detail(&customer_id(7001));
     let r = app.get(&path).await;
     assert_eq!(r.status, 200, "{}", r.text());
 
@@ -215,7 +211,7 @@ async fn a_traceparent_not_honoured_starts_a_new_trace() {
 async fn made_up_methods_do_not_name_spans() {
     let rx = Receiver::start().await;
     let app = spawn_app_overlay(&rx.overlay("")).await;
-    let path = detail(7050);
+    let path = detail(&customer_id(7050));
     let mut traces = Vec::new();
     for (n, method) in ["BREW", "X-CUSTOMER-81234567", "GET"]
         .into_iter()
@@ -280,7 +276,7 @@ async fn sampling_ratio_zero_exports_nothing_without_a_sampled_parent() {
     let tp = client_traceparent("00");
     app.send(
         Method::GET,
-        &detail(7002),
+        &detail(&customer_id(7002)),
         &[("traceparent", tp.as_str())],
         b"",
     )
@@ -289,7 +285,12 @@ async fn sampling_ratio_zero_exports_nothing_without_a_sampled_parent() {
     // unsampled requests could have queued before them.
     let sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     let r = app
-        .send(Method::GET, &detail(7003), &[("traceparent", sampled)], b"")
+        .send(
+            Method::GET,
+            &detail(&customer_id(7003)),
+            &[("traceparent", sampled)],
+            b"",
+        )
         .await;
     assert_eq!(r.status, 200);
     let spans = rx
@@ -468,7 +469,7 @@ async fn queued_spans_are_flushed_when_the_gateway_drains() {
     let r = app
         .send(
             Method::GET,
-            &detail(7005),
+            &detail(&customer_id(7005)),
             &[("traceparent", tp.as_str())],
             b"",
         )
@@ -496,12 +497,12 @@ async fn export_outcomes_are_counted() {
             "gateway_trace_export_spans_total",
             &[("result", "failed")]
         ),
-        0.0
+        Some(0.0)
     );
-    app.get(&detail(7006)).await;
+    app.get(&detail(&customer_id(7006))).await;
     let counted = eventually(Duration::from_secs(5), || async {
         let scrape = app.metrics().await;
-        sample(
+        value(
             &scrape,
             "gateway_trace_export_spans_total",
             &[("result", "exported")],
@@ -511,10 +512,10 @@ async fn export_outcomes_are_counted() {
     assert!(counted, "{}", app.metrics().await);
     drop(rx);
     // The collector is gone: the next batch fails and is counted as such.
-    app.get(&detail(7007)).await;
+    app.get(&detail(&customer_id(7007))).await;
     let failed = eventually(Duration::from_secs(8), || async {
         let scrape = app.metrics().await;
-        sample(
+        value(
             &scrape,
             "gateway_trace_export_spans_total",
             &[("result", "failed")],

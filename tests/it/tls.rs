@@ -62,23 +62,16 @@ impl Pki {
 /// The harness's key clients, plus `billing` (certificate only, reads single
 /// customers) and `ledger` (certificate and key).
 fn clients_with_subjects() -> String {
-    use paycombat_gateway::auth::hash_key;
-    format!(
-        r#"{}
-[[clients]]
-name = "billing"
-subjects = ["uri:{BILLING_ID}"]
-allow = [{{ methods = ["GET"], path = "/api/v1/customer/customer/*" }}]
-
-[[clients]]
-name = "ledger"
-keys_sha256 = ["{ledger}"]
-subjects = ["dns:ledger.internal"]
-allow = [{{ methods = ["*"], path = "/api/v1/**" }}]
-"#,
-        clients_toml(),
-        ledger = hash_key("ledger-key"),
-    )
+    use clients::ClientEntry;
+    clients::harness_clients_and([
+        ClientEntry::new("billing")
+            .subject(&format!("uri:{BILLING_ID}"))
+            .allow(&["GET"], "/api/v1/customer/customer/*"),
+        ClientEntry::new("ledger")
+            .key("ledger-key")
+            .subject("dns:ledger.internal")
+            .allow_all(),
+    ])
 }
 
 /// With client certificates on, the clients file has certificate clients too
@@ -93,7 +86,7 @@ async fn spawn_tls(pki: &Pki, client_auth: &str) -> TestApp {
 }
 
 async fn failures(app: &TestApp, reason: &str) -> f64 {
-    sample(
+    value(
         &app.metrics().await,
         "gateway_tls_handshake_failures_total",
         &[("reason", reason)],
@@ -133,7 +126,7 @@ async fn tls_serves_http1_and_h2_by_alpn_and_reports_the_expiry() {
     );
     let scrape = app.metrics().await;
     assert_eq!(
-        sample(
+        value(
             &scrape,
             "gateway_tls_certificate_expiry_timestamp_seconds",
             &[("listener", "api")]
@@ -146,7 +139,7 @@ async fn tls_serves_http1_and_h2_by_alpn_and_reports_the_expiry() {
                 &app.metrics().await,
                 "gateway_connections_closed_total",
                 &[("listener", "api"), ("reason", "tls_handshake")],
-            ) == 1.0
+            ) == Some(1.0)
         })
         .await
     );
@@ -237,7 +230,7 @@ async fn a_known_certificate_is_its_client_and_its_allowlist_applies() {
 
     let scrape = app.metrics().await;
     let requests = |client: &str, class: &str| {
-        sample(
+        value(
             &scrape,
             "gateway_requests_total",
             &[("client", client), ("status_class", class)],
@@ -253,7 +246,7 @@ async fn a_known_certificate_is_its_client_and_its_allowlist_applies() {
             "gateway_client_rejections_total",
             &[("client", "billing"), ("reason", "forbidden")]
         ),
-        1.0
+        Some(1.0)
     );
 
     // A client with both: its key and its certificate agree.
@@ -293,11 +286,11 @@ async fn a_known_certificate_is_its_client_and_its_allowlist_applies() {
     let scrape = app.metrics().await;
     assert_eq!(
         sample(&scrape, "gateway_requests_total", &[("client", "ledger")]),
-        1.0
+        Some(1.0)
     );
     assert_eq!(
         sample(&scrape, "gateway_requests_total", &[("client", "test")]),
-        1.0
+        Some(1.0)
     );
     app.stop().await;
 }
@@ -335,7 +328,7 @@ async fn a_rotated_certificate_is_served_to_new_connections_while_open_ones_keep
     );
     assert_eq!(open.served, pki.server.der);
     let expiry = |scrape: &str| {
-        sample(
+        value(
             scrape,
             "gateway_tls_certificate_expiry_timestamp_seconds",
             &[],
@@ -344,8 +337,7 @@ async fn a_rotated_certificate_is_served_to_new_connections_while_open_ones_keep
     assert_eq!(expiry(&app.metrics().await), renewed.not_after() as f64);
 
     // A broken file is refused; the renewed certificate stays in force.
-    let failed =
-        |scrape: &str| sample(scrape, "gateway_tls_reloads_total", &[("result", "failed")]);
+    let failed = |scrape: &str| value(scrape, "gateway_tls_reloads_total", &[("result", "failed")]);
     let before = failed(&app.metrics().await);
     std::fs::write(
         pki.path("cert.pem"),
@@ -427,7 +419,7 @@ async fn at_the_cap_a_connection_stuck_in_its_handshake_is_shed_for_a_new_one() 
                 &app.metrics().await,
                 "gateway_connections_open",
                 &[("listener", "api")],
-            ) == 1.0
+            ) == Some(1.0)
         })
         .await
     );
@@ -447,7 +439,7 @@ async fn at_the_cap_a_connection_stuck_in_its_handshake_is_shed_for_a_new_one() 
                 &app.metrics().await,
                 "gateway_connections_closed_total",
                 &[("listener", "api"), ("reason", "evicted")],
-            ) == 1.0
+            ) == Some(1.0)
         })
         .await
     );

@@ -35,7 +35,7 @@ async fn fresh_then_stale_if_error_then_gone() {
     assert_eq!(store(&cache, &key, ok(b"{}")).await, StoreOutcome::Stored);
     assert!(matches!(cache.lookup(&key).await, Lookup::Fresh { .. }));
 
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    cache.advance(Duration::from_millis(350));
     match cache.lookup(&key).await {
         Lookup::Stale {
             within_stale_if_error,
@@ -50,10 +50,10 @@ async fn fresh_then_stale_if_error_then_gone() {
         other => panic!("expected stale, got {other:?}"),
     }
 
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    cache.advance(Duration::from_millis(450));
     assert!(matches!(cache.lookup(&key).await, Lookup::Miss));
-    // Retention ended, so moka drops the entry too (its timer wheel ticks about once a
-    // second, hence the bounded wait).
+    // Retention ended, so moka drops the entry too. moka keeps real time (its timer wheel
+    // ticks about once a second), hence the bounded wait.
     for _ in 0..30 {
         cache.run_pending_tasks().await;
         if cache.entry_count() == 0 {
@@ -79,7 +79,7 @@ async fn stale_while_revalidate_window() {
         .key(CachedRoute::CustomerWalletReady, ID, None)
         .expect("cacheable");
     assert_eq!(store(&cache, &key, ok(b"{}")).await, StoreOutcome::Stored);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    cache.advance(Duration::from_millis(150));
     assert!(matches!(
         cache.lookup(&key).await,
         Lookup::Stale {

@@ -33,7 +33,9 @@ fn cache_with(config: CacheConfig) -> (CustomerCache, Causes) {
             .entry(cause)
             .or_default() += 1;
     });
-    (CustomerCache::new(&settings, hook), causes)
+    // Freshness follows `CustomerCache::advance`, not sleeping.
+    let cache = CustomerCache::on_clock(&settings, hook, crate::clock::Clock::adjustable());
+    (cache, causes)
 }
 
 fn cache() -> CustomerCache {

@@ -2,9 +2,11 @@
 //! Test harness: a real sandbox upstream and a real gateway on ephemeral
 //! loopback ports, and a plain HTTP client to talk to them.
 
+pub mod clients;
 pub mod h2;
 pub mod hostile;
 pub mod link;
+pub mod metrics;
 pub mod otlp;
 pub mod programs;
 pub mod readings;
@@ -20,6 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use paycombat_gateway::clock::Clock;
 use paycombat_gateway::App;
 use paycombat_sandbox::{Sandbox, SandboxConfig, SandboxState};
 use std::sync::Arc;
@@ -36,6 +39,16 @@ pub const READONLY_KEY: &str = "readonly-client-key";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const FIXTURE_ID: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
 
+/// The customer-detail path for `id` (a cached route).
+pub fn detail(id: &str) -> String {
+    format!("/api/v1/customer/customer/{id}")
+}
+
+/// The wallet-ready path for `id` (the other cached route).
+pub fn wallet(id: &str) -> String {
+    format!("/api/v1/customer/customer-wallet-is-ready/{id}")
+}
+
 /// A distinct well-formed customer id for test `n`.
 pub fn customer_id(n: u64) -> String {
     format!("customer_{n:032x}")
@@ -50,6 +63,9 @@ pub struct TestApp {
     pub client: Client<HttpConnector, Full<Bytes>>,
     /// The gateway's metrics, readable also after it stopped.
     pub registry: prometheus::Registry,
+    /// What the gateway's cache and client rate limits read: advance it instead of
+    /// sleeping for a TTL or a token refill (it otherwise keeps real time).
+    pub clock: Clock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -87,26 +103,9 @@ impl Resp {
     }
 }
 
+/// The harness's clients file ([`clients::harness_clients`]).
 pub fn clients_toml() -> String {
-    use paycombat_gateway::auth::hash_key;
-    format!(
-        r#"
-[[clients]]
-name = "test"
-keys_sha256 = ["{full}"]
-allow = [{{ methods = ["*"], path = "/api/v1/**" }}]
-
-[[clients]]
-name = "readonly"
-keys_sha256 = ["{ro}"]
-rate_limit = {{ per_second = 1, burst = 3 }}
-allow = [
-  {{ methods = ["GET"], path = "/api/v1/customer/customer/*" }},
-]
-"#,
-        full = hash_key(CLIENT_KEY),
-        ro = hash_key(READONLY_KEY),
-    )
+    clients::clients_file(&clients::harness_clients())
 }
 
 #[derive(Default)]
@@ -198,57 +197,26 @@ file = "{access}"
         .unwrap_or_else(|e| panic!("test settings: {e}\n{overlay}"))
 }
 
-/// Merges two TOML documents (the second wins), so a test can override one key
-/// of a section the base already names.
+/// Merges two TOML documents (the second wins, table by table), so a test can override
+/// one key of a section the base already names.
 fn merge_toml(base: &str, extra: &str) -> String {
-    use config::{Config, File, FileFormat};
-    let merged: serde_json::Value = Config::builder()
-        .add_source(File::from_str(base, FileFormat::Toml))
-        .add_source(File::from_str(extra, FileFormat::Toml))
-        .build()
-        .and_then(|c| c.try_deserialize())
-        .unwrap_or_else(|e| panic!("overlay: {e}"));
-    json_to_toml(&merged)
-}
-
-fn json_to_toml(v: &serde_json::Value) -> String {
-    // Two levels of tables are all the settings use (e.g. cache.routes.customer_detail).
-    fn scalar(v: &serde_json::Value) -> String {
-        match v {
-            serde_json::Value::String(s) => format!("{s:?}"),
-            serde_json::Value::Array(a) => {
-                format!("[{}]", a.iter().map(scalar).collect::<Vec<_>>().join(", "))
+    fn merge(into: &mut toml::Table, from: toml::Table) {
+        for (key, value) in from {
+            match (into.get_mut(&key), value) {
+                (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge(mine, theirs),
+                (_, value) => {
+                    into.insert(key, value);
+                }
             }
-            serde_json::Value::Object(o) => format!(
-                "{{ {} }}",
-                o.iter()
-                    .map(|(k, v)| format!("{k} = {}", scalar(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            other => other.to_string(),
         }
     }
-    fn table(prefix: &str, obj: &serde_json::Map<String, serde_json::Value>, out: &mut String) {
-        let (subs, vals): (Vec<_>, Vec<_>) = obj.iter().partition(|(_, v)| v.is_object());
-        if !prefix.is_empty() {
-            out.push_str(&format!("[{prefix}]\n"));
-        }
-        for (k, v) in vals {
-            out.push_str(&format!("{k} = {}\n", scalar(v)));
-        }
-        for (k, v) in subs {
-            let name = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            table(&name, v.as_object().expect("partitioned"), out);
-        }
-    }
-    let mut out = String::new();
-    table("", v.as_object().expect("TOML document"), &mut out);
-    out
+    let parse = |doc: &str| {
+        doc.parse::<toml::Table>()
+            .unwrap_or_else(|e| panic!("overlay: {e}\n{doc}"))
+    };
+    let mut merged = parse(base);
+    merge(&mut merged, parse(extra));
+    toml::to_string(&merged).unwrap_or_else(|e| panic!("overlay: {e}"))
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
@@ -267,7 +235,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .clone()
         .unwrap_or_else(|| sandbox.base_url());
     let settings = test_settings(dir.path(), &upstream, &opts.overlay);
-    let app = App::build(settings).await.expect("gateway builds");
+    let clock = Clock::adjustable();
+    let app = App::build_on(settings, clock.clone())
+        .await
+        .expect("gateway builds");
     let addr = app.api_addr();
     let admin_addr = app.admin_addr();
     let registry = app.registry();
@@ -284,6 +255,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         dir,
         client,
         registry,
+        clock,
         stop: Some(stop),
         task: Some(task),
     }
@@ -463,23 +435,23 @@ pub async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The value of one sample in a Prometheus text scrape (0 when absent).
-pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
-            if metric != name {
-                return None;
-            }
-            let ok = labels
-                .iter()
-                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-            ok.then(|| value.parse::<f64>().ok()).flatten()
-        })
-        .sum()
+/// The value of the series `name` whose labels include `labels`, summed over every series
+/// that matches; `None` when none does (a series never written, or a misspelt or renamed
+/// metric: never read as 0).
+pub fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let matching: Vec<f64> = metrics::parse(scrape)
+        .into_iter()
+        .filter(|s| s.name == name && s.has(labels))
+        .map(|s| s.value)
+        .collect();
+    (!matching.is_empty()).then(|| matching.iter().sum())
+}
+
+/// As [`sample`], for a series that must be there: panics, naming it, when it is absent.
+#[track_caller]
+pub fn value(scrape: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    sample(scrape, name, labels)
+        .unwrap_or_else(|| panic!("no series {name} with {labels:?} in the scrape"))
 }
 
 /// Polls `f` until it returns true, at most `within`.
