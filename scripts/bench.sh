@@ -9,7 +9,12 @@
 #             with logs off, with a JSON access log, and production-like (client keys
 #             + JSON access log to a file); nginx proxy_cache (one worker, same core,
 #             keep-alive upstream, proxy_cache_lock on) with access_log off and with
-#             a buffered JSON access_log
+#             a buffered JSON access_log; HAProxy's cache (nbthread 1, no log,
+#             benches/peers/haproxy.cfg); Varnish (one thread pool, no log,
+#             benches/peers/varnish.vcl). The caching peers' origin is the ceiling, so
+#             they cache and serve the gateway's masked body and header set. With
+#             GATEWAY_BIN_BASELINE, a second gateway binary (logs off, and
+#             production-like) rotates in the same rounds (and in hit_1k): old vs new.
 #   hit_1k    hits over a 1,000-customer set    vs the ceiling (same wrk script),
 #             plus the production-like gateway (p99 with the access log on)
 #   pipe      a gateway whose stdout/stderr is a pipe nobody reads: 2,000 hits in a row
@@ -32,8 +37,14 @@
 # into ROUNDS=5 alternating rounds; CONNS=32; SERVER_CPU=0; LOAD_CPU=1;
 # BENCH_PORT_BASE=28400; SOAK_REQUESTS=1000000; SOAK_MAX_SECS=90;
 # MEMORY_IDS=100000; NO_DOCS=1 prints the table without touching docs/.
-# Needs: cargo, wrk (Debian: apt-get install -y wrk), nginx (apt-get install -y
-# nginx; the nginx rows are skipped without it), taskset (util-linux), curl, python3.
+# BIN_DIR=dir: use the binaries already built there (paycombat-gateway,
+# examples/ceiling, examples/loadgen) instead of building; GATEWAY_BIN_BASELINE=path:
+# a second gateway binary measured beside the first (see peers); PEER_INSTALL=0: do
+# not apt-get missing peers.
+# Needs: cargo, wrk (Debian: apt-get install -y wrk), taskset (util-linux), curl,
+# python3. The peers nginx, haproxy and varnish are installed with apt-get when
+# missing (as root on Debian/Ubuntu, unless PEER_INSTALL=0); a peer still missing
+# has its rows skipped.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,10 +85,29 @@ if (( CPUS < 2 )); then
   SERVER_CPU=0 LOAD_CPU=0
 fi
 
-log "building (release)"
-cargo build --release --locked --quiet --bin paycombat-gateway --example ceiling --example loadgen
-BIN_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/release
+if [[ -n ${BIN_DIR:-} ]]; then
+  log "using the binaries in $BIN_DIR (no build)"
+else
+  log "building (release)"
+  cargo build --release --locked --quiet --bin paycombat-gateway --example ceiling --example loadgen
+  BIN_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/release
+fi
 GATEWAY=$BIN_DIR/paycombat-gateway
+BASELINE=${GATEWAY_BIN_BASELINE:-}
+[[ -z $BASELINE || -x $BASELINE ]] || die "GATEWAY_BIN_BASELINE=$BASELINE is not an executable"
+
+# The peers: installed like any Debian package when missing, else their rows are skipped.
+have_peer() { # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [[ ${PEER_INSTALL:-1} == 1 ]] && (( EUID == 0 )) && command -v apt-get >/dev/null 2>&1; then
+    log "installing $2 (apt-get; PEER_INSTALL=0 skips)"
+    # policy-rc.d or not, the package's own service is not what is measured: stop it.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1; } || true
+    { command -v service >/dev/null 2>&1 && service "$2" stop >/dev/null 2>&1; } || true
+  fi
+  command -v "$1" >/dev/null 2>&1
+}
 CEILING=$BIN_DIR/examples/ceiling
 LOADGEN=$BIN_DIR/examples/loadgen
 
@@ -111,6 +141,12 @@ NGINX_OFF_ADDR=127.0.0.1:$((BASE + 6))
 NGINX_LOG_ADDR=127.0.0.1:$((BASE + 7))
 PIPE_ADDR=127.0.0.1:$((BASE + 8))
 PIPE_ADMIN=127.0.0.1:$((BASE + 18))
+HAPROXY_ADDR=127.0.0.1:$((BASE + 9))
+VARNISH_ADDR=127.0.0.1:$((BASE + 11))
+BASE_ADDR=127.0.0.1:$((BASE + 16))
+BASE_ADMIN=127.0.0.1:$((BASE + 17))
+BASE_PROD_ADDR=127.0.0.1:$((BASE + 19))
+BASE_PROD_ADMIN=127.0.0.1:$((BASE + 20))
 CLIENT_KEY=bench-client-key
 
 # Starts "$@" pinned to the server core; its pid is appended to PIDS.
@@ -130,7 +166,7 @@ wait_http() { # name url
   die "$1 did not come up at $2 (log: $RUN/$1.log): $(tail -3 "$RUN/$1.log" 2>/dev/null)"
 }
 
-start_gateway() { # name listen admin [VAR=value...]
+start_gateway() { # name listen admin [VAR=value...]; GW_BIN overrides the binary
   local name=$1 listen=$2 admin=$3
   shift 3
   start "$name" env \
@@ -143,7 +179,7 @@ start_gateway() { # name listen admin [VAR=value...]
     GATEWAY__LOG__ACCESS__OUTPUT=off \
     GATEWAY__SERVER__LISTEN="$listen" \
     GATEWAY__ADMIN__LISTEN="$admin" \
-    "$@" "$GATEWAY" serve
+    "$@" "${GW_BIN:-$GATEWAY}" serve
   wait_http "$name" "http://$admin/readyz"
 }
 
@@ -169,78 +205,28 @@ start_gateway gateway-prod "$PROD_ADDR" "$PROD_ADMIN" "${LOG_ENV[@]}" GATEWAY__L
   GATEWAY__AUTH__MODE=keys GATEWAY__AUTH__CLIENTS_FILE="$RUN/clients.toml"
 PROD_PID=${PIDS[-1]}
 KEY=(-H "x-token: $CLIENT_KEY")
-
-# nginx proxy_cache as a peer: one worker on the server core, keep-alive to the
-# sandbox, proxy_cache_lock on; the sandbox's Cache-Control is overridden so the
-# detail is cached as the gateway caches it. It serves the raw upstream body
-# (no masking, no client auth).
-start_nginx() { # name listen access_log-directive
-  local dir=$RUN/$1 user=""
-  (( EUID == 0 )) && user="user root;"
-  mkdir -p "$dir/cache" "$dir/tmp"
-  cat >"$dir/nginx.conf" <<NGINXCONF
-worker_processes 1;
-$user
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
-  uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
-  log_format json escape=json '{"time":"\$time_iso8601","request_id":"\$request_id","method":"\$request_method",'
-    '"uri":"\$uri","status":\$status,"cache":"\$upstream_cache_status","upstream_status":"\$upstream_status",'
-    '"upstream_time":"\$upstream_response_time","duration":\$request_time,"bytes_in":\$request_length,'
-    '"bytes_out":\$bytes_sent,"peer":"\$remote_addr"}';
-  keepalive_requests 1000000;
-  proxy_cache_path $dir/cache keys_zone=detail:16m max_size=64m inactive=10m;
-  upstream sandbox { server $SANDBOX_ADDR; keepalive 32; }
-  server {
-    listen $2 backlog=4096;
-    $3
-    location / {
-      proxy_pass http://sandbox;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-token "$UPSTREAM_TOKEN";
-      proxy_cache detail;
-      proxy_cache_lock on;
-      proxy_cache_valid 200 10m;
-      proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
-      add_header Cache-Status \$upstream_cache_status;
-    }
-  }
-}
-NGINXCONF
-  start "$1" nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off;"
-  wait_http "$1" "http://$2$DETAIL/$FIXTURE_ID"
-}
-# The worker serves; the master (last in PIDS) supervises; both are measured (the
-# cache loader exits after a minute, the cache manager idles).
-nginx_pids() {
-  local c
-  for c in $(cat "/proc/$1/task/$1/children"); do
-    tr '\0' ' ' <"/proc/$c/cmdline" | grep -q 'worker process' && echo -n "$c "
-  done
-  echo "$1"
-}
-NGINX=0
-if command -v nginx >/dev/null 2>&1; then
-  NGINX=1
-  start_nginx nginx-off "$NGINX_OFF_ADDR" "access_log off;"
-  NGINX_OFF_PID=$(nginx_pids "${PIDS[-1]}")
-  start_nginx nginx-log "$NGINX_LOG_ADDR" "access_log $RUN/nginx-log/access.log json buffer=64k flush=1s;"
-  NGINX_LOG_PID=$(nginx_pids "${PIDS[-1]}")
-else
-  log "nginx not found: the nginx rows are skipped (apt-get install -y nginx)"
+if [[ -n $BASELINE ]]; then
+  log "baseline gateway: $BASELINE"
+  GW_BIN=$BASELINE start_gateway gateway-base "$BASE_ADDR" "$BASE_ADMIN" GATEWAY__CACHE__ROUTES__CUSTOMER_DETAIL__TTL=10m
+  BASE_PID=${PIDS[-1]}
+  GW_BIN=$BASELINE start_gateway gateway-base-prod "$BASE_PROD_ADDR" "$BASE_PROD_ADMIN" "${LOG_ENV[@]}" \
+    GATEWAY__LOG__ACCESS__FILE="$RUN/gateway-base-prod.access.log" \
+    GATEWAY__AUTH__MODE=keys GATEWAY__AUTH__CLIENTS_FILE="$RUN/clients.toml"
+  BASE_PROD_PID=${PIDS[-1]}
 fi
 
-# The ceiling serves exactly what the gateway answers for a hit on the fixture.
+# The ceiling serves exactly what the gateway answers for a hit on the fixture; it is
+# also the caching peers' origin (a bare server of the masked body).
 curl -fsS -o /dev/null "http://$GW_ADDR$DETAIL/$FIXTURE_ID"
 curl -fsS -D "$RUN/hit.headers" -o "$RUN/hit.body" "http://$GW_ADDR$DETAIL/$FIXTURE_ID"
 grep -qi '^cache-status:.*hit' "$RUN/hit.headers" || die "second read of the fixture was not a cache hit"
 start ceiling "$CEILING" --listen "$CEILING_ADDR" --body-file "$RUN/hit.body" --headers-file "$RUN/hit.headers"
 CEILING_PID=${PIDS[-1]}
 wait_http ceiling "http://$CEILING_ADDR$DETAIL/$FIXTURE_ID"
+
+# The caching peers (nginx, HAProxy, Varnish) in front of the ceiling.
+# shellcheck source=scripts/bench-peers.sh
+source "$ROOT/scripts/bench-peers.sh"
 
 FIXED=$ROOT/benches/wrk/fixed.lua
 IDS=$ROOT/benches/wrk/ids.lua
@@ -332,9 +318,16 @@ taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d2s "http://$GW_ADDR$DETAIL/$FIXTURE_
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$CEILING_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$LOG_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "${KEY[@]}" "http://$PROD_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
-if (( NGINX )); then
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$NGINX_OFF_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$NGINX_LOG_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
+WARM=()
+if (( NGINX )); then WARM+=("$NGINX_OFF_ADDR" "$NGINX_LOG_ADDR"); fi
+if (( HAPROXY )); then WARM+=("$HAPROXY_ADDR"); fi
+if (( VARNISH )); then WARM+=("$VARNISH_ADDR"); fi
+if [[ -n $BASELINE ]]; then WARM+=("$BASE_ADDR"); fi
+for addr in "${WARM[@]}"; do
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "http://$addr$DETAIL/$FIXTURE_ID" >/dev/null
+done
+if [[ -n $BASELINE ]]; then
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d1s "${KEY[@]}" "http://$BASE_PROD_ADDR$DETAIL/$FIXTURE_ID" >/dev/null
 fi
 RSS_START=$(proc_kib "$GW_PID" VmRSS)
 RSS_SAMPLES="[0,$RSS_START]"
@@ -367,7 +360,7 @@ EOF
 fi
 fact "\"name\":\"soak\",\"requests\":$HITS,\"target_requests\":$SOAK_REQUESTS,\"rss_kib\":[$RSS_SAMPLES]"
 
-log "peers: ceiling, gateway (logs off, JSON access log, production-like), nginx (log off, JSON log)"
+log "peers: ceiling, gateway (logs off, JSON access log, production-like), nginx (log off, JSON log), haproxy, varnish${BASELINE:+, baseline gateway (logs off, production-like)}"
 # Read through `rotate`'s namerefs.
 # shellcheck disable=SC2034
 {
@@ -379,21 +372,34 @@ log "peers: ceiling, gateway (logs off, JSON access log, production-like), nginx
     nginx_off_ARGS=(-s "$FIXED" "http://$NGINX_OFF_ADDR$DETAIL/$FIXTURE_ID") nginx_off_PIDS=$NGINX_OFF_PID
     nginx_log_ARGS=(-s "$FIXED" "http://$NGINX_LOG_ADDR$DETAIL/$FIXTURE_ID") nginx_log_PIDS=$NGINX_LOG_PID
   fi
+  haproxy_ARGS=(-s "$FIXED" "http://$HAPROXY_ADDR$DETAIL/$FIXTURE_ID") haproxy_PIDS=${HAPROXY_PID:-}
+  varnish_ARGS=(-s "$FIXED" "http://$VARNISH_ADDR$DETAIL/$FIXTURE_ID") varnish_PIDS=${VARNISH_PID:-}
+  gateway_base_ARGS=(-s "$FIXED" "http://$BASE_ADDR$DETAIL/$FIXTURE_ID") gateway_base_PIDS=${BASE_PID:-}
+  gateway_base_prod_ARGS=("${KEY[@]}" -s "$FIXED" "http://$BASE_PROD_ADDR$DETAIL/$FIXTURE_ID") gateway_base_prod_PIDS=${BASE_PROD_PID:-}
 }
 PEERS=(ceiling gateway gateway_log gateway_prod)
 if (( NGINX )); then PEERS+=(nginx_off nginx_log); fi
+if (( HAPROXY )); then PEERS+=(haproxy); fi
+if (( VARNISH )); then PEERS+=(varnish); fi
+if [[ -n $BASELINE ]]; then PEERS+=(gateway_base gateway_base_prod); fi
 rotate peers "$CONNS" "${PEERS[@]}"
 
 log "hit_1k: warming 1,000 customers, then random reads among them"
 taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$GW_ADDR" sweep --prefix 00000001 --count 1000 --concurrency "$CONNS" >>"$RUN/loadgen.log"
 taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$PROD_ADDR" --header "x-token: $CLIENT_KEY" sweep --prefix 00000001 --count 1000 --concurrency "$CONNS" >>"$RUN/loadgen.log"
+HIT_1K=(gateway ceiling gateway_prod)
+if [[ -n $BASELINE ]]; then
+  taskset -c "$LOAD_CPU" "$LOADGEN" --addr "$BASE_ADDR" sweep --prefix 00000001 --count 1000 --concurrency "$CONNS" >>"$RUN/loadgen.log"
+  HIT_1K+=(gateway_base)
+fi
 # shellcheck disable=SC2034
 {
   gateway_ARGS=(-s "$IDS" "http://$GW_ADDR" -- 00000001 1000)
   ceiling_ARGS=(-s "$IDS" "http://$CEILING_ADDR" -- 00000001 1000)
   gateway_prod_ARGS=("${KEY[@]}" -s "$IDS" "http://$PROD_ADDR" -- 00000001 1000)
+  gateway_base_ARGS=(-s "$IDS" "http://$BASE_ADDR" -- 00000001 1000)
 }
-rotate hit_1k "$CONNS" gateway ceiling gateway_prod
+rotate hit_1k "$CONNS" "${HIT_1K[@]}"
 
 # 64 KiB of queue (the default 1 MiB would hold all 2,000 lines): pipe and queue fill
 # after ~400 lines, and the rest must be dropped and counted, not waited for.

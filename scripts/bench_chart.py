@@ -39,6 +39,10 @@ PEERS = [
     ("gateway_prod", "gateway, client keys + JSON access log to a file"),
     ("nginx_off", "nginx proxy_cache, access_log off"),
     ("nginx_log", "nginx proxy_cache, buffered JSON access_log"),
+    ("haproxy", "HAProxy cache, nbthread 1, no log"),
+    ("varnish", "Varnish, one thread pool, no log"),
+    ("gateway_base", "baseline gateway binary, logs off (auth none)"),
+    ("gateway_base_prod", "baseline gateway binary, client keys + JSON access log to a file"),
 ]
 
 MIB = 1024 * 1024
@@ -245,8 +249,9 @@ def peers_section(runs, facts, agg):
     out = []
     ceil = peers.get("ceiling")
     if ceil:
-        out += ["", "**Peers on the one-customer hit** (the same interleaved rounds; nginx serves the raw upstream body, "
-                "without masking or client auth):", "",
+        out += ["", "**Peers on the one-customer hit** (the same interleaved rounds; nginx, HAProxy and Varnish cache "
+                "the ceiling's answer, i.e. the gateway's masked body and headers, and have no client auth; "
+                "the baseline rows, when present, are a second gateway binary given by `GATEWAY_BIN_BASELINE`):", "",
                 "| server | req/s | p50 | p99 | CPU per request | CPU ÷ ceiling | errors |",
                 "|---|---:|---:|---:|---:|---:|---:|"]
         for side, label in PEERS:
@@ -262,9 +267,29 @@ def peers_section(runs, facts, agg):
         t.append(f"| {name} | {value} | {verdict} |")
 
     g, gl, gp, nl = (peers.get(k) for k in ("gateway", "gateway_log", "gateway_prod", "nginx_log"))
+    no, hp, vn = (peers.get(k) for k in ("nginx_off", "haproxy", "varnish"))
+    gb, gbp = peers.get("gateway_base"), peers.get("gateway_base_prod")
     if ceil and g:
         r = g["cpu_us"] / ceil["cpu_us"]
         row("cache hit, logs off: CPU per request ≤ 1.2× bare hyper", f"{r:.2f}× ({g['cpu_us']:.2f} vs {ceil['cpu_us']:.2f} µs)", r <= 1.2)
+    if g:
+        for label, peer in (("HAProxy's cache", hp), ("nginx proxy_cache (log off)", no), ("Varnish", vn)):
+            if peer:
+                row(f"cache hit, logs off, below {label}", f"{g['cpu_us']:.2f} vs {peer['cpu_us']:.2f} µs", g["cpu_us"] < peer["cpu_us"])
+    # Old vs new binary in the same rounds: "not slower" within the ±5 % these ratios move
+    # between runs.
+    for label, new, old in (("logs off", g, gb), ("client keys + JSON access log", gp, gbp)):
+        if new and old and ceil:
+            r = new["cpu_us"] / old["cpu_us"]
+            row(f"cache hit, {label}: this binary's CPU per request ≤ the baseline binary's (+5 %)",
+                f"{r:.2f}× ({new['cpu_us']:.2f} vs {old['cpu_us']:.2f} µs; {new['cpu_us'] / ceil['cpu_us']:.2f}× vs "
+                f"{old['cpu_us'] / ceil['cpu_us']:.2f}× bare hyper)", r <= 1.05)
+    n1, b1, c1 = (aggregate(runs, "hit_1k", k) for k in ("gateway", "gateway_base", "ceiling"))
+    if n1 and b1 and c1:
+        r = n1["cpu_us"] / b1["cpu_us"]
+        row("cache hit, 1,000-customer spread, logs off: this binary's CPU per request ≤ the baseline binary's (+5 %)",
+            f"{r:.2f}× ({n1['cpu_us']:.2f} vs {b1['cpu_us']:.2f} µs; {n1['cpu_us'] / c1['cpu_us']:.2f}× vs "
+            f"{b1['cpu_us'] / c1['cpu_us']:.2f}× bare hyper)", r <= 1.05)
     if g and gl:
         d = gl["cpu_us"] - g["cpu_us"]
         row("the JSON access log adds ≤ 1.5 µs per request", f"{d:+.2f} µs ({gl['cpu_us']:.2f} vs {g['cpu_us']:.2f} µs)", d <= 1.5)

@@ -1,13 +1,14 @@
 //! Card numbers: 13 to 19 digits, single spaces or dashes allowed between them, standing
 //! alone as [`super::digits`] defines it, or in four or more groups joined by `.`, `/` or `_`
-//! ([`super::grouped`]), passing the Luhn check.
+//! ([`super::grouped`]), or a numeral that denotes such digits (`4.111111111111111e15`, see
+//! [`super::numeral`]), passing the Luhn check.
 
 pub(super) const MIN_DIGITS: usize = 13;
 pub(super) const MAX_DIGITS: usize = 19;
 
-/// Whether `text` holds a card number.
-pub(super) fn find(text: &str) -> bool {
-    super::digits::each_run(text, |run, n| {
+/// Whether `text` holds a card number (`min_significant`: see [`super::digits::each_run`]).
+pub(super) fn find(text: &str, min_significant: usize) -> bool {
+    super::digits::each_run(text, min_significant, |run, n| {
         (MIN_DIGITS..=MAX_DIGITS).contains(&n) && luhn(run.bytes().filter(u8::is_ascii_digit))
     }) || super::grouped::each(text, |g| {
         g.groups >= 4

@@ -1,6 +1,10 @@
-//! Long digit runs: a standalone run of at least `min` digits with single spaces or dashes
+//! Long digit runs: a standalone run of at least `min` digits with spaces and at most one dash
 //! allowed between them (`3173000000001234`, `3173 0000 0000 1234`, `0812-3456-7890`,
-//! `85156781124`): the shape of ID, account and bare phone numbers.
+//! `0812 - 3456 - 7890`, `3173  0000  0000  1234`, `85156781124`): the shape of ID, account
+//! and bare phone numbers. Also every numeral spelled with a fraction or an exponent that
+//! denotes such an integer (`6281234567890.0`, `6.28123456789E12`: see [`super::numeral`]),
+//! and digits in three or more groups joined by `.`, `/` or `_` (`3173.0000.0000.1234`,
+//! `0812/3456/7890`: see [`super::grouped`]).
 //!
 //! Standalone: no letter, digit or `_` touches the run (`customer_67d8…` ids and hex digests
 //! are not runs), no dash joins it to a letter or digit (`INV-2026-0042` is a reference), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
@@ -10,9 +14,41 @@
 //! in seconds (10 digits) in a string *is* a run: it cannot be told from a national phone
 //! number such as `2025550123`.
 
-/// Calls `f` with the digits of every standalone run of `text` (as a slice of `text`,
-/// separators included) and its digit count; stops when `f` returns true.
-pub(super) fn each_run(text: &str, mut f: impl FnMut(&str, usize) -> bool) -> bool {
+/// Calls `f` with the digits of every standalone run of `text` (separators may be included)
+/// and its digit count, then with the digits every numeral of `text` spelled with a fraction
+/// or an exponent denotes (exponent forms need `min_significant` significant digits); stops
+/// when `f` returns true.
+pub(super) fn each_run(
+    text: &str,
+    min_significant: usize,
+    mut f: impl FnMut(&str, usize) -> bool,
+) -> bool {
+    each_plain_run(text, &mut f)
+        || super::numeral::each_in_text(text, min_significant, |d| {
+            !is_epoch_millis(d.as_bytes()) && f(d, d.len())
+        })
+}
+
+/// The most bytes between two digits of one run: spaces around at most one dash (` - `,
+/// two spaces on each side at most).
+const MAX_SEPARATOR: usize = 5;
+
+/// The length of the separator at the start of `b` (spaces, at most one dash, at most
+/// [`MAX_SEPARATOR`] bytes) when a digit follows it, else 0.
+fn separator(b: &[u8]) -> usize {
+    let mut dashes = 0;
+    for (i, &c) in b.iter().enumerate().take(MAX_SEPARATOR + 1) {
+        match c {
+            b' ' => {}
+            b'-' if dashes == 0 => dashes += 1,
+            c if c.is_ascii_digit() && i > 0 => return i,
+            _ => return 0,
+        }
+    }
+    0
+}
+
+fn each_plain_run(text: &str, f: &mut impl FnMut(&str, usize) -> bool) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -21,23 +57,31 @@ pub(super) fn each_run(text: &str, mut f: impl FnMut(&str, usize) -> bool) -> bo
             continue;
         }
         let start = i;
-        let mut digits = 0;
         let mut end = i;
         while i < b.len() {
             if b[i].is_ascii_digit() {
-                digits += 1;
                 i += 1;
                 end = i;
-            } else if matches!(b[i], b' ' | b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+            } else if let sep @ 1.. = separator(&b[i..]) {
+                i += sep;
             } else {
                 break;
             }
         }
-        if standalone(b, start, end) && !is_date(&b[start..end]) && !is_epoch_millis(&b[start..end])
-        {
-            // Every byte in start..end is an ASCII digit, space or dash: a char boundary.
-            if f(&text[start..end], digits) {
+        // A group glued to a word at either end belongs to that word (`A1 3173 0000 0000
+        // 1234`, `… 1234 5a`): the groups between are the run.
+        let (mut s, mut e) = (start, end);
+        while s < e && !free_before(b, s) {
+            s = next_group(b, s, e);
+        }
+        while s < e && !free_after(b, e) {
+            e = previous_group_end(b, s, e);
+        }
+        let run = &b[s..e];
+        if s < e && !is_date(run) && !is_epoch_millis(run) {
+            let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+            // Every byte in s..e is an ASCII digit, space or dash: a char boundary.
+            if f(&text[s..e], digits) {
                 return true;
             }
         }
@@ -46,31 +90,63 @@ pub(super) fn each_run(text: &str, mut f: impl FnMut(&str, usize) -> bool) -> bo
     false
 }
 
-/// Whether `text` holds a standalone run of at least `min` digits.
-pub(super) fn find(text: &str, min: usize) -> bool {
-    each_run(text, |_, n| n >= min)
+/// The start of the group after the one at `s` (or `e`, the run's end).
+fn next_group(b: &[u8], mut s: usize, e: usize) -> usize {
+    while s < e && b[s].is_ascii_digit() {
+        s += 1;
+    }
+    while s < e && !b[s].is_ascii_digit() {
+        s += 1;
+    }
+    s
 }
 
-fn standalone(b: &[u8], start: usize, end: usize) -> bool {
-    let glued =
-        |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80);
-    let joins = |c: Option<&u8>| c.is_some_and(|&c| matches!(c, b'.' | b',' | b':' | b'/'));
-    let before = start.checked_sub(1).and_then(|i| b.get(i));
-    let before2 = start.checked_sub(2).and_then(|i| b.get(i));
-    let after = b.get(end);
-    let after2 = b.get(end + 1);
-    // `INV-2026-0042`, `2026-0042-A`: a run joined by a dash to letters or digits is part of
-    // an identifier token (a reference), not a number of its own.
-    let dashed = |sep: Option<&u8>, next: Option<&u8>| {
-        sep == Some(&b'-') && next.is_some_and(|&c| c.is_ascii_alphanumeric())
-    };
-    let touches = glued(before)
-        || glued(after)
-        || dashed(before, before2)
+/// The end of the group before the one that ends at `e` (or `s`, the run's start).
+fn previous_group_end(b: &[u8], s: usize, mut e: usize) -> usize {
+    while e > s && b[e - 1].is_ascii_digit() {
+        e -= 1;
+    }
+    while e > s && !b[e - 1].is_ascii_digit() {
+        e -= 1;
+    }
+    e
+}
+
+/// Whether `text` holds a standalone run of at least `min` digits.
+pub(super) fn find(text: &str, min: usize) -> bool {
+    each_run(text, min, |_, n| n >= min)
+        || super::grouped::each(text, |g| g.is_run() && g.digits.len() >= min)
+}
+
+/// No letter, digit, `_` or non-ASCII byte right before `start`, no dash joining it to a
+/// letter or digit, and no `.`/`,`/`:`/`/` joining it to more digits.
+fn free_before(b: &[u8], start: usize) -> bool {
+    let at = |back: usize| start.checked_sub(back).and_then(|i| b.get(i));
+    !(glued(at(1))
+        || dashed(at(1), at(2))
+        || (joins(at(1)) && at(2).is_some_and(u8::is_ascii_digit)))
+}
+
+/// The same after `end`.
+fn free_after(b: &[u8], end: usize) -> bool {
+    let (after, after2) = (b.get(end), b.get(end + 1));
+    !(glued(after)
         || dashed(after, after2)
-        || (joins(after) && after2.is_some_and(u8::is_ascii_digit))
-        || (joins(before) && before2.is_some_and(u8::is_ascii_digit));
-    !touches
+        || (joins(after) && after2.is_some_and(u8::is_ascii_digit)))
+}
+
+fn glued(c: Option<&u8>) -> bool {
+    c.is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
+}
+
+fn joins(c: Option<&u8>) -> bool {
+    c.is_some_and(|&c| matches!(c, b'.' | b',' | b':' | b'/'))
+}
+
+/// `INV-2026-0042`, `2026-0042-A`: a run joined by a dash to letters or digits is part of an
+/// identifier token (a reference), not a number of its own.
+fn dashed(sep: Option<&u8>, next: Option<&u8>) -> bool {
+    sep == Some(&b'-') && next.is_some_and(|&c| c.is_ascii_alphanumeric())
 }
 
 /// Unix time in milliseconds between 2015 and 2040 (13 digits, no separators): a timestamp.
@@ -91,6 +167,7 @@ fn is_date(run: &[u8]) -> bool {
     let groups: Vec<usize> = run
         .split(|&c| c == b'-' || c == b' ')
         .map(<[u8]>::len)
+        .filter(|&n| n > 0)
         .take(3)
         .collect();
     let dashed = run.iter().filter(|&&c| c == b'-').count() >= 2;

@@ -23,8 +23,11 @@ mod email;
 mod grouped;
 mod iban;
 mod national_id;
+mod numeral;
 mod phone;
 
+#[cfg(test)]
+mod spelling_tests;
 #[cfg(test)]
 mod tests;
 
@@ -38,10 +41,11 @@ pub enum Detector {
     /// International (`+62 812-3456-7890`, `+44 20 7946 0958`) and national
     /// (`081234567890`, `(021) 555-1234`) phone numbers.
     Phone,
-    /// A standalone run of at least `digit_run_min` digits (default 7), single spaces or
-    /// dashes allowed between them: ID, account and bare phone numbers; also the
-    /// letter-framed national IDs a run cannot see (Singapore NRIC/FIN `S1234567D`, UK
-    /// National Insurance `AB123456C`).
+    /// A standalone run of at least `digit_run_min` digits (default 7), spaces and a dash
+    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral denoting such an
+    /// integer (`6281234567890.0`, `6.28123456789E12`): ID, account and bare phone numbers;
+    /// also the letter-framed national IDs a run cannot see (Singapore NRIC/FIN
+    /// `S1234567D`, UK National Insurance `AB123456C`).
     DigitRun,
     /// An IBAN whose country, length, BBAN format and mod-97 checksum are valid.
     Iban,
@@ -211,7 +215,9 @@ impl Detectors {
                 Detector::Email => has_at && email::find(text),
                 Detector::Iban => iban::find(text),
                 Detector::Phone => phone::find(text),
-                Detector::Card => digits >= card::MIN_DIGITS && card::find(text),
+                Detector::Card => {
+                    digits >= card::MIN_DIGITS && card::find(text, self.digit_run_min)
+                }
                 Detector::DigitRun => {
                     (digits >= self.digit_run_min && digits::find(text, self.digit_run_min))
                         || (digits >= 6 && national_id::find(text))
@@ -219,44 +225,36 @@ impl Detectors {
             })
     }
 
-    /// The detector that fires on a JSON number, given its source text: an integer (no
-    /// fraction, no exponent) of at least `number_digits_min` digits is a phone or ID number
-    /// sent as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). Fractions, exponents, shorter integers, integers of more
-    /// than 19 digits and Unix times in milliseconds (2015 to 2040) never fire.
+    /// The detector that fires on a JSON number, given its source text: a number that denotes
+    /// an integer of at least `number_digits_min` digits ([`numeral::denoted`]: plain,
+    /// `6281234567890.0`, `6.28123456789e12`) is a phone or ID number sent as a number
+    /// ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
+    /// [`Detector::DigitRun`]). Real fractions and two-decimal amounts, round exponent forms
+    /// (`1e15`), shorter integers, integers of more than 19 digits and Unix times in
+    /// milliseconds (2015 to 2040) never fire.
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
-        let digits = text.strip_prefix('-').unwrap_or(text);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            // `6.28123456789e12` is the integer 6281234567890 to every JSON reader: judged
-            // as that integer when its significant digits could be a personal number (a
-            // round `1e15` carries none). Fractions without an exponent (`1500000000.00`) are
-            // how amounts are written, and stay numbers.
-            if !digits.contains(['e', 'E']) {
-                return None;
-            }
-            let int = denoted_integer(digits)?;
-            let significant = int.trim_end_matches('0').len();
-            return (significant >= self.digit_run_min)
-                .then(|| self.scan_number(&int))
-                .flatten();
-        }
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        // Longer than any card (19), phone (15) or ID number: an amount or reference that
+        // outgrew 64 bits, which must come back byte for byte.
+        let int = numeral::denoted(unsigned, self.digit_run_min, card::MAX_DIGITS)?;
+        self.judge_integer(&int, self.number_digits_min)
+    }
+
+    /// The detector that fires on the digits of an integer (no leading zeros) that is a
+    /// number of its own (a JSON number, or a numeral in a string): at least `min` digits and
+    /// not Unix milliseconds of 2015..2040; a card when 13..=19 digits pass Luhn.
+    fn judge_integer(&self, digits: &str, min: usize) -> Option<Detector> {
         if digits::is_epoch_millis(digits.as_bytes()) {
             return None;
         }
         let n = digits.len();
-        // Longer than any card (19), phone (15) or ID number: an amount or reference that
-        // outgrew 64 bits, which must come back byte for byte.
-        if n > card::MAX_DIGITS {
-            return None;
-        }
         if self.is_enabled(Detector::Card)
             && (card::MIN_DIGITS..=card::MAX_DIGITS).contains(&n)
             && card::luhn(digits.bytes())
         {
             return Some(Detector::Card);
         }
-        (self.is_enabled(Detector::DigitRun) && n >= self.number_digits_min)
-            .then_some(Detector::DigitRun)
+        (self.is_enabled(Detector::DigitRun) && n >= min).then_some(Detector::DigitRun)
     }
 }
 
@@ -300,35 +298,8 @@ fn percent_decoded(s: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The integer a JSON number with a fraction or an exponent denotes, as plain digits without
-/// leading zeros; `None` when it is not an integer or has more digits than any card.
-fn denoted_integer(unsigned: &str) -> Option<String> {
-    let (mantissa, exp) = match unsigned.find(['e', 'E']) {
-        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i64>().ok()?),
-        None => (unsigned, 0),
-    };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let all = format!("{int}{frac}");
-    let shift = exp.checked_sub(i64::try_from(frac.len()).ok()?)?;
-    let all = all.trim_start_matches('0');
-    let int = if shift >= 0 {
-        let zeros = usize::try_from(shift).ok()?;
-        if all.len().saturating_add(zeros) > card::MAX_DIGITS {
-            return None;
-        }
-        format!("{all}{}", "0".repeat(zeros))
-    } else {
-        let cut = usize::try_from(shift.unsigned_abs()).ok()?;
-        let keep = all.len().checked_sub(cut)?;
-        if !all[keep..].bytes().all(|b| b == b'0') {
-            return None;
-        }
-        all[..keep].to_owned()
-    };
-    (!int.is_empty()).then_some(int)
-}
-
-/// Every Unicode dash as `-`, every space as ` `, and every Unicode decimal digit
+/// Every Unicode dash as `-`, every space as ` `, the Arabic decimal separator as `.` (and
+/// its thousands separator as `,`), middle dots as `.`, and every Unicode decimal digit
 /// (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
 /// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
 /// already mapped the compatibility forms (full-width, mathematical).
@@ -340,9 +311,16 @@ fn ascii_digits(text: &str) -> String {
         |c: u32| char::from_u32(c).is_some_and(|c| gc.get(c) == GeneralCategory::DecimalNumber);
     text.chars()
         .map(|c| {
-            // U+2212 MINUS SIGN is a math symbol, but reads as a dash all the same.
-            if c.is_ascii() || c == '\u{2212}' {
-                return if c == '\u{2212}' { '-' } else { c };
+            match c {
+                _ if c.is_ascii() => return c,
+                // U+2212 MINUS SIGN is a math symbol, but reads as a dash all the same.
+                '\u{2212}' => return '-',
+                // The Arabic decimal and thousands separators (`٦٢٨…٫٠` is `628….0`), and the
+                // middle dots people group digits with: punctuation, not dashes or spaces.
+                '\u{066b}' => return '.',
+                '\u{066c}' => return ',',
+                '\u{00b7}' | '\u{2022}' | '\u{2027}' | '\u{30fb}' => return '.',
+                _ => {}
             }
             match gc.get(c) {
                 // En and em dashes, the minus sign, …: a dash between groups of digits.

@@ -26,7 +26,8 @@ pub struct PolicyConfig {
     /// Fewest digits of a standalone digit run in a string that the `digit_run` detector
     /// masks (6..=19).
     pub digit_run_min: usize,
-    /// Fewest digits of an integer JSON number that `digit_run` masks (`digit_run_min`..=40).
+    /// Fewest digits of the integer a JSON number denotes (`6281234567890`, `6281234567890.0`,
+    /// `6.28123456789e12`) that `digit_run` masks (`digit_run_min`..=40).
     pub number_digits_min: usize,
     /// Distinct undeclared paths listed per family (1..=10000); later ones are counted only.
     pub max_undeclared_paths: usize,

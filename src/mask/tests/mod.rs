@@ -8,6 +8,7 @@ mod fidelity;
 mod json_in_strings;
 mod matching;
 mod media;
+mod numeral_walk;
 mod policy_props;
 mod policy_walk;
 mod strategies;
