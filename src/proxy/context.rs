@@ -40,6 +40,8 @@ pub(super) struct RequestContext {
     pub span: Span,
     /// The upstream call this request made itself (not one it waited on).
     pub upstream: Option<UpstreamCall>,
+    /// The client's bucket once it was asked: its `RateLimit` fields.
+    pub rate: Option<crate::auth::RateState>,
 }
 
 impl RequestContext {

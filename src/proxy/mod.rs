@@ -182,6 +182,7 @@ impl Proxy {
             requests: self.anonymous_requests.clone(),
             cache: None,
             upstream: None,
+            rate: None,
         };
         // From here the request is recorded exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
@@ -206,6 +207,11 @@ impl Proxy {
         }
         resp.headers_mut()
             .insert(X_REQUEST_ID, ctx.request_id.clone());
+        // The client's own rate-limit policy, on every answer once its bucket
+        // was asked (the 429 and cached hits included); upstream's never pass.
+        if let Some(rate) = &ctx.rate {
+            rate.write(resp.headers_mut());
+        }
         settle.answered(resp.status());
         resp.map(|body| body.watched(settle))
     }
@@ -244,11 +250,17 @@ impl Proxy {
             path: checked,
         };
         let checked = match &self.cluster {
-            None => self.auth.check(&presented, &self.metrics, &mut client),
+            None => self
+                .auth
+                .check(&presented, &self.metrics, &mut client, &mut ctx.rate),
             Some(cluster) => {
-                let shared =
-                    self.auth
-                        .check_shared(cluster, &presented, &self.metrics, &mut client);
+                let shared = self.auth.check_shared(
+                    cluster,
+                    &presented,
+                    &self.metrics,
+                    &mut client,
+                    &mut ctx.rate,
+                );
                 Box::pin(shared).await
             }
         };

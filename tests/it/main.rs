@@ -33,6 +33,7 @@ mod mask_policy;
 mod observability;
 mod operator;
 mod paths;
+mod rate_limit_fields;
 mod reflection;
 mod reliability;
 mod reload_watch;
