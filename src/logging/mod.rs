@@ -12,6 +12,7 @@
 //! names. Never bodies, credentials, personal data or customer ids.
 
 pub mod access_log;
+mod flags;
 mod queue;
 pub mod trace_id;
 

@@ -46,7 +46,7 @@ use crate::error::GatewayError;
 use crate::fair::Caller;
 use crate::http::headers::{self as rules, X_REQUEST_ID};
 use crate::inspect::Inspector;
-use crate::logging::access_log::AccessLog;
+use crate::logging::access_log::{AccessLog, Flag};
 use crate::logging::trace_id::TraceId;
 use crate::metrics::{Metrics, RequestCounters};
 use crate::outcome::ConnEnd;
@@ -183,12 +183,27 @@ impl Proxy {
             cache: None,
             upstream: None,
             rate: None,
+            client_ip: Some(
+                self.settings
+                    .server
+                    .trusted_proxies
+                    .client_ip(peer.ip(), req.headers()),
+            )
+            .filter(|ip| *ip != peer.ip()),
+            tls: req
+                .extensions()
+                .get::<crate::server::TlsVersion>()
+                .map(|v| v.0),
+            flags: Default::default(),
         };
         // From here the request is recorded exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
         let h2 = req.version() == http::Version::HTTP_2;
         let mut settle = Settle::begin(self.clone(), ctx, conn, h2);
         let result = self.clone().dispatch(req, &mut settle.ctx).await;
+        if let Err(e) = &result {
+            settle.ctx.flags.set(Flag::of_error(e));
+        }
         let ctx = &settle.ctx;
         let mut resp = match result {
             Ok(r) => r,

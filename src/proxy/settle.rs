@@ -35,7 +35,7 @@ use http::StatusCode;
 use super::context::RequestContext;
 use super::Proxy;
 use crate::body::{BodyEnd, Watch};
-use crate::logging::access_log::AccessRecord;
+use crate::logging::access_log::{AccessRecord, Flag};
 use crate::outcome::{Cause, ConnEnd, Phase};
 
 /// The response head, once handed over.
@@ -147,6 +147,10 @@ impl Drop for Settle {
                 bytes_in: ctx.bytes_in,
                 bytes_out: self.head.map(|_| self.sent),
                 peer: ctx.peer.ip(),
+                client_ip: ctx.client_ip,
+                proto: if self.h2 { "h2" } else { "h1" },
+                tls: ctx.tls,
+                flags: ctx.flags.with(ended.map(|(c, _)| Flag::of_cause(c))),
                 ended: ended.map(|(c, _)| c.label()),
             });
         }

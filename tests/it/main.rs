@@ -6,6 +6,7 @@
 
 mod common;
 
+mod access_fields;
 mod admin_errors;
 mod body_privacy;
 mod budget;
