@@ -94,6 +94,9 @@ async fn an_untrusted_peers_forwarded_chain_is_not_believed() {
     assert!(!log.contains("203.0.113.9"));
 }
 
+/// Request id, path, headers, expected status and flags.
+type Call<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16, &'a str);
+
 /// Each way a request goes wrong gets its flag, from the closed vocabulary.
 #[tokio::test]
 async fn flags_name_what_went_wrong() {
@@ -101,7 +104,7 @@ async fn flags_name_what_went_wrong() {
         spawn_app_overlay("[upstream]\ntimeout = \"300ms\"\nconnect_timeout = \"200ms\"\n[upstream.retry]\nmax_retries = 0\n")
             .await;
     let detail = |n| format!("/api/v1/customer/customer/{}", customer_id(n));
-    let calls: [(&str, String, Vec<(&str, &str)>, u16, &str); 5] = [
+    let calls: [Call; 5] = [
         (
             "af-timeout",
             "/api/v1/payin/retrieve-payin/p1".to_owned(),
