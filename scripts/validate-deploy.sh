@@ -7,7 +7,8 @@
 # namespaced object in the one namespace, no `replicas` on a Deployment an HPA
 # scales, egress open to every port the rendered configuration points at; and
 # the README's alert table, alert list, runbook anchors and dashboard rows are
-# checked against alerts.yml and the dashboard.
+# checked against alerts.yml and the dashboard, and every readiness statement
+# under deploy/ against the README's.
 #
 # Usage:
 #   scripts/validate-deploy.sh                         run every check
@@ -628,6 +629,57 @@ PY
 }
 
 # ---------------------------------------------------------------------------
+# Readiness has one story, the README's (Health and readiness): /readyz is 503
+# only while draining (everything is loaded before the listeners bind; a failed
+# reload keeps the previous files; Redis and paycombat outages never touch it).
+# A comment or annotation under deploy/ that names another reason for a 503 (or
+# for "not ready") contradicts it and misleads whoever reads the alert.
+check_readiness_claims() {
+  python3 - README.md "$DEPLOY" <<'PY'
+import os, re, sys
+readme, deploy = sys.argv[1:3]
+text = open(readme).read()
+bad = 0
+section = text[text.index("### Health and readiness"):]
+section = section[:section.index("\n### ", 5)]
+if "`/readyz` is 503 only while draining" not in re.sub(r"\s+", " ", section):
+    print("ERROR README Health and readiness no longer says /readyz is 503 only while draining; "
+          "update this check and every deploy/ comment with it")
+    bad = 1
+# Words that name a reason other than draining.
+other = re.compile(r"credential|missing|not loaded|loading|upstream|paycombat is|redis|unreachable|clients? file", re.I)
+claims = 0
+for root, _, files in os.walk(deploy):
+    for f in files:
+        path = os.path.join(root, f)
+        try:
+            lines = open(path).read().splitlines()
+        except UnicodeDecodeError:
+            continue
+        for i, line in enumerate(lines):
+            if "/readyz" not in line and "gateway_ready" not in line:
+                continue
+            # The sentence around the mention: this line and its neighbours,
+            # comment markers dropped; what follows each "503" up to the end
+            # of its clause is the reason it gives.
+            around = " ".join(l.strip().lstrip("#").strip() for l in lines[max(0, i - 1):i + 3])
+            reasons = [re.split(r"[.:;]", rest, maxsplit=1)[0]
+                       for rest in re.split(r"503|not ready", around)[1:]]
+            if not reasons:
+                continue
+            claims += 1
+            m = next((m for r in reasons for m in [other.search(r)] if m), None)
+            if m:
+                print(f"ERROR {path}:{i + 1}: says /readyz is 503 for {m.group(0)!r}; "
+                      f"the README says only while draining")
+                bad = 1
+if not bad:
+    print(f"{claims} readiness statements under deploy/ agree with the README (503 only while draining)")
+sys.exit(bad)
+PY
+}
+
+# ---------------------------------------------------------------------------
 # `systemd-analyze verify` refuses a unit whose ExecStart binary does not exist,
 # and the gateway is not installed here: verify a copy with ExecStart pointed at
 # /bin/true. verify exits 0 on unknown keys or bad values (it only prints
@@ -677,6 +729,7 @@ run_check "secret.example.yaml: valid, placeholders only, not deployed" check_se
 run_check "Grafana dashboard is valid JSON" check_dashboard_json
 run_check "dashboard and alerts use only exported metric names" check_metric_names
 run_check "README alert table, alert list, runbook anchors and dashboard rows match deploy/" check_readme_matches_deploy
+run_check "readiness statements under deploy/ agree with the README" check_readiness_claims
 if have systemd-analyze; then
   run_check "systemd-analyze verify + security $UNIT" check_systemd_unit
 else

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use http::{HeaderMap, Method};
 
 use crate::auth::{
-    AuthConfigError, AuthError, Client, ClientCertificate, ClientRegistry, RateLimited,
+    AuthConfigError, AuthError, Client, ClientCertificate, ClientRegistry, RateDecision,
+    RateLimited, RateState,
 };
 use crate::cluster::Cluster;
 use crate::error::GatewayError;
@@ -82,16 +83,19 @@ pub struct Presented<'a> {
 impl AuthMode {
     /// Authenticates, authorizes and rate-limits one request. `caller` is set
     /// as soon as the caller is identified — also when it is then refused —
-    /// so logs and metrics name who was turned away.
+    /// so logs and metrics name who was turned away; `rate` is set once a
+    /// limited client's bucket was asked (allowed or refused), for its
+    /// `RateLimit` fields on whatever answer the request gets.
     pub fn check(
         &self,
         req: &Presented<'_>,
         metrics: &Metrics,
         caller: &mut Option<Arc<Client>>,
+        rate: &mut Option<RateState>,
     ) -> Result<(), GatewayError> {
         match self.admit(req, metrics, caller, Client::check_rate)? {
-            None | Some(Ok(())) => Ok(()),
-            Some(Err(limited)) => Err(rate_limited(metrics, caller, limited)),
+            Some(Some(decision)) => settle(metrics, caller, rate, decision),
+            _ => Ok(()),
         }
     }
 
@@ -103,6 +107,7 @@ impl AuthMode {
         req: &Presented<'_>,
         metrics: &Metrics,
         caller: &mut Option<Arc<Client>>,
+        rate: &mut Option<RateState>,
     ) -> Result<(), GatewayError> {
         let bucket = self.admit(req, metrics, caller, |client| {
             client
@@ -112,10 +117,14 @@ impl AuthMode {
         let (Some(Some((limit, local))), Some(client)) = (bucket, caller.as_ref()) else {
             return Ok(());
         };
-        cluster
-            .take(&client.name, limit, || local.take())
-            .await
-            .map_err(|limited| rate_limited(metrics, caller, limited))
+        let decision = cluster
+            .take(&client.name, limit, || {
+                local
+                    .take()
+                    .unwrap_or_else(|| RateDecision::unread(limit, Ok(())))
+            })
+            .await;
+        settle(metrics, caller, rate, decision)
     }
 
     /// Authenticates and authorizes; then `rate` is given the client (under the
@@ -154,6 +163,19 @@ impl AuthMode {
         }
         Ok(Some(rate(client)))
     }
+}
+
+/// Records where the bucket stands and turns a refusal into the 429.
+fn settle(
+    metrics: &Metrics,
+    caller: &Option<Arc<Client>>,
+    rate: &mut Option<RateState>,
+    decision: RateDecision,
+) -> Result<(), GatewayError> {
+    *rate = Some(decision.state);
+    decision
+        .verdict
+        .map_err(|limited| rate_limited(metrics, caller, limited))
 }
 
 fn rate_limited(
@@ -198,7 +220,7 @@ mod tests {
             method: &Method::GET,
             path,
         };
-        auth.check(&req, metrics, &mut None)
+        auth.check(&req, metrics, &mut None, &mut None)
     }
 
     #[test]

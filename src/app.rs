@@ -238,6 +238,7 @@ impl App {
             admit: crate::proxy::AdmitLimits {
                 max_header_bytes: settings.server.max_header_bytes,
             },
+            trusted_proxies: settings.server.trusted_proxies.clone(),
             request_body: crate::proxy::BodyLimits {
                 max_bytes: settings.server.max_request_body_bytes,
                 timeout: settings.server.request_body_timeout,

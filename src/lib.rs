@@ -41,3 +41,6 @@ pub mod urls;
 
 pub use app::App;
 pub use config::Settings;
+/// The access-log formatter, for `benches/access_log.rs` only.
+#[doc(hidden)]
+pub use logging::access_log as access_log_bench;

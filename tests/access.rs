@@ -1132,3 +1132,48 @@ async fn access_log_carries_the_trace_id_of_the_request_span() {
         "{exported:#?}"
     );
 }
+
+/// A failed TLS handshake is a WARN line with the peer's address and the reason (the
+/// metric's closed label), at most one per reason every 10 s: plain HTTP sent to the TLS
+/// port, twice, is one line, and both are counted.
+#[tokio::test]
+async fn a_failed_tls_handshake_is_logged_with_peer_and_reason_once_per_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = common::tls::Ca::new("warn test CA");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    ca.server(2030).write(&cert, &key);
+    let app = start(&format!(
+        "[server.tls]\ncert_file = {:?}\nkey_file = {:?}\n",
+        cert.display().to_string(),
+        key.display().to_string()
+    ))
+    .await;
+    for _ in 0..2 {
+        raw_exchange(app.addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    }
+    let counted = eventually(Duration::from_secs(5), || async {
+        common::sample(
+            &app.metrics().await,
+            "gateway_tls_handshake_failures_total",
+            &[("reason", "not_tls")],
+        ) == Some(2.0)
+    })
+    .await;
+    assert!(counted, "both failures counted");
+    app.stop().await;
+    let lines: Vec<serde_json::Value> = captured_logs()
+        .text()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| {
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("TLS handshake failed"))
+                && v["reason"] == "not_tls"
+                && v["level"] == "WARN"
+        })
+        .collect();
+    // (Each failure also has a DEBUG line with the TLS library's error.)
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["peer"], "127.0.0.1");
+}

@@ -4,13 +4,14 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use governor::middleware::NoOpMiddleware;
+use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use http::Method;
 
-use super::error::{AuthError, RateLimited};
+use super::error::AuthError;
 use super::pattern::AllowRule;
+use super::rate::RateDecision;
 use crate::clock::Clock;
 
 /// A token bucket: refills `per_second` tokens a second, holds at most `burst`.
@@ -26,30 +27,40 @@ impl RateLimit {
     }
 }
 
-/// A token bucket on the gateway's [`Clock`] (so tests can refill it without waiting).
-type Bucket = RateLimiter<NotKeyed, InMemoryState, Clock, NoOpMiddleware<std::time::Instant>>;
+/// A direct (one-bucket) limiter on the gateway's [`Clock`] (so tests can refill it
+/// without waiting) that also says what is left after each decision, for the client's
+/// `RateLimit` field.
+type Bucket = RateLimiter<NotKeyed, InMemoryState, Clock, StateInformationMiddleware>;
 
 /// Shared between registries so that a reload keeps the bucket's state.
 pub(crate) type Limiter = Arc<Bucket>;
 
 pub(crate) fn new_limiter(limit: RateLimit, clock: &Clock) -> Limiter {
-    Arc::new(RateLimiter::direct_with_clock(limit.quota(), clock.clone()))
+    Arc::new(
+        RateLimiter::direct_with_clock(limit.quota(), clock.clone())
+            .with_middleware::<StateInformationMiddleware>(),
+    )
 }
 
-fn take(limiter: &Bucket) -> Result<(), RateLimited> {
-    limiter.check().map_err(|not_until| {
-        let now = limiter.clock().now();
-        RateLimited::from_wait(not_until.wait_time_from(now))
-    })
+fn take(limiter: &Bucket, limit: RateLimit) -> RateDecision {
+    match limiter.check() {
+        Ok(state) => RateDecision::allowed(limit, state.remaining_burst_capacity()),
+        Err(not_until) => {
+            let now = limiter.clock().now();
+            RateDecision::refused(limit, not_until.wait_time_from(now))
+        }
+    }
 }
 
 /// A client's local token bucket, detached from the registry.
-pub struct LocalBucket(Option<Limiter>);
+pub struct LocalBucket(Option<(RateLimit, Limiter)>);
 
 impl LocalBucket {
     /// As [`Client::check_rate`].
-    pub fn take(&self) -> Result<(), RateLimited> {
-        self.0.as_deref().map_or(Ok(()), take)
+    pub fn take(&self) -> Option<RateDecision> {
+        self.0
+            .as_ref()
+            .map(|(limit, limiter)| take(limiter, *limit))
     }
 }
 
@@ -94,18 +105,16 @@ impl Client {
         }
     }
 
-    /// Takes one token from the client's bucket. Clients without a limit always pass.
-    pub fn check_rate(&self) -> Result<(), RateLimited> {
-        match &self.limiter {
-            Some(limiter) => take(limiter),
-            None => Ok(()),
-        }
+    /// Takes one token from the client's bucket: the verdict and what is left.
+    /// `None` for a client without a limit (it always passes).
+    pub fn check_rate(&self) -> Option<RateDecision> {
+        self.local_bucket().take()
     }
 
     /// This replica's own bucket, usable after the registry guard is gone (cluster mode
     /// falls back to it when Redis cannot be asked).
     pub fn local_bucket(&self) -> LocalBucket {
-        LocalBucket(self.limiter.clone())
+        LocalBucket(self.rate_limit.zip(self.limiter.clone()))
     }
 
     /// The configured limit, `None` when unlimited.

@@ -13,12 +13,14 @@ mod error;
 mod file;
 mod key;
 mod pattern;
+mod rate;
 mod registry;
 mod subject;
 
 pub use client::{Client, LocalBucket, RateLimit};
 pub use error::{AuthConfigError, AuthError, ClientProblem, RateLimited};
 pub use key::{generate_key, hash_key, KEY_PREFIX, X_TOKEN};
+pub use rate::{Left, RateDecision, RateState, RATELIMIT, RATELIMIT_POLICY};
 pub use registry::ClientRegistry;
 pub use subject::{ClientCertificate, Subject};
 // The route-pattern syntax of allowlists, also used by `mask.passthrough`.

@@ -11,12 +11,15 @@ use std::time::Duration;
 use prometheus::IntCounter;
 
 use super::breaker::Gate;
-use super::metrics::{ClusterMetrics, RateDecision, RateSource, RedisOp};
+use super::metrics::{ClusterMetrics, RateDecision as DecisionLabel, RateSource, RedisOp};
 use super::settings::OnError;
 use super::Cluster;
-use crate::auth::{RateLimit, RateLimited};
+use crate::auth::{Left, RateDecision, RateLimit, RateLimited, RateState};
 
-/// ARGV[1]: emission interval (µs per request); ARGV[2]: burst. Returns {allowed, wait µs}.
+/// ARGV[1]: emission interval (µs per request); ARGV[2]: burst. Returns {allowed, wait µs,
+/// tokens left, µs until the bucket is full again}: `tat - now` is the time the spent
+/// tokens take to come back, so what is left is the whole tokens of `burst · interval`
+/// not covered by it (for the client's `RateLimit` field).
 const GCRA: &str = r"
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -27,19 +30,21 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local wait = new_tat - burst * interval - now
 if wait > 0 then
-  return {0, math.ceil(wait)}
+  return {0, math.ceil(wait), 0, math.ceil(tat - now)}
 end
 redis.call('SET', KEYS[1], string.format('%.1f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return {1, 0}
+local left = math.floor((burst * interval - (new_tat - now)) / interval)
+if left < 0 then left = 0 end
+return {1, 0, left, math.ceil(new_tat - now)}
 ";
 
 /// `gateway_cluster_rate_limit_decisions_total` by source and decision, resolved once.
-pub(super) struct DecisionCounters([[IntCounter; RateDecision::ALL.len()]; RateSource::ALL.len()]);
+pub(super) struct DecisionCounters([[IntCounter; DecisionLabel::ALL.len()]; RateSource::ALL.len()]);
 
 impl DecisionCounters {
     pub(super) fn new(metrics: &ClusterMetrics) -> Self {
         Self(RateSource::ALL.map(|source| {
-            RateDecision::ALL
+            DecisionLabel::ALL
                 .map(|decision| metrics.rate_limit_decisions.with([&source, &decision]))
         }))
     }
@@ -58,15 +63,15 @@ impl Cluster {
         &self,
         client: &str,
         limit: RateLimit,
-        local: impl FnOnce() -> Result<(), RateLimited>,
-    ) -> Result<(), RateLimited> {
+        local: impl FnOnce() -> RateDecision,
+    ) -> RateDecision {
         match self.breaker.gate() {
             Gate::Ask => match self.gcra(client, limit).await {
                 Ok(decision) => {
                     if self.breaker.succeeded() {
                         self.breaker_closed();
                     }
-                    self.decisions.count(RateSource::Redis, &decision);
+                    self.decisions.count(RateSource::Redis, &decision.verdict);
                     return decision;
                 }
                 Err(()) => {
@@ -85,12 +90,15 @@ impl Cluster {
             Gate::Skip => {}
         }
         let policy = self.settings.rate_limit_on_error;
+        // `allow` and `deny` read no bucket: the client is told the policy only.
         let decision = match policy {
             OnError::Local => local(),
-            OnError::Allow => Ok(()),
-            OnError::Deny => Err(RateLimited::from_wait(Duration::from_secs(1))),
+            OnError::Allow => RateDecision::unread(limit, Ok(())),
+            OnError::Deny => {
+                RateDecision::unread(limit, Err(RateLimited::from_wait(Duration::from_secs(1))))
+            }
         };
-        self.decisions.count(policy.source(), &decision);
+        self.decisions.count(policy.source(), &decision.verdict);
         decision
     }
 
@@ -116,7 +124,7 @@ impl Cluster {
         tracing::info!("cluster: rate-limit breaker closed; limits shared through Redis again");
     }
 
-    async fn gcra(&self, client: &str, limit: RateLimit) -> Result<Result<(), RateLimited>, ()> {
+    async fn gcra(&self, client: &str, limit: RateLimit) -> Result<RateDecision, ()> {
         let interval_us = 1_000_000.0 / f64::from(limit.per_second.get());
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(GCRA)
@@ -124,14 +132,26 @@ impl Cluster {
             .arg(self.settings.rate_key(client))
             .arg(interval_us)
             .arg(limit.burst.get());
-        let (allowed, wait_us): (i64, i64) =
+        let (allowed, wait_us, left, full_us): (i64, i64, i64, i64) =
             self.query(&cmd, RedisOp::RateLimit).await.map_err(drop)?;
-        Ok(if allowed == 1 {
+        let micros = |us: i64| Duration::from_micros(us.max(0) as u64);
+        let verdict = if allowed == 1 {
             Ok(())
         } else {
-            Err(RateLimited::from_wait(Duration::from_micros(
-                wait_us.max(1) as u64,
-            )))
+            Err(RateLimited::from_wait(micros(wait_us.max(1))))
+        };
+        let remaining = u32::try_from(left.max(0))
+            .unwrap_or(u32::MAX)
+            .min(limit.burst.get());
+        Ok(RateDecision {
+            state: RateState {
+                limit,
+                left: Some(Left {
+                    remaining,
+                    full_in: micros(full_us),
+                }),
+            },
+            verdict,
         })
     }
 }

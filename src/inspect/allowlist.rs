@@ -10,7 +10,7 @@
 
 use http::header::{HeaderMap, HeaderName};
 
-use super::headers::{Kind, KNOWN};
+use super::headers::{Kind, GATEWAY_RATE_FIELDS, KNOWN};
 
 /// The response headers the gateway writes from upstream's, with the
 /// vocabulary of each.
@@ -39,13 +39,31 @@ impl HeaderAllowlist {
                         "{e:?}: a prefix entry is a header name followed by '*'"
                     ));
                 }
-                for (name, kind) in KNOWN.iter().filter(|(n, _)| n.starts_with(prefix)) {
+                let mut selected = KNOWN
+                    .iter()
+                    .filter(|(n, _)| n.starts_with(prefix))
+                    .peekable();
+                // An entry that selects nothing (`x-ratelimit-*`: the gateway's
+                // own fields) would pass silently and do nothing.
+                if selected.peek().is_none() {
+                    return Err(format!(
+                        "{e:?} selects no header the gateway writes from upstream's ({})",
+                        KNOWN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+                for (name, kind) in selected {
                     add(name, *kind, &mut list);
                 }
                 continue;
             }
             HeaderName::from_bytes(e.as_bytes())
                 .map_err(|_| format!("{e:?} is not a header name"))?;
+            if GATEWAY_RATE_FIELDS.contains(&e.as_str()) {
+                return Err(format!(
+                    "{e:?}: the gateway writes its own rate-limit fields (RateLimit and \
+                     RateLimit-Policy, each client's policy); paycombat's are never forwarded"
+                ));
+            }
             match KNOWN.iter().find(|(n, _)| *n == e) {
                 Some((name, kind)) => add(name, *kind, &mut list),
                 None => {
@@ -97,21 +115,12 @@ mod tests {
 
     #[test]
     fn only_listed_headers_with_a_vocabulary_pass() {
-        let list =
-            HeaderAllowlist::parse(&["Content-Type".into(), "x-ratelimit-*".into()], &[]).unwrap();
+        let list = HeaderAllowlist::parse(&["Content-Type".into(), "e*".into()], &[]).unwrap();
         let names: Vec<&str> = list.names().collect();
-        assert_eq!(
-            names,
-            [
-                "content-type",
-                "x-ratelimit-limit",
-                "x-ratelimit-remaining",
-                "x-ratelimit-reset"
-            ]
-        );
+        assert_eq!(names, ["content-type", "expires", "etag"]);
         let h = map(&[
             ("content-type", "application/json"),
-            ("x-ratelimit-remaining", "9"),
+            ("etag", "\"9\""),
             ("location", "https://x/?email=a@b.c"),
             ("set-cookie", "s=1"),
             ("x-debug-echo", "x-token: snd_abc"),
@@ -129,9 +138,14 @@ mod tests {
             "bad header",
             "location",
             "x-custom",
+            "ratelimit",
+            "X-RateLimit-Remaining",
+            "x-ratelimit-*",
         ] {
             assert!(HeaderAllowlist::parse(&[bad.into()], &[]).is_err(), "{bad}");
         }
         assert!(HeaderAllowlist::parse(&[], &["bad name".into()]).is_err());
+        let e = HeaderAllowlist::parse(&["RateLimit-Policy".into()], &[]).unwrap_err();
+        assert!(e.contains("its own rate-limit fields"), "{e}");
     }
 }

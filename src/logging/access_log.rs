@@ -4,10 +4,13 @@
 //!
 //! A line holds: time, `request_id`, `trace_id` (when the request carried a
 //! valid `traceparent`), method, route template, status, cache result, client
-//! name, `upstream_status` and `upstream_us` (when this request called
-//! paycombat), `duration_us`, `bytes_in`, `bytes_out` (body bytes handed to
-//! the connection; absent when no answer was sent), the peer's IP, and —
-//! only for a request that ended without its whole answer — `reason`
+//! name, `upstream_status`, `upstream_us` and `upstream_addr` (when this request
+//! called paycombat), `duration_us`, `bytes_in`, `bytes_out` (body bytes handed to
+//! the connection; absent when no answer was sent), the peer's IP, `client_ip`
+//! (from a trusted proxy's `X-Forwarded-For`, when it differs from the peer),
+//! `proto` (`h1`, `h2`), `tls` (the version, on a TLS listener), `flags` (what
+//! went wrong: `logging::flags`, `-` when nothing) and — only for a request that
+//! ended without its whole answer — `reason`
 //! (`client_closed`, `stream_reset`, `write_timeout`, `drain_deadline`,
 //! `body_error`, `panicked`; see `proxy::settle`). Never a body, a header value other than the checked request id and
 //! trace id, a key or token, a path or query (so never a customer id), nor any
@@ -16,13 +19,14 @@
 use std::cell::RefCell;
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
 use super::config::{AccessOutput, LogFormat, LogSettings};
+pub use super::flags::{Flag, Flags};
 use super::queue::LineQueue;
 use super::trace_id::TraceId;
 use super::ACCESS_DROPPED;
@@ -33,6 +37,8 @@ use super::ACCESS_DROPPED;
 pub struct UpstreamCall {
     pub status: u16,
     pub elapsed: Duration,
+    /// paycombat's address the answer came from, when the connection said.
+    pub addr: Option<SocketAddr>,
 }
 
 /// One request, as the access log sees it.
@@ -49,6 +55,13 @@ pub struct AccessRecord<'a> {
     pub bytes_in: u64,
     pub bytes_out: Option<u64>,
     pub peer: IpAddr,
+    /// The client behind a trusted proxy (`server.trusted_proxies`), when not the peer.
+    pub client_ip: Option<IpAddr>,
+    /// `h1` or `h2`.
+    pub proto: &'static str,
+    /// The TLS version, on a TLS listener.
+    pub tls: Option<&'static str>,
+    pub flags: Flags,
     /// Why the request ended without its whole answer (`crate::outcome::Cause`);
     /// None when it was answered whole.
     pub ended: Option<&'static str>,
@@ -163,6 +176,9 @@ impl Line {
         if let Some(u) = r.upstream {
             w.num(key!("upstream_status"), u.status.into());
             w.num(key!("upstream_us"), micros(u.elapsed));
+            if let Some(addr) = u.addr {
+                w.addr(key!("upstream_addr"), addr);
+            }
         }
         w.num(key!("duration_us"), micros(r.duration));
         w.num(key!("bytes_in"), r.bytes_in);
@@ -170,10 +186,37 @@ impl Line {
             w.num(key!("bytes_out"), b);
         }
         w.ip(key!("peer"), r.peer);
+        if let Some(ip) = r.client_ip {
+            w.ip(key!("client_ip"), ip);
+        }
+        w.safe(key!("proto"), r.proto);
+        if let Some(v) = r.tls {
+            w.safe(key!("tls"), v);
+        }
+        w.flags(key!("flags"), r.flags);
         if let Some(reason) = r.ended {
             w.safe(key!("reason"), reason);
         }
         w.end();
+    }
+}
+
+/// One reused line formatter, as each thread of `AccessLog::write` holds:
+/// for `benches/access_log.rs`, which measures the line's cost.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct BenchLine(Line);
+
+impl BenchLine {
+    /// Formats `record` as `write` would, returning the line's length.
+    pub fn format(&mut self, json: bool, record: &AccessRecord<'_>, now: SystemTime) -> usize {
+        let format = if json {
+            LogFormat::Json
+        } else {
+            LogFormat::Human
+        };
+        self.0.format(format, record, now);
+        self.0.buf.len()
     }
 }
 
@@ -263,11 +306,52 @@ impl Writer<'_> {
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
+    /// Flag codes (`A-Z`, `,`) or `-`: never need escaping.
+    fn flags(&mut self, key: Key, flags: Flags) {
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+        }
+        flags.write(self.buf);
+        if self.json {
+            self.buf.push(b'"');
+        }
+    }
+
+    /// `ip:port` (`[v6]:port`).
+    fn addr(&mut self, key: Key, addr: SocketAddr) {
+        self.key(key);
+        if self.json {
+            self.buf.push(b'"');
+        }
+        match addr.ip() {
+            IpAddr::V4(v4) => self.ip_text(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => {
+                self.buf.push(b'[');
+                self.ip_text(IpAddr::V6(v6));
+                self.buf.push(b']');
+            }
+        }
+        self.buf.push(b':');
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(addr.port()).as_bytes());
+        if self.json {
+            self.buf.push(b'"');
+        }
+    }
+
     fn ip(&mut self, key: Key, ip: IpAddr) {
         self.key(key);
         if self.json {
             self.buf.push(b'"');
         }
+        self.ip_text(ip);
+        if self.json {
+            self.buf.push(b'"');
+        }
+    }
+
+    fn ip_text(&mut self, ip: IpAddr) {
         match ip {
             IpAddr::V4(v4) => {
                 for (i, octet) in v4.octets().iter().enumerate() {
@@ -281,9 +365,6 @@ impl Writer<'_> {
             IpAddr::V6(v6) => {
                 let _ = write!(self.buf, "{v6}");
             }
-        }
-        if self.json {
-            self.buf.push(b'"');
         }
     }
 
@@ -355,11 +436,16 @@ mod tests {
             upstream: Some(UpstreamCall {
                 status: 200,
                 elapsed: Duration::from_micros(1234),
+                addr: Some("203.0.113.10:443".parse().unwrap()),
             }),
             duration: Duration::from_micros(2345),
             bytes_in: 0,
             bytes_out: Some(1644),
             peer: "10.1.2.3".parse().unwrap(),
+            client_ip: Some("198.51.100.7".parse().unwrap()),
+            proto: "h2",
+            tls: Some("1.3"),
+            flags: Flags::default(),
             ended: None,
         }
     }
@@ -395,10 +481,15 @@ mod tests {
                 "client": "svc",
                 "upstream_status": 200,
                 "upstream_us": 1234,
+                "upstream_addr": "203.0.113.10:443",
                 "duration_us": 2345,
                 "bytes_in": 0,
                 "bytes_out": 1644,
                 "peer": "10.1.2.3",
+                "client_ip": "198.51.100.7",
+                "proto": "h2",
+                "tls": "1.3",
+                "flags": "-",
             })
         );
     }
@@ -408,13 +499,25 @@ mod tests {
         let mut r = record("svc", None);
         r.upstream = None;
         r.bytes_out = None;
+        r.client_ip = None;
+        r.tls = None;
+        r.proto = "h1";
+        r.flags.set(Flag::DownstreamClosed);
+        r.flags.set(Flag::UpstreamTimeout);
+        r.peer = "2001:db8::1".parse().unwrap();
         let at = UNIX_EPOCH + Duration::from_secs(1_764_586_800);
         assert_eq!(
             line(LogFormat::Human, &r, at),
             "2025-12-01T11:00:00.000000Z  INFO access: request_id=req-1 method=GET \
              route=customer_detail status=200 cache=miss client=svc duration_us=2345 \
-             bytes_in=0 peer=10.1.2.3\n"
+             bytes_in=0 peer=2001:db8::1 proto=h1 flags=UT,DC\n"
         );
+        r.upstream = Some(UpstreamCall {
+            status: 504,
+            elapsed: Duration::from_micros(7),
+            addr: Some("[2001:db8::2]:8443".parse().unwrap()),
+        });
+        assert!(line(LogFormat::Human, &r, at).contains(" upstream_addr=[2001:db8::2]:8443 "));
     }
 
     #[test]

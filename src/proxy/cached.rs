@@ -394,6 +394,7 @@ impl Proxy {
         let upstream = UpstreamCall {
             status: resp.status().as_u16(),
             elapsed: called.elapsed(),
+            addr: crate::upstream::answered_from(&resp),
         };
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then

@@ -40,6 +40,13 @@ pub(super) struct RequestContext {
     pub span: Span,
     /// The upstream call this request made itself (not one it waited on).
     pub upstream: Option<UpstreamCall>,
+    /// The client's bucket once it was asked: its `RateLimit` fields.
+    pub rate: Option<crate::auth::RateState>,
+    /// For the access log: the client behind a trusted proxy (when not the
+    /// peer), the connection's TLS version, and what went wrong.
+    pub client_ip: Option<std::net::IpAddr>,
+    pub tls: Option<&'static str>,
+    pub flags: crate::logging::access_log::Flags,
 }
 
 impl RequestContext {

@@ -80,6 +80,7 @@ impl Proxy {
             ctx.upstream = Some(UpstreamCall {
                 status: resp.status().as_u16(),
                 elapsed: called.elapsed(),
+                addr: crate::upstream::answered_from(resp),
             });
         }
         let resp = match sent {

@@ -27,6 +27,7 @@ use super::settle::Settle;
 use super::Proxy;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
+use crate::logging::access_log::Flag;
 use crate::outcome::ConnEnd;
 
 impl Proxy {
@@ -38,12 +39,21 @@ impl Proxy {
         peer: SocketAddr,
         conn: ConnEnd,
     ) -> Response<GatewayBody> {
-        let ctx = admit::begin(self.telemetry.as_deref(), &self.anonymous, &req, peer);
+        let ctx = admit::begin(
+            self.telemetry.as_deref(),
+            &self.anonymous,
+            &self.settings.trusted_proxies,
+            &req,
+            peer,
+        );
         // From here the request is finished exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
         let h2 = req.version() == http::Version::HTTP_2;
         let mut settle = Settle::begin(self.finish.clone(), ctx, conn, h2);
         let result = self.clone().serve(req, &mut settle.ctx).await;
+        if let Err(e) = &result {
+            settle.ctx.flags.set(Flag::of_error(e));
+        }
         let resp = respond::respond(result, &settle.ctx);
         settle.answered(resp.status());
         resp.map(|body| body.watched(settle))

@@ -17,6 +17,8 @@ use crate::inspect::Passthrough;
 pub struct ProxySettings {
     /// The admit phase.
     pub admit: AdmitLimits,
+    /// The admit phase: the client behind a trusted proxy, for the access log.
+    pub trusted_proxies: TrustedPeers,
     /// Reading the request body, before the upstream phase.
     pub request_body: BodyLimits,
     /// `mask.passthrough`: routes whose answers are relayed, not masked.
@@ -29,6 +31,9 @@ pub struct AdmitLimits {
     /// `server.max_header_bytes`.
     pub max_header_bytes: usize,
 }
+
+/// `server.trusted_proxies`: whose `X-Forwarded-For` names the client in the access log.
+pub type TrustedPeers = crate::upstream::trusted::TrustedProxies;
 
 /// Bounds on a request body the gateway reads whole before it is sent.
 #[derive(Debug, Clone, Copy)]

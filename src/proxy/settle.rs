@@ -110,6 +110,7 @@ impl Settle {
             elapsed,
             ended,
             bytes_out: self.head.map(|_| self.sent),
+            h2: self.h2,
         }
     }
 }

@@ -37,7 +37,7 @@ use io::{ConnIo, MeteredIo};
 pub use registry::Closed;
 use registry::Registry;
 use state::{Busy, ConnState};
-pub use tls::{Tls, TlsFiles};
+pub use tls::{Tls, TlsFiles, TlsVersion};
 use watchdog::{Limits, Verdict, Watchdog};
 
 /// The admin listener's own cap: small, and separate from the API listener's,
@@ -159,20 +159,23 @@ pub async fn serve<H, F>(
                 tokio::spawn(async move {
                     let socket = MeteredIo::new(stream, state.clone());
                     let accepted = match &tls {
-                        None => Ok((ConnIo::Plain(socket), None)),
+                        None => Ok((ConnIo::Plain(socket), None, None)),
                         Some(tls) => tls
-                            .accept(socket, &state, limits.first_request_timeout)
+                            .accept(socket, peer, &state, limits.first_request_timeout)
                             .await
-                            .map(|(s, cert)| (ConnIo::Tls(Box::new(s)), cert)),
+                            .map(|(s, cert, v)| (ConnIo::Tls(Box::new(s)), cert, Some(v))),
                     };
                     let reason = match accepted {
                         Err(reason) => reason,
-                        Ok((io, certificate)) => {
+                        Ok((io, certificate, version)) => {
                             let per_request = state.clone();
                             let svc = service_fn(move |mut req: Request<Incoming>| {
                                 let busy = Busy::enter(&per_request);
                                 if let Some(c) = &certificate {
                                     req.extensions_mut().insert(Arc::clone(c));
+                                }
+                                if let Some(v) = version {
+                                    req.extensions_mut().insert(v);
                                 }
                                 let fut = h(req, peer, per_request.end.clone());
                                 async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }

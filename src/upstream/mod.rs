@@ -34,6 +34,14 @@ use trusted::TrustedProxies;
 pub use rejected::Credential;
 pub use slots::Slot;
 
+/// The address paycombat answered from, as the pooled connection recorded it
+/// (hyper-util's `HttpInfo`), for the access log.
+pub(crate) fn answered_from<B>(resp: &http::Response<B>) -> Option<std::net::SocketAddr> {
+    resp.extensions()
+        .get::<hyper_util::client::legacy::connect::HttpInfo>()
+        .map(|i| i.remote_addr())
+}
+
 /// A request ready to be sent, kept whole so an idempotent GET can be sent again.
 pub struct Outgoing {
     pub method: Method,

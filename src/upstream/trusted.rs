@@ -42,11 +42,75 @@ impl TrustedProxies {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Who the client is, for the access log: the peer itself, unless the peer
+    /// is a trusted proxy; then `X-Forwarded-For` is walked right to left (each
+    /// hop appends the address it saw), skipping trusted proxies, and the first
+    /// address that is not one is the client. An entry that is not an address
+    /// stops the walk at the last hop that could be read: what lies left of it
+    /// was written by someone no trusted proxy vouches for.
+    pub fn client_ip(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+        let mut client = peer.to_canonical();
+        if self.0.is_empty() || !self.contains(client) {
+            return client;
+        }
+        let lines: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or(""))
+            .collect();
+        for entry in lines.iter().rev().flat_map(|l| l.rsplit(',')) {
+            let text = entry.trim();
+            let text = text
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .unwrap_or(text);
+            let Ok(hop) = text.parse::<IpAddr>() else {
+                return client;
+            };
+            client = hop.to_canonical();
+            if !self.contains(client) {
+                return client;
+            }
+        }
+        client
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_first_untrusted_hop_from_the_right() {
+        let proxies = parse(&["10.0.0.0/8", "fd00::/8"]).unwrap();
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        let with = |lines: &[&str]| {
+            let mut h = http::HeaderMap::new();
+            for l in lines {
+                h.append("x-forwarded-for", l.parse().unwrap());
+            }
+            proxies.client_ip(peer, &h).to_string()
+        };
+        // The left-most entry is whatever the client wrote: not believed past a
+        // hop no trusted proxy appended.
+        assert_eq!(with(&["6.6.6.6, 203.0.113.7, 10.1.1.1"]), "203.0.113.7");
+        assert_eq!(with(&["6.6.6.6", "203.0.113.7", "10.1.1.1"]), "203.0.113.7");
+        assert_eq!(with(&["[2001:db8::1], fd00::2"]), "2001:db8::1");
+        assert_eq!(with(&["203.0.113.7, not-an-ip, 10.1.1.1"]), "10.1.1.1");
+        assert_eq!(with(&[]), "10.0.0.9", "no chain: the proxy itself");
+        assert_eq!(
+            with(&["10.2.2.2"]),
+            "10.2.2.2",
+            "all trusted: the left-most"
+        );
+        // An untrusted peer's chain is never read.
+        let mut h = http::HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        let outsider: IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(proxies.client_ip(outsider, &h), outsider);
+        assert_eq!(parse(&[]).unwrap().client_ip(peer, &h), peer);
+    }
 
     fn parse(entries: &[&str]) -> Result<TrustedProxies, String> {
         TrustedProxies::parse(&entries.iter().map(|s| s.to_string()).collect::<Vec<_>>())

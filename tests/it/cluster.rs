@@ -632,6 +632,9 @@ async fn rate_limit_on_error_allow_and_deny_do_what_they_say() {
                 assert_eq!(r.header("retry-after"), "1");
                 assert_eq!(r.error_code(), "RATE_LIMITED");
             }
+            // No bucket was read: the client is told its policy, not a count.
+            assert_eq!(r.header("ratelimit-policy"), "\"client\";q=3;w=3");
+            assert!(r.headers.get("ratelimit").is_none(), "{policy}");
             got.push(r.status.as_u16());
         }
         assert_eq!(got, expected, "{policy}");

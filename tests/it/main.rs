@@ -6,6 +6,7 @@
 
 mod common;
 
+mod access_fields;
 mod admin_config;
 mod admin_errors;
 mod body_privacy;
@@ -34,6 +35,7 @@ mod mask_policy;
 mod observability;
 mod operator;
 mod paths;
+mod rate_limit_fields;
 mod reflection;
 mod reliability;
 mod reload_watch;

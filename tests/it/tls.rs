@@ -105,7 +105,24 @@ async fn tls_serves_http1_and_h2_by_alpn_and_reports_the_expiry() {
         assert_eq!(conn.alpn.as_deref(), Some(alpn));
         assert_eq!(conn.served, pki.server.der);
         let (v, r) = conn
-            .send(Method::GET, CUSTOMER, &[("x-token", CLIENT_KEY)])
+            .send(
+                Method::GET,
+                CUSTOMER,
+                &[
+                    ("x-token", CLIENT_KEY),
+                    (
+                        "x-request-id",
+                        &format!(
+                            "tls-{}",
+                            if version == Version::HTTP_2 {
+                                "h2"
+                            } else {
+                                "h1"
+                            }
+                        ),
+                    ),
+                ],
+            )
             .await
             .unwrap();
         assert_eq!((v, r.status), (version, StatusCode::OK), "{}", r.text());
@@ -143,7 +160,20 @@ async fn tls_serves_http1_and_h2_by_alpn_and_reports_the_expiry() {
         })
         .await
     );
-    app.stop().await;
+    // Each access line names the protocol and the TLS version it came over.
+    let log = app.stop_and_read_access_log().await;
+    for proto in ["h1", "h2"] {
+        let id = format!("tls-{proto}");
+        let line: serde_json::Value = log
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .find(|v: &serde_json::Value| v["request_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no line for {id}: {log}"));
+        assert_eq!(
+            (&line["proto"], &line["tls"]),
+            (&proto.into(), &"1.3".into())
+        );
+    }
 }
 
 #[tokio::test]

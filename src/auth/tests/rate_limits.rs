@@ -1,5 +1,32 @@
 use super::*;
 
+/// One request's verdict (a client without a limit always passes).
+fn take(client: &Client) -> Result<(), RateLimited> {
+    client.check_rate().map_or(Ok(()), |d| d.verdict)
+}
+
+#[test]
+fn each_decision_says_what_is_left_and_when_the_bucket_is_full() {
+    let reg = registry(&client_toml(
+        "svc",
+        &["k"],
+        &format!("{SLOW}\n{ALLOW_ALL_GET}"),
+    ));
+    let client = reg.authenticate(&x_token("k")).expect("auth");
+    let left = |d: RateDecision| d.state.left.expect("a local bucket is always read");
+    let remaining: Vec<u32> = (0..3)
+        .map(|_| left(client.check_rate().expect("limited client")).remaining)
+        .collect();
+    assert_eq!(remaining, [2, 1, 0]);
+    let refused = client.check_rate().expect("limited client");
+    assert!(refused.verdict.is_err());
+    let after = left(refused);
+    assert_eq!(after.remaining, 0);
+    // Three tokens to come back at one a second: a little under 3 s.
+    assert!(after.full_in > Duration::from_secs(2) && after.full_in <= Duration::from_secs(3));
+    assert_eq!(refused.state.limit.window_secs(), 3);
+}
+
 // per_second = 1 keeps refill negligible over the few milliseconds a test takes.
 const SLOW: &str = "rate_limit = { per_second = 1, burst = 3 }";
 
@@ -12,9 +39,9 @@ fn burst_passes_then_the_next_request_is_limited() {
     ));
     let client = reg.authenticate(&x_token("k")).expect("auth");
     for i in 0..3 {
-        assert!(client.check_rate().is_ok(), "request {i} within burst");
+        assert!(take(&client).is_ok(), "request {i} within burst");
     }
-    let limited = client.check_rate().expect_err("burst exhausted");
+    let limited = take(&client).expect_err("burst exhausted");
     assert!(limited.retry_after >= Duration::from_secs(1));
     assert_eq!(limited.retry_after.subsec_nanos(), 0, "whole seconds");
     assert_eq!(limited.retry_after_secs(), 1);
@@ -43,7 +70,7 @@ fn clients_without_limit_or_default_are_unlimited() {
     let reg = registry(&client_toml("svc", &["k"], ALLOW_ALL_GET));
     let client = reg.authenticate(&x_token("k")).expect("auth");
     assert_eq!(client.rate_limit(), None);
-    assert!((0..1000).all(|_| client.check_rate().is_ok()));
+    assert!((0..1000).all(|_| take(&client).is_ok()));
 }
 
 #[test]
@@ -51,8 +78,8 @@ fn burst_defaults_to_per_second() {
     let extra = format!("rate_limit = {{ per_second = 2 }}\n{ALLOW_ALL_GET}");
     let reg = registry(&client_toml("svc", &["k"], &extra));
     let client = reg.authenticate(&x_token("k")).expect("auth");
-    assert!(client.check_rate().is_ok() && client.check_rate().is_ok());
-    assert!(client.check_rate().is_err());
+    assert!(take(&client).is_ok() && take(&client).is_ok());
+    assert!(take(&client).is_err());
 }
 
 #[test]
@@ -61,8 +88,8 @@ fn buckets_are_per_client() {
     let reg = registry(&(client_toml("a", &["ka"], &extra) + &client_toml("b", &["kb"], &extra)));
     let a = reg.authenticate(&x_token("ka")).expect("a");
     let b = reg.authenticate(&x_token("kb")).expect("b");
-    while a.check_rate().is_ok() {}
-    assert!(b.check_rate().is_ok());
+    while take(&a).is_ok() {}
+    assert!(take(&b).is_ok());
 }
 
 #[test]
@@ -71,22 +98,18 @@ fn a_reload_with_rotated_keys_keeps_an_exhausted_bucket_exhausted() {
     let before = registry(&client_toml("svc", &["old"], &extra));
     let client = before.authenticate(&x_token("old")).expect("auth");
     for _ in 0..3 {
-        client.check_rate().expect("within burst");
+        take(&client).expect("within burst");
     }
-    assert!(client.check_rate().is_err());
+    assert!(take(&client).is_err());
 
     let mut after = registry(&client_toml("svc", &["old", "new"], &extra));
     after.inherit_limiters(&before);
     let reloaded = after.authenticate(&x_token("new")).expect("new key works");
-    assert!(reloaded.check_rate().is_err(), "bucket must stay exhausted");
+    assert!(take(&reloaded).is_err(), "bucket must stay exhausted");
 
     // Without inheriting, the same reload would have handed out a full bucket.
     let fresh = registry(&client_toml("svc", &["old", "new"], &extra));
-    assert!(fresh
-        .authenticate(&x_token("new"))
-        .expect("auth")
-        .check_rate()
-        .is_ok());
+    assert!(take(&fresh.authenticate(&x_token("new")).expect("auth")).is_ok());
 }
 
 #[test]
@@ -97,7 +120,7 @@ fn a_changed_limit_or_a_new_client_gets_a_fresh_bucket() {
         &format!("{SLOW}\n{ALLOW_ALL_GET}"),
     ));
     let client = before.authenticate(&x_token("k")).expect("auth");
-    while client.check_rate().is_ok() {}
+    while take(&client).is_ok() {}
 
     let changed = format!("rate_limit = {{ per_second = 1, burst = 5 }}\n{ALLOW_ALL_GET}");
     let mut after = registry(
@@ -106,10 +129,10 @@ fn a_changed_limit_or_a_new_client_gets_a_fresh_bucket() {
     );
     after.inherit_limiters(&before);
     let svc = after.authenticate(&x_token("k")).expect("svc");
-    assert!(svc.check_rate().is_ok(), "limit changed: new bucket");
+    assert!(take(&svc).is_ok(), "limit changed: new bucket");
     assert_eq!(svc.rate_limit().map(|l| l.burst.get()), Some(5));
     let other = after.authenticate(&x_token("o")).expect("other");
-    assert!(other.check_rate().is_ok());
+    assert!(take(&other).is_ok());
 }
 
 #[test]

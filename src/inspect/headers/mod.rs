@@ -15,7 +15,13 @@
 //! * an HTTP-date the gateway formats from the time it parsed, within a
 //!   stated distance of its own clock (`Date` is always the gateway's own); or
 //! * a token from a closed vocabulary (`Cache-Control` directives without
-//!   field-name arguments, `Vary` names from configuration, RateLimit keys).
+//!   field-name arguments, `Vary` names from configuration).
+//!
+//! paycombat's rate-limit headers (`RateLimit`, `RateLimit-Policy`, the older
+//! `RateLimit-*` and `X-RateLimit-*`) have no vocabulary here: a client's
+//! rate-limit fields describe the gateway's own policy for that client
+//! (`auth::RateState`), written after this builder, and one answer carries
+//! one policy. Listing one is a configuration error ([`GATEWAY_RATE_FIELDS`]).
 //!
 //! Anything else is dropped or made stricter, and counted
 //! (`gateway_upstream_response_header_values_refused_total{header}`). A
@@ -73,9 +79,6 @@ pub enum Kind {
     RequestId,
     ContentRange,
     AcceptRanges,
-    Count,
-    ResetCount,
-    RateLimit,
 }
 
 /// Every header the gateway can write from upstream's, and how.
@@ -91,14 +94,20 @@ pub const KNOWN: &[(&str, Kind)] = &[
     ("x-request-id", Kind::RequestId),
     ("content-range", Kind::ContentRange),
     ("accept-ranges", Kind::AcceptRanges),
-    ("x-ratelimit-limit", Kind::Count),
-    ("x-ratelimit-remaining", Kind::Count),
-    ("x-ratelimit-reset", Kind::ResetCount),
-    ("ratelimit", Kind::RateLimit),
-    ("ratelimit-policy", Kind::RateLimit),
-    ("ratelimit-limit", Kind::RateLimit),
-    ("ratelimit-remaining", Kind::RateLimit),
-    ("ratelimit-reset", Kind::RateLimit),
+];
+
+/// Rate-limit fields: the gateway writes its own (each client's policy), so
+/// upstream's are never copied and cannot be listed in
+/// `upstream.response_headers`.
+pub const GATEWAY_RATE_FIELDS: &[&str] = &[
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
 ];
 
 /// What the gateway is answering with.
@@ -228,32 +237,6 @@ impl HeaderAllowlist {
                 Kind::RetryAfter => {
                     let v = first.and_then(|v| vocab::retry_after(v, now));
                     if present && v.is_none() {
-                        refuse();
-                    }
-                    v
-                }
-                Kind::Count => {
-                    let v = first.and_then(vocab::count);
-                    if present && v.is_none() {
-                        refuse();
-                    }
-                    v
-                }
-                Kind::ResetCount => {
-                    let v = first.and_then(vocab::ratelimit_reset);
-                    if present && v.is_none() {
-                        refuse();
-                    }
-                    v
-                }
-                Kind::RateLimit if !present => None,
-                Kind::RateLimit => {
-                    let texts: Vec<&str> = lines.filter_map(vocab::text).collect();
-                    let v = vocab::ratelimit_structured(&texts);
-                    if v.as_ref().is_none_or(|v| {
-                        texts.join(", ").replace(' ', "")
-                            != v.to_str().unwrap_or("").replace(' ', "")
-                    }) {
                         refuse();
                     }
                     v

@@ -17,10 +17,6 @@ pub const COUNT_MAX: u64 = 999_999;
 /// (six digits). A longer one is shortened to it, which is only stricter.
 pub const LIFETIME_MAX: u64 = 604_800;
 
-/// How far from now a Unix time in `X-RateLimit-Reset` may be: a day. A ten
-/// digit number anywhere else is not a time.
-pub const EPOCH_WINDOW: u64 = 24 * 3600;
-
 /// A readable line: visible ASCII, at most [`MAX_LINE`] bytes, trimmed.
 pub fn text(v: &HeaderValue) -> Option<&str> {
     v.to_str()
@@ -93,67 +89,6 @@ pub fn expires(v: Option<&str>, now: std::time::SystemTime) -> HeaderValue {
 /// Whether `v` is an HTTP-date at all (for counting refusals).
 pub fn is_http_date(v: &str) -> bool {
     parse_date(v).is_some()
-}
-
-/// `X-RateLimit-Reset`: seconds from now, or a Unix time within a day of now.
-pub fn ratelimit_reset(v: &str) -> Option<HeaderValue> {
-    count(v).or_else(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let t = digits(v, 10)?;
-        (t.abs_diff(now) <= EPOCH_WINDOW).then(|| HeaderValue::from(t))
-    })
-}
-
-/// Parameter names of the IETF RateLimit fields whose values are counts.
-const RATELIMIT_KEYS: &[&str] = &["limit", "remaining", "reset", "r", "t", "q", "w"];
-
-/// The IETF RateLimit fields, numeric parts only: dictionary members
-/// (`limit=100, remaining=50`), numbers with count parameters
-/// (`100;w=60`), and list items whose policy name is upstream's text —
-/// `"burst";r=50;t=30` — written with the gateway's own name for the item's
-/// position (`"p1"`, `"p2"`, …). Unknown keys, names and non-numbers go.
-pub fn ratelimit_structured(lines: &[&str]) -> Option<HeaderValue> {
-    let mut out: Vec<String> = Vec::new();
-    for member in lines.iter().flat_map(|l| l.split(',')) {
-        if out.len() >= 8 {
-            break;
-        }
-        let mut parts = member.split(';').map(str::trim);
-        let head = parts.next().unwrap_or("");
-        let mut item = match head.split_once('=') {
-            Some((k, v)) => {
-                let k = k.trim().to_ascii_lowercase();
-                match (RATELIMIT_KEYS.iter().find(|x| **x == k), count(v.trim())) {
-                    (Some(k), Some(n)) => format!("{k}={}", n.to_str().unwrap_or("0")),
-                    _ => continue,
-                }
-            }
-            None if head.is_empty() => continue,
-            None => match count(head) {
-                Some(n) => n.to_str().unwrap_or("0").to_owned(),
-                // A number beyond the bound: dropped, never renamed.
-                None if head.bytes().all(|b| b.is_ascii_digit() || b == b'.') => continue,
-                // A policy name: upstream's words, replaced by the position.
-                None => format!("\"p{}\"", out.len() + 1),
-            },
-        };
-        for param in parts {
-            let Some((k, v)) = param.split_once('=') else {
-                continue;
-            };
-            let k = k.trim().to_ascii_lowercase();
-            if let (Some(k), Some(n)) = (RATELIMIT_KEYS.iter().find(|x| **x == k), count(v.trim()))
-            {
-                item.push_str(&format!(";{k}={}", n.to_str().unwrap_or("0")));
-            }
-        }
-        out.push(item);
-    }
-    (!out.is_empty())
-        .then(|| HeaderValue::from_str(&out.join(", ")).ok())
-        .flatten()
 }
 
 /// `Vary`: `*`, or request-header names from `upstream.vary_request_headers`

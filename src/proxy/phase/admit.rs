@@ -10,7 +10,7 @@ use http::Request;
 use hyper::body::Incoming;
 
 use super::super::context::RequestContext;
-use super::super::settings::AdmitLimits;
+use super::super::settings::{AdmitLimits, TrustedPeers};
 use crate::error::GatewayError;
 use crate::http::headers as rules;
 use crate::logging::trace_id::TraceId;
@@ -30,6 +30,7 @@ pub(in crate::proxy) struct Anonymous {
 pub(in crate::proxy) fn begin(
     telemetry: Option<&Telemetry>,
     anonymous: &Anonymous,
+    trusted: &TrustedPeers,
     req: &Request<Incoming>,
     peer: SocketAddr,
 ) -> RequestContext {
@@ -61,6 +62,13 @@ pub(in crate::proxy) fn begin(
         requests: anonymous.requests.clone(),
         cache: None,
         upstream: None,
+        rate: None,
+        client_ip: Some(trusted.client_ip(peer.ip(), req.headers())).filter(|ip| *ip != peer.ip()),
+        tls: req
+            .extensions()
+            .get::<crate::server::TlsVersion>()
+            .map(|v| v.0),
+        flags: Default::default(),
     }
 }
 

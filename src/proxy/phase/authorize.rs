@@ -44,11 +44,17 @@ impl Authorize<'_> {
             path,
         };
         let checked = match self.cluster {
-            None => self.auth.check(&presented, self.metrics, &mut client),
+            None => self
+                .auth
+                .check(&presented, self.metrics, &mut client, &mut ctx.rate),
             Some(cluster) => {
-                let shared = self
-                    .auth
-                    .check_shared(cluster, &presented, self.metrics, &mut client);
+                let shared = self.auth.check_shared(
+                    cluster,
+                    &presented,
+                    self.metrics,
+                    &mut client,
+                    &mut ctx.rate,
+                );
                 Box::pin(shared).await
             }
         };

@@ -14,7 +14,7 @@ use prometheus::{Histogram, IntCounterVec, IntGauge};
 use crate::metrics::Family;
 
 use super::super::context::RequestContext;
-use crate::logging::access_log::{AccessLog, AccessRecord};
+use crate::logging::access_log::{AccessLog, AccessRecord, Flag};
 use crate::metrics::Metrics;
 use crate::outcome::{Cause, Phase};
 use crate::route::RouteLabel;
@@ -29,6 +29,8 @@ pub(in crate::proxy) struct Ending {
     pub ended: Option<(Cause, Phase)>,
     /// Body bytes handed over; None when no head was.
     pub bytes_out: Option<u64>,
+    /// The request came over HTTP/2.
+    pub h2: bool,
 }
 
 /// Everything the finish phase writes to, and nothing else.
@@ -98,6 +100,10 @@ impl Finisher {
                 bytes_in: ctx.bytes_in,
                 bytes_out: end.bytes_out,
                 peer: ctx.peer.ip(),
+                client_ip: ctx.client_ip,
+                proto: if end.h2 { "h2" } else { "h1" },
+                tls: ctx.tls,
+                flags: ctx.flags.with(end.ended.map(|(c, _)| Flag::of_cause(c))),
                 ended: end.ended.map(|(c, _)| c.label()),
             });
         }

@@ -29,5 +29,10 @@ pub(in crate::proxy) fn respond(
     }
     resp.headers_mut()
         .insert(X_REQUEST_ID, ctx.request_id.clone());
+    // The client's own rate-limit policy, on every answer once its bucket
+    // was asked (the 429 and cached hits included); upstream's never pass.
+    if let Some(rate) = &ctx.rate {
+        rate.write(resp.headers_mut());
+    }
     resp
 }

@@ -9,8 +9,9 @@
 
 mod files;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prometheus::IntCounter;
 use tokio_rustls::server::TlsStream;
@@ -86,17 +87,66 @@ impl Failure {
     }
 }
 
+/// The TLS version a connection negotiated, for its requests' access lines
+/// (`1.2`, `1.3`): a request extension, like the client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsVersion(pub &'static str);
+
+impl TlsVersion {
+    fn of(v: Option<rustls::ProtocolVersion>) -> TlsVersion {
+        TlsVersion(match v {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "1.3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "1.2",
+            // rustls speaks no other; a closed set all the same.
+            _ => "other",
+        })
+    }
+}
+
+/// At most one WARN line per failure reason this often: a client that keeps
+/// failing (a service whose certificate expired, a port scanner) must show in
+/// the log within seconds and must not flood it.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Per reason: when its last WARN line was written, and how many failures
+/// were left out since.
+#[derive(Default)]
+struct Warned(Mutex<[(Option<Instant>, u64); Failure::ALL.len()]>);
+
+impl Warned {
+    /// `Some(left out since the last line)` when a line may be written now.
+    fn allow(&self, f: Failure, now: Instant) -> Option<u64> {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (last, suppressed) = &mut all[f as usize];
+        match last {
+            Some(at) if now.duration_since(*at) < WARN_EVERY => {
+                *suppressed += 1;
+                None
+            }
+            _ => {
+                *last = Some(now);
+                Some(std::mem::take(suppressed))
+            }
+        }
+    }
+}
+
 /// The listener's TLS: the files in force and the failure counters.
 pub struct Tls {
     files: Arc<ReloadableFile<TlsFiles>>,
     failures: [IntCounter; Failure::ALL.len()],
+    warned: Warned,
 }
 
 impl Tls {
     pub fn new(files: Arc<ReloadableFile<TlsFiles>>, metrics: &Metrics) -> Tls {
         // Every reason exists from the start, so `increase()` sees the first one.
         let failures = Failure::ALL.map(|f| metrics.tls_handshake_failures.with([&f]));
-        Tls { files, failures }
+        Tls {
+            files,
+            failures,
+            warned: Warned::default(),
+        }
     }
 
     /// Runs the server side of the handshake on `io` with the configuration
@@ -105,9 +155,17 @@ impl Tls {
     pub async fn accept(
         &self,
         io: MeteredIo,
+        peer: SocketAddr,
         state: &ConnState,
         timeout: Duration,
-    ) -> Result<(TlsStream<MeteredIo>, Option<Arc<ClientCertificate>>), Closed> {
+    ) -> Result<
+        (
+            TlsStream<MeteredIo>,
+            Option<Arc<ClientCertificate>>,
+            TlsVersion,
+        ),
+        Closed,
+    > {
         let acceptor = TlsAcceptor::from(Arc::clone(&self.files.guard().config));
         let handshake = tokio::time::timeout(timeout, acceptor.accept(io));
         let done = tokio::select! {
@@ -122,7 +180,8 @@ impl Tls {
                     .peer_certificates()
                     .and_then(<[_]>::first)
                     .map(|leaf| Arc::new(ClientCertificate::from_der(leaf)));
-                return Ok((stream, certificate));
+                let version = TlsVersion::of(stream.get_ref().1.protocol_version());
+                return Ok((stream, certificate, version));
             }
             Ok(Err(e)) => {
                 let f = Failure::of(&e);
@@ -132,6 +191,16 @@ impl Tls {
             Err(_) => Failure::Timeout,
         };
         self.failures[failure as usize].inc();
+        // The peer's address and the reason only: never a certificate's names
+        // (they could name a person) nor the handshake's bytes.
+        if let Some(suppressed) = self.warned.allow(failure, Instant::now()) {
+            tracing::warn!(
+                peer = %peer.ip(),
+                reason = failure.label(),
+                suppressed,
+                "TLS handshake failed (gateway_tls_handshake_failures_total counts every one; at most one line per reason every 10 s)"
+            );
+        }
         Err(match failure {
             Failure::Timeout => Closed::HeaderTimeout,
             _ => Closed::TlsHandshake,
@@ -144,6 +213,25 @@ crate::label_by!(Failure);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_warn_line_per_reason_every_ten_seconds() {
+        let w = Warned::default();
+        let t0 = Instant::now();
+        assert_eq!(w.allow(Failure::NotTls, t0), Some(0));
+        assert_eq!(w.allow(Failure::NotTls, t0 + Duration::from_secs(1)), None);
+        assert_eq!(w.allow(Failure::NotTls, t0 + Duration::from_secs(2)), None);
+        assert_eq!(
+            w.allow(Failure::Timeout, t0),
+            Some(0),
+            "each reason its own"
+        );
+        assert_eq!(
+            w.allow(Failure::NotTls, t0 + WARN_EVERY),
+            Some(2),
+            "says how many were left out"
+        );
+    }
 
     #[test]
     fn io_errors_map_to_their_reason() {
