@@ -197,8 +197,6 @@ impl LookupResult {
     }
 }
 
-crate::label_by!(LookupResult);
-
 #[cfg(test)]
 mod tests {
     use super::*;
