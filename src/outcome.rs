@@ -135,8 +135,6 @@ impl ConnEnd {
     }
 }
 
-crate::label_by!(Cause, Phase);
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,12 +247,6 @@ impl Family {
     }
 }
 
-impl crate::metrics::Label for RouteLabel {
-    fn as_str(&self) -> &str {
-        self.name()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -205,8 +205,6 @@ impl LookupResult {
     }
 }
 
-crate::label_by!(LookupResult);
-
 #[cfg(test)]
 mod tests {
     use super::*;

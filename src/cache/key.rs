@@ -171,12 +171,6 @@ fn normalise_query(
     Ok(Some(Arc::from(variant)))
 }
 
-impl crate::metrics::Label for CachedRoute {
-    fn as_str(&self) -> &str {
-        self.name()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::hash_map::RandomState;

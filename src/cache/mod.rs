@@ -29,8 +29,6 @@ pub(crate) mod scan;
 pub(crate) mod status;
 mod storable;
 
-crate::label_by!(EvictionCause);
-
 #[cfg(test)]
 mod tests;
 

@@ -114,8 +114,6 @@ fn varies(headers: &HeaderMap) -> bool {
     })
 }
 
-crate::label_by!(Refusal);
-
 #[cfg(test)]
 mod tests {
     use super::*;

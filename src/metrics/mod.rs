@@ -7,6 +7,7 @@
 
 mod family;
 pub mod labels;
+mod vocabulary;
 
 use std::sync::OnceLock;
 
