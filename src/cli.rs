@@ -1,17 +1,15 @@
 //! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `mask`, `hash-key`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Settings};
+use crate::config;
+use crate::config_dir::{check, load};
+pub use crate::config_dir::{ConfigArgs, DEFAULT_CONFIG_DIR};
 use crate::lifecycle::run_until_signal;
 pub use crate::lifecycle::EXIT_CONFIG;
-
-/// Where `<GATEWAY_ENV>.toml` is looked for when no config dir is given.
-pub const DEFAULT_CONFIG_DIR: &str = "config";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,16 +55,6 @@ pub enum Command {
 }
 
 #[derive(Args, Debug, Default)]
-pub struct ConfigArgs {
-    /// Directory holding `<GATEWAY_ENV>.toml` (default `./config`).
-    #[arg(long, env = "GATEWAY_CONFIG_DIR")]
-    pub config_dir: Option<PathBuf>,
-    /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
-    #[arg(long, env = "GATEWAY_ENV")]
-    pub env: Option<String>,
-}
-
-#[derive(Args, Debug, Default)]
 pub struct ListenArgs {
     /// Overrides `server.listen`.
     #[arg(long)]
@@ -82,36 +70,6 @@ pub struct ServeArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub listen: ListenArgs,
-}
-
-pub(crate) fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
-    let (partial, problems) = check(args);
-    if problems.is_empty() {
-        if let Some(settings) = partial.complete() {
-            return Ok(settings);
-        }
-    }
-    Err(config::ConfigError::new(if problems.is_empty() {
-        vec![config::Problem::new(
-            "configuration",
-            "rejected without a reason (a defect in the gateway)",
-        )]
-    } else {
-        problems
-    }))
-}
-
-/// The config pass over the layers `args` select, every problem listed: the
-/// command line's own first (a config dir nothing is read from).
-pub(crate) fn check(args: &ConfigArgs) -> (config::Partial, Vec<config::Problem>) {
-    let dir = args
-        .config_dir
-        .as_deref()
-        .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
-    let (partial, problems) = config::check_with(dir, args.env.as_deref(), None);
-    let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
-    all.extend(problems.into_vec());
-    (partial, all)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {

@@ -1,13 +1,61 @@
+//! The configuration the command line selects ([`ConfigArgs`]: a directory and an
+//! environment) and the config pass over those layers ([`check`], [`load`]), shared
+//! by every subcommand that reads the config.
+//!
 //! `--config-dir DIR` (or `GATEWAY_CONFIG_DIR`) only says where
 //! `<GATEWAY_ENV>.toml` is: with no environment selected nothing in DIR is
 //! read. An operator who names a directory holding configuration files
 //! expects them to be read, so that combination is refused, naming the
 //! files and the flag that would read one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::ConfigArgs;
-use crate::config::Problem;
+use clap::Args;
+
+use crate::config::{self, Problem, Settings};
+
+/// Where `<GATEWAY_ENV>.toml` is looked for when no config dir is given.
+pub const DEFAULT_CONFIG_DIR: &str = "config";
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// Directory holding `<GATEWAY_ENV>.toml` (default `./config`).
+    #[arg(long, env = "GATEWAY_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
+    #[arg(long, env = "GATEWAY_ENV")]
+    pub env: Option<String>,
+}
+
+pub(crate) fn load(args: &ConfigArgs) -> Result<Settings, config::ConfigError> {
+    let (partial, problems) = check(args);
+    if problems.is_empty() {
+        if let Some(settings) = partial.complete() {
+            return Ok(settings);
+        }
+    }
+    Err(config::ConfigError::new(if problems.is_empty() {
+        vec![config::Problem::new(
+            "configuration",
+            "rejected without a reason (a defect in the gateway)",
+        )]
+    } else {
+        problems
+    }))
+}
+
+/// The config pass over the layers `args` select, every problem listed: the
+/// command line's own first (a config dir nothing is read from).
+pub(crate) fn check(args: &ConfigArgs) -> (config::Partial, Vec<config::Problem>) {
+    let dir = args
+        .config_dir
+        .as_deref()
+        .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
+    let (partial, problems) = config::check_with(dir, args.env.as_deref(), None);
+    let mut all: Vec<config::Problem> = unread(args).into_iter().collect();
+    all.extend(problems.into_vec());
+    (partial, all)
+}
 
 /// The problem with `args`, if a config dir was given whose files would all
 /// go unread.

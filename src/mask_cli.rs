@@ -20,10 +20,11 @@ use bytes::Bytes;
 use clap::Args;
 use http::{header, HeaderMap, HeaderValue};
 
-use crate::cli::{ConfigArgs, EXIT_CONFIG};
+use crate::config_dir::ConfigArgs;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::inspect::reflect::Secrets;
+use crate::lifecycle::EXIT_CONFIG;
 use crate::mask::MaskSettings;
 use crate::reload::Load;
 
@@ -176,7 +177,7 @@ fn load(
     args: &ConfigArgs,
 ) -> Result<(MaskSettings, crate::config::UpstreamSettings), crate::config::ConfigError> {
     use crate::config::{ConfigError, Problem};
-    let (partial, problems) = crate::cli::check(args);
+    let (partial, problems) = crate::config_dir::check(args);
     let problems: Vec<Problem> = problems
         .into_iter()
         .filter(|p| {
