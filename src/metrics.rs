@@ -281,10 +281,6 @@ impl Metrics {
         for reason in ["write", "write_all"] {
             m.cache_invalidations.with_label_values(&[reason]);
         }
-        for credential in crate::upstream::REJECTED_CREDENTIALS {
-            m.upstream_credentials_rejected
-                .with_label_values(&[credential]);
-        }
         for result in ["exported", "failed"] {
             m.trace_export_spans.with_label_values(&[result]);
         }
