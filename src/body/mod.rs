@@ -12,7 +12,9 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
 
-use crate::inspect::budget::Reservation;
+use crate::fair::budget::Reservation;
+
+pub mod envelope;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

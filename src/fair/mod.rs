@@ -1,5 +1,5 @@
 //! Per-client shares of the capacity every client draws on: upstream slots,
-//! response buffer memory and spool bytes.
+//! response buffer memory ([`budget`]) and spool bytes.
 //!
 //! A global bound alone lets one caller take all of it (256 never-reading
 //! PDF downloads held every upstream slot), so each pool also bounds what one
@@ -9,6 +9,8 @@
 //! is off, the peer address of the connection — an IPv6 peer's /64 — (behind
 //! a load balancer every request comes from its address: one share for all
 //! of them).
+
+pub mod budget;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -4,7 +4,6 @@
 //! for the rule every released body follows.
 
 mod allowlist;
-pub mod budget;
 mod buffering;
 pub mod headers;
 mod passthrough;
@@ -22,6 +21,7 @@ use prometheus::IntCounter;
 use crate::config::Settings;
 use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
+use crate::fair::budget::BodyBudget;
 use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
@@ -29,7 +29,7 @@ use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
-pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRequest, PassthroughRule};
+pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the
@@ -49,7 +49,7 @@ pub struct Inspector {
     /// The mask HMAC key, only so the secret guard can look for it.
     mask_key: Option<Box<[u8]>>,
     /// Bound on response bytes held in memory, shared by every request.
-    budget: Arc<budget::BodyBudget>,
+    budget: Arc<BodyBudget>,
     /// Spool files of relayed passthrough bodies.
     spool: Arc<spool::SpoolPool>,
     /// The secret guard compiled for the credentials it was built from:
@@ -73,7 +73,7 @@ impl Inspector {
             })
             .unwrap_or_default();
         let u = &settings.upstream;
-        let budget = Arc::new(budget::BodyBudget::new(
+        let budget = Arc::new(BodyBudget::new(
             u.max_buffered_bytes,
             u.buffer_wait,
             u.per_client.buffer_share,

@@ -28,10 +28,10 @@ use hyper::body::Incoming;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::budget::{BodyBudget, Reservation};
 use super::reflect::StreamGuard;
 use super::spool::{Full, Spool};
 use crate::body::BoxError;
+use crate::fair::budget::{BodyBudget, Reservation};
 use crate::upstream::Slot;
 
 /// Largest piece handed to the client: one frame of the connection

@@ -27,7 +27,6 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
-use super::budget::Reservation;
 use super::headers::Answer;
 use super::passthrough::{PassthroughRequest, PassthroughRule};
 use super::reflect::{Found, Secrets};
@@ -35,6 +34,7 @@ use super::relay::{Parts as RelayParts, Relay};
 use super::Inspector;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
+use crate::fair::budget::Reservation;
 use crate::http::framing::{self, bodiless};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};

@@ -59,9 +59,7 @@ use context::RequestContext;
 use settle::Settle;
 
 // Where the config has always found them.
-pub use crate::inspect::{
-    HeaderAllowlist, Masking, Passthrough, PassthroughConfig, PassthroughRule,
-};
+pub use crate::inspect::{HeaderAllowlist, Masking, Passthrough, PassthroughRule};
 
 /// The request pipeline: runs the steps above in order, handing upstream work
 /// to [`Upstream`], inspection to [`Inspector`] and cache policy to the cache.
