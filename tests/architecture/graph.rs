@@ -22,7 +22,7 @@ pub struct Example {
 #[derive(Default)]
 pub struct Graph {
     /// Top-level modules of the crate.
-    components: BTreeSet<String>,
+    pub components: BTreeSet<String>,
     /// `pub use x::Name` at the crate root: `crate::Name` belongs to `x`.
     root_names: BTreeMap<String, String>,
     /// (from, to) → the first reference found.

@@ -9,10 +9,12 @@
 //!   strongly connected components of that graph must all be single components; each cycle
 //!   is reported edge by edge with one example reference (file:line) and the shortest way
 //!   back that closes it.
+//! - **Every gateway component imports only layers below its own.** The layer order is written
+//!   once, in docs/architecture.md (the block after `<!-- layers -->`), and read from there:
+//!   a component missing from it, or an edge that points sideways or up, fails with its
+//!   example. (Acyclic follows from layered; the cycle report says which loop to cut.)
 //! - **No source file over [`MAX_LINES`] lines** under `src/` and `crates/*/src/` (files under
 //!   `tests/` are listed when over, not failed).
-//!
-//! The rule the graph follows (the layer order) is in docs/architecture.md.
 
 mod graph;
 
@@ -80,6 +82,72 @@ fn no_import_cycle_between_components() {
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
 
+/// Files allowed over [`MAX_LINES`] for now, each with why.
+///
+/// TEMPORARY: `src/config.rs` aggregates every section's raw struct; it shrinks when each
+/// component owns its own config (a separate change in flight). The check fails once the
+/// file is back under the limit, so the entry cannot outlive the reason.
+const OVER_LIMIT_FOR_NOW: &[&str] = &["src/config.rs"];
+
+#[test]
+fn each_component_imports_only_lower_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = fs::read_to_string(root.join("docs/architecture.md")).expect("docs/architecture.md");
+    let layers = layers_in(&doc);
+    assert!(
+        !layers.is_empty(),
+        "docs/architecture.md has no `<!-- layers -->` block"
+    );
+    let layer_of = |c: &str| layers.iter().position(|(_, cs)| cs.iter().any(|x| x == c));
+    let graph = Graph::of_crate(root, root);
+    let mut failures = Vec::new();
+    for c in &graph.components {
+        if layer_of(c).is_none() {
+            failures.push(format!(
+                "component `{c}` is in no layer: add it to the layers block of docs/architecture.md"
+            ));
+        }
+    }
+    for ((a, b), ex) in &graph.edges {
+        if IGNORED_EDGES.iter().any(|(x, y)| x == a && y == b) {
+            continue;
+        }
+        if let (Some(la), Some(lb)) = (layer_of(a), layer_of(b)) {
+            if lb >= la {
+                failures.push(format!(
+                    "{a} ({}) → {b} ({}) does not point to a lower layer   {}:{}: {}",
+                    layers[la].0, layers[lb].0, ex.file, ex.line, ex.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// `name: a, b, c` lines of the fenced block after `<!-- layers -->`, top layer first in the
+/// doc; returned bottom layer first.
+fn layers_in(doc: &str) -> Vec<(String, Vec<String>)> {
+    let Some(start) = doc.find("<!-- layers -->") else {
+        return Vec::new();
+    };
+    let mut lines = doc[start..].lines().skip_while(|l| !l.starts_with("```"));
+    lines.next();
+    let mut layers: Vec<(String, Vec<String>)> = lines
+        .take_while(|l| !l.starts_with("```"))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(name, cs)| {
+            let cs = cs
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect();
+            (name.trim().to_owned(), cs)
+        })
+        .collect();
+    layers.reverse();
+    layers
+}
+
 #[test]
 fn no_source_file_over_the_size_limit() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -87,8 +155,15 @@ fn no_source_file_over_the_size_limit() {
     for krate in crate_dirs(root) {
         for file in rust_files(&krate.join("src")) {
             let lines = line_count(&file);
-            if lines > MAX_LINES {
+            let allowed = OVER_LIMIT_FOR_NOW.contains(&rel(root, &file).as_str());
+            if lines > MAX_LINES && !allowed {
                 over.push(format!("{} has {lines} lines", rel(root, &file)));
+            }
+            if lines <= MAX_LINES && allowed {
+                over.push(format!(
+                    "{} is within the limit now: remove it from OVER_LIMIT_FOR_NOW",
+                    rel(root, &file)
+                ));
             }
         }
     }
