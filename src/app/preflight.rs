@@ -34,7 +34,7 @@ pub(super) fn secret_file(key: &str, path: &Path) -> Result<Vec<u8>, Problem> {
 
 /// The masker the settings describe (None when masking is off), with its key.
 /// The key comes back too, for the secret reflection guard.
-pub(crate) fn build_masker(mask: &MaskSettings) -> Result<crate::proxy::Masking, Problem> {
+pub(crate) fn build_masker(mask: &MaskSettings) -> Result<crate::inspect::Masking, Problem> {
     if !mask.enabled {
         tracing::warn!(
             "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
