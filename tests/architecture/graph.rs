@@ -23,6 +23,9 @@ pub struct Example {
 pub struct Graph {
     /// Top-level modules of the crate.
     pub components: BTreeSet<String>,
+    /// The top-level modules of the root file being walked (`lib.rs` or `main.rs`: each is a
+    /// crate of its own, `crate::` means a different thing in each).
+    in_scope: BTreeSet<String>,
     /// `pub use x::Name` at the crate root: `crate::Name` belongs to `x`.
     root_names: BTreeMap<String, String>,
     /// (from, to) → the first reference found.
@@ -45,7 +48,8 @@ impl Graph {
             // Each root file is its own crate: its components are its own top-level modules.
             let ast = parse(&file);
             let (components, root_names) = root_names_of(&ast);
-            graph.components = components;
+            graph.components.extend(components.iter().cloned());
+            graph.in_scope = components;
             graph.root_names = root_names;
             graph.walk(display_root, &file, &ast, Vec::new(), src.clone());
         }
@@ -270,7 +274,7 @@ impl FileVisitor<'_> {
         let Some(first) = absolute.first() else {
             return;
         };
-        let to = if self.graph.components.contains(first) {
+        let to = if self.graph.in_scope.contains(first) {
             first.clone()
         } else if let Some(owner) = self.graph.root_names.get(first) {
             owner.clone()
