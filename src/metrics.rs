@@ -5,9 +5,10 @@
 //! Label values are route templates and outcomes from closed sets; customer
 //! ids, raw paths and personal data never become labels.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
-use crate::cache::LookupResult;
+use crate::outcome::LookupResult;
 use crate::route::RouteLabel;
 use prometheus::{
     Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -292,9 +293,15 @@ impl Metrics {
     }
 }
 
-/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from the
-/// process-wide counters the log queues keep (`crate::logging`), since the
-/// queues, like stdout, belong to the process rather than to one gateway.
+/// Lines dropped because their queue was full, per stream, for the whole
+/// process (every gateway in it shares stdout): bumped by the log queues
+/// (`crate::logging`), read by [`LogDrops`] at scrape time.
+pub static ACCESS_DROPPED: AtomicU64 = AtomicU64::new(0);
+pub static LOG_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from
+/// [`ACCESS_DROPPED`] and [`LOG_DROPPED`], since the queues, like stdout,
+/// belong to the process rather than to one gateway.
 struct LogDrops {
     lines: IntCounterVec,
     /// Two scrapes at once must not both add the same difference.
@@ -328,10 +335,7 @@ impl prometheus::core::Collector for LogDrops {
     fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
         use std::sync::atomic::Ordering;
         let _one = self.sync.lock().unwrap_or_else(|e| e.into_inner());
-        for (stream, total) in [
-            ("access", &crate::logging::ACCESS_DROPPED),
-            ("log", &crate::logging::LOG_DROPPED),
-        ] {
+        for (stream, total) in [("access", &ACCESS_DROPPED), ("log", &LOG_DROPPED)] {
             let counter = self.lines.with_label_values(&[stream]);
             let now = total.load(Ordering::Relaxed);
             counter.inc_by(now.saturating_sub(counter.get()));
