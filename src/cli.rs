@@ -1,17 +1,15 @@
 //! Subcommands: `serve` (default), `demo`, `sandbox`, `check-config`, `mask`, `hash-key`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
+use crate::config_dir::check;
+pub use crate::config_dir::{ConfigArgs, DEFAULT_CONFIG_DIR};
 use crate::lifecycle::run_until_signal;
 pub use crate::lifecycle::EXIT_CONFIG;
-
-/// Where `<GATEWAY_ENV>.toml` is looked for when no config dir is given.
-pub const DEFAULT_CONFIG_DIR: &str = "config";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,35 +55,6 @@ pub enum Command {
 }
 
 #[derive(Args, Debug, Default)]
-pub struct ConfigArgs {
-    /// Directory holding `<GATEWAY_ENV>.toml` (default `./config`).
-    #[arg(long, env = "GATEWAY_CONFIG_DIR")]
-    pub config_dir: Option<PathBuf>,
-    /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
-    #[arg(long, env = "GATEWAY_ENV")]
-    pub env: Option<String>,
-    /// A configuration file layered on top of the embedded defaults (instead
-    /// of `--env`'s `<config dir>/<env>.toml`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-impl ConfigArgs {
-    /// The layers these arguments select, with `flags` on top.
-    pub fn layers(&self, flags: Vec<(String, String)>) -> config::Layers {
-        let dir = self
-            .config_dir
-            .as_deref()
-            .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
-        config::Layers {
-            file: self.config.clone(),
-            flags,
-            ..config::Layers::dir(dir, self.env.as_deref())
-        }
-    }
-}
-
-#[derive(Args, Debug, Default)]
 pub struct ListenArgs {
     /// Overrides `server.listen`.
     #[arg(long)]
@@ -114,31 +83,6 @@ pub struct ServeArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub listen: ListenArgs,
-}
-
-/// The one config pass over the layers `args` select and `flags`, every
-/// problem listed: the command line's own first (a config dir nothing is
-/// read from), then every section's, then the files the settings name.
-pub(crate) fn check(
-    args: &ConfigArgs,
-    flags: Vec<(String, String)>,
-) -> (config::Partial, Vec<config::Problem>) {
-    let (partial, problems) = config::check(&args.layers(flags));
-    let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
-    all.extend(problems.into_vec());
-    (partial, all)
-}
-
-/// As [`check`], only `sections` (and the files they name that `files`
-/// checks), for a subcommand that uses no other.
-pub(crate) fn check_sections(
-    args: &ConfigArgs,
-    sections: &[config::Section],
-) -> (config::Partial, Vec<config::Problem>) {
-    let (partial, problems) = config::sections(&args.layers(Vec::new()), sections);
-    let mut all: Vec<config::Problem> = crate::config_dir::unread(args).into_iter().collect();
-    all.extend(problems.into_vec());
-    (partial, all)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {

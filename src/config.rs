@@ -20,6 +20,8 @@ mod section;
 #[cfg(test)]
 mod tests;
 mod validate;
+#[cfg(test)]
+mod view_tests;
 
 pub use crate::auth::config::{AuthModeSetting, AuthSettings, RawAuth};
 pub use crate::credentials::SecretSource;

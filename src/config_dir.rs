@@ -1,13 +1,75 @@
+//! The configuration the command line selects ([`ConfigArgs`]: a directory and an
+//! environment, or a file) and the config pass over those layers ([`check`]), shared
+//! by every subcommand that reads the config.
+//!
 //! `--config-dir DIR` (or `GATEWAY_CONFIG_DIR`) only says where
 //! `<GATEWAY_ENV>.toml` is: with no environment selected nothing in DIR is
 //! read. An operator who names a directory holding configuration files
 //! expects them to be read, so that combination is refused, naming the
 //! files and the flag that would read one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::ConfigArgs;
-use crate::config::Problem;
+use clap::Args;
+
+use crate::config::{self, Problem};
+
+/// Where `<GATEWAY_ENV>.toml` is looked for when no config dir is given.
+pub const DEFAULT_CONFIG_DIR: &str = "config";
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// Directory holding `<GATEWAY_ENV>.toml` (default `./config`).
+    #[arg(long, env = "GATEWAY_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Selects `<config dir>/<env>.toml` on top of the embedded defaults.
+    #[arg(long, env = "GATEWAY_ENV")]
+    pub env: Option<String>,
+    /// A configuration file layered on top of the embedded defaults (instead
+    /// of `--env`'s `<config dir>/<env>.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The layers these arguments select, with `flags` on top.
+    pub fn layers(&self, flags: Vec<(String, String)>) -> config::Layers {
+        let dir = self
+            .config_dir
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
+        config::Layers {
+            file: self.config.clone(),
+            flags,
+            ..config::Layers::dir(dir, self.env.as_deref())
+        }
+    }
+}
+
+/// The one config pass over the layers `args` select and `flags`, every
+/// problem listed: the command line's own first (a config dir nothing is
+/// read from), then every section's, then the files the settings name.
+pub(crate) fn check(
+    args: &ConfigArgs,
+    flags: Vec<(String, String)>,
+) -> (config::Partial, Vec<Problem>) {
+    let (partial, problems) = config::check(&args.layers(flags));
+    let mut all: Vec<Problem> = unread(args).into_iter().collect();
+    all.extend(problems.into_vec());
+    (partial, all)
+}
+
+/// As [`check`], only `sections` (and the files they name that `files`
+/// checks), for a subcommand that uses no other.
+pub(crate) fn check_sections(
+    args: &ConfigArgs,
+    sections: &[config::Section],
+) -> (config::Partial, Vec<Problem>) {
+    let (partial, problems) = config::sections(&args.layers(Vec::new()), sections);
+    let mut all: Vec<Problem> = unread(args).into_iter().collect();
+    all.extend(problems.into_vec());
+    (partial, all)
+}
 
 /// The problem with `args`, if a config dir was given whose files would all
 /// go unread.

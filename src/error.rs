@@ -1,5 +1,6 @@
-//! Every error the gateway produces itself, and the one place that turns it into
-//! a response in paycombat's envelope.
+//! Every error the gateway produces itself: its status, code and message. The
+//! response in paycombat's envelope is built from these by `crate::body::envelope`
+//! (this module is vocabulary: it imports nothing of the gateway).
 //!
 //! Messages are written for the calling service: they say what happened and
 //! what to do, never an internal detail (no upstream address, no body bytes,
@@ -7,10 +8,7 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{header, HeaderValue, StatusCode};
-
-use crate::body::GatewayBody;
+use http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -164,7 +162,8 @@ impl GatewayError {
         )
     }
 
-    fn retry_after(&self) -> Option<Duration> {
+    /// How long a client should wait before trying again, when the error says.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             GatewayError::RateLimited { retry_after }
             | GatewayError::CircuitOpen { retry_after } => Some(*retry_after),
@@ -175,65 +174,12 @@ impl GatewayError {
             _ => None,
         }
     }
-
-    /// The response a client sees. `request_id` is echoed in the body so a
-    /// service can quote it when it reports a problem.
-    pub fn to_response(&self, request_id: &str) -> http::Response<GatewayBody> {
-        let mut resp = envelope_response(self.status(), &self.to_string(), self.code(), request_id);
-        if let Some(after) = self.retry_after() {
-            // Whole seconds, rounded up, never 0: a 0 invites an immediate retry storm.
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        }
-        if let GatewayError::AdminMethodNotAllowed { allow } = self {
-            resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
-        }
-        resp
-    }
-}
-
-/// `{"status": false, "message": …, "data": null, "error": {"code": …, "request_id": …}}`
-pub fn envelope_response(
-    status: StatusCode,
-    message: &str,
-    code: &str,
-    request_id: &str,
-) -> http::Response<GatewayBody> {
-    // A struct, not json!(): fields serialise in paycombat's order.
-    #[derive(serde::Serialize)]
-    struct Envelope<'a> {
-        status: bool,
-        message: &'a str,
-        data: Option<()>,
-        error: ErrorInfo<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct ErrorInfo<'a> {
-        code: &'a str,
-        request_id: &'a str,
-    }
-    let body = Envelope {
-        status: false,
-        message,
-        data: None,
-        error: ErrorInfo { code, request_id },
-    };
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-    let mut resp = http::Response::new(GatewayBody::full(bytes));
-    *resp.status_mut() = status;
-    // The same Content-Type as every other answer on a JSON route.
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        crate::inspect::headers::JSON_CONTENT_TYPE,
-    );
-    resp
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header;
     use http_body_util::BodyExt;
 
     #[tokio::test]

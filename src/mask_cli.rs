@@ -20,10 +20,11 @@ use bytes::Bytes;
 use clap::Args;
 use http::{header, HeaderMap, HeaderValue};
 
-use crate::cli::{ConfigArgs, EXIT_CONFIG};
+use crate::config_dir::ConfigArgs;
 use crate::credentials::CredentialFiles;
 use crate::error::GatewayError;
 use crate::inspect::reflect::Secrets;
+use crate::lifecycle::EXIT_CONFIG;
 use crate::mask::MaskSettings;
 use crate::reload::Load;
 
@@ -169,7 +170,7 @@ fn load(
     use crate::config::Section;
     use crate::problems::{ConfigError, Problem};
     let (partial, mut problems) =
-        crate::cli::check_sections(args, &[Section::Upstream, Section::Mask]);
+        crate::config_dir::check_sections(args, &[Section::Upstream, Section::Mask]);
     if let Some(mask) = partial.mask.as_ref().filter(|m| m.hmac_key_file.is_some()) {
         problems.extend(crate::config::files::mask_key(mask).and_then(Result::err));
     }

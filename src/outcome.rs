@@ -1,6 +1,7 @@
 //! How a request ended, when it did not end with its whole answer sent: who
 //! gave up (the client, or the gateway) and why, as a closed set — the
-//! `reason` of `gateway_requests_abandoned_total` and of the access line.
+//! `reason` of `gateway_requests_abandoned_total` and of the access line; and
+//! how a request on a cached route was answered ([`LookupResult`]).
 //!
 //! The connection knows why it closed; the request only sees itself dropped.
 //! So each connection keeps a [`ConnEnd`] cell, set before the connection is
@@ -132,6 +133,53 @@ impl ConnEnd {
         } else {
             Cause::ClientClosed
         })
+    }
+}
+
+/// How a request on a cached route was answered (`gateway_cache_lookups_total`
+/// result and the access log's `cache`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupResult {
+    Hit,
+    Miss,
+    /// A stale entry was served (while revalidating, or because upstream failed).
+    Stale,
+    /// Answered by another request's fill.
+    Collapsed,
+    Bypass,
+}
+
+impl LookupResult {
+    pub const ALL: [LookupResult; 5] = [
+        Self::Hit,
+        Self::Miss,
+        Self::Stale,
+        Self::Collapsed,
+        Self::Bypass,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Stale => "stale",
+            Self::Collapsed => "collapsed",
+            Self::Bypass => "bypass",
+        }
+    }
+
+    /// Position in [`LookupResult::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A miss, or a collapsed one when another request's fill answered it.
+    pub fn filled(collapsed: bool) -> LookupResult {
+        if collapsed {
+            Self::Collapsed
+        } else {
+            Self::Miss
+        }
     }
 }
 

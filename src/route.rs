@@ -1,10 +1,9 @@
 //! The route table: which paycombat endpoint a request is, decided once from
 //! method and path. Everything downstream (cache, invalidation, metrics labels,
-//! access log) reads the `Route`, never the raw path.
+//! access log) reads the `Route`, never the raw path. It is vocabulary: it
+//! imports nothing of the gateway.
 
 use http::Method;
-
-use crate::cache::CachedRoute;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -243,6 +242,34 @@ impl Family {
             Family::MasterData => RouteLabel::MasterData,
             Family::PaymentMethod => RouteLabel::PaymentMethod,
             Family::Other => RouteLabel::Other,
+        }
+    }
+}
+
+/// A route whose responses may be cached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CachedRoute {
+    /// `GET /api/v1/customer/customer/{customer_id}`
+    CustomerDetail,
+    /// `GET /api/v1/customer/customer-wallet-is-ready/{customer_id}`
+    CustomerWalletReady,
+}
+
+impl CachedRoute {
+    pub const ALL: [CachedRoute; 2] = [Self::CustomerDetail, Self::CustomerWalletReady];
+
+    /// Stable name: config table name and metric label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CustomerDetail => "customer_detail",
+            Self::CustomerWalletReady => "customer_wallet_ready",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::CustomerDetail => 0,
+            Self::CustomerWalletReady => 1,
         }
     }
 }

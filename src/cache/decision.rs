@@ -158,52 +158,9 @@ impl CustomerCache {
     }
 }
 
-/// How a request on a cached route was answered (`gateway_cache_lookups_total`
-/// result and the access log's `cache`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LookupResult {
-    Hit,
-    Miss,
-    /// A stale entry was served (while revalidating, or because upstream failed).
-    Stale,
-    /// Answered by another request's fill.
-    Collapsed,
-    Bypass,
-}
-
-impl LookupResult {
-    pub const ALL: [LookupResult; 5] = [
-        Self::Hit,
-        Self::Miss,
-        Self::Stale,
-        Self::Collapsed,
-        Self::Bypass,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Hit => "hit",
-            Self::Miss => "miss",
-            Self::Stale => "stale",
-            Self::Collapsed => "collapsed",
-            Self::Bypass => "bypass",
-        }
-    }
-
-    /// Position in [`LookupResult::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// A miss, or a collapsed one when another request's fill answered it.
-    pub fn filled(collapsed: bool) -> LookupResult {
-        if collapsed {
-            Self::Collapsed
-        } else {
-            Self::Miss
-        }
-    }
-}
+// How a request on a cached route was answered is vocabulary the metrics and the
+// access log share: it lives in `crate::outcome`.
+pub use crate::outcome::LookupResult;
 
 #[cfg(test)]
 mod tests {

@@ -11,33 +11,8 @@ const MAX_VARIANT_LEN: usize = 512;
 /// Ids longer than any sane customer id are refused before the regex sees them.
 const MAX_ID_LEN: usize = 128;
 
-/// A route whose responses may be cached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CachedRoute {
-    /// `GET /api/v1/customer/customer/{customer_id}`
-    CustomerDetail,
-    /// `GET /api/v1/customer/customer-wallet-is-ready/{customer_id}`
-    CustomerWalletReady,
-}
-
-impl CachedRoute {
-    pub const ALL: [CachedRoute; 2] = [Self::CustomerDetail, Self::CustomerWalletReady];
-
-    /// Stable name: config table name and metric label value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CustomerDetail => "customer_detail",
-            Self::CustomerWalletReady => "customer_wallet_ready",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Self::CustomerDetail => 0,
-            Self::CustomerWalletReady => 1,
-        }
-    }
-}
+// The cacheable routes are route vocabulary (config table names and metric labels).
+pub use crate::route::CachedRoute;
 
 /// Why a request does not use the cache at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

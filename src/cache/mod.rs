@@ -56,6 +56,9 @@ pub use self::policy::{FillFailure, FillOutcome, Replica, StandIn};
 pub use self::status::{cache_status, CacheStatus, Forward};
 pub use self::storable::{storable, Refusal};
 
+// The `cause` and `reason` labels of the cache's metric families.
+crate::label_by!(EvictionCause, Refusal);
+
 use self::entry::{Lifetimes, Slot, SlotExpiry};
 use self::flight::Flights;
 use self::generation::Generations;

@@ -462,6 +462,3 @@ fn the_layered_config_reports_telemetry_problems_with_the_others() {
         assert!(keys.contains(&key), "{key} missing from {keys:?}");
     }
 }
-
-#[path = "view_tests.rs"]
-mod view_tests;

@@ -5,6 +5,21 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The `Content-Type` of every answer on a JSON route: masked, empty,
+/// bodiless, HEAD, and the gateway's own error envelopes.
+pub const JSON_CONTENT_TYPE: HeaderValue =
+    HeaderValue::from_static("application/json; charset=utf-8");
+
+/// Conditional request headers: never forwarded where paycombat's answer
+/// would be masked (its validators are not the client's).
+pub const CONDITIONAL: &[HeaderName] = &[
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
+    header::IF_UNMODIFIED_SINCE,
+    header::IF_RANGE,
+];
+
 /// RFC 9110 §7.6.1 connection-specific headers, plus the non-standard ones
 /// proxies are known to mishandle.
 const HOP_BY_HOP: &[&str] = &[

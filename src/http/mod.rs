@@ -12,3 +12,9 @@ pub mod request_body;
 
 pub use coding::{decode, Encoding};
 pub use request_body::read_body;
+
+/// The TLS version a connection negotiated, for its requests' access lines
+/// (`1.2`, `1.3`): a request extension, like the client certificate. Set by
+/// the server's TLS acceptor, read by the pipeline's admit phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsVersion(pub &'static str);

@@ -4,8 +4,8 @@
 //! for the rule every released body follows.
 
 mod allowlist;
-pub mod budget;
 mod buffering;
+
 pub mod headers;
 mod passthrough;
 pub mod reflect;
@@ -24,6 +24,7 @@ use prometheus::IntCounter;
 
 use crate::credentials::{CredentialStore, UpstreamCredentials};
 use crate::error::GatewayError;
+use crate::fair::budget::BodyBudget;
 use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
 use crate::metrics::Metrics;
@@ -31,7 +32,7 @@ use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
-pub use passthrough::{Passthrough, PassthroughConfig, PassthroughRequest, PassthroughRule};
+pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
 
@@ -52,7 +53,7 @@ pub struct Inspector {
     /// The mask HMAC key, only so the secret guard can look for it.
     mask_key: Option<Box<[u8]>>,
     /// Bound on response bytes held in memory, shared by every request.
-    budget: Arc<budget::BodyBudget>,
+    budget: Arc<BodyBudget>,
     /// Spool files of relayed passthrough bodies.
     spool: Arc<spool::SpoolPool>,
     /// The secret guard compiled for the credentials it was built from:
@@ -79,7 +80,7 @@ impl Inspector {
             })
             .unwrap_or_default();
         let u = &settings;
-        let budget = Arc::new(budget::BodyBudget::new(
+        let budget = Arc::new(BodyBudget::new(
             u.max_buffered_bytes,
             u.buffer_wait,
             u.buffer_share,

@@ -10,6 +10,7 @@
 use http::Method;
 
 use crate::auth::AllowRule;
+use crate::mask::PassthroughConfig;
 
 /// One validated `[[mask.passthrough]]` entry.
 #[derive(Debug, Clone)]
@@ -19,27 +20,6 @@ pub struct PassthroughRule {
     content_types: Vec<String>,
     magic: Option<Box<[u8]>>,
     ranges: bool,
-}
-
-/// The raw `[[mask.passthrough]]` entry.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PassthroughConfig {
-    #[serde(default = "get_only")]
-    pub methods: Vec<String>,
-    pub path: String,
-    pub content_types: Vec<String>,
-    #[serde(default)]
-    pub magic: String,
-    /// Forward `Range`/`If-Range` and pass `206` answers. A part of a body
-    /// does not start with `magic`, so partial answers pass unverified: off
-    /// unless said.
-    #[serde(default)]
-    pub ranges: bool,
-}
-
-fn get_only() -> Vec<String> {
-    vec!["GET".to_owned()]
 }
 
 impl PassthroughRule {
@@ -142,7 +122,7 @@ mod tests {
 
     fn cfg(path: &str, types: &[&str], magic: &str) -> PassthroughConfig {
         PassthroughConfig {
-            methods: get_only(),
+            methods: vec!["GET".to_owned()],
             path: path.to_owned(),
             content_types: types.iter().map(|t| (*t).to_owned()).collect(),
             magic: magic.to_owned(),

@@ -28,11 +28,11 @@ use hyper::body::Incoming;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::budget::{BodyBudget, Reservation};
 use super::reflect::StreamGuard;
 use super::spool::{Full, Spool};
 use crate::body::BoxError;
-use crate::upstream::Slot;
+use crate::fair::budget::{BodyBudget, Reservation};
+use crate::fair::Slot;
 
 /// Largest piece handed to the client: one frame of the connection
 /// (`server::body::MAX_FRAME`), so a piece on its way out — in the channel,

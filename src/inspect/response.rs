@@ -29,7 +29,6 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
-use super::budget::Reservation;
 use super::headers::Answer;
 use super::passthrough::{PassthroughRequest, PassthroughRule};
 use super::reflect::{Found, Secrets};
@@ -37,11 +36,12 @@ use super::relay::{Parts as RelayParts, Relay};
 use super::Inspector;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
+use crate::fair::budget::Reservation;
+use crate::fair::Slot;
 use crate::http::framing::{self, bodiless};
 use crate::http::headers::strip_hop_by_hop;
 use crate::http::{decode, Encoding};
 use crate::mask::policy::PolicyFamily;
-use crate::upstream::Slot;
 
 /// A response the gateway read whole and masked (the only kind it may cache).
 pub struct Inspected {

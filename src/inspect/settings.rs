@@ -23,17 +23,3 @@ pub struct InspectSettings {
     /// `[upstream.buffering]`.
     pub buffering: BufferingSettings,
 }
-
-impl InspectSettings {
-    pub fn of(u: &crate::upstream::config::UpstreamSettings) -> InspectSettings {
-        InspectSettings {
-            max_response_body_bytes: u.max_response_body_bytes,
-            response_headers: u.response_headers.clone(),
-            park_limit: u.timeout,
-            max_buffered_bytes: u.max_buffered_bytes,
-            buffer_wait: u.buffer_wait,
-            buffer_share: u.per_client.buffer_share,
-            buffering: u.buffering.clone(),
-        }
-    }
-}

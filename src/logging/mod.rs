@@ -18,7 +18,7 @@ mod queue;
 pub mod trace_id;
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
@@ -26,10 +26,9 @@ use tracing_subscriber::EnvFilter;
 use self::config::{LogFormat, LogSettings};
 pub use queue::LineQueue;
 
-/// Lines dropped because their queue was full, per stream, for the whole
-/// process (every gateway in it shares stdout).
-pub static ACCESS_DROPPED: AtomicU64 = AtomicU64::new(0);
-pub static LOG_DROPPED: AtomicU64 = AtomicU64::new(0);
+// The counts of lines dropped because their queue was full are the metric's
+// (`gateway_log_lines_dropped_total`, read at scrape time).
+pub use crate::metrics::{ACCESS_DROPPED, LOG_DROPPED};
 
 /// `log.queue_bytes`, taken by the first `init`; the shared queues are sized
 /// when first used.

@@ -34,7 +34,7 @@ pub struct MaskConfig {
     pub hmac_key_file: Option<std::path::PathBuf>,
     /// Routes whose bodies of the listed types pass uninspected (validated in
     /// `config.rs`; the shipped entries are in `config/default.toml`).
-    pub passthrough: Vec<crate::inspect::PassthroughConfig>,
+    pub passthrough: Vec<super::PassthroughConfig>,
     /// `[mask.policy]`: per route family field policy, key words and detectors.
     pub policy: super::policy::PolicyConfig,
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod keynorm;
 mod masker;
 mod media;
+mod passthrough;
 pub mod policy;
 mod rules;
 mod settings;
@@ -32,6 +33,7 @@ pub use config::{MaskConfig, RuleConfig, Strategy};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;
+pub use passthrough::PassthroughConfig;
 pub use settings::MaskSettings;
 
 /// The shipped `[mask]` section, rules included, from `config/default.toml`.

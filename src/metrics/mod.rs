@@ -9,12 +9,13 @@ mod family;
 pub mod labels;
 mod vocabulary;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
 pub use family::{Configured, Family, Label};
 pub use labels::Vocabulary;
 
-use crate::cache::LookupResult;
+use crate::outcome::LookupResult;
 use crate::route::RouteLabel;
 use prometheus::{
     Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -203,9 +204,6 @@ impl Metrics {
         ] {
             m.cache_invalidations.with([&reason]);
         }
-        for credential in crate::upstream::Credential::ALL {
-            m.upstream_credentials_rejected.with([&credential]);
-        }
         for result in labels::ExportResult::ALL {
             m.trace_export_spans.with([&result]);
         }
@@ -217,9 +215,15 @@ impl Metrics {
     }
 }
 
-/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from the
-/// process-wide counters the log queues keep (`crate::logging`), since the
-/// queues, like stdout, belong to the process rather than to one gateway.
+/// Lines dropped because their queue was full, per stream, for the whole
+/// process (every gateway in it shares stdout): bumped by the log queues
+/// (`crate::logging`), read by [`LogDrops`] at scrape time.
+pub static ACCESS_DROPPED: AtomicU64 = AtomicU64::new(0);
+pub static LOG_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// `gateway_log_lines_dropped_total{stream}`: read at scrape time from
+/// [`ACCESS_DROPPED`] and [`LOG_DROPPED`], since the queues, like stdout,
+/// belong to the process rather than to one gateway.
 struct LogDrops {
     lines: IntCounterVec,
     /// Two scrapes at once must not both add the same difference.
@@ -254,8 +258,8 @@ impl prometheus::core::Collector for LogDrops {
         use std::sync::atomic::Ordering;
         let _one = self.sync.lock().unwrap_or_else(|e| e.into_inner());
         for (stream, total) in [
-            (labels::LogStream::Access, &crate::logging::ACCESS_DROPPED),
-            (labels::LogStream::Log, &crate::logging::LOG_DROPPED),
+            (labels::LogStream::Access, &ACCESS_DROPPED),
+            (labels::LogStream::Log, &LOG_DROPPED),
         ] {
             let counter = self.lines.with_label_values(&[stream.as_str()]);
             let now = total.load(Ordering::Relaxed);

@@ -1,11 +1,11 @@
-//! [`Label`] for the route, cache and request-outcome vocabulary the
-//! registry already names (it pre-creates their series): implemented here,
-//! not in those modules, so they need not import the registry back.
+//! [`Label`] for the route and request-outcome vocabulary the registry
+//! already names (it pre-creates their series): implemented here, below
+//! those leaves. A component's own label types implement it next to
+//! themselves (the cache's eviction causes and refusals in `cache`).
 
 use super::Label;
-use crate::cache::{CachedRoute, EvictionCause, LookupResult, Refusal};
-use crate::outcome::{Cause, Phase};
-use crate::route::RouteLabel;
+use crate::outcome::{Cause, LookupResult, Phase};
+use crate::route::{CachedRoute, RouteLabel};
 
 impl Label for RouteLabel {
     fn as_str(&self) -> &str {
@@ -19,4 +19,4 @@ impl Label for CachedRoute {
     }
 }
 
-crate::label_by!(LookupResult, EvictionCause, Refusal, Cause, Phase);
+crate::label_by!(LookupResult, Cause, Phase);

@@ -37,7 +37,7 @@ use io::{ConnIo, MeteredIo};
 pub use registry::Closed;
 use registry::Registry;
 use state::{Busy, ConnState};
-pub use tls::{Tls, TlsFiles, TlsVersion};
+pub use tls::{Tls, TlsFiles};
 use watchdog::{Limits, Verdict, Watchdog};
 
 /// The admin listener's own cap: small, and separate from the API listener's,

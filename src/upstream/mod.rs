@@ -82,6 +82,11 @@ impl Upstream {
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
     ) -> Upstream {
+        // Its label values are this component's (`rejected.rs`): it creates the series, so
+        // they exist at 0 from the start and the metrics registry imports nothing of it.
+        for credential in rejected::Credential::ALL {
+            metrics.upstream_credentials_rejected.with([&credential]);
+        }
         let u = &settings;
         let base_scheme = u.base_url.scheme().cloned().unwrap_or(Scheme::HTTPS);
         let base_authority = u

@@ -41,7 +41,7 @@ impl Upstream {
             headers.remove(header::IF_RANGE);
         }
         if !conditional {
-            for name in crate::inspect::headers::CONDITIONAL {
+            for name in crate::http::headers::CONDITIONAL {
                 headers.remove(name);
             }
         }

@@ -9,36 +9,16 @@ use crate::metrics::labels::{Resource, UpstreamOutcome};
 use crate::route::RouteLabel;
 use std::sync::Arc;
 
-use prometheus::IntGauge;
-
 use super::Upstream;
 use crate::error::GatewayError;
-use crate::fair::{share_of, Caller, Held, Refusal, Shares};
+use crate::fair::{share_of, Caller, Refusal, Shares};
 
 /// The pool of upstream slots.
 pub(super) fn pool(total: usize, slot_share: f64) -> Arc<Shares> {
     Shares::new(total, share_of(total, slot_share))
 }
 
-/// One upstream slot, given back when dropped.
-pub struct Slot {
-    _held: Held,
-    caller: Caller,
-    in_use: IntGauge,
-}
-
-impl Slot {
-    /// Whose share this slot is drawn from (their buffers are charged to them too).
-    pub fn caller(&self) -> &Caller {
-        &self.caller
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.in_use.dec();
-    }
-}
+pub use crate::fair::Slot;
 
 impl Upstream {
     /// Takes a slot for `caller`, or fails at once: queueing behind a slow
@@ -50,11 +30,11 @@ impl Upstream {
         match held.grow(1) {
             Ok(()) => {
                 self.metrics.upstream_slots_in_use.inc();
-                Ok(Slot {
-                    _held: held,
-                    caller: caller.clone(),
-                    in_use: self.metrics.upstream_slots_in_use.clone(),
-                })
+                Ok(Slot::new(
+                    held,
+                    caller.clone(),
+                    self.metrics.upstream_slots_in_use.clone(),
+                ))
             }
             Err(Refusal::Total) => {
                 self.metrics

@@ -44,12 +44,8 @@ use http::StatusCode;
 use sha2::Digest as _;
 
 use super::HeaderAllowlist;
+use crate::http::headers::JSON_CONTENT_TYPE;
 pub use range::ByteRange;
-
-/// The `Content-Type` of every answer on a JSON route: masked, empty,
-/// bodiless, HEAD, and the gateway's own error envelopes.
-pub const JSON_CONTENT_TYPE: HeaderValue =
-    HeaderValue::from_static("application/json; charset=utf-8");
 
 /// Headers the gateway always sets itself, whatever upstream sent.
 const OWN: &[HeaderName] = &[
@@ -168,16 +164,6 @@ pub fn not_modified(if_none_match: &HeaderValue, built: &HeaderMap) -> bool {
     list.split(',')
         .any(|t| t.trim() == "*" || opaque(t).as_bytes() == tag)
 }
-
-/// Conditional request headers: never forwarded where paycombat's answer
-/// would be masked (its validators are not the client's).
-pub const CONDITIONAL: &[HeaderName] = &[
-    header::IF_NONE_MATCH,
-    header::IF_MODIFIED_SINCE,
-    header::IF_MATCH,
-    header::IF_UNMODIFIED_SINCE,
-    header::IF_RANGE,
-];
 
 impl HeaderAllowlist {
     /// Builds the client's headers for one answer from upstream's: the one

@@ -66,7 +66,7 @@ pub(in crate::proxy) fn begin(
         client_ip: Some(trusted.client_ip(peer.ip(), req.headers())).filter(|ip| *ip != peer.ip()),
         tls: req
             .extensions()
-            .get::<crate::server::TlsVersion>()
+            .get::<crate::http::TlsVersion>()
             .map(|v| v.0),
         flags: Default::default(),
     }

@@ -87,20 +87,15 @@ impl Failure {
     }
 }
 
-/// The TLS version a connection negotiated, for its requests' access lines
-/// (`1.2`, `1.3`): a request extension, like the client certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TlsVersion(pub &'static str);
+use crate::http::TlsVersion;
 
-impl TlsVersion {
-    fn of(v: Option<rustls::ProtocolVersion>) -> TlsVersion {
-        TlsVersion(match v {
-            Some(rustls::ProtocolVersion::TLSv1_3) => "1.3",
-            Some(rustls::ProtocolVersion::TLSv1_2) => "1.2",
-            // rustls speaks no other; a closed set all the same.
-            _ => "other",
-        })
-    }
+fn tls_version(v: Option<rustls::ProtocolVersion>) -> TlsVersion {
+    TlsVersion(match v {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "1.3",
+        Some(rustls::ProtocolVersion::TLSv1_2) => "1.2",
+        // rustls speaks no other; a closed set all the same.
+        _ => "other",
+    })
 }
 
 /// At most one WARN line per failure reason this often: a client that keeps
@@ -180,7 +175,7 @@ impl Tls {
                     .peer_certificates()
                     .and_then(<[_]>::first)
                     .map(|leaf| Arc::new(ClientCertificate::from_der(leaf)));
-                let version = TlsVersion::of(stream.get_ref().1.protocol_version());
+                let version = tls_version(stream.get_ref().1.protocol_version());
                 return Ok((stream, certificate, version));
             }
             Ok(Err(e)) => {

@@ -229,7 +229,7 @@ impl App {
             metrics.clone(),
         );
         let inspector = crate::inspect::Inspector::new(
-            crate::inspect::InspectSettings::of(&settings.upstream),
+            inspect_settings(&settings.upstream),
             credentials.clone(),
             metrics.clone(),
             masking,
@@ -401,5 +401,21 @@ impl App {
         .await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// What the inspector reads of `[upstream]` (operators set these next to the
+/// limits of the call whose answer they bound; the inspector sees no more).
+fn inspect_settings(
+    u: &crate::upstream::config::UpstreamSettings,
+) -> crate::inspect::InspectSettings {
+    crate::inspect::InspectSettings {
+        max_response_body_bytes: u.max_response_body_bytes,
+        response_headers: u.response_headers.clone(),
+        park_limit: u.timeout,
+        max_buffered_bytes: u.max_buffered_bytes,
+        buffer_wait: u.buffer_wait,
+        buffer_share: u.per_client.buffer_share,
+        buffering: u.buffering.clone(),
     }
 }

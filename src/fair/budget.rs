@@ -18,8 +18,8 @@ use std::time::Duration;
 use prometheus::{IntCounter, IntCounterVec, IntGauge};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::{share_of, Caller, Held, Shares};
 use crate::error::GatewayError;
-use crate::fair::{share_of, Caller, Held, Shares};
 
 /// Granularity of the accounting: one semaphore operation per 64 KiB keeps
 /// small JSON bodies at a single acquire.

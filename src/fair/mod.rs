@@ -1,5 +1,5 @@
 //! Per-client shares of the capacity every client draws on: upstream slots,
-//! response buffer memory and spool bytes.
+//! response buffer memory ([`budget`]) and spool bytes.
 //!
 //! A global bound alone lets one caller take all of it (256 never-reading
 //! PDF downloads held every upstream slot), so each pool also bounds what one
@@ -10,10 +10,44 @@
 //! a load balancer every request comes from its address: one share for all
 //! of them).
 
+pub mod budget;
+
 use crate::metrics::Configured;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+
+/// One upstream slot, given back when dropped: the upstream component takes it
+/// (`Upstream::permit`), and whoever relays the answer holds it until paycombat has
+/// sent the last byte, so it lives here, below both.
+pub struct Slot {
+    _held: Held,
+    caller: Caller,
+    in_use: prometheus::IntGauge,
+}
+
+impl Slot {
+    /// A slot held in `held`, counted in `in_use` (already raised) until dropped.
+    pub fn new(held: Held, caller: Caller, in_use: prometheus::IntGauge) -> Slot {
+        Slot {
+            _held: held,
+            caller,
+            in_use,
+        }
+    }
+
+    /// Whose share this slot is drawn from (their buffers are charged to them too).
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.in_use.dec();
+    }
+}
 
 /// Whose share a request draws on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,4 +1,5 @@
-//! The one response body type the gateway sends.
+//! The one response body type the gateway sends, and (`envelope`) a
+//! `GatewayError` as the client sees it.
 //!
 //! An enum instead of a boxed trait object: a cache hit is one `Bytes` clone
 //! and no allocation, and a relayed passthrough (PDF memos) hands over the
@@ -12,7 +13,9 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
 
-use crate::inspect::budget::Reservation;
+use crate::fair::budget::Reservation;
+
+pub mod envelope;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

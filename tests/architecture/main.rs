@@ -1,0 +1,269 @@
+//! The shape of the source tree, checked by parsing it (nothing runs):
+//!
+//! - **No import cycle between top-level components.** Every module path is collapsed to its
+//!   top-level component (`crate::cache::key::Key` → `cache`); an edge `a → b` is any
+//!   reference from code in `a` to `b`: `use crate::…` (grouped trees too), `crate::…` paths in
+//!   code and in macro arguments, `super::…` that climbs out of `a`, and names the crate root
+//!   re-exports (`crate::Settings` → `config`). Test-only code (`#[cfg(test)]` items and the
+//!   modules and files under them) is not part of the graph: tests may reach anywhere. The
+//!   strongly connected components of that graph must all be single components; each cycle
+//!   is reported edge by edge with one example reference (file:line) and the shortest way
+//!   back that closes it.
+//! - **Every gateway component imports only layers below its own.** The layer order is written
+//!   once, in docs/architecture.md (the block after `<!-- layers -->`), and read from there:
+//!   a component missing from it, or an edge that points sideways or up, fails with its
+//!   example. (Acyclic follows from layered; the cycle report says which loop to cut.)
+//! - **No source file over [`MAX_LINES`] lines** under `src/` and `crates/*/src/` (files under
+//!   `tests/` are listed when over, not failed).
+
+mod graph;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use graph::Graph;
+
+const MAX_LINES: usize = 550;
+
+/// Edges the checks skip, each with what makes it: none. An entry is a debt with its reason
+/// beside it; the cycle check fails on one that no longer matches an edge, so none can
+/// outlive its reason.
+const IGNORED_EDGES: &[(&str, &str)] = &[];
+
+#[test]
+fn no_import_cycle_between_components() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut failures = Vec::new();
+    for krate in crate_dirs(root) {
+        let graph = Graph::of_crate(root, &krate);
+        // `PRINT_COMPONENT_GRAPH=1 cargo test --test architecture -- --nocapture` lists every
+        // edge with its example, cycle or not.
+        if std::env::var_os("PRINT_COMPONENT_GRAPH").is_some() {
+            for ((a, b), ex) in &graph.edges {
+                eprintln!("{a} → {b}   {}:{}: {}", ex.file, ex.line, ex.text);
+            }
+        }
+        graph.check_all_files_seen(root, &krate, &mut failures);
+        let ignored: Vec<(String, String)> = if krate == root {
+            IGNORED_EDGES
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for edge in &ignored {
+            if !graph.edges.contains_key(edge) {
+                failures.push(format!(
+                    "IGNORED_EDGES lists {} → {}, which is no longer an edge: remove it",
+                    edge.0, edge.1
+                ));
+            }
+        }
+        failures.extend(graph.cycles(&ignored));
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// Files allowed over [`MAX_LINES`] for now, each with why: none. The check fails once a
+/// listed file is back under the limit, so an entry cannot outlive its reason.
+const OVER_LIMIT_FOR_NOW: &[&str] = &[];
+
+#[test]
+fn each_component_imports_only_lower_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = fs::read_to_string(root.join("docs/architecture.md")).expect("docs/architecture.md");
+    let layers = layers_in(&doc);
+    assert!(
+        !layers.is_empty(),
+        "docs/architecture.md has no `<!-- layers -->` block"
+    );
+    let layer_of = |c: &str| layers.iter().position(|(_, cs)| cs.iter().any(|x| x == c));
+    let graph = Graph::of_crate(root, root);
+    let mut failures = Vec::new();
+    for c in &graph.components {
+        if layer_of(c).is_none() {
+            failures.push(format!(
+                "component `{c}` is in no layer: add it to the layers block of docs/architecture.md"
+            ));
+        }
+    }
+    for (layer, names) in &layers {
+        for c in names.iter().filter(|c| !graph.components.contains(*c)) {
+            failures.push(format!(
+                "docs/architecture.md's layer `{layer}` names `{c}`, which is no component of src/"
+            ));
+        }
+    }
+    for ((a, b), ex) in &graph.edges {
+        if IGNORED_EDGES.iter().any(|(x, y)| x == a && y == b) {
+            continue;
+        }
+        if let (Some(la), Some(lb)) = (layer_of(a), layer_of(b)) {
+            if lb >= la {
+                failures.push(format!(
+                    "{a} ({}) → {b} ({}) does not point to a lower layer   {}:{}: {}",
+                    layers[la].0, layers[lb].0, ex.file, ex.line, ex.text
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// `name: a, b, c` lines of the fenced block after `<!-- layers -->`, top layer first in the
+/// doc; returned bottom layer first.
+fn layers_in(doc: &str) -> Vec<(String, Vec<String>)> {
+    let Some(start) = doc.find("<!-- layers -->") else {
+        return Vec::new();
+    };
+    let mut lines = doc[start..].lines().skip_while(|l| !l.starts_with("```"));
+    lines.next();
+    let mut layers: Vec<(String, Vec<String>)> = lines
+        .take_while(|l| !l.starts_with("```"))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(name, cs)| {
+            let cs = cs
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect();
+            (name.trim().to_owned(), cs)
+        })
+        .collect();
+    layers.reverse();
+    layers
+}
+
+#[test]
+fn no_source_file_over_the_size_limit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut over = Vec::new();
+    for krate in crate_dirs(root) {
+        for file in rust_files(&krate.join("src")) {
+            let lines = line_count(&file);
+            let allowed = OVER_LIMIT_FOR_NOW.contains(&rel(root, &file).as_str());
+            if lines > MAX_LINES && !allowed {
+                over.push(format!("{} has {lines} lines", rel(root, &file)));
+            }
+            if lines <= MAX_LINES && allowed {
+                over.push(format!(
+                    "{} is within the limit now: remove it from OVER_LIMIT_FOR_NOW",
+                    rel(root, &file)
+                ));
+            }
+        }
+    }
+    // Test files are reported, not failed: they are long lists of cases more often than
+    // code with several jobs.
+    for file in rust_files(&root.join("tests")) {
+        let lines = line_count(&file);
+        if lines > MAX_LINES {
+            eprintln!(
+                "note: {} has {lines} lines (over {MAX_LINES})",
+                rel(root, &file)
+            );
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "source files over {MAX_LINES} lines (split them by job):\n{}",
+        over.join("\n")
+    );
+}
+
+/// The checker itself: every kind of reference it promises to count makes an edge, and
+/// test-only code makes none.
+#[test]
+fn the_checker_sees_every_kind_of_reference() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    fs::create_dir_all(src.join("b/deep")).expect("mkdir");
+    fs::create_dir_all(src.join("a")).expect("mkdir");
+    let files = [
+        (
+            "lib.rs",
+            "mod a;\nmod b;\nmod c;\nmod d;\nmod e;\nmod f;\npub use e::Named;\n",
+        ),
+        ("a.rs", "use crate::{b::x, c};\n#[cfg(test)]\nmod tests;\n"),
+        ("a/tests.rs", "use crate::f::Z;\n"),
+        ("b.rs", "mod deep;\n#[cfg(test)]\nuse crate::f::Y;\n"),
+        ("b/deep.rs", "fn g() { super::super::d::h(); }\n"),
+        (
+            "c.rs",
+            "fn g() -> crate::Named { tracing::info!(\"{}\", crate::f::X); todo!() }\n",
+        ),
+        ("d.rs", "mod inner { fn g() { let _ = crate::a::A; } }\n"),
+        ("e.rs", "pub struct Named;\n"),
+        (
+            "f.rs",
+            "#[cfg(all(test, unix))]\nfn t() { crate::a::q(); }\n",
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(src.join(name), text).expect("write");
+    }
+    let graph = Graph::of_crate(dir.path(), dir.path());
+    let edges: BTreeSet<String> = graph
+        .edges
+        .keys()
+        .map(|(a, b)| format!("{a}→{b}"))
+        .collect();
+    let want: BTreeSet<String> = ["a→b", "a→c", "b→d", "c→e", "c→f", "d→a"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(edges, want);
+    let mut failures = Vec::new();
+    graph.check_all_files_seen(dir.path(), dir.path(), &mut failures);
+    assert!(failures.is_empty(), "{failures:?}");
+    let cycles = graph.cycles(&[]);
+    assert_eq!(cycles.len(), 1, "{cycles:?}");
+    assert!(cycles[0].contains("a, b, d"), "{}", cycles[0]);
+    assert!(cycles[0].contains("src/b/deep.rs:1"), "{}", cycles[0]);
+    // With the closing edge ignored there is no cycle.
+    assert!(graph.cycles(&[("d".into(), "a".into())]).is_empty());
+}
+
+/// The package's own directory and each workspace crate under `crates/`.
+fn crate_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.to_path_buf()];
+    if let Ok(entries) = fs::read_dir(root.join("crates")) {
+        let mut more: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("src").is_dir())
+            .collect();
+        more.sort();
+        dirs.extend(more);
+    }
+    dirs
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn line_count(file: &Path) -> usize {
+    fs::read_to_string(file).map_or(0, |t| t.lines().count())
+}
+
+fn rel(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
+}
