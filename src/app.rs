@@ -401,6 +401,12 @@ impl App {
             }
         };
         let cluster_tasks = cluster.as_ref().map(|c| c.start());
+        let idempotency = crate::idempotency::Idempotency::new(
+            &settings.idempotency,
+            settings.upstream.timeout,
+            cluster.clone(),
+            metrics.idempotency.clone(),
+        );
         let access_log =
             AccessLog::open(&settings.log).with_context(|| match &settings.log.access.output {
                 crate::config::AccessOutput::File(path) => {
@@ -423,6 +429,7 @@ impl App {
             )
             .traced(telemetry.clone())
             .with_cluster(cluster.clone())
+            .with_idempotency(idempotency)
             .with_access_log(access_log),
         );
         let admin = Arc::new(Admin {

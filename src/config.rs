@@ -28,7 +28,7 @@ pub use problems::{ConfigError, Problem, Problems};
 pub use validate::Partial;
 
 /// The top-level sections; any other is refused.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "server",
     "admin",
     "upstream",
@@ -38,6 +38,7 @@ const SECTIONS: [&str; 9] = [
     "auth",
     "telemetry",
     "cluster",
+    "idempotency",
 ];
 
 /// Every section that could be read (`None`: its problem is already noted).
@@ -52,6 +53,7 @@ pub struct RawSettings {
     pub auth: Option<RawAuth>,
     pub telemetry: Option<crate::telemetry::RawTelemetry>,
     pub cluster: Option<crate::cluster::RawCluster>,
+    pub idempotency: Option<crate::idempotency::RawIdempotency>,
     /// Sections read only after a wrong value was replaced by its default,
     /// as read: checked for more problems, never used.
     pub patched: Vec<(String, config::Value)>,
@@ -261,6 +263,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub telemetry: crate::telemetry::TelemetrySettings,
     pub cluster: crate::cluster::ClusterSettings,
+    pub idempotency: crate::idempotency::IdempotencySettings,
 }
 
 #[derive(Debug, Clone)]
@@ -467,6 +470,7 @@ fn read(
         auth: section(&cfg, "auth", p, pa),
         telemetry: section(&cfg, "telemetry", p, pa),
         cluster: section(&cfg, "cluster", p, pa),
+        idempotency: section(&cfg, "idempotency", p, pa),
         patched,
     }
 }

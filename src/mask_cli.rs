@@ -159,7 +159,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
 
 /// Sections `mask` never reads: a problem in them (no clients file, a bad
 /// listen address) is `serve`'s, not the dry run's.
-const NOT_READ: [&str; 7] = [
+const NOT_READ: [&str; 8] = [
     "server",
     "admin",
     "log",
@@ -167,6 +167,7 @@ const NOT_READ: [&str; 7] = [
     "auth",
     "telemetry",
     "cluster",
+    "idempotency",
 ];
 
 /// The `[mask]` and `[upstream]` settings (the rules and key; the body limit

@@ -79,6 +79,7 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     pub trace_export_spans: IntCounterVec,
     pub cluster: ClusterMetrics,
+    pub idempotency: crate::idempotency::IdempotencyMetrics,
 }
 
 /// Cluster mode (`[cluster]`); registered always, so dashboards and alerts see zeros in
@@ -123,7 +124,7 @@ impl ClusterMetrics {
             subscription_resets: reg(r, IntCounter::new("gateway_cluster_subscription_resets_total", "Subscriptions made again after one was lost; each drops every cached customer entry.")?)?,
             invalidation_lag: reg(r, prometheus::Histogram::with_opts(HistogramOpts::new("gateway_cluster_invalidation_lag_seconds", "From publishing on one replica to applying on this one (wall clocks of both).").buckets(LAG_BUCKETS.to_vec()))?)?,
             rate_limit_decisions: counter(r, "gateway_cluster_rate_limit_decisions_total", "Rate-limit decisions in cluster mode, by source (redis, local, allow, deny) and decision (allowed, limited).", &["source", "decision"])?,
-            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, ack, rate_limit).", &["operation"])?,
+            redis_errors: counter(r, "gateway_cluster_redis_errors_total", "Failed Redis operations, by operation (connect, subscribe, heartbeat, publish, ack, rate_limit, idempotency).", &["operation"])?,
             peers: gauge(r, "gateway_cluster_peers", "Other replicas heard from within cluster.lease (those a write may wait for).")?,
             no_lease_reads: reg(r, IntCounter::new("gateway_cluster_no_lease_reads_total", "Cacheable reads served from upstream, bypassing the cache, because this replica held no lease.")?)?,
             lease_held: gauge(r, "gateway_cluster_lease_held", "1 while this replica holds a lease (its own heartbeats come back through its subscription) and may answer from its cache.")?,
@@ -153,6 +154,7 @@ impl ClusterMetrics {
             "publish",
             "ack",
             "rate_limit",
+            "idempotency",
         ] {
             m.redis_errors.with_label_values(&[op]);
         }
@@ -245,6 +247,7 @@ impl Metrics {
             tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
             trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
             cluster: ClusterMetrics::register(r)?,
+            idempotency: crate::idempotency::IdempotencyMetrics::register(r)?,
         };
         let build = IntGaugeVec::new(
             Opts::new(

@@ -27,6 +27,7 @@ pub struct Partial {
     pub auth: Option<AuthSettings>,
     pub telemetry: Option<crate::telemetry::TelemetrySettings>,
     pub cluster: Option<crate::cluster::ClusterSettings>,
+    pub idempotency: Option<crate::idempotency::IdempotencySettings>,
 }
 
 impl Partial {
@@ -42,6 +43,7 @@ impl Partial {
             auth: self.auth?,
             telemetry: self.telemetry?,
             cluster: self.cluster?,
+            idempotency: self.idempotency?,
         })
     }
 }
@@ -58,6 +60,7 @@ impl Partial {
             "cache" => self.cache = None,
             "telemetry" => self.telemetry = None,
             "cluster" => self.cluster = None,
+            "idempotency" => self.idempotency = None,
             _ => self.auth = None,
         }
     }
@@ -76,6 +79,7 @@ impl From<Settings> for Partial {
             auth: Some(s.auth),
             telemetry: Some(s.telemetry),
             cluster: Some(s.cluster),
+            idempotency: Some(s.idempotency),
         }
     }
 }
@@ -162,6 +166,16 @@ impl RawSettings {
         });
         let telemetry = self.telemetry.and_then(|t| t.check(p));
         let cluster = self.cluster.and_then(|c| c.check(p));
+        // The component names its problems within its section.
+        let idempotency = self.idempotency.and_then(|i| {
+            i.validate()
+                .map_err(|problems| {
+                    for problem in problems {
+                        p.add(format!("idempotency.{}", problem.key), problem.reason);
+                    }
+                })
+                .ok()
+        });
         Partial {
             server,
             admin,
@@ -173,6 +187,7 @@ impl RawSettings {
             auth,
             telemetry,
             cluster,
+            idempotency,
         }
     }
 }

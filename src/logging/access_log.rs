@@ -9,7 +9,8 @@
 //! the connection; absent when no answer was sent), the peer's IP, and —
 //! only for a request that ended without its whole answer — `reason`
 //! (`client_closed`, `stream_reset`, `write_timeout`, `drain_deadline`,
-//! `body_error`, `panicked`; see `proxy::settle`). Never a body, a header value other than the checked request id and
+//! `body_error`, `panicked`; see `proxy::settle`), and `idempotency` for a write
+//! that carried an `Idempotency-Key` (see `crate::idempotency`). Never a body, a header value other than the checked request id and
 //! trace id, a key or token, a path or query (so never a customer id), nor any
 //! personal value: the route template stands for the path.
 
@@ -52,6 +53,9 @@ pub struct AccessRecord<'a> {
     /// Why the request ended without its whole answer (`crate::outcome::Cause`);
     /// None when it was answered whole.
     pub ended: Option<&'static str>,
+    /// What its `Idempotency-Key` did (`crate::idempotency` results: first, replayed,
+    /// in_flight, mismatch, outcome_unknown, missing_key, bad_key, refused).
+    pub idempotency: Option<&'static str>,
 }
 
 enum Sink {
@@ -179,6 +183,9 @@ impl Line {
         w.ip(key!("peer"), r.peer);
         if let Some(reason) = r.ended {
             w.safe(key!("reason"), reason);
+        }
+        if let Some(idempotency) = r.idempotency {
+            w.safe(key!("idempotency"), idempotency);
         }
         w.end();
     }
@@ -368,6 +375,7 @@ mod tests {
             bytes_out: Some(1644),
             peer: "10.1.2.3".parse().unwrap(),
             ended: None,
+            idempotency: None,
         }
     }
 

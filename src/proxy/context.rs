@@ -40,6 +40,9 @@ pub(super) struct RequestContext {
     pub span: Span,
     /// The upstream call this request made itself (not one it waited on).
     pub upstream: Option<UpstreamCall>,
+    /// What an `Idempotency-Key` did for this request (`idempotency` in the access
+    /// log); None when it carried none on a keyed route.
+    pub idempotency: Option<&'static str>,
 }
 
 impl RequestContext {

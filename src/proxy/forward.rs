@@ -25,7 +25,7 @@ impl Proxy {
         ctx: &mut RequestContext,
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
-        let (mut parts, body) = req.into_parts();
+        let (parts, body) = req.into_parts();
         let body = read_body(
             body,
             &parts.headers,
@@ -33,6 +33,19 @@ impl Proxy {
             self.settings.server.request_body_timeout,
         )
         .await?;
+        self.forward_read(route, parts, body, ctx, caller).await
+    }
+
+    /// The forward once the request body is read (an idempotent write reads it first,
+    /// to fingerprint it).
+    pub(super) async fn forward_read(
+        &self,
+        route: &Route,
+        mut parts: http::request::Parts,
+        body: bytes::Bytes,
+        ctx: &mut RequestContext,
+        caller: &Caller,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
         let passthrough = self
             .settings
             .passthrough

@@ -24,6 +24,7 @@
 mod cached;
 mod context;
 mod forward;
+mod idempotent;
 mod invalidate;
 mod settle;
 mod traced;
@@ -74,6 +75,8 @@ pub struct Proxy {
     auth: AuthMode,
     /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     cluster: Option<Arc<Cluster>>,
+    /// Keyed writes (`[idempotency]`); None when it is off.
+    idempotency: Option<Arc<crate::idempotency::Idempotency>>,
     /// The client label for unauthenticated requests, allocated once.
     anonymous: Arc<str>,
     /// Their `gateway_requests_total` handles.
@@ -118,6 +121,7 @@ impl Proxy {
             cache,
             auth,
             cluster: None,
+            idempotency: None,
             anonymous: Arc::from("anonymous"),
             anonymous_requests: Arc::default(),
             route_durations,
@@ -137,6 +141,15 @@ impl Proxy {
     /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
         self.cluster = cluster;
+        self
+    }
+
+    /// Deduplicates keyed writes (None: `idempotency.enabled = false`).
+    pub fn with_idempotency(
+        mut self,
+        idempotency: Option<Arc<crate::idempotency::Idempotency>>,
+    ) -> Proxy {
+        self.idempotency = idempotency;
         self
     }
 
@@ -182,6 +195,7 @@ impl Proxy {
             requests: self.anonymous_requests.clone(),
             cache: None,
             upstream: None,
+            idempotency: None,
         };
         // From here the request is recorded exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
@@ -271,6 +285,6 @@ impl Proxy {
                 .await;
         }
         // Boxed: the forward path's state stays out of every request's future.
-        Box::pin(self.serve_forward(&route, req, ctx, &caller)).await
+        Box::pin(self.serve_write(route, req, ctx, caller)).await
     }
 }

@@ -148,6 +148,7 @@ impl Drop for Settle {
                 bytes_out: self.head.map(|_| self.sent),
                 peer: ctx.peer.ip(),
                 ended: ended.map(|(c, _)| c.label()),
+                idempotency: ctx.idempotency,
             });
         }
         ctx.close_span(status, ended.map(|(c, _)| c));
