@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(one(b"\"abc-123\"").unwrap(), one(b"abc-123").unwrap());
         assert_eq!(one(b" abc ").unwrap().unwrap().as_str(), "abc");
         assert_eq!(one(br#""a\"b\\c""#).unwrap().unwrap().as_str(), r#"a"b\c"#);
-        assert_eq!(one(b"\"with space\"").unwrap().unwrap().as_str(), "with space");
+        assert_eq!(
+            one(b"\"with space\"").unwrap().unwrap().as_str(),
+            "with space"
+        );
         assert_eq!(parse(&HeaderMap::new(), 64), Ok(None));
     }
 

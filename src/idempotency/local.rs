@@ -162,7 +162,9 @@ mod tests {
     fn unknown() -> Record {
         Record {
             fingerprint: "f".into(),
-            state: State::Unknown { why: "timeout".into() },
+            state: State::Unknown {
+                why: "timeout".into(),
+            },
         }
     }
 
@@ -177,9 +179,13 @@ mod tests {
             Ok(Claim::Found(in_flight("a")))
         );
         s.release("k", &in_flight("b")).await.unwrap();
-        s.settle("k", &in_flight("b"), &unknown(), TTL).await.unwrap();
+        s.settle("k", &in_flight("b"), &unknown(), TTL)
+            .await
+            .unwrap();
         assert_eq!(s.get("k").await, Ok(Some(in_flight("a"))));
-        s.settle("k", &in_flight("a"), &unknown(), TTL).await.unwrap();
+        s.settle("k", &in_flight("a"), &unknown(), TTL)
+            .await
+            .unwrap();
         assert_eq!(s.get("k").await, Ok(Some(unknown())));
         // A settled record is no longer a claim: nobody releases it.
         s.release("k", &in_flight("a")).await.unwrap();
@@ -213,7 +219,10 @@ mod tests {
         for k in ["a", "b", "c"] {
             assert_eq!(s.claim(k, &in_flight("a"), TTL).await, Ok(Claim::Claimed));
         }
-        assert_eq!(s.claim("d", &in_flight("a"), TTL).await, Err(StoreError::Full));
+        assert_eq!(
+            s.claim("d", &in_flight("a"), TTL).await,
+            Err(StoreError::Full)
+        );
         for k in ["a", "b", "c"] {
             assert!(s.get(k).await.unwrap().is_some(), "{k} was not evicted");
         }
@@ -228,7 +237,10 @@ mod tests {
         let one = in_flight("a").weight();
         let s = LocalStore::new(Duration::from_millis(50), one);
         assert_eq!(s.claim("a", &in_flight("a"), TTL).await, Ok(Claim::Claimed));
-        assert_eq!(s.claim("b", &in_flight("a"), TTL).await, Err(StoreError::Full));
+        assert_eq!(
+            s.claim("b", &in_flight("a"), TTL).await,
+            Err(StoreError::Full)
+        );
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(s.claim("b", &in_flight("a"), TTL).await, Ok(Claim::Claimed));
         assert_eq!(s.used_bytes(), one);

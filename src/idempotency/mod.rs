@@ -105,7 +105,11 @@ impl Idempotency {
 
     /// The request's key on `route`: None for a keyless write the route does not
     /// require a key for.
-    pub fn key(&self, headers: &HeaderMap, route: &KeyedRoute) -> Result<Option<Key>, GatewayError> {
+    pub fn key(
+        &self,
+        headers: &HeaderMap,
+        route: &KeyedRoute,
+    ) -> Result<Option<Key>, GatewayError> {
         match key::parse(headers, self.settings.max_key_bytes) {
             Ok(Some(k)) => Ok(Some(k)),
             Ok(None) if route.require => {
@@ -256,7 +260,9 @@ impl Idempotency {
                     Sent::Unknown(w) => w,
                     _ => "internal",
                 };
-                let r = record(State::Unknown { why: why.to_owned() });
+                let r = record(State::Unknown {
+                    why: why.to_owned(),
+                });
                 store.settle(&id, &claim, &r, self.settings.ttl).await
             }
         };

@@ -99,10 +99,17 @@ mod tests {
     #[test]
     fn statuses_are_classified_as_the_readme_says() {
         for s in [200, 201, 204, 400, 401, 404, 409, 422, 501] {
-            assert_eq!(Sent::of_status(StatusCode::from_u16(s).unwrap()), Sent::Answered, "{s}");
+            assert_eq!(
+                Sent::of_status(StatusCode::from_u16(s).unwrap()),
+                Sent::Answered,
+                "{s}"
+            );
         }
         for s in [429, 503] {
-            assert_eq!(Sent::of_status(StatusCode::from_u16(s).unwrap()), Sent::NotExecuted);
+            assert_eq!(
+                Sent::of_status(StatusCode::from_u16(s).unwrap()),
+                Sent::NotExecuted
+            );
         }
         for s in [500, 502, 504] {
             assert!(matches!(
@@ -114,7 +121,10 @@ mod tests {
 
     #[test]
     fn errors_after_sending_are_unknown_never_retryable() {
-        assert_eq!(Sent::of_error(&GatewayError::UpstreamConnect), Sent::NotExecuted);
+        assert_eq!(
+            Sent::of_error(&GatewayError::UpstreamConnect),
+            Sent::NotExecuted
+        );
         assert_eq!(Sent::of_error(&GatewayError::Overloaded), Sent::NotExecuted);
         for e in [
             GatewayError::UpstreamTimeout,

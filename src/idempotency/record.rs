@@ -105,7 +105,11 @@ impl Record {
     pub fn weight(&self) -> u64 {
         let body = match &self.state {
             State::Answered(a) => {
-                a.body.len() + a.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
+                a.body.len()
+                    + a.headers
+                        .iter()
+                        .map(|(n, v)| n.len() + v.len())
+                        .sum::<usize>()
             }
             State::InFlight { owner, .. } => owner.len(),
             State::Unknown { why } => why.len(),
@@ -139,7 +143,10 @@ mod tests {
     #[test]
     fn records_round_trip_and_replay_only_listed_headers() {
         let mut h = HeaderMap::new();
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert("x-request-id", HeaderValue::from_static("first"));
         h.insert(http::header::DATE, HeaderValue::from_static("then"));
         let answer = StoredAnswer::capture(StatusCode::CREATED, &h, Bytes::from_static(b"\x00{}"));

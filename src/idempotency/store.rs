@@ -52,6 +52,9 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Removes the in-flight `claim` (the request was never executed): its retry is sent.
-    fn release<'a>(&'a self, id: &'a str, claim: &'a Record)
-        -> BoxFuture<'a, Result<(), StoreError>>;
+    fn release<'a>(
+        &'a self,
+        id: &'a str,
+        claim: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 }

@@ -26,6 +26,7 @@ mod fuzz_props;
 mod go_client;
 mod header_vocabulary;
 mod hostile;
+mod idempotency;
 mod lifecycle;
 mod limits;
 mod logging;

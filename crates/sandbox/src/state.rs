@@ -86,7 +86,11 @@ impl SandboxState {
     /// paycombat would have made.
     pub fn executed_writes(&self, route: &str) -> u64 {
         if route == "all" {
-            return self.executed.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+            return self
+                .executed
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .sum();
         }
         Route::ALL
             .iter()

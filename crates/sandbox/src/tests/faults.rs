@@ -271,7 +271,9 @@ async fn created_faults_make_the_write_then_lose_its_answer() {
     let creates = |sb: &crate::Sandbox| sb.state().executed_writes("payin_create");
     let body = br#"{"amount": 10}"#;
     assert_eq!(
-        call(&sb, Method::POST, "/api/v1/payin/create", body).await.status,
+        call(&sb, Method::POST, "/api/v1/payin/create", body)
+            .await
+            .status,
         StatusCode::OK
     );
     assert_eq!(creates(&sb), 1);
