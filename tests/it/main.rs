@@ -27,6 +27,7 @@ mod go_client;
 mod header_vocabulary;
 mod hostile;
 mod idempotency;
+mod idempotency_cluster;
 mod lifecycle;
 mod limits;
 mod logging;
