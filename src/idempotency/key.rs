@@ -33,7 +33,7 @@ impl BadKey {
 
 /// A client's idempotency key, as the value it names (`"abc"` and `abc` are one key).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key(String);
+pub struct Key(pub(super) String);
 
 impl Key {
     pub fn as_str(&self) -> &str {

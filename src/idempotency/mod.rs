@@ -20,6 +20,8 @@ pub mod record;
 mod redis;
 pub mod settings;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -48,7 +50,8 @@ pub struct Idempotency {
     /// How long a claim is trusted: `upstream.timeout` + `idempotency.lease_margin`.
     lease: Duration,
     local: LocalStore,
-    shared: Option<redis::RedisStore>,
+    /// Redis in cluster mode.
+    shared: Option<Box<dyn Store>>,
     metrics: IdempotencyMetrics,
 }
 
@@ -81,14 +84,28 @@ impl Idempotency {
         if !settings.enabled {
             return None;
         }
+        let shared = cluster.map(|c| Box::new(redis::RedisStore::new(c)) as Box<dyn Store>);
+        let lease = upstream_timeout + settings.lease_margin;
+        Some(Arc::new(Idempotency::with_stores(
+            settings, lease, shared, metrics,
+        )))
+    }
+
+    /// The component over any shared store (tests inject failing ones).
+    fn with_stores(
+        settings: &IdempotencySettings,
+        lease: Duration,
+        shared: Option<Box<dyn Store>>,
+        metrics: IdempotencyMetrics,
+    ) -> Idempotency {
         metrics.routes(settings.routes.iter().map(|r| r.name.as_str()));
-        Some(Arc::new(Idempotency {
-            lease: upstream_timeout + settings.lease_margin,
+        Idempotency {
+            lease,
             local: LocalStore::new(settings.ttl, settings.max_bytes),
-            shared: cluster.map(redis::RedisStore::new),
+            shared,
             settings: settings.clone(),
             metrics,
-        }))
+        }
     }
 
     /// The configured keyed route a request is, if any.
@@ -241,7 +258,7 @@ impl Idempotency {
             .with_label_values(&[&ticket.route, sent.label()])
             .inc();
         let store: &dyn Store = match (&self.shared, ticket.local) {
-            (Some(shared), false) => shared,
+            (Some(shared), false) => shared.as_ref(),
             _ => &self.local,
         };
         let Ticket { id, claim, .. } = ticket;
@@ -293,7 +310,7 @@ fn identity(caller: &Caller) -> String {
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| millis(d))
+        .map_or(0, millis)
 }
 
 fn millis(d: Duration) -> u64 {

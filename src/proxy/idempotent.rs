@@ -161,7 +161,7 @@ fn fork(ctx: &RequestContext) -> RequestContext {
         client: ctx.client.clone(),
         requests: ctx.requests.clone(),
         cache: None,
-        trace_id: ctx.trace_id.clone(),
+        trace_id: ctx.trace_id,
         span: ctx.span.trace().child(
             "idempotent write",
             opentelemetry::trace::SpanKind::Internal,
