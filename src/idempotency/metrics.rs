@@ -1,6 +1,6 @@
 //! `gateway_idempotency_*`: what keyed writes met, and what their sends ended as. Every
-//! label value comes from a closed set: the route names of `[[idempotency.routes]]`
-//! and the words below.
+//! label value comes from a closed set: `route` is the gateway's route template of each
+//! `[[idempotency.routes]]` entry (as on every other metric), the others the words below.
 
 use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
 

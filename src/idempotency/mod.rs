@@ -14,7 +14,7 @@
 
 pub mod key;
 mod local;
-mod metrics;
+pub mod metrics;
 pub mod outcome;
 pub mod record;
 mod redis;
@@ -67,7 +67,8 @@ pub enum Begin {
 pub struct Ticket {
     id: String,
     claim: Record,
-    route: String,
+    /// Its metric label.
+    route: &'static str,
     /// The claim was made in the in-process store (no cluster, or the `local` fallback).
     local: bool,
 }
@@ -98,7 +99,7 @@ impl Idempotency {
         shared: Option<Box<dyn Store>>,
         metrics: IdempotencyMetrics,
     ) -> Idempotency {
-        metrics.routes(settings.routes.iter().map(|r| r.name.as_str()));
+        metrics.routes(settings.routes.iter().map(|r| r.label));
         Idempotency {
             lease,
             local: LocalStore::new(settings.ttl, settings.max_bytes),
@@ -130,12 +131,12 @@ impl Idempotency {
         match key::parse(headers, self.settings.max_key_bytes) {
             Ok(Some(k)) => Ok(Some(k)),
             Ok(None) if route.require => {
-                self.count(&route.name, "missing_key");
+                self.count(route.label, "missing_key");
                 Err(GatewayError::IdempotencyKeyRequired)
             }
             Ok(None) => Ok(None),
             Err(bad) => {
-                self.count(&route.name, "bad_key");
+                self.count(route.label, "bad_key");
                 Err(GatewayError::IdempotencyKeyInvalid {
                     reason: bad.reason(),
                 })
@@ -163,7 +164,7 @@ impl Idempotency {
         let waiting_until = tokio::time::Instant::now() + self.settings.in_flight_wait;
         loop {
             let (claimed, local) = self.claim(&id, &claim).await.map_err(|e| {
-                self.count(&route.name, "refused");
+                self.count(route.label, "refused");
                 match e {
                     StoreError::Full => GatewayError::IdempotencyStoreFull,
                     StoreError::Unavailable => GatewayError::IdempotencyUnavailable,
@@ -171,11 +172,11 @@ impl Idempotency {
             })?;
             let found = match claimed {
                 Claim::Claimed => {
-                    self.count(&route.name, "first");
+                    self.count(route.label, "first");
                     return Ok(Begin::First(Ticket {
                         id,
                         claim,
-                        route: route.name.clone(),
+                        route: route.label,
                         local,
                     }));
                 }
@@ -184,28 +185,28 @@ impl Idempotency {
             // The fingerprint first: another request under a used key is the client's
             // mistake whatever state its first one is in.
             if found.fingerprint != claim.fingerprint {
-                self.count(&route.name, "mismatch");
+                self.count(route.label, "mismatch");
                 return Err(GatewayError::IdempotencyKeyReused);
             }
             match found.state {
                 State::Answered(answer) => {
-                    self.count(&route.name, "replayed");
+                    self.count(route.label, "replayed");
                     return Ok(Begin::Replay(answer));
                 }
                 State::Unknown { .. } => {
-                    self.count(&route.name, "outcome_unknown");
+                    self.count(route.label, "outcome_unknown");
                     return Err(GatewayError::IdempotencyOutcomeUnknown);
                 }
                 // Its replica stopped (or lost the store) mid-request.
                 State::InFlight { lease_until_ms, .. } if lease_until_ms < now_ms() => {
-                    self.count(&route.name, "outcome_unknown");
+                    self.count(route.label, "outcome_unknown");
                     return Err(GatewayError::IdempotencyOutcomeUnknown);
                 }
                 State::InFlight { .. } => {
                     let wait = self.settings.on_in_flight == OnInFlight::Wait
                         && tokio::time::Instant::now() + WAIT_POLL < waiting_until;
                     if !wait {
-                        self.count(&route.name, "in_flight");
+                        self.count(route.label, "in_flight");
                         return Err(GatewayError::IdempotencyInFlight);
                     }
                     tokio::time::sleep(WAIT_POLL).await;
@@ -255,7 +256,7 @@ impl Idempotency {
         };
         self.metrics
             .outcomes
-            .with_label_values(&[&ticket.route, sent.label()])
+            .with_label_values(&[ticket.route, sent.label()])
             .inc();
         let store: &dyn Store = match (&self.shared, ticket.local) {
             (Some(shared), false) => shared.as_ref(),

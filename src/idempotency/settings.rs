@@ -84,11 +84,13 @@ pub struct RawIdempotency {
 /// One write route keys apply to: matched on method and exact path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedRoute {
-    /// Scopes keys (the same key on two routes is two keys) and names the route in
-    /// metrics: a closed set, from this file.
+    /// Scopes keys: the same key on two routes is two keys.
     pub name: String,
     pub method: Method,
     pub path: String,
+    /// The gateway's route template for it (`crate::route::RouteLabel`): its `route`
+    /// label in metrics, from the same closed set as every other metric's.
+    pub label: &'static str,
     /// A write on this route without a key is refused with 400.
     pub require: bool,
 }
@@ -115,7 +117,7 @@ pub struct IdempotencySettings {
     pub routes: Vec<KeyedRoute>,
 }
 
-/// Route names become metric label values: short, lower-case words.
+/// Route names are short, lower-case words (they appear in configuration and logs).
 fn route_name(name: &str) -> Result<(), &'static str> {
     let ok = !name.is_empty()
         && name.len() <= 40
@@ -125,7 +127,7 @@ fn route_name(name: &str) -> Result<(), &'static str> {
     if ok {
         Ok(())
     } else {
-        Err("must be 1 to 40 of a-z, 0-9 and _ (it is a metric label)")
+        Err("must be 1 to 40 of a-z, 0-9 and _")
     }
 }
 
@@ -185,10 +187,12 @@ impl RawIdempotency {
             let method = write_method(&r.method).map_err(|e| p.push(Problem::new(at("method"), e)));
             let path = api_path(&r.path).map_err(|e| p.push(Problem::new(at("path"), e)));
             if let (Ok(()), Ok(method), Ok(())) = (name, method, path) {
+                let label = crate::route::Route::classify(&method, &r.path).label();
                 let route = KeyedRoute {
                     name: r.name,
                     method,
                     path: r.path,
+                    label,
                     require: r.require,
                 };
                 if routes.iter().any(|o: &KeyedRoute| o.name == route.name) {
@@ -256,6 +260,18 @@ mod tests {
             ]
         );
         assert!(s.routes.iter().all(|r| !r.require));
+        let labels: Vec<&str> = s.routes.iter().map(|r| r.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "payin",
+                "payout",
+                "beneficiary",
+                "checkout",
+                "wallet",
+                "customer_create"
+            ]
+        );
         assert!(s.route(&Method::POST, "/api/v1/payin/create").is_some());
         assert!(s.route(&Method::GET, "/api/v1/payin/create").is_none());
     }

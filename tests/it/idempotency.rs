@@ -37,7 +37,7 @@ fn results(app: &TestApp, result: &str) -> f64 {
     sample(
         &app.metrics_now(),
         "gateway_idempotency_requests_total",
-        &[("route", "payin_create"), ("result", result)],
+        &[("route", "payin"), ("result", result)],
     )
 }
 
@@ -158,7 +158,7 @@ async fn an_unknown_outcome_is_recorded_and_never_sent_again() {
     let unknown = sample(
         &app.metrics_now(),
         "gateway_idempotency_outcomes_total",
-        &[("route", "payin_create"), ("outcome", "unknown")],
+        &[("route", "payin"), ("outcome", "unknown")],
     );
     assert_eq!(unknown, 3.0);
     app.stop().await;
