@@ -300,3 +300,31 @@ async fn reads_and_keyless_writes_are_unaffected() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_key_sent_by_two_clients_is_two_requests() {
+    use paycombat_gateway::auth::hash_key;
+    let clients = format!(
+        "{}\n[[clients]]\nname = \"billing\"\nkeys_sha256 = [\"{}\"]\nallow = [{{ methods = [\"*\"], path = \"/api/v1/**\" }}]\n",
+        clients_toml(),
+        hash_key("billing-key")
+    );
+    let app = spawn_app_with(Options {
+        clients_toml: Some(clients),
+        ..Options::default()
+    })
+    .await;
+    assert!(!replayed(&payin(&app, Some("same"), BODY, None).await));
+    let other = app
+        .send(
+            Method::POST,
+            PAYIN,
+            &[("x-token", "billing-key"), ("idempotency-key", "same")],
+            BODY.as_bytes(),
+        )
+        .await;
+    assert_eq!(other.status, 200);
+    assert!(!replayed(&other), "another client's key space");
+    assert_eq!(creates(&app), 2);
+    app.stop().await;
+}
