@@ -51,7 +51,7 @@ pub struct Idempotency {
     lease: Duration,
     local: LocalStore,
     /// Redis in cluster mode.
-    shared: Option<Box<dyn Store>>,
+    shared: Option<Arc<dyn Store>>,
     metrics: IdempotencyMetrics,
 }
 
@@ -85,7 +85,7 @@ impl Idempotency {
         if !settings.enabled {
             return None;
         }
-        let shared = cluster.map(|c| Box::new(redis::RedisStore::new(c)) as Box<dyn Store>);
+        let shared = cluster.map(|c| Arc::new(redis::RedisStore::new(c)) as Arc<dyn Store>);
         let lease = upstream_timeout + settings.lease_margin;
         Some(Arc::new(Idempotency::with_stores(
             settings, lease, shared, metrics,
@@ -96,7 +96,7 @@ impl Idempotency {
     fn with_stores(
         settings: &IdempotencySettings,
         lease: Duration,
-        shared: Option<Box<dyn Store>>,
+        shared: Option<Arc<dyn Store>>,
         metrics: IdempotencyMetrics,
     ) -> Idempotency {
         metrics.routes(settings.routes.iter().map(|r| r.label));
@@ -223,6 +223,14 @@ impl Idempotency {
             match shared.claim(id, claim, ttl).await {
                 Ok(c) => return Ok((c, false)),
                 Err(e) => {
+                    // A claim that timed out may still be applied once Redis reads it (a
+                    // hung server runs what it had received): withdraw it behind, on the
+                    // same connection, so a request that was never sent does not leave
+                    // its key "in flight" and then "outcome unknown".
+                    let (shared, id, claim) = (shared.clone(), id.to_owned(), claim.clone());
+                    tokio::spawn(async move {
+                        let _ = shared.release(&id, &claim).await;
+                    });
                     self.metrics
                         .store_errors
                         .with_label_values(&["redis", "unavailable"])

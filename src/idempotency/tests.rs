@@ -87,7 +87,7 @@ fn rig(on_store_error: OnStoreError) -> Rig {
     };
     let metrics = IdempotencyMetrics::register(&prometheus::Registry::new()).unwrap();
     Rig {
-        idem: Idempotency::with_stores(&s, Duration::ZERO, Some(Box::new(shared)), metrics),
+        idem: Idempotency::with_stores(&s, Duration::ZERO, Some(Arc::new(shared)), metrics),
         fail_claim,
         fail_write,
     }

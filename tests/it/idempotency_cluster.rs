@@ -129,6 +129,27 @@ async fn redis_unreachable_before_the_send_refuses_keyed_writes_only() {
 }
 
 #[tokio::test]
+async fn a_claim_that_timed_out_in_a_hung_redis_is_withdrawn() {
+    let redis = RedisServer::start();
+    let (a, b) = pair(&overlay(&redis, "")).await;
+    redis.pause(true);
+    let refused = payin(&a, Some("hung-claim"), BODY, None).await;
+    assert_eq!(refused.error_code(), "IDEMPOTENCY_UNAVAILABLE");
+    redis.pause(false);
+    // Redis runs the late claim, then its withdrawal: the key is free, and sent once.
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            payin(&b, Some("hung-claim"), BODY, None).await.status == 200
+        })
+        .await
+    );
+    assert_eq!(creates(&a), 1);
+    assert!(replayed(&payin(&a, Some("hung-claim"), BODY, None).await));
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
 async fn redis_unreachable_with_the_local_fallback_deduplicates_per_replica() {
     let mut redis = RedisServer::start();
     let (a, b) = pair(&overlay(
