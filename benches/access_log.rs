@@ -33,6 +33,7 @@ fn record() -> AccessRecord<'static> {
         tls: Some("1.3"),
         flags: Flags::default(),
         ended: None,
+        idempotency: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub struct RawSettings {
     pub auth: Option<RawAuth>,
     pub telemetry: Option<crate::telemetry::RawTelemetry>,
     pub cluster: Option<crate::cluster::RawCluster>,
+    pub idempotency: Option<crate::idempotency::RawIdempotency>,
     /// Sections read only after a wrong value was replaced by its default,
     /// as read: checked for more problems, never used.
     pub patched: Vec<(Section, config::Value)>,
@@ -74,6 +75,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub telemetry: crate::telemetry::TelemetrySettings,
     pub cluster: crate::cluster::ClusterSettings,
+    pub idempotency: crate::idempotency::IdempotencySettings,
     /// The validated configuration as the sections read it, redacted: what
     /// `GET /admin/config` shows, under the keys of `config/default.toml`.
     /// Built from each component's raw section by serializing it, so it

@@ -50,6 +50,24 @@ pub enum GatewayError {
     /// others through Redis, so the write was not sent.
     #[error("this gateway replica cannot currently tell the other replicas about writes; the write was not sent to paycombat, retry it")]
     ClusterUnconfirmed,
+    #[error("this write route requires an Idempotency-Key header; send a unique key per payment and the same key on every retry of it")]
+    IdempotencyKeyRequired,
+    #[error("{reason}")]
+    IdempotencyKeyInvalid { reason: &'static str },
+    #[error("this Idempotency-Key was first used for a different request (method, path, query or body); use a new key for a new request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry it later with the same key")]
+    IdempotencyInFlight,
+    /// The first request with this key was sent to paycombat, and whether paycombat
+    /// acted on it is not known: resending could pay twice.
+    #[error("a request with this Idempotency-Key was sent to paycombat but its outcome is unknown; it was not sent again: look the resource up by your own reference before creating it under a new key")]
+    IdempotencyOutcomeUnknown,
+    /// The shared idempotency store (Redis) cannot be asked, with
+    /// `idempotency.on_store_error = "refuse"`: the write was not sent.
+    #[error("this gateway cannot currently make sure a keyed write is sent only once; it was not sent to paycombat, retry it with the same key")]
+    IdempotencyUnavailable,
+    #[error("this gateway holds as many idempotency records as it may; the write was not sent to paycombat, retry it with the same key")]
+    IdempotencyStoreFull,
     #[error("could not connect to upstream")]
     UpstreamConnect,
     #[error("upstream did not answer in time")]
@@ -87,7 +105,13 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         use GatewayError::*;
         match self {
-            BadPath(_) | BadRequestBody | AdminBadRequest => StatusCode::BAD_REQUEST,
+            BadPath(_)
+            | BadRequestBody
+            | AdminBadRequest
+            | IdempotencyKeyRequired
+            | IdempotencyKeyInvalid { .. } => StatusCode::BAD_REQUEST,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            IdempotencyInFlight | IdempotencyOutcomeUnknown => StatusCode::CONFLICT,
             NotFound | AdminNotFound | AdminDisabled => StatusCode::NOT_FOUND,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             RequestBodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -103,7 +127,9 @@ impl GatewayError {
             | ClientCapacity { .. }
             | CircuitOpen { .. }
             | CredentialsUnavailable
-            | ClusterUnconfirmed => StatusCode::SERVICE_UNAVAILABLE,
+            | ClusterUnconfirmed
+            | IdempotencyUnavailable
+            | IdempotencyStoreFull => StatusCode::SERVICE_UNAVAILABLE,
             UpstreamConnect | UpstreamProtocol | Unmaskable { .. } | SecretReflected => {
                 StatusCode::BAD_GATEWAY
             }
@@ -136,6 +162,13 @@ impl GatewayError {
             CircuitOpen { .. } => "UPSTREAM_CIRCUIT_OPEN",
             CredentialsUnavailable => "CREDENTIALS_UNAVAILABLE",
             ClusterUnconfirmed => "CLUSTER_UNCONFIRMED",
+            IdempotencyKeyRequired => "IDEMPOTENCY_KEY_REQUIRED",
+            IdempotencyKeyInvalid { .. } => "IDEMPOTENCY_KEY_INVALID",
+            IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            IdempotencyInFlight => "IDEMPOTENCY_IN_FLIGHT",
+            IdempotencyOutcomeUnknown => "IDEMPOTENCY_OUTCOME_UNKNOWN",
+            IdempotencyUnavailable => "IDEMPOTENCY_UNAVAILABLE",
+            IdempotencyStoreFull => "IDEMPOTENCY_STORE_FULL",
             UpstreamConnect => "UPSTREAM_UNREACHABLE",
             UpstreamTimeout => "UPSTREAM_TIMEOUT",
             UpstreamProtocol => "UPSTREAM_ERROR",
@@ -170,7 +203,10 @@ impl GatewayError {
             GatewayError::Overloaded
             | GatewayError::ClientCapacity { .. }
             | GatewayError::CredentialsUnavailable
-            | GatewayError::ClusterUnconfirmed => Some(Duration::from_secs(1)),
+            | GatewayError::ClusterUnconfirmed
+            | GatewayError::IdempotencyInFlight
+            | GatewayError::IdempotencyUnavailable
+            | GatewayError::IdempotencyStoreFull => Some(Duration::from_secs(1)),
             _ => None,
         }
     }
@@ -248,6 +284,13 @@ mod tests {
             CircuitOpen { retry_after: d },
             CredentialsUnavailable,
             ClusterUnconfirmed,
+            IdempotencyKeyRequired,
+            IdempotencyKeyInvalid { reason: "x" },
+            IdempotencyKeyReused,
+            IdempotencyInFlight,
+            IdempotencyOutcomeUnknown,
+            IdempotencyUnavailable,
+            IdempotencyStoreFull,
             UpstreamConnect,
             UpstreamTimeout,
             UpstreamProtocol,
@@ -281,6 +324,13 @@ mod tests {
                 | CircuitOpen { .. }
                 | CredentialsUnavailable
                 | ClusterUnconfirmed
+                | IdempotencyKeyRequired
+                | IdempotencyKeyInvalid { .. }
+                | IdempotencyKeyReused
+                | IdempotencyInFlight
+                | IdempotencyOutcomeUnknown
+                | IdempotencyUnavailable
+                | IdempotencyStoreFull
                 | UpstreamConnect
                 | UpstreamTimeout
                 | UpstreamProtocol

@@ -20,6 +20,7 @@ pub(crate) mod env_names;
 pub(crate) mod error;
 pub(crate) mod fair;
 pub(crate) mod http;
+pub mod idempotency;
 pub(crate) mod inspect;
 pub(crate) mod lifecycle;
 pub(crate) mod logging;

@@ -210,6 +210,13 @@ impl App {
             }
         };
         let cluster_tasks = cluster.as_ref().map(|c| c.start());
+        let idempotency = crate::idempotency::Idempotency::new(
+            &settings.idempotency,
+            settings.upstream.timeout,
+            cluster.clone(),
+            crate::idempotency::IdempotencyMetrics::register(&registry)
+                .context("registering the idempotency metrics")?,
+        );
         let access_log =
             AccessLog::open(&settings.log).with_context(|| match &settings.log.access.output {
                 crate::logging::config::AccessOutput::File(path) => {
@@ -256,7 +263,8 @@ impl App {
                 access_log,
             )
             .traced(telemetry.clone())
-            .with_cluster(cluster.clone()),
+            .with_cluster(cluster.clone())
+            .with_idempotency(idempotency),
         );
         let admin = Arc::new(Admin {
             registry,

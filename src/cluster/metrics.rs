@@ -32,6 +32,7 @@ crate::label_enum! {
         Publish => "publish",
         Ack => "ack",
         RateLimit => "rate_limit",
+        Idempotency => "idempotency",
     }
 }
 

@@ -194,6 +194,17 @@ impl Cluster {
         &self.metrics
     }
 
+    /// One command for another component (the idempotency store) on this replica's
+    /// connection, bounded by `cluster.command_timeout`; a failure is counted and logged
+    /// under `operation` like the cluster's own.
+    pub(crate) async fn command<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        operation: RedisOp,
+    ) -> Result<T, Unavailable> {
+        self.query(cmd, operation).await
+    }
+
     /// One command on the shared connection, bounded by `cluster.command_timeout`.
     async fn query<T: redis::FromRedisValue>(
         &self,

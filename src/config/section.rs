@@ -16,10 +16,11 @@ pub enum Section {
     Auth,
     Telemetry,
     Cluster,
+    Idempotency,
 }
 
 impl Section {
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 10] = [
         Section::Server,
         Section::Admin,
         Section::Upstream,
@@ -29,6 +30,7 @@ impl Section {
         Section::Auth,
         Section::Telemetry,
         Section::Cluster,
+        Section::Idempotency,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Section {
             Section::Auth => "auth",
             Section::Telemetry => "telemetry",
             Section::Cluster => "cluster",
+            Section::Idempotency => "idempotency",
         }
     }
 
@@ -140,6 +143,7 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
             Section::Auth => raw.auth = section(&cfg, *s, p, pa),
             Section::Telemetry => raw.telemetry = section(&cfg, *s, p, pa),
             Section::Cluster => raw.cluster = section(&cfg, *s, p, pa),
+            Section::Idempotency => raw.idempotency = section(&cfg, *s, p, pa),
         }
     }
     raw.patched = patched;

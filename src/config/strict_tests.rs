@@ -95,6 +95,7 @@ fn every_boolean_refuses_yes_on_and_1_and_takes_true_and_false() {
         "auth",
         "telemetry",
         "cluster",
+        "idempotency",
     ] {
         boolean_keys(
             section,

@@ -26,6 +26,7 @@ pub struct Partial {
     pub cluster: Option<crate::cluster::ClusterSettings>,
     /// Each section that was read, as read, redacted (see [`ConfigView`]).
     pub view: ConfigView,
+    pub idempotency: Option<crate::idempotency::IdempotencySettings>,
 }
 
 impl Partial {
@@ -42,6 +43,7 @@ impl Partial {
             telemetry: self.telemetry?,
             cluster: self.cluster?,
             view: self.view,
+            idempotency: self.idempotency?,
         })
     }
 
@@ -62,6 +64,7 @@ impl Partial {
             Section::Auth => self.auth = None,
             Section::Telemetry => self.telemetry = None,
             Section::Cluster => self.cluster = None,
+            Section::Idempotency => self.idempotency = None,
         }
         self.view.forget(s.name());
     }
@@ -81,6 +84,7 @@ impl From<Settings> for Partial {
             telemetry: Some(s.telemetry),
             cluster: Some(s.cluster),
             view: s.view,
+            idempotency: Some(s.idempotency),
         }
     }
 }
@@ -143,6 +147,15 @@ impl RawSettings {
         let auth = checked(Section::Auth, self.auth, v, p, RawAuth::check);
         let telemetry = checked(Section::Telemetry, self.telemetry, v, p, |t, p| t.check(p));
         let cluster = checked(Section::Cluster, self.cluster, v, p, |c, p| c.check(p));
+        let idempotency = checked(Section::Idempotency, self.idempotency, v, p, |i, p| {
+            i.validate()
+                .map_err(|problems| {
+                    for problem in problems {
+                        p.add(problem.key, problem.reason);
+                    }
+                })
+                .ok()
+        });
         Partial {
             server,
             admin,
@@ -155,6 +168,7 @@ impl RawSettings {
             telemetry,
             cluster,
             view,
+            idempotency,
         }
     }
 }

@@ -60,6 +60,7 @@ fn forgetting_a_section_forgets_only_that_section() {
             p.auth.is_some(),
             p.telemetry.is_some(),
             p.cluster.is_some(),
+            p.idempotency.is_some(),
         ];
         for (i, other) in Section::ALL.iter().enumerate() {
             assert_eq!(present[i], *other != s, "forgetting {s:?}");

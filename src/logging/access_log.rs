@@ -12,7 +12,8 @@
 //! went wrong: `logging::flags`, `-` when nothing) and — only for a request that
 //! ended without its whole answer — `reason`
 //! (`client_closed`, `stream_reset`, `write_timeout`, `drain_deadline`,
-//! `body_error`, `panicked`; see `proxy::settle`). Never a body, a header value other than the checked request id and
+//! `body_error`, `panicked`; see `proxy::settle`), and `idempotency` for a write
+//! that carried an `Idempotency-Key` (see `crate::idempotency`). Never a body, a header value other than the checked request id and
 //! trace id, a key or token, a path or query (so never a customer id), nor any
 //! personal value: the route template stands for the path.
 
@@ -26,6 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::Method;
 
 use super::config::{AccessOutput, LogFormat, LogSettings};
+use super::escape::{escape_human, escape_json, needs_quoting};
 pub use super::flags::{Flag, Flags};
 use super::queue::LineQueue;
 use super::trace_id::TraceId;
@@ -65,6 +67,9 @@ pub struct AccessRecord<'a> {
     /// Why the request ended without its whole answer (`crate::outcome::Cause`);
     /// None when it was answered whole.
     pub ended: Option<&'static str>,
+    /// What its `Idempotency-Key` did (`crate::idempotency` results: first, replayed,
+    /// in_flight, mismatch, outcome_unknown, missing_key, bad_key, refused).
+    pub idempotency: Option<&'static str>,
 }
 
 enum Sink {
@@ -196,6 +201,9 @@ impl Line {
         w.flags(key!("flags"), r.flags);
         if let Some(reason) = r.ended {
             w.safe(key!("reason"), reason);
+        }
+        if let Some(idempotency) = r.idempotency {
+            w.safe(key!("idempotency"), idempotency);
         }
         w.end();
     }
@@ -376,49 +384,6 @@ impl Writer<'_> {
     }
 }
 
-fn needs_quoting(s: &str) -> bool {
-    s.bytes()
-        .any(|b| b == b' ' || b == b'"' || b == b'=' || b == b'\\' || b < 0x20)
-}
-
-/// JSON string contents: `"`, `\` and control characters escaped; the values
-/// logged are checked ids and names, so the fast path is one scan.
-fn escape_json(buf: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
-        buf.extend_from_slice(bytes);
-        return;
-    }
-    for &b in bytes {
-        match b {
-            b'"' => buf.extend_from_slice(b"\\\""),
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            b'\r' => buf.extend_from_slice(b"\\r"),
-            b'\t' => buf.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                buf.extend_from_slice(b"\\u00");
-                buf.push(HEX[usize::from(b >> 4)]);
-                buf.push(HEX[usize::from(b & 0xf)]);
-            }
-            _ => buf.push(b),
-        }
-    }
-}
-
-/// Human format: a value with a space, `"`, `=` or a control character is
-/// written as a JSON string, so one line stays one line and fields stay apart.
-fn escape_human(buf: &mut Vec<u8>, s: &str) {
-    if s.is_empty() || needs_quoting(s) {
-        buf.push(b'"');
-        escape_json(buf, s);
-        buf.push(b'"');
-    } else {
-        buf.extend_from_slice(s.as_bytes());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +412,7 @@ mod tests {
             tls: Some("1.3"),
             flags: Flags::default(),
             ended: None,
+            idempotency: None,
         }
     }
 

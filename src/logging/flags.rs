@@ -35,6 +35,9 @@ pub enum Flag {
     BadRequest,
     /// Cluster mode refused the write (the other replicas could not be told).
     ClusterUnconfirmed,
+    /// An `Idempotency-Key` held the write back: its first send is in flight or has an
+    /// unknown outcome, or the key store could not be used.
+    IdempotencyHeld,
     /// The client closed the connection or reset the stream before the end.
     DownstreamClosed,
     /// The gateway gave up writing to a client that did not read.
@@ -47,7 +50,7 @@ pub enum Flag {
 
 impl Flag {
     /// Every flag, in the order they are written.
-    pub const ALL: [Flag; 15] = [
+    pub const ALL: [Flag; 16] = [
         Flag::UpstreamTimeout,
         Flag::UpstreamConnectFailure,
         Flag::UpstreamClosed,
@@ -59,6 +62,7 @@ impl Flag {
         Flag::NoRoute,
         Flag::BadRequest,
         Flag::ClusterUnconfirmed,
+        Flag::IdempotencyHeld,
         Flag::DownstreamClosed,
         Flag::DownstreamTimeout,
         Flag::Shutdown,
@@ -78,6 +82,7 @@ impl Flag {
             Flag::NoRoute => "NR",
             Flag::BadRequest => "BR",
             Flag::ClusterUnconfirmed => "CU",
+            Flag::IdempotencyHeld => "IK",
             Flag::DownstreamClosed => "DC",
             Flag::DownstreamTimeout => "DT",
             Flag::Shutdown => "SD",
@@ -112,7 +117,14 @@ impl Flag {
             | RequestBodyTimeout { .. }
             | AdminMethodNotAllowed { .. }
             | AdminBadRequest
-            | CacheDisabled => Flag::BadRequest,
+            | CacheDisabled
+            | IdempotencyKeyRequired
+            | IdempotencyKeyInvalid { .. }
+            | IdempotencyKeyReused => Flag::BadRequest,
+            IdempotencyInFlight
+            | IdempotencyOutcomeUnknown
+            | IdempotencyUnavailable
+            | IdempotencyStoreFull => Flag::IdempotencyHeld,
             ClusterUnconfirmed => Flag::ClusterUnconfirmed,
             Internal => Flag::Internal,
         }

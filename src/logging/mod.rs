@@ -13,6 +13,7 @@
 
 pub mod access_log;
 pub mod config;
+mod escape;
 mod flags;
 mod queue;
 pub mod trace_id;

@@ -47,6 +47,9 @@ pub(super) struct RequestContext {
     pub client_ip: Option<std::net::IpAddr>,
     pub tls: Option<&'static str>,
     pub flags: crate::logging::access_log::Flags,
+    /// What an `Idempotency-Key` did for this request (`idempotency` in the access
+    /// log); None when it carried none on a keyed route.
+    pub idempotency: Option<&'static str>,
 }
 
 impl RequestContext {

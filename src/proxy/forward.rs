@@ -24,12 +24,25 @@ impl Proxy {
         ctx: &mut RequestContext,
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
-        let (mut parts, body) = req.into_parts();
+        let (parts, body) = req.into_parts();
         let body = self
             .settings
             .request_body
             .read(body, &parts.headers)
             .await?;
+        self.forward_read(route, parts, body, ctx, caller).await
+    }
+
+    /// The forward once the request body is read (an idempotent write reads it first,
+    /// to fingerprint it).
+    pub(super) async fn forward_read(
+        &self,
+        route: &Route,
+        mut parts: http::request::Parts,
+        body: bytes::Bytes,
+        ctx: &mut RequestContext,
+        caller: &Caller,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
         let passthrough = self
             .settings
             .passthrough

@@ -10,6 +10,7 @@
 mod cached;
 mod context;
 mod forward;
+mod idempotent;
 mod invalidate;
 mod phase;
 mod pipeline;
@@ -49,6 +50,8 @@ pub struct Proxy {
     cluster: Option<Arc<Cluster>>,
     /// The client label and request counters of unauthenticated requests.
     anonymous: Anonymous,
+    /// Keyed writes (`[idempotency]`); None when it is off.
+    idempotency: Option<Arc<crate::idempotency::Idempotency>>,
     /// Cache-lookup counters by cached route and result.
     cache_lookups: LookupCounters,
     /// None when tracing is off: then no request makes a span.
@@ -81,6 +84,7 @@ impl Proxy {
                 name: crate::metrics::Configured::anonymous(),
                 requests: Arc::default(),
             },
+            idempotency: None,
             telemetry: None,
         }
     }
@@ -101,6 +105,15 @@ impl Proxy {
     /// recorded): after the drain, so the last lines reach the access log.
     pub async fn settled(&self, within: std::time::Duration) {
         self.finish.settled(within).await;
+    }
+
+    /// Deduplicates keyed writes (None: `idempotency.enabled = false`).
+    pub fn with_idempotency(
+        mut self,
+        idempotency: Option<Arc<crate::idempotency::Idempotency>>,
+    ) -> Proxy {
+        self.idempotency = idempotency;
+        self
     }
 
     /// Writes what the access log still holds (bounded by `timeout`).

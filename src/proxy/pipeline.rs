@@ -82,7 +82,8 @@ impl Proxy {
                 .serve_cached(cache, cached, customer_id, req, ctx, &caller)
                 .await;
         }
-        // Boxed: the forward path's state stays out of every request's future.
-        Box::pin(self.serve_forward(&route, req, ctx, &caller)).await
+        // Boxed: the forward path's state stays out of every request's future. A write
+        // on a keyed route goes through the idempotency phase first (`idempotent.rs`).
+        Box::pin(self.serve_write(route, req, ctx, caller)).await
     }
 }

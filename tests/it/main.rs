@@ -28,6 +28,8 @@ mod fuzz_props;
 mod go_client;
 mod header_vocabulary;
 mod hostile;
+mod idempotency;
+mod idempotency_cluster;
 mod lifecycle;
 mod limits;
 mod logging;

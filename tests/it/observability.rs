@@ -239,8 +239,20 @@ fn assert_closed_label_sets(scrape: &str) {
                     "publish",
                     "ack",
                     "rate_limit",
+                    "idempotency",
                 ]
                 .contains(&v.as_str()),
+                ("gateway_idempotency_requests_total", "result") => {
+                    paycombat_gateway::idempotency::metrics::RESULTS.contains(&v.as_str())
+                }
+                ("gateway_idempotency_outcomes_total", "outcome") => {
+                    paycombat_gateway::idempotency::metrics::OUTCOMES.contains(&v.as_str())
+                }
+                ("gateway_idempotency_store_errors_total", "store" | "reason") => {
+                    paycombat_gateway::idempotency::metrics::STORE_ERRORS
+                        .iter()
+                        .any(|(store, reason)| [*store, *reason].contains(&v.as_str()))
+                }
                 ("gateway_cluster_cache_drops_total", "reason") => {
                     ["subscribe", "stall"].contains(&v.as_str())
                 }

@@ -41,6 +41,14 @@ pub(crate) fn handle(state: &SandboxState, parts: &Parts, body: &[u8]) -> Reply 
                 .collect();
             Reply::ok(Value::Object(counts))
         }
+        (&Method::GET, "/__sandbox/creates") => {
+            let counts: Map<String, Value> = state
+                .executed_counts()
+                .into_iter()
+                .map(|(name, n)| (name.to_owned(), Value::from(n)))
+                .collect();
+            Reply::ok(Value::Object(counts))
+        }
         _ => Reply::error(StatusCode::NOT_FOUND, "not found"),
     }
 }

@@ -25,6 +25,11 @@ pub enum Fault {
     ResetMidBody,
     /// Read the request, never answer (until the client gives up, at most 10 minutes).
     Silence,
+    /// Process the request (a create is made), then never answer: "created but timed
+    /// out", as the client sees it.
+    CreatedSilence,
+    /// Process the request (a create is made), then drop the connection unanswered.
+    CreatedReset,
     /// 200 with a JSON content type and a body that is not JSON.
     MalformedJson,
     /// The first half of the normal body, with a Content-Length matching the cut.
@@ -111,6 +116,8 @@ fn parse_one(spec: &str) -> Option<Fault> {
         ("reset", None) => Fault::Reset,
         ("reset_mid_body", None) => Fault::ResetMidBody,
         ("silence", None) => Fault::Silence,
+        ("created_silence", None) => Fault::CreatedSilence,
+        ("created_reset", None) => Fault::CreatedReset,
         ("malformed_json", None) => Fault::MalformedJson,
         ("truncated_json", None) => Fault::TruncatedJson,
         ("gzip", None) => Fault::Gzip,
@@ -159,6 +166,8 @@ impl fmt::Display for Fault {
             Fault::Reset => f.write_str("reset"),
             Fault::ResetMidBody => f.write_str("reset_mid_body"),
             Fault::Silence => f.write_str("silence"),
+            Fault::CreatedSilence => f.write_str("created_silence"),
+            Fault::CreatedReset => f.write_str("created_reset"),
             Fault::MalformedJson => f.write_str("malformed_json"),
             Fault::TruncatedJson => f.write_str("truncated_json"),
             Fault::Gzip => f.write_str("gzip"),
@@ -241,6 +250,7 @@ mod tests {
             "oversized=10,deep=3,non_utf8,no_store,private,gzip,deflate,br",
             "bogus_encoding,wrong_content_type,malformed_json,truncated_json",
             "reset,reset_mid_body,silence",
+            "created_silence,created_reset",
         ] {
             let fault: Fault = spec.parse().expect("valid spec");
             assert_eq!(fault.to_string(), spec);
@@ -256,6 +266,8 @@ mod tests {
             Fault::Reset,
             Fault::ResetMidBody,
             Fault::Silence,
+            Fault::CreatedSilence,
+            Fault::CreatedReset,
             Fault::MalformedJson,
             Fault::TruncatedJson,
             Fault::Gzip,
@@ -277,6 +289,8 @@ mod tests {
                 | Fault::Reset
                 | Fault::ResetMidBody
                 | Fault::Silence
+                | Fault::CreatedSilence
+                | Fault::CreatedReset
                 | Fault::MalformedJson
                 | Fault::TruncatedJson
                 | Fault::Gzip

@@ -86,12 +86,34 @@ pub(crate) async fn handle(
             return Err(Box::new(Dropped::SilenceOver));
         }
         Outcome::Status(code) => status_reply(code),
-        Outcome::Answer => {
-            let target = route::classify(&parts.method, parts.uri.path());
-            api::dispatch(&state, &target, &parts, &body)
+        Outcome::Answer => execute(&state, &parts, &body),
+        // The write is made, then its answer lost: the client cannot know it was.
+        Outcome::AnsweredSilence => {
+            execute(&state, &parts, &body);
+            tokio::time::sleep(SILENCE_LIMIT).await;
+            return Err(Box::new(Dropped::SilenceOver));
+        }
+        Outcome::AnsweredReset => {
+            execute(&state, &parts, &body);
+            return Err(Box::new(Dropped::Reset));
         }
     };
     Ok(shape(&plan, reply))
+}
+
+/// Processes an API request; a write it acted on (a 2xx) is counted
+/// (`SandboxState::executed_writes`), so tests can tell how many creates paycombat made.
+fn execute(state: &SandboxState, parts: &http::request::Parts, body: &[u8]) -> Reply {
+    let target = route::classify(&parts.method, parts.uri.path());
+    let reply = api::dispatch(state, &target, parts, body);
+    let write = !matches!(
+        parts.method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+    );
+    if write && reply.status.is_success() {
+        state.count_executed(target.route);
+    }
+    reply
 }
 
 /// The header's fault wins over the global one; an empty header means "no fault" for this request.

@@ -11,6 +11,10 @@ pub(crate) enum Outcome {
     Status(u16),
     Reset,
     Silence,
+    /// Process the request, then answer nothing.
+    AnsweredSilence,
+    /// Process the request, then drop the connection.
+    AnsweredReset,
 }
 
 /// Replaces the normal body with a hostile one.
@@ -74,6 +78,8 @@ impl Plan {
             Fault::Status(code) => self.outcome = Outcome::Status(*code),
             Fault::Reset => self.outcome = Outcome::Reset,
             Fault::Silence => self.outcome = Outcome::Silence,
+            Fault::CreatedSilence => self.outcome = Outcome::AnsweredSilence,
+            Fault::CreatedReset => self.outcome = Outcome::AnsweredReset,
             Fault::ResetMidBody => self.delivery = Delivery::ResetMidBody,
             Fault::SlowBody(d) => self.delivery = Delivery::Slow(*d),
             Fault::MalformedJson => self.body = Some(BodyFault::Malformed),

@@ -38,6 +38,8 @@ pub struct SandboxState {
     fault: RwLock<Option<Arc<Fault>>>,
     counters: [AtomicU64; Route::ALL.len()],
     all: AtomicU64,
+    /// Writes acted on (answered 2xx), by route.
+    executed: [AtomicU64; Route::ALL.len()],
     recorded: Mutex<VecDeque<RecordedRequest>>,
     pub(crate) customers: CustomerStore,
 }
@@ -50,6 +52,7 @@ impl SandboxState {
             fault: RwLock::new(None),
             counters: std::array::from_fn(|_| AtomicU64::new(0)),
             all: AtomicU64::new(0),
+            executed: std::array::from_fn(|_| AtomicU64::new(0)),
             recorded: Mutex::new(VecDeque::with_capacity(RECORDED_REQUESTS)),
             customers: CustomerStore::default(),
         }
@@ -74,6 +77,38 @@ impl SandboxState {
             .map(|r| (r.name(), self.counters[r.index()].load(Ordering::Relaxed)))
             .chain(std::iter::once(("all", self.all.load(Ordering::Relaxed))))
             .collect()
+    }
+
+    /// Writes (any method but GET, HEAD and OPTIONS) the sandbox acted on — processed
+    /// and answered 2xx, or processed and then faulted (`created_silence`,
+    /// `created_reset`) — for a route name, or `"all"`. Faulted requests it never
+    /// processed (`status`, `reset`, `silence`) do not count: this is how many creates
+    /// paycombat would have made.
+    pub fn executed_writes(&self, route: &str) -> u64 {
+        if route == "all" {
+            return self
+                .executed
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .sum();
+        }
+        Route::ALL
+            .iter()
+            .find(|r| r.name() == route)
+            .map_or(0, |r| self.executed[r.index()].load(Ordering::Relaxed))
+    }
+
+    /// Every executed-writes counter by name, plus `all`.
+    pub fn executed_counts(&self) -> Vec<(&'static str, u64)> {
+        Route::ALL
+            .iter()
+            .map(|r| (r.name(), self.executed[r.index()].load(Ordering::Relaxed)))
+            .chain(std::iter::once(("all", self.executed_writes("all"))))
+            .collect()
+    }
+
+    pub(crate) fn count_executed(&self, route: Route) {
+        self.executed[route.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The last 1,000 requests received, oldest first.

@@ -69,6 +69,7 @@ pub(in crate::proxy) fn begin(
             .get::<crate::http::TlsVersion>()
             .map(|v| v.0),
         flags: Default::default(),
+        idempotency: None,
     }
 }
 

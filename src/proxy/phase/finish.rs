@@ -105,6 +105,7 @@ impl Finisher {
                 tls: ctx.tls,
                 flags: ctx.flags.with(end.ended.map(|(c, _)| Flag::of_cause(c))),
                 ended: end.ended.map(|(c, _)| c.label()),
+                idempotency: ctx.idempotency,
             });
         }
         ctx.close_span(status, end.ended.map(|(c, _)| c));

@@ -264,3 +264,51 @@ async fn global_fault_applies_until_cleared_and_header_wins() {
     assert_eq!(fetch(admin("")).await.status, StatusCode::OK);
     assert_eq!(sb.state().fault(), None);
 }
+
+#[tokio::test]
+async fn created_faults_make_the_write_then_lose_its_answer() {
+    let sb = start().await;
+    let creates = |sb: &crate::Sandbox| sb.state().executed_writes("payin_create");
+    let body = br#"{"amount": 10}"#;
+    assert_eq!(
+        call(&sb, Method::POST, "/api/v1/payin/create", body)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(creates(&sb), 1);
+    // Not processed: not counted.
+    for spec in ["status=503", "reset"] {
+        let request = authed(&sb, Method::POST, "/api/v1/payin/create", body)
+            .header("x-sandbox-fault", spec)
+            .body(Full::new(Bytes::from_static(body)))
+            .expect("req");
+        let _ = send(request).await;
+    }
+    assert_eq!(creates(&sb), 1);
+    // Processed, then the answer is lost.
+    let request = authed(&sb, Method::POST, "/api/v1/payin/create", body)
+        .header("x-sandbox-fault", "created_reset")
+        .body(Full::new(Bytes::from_static(body)))
+        .expect("req");
+    assert!(send(request).await.is_err());
+    assert_eq!(creates(&sb), 2);
+    let request = authed(&sb, Method::POST, "/api/v1/payin/create", body)
+        .header("x-sandbox-fault", "created_silence")
+        .body(Full::new(Bytes::from_static(body)))
+        .expect("req");
+    let silent = tokio::time::timeout(Duration::from_millis(300), send(request)).await;
+    assert!(silent.is_err(), "no answer");
+    assert_eq!(creates(&sb), 3);
+    // Reads are not writes; the admin endpoint shows the same counts.
+    call(&sb, Method::GET, &detail(), b"").await;
+    let counts = fetch(
+        Request::get(format!("{}/__sandbox/creates", sb.base_url()))
+            .body(Full::default())
+            .expect("req"),
+    )
+    .await
+    .json();
+    assert_eq!(counts["data"]["payin_create"], 3);
+    assert_eq!(counts["data"]["all"], 3);
+}
