@@ -189,7 +189,7 @@ impl Proxy {
                     .trusted_proxies
                     .client_ip(peer.ip(), req.headers()),
             )
-            .filter(|ip| *ip != peer.ip()),
+            .filter(|ip| *ip != peer.ip().to_canonical()),
             tls: req
                 .extensions()
                 .get::<crate::server::TlsVersion>()
