@@ -63,7 +63,8 @@ pub(in crate::proxy) fn begin(
         cache: None,
         upstream: None,
         rate: None,
-        client_ip: Some(trusted.client_ip(peer.ip(), req.headers())).filter(|ip| *ip != peer.ip()),
+        client_ip: Some(trusted.client_ip(peer.ip(), req.headers()))
+            .filter(|ip| *ip != peer.ip().to_canonical()),
         tls: req
             .extensions()
             .get::<crate::http::TlsVersion>()
