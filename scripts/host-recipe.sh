@@ -19,7 +19,7 @@ fail() { echo "host recipe: $*" >&2; exit 1; }
 grep -q '^ready$' "$out" || fail "/readyz never answered ready"
 grep -q '"first_name":"\[REDACTED\]"' "$out" || fail "the customer read was not masked"
 grep -q '"kim"' "$out" && fail "a personal value reached the client"
-grep -q '"token":{"file":' "$out" || fail "/admin/config did not show the token file"
+grep -q '"token_file":"/' "$out" || fail "/admin/config did not show the token file"
 for secret in snd_ZGVtby1zYW5kYm94LXRva2Vu demo-signature-key "$(cat "$DIR/admin_token")" "$(cat "$DIR/mask_hmac_key")"; do
   grep -qF -- "$secret" "$out" && fail "a secret appeared in an answer"
 done

@@ -38,10 +38,30 @@ where
         let form = "settings are GATEWAY__SECTION__KEY: upper case, two underscores between parts";
         out.push(match meant {
             Some(meant) => format!("environment variable `{name}` is not read as written ({form}): did you mean `{meant}`?"),
-            None => format!("environment variable `{name}` looks meant for the gateway but is not read ({form}; see config/default.toml for the keys)"),
+            None => format!(
+                "environment variable `{name}` looks meant for the gateway but is not read ({form}; \
+                 the sections are {}, the keys those of config/default.toml)",
+                sections(&known)
+            ),
         });
     }
     out
+}
+
+/// `GATEWAY__SERVER__…, GATEWAY__ADMIN__…`: the valid first parts, from the defaults.
+fn sections(known: &BTreeMap<String, String>) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in known.values() {
+        let section = name.split("__").nth(1).unwrap_or("");
+        if !seen.contains(&section) {
+            seen.push(section);
+        }
+    }
+    seen.sort_unstable();
+    seen.iter()
+        .map(|s| format!("GATEWAY__{s}__…"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The warnings for this process's environment.
@@ -94,6 +114,19 @@ fn collect(name: &str, v: &config::Value, out: &mut BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_meaning_nothing_known_is_told_the_sections() {
+        let w = warnings(["GATEWAY_FROBNICATE"]);
+        assert_eq!(w.len(), 1, "{w:#?}");
+        for section in [
+            "GATEWAY__SERVER__…",
+            "GATEWAY__UPSTREAM__…",
+            "GATEWAY__CLUSTER__…",
+        ] {
+            assert!(w[0].contains(section), "{}", w[0]);
+        }
+    }
 
     #[test]
     fn single_underscores_and_lower_case_name_the_variable_meant() {

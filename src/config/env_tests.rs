@@ -215,3 +215,23 @@ proptest::proptest! {
         proptest::prop_assert_eq!(token(&s), value);
     }
 }
+
+/// A variable in the documented form naming a key or a section there is not
+/// is refused, with the list of the ones there are.
+#[test]
+fn an_unknown_key_or_section_from_the_environment_lists_the_valid_ones() {
+    let e = load(&[("GATEWAY__UPSTREAM__BASEURL", "https://x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`upstream.baseurl`: unknown key (expected one of `base_url`, `token_file`"),
+        "{e}"
+    );
+    let e = load(&[("GATEWAY__UPSTRAEM__BASE_URL", "https://x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`upstraem`: unknown section: \"upstraem\" is not one of \"server\", \"admin\", \"upstream\""),
+        "{e}"
+    );
+}
