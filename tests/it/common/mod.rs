@@ -246,7 +246,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let task = tokio::spawn(app.run(async move {
         let _ = stopped.await;
     }));
-    let client = Client::builder(TokioExecutor::new()).build_http();
+    // A pooled connection is dropped well before the gateway closes an idle keep-alive
+    // connection (`server.header_read_timeout`, 10 s): reusing one the gateway is closing
+    // fails the request with IncompleteMessage (seen on a loaded machine).
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build_http();
     TestApp {
         addr,
         admin_addr,
