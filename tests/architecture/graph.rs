@@ -37,6 +37,11 @@ pub struct Graph {
     /// `#[macro_export]` macros: they live at the crate root (`crate::name!`), but belong to
     /// the component that defines them.
     exported_macros: BTreeMap<String, String>,
+    /// Every `macro_rules!` name → the components that define one by that name: `#[macro_use]`
+    /// carries a macro to later modules by its bare name (`mac!()`), no path to see.
+    macros: BTreeMap<String, BTreeSet<String>>,
+    /// Bare `name!` invocations: (from, name, example), resolved against `macros`.
+    bare_macros: Vec<(String, String, Example)>,
     /// `crate::name` references to a root name the walk had not placed yet (a macro exported
     /// from a file walked later): (from, name, example), resolved once the walk is done.
     pending: Vec<(String, String, Example)>,
@@ -70,6 +75,20 @@ impl Graph {
                     }
                 }
             }
+            for (from, name, example) in std::mem::take(&mut graph.bare_macros) {
+                let Some(owners) = graph.macros.get(&name) else {
+                    continue; // std's, or another crate's
+                };
+                if owners.contains(&from) {
+                    continue; // its own
+                }
+                for to in owners {
+                    graph
+                        .edges
+                        .entry((from.clone(), to.clone()))
+                        .or_insert(example.clone());
+                }
+            }
         }
         graph
     }
@@ -79,6 +98,18 @@ impl Graph {
     /// root holds modules, re-exports and attributes only.
     fn root_holds_only_modules(&mut self, display_root: &Path, file: &Path, ast: &syn::File) {
         for item in &ast.items {
+            if let Item::Use(u) = item {
+                let mut leaves = Vec::new();
+                use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
+                if let Some((_, _, span)) = leaves.iter().find(|(_, name, _)| name == "*") {
+                    self.unplaceable.push(format!(
+                        "{}:{}: a glob re-export at the crate root: `crate::Name` then comes \
+                         from no component the checker can name; re-export names",
+                        rel(display_root, file),
+                        span.start().line
+                    ));
+                }
+            }
             if test_only(item_attrs(item)) || matches!(item, Item::Mod(_) | Item::Use(_)) {
                 continue;
             }
@@ -497,11 +528,34 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let (Some(name), Some(from)) = (m.path.get_ident(), self.module.first()) {
+            let line = name.span().start().line;
+            let example = Example {
+                file: rel(self.display_root, &self.file),
+                line,
+                text: self
+                    .lines
+                    .get(line.saturating_sub(1))
+                    .map(|l| l.trim().to_owned())
+                    .unwrap_or_default(),
+            };
+            self.graph
+                .bare_macros
+                .push((from.clone(), name.to_string(), example));
+        }
         visit::visit_macro(self, m);
         self.scan_tokens(m.tokens.clone(), false);
     }
 
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        let is_rules = m.mac.path.is_ident("macro_rules");
+        if let (true, Some(name), Some(from)) = (is_rules, &m.ident, self.module.first()) {
+            self.graph
+                .macros
+                .entry(name.to_string())
+                .or_default()
+                .insert(from.clone());
+        }
         let exported = m.attrs.iter().any(|a| a.path().is_ident("macro_export"));
         if let (true, Some(name), Some(from)) = (exported, &m.ident, self.module.first()) {
             self.graph

@@ -184,7 +184,7 @@ fn the_checker_sees_every_kind_of_reference() {
     let files = [
         (
             "lib.rs",
-            "mod a;\nmod b;\nmod c;\nmod d;\nmod e;\nmod f;\nmod h;\nmod g;\nmod i;\n\
+            "mod a;\nmod b;\nmod c;\nmod d;\nmod e;\nmod f;\nmod h;\nmod g;\nmod i;\n#[macro_use]\nmod j;\nmod k;\n\
              pub use e::Named;\n",
         ),
         ("a.rs", "use crate::{b::x, c};\n#[cfg(test)]\nmod tests;\n"),
@@ -208,6 +208,9 @@ fn the_checker_sees_every_kind_of_reference() {
             "#[macro_export]\nmacro_rules! mk { () => { impl $crate::e::T for () {} } }\n",
         ),
         ("h.rs", "crate::mk!();\n"),
+        // A `#[macro_use]` macro used by its bare name in another component.
+        ("j.rs", "macro_rules! local { () => {} }\nfn f() { local!(); }\n"),
+        ("k.rs", "fn f() { local!(); println!(); }\n"),
         // A path in an attribute's string.
         (
             "i.rs",
@@ -224,7 +227,7 @@ fn the_checker_sees_every_kind_of_reference() {
         .map(|(a, b)| format!("{a}→{b}"))
         .collect();
     let want: BTreeSet<String> = [
-        "a→b", "a→c", "b→d", "c→e", "c→f", "d→a", "g→e", "h→g", "i→e",
+        "a→b", "a→c", "b→d", "c→e", "c→f", "d→a", "g→e", "h→g", "i→e", "k→j",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -242,7 +245,8 @@ fn the_checker_sees_every_kind_of_reference() {
 }
 
 /// What would hide edges fails instead: code in the crate root (a component calling
-/// `crate::helper()` reaches whatever it uses), and a glob or alias of the crate root (after
+/// `crate::helper()` reaches whatever it uses), a glob re-export at the root (`crate::Name`
+/// then names no component), and a glob or alias of the crate root (after
 /// `use super::*;` in a component, `cache::Key` is a bare path naming no crate root).
 #[test]
 fn the_checker_refuses_what_it_cannot_place() {
@@ -250,7 +254,10 @@ fn the_checker_refuses_what_it_cannot_place() {
     let src = dir.path().join("src");
     fs::create_dir_all(&src).expect("mkdir");
     let files = [
-        ("lib.rs", "mod a;\nmod b;\nmod c;\nfn helper() {}\n"),
+        (
+            "lib.rs",
+            "mod a;\nmod b;\nmod c;\nfn helper() {}\npub use b::*;\n",
+        ),
         ("a.rs", "use super::*;\nfn f() { b::g(); }\n"),
         ("b.rs", "use crate as root;\npub fn g() {}\n"),
         ("c.rs", "#[cfg(test)]\nuse crate::*;\n"),
@@ -265,7 +272,7 @@ fn the_checker_refuses_what_it_cannot_place() {
         .iter()
         .map(|f| f.split(": ").next().unwrap_or_default().to_owned())
         .collect();
-    let want: BTreeSet<String> = ["src/lib.rs:4", "src/a.rs:1", "src/b.rs:1"]
+    let want: BTreeSet<String> = ["src/lib.rs:4", "src/lib.rs:5", "src/a.rs:1", "src/b.rs:1"]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
