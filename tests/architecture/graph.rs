@@ -34,6 +34,19 @@ pub struct Graph {
     seen: BTreeSet<PathBuf>,
     /// Files and directories of test-only modules (not parsed).
     test_only: Vec<PathBuf>,
+    /// `#[macro_export]` macros: they live at the crate root (`crate::name!`), but belong to
+    /// the component that defines them.
+    exported_macros: BTreeMap<String, String>,
+    /// Every `macro_rules!` name → the components that define one by that name: `#[macro_use]`
+    /// carries a macro to later modules by its bare name (`mac!()`), no path to see.
+    macros: BTreeMap<String, BTreeSet<String>>,
+    /// Bare `name!` invocations: (from, name, example), resolved against `macros`.
+    bare_macros: Vec<(String, String, Example)>,
+    /// `crate::name` references to a root name the walk had not placed yet (a macro exported
+    /// from a file walked later): (from, name, example), resolved once the walk is done.
+    pending: Vec<(String, String, Example)>,
+    /// What the checker cannot place (a glob of the crate root, code in the crate root).
+    pub unplaceable: Vec<String>,
 }
 
 impl Graph {
@@ -51,9 +64,72 @@ impl Graph {
             graph.components.extend(components.iter().cloned());
             graph.in_scope = components;
             graph.root_names = root_names;
+            if root_file == "lib.rs" {
+                graph.root_holds_only_modules(display_root, &file, &ast);
+            }
             graph.walk(display_root, &file, &ast, Vec::new(), src.clone());
+            for (from, name, example) in std::mem::take(&mut graph.pending) {
+                if let Some(to) = graph.exported_macros.get(&name) {
+                    if *to != from {
+                        graph.edges.entry((from, to.clone())).or_insert(example);
+                    }
+                }
+            }
+            for (from, name, example) in std::mem::take(&mut graph.bare_macros) {
+                let Some(owners) = graph.macros.get(&name) else {
+                    continue; // std's, or another crate's
+                };
+                if owners.contains(&from) {
+                    continue; // its own
+                }
+                for to in owners {
+                    graph
+                        .edges
+                        .entry((from.clone(), to.clone()))
+                        .or_insert(example.clone());
+                }
+            }
         }
         graph
+    }
+
+    /// Code in the crate root would sit above every component and below none: a component
+    /// calling `crate::helper()` that calls into a higher component hides the edge. So the
+    /// root holds modules, re-exports and attributes only.
+    fn root_holds_only_modules(&mut self, display_root: &Path, file: &Path, ast: &syn::File) {
+        for item in &ast.items {
+            if let Item::Use(u) = item {
+                let mut leaves = Vec::new();
+                use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
+                if let Some((_, _, span)) = leaves.iter().find(|(_, name, _)| name == "*") {
+                    self.unplaceable.push(format!(
+                        "{}:{}: a glob re-export at the crate root: `crate::Name` then comes \
+                         from no component the checker can name; re-export names",
+                        rel(display_root, file),
+                        span.start().line
+                    ));
+                }
+            }
+            if test_only(item_attrs(item)) || matches!(item, Item::Mod(_) | Item::Use(_)) {
+                continue;
+            }
+            let line = match item {
+                Item::Fn(f) => f.sig.ident.span().start().line,
+                Item::Struct(s) => s.ident.span().start().line,
+                Item::Enum(e) => e.ident.span().start().line,
+                Item::Const(c) => c.ident.span().start().line,
+                Item::Static(c) => c.ident.span().start().line,
+                Item::Trait(t) => t.ident.span().start().line,
+                Item::Type(t) => t.ident.span().start().line,
+                Item::Macro(m) => m.mac.path.segments[0].ident.span().start().line,
+                _ => 0,
+            };
+            self.unplaceable.push(format!(
+                "{}:{line}: an item in the crate root (only `mod` and `use` belong there: \
+                 code there is in no component, and the checker cannot see what it hides)",
+                rel(display_root, file)
+            ));
+        }
     }
 
     fn walk(
@@ -78,6 +154,7 @@ impl Graph {
     }
 
     pub fn check_all_files_seen(&self, root: &Path, krate: &Path, failures: &mut Vec<String>) {
+        failures.extend(self.unplaceable.iter().cloned());
         for file in rust_files(&krate.join("src")) {
             let under_test = self.test_only.iter().any(|t| file.starts_with(t));
             if !self.seen.contains(&file) && !under_test {
@@ -271,19 +348,6 @@ impl FileVisitor<'_> {
             }
             _ => return, // `self::`, a local name or another crate: within `from` or outside
         };
-        let Some(first) = absolute.first() else {
-            return;
-        };
-        let to = if self.graph.in_scope.contains(first) {
-            first.clone()
-        } else if let Some(owner) = self.graph.root_names.get(first) {
-            owner.clone()
-        } else {
-            return; // an item of the crate root itself
-        };
-        if to == from {
-            return;
-        }
         let example = Example {
             file: rel(self.display_root, &self.file),
             line,
@@ -293,16 +357,56 @@ impl FileVisitor<'_> {
                 .map(|l| l.trim().to_owned())
                 .unwrap_or_default(),
         };
+        let Some(first) = absolute.first() else {
+            // `use crate::*` / `use super::*` up to the root: every component's name and every
+            // root re-export becomes a bare name here, which no later path shows.
+            // (`use crate as x;` likewise.)
+            self.graph.unplaceable.push(format!(
+                "{}:{}: a glob or alias of the crate root (`{}`): name what you use, so the \
+                 checker can see which component it comes from",
+                example.file, example.line, example.text
+            ));
+            return;
+        };
+        let to = if self.graph.in_scope.contains(first) {
+            first.clone()
+        } else if let Some(owner) = self.graph.root_names.get(first) {
+            owner.clone()
+        } else if let Some(owner) = self.graph.exported_macros.get(first) {
+            owner.clone()
+        } else {
+            // An item of the crate root itself, or a macro exported by a file not walked yet.
+            self.graph.pending.push((from, first.clone(), example));
+            return;
+        };
+        if to == from {
+            return;
+        }
         self.graph.edges.entry((from, to)).or_insert(example);
     }
 
-    /// `crate :: a :: b` and `super :: …` sequences inside a macro's tokens.
-    fn scan_tokens(&mut self, tokens: TokenStream) {
+    /// `crate :: a :: b`, `$crate :: a` and `super :: …` sequences inside a macro's or an
+    /// attribute's tokens; in an attribute also a string that is such a path
+    /// (`#[serde(serialize_with = "crate::redact::url")]`).
+    fn scan_tokens(&mut self, tokens: TokenStream, in_attribute: bool) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let mut i = 0;
         while i < tokens.len() {
             if let TokenTree::Group(g) = &tokens[i] {
-                self.scan_tokens(g.stream());
+                self.scan_tokens(g.stream(), in_attribute);
+                i += 1;
+                continue;
+            }
+            if let (true, TokenTree::Literal(lit)) = (in_attribute, &tokens[i]) {
+                if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
+                    if let Ok(p) = syn::parse_str::<syn::Path>(&s.value()) {
+                        let segments: Vec<String> =
+                            p.segments.iter().map(|s| s.ident.to_string()).collect();
+                        if p.leading_colon.is_none() && segments.len() > 1 {
+                            self.reference(&segments, lit.span().start().line);
+                        }
+                    }
+                }
                 i += 1;
                 continue;
             }
@@ -320,11 +424,11 @@ impl FileVisitor<'_> {
                 }
                 i += 3;
             }
+            // `$crate` in a macro defined here is this crate: `$crate::metrics::Label` in a
+            // macro of component `x` is `x → metrics` (and each use of the macro is an edge to
+            // `x`, see `exported_macros`).
             let is_path = path.len() > 1 && (path[0] == "crate" || path[0] == "super");
-            // `$crate` is the macro's crate seen from elsewhere: not a component edge.
-            let after_dollar = start > 0
-                && matches!(&tokens[start - 1], TokenTree::Punct(p) if p.as_char() == '$');
-            if is_path && !after_dollar {
+            if is_path {
                 let line = tokens[start].span().start().line;
                 self.reference(&path, line);
             }
@@ -424,8 +528,50 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let (Some(name), Some(from)) = (m.path.get_ident(), self.module.first()) {
+            let line = name.span().start().line;
+            let example = Example {
+                file: rel(self.display_root, &self.file),
+                line,
+                text: self
+                    .lines
+                    .get(line.saturating_sub(1))
+                    .map(|l| l.trim().to_owned())
+                    .unwrap_or_default(),
+            };
+            self.graph
+                .bare_macros
+                .push((from.clone(), name.to_string(), example));
+        }
         visit::visit_macro(self, m);
-        self.scan_tokens(m.tokens.clone());
+        self.scan_tokens(m.tokens.clone(), false);
+    }
+
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        let is_rules = m.mac.path.is_ident("macro_rules");
+        if let (true, Some(name), Some(from)) = (is_rules, &m.ident, self.module.first()) {
+            self.graph
+                .macros
+                .entry(name.to_string())
+                .or_default()
+                .insert(from.clone());
+        }
+        let exported = m.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+        if let (true, Some(name), Some(from)) = (exported, &m.ident, self.module.first()) {
+            self.graph
+                .exported_macros
+                .insert(name.to_string(), from.clone());
+        }
+        visit::visit_item_macro(self, m);
+    }
+
+    // Paths in attribute arguments: `#[serde(with = "crate::x")]`, `#[derive(crate::x::D)]`.
+    // (`#[doc = "…"]` is a name-value attribute: doc links are not code.)
+    fn visit_attribute(&mut self, a: &'ast Attribute) {
+        visit::visit_attribute(self, a);
+        if let Meta::List(l) = &a.meta {
+            self.scan_tokens(l.tokens.clone(), true);
+        }
     }
 }
 

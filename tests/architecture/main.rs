@@ -184,7 +184,8 @@ fn the_checker_sees_every_kind_of_reference() {
     let files = [
         (
             "lib.rs",
-            "mod a;\nmod b;\nmod c;\nmod d;\nmod e;\nmod f;\npub use e::Named;\n",
+            "mod a;\nmod b;\nmod c;\nmod d;\nmod e;\nmod f;\nmod h;\nmod g;\nmod i;\n#[macro_use]\nmod j;\nmod k;\n\
+             pub use e::Named;\n",
         ),
         ("a.rs", "use crate::{b::x, c};\n#[cfg(test)]\nmod tests;\n"),
         ("a/tests.rs", "use crate::f::Z;\n"),
@@ -200,6 +201,21 @@ fn the_checker_sees_every_kind_of_reference() {
             "f.rs",
             "#[cfg(all(test, unix))]\nfn t() { crate::a::q(); }\n",
         ),
+        // An exported macro is `crate::mk!` at the root but belongs to `g`; the `$crate`
+        // paths in its body are `g`'s references. `h` is walked before `g`.
+        (
+            "g.rs",
+            "#[macro_export]\nmacro_rules! mk { () => { impl $crate::e::T for () {} } }\n",
+        ),
+        ("h.rs", "crate::mk!();\n"),
+        // A `#[macro_use]` macro used by its bare name in another component.
+        ("j.rs", "macro_rules! local { () => {} }\nfn f() { local!(); }\n"),
+        ("k.rs", "fn f() { local!(); println!(); }\n"),
+        // A path in an attribute's string.
+        (
+            "i.rs",
+            "struct S { #[serde(serialize_with = \"crate::e::ser\")] x: u8 }\n",
+        ),
     ];
     for (name, text) in files {
         fs::write(src.join(name), text).expect("write");
@@ -210,10 +226,12 @@ fn the_checker_sees_every_kind_of_reference() {
         .keys()
         .map(|(a, b)| format!("{a}→{b}"))
         .collect();
-    let want: BTreeSet<String> = ["a→b", "a→c", "b→d", "c→e", "c→f", "d→a"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let want: BTreeSet<String> = [
+        "a→b", "a→c", "b→d", "c→e", "c→f", "d→a", "g→e", "h→g", "i→e", "k→j",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     assert_eq!(edges, want);
     let mut failures = Vec::new();
     graph.check_all_files_seen(dir.path(), dir.path(), &mut failures);
@@ -224,6 +242,41 @@ fn the_checker_sees_every_kind_of_reference() {
     assert!(cycles[0].contains("src/b/deep.rs:1"), "{}", cycles[0]);
     // With the closing edge ignored there is no cycle.
     assert!(graph.cycles(&[("d".into(), "a".into())]).is_empty());
+}
+
+/// What would hide edges fails instead: code in the crate root (a component calling
+/// `crate::helper()` reaches whatever it uses), a glob re-export at the root (`crate::Name`
+/// then names no component), and a glob or alias of the crate root (after
+/// `use super::*;` in a component, `cache::Key` is a bare path naming no crate root).
+#[test]
+fn the_checker_refuses_what_it_cannot_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    let files = [
+        (
+            "lib.rs",
+            "mod a;\nmod b;\nmod c;\nfn helper() {}\npub use b::*;\n",
+        ),
+        ("a.rs", "use super::*;\nfn f() { b::g(); }\n"),
+        ("b.rs", "use crate as root;\npub fn g() {}\n"),
+        ("c.rs", "#[cfg(test)]\nuse crate::*;\n"),
+    ];
+    for (name, text) in files {
+        fs::write(src.join(name), text).expect("write");
+    }
+    let graph = Graph::of_crate(dir.path(), dir.path());
+    let mut failures = Vec::new();
+    graph.check_all_files_seen(dir.path(), dir.path(), &mut failures);
+    let places: BTreeSet<String> = failures
+        .iter()
+        .map(|f| f.split(": ").next().unwrap_or_default().to_owned())
+        .collect();
+    let want: BTreeSet<String> = ["src/lib.rs:4", "src/lib.rs:5", "src/a.rs:1", "src/b.rs:1"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(places, want, "{failures:#?}");
 }
 
 /// The package's own directory and each workspace crate under `crates/`.
