@@ -261,9 +261,37 @@ impl Detectors {
 /// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
 const MIN_BASE64: usize = 16;
 
+/// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
+/// undone (up to three levels), and the texts of its base64 tokens — until `f` holds for one.
+pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    if f(s) {
+        return true;
+    }
+    let mut decoded = percent_decoded(s);
+    for _ in 0..3 {
+        let Some(d) = decoded else { break };
+        if f(&d) {
+            return true;
+        }
+        decoded = percent_decoded(&d);
+    }
+    base64_texts(s).any(|t| f(&t))
+}
+
 /// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
-/// `s` of at least [`MIN_BASE64`] characters.
+/// `s` of at least [`MIN_BASE64`] characters. Decoders skip line breaks (MIME wraps base64
+/// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
+/// also read with them removed.
 fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    let joined: Vec<String> = if s.contains(['\r', '\n']) {
+        base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
+    } else {
+        Vec::new()
+    };
+    base64_token_texts(s).chain(joined)
+}
+
+fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     use base64::Engine as _;
     // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.

@@ -52,6 +52,65 @@ impl KeyWords {
     }
 }
 
+impl KeyWords {
+    /// Whether `text` labels a value with a personal key, as key-value data written into a
+    /// string does: a form or query field (`customer_name=…`, `?a=1&email=…`,
+    /// `customer[first_name]=…`) or a quoted JSON or Python key (`"first_name":`,
+    /// `'first_name':`, behind a prefix no JSON reader skips). A client that parses such a
+    /// text reads a personal field, so the string is as personal as that field.
+    pub fn labels_personal(&self, text: &str) -> bool {
+        if self.words.is_empty() {
+            return false;
+        }
+        let b = text.as_bytes();
+        memchr::memchr2_iter(b'=', b':', b).any(|sep| {
+            let mut end = sep;
+            while end > 0 && b[end - 1] == b' ' {
+                end -= 1;
+            }
+            let quote = match end.checked_sub(1).map(|i| b[i]) {
+                Some(q @ (b'"' | b'\'')) => q,
+                // A bare `label:` is prose or YAML ("Note: …"), not a key-value encoding.
+                _ if b[sep] == b':' => return false,
+                _ => 0,
+            };
+            let label = if quote != 0 {
+                let close = end - 1;
+                // The matching opening quote, at most a long key away.
+                let from = close.saturating_sub(MAX_LABEL);
+                let Some(open) = memchr::memrchr(quote, &b[from..close]).map(|i| from + i) else {
+                    return false;
+                };
+                &text[open + 1..close]
+            } else {
+                let mut start = end;
+                while start > 0 && is_form_label_byte(b[start - 1]) && end - start < MAX_LABEL {
+                    start -= 1;
+                }
+                // A form field starts the text or follows `?`, `&`, `;` or white space.
+                let framed = start == 0
+                    || matches!(
+                        b[start - 1],
+                        b'?' | b'&' | b';' | b' ' | b'\t' | b'\n' | b'\r'
+                    );
+                if !framed {
+                    return false;
+                }
+                &text[start..end]
+            };
+            !label.is_empty() && self.is_personal_key(label)
+        })
+    }
+}
+
+/// Longest label [`KeyWords::labels_personal`] reads.
+const MAX_LABEL: usize = 64;
+
+/// Bytes of a form field's name: `customer[first_name]`, `payer.email`, `last-name`.
+fn is_form_label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
 /// `word` (ASCII, any case) equals the folded vocabulary word `v`, or starts or ends with it
 /// when `v` is long enough.
 fn ascii_matches(word: &str, v: &str) -> bool {

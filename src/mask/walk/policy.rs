@@ -128,6 +128,15 @@ impl Walk<'_> {
             return Some(p.policies.default_strategy());
         }
         let detected = p.policies.detectors().scan(v);
+        // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
+        // behind a prefix): a personal label in any reading of it makes the text personal.
+        let labelled = detected.is_none()
+            && !at.personal
+            && crate::mask::detect::any_reading(v, |t| p.policies.key_words().labels_personal(t));
+        let at = At {
+            personal: at.personal || labelled,
+            ..at
+        };
         p.leaf(at, detected)
     }
 
