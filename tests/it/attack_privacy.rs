@@ -2,7 +2,8 @@
 //! modules do not try: key-value data written *inside* a string in forms a client decodes
 //! (a query string or form body, base64- or JWT-encoded JSON, JSON behind a prefix no JSON
 //! reader skips, a Python repr), an IBAN typed with dashes, base64 wrapped at line breaks
-//! (MIME), and seeded `Retry-After`, `Expires` and lifetimes on error answers. Against a
+//! (MIME), keys that carry such a label (or are no field name but hold a key word), labels
+//! in leaves the `enforce` policy declares, and seeded `Retry-After`, `Expires` and lifetimes on error answers. Against a
 //! hostile upstream on loopback, over HTTP/1.1 and h2c, GET (miss, then hit) and HEAD, on a
 //! forwarded `report` route and the cached `enforce` route; and the `mask` subcommand must
 //! print what `serve` sends. Ordinary payment values of the same shapes (a pagination
@@ -67,6 +68,25 @@ fn cases() -> Vec<Case> {
             }})
             .to_string(),
             seeds: ["Prefixname", "Xssi", "Reprname"].map(String::from).to_vec(),
+        },
+        Case {
+            name: "keys that carry a personal label, and labels in declared leaves",
+            body: json!({"status": "name=Alice Statusform", "data": {
+                "customer_id": "first_name=Alice Declform",
+                "type": STANDARD.encode(r#"{"last_name":"Decltype"}"#),
+                "name=Alice Keyname": 1,
+                "customer_name:Alice Keycolon": "x",
+                STANDARD.encode(r#"{"email_address":"x"}"#): 1,
+            }})
+            .to_string(),
+            seeds: vec![
+                "Statusform".to_owned(),
+                "Declform".to_owned(),
+                STANDARD.encode(r#"{"last_name":"Decltype"}"#),
+                "Keyname".to_owned(),
+                "Keycolon".to_owned(),
+                STANDARD.encode(r#"{"email_address":"x"}"#),
+            ],
         },
         Case {
             name: "an IBAN typed with dashes",
