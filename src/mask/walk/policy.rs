@@ -69,9 +69,12 @@ impl<'m> Pol<'m> {
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
             None if labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
-            // A personal key that is no field name (`customer_name:Alice …`, `Name of Alice …`)
-            // holds more than the name of a field: it may hold the value itself.
-            None if personal && !field_name_like(k) => Some(KEY_PLACEHOLDER),
+            // A personal key that is no field name even once folded (`customer_name:Alice …`,
+            // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
+            // name of a field: it may hold the value itself.
+            None if personal && !field_name_like(&crate::mask::keynorm::fold_key(k)) => {
+                Some(KEY_PLACEHOLDER)
+            }
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
