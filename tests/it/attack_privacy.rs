@@ -2,12 +2,14 @@
 //! modules do not try: key-value data written *inside* a string in forms a client decodes
 //! (a query string or form body, base64- or JWT-encoded JSON, JSON behind a prefix no JSON
 //! reader skips, a Python repr), an IBAN typed with dashes, base64 wrapped at line breaks
-//! (MIME), keys that carry such a label (or are no field name but hold a key word), labels
-//! in leaves the `enforce` policy declares, and seeded `Retry-After`, `Expires` and lifetimes on error answers. Against a
-//! hostile upstream on loopback, over HTTP/1.1 and h2c, GET (miss, then hit) and HEAD, on a
-//! forwarded `report` route and the cached `enforce` route; and the `mask` subcommand must
-//! print what `serve` sends. Ordinary payment values of the same shapes (a pagination
-//! cursor, a return URL with a reference and an amount) still come back byte for byte.
+//! (MIME), an email or a label behind HTML character references or `\u` escapes, keys that
+//! carry such a label (or hold a key word but are no field name), labels in leaves the
+//! `enforce` policy declares, and seeded `Retry-After`, `Expires` and lifetimes on error
+//! answers. Against a hostile upstream on loopback, over HTTP/1.1 and h2c, GET (miss, then
+//! hit) and HEAD, on a forwarded `report` route and the cached `enforce` route; and the
+//! `mask` subcommand must print what `serve` sends. Ordinary payment values of the same
+//! shapes (a pagination cursor, a return URL with a reference and an amount) still come back
+//! byte for byte.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -87,6 +89,19 @@ fn cases() -> Vec<Case> {
                 "Keycolon".to_owned(),
                 STANDARD.encode(r#"{"email_address":"x"}"#),
             ],
+        },
+        Case {
+            name: "an email and a label behind HTML and literal escapes",
+            body: json!({"status": true, "data": {
+                "html": "write to victim.html&#64;example&#x2e;com",
+                "named": "victim.named&commat;example&period;com",
+                "literal": "victim.literal\\u0040example.com",
+                "attr": "{&quot;first_name&quot;:&quot;Alice Htmlname&quot;}",
+            }})
+            .to_string(),
+            seeds: ["victim.html", "victim.named", "victim.literal", "Htmlname"]
+                .map(String::from)
+                .to_vec(),
         },
         Case {
             name: "an IBAN typed with dashes",

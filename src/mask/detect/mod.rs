@@ -187,6 +187,11 @@ impl Detectors {
         if let Some(found) = self.scan_plain(s, among) {
             return Some(found);
         }
+        // What a renderer or a string-literal reader shows: `alice&#64;example.com` is an
+        // email in an HTML page, `alice\u0040example.com` in a JavaScript literal.
+        if let Some(found) = escapes_decoded(s).and_then(|d| self.scan_plain(&d, among)) {
+            return Some(found);
+        }
         // A base64 token whose bytes are text (`eyJlbWFpbCI6…` is `{"email":…`): what a
         // client that decodes it reads is judged too. Ids and digests decode to bytes that
         // are not UTF-8 text, and are left alone.
@@ -275,7 +280,85 @@ pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         }
         decoded = percent_decoded(&d);
     }
+    if escapes_decoded(s).is_some_and(|d| f(&d)) {
+        return true;
+    }
     base64_texts(s).any(|t| f(&t))
+}
+
+/// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
+/// it holds one: HTML's numeric references (`&#64;`, `&#x40;`) and the named ones that spell
+/// an address or a label (`&commat;`, `&period;`, `&quot;`, `&apos;`, `&amp;`), and the
+/// literal escapes `\u0040` and `\x40`.
+fn escapes_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr2(b'&', b'\\', b)?;
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find(['&', '\\']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        match escape_at(tail) {
+            Some((c, used)) => {
+                out.push(c);
+                rest = &tail[used..];
+                changed = true;
+            }
+            None => {
+                // `&` and `\` are one byte each.
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// The character the escape at the start of `t` stands for, and its length.
+fn escape_at(t: &str) -> Option<(char, usize)> {
+    const NAMED: [(&str, char); 5] = [
+        ("&commat;", '@'),
+        ("&period;", '.'),
+        ("&quot;", '"'),
+        ("&apos;", '\''),
+        ("&amp;", '&'),
+    ];
+    if let Some((name, c)) = NAMED.iter().find(|(n, _)| t.starts_with(n)) {
+        return Some((*c, name.len()));
+    }
+    let (skip, radix, max) = if t.starts_with("&#x") || t.starts_with("&#X") {
+        (3, 16, 6)
+    } else if t.starts_with("&#") {
+        (2, 10, 7)
+    } else if t.starts_with("\\u") {
+        (2, 16, 4)
+    } else if t.starts_with("\\x") {
+        (2, 16, 2)
+    } else {
+        return None;
+    };
+    let digits = t[skip..]
+        .bytes()
+        .take(max)
+        .take_while(|b| (*b as char).is_digit(radix))
+        .count();
+    let html = t.starts_with('&');
+    // Literal escapes have a fixed width; HTML references any width, `;` optional.
+    if digits == 0 || (!html && digits != max) {
+        return None;
+    }
+    let c = u32::from_str_radix(&t[skip..skip + digits], radix)
+        .ok()
+        .and_then(char::from_u32)?;
+    let end = skip + digits;
+    let used = if html && t[end..].starts_with(';') {
+        end + 1
+    } else {
+        end
+    };
+    Some((c, used))
 }
 
 /// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
