@@ -1,7 +1,7 @@
 //! An independent attack on the privacy rule of issue 21, with shapes the other privacy
 //! modules do not try: key-value data written *inside* a string in forms a client decodes
 //! (a query string or form body, base64- or JWT-encoded JSON, JSON behind a prefix no JSON
-//! reader skips, a Python repr), an IBAN typed with dashes, base64 wrapped at line breaks
+//! reader skips, a Python repr, a `Customer name:` clause), an IBAN typed with dashes, base64 wrapped at line breaks
 //! (MIME), an email or a label behind HTML character references or `\u` escapes, keys that
 //! carry such a label (or hold a key word but are no field name), labels in leaves the
 //! `enforce` policy declares, and seeded `Retry-After`, `Expires` and lifetimes on error
@@ -62,14 +62,18 @@ fn cases() -> Vec<Case> {
                 .to_vec(),
         },
         Case {
-            name: "JSON behind a prefix, and a Python repr",
+            name: "JSON behind a prefix, a Python repr, YAML and a labelled clause",
             body: json!({"status": true, "data": {
                 "log": "payload={\"first_name\":\"Alice Prefixname\"}",
                 "xssi": ")]}',\n{\"address_line1\":\"Jalan Xssi 9\"}",
                 "repr": "{'last_name': 'Reprname', 'id': 1}",
+                "yaml": "first_name: Alice Yamlname",
+                "prose": "Refund approved. Customer name: Alice Prosename",
             }})
             .to_string(),
-            seeds: ["Prefixname", "Xssi", "Reprname"].map(String::from).to_vec(),
+            seeds: ["Prefixname", "Xssi", "Reprname", "Yamlname", "Prosename"]
+                .map(String::from)
+                .to_vec(),
         },
         Case {
             name: "keys that carry a personal label, and labels in declared leaves",
@@ -122,7 +126,7 @@ fn benign() -> String {
     json!({"status": true, "data": {
         "next_cursor": STANDARD.encode(r#"{"page":2,"limit":50}"#),
         "return_url": "https://merchant.example/return?ref=INV-2026-0042&amount=150000&customer_id=c1",
-        "note": "Settlement: batch 12",
+        "note": "Settlement: batch 12. Error: amount must be positive",
         "payin_id": "payin_67d84b19d50b490a8fa75ab20bbf275a",
     }})
     .to_string()

@@ -70,8 +70,9 @@ impl KeyWords {
             }
             let quote = match end.checked_sub(1).map(|i| b[i]) {
                 Some(q @ (b'"' | b'\'')) => q,
-                // A bare `label:` is prose or YAML ("Note: …"), not a key-value encoding.
-                _ if b[sep] == b':' => return false,
+                // A bare `label:` starting a clause is a field written out for a person or a
+                // YAML reader: `Customer name: Alice …`, `nama: …`, `…; phone: …`.
+                _ if b[sep] == b':' => return self.clause_label_personal(&text[..end]),
                 _ => 0,
             };
             let label = if quote != 0 {
@@ -100,6 +101,26 @@ impl KeyWords {
             };
             !label.is_empty() && self.is_personal_key(label)
         })
+    }
+}
+
+impl KeyWords {
+    /// Whether the clause that ends at a `:` (`before` is the text up to it) is a label of a
+    /// few words naming personal data: from the start of the text or the last `\n`, `,`, `;`,
+    /// `|`, `(`, `.` or `-`+space, at most [`MAX_LABEL`] bytes of letters, digits, spaces,
+    /// `_` and `-`.
+    fn clause_label_personal(&self, before: &str) -> bool {
+        let from = before
+            .rfind(['\n', '\r', ',', ';', '|', '(', '.', '{', '['])
+            .map_or(0, |i| i + 1);
+        let label = before[from..].trim();
+        !label.is_empty()
+            && label.len() <= MAX_LABEL
+            && label.bytes().any(|b| b.is_ascii_alphabetic())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-'))
+            && self.is_personal_key(label)
     }
 }
 
