@@ -463,3 +463,31 @@ impl Detector {
         }
     }
 }
+
+#[cfg(test)]
+mod escape_tests {
+    use super::{escapes_decoded, Detector, Detectors};
+
+    #[test]
+    fn emails_behind_html_and_literal_escapes_are_emails() {
+        let d = Detectors::default();
+        for text in [
+            "alice&#64;example.com",
+            "alice&#x40;example&#x2E;com",
+            "alice&commat;example&period;com",
+            "alice\\u0040example.com",
+            "alice\\x40example.com",
+        ] {
+            assert_eq!(d.scan(text), Some(Detector::Email), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_without_a_complete_escape_is_left_as_it_is() {
+        for text in ["Tom &amp Jerry", "C:\\path\\u12", "a &# b", "no escapes"] {
+            assert_eq!(escapes_decoded(text), None, "{text}");
+        }
+        assert_eq!(escapes_decoded("a&amp;b").as_deref(), Some("a&b"));
+        assert_eq!(Detectors::default().scan("Tom &amp; Jerry"), None);
+    }
+}

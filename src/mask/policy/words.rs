@@ -144,3 +144,49 @@ fn ascii_matches(word: &str, v: &str) -> bool {
         && (w[..vb.len()].eq_ignore_ascii_case(vb)
             || w[w.len() - vb.len()..].eq_ignore_ascii_case(vb))
 }
+
+#[cfg(test)]
+mod label_tests {
+    use super::KeyWords;
+
+    fn words() -> KeyWords {
+        KeyWords::new(["name", "email", "address", "account", "phone"])
+    }
+
+    #[test]
+    fn personal_labels_in_text_are_found_in_every_encoding_of_a_field() {
+        let w = words();
+        for text in [
+            "first_name=Alice",
+            "https://m.example/r?ref=1&customer_name=Alice%20V",
+            "customer[last_name]=V&x=1",
+            "payload={\"first_name\":\"Alice\"}",
+            "{'email_address': 'x'}",
+            "{ \"Name\" : 1 }",
+            "first_name: Alice",
+            "Refund approved. Customer name: Alice V",
+            "ok; phone: 0812",
+        ] {
+            assert!(w.labels_personal(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn payment_texts_carry_no_personal_label() {
+        let w = words();
+        for text in [
+            "https://m.example/r?ref=INV-2026-0042&amount=150000&customer_id=c1",
+            "2026-12-06T10:00:00Z",
+            "Settlement: batch 12",
+            "Error: amount must be positive",
+            "Validation failed: email is required",
+            "https://x.example/a:b",
+            "status=paid&currency=IDR",
+            "a=b",
+            "",
+        ] {
+            assert!(!w.labels_personal(text), "{text}");
+        }
+        assert!(!KeyWords::default().labels_personal("name=Alice"));
+    }
+}
