@@ -52,6 +52,86 @@ impl KeyWords {
     }
 }
 
+impl KeyWords {
+    /// Whether `text` labels a value with a personal key, as key-value data written into a
+    /// string does: a form or query field (`customer_name=…`, `?a=1&email=…`,
+    /// `customer[first_name]=…`) or a quoted JSON or Python key (`"first_name":`,
+    /// `'first_name':`, behind a prefix no JSON reader skips). A client that parses such a
+    /// text reads a personal field, so the string is as personal as that field.
+    pub fn labels_personal(&self, text: &str) -> bool {
+        if self.words.is_empty() {
+            return false;
+        }
+        let b = text.as_bytes();
+        memchr::memchr2_iter(b'=', b':', b).any(|sep| {
+            let mut end = sep;
+            while end > 0 && b[end - 1] == b' ' {
+                end -= 1;
+            }
+            let quote = match end.checked_sub(1).map(|i| b[i]) {
+                Some(q @ (b'"' | b'\'')) => q,
+                // A bare `label:` starting a clause is a field written out for a person or a
+                // YAML reader: `Customer name: Alice …`, `nama: …`, `…; phone: …`.
+                _ if b[sep] == b':' => return self.clause_label_personal(&text[..end]),
+                _ => 0,
+            };
+            let label = if quote != 0 {
+                let close = end - 1;
+                // The matching opening quote, at most a long key away.
+                let from = close.saturating_sub(MAX_LABEL);
+                let Some(open) = memchr::memrchr(quote, &b[from..close]).map(|i| from + i) else {
+                    return false;
+                };
+                &text[open + 1..close]
+            } else {
+                let mut start = end;
+                while start > 0 && is_form_label_byte(b[start - 1]) && end - start < MAX_LABEL {
+                    start -= 1;
+                }
+                // A form field starts the text or follows `?`, `&`, `;` or white space.
+                let framed = start == 0
+                    || matches!(
+                        b[start - 1],
+                        b'?' | b'&' | b';' | b' ' | b'\t' | b'\n' | b'\r'
+                    );
+                if !framed {
+                    return false;
+                }
+                &text[start..end]
+            };
+            !label.is_empty() && self.is_personal_key(label)
+        })
+    }
+}
+
+impl KeyWords {
+    /// Whether the clause that ends at a `:` (`before` is the text up to it) is a label of a
+    /// few words naming personal data: from the start of the text or the last `\n`, `,`, `;`,
+    /// `|`, `(`, `.` or `-`+space, at most [`MAX_LABEL`] bytes of letters, digits, spaces,
+    /// `_` and `-`.
+    fn clause_label_personal(&self, before: &str) -> bool {
+        let from = before
+            .rfind(['\n', '\r', ',', ';', '|', '(', '.', '{', '['])
+            .map_or(0, |i| i + 1);
+        let label = before[from..].trim();
+        !label.is_empty()
+            && label.len() <= MAX_LABEL
+            && label.bytes().any(|b| b.is_ascii_alphabetic())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-'))
+            && self.is_personal_key(label)
+    }
+}
+
+/// Longest label [`KeyWords::labels_personal`] reads.
+const MAX_LABEL: usize = 64;
+
+/// Bytes of a form field's name: `customer[first_name]`, `payer.email`, `last-name`.
+fn is_form_label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
 /// `word` (ASCII, any case) equals the folded vocabulary word `v`, or starts or ends with it
 /// when `v` is long enough.
 fn ascii_matches(word: &str, v: &str) -> bool {
@@ -63,4 +143,50 @@ fn ascii_matches(word: &str, v: &str) -> bool {
         && w.len() > vb.len()
         && (w[..vb.len()].eq_ignore_ascii_case(vb)
             || w[w.len() - vb.len()..].eq_ignore_ascii_case(vb))
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::KeyWords;
+
+    fn words() -> KeyWords {
+        KeyWords::new(["name", "email", "address", "account", "phone"])
+    }
+
+    #[test]
+    fn personal_labels_in_text_are_found_in_every_encoding_of_a_field() {
+        let w = words();
+        for text in [
+            "first_name=Alice",
+            "https://m.example/r?ref=1&customer_name=Alice%20V",
+            "customer[last_name]=V&x=1",
+            "payload={\"first_name\":\"Alice\"}",
+            "{'email_address': 'x'}",
+            "{ \"Name\" : 1 }",
+            "first_name: Alice",
+            "Refund approved. Customer name: Alice V",
+            "ok; phone: 0812",
+        ] {
+            assert!(w.labels_personal(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn payment_texts_carry_no_personal_label() {
+        let w = words();
+        for text in [
+            "https://m.example/r?ref=INV-2026-0042&amount=150000&customer_id=c1",
+            "2026-12-06T10:00:00Z",
+            "Settlement: batch 12",
+            "Error: amount must be positive",
+            "Validation failed: email is required",
+            "https://x.example/a:b",
+            "status=paid&currency=IDR",
+            "a=b",
+            "",
+        ] {
+            assert!(!w.labels_personal(text), "{text}");
+        }
+        assert!(!KeyWords::default().labels_personal("name=Alice"));
+    }
 }

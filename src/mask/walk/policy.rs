@@ -62,9 +62,19 @@ impl<'m> Pol<'m> {
         // A key is data when a detector fires on it; one starting with `<` would be
         // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
         // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
+        // A key that carries a personal label (`name=Alice …`, `{"first_name":…}`, encoded or
+        // not) is itself personal data, not only the name of some.
+        let labelled = detected.is_none() && self.labels_personal(k);
+        let personal = personal || labelled;
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
-            None if k.starts_with('<') => Some(KEY_PLACEHOLDER),
+            None if labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
+            // A personal key that is no field name even once folded (`customer_name:Alice …`,
+            // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
+            // name of a field: it may hold the value itself.
+            None if personal && !field_name_like(&crate::mask::keynorm::fold_key(k)) => {
+                Some(KEY_PLACEHOLDER)
+            }
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
@@ -82,6 +92,13 @@ impl<'m> Pol<'m> {
             rewrite,
             back,
         }
+    }
+
+    /// Whether a reading of `text` (as written, `%XX`-decoded, base64-decoded) labels a
+    /// value with a personal key (see [`crate::mask::policy::KeyWords::labels_personal`]).
+    fn labels_personal(&self, text: &str) -> bool {
+        let words = self.policies.key_words();
+        crate::mask::detect::any_reading(text, |t| words.labels_personal(t))
     }
 
     /// The policy's verdict on a leaf: `Some(strategy)` to mask it. Undeclared leaves are
@@ -128,7 +145,23 @@ impl Walk<'_> {
             return Some(p.policies.default_strategy());
         }
         let detected = p.policies.detectors().scan(v);
-        p.leaf(at, detected)
+        // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
+        // behind a prefix): a personal label in any reading of it makes the text personal,
+        // on a declared leaf too (no id, reference, amount or flag carries one).
+        let labelled = detected.is_none() && p.labels_personal(v);
+        let at = At {
+            personal: at.personal || labelled,
+            ..at
+        };
+        match p.leaf(at, detected) {
+            None if labelled => {
+                p.policies
+                    .undeclared()
+                    .masked(p.policy.family, MaskReason::KeyWord);
+                Some(p.policies.default_strategy())
+            }
+            verdict => verdict,
+        }
     }
 
     /// The same for a number (its source text) or boolean.
