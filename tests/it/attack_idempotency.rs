@@ -1,0 +1,180 @@
+//! Attacks on idempotent writes (issue 27), on real sockets through the gateway to the
+//! sandbox (and a real `redis-server`): each test is a way a retried write could reach
+//! paycombat twice, or a client be refused for a key it never used.
+
+use std::time::Duration;
+
+use http::Method;
+use tokio::io::AsyncWriteExt;
+
+use crate::common::redis::RedisServer;
+use crate::common::*;
+use crate::idempotency::{creates, payin, replayed, PAYIN};
+
+const BODY: &str = r#"{"amount": 990, "currency": "EUR", "reference": "order-atk"}"#;
+
+/// Every spelling of the payin create that paycombat executes is deduplicated by its
+/// key: none reaches it twice.
+#[tokio::test]
+async fn no_spelling_of_a_keyed_route_is_sent_twice() {
+    let app = spawn_app().await;
+    let variants = [
+        "/api/v1/payin/create/",
+        "/api/v1/payin/create?",
+        "/api/v1//payin/create",
+        "/api/v1/payin/%63reate",
+        "/API/v1/payin/create",
+        "/api/v1/payin/create;x",
+    ];
+    for (i, path) in variants.iter().enumerate() {
+        let key = format!("variant-{i}");
+        let before = creates(&app);
+        let headers = [
+            ("content-type", "application/json"),
+            ("idempotency-key", key.as_str()),
+        ];
+        let a = app
+            .send(Method::POST, path, &headers, BODY.as_bytes())
+            .await;
+        let b = app
+            .send(Method::POST, path, &headers, BODY.as_bytes())
+            .await;
+        eprintln!(
+            "{path}: {} {} / {} {}",
+            a.status,
+            a.text(),
+            b.status,
+            b.text()
+        );
+        assert!(creates(&app) - before <= 1, "{path} was executed twice");
+    }
+    app.stop().await;
+}
+
+/// A lower-case method token: whatever the gateway does with it, a keyed create is
+/// not executed twice.
+#[tokio::test]
+async fn a_lower_case_method_is_not_a_way_around_the_key() {
+    let app = spawn_app().await;
+    let raw = format!(
+        "post {PAYIN} HTTP/1.1\r\nhost: x\r\nx-token: {CLIENT_KEY}\r\ncontent-type: application/json\r\nidempotency-key: lc\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    for _ in 0..2 {
+        let out = raw_exchange(app.addr, raw.as_bytes()).await;
+        eprintln!("{}", out.lines().next().unwrap_or(""));
+    }
+    assert!(creates(&app) <= 1, "lower-case post executed twice");
+    app.stop().await;
+}
+
+fn cluster(redis: &RedisServer, extra: &str) -> String {
+    format!(
+        r#"
+[cluster]
+redis_url = "{url}"
+connect_timeout = "300ms"
+command_timeout = "200ms"
+heartbeat_interval = "100ms"
+heartbeat_timeout = "600ms"
+lease = "1s"
+publish_deadline = "2s"
+{extra}
+"#,
+        url = redis.url()
+    )
+}
+
+async fn redis_up(app: &TestApp) -> bool {
+    eventually(Duration::from_secs(10), || async {
+        sample(&app.metrics_now(), "gateway_cluster_redis_up", &[]) == Some(1.0)
+    })
+    .await
+}
+
+/// `on_store_error = "local"` promises deduplication on each replica while Redis is
+/// down. A key claimed in Redis whose Redis dies before its outcome is written must
+/// still be known to its own replica: a retry there is replayed, never sent again.
+#[tokio::test]
+async fn redis_killed_between_claim_and_settle_with_local_fallback_never_resends_on_that_replica() {
+    let mut redis = RedisServer::start();
+    let app = spawn_app_overlay(&cluster(
+        &redis,
+        "[idempotency]\non_store_error = \"local\"",
+    ))
+    .await;
+    assert!(redis_up(&app).await);
+    let sending = payin(&app, Some("killed-mid"), BODY, Some("delay=600ms"));
+    let kill = async {
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                app.state().request_count("payin_create") == 1
+            })
+            .await
+        );
+        redis.kill();
+        // While the first is still in flight, a retry on its replica is not sent.
+        let during = payin(&app, Some("killed-mid"), BODY, None).await;
+        assert_eq!(
+            during.error_code(),
+            "IDEMPOTENCY_IN_FLIGHT",
+            "{}",
+            during.text()
+        );
+    };
+    let (first, ()) = tokio::join!(sending, kill);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(creates(&app), 1);
+    let retry = payin(&app, Some("killed-mid"), BODY, None).await;
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert!(replayed(&retry), "the retry was sent a second time");
+    assert_eq!(retry.body, first.body);
+    assert_eq!(creates(&app), 1, "never sent twice on one replica");
+    app.stop().await;
+}
+
+/// A client that hangs up while its key's claim is on its way to a slow Redis: the
+/// request was never sent, so its retry must be sent (once) rather than told, for the
+/// claim's whole lease and then for a day, that the key is in flight or its outcome
+/// unknown.
+#[tokio::test]
+async fn a_client_hanging_up_during_its_claim_does_not_lock_its_key() {
+    let redis = RedisServer::start();
+    let app = spawn_app_overlay(&cluster(&redis, "")).await;
+    assert!(redis_up(&app).await);
+    redis.pause(true);
+    let raw = format!(
+        "POST {PAYIN} HTTP/1.1\r\nhost: x\r\nx-token: {CLIENT_KEY}\r\ncontent-type: application/json\r\nidempotency-key: hangup\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(raw.as_bytes()).await.unwrap();
+    // Long enough for the claim to be written to Redis, shorter than its timeout.
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    redis.pause(false);
+    // Redis may have applied the claim before its timeout (then the request is sent
+    // and its retry replayed) or not (then the key is free): either way the key is
+    // usable within moments, never "in flight" for the claim's whole lease (10 s here).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let retry = payin(&app, Some("hangup"), BODY, None).await;
+        if retry.status == 200 {
+            break;
+        }
+        let code = retry.error_code();
+        assert!(
+            ["IDEMPOTENCY_UNAVAILABLE", "IDEMPOTENCY_IN_FLIGHT"].contains(&code.as_str()),
+            "{}",
+            retry.text()
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the key stays locked: {code}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(creates(&app), 1);
+    app.stop().await;
+}
