@@ -102,11 +102,16 @@ impl Idempotency {
         metrics: IdempotencyMetrics,
     ) -> Idempotency {
         metrics.routes(settings.routes.iter().map(|r| r.label));
+        let mut settings = settings.clone();
+        // A record's expiry is also its claim's: a `ttl` shorter than a send would let
+        // the claim expire while its request is still with paycombat, and a retry be
+        // sent a second time. So a record lives at least as long as a claim is trusted.
+        settings.ttl = settings.ttl.max(lease);
         Idempotency {
             lease,
             local: LocalStore::new(settings.ttl, settings.max_bytes),
             shared,
-            settings: settings.clone(),
+            settings,
             metrics,
         }
     }

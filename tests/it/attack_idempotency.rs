@@ -178,3 +178,76 @@ async fn a_client_hanging_up_during_its_claim_does_not_lock_its_key() {
     assert_eq!(creates(&app), 1);
     app.stop().await;
 }
+
+/// A record TTL shorter than a send (`ttl` below `upstream.timeout`): the claim must not
+/// expire while its request is still with paycombat, or a retry is sent a second time.
+#[tokio::test]
+async fn a_claim_outlives_its_send_whatever_the_ttl() {
+    let app = spawn_app_overlay("[idempotency]\nttl = \"300ms\"").await;
+    let sending = payin(&app, Some("short-ttl"), BODY, Some("delay=1200ms"));
+    let retry = async {
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                app.state().request_count("payin_create") == 1
+            })
+            .await
+        );
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        payin(&app, Some("short-ttl"), BODY, None).await
+    };
+    let (first, retry) = tokio::join!(sending, retry);
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        retry.error_code(),
+        "IDEMPOTENCY_IN_FLIGHT",
+        "{}",
+        retry.text()
+    );
+    assert_eq!(app.state().request_count("payin_create"), 1, "sent twice");
+    app.stop().await;
+}
+
+/// An answer over `max_answer_bytes` is the client's, but not kept: its retry is told
+/// to reconcile, never sent again, never given a truncated answer.
+#[tokio::test]
+async fn an_answer_too_large_to_keep_is_never_resent() {
+    let app = spawn_app_overlay("[idempotency]\nmax_answer_bytes = 64").await;
+    let first = payin(&app, Some("huge"), BODY, None).await;
+    assert_eq!(first.status, 200);
+    assert!(first.body.len() > 64);
+    let retry = payin(&app, Some("huge"), BODY, None).await;
+    assert_eq!(retry.error_code(), "IDEMPOTENCY_OUTCOME_UNKNOWN");
+    assert_eq!(creates(&app), 1);
+    app.stop().await;
+}
+
+/// paycombat's 4xx is an answer: replayed (status and body), not sent again, with the
+/// retry's own request id and `Idempotent-Replayed`.
+#[tokio::test]
+async fn a_4xx_answer_is_replayed_not_resent() {
+    let app = spawn_app().await;
+    let first = payin(&app, Some("four"), BODY, Some("status=400")).await;
+    assert_eq!(first.status, 400, "{}", first.text());
+    let retry = payin(&app, Some("four"), BODY, None).await;
+    assert_eq!(retry.status, 400, "{}", retry.text());
+    assert!(replayed(&retry));
+    assert!(!replayed(&first));
+    assert_eq!(retry.body, first.body);
+    assert_ne!(retry.header("x-request-id"), first.header("x-request-id"));
+    assert_eq!(app.state().request_count("payin_create"), 1);
+    app.stop().await;
+}
+
+/// A key on a route that is not keyed (a read, another write) changes nothing: it is
+/// neither refused nor deduplicated, and never marked as a replay.
+#[tokio::test]
+async fn a_key_elsewhere_changes_nothing() {
+    let app = spawn_app().await;
+    let headers = [("idempotency-key", "\"bad key")];
+    let path = "/api/v1/payin/retrieve-payin/payin_1";
+    let a = app.send(Method::GET, path, &headers, b"").await;
+    let b = app.send(Method::GET, path, &headers, b"").await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(!replayed(&a) && !replayed(&b));
+    app.stop().await;
+}
