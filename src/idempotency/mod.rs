@@ -233,8 +233,15 @@ impl Idempotency {
                     // written to it, this replica's fallback still knows the key (in
                     // flight, then its outcome), so a retry here is never sent again.
                     // Without room, the mirror is skipped (Redis still holds the claim).
-                    let _ = self.local.claim(id, claim, ttl).await;
+                    let mirror = self.local.claim(id, claim, ttl).await;
                     self.metrics.local_bytes.set(gauge(self.local.used_bytes()));
+                    if let Ok(Claim::Found(known)) = mirror {
+                        // This replica knows the key from while Redis was down (or
+                        // Redis lost it): that record stands, and replaces the claim
+                        // in Redis so the other replicas know it too.
+                        let _ = shared.settle(id, claim, &known, ttl).await;
+                        return Ok((Claim::Found(known), false));
+                    }
                     return Ok((Claim::Claimed, false));
                 }
                 Ok(c) => return Ok((c, false)),

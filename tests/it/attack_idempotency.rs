@@ -251,3 +251,68 @@ async fn a_key_elsewhere_changes_nothing() {
     assert!(!replayed(&a) && !replayed(&b));
     app.stop().await;
 }
+
+/// With `on_store_error = "local"`, a key its replica recorded locally while Redis was
+/// down is still known to that replica once Redis is back: its retry there is
+/// replayed, not sent again (and the record reaches Redis, for the other replicas).
+#[tokio::test]
+async fn a_key_recorded_locally_during_an_outage_is_not_resent_after_it() {
+    let mut redis = RedisServer::start();
+    let overlay = cluster(&redis, "[idempotency]\non_store_error = \"local\"");
+    let a = spawn_app_overlay(&overlay).await;
+    let b = spawn_app_with(Options {
+        overlay: overlay.clone(),
+        upstream_override: Some(a.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    assert!(redis_up(&a).await && redis_up(&b).await);
+    redis.kill();
+    let first = payin(&a, Some("outage"), BODY, None).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    redis.restart();
+    assert!(redis_up(&a).await && redis_up(&b).await);
+    let retry = payin(&a, Some("outage"), BODY, None).await;
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert!(
+        replayed(&retry),
+        "sent again by the replica that recorded it"
+    );
+    assert_eq!(creates(&a), 1);
+    let elsewhere = payin(&b, Some("outage"), BODY, None).await;
+    assert!(replayed(&elsewhere), "{}", elsewhere.text());
+    assert_eq!(creates(&a), 1);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Concurrent sends of one key through two replicas: one reaches paycombat.
+#[tokio::test]
+async fn concurrent_sends_through_two_replicas_reach_paycombat_once() {
+    let redis = RedisServer::start();
+    let overlay = cluster(&redis, "");
+    let a = spawn_app_overlay(&overlay).await;
+    let b = spawn_app_with(Options {
+        overlay: overlay.clone(),
+        upstream_override: Some(a.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    assert!(redis_up(&a).await && redis_up(&b).await);
+    let sends = (0..6).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        payin(app, Some("two-replicas"), BODY, Some("delay=300ms"))
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    assert_eq!(creates(&a), 1);
+    let firsts = answers
+        .iter()
+        .filter(|r| r.status == 200 && !replayed(r))
+        .count();
+    assert_eq!(firsts, 1);
+    for r in &answers {
+        assert!(r.status == 200 || r.error_code() == "IDEMPOTENCY_IN_FLIGHT");
+    }
+    b.stop().await;
+    a.stop().await;
+}
