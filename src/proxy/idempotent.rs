@@ -78,7 +78,10 @@ impl Proxy {
                 .await;
             let (result, sent, answer) = whole(result).await;
             idem.finish(ticket, sent, answer).await;
-            Keyed::Sent(result, sending.upstream)
+            Keyed::Sent(Box::new(SentWrite {
+                result,
+                upstream: sending.upstream,
+            }))
         });
         match exchange.await {
             Ok(Keyed::Replayed(answer)) => {
@@ -94,10 +97,10 @@ impl Proxy {
                 });
                 Err(e)
             }
-            Ok(Keyed::Sent(result, upstream)) => {
+            Ok(Keyed::Sent(sent)) => {
                 ctx.idempotency = Some("first");
-                ctx.upstream = upstream;
-                result
+                ctx.upstream = sent.upstream;
+                sent.result
             }
             // A panic: a claim it made stays until its lease ends, then reads "outcome
             // unknown".
@@ -106,15 +109,19 @@ impl Proxy {
     }
 }
 
+/// A keyed write that was sent: its answer, and the upstream call it made.
+struct SentWrite {
+    result: Result<Response<GatewayBody>, GatewayError>,
+    upstream: Option<crate::logging::access_log::UpstreamCall>,
+}
+
 /// What the keyed part of a write came to.
 enum Keyed {
     Replayed(StoredAnswer),
     Refused(GatewayError),
     /// It held the key's claim and was sent: the answer, and the upstream it went to.
-    Sent(
-        Result<Response<GatewayBody>, GatewayError>,
-        Option<crate::logging::access_log::UpstreamCall>,
-    ),
+    /// Boxed: the answer's head is large, and the other variants small.
+    Sent(Box<SentWrite>),
 }
 
 /// The answer of a keyed write read whole (it is kept for replay), and what it says

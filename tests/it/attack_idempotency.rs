@@ -316,3 +316,36 @@ async fn concurrent_sends_through_two_replicas_reach_paycombat_once() {
     b.stop().await;
     a.stop().await;
 }
+
+/// An upstream cannot make a first answer look like a replay: `Idempotent-Replayed` is
+/// the gateway's word alone; and the replay repeats only the listed headers.
+#[tokio::test]
+async fn only_the_gateway_says_replayed() {
+    use crate::common::hostile::{response, Hostile};
+    let h = Hostile::start().await;
+    h.answer_bytes(response(
+        "200 OK",
+        &[
+            ("content-type", "application/json"),
+            ("idempotent-replayed", "true"),
+            ("x-upstream-secret", "s3"),
+        ],
+        br#"{"status":true,"message":"OK","data":{"id":"c1"}}"#,
+    ));
+    let app = spawn_app_with(Options {
+        upstream_override: Some(h.base.clone()),
+        ..Options::default()
+    })
+    .await;
+    let first = payin(&app, Some("hostile"), BODY, None).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(
+        !replayed(&first),
+        "an upstream's header passed as the gateway's"
+    );
+    let retry = payin(&app, Some("hostile"), BODY, None).await;
+    assert!(replayed(&retry));
+    assert_eq!(retry.header("x-upstream-secret"), "");
+    assert_eq!(h.count(), 1);
+    app.stop().await;
+}
