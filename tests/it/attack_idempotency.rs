@@ -349,3 +349,70 @@ async fn only_the_gateway_says_replayed() {
     assert_eq!(h.count(), 1);
     app.stop().await;
 }
+
+/// The fingerprint is the exact bytes: a body re-serialised (key order, whitespace) or a
+/// query in another order is another request (422), never a replay of the first's answer
+/// nor a second send.
+#[tokio::test]
+async fn a_request_that_differs_only_in_bytes_is_a_mismatch() {
+    let app = spawn_app().await;
+    let body = r#"{"amount":5,"currency":"EUR","reference":"o-bytes"}"#;
+    assert_eq!(payin(&app, Some("bytes"), body, None).await.status, 200);
+    for other in [
+        r#"{"currency":"EUR","amount":5,"reference":"o-bytes"}"#,
+        r#"{"amount": 5,"currency":"EUR","reference":"o-bytes"}"#,
+        "{\"amount\":5,\"currency\":\"EUR\",\"reference\":\"o-bytes\"}\n",
+    ] {
+        let r = payin(&app, Some("bytes"), other, None).await;
+        assert_eq!(r.status, 422, "{other}: {}", r.text());
+        assert_eq!(r.error_code(), "IDEMPOTENCY_KEY_REUSED");
+    }
+    let h = [
+        ("content-type", "application/json"),
+        ("idempotency-key", "q"),
+    ];
+    let first = app
+        .send(
+            Method::POST,
+            &format!("{PAYIN}?a=1&b=2"),
+            &h,
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    let swapped = app
+        .send(
+            Method::POST,
+            &format!("{PAYIN}?b=2&a=1"),
+            &h,
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(swapped.error_code(), "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(creates(&app), 2);
+    app.stop().await;
+}
+
+/// One key in both forms, or the header twice, is refused before anything is sent; the
+/// bare form's surrounding whitespace is not part of the key, a quoted key's is, and
+/// keys are case-sensitive.
+#[tokio::test]
+async fn key_spellings_are_read_strictly() {
+    let app = spawn_app().await;
+    let twice = app
+        .send(
+            Method::POST,
+            PAYIN,
+            &[("idempotency-key", "k1"), ("idempotency-key", "\"k1\"")],
+            BODY.as_bytes(),
+        )
+        .await;
+    assert_eq!(twice.error_code(), "IDEMPOTENCY_KEY_INVALID");
+    assert_eq!(creates(&app), 0);
+    assert_eq!(payin(&app, Some("k1"), BODY, None).await.status, 200);
+    assert!(replayed(&payin(&app, Some("  k1 "), BODY, None).await));
+    assert!(!replayed(&payin(&app, Some("\" k1\""), BODY, None).await));
+    assert!(!replayed(&payin(&app, Some("K1"), BODY, None).await));
+    assert_eq!(creates(&app), 3);
+    app.stop().await;
+}
