@@ -416,3 +416,41 @@ async fn key_spellings_are_read_strictly() {
     assert_eq!(creates(&app), 3);
     app.stop().await;
 }
+
+/// `%63reate` is `create` to any upstream that decodes percent-encoded unreserved
+/// characters (RFC 3986 §6.2.2.2): such a spelling of a keyed create must be
+/// deduplicated (or refused), not forwarded as an unkeyed write every time.
+#[tokio::test]
+#[ignore = "defect: the gateway forwards /api/v1/payin/%63reate byte for byte as another route; the keyed-route match (and the route table) do not see it as the payin create. Needs a path-layer decision (refuse encoded unreserved bytes, or classify on the decoded path), outside the idempotency component"]
+async fn an_encoded_spelling_of_a_keyed_create_is_not_sent_twice() {
+    use crate::common::hostile::{response, Hostile};
+    let h = Hostile::start().await;
+    h.answer_bytes(response(
+        "200 OK",
+        &[("content-type", "application/json")],
+        br#"{"status":true,"message":"OK","data":{"id":"c1"}}"#,
+    ));
+    let app = spawn_app_with(Options {
+        upstream_override: Some(h.base.clone()),
+        ..Options::default()
+    })
+    .await;
+    let headers = [
+        ("content-type", "application/json"),
+        ("idempotency-key", "encoded"),
+    ];
+    for _ in 0..2 {
+        app.send(
+            Method::POST,
+            "/api/v1/payin/%63reate",
+            &headers,
+            BODY.as_bytes(),
+        )
+        .await;
+    }
+    assert!(
+        h.count() <= 1,
+        "an encoded keyed create reached the upstream twice"
+    );
+    app.stop().await;
+}
