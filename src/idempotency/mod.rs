@@ -102,11 +102,16 @@ impl Idempotency {
         metrics: IdempotencyMetrics,
     ) -> Idempotency {
         metrics.routes(settings.routes.iter().map(|r| r.label));
+        let mut settings = settings.clone();
+        // A record's expiry is also its claim's: a `ttl` shorter than a send would let
+        // the claim expire while its request is still with paycombat, and a retry be
+        // sent a second time. So a record lives at least as long as a claim is trusted.
+        settings.ttl = settings.ttl.max(lease);
         Idempotency {
             lease,
             local: LocalStore::new(settings.ttl, settings.max_bytes),
             shared,
-            settings: settings.clone(),
+            settings,
             metrics,
         }
     }
@@ -223,6 +228,22 @@ impl Idempotency {
         let ttl = self.settings.ttl;
         if let Some(shared) = &self.shared {
             match shared.claim(id, claim, ttl).await {
+                Ok(Claim::Claimed) if self.settings.on_store_error == OnStoreError::Local => {
+                    // Mirrored here: should Redis fail before this key's outcome is
+                    // written to it, this replica's fallback still knows the key (in
+                    // flight, then its outcome), so a retry here is never sent again.
+                    // Without room, the mirror is skipped (Redis still holds the claim).
+                    let mirror = self.local.claim(id, claim, ttl).await;
+                    self.metrics.local_bytes.set(gauge(self.local.used_bytes()));
+                    if let Ok(Claim::Found(known)) = mirror {
+                        // This replica knows the key from while Redis was down (or
+                        // Redis lost it): that record stands, and replaces the claim
+                        // in Redis so the other replicas know it too.
+                        let _ = shared.settle(id, claim, &known, ttl).await;
+                        return Ok((Claim::Found(known), false));
+                    }
+                    return Ok((Claim::Claimed, false));
+                }
                 Ok(c) => return Ok((c, false)),
                 Err(e) => {
                     // A claim that timed out may still be applied once Redis reads it (a
@@ -272,28 +293,40 @@ impl Idempotency {
             (Some(shared), false) => shared.as_ref(),
             _ => &self.local,
         };
+        // A Redis claim under `on_store_error = "local"` has a local mirror (`claim`):
+        // it is settled too (a no-op where the mirror was not made).
+        let mirrored = !ticket.local
+            && self.shared.is_some()
+            && self.settings.on_store_error == OnStoreError::Local;
         let Ticket { id, claim, .. } = ticket;
         let record = |state| Record {
             fingerprint: claim.fingerprint.clone(),
             state,
         };
-        let done = match (sent, answer) {
-            (Sent::NotExecuted, _) => store.release(&id, &claim).await,
-            (Sent::Answered, Some(answer)) => {
-                let r = record(State::Answered(answer));
-                store.settle(&id, &claim, &r, self.settings.ttl).await
-            }
+        let outcome = match (sent, answer) {
+            (Sent::NotExecuted, _) => None,
+            (Sent::Answered, Some(answer)) => Some(record(State::Answered(answer))),
             (other, _) => {
                 let why = match other {
                     Sent::Unknown(w) => w,
                     _ => "internal",
                 };
-                let r = record(State::Unknown {
+                Some(record(State::Unknown {
                     why: why.to_owned(),
-                });
-                store.settle(&id, &claim, &r, self.settings.ttl).await
+                }))
             }
         };
+        let ttl = self.settings.ttl;
+        let done = match &outcome {
+            None => store.release(&id, &claim).await,
+            Some(r) => store.settle(&id, &claim, r, ttl).await,
+        };
+        if mirrored {
+            let _ = match &outcome {
+                None => self.local.release(&id, &claim).await,
+                Some(r) => self.local.settle(&id, &claim, r, ttl).await,
+            };
+        }
         self.metrics.local_bytes.set(gauge(self.local.used_bytes()));
         if done.is_err() {
             // The claim stays until its lease ends; retries meet 409 until then and

@@ -56,44 +56,72 @@ impl Proxy {
             .read(body, &parts.headers)
             .await?;
         let fingerprint = Fingerprint::of(&parts.method, &parts.uri, &body);
-        let ticket = match idem.begin(keyed, &caller, &key, fingerprint).await {
-            Ok(Begin::First(ticket)) => ticket,
-            Ok(Begin::Replay(answer)) => {
+        let keyed = keyed.clone();
+        let idem = idem.clone();
+        let proxy = self.clone();
+        let mut sending = fork(ctx);
+        // Spawned from the claim on, not from the send: a claim asked of Redis may be
+        // applied even if this future is dropped (the client hung up) while it is on
+        // its way, and a claim nobody sends, settles or withdraws would hold the key
+        // "in flight", then "outcome unknown", for a request never sent. In the task,
+        // every claim ends in a send and its record, or is withdrawn; and the exchange
+        // and its record outlive a client that hangs up.
+        let exchange = tokio::spawn(async move {
+            let ticket = match idem.begin(&keyed, &caller, &key, fingerprint).await {
+                Ok(Begin::First(ticket)) => ticket,
+                Ok(Begin::Replay(answer)) => return Keyed::Replayed(answer),
+                Err(e) => return Keyed::Refused(e),
+            };
+            sending.idempotency = Some("first");
+            let result = proxy
+                .forward_read(&route, parts, body, &mut sending, &caller)
+                .await;
+            let (result, sent, answer) = whole(result).await;
+            idem.finish(ticket, sent, answer).await;
+            Keyed::Sent(Box::new(SentWrite {
+                result,
+                upstream: sending.upstream,
+            }))
+        });
+        match exchange.await {
+            Ok(Keyed::Replayed(answer)) => {
                 ctx.idempotency = Some("replayed");
-                return Ok(replay(answer));
+                Ok(replay(answer))
             }
-            Err(e) => {
+            Ok(Keyed::Refused(e)) => {
                 ctx.idempotency = Some(match e {
                     GatewayError::IdempotencyKeyReused => "mismatch",
                     GatewayError::IdempotencyInFlight => "in_flight",
                     GatewayError::IdempotencyOutcomeUnknown => "outcome_unknown",
                     _ => "refused",
                 });
-                return Err(e);
+                Err(e)
             }
-        };
-        ctx.idempotency = Some("first");
-        let mut sending = fork(ctx);
-        let idem = idem.clone();
-        let proxy = self.clone();
-        // Spawned: the exchange and its record must outlive a client that hangs up.
-        let exchange = tokio::spawn(async move {
-            let result = proxy
-                .forward_read(&route, parts, body, &mut sending, &caller)
-                .await;
-            let (result, sent, answer) = whole(result).await;
-            idem.finish(ticket, sent, answer).await;
-            (result, sending.upstream)
-        });
-        match exchange.await {
-            Ok((result, upstream)) => {
-                ctx.upstream = upstream;
-                result
+            Ok(Keyed::Sent(sent)) => {
+                ctx.idempotency = Some("first");
+                ctx.upstream = sent.upstream;
+                sent.result
             }
-            // A panic: the claim stays until its lease ends, then reads "outcome unknown".
+            // A panic: a claim it made stays until its lease ends, then reads "outcome
+            // unknown".
             Err(_) => Err(GatewayError::Internal),
         }
     }
+}
+
+/// A keyed write that was sent: its answer, and the upstream call it made.
+struct SentWrite {
+    result: Result<Response<GatewayBody>, GatewayError>,
+    upstream: Option<crate::logging::access_log::UpstreamCall>,
+}
+
+/// What the keyed part of a write came to.
+enum Keyed {
+    Replayed(StoredAnswer),
+    Refused(GatewayError),
+    /// It held the key's claim and was sent: the answer, and the upstream it went to.
+    /// Boxed: the answer's head is large, and the other variants small.
+    Sent(Box<SentWrite>),
 }
 
 /// The answer of a keyed write read whole (it is kept for replay), and what it says
