@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use crate::common::redis::RedisServer;
 use crate::common::*;
 use crate::idempotency::{creates, payin, replayed, PAYIN};
+use crate::idempotency_cluster::{overlay as cluster, pair, redis_up};
 
 const BODY: &str = r#"{"amount": 990, "currency": "EUR", "reference": "order-atk"}"#;
 
@@ -66,30 +67,6 @@ async fn a_lower_case_method_is_not_a_way_around_the_key() {
     }
     assert!(creates(&app) <= 1, "lower-case post executed twice");
     app.stop().await;
-}
-
-fn cluster(redis: &RedisServer, extra: &str) -> String {
-    format!(
-        r#"
-[cluster]
-redis_url = "{url}"
-connect_timeout = "300ms"
-command_timeout = "200ms"
-heartbeat_interval = "100ms"
-heartbeat_timeout = "600ms"
-lease = "1s"
-publish_deadline = "2s"
-{extra}
-"#,
-        url = redis.url()
-    )
-}
-
-async fn redis_up(app: &TestApp) -> bool {
-    eventually(Duration::from_secs(10), || async {
-        sample(&app.metrics_now(), "gateway_cluster_redis_up", &[]) == Some(1.0)
-    })
-    .await
 }
 
 /// `on_store_error = "local"` promises deduplication on each replica while Redis is
@@ -259,14 +236,7 @@ async fn a_key_elsewhere_changes_nothing() {
 async fn a_key_recorded_locally_during_an_outage_is_not_resent_after_it() {
     let mut redis = RedisServer::start();
     let overlay = cluster(&redis, "[idempotency]\non_store_error = \"local\"");
-    let a = spawn_app_overlay(&overlay).await;
-    let b = spawn_app_with(Options {
-        overlay: overlay.clone(),
-        upstream_override: Some(a.sandbox.base_url()),
-        ..Options::default()
-    })
-    .await;
-    assert!(redis_up(&a).await && redis_up(&b).await);
+    let (a, b) = pair(&overlay).await;
     redis.kill();
     let first = payin(&a, Some("outage"), BODY, None).await;
     assert_eq!(first.status, 200, "{}", first.text());
@@ -291,14 +261,7 @@ async fn a_key_recorded_locally_during_an_outage_is_not_resent_after_it() {
 async fn concurrent_sends_through_two_replicas_reach_paycombat_once() {
     let redis = RedisServer::start();
     let overlay = cluster(&redis, "");
-    let a = spawn_app_overlay(&overlay).await;
-    let b = spawn_app_with(Options {
-        overlay: overlay.clone(),
-        upstream_override: Some(a.sandbox.base_url()),
-        ..Options::default()
-    })
-    .await;
-    assert!(redis_up(&a).await && redis_up(&b).await);
+    let (a, b) = pair(&overlay).await;
     let sends = (0..6).map(|i| {
         let app = if i % 2 == 0 { &a } else { &b };
         payin(app, Some("two-replicas"), BODY, Some("delay=300ms"))

@@ -11,7 +11,7 @@ use crate::idempotency::{creates, payin, replayed};
 
 const BODY: &str = r#"{"amount": 700, "currency": "EUR", "reference": "order-c"}"#;
 
-fn overlay(redis: &RedisServer, extra: &str) -> String {
+pub(crate) fn overlay(redis: &RedisServer, extra: &str) -> String {
     format!(
         r#"
 [cluster]
@@ -28,7 +28,7 @@ publish_deadline = "2s"
     )
 }
 
-async fn redis_up(app: &TestApp) -> bool {
+pub(crate) async fn redis_up(app: &TestApp) -> bool {
     eventually(Duration::from_secs(10), || async {
         sample(&app.metrics_now(), "gateway_cluster_redis_up", &[]) == Some(1.0)
     })
@@ -36,7 +36,7 @@ async fn redis_up(app: &TestApp) -> bool {
 }
 
 /// Two replicas on the first one's sandbox, both connected to Redis.
-async fn pair(overlay: &str) -> (TestApp, TestApp) {
+pub(crate) async fn pair(overlay: &str) -> (TestApp, TestApp) {
     let a = spawn_app_overlay(overlay).await;
     let b = spawn_app_with(Options {
         overlay: overlay.to_owned(),
