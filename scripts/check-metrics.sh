@@ -23,5 +23,7 @@ done
 curl -sS "http://$api/api/v1/customer/customer/$id" >/dev/null   # 401, counted
 scrape=$(curl -fsS "http://$admin/metrics")
 echo "$scrape" | promtool check metrics
-echo "$scrape" | grep -q '^gateway_requests_total{' || { echo "no gateway_requests_total in the scrape"; exit 1; }
-echo "promtool check metrics: ok ($(echo "$scrape" | grep -vc '^#') samples)"
+# A here-string, not a pipe: under pipefail, `grep -q` exiting at its first
+# match would kill a writer still holding a scrape larger than the pipe buffer.
+grep -q '^gateway_requests_total{' <<<"$scrape" || { echo "no gateway_requests_total in the scrape"; exit 1; }
+echo "promtool check metrics: ok ($(grep -vc '^#' <<<"$scrape") samples)"
