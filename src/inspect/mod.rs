@@ -192,15 +192,16 @@ impl Inspector {
     /// Masks a complete, decoded body: the masked bytes, and the decoded text of the
     /// strings they carry escaped (for the secret guard, see [`Masked::unescaped`]). Only
     /// `mask.enabled = false` (logged loudly at start) releases a body unmasked.
-    fn mask_body(
+    async fn mask_body(
         &self,
-        body: &[u8],
+        body: Bytes,
         family: PolicyFamily,
     ) -> Result<(Bytes, Vec<u8>), GatewayError> {
-        let Some(masker) = &self.masker else {
-            return Ok((Bytes::copy_from_slice(body), Vec::new()));
+        let Some(masker) = self.masker.clone() else {
+            return Ok((body, Vec::new()));
         };
-        match masker.mask_for(body, family) {
+        let masked = off_worker(body.len(), move || masker.mask_for(&body, family)).await;
+        match masked {
             Ok(masked) => {
                 self.record_masked(&masked);
                 let unescaped = masked.unescaped().to_vec();
@@ -208,6 +209,27 @@ impl Inspector {
             }
             Err(e) => Err(self.mask_failure(e.reason())),
         }
+    }
+}
+
+/// Bodies at least this large are decoded and masked on the blocking pool.
+/// Masking runs at tens of MB/s, so a body near `max_response_body_bytes`
+/// would hold an async worker for tens of milliseconds: every other
+/// connection on that worker (cache hits, health checks, TLS handshakes)
+/// would wait behind one client's large answer. Small bodies, the common
+/// case, stay inline: a hop to another thread costs more than masking them.
+const OFF_WORKER_BYTES: usize = 64 * 1024;
+
+/// Runs `work` (CPU-bound, over `len` bytes) inline or, when large, on the
+/// blocking pool. A panic in it is re-raised here, as it would have been
+/// inline, so the request ends the same way either way.
+async fn off_worker<T: Send + 'static>(len: usize, work: impl FnOnce() -> T + Send + 'static) -> T {
+    if len < OFF_WORKER_BYTES {
+        return work();
+    }
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
@@ -240,5 +262,33 @@ mod label_tests {
         for failure in MaskFailure::ALL {
             assert_eq!(MaskFailure::named(failure.as_str()), Some(failure));
         }
+    }
+}
+
+#[cfg(test)]
+mod off_worker_tests {
+    use super::{off_worker, OFF_WORKER_BYTES};
+
+    fn thread() -> std::thread::ThreadId {
+        std::thread::current().id()
+    }
+
+    #[tokio::test]
+    async fn small_work_runs_inline_and_large_work_leaves_the_worker() {
+        let here = thread();
+        assert_eq!(off_worker(OFF_WORKER_BYTES - 1, thread).await, here);
+        assert_ne!(off_worker(OFF_WORKER_BYTES, thread).await, here);
+    }
+
+    #[tokio::test]
+    async fn a_panic_off_the_worker_reaches_the_caller_as_it_would_inline() {
+        let caught = tokio::spawn(off_worker(OFF_WORKER_BYTES, || -> () {
+            panic!("masker bug")
+        }))
+        .await
+        .expect_err("the panic propagates");
+        assert!(caught.is_panic());
+        let payload = caught.into_panic();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"masker bug"));
     }
 }

@@ -149,8 +149,11 @@ impl Inspector {
         self.budget
             .cover(&mut reservation, raw.len() + raw.len().max(1))
             .await?;
-        let decoded =
-            decode(framing.encoding, &raw, limit).map_err(|e| self.mask_failure(e.reason()))?;
+        let encoding = framing.encoding;
+        let coded = raw.clone();
+        let decoded = super::off_worker(raw.len(), move || decode(encoding, &coded, limit))
+            .await
+            .map_err(|e| self.mask_failure(e.reason()))?;
         let raw_len = raw.len();
         drop(raw);
         self.budget
@@ -171,7 +174,7 @@ impl Inspector {
             }
             decoded
         } else {
-            let (masked, escaped) = self.mask_body(&decoded, family)?;
+            let (masked, escaped) = self.mask_body(decoded, family).await?;
             unescaped = escaped;
             masked
         };
