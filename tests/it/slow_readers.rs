@@ -10,6 +10,7 @@ use http::Method;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::common::process::rss_of;
 use crate::common::*;
 
 const HOG_KEY: &str = "hog-client-key";
@@ -26,16 +27,6 @@ fn two_clients() -> String {
 /// Resident memory of this process (the gateway runs in it), from /proc.
 fn rss_bytes() -> u64 {
     rss_of("self")
-}
-
-/// Resident memory of process `pid` ("self" for this one).
-fn rss_of(pid: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Files this process has open in `dir` (spool files have no name, so the
@@ -359,90 +350,34 @@ async fn a_body_waiting_for_room_gives_its_slot_back_after_the_upstream_timeout(
     app.stop().await;
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// The same 256 never-reading clients against the gateway binary as a child
 /// process, so its resident memory is measured alone (in-process, the
 /// sandbox and the clients count too). Authentication is off here, so every
 /// client is one peer address: one share, which this test sets to the whole.
 #[tokio::test]
 async fn the_gateway_process_alone_stays_within_its_bounds() {
-    use std::process::{Command, Stdio};
     let _alone = memory_measurement().await;
-    let cfg = paycombat_sandbox::SandboxConfig::demo();
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        cfg.clone(),
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let spool = dir.path().join("spool");
+    let spool_dir = tempfile::tempdir().unwrap();
+    let spool = spool_dir.path().join("spool");
     std::fs::create_dir(&spool).unwrap();
-    std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
-    std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
-    std::fs::write(dir.path().join("hmac"), "k").unwrap();
-    let (port, admin) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
-        .args([
-            "serve",
-            "--config-dir",
-            "/nonexistent",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-listen",
-            &format!("127.0.0.1:{admin}"),
-        ])
-        .env_remove("GATEWAY_ENV")
-        .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-        .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-        .env(
-            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-            dir.path().join("sig"),
-        )
-        .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-        .env("GATEWAY__AUTH__MODE", "none")
-        .env("GATEWAY__SERVER__RESPONSE_WRITE_TIMEOUT", "60s")
-        .env("GATEWAY__UPSTREAM__TIMEOUT", "20s")
-        .env("GATEWAY__UPSTREAM__BUFFERING__SPOOL_DIR", &spool)
-        .env(
+    let mut gateway = process::GatewayProcess::start(&[
+        ("GATEWAY__SERVER__RESPONSE_WRITE_TIMEOUT", "60s".into()),
+        ("GATEWAY__UPSTREAM__TIMEOUT", "20s".into()),
+        (
+            "GATEWAY__UPSTREAM__BUFFERING__SPOOL_DIR",
+            spool.display().to_string(),
+        ),
+        (
             "GATEWAY__UPSTREAM__BUFFERING__MEMORY_PER_RESPONSE",
             MEMORY_PER_RESPONSE.to_string(),
-        )
-        .env("GATEWAY__UPSTREAM__PER_CLIENT__SLOT_SHARE", "1.0")
-        .env("GATEWAY__UPSTREAM__PER_CLIENT__BUFFER_SHARE", "1.0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Full<bytes::Bytes>>();
-    let scrape = || {
-        let client = client.clone();
-        async move {
-            request(
-                &client,
-                Method::GET,
-                &format!("http://127.0.0.1:{admin}/metrics"),
-                &[],
-                b"",
-            )
-            .await
-            .text()
-        }
-    };
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            TcpStream::connect(addr).await.is_ok()
-        })
-        .await,
-        "gateway started"
-    );
+        ),
+        ("GATEWAY__UPSTREAM__PER_CLIENT__SLOT_SHARE", "1.0".into()),
+        ("GATEWAY__UPSTREAM__PER_CLIENT__BUFFER_SHARE", "1.0".into()),
+    ])
+    .await;
+    let pid = gateway.pid();
+    let addr = gateway.addr;
+    let scrape = || gateway.scrape();
     let rss_before = rss_of(&pid);
     let mut held = Vec::with_capacity(CLIENTS);
     for n in 0..CLIENTS {
@@ -451,7 +386,7 @@ async fn the_gateway_process_alone_stays_within_its_bounds() {
         s.write_all(&h2::get_headers(1, &path, &[])).await.unwrap();
         held.push(s);
     }
-    let state = sandbox.state();
+    let state = gateway.sandbox.state();
     let peak = std::cell::Cell::new((0u64, 0u64));
     let watch = || {
         let (r, d) = peak.get();
@@ -501,8 +436,6 @@ async fn the_gateway_process_alone_stays_within_its_bounds() {
     );
     assert_eq!(open_files_of(&pid, &spool), (0, 0));
     // SIGKILL: whatever it still held, nothing is left behind.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    gateway.kill();
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
-    sandbox.shutdown().await;
 }

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod link;
 pub mod metrics;
 pub mod otlp;
+pub mod process;
 pub mod programs;
 pub mod readings;
 pub mod redis;
