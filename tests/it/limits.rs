@@ -160,9 +160,6 @@ async fn sigterm_on_the_binary_drains_and_exits_zero() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
-    std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
-    std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
-    std::fs::write(dir.path().join("hmac"), "k").unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -178,14 +175,7 @@ async fn sigterm_on_the_binary_drains_and_exits_zero() {
             "127.0.0.1:0",
         ])
         .env_remove("GATEWAY_ENV")
-        .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-        .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-        .env(
-            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-            dir.path().join("sig"),
-        )
-        .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-        .env("GATEWAY__AUTH__MODE", "none")
+        .envs(process::gateway_env(&sandbox.base_url(), &cfg, dir.path()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -769,9 +769,6 @@ async fn spawn_binary() -> Gateway {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
-    std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
-    std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
-    std::fs::write(dir.path().join("hmac"), "k").unwrap();
     let (port, admin_port) = (free_port(), free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
         .args(["serve", "--config-dir", "/nonexistent"])
@@ -782,14 +779,7 @@ async fn spawn_binary() -> Gateway {
             &format!("127.0.0.1:{admin_port}"),
         ])
         .env_remove("GATEWAY_ENV")
-        .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-        .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-        .env(
-            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-            dir.path().join("sig"),
-        )
-        .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-        .env("GATEWAY__AUTH__MODE", "none")
+        .envs(process::gateway_env(&sandbox.base_url(), &cfg, dir.path()))
         .env("GATEWAY__SERVER__DRAIN_TIMEOUT", "10s")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -93,9 +93,7 @@ async fn notify_socket_gets_ready_after_the_listener_accepts_and_stopping_on_sig
     .unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
-    std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
-    std::fs::write(dir.path().join("hmac"), "k").unwrap();
+    let env = crate::common::process::gateway_env(&sandbox.base_url(), &cfg, dir.path());
     let socket_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&socket_path).unwrap();
     let log_path = dir.path().join("gateway.log");
@@ -116,14 +114,7 @@ async fn notify_socket_gets_ready_after_the_listener_accepts_and_stopping_on_sig
             .env_remove("GATEWAY_ENV")
             .env_remove("GATEWAY_CONFIG_DIR")
             .env("NOTIFY_SOCKET", &socket_path)
-            .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-            .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-            .env(
-                "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-                dir.path().join("sig"),
-            )
-            .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-            .env("GATEWAY__AUTH__MODE", "none")
+            .envs(env.iter().cloned())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
             .kill_on_drop(true)

@@ -23,6 +23,29 @@ pub fn rss_of(pid: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// Writes the sandbox's credentials and a mask key into `dir`, and returns
+/// the environment that points `serve` at `base_url` with them, client
+/// authentication off: what every test running the binary starts from.
+pub fn gateway_env(
+    base_url: &str,
+    cfg: &paycombat_sandbox::SandboxConfig,
+    dir: &std::path::Path,
+) -> Vec<(&'static str, std::ffi::OsString)> {
+    std::fs::write(dir.join("token"), &cfg.token).unwrap();
+    std::fs::write(dir.join("sig"), &cfg.signature_key).unwrap();
+    std::fs::write(dir.join("hmac"), "k").unwrap();
+    vec![
+        ("GATEWAY__UPSTREAM__BASE_URL", base_url.into()),
+        ("GATEWAY__UPSTREAM__TOKEN_FILE", dir.join("token").into()),
+        (
+            "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
+            dir.join("sig").into(),
+        ),
+        ("GATEWAY__MASK__HMAC_KEY_FILE", dir.join("hmac").into()),
+        ("GATEWAY__AUTH__MODE", "none".into()),
+    ]
+}
+
 /// `serve` as a child process, upstream the demo sandbox, client
 /// authentication off. Killed when dropped.
 pub struct GatewayProcess {
@@ -47,30 +70,14 @@ impl GatewayProcess {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("token"), &cfg.token).unwrap();
-        std::fs::write(dir.path().join("sig"), &cfg.signature_key).unwrap();
-        std::fs::write(dir.path().join("hmac"), "k").unwrap();
         let (port, admin) = (free_port(), free_port());
         let mut command = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"));
         command
-            .args([
-                "serve",
-                "--config-dir",
-                "/nonexistent",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--admin-listen",
-                &format!("127.0.0.1:{admin}"),
-            ])
+            .args(["serve", "--config-dir", "/nonexistent"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
             .env_remove("GATEWAY_ENV")
-            .env("GATEWAY__UPSTREAM__BASE_URL", sandbox.base_url())
-            .env("GATEWAY__UPSTREAM__TOKEN_FILE", dir.path().join("token"))
-            .env(
-                "GATEWAY__UPSTREAM__SIGNATURE_KEY_FILE",
-                dir.path().join("sig"),
-            )
-            .env("GATEWAY__MASK__HMAC_KEY_FILE", dir.path().join("hmac"))
-            .env("GATEWAY__AUTH__MODE", "none")
+            .envs(gateway_env(&sandbox.base_url(), &cfg, dir.path()))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for (k, v) in env {
