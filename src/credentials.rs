@@ -11,24 +11,8 @@ use std::sync::Arc;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
+use crate::redact::SecretSource;
 use crate::reload::{Load, ReloadableFile};
-
-/// Where an upstream credential comes from: a file (re-read when it changes)
-/// or a value given in the environment (fixed for the process lifetime).
-#[derive(Clone)]
-pub enum SecretSource {
-    File(PathBuf),
-    Value(SecretString),
-}
-
-impl std::fmt::Debug for SecretSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SecretSource::File(p) => write!(f, "File({})", p.display()),
-            SecretSource::Value(_) => f.write_str("Value([redacted])"),
-        }
-    }
-}
 
 /// A secret file's trimmed bytes, or why it cannot be used (the caller names the key).
 pub(crate) fn read_secret_file(path: &std::path::Path) -> Result<Vec<u8>, String> {

@@ -89,7 +89,7 @@ impl App {
 
         let client = crate::upstream::client::build(&settings.upstream)?;
         settings
-            .upstream
+            .inspect
             .buffering
             .check_spool_dir()
             .map_err(|e| anyhow::anyhow!("upstream.buffering.spool_dir: {e}"))?;
@@ -231,12 +231,17 @@ impl App {
         let upstream = crate::upstream::Upstream::new(
             settings.upstream.clone(),
             settings.server.trusted_proxies.clone(),
+            settings.per_client.slot_share,
             client,
             credentials.clone(),
             metrics.clone(),
         );
         let inspector = crate::inspect::Inspector::new(
-            inspect_settings(&settings.upstream),
+            crate::inspect::InspectSettings {
+                limits: settings.inspect.clone(),
+                park_limit: settings.upstream.timeout,
+                buffer_share: settings.per_client.buffer_share,
+            },
             credentials.clone(),
             metrics.clone(),
             masking,
@@ -409,21 +414,5 @@ impl App {
         .await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// What the inspector reads of `[upstream]` (operators set these next to the
-/// limits of the call whose answer they bound; the inspector sees no more).
-fn inspect_settings(
-    u: &crate::upstream::config::UpstreamSettings,
-) -> crate::inspect::InspectSettings {
-    crate::inspect::InspectSettings {
-        max_response_body_bytes: u.max_response_body_bytes,
-        response_headers: u.response_headers.clone(),
-        park_limit: u.timeout,
-        max_buffered_bytes: u.max_buffered_bytes,
-        buffer_wait: u.buffer_wait,
-        buffer_share: u.per_client.buffer_share,
-        buffering: u.buffering.clone(),
     }
 }

@@ -5,6 +5,7 @@
 
 mod allowlist;
 mod buffering;
+mod config;
 
 pub mod headers;
 mod passthrough;
@@ -34,6 +35,7 @@ pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
+pub use config::{InspectLimits, RawInspect};
 pub use settings::InspectSettings;
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the
@@ -81,8 +83,8 @@ impl Inspector {
             .unwrap_or_default();
         let u = &settings;
         let budget = Arc::new(BodyBudget::new(
-            u.max_buffered_bytes,
-            u.buffer_wait,
+            u.limits.max_buffered_bytes,
+            u.limits.buffer_wait,
             u.buffer_share,
             metrics.buffered_bytes.clone(),
             (
@@ -90,7 +92,7 @@ impl Inspector {
                 metrics.client_capacity_refusals.clone(),
             ),
         ));
-        let spool = spool::SpoolPool::new(u.buffering.clone(), u.buffer_share, &metrics);
+        let spool = spool::SpoolPool::new(u.limits.buffering.clone(), u.buffer_share, &metrics);
         let inspector = Inspector {
             settings,
             credentials,

@@ -14,7 +14,6 @@ pub(crate) mod retry;
 mod send;
 pub mod sign;
 mod slots;
-pub(crate) mod trusted;
 
 use std::sync::Arc;
 
@@ -25,11 +24,11 @@ use tokio::time::Instant;
 
 use self::config::UpstreamSettings;
 use crate::credentials::CredentialStore;
+use crate::http::TrustedProxies;
 use crate::metrics::Metrics;
 use breaker::Breakers;
 use client::UpstreamClient;
 use retry::RetryBudget;
-use trusted::TrustedProxies;
 
 pub use rejected::Credential;
 pub use slots::Slot;
@@ -75,9 +74,12 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// `slot_share`: each client's share of the slots
+    /// (`upstream.per_client.slot_share`, fair's key, handed over as a value).
     pub fn new(
         settings: UpstreamSettings,
         trusted: TrustedProxies,
+        slot_share: f64,
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
@@ -97,7 +99,7 @@ impl Upstream {
         Upstream {
             base_scheme,
             base_authority,
-            slots: slots::pool(u.max_concurrent_requests, u.per_client.slot_share),
+            slots: slots::pool(u.max_concurrent_requests, slot_share),
             breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
             retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
             settings,
