@@ -24,13 +24,13 @@ mod validate;
 mod view_tests;
 
 pub use crate::auth::config::{AuthModeSetting, AuthSettings, RawAuth};
-pub use crate::redact::SecretSource;
 pub use crate::defaults::{default_section, DEFAULT_TOML};
 pub use crate::logging::config::{
     AccessLogSettings, AccessOutput, LogFormat, LogSettings, RawAccessLog, RawLog,
 };
 pub use crate::problems::{ConfigError, Problem, Problems};
 pub use crate::redact::ConfigView;
+pub use crate::redact::SecretSource;
 pub use crate::server::config::{
     AdminSettings, ClientAuth, RawAdmin, RawServer, RawTls, ServerSettings, TlsSettings,
 };

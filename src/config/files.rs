@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use crate::access::ClientsFile;
 use crate::auth::ClientRegistry;
 use crate::credentials::{secret_file, CredentialFiles};
-use crate::redact::SecretSource;
 use crate::problems::{causes, Problem};
+use crate::redact::SecretSource;
 use crate::reload::Load;
 use crate::server::TlsFiles;
 

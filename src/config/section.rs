@@ -213,7 +213,10 @@ fn unclaimed(cfg: &config::Config, s: Section, owners: &[&[&str]], p: &mut Probl
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut keys: Vec<&String> = table.keys().filter(|k| !known.contains(&k.as_str())).collect();
+    let mut keys: Vec<&String> = table
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
     keys.sort();
     for key in keys {
         p.add(

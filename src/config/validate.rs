@@ -218,7 +218,13 @@ fn passthrough(
         .filter_map(|(i, c)| {
             p.check(
                 &format!("passthrough[{i}]"),
-                crate::inspect::PassthroughRule::parse(c),
+                crate::inspect::PassthroughRule::parse(
+                    &c.methods,
+                    &c.path,
+                    &c.content_types,
+                    &c.magic,
+                    c.ranges,
+                ),
             )
         })
         .collect();

@@ -33,9 +33,9 @@ use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
+pub use config::{InspectLimits, RawInspect};
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
-pub use config::{InspectLimits, RawInspect};
 pub use settings::InspectSettings;
 
 /// The masker (None when masking is off) and its HMAC key, kept only so the
