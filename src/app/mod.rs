@@ -235,6 +235,7 @@ impl App {
             client,
             credentials.clone(),
             metrics.clone(),
+            clock.clone(),
         );
         let inspector = crate::inspect::Inspector::new(
             crate::inspect::InspectSettings {

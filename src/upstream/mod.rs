@@ -23,6 +23,7 @@ use http::{Method, Uri};
 use tokio::time::Instant;
 
 use self::config::UpstreamSettings;
+use crate::clock::Clock;
 use crate::credentials::CredentialStore;
 use crate::http::TrustedProxies;
 use crate::metrics::Metrics;
@@ -71,6 +72,10 @@ pub struct Upstream {
     slots: Arc<crate::fair::Shares>,
     breakers: Breakers,
     retry_budget: RetryBudget,
+    /// What the breakers' cool-downs and the retry budget's refill are timed
+    /// by (tests advance an adjustable one instead of waiting them out);
+    /// deadlines and socket timeouts keep real time.
+    clock: Clock,
 }
 
 impl Upstream {
@@ -83,6 +88,7 @@ impl Upstream {
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
         metrics: Metrics,
+        clock: Clock,
     ) -> Upstream {
         // Its label values are this component's (`rejected.rs`): it creates the series, so
         // they exist at 0 from the start and the metrics registry imports nothing of it.
@@ -101,7 +107,12 @@ impl Upstream {
             base_authority,
             slots: slots::pool(u.max_concurrent_requests, slot_share),
             breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
-            retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
+            retry_budget: RetryBudget::new(
+                u.retry.budget_ratio,
+                u.retry.budget_min_per_second,
+                clock.now(),
+            ),
+            clock,
             settings,
             trusted,
             client,
