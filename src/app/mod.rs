@@ -81,10 +81,16 @@ impl App {
         // Registered always, so dashboards and alerts see zeros in single-process mode.
         let cluster_metrics = crate::cluster::ClusterMetrics::register(&registry)
             .context("registering cluster metrics")?;
+        let server_metrics = crate::server::ServerMetrics::register(&registry)
+            .context("registering the listeners' metrics")?;
+        let credential_metrics = crate::credentials::CredentialMetrics::register(&registry)
+            .context("registering the credentials' metrics")?;
+        let telemetry_metrics = crate::telemetry::TelemetryMetrics::register(&registry)
+            .context("registering the tracing metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
         let credentials = reloader
-            .open(credential_files(&settings), &metrics.credential_reloads)
+            .open(credential_files(&settings), &credential_metrics.reloads)
             .context("loading upstream credentials")?;
 
         let client = crate::upstream::client::build(&settings.upstream)?;
@@ -149,13 +155,16 @@ impl App {
         let tls = match &settings.server.tls {
             None => None,
             Some(t) => {
-                let expiry = metrics
+                let expiry = server_metrics
                     .tls_certificate_expiry
-                    .with([&crate::metrics::labels::Listener::Api]);
+                    .with([&crate::server::Listener::Api]);
                 let files = reloader
-                    .open(TlsFiles::new(t.clone(), Some(expiry)), &metrics.tls_reloads)
+                    .open(
+                        TlsFiles::new(t.clone(), Some(expiry)),
+                        &server_metrics.tls_reloads,
+                    )
                     .map_err(|e| anyhow::anyhow!("TLS on `server.listen`: {e}"))?;
-                Some(Arc::new(Tls::new(files, &metrics)))
+                Some(Arc::new(Tls::new(files, &server_metrics)))
             }
         };
 
@@ -177,7 +186,7 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
-        let telemetry = Telemetry::start(&settings.telemetry, &metrics)
+        let telemetry = Telemetry::start(&settings.telemetry, &telemetry_metrics)
             .context("starting the trace exporter (`telemetry`)")?
             .map(Arc::new);
         let cluster = match &settings.cluster.redis {
@@ -275,6 +284,8 @@ impl App {
         let admin = Arc::new(Admin {
             registry,
             metrics,
+            server_metrics,
+            credential_metrics,
             health: health.clone(),
             credentials,
             cache,
@@ -342,7 +353,7 @@ impl App {
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin_task = {
             let admin = admin.clone();
-            let metrics = admin.metrics.clone();
+            let metrics = admin.server_metrics.clone();
             let builder = crate::server::builder(&settings.server);
             tokio::spawn(crate::server::serve(
                 admin_listener,
@@ -353,7 +364,7 @@ impl App {
                 },
                 Duration::from_secs(1),
                 crate::server::Listening {
-                    listener: crate::metrics::labels::Listener::Admin,
+                    listener: crate::server::Listener::Admin,
                     max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
                     metrics,
                     tls: None,
@@ -379,9 +390,9 @@ impl App {
         let draining = health.clone();
         let access = proxy.clone();
         let listening = crate::server::Listening {
-            listener: crate::metrics::labels::Listener::Api,
+            listener: crate::server::Listener::Api,
             max_connections: settings.server.max_connections,
-            metrics: admin.metrics.clone(),
+            metrics: admin.server_metrics.clone(),
             tls: tls.clone(),
         };
         crate::server::serve(

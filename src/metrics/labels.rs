@@ -11,14 +11,6 @@ crate::label_enum! {
 }
 
 crate::label_enum! {
-    /// `result` of `gateway_trace_export_spans_total`.
-    pub enum ExportResult {
-        Exported => "exported",
-        Failed => "failed",
-    }
-}
-
-crate::label_enum! {
     /// `scope` of `gateway_circuit_breakers_open`.
     pub enum CircuitScope {
         Upstream => "upstream",
@@ -65,14 +57,6 @@ crate::label_enum! {
         Unauthenticated => "unauthenticated",
         Forbidden => "forbidden",
         RateLimited => "rate_limited",
-    }
-}
-
-crate::label_enum! {
-    /// `listener` of the connection and TLS metrics.
-    pub enum Listener {
-        Api => "api",
-        Admin => "admin",
     }
 }
 

@@ -18,8 +18,7 @@ pub use labels::Vocabulary;
 use crate::outcome::LookupResult;
 use crate::route::RouteLabel;
 use prometheus::{
-    Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry,
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
 /// From tens of microseconds (a cache hit) to seconds (a slow upstream).
@@ -61,19 +60,9 @@ pub struct Metrics {
     pub spool_max_bytes: IntGauge,
     pub spooled_bytes: IntCounter,
     pub spool_files: IntGauge,
-    pub credential_reloads: Family<IntCounterVec, 1>,
-    pub credentials_last_load: Gauge,
-    pub credentials_age: Gauge,
     pub upstream_credentials_rejected: Family<IntCounterVec, 1>,
     pub client_rejections: Family<IntCounterVec, 2>,
     pub clients_reloads: Family<IntCounterVec, 1>,
-    pub ready: IntGauge,
-    pub connections_open: Family<IntGaugeVec, 1>,
-    pub connections_closed: Family<IntCounterVec, 2>,
-    pub tls_handshake_failures: Family<IntCounterVec, 1>,
-    pub tls_certificate_expiry: Family<IntGaugeVec, 1>,
-    pub tls_reloads: Family<IntCounterVec, 1>,
-    pub trace_export_spans: Family<IntCounterVec, 1>,
 }
 
 pub(crate) fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -150,20 +139,9 @@ impl Metrics {
             spool_max_bytes: gauge(r, "gateway_spool_max_bytes", "The configured bound upstream.buffering.spool_total.")?,
             spooled_bytes: reg(r, IntCounter::new("gateway_spooled_bytes_total", "Bytes of passthrough bodies written to spool files (a client read more slowly than paycombat sent).")?)?,
             spool_files: gauge(r, "gateway_spool_files", "Spool files open now (each already unlinked: they have no name on disk).")?,
-            credential_reloads: counter(r, "gateway_credential_reloads_total", "Upstream credential reloads by result (ok, failed).", &["result"])?,
-            credentials_last_load: reg(r, Gauge::new("gateway_credentials_last_load_timestamp_seconds", "Unix time of the last successful credential load.")?)?,
-            credentials_age: reg(r, Gauge::new("gateway_credentials_age_seconds", "Seconds since the credentials were last loaded.")?)?,
             upstream_credentials_rejected: counter(r, "gateway_upstream_credentials_rejected_total", "Upstream 401s to the gateway's own credentials, by the credential suspected (token, token_or_signature).", &["credential"])?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
-            ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
-            connections_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?),
-            connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error, tls_handshake).", &["listener", "reason"])?,
-            tls_handshake_failures: counter(r, "gateway_tls_handshake_failures_total", "TLS handshakes on the API listener that failed, by reason (no_client_certificate, bad_client_certificate, client_alert, not_tls, protocol, timeout, closed).", &["reason"])?,
-            // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
-            tls_certificate_expiry: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?),
-            tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
-            trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
         };
         let build = IntGaugeVec::new(
             Opts::new(
@@ -204,11 +182,7 @@ impl Metrics {
         ] {
             m.cache_invalidations.with([&reason]);
         }
-        for result in labels::ExportResult::ALL {
-            m.trace_export_spans.with([&result]);
-        }
         for result in labels::ReloadResult::ALL {
-            m.credential_reloads.with([&result]);
             m.clients_reloads.with([&result]);
         }
         Ok(m)
