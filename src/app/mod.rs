@@ -87,6 +87,8 @@ impl App {
             .context("registering the credentials' metrics")?;
         let telemetry_metrics = crate::telemetry::TelemetryMetrics::register(&registry)
             .context("registering the tracing metrics")?;
+        let upstream_metrics = crate::upstream::UpstreamMetrics::register(&registry, &metrics)
+            .context("registering the upstream metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
         let credentials = reloader
@@ -243,7 +245,7 @@ impl App {
             settings.per_client.slot_share,
             client,
             credentials.clone(),
-            metrics.clone(),
+            upstream_metrics,
             clock.clone(),
         );
         let inspector = crate::inspect::Inspector::new(

@@ -11,34 +11,11 @@ crate::label_enum! {
 }
 
 crate::label_enum! {
-    /// `scope` of `gateway_circuit_breakers_open`.
-    pub enum CircuitScope {
-        Upstream => "upstream",
-        Client => "client",
-    }
-}
-
-crate::label_enum! {
     /// `reason` of `gateway_cache_invalidations_total`.
     pub enum InvalidationReason {
         Write => "write",
         WriteAll => "write_all",
         Admin => "admin",
-    }
-}
-
-crate::label_enum! {
-    /// `outcome` of `gateway_upstream_requests_total`.
-    pub enum UpstreamOutcome {
-        Ok => "ok",
-        Http4xx => "http_4xx",
-        Http5xx => "http_5xx",
-        Timeout => "timeout",
-        ConnectError => "connect_error",
-        Error => "error",
-        Overloaded => "overloaded",
-        ClientCapacity => "client_capacity",
-        CircuitOpen => "circuit_open",
     }
 }
 

@@ -33,11 +33,6 @@ pub struct Metrics {
     pub request_duration: Family<HistogramVec, 1>,
     pub inflight: IntGauge,
     pub requests_abandoned: Family<IntCounterVec, 2>,
-    pub upstream_requests: Family<IntCounterVec, 2>,
-    pub upstream_duration: Family<HistogramVec, 1>,
-    pub upstream_retries: Family<IntCounterVec, 1>,
-    pub circuit_state: IntGauge,
-    pub circuits_open: Family<IntGaugeVec, 1>,
     pub cache_lookups: Family<IntCounterVec, 2>,
     pub cache_entries: IntGauge,
     pub cache_weighted_bytes: IntGauge,
@@ -54,13 +49,11 @@ pub struct Metrics {
     pub response_header_values_refused: Family<IntCounterVec, 1>,
     pub buffered_bytes: IntGauge,
     pub buffer_exhausted: IntCounter,
-    pub upstream_slots_in_use: IntGauge,
     pub client_capacity_refusals: Family<IntCounterVec, 2>,
     pub spool_bytes: IntGauge,
     pub spool_max_bytes: IntGauge,
     pub spooled_bytes: IntCounter,
     pub spool_files: IntGauge,
-    pub upstream_credentials_rejected: Family<IntCounterVec, 1>,
     pub client_rejections: Family<IntCounterVec, 2>,
     pub clients_reloads: Family<IntCounterVec, 1>,
 }
@@ -86,7 +79,7 @@ pub(crate) fn counter<const N: usize>(
     )?))
 }
 
-fn histogram<const N: usize>(
+pub(crate) fn histogram<const N: usize>(
     r: &Registry,
     name: &str,
     help: &str,
@@ -112,11 +105,6 @@ impl Metrics {
             request_duration: histogram(r, "gateway_request_duration_seconds", "Time from request head to response head (for a request that got none, until it was abandoned or cut off).", &["route"])?,
             inflight: gauge(r, "gateway_inflight_requests", "Requests being served now, from request head until the response body is sent or the request is abandoned.")?,
             requests_abandoned: counter(r, "gateway_requests_abandoned_total", "Requests that ended without their whole answer, by reason (the client gave up: client_closed, stream_reset; the gateway cut them off: write_timeout, drain_deadline, body_error; a bug in the gateway: panicked) and phase (waiting: before the response head; body: while the body was sent).", &["reason", "phase"])?,
-            upstream_requests: counter(r, "gateway_upstream_requests_total", "Calls to paycombat by route and outcome.", &["route", "outcome"])?,
-            upstream_duration: histogram(r, "gateway_upstream_duration_seconds", "Upstream call time to response head.", &["route"])?,
-            upstream_retries: counter(r, "gateway_upstream_retries_total", "Retried idempotent upstream calls.", &["route"])?,
-            circuit_state: gauge(r, "gateway_circuit_breaker_state", "Worst upstream circuit (the shared one or any client's): 0 closed, 1 open, 2 half-open.")?,
-            circuits_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_circuit_breakers_open", "Circuits failing fast (open or half-open), by scope: upstream (shared, 0 or 1) or client (how many clients' own)."), &["scope"])?)?),
             cache_lookups: counter(r, "gateway_cache_lookups_total", "Customer cache lookups by route and result (hit, miss, stale, collapsed, bypass).", &["route", "result"])?,
             cache_entries: gauge(r, "gateway_cache_entries", "Entries in the customer cache.")?,
             cache_weighted_bytes: gauge(r, "gateway_cache_weighted_bytes", "Bytes held by the customer cache, as weighed against cache.max_bytes.")?,
@@ -133,13 +121,11 @@ impl Metrics {
             response_header_values_refused: counter(r, "gateway_upstream_response_header_values_refused_total", "Listed upstream response headers whose value did not fit the header's vocabulary, refused (dropped or replaced by a stricter value), by header.", &["header"])?,
             buffered_bytes: gauge(r, "gateway_response_buffer_bytes", "Bytes of upstream and masked response bodies held in memory, as counted against upstream.max_buffered_bytes.")?,
             buffer_exhausted: reg(r, IntCounter::new("gateway_response_buffer_exhausted_total", "Inspections refused (503) because upstream.max_buffered_bytes was in use for longer than upstream.buffer_wait.")?)?,
-            upstream_slots_in_use: gauge(r, "gateway_upstream_slots_in_use", "Upstream slots (of upstream.max_concurrent_requests) held now: from taking the slot until paycombat has sent the whole answer.")?,
             client_capacity_refusals: counter(r, "gateway_client_capacity_refusals_total", "Requests refused (503 CLIENT_CAPACITY_EXCEEDED) because their client held its whole upstream.per_client share, by client and resource (upstream_slots, response_buffer, spool).", &["client", "resource"])?,
             spool_bytes: gauge(r, "gateway_spool_bytes", "Bytes of passthrough bodies in spool files on disk now, as counted against upstream.buffering.spool_total.")?,
             spool_max_bytes: gauge(r, "gateway_spool_max_bytes", "The configured bound upstream.buffering.spool_total.")?,
             spooled_bytes: reg(r, IntCounter::new("gateway_spooled_bytes_total", "Bytes of passthrough bodies written to spool files (a client read more slowly than paycombat sent).")?)?,
             spool_files: gauge(r, "gateway_spool_files", "Spool files open now (each already unlinked: they have no name on disk).")?,
-            upstream_credentials_rejected: counter(r, "gateway_upstream_credentials_rejected_total", "Upstream 401s to the gateway's own credentials, by the credential suspected (token, token_or_signature).", &["credential"])?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
         };
@@ -172,9 +158,6 @@ impl Metrics {
             for phase in crate::outcome::Phase::ALL {
                 m.requests_abandoned.with([&cause, &phase]);
             }
-        }
-        for scope in labels::CircuitScope::ALL {
-            m.circuits_open.with([&scope]);
         }
         for reason in [
             labels::InvalidationReason::Write,

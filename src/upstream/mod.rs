@@ -8,6 +8,7 @@ pub(crate) mod breaker;
 pub(crate) mod client;
 pub mod config;
 pub(crate) mod headers;
+mod metrics;
 mod prepare;
 mod rejected;
 pub(crate) mod retry;
@@ -26,11 +27,11 @@ use self::config::UpstreamSettings;
 use crate::clock::Clock;
 use crate::credentials::CredentialStore;
 use crate::http::TrustedProxies;
-use crate::metrics::Metrics;
 use breaker::Breakers;
 use client::UpstreamClient;
 use retry::RetryBudget;
 
+pub use metrics::{CircuitScope, UpstreamMetrics, UpstreamOutcome};
 pub use rejected::Credential;
 pub use slots::Slot;
 
@@ -66,7 +67,7 @@ pub struct Upstream {
     trusted: TrustedProxies,
     client: UpstreamClient,
     credentials: Arc<CredentialStore>,
-    metrics: Metrics,
+    metrics: UpstreamMetrics,
     base_scheme: Scheme,
     base_authority: Authority,
     slots: Arc<crate::fair::Shares>,
@@ -87,7 +88,7 @@ impl Upstream {
         slot_share: f64,
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
-        metrics: Metrics,
+        metrics: UpstreamMetrics,
         clock: Clock,
     ) -> Upstream {
         // Its label values are this component's (`rejected.rs`): it creates the series, so

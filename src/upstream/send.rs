@@ -1,7 +1,7 @@
 //! Sending a prepared request: the concurrency cap, the circuit breakers,
 //! retries within the budget, and the total deadline.
 
-use crate::metrics::labels::{CircuitScope, UpstreamOutcome};
+use super::{CircuitScope, UpstreamOutcome};
 use crate::route::RouteLabel;
 use std::time::Duration;
 
