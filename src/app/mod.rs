@@ -89,6 +89,8 @@ impl App {
             .context("registering the tracing metrics")?;
         let upstream_metrics = crate::upstream::UpstreamMetrics::register(&registry, &metrics)
             .context("registering the upstream metrics")?;
+        let inspect_metrics = crate::inspect::InspectMetrics::register(&registry, &metrics)
+            .context("registering the inspection metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
         let credentials = reloader
@@ -255,7 +257,7 @@ impl App {
                 buffer_share: settings.per_client.buffer_share,
             },
             credentials.clone(),
-            metrics.clone(),
+            inspect_metrics,
             masking,
         );
         let pipeline = crate::proxy::ProxySettings {

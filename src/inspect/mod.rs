@@ -8,6 +8,7 @@ mod buffering;
 mod config;
 
 pub mod headers;
+mod metrics;
 mod passthrough;
 pub mod reflect;
 mod relay;
@@ -28,12 +29,12 @@ use crate::error::GatewayError;
 use crate::fair::budget::BodyBudget;
 use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
-use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
 pub use config::{InspectLimits, RawInspect};
+pub use metrics::InspectMetrics;
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
@@ -47,7 +48,7 @@ pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 pub struct Inspector {
     settings: InspectSettings,
     credentials: Arc<CredentialStore>,
-    metrics: Metrics,
+    metrics: InspectMetrics,
     masker: Option<Arc<Masker>>,
     /// One counter handle per masking rule, resolved once: the hot path
     /// must not hash label strings per masked field.
@@ -67,7 +68,7 @@ impl Inspector {
     pub fn new(
         settings: InspectSettings,
         credentials: Arc<CredentialStore>,
-        metrics: Metrics,
+        metrics: InspectMetrics,
         (masker, mask_key): Masking,
     ) -> Inspector {
         let masked_counters = masker

@@ -40,20 +40,9 @@ pub struct Metrics {
     pub cache_evictions: Family<IntCounterVec, 1>,
     pub cache_invalidations: Family<IntCounterVec, 1>,
     pub cache_uncacheable: Family<IntCounterVec, 2>,
-    pub masked_fields: Family<IntCounterVec, 1>,
-    pub mask_failures: Family<IntCounterVec, 1>,
     pub mask_undeclared: Family<IntCounterVec, 1>,
     pub mask_policy_masked: Family<IntCounterVec, 2>,
-    pub secret_reflections: Family<IntCounterVec, 1>,
-    pub response_headers_dropped: IntCounter,
-    pub response_header_values_refused: Family<IntCounterVec, 1>,
-    pub buffered_bytes: IntGauge,
-    pub buffer_exhausted: IntCounter,
     pub client_capacity_refusals: Family<IntCounterVec, 2>,
-    pub spool_bytes: IntGauge,
-    pub spool_max_bytes: IntGauge,
-    pub spooled_bytes: IntCounter,
-    pub spool_files: IntGauge,
     pub client_rejections: Family<IntCounterVec, 2>,
     pub clients_reloads: Family<IntCounterVec, 1>,
 }
@@ -112,20 +101,9 @@ impl Metrics {
             cache_evictions: counter(r, "gateway_cache_evictions_total", "Cache entries removed, by cause (expired, size, explicit, replaced).", &["cause"])?,
             cache_invalidations: counter(r, "gateway_cache_invalidations_total", "Customers purged from the cache, by reason (write, write_all, admin).", &["reason"])?,
             cache_uncacheable: counter(r, "gateway_cache_uncacheable_total", "Upstream answers on cached routes not stored, by route and reason (status, cache_control, envelope, vary).", &["route", "reason"])?,
-            masked_fields: counter(r, "gateway_masked_fields_total", "Personal values masked, by rule (field name or path).", &["field"])?,
-            mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
             mask_undeclared: counter(r, "gateway_mask_undeclared_fields_total", "JSON leaves seen that their route family's field policy does not declare non-personal, by family (the paths are on GET /admin/mask/undeclared).", &["family"])?,
             mask_policy_masked: counter(r, "gateway_mask_policy_masked_total", "Values the field policy masked (not a named rule), by family and reason (email, phone, digit_run, iban, card, key_word, undeclared).", &["family", "reason"])?,
-            secret_reflections: counter(r, "gateway_secret_reflections_total", "Upstream responses refused because a header or body carried a gateway secret, by location (header, body).", &["location"])?,
-            response_headers_dropped: reg(r, IntCounter::new("gateway_upstream_response_headers_dropped_total", "Upstream response header lines dropped because they are not on upstream.response_headers.")?)?,
-            response_header_values_refused: counter(r, "gateway_upstream_response_header_values_refused_total", "Listed upstream response headers whose value did not fit the header's vocabulary, refused (dropped or replaced by a stricter value), by header.", &["header"])?,
-            buffered_bytes: gauge(r, "gateway_response_buffer_bytes", "Bytes of upstream and masked response bodies held in memory, as counted against upstream.max_buffered_bytes.")?,
-            buffer_exhausted: reg(r, IntCounter::new("gateway_response_buffer_exhausted_total", "Inspections refused (503) because upstream.max_buffered_bytes was in use for longer than upstream.buffer_wait.")?)?,
             client_capacity_refusals: counter(r, "gateway_client_capacity_refusals_total", "Requests refused (503 CLIENT_CAPACITY_EXCEEDED) because their client held its whole upstream.per_client share, by client and resource (upstream_slots, response_buffer, spool).", &["client", "resource"])?,
-            spool_bytes: gauge(r, "gateway_spool_bytes", "Bytes of passthrough bodies in spool files on disk now, as counted against upstream.buffering.spool_total.")?,
-            spool_max_bytes: gauge(r, "gateway_spool_max_bytes", "The configured bound upstream.buffering.spool_total.")?,
-            spooled_bytes: reg(r, IntCounter::new("gateway_spooled_bytes_total", "Bytes of passthrough bodies written to spool files (a client read more slowly than paycombat sent).")?)?,
-            spool_files: gauge(r, "gateway_spool_files", "Spool files open now (each already unlinked: they have no name on disk).")?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
         };
@@ -148,12 +126,6 @@ impl Metrics {
         ))?;
         r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
-        for reason in labels::MaskFailure::ALL {
-            m.mask_failures.with([&reason]);
-        }
-        for location in labels::SecretLocation::ALL {
-            m.secret_reflections.with([&location]);
-        }
         for cause in crate::outcome::Cause::ALL {
             for phase in crate::outcome::Phase::ALL {
                 m.requests_abandoned.with([&cause, &phase]);
