@@ -1,7 +1,8 @@
-//! The clock the cache and the client rate limits read: the system's, or, for tests, the
-//! system's plus whatever the test has advanced it by. Freshness, retention and token
-//! refills then follow a test's `advance` instead of real sleeping, while everything else
-//! (socket timeouts, deadlines) keeps real time.
+//! The clock the cache, the client rate limits, the upstream circuit breakers and the retry
+//! budget read: the system's, or, for tests, the system's plus whatever the test has
+//! advanced it by. Freshness, retention, token refills, cool-downs and budget refills then
+//! follow a test's `advance` instead of real sleeping, while everything else (socket
+//! timeouts, deadlines, retry backoff) keeps real time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

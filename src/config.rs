@@ -24,13 +24,13 @@ mod validate;
 mod view_tests;
 
 pub use crate::auth::config::{AuthModeSetting, AuthSettings, RawAuth};
-pub use crate::credentials::SecretSource;
 pub use crate::defaults::{default_section, DEFAULT_TOML};
 pub use crate::logging::config::{
     AccessLogSettings, AccessOutput, LogFormat, LogSettings, RawAccessLog, RawLog,
 };
 pub use crate::problems::{ConfigError, Problem, Problems};
 pub use crate::redact::ConfigView;
+pub use crate::redact::SecretSource;
 pub use crate::server::config::{
     AdminSettings, ClientAuth, RawAdmin, RawServer, RawTls, ServerSettings, TlsSettings,
 };
@@ -49,6 +49,10 @@ pub struct RawSettings {
     pub server: Option<RawServer>,
     pub admin: Option<RawAdmin>,
     pub upstream: Option<RawUpstream>,
+    /// Inspection's keys of `[upstream]` (see [`section`]: a section may have several owners).
+    pub inspect: Option<crate::inspect::RawInspect>,
+    /// Fair's key of `[upstream]`: `per_client`.
+    pub fair: Option<crate::fair::RawFair>,
     pub log: Option<RawLog>,
     pub mask: Option<crate::mask::MaskConfig>,
     pub cache: Option<crate::cache::CacheConfig>,
@@ -67,6 +71,10 @@ pub struct Settings {
     pub server: ServerSettings,
     pub admin: AdminSettings,
     pub upstream: UpstreamSettings,
+    /// Inspection's keys of `[upstream]`.
+    pub inspect: crate::inspect::InspectLimits,
+    /// `[upstream.per_client]`, fair's.
+    pub per_client: crate::fair::PerClientSettings,
     pub log: LogSettings,
     pub mask: crate::mask::MaskSettings,
     /// `mask.passthrough`, validated.

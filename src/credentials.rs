@@ -11,22 +11,50 @@ use std::sync::Arc;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
+use crate::metrics::labels::ReloadResult;
+use crate::metrics::{counter, reg, Family};
+use crate::redact::SecretSource;
 use crate::reload::{Load, ReloadableFile};
 
-/// Where an upstream credential comes from: a file (re-read when it changes)
-/// or a value given in the environment (fixed for the process lifetime).
+/// The credentials' metric families, next to the component they describe;
+/// registered by the app on the same registry as every other family.
 #[derive(Clone)]
-pub enum SecretSource {
-    File(PathBuf),
-    Value(SecretString),
+pub struct CredentialMetrics {
+    /// `result` of each reload (`ok`, `failed`), both from the start.
+    pub reloads: Family<prometheus::IntCounterVec, 1>,
+    /// Set at scrape time by the admin listener, from [`CredentialStore`].
+    pub last_load: prometheus::Gauge,
+    pub age: prometheus::Gauge,
 }
 
-impl std::fmt::Debug for SecretSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SecretSource::File(p) => write!(f, "File({})", p.display()),
-            SecretSource::Value(_) => f.write_str("Value([redacted])"),
+impl CredentialMetrics {
+    pub fn register(r: &prometheus::Registry) -> prometheus::Result<CredentialMetrics> {
+        let m = CredentialMetrics {
+            reloads: counter(
+                r,
+                "gateway_credential_reloads_total",
+                "Upstream credential reloads by result (ok, failed).",
+                &["result"],
+            )?,
+            last_load: reg(
+                r,
+                prometheus::Gauge::new(
+                    "gateway_credentials_last_load_timestamp_seconds",
+                    "Unix time of the last successful credential load.",
+                )?,
+            )?,
+            age: reg(
+                r,
+                prometheus::Gauge::new(
+                    "gateway_credentials_age_seconds",
+                    "Seconds since the credentials were last loaded.",
+                )?,
+            )?,
+        };
+        for result in ReloadResult::ALL {
+            m.reloads.with([&result]);
         }
+        Ok(m)
     }
 }
 

@@ -81,7 +81,7 @@ pub struct Outcome {
 }
 
 pub fn run(args: MaskArgs) -> ExitCode {
-    let (mask, upstream) = match load(&args.config) {
+    let (mask, upstream, limits) = match load(&args.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -95,7 +95,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let inspector = match Inspector::dry_run(&mask, &upstream) {
+    let inspector = match Inspector::dry_run(&mask, &upstream, &limits) {
         Ok(i) => i.for_route(route),
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
@@ -114,7 +114,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
              GATEWAY__MASK__HMAC_KEY_FILE to reproduce the gateway's digests"
         );
     }
-    let limit = upstream.max_response_body_bytes;
+    let limit = limits.max_response_body_bytes;
     let raw = match read_input(args.file.as_deref(), limit) {
         Ok(Some(raw)) => raw,
         Ok(None) => {
@@ -165,8 +165,14 @@ pub fn run(args: MaskArgs) -> ExitCode {
 /// configured (the dry run makes a throwaway key when none is).
 fn load(
     args: &ConfigArgs,
-) -> Result<(MaskSettings, crate::upstream::config::UpstreamSettings), crate::problems::ConfigError>
-{
+) -> Result<
+    (
+        MaskSettings,
+        crate::upstream::config::UpstreamSettings,
+        crate::inspect::InspectLimits,
+    ),
+    crate::problems::ConfigError,
+> {
     use crate::config::Section;
     use crate::problems::{ConfigError, Problem};
     let (partial, mut problems) =
@@ -174,8 +180,12 @@ fn load(
     if let Some(mask) = partial.mask.as_ref().filter(|m| m.hmac_key_file.is_some()) {
         problems.extend(crate::config::files::mask_key(mask).and_then(Result::err));
     }
-    match (problems.is_empty(), partial.mask, partial.upstream) {
-        (true, Some(mask), Some(upstream)) => Ok((mask, upstream)),
+    match (
+        problems.is_empty(),
+        partial.mask,
+        partial.upstream.zip(partial.inspect),
+    ) {
+        (true, Some(mask), Some((upstream, limits))) => Ok((mask, upstream, limits)),
         (true, _, _) => Err(ConfigError::new(vec![Problem::new(
             "configuration",
             "rejected without a reason (a defect in the gateway)",
@@ -231,6 +241,7 @@ impl Inspector {
     pub fn dry_run(
         mask: &MaskSettings,
         upstream: &crate::upstream::config::UpstreamSettings,
+        limits: &crate::inspect::InspectLimits,
     ) -> anyhow::Result<Inspector> {
         let mut throwaway_key = false;
         let (masker, mask_key) = match crate::app::build_masker(mask) {
@@ -272,7 +283,7 @@ impl Inspector {
             },
             secrets: Secrets::new(list),
             masker,
-            limit: upstream.max_response_body_bytes,
+            limit: limits.max_response_body_bytes,
             throwaway_key,
         })
     }

@@ -14,13 +14,22 @@ use serde::{Deserialize, Serialize};
 pub struct ConfigView(Vec<(&'static str, serde_json::Value)>);
 
 impl ConfigView {
-    /// Section `name` as `raw` serializes. A raw section is plain data
-    /// (strings, numbers, lists, tables): serializing it cannot fail; if it
-    /// ever did, the section is shown as null rather than half.
-    pub fn show<T: Serialize>(&mut self, name: &'static str, raw: &T) {
+    /// Section `name` as `raw` serializes, or one owner's keys of it (a
+    /// section may have several, as `[upstream]` has): added to what the
+    /// section already shows. A raw section is plain data (strings, numbers,
+    /// lists, tables): serializing it cannot fail; if it ever did, the
+    /// section is shown as null rather than half.
+    pub fn show_part<T: Serialize>(&mut self, name: &'static str, raw: &T) {
         let v = serde_json::to_value(raw).unwrap_or(serde_json::Value::Null);
-        self.forget(name);
-        self.0.push((name, v));
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, serde_json::Value::Object(shown))) => {
+                if let serde_json::Value::Object(more) = v {
+                    shown.extend(more);
+                }
+            }
+            Some((_, shown)) => *shown = serde_json::Value::Null,
+            None => self.0.push((name, v)),
+        }
     }
 
     pub fn forget(&mut self, name: &str) {
@@ -29,6 +38,25 @@ impl ConfigView {
 
     pub fn sections(&self) -> impl Iterator<Item = (&'static str, &serde_json::Value)> + '_ {
         self.0.iter().map(|(n, v)| (*n, v))
+    }
+}
+
+/// Where a secret comes from: a file (re-read when it changes) or a value
+/// given in the environment (fixed for the process lifetime). Config
+/// vocabulary: `[upstream]` names its credentials this way, the credentials
+/// component reads them.
+#[derive(Clone)]
+pub enum SecretSource {
+    File(std::path::PathBuf),
+    Value(SecretString),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::File(p) => write!(f, "File({})", p.display()),
+            SecretSource::Value(_) => f.write_str("Value([redacted])"),
+        }
     }
 }
 

@@ -81,15 +81,25 @@ impl App {
         // Registered always, so dashboards and alerts see zeros in single-process mode.
         let cluster_metrics = crate::cluster::ClusterMetrics::register(&registry)
             .context("registering cluster metrics")?;
+        let server_metrics = crate::server::ServerMetrics::register(&registry)
+            .context("registering the listeners' metrics")?;
+        let credential_metrics = crate::credentials::CredentialMetrics::register(&registry)
+            .context("registering the credentials' metrics")?;
+        let telemetry_metrics = crate::telemetry::TelemetryMetrics::register(&registry)
+            .context("registering the tracing metrics")?;
+        let upstream_metrics = crate::upstream::UpstreamMetrics::register(&registry, &metrics)
+            .context("registering the upstream metrics")?;
+        let inspect_metrics = crate::inspect::InspectMetrics::register(&registry, &metrics)
+            .context("registering the inspection metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
         let credentials = reloader
-            .open(credential_files(&settings), &metrics.credential_reloads)
+            .open(credential_files(&settings), &credential_metrics.reloads)
             .context("loading upstream credentials")?;
 
         let client = crate::upstream::client::build(&settings.upstream)?;
         settings
-            .upstream
+            .inspect
             .buffering
             .check_spool_dir()
             .map_err(|e| anyhow::anyhow!("upstream.buffering.spool_dir: {e}"))?;
@@ -149,13 +159,16 @@ impl App {
         let tls = match &settings.server.tls {
             None => None,
             Some(t) => {
-                let expiry = metrics
+                let expiry = server_metrics
                     .tls_certificate_expiry
-                    .with([&crate::metrics::labels::Listener::Api]);
+                    .with([&crate::server::Listener::Api]);
                 let files = reloader
-                    .open(TlsFiles::new(t.clone(), Some(expiry)), &metrics.tls_reloads)
+                    .open(
+                        TlsFiles::new(t.clone(), Some(expiry)),
+                        &server_metrics.tls_reloads,
+                    )
                     .map_err(|e| anyhow::anyhow!("TLS on `server.listen`: {e}"))?;
-                Some(Arc::new(Tls::new(files, &metrics)))
+                Some(Arc::new(Tls::new(files, &server_metrics)))
             }
         };
 
@@ -177,7 +190,7 @@ impl App {
             .await
             .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
 
-        let telemetry = Telemetry::start(&settings.telemetry, &metrics)
+        let telemetry = Telemetry::start(&settings.telemetry, &telemetry_metrics)
             .context("starting the trace exporter (`telemetry`)")?
             .map(Arc::new);
         let cluster = match &settings.cluster.redis {
@@ -231,14 +244,20 @@ impl App {
         let upstream = crate::upstream::Upstream::new(
             settings.upstream.clone(),
             settings.server.trusted_proxies.clone(),
+            settings.per_client.slot_share,
             client,
             credentials.clone(),
-            metrics.clone(),
+            upstream_metrics,
+            clock.clone(),
         );
         let inspector = crate::inspect::Inspector::new(
-            inspect_settings(&settings.upstream),
+            crate::inspect::InspectSettings {
+                limits: settings.inspect.clone(),
+                park_limit: settings.upstream.timeout,
+                buffer_share: settings.per_client.buffer_share,
+            },
             credentials.clone(),
-            metrics.clone(),
+            inspect_metrics,
             masking,
         );
         let pipeline = crate::proxy::ProxySettings {
@@ -269,6 +288,8 @@ impl App {
         let admin = Arc::new(Admin {
             registry,
             metrics,
+            server_metrics,
+            credential_metrics,
             health: health.clone(),
             credentials,
             cache,
@@ -336,7 +357,7 @@ impl App {
         let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         let admin_task = {
             let admin = admin.clone();
-            let metrics = admin.metrics.clone();
+            let metrics = admin.server_metrics.clone();
             let builder = crate::server::builder(&settings.server);
             tokio::spawn(crate::server::serve(
                 admin_listener,
@@ -347,7 +368,7 @@ impl App {
                 },
                 Duration::from_secs(1),
                 crate::server::Listening {
-                    listener: crate::metrics::labels::Listener::Admin,
+                    listener: crate::server::Listener::Admin,
                     max_connections: crate::server::ADMIN_MAX_CONNECTIONS,
                     metrics,
                     tls: None,
@@ -373,9 +394,9 @@ impl App {
         let draining = health.clone();
         let access = proxy.clone();
         let listening = crate::server::Listening {
-            listener: crate::metrics::labels::Listener::Api,
+            listener: crate::server::Listener::Api,
             max_connections: settings.server.max_connections,
-            metrics: admin.metrics.clone(),
+            metrics: admin.server_metrics.clone(),
             tls: tls.clone(),
         };
         crate::server::serve(
@@ -409,21 +430,5 @@ impl App {
         .await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// What the inspector reads of `[upstream]` (operators set these next to the
-/// limits of the call whose answer they bound; the inspector sees no more).
-fn inspect_settings(
-    u: &crate::upstream::config::UpstreamSettings,
-) -> crate::inspect::InspectSettings {
-    crate::inspect::InspectSettings {
-        max_response_body_bytes: u.max_response_body_bytes,
-        response_headers: u.response_headers.clone(),
-        park_limit: u.timeout,
-        max_buffered_bytes: u.max_buffered_bytes,
-        buffer_wait: u.buffer_wait,
-        buffer_share: u.per_client.buffer_share,
-        buffering: u.buffering.clone(),
     }
 }

@@ -178,6 +178,13 @@ impl Cluster {
         &self.settings
     }
 
+    /// `cluster.on_unconfirmed_write = "refuse"`: a write whose invalidation
+    /// no replica confirmed is answered with an error, not with paycombat's
+    /// answer. Asked by the proxy, which holds no cluster settings.
+    pub fn refuses_unconfirmed_writes(&self) -> bool {
+        self.settings.on_unconfirmed_write == OnUnconfirmed::Refuse
+    }
+
     /// Whether this replica may answer from its cache now: one atomic load and one
     /// clock read.
     pub fn lease_held(&self) -> bool {

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use crate::access::ClientsFile;
 use crate::auth::ClientRegistry;
-use crate::credentials::{secret_file, CredentialFiles, SecretSource};
+use crate::credentials::{secret_file, CredentialFiles};
 use crate::problems::{causes, Problem};
+use crate::redact::SecretSource;
 use crate::reload::Load;
 use crate::server::TlsFiles;
 
@@ -151,8 +152,10 @@ pub fn problems(settings: &Partial) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(u) = &settings.upstream {
         problems.extend(credential_problems(u));
-        if let Err(e) = u.buffering.check_spool_dir() {
-            problems.push(Problem::new("upstream.buffering.spool_dir", e));
+        if let Some(limits) = &settings.inspect {
+            if let Err(e) = limits.buffering.check_spool_dir() {
+                problems.push(Problem::new("upstream.buffering.spool_dir", e));
+            }
         }
         match crate::upstream::client::build(u) {
             Ok(_) => {}

@@ -136,7 +136,13 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
         match s {
             Section::Server => raw.server = section(&cfg, *s, p, pa),
             Section::Admin => raw.admin = section(&cfg, *s, p, pa),
-            Section::Upstream => raw.upstream = section(&cfg, *s, p, pa),
+            Section::Upstream => {
+                // Three owners (see `upstream_owners`): each reads its own keys.
+                raw.upstream = section(&cfg, *s, p, pa);
+                raw.inspect = part(&cfg, *s, p, pa, Bools::Checked);
+                raw.fair = part(&cfg, *s, p, pa, Bools::Checked);
+                unclaimed(&cfg, *s, &upstream_owners(), p);
+            }
             Section::Log => raw.log = section(&cfg, *s, p, pa),
             Section::Mask => raw.mask = section(&cfg, *s, p, pa),
             Section::Cache => raw.cache = section(&cfg, *s, p, pa),
@@ -150,15 +156,104 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
     raw
 }
 
-/// Section `s` deserialized, with every wrong value in it noted: serde
-/// stops at the first, so each one found is set aside (its default put in its
-/// place) and the section read again. A section read that way is listed in
-/// `patched`, so its other values are still checked but it is never used.
+/// The keys of `[upstream]` by owner: the upstream component's, then
+/// inspection's (the answer's limits and buffering), then fair's
+/// (`per_client`). Operators keep them in one section, next to the call
+/// whose answers and capacity they bound; each component reads only its own.
+fn upstream_owners() -> [&'static [&'static str]; 3] {
+    [
+        keys_of::<crate::upstream::config::RawUpstream>(),
+        keys_of::<crate::inspect::RawInspect>(),
+        keys_of::<crate::fair::RawFair>(),
+    ]
+}
+
+/// The keys a raw struct reads, as its `Deserialize` names them (the field
+/// list serde hands `deserialize_struct`), so a new field is a new key here
+/// with nothing else to edit.
+fn keys_of<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor};
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Error::custom("fields noted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
+/// A key of section `s` that none of its `owners` reads: each owner reads
+/// only its own keys, so the section as a whole refuses the rest, as one
+/// owner's `deny_unknown_fields` would.
+fn unclaimed(cfg: &config::Config, s: Section, owners: &[&[&str]], p: &mut Problems) {
+    let Ok(config::ValueKind::Table(table)) = cfg.get::<config::Value>(s.name()).map(|v| v.kind)
+    else {
+        return; // not a table: its owners have said so
+    };
+    let known: Vec<&str> = owners.iter().flat_map(|o| o.iter().copied()).collect();
+    let expected = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut keys: Vec<&String> = table
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
+    keys.sort();
+    for key in keys {
+        p.add(
+            format!("{}.{key}", s.name()),
+            format!("unknown key (expected one of {expected})"),
+        );
+    }
+}
+
+/// Whether a section's loose booleans are still to be reported (once per
+/// section, however many owners read it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bools {
+    Unchecked,
+    Checked,
+}
+
 fn section<T: serde::de::DeserializeOwned>(
     cfg: &config::Config,
     s: Section,
     p: &mut Problems,
     patched: &mut Vec<(Section, config::Value)>,
+) -> Option<T> {
+    part(cfg, s, p, patched, Bools::Unchecked)
+}
+
+/// Section `s` (or one owner's keys of it) deserialized, with every wrong
+/// value in it noted: serde
+/// stops at the first, so each one found is set aside (its default put in its
+/// place) and the section read again. A section read that way is listed in
+/// `patched`, so its other values are still checked but it is never used.
+fn part<T: serde::de::DeserializeOwned>(
+    cfg: &config::Config,
+    s: Section,
+    p: &mut Problems,
+    patched: &mut Vec<(Section, config::Value)>,
+    bools: Bools,
 ) -> Option<T> {
     let name = s.name();
     // Through `Value` rather than `Config::get`, which would replace the key of
@@ -176,7 +271,9 @@ fn section<T: serde::de::DeserializeOwned>(
     let shipped = defaults.get_or_insert_with(|| super::default_section::<config::Value>(name));
     for (key, given) in patch::loose_bools(&value, shipped) {
         let full = format!("{name}.{key}");
-        p.add(full.clone(), format!("{given} is not true or false"));
+        if bools == Bools::Unchecked {
+            p.add(full.clone(), format!("{given} is not true or false"));
+        }
         patch::set_aside(&mut value, shipped, &key);
         found.push(full);
     }

@@ -218,6 +218,47 @@ fn unknown_keys_and_sections_are_named() {
     assert!(e.contains("`bogus`: unknown section"), "{e}");
 }
 
+/// `[upstream]` has three owners (upstream, inspection, fair), each reading
+/// only its own keys: every owner's key is read into its owner's settings, a
+/// wrong value is named under the section whoever owns it, and a key no owner
+/// reads is refused once, with every owner's keys as the ones expected.
+#[test]
+fn upstream_keys_are_read_by_their_owners_and_a_stray_key_is_refused_once() {
+    let s = with(&format!(
+        "{NO_AUTH}\n[upstream]\ntimeout = \"7s\"\nmax_response_body_bytes = 1000\n\
+         max_buffered_bytes = 9000\n[upstream.per_client]\nslot_share = 0.25\n"
+    ))
+    .unwrap();
+    assert_eq!(s.upstream.timeout, std::time::Duration::from_secs(7));
+    assert_eq!(s.inspect.max_response_body_bytes, 1000);
+    assert_eq!(s.inspect.max_buffered_bytes, 9000);
+    assert_eq!(s.per_client.slot_share, 0.25);
+
+    let e = with(&format!(
+        "{NO_AUTH}\n[upstream]\ntimeout = \"soon\"\nmax_buffered_bytes = -1\n\
+         max_bufered_bytes = 1\n[upstream.per_client]\nslot_share = 2.0\n"
+    ))
+    .unwrap_err();
+    let keys: Vec<&str> = e.problems().iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "upstream.timeout",
+        "upstream.max_buffered_bytes",
+        "upstream.per_client.slot_share",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    let stray: Vec<_> = e
+        .problems()
+        .iter()
+        .filter(|p| p.key == "upstream.max_bufered_bytes")
+        .collect();
+    assert_eq!(stray.len(), 1, "{keys:?}");
+    for owned in ["`base_url`", "`max_buffered_bytes`", "`per_client`"] {
+        assert!(stray[0].reason.contains(owned), "{}", stray[0].reason);
+    }
+    assert!(stray[0].reason.starts_with("unknown key (expected one of"));
+}
+
 #[test]
 fn wrong_types_are_said_without_rust_type_names() {
     for (overlay, expected) in [

@@ -17,6 +17,8 @@ pub struct Partial {
     pub server: Option<ServerSettings>,
     pub admin: Option<AdminSettings>,
     pub upstream: Option<UpstreamSettings>,
+    pub inspect: Option<crate::inspect::InspectLimits>,
+    pub per_client: Option<crate::fair::PerClientSettings>,
     pub log: Option<LogSettings>,
     pub mask: Option<crate::mask::MaskSettings>,
     pub passthrough: Option<crate::inspect::Passthrough>,
@@ -35,6 +37,8 @@ impl Partial {
             server: self.server?,
             admin: self.admin?,
             upstream: self.upstream?,
+            inspect: self.inspect?,
+            per_client: self.per_client?,
             log: self.log?,
             mask: self.mask?,
             passthrough: self.passthrough?,
@@ -57,7 +61,9 @@ impl Partial {
         match s {
             Section::Server => self.server = None,
             Section::Admin => self.admin = None,
-            Section::Upstream => self.upstream = None,
+            Section::Upstream => {
+                (self.upstream, self.inspect, self.per_client) = (None, None, None)
+            }
             Section::Log => self.log = None,
             Section::Mask => (self.mask, self.passthrough) = (None, None),
             Section::Cache => self.cache = None,
@@ -76,6 +82,8 @@ impl From<Settings> for Partial {
             server: Some(s.server),
             admin: Some(s.admin),
             upstream: Some(s.upstream),
+            inspect: Some(s.inspect),
+            per_client: Some(s.per_client),
             log: Some(s.log),
             mask: Some(s.mask),
             passthrough: Some(s.passthrough),
@@ -99,7 +107,7 @@ fn checked<R: serde::Serialize, T>(
     check: impl FnOnce(R, &mut Problems) -> Option<T>,
 ) -> Option<T> {
     let raw = raw?;
-    view.show(s.name(), &raw);
+    view.show_part(s.name(), &raw);
     p.within(s.name(), |p| check(raw, p))
 }
 
@@ -137,7 +145,18 @@ impl RawSettings {
                 p.add("admin.listen", "must differ from `server.listen`");
             }
         }
+        // `[upstream]` has three owners: each checks its own keys.
         let upstream = checked(Section::Upstream, self.upstream, v, p, RawUpstream::check);
+        let inspect = checked(Section::Upstream, self.inspect, v, p, |i, p| i.check(p));
+        let per_client = checked(Section::Upstream, self.fair, v, p, |f, p| f.check(p));
+        if let (Some(limits), Some(share)) = (&inspect, &per_client) {
+            if !limits.fits_share(share.buffer_share) {
+                p.add(
+                    "upstream.per_client.buffer_share",
+                    "its share of `upstream.max_buffered_bytes` must hold 3 × `upstream.max_response_body_bytes`",
+                );
+            }
+        }
         let log = checked(Section::Log, self.log, v, p, RawLog::check);
         let (mask, passthrough) = checked(Section::Mask, self.mask, v, p, |m, p| {
             Some((mask(&m, p), passthrough(&m, p)))
@@ -160,6 +179,8 @@ impl RawSettings {
             server,
             admin,
             upstream,
+            inspect,
+            per_client,
             log,
             mask,
             passthrough,
@@ -197,7 +218,13 @@ fn passthrough(
         .filter_map(|(i, c)| {
             p.check(
                 &format!("passthrough[{i}]"),
-                crate::inspect::PassthroughRule::parse(c),
+                crate::inspect::PassthroughRule::parse(
+                    &c.methods,
+                    &c.path,
+                    &c.content_types,
+                    &c.magic,
+                    c.ranges,
+                ),
             )
         })
         .collect();

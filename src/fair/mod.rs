@@ -11,6 +11,9 @@
 //! of them).
 
 pub mod budget;
+mod config;
+
+pub use config::{PerClientSettings, RawFair};
 
 use crate::metrics::Configured;
 
@@ -96,43 +99,6 @@ fn peer_share(peer: IpAddr) -> IpAddr {
                 IpAddr::V6(std::net::Ipv6Addr::from(bits))
             }
         },
-    }
-}
-
-/// `[upstream.per_client]`: the most of each pool one caller may hold.
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPerClient {
-    pub slot_share: f64,
-    pub buffer_share: f64,
-}
-
-/// Validated `[upstream.per_client]`: fractions in (0, 1].
-#[derive(Debug, Clone, Copy)]
-pub struct PerClientSettings {
-    /// Of `upstream.max_concurrent_requests`.
-    pub slot_share: f64,
-    /// Of `upstream.max_buffered_bytes` and of `upstream.buffering.spool_total`.
-    pub buffer_share: f64,
-}
-
-impl RawPerClient {
-    /// Keys relative to `[upstream.per_client]`.
-    pub fn check(self, p: &mut crate::problems::Problems) -> Option<PerClientSettings> {
-        let mut ok = true;
-        for (key, v) in [
-            ("slot_share", self.slot_share),
-            ("buffer_share", self.buffer_share),
-        ] {
-            if !(v > 0.0 && v <= 1.0) {
-                p.add(key, "must be a fraction greater than 0 and at most 1");
-                ok = false;
-            }
-        }
-        ok.then_some(PerClientSettings {
-            slot_share: self.slot_share,
-            buffer_share: self.buffer_share,
-        })
     }
 }
 

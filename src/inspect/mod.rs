@@ -5,8 +5,10 @@
 
 mod allowlist;
 mod buffering;
+mod config;
 
 pub mod headers;
+mod metrics;
 mod passthrough;
 pub mod reflect;
 mod relay;
@@ -27,11 +29,12 @@ use crate::error::GatewayError;
 use crate::fair::budget::BodyBudget;
 use crate::mask::policy::PolicyFamily;
 use crate::mask::{Masked, Masker};
-use crate::metrics::Metrics;
 use reflect::{Found, Secrets};
 
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
+pub use config::{InspectLimits, RawInspect};
+pub use metrics::InspectMetrics;
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
@@ -45,7 +48,7 @@ pub type Masking = (Option<Arc<Masker>>, Option<Box<[u8]>>);
 pub struct Inspector {
     settings: InspectSettings,
     credentials: Arc<CredentialStore>,
-    metrics: Metrics,
+    metrics: InspectMetrics,
     masker: Option<Arc<Masker>>,
     /// One counter handle per masking rule, resolved once: the hot path
     /// must not hash label strings per masked field.
@@ -65,7 +68,7 @@ impl Inspector {
     pub fn new(
         settings: InspectSettings,
         credentials: Arc<CredentialStore>,
-        metrics: Metrics,
+        metrics: InspectMetrics,
         (masker, mask_key): Masking,
     ) -> Inspector {
         let masked_counters = masker
@@ -81,8 +84,8 @@ impl Inspector {
             .unwrap_or_default();
         let u = &settings;
         let budget = Arc::new(BodyBudget::new(
-            u.max_buffered_bytes,
-            u.buffer_wait,
+            u.limits.max_buffered_bytes,
+            u.limits.buffer_wait,
             u.buffer_share,
             metrics.buffered_bytes.clone(),
             (
@@ -90,7 +93,7 @@ impl Inspector {
                 metrics.client_capacity_refusals.clone(),
             ),
         ));
-        let spool = spool::SpoolPool::new(u.buffering.clone(), u.buffer_share, &metrics);
+        let spool = spool::SpoolPool::new(u.limits.buffering.clone(), u.buffer_share, &metrics);
         let inspector = Inspector {
             settings,
             credentials,

@@ -10,8 +10,6 @@
 use http::Method;
 
 use crate::auth::AllowRule;
-use crate::mask::PassthroughConfig;
-
 /// One validated `[[mask.passthrough]]` entry.
 #[derive(Debug, Clone)]
 pub struct PassthroughRule {
@@ -23,13 +21,21 @@ pub struct PassthroughRule {
 }
 
 impl PassthroughRule {
-    pub fn parse(c: &PassthroughConfig) -> Result<Self, String> {
-        let allow = AllowRule::parse(&c.methods, &c.path)?;
-        if c.content_types.is_empty() {
+    /// One `[[mask.passthrough]]` entry's values (the entry as written is
+    /// `[mask]`'s; the config pass hands them over).
+    pub fn parse(
+        methods: &[String],
+        path: &str,
+        types: &[String],
+        magic: &str,
+        ranges: bool,
+    ) -> Result<Self, String> {
+        let allow = AllowRule::parse(methods, path)?;
+        if types.is_empty() {
             return Err("content_types is empty".to_owned());
         }
-        let mut content_types = Vec::with_capacity(c.content_types.len());
-        for t in &c.content_types {
+        let mut content_types = Vec::with_capacity(types.len());
+        for t in types {
             let t = t.trim().to_ascii_lowercase();
             let well_formed = t.split_once('/').is_some_and(|(a, b)| {
                 !a.is_empty()
@@ -52,8 +58,8 @@ impl PassthroughRule {
         Ok(PassthroughRule {
             allow,
             content_types,
-            magic: (!c.magic.is_empty()).then(|| c.magic.as_bytes().into()),
-            ranges: c.ranges,
+            magic: (!magic.is_empty()).then(|| magic.as_bytes().into()),
+            ranges,
         })
     }
 
@@ -119,6 +125,11 @@ impl Passthrough {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mask::PassthroughConfig;
+
+    fn parse(c: &PassthroughConfig) -> Result<PassthroughRule, String> {
+        PassthroughRule::parse(&c.methods, &c.path, &c.content_types, &c.magic, c.ranges)
+    }
 
     fn cfg(path: &str, types: &[&str], magic: &str) -> PassthroughConfig {
         PassthroughConfig {
@@ -132,8 +143,7 @@ mod tests {
 
     #[test]
     fn matches_route_and_type() {
-        let r = PassthroughRule::parse(&cfg("/api/v1/payin/memo/*", &["Application/PDF"], "%PDF-"))
-            .unwrap();
+        let r = parse(&cfg("/api/v1/payin/memo/*", &["Application/PDF"], "%PDF-")).unwrap();
         let p = Passthrough::new(vec![r]);
         let rule = p
             .for_request(&Method::GET, "/api/v1/payin/memo/p1")
@@ -162,10 +172,7 @@ mod tests {
             ("/api/v1/x", &["application/pdf; charset=x"][..]),
             ("api/v1/x", &["application/pdf"][..]),
         ] {
-            assert!(
-                PassthroughRule::parse(&cfg(path, types, "")).is_err(),
-                "{path} {types:?}"
-            );
+            assert!(parse(&cfg(path, types, "")).is_err(), "{path} {types:?}");
         }
     }
 }

@@ -71,7 +71,7 @@ impl Inspector {
         deadline: Instant,
         reservation: &mut Reservation,
     ) -> Result<Bytes, GatewayError> {
-        let limit = self.settings.max_response_body_bytes;
+        let limit = self.settings.limits.max_response_body_bytes;
         self.budget.cover(reservation, buf.len()).await?;
         loop {
             match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -144,7 +144,7 @@ impl Inspector {
             .await?;
         // paycombat has sent everything: the slot is free before the client reads.
         drop(slot);
-        let limit = self.settings.max_response_body_bytes;
+        let limit = self.settings.limits.max_response_body_bytes;
         // Each stage's buffer is counted while the previous one still exists.
         self.budget
             .cover(&mut reservation, raw.len() + raw.len().max(1))
@@ -217,7 +217,7 @@ impl Inspector {
         answer: Answer<'_>,
         secrets: &Secrets,
     ) -> Result<(HeaderMap, crate::cache::UpstreamDirectives), GatewayError> {
-        let allow = &self.settings.response_headers;
+        let allow = &self.settings.limits.response_headers;
         let dropped = allow.unlisted(upstream);
         if dropped > 0 {
             self.metrics.response_headers_dropped.inc_by(dropped);

@@ -3,23 +3,16 @@
 
 use std::time::Duration;
 
-use super::{BufferingSettings, HeaderAllowlist};
+use super::InspectLimits;
 
-/// The inspector's own settings (all from `[upstream]`, where operators set
-/// them next to the limits of the call whose answer they bound).
+/// The inspector's own settings: its keys of `[upstream]` (see
+/// [`InspectLimits`]), and two values the app hands it from other owners'
+/// keys, as plain values.
 #[derive(Debug, Clone)]
 pub struct InspectSettings {
-    /// `upstream.max_response_body_bytes`: the most of one body read whole.
-    pub max_response_body_bytes: usize,
-    /// `upstream.response_headers`: the headers passed on, and their vocabulary.
-    pub response_headers: HeaderAllowlist,
+    pub limits: InspectLimits,
     /// `upstream.timeout`: how long a relayed body may wait for a slow reader.
     pub park_limit: Duration,
-    /// `upstream.max_buffered_bytes` and `upstream.buffer_wait`: the shared buffer budget.
-    pub max_buffered_bytes: usize,
-    pub buffer_wait: Duration,
     /// `upstream.per_client.buffer_share`: one caller's share of buffers and spool.
     pub buffer_share: f64,
-    /// `[upstream.buffering]`.
-    pub buffering: BufferingSettings,
 }

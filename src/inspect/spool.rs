@@ -16,8 +16,8 @@ use bytes::Bytes;
 use prometheus::{IntCounter, IntGauge};
 
 use super::buffering::BufferingSettings;
+use super::InspectMetrics;
 use crate::fair::{share_of, Caller, Held, Shares};
-use crate::metrics::Metrics;
 
 /// Largest piece read back from a spool file at once: one client frame.
 const READ_CHUNK: u64 = super::relay::PIECE as u64;
@@ -36,7 +36,11 @@ fn to_usize(n: u64) -> usize {
 }
 
 impl SpoolPool {
-    pub fn new(settings: BufferingSettings, buffer_share: f64, metrics: &Metrics) -> Arc<Self> {
+    pub fn new(
+        settings: BufferingSettings,
+        buffer_share: f64,
+        metrics: &InspectMetrics,
+    ) -> Arc<Self> {
         let total = to_usize(settings.spool_total);
         metrics
             .spool_max_bytes

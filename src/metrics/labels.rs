@@ -11,42 +11,11 @@ crate::label_enum! {
 }
 
 crate::label_enum! {
-    /// `result` of `gateway_trace_export_spans_total`.
-    pub enum ExportResult {
-        Exported => "exported",
-        Failed => "failed",
-    }
-}
-
-crate::label_enum! {
-    /// `scope` of `gateway_circuit_breakers_open`.
-    pub enum CircuitScope {
-        Upstream => "upstream",
-        Client => "client",
-    }
-}
-
-crate::label_enum! {
     /// `reason` of `gateway_cache_invalidations_total`.
     pub enum InvalidationReason {
         Write => "write",
         WriteAll => "write_all",
         Admin => "admin",
-    }
-}
-
-crate::label_enum! {
-    /// `outcome` of `gateway_upstream_requests_total`.
-    pub enum UpstreamOutcome {
-        Ok => "ok",
-        Http4xx => "http_4xx",
-        Http5xx => "http_5xx",
-        Timeout => "timeout",
-        ConnectError => "connect_error",
-        Error => "error",
-        Overloaded => "overloaded",
-        ClientCapacity => "client_capacity",
-        CircuitOpen => "circuit_open",
     }
 }
 
@@ -65,14 +34,6 @@ crate::label_enum! {
         Unauthenticated => "unauthenticated",
         Forbidden => "forbidden",
         RateLimited => "rate_limited",
-    }
-}
-
-crate::label_enum! {
-    /// `listener` of the connection and TLS metrics.
-    pub enum Listener {
-        Api => "api",
-        Admin => "admin",
     }
 }
 

@@ -18,8 +18,7 @@ pub use labels::Vocabulary;
 use crate::outcome::LookupResult;
 use crate::route::RouteLabel;
 use prometheus::{
-    Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry,
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
 /// From tens of microseconds (a cache hit) to seconds (a slow upstream).
@@ -34,11 +33,6 @@ pub struct Metrics {
     pub request_duration: Family<HistogramVec, 1>,
     pub inflight: IntGauge,
     pub requests_abandoned: Family<IntCounterVec, 2>,
-    pub upstream_requests: Family<IntCounterVec, 2>,
-    pub upstream_duration: Family<HistogramVec, 1>,
-    pub upstream_retries: Family<IntCounterVec, 1>,
-    pub circuit_state: IntGauge,
-    pub circuits_open: Family<IntGaugeVec, 1>,
     pub cache_lookups: Family<IntCounterVec, 2>,
     pub cache_entries: IntGauge,
     pub cache_weighted_bytes: IntGauge,
@@ -46,34 +40,11 @@ pub struct Metrics {
     pub cache_evictions: Family<IntCounterVec, 1>,
     pub cache_invalidations: Family<IntCounterVec, 1>,
     pub cache_uncacheable: Family<IntCounterVec, 2>,
-    pub masked_fields: Family<IntCounterVec, 1>,
-    pub mask_failures: Family<IntCounterVec, 1>,
     pub mask_undeclared: Family<IntCounterVec, 1>,
     pub mask_policy_masked: Family<IntCounterVec, 2>,
-    pub secret_reflections: Family<IntCounterVec, 1>,
-    pub response_headers_dropped: IntCounter,
-    pub response_header_values_refused: Family<IntCounterVec, 1>,
-    pub buffered_bytes: IntGauge,
-    pub buffer_exhausted: IntCounter,
-    pub upstream_slots_in_use: IntGauge,
     pub client_capacity_refusals: Family<IntCounterVec, 2>,
-    pub spool_bytes: IntGauge,
-    pub spool_max_bytes: IntGauge,
-    pub spooled_bytes: IntCounter,
-    pub spool_files: IntGauge,
-    pub credential_reloads: Family<IntCounterVec, 1>,
-    pub credentials_last_load: Gauge,
-    pub credentials_age: Gauge,
-    pub upstream_credentials_rejected: Family<IntCounterVec, 1>,
     pub client_rejections: Family<IntCounterVec, 2>,
     pub clients_reloads: Family<IntCounterVec, 1>,
-    pub ready: IntGauge,
-    pub connections_open: Family<IntGaugeVec, 1>,
-    pub connections_closed: Family<IntCounterVec, 2>,
-    pub tls_handshake_failures: Family<IntCounterVec, 1>,
-    pub tls_certificate_expiry: Family<IntGaugeVec, 1>,
-    pub tls_reloads: Family<IntCounterVec, 1>,
-    pub trace_export_spans: Family<IntCounterVec, 1>,
 }
 
 pub(crate) fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -97,7 +68,7 @@ pub(crate) fn counter<const N: usize>(
     )?))
 }
 
-fn histogram<const N: usize>(
+pub(crate) fn histogram<const N: usize>(
     r: &Registry,
     name: &str,
     help: &str,
@@ -123,11 +94,6 @@ impl Metrics {
             request_duration: histogram(r, "gateway_request_duration_seconds", "Time from request head to response head (for a request that got none, until it was abandoned or cut off).", &["route"])?,
             inflight: gauge(r, "gateway_inflight_requests", "Requests being served now, from request head until the response body is sent or the request is abandoned.")?,
             requests_abandoned: counter(r, "gateway_requests_abandoned_total", "Requests that ended without their whole answer, by reason (the client gave up: client_closed, stream_reset; the gateway cut them off: write_timeout, drain_deadline, body_error; a bug in the gateway: panicked) and phase (waiting: before the response head; body: while the body was sent).", &["reason", "phase"])?,
-            upstream_requests: counter(r, "gateway_upstream_requests_total", "Calls to paycombat by route and outcome.", &["route", "outcome"])?,
-            upstream_duration: histogram(r, "gateway_upstream_duration_seconds", "Upstream call time to response head.", &["route"])?,
-            upstream_retries: counter(r, "gateway_upstream_retries_total", "Retried idempotent upstream calls.", &["route"])?,
-            circuit_state: gauge(r, "gateway_circuit_breaker_state", "Worst upstream circuit (the shared one or any client's): 0 closed, 1 open, 2 half-open.")?,
-            circuits_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_circuit_breakers_open", "Circuits failing fast (open or half-open), by scope: upstream (shared, 0 or 1) or client (how many clients' own)."), &["scope"])?)?),
             cache_lookups: counter(r, "gateway_cache_lookups_total", "Customer cache lookups by route and result (hit, miss, stale, collapsed, bypass).", &["route", "result"])?,
             cache_entries: gauge(r, "gateway_cache_entries", "Entries in the customer cache.")?,
             cache_weighted_bytes: gauge(r, "gateway_cache_weighted_bytes", "Bytes held by the customer cache, as weighed against cache.max_bytes.")?,
@@ -135,35 +101,11 @@ impl Metrics {
             cache_evictions: counter(r, "gateway_cache_evictions_total", "Cache entries removed, by cause (expired, size, explicit, replaced).", &["cause"])?,
             cache_invalidations: counter(r, "gateway_cache_invalidations_total", "Customers purged from the cache, by reason (write, write_all, admin).", &["reason"])?,
             cache_uncacheable: counter(r, "gateway_cache_uncacheable_total", "Upstream answers on cached routes not stored, by route and reason (status, cache_control, envelope, vary).", &["route", "reason"])?,
-            masked_fields: counter(r, "gateway_masked_fields_total", "Personal values masked, by rule (field name or path).", &["field"])?,
-            mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
             mask_undeclared: counter(r, "gateway_mask_undeclared_fields_total", "JSON leaves seen that their route family's field policy does not declare non-personal, by family (the paths are on GET /admin/mask/undeclared).", &["family"])?,
             mask_policy_masked: counter(r, "gateway_mask_policy_masked_total", "Values the field policy masked (not a named rule), by family and reason (email, phone, digit_run, iban, card, key_word, undeclared).", &["family", "reason"])?,
-            secret_reflections: counter(r, "gateway_secret_reflections_total", "Upstream responses refused because a header or body carried a gateway secret, by location (header, body).", &["location"])?,
-            response_headers_dropped: reg(r, IntCounter::new("gateway_upstream_response_headers_dropped_total", "Upstream response header lines dropped because they are not on upstream.response_headers.")?)?,
-            response_header_values_refused: counter(r, "gateway_upstream_response_header_values_refused_total", "Listed upstream response headers whose value did not fit the header's vocabulary, refused (dropped or replaced by a stricter value), by header.", &["header"])?,
-            buffered_bytes: gauge(r, "gateway_response_buffer_bytes", "Bytes of upstream and masked response bodies held in memory, as counted against upstream.max_buffered_bytes.")?,
-            buffer_exhausted: reg(r, IntCounter::new("gateway_response_buffer_exhausted_total", "Inspections refused (503) because upstream.max_buffered_bytes was in use for longer than upstream.buffer_wait.")?)?,
-            upstream_slots_in_use: gauge(r, "gateway_upstream_slots_in_use", "Upstream slots (of upstream.max_concurrent_requests) held now: from taking the slot until paycombat has sent the whole answer.")?,
             client_capacity_refusals: counter(r, "gateway_client_capacity_refusals_total", "Requests refused (503 CLIENT_CAPACITY_EXCEEDED) because their client held its whole upstream.per_client share, by client and resource (upstream_slots, response_buffer, spool).", &["client", "resource"])?,
-            spool_bytes: gauge(r, "gateway_spool_bytes", "Bytes of passthrough bodies in spool files on disk now, as counted against upstream.buffering.spool_total.")?,
-            spool_max_bytes: gauge(r, "gateway_spool_max_bytes", "The configured bound upstream.buffering.spool_total.")?,
-            spooled_bytes: reg(r, IntCounter::new("gateway_spooled_bytes_total", "Bytes of passthrough bodies written to spool files (a client read more slowly than paycombat sent).")?)?,
-            spool_files: gauge(r, "gateway_spool_files", "Spool files open now (each already unlinked: they have no name on disk).")?,
-            credential_reloads: counter(r, "gateway_credential_reloads_total", "Upstream credential reloads by result (ok, failed).", &["result"])?,
-            credentials_last_load: reg(r, Gauge::new("gateway_credentials_last_load_timestamp_seconds", "Unix time of the last successful credential load.")?)?,
-            credentials_age: reg(r, Gauge::new("gateway_credentials_age_seconds", "Seconds since the credentials were last loaded.")?)?,
-            upstream_credentials_rejected: counter(r, "gateway_upstream_credentials_rejected_total", "Upstream 401s to the gateway's own credentials, by the credential suspected (token, token_or_signature).", &["credential"])?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
-            ready: gauge(r, "gateway_ready", "1 while /readyz answers 200.")?,
-            connections_open: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_connections_open", "Client connections open now, by listener (api, admin)."), &["listener"])?)?),
-            connections_closed: counter(r, "gateway_connections_closed_total", "Client connections ended, by listener and reason (client_closed, idle, evicted, refused_cap, header_timeout, write_stall, drained, error, tls_handshake).", &["listener", "reason"])?,
-            tls_handshake_failures: counter(r, "gateway_tls_handshake_failures_total", "TLS handshakes on the API listener that failed, by reason (no_client_certificate, bad_client_certificate, client_alert, not_tls, protocol, timeout, closed).", &["reason"])?,
-            // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
-            tls_certificate_expiry: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?),
-            tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
-            trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
         };
         let build = IntGaugeVec::new(
             Opts::new(
@@ -184,19 +126,10 @@ impl Metrics {
         ))?;
         r.register(Box::new(LogDrops::new()?))?;
         // Pre-create the series SREs alert on, so `increase()` sees a 0 before the first event.
-        for reason in labels::MaskFailure::ALL {
-            m.mask_failures.with([&reason]);
-        }
-        for location in labels::SecretLocation::ALL {
-            m.secret_reflections.with([&location]);
-        }
         for cause in crate::outcome::Cause::ALL {
             for phase in crate::outcome::Phase::ALL {
                 m.requests_abandoned.with([&cause, &phase]);
             }
-        }
-        for scope in labels::CircuitScope::ALL {
-            m.circuits_open.with([&scope]);
         }
         for reason in [
             labels::InvalidationReason::Write,
@@ -204,11 +137,7 @@ impl Metrics {
         ] {
             m.cache_invalidations.with([&reason]);
         }
-        for result in labels::ExportResult::ALL {
-            m.trace_export_spans.with([&result]);
-        }
         for result in labels::ReloadResult::ALL {
-            m.credential_reloads.with([&result]);
             m.clients_reloads.with([&result]);
         }
         Ok(m)

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::Proxy;
 use crate::cache::CustomerCache;
-use crate::cluster::{Body, Cluster, OnUnconfirmed};
+use crate::cluster::{Body, Cluster};
 use crate::error::GatewayError;
 use crate::route::{Family, Route};
 use crate::upstream::Outgoing;
@@ -74,7 +74,7 @@ impl Proxy {
         deadline: Instant,
     ) -> Result<PendingInvalidation, GatewayError> {
         if let Some(cluster) = &self.cluster {
-            let refuse = cluster.settings().on_unconfirmed_write == OnUnconfirmed::Refuse;
+            let refuse = cluster.refuses_unconfirmed_writes();
             if refuse && written != Written::Nothing && !cluster.lease_held() {
                 cluster.metrics().writes_refused.inc();
                 return Err(GatewayError::ClusterUnconfirmed);

@@ -33,7 +33,7 @@ pub struct AdmitLimits {
 }
 
 /// `server.trusted_proxies`: whose `X-Forwarded-For` names the client in the access log.
-pub type TrustedPeers = crate::upstream::trusted::TrustedProxies;
+pub type TrustedPeers = crate::http::TrustedProxies;
 
 /// Bounds on a request body the gateway reads whole before it is sent.
 #[derive(Debug, Clone, Copy)]

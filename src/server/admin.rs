@@ -43,6 +43,10 @@ impl Health {
 pub struct Admin {
     pub registry: Registry,
     pub metrics: Metrics,
+    /// The listeners' families (`gateway_ready` is set at scrape time).
+    pub server_metrics: super::ServerMetrics,
+    /// The credentials' load time and age, set at scrape time.
+    pub credential_metrics: crate::credentials::CredentialMetrics,
     pub health: Arc<Health>,
     pub credentials: Arc<CredentialStore>,
     pub cache: Option<CustomerCache>,
@@ -200,12 +204,14 @@ impl Admin {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64());
-            self.metrics.credentials_last_load.set(loaded as f64);
-            self.metrics
-                .credentials_age
+            self.credential_metrics.last_load.set(loaded as f64);
+            self.credential_metrics
+                .age
                 .set((now - loaded as f64).max(0.0));
         }
-        self.metrics.ready.set(i64::from(self.health.is_ready()));
+        self.server_metrics
+            .ready
+            .set(i64::from(self.health.is_ready()));
         if let Some(cache) = &self.cache {
             cache.run_pending_tasks().await;
             self.metrics.cache_entries.set(cache.entry_count() as i64);

@@ -103,7 +103,7 @@ pub struct ServerSettings {
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
     /// Peers whose `X-Forwarded-For` chain is kept (and appended to).
-    pub trusted_proxies: crate::upstream::trusted::TrustedProxies,
+    pub trusted_proxies: crate::http::TrustedProxies,
     pub idle_timeout: Duration,
     pub max_connections: usize,
     pub request_body_timeout: Duration,
@@ -159,7 +159,7 @@ impl RawServer {
         );
         let trusted_proxies = p.check(
             "trusted_proxies",
-            crate::upstream::trusted::TrustedProxies::parse(&s.trusted_proxies),
+            crate::http::TrustedProxies::parse(&s.trusted_proxies),
         );
         let idle_timeout = p.positive("idle_timeout", s.idle_timeout);
         let max_connections = p.positive("max_connections", s.max_connections);

@@ -6,6 +6,7 @@ pub(crate) mod admin_config;
 mod body;
 pub mod config;
 mod io;
+mod metrics;
 mod registry;
 mod state;
 mod tls;
@@ -29,11 +30,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use self::config::ServerSettings;
 use crate::body::GatewayBody;
-use crate::metrics::Metrics;
 use crate::outcome::{Cause, ConnEnd};
 
 use body::ConnBody;
 use io::{ConnIo, MeteredIo};
+pub use metrics::{Listener, ServerMetrics};
 pub use registry::Closed;
 use registry::Registry;
 use state::{Busy, ConnState};
@@ -86,9 +87,9 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
 
 /// Which listener this is, for its cap and its metrics.
 pub struct Listening {
-    pub listener: crate::metrics::labels::Listener,
+    pub listener: Listener,
     pub max_connections: usize,
-    pub metrics: Metrics,
+    pub metrics: ServerMetrics,
     /// TLS on this listener; None: plain HTTP.
     pub tls: Option<Arc<Tls>>,
 }

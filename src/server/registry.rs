@@ -8,7 +8,7 @@
 //! against a hard ceiling until they have, so a burst of new connections
 //! cannot push the total far past the cap.
 
-use crate::metrics::labels::Listener;
+use super::metrics::{Listener, ServerMetrics};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +16,6 @@ use prometheus::{IntCounter, IntGauge};
 use tokio::sync::Notify;
 
 use super::state::ConnState;
-use crate::metrics::Metrics;
 
 /// Why a connection ended: a closed set, the `reason` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +91,7 @@ pub struct Admitted {
 }
 
 impl Registry {
-    pub fn new(cap: usize, listener: Listener, metrics: &Metrics) -> Arc<Registry> {
+    pub fn new(cap: usize, listener: Listener, metrics: &ServerMetrics) -> Arc<Registry> {
         let closed = Closed::ALL.map(|r| metrics.connections_closed.with([&listener, &r]));
         Arc::new(Registry {
             cap,
@@ -185,7 +184,7 @@ mod tests {
     use crate::server::state::Busy;
 
     fn registry(cap: usize) -> Arc<Registry> {
-        let m = Metrics::register(&prometheus::Registry::new()).unwrap();
+        let m = ServerMetrics::register(&prometheus::Registry::new()).unwrap();
         Registry::new(cap, Listener::Api, &m)
     }
 

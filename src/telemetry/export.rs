@@ -2,7 +2,6 @@
 //! gateway already uses, Mozilla's roots), batched on the gateway's Tokio
 //! runtime, every export counted by outcome.
 
-use crate::metrics::labels::ExportResult;
 use std::time::Duration;
 
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -14,7 +13,7 @@ use opentelemetry_sdk::Resource;
 use prometheus::IntCounter;
 
 use super::config::ExporterSettings;
-use crate::metrics::Metrics;
+use super::metrics::{ExportResult, TelemetryMetrics};
 
 /// Counts the spans of every batch by whether the collector took them.
 #[derive(Debug)]
@@ -53,7 +52,7 @@ impl<E: SpanExporter> SpanExporter for Counted<E> {
 
 pub fn exporter(
     settings: &ExporterSettings,
-    metrics: &Metrics,
+    metrics: &TelemetryMetrics,
 ) -> anyhow::Result<Counted<opentelemetry_otlp::SpanExporter>> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -78,7 +77,7 @@ pub fn exporter(
         .with_endpoint(settings.endpoint.to_string())
         .with_timeout(settings.export_timeout)
         .build()?;
-    let spans = |result: ExportResult| metrics.trace_export_spans.with([&result]);
+    let spans = |result: ExportResult| metrics.export_spans.with([&result]);
     Ok(Counted {
         inner,
         exported: spans(ExportResult::Exported),

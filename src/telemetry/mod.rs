@@ -14,6 +14,7 @@
 
 pub mod config;
 mod export;
+mod metrics;
 pub mod propagation;
 mod span;
 
@@ -28,9 +29,8 @@ use opentelemetry_sdk::trace::{BatchConfigBuilder, Sampler, SdkTracer, SdkTracer
 use opentelemetry_sdk::Resource;
 
 pub use config::{RawTelemetry, TelemetrySettings};
+pub use metrics::{ExportResult, TelemetryMetrics};
 pub use span::{Span, Trace};
-
-use crate::metrics::Metrics;
 
 /// How long the final flush on shutdown may take.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
@@ -64,7 +64,7 @@ impl Telemetry {
     /// Must run inside the Tokio runtime that will carry the exports.
     pub fn start(
         settings: &TelemetrySettings,
-        metrics: &Metrics,
+        metrics: &TelemetryMetrics,
     ) -> anyhow::Result<Option<Telemetry>> {
         let Some(e) = &settings.exporter else {
             return Ok(None);

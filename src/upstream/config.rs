@@ -1,7 +1,10 @@
 //! `[upstream]`: where paycombat is, the credentials the gateway holds for
 //! it, and how it is talked to (timeouts, pool, cap, retries, breaker, the
-//! response limits and header rules). Raw as written, checked into
-//! [`UpstreamSettings`]; problems are named relative to the section.
+//! request header rules). Raw as written, checked into [`UpstreamSettings`];
+//! problems are named relative to the section. The section's other keys are
+//! not this component's: the response limits and buffering are inspection's
+//! (`crate::inspect::RawInspect`), `per_client` is fair's; the config pass
+//! reads each owner's keys out of the same section.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,12 +12,15 @@ use std::time::Duration;
 use http::{HeaderName, Uri};
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::SecretSource;
 use crate::problems::{optional_path, Problems};
-use crate::redact::SecretText;
+use crate::redact::{SecretSource, SecretText};
 
+/// This component's keys of `[upstream]`, as written. No
+/// `deny_unknown_fields` at this level: the section's other keys are
+/// inspection's and fair's, and the config pass refuses a key that no owner
+/// of the section reads (its tables, `retry` and `circuit_breaker`, refuse
+/// unknown keys themselves).
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawUpstream {
     #[serde(serialize_with = "crate::redact::url")]
     pub base_url: String,
@@ -32,14 +38,6 @@ pub struct RawUpstream {
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
     pub strip_request_headers: Vec<String>,
-    pub max_response_body_bytes: usize,
-    pub response_headers: Vec<String>,
-    pub vary_request_headers: Vec<String>,
-    pub max_buffered_bytes: usize,
-    #[serde(with = "humantime_serde")]
-    pub buffer_wait: Duration,
-    pub buffering: crate::inspect::RawBuffering,
-    pub per_client: crate::fair::RawPerClient,
     pub retry: RawRetry,
     pub circuit_breaker: RawBreaker,
 }
@@ -74,12 +72,6 @@ pub struct UpstreamSettings {
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
     pub strip_request_headers: Vec<HeaderName>,
-    pub max_response_body_bytes: usize,
-    pub response_headers: crate::inspect::HeaderAllowlist,
-    pub max_buffered_bytes: usize,
-    pub buffer_wait: Duration,
-    pub buffering: crate::inspect::BufferingSettings,
-    pub per_client: crate::fair::PerClientSettings,
     pub retry: RetrySettings,
     pub breaker_failure_threshold: u32,
     pub breaker_cool_down: Duration,
@@ -153,15 +145,6 @@ impl RawUpstream {
         let timeout = p.positive("timeout", u.timeout);
         let max_concurrent_requests =
             p.positive("max_concurrent_requests", u.max_concurrent_requests);
-        let max_response_body_bytes =
-            p.positive("max_response_body_bytes", u.max_response_body_bytes);
-        let response_headers = p.check(
-            "response_headers",
-            crate::inspect::HeaderAllowlist::parse(&u.response_headers, &u.vary_request_headers),
-        );
-        let max_buffered_bytes = p.positive("max_buffered_bytes", u.max_buffered_bytes);
-        let buffering = p.within("buffering", |p| u.buffering.check(p));
-        let per_client = p.within("per_client", |p| u.per_client.check(p));
         let breaker_cool_down =
             p.positive("circuit_breaker.cool_down", u.circuit_breaker.cool_down);
         if !(0.0..=1.0).contains(&u.retry.budget_ratio) {
@@ -169,24 +152,6 @@ impl RawUpstream {
         }
         if u.retry.budget_min_per_second < 0.0 {
             p.add("retry.budget_min_per_second", "must not be negative");
-        }
-        // One body at the limit is held up to three times at once (as read,
-        // decoded, masked): the budget must fit at least that.
-        if let (Some(buffered), Some(body)) = (max_buffered_bytes, max_response_body_bytes) {
-            if buffered < body.saturating_mul(3) {
-                p.add(
-                    "max_buffered_bytes",
-                    "must be at least 3 × `upstream.max_response_body_bytes`",
-                );
-            } else if let Some(share) = &per_client {
-                // Else a client within its share could never read a body at the limit.
-                if (buffered as f64 * share.buffer_share) < body.saturating_mul(3) as f64 {
-                    p.add(
-                        "per_client.buffer_share",
-                        "its share of `upstream.max_buffered_bytes` must hold 3 × `upstream.max_response_body_bytes`",
-                    );
-                }
-            }
         }
         if let (Some(connect), Some(total)) = (connect_timeout, timeout) {
             if connect > total {
@@ -207,12 +172,6 @@ impl RawUpstream {
             pool_idle_timeout: u.pool_idle_timeout,
             pool_max_idle_per_host: u.pool_max_idle_per_host,
             strip_request_headers,
-            max_response_body_bytes: max_response_body_bytes?,
-            response_headers: response_headers?,
-            max_buffered_bytes: max_buffered_bytes?,
-            buffer_wait: u.buffer_wait,
-            buffering: buffering?,
-            per_client: per_client?,
             retry: RetrySettings {
                 max_retries: u.retry.max_retries,
                 backoff: u.retry.backoff,

@@ -8,13 +8,13 @@ pub(crate) mod breaker;
 pub(crate) mod client;
 pub mod config;
 pub(crate) mod headers;
+mod metrics;
 mod prepare;
 mod rejected;
 pub(crate) mod retry;
 mod send;
 pub mod sign;
 mod slots;
-pub(crate) mod trusted;
 
 use std::sync::Arc;
 
@@ -24,13 +24,14 @@ use http::{Method, Uri};
 use tokio::time::Instant;
 
 use self::config::UpstreamSettings;
+use crate::clock::Clock;
 use crate::credentials::CredentialStore;
-use crate::metrics::Metrics;
+use crate::http::TrustedProxies;
 use breaker::Breakers;
 use client::UpstreamClient;
 use retry::RetryBudget;
-use trusted::TrustedProxies;
 
+pub use metrics::{CircuitScope, UpstreamMetrics, UpstreamOutcome};
 pub use rejected::Credential;
 pub use slots::Slot;
 
@@ -66,21 +67,29 @@ pub struct Upstream {
     trusted: TrustedProxies,
     client: UpstreamClient,
     credentials: Arc<CredentialStore>,
-    metrics: Metrics,
+    metrics: UpstreamMetrics,
     base_scheme: Scheme,
     base_authority: Authority,
     slots: Arc<crate::fair::Shares>,
     breakers: Breakers,
     retry_budget: RetryBudget,
+    /// What the breakers' cool-downs and the retry budget's refill are timed
+    /// by (tests advance an adjustable one instead of waiting them out);
+    /// deadlines and socket timeouts keep real time.
+    clock: Clock,
 }
 
 impl Upstream {
+    /// `slot_share`: each client's share of the slots
+    /// (`upstream.per_client.slot_share`, fair's key, handed over as a value).
     pub fn new(
         settings: UpstreamSettings,
         trusted: TrustedProxies,
+        slot_share: f64,
         client: UpstreamClient,
         credentials: Arc<CredentialStore>,
-        metrics: Metrics,
+        metrics: UpstreamMetrics,
+        clock: Clock,
     ) -> Upstream {
         // Its label values are this component's (`rejected.rs`): it creates the series, so
         // they exist at 0 from the start and the metrics registry imports nothing of it.
@@ -97,9 +106,14 @@ impl Upstream {
         Upstream {
             base_scheme,
             base_authority,
-            slots: slots::pool(u.max_concurrent_requests, u.per_client.slot_share),
+            slots: slots::pool(u.max_concurrent_requests, slot_share),
             breakers: Breakers::new(u.breaker_failure_threshold, u.breaker_cool_down),
-            retry_budget: RetryBudget::new(u.retry.budget_ratio, u.retry.budget_min_per_second),
+            retry_budget: RetryBudget::new(
+                u.retry.budget_ratio,
+                u.retry.budget_min_per_second,
+                clock.now(),
+            ),
+            clock,
             settings,
             trusted,
             client,

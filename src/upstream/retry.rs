@@ -17,13 +17,14 @@ pub struct RetryBudget {
 }
 
 impl RetryBudget {
-    pub fn new(ratio: f64, floor_per_second: f64) -> RetryBudget {
+    /// Full at `now`; refilled by the times [`RetryBudget::withdraw`] is given.
+    pub fn new(ratio: f64, floor_per_second: f64, now: Instant) -> RetryBudget {
         let max_tokens = (floor_per_second * 10.0).max(10.0);
         RetryBudget {
             ratio,
             floor_per_second,
             max_tokens,
-            state: Mutex::new((max_tokens, Instant::now())),
+            state: Mutex::new((max_tokens, now)),
         }
     }
 
@@ -65,8 +66,8 @@ mod tests {
 
     #[test]
     fn budget_bounds_retries() {
-        let b = RetryBudget::new(0.2, 0.0);
         let now = Instant::now();
+        let b = RetryBudget::new(0.2, 0.0, now);
         let mut granted = 0;
         while b.withdraw(now) {
             granted += 1;

@@ -1,7 +1,7 @@
 //! Sending a prepared request: the concurrency cap, the circuit breakers,
 //! retries within the budget, and the total deadline.
 
-use crate::metrics::labels::{CircuitScope, UpstreamOutcome};
+use super::{CircuitScope, UpstreamOutcome};
 use crate::route::RouteLabel;
 use std::time::Duration;
 
@@ -80,7 +80,7 @@ impl Upstream {
         let own = self.breakers.client(client);
         let mut attempt = 0;
         loop {
-            let now = std::time::Instant::now();
+            let now = self.clock.now();
             // Dropped unrecorded (refused by the other circuit, or the client went away
             // mid-call): a probe slot taken here is freed.
             let admitted = match self.breakers.shared().admit(now) {
@@ -112,7 +112,7 @@ impl Upstream {
             let result = self
                 .send_once(out, route, deadline, span.trace(), attempt)
                 .await;
-            let now = std::time::Instant::now();
+            let now = self.clock.now();
             match &result {
                 // Transport: the upstream itself; says nothing about this client's requests.
                 Err(_) => {
@@ -147,7 +147,7 @@ impl Upstream {
             let wait = retry::backoff(policy.backoff, attempt);
             // Only retry if the wait and a fair attempt still fit the deadline.
             if Instant::now() + wait + Duration::from_millis(10) >= deadline
-                || !self.retry_budget.withdraw(std::time::Instant::now())
+                || !self.retry_budget.withdraw(self.clock.now())
             {
                 span.set(tries);
                 return result;

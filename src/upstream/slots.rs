@@ -5,7 +5,8 @@
 //! sent the whole answer — never while a client reads: inspected bodies are
 //! read whole first, passthrough bodies are buffered (`inspect::relay`).
 
-use crate::metrics::labels::{Resource, UpstreamOutcome};
+use super::UpstreamOutcome;
+use crate::metrics::labels::Resource;
 use crate::route::RouteLabel;
 use std::sync::Arc;
 

@@ -19,6 +19,24 @@ pub struct Example {
     pub text: String,
 }
 
+/// One reference from a component to another, as the settings rule reads it.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    pub from: String,
+    pub to: String,
+    /// The path from the crate root (`["inspect", "RawBuffering"]`).
+    pub path: Vec<String>,
+    pub at: Example,
+}
+
+/// A type a component defines (`struct`, `enum`, `type`), and the file it is in.
+#[derive(Clone, Debug)]
+pub struct Defined {
+    pub component: String,
+    pub name: String,
+    pub file: String,
+}
+
 #[derive(Default)]
 pub struct Graph {
     /// Top-level modules of the crate.
@@ -30,6 +48,10 @@ pub struct Graph {
     root_names: BTreeMap<String, String>,
     /// (from, to) → the first reference found.
     pub edges: BTreeMap<(String, String), Example>,
+    /// Every reference between two components, not only the first of each edge.
+    pub references: Vec<Reference>,
+    /// Every type defined outside test-only code.
+    pub defined: Vec<Defined>,
     /// Files parsed as part of the non-test module tree.
     seen: BTreeSet<PathBuf>,
     /// Files and directories of test-only modules (not parsed).
@@ -382,6 +404,12 @@ impl FileVisitor<'_> {
         if to == from {
             return;
         }
+        self.graph.references.push(Reference {
+            from: from.clone(),
+            to: to.clone(),
+            path: absolute,
+            at: example.clone(),
+        });
         self.graph.edges.entry((from, to)).or_insert(example);
     }
 
@@ -524,6 +552,21 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         visit::visit_path(self, p);
     }
 
+    fn visit_item_struct(&mut self, i: &'ast syn::ItemStruct) {
+        self.define(&i.ident);
+        visit::visit_item_struct(self, i);
+    }
+
+    fn visit_item_enum(&mut self, i: &'ast syn::ItemEnum) {
+        self.define(&i.ident);
+        visit::visit_item_enum(self, i);
+    }
+
+    fn visit_item_type(&mut self, i: &'ast syn::ItemType) {
+        self.define(&i.ident);
+        visit::visit_item_type(self, i);
+    }
+
     // `pub(crate)`, `pub(super)`, `pub(in crate::x)` say who may see an item, not what it uses.
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
@@ -576,6 +619,16 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
 }
 
 impl FileVisitor<'_> {
+    fn define(&mut self, name: &syn::Ident) {
+        if let Some(component) = self.module.first() {
+            self.graph.defined.push(Defined {
+                component: component.clone(),
+                name: name.to_string(),
+                file: rel(self.display_root, &self.file),
+            });
+        }
+    }
+
     fn file_dir(&self) -> PathBuf {
         self.file
             .parent()

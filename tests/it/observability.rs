@@ -1383,6 +1383,7 @@ async fn breaker_gauge_and_circuit_open_outcome() {
         Some(2.0)
     );
     // After the cool-down a successful probe closes it again.
+    app.clock.advance(Duration::from_millis(500));
     let closed = eventually(Duration::from_secs(3), || async {
         app.get("/api/v1/anything/probe").await.status == 200
             && exact(&scrape(&app).await, "gateway_circuit_breaker_state", &[]) == Some(0.0)

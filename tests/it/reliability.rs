@@ -612,6 +612,7 @@ async fn circuit_breaker_opens_fails_fast_serves_stale_and_recovers() {
 
     // After the cool-down one probe goes through; success closes the circuit.
     app.state().set_fault(None);
+    app.clock.advance(Duration::from_secs(1));
     let recovered = eventually(Duration::from_secs(3), || async {
         app.get("/api/v1/anything/probe").await.status == 200
     })
@@ -642,8 +643,8 @@ async fn half_open_admits_one_probe_and_a_failed_probe_reopens() {
             503
         );
     }
-    let opened = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(opened.elapsed())).await;
+    // The cool-down passes on the gateway's clock, not by waiting it out.
+    app.clock.advance(Duration::from_millis(1100));
     // Cool-down over: five concurrent reads, one slow failing probe among them.
     app.state()
         .set_fault(Some("delay=300ms,status=503".parse().unwrap()));
@@ -699,8 +700,8 @@ async fn an_abandoned_probe_does_not_wedge_the_breaker() {
             503
         );
     }
-    let opened = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(opened.elapsed())).await;
+    // The cool-down passes on the gateway's clock, not by waiting it out.
+    app.clock.advance(Duration::from_millis(1100));
     // The probe's client goes away while upstream is still thinking.
     app.state().set_fault(Some("delay=3s".parse().unwrap()));
     let probe = {
@@ -1121,6 +1122,7 @@ async fn one_clients_5xx_answers_fail_fast_only_that_client() {
     );
 
     // Its cool-down over, the client's probe succeeds and closes its circuit.
+    app.clock.advance(Duration::from_secs(1));
     let recovered = eventually(Duration::from_secs(3), || async {
         as_client(&app, CLIENT_KEY, Method::GET, "/api/v1/anything/probe", &[])
             .await

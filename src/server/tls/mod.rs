@@ -20,8 +20,8 @@ use tokio_rustls::TlsAcceptor;
 use super::io::MeteredIo;
 use super::registry::Closed;
 use super::state::ConnState;
+use super::ServerMetrics;
 use crate::auth::ClientCertificate;
-use crate::metrics::Metrics;
 use crate::reload::ReloadableFile;
 
 pub use files::TlsFiles;
@@ -134,7 +134,7 @@ pub struct Tls {
 }
 
 impl Tls {
-    pub fn new(files: Arc<ReloadableFile<TlsFiles>>, metrics: &Metrics) -> Tls {
+    pub fn new(files: Arc<ReloadableFile<TlsFiles>>, metrics: &ServerMetrics) -> Tls {
         // Every reason exists from the start, so `increase()` sees the first one.
         let failures = Failure::ALL.map(|f| metrics.tls_handshake_failures.with([&f]));
         Tls {

@@ -1,6 +1,12 @@
 //! `server.trusted_proxies`: the direct peers whose `X-Forwarded-For` chain is
 //! believed. Anyone else could write any address into it, so for them the
 //! gateway starts the chain afresh with the peer it actually sees.
+//!
+//! Protocol vocabulary, not a component's setting: the server's
+//! `[server]` check parses it, the admit phase names the client behind a
+//! trusted proxy with it (the access log's `client_ip`) and upstream keeps or
+//! restarts the chain it forwards by the same rule, so the three cannot
+//! disagree about whom the gateway believes. It lives here, below all three.
 
 use std::net::IpAddr;
 
