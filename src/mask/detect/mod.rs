@@ -224,25 +224,31 @@ impl Detectors {
                     digits >= card::MIN_DIGITS && card::find(text, self.digit_run_min)
                 }
                 Detector::DigitRun => {
-                    (digits >= self.digit_run_min && digits::find(text, self.digit_run_min))
+                    (digits >= self.digit_run_min
+                        && digits::find(text, self.digit_run_min, self.number_digits_min))
                         || (digits >= 6 && national_id::find(text))
                 }
             })
     }
 
-    /// The detector that fires on a JSON number, given its source text: a number that denotes
-    /// an integer of at least `number_digits_min` digits ([`numeral::denoted`]: plain,
-    /// `6281234567890.0`, `6.28123456789e12`) is a phone or ID number sent as a number
-    /// ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). Real fractions and two-decimal amounts, round exponent forms
-    /// (`1e15`), shorter integers, integers of more than 19 digits and Unix times in
-    /// milliseconds (2015 to 2040) never fire.
+    /// The detector that fires on a JSON number, given its source text: a number whose value's
+    /// integer part ([`numeral::denoted`]: sign, fraction and exponent read, whatever the
+    /// spelling: `6281234567890`, `-6281234567890.00`, `6281234567890.57`,
+    /// `6.28123456789e12`) has at least `number_digits_min` digits is a phone or ID number sent
+    /// as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
+    /// [`Detector::DigitRun`]). A spelled number needs `digit_run_min` significant digits
+    /// (round quantities such as `150000000000.00`, `1e15` never fire); shorter integer parts,
+    /// integers of more than 19 digits and Unix times in milliseconds (2015 to 2040) never
+    /// fire.
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
-        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
         // Longer than any card (19), phone (15) or ID number: an amount or reference that
         // outgrew 64 bits, which must come back byte for byte.
-        let int = numeral::denoted(unsigned, self.digit_run_min, card::MAX_DIGITS)?;
-        self.judge_integer(&int, self.number_digits_min)
+        let n = numeral::denoted(unsigned, card::MAX_DIGITS)?;
+        if !n.judged(self.digit_run_min) {
+            return None;
+        }
+        self.judge_integer(&n.digits, self.number_digits_min)
     }
 
     /// The detector that fires on the digits of an integer (no leading zeros) that is a

@@ -46,6 +46,10 @@ fn shipped_policy_is_valid_and_documented_reads_enforce() {
 
 #[test]
 fn each_wrong_key_is_named() {
+    // The two bad words are appended: their indices follow the shipped vocabulary, whatever
+    // its length.
+    let shipped = default_config().policy;
+    let (shipped_words, shipped_detectors) = (shipped.key_words.len(), shipped.detectors.len());
     let found = problems(|c| {
         c.policy.default_strategy = "keep".into();
         c.policy.key_words.push("two words".into());
@@ -71,11 +75,14 @@ fn each_wrong_key_is_named() {
         );
     });
     let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+    let two_words = format!("mask.policy.key_words[{shipped_words}]");
+    let upper_name = format!("mask.policy.key_words[{}]", shipped_words + 1);
+    let ssn = format!("mask.policy.detectors[{shipped_detectors}]");
     for want in [
         "mask.policy.default_strategy",
-        "mask.policy.key_words[24]",
-        "mask.policy.key_words[25]",
-        "mask.policy.detectors[5]",
+        &two_words,
+        &upper_name,
+        &ssn,
         "mask.policy.digit_run_min",
         "mask.policy.max_undeclared_paths",
         "mask.policy.families.payin.mode",
