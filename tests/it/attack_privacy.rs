@@ -22,7 +22,7 @@ use http::Method;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::common::readings::{assert_no_seed_on_every_read, h2c_client};
+use crate::common::readings::{assert_no_seed, assert_no_seed_on_every_read, h2c_client};
 use crate::common::*;
 
 struct Case {
@@ -307,6 +307,61 @@ async fn seeded_retry_after_expires_and_lifetimes_on_error_answers_never_pass() 
                 if let Some(ra) = r.headers.get("retry-after") {
                     let secs: u64 = ra.to_str().unwrap().parse().expect("seconds");
                     assert!(secs <= 999_999, "{what}: {secs}");
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// paycombat's error envelope on an `enforce` route: its `message` is a leaf like any other, so
+/// a message that echoes a personal value (even a bare name, which no detector sees) never
+/// reaches a client, whatever the error status, over either protocol, GET or HEAD; on a
+/// `report` route a message holding a detectable value is masked whole, name included.
+#[tokio::test]
+async fn error_envelope_messages_that_echo_personal_values_never_pass() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let h2 = h2c_client();
+    let auth = [("x-token", CLIENT_KEY)];
+    let body = json!({"status": false,
+        "message": "customer victim.errmsg@example.com (081234509876, Alice Errname) not found"})
+    .to_string();
+    let seeds = ["victim.errmsg", "081234509876", "Errname"];
+    let mut n = 0u64;
+    for status in [
+        "400 Bad Request",
+        "404 Not Found",
+        "409 Conflict",
+        "422 Unprocessable Entity",
+        "500 Internal Server Error",
+        "503 Service Unavailable",
+    ] {
+        h.answer_bytes(response(
+            status,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ));
+        for (proto, client) in [("h1", &app.client), ("h2", &h2)] {
+            for method in [Method::GET, Method::HEAD] {
+                n += 1;
+                let enforced = detail(&customer_id(21_200 + n));
+                let wallet_path = wallet(&customer_id(21_200 + n));
+                for (path, route_seeds) in [
+                    (enforced.as_str(), &seeds[..]),
+                    (wallet_path.as_str(), &seeds[..]),
+                    ("/api/v1/payin/attack-error", &seeds[..]),
+                ] {
+                    let url = format!("http://{}{path}", app.addr);
+                    let r = request(client, method.clone(), &url, &auth, b"").await;
+                    let what = format!("{status}: {proto} {method} {path}");
+                    assert!(r.status.as_u16() >= 400, "{what}: {}", r.status);
+                    assert_no_seed(&r, route_seeds, &what);
+                    if method == Method::GET && !r.body.is_empty() {
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&r.body).expect("an error answer is JSON");
+                        assert_eq!(v["status"], false, "{what}: {}", r.text());
+                    }
                 }
             }
         }

@@ -223,8 +223,7 @@ async fn no_seeded_value_reaches_a_client_over_any_protocol_method_or_route() {
         let cached = format!("/api/v1/customer/customer/{}", customer_id(900 + i as u64));
         up.serve(&forward, &case.body);
         up.serve(&cached, &case.body);
-        assert_no_seed_on_every_read(&app, &h2, &[&forward, &cached], &case.seeds, case.name)
-            .await;
+        assert_no_seed_on_every_read(&app, &h2, &[&forward, &cached], &case.seeds, case.name).await;
     }
     let hit = app
         .get(&format!("/api/v1/customer/customer/{}", customer_id(900)))

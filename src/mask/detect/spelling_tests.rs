@@ -50,10 +50,21 @@ fn denoted_integer_parts() {
 #[test]
 fn spelled_round_quantities_are_not_judged() {
     let judged = |t: &str| numeral::denoted(t, 19).is_some_and(|n| n.judged(7));
-    for round in ["150000000000.00", "1e15", "1.5e12", "1000000.0", "15000000000.5"] {
+    for round in [
+        "150000000000.00",
+        "1e15",
+        "1.5e12",
+        "1000000.0",
+        "15000000000.5",
+    ] {
         assert!(!judged(round), "{round}");
     }
-    for identifier in ["6281234567890.00", "6281234567890", "150000000000", "62812345678e2"] {
+    for identifier in [
+        "6281234567890.00",
+        "6281234567890",
+        "150000000000",
+        "62812345678e2",
+    ] {
         assert!(judged(identifier), "{identifier}");
     }
 }

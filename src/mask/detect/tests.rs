@@ -302,6 +302,8 @@ fn digit_groups_joined_by_other_punctuation_fire() {
         ("6,281,234,567,890", Detector::DigitRun),
         ("1.234.567.890.123", Detector::DigitRun),
         ("Rp 6.281.234.567.890,00", Detector::DigitRun),
+        ("6\u{2019}281\u{2019}234\u{2019}567\u{2019}890", Detector::DigitRun),
+        ("\u{666}\u{66c}\u{662}\u{668}\u{661}\u{66c}\u{662}\u{663}\u{664}\u{66c}\u{665}\u{666}\u{667}\u{66c}\u{668}\u{669}\u{660}", Detector::DigitRun),
     ] {
         assert_eq!(d.scan(text), Some(want), "{text}");
     }
