@@ -117,6 +117,70 @@ fn cases() -> Vec<Case> {
             body: json!({"status": true, "data": {"attachment": wrapped_text}}).to_string(),
             seeds: vec![wrapped[..12].to_owned(), wrapped[12..24].to_owned()],
         },
+        Case {
+            name: "phone and ID numbers in amount spellings and digit groupings",
+            body: r#"{"status":true,"data":{"ref":6281299990041.00,"neg":-6281299990042.000,
+                "cents":6281299990043.57,"exp":6.28129999004400e12,
+                "s1":"6,281,299,990,045","s2":"0812 9999 0046","s3":"0812.9999.0047",
+                "s4":"Rp 6.281.299.990.048,00","s5":"6\u2019281\u2019299\u2019990\u2019049",
+                "s6":"\uff16\uff12\uff18\uff11\uff12\uff19\uff19\uff19\uff19\uff10\uff10\uff15\uff10.00",
+                "s7":"62,81,29,99,90,052","nested":"{\"ref\": 6281299990051.00}"}}"#
+                .to_owned(),
+            seeds: [
+                "6281299990041",
+                "6281299990042",
+                "6281299990043",
+                "6.281299990044",
+                "281,299,990,045",
+                "9999 0046",
+                "9999.0047",
+                "299.990.048",
+                "299\\u2019990",
+                "299\u{2019}990",
+                "\\uff19\\uff19\\uff19\\uff19",
+                "\u{ff19}\u{ff19}\u{ff19}\u{ff19}",
+                "29,99,90,052",
+                "6281299990051",
+            ]
+            .map(String::from)
+            .to_vec(),
+        },
+        Case {
+            name: "Indonesian keys",
+            body: json!({"status": true, "data": {
+                "nama": "Alice Namaseed",
+                "NamaLengkap": "Lengkapseed",
+                "alamat": "Jalan Alamatseed 5",
+                "\u{ff21}\u{ff2c}\u{ff21}\u{ff2d}\u{ff21}\u{ff34}": "Fullwidthseed",
+                "no_hp": "Hpseed",
+                "nohp": "Nohpseed",
+                "telp": "Telpseed",
+                "surel": "Surelseed",
+                "tanggal_lahir": "Lahirseed",
+                "no_rekening": "Rekeningseed",
+                "norek": "Norekseed",
+                "ibu_kandung": "Ibuseed",
+                "NIK": "Nikseed",
+            }})
+            .to_string(),
+            seeds: [
+                "Namaseed",
+                "Lengkapseed",
+                "Alamatseed",
+                "Fullwidthseed",
+                "Hpseed",
+                "Nohpseed",
+                "Telpseed",
+                "Surelseed",
+                "Lahirseed",
+                "Rekeningseed",
+                "Norekseed",
+                "Ibuseed",
+                "Nikseed",
+            ]
+            .map(String::from)
+            .to_vec(),
+        },
     ]
 }
 

@@ -201,8 +201,12 @@ fn cases() -> Vec<Case> {
 }
 
 /// The raw text of numbers a payments client needs exactly.
-const NUMBERS: &str =
-    r#"{"status":true,"data":{"amount":123456789012345678901234567890,"rate":1.50,"fee":"1.50"}}"#;
+const NUMBERS: &str = concat!(
+    r#"{"status":true,"data":{"amount":123456789012345678901234567890,"rate":1.50,"fee":"1.50","#,
+    r#""total":1500000.00,"round":150000000000.00,"neg":-9999999999.99,"e":1.5e12,"#,
+    r#""grouped":"1,500,000.00","idr":"Rp 1.500.000,00","lakh":"12,50,00,000","#,
+    r#""big":"1,500,000,000,000.00"}}"#
+);
 
 #[tokio::test]
 async fn no_seeded_value_reaches_a_client_over_any_protocol_method_or_route() {
