@@ -1,10 +1,10 @@
 //! Long digit runs: a standalone run of at least `min` digits with spaces and at most one dash
 //! allowed between them (`3173000000001234`, `3173 0000 0000 1234`, `0812-3456-7890`,
 //! `0812 - 3456 - 7890`, `3173  0000  0000  1234`, `85156781124`): the shape of ID, account
-//! and bare phone numbers. Also every numeral spelled with a fraction or an exponent that
-//! denotes such an integer (`6281234567890.0`, `6.28123456789E12`: see [`super::numeral`]),
-//! and digits in three or more groups joined by `.`, `/` or `_` (`3173.0000.0000.1234`,
-//! `0812/3456/7890`: see [`super::grouped`]).
+//! and bare phone numbers. Also every numeral spelled with a fraction or an exponent whose
+//! integer part is such a number (`6281234567890.0`, `6281234567890.00`, `6.28123456789E12`:
+//! see [`super::numeral`]), and digits grouped by `.`, `/`, `_` or thousands marks
+//! (`3173.0000.0000.1234`, `0812/3456/7890`, `6,281,234,567,890`: see [`super::grouped`]).
 //!
 //! Standalone: no letter, digit or `_` touches the run (`customer_67d8…` ids and hex digests
 //! are not runs), no dash joins it to a letter or digit (`INV-2026-0042` is a reference), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as

@@ -42,8 +42,9 @@ pub enum Detector {
     /// (`081234567890`, `(021) 555-1234`) phone numbers.
     Phone,
     /// A standalone run of at least `digit_run_min` digits (default 7), spaces and a dash
-    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral denoting such an
-    /// integer (`6281234567890.0`, `6.28123456789E12`): ID, account and bare phone numbers;
+    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral whose integer part is
+    /// such a number ([`numeral`]'s rule: `6281234567890.0`, `6281234567890.00`,
+    /// `6.28123456789E12`, `6,281,234,567,890`): ID, account and bare phone numbers;
     /// also the letter-framed national IDs a run cannot see (Singapore NRIC/FIN
     /// `S1234567D`, UK National Insurance `AB123456C`).
     DigitRun,

@@ -219,9 +219,11 @@ mod key_word_props {
             _ => word
                 .chars()
                 .map(|c| {
-                    char::from_u32(c as u32 - 'a' as u32 + 0xff41)
-                        .filter(|_| c.is_ascii_lowercase())
-                        .unwrap_or(c)
+                    if c.is_ascii_lowercase() {
+                        char::from_u32(c as u32 - 'a' as u32 + 0xff41).unwrap_or(c)
+                    } else {
+                        c
+                    }
                 })
                 .collect(),
         };
@@ -229,7 +231,7 @@ mod key_word_props {
             0 => format!("{prefix}_{w}"),
             1 => format!("{prefix}-{w}"),
             _ if style % 4 == 2 => format!("{prefix}{w}"),
-            _ => format!("{w}"),
+            _ => w,
         }
     }
 
