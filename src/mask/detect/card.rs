@@ -8,10 +8,10 @@ pub(super) const MAX_DIGITS: usize = 19;
 
 /// Whether `text` holds a card number (`min_significant`: see [`super::digits::each_run`]).
 pub(super) fn find(text: &str, min_significant: usize) -> bool {
-    super::digits::each_run(text, min_significant, |run, n| {
+    super::digits::each_run(text, min_significant, |run, n, _| {
         (MIN_DIGITS..=MAX_DIGITS).contains(&n) && luhn(run.bytes().filter(u8::is_ascii_digit))
-    }) || super::grouped::each(text, |g| {
-        g.groups >= 4
+    }) || super::grouped::each(text, min_significant, |g| {
+        (g.groups >= 4 || g.amount)
             && (MIN_DIGITS..=MAX_DIGITS).contains(&g.digits.len())
             && luhn(g.digits.bytes())
     })

@@ -1,10 +1,10 @@
 //! Long digit runs: a standalone run of at least `min` digits with spaces and at most one dash
 //! allowed between them (`3173000000001234`, `3173 0000 0000 1234`, `0812-3456-7890`,
 //! `0812 - 3456 - 7890`, `3173  0000  0000  1234`, `85156781124`): the shape of ID, account
-//! and bare phone numbers. Also every numeral spelled with a fraction or an exponent that
-//! denotes such an integer (`6281234567890.0`, `6.28123456789E12`: see [`super::numeral`]),
-//! and digits in three or more groups joined by `.`, `/` or `_` (`3173.0000.0000.1234`,
-//! `0812/3456/7890`: see [`super::grouped`]).
+//! and bare phone numbers. Also every numeral spelled with a fraction or an exponent whose
+//! integer part is such a number (`6281234567890.0`, `6281234567890.00`, `6.28123456789E12`:
+//! see [`super::numeral`]), and digits grouped by `.`, `/`, `_` or thousands marks
+//! (`3173.0000.0000.1234`, `0812/3456/7890`, `6,281,234,567,890`: see [`super::grouped`]).
 //!
 //! Standalone: no letter, digit or `_` touches the run (`customer_67d8…` ids and hex digests
 //! are not runs), no dash joins it to a letter or digit (`INV-2026-0042` is a reference), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
@@ -14,18 +14,18 @@
 //! in seconds (10 digits) in a string *is* a run: it cannot be told from a national phone
 //! number such as `2025550123`.
 
-/// Calls `f` with the digits of every standalone run of `text` (separators may be included)
-/// and its digit count, then with the digits every numeral of `text` spelled with a fraction
-/// or an exponent denotes (exponent forms need `min_significant` significant digits); stops
-/// when `f` returns true.
+/// Calls `f` with every standalone run of `text` (its span, separators included), its digit
+/// count and `false`, then with the integer digits of every numeral of `text` spelled with a
+/// fraction or an exponent that is judged ([`super::numeral`], `min_significant`), their
+/// count and whether it is an amount spelling; stops when `f` returns true.
 pub(super) fn each_run(
     text: &str,
     min_significant: usize,
-    mut f: impl FnMut(&str, usize) -> bool,
+    mut f: impl FnMut(&str, usize, bool) -> bool,
 ) -> bool {
-    each_plain_run(text, &mut f)
-        || super::numeral::each_in_text(text, min_significant, |d| {
-            !is_epoch_millis(d.as_bytes()) && f(d, d.len())
+    each_plain_run(text, &mut |run, n| f(run, n, false))
+        || super::numeral::each_in_text(text, min_significant, |n| {
+            !is_epoch_millis(n.digits.as_bytes()) && f(&n.digits, n.digits.len(), n.amount)
         })
 }
 
@@ -112,10 +112,14 @@ fn previous_group_end(b: &[u8], s: usize, mut e: usize) -> usize {
     e
 }
 
-/// Whether `text` holds a standalone run of at least `min` digits.
-pub(super) fn find(text: &str, min: usize) -> bool {
-    each_run(text, min, |_, n| n >= min)
-        || super::grouped::each(text, |g| g.is_run() && g.digits.len() >= min)
+/// Whether `text` holds a standalone run of at least `min` digits, or a numeral or grouped
+/// sequence denoting one ([`super::numeral`]'s rule: amount spellings need `number_min`).
+pub(super) fn find(text: &str, min: usize, number_min: usize) -> bool {
+    let long = |n: usize, amount: bool| n >= if amount { number_min } else { min };
+    each_run(text, min, |_, n, amount| long(n, amount))
+        || super::grouped::each(text, min, |g| {
+            (g.amount || g.is_run()) && long(g.digits.len(), g.amount) && !g.epoch()
+        })
 }
 
 /// No letter, digit, `_` or non-ASCII byte right before `start`, no dash joining it to a

@@ -1,42 +1,93 @@
-//! Digits grouped by a punctuation character people also use between the groups of a card
-//! or phone number: `4111.1111.1111.1111`, `4111_1111_1111_1111`, `+62.812.3456.7890`,
-//! `+62/812/3456/7890` (dashes and spaces are read by [`super::digits`] and
-//! [`super::phone`]). Amounts and dates use the same characters, so a sequence counts only
-//! when it has at least three groups (four for a card), one character used throughout, every group of at
-//! most six digits, and it is not thousands grouping (every group after the first exactly
-//! three digits: `1.234.567.890`).
+//! Digit groups joined by a punctuation character: the one place that reads a digit sequence
+//! grouped by `.`, `,`, `'`, `/` or `_` and strips the separators ([`digits_of`]), for every
+//! detector that judges digits (`digit_run`, `card`, `phone`). Two readings:
 //!
-//! As a [`super::Detector::DigitRun`] (an ID, account or phone number written
-//! `3173.0000.0000.1234`, `0812/3456/7890`, `851_5678_1124`) a sequence must also have every
-//! group of at least two digits (`10.0.19045.3693` is a version), not be a date
-//! (`2026/12/06`, `6.12.2024`) or an IPv4 address, and not be joined to a word by `_` or by
-//! its own separator (`PO/2026/12/000123`, `report_2024_12_06_0001` are references).
+//! - **Identifier grouping**: an ID, account, card or phone number written
+//!   `3173.0000.0000.1234`, `0812/3456/7890`, `851_5678_1124`, `+62.812.3456.7890`: at least
+//!   three groups joined by one of `.`, `/`, `_` used throughout, every group of two to six
+//!   digits, not a date (`2026/12/06`, `6.12.2024`), an IPv4 address or thousands grouping,
+//!   and not joined to a word by `_` or by a separator (`PO/2026/12/000123`,
+//!   `report_2024_12_06_0001` are references). Dashes and spaces are read by
+//!   [`super::digits`] and [`super::phone`].
+//! - **Amount grouping**: thousands (`6,281,234,567,890`, `1.500.000`, `1'500'000`) or lakh
+//!   (`12,50,00,000`) grouping by `,`, `.` or `'`, with an optional fraction after the other
+//!   decimal mark (`1,500,000.00`, `1.500.000,00`): read as the numeral it spells, its integer
+//!   part judged by [`super::numeral`]'s rule (at least `min_significant` significant digits;
+//!   the number threshold, as for a JSON number).
 
-/// One standalone sequence: its digits, its number of groups, and whether a `+` comes
-/// right before it.
+use super::numeral::identifier_like;
+
+/// One standalone sequence.
 pub(super) struct Grouped {
+    /// Its digits, separators stripped ([`digits_of`]); for amount grouping, those of the
+    /// integer part, leading zeros dropped.
     pub(super) digits: String,
     pub(super) groups: usize,
+    /// A `+` comes right before it.
     pub(super) plus: bool,
+    /// Amount grouping (see the module's doc).
+    pub(super) amount: bool,
     /// The number of digits of each group.
     sizes: Vec<usize>,
     /// Joined to a word before or after (see the module's doc).
     joined: bool,
+    sep: u8,
 }
 
 impl Grouped {
-    /// Whether the sequence is the grouped spelling of a digit run.
+    /// Whether the sequence is the identifier grouping of a digit run.
     pub(super) fn is_run(&self) -> bool {
         let s = &self.sizes;
         let date = s.len() == 3
             && ((s[0] == 4 && s[1] <= 2 && s[2] <= 2) || (s[0] <= 2 && s[1] <= 2 && s[2] == 4));
         let ipv4 = s.len() == 4 && s.iter().all(|&n| n <= 3);
-        s.len() >= 3 && s.iter().all(|&n| n >= 2) && !date && !ipv4 && !self.joined
+        !self.amount
+            && IDENTIFIER_SEPARATORS.contains(&self.sep)
+            && s.len() >= 3
+            && s.iter().all(|&n| (2..=6).contains(&n))
+            && !date
+            && !ipv4
+            && !self.joined
+    }
+
+    /// Unix time in milliseconds (see [`super::digits::is_epoch_millis`]).
+    pub(super) fn epoch(&self) -> bool {
+        super::digits::is_epoch_millis(self.digits.as_bytes())
     }
 }
 
-/// Calls `f` with every such sequence of `text`; stops when `f` returns true.
-pub(super) fn each(text: &str, mut f: impl FnMut(&Grouped) -> bool) -> bool {
+/// The separators of an identifier grouping.
+const IDENTIFIER_SEPARATORS: [u8; 3] = [b'.', b'/', b'_'];
+/// The separators of an amount grouping (thousands marks).
+const THOUSANDS_SEPARATORS: [u8; 3] = [b',', b'.', b'\''];
+
+/// The digits of `span`, every separator stripped: the one normalisation of a digit
+/// sequence, whatever grouped it.
+pub(super) fn digits_of(span: &str) -> String {
+    span.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Whether the group sizes are thousands (`1,234,567`) or lakh (`12,34,567`) grouping.
+fn thousands(sizes: &[usize], first_digit: u8) -> bool {
+    let Some((&first, rest)) = sizes.split_first() else {
+        return false;
+    };
+    let Some((&last, middle)) = rest.split_last() else {
+        return false;
+    };
+    first_digit != b'0'
+        && (1..=3).contains(&first)
+        && last == 3
+        && (middle.iter().all(|&n| n == 3) || (first <= 2 && middle.iter().all(|&n| n == 2)))
+}
+
+/// Calls `f` with every identifier-shaped sequence of `text`, and every amount grouping whose
+/// integer part carries `min_significant` significant digits; stops when `f` returns true.
+pub(super) fn each(
+    text: &str,
+    min_significant: usize,
+    mut f: impl FnMut(&Grouped) -> bool,
+) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -54,8 +105,9 @@ pub(super) fn each(text: &str, mut f: impl FnMut(&Grouped) -> bool) -> bool {
             }
             groups.push(&b[g..i]);
             let next = b.get(i).copied();
-            let more = next.is_some_and(|c| matches!(c, b'.' | b'/' | b'_'))
-                && sep.is_none_or(|s| Some(s) == next)
+            let more = next.is_some_and(|c| {
+                IDENTIFIER_SEPARATORS.contains(&c) || THOUSANDS_SEPARATORS.contains(&c)
+            }) && sep.is_none_or(|s| Some(s) == next)
                 && b.get(i + 1).is_some_and(u8::is_ascii_digit);
             if !more {
                 break;
@@ -63,6 +115,24 @@ pub(super) fn each(text: &str, mut f: impl FnMut(&Grouped) -> bool) -> bool {
             sep = next;
             i += 1;
             g = i;
+        }
+        let Some(sep) = sep else {
+            i = i.max(start + 1);
+            continue;
+        };
+        let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        let amount = THOUSANDS_SEPARATORS.contains(&sep) && thousands(&sizes, b[start]);
+        // An amount's fraction, after the other decimal mark: `1,500,000.00`, `1.500.000,00`.
+        if amount {
+            let mark = b.get(i).copied();
+            if mark.is_some_and(|m| matches!(m, b'.' | b',') && m != sep)
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
         }
         let standalone = b.get(i).is_none_or(|&c| !glued(c));
         // `_` or a separator (of any kind) between the sequence and a word or more digits.
@@ -75,28 +145,43 @@ pub(super) fn each(text: &str, mut f: impl FnMut(&Grouped) -> bool) -> bool {
             start.checked_sub(1).and_then(|j| b.get(j)),
             start.checked_sub(2).and_then(|j| b.get(j)),
         ) || joins(b.get(i), b.get(i + 1));
-        let thousands = groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3);
-        if standalone && groups.len() >= 3 && !thousands && groups.iter().all(|g| g.len() <= 6) {
-            let found = Grouped {
-                digits: groups
-                    .iter()
-                    .map(|g| std::str::from_utf8(g).unwrap_or(""))
-                    .collect(),
+        let found = if amount {
+            let int: String = groups.iter().map(|g| digits_of_bytes(g)).collect();
+            let int = int.trim_start_matches('0');
+            (standalone && !joined && identifier_like(int, min_significant)).then(|| Grouped {
+                digits: int.to_owned(),
+                groups: groups.len(),
+                plus: false,
+                amount: true,
+                sizes,
+                joined,
+                sep,
+            })
+        } else {
+            (standalone && groups.len() >= 3 && sizes.iter().all(|&n| n <= 6)).then(|| Grouped {
+                digits: digits_of(&text[start..i]),
                 groups: groups.len(),
                 plus: start > 0 && b[start - 1] == b'+',
-                sizes: groups.iter().map(|g| g.len()).collect(),
+                amount: false,
+                sizes,
                 joined,
-            };
-            if f(&found) {
-                return true;
-            }
+                sep,
+            })
+        };
+        if found.is_some_and(|g| f(&g)) {
+            return true;
         }
         i = i.max(start + 1);
     }
     false
 }
 
-/// A byte that joins a digit to a word or a longer number.
+/// The digits of one group (ASCII digits only, by construction).
+fn digits_of_bytes(g: &[u8]) -> &str {
+    std::str::from_utf8(g).unwrap_or("")
+}
+
+/// A byte that joins a digit to a word.
 fn glued(c: u8) -> bool {
     c.is_ascii_alphanumeric()
 }

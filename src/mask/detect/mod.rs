@@ -42,8 +42,9 @@ pub enum Detector {
     /// (`081234567890`, `(021) 555-1234`) phone numbers.
     Phone,
     /// A standalone run of at least `digit_run_min` digits (default 7), spaces and a dash
-    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral denoting such an
-    /// integer (`6281234567890.0`, `6.28123456789E12`): ID, account and bare phone numbers;
+    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral whose integer part is
+    /// such a number ([`numeral`]'s rule: `6281234567890.0`, `6281234567890.00`,
+    /// `6.28123456789E12`, `6,281,234,567,890`): ID, account and bare phone numbers;
     /// also the letter-framed national IDs a run cannot see (Singapore NRIC/FIN
     /// `S1234567D`, UK National Insurance `AB123456C`).
     DigitRun,
@@ -224,25 +225,31 @@ impl Detectors {
                     digits >= card::MIN_DIGITS && card::find(text, self.digit_run_min)
                 }
                 Detector::DigitRun => {
-                    (digits >= self.digit_run_min && digits::find(text, self.digit_run_min))
+                    (digits >= self.digit_run_min
+                        && digits::find(text, self.digit_run_min, self.number_digits_min))
                         || (digits >= 6 && national_id::find(text))
                 }
             })
     }
 
-    /// The detector that fires on a JSON number, given its source text: a number that denotes
-    /// an integer of at least `number_digits_min` digits ([`numeral::denoted`]: plain,
-    /// `6281234567890.0`, `6.28123456789e12`) is a phone or ID number sent as a number
-    /// ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). Real fractions and two-decimal amounts, round exponent forms
-    /// (`1e15`), shorter integers, integers of more than 19 digits and Unix times in
-    /// milliseconds (2015 to 2040) never fire.
+    /// The detector that fires on a JSON number, given its source text: a number whose value's
+    /// integer part ([`numeral::denoted`]: sign, fraction and exponent read, whatever the
+    /// spelling: `6281234567890`, `-6281234567890.00`, `6281234567890.57`,
+    /// `6.28123456789e12`) has at least `number_digits_min` digits is a phone or ID number sent
+    /// as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
+    /// [`Detector::DigitRun`]). A spelled number needs `digit_run_min` significant digits
+    /// (round quantities such as `150000000000.00`, `1e15` never fire); shorter integer parts,
+    /// integers of more than 19 digits and Unix times in milliseconds (2015 to 2040) never
+    /// fire.
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
-        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
         // Longer than any card (19), phone (15) or ID number: an amount or reference that
         // outgrew 64 bits, which must come back byte for byte.
-        let int = numeral::denoted(unsigned, self.digit_run_min, card::MAX_DIGITS)?;
-        self.judge_integer(&int, self.number_digits_min)
+        let n = numeral::denoted(unsigned, card::MAX_DIGITS)?;
+        if !n.judged(self.digit_run_min) {
+            return None;
+        }
+        self.judge_integer(&n.digits, self.number_digits_min)
     }
 
     /// The detector that fires on the digits of an integer (no leading zeros) that is a
@@ -431,6 +438,9 @@ fn ascii_digits(text: &str) -> String {
                 '\u{066b}' => return '.',
                 '\u{066c}' => return ',',
                 '\u{00b7}' | '\u{2022}' | '\u{2027}' | '\u{30fb}' => return '.',
+                // Apostrophes and primes that mark thousands (`6’281’234’567’890`, Swiss
+                // style): the ASCII apostrophe the grouping reader knows.
+                '\u{2019}' | '\u{02bc}' | '\u{2032}' => return '\'',
                 _ => {}
             }
             match gc.get(c) {

@@ -1,28 +1,57 @@
-//! The one rule for "this numeric text denotes a long integer", shared by JSON number leaves
-//! ([`super::Detectors::scan_number`]) and numerals inside strings ([`each_in_text`], read by
-//! the `digit_run` and `card` detectors): a phone or ID number does not stop being one when a
-//! float formatter or a spreadsheet spells it `6281234567890.0`, `6.28123456789e12` or
-//! `6.281234567890E+12`. Every spelling is reduced to the digits of the integer it denotes,
-//! and those digits are judged as the plain integer would be.
+//! The one rule for "this numeral is a long integer", shared by JSON number leaves
+//! ([`super::Detectors::scan_number`]), numerals inside strings ([`each_in_text`], read by the
+//! `digit_run` and `card` detectors) and grouped amounts ([`super::grouped`]): a phone or ID
+//! number does not stop being one when a float formatter, a spreadsheet or an amount
+//! formatter spells it `6281234567890.0`, `6281234567890.00`, `6.28123456789e12` or
+//! `6,281,234,567,890`. Every spelling is reduced to the digits of its value's integer part
+//! (the value truncated toward zero, sign dropped, exponent applied), and those digits are
+//! judged as a plain integer would be, under two conditions that keep amounts out:
 //!
-//! What denotes an integer:
-//! - plain digits;
-//! - digits and a fraction that is empty or a single `0` (`6281234567890.0`, `…,0`, `….`): how
-//!   float formatters (Python, Java, spreadsheets) write an integer-valued number;
-//! - a mantissa and an exponent whose value is an integer (`62812345678.90e2`), when the
-//!   mantissa carries at least `min_significant` significant digits: a round `1e15` or `1.5e12`
-//!   is a computed quantity, never a typed identifier.
+//! - **Significant digits.** A numeral spelled with a fraction, an exponent or grouping must
+//!   carry at least `min_significant` significant digits (trailing zeros of the integer part
+//!   not counted): `150000000000.00`, `1e15` and `1.5e12` are round, computed quantities, never
+//!   typed identifiers. Plain digit runs are judged as typed.
+//! - **Amount spellings meet the number threshold.** In a string, a numeral written as an
+//!   amount is written (a fraction of two or more digits, a non-zero fraction, thousands
+//!   grouping: `1500000.00`, `1,500,000`) is judged against `number_digits_min`, as a JSON
+//!   number is, not against the shorter `digit_run_min`; float spellings of an integer
+//!   (`….0`, `…e12`) against `digit_run_min`, as the plain run they stand for.
 //!
-//! What does not: a real fraction (`6281234567890.5`), and a fraction of two or more digits
-//! (`1500000.00`, `62812345678901.00`, `1.500,000`): that is how amounts are written (currencies
-//! have 0, 2 or 3 minor digits), and an amount must come back byte for byte.
+//! So an amount below 10^(`number_digits_min` - 1) never fires in any spelling, and a value of
+//! identifier shape fires in every spelling.
 
 use std::borrow::Cow;
 
-/// The digits, without leading zeros, of the integer the unsigned numeral `text` (digits, an
-/// optional `.`/`,` fraction, an optional `e`/`E` exponent) denotes, per the module's rule.
-/// `None` when it denotes no integer, fewer than one digit, or more than `max` digits.
-pub(super) fn denoted(text: &str, min_significant: usize, max: usize) -> Option<Cow<'_, str>> {
+/// The integer part of a numeral, as [`denoted`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Numeral<'a> {
+    /// The digits of the value's integer part, without leading zeros (never empty).
+    pub(super) digits: Cow<'a, str>,
+    /// Written with a fraction or an exponent (not plain digits).
+    pub(super) spelled: bool,
+    /// Written as an amount: a fraction of two or more digits (no exponent), or a value that
+    /// is not an integer.
+    pub(super) amount: bool,
+}
+
+impl Numeral<'_> {
+    /// Whether these digits are judged at all: plain, or carrying `min_significant`
+    /// significant digits (see the module's doc).
+    pub(super) fn judged(&self, min_significant: usize) -> bool {
+        !self.spelled || identifier_like(&self.digits, min_significant)
+    }
+}
+
+/// Whether the integer `digits` carries at least `min_significant` significant digits
+/// (trailing zeros not counted): the shape of a typed identifier, not of a round quantity.
+pub(super) fn identifier_like(digits: &str, min_significant: usize) -> bool {
+    digits.trim_end_matches('0').len() >= min_significant
+}
+
+/// The integer part of the unsigned numeral `text` (digits, an optional `.`/`,` fraction, an
+/// optional `e`/`E` exponent). `None` when `text` is no such numeral, or its integer part is
+/// zero or longer than `max` digits.
+pub(super) fn denoted(text: &str, max: usize) -> Option<Numeral<'_>> {
     let (mantissa, exp) = match text.find(['e', 'E']) {
         Some(i) => (&text[..i], Some(parse_exponent(&text[i + 1..])?)),
         None => (text, None),
@@ -38,12 +67,16 @@ pub(super) fn denoted(text: &str, min_significant: usize, max: usize) -> Option<
     if !all_digits(int) || !frac.is_none_or(all_digits) {
         return None;
     }
+    let spelled = frac.is_some() || exp.is_some();
     let Some(exp) = exp else {
-        if !matches!(frac, None | Some("" | "0")) {
-            return None;
-        }
+        let frac = frac.unwrap_or("");
         let int = int.trim_start_matches('0');
-        return (!int.is_empty() && int.len() <= max).then_some(Cow::Borrowed(int));
+        let exact = frac.bytes().all(|b| b == b'0');
+        return (!int.is_empty() && int.len() <= max).then_some(Numeral {
+            digits: Cow::Borrowed(int),
+            spelled,
+            amount: frac.len() >= 2 || !exact,
+        });
     };
     let frac = frac.unwrap_or("");
     let shift = exp.checked_sub(i64::try_from(frac.len()).ok()?)?;
@@ -51,24 +84,23 @@ pub(super) fn denoted(text: &str, min_significant: usize, max: usize) -> Option<
     all.push_str(int);
     all.push_str(frac);
     let all = all.trim_start_matches('0');
-    if all.trim_end_matches('0').len() < min_significant {
-        return None;
-    }
-    let digits = if shift >= 0 {
+    let (digits, exact) = if shift >= 0 {
         let zeros = usize::try_from(shift).ok()?;
-        if all.len().saturating_add(zeros) > max {
+        if all.is_empty() || all.len().saturating_add(zeros) > max {
             return None;
         }
-        format!("{all}{}", "0".repeat(zeros))
+        (format!("{all}{}", "0".repeat(zeros)), true)
     } else {
         let cut = usize::try_from(shift.unsigned_abs()).ok()?;
         let keep = all.len().checked_sub(cut)?;
-        if !all[keep..].bytes().all(|b| b == b'0') {
-            return None;
-        }
-        all[..keep].to_owned()
+        let exact = all[keep..].bytes().all(|b| b == b'0');
+        (all[..keep].to_owned(), exact)
     };
-    (!digits.is_empty()).then_some(Cow::Owned(digits))
+    (!digits.is_empty() && digits.len() <= max).then_some(Numeral {
+        digits: Cow::Owned(digits),
+        spelled,
+        amount: !exact,
+    })
 }
 
 /// `[+-]digits`, bounded so that a hostile `e99999…` cannot overflow.
@@ -84,9 +116,9 @@ fn parse_exponent(s: &str) -> Option<i64> {
 /// quantity (and the expansion would cost memory at upstream's whim).
 pub(super) const MAX_TEXT_DIGITS: usize = 64;
 
-/// Calls `f` with the denoted digits of every standalone numeral in `text` that is spelled
-/// with a fraction or an exponent and denotes an integer (plain digit runs are
-/// [`super::digits`]' own); stops when `f` returns true.
+/// Calls `f` with every standalone numeral in `text` that is spelled with a fraction or an
+/// exponent and is judged ([`Numeral::judged`] with `min_significant`): plain digit runs are
+/// [`super::digits`]' own, grouped ones [`super::grouped`]'s. Stops when `f` returns true.
 ///
 /// Standalone as a digit run is: no letter, digit or `_` touches it, no dash joins it to a
 /// letter or digit (`INV-6.0`), and no `.`/`,`/`:`/`/` joins it to more digits (so the middle of
@@ -94,7 +126,7 @@ pub(super) const MAX_TEXT_DIGITS: usize = 64;
 pub(super) fn each_in_text(
     text: &str,
     min_significant: usize,
-    mut f: impl FnMut(&str) -> bool,
+    mut f: impl FnMut(&Numeral<'_>) -> bool,
 ) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
@@ -112,8 +144,8 @@ pub(super) fn each_in_text(
         let token = &text[start..end];
         let spelled = token.bytes().any(|c| !c.is_ascii_digit());
         if spelled && standalone(b, start, end) {
-            if let Some(d) = denoted(token, min_significant, MAX_TEXT_DIGITS) {
-                if f(&d) {
+            if let Some(n) = denoted(token, MAX_TEXT_DIGITS) {
+                if n.judged(min_significant) && f(&n) {
                     return true;
                 }
             }

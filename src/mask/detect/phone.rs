@@ -29,8 +29,8 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) fn find(text: &str) -> bool {
     // `+62.812.3456.7890`, `+62/812/3456/7890`: the international form in groups joined by
     // another character (see [`super::grouped`] for what keeps amounts and dates out).
-    if super::grouped::each(text, |g| {
-        g.plus && (MIN_DIGITS..=15).contains(&g.digits.len())
+    if super::grouped::each(text, usize::MAX, |g| {
+        g.plus && !g.amount && (MIN_DIGITS..=15).contains(&g.digits.len())
     }) {
         return true;
     }

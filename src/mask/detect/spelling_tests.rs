@@ -10,36 +10,62 @@ fn all() -> Detectors {
 }
 
 #[test]
-fn denoted_integers() {
-    let d = |t: &str| numeral::denoted(t, 7, 19).map(|c| c.into_owned());
-    assert_eq!(d("6281234567890").as_deref(), Some("6281234567890"));
-    assert_eq!(d("6281234567890.0").as_deref(), Some("6281234567890"));
-    assert_eq!(d("6281234567890.").as_deref(), Some("6281234567890"));
-    assert_eq!(d("6281234567890,0").as_deref(), Some("6281234567890"));
-    assert_eq!(d("6.28123456789e12").as_deref(), Some("6281234567890"));
-    assert_eq!(d("6.281234567890E+12").as_deref(), Some("6281234567890"));
-    assert_eq!(d("628123456789000e-2").as_deref(), Some("6281234567890"));
-    assert_eq!(d(".628123456789e13").as_deref(), Some("6281234567890"));
-    assert_eq!(d("00012345678").as_deref(), Some("12345678"));
-    for not_an_integer in [
-        "6281234567890.5",
-        "6281234567890.00",
-        "10000.000",
-        "1.5",
-        "1e15",
-        "1.5e12",
-        "6.2812345678901e12",
+fn denoted_integer_parts() {
+    let d = |t: &str| numeral::denoted(t, 19).map(|n| (n.digits.into_owned(), n.spelled, n.amount));
+    let int = |s: &str, spelled: bool, amount: bool| Some((s.to_owned(), spelled, amount));
+    assert_eq!(d("6281234567890"), int("6281234567890", false, false));
+    assert_eq!(d("6281234567890.0"), int("6281234567890", true, false));
+    assert_eq!(d("6281234567890."), int("6281234567890", true, false));
+    assert_eq!(d("6281234567890,0"), int("6281234567890", true, false));
+    assert_eq!(d("6.28123456789e12"), int("6281234567890", true, false));
+    assert_eq!(d("6.281234567890E+12"), int("6281234567890", true, false));
+    assert_eq!(d("628123456789000e-2"), int("6281234567890", true, false));
+    assert_eq!(d(".628123456789e13"), int("6281234567890", true, false));
+    assert_eq!(d("00012345678"), int("12345678", false, false));
+    // Amount spellings: a fraction of two or more digits, or a value that is no integer.
+    assert_eq!(d("6281234567890.00"), int("6281234567890", true, true));
+    assert_eq!(d("6281234567890.000"), int("6281234567890", true, true));
+    assert_eq!(d("6281234567890.5"), int("6281234567890", true, true));
+    assert_eq!(d("6281234567890.57"), int("6281234567890", true, true));
+    assert_eq!(d("6.2812345678905e12"), int("6281234567890", true, true));
+    for no_integer_part in [
+        "0.5",
+        ".5",
+        "0",
+        "0.0",
         "1e-400",
         "1.2345678e9999999",
         "12345678901234567890",
-        "0",
-        "0.0",
         ".",
         "",
         "1.2.3",
         "6281234567890e",
+        "-1",
     ] {
-        assert_eq!(d(not_an_integer), None, "{not_an_integer}");
+        assert_eq!(d(no_integer_part), None, "{no_integer_part}");
+    }
+}
+
+/// The significant-digit condition: round quantities are not judged, identifiers are.
+#[test]
+fn spelled_round_quantities_are_not_judged() {
+    let judged = |t: &str| numeral::denoted(t, 19).is_some_and(|n| n.judged(7));
+    for round in [
+        "150000000000.00",
+        "1e15",
+        "1.5e12",
+        "1000000.0",
+        "15000000000.5",
+    ] {
+        assert!(!judged(round), "{round}");
+    }
+    for identifier in [
+        "6281234567890.00",
+        "6281234567890",
+        "150000000000",
+        "62812345678e2",
+    ] {
+        assert!(judged(identifier), "{identifier}");
     }
 }
 
@@ -154,7 +180,8 @@ fn payment_values_in_every_spelling_stay() {
         "1.5",
         "1500000000.0",
         "150000000000.00",
-        "62812345678901.00",
+        "9999999999.99",
+        "-1234567890.12",
         "1e15",
         "1.5e12",
         "1733457232779.0",
@@ -183,6 +210,34 @@ fn spellings(digits: &str) -> Vec<String> {
         out.push(format!("{}.{}e{}", &trimmed[..1], &trimmed[1..], n - 1));
     }
     out
+}
+
+/// The amount spellings of the integer `digits` (a fraction of two or more digits, a real
+/// fraction, thousands grouping): a reader still takes the digits for that integer's.
+/// `(text, is_json_number)`.
+fn amount_spellings(digits: &str) -> Vec<(String, bool)> {
+    let grouped = |sep: char| {
+        let head = digits.len() % 3;
+        let mut out = String::from(&digits[..head]);
+        for (i, c) in digits[head..].chars().enumerate() {
+            if i % 3 == 0 && !out.is_empty() {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        out
+    };
+    vec![
+        (format!("{digits}.00"), true),
+        (format!("{digits}.000"), true),
+        (format!("{digits}.57"), true),
+        (format!("{digits},00"), false),
+        (grouped(','), false),
+        (format!("{}.00", grouped(',')), false),
+        (format!("{},00", grouped('.')), false),
+        (grouped('.'), false),
+        (grouped('\''), false),
+    ]
 }
 
 /// The same text in full-width or Arabic-Indic digits and punctuation.
@@ -229,27 +284,58 @@ proptest! {
                 prop_assert!(d.scan_number(&number).is_some(), "number {}", number);
             }
         }
+        // Written as an amount is written, the digits are judged as a JSON number's are.
+        if digits.len() >= DEFAULT_NUMBER_DIGITS_MIN {
+            for (s, is_number) in amount_spellings(&digits) {
+                for text in [
+                    format!("{sign}{s}"),
+                    format!("total {sign}{s} IDR"),
+                    script(&s, '\u{ff10}', '\u{ff0e}'),
+                ] {
+                    prop_assert!(d.scan(&text).is_some(), "string {:?}", text);
+                }
+                if is_number {
+                    let number = format!("{}{s}", if sign == "-" { "-" } else { "" });
+                    prop_assert!(d.scan_number(&number).is_some(), "number {}", number);
+                }
+            }
+        }
     }
 
-    /// Amounts with two decimals, below the number threshold as numbers and at any size as
-    /// strings, and shorter integers in a number leaf in any spelling, never fire.
+    /// Amounts below the number threshold (10 integer digits) in every spelling, as strings
+    /// and as numbers, and round amounts of any size (at most six significant digits) in every
+    /// amount spelling, never fire; nor do shorter integers in a number leaf in any spelling.
     #[test]
     fn amounts_never_fire(
         amount in 0u64..10_000_000_000,
         cents in 0u32..100,
-        big in 0u64..10_000_000_000_000_000,
+        round in 1u64..1_000_000,
+        zeros in 0u32..13,
+        sign in "(|-|\\+)",
     ) {
         let d = all();
-        for text in [
-            format!("{amount}.{cents:02}"),
-            format!("{big}.{cents:02}"),
-            format!("-{big}.{cents:02}"),
-            format!("IDR {big}.{cents:02}"),
-        ] {
-            prop_assert_eq!(d.scan(&text), None, "{:?}", text);
+        let big = round * 10u64.pow(zeros);
+        let mut texts = Vec::new();
+        for n in [amount, big] {
+            let digits = n.to_string();
+            texts.push((format!("{n}.{cents:02}"), n == amount));
+            for (s, is_number) in amount_spellings(&digits) {
+                // A real fraction of a round amount is not round; `.57` is tried on `amount`.
+                if n == big && s.contains(".57") {
+                    continue;
+                }
+                texts.push((s, is_number));
+            }
         }
-        prop_assert_eq!(d.scan_number(&format!("{amount}.{cents:02}")), None);
-        prop_assert_eq!(d.scan_number(&format!("{big}.{cents:02}")), None);
+        for (s, is_number) in texts {
+            for text in [format!("{sign}{s}"), format!("IDR {sign}{s}")] {
+                prop_assert_eq!(d.scan(&text), None, "{:?}", text);
+            }
+            if is_number {
+                let number = format!("{}{s}", if sign == "-" { "-" } else { "" });
+                prop_assert_eq!(d.scan_number(&number), None, "{}", number);
+            }
+        }
         let short = (amount % 10_000_000_000).to_string();
         for s in spellings(&short) {
             prop_assert_eq!(d.scan_number(&s), None, "{}", s);

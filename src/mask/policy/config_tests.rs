@@ -46,6 +46,10 @@ fn shipped_policy_is_valid_and_documented_reads_enforce() {
 
 #[test]
 fn each_wrong_key_is_named() {
+    // The two bad words are appended: their indices follow the shipped vocabulary, whatever
+    // its length.
+    let shipped = default_config().policy;
+    let (shipped_words, shipped_detectors) = (shipped.key_words.len(), shipped.detectors.len());
     let found = problems(|c| {
         c.policy.default_strategy = "keep".into();
         c.policy.key_words.push("two words".into());
@@ -71,11 +75,14 @@ fn each_wrong_key_is_named() {
         );
     });
     let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+    let two_words = format!("mask.policy.key_words[{shipped_words}]");
+    let upper_name = format!("mask.policy.key_words[{}]", shipped_words + 1);
+    let ssn = format!("mask.policy.detectors[{shipped_detectors}]");
     for want in [
         "mask.policy.default_strategy",
-        "mask.policy.key_words[24]",
-        "mask.policy.key_words[25]",
-        "mask.policy.detectors[5]",
+        &two_words,
+        &upper_name,
+        &ssn,
         "mask.policy.digit_run_min",
         "mask.policy.max_undeclared_paths",
         "mask.policy.families.payin.mode",
@@ -126,4 +133,121 @@ fn parse(toml: &str) -> Result<MaskConfig, ::config::ConfigError> {
         .add_source(::config::File::from_str(toml, ::config::FileFormat::Toml))
         .build()?
         .get::<MaskConfig>("mask")
+}
+
+/// The shipped vocabulary reads Indonesian keys (paycombat's merchants and payers write keys in
+/// Indonesian as often as in English), and leaves the documented payment keys alone.
+#[test]
+fn indonesian_keys_are_personal_and_payment_keys_are_not() {
+    let s = crate::mask::default_settings();
+    let p = &s.policies;
+    for key in [
+        "nama",
+        "nama_lengkap",
+        "alamat",
+        "telepon",
+        "telp",
+        "no_telp",
+        "no_hp",
+        "nomor_hp",
+        "noHp",
+        "surel",
+        "tanggal_lahir",
+        "tempat_lahir",
+        "tglLahir",
+        "nik",
+        "no_ktp",
+        "rekening",
+        "no_rekening",
+        "nomorRekening",
+        "ibu_kandung",
+        "nama_gadis_ibu",
+        "jenis_kelamin",
+        "kodepos",
+        "whatsapp",
+        "nohp",
+        "nomorhp",
+        "norek",
+        "NoRek",
+        "noktp",
+        "tgl_lhr",
+        "ttl",
+        "nomor_induk_kependudukan",
+    ] {
+        assert!(p.is_personal_key(key), "{key}");
+    }
+    for key in [
+        "customer_id",
+        "org_id",
+        "type",
+        "is_active",
+        "status",
+        "amount",
+        "currency",
+        "created_at",
+        "payin_method",
+        "reference_id",
+        "jumlah",
+        "mata_uang",
+        "keterangan_status",
+        "notification_url",
+        "nominal",
+        "note",
+        "nonce",
+        "number",
+        "no_referensi",
+    ] {
+        assert!(!p.is_personal_key(key), "{key}");
+    }
+}
+
+mod key_word_props {
+    use proptest::prelude::*;
+
+    /// Each shipped word, in any case, under a prefix, with either separator or camelCase,
+    /// in full-width letters: personal.
+    fn spelled(word: &str, style: u8, prefix: &str) -> String {
+        let w = match style % 4 {
+            0 => word.to_owned(),
+            1 => word.to_uppercase(),
+            2 => {
+                let mut c = word.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            }
+            _ => word
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_lowercase() {
+                        char::from_u32(c as u32 - 'a' as u32 + 0xff41).unwrap_or(c)
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+        };
+        match style / 4 % 3 {
+            0 => format!("{prefix}_{w}"),
+            1 => format!("{prefix}-{w}"),
+            _ if style % 4 == 2 => format!("{prefix}{w}"),
+            _ => w,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn every_shipped_word_is_personal_in_every_spelling(
+            i in 0usize..1000,
+            style in 0u8..12,
+            prefix in "(no|nomor|data|customer|payer)",
+        ) {
+            let s = crate::mask::default_settings();
+            let words = crate::mask::default_config().policy.key_words;
+            let word = &words[i % words.len()];
+            let key = spelled(word, style, &prefix);
+            prop_assert!(s.policies.is_personal_key(&key), "{}", key);
+        }
+    }
 }

@@ -40,12 +40,17 @@ impl KeyWords {
         for_each_word(&prepared, |w| {
             if w.is_ascii() {
                 // No allocation: vocabulary words are folded, and folding ASCII is lower-casing.
-                return self.words.iter().any(|v| ascii_matches(w, v));
+                let numbered = number_prefixed(w);
+                return self.words.iter().any(|v| {
+                    ascii_matches(w, v) || numbered.is_some_and(|rest| rest.eq_ignore_ascii_case(v))
+                });
             }
             let folded = fold_word(w);
+            let numbered = number_prefixed(&folded);
             self.words.iter().any(|v| {
                 let v = &**v;
                 folded == v
+                    || numbered == Some(v)
                     || (v.len() >= AFFIX_MIN && (folded.starts_with(v) || folded.ends_with(v)))
             })
         })
@@ -130,6 +135,21 @@ const MAX_LABEL: usize = 64;
 /// Bytes of a form field's name: `customer[first_name]`, `payer.email`, `last-name`.
 fn is_form_label_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+/// Number prefixes a key glues to the word it numbers: `nohp`, `norek`, `nomorhp` (Indonesian
+/// `no`/`nomor`), `nrktp`, `numphone`. Longest first.
+const NUMBER_PREFIXES: [&str; 4] = ["nomor", "num", "no", "nr"];
+
+/// The rest of `word` after a number prefix (ASCII case ignored), when something follows it:
+/// a vocabulary word equal to the rest names the key (a short word such as `hp` or `rek` is
+/// never matched as a suffix on its own, see [`AFFIX_MIN`]).
+fn number_prefixed(word: &str) -> Option<&str> {
+    NUMBER_PREFIXES.iter().find_map(|p| {
+        let head = word.get(..p.len())?;
+        let rest = &word[p.len()..];
+        (head.eq_ignore_ascii_case(p) && !rest.is_empty()).then_some(rest)
+    })
 }
 
 /// `word` (ASCII, any case) equals the folded vocabulary word `v`, or starts or ends with it

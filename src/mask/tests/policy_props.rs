@@ -43,6 +43,15 @@ const WORDY: &[&str] = &[
     "birth_date",
     "email_address",
     "passport_no",
+    "nama",
+    "alamat_lengkap",
+    "no_hp",
+    "nomorHp",
+    "tanggal_lahir",
+    "surel",
+    "no_rekening",
+    "ibu_kandung",
+    "NIK",
 ];
 
 #[derive(Clone, Debug)]
