@@ -33,6 +33,7 @@ pub mod problems;
 pub(crate) mod proxy;
 pub(crate) mod redact;
 pub(crate) mod reload;
+pub mod reloadable;
 pub mod route;
 pub(crate) mod server;
 pub(crate) mod service_manager;

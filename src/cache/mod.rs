@@ -42,6 +42,7 @@ use moka::future::Cache;
 use crate::clock::Clock;
 use moka::notification::RemovalCause;
 
+pub use self::config::KEYS as RELOAD_KEYS;
 pub use self::config::{
     default_config, default_settings, CacheConfig, CacheSettings, RouteCacheConfig,
     RouteCachePolicy, RoutesConfig,
