@@ -41,7 +41,7 @@ pub mod telemetry;
 pub mod upstream;
 pub mod urls;
 
-pub use app::App;
+pub use app::{App, ConfigReload, Reloaded};
 pub use config::Settings;
 /// The access-log formatter, for `benches/access_log.rs` only.
 #[doc(hidden)]

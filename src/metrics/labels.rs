@@ -11,6 +11,15 @@ crate::label_enum! {
 }
 
 crate::label_enum! {
+    /// `result` of `gateway_config_reloads_total`.
+    pub enum ConfigReloadResult {
+        Applied => "applied",
+        Unchanged => "unchanged",
+        Invalid => "invalid",
+    }
+}
+
+crate::label_enum! {
     /// `result` of `gateway_trace_export_spans_total`.
     pub enum ExportResult {
         Exported => "exported",
@@ -32,6 +41,7 @@ crate::label_enum! {
         Write => "write",
         WriteAll => "write_all",
         Admin => "admin",
+        ConfigReload => "config_reload",
     }
 }
 
@@ -73,6 +83,7 @@ crate::label_enum! {
     pub enum Listener {
         Api => "api",
         Admin => "admin",
+        ConfigReload => "config_reload",
     }
 }
 

@@ -74,6 +74,9 @@ pub struct Metrics {
     pub tls_certificate_expiry: Family<IntGaugeVec, 1>,
     pub tls_reloads: Family<IntCounterVec, 1>,
     pub trace_export_spans: Family<IntCounterVec, 1>,
+    pub config_reloads: Family<IntCounterVec, 1>,
+    pub config_last_reload_successful: IntGauge,
+    pub config_last_reload_success_timestamp: IntGauge,
 }
 
 pub(crate) fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -95,6 +98,13 @@ pub(crate) fn counter<const N: usize>(
         r,
         IntCounterVec::new(Opts::new(name, help), labels)?,
     )?))
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn histogram<const N: usize>(
@@ -163,6 +173,9 @@ impl Metrics {
             // A series only while TLS is on, so an expiry alert cannot fire on a plain listener.
             tls_certificate_expiry: Family::new(reg(r, IntGaugeVec::new(Opts::new("gateway_tls_certificate_expiry_timestamp_seconds", "Unix time at which the certificate the listener serves expires (its notAfter), by listener."), &["listener"])?)?),
             tls_reloads: counter(r, "gateway_tls_reloads_total", "Reloads of the listener's TLS certificate, key and client CA files, by result (ok, failed).", &["result"])?,
+            config_reloads: counter(r, "gateway_config_reloads_total", "Configuration reloads (SIGHUP or a change to the config file), by result: applied (valid, something changed), unchanged (valid, nothing changed), invalid (refused: the running settings stay).", &["result"])?,
+            config_last_reload_successful: gauge(r, "gateway_config_last_reload_successful", "1 when the last configuration reload was valid (or none was tried), 0 when it was refused.")?,
+            config_last_reload_success_timestamp: gauge(r, "gateway_config_last_reload_success_timestamp_seconds", "Unix time of the last valid configuration reload (of the start, until one).")?,
             trace_export_spans: counter(r, "gateway_trace_export_spans_total", "Sampled spans handed to the OTLP collector, by result (exported, failed); 0 while telemetry is off.", &["result"])?,
         };
         let build = IntGaugeVec::new(
@@ -207,6 +220,11 @@ impl Metrics {
         for result in labels::ExportResult::ALL {
             m.trace_export_spans.with([&result]);
         }
+        for result in labels::ConfigReloadResult::ALL {
+            m.config_reloads.with([&result]);
+        }
+        m.config_last_reload_successful.set(1);
+        m.config_last_reload_success_timestamp.set(unix_now());
         for result in labels::ReloadResult::ALL {
             m.credential_reloads.with([&result]);
             m.clients_reloads.with([&result]);
