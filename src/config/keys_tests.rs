@@ -127,3 +127,45 @@ fn pins_keep_the_restart_only_values_of_the_running_configuration() {
         .iter()
         .all(|k| keys::class(k) == Some(KeyClass::Restart)));
 }
+
+/// The README's table of what reloads live is the components' declarations, row by row.
+#[test]
+fn the_readme_reload_table_is_the_declared_classes() {
+    const README: &str = include_str!("../../README.md");
+    let table = README
+        .split("<!-- reload-classes -->")
+        .nth(1)
+        .expect("the README's reload table, after <!-- reload-classes -->");
+    let rows: Vec<&str> = table
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .collect();
+    let names = |cell: &str| -> Vec<String> {
+        cell.split(',')
+            .map(|s| s.trim().trim_matches('`').to_owned())
+            .filter(|s| !s.is_empty() && s != "—")
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').collect();
+        assert_eq!(cells.len(), 3, "{row}");
+        let section = cells[0].trim().trim_matches('`');
+        let s = Section::of(section).unwrap_or_else(|| panic!("unknown section in {row}"));
+        let declared = keys::of(s);
+        assert_eq!(
+            names(cells[1]),
+            declared.live,
+            "README live keys of [{section}]"
+        );
+        assert_eq!(
+            names(cells[2]),
+            declared.restart,
+            "README restart keys of [{section}]"
+        );
+        seen.push(s);
+    }
+    assert_eq!(seen, Section::ALL, "one row per section, in order");
+}
