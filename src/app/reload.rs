@@ -198,12 +198,11 @@ impl ConfigReload {
                 .with([&InvalidationReason::ConfigReload])
                 .inc();
         }
-        if touched("log.") {
-            if crate::logging::apply(&new.log) == LevelApplied::ShadowedByRustLog
-                && changed.iter().any(|k| k == "log.level")
-            {
-                tracing::warn!("log.level changed but RUST_LOG is set and still decides the level");
-            }
+        if touched("log.")
+            && crate::logging::apply(&new.log) == LevelApplied::ShadowedByRustLog
+            && changed.iter().any(|k| k == "log.level")
+        {
+            tracing::warn!("log.level changed but RUST_LOG is set and still decides the level");
         }
         if let (true, Some(t)) = (touched("telemetry."), &self.telemetry) {
             t.set_sampling_ratio(&new.telemetry);
