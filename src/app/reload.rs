@@ -86,8 +86,28 @@ pub(super) struct Parts {
 
 impl ConfigReload {
     pub(super) fn new(p: Parts) -> Result<ConfigReload, Problem> {
+        let pins = keys::pins(&p.layers)?;
+        // The pins are read from the layers once more, after start-up read them: a file
+        // changed in between would pin values that are not the running ones.
+        let pinned = Layers {
+            pinned: pins.clone(),
+            ..p.layers.clone()
+        };
+        let (partial, _) = config::sections(&pinned, &Section::ALL);
+        if let Some(now) = partial.complete() {
+            let moved = restart_only(&keys::changed(&p.running.view, &now.view));
+            if !moved.is_empty() {
+                return Err(Problem::new(
+                    "configuration",
+                    format!(
+                        "changed while the gateway started ({}): start it again",
+                        moved.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(ConfigReload {
-            pins: keys::pins(&p.layers)?,
+            pins,
             layers: p.layers,
             live: p.live,
             admin: p.admin,
@@ -150,6 +170,21 @@ impl ConfigReload {
         let needs_restart = keys::changed(&new.view, &as_given.view);
         if changed.is_empty() {
             return Reloaded::Unchanged { needs_restart };
+        }
+        // Pinned keys cannot change; if one did, the pins missed it (a defect): never
+        // apply a restart-only change half-way.
+        let unpinned = restart_only(&changed);
+        if !unpinned.is_empty() {
+            return Reloaded::Invalid {
+                problems: vec![Problem::new(
+                    "configuration",
+                    format!(
+                        "keys that need a restart changed in the reloaded settings ({}): \
+                         a defect in the gateway; restart it to apply them",
+                        unpinned.join(", ")
+                    ),
+                )],
+            };
         }
         let touched = |prefix: &str| changed.iter().any(|k| k.starts_with(prefix));
         let old = self.live.load_full();
@@ -247,6 +282,14 @@ impl ConfigReload {
             ),
         }
     }
+}
+
+/// The keys of `keys` whose class is not live (restart-only, or undecided).
+fn restart_only(keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .filter(|k| keys::class(k) != Some(crate::reloadable::KeyClass::Live))
+        .cloned()
+        .collect()
 }
 
 /// The clause naming the restart-only keys left as they are, if any.
