@@ -280,3 +280,30 @@ async fn a_request_admitted_before_a_reload_finishes_under_its_own_generation() 
     assert_eq!(value(&scrape, "gateway_inflight_requests", &[]), 0.0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_sampling_ratio_reloads_without_restarting_the_exporter() {
+    let rx = crate::common::otlp::Receiver::start().await;
+    let (app, reload) =
+        spawn_app_reloading(&format!("{NO_WATCH}{}", rx.overlay("sampling_ratio = 0.0"))).await;
+    // The sampled flag the gateway's own traceparent carried to paycombat.
+    let sampled_flag = |app: &TestApp| -> String {
+        let last = app.state().requests().pop().unwrap();
+        let tp = last.headers["traceparent"].to_str().unwrap().to_owned();
+        tp.rsplit('-').next().unwrap().to_owned()
+    };
+    assert_eq!(app.get("/api/v1/anything/ratio-0").await.status, 200);
+    assert_eq!(sampled_flag(&app), "00");
+
+    rewrite(
+        &app,
+        &format!("{NO_WATCH}{}", rx.overlay("sampling_ratio = 1.0")),
+    );
+    match reload.reload().await {
+        Reloaded::Applied { changed, .. } => assert_eq!(changed, ["telemetry.sampling_ratio"]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.get("/api/v1/anything/ratio-1").await.status, 200);
+    assert_eq!(sampled_flag(&app), "01");
+    app.stop().await;
+}
