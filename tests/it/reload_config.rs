@@ -307,3 +307,64 @@ async fn the_sampling_ratio_reloads_without_restarting_the_exporter() {
     assert_eq!(sampled_flag(&app), "01");
     app.stop().await;
 }
+
+/// History check for the generation swap: while the configuration flips between two rule
+/// sets, every answer is masked wholly under one of them, never half of each.
+#[tokio::test]
+async fn answers_during_reloads_are_masked_wholly_under_one_configuration() {
+    let x = format!(
+        "{NO_WATCH}[mask]\nplaceholder = \"[X]\"\n{}",
+        rules_plus("description")
+    );
+    let y = format!(
+        "{NO_WATCH}[mask]\nplaceholder = \"[Y]\"\n{}",
+        rules_plus("remark")
+    );
+    let (app, reload) = spawn_app_reloading(&x).await;
+    let app = std::sync::Arc::new(app);
+    let mut clients = Vec::new();
+    for c in 0..6 {
+        let app = app.clone();
+        clients.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for n in 0..20 {
+                let r = app
+                    .send(
+                        Method::GET,
+                        &format!("/api/v1/anything/flip-{c}-{n}"),
+                        &[("description", "plain d"), ("remark", "plain r")],
+                        b"",
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let h = &r.json()["data"]["headers"];
+                seen.push((
+                    h["description"].as_str().unwrap().to_owned(),
+                    h["remark"].as_str().unwrap().to_owned(),
+                ));
+            }
+            seen
+        }));
+    }
+    for flip in 0..10 {
+        rewrite(&app, if flip % 2 == 0 { &y } else { &x });
+        assert!(matches!(reload.reload().await, Reloaded::Applied { .. }));
+        tokio::task::yield_now().await;
+    }
+    let mut by_config = [0, 0];
+    for c in clients {
+        for (d, r) in c.await.unwrap() {
+            match (d.as_str(), r.as_str()) {
+                ("[X]", "plain r") => by_config[0] += 1,
+                ("plain d", "[Y]") => by_config[1] += 1,
+                other => panic!("an answer masked under neither configuration: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(by_config[0] + by_config[1], 120);
+    assert_eq!(reloads(&app, "applied").await, 10.0);
+    std::sync::Arc::try_unwrap(app)
+        .unwrap_or_else(|_| panic!("clients done"))
+        .stop()
+        .await;
+}
