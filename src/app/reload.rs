@@ -39,6 +39,8 @@ pub enum Reloaded {
         changed: Vec<String>,
         /// Restart-only keys the layers changed, kept at their running values.
         needs_restart: Vec<String>,
+        /// `log.level` changed, but `RUST_LOG` is set and still decides the level.
+        level_shadowed: bool,
     },
     /// Valid, and no live key changed.
     Unchanged { needs_restart: Vec<String> },
@@ -233,12 +235,9 @@ impl ConfigReload {
                 .with([&InvalidationReason::ConfigReload])
                 .inc();
         }
-        if touched("log.")
+        let level_shadowed = touched("log.")
             && crate::logging::apply(&new.log) == LevelApplied::ShadowedByRustLog
-            && changed.iter().any(|k| k == "log.level")
-        {
-            tracing::warn!("log.level changed but RUST_LOG is set and still decides the level");
-        }
+            && changed.iter().any(|k| k == "log.level");
         if let (true, Some(t)) = (touched("telemetry."), &self.telemetry) {
             t.set_sampling_ratio(&new.telemetry);
         }
@@ -246,6 +245,7 @@ impl ConfigReload {
         Reloaded::Applied {
             changed,
             needs_restart,
+            level_shadowed,
         }
     }
 
@@ -264,12 +264,18 @@ impl ConfigReload {
             Reloaded::Applied {
                 changed,
                 needs_restart,
+                level_shadowed,
             } => tracing::info!(
                 changed = %changed.join(" "),
                 needs_restart = %needs_restart.join(" "),
-                "configuration reloaded: {} key(s) changed{}",
+                "configuration reloaded: {} key(s) changed{}{}",
                 changed.len(),
                 left_as_is(needs_restart),
+                if *level_shadowed {
+                    "; log.level is shadowed: RUST_LOG is set and still decides the level"
+                } else {
+                    ""
+                },
             ),
             Reloaded::Unchanged { needs_restart } => tracing::info!(
                 needs_restart = %needs_restart.join(" "),

@@ -192,6 +192,7 @@ async fn a_restart_only_change_is_named_and_left_as_it_is() {
         Reloaded::Applied {
             changed,
             needs_restart,
+            ..
         } => {
             assert_eq!(changed, ["server.max_request_body_bytes"]);
             assert_eq!(needs_restart, ["server.listen", "cluster.prefix"]);

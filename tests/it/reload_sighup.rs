@@ -53,6 +53,92 @@ fn rules_with_description() -> String {
     toml::to_string(&doc).unwrap()
 }
 
+/// The binary serving `--config file`, its stdout lines collected as they come.
+fn start(
+    file: &std::path::Path,
+    port: u16,
+    admin_port: u16,
+    rust_log: Option<&str>,
+) -> (Gateway, Arc<Mutex<Vec<String>>>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"));
+    cmd.args(["serve", "--config"])
+        .arg(file)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+        .env_remove("GATEWAY_ENV")
+        .env_remove("GATEWAY_CONFIG_DIR")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(level) = rust_log {
+        cmd.env("RUST_LOG", level);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stdout = child.stdout.take().unwrap();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (Gateway(child), lines)
+}
+
+/// Waits (at most 10 s) for a line containing `needle`; returns it.
+async fn line_with(lines: &Arc<Mutex<Vec<String>>>, needle: &str) -> Option<String> {
+    let find = || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains(needle))
+            .cloned()
+    };
+    eventually(Duration::from_secs(10), || {
+        let found = find().is_some();
+        async move { found }
+    })
+    .await;
+    find()
+}
+
+#[tokio::test]
+async fn a_level_change_shadowed_by_rust_log_says_so() {
+    let sandbox = paycombat_sandbox::Sandbox::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        paycombat_sandbox::SandboxConfig::demo(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gateway.toml");
+    let base = "[server]\nwatch_files = false\n";
+    let toml = test_config(dir.path(), &sandbox.base_url(), base);
+    std::fs::write(&file, toml).unwrap();
+    let (port, admin_port) = (free_port(), free_port());
+    let (gateway, lines) = start(&file, port, admin_port, Some("info"));
+    assert!(line_with(&lines, "paycombat-gateway listening")
+        .await
+        .is_some());
+    let toml = test_config(
+        dir.path(),
+        &sandbox.base_url(),
+        &format!("{base}[log]\nlevel = \"error\"\n"),
+    );
+    std::fs::write(&file, toml).unwrap();
+    sighup(&gateway.0);
+    let line = line_with(&lines, "configuration reloaded")
+        .await
+        .expect("RUST_LOG=info still shows the INFO line");
+    assert!(line.contains("log.level is shadowed"), "{line}");
+    drop(gateway);
+}
+
 #[tokio::test]
 async fn sighup_reloads_the_config_file_in_the_running_process() {
     let sandbox = paycombat_sandbox::Sandbox::start(
@@ -71,31 +157,7 @@ async fn sighup_reloads_the_config_file_in_the_running_process() {
     };
     write("");
     let (port, admin_port) = (free_port(), free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
-        .args(["serve", "--config"])
-        .arg(&file)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
-        .env_remove("GATEWAY_ENV")
-        .env_remove("GATEWAY_CONFIG_DIR")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-    let stdout = child.stdout.take().unwrap();
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let gateway = Gateway(child);
+    let (gateway, lines) = start(&file, port, admin_port, None);
     let logged = |needle: &'static str| {
         let lines = lines.clone();
         async move {
