@@ -123,6 +123,8 @@ async fn check_config(args: &ConfigArgs) -> ExitCode {
 /// anything is validated): every start-up problem at once, or the app.
 async fn serve(args: ServeArgs) -> ExitCode {
     let (partial, problems) = check(&args.config, args.listen.flags());
+    // What a configuration reload reads again.
+    let layers = args.config.layers(args.listen.flags());
     let settings = match (problems.is_empty(), partial.complete()) {
         (true, Some(s)) => s,
         (_, _) => {
@@ -146,7 +148,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     for warning in crate::env_names::in_environment() {
         tracing::warn!("{warning}");
     }
-    run_until_signal(settings).await
+    run_until_signal(settings, layers).await
 }
 
 fn hash_key(generate: bool) -> ExitCode {

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 
 mod env;
 pub mod files;
+pub mod keys;
+#[cfg(test)]
+mod keys_tests;
 mod patch;
 mod section;
 #[cfg(test)]
@@ -107,6 +110,9 @@ pub struct Layers {
     pub vars: Option<EnvLayer>,
     /// Command-line flags, the top layer: `(dotted key, value)`.
     pub flags: Vec<(String, String)>,
+    /// Over every other layer: the running values of the keys that need a restart,
+    /// which a configuration reload keeps (`keys::pins`).
+    pub pinned: Vec<(String, ::config::Value)>,
 }
 
 impl Layers {

@@ -33,6 +33,7 @@ pub mod problems;
 pub(crate) mod proxy;
 pub(crate) mod redact;
 pub(crate) mod reload;
+pub mod reloadable;
 pub mod route;
 pub(crate) mod server;
 pub(crate) mod service_manager;
@@ -40,7 +41,7 @@ pub mod telemetry;
 pub mod upstream;
 pub mod urls;
 
-pub use app::App;
+pub use app::{App, ConfigReload, Reloaded};
 pub use config::Settings;
 /// The access-log formatter, for `benches/access_log.rs` only.
 #[doc(hidden)]

@@ -3,16 +3,21 @@
 
 use std::process::ExitCode;
 
-use crate::config::Settings;
+use crate::config::{Layers, Settings};
 
 /// Exit code for a bad configuration (sysexits EX_USAGE).
 pub const EXIT_CONFIG: u8 = 64;
 
-/// Builds and runs the app until SIGTERM or SIGINT. A start-up failure
-/// (unreadable credentials, a bad clients file, a port in use) exits 64 with
-/// the reason.
-pub async fn run_until_signal(settings: Settings) -> ExitCode {
-    match crate::app::App::build(settings).await {
+/// Builds and runs the app until SIGTERM or SIGINT, reloading its configuration
+/// from `layers` (the ones `settings` were read from) on SIGHUP and when the
+/// config file changes. A start-up failure (unreadable credentials, a bad
+/// clients file, a port in use) exits 64 with the reason.
+pub async fn run_until_signal(settings: Settings, layers: Layers) -> ExitCode {
+    let app = match crate::app::App::build(settings).await {
+        Ok(app) => app.reloading(layers),
+        Err(e) => Err(e),
+    };
+    match app {
         Ok(app) => serve_until_signal(app).await,
         Err(e) => {
             let reason = crate::problems::causes(e.chain());

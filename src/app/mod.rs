@@ -16,48 +16,41 @@ use crate::access::{AuthMode, ClientsFile};
 use crate::cache::CustomerCache;
 use crate::clock::Clock;
 use crate::config::files::{certificates_asked, clients_file, unsigned_writes};
-use crate::config::Settings;
+use crate::config::{Layers, Settings};
 use crate::credentials::{secret_file, CredentialFiles};
 use crate::logging::access_log::AccessLog;
-use crate::mask::{MaskSettings, Masker};
 use crate::metrics::Metrics;
-use crate::problems::Problem;
 use crate::proxy::Proxy;
 use crate::reload::Reloader;
 use crate::server::admin::{Admin, Health};
 use crate::server::{Tls, TlsFiles};
 use crate::telemetry::Telemetry;
+use arc_swap::ArcSwap;
+
+mod generation;
+pub mod reload;
+
+pub(crate) use generation::build_masker;
+use generation::{inspect_settings, proxy_settings};
+pub use reload::{ConfigReload, Reloaded};
 
 pub struct App {
     settings: Arc<Settings>,
     reloader: Reloader,
     api: TcpListener,
     admin_listener: TcpListener,
-    proxy: Arc<Proxy>,
+    /// The generation requests are admitted to; a configuration reload replaces it.
+    live: Arc<ArcSwap<Proxy>>,
     admin: Arc<Admin>,
     health: Arc<Health>,
     tls: Option<Arc<Tls>>,
     telemetry: Option<Arc<Telemetry>>,
     /// Cluster mode's background tasks (subscription, heartbeats); stopped with the app.
     cluster: Option<crate::cluster::ClusterTasks>,
-}
-
-/// The masker the settings describe (None when masking is off), with its key.
-/// The key comes back too, for the secret reflection guard.
-pub(crate) fn build_masker(mask: &MaskSettings) -> Result<crate::proxy::Masking, Problem> {
-    if !mask.enabled {
-        tracing::warn!(
-            "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
-        );
-        return Ok((None, None));
-    }
-    let key = match &mask.hmac_key_file {
-        Some(p) => Some(secret_file("mask.hmac_key_file", p)?),
-        None => None,
-    };
-    let masker =
-        Masker::new(mask, key.as_deref()).map_err(|e| Problem::new(e.full_key(), e.reason()))?;
-    Ok((Some(Arc::new(masker)), key.map(Vec::into_boxed_slice)))
+    /// `mask.hmac_key_file` as read at start, for the generations a reload builds.
+    mask_key: Option<Vec<u8>>,
+    /// Set by [`App::reloading`]: how the configuration is read again.
+    config_reload: Option<Arc<ConfigReload>>,
 }
 
 fn credential_files(settings: &Settings) -> CredentialFiles {
@@ -104,7 +97,15 @@ impl App {
             .check_spool_dir()
             .map_err(|e| anyhow::anyhow!("upstream.buffering.spool_dir: {e}"))?;
 
-        let masking = build_masker(&settings.mask).map_err(|p| anyhow::anyhow!("{p}"))?;
+        // Read once (a restart-only key): every generation masks with this key. With
+        // masking off it is read if it can be, for a reload that turns masking on.
+        let mask_key = match generation::mask_key(&settings.mask) {
+            Ok(key) => key,
+            Err(p) if settings.mask.enabled => anyhow::bail!("{p}"),
+            Err(_) => None,
+        };
+        let masking = generation::masker(&settings.mask, mask_key.as_deref())
+            .map_err(|p| anyhow::anyhow!("{p}"))?;
         // The masker and `GET /admin/mask/undeclared` share this registry (the settings'
         // policies are cloned into the masker by `Arc`).
         settings
@@ -251,27 +252,13 @@ impl App {
             clock.clone(),
         );
         let inspector = crate::inspect::Inspector::new(
-            crate::inspect::InspectSettings {
-                limits: settings.inspect.clone(),
-                park_limit: settings.upstream.timeout,
-                buffer_share: settings.per_client.buffer_share,
-            },
+            inspect_settings(&settings),
             credentials.clone(),
             inspect_metrics,
             masking,
         );
-        let pipeline = crate::proxy::ProxySettings {
-            admit: crate::proxy::AdmitLimits {
-                max_header_bytes: settings.server.max_header_bytes,
-            },
-            trusted_proxies: settings.server.trusted_proxies.clone(),
-            request_body: crate::proxy::BodyLimits {
-                max_bytes: settings.server.max_request_body_bytes,
-                timeout: settings.server.request_body_timeout,
-            },
-            passthrough: settings.passthrough.clone(),
-        };
-        let proxy = Arc::new(
+        let pipeline = proxy_settings(&settings);
+        let proxy = Arc::new(ArcSwap::from_pointee(
             Proxy::new(
                 pipeline,
                 upstream,
@@ -284,7 +271,7 @@ impl App {
             .traced(telemetry.clone())
             .with_cluster(cluster.clone())
             .with_idempotency(idempotency),
-        );
+        ));
         let admin = Arc::new(Admin {
             registry,
             metrics,
@@ -295,21 +282,56 @@ impl App {
             cache,
             cluster,
             token: admin_token,
-            view: settings.view.clone(),
-            policies: settings.mask.policies.clone(),
+            shown: ArcSwap::from_pointee(crate::server::admin::Shown {
+                view: settings.view.clone(),
+                policies: settings.mask.policies.clone(),
+            }),
         });
         Ok(App {
             settings,
             reloader,
             api,
             admin_listener,
-            proxy,
+            live: proxy,
             admin,
             health,
             tls,
             telemetry,
             cluster: cluster_tasks,
+            mask_key,
+            config_reload: None,
         })
+    }
+
+    /// Reloads the whole configuration from `layers` (the ones it was read from) on
+    /// SIGHUP and when the config file changes (with `server.watch_files`), after the
+    /// credential, clients and TLS files (see [`reload`]).
+    pub fn reloading(mut self, layers: Layers) -> anyhow::Result<App> {
+        let reload = Arc::new(
+            ConfigReload::new(reload::Parts {
+                layers,
+                live: self.live.clone(),
+                admin: self.admin.clone(),
+                telemetry: self.telemetry.clone(),
+                mask_key: self.mask_key.clone(),
+                metrics: self.admin.metrics.clone(),
+                running: self.settings.clone(),
+            })
+            .map_err(|p| anyhow::anyhow!("{p}"))?,
+        );
+        let files: Vec<_> = reload.file().into_iter().collect();
+        let on_trigger = reload.clone();
+        self.reloader.also(&files, move || {
+            let reload = on_trigger.clone();
+            tokio::spawn(async move { reload.reload().await });
+        });
+        self.config_reload = Some(reload);
+        Ok(self)
+    }
+
+    /// The configuration reload [`App::reloading`] set up (tests call it directly).
+    pub fn config_reload(&self) -> Option<Arc<ConfigReload>> {
+        self.config_reload.clone()
     }
 
     pub fn api_addr(&self) -> SocketAddr {
@@ -345,12 +367,13 @@ impl App {
             reloader,
             api,
             admin_listener,
-            proxy,
+            live,
             admin,
             health,
             tls,
             telemetry,
             cluster,
+            ..
         } = self;
         let reloader = reloader.spawn();
 
@@ -392,7 +415,7 @@ impl App {
         crate::service_manager::ready();
 
         let draining = health.clone();
-        let access = proxy.clone();
+        let generations = live.clone();
         let listening = crate::server::Listening {
             listener: crate::server::Listener::Api,
             max_connections: settings.server.max_connections,
@@ -402,7 +425,9 @@ impl App {
         crate::server::serve(
             api,
             crate::server::builder(&settings.server),
-            move |req, peer, end| proxy.clone().handle(req, peer, end),
+            // One load per request, at admission: the request runs under that
+            // generation to its end, whatever a reload swaps in meanwhile.
+            move |req, peer, end| live.load_full().handle(req, peer, end),
             async move {
                 shutdown.await;
                 draining.set_draining();
@@ -415,6 +440,8 @@ impl App {
         .await;
         // Requests the drain deadline cut off are dropped by their connections'
         // tasks just after: wait (briefly) until each one is recorded.
+        // Every generation shares one finish phase: this waits for all of them.
+        let access = generations.load_full();
         access.settled(Duration::from_secs(2)).await;
         reloader.abort();
         if let Some(t) = &telemetry {

@@ -45,6 +45,13 @@ pub struct RawAuth {
     pub clients_file: String,
 }
 
+/// `[auth]` on a configuration reload: the clients file is opened and watched once
+/// (it reloads itself, rate limits included, when it changes).
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[],
+    restart: &["mode", "clients_file"],
+};
+
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub mode: AuthModeSetting,

@@ -33,6 +33,19 @@ pub struct CacheConfig {
     pub routes: RoutesConfig,
 }
 
+/// `[cache]` on a configuration reload: what is cached and for how long is live
+/// (entries are dropped when it changes); the store is built once at its size.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[
+        "max_entry_bytes",
+        "id_pattern",
+        "allow_client_no_cache",
+        "allow_client_no_store",
+        "routes",
+    ],
+    restart: &["enabled", "max_bytes"],
+};
+
 /// `[cache.routes.*]`. A layer naming one key of a route keeps the route's
 /// other keys from the layers below (the configuration is merged key by key).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]

@@ -248,12 +248,13 @@ impl Slot {
 /// Per-entry expiry: keep a slot while any of its responses is fresh or still inside a
 /// stale window; freshness itself is decided at lookup from `stored_at`.
 pub(crate) struct SlotExpiry {
-    pub(crate) routes: [RouteCachePolicy; 2],
+    /// The newest rules' retention (a configuration reload replaces them).
+    pub(crate) routes: Arc<arc_swap::ArcSwap<[RouteCachePolicy; 2]>>,
 }
 
 impl moka::Expiry<SlotKey, Slot> for SlotExpiry {
     fn expire_after_create(&self, key: &SlotKey, slot: &Slot, now: Instant) -> Option<Duration> {
-        Some(slot.remaining_retention(&self.routes[key.route.index()], now))
+        Some(slot.remaining_retention(&self.routes.load()[key.route.index()], now))
     }
 
     fn expire_after_update(
@@ -263,7 +264,7 @@ impl moka::Expiry<SlotKey, Slot> for SlotExpiry {
         now: Instant,
         _until_now: Option<Duration>,
     ) -> Option<Duration> {
-        Some(slot.remaining_retention(&self.routes[key.route.index()], now))
+        Some(slot.remaining_retention(&self.routes.load()[key.route.index()], now))
     }
 }
 

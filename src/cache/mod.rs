@@ -34,14 +34,18 @@ mod tests;
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+use arc_swap::ArcSwap;
 
 use moka::future::Cache;
 
 use crate::clock::Clock;
 use moka::notification::RemovalCause;
 
+pub use self::config::KEYS as RELOAD_KEYS;
 pub use self::config::{
     default_config, default_settings, CacheConfig, CacheSettings, RouteCacheConfig,
     RouteCachePolicy, RoutesConfig,
@@ -137,24 +141,37 @@ impl StoreOutcome {
 }
 
 /// The customer-read cache. Cheap to clone; all clones share one store.
+///
+/// A clone is a *view*: the rules it decides, stores and answers by (`settings`). A
+/// configuration reload makes a new view with [`CustomerCache::with_rules`] over the same
+/// store; from then on only the newest view may store, so nothing masked or kept under
+/// rules no longer in force is ever stored again.
 #[derive(Clone)]
 pub struct CustomerCache {
     inner: Arc<Inner>,
+    settings: Arc<CacheSettings>,
+    /// The rules epoch of this view ([`Inner::rules`] when it was made).
+    rules: u64,
+    /// Fills in flight under this view's rules: a request under newer rules never joins
+    /// one (its answer was masked under the old rules).
+    flights: Arc<Flights>,
 }
 
 struct Inner {
-    settings: CacheSettings,
     /// Freshness, `Age` and retention are read from this clock.
     clock: Clock,
     store: Cache<SlotKey, Slot>,
     generations: Generations,
-    flights: Arc<Flights>,
+    /// The newest view's rules epoch; a store from an older view is refused.
+    rules: AtomicU64,
+    /// The newest view's retention per route, read by moka's expiry on insert.
+    retention: Arc<ArcSwap<[RouteCachePolicy; 2]>>,
 }
 
 impl fmt::Debug for CustomerCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CustomerCache")
-            .field("enabled", &self.inner.settings.enabled)
+            .field("enabled", &self.settings.enabled)
             .field("entries", &self.entry_count())
             .field("weighted_size", &self.weighted_size())
             .finish_non_exhaustive()
@@ -170,28 +187,54 @@ impl CustomerCache {
     /// a clock that runs ahead of it (an adjustable one) only makes entries stale sooner,
     /// and a lookup past retention is a miss whether moka has dropped the entry yet or not.
     pub fn on_clock(settings: &CacheSettings, on_evict: EvictionHook, clock: Clock) -> Self {
+        let retention = Arc::new(ArcSwap::from_pointee(
+            CachedRoute::ALL.map(|route| settings.route(route).clone()),
+        ));
         let store = Cache::builder()
             .name("customer-read")
             .max_capacity(settings.max_bytes)
             .weigher(|_key: &SlotKey, slot: &Slot| slot.weight())
             .expire_after(SlotExpiry {
-                routes: CachedRoute::ALL.map(|route| settings.route(route).clone()),
+                routes: retention.clone(),
             })
             .eviction_listener(move |_key, _slot, cause| on_evict(EvictionCause::from(cause)))
             .build();
         Self {
             inner: Arc::new(Inner {
-                settings: settings.clone(),
                 clock,
                 store,
                 generations: Generations::new(),
-                flights: Arc::new(Flights::new()),
+                rules: AtomicU64::new(0),
+                retention,
             }),
+            settings: Arc::new(settings.clone()),
+            rules: 0,
+            flights: Arc::new(Flights::new()),
+        }
+    }
+
+    /// A view of the same store under `settings` (a configuration reload), which from now
+    /// on is the only view that may store. The store's size (`enabled`, `max_bytes`) is
+    /// this view's: it was fixed when the store was built. Entries already stored stay;
+    /// the caller drops them with [`Self::invalidate_all`] when what they hold changed.
+    pub fn with_rules(&self, settings: &CacheSettings) -> CustomerCache {
+        let mut settings = settings.clone();
+        settings.enabled = self.settings.enabled;
+        settings.max_bytes = self.settings.max_bytes;
+        let rules = self.inner.rules.fetch_add(1, Ordering::AcqRel) + 1;
+        self.inner.retention.store(Arc::new(
+            CachedRoute::ALL.map(|route| settings.route(route).clone()),
+        ));
+        CustomerCache {
+            inner: self.inner.clone(),
+            settings: Arc::new(settings),
+            rules,
+            flights: Arc::new(Flights::new()),
         }
     }
 
     pub fn settings(&self) -> &CacheSettings {
-        &self.inner.settings
+        &self.settings
     }
 
     /// Now, by the cache's clock: what `stored_at` and ages are measured against.
@@ -207,13 +250,13 @@ impl CustomerCache {
         customer_id: &str,
         query: Option<&str>,
     ) -> Result<CacheKey, Bypass> {
-        CacheKey::build(&self.inner.settings, route, customer_id, query)
+        CacheKey::build(&self.settings, route, customer_id, query)
     }
 
     /// The stored response for `key`, classified by age. A hit is one moka lookup and two
     /// reference-count increments. Async because moka 0.12's `future::Cache::get` is.
     pub async fn lookup(&self, key: &CacheKey) -> Lookup {
-        let settings = &self.inner.settings;
+        let settings = &self.settings;
         if !settings.route_enabled(key.route()) {
             return Lookup::Miss;
         }
@@ -247,7 +290,7 @@ impl CustomerCache {
         E: Clone + Send + Sync + 'static,
     {
         let current = self.inner.generations.current(key.customer_id());
-        let (shared, role) = self.inner.flights.start_or_join(key, current, make_fill);
+        let (shared, role) = self.flights.start_or_join(key, current, make_fill);
         (shared.await, role)
     }
 
@@ -260,7 +303,7 @@ impl CustomerCache {
         E: Clone + Send + Sync + 'static,
     {
         let current = self.inner.generations.current(key.customer_id());
-        let (_shared, role) = self.inner.flights.start_or_join(key, current, make_fill);
+        let (_shared, role) = self.flights.start_or_join(key, current, make_fill);
         role
     }
 
@@ -279,7 +322,7 @@ impl CustomerCache {
         gen: Generation,
         mut resp: CachedResponse,
     ) -> StoreOutcome {
-        let settings = &self.inner.settings;
+        let settings = &self.settings;
         let route = key.route();
         if !settings.route_enabled(route) {
             return StoreOutcome::Disabled;
@@ -299,7 +342,11 @@ impl CustomerCache {
 
         let generations = &self.inner.generations;
         let _lock = generations.lock_for(key.customer_id()).await;
-        if !generations.is_current(key.customer_id(), gen) {
+        // Under the lock an `invalidate_all` takes too: a view a reload has replaced
+        // stores nothing once the reload has dropped the entries.
+        if !generations.is_current(key.customer_id(), gen)
+            || self.inner.rules.load(Ordering::Acquire) != self.rules
+        {
             return StoreOutcome::Invalidated;
         }
         let resp = Arc::new(resp);
@@ -369,6 +416,6 @@ impl CustomerCache {
 
     #[cfg(test)]
     fn in_flight(&self) -> usize {
-        self.inner.flights.in_flight()
+        self.flights.in_flight()
     }
 }

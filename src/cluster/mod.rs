@@ -40,6 +40,7 @@ use metrics::RedisOp;
 
 pub use self::message::{Body, Message};
 pub use self::publish::Published;
+pub use self::settings::KEYS as RELOAD_KEYS;
 pub use self::settings::{ClusterSettings, OnError, OnUnconfirmed, RawCluster, RedisSettings};
 
 /// One replica's side of cluster mode. Shared by the proxy (rate limits, leases, write

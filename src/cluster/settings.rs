@@ -121,6 +121,29 @@ pub struct RawCluster {
     pub rate_limit_breaker_cooldown: Duration,
 }
 
+/// `[cluster]` on a configuration reload: the Redis connection, its subscription,
+/// lease and breaker are set up once.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[],
+    restart: &[
+        "redis_url",
+        "redis_password_file",
+        "ca_file",
+        "prefix",
+        "connect_timeout",
+        "command_timeout",
+        "heartbeat_interval",
+        "heartbeat_timeout",
+        "subscribe_timeout",
+        "lease",
+        "publish_deadline",
+        "on_unconfirmed_write",
+        "rate_limit_on_error",
+        "rate_limit_breaker_failures",
+        "rate_limit_breaker_cooldown",
+    ],
+};
+
 /// Validated `[cluster]`; `redis` is `None` in single-process mode.
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {

@@ -53,7 +53,7 @@ impl Section {
     }
 }
 
-fn merged(layers: &Layers) -> Result<config::Config, Problem> {
+pub(super) fn merged(layers: &Layers) -> Result<config::Config, Problem> {
     use config::{Config, File, FileFormat};
     let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
     let env = layers.env.as_deref().filter(|e| !e.is_empty());
@@ -98,6 +98,12 @@ fn merged(layers: &Layers) -> Result<config::Config, Problem> {
     for (key, value) in &layers.flags {
         builder = builder
             .set_override(key.as_str(), value.as_str())
+            .map_err(|e| problems::from_config_error("", &e))?;
+    }
+    // Above everything: what a reload keeps of the running configuration.
+    for (key, value) in &layers.pinned {
+        builder = builder
+            .set_override(key.as_str(), value.clone())
             .map_err(|e| problems::from_config_error("", &e))?;
     }
     builder

@@ -95,6 +95,24 @@ pub struct RawIdempotency {
     pub routes: Vec<RawRoute>,
 }
 
+/// `[idempotency]` on a configuration reload: the record store (in-process or on
+/// the cluster's Redis) keeps the records of writes in flight, so it is built once.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[],
+    restart: &[
+        "enabled",
+        "ttl",
+        "max_key_bytes",
+        "max_bytes",
+        "max_answer_bytes",
+        "on_in_flight",
+        "in_flight_wait",
+        "lease_margin",
+        "on_store_error",
+        "routes",
+    ],
+};
+
 /// One write route keys apply to: matched on method and exact path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedRoute {

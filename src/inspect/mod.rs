@@ -64,6 +64,20 @@ pub struct Inspector {
     compiled: arc_swap::ArcSwapOption<(Arc<UpstreamCredentials>, Secrets)>,
 }
 
+/// One counter handle per rule of `masker`, resolved once.
+fn masked_counters(masker: Option<&Masker>, metrics: &InspectMetrics) -> Vec<IntCounter> {
+    masker
+        .map(|m| {
+            m.rule_names()
+                .map(|name| {
+                    // A rule of the validated `[mask]` configuration.
+                    metrics.masked_fields.with([&Configured::declared(name)])
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Inspector {
     pub fn new(
         settings: InspectSettings,
@@ -71,17 +85,7 @@ impl Inspector {
         metrics: InspectMetrics,
         (masker, mask_key): Masking,
     ) -> Inspector {
-        let masked_counters = masker
-            .as_ref()
-            .map(|m| {
-                m.rule_names()
-                    .map(|name| {
-                        // A rule of the validated `[mask]` configuration.
-                        metrics.masked_fields.with([&Configured::declared(name)])
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let masked_counters = masked_counters(masker.as_deref(), &metrics);
         let u = &settings;
         let budget = Arc::new(BodyBudget::new(
             u.limits.max_buffered_bytes,
@@ -108,6 +112,32 @@ impl Inspector {
         // Compiled now, so a short secret is warned about at start-up.
         inspector.secrets(None);
         inspector
+    }
+
+    /// The inspector of a reloaded configuration: its `settings` and masker, over the
+    /// pools this one draws on (response buffers, spool files), the credentials it
+    /// guards and the metrics it counts in, which are shared, never rebuilt.
+    /// The pools' own bounds are restart-only keys (`upstream::config::KEYS`).
+    pub fn next(&self, settings: InspectSettings, (masker, mask_key): Masking) -> Inspector {
+        let inspector = Inspector {
+            masked_counters: masked_counters(masker.as_deref(), &self.metrics),
+            settings,
+            credentials: self.credentials.clone(),
+            metrics: self.metrics.clone(),
+            masker,
+            mask_key,
+            budget: self.budget.clone(),
+            spool: self.spool.clone(),
+            compiled: arc_swap::ArcSwapOption::empty(),
+        };
+        inspector.secrets(None);
+        inspector
+    }
+
+    /// The masker and key this inspector masks with (for a generation whose mask
+    /// rules did not change).
+    pub fn masking(&self) -> Masking {
+        (self.masker.clone(), self.mask_key.clone())
     }
 
     fn record_masked(&self, masked: &Masked) {

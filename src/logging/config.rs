@@ -50,6 +50,13 @@ pub struct RawAccessLog {
     pub file: String,
 }
 
+/// `[log]` on a configuration reload: level and format are live (`RUST_LOG`, when
+/// set, still wins over `level`); the queues and the access-log writer are opened once.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &["level", "format"],
+    restart: &["queue_bytes", "access"],
+};
+
 #[derive(Debug, Clone)]
 pub struct LogSettings {
     pub format: LogFormat,

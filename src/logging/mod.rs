@@ -1,4 +1,5 @@
-//! Logs: `RUST_LOG` when set, else `log.level`; JSON or human lines.
+//! Logs: `RUST_LOG` when set, else `log.level`; JSON or human lines. Level and
+//! format change on a configuration reload ([`apply`]).
 //!
 //! Two streams, neither of which can ever hold up a request: the access log
 //! (`access_log`, one line per request, written by the gateway's own
@@ -22,7 +23,9 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::{Layer, Layered, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter, Registry};
 
 use self::config::{LogFormat, LogSettings};
 pub use queue::LineQueue;
@@ -74,23 +77,85 @@ pub fn init(settings: &LogSettings) {
     init_with(settings.format, &settings.level, settings.queue_bytes);
 }
 
-pub fn init_with(format: LogFormat, level: &str, queue_bytes: usize) {
-    QUEUE_BYTES.store(queue_bytes, Ordering::Relaxed);
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+type Filter = reload::Layer<EnvFilter, Registry>;
+type Lines = Box<dyn Layer<Layered<Filter, Registry>> + Send + Sync>;
+
+/// What a configuration reload changes of the subscriber `init` installed.
+struct Handles {
+    filter: reload::Handle<EnvFilter, Registry>,
+    lines: reload::Handle<Lines, Layered<Filter, Registry>>,
+}
+
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+/// The filter `level` names, unless `RUST_LOG` is set (and valid), which wins.
+fn filter(level: &str) -> (EnvFilter, bool) {
+    match EnvFilter::try_from_default_env() {
+        Ok(f) => (f, true),
+        Err(_) => (
+            EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info")),
+            false,
+        ),
+    }
+}
+
+/// The line formatter of `format`, writing to the stdout queue.
+fn lines(format: LogFormat) -> Lines {
+    let base = tracing_subscriber::fmt::layer()
         .with_target(true)
         .with_writer(|| QueueWriter);
-    // try_init: a second call (tests, demo after sandbox) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    match format {
+        LogFormat::Json => base.json().flatten_event(true).boxed(),
         // Colour codes only for a person at a terminal, never into a file or collector.
-        LogFormat::Human => builder
-            .with_ansi(std::io::stdout().is_terminal())
-            .try_init(),
+        LogFormat::Human => base.with_ansi(std::io::stdout().is_terminal()).boxed(),
+    }
+}
+
+pub fn init_with(format: LogFormat, level: &str, queue_bytes: usize) {
+    QUEUE_BYTES.store(queue_bytes, Ordering::Relaxed);
+    // Both behind `reload` layers, so a configuration reload can change them.
+    let (filter, handle) = reload::Layer::new(filter(level).0);
+    let (lines, lines_handle) = reload::Layer::new(lines(format));
+    // try_init: a second call (tests, demo after sandbox) keeps the first subscriber.
+    if tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .try_init()
+        .is_ok()
+    {
+        let _ = HANDLES.set(Handles {
+            filter: handle,
+            lines: lines_handle,
+        });
+    }
+}
+
+/// How a configuration reload's `log.level` took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelApplied {
+    /// The new level filters from now on.
+    Applied,
+    /// `RUST_LOG` is set and still wins over `log.level`.
+    ShadowedByRustLog,
+    /// No subscriber of this process's `init` to change (a test, a second app).
+    NotInstalled,
+}
+
+/// Applies `log.level` and `log.format` to the running subscriber (a configuration
+/// reload); `RUST_LOG`, when set, still wins over the level.
+pub fn apply(settings: &LogSettings) -> LevelApplied {
+    let Some(h) = HANDLES.get() else {
+        return LevelApplied::NotInstalled;
     };
+    let _ = h.lines.reload(lines(settings.format));
+    let (filter, from_env) = filter(&settings.level);
+    if from_env {
+        return LevelApplied::ShadowedByRustLog;
+    }
+    match h.filter.reload(filter) {
+        Ok(()) => LevelApplied::Applied,
+        Err(_) => LevelApplied::NotInstalled,
+    }
 }
 
 /// Everything queued on stdout and stderr so far, written (bounded: a stuck

@@ -39,6 +39,26 @@ pub struct MaskConfig {
     pub policy: super::policy::PolicyConfig,
 }
 
+/// `[mask]` on a configuration reload: rules, strategies, policies and passthrough
+/// are live (answers cached under the old rules are dropped). The HMAC key is read
+/// once: a new key would stop `hmac` digests matching those handed out before.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[
+        "enabled",
+        "placeholder",
+        "mask_char",
+        "max_depth",
+        "hmac_prefix",
+        "hmac_hex_chars",
+        "match_spellings",
+        "shared_mail_domains",
+        "rules",
+        "passthrough",
+        "policy",
+    ],
+    restart: &["hmac_key_file"],
+};
+
 /// Unset is `""`, as in `config/default.toml`.
 fn none_as_empty<S: serde::Serializer>(
     v: &Option<std::path::PathBuf>,

@@ -29,7 +29,7 @@ mod prop_tests;
 #[cfg(test)]
 mod tests;
 
-pub use config::{MaskConfig, RuleConfig, Strategy};
+pub use config::{MaskConfig, RuleConfig, Strategy, KEYS as RELOAD_KEYS};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;

@@ -11,11 +11,21 @@ crate::label_enum! {
 }
 
 crate::label_enum! {
+    /// `result` of `gateway_config_reloads_total`.
+    pub enum ConfigReloadResult {
+        Applied => "applied",
+        Unchanged => "unchanged",
+        Invalid => "invalid",
+    }
+}
+
+crate::label_enum! {
     /// `reason` of `gateway_cache_invalidations_total`.
     pub enum InvalidationReason {
         Write => "write",
         WriteAll => "write_all",
         Admin => "admin",
+        ConfigReload => "config_reload",
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Metrics {
     pub client_capacity_refusals: Family<IntCounterVec, 2>,
     pub client_rejections: Family<IntCounterVec, 2>,
     pub clients_reloads: Family<IntCounterVec, 1>,
+    pub config_reloads: Family<IntCounterVec, 1>,
+    pub config_last_reload_successful: IntGauge,
+    pub config_last_reload_success_timestamp: IntGauge,
 }
 
 pub(crate) fn reg<C: prometheus::core::Collector + Clone + 'static>(
@@ -66,6 +69,13 @@ pub(crate) fn counter<const N: usize>(
         r,
         IntCounterVec::new(Opts::new(name, help), labels)?,
     )?))
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub(crate) fn histogram<const N: usize>(
@@ -106,6 +116,9 @@ impl Metrics {
             client_capacity_refusals: counter(r, "gateway_client_capacity_refusals_total", "Requests refused (503 CLIENT_CAPACITY_EXCEEDED) because their client held its whole upstream.per_client share, by client and resource (upstream_slots, response_buffer, spool).", &["client", "resource"])?,
             client_rejections: counter(r, "gateway_client_rejections_total", "Client requests refused, by client and reason (unauthenticated, forbidden, rate_limited).", &["client", "reason"])?,
             clients_reloads: counter(r, "gateway_clients_reloads_total", "Clients-file reloads by result (ok, failed).", &["result"])?,
+            config_reloads: counter(r, "gateway_config_reloads_total", "Configuration reloads (SIGHUP or a change to the config file), by result: applied (valid, something changed), unchanged (valid, nothing changed), invalid (refused: the running settings stay).", &["result"])?,
+            config_last_reload_successful: gauge(r, "gateway_config_last_reload_successful", "1 when the last configuration reload was valid (or none was tried), 0 when it was refused.")?,
+            config_last_reload_success_timestamp: gauge(r, "gateway_config_last_reload_success_timestamp_seconds", "Unix time of the last valid configuration reload (of the start, until one).")?,
         };
         let build = IntGaugeVec::new(
             Opts::new(
@@ -137,6 +150,11 @@ impl Metrics {
         ] {
             m.cache_invalidations.with([&reason]);
         }
+        for result in labels::ConfigReloadResult::ALL {
+            m.config_reloads.with([&result]);
+        }
+        m.config_last_reload_successful.set(1);
+        m.config_last_reload_success_timestamp.set(unix_now());
         for result in labels::ReloadResult::ALL {
             m.clients_reloads.with([&result]);
         }

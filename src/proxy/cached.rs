@@ -40,6 +40,7 @@ const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
 /// `gateway_cache_lookups_total` handles by cached route and result, resolved
 /// once at start.
+#[derive(Clone)]
 pub(super) struct LookupCounters([[IntCounter; LookupResult::ALL.len()]; CachedRoute::ALL.len()]);
 
 impl LookupCounters {

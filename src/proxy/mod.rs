@@ -41,7 +41,9 @@ pub use crate::inspect::Masking;
 pub struct Proxy {
     /// The pipeline's own settings, by phase; never the whole configuration.
     settings: ProxySettings,
-    upstream: Upstream,
+    /// Carried from one configuration generation to the next (`Proxy::next`): its pool,
+    /// slots, breakers and retry budget hold state.
+    upstream: Arc<Upstream>,
     inspector: Inspector,
     metrics: Metrics,
     cache: Option<CustomerCache>,
@@ -72,7 +74,7 @@ impl Proxy {
     ) -> Proxy {
         Proxy {
             settings,
-            upstream,
+            upstream: Arc::new(upstream),
             inspector,
             cache_lookups: LookupCounters::new(&metrics),
             finish: Arc::new(Finisher::new(&metrics, access_log)),
@@ -87,6 +89,44 @@ impl Proxy {
             idempotency: None,
             telemetry: None,
         }
+    }
+
+    /// The pipeline of a reloaded configuration: `settings`, `inspector` and `cache`
+    /// (a view with the new rules, or this one's) are the new generation's; everything
+    /// that holds state is carried over, never rebuilt: the upstream side, the clients
+    /// file, cluster, idempotency store, tracer, counters, and the finish phase (the
+    /// access-log writer and the in-flight count that [`Proxy::settled`] waits on,
+    /// which so covers the requests of every generation).
+    pub fn next(
+        &self,
+        settings: ProxySettings,
+        inspector: Inspector,
+        cache: Option<CustomerCache>,
+    ) -> Proxy {
+        Proxy {
+            settings,
+            upstream: self.upstream.clone(),
+            inspector,
+            metrics: self.metrics.clone(),
+            cache,
+            auth: self.auth.clone(),
+            cluster: self.cluster.clone(),
+            anonymous: self.anonymous.clone(),
+            idempotency: self.idempotency.clone(),
+            cache_lookups: self.cache_lookups.clone(),
+            telemetry: self.telemetry.clone(),
+            finish: self.finish.clone(),
+        }
+    }
+
+    /// The cache view requests of this generation use (None: caching is off).
+    pub fn cache(&self) -> Option<&CustomerCache> {
+        self.cache.as_ref()
+    }
+
+    /// The inspector of this generation.
+    pub fn inspector(&self) -> &Inspector {
+        &self.inspector
     }
 
     /// Traces every request with `telemetry` (None: tracing off, the default).

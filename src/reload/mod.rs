@@ -1,6 +1,6 @@
 //! Files the gateway reads at run time (upstream credentials, the clients
 //! file, the listener's TLS files) and what makes it read them again: a change to one of them, or
-//! SIGHUP. One [`Reloader`] owns them all; whoever serves requests only holds
+//! SIGHUP (which also re-reads the whole configuration: `Reloader::also`). One [`Reloader`] owns them all; whoever serves requests only holds
 //! the [`ReloadableFile`]s it reads from.
 
 mod file;
@@ -51,6 +51,17 @@ impl Reloader {
             let _ = handle.reload();
         }));
         Ok(file)
+    }
+
+    /// Also watches `files`, and runs `on_trigger` on every trigger, after the files
+    /// opened before it are read (the configuration reload, which reads them again).
+    pub fn also(
+        &mut self,
+        files: &[std::path::PathBuf],
+        on_trigger: impl Fn() + Send + Sync + 'static,
+    ) {
+        self.triggers.add(files);
+        self.files.push(Box::new(on_trigger));
     }
 
     /// Reloads on every trigger until the task is aborted.

@@ -54,7 +54,13 @@ pub struct Admin {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Bearer token for /admin/*; None disables those endpoints.
     pub token: Option<secrecy::SecretString>,
-    /// What `GET /admin/config` shows (secrets redacted).
+    /// The configuration running now: replaced whole by a configuration reload.
+    pub shown: arc_swap::ArcSwap<Shown>,
+}
+
+/// What the admin API shows of the configuration running now.
+pub struct Shown {
+    /// What `GET /admin/config` shows (secrets redacted; restart-only keys as running).
     pub view: crate::redact::ConfigView,
     /// The field policies in force, for `GET /admin/mask/undeclared`.
     pub policies: crate::mask::policy::Policies,
@@ -156,7 +162,7 @@ impl Admin {
             "/admin/cache/purge" => self.purge(req).await?,
             "/admin/config" => {
                 self.check_admin(&req)?;
-                super::admin_config::response(&self.view)
+                super::admin_config::response(&self.shown.load().view)
             }
             "/admin/mask/undeclared" => {
                 self.check_admin(&req)?;
@@ -172,7 +178,8 @@ impl Admin {
     /// `enforce`. The document is the gateway's own text: keys that are not plain field
     /// names are placeholders.
     fn undeclared(&self) -> Response<GatewayBody> {
-        let policies = &self.policies;
+        let shown = self.shown.load();
+        let policies = &shown.policies;
         let listing = policies.undeclared().listing();
         let modes: serde_json::Map<String, serde_json::Value> =
             crate::mask::policy::PolicyFamily::ALL

@@ -91,6 +91,29 @@ pub struct RawServer {
     pub tls: RawTls,
 }
 
+/// `[server]` on a configuration reload: the request-body bounds the pipeline reads
+/// per request are live; the listener, its connections' protocol limits and
+/// timeouts, TLS and the drain are set up once when the listener starts.
+pub const SERVER_KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &["max_request_body_bytes", "request_body_timeout"],
+    restart: &[
+        "listen",
+        "max_header_bytes",
+        "max_headers",
+        "header_read_timeout",
+        "drain_timeout",
+        "http2_max_concurrent_streams",
+        "http2_max_pending_accept_reset_streams",
+        "watch_files",
+        // Read by the upstream side too (X-Forwarded-For), which is built once.
+        "trusted_proxies",
+        "idle_timeout",
+        "max_connections",
+        "response_write_timeout",
+        "tls",
+    ],
+};
+
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
@@ -118,6 +141,12 @@ pub struct RawAdmin {
     pub listen: String,
     pub token_file: String,
 }
+
+/// `[admin]` on a configuration reload: the listener is bound and its token read once.
+pub const ADMIN_KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[],
+    restart: &["listen", "token_file"],
+};
 
 #[derive(Debug, Clone)]
 pub struct AdminSettings {

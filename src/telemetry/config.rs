@@ -28,6 +28,21 @@ pub struct RawTelemetry {
     pub max_export_batch_size: usize,
 }
 
+/// `[telemetry]` on a configuration reload: the sampling ratio is live; the exporter
+/// (endpoint, batching, service name) is started once.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &["sampling_ratio"],
+    restart: &[
+        "otlp_endpoint",
+        "service_name",
+        "honour_traceparent",
+        "export_timeout",
+        "export_interval",
+        "max_queue_size",
+        "max_export_batch_size",
+    ],
+};
+
 /// Validated `[telemetry]`; `exporter` is None when tracing is off.
 #[derive(Debug, Clone)]
 pub struct TelemetrySettings {

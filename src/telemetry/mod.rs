@@ -16,6 +16,7 @@ pub mod config;
 mod export;
 mod metrics;
 pub mod propagation;
+mod sampler;
 mod span;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +41,8 @@ pub struct Telemetry {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
     honour_traceparent: bool,
+    /// `sampling_ratio`, which a configuration reload changes.
+    ratio: sampler::Ratio,
     /// Set once `shutdown` ran.
     shut: AtomicBool,
 }
@@ -82,12 +85,13 @@ impl Telemetry {
                 .build(),
         )
         .build();
+        let ratio = sampler::Ratio::new(e.sampling_ratio);
         let provider = SdkTracerProvider::builder()
             .with_span_processor(batch)
             // A sampled parent's trace is kept, an unsampled one's is not; a
             // request without a (honoured) parent is kept at `sampling_ratio`.
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-                e.sampling_ratio,
+            .with_sampler(Sampler::ParentBased(Box::new(sampler::LiveRatio(
+                ratio.clone(),
             ))))
             .with_resource(
                 Resource::builder()
@@ -102,6 +106,7 @@ impl Telemetry {
             provider,
             tracer,
             honour_traceparent: settings.honour_traceparent,
+            ratio,
             shut: AtomicBool::new(false),
         }))
     }
@@ -128,6 +133,14 @@ impl Telemetry {
 
     /// Exports what is still queued; bounded, and off the async workers (the
     /// SDK blocks while the batch task, on this runtime, flushes).
+    /// `telemetry.sampling_ratio` from a reloaded configuration (None: tracing is off
+    /// in it, which only a restart applies). Spans already sampled are kept.
+    pub fn set_sampling_ratio(&self, settings: &TelemetrySettings) {
+        if let Some(e) = &settings.exporter {
+            self.ratio.set(e.sampling_ratio);
+        }
+    }
+
     pub async fn shutdown(&self) {
         self.shut.store(true, Ordering::Relaxed);
         let provider = self.provider.clone();

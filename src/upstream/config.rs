@@ -42,6 +42,38 @@ pub struct RawUpstream {
     pub circuit_breaker: RawBreaker,
 }
 
+/// `[upstream]` on a configuration reload: what the inspector makes of an answer
+/// (header allowlist, body bound) is live; the connection pool, credentials, the
+/// concurrency cap, breakers, retry budget and buffer pools are built once and keep
+/// their state across reloads.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[
+        "max_response_body_bytes",
+        "response_headers",
+        "vary_request_headers",
+    ],
+    restart: &[
+        "base_url",
+        "token_file",
+        "signature_key_file",
+        "token",
+        "signature_key",
+        "ca_file",
+        "connect_timeout",
+        "timeout",
+        "max_concurrent_requests",
+        "pool_idle_timeout",
+        "pool_max_idle_per_host",
+        "strip_request_headers",
+        "max_buffered_bytes",
+        "buffer_wait",
+        "buffering",
+        "per_client",
+        "retry",
+        "circuit_breaker",
+    ],
+};
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRetry {

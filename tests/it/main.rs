@@ -42,6 +42,8 @@ mod paths;
 mod rate_limit_fields;
 mod reflection;
 mod reliability;
+mod reload_config;
+mod reload_sighup;
 mod reload_watch;
 mod slow_readers;
 mod soak;

@@ -176,7 +176,7 @@ fn assert_closed_label_sets(scrape: &str) {
                     ["expired", "size", "explicit", "replaced"].contains(&v.as_str())
                 }
                 ("gateway_cache_invalidations_total", "reason") => {
-                    ["write", "write_all", "admin"].contains(&v.as_str())
+                    ["write", "write_all", "admin", "config_reload"].contains(&v.as_str())
                 }
                 ("gateway_cache_uncacheable_total", "reason") => {
                     ["status", "cache_control", "envelope", "vary"].contains(&v.as_str())
@@ -221,6 +221,9 @@ fn assert_closed_label_sets(scrape: &str) {
                 .contains(&v.as_str()),
                 ("gateway_tls_certificate_expiry_timestamp_seconds", "listener") => v == "api",
                 ("gateway_tls_reloads_total", "result") => ["ok", "failed"].contains(&v.as_str()),
+                ("gateway_config_reloads_total", "result") => {
+                    ["applied", "unchanged", "invalid"].contains(&v.as_str())
+                }
                 (
                     "gateway_cluster_invalidations_published_total"
                     | "gateway_cluster_invalidations_received_total",

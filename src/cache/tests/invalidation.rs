@@ -108,3 +108,43 @@ async fn invalidate_all_drops_everything_and_fails_older_generations() {
     );
     assert_eq!(store(&cache, &b, ok(b"{}")).await, StoreOutcome::Stored);
 }
+
+/// A reload's new view shares the store, decides by its own rules, and is the only one
+/// that may store from then on: a fill under the old rules (read before the reload)
+/// cannot put back what the reload dropped.
+#[tokio::test]
+async fn a_view_with_new_rules_shares_the_store_and_the_old_view_stores_nothing() {
+    let old = cache();
+    let key = detail(&old, ID);
+    assert_eq!(store(&old, &key, ok(b"old")).await, StoreOutcome::Stored);
+    let gen_before = old.generation(ID);
+
+    let mut config = crate::cache::default_config();
+    config.routes.customer_detail.ttl = Duration::from_secs(5);
+    let new = old.with_rules(&config.validate().expect("valid"));
+    assert_eq!(
+        new.settings().route(CachedRoute::CustomerDetail).ttl,
+        Duration::from_secs(5)
+    );
+    // Same store: the entry is visible to the new view until dropped.
+    assert_eq!(body_of(&new.lookup(&key).await), Some(&b"old"[..]));
+    new.invalidate_all().await;
+    assert!(matches!(new.lookup(&key).await, Lookup::Miss));
+
+    // The old view's fill, whatever generation it read, is refused.
+    assert_eq!(
+        old.store_if_current(&key, gen_before, ok(b"stale-rules"))
+            .await,
+        StoreOutcome::Invalidated
+    );
+    assert_eq!(
+        store(&old, &key, ok(b"stale-rules")).await,
+        StoreOutcome::Invalidated
+    );
+    assert!(matches!(new.lookup(&key).await, Lookup::Miss));
+    // The new view stores, and a write still reaches it through any view.
+    assert_eq!(store(&new, &key, ok(b"new")).await, StoreOutcome::Stored);
+    assert_eq!(body_of(&new.lookup(&key).await), Some(&b"new"[..]));
+    old.invalidate_customer(ID).await;
+    assert!(matches!(new.lookup(&key).await, Lookup::Miss));
+}

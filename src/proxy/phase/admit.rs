@@ -20,6 +20,7 @@ use crate::route::RouteLabel;
 use crate::telemetry::{Span, Telemetry};
 
 /// Whom an unauthenticated request is counted as, allocated once.
+#[derive(Clone)]
 pub(in crate::proxy) struct Anonymous {
     pub name: Configured,
     pub requests: Arc<RequestCounters>,

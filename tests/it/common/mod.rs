@@ -135,6 +135,13 @@ pub async fn spawn_app_overlay(overlay: &str) -> TestApp {
 /// Writes the secret files, the clients file and a config overlay in a
 /// temporary directory, then builds the gateway with port 0 listeners.
 pub fn test_settings(dir: &Path, upstream: &str, extra: &str) -> paycombat_gateway::Settings {
+    let overlay = test_config(dir, upstream, extra);
+    paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
+        .unwrap_or_else(|e| panic!("test settings: {e}\n{overlay}"))
+}
+
+/// The files [`test_settings`] writes, and its configuration as one TOML document.
+pub fn test_config(dir: &Path, upstream: &str, extra: &str) -> String {
     let cfg = SandboxConfig::demo();
     std::fs::write(dir.join("token"), &cfg.token).unwrap();
     std::fs::write(dir.join("signature_key"), &cfg.signature_key).unwrap();
@@ -193,14 +200,12 @@ file = "{access}"
         access = p("access.log"),
         spool = p("spool"),
     );
-    let overlay = merge_toml(&base, extra);
-    paycombat_gateway::config::load_with(Path::new("/nonexistent"), None, Some(&overlay))
-        .unwrap_or_else(|e| panic!("test settings: {e}\n{overlay}"))
+    merge_toml(&base, extra)
 }
 
 /// Merges two TOML documents (the second wins, table by table), so a test can override
 /// one key of a section the base already names.
-fn merge_toml(base: &str, extra: &str) -> String {
+pub fn merge_toml(base: &str, extra: &str) -> String {
     fn merge(into: &mut toml::Table, from: toml::Table) {
         for (key, value) in from {
             match (into.get_mut(&key), value) {
@@ -240,6 +245,52 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let app = App::build_on(settings, clock.clone())
         .await
         .expect("gateway builds");
+    running(app, sandbox, cfg, dir, clock)
+}
+
+/// The gateway with the test configuration written to `<dir>/gateway.toml` and read as
+/// the file layer (`--config FILE`, no environment layer), reloading it on SIGHUP and
+/// when the file changes; with the handle that reloads it at once.
+pub async fn spawn_app_reloading(extra: &str) -> (TestApp, Arc<paycombat_gateway::ConfigReload>) {
+    let cfg = SandboxConfig::demo();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = Sandbox::start(listener, cfg.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gateway.toml");
+    std::fs::write(&file, test_config(dir.path(), &sandbox.base_url(), extra)).unwrap();
+    let layers = reload_layers(&file);
+    let settings = paycombat_gateway::config::settle(&layers).expect("test settings");
+    let clock = Clock::adjustable();
+    let app = App::build_on(settings, clock.clone())
+        .await
+        .expect("gateway builds")
+        .reloading(layers)
+        .expect("reloading");
+    let reload = app.config_reload().expect("set up");
+    (running(app, sandbox, cfg, dir, clock), reload)
+}
+
+/// `file` as the only layer over the defaults (no environment variables).
+pub fn reload_layers(file: &Path) -> paycombat_gateway::config::Layers {
+    paycombat_gateway::config::Layers {
+        file: Some(file.to_owned()),
+        vars: Some(paycombat_gateway::config::EnvLayer::from_vars(Vec::<(
+            String,
+            String,
+        )>::new(
+        ))),
+        ..paycombat_gateway::config::Layers::default()
+    }
+}
+
+/// Runs a built gateway in the background, with a client for it.
+fn running(
+    app: App,
+    sandbox: Sandbox,
+    cfg: SandboxConfig,
+    dir: tempfile::TempDir,
+    clock: Clock,
+) -> TestApp {
     let addr = app.api_addr();
     let admin_addr = app.admin_addr();
     let registry = app.registry();

@@ -1,0 +1,72 @@
+//! What each configuration generation is built from: the pipeline's settings, the
+//! inspector's, the masker. Start-up and a configuration reload build them the same
+//! way, from validated [`Settings`].
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::credentials::secret_file;
+use crate::mask::{MaskSettings, Masker};
+use crate::problems::Problem;
+
+/// The masker the settings describe (None when masking is off), with its key.
+/// The key comes back too, for the secret reflection guard.
+pub(crate) fn build_masker(mask: &MaskSettings) -> Result<crate::proxy::Masking, Problem> {
+    if !mask.enabled {
+        return masker(mask, None);
+    }
+    let key = mask_key(mask)?;
+    masker(mask, key.as_deref())
+}
+
+/// `mask.hmac_key_file`, read (None when unset).
+pub(crate) fn mask_key(mask: &MaskSettings) -> Result<Option<Vec<u8>>, Problem> {
+    match &mask.hmac_key_file {
+        Some(p) => Ok(Some(secret_file("mask.hmac_key_file", p)?)),
+        None => Ok(None),
+    }
+}
+
+/// The masker of `mask` with `key` (read once at start: `mask.hmac_key_file` is a
+/// restart-only key, so `hmac` digests keep matching across reloads).
+pub(crate) fn masker(
+    mask: &MaskSettings,
+    key: Option<&[u8]>,
+) -> Result<crate::proxy::Masking, Problem> {
+    if !mask.enabled {
+        tracing::warn!(
+            "MASKING IS DISABLED (mask.enabled = false): personal data reaches clients unmasked"
+        );
+        return Ok((None, None));
+    }
+    let masker = Masker::new(mask, key).map_err(|e| Problem::new(e.full_key(), e.reason()))?;
+    Ok((
+        Some(Arc::new(masker)),
+        key.map(|k| k.to_vec().into_boxed_slice()),
+    ))
+}
+
+/// The pipeline's own settings, split off the validated configuration.
+pub(super) fn proxy_settings(settings: &Settings) -> crate::proxy::ProxySettings {
+    crate::proxy::ProxySettings {
+        admit: crate::proxy::AdmitLimits {
+            max_header_bytes: settings.server.max_header_bytes,
+        },
+        trusted_proxies: settings.server.trusted_proxies.clone(),
+        request_body: crate::proxy::BodyLimits {
+            max_bytes: settings.server.max_request_body_bytes,
+            timeout: settings.server.request_body_timeout,
+        },
+        passthrough: settings.passthrough.clone(),
+    }
+}
+
+/// The inspector's settings: its own keys of `[upstream]`, the upstream call's
+/// timeout (how long an answer may be parked) and each client's buffer share.
+pub(super) fn inspect_settings(settings: &Settings) -> crate::inspect::InspectSettings {
+    crate::inspect::InspectSettings {
+        limits: settings.inspect.clone(),
+        park_limit: settings.upstream.timeout,
+        buffer_share: settings.per_client.buffer_share,
+    }
+}
