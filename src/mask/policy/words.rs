@@ -13,18 +13,59 @@ pub const AFFIX_MIN: usize = 4;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyWords {
     words: Vec<Box<str>>,
+    /// Indices into `words` by byte length: a word can only equal one of its own length (every
+    /// key word is checked against the vocabulary, so this keeps a larger vocabulary cheap).
+    by_len: Vec<Vec<usize>>,
+    /// Indices of the words of [`AFFIX_MIN`] bytes or more, shortest first.
+    affixes: Vec<usize>,
 }
 
 impl KeyWords {
     /// The vocabulary (the config layer checks each word is non-empty, letters and digits
     /// only); words are folded here.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        KeyWords {
-            words: words
-                .into_iter()
-                .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
-                .collect(),
+        let words: Vec<Box<str>> = words
+            .into_iter()
+            .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
+            .collect();
+        let mut by_len: Vec<Vec<usize>> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if by_len.len() <= w.len() {
+                by_len.resize(w.len() + 1, Vec::new());
+            }
+            by_len[w.len()].push(i);
         }
+        let mut affixes: Vec<usize> = (0..words.len())
+            .filter(|&i| words[i].len() >= AFFIX_MIN)
+            .collect();
+        affixes.sort_by_key(|&i| words[i].len());
+        KeyWords {
+            words,
+            by_len,
+            affixes,
+        }
+    }
+
+    /// Whether the ASCII word `w` (any case) is personal: it equals a vocabulary word, is a
+    /// number prefix glued to one, or starts or ends with one of [`AFFIX_MIN`] letters or more.
+    fn ascii_word_personal(&self, w: &str) -> bool {
+        let equals_one = |x: &str| {
+            self.by_len
+                .get(x.len())
+                .is_some_and(|b| b.iter().any(|&i| x.eq_ignore_ascii_case(&self.words[i])))
+        };
+        if equals_one(w) || number_prefixed(w).is_some_and(equals_one) {
+            return true;
+        }
+        let wb = w.as_bytes();
+        self.affixes
+            .iter()
+            .map(|&i| self.words[i].as_bytes())
+            .take_while(|v| v.len() < wb.len())
+            .any(|v| {
+                wb[..v.len()].eq_ignore_ascii_case(v)
+                    || wb[wb.len() - v.len()..].eq_ignore_ascii_case(v)
+            })
     }
 
     pub fn words(&self) -> impl Iterator<Item = &str> {
@@ -40,10 +81,7 @@ impl KeyWords {
         for_each_word(&prepared, |w| {
             if w.is_ascii() {
                 // No allocation: vocabulary words are folded, and folding ASCII is lower-casing.
-                let numbered = number_prefixed(w);
-                return self.words.iter().any(|v| {
-                    ascii_matches(w, v) || numbered.is_some_and(|rest| rest.eq_ignore_ascii_case(v))
-                });
+                return self.ascii_word_personal(w);
             }
             let folded = fold_word(w);
             let numbered = number_prefixed(&folded);
@@ -150,19 +188,6 @@ fn number_prefixed(word: &str) -> Option<&str> {
         let rest = &word[p.len()..];
         (head.eq_ignore_ascii_case(p) && !rest.is_empty()).then_some(rest)
     })
-}
-
-/// `word` (ASCII, any case) equals the folded vocabulary word `v`, or starts or ends with it
-/// when `v` is long enough.
-fn ascii_matches(word: &str, v: &str) -> bool {
-    let (w, vb) = (word.as_bytes(), v.as_bytes());
-    if w.len() == vb.len() {
-        return w.eq_ignore_ascii_case(vb);
-    }
-    vb.len() >= AFFIX_MIN
-        && w.len() > vb.len()
-        && (w[..vb.len()].eq_ignore_ascii_case(vb)
-            || w[w.len() - vb.len()..].eq_ignore_ascii_case(vb))
 }
 
 #[cfg(test)]
