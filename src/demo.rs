@@ -115,7 +115,7 @@ The sandbox invents its customers: every well-formed id (customer_ + 32 lowercas
 Try (run each twice: the second read is a cache hit — see Cache-Status):\n\n\
 # customer detail (personal data masked)\ncurl -si {k} {g}/api/v1/customer/customer/{id}\n\n\
 # wallet-ready\ncurl -si {k} {g}/api/v1/customer/customer-wallet-is-ready/{id}\n\n\
-# update (the gateway signs the body; the next read shows the change)\ncurl -si -X PATCH {k} -H 'Content-Type: application/json' -d '{{\"customer_id\":\"{id}\",\"description\":\"updated through the gateway\"}}' {g}/api/v1/customer/update\n\n\
+# update (the gateway signs the body and drops the cached customer: the next read is a miss with the new updated_at; description is free text, masked on reads)\ncurl -si -X PATCH {k} -H 'Content-Type: application/json' -d '{{\"customer_id\":\"{id}\",\"description\":\"updated through the gateway\"}}' {g}/api/v1/customer/update\n\n\
 # disable\ncurl -si -X PATCH {k} {g}/api/v1/customer/disable/{id}\n\n\
 # without a client key: 401\ncurl -si {g}/api/v1/customer/customer/{id}\n\n\
 # metrics, readiness\ncurl -s http://{admin}/metrics | grep '^gateway_'\ncurl -si http://{admin}/readyz\n\n\

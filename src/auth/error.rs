@@ -165,7 +165,7 @@ pub enum ClientProblem {
     #[error("keys_sha256[{key}] must be exactly 64 hex characters 0-9a-f (got {len} characters)")]
     BadKeyHash { key: usize, len: usize },
     #[error(
-        "keys_sha256[{key}] looks like a raw key, not its SHA-256; store hash_key(key) instead"
+        "keys_sha256[{key}] looks like a raw key, not its SHA-256; put the hash `paycombat-gateway hash-key` prints for it here (and never the key itself)"
     )]
     RawKeyInsteadOfHash { key: usize },
     #[error("keys_sha256[{key}] is listed twice for this client")]
