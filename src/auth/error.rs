@@ -120,6 +120,13 @@ pub enum AuthConfigError {
     },
     #[error("clients file is not valid: {}", plain(.0))]
     Parse(config::ConfigError),
+    #[error("clients file is not valid: `{key}`: unknown key (expected one of {})", .known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))]
+    UnknownKey {
+        /// Its dotted path in the file (`clients[1].colour`).
+        key: String,
+        /// The keys valid where it stands.
+        known: &'static [&'static str],
+    },
     #[error("clients file defines no clients")]
     NoClients,
     #[error("clients file [defaults]: {0}")]
