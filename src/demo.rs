@@ -15,7 +15,12 @@ const FIXTURE_CUSTOMER: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
 
 /// Writes the demo's secret files into a fresh private directory.
 fn write_demo_files(dir: &Path, cfg: &SandboxConfig) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    // Private, as the README asks of any directory of secrets (demo ones included).
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     std::fs::write(dir.join("token"), &cfg.token)?;
     std::fs::write(dir.join("signature_key"), &cfg.signature_key)?;
     std::fs::write(dir.join("mask_hmac_key"), "demo-mask-hmac-key")?;
