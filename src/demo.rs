@@ -15,7 +15,12 @@ const FIXTURE_CUSTOMER: &str = "customer_67d84b19d50b490a8fa75ab20bbf275a";
 
 /// Writes the demo's secret files into a fresh private directory.
 fn write_demo_files(dir: &Path, cfg: &SandboxConfig) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    // Private, as the README asks of any directory of secrets (demo ones included).
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     std::fs::write(dir.join("token"), &cfg.token)?;
     std::fs::write(dir.join("signature_key"), &cfg.signature_key)?;
     std::fs::write(dir.join("mask_hmac_key"), "demo-mask-hmac-key")?;
@@ -115,7 +120,7 @@ The sandbox invents its customers: every well-formed id (customer_ + 32 lowercas
 Try (run each twice: the second read is a cache hit — see Cache-Status):\n\n\
 # customer detail (personal data masked)\ncurl -si {k} {g}/api/v1/customer/customer/{id}\n\n\
 # wallet-ready\ncurl -si {k} {g}/api/v1/customer/customer-wallet-is-ready/{id}\n\n\
-# update (the gateway signs the body; the next read shows the change)\ncurl -si -X PATCH {k} -H 'Content-Type: application/json' -d '{{\"customer_id\":\"{id}\",\"description\":\"updated through the gateway\"}}' {g}/api/v1/customer/update\n\n\
+# update (the gateway signs the body and drops the cached customer: the next read is a miss with the new updated_at; description is free text, masked on reads)\ncurl -si -X PATCH {k} -H 'Content-Type: application/json' -d '{{\"customer_id\":\"{id}\",\"description\":\"updated through the gateway\"}}' {g}/api/v1/customer/update\n\n\
 # disable\ncurl -si -X PATCH {k} {g}/api/v1/customer/disable/{id}\n\n\
 # without a client key: 401\ncurl -si {g}/api/v1/customer/customer/{id}\n\n\
 # metrics, readiness\ncurl -s http://{admin}/metrics | grep '^gateway_'\ncurl -si http://{admin}/readyz\n\n\

@@ -18,18 +18,22 @@ pub struct UrlRule {
     pub schemes: &'static [&'static str],
     /// A user name without a password before the host (`redis://user@host`).
     pub username_allowed: bool,
+    /// Where the credentials a refused URL carried belong instead.
+    pub credentials_in: &'static str,
 }
 
 /// `upstream.base_url`, `telemetry.otlp_endpoint`.
 pub const HTTP: UrlRule = UrlRule {
     schemes: &["http", "https"],
     username_allowed: false,
+    credentials_in: "paycombat's token goes in `upstream.token_file`, a collector's API key in OTEL_EXPORTER_OTLP_HEADERS",
 };
 
 /// `cluster.redis_url`.
 pub const REDIS: UrlRule = UrlRule {
     schemes: &["redis", "rediss"],
     username_allowed: true,
+    credentials_in: "the password goes in `cluster.redis_password_file` (a bare ACL user name may stay: redis://user@host)",
 };
 
 /// Parses a URL setting: one of the rule's schemes, a host, and no userinfo
@@ -41,10 +45,10 @@ pub fn parse(v: &str, rule: UrlRule) -> Result<Uri, String> {
     // the reason, and `http::Uri` would refuse some forms before we see them.
     if let Some(userinfo) = userinfo(v) {
         if !rule.username_allowed || userinfo.contains(':') || userinfo.is_empty() {
-            return Err(
-                "no credentials in a URL (user:password@): give them in the setting's secret file"
-                    .to_owned(),
-            );
+            return Err(format!(
+                "no credentials in a URL (user:password@): {}",
+                rule.credentials_in
+            ));
         }
     }
     let url: Uri = v
@@ -118,6 +122,13 @@ mod tests {
             let e = parse(v, rule).expect_err(v);
             assert!(e.contains("credentials"), "{v}: {e}");
             assert!(!e.contains("hunter2"), "{v}: {e}");
+            // It says where the credential goes instead.
+            let file = if v.starts_with("redis") {
+                "`cluster.redis_password_file`"
+            } else {
+                "`upstream.token_file`"
+            };
+            assert!(e.contains(file), "{v}: {e}");
         }
         assert!(parse("redis://gateway@redis:6379/0", REDIS).is_ok());
         assert!(parse("http://host:8080", HTTP).is_ok());

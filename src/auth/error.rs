@@ -120,6 +120,13 @@ pub enum AuthConfigError {
     },
     #[error("clients file is not valid: {}", plain(.0))]
     Parse(config::ConfigError),
+    #[error("clients file is not valid: `{key}`: unknown key (expected one of {})", .known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))]
+    UnknownKey {
+        /// Its dotted path in the file (`clients[1].colour`).
+        key: String,
+        /// The keys valid where it stands.
+        known: &'static [&'static str],
+    },
     #[error("clients file defines no clients")]
     NoClients,
     #[error("clients file [defaults]: {0}")]
@@ -165,7 +172,7 @@ pub enum ClientProblem {
     #[error("keys_sha256[{key}] must be exactly 64 hex characters 0-9a-f (got {len} characters)")]
     BadKeyHash { key: usize, len: usize },
     #[error(
-        "keys_sha256[{key}] looks like a raw key, not its SHA-256; store hash_key(key) instead"
+        "keys_sha256[{key}] looks like a raw key, not its SHA-256; put the hash `paycombat-gateway hash-key` prints for it here (and never the key itself)"
     )]
     RawKeyInsteadOfHash { key: usize },
     #[error("keys_sha256[{key}] is listed twice for this client")]

@@ -15,7 +15,6 @@ use super::subject::Subject;
 use crate::clock::Clock;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
     defaults: RawDefaults,
@@ -24,13 +23,11 @@ struct RawFile {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDefaults {
     rate_limit: Option<RawRateLimit>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawClient {
     name: String,
     // Defaulted so that a missing list gets the same precise error as an empty one.
@@ -45,7 +42,6 @@ struct RawClient {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRateLimit {
     per_second: u32,
     /// Defaults to `per_second`: one second's worth of requests at once.
@@ -53,7 +49,6 @@ struct RawRateLimit {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRule {
     methods: Vec<String>,
     path: String,
@@ -76,12 +71,90 @@ impl RawRateLimit {
 pub(crate) fn parse(s: &str, clock: &Clock) -> Result<ClientRegistry, AuthConfigError> {
     // The `config` crate (already used for the gateway's settings) parses TOML and reports the
     // failing key path; it adds no second TOML stack to the build.
-    let raw: RawFile = config::Config::builder()
+    let parsed = config::Config::builder()
         .add_source(config::File::from_str(s, config::FileFormat::Toml))
         .build()
-        .and_then(|c| c.try_deserialize())
         .map_err(AuthConfigError::Parse)?;
-    build(raw, clock)
+    // Unknown keys are found by walking the tree, not by serde's `deny_unknown_fields`,
+    // which stops at the first one: a typo is listed with every other problem of the file.
+    let mut errors = unknown_keys(&parsed.cache);
+    match parsed.try_deserialize::<RawFile>() {
+        Ok(raw) => match build(raw, clock) {
+            Ok(registry) if errors.is_empty() => return Ok(registry),
+            Ok(_) => {}
+            Err(AuthConfigError::Many(more)) => errors.extend(more),
+            Err(one) => errors.push(one),
+        },
+        Err(e) => errors.push(AuthConfigError::Parse(e)),
+    }
+    Err(match errors.len() {
+        1 => errors.remove(0),
+        _ => AuthConfigError::Many(errors),
+    })
+}
+
+/// The keys each level of the file may hold (the `Raw…` types' fields).
+const TOP_KEYS: &[&str] = &["defaults", "clients"];
+const DEFAULTS_KEYS: &[&str] = &["rate_limit"];
+const RATE_LIMIT_KEYS: &[&str] = &["per_second", "burst"];
+const CLIENT_KEYS: &[&str] = &["name", "keys_sha256", "subjects", "rate_limit", "allow"];
+const RULE_KEYS: &[&str] = &["methods", "path"];
+
+fn unknown_keys(root: &config::Value) -> Vec<AuthConfigError> {
+    use config::ValueKind::{Array, Table};
+    let mut out = Vec::new();
+    let Table(top) = &root.kind else {
+        return out;
+    };
+    unknown_in(top, "", TOP_KEYS, &mut out);
+    if let Some(Table(defaults)) = top.get("defaults").map(|v| &v.kind) {
+        unknown_in(defaults, "defaults.", DEFAULTS_KEYS, &mut out);
+        if let Some(Table(limit)) = defaults.get("rate_limit").map(|v| &v.kind) {
+            unknown_in(limit, "defaults.rate_limit.", RATE_LIMIT_KEYS, &mut out);
+        }
+    }
+    if let Some(Array(clients)) = top.get("clients").map(|v| &v.kind) {
+        for (i, client) in clients.iter().enumerate() {
+            let Table(client) = &client.kind else {
+                continue;
+            };
+            let at = format!("clients[{i}].");
+            unknown_in(client, &at, CLIENT_KEYS, &mut out);
+            if let Some(Table(limit)) = client.get("rate_limit").map(|v| &v.kind) {
+                unknown_in(
+                    limit,
+                    &format!("{at}rate_limit."),
+                    RATE_LIMIT_KEYS,
+                    &mut out,
+                );
+            }
+            if let Some(Array(rules)) = client.get("allow").map(|v| &v.kind) {
+                for (j, rule) in rules.iter().enumerate() {
+                    if let Table(rule) = &rule.kind {
+                        unknown_in(rule, &format!("{at}allow[{j}]."), RULE_KEYS, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unknown_in(
+    table: &config::Map<String, config::Value>,
+    at: &str,
+    known: &'static [&'static str],
+    out: &mut Vec<AuthConfigError>,
+) {
+    let mut unknown: Vec<&String> = table
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    out.extend(unknown.into_iter().map(|k| AuthConfigError::UnknownKey {
+        key: format!("{at}{k}"),
+        known,
+    }));
 }
 
 /// Every problem of the file is found, not only the first: a client with a

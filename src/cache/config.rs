@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use humantime_serde::re::humantime::format_duration;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +11,12 @@ use crate::problems::{positive, ConfigError, Problems};
 /// Longest an entry may be kept (freshness plus stale windows). Customer data older than
 /// this is not worth serving, and the bound keeps `Instant` arithmetic far from overflow.
 const MAX_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The bound as the README and `config/default.toml` write it (`24h`), not as
+/// humantime prints it (`1day`, which reads like a typo).
+fn max_retention_text() -> String {
+    format!("{}h", MAX_RETENTION.as_secs() / 3600)
+}
 
 /// Raw `[cache]` section as written in TOML; every value comes from
 /// `config/default.toml` and the layers above it.
@@ -254,7 +259,7 @@ fn check_route(
         if value > MAX_RETENTION {
             p.add(
                 key(field),
-                format!("must be at most {}", format_duration(MAX_RETENTION)),
+                format!("must be at most {}", max_retention_text()),
             );
         }
     }
@@ -271,7 +276,7 @@ fn check_route(
             key("ttl"),
             format!(
                 "ttl plus the longer stale window must be at most {}",
-                format_duration(MAX_RETENTION)
+                max_retention_text()
             ),
         );
     }
@@ -359,6 +364,16 @@ mod tests {
         assert_eq!(wallet.ttl, Duration::from_secs(10));
         assert_eq!(wallet.stale_while_revalidate, Duration::from_secs(5));
         assert_eq!(parsed.routes.customer_detail.ttl, Duration::from_secs(30));
+    }
+
+    /// The bound is written as the docs write it: `24h`, not humantime's `1day`.
+    #[test]
+    fn the_retention_bound_reads_as_24h() {
+        let mut config = default_config();
+        config.routes.customer_detail.stale_if_error = Duration::from_secs(25 * 3600);
+        let err = config.validate().expect_err("over the bound");
+        let text = err.problems()[0].to_string();
+        assert!(text.contains("must be at most 24h"), "{text}");
     }
 
     #[test]

@@ -110,13 +110,29 @@ pub async fn check_reachable(
     };
     match tokio::time::timeout(within, attempt).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) if e.kind() == redis::ErrorKind::AuthenticationFailed => Err(format!(
-            "Redis at {at} refused the password (authentication failed)"
-        )),
-        Ok(Err(e)) => Err(format!("cannot use Redis at {at}: {}", e.category())),
+        Ok(Err(e)) => Err(unreachable_reason(&e, &at)),
         Err(_) => Err(format!(
             "Redis at {at} did not answer within connect_timeout ({within:?})"
         )),
+    }
+}
+
+/// Why `check-config` could not use the Redis, in the operator's terms: which
+/// setting to look at. redis-rs files a server's `NOAUTH` under "extension error"
+/// and a refused connection under "I/O error", neither of which says what to fix.
+/// Built from the error's kind and code only: never from text that could hold a
+/// password.
+fn unreachable_reason(e: &redis::RedisError, at: &str) -> String {
+    if e.kind() == redis::ErrorKind::AuthenticationFailed || e.code() == Some("WRONGPASS") {
+        format!("Redis at {at} refused the password (authentication failed): check `cluster.redis_password_file`")
+    } else if e.code() == Some("NOAUTH") {
+        format!("Redis at {at} requires a password and none was sent: set `cluster.redis_password_file`")
+    } else if e.is_connection_refusal() {
+        format!("Redis at {at} refused the connection: is it running, and is the host and port in `cluster.redis_url` right?")
+    } else if e.is_timeout() {
+        format!("Redis at {at} did not answer in time")
+    } else {
+        format!("cannot use Redis at {at}: {}", e.category())
     }
 }
 

@@ -110,9 +110,15 @@ fn text(status: StatusCode, body: &'static str) -> Response<GatewayBody> {
     r
 }
 
-fn json(status: StatusCode, v: serde_json::Value) -> Response<GatewayBody> {
-    let mut r = Response::new(GatewayBody::full(Bytes::from(v.to_string())));
-    *r.status_mut() = status;
+/// A success in paycombat's envelope, its keys in paycombat's order (`status`,
+/// `message`, `data`), as the error envelope and `/admin/config` write them:
+/// `serde_json::json!` would sort them alphabetically.
+fn ok(message: &str, data: serde_json::Value) -> Response<GatewayBody> {
+    let body = format!(
+        r#"{{"status":true,"message":{},"data":{data}}}"#,
+        serde_json::Value::from(message)
+    );
+    let mut r = Response::new(GatewayBody::full(Bytes::from(body)));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -191,13 +197,9 @@ impl Admin {
                     )
                 })
                 .collect();
-        let mut r = json(
-            StatusCode::OK,
-            serde_json::json!({
-                "status": true,
-                "message": "OK",
-                "data": {"modes": modes, "undeclared": listing},
-            }),
+        let mut r = ok(
+            "OK",
+            serde_json::json!({"modes": modes, "undeclared": listing}),
         );
         r.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -297,10 +299,7 @@ impl Admin {
                     .cache_invalidations
                     .with([&InvalidationReason::Admin])
                     .inc();
-                json(
-                    StatusCode::OK,
-                    serde_json::json!({"status": true, "message": "purged", "data": {"customer_id": id}}),
-                )
+                ok("purged", serde_json::json!({"customer_id": id}))
             }
             (None, true) => {
                 cache.invalidate_all().await;
@@ -311,10 +310,7 @@ impl Admin {
                     .cache_invalidations
                     .with([&InvalidationReason::Admin])
                     .inc();
-                json(
-                    StatusCode::OK,
-                    serde_json::json!({"status": true, "message": "purged", "data": {"all": true}}),
-                )
+                ok("purged", serde_json::json!({"all": true}))
             }
             _ => return Err(GatewayError::AdminBadRequest),
         })

@@ -56,6 +56,27 @@ async fn admin_errors_carry_the_envelope_and_a_request_id() {
         )
         .await;
     assert_envelope(&r, 400, "BAD_REQUEST", None);
+
+    // Successes too: paycombat's key order, as the README shows them.
+    let r = purge_all(&app, &auth).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        r#"{"status":true,"message":"purged","data":{"all":true}}"#
+    );
+    let r = app
+        .admin(
+            Method::GET,
+            "/admin/mask/undeclared",
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert!(
+        r.body
+            .starts_with(br#"{"status":true,"message":"OK","data":{"#),
+        "{}",
+        r.text()
+    );
     app.stop().await;
 
     let app = spawn_app_overlay("[cache]\nenabled = false").await;

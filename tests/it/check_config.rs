@@ -357,3 +357,67 @@ fn an_unknown_section_lists_the_valid_ones() {
         "{text}"
     );
 }
+
+/// In cluster mode `check-config` connects to the Redis, and each way that fails
+/// says which setting to fix: no password sent, the wrong one, nothing listening.
+/// (redis-rs alone calls the first "extension error" and the last "I/O error".)
+#[test]
+fn check_config_names_the_redis_setting_to_fix() {
+    use crate::common::redis::RedisServer;
+    if !crate::common::require_program("redis-server", "redis-server") {
+        return;
+    }
+    let redis = RedisServer::start_with_password("the-redis-password");
+    let dir = tempfile::tempdir().unwrap();
+    let mask_key = dir.path().join("mask_key");
+    std::fs::write(&mask_key, "a-mask-key-for-this-test-only-32b").unwrap();
+    let wrong = dir.path().join("wrong_password");
+    std::fs::write(&wrong, "not-the-password").unwrap();
+    let right = dir.path().join("password");
+    std::fs::write(&right, "the-redis-password").unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+
+    let run = |url: &str, password_file: Option<&std::path::Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"));
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .arg("check-config")
+            .env("GATEWAY__AUTH__MODE", "none")
+            .env("GATEWAY__UPSTREAM__TOKEN", "a-token-for-this-test")
+            .env(
+                "GATEWAY__UPSTREAM__SIGNATURE_KEY",
+                "a-signature-key-for-this-test",
+            )
+            .env("GATEWAY__MASK__HMAC_KEY_FILE", &mask_key)
+            .env("GATEWAY__CLUSTER__REDIS_URL", url);
+        if let Some(p) = password_file {
+            cmd.env("GATEWAY__CLUSTER__REDIS_PASSWORD_FILE", p);
+        }
+        let out = cmd.output().expect("binary runs");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        (out.status.code(), text)
+    };
+
+    let (code, text) = run(&redis.url(), Some(&right));
+    assert_eq!(code, Some(0), "{text}");
+
+    let (code, text) = run(&redis.url(), None);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(
+        text.contains("requires a password and none was sent: set `cluster.redis_password_file`"),
+        "{text}"
+    );
+
+    let (code, text) = run(&redis.url(), Some(&wrong));
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("refused the password"), "{text}");
+    assert!(!text.contains("not-the-password"), "{text}");
+
+    let (code, text) = run(&format!("redis://127.0.0.1:{closed_port}/0"), None);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("refused the connection"), "{text}");
+}

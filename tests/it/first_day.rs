@@ -327,5 +327,9 @@ async fn the_demo_binds_before_it_prints_and_shows_the_ports_it_got() {
     tokio::net::TcpStream::connect(&addr)
         .await
         .expect("the banner's port accepts");
+    // Killed, it cannot remove its credential directory itself: the test does.
+    let pid = child.id().expect("running");
     child.kill().await.unwrap();
+    let _ =
+        std::fs::remove_dir_all(std::env::temp_dir().join(format!("paycombat-gateway-demo-{pid}")));
 }

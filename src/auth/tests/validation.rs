@@ -156,8 +156,43 @@ fn an_empty_file_and_unknown_fields_are_rejected() {
     assert!(matches!(config_error(""), AuthConfigError::NoClients));
     let typo = client_toml("svc", &["k"], &format!("{ALLOW_ALL_GET}\nrate_limits = 5"));
     let err = config_error(&typo);
-    assert!(matches!(err, AuthConfigError::Parse(_)));
+    assert!(matches!(err, AuthConfigError::UnknownKey { .. }));
     assert!(err.to_string().contains("rate_limits"), "{err}");
+}
+
+/// An unknown key is one problem among the others, at every level of the file: a
+/// typo does not hide the problems after it (nor they it).
+#[test]
+fn unknown_keys_are_listed_with_every_other_problem() {
+    let toml = format!(
+        "colour = 1
+[defaults]
+rate_limit = {{ per_second = 1, brust = 2 }}
+         [[clients]]
+name = \"Bad Name\"
+keys_sha256 = [{:?}]
+team = \"x\"
+         allow = [{{ methods = [\"GET\"], path = \"/api/v1/**\", paht = \"/x\" }}]
+         [[clients]]
+name = \"svc\"
+keys_sha256 = []
+{ALLOW_ALL_GET}
+",
+        hash_key("k")
+    );
+    let err = config_error(&toml);
+    let each: Vec<String> = err.each().iter().map(|e| e.to_string()).collect();
+    for want in [
+        "`colour`: unknown key (expected one of `defaults`, `clients`)",
+        "`defaults.rate_limit.brust`: unknown key (expected one of `per_second`, `burst`)",
+        "`clients[0].team`: unknown key",
+        "`clients[0].allow[0].paht`: unknown key (expected one of `methods`, `path`)",
+        "clients[0] (\"Bad Name\"): name must be",
+        "clients[1] (\"svc\"): neither keys_sha256",
+    ] {
+        assert!(each.iter().any(|e| e.contains(want)), "{want}: {each:#?}");
+    }
+    assert_eq!(each.len(), 6, "{each:#?}");
 }
 
 /// Every problem of the file in one answer, in file order: a bad client does
