@@ -110,10 +110,12 @@ type FaultRow = (
 
 #[tokio::test]
 async fn upstream_fault_matrix() {
+    // 2 s: under the 3 s delay rows, and room for a debug-built sandbox on a
+    // loaded machine to stream the oversized row's 1 MiB before it.
     let app = spawn_app_overlay(
         r#"
 [upstream]
-timeout = "1s"
+timeout = "2s"
 max_response_body_bytes = 1048576
 [upstream.retry]
 backoff = "5ms"
