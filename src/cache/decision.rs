@@ -165,7 +165,7 @@ impl CustomerCache {
             (Ok(key), RequestMode::Normal | RequestMode::Refresh) => key,
         };
         let lookup = self.lookup_at(key.slot, key.variant.as_deref()).await;
-        Decision::after_lookup(|| key.to_owned(), lookup, mode)
+        Decision::after_lookup(|| key.into_owned(), lookup, mode)
     }
 }
 

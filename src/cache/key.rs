@@ -91,7 +91,7 @@ impl CacheKey {
         customer_id: &str,
         query: Option<&str>,
     ) -> Result<Self, Bypass> {
-        KeyRef::check(settings, route, customer_id, query).map(KeyRef::to_owned)
+        KeyRef::check(settings, route, customer_id, query).map(KeyRef::into_owned)
     }
 }
 
@@ -129,7 +129,7 @@ impl<'a> KeyRef<'a> {
         })
     }
 
-    pub(crate) fn to_owned(self) -> CacheKey {
+    pub(crate) fn into_owned(self) -> CacheKey {
         CacheKey {
             slot: SlotKey {
                 route: self.slot.route,
@@ -302,7 +302,7 @@ mod tests {
             route: CachedRoute::CustomerWalletReady,
             customer_id: ID,
         };
-        assert_eq!(state.hash_one(&owned), state.hash_one(&borrowed));
+        assert_eq!(state.hash_one(&owned), state.hash_one(borrowed));
         assert!(borrowed.equivalent(&owned));
     }
 }
