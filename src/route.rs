@@ -120,6 +120,33 @@ impl Route {
     /// starts with `/api/v1/`.
     pub fn classify(method: &Method, path: &str) -> Route {
         let rest = path.strip_prefix(API_PREFIX).unwrap_or("");
+        // The two cached reads are most of the traffic and every cache hit:
+        // two prefix comparisons instead of splitting the path. The table
+        // below gives the same answer (a property test holds them equal).
+        if method == Method::GET {
+            let last = |id: &str| !id.is_empty() && !id.contains('/');
+            if let Some(cid) = rest
+                .strip_prefix("customer/customer/")
+                .filter(|id| last(id))
+            {
+                return Route::CustomerDetail {
+                    customer_id: cid.to_owned(),
+                };
+            }
+            if let Some(cid) = rest
+                .strip_prefix("customer/customer-wallet-is-ready/")
+                .filter(|id| last(id))
+            {
+                return Route::CustomerWalletReady {
+                    customer_id: cid.to_owned(),
+                };
+            }
+        }
+        Self::by_segments(method, rest)
+    }
+
+    /// The route table over the segments after `/api/v1/`.
+    fn by_segments(method: &Method, rest: &str) -> Route {
         // At most four segments matter; a fifth makes the path a passthrough.
         // A stack array, not a Vec: this runs on every request.
         let mut buf = [""; 5];
@@ -370,6 +397,19 @@ mod tests {
             segs in prop::collection::vec(segment(), 0..6),
         ) {
             check(&m, &format!("{API_PREFIX}{}", segs.join("/")));
+        }
+
+        /// The quick match of the cached reads agrees with the route table.
+        #[test]
+        fn quick_match_agrees_with_the_table(
+            m in method(),
+            segs in prop::collection::vec(segment(), 0..6),
+        ) {
+            let rest = segs.join("/");
+            prop_assert_eq!(
+                Route::classify(&m, &format!("{API_PREFIX}{rest}")),
+                Route::by_segments(&m, &rest)
+            );
         }
 
         #[test]

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
+use super::key::KeyRef;
 use super::{Bypass, Replica, RequestMode};
 use super::{CacheKey, CacheStatus, CachedResponse, CachedRoute, CustomerCache, Forward, Lookup};
 
@@ -67,6 +68,12 @@ impl Decision {
 
     /// The decision for a lookup of `key` made under `mode`.
     pub fn after(key: CacheKey, lookup: Lookup, mode: RequestMode) -> Decision {
+        Self::after_lookup(|| key, lookup, mode)
+    }
+
+    /// As [`Decision::after`], making the owned key only for a decision that
+    /// holds one (a hit needs none).
+    fn after_lookup(key: impl FnOnce() -> CacheKey, lookup: Lookup, mode: RequestMode) -> Decision {
         let refresh = mode == RequestMode::Refresh;
         let reason = if refresh {
             Forward::Request
@@ -102,7 +109,7 @@ impl Decision {
                 ..
             } if !refresh => {
                 return Decision::Revalidate {
-                    key,
+                    key: key(),
                     entry,
                     age,
                     staleness,
@@ -122,7 +129,7 @@ impl Decision {
             Lookup::Stale { .. } | Lookup::Miss => None,
         };
         Decision::Fill {
-            key,
+            key: key(),
             reason,
             fallback,
         }
@@ -132,7 +139,8 @@ impl Decision {
 impl CustomerCache {
     /// Decides how the cache answers a read of `customer_id` on `route`, with the
     /// request's raw query string (without `?`) and headers, on a replica standing as
-    /// `replica`. A hit costs the key, one lookup and no allocation beyond the key's.
+    /// `replica`. A hit costs the key's checks and one lookup by the borrowed
+    /// key: no allocation.
     pub async fn decide(
         &self,
         route: CachedRoute,
@@ -148,13 +156,16 @@ impl CustomerCache {
             return Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease));
         }
         let mode = self.settings().request_mode(headers);
-        let key = match (self.key(route, customer_id, query), mode) {
+        let key = match (
+            KeyRef::check(self.settings(), route, customer_id, query),
+            mode,
+        ) {
             (Err(bypass), _) => return Decision::Bypass(CacheStatus::Bypass(bypass)),
             (Ok(_), RequestMode::NoStore) => return Decision::Bypass(CacheStatus::ClientNoStore),
             (Ok(key), RequestMode::Normal | RequestMode::Refresh) => key,
         };
-        let lookup = self.lookup(&key).await;
-        Decision::after(key, lookup, mode)
+        let lookup = self.lookup_at(key.slot, key.variant.as_deref()).await;
+        Decision::after_lookup(|| key.into_owned(), lookup, mode)
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) struct SlotKey {
 
 /// Borrowed [`SlotKey`] so that invalidation by id does not allocate. Field order and types
 /// hash exactly like `SlotKey` (`Arc<str>` and `&str` both hash as `str`).
-#[derive(Hash)]
+#[derive(Clone, Copy, Debug, Hash)]
 pub(crate) struct SlotKeyRef<'a> {
     pub(crate) route: CachedRoute,
     pub(crate) customer_id: &'a str,
@@ -91,6 +91,26 @@ impl CacheKey {
         customer_id: &str,
         query: Option<&str>,
     ) -> Result<Self, Bypass> {
+        KeyRef::check(settings, route, customer_id, query).map(KeyRef::into_owned)
+    }
+}
+
+/// A [`CacheKey`] borrowed from the request: what a lookup needs, so that a
+/// hit allocates no key. The owned key is made only to fill or refresh.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyRef<'a> {
+    pub(crate) slot: SlotKeyRef<'a>,
+    pub(crate) variant: Option<Arc<str>>,
+}
+
+impl<'a> KeyRef<'a> {
+    /// The checks of [`CacheKey::build`]: route enabled, id pattern, query allowlist.
+    pub(crate) fn check(
+        settings: &CacheSettings,
+        route: CachedRoute,
+        customer_id: &'a str,
+        query: Option<&str>,
+    ) -> Result<Self, Bypass> {
         if !settings.route_enabled(route) {
             return Err(Bypass::Disabled);
         }
@@ -104,12 +124,19 @@ impl CacheKey {
             None => None,
         };
         Ok(Self {
-            slot: SlotKey {
-                route,
-                customer_id: Arc::from(customer_id),
-            },
+            slot: SlotKeyRef { route, customer_id },
             variant,
         })
+    }
+
+    pub(crate) fn into_owned(self) -> CacheKey {
+        CacheKey {
+            slot: SlotKey {
+                route: self.slot.route,
+                customer_id: Arc::from(self.slot.customer_id),
+            },
+            variant: self.variant,
+        }
     }
 }
 
@@ -275,7 +302,7 @@ mod tests {
             route: CachedRoute::CustomerWalletReady,
             customer_id: ID,
         };
-        assert_eq!(state.hash_one(&owned), state.hash_one(&borrowed));
+        assert_eq!(state.hash_one(&owned), state.hash_one(borrowed));
         assert!(borrowed.equivalent(&owned));
     }
 }

@@ -256,17 +256,26 @@ impl CustomerCache {
     /// The stored response for `key`, classified by age. A hit is one moka lookup and two
     /// reference-count increments. Async because moka 0.12's `future::Cache::get` is.
     pub async fn lookup(&self, key: &CacheKey) -> Lookup {
+        let slot = SlotKeyRef {
+            route: key.route(),
+            customer_id: key.customer_id(),
+        };
+        self.lookup_at(slot, key.variant()).await
+    }
+
+    /// [`Self::lookup`] by a borrowed key: what a hit runs, allocating nothing.
+    async fn lookup_at(&self, key: SlotKeyRef<'_>, variant: Option<&str>) -> Lookup {
         let settings = &self.settings;
-        if !settings.route_enabled(key.route()) {
+        if !settings.route_enabled(key.route) {
             return Lookup::Miss;
         }
-        let Some(slot) = self.inner.store.get(&key.slot).await else {
+        let Some(slot) = self.inner.store.get(&key).await else {
             return Lookup::Miss;
         };
-        let Some(entry) = slot.find(key.variant()) else {
+        let Some(entry) = slot.find(variant) else {
             return Lookup::Miss;
         };
-        match Lifetimes::of(settings.route(key.route()), entry.status) {
+        match Lifetimes::of(settings.route(key.route), entry.status) {
             Some(lifetimes) => lifetimes.classify(Arc::clone(entry), self.now()),
             None => Lookup::Miss,
         }

@@ -81,10 +81,33 @@ pub fn request_id(headers: &HeaderMap) -> HeaderValue {
             return v.clone();
         }
     }
-    // The thread-local RNG, not getrandom: a syscall per request is measurable on the hit path.
-    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-    let mut buf = uuid::Uuid::encode_buffer();
-    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+    fresh_request_id()
+}
+
+/// A random (version 4) UUID, hyphenated lower-case, as a header value.
+///
+/// Built for the hit path: the thread-local RNG, not getrandom (a syscall per
+/// request is measurable); hex from a table into a stack buffer, not through
+/// `fmt`; and the bytes in a reference-counted owner, so the clones that go to
+/// the response and upstream share them instead of allocating again (a
+/// `Bytes` made from a `Vec` allocates anew at its first clone).
+fn fresh_request_id() -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id: [u8; 16] = rand::random();
+    // RFC 9562 §5.4: version 4, variant 10.
+    id[6] = (id[6] & 0x0f) | 0x40;
+    id[8] = (id[8] & 0x3f) | 0x80;
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for (i, byte) in id.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
+        }
+        text[at] = HEX[usize::from(byte >> 4)];
+        text[at + 1] = HEX[usize::from(byte & 0x0f)];
+        at += 2;
+    }
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text))
         .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
@@ -116,5 +139,21 @@ mod tests {
         let parsed = uuid::Uuid::parse_str(fresh.to_str().unwrap()).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
         assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
+    }
+
+    /// Fresh ids are what the `uuid` crate reads back as the same random
+    /// (v4, RFC 9562 variant) UUID, in its own hyphenated lower-case spelling.
+    #[test]
+    fn fresh_ids_are_canonical_v4_uuids() {
+        for _ in 0..1000 {
+            let id = fresh_request_id();
+            let text = id.to_str().unwrap();
+            let parsed = uuid::Uuid::parse_str(text).unwrap();
+            assert_eq!(parsed.get_version(), Some(uuid::Version::Random));
+            assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(parsed.hyphenated().to_string(), text);
+            // A clone shares the bytes (no allocation on the hit path).
+            assert_eq!(id.clone().as_bytes().as_ptr(), id.as_bytes().as_ptr());
+        }
     }
 }

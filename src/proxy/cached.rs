@@ -67,6 +67,16 @@ pub struct Filled {
 
 type FillOutput = Result<Arc<Filled>, Arc<GatewayError>>;
 
+/// `fut` on the heap, for a branch the hit path does not take. Call it in a
+/// statement of its own and await the box in the next: a future built inside
+/// the awaited expression (`Box::pin(f()).await`) is a temporary whose storage
+/// stays in the caller's state until the statement ends, so the caller would
+/// hold the whole branch anyway, and hyper copies that state for every request
+/// (kilobytes of `memcpy` per hit when this was not so).
+fn boxed<F: std::future::Future>(fut: F) -> std::pin::Pin<Box<F>> {
+    Box::pin(fut)
+}
+
 /// Builds the client's response from stored (or just fetched) parts.
 fn replay(
     status: StatusCode,
@@ -190,17 +200,19 @@ impl Proxy {
             }
             Decision::Bypass(status) => {
                 ctx.cache = self.cache_lookups.count(route, LookupResult::Bypass);
-                // Boxed here and below: the hit path's future then holds only
-                // pointers for the upstream branches, not their whole state.
-                let out = Box::pin(self.outgoing_from(req, ctx)).await?;
-                let fetched = self.clone().fetch(
+                // Boxed here and below, each box made in a statement of its own
+                // (`boxed`): the hit path's future then holds only pointers for
+                // the upstream branches, not their whole state.
+                let out = boxed(self.outgoing_from(req, ctx));
+                let out = out.await?;
+                let fetched = boxed(self.clone().fetch(
                     Arc::new(out),
                     label,
                     caller.clone(),
                     None,
                     ctx.span.trace().clone(),
-                );
-                return Ok(match Box::pin(fetched).await {
+                ));
+                return Ok(match fetched.await {
                     Ok(f) => {
                         ctx.upstream = Some(f.upstream);
                         let r = &f.response;
@@ -224,7 +236,8 @@ impl Proxy {
             } => {
                 // Answer now from the expired entry; refresh it once in the background.
                 ctx.cache = self.cache_lookups.count(route, LookupResult::Stale);
-                if let Ok(out) = Box::pin(self.outgoing_from(req, ctx)).await {
+                let out = boxed(self.outgoing_from(req, ctx));
+                if let Ok(out) = out.await {
                     let me = self.clone();
                     let fill_key = key.clone();
                     let client = caller.clone();
@@ -257,13 +270,14 @@ impl Proxy {
             } => (key, reason, fallback),
         };
 
-        let out = Arc::new(Box::pin(self.outgoing_from(req, ctx)).await?);
+        let out = boxed(self.outgoing_from(req, ctx));
+        let out = Arc::new(out.await?);
         let client = caller.clone();
         let me = self.clone();
         let fill_key = key.clone();
         let (fill_out, fill_client) = (out.clone(), client.clone());
         let parent = ctx.span.trace().clone();
-        let (result, role) = Box::pin(cache.fill(key, move |gen| {
+        let filled = boxed(cache.fill(key, move |gen| {
             me.fill_traced(
                 "cache fill",
                 parent,
@@ -272,8 +286,8 @@ impl Proxy {
                 fill_client,
                 (fill_key, gen),
             )
-        }))
-        .await;
+        }));
+        let (result, role) = filled.await;
         let mut collapsed = role.is_collapsed();
         let mut result: FillOutput = result.map_err(|e| match e {
             FillError::Failed(e) => e,
@@ -283,7 +297,8 @@ impl Proxy {
             // The fill was made with another client's request and the cache says its
             // outcome is that client's alone. Ask for this one.
             let parent = ctx.span.trace().clone();
-            result = Box::pin(self.clone().fetch(out, label, client, None, parent)).await;
+            let own = boxed(self.clone().fetch(out, label, client, None, parent));
+            result = own.await;
             collapsed = false;
         }
         if let (false, Ok(f)) = (collapsed, &result) {

@@ -39,17 +39,23 @@ impl Proxy {
         peer: SocketAddr,
         conn: ConnEnd,
     ) -> Response<GatewayBody> {
-        let ctx = admit::begin(
-            self.telemetry.as_deref(),
-            &self.anonymous,
-            &self.settings.trusted_proxies,
-            &req,
-            peer,
-        );
+        let h2 = req.version() == http::Version::HTTP_2;
         // From here the request is finished exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
-        let h2 = req.version() == http::Version::HTTP_2;
-        let mut settle = Settle::begin(self.finish.clone(), ctx, conn, h2);
+        // The context is made in place (no `ctx` local): a moved-from local
+        // would still take its size in this future's state.
+        let mut settle = Settle::begin(
+            self.finish.clone(),
+            admit::begin(
+                self.telemetry.as_deref(),
+                &self.anonymous,
+                &self.settings.trusted_proxies,
+                &req,
+                peer,
+            ),
+            conn,
+            h2,
+        );
         let result = self.clone().serve(req, &mut settle.ctx).await;
         if let Err(e) = &result {
             settle.ctx.flags.set(Flag::of_error(e));
@@ -84,6 +90,57 @@ impl Proxy {
         }
         // Boxed: the forward path's state stays out of every request's future. A write
         // on a keyed route goes through the idempotency phase first (`idempotent.rs`).
-        Box::pin(self.serve_write(route, req, ctx, caller)).await
+        // The box is made in its own statement: a future built inside the awaited
+        // expression is a temporary whose storage the compiler keeps in this
+        // future's state until the statement ends, box or not, and every request
+        // copies that state (see `boxed` in `cached.rs`).
+        let write = Box::pin(self.serve_write(route, req, ctx, caller));
+        write.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{CachedRoute, CustomerCache};
+    use crate::fair::Caller;
+
+    /// The size of the future `f` returns, without making one.
+    fn future_size<A, B, C, D, F: std::future::Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// hyper copies the request's whole future for every request (into the
+    /// connection's slot for it), cache hits included: what the upstream
+    /// branches hold must stay behind their boxes. Printed, for the profile
+    /// notes in docs/benchmarks.md.
+    #[test]
+    fn request_futures_hold_only_the_hit_path() {
+        let handle = future_size(Proxy::handle);
+        let serve = {
+            fn size<'a, F: std::future::Future>(
+                _: impl FnOnce(Arc<Proxy>, Request<Incoming>, &'a mut RequestContext) -> F,
+            ) -> usize {
+                std::mem::size_of::<F>()
+            }
+            size(Proxy::serve)
+        };
+        let cached = {
+            fn size<'a, F: std::future::Future>(
+                _: impl FnOnce(
+                    Arc<Proxy>,
+                    CustomerCache,
+                    CachedRoute,
+                    &'a str,
+                    Request<Incoming>,
+                    &'a mut RequestContext,
+                    &'a Caller,
+                ) -> F,
+            ) -> usize {
+                std::mem::size_of::<F>()
+            }
+            size(Proxy::serve_cached)
+        };
+        eprintln!("future sizes: handle {handle} B, serve {serve} B, serve_cached {cached} B, context {} B", std::mem::size_of::<RequestContext>());
     }
 }

@@ -31,6 +31,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use self::config::ServerSettings;
 use crate::body::GatewayBody;
 use crate::outcome::{Cause, ConnEnd};
+use futures_util::FutureExt as _;
 
 use body::ConnBody;
 use io::{ConnIo, MeteredIo};
@@ -179,7 +180,11 @@ pub async fn serve<H, F>(
                                     req.extensions_mut().insert(v);
                                 }
                                 let fut = h(req, peer, per_request.end.clone());
-                                async move { Ok::<_, Infallible>(fut.await.map(|b| ConnBody::new(b, busy))) }
+                                // `map`, not `async move { fut.await }`: an async block moves
+                                // the future it captured into its await slot at the first
+                                // poll, one more copy of the whole request future (kilobytes)
+                                // for every request, cache hits included.
+                                fut.map(move |resp| Ok::<_, Infallible>(resp.map(|b| ConnBody::new(b, busy))))
                             });
                             let conn = hyper.serve_connection(TokioIo::new(io), svc).into_owned();
                             supervise(conn, &state, limits, phase, name).await

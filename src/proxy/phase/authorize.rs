@@ -48,14 +48,18 @@ impl Authorize<'_> {
                 .auth
                 .check(&presented, self.metrics, &mut client, &mut ctx.rate),
             Some(cluster) => {
-                let shared = self.auth.check_shared(
+                // Boxed as it is made, in a statement of its own: a future held
+                // unboxed in a local (or a temporary of the awaited expression)
+                // keeps its storage in this future's state, which every request,
+                // cache hits included, carries and copies.
+                let shared = Box::pin(self.auth.check_shared(
                     cluster,
                     &presented,
                     self.metrics,
                     &mut client,
                     &mut ctx.rate,
-                );
-                Box::pin(shared).await
+                ));
+                shared.await
             }
         };
         if let Some(client) = &client {
