@@ -146,9 +146,36 @@ impl ConfigReload {
         outcome
     }
 
+    /// [`Self::read_once`], until both of its reads saw the same file: the file is read
+    /// twice, and a write landing between them would apply settings that were never
+    /// validated together (and name the wrong keys). The settings applied differ from
+    /// the ones validated only in restart-only keys; a file still changing after a few
+    /// tries is refused, and the watcher's next trigger reads it when it has settled.
+    fn read(&self) -> Result<(Settings, Settings), Vec<Problem>> {
+        const TRIES: usize = 3;
+        let mut moved = Vec::new();
+        for _ in 0..TRIES {
+            let (new, as_given) = self.read_once()?;
+            moved = keys::changed(&new.view, &as_given.view)
+                .into_iter()
+                .filter(|k| keys::class(k) == Some(crate::reloadable::KeyClass::Live))
+                .collect();
+            if moved.is_empty() {
+                return Ok((new, as_given));
+            }
+        }
+        Err(vec![Problem::new(
+            "configuration",
+            format!(
+                "changed while it was being read ({}): the next change or SIGHUP reloads it",
+                moved.join(", ")
+            ),
+        )])
+    }
+
     /// The layers as given, validated (the start-up pass); then as they would run,
     /// with the restart-only keys pinned.
-    fn read(&self) -> Result<(Settings, Settings), Vec<Problem>> {
+    fn read_once(&self) -> Result<(Settings, Settings), Vec<Problem>> {
         let (partial, problems) = config::check(&self.layers);
         let as_given = problems
             .finish(partial.complete())
