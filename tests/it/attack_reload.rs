@@ -60,3 +60,163 @@ async fn a_header_taken_off_the_allowlist_is_not_served_from_the_cache() {
     }
     app.stop().await;
 }
+
+async fn shown(app: &TestApp) -> serde_json::Value {
+    app.admin(
+        Method::GET,
+        "/admin/config",
+        &[("authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+    )
+    .await
+    .json()["data"]
+        .clone()
+}
+
+#[tokio::test]
+async fn every_kind_of_invalid_reload_keeps_everything_and_a_valid_one_recovers() {
+    let (app, reload) = spawn_app_reloading(NO_WATCH).await;
+    let path = detail(FIXTURE_ID);
+    // Each broken file also carries a valid live change: none of it may apply.
+    let live = allowlist_without("etag");
+    let broken = [
+        // Appended raw below: the harness's merge would refuse to parse it.
+        ("syntax", format!("{NO_WATCH}{live}")),
+        ("type", format!("{NO_WATCH}{live}[log]\nlevel = 3\n")),
+        (
+            "unknown key",
+            format!("{NO_WATCH}{live}[cache]\nno_such_key = 1\n"),
+        ),
+        (
+            "missing file",
+            format!("{NO_WATCH}{live}[mask]\nhmac_key_file = \"/nonexistent/paycombat/key\"\n"),
+        ),
+        (
+            "contradiction",
+            format!("{NO_WATCH}{live}[cache]\nmax_entry_bytes = 1099511627776\n"),
+        ),
+    ];
+    for (n, (kind, file)) in broken.iter().enumerate() {
+        rewrite(&app, file);
+        if *kind == "syntax" {
+            let mut text = std::fs::read_to_string(app.path("gateway.toml")).unwrap();
+            text.push_str("\n[cache\nmax_entry_bytes = 1\n");
+            std::fs::write(app.path("gateway.toml"), text).unwrap();
+        }
+        match reload.reload().await {
+            Reloaded::Invalid { problems } => assert!(!problems.is_empty(), "{kind}"),
+            other => panic!("{kind}: {other:?}"),
+        }
+        let r = app.get(&path).await;
+        assert_eq!(r.status, 200, "{kind}: {}", r.text());
+        assert!(!r.header("etag").is_empty(), "{kind}: {:?}", r.headers);
+        let scrape = app.metrics().await;
+        assert_eq!(
+            value(
+                &scrape,
+                "gateway_config_reloads_total",
+                &[("result", "invalid")]
+            ),
+            (n + 1) as f64,
+            "{kind}"
+        );
+        assert_eq!(
+            value(&scrape, "gateway_config_last_reload_successful", &[]),
+            0.0,
+            "{kind}"
+        );
+        let list = shown(&app).await["upstream"]["response_headers"].clone();
+        assert!(
+            list.as_array().unwrap().iter().any(|v| v == "etag"),
+            "{kind}: {list}"
+        );
+    }
+    rewrite(&app, &format!("{NO_WATCH}{live}"));
+    assert!(matches!(reload.reload().await, Reloaded::Applied { .. }));
+    let r = app.get(&path).await;
+    assert_eq!(r.header("etag"), "", "{:?}", r.headers);
+    let scrape = app.metrics().await;
+    assert_eq!(
+        value(&scrape, "gateway_config_last_reload_successful", &[]),
+        1.0
+    );
+    app.stop().await;
+}
+
+/// Many writers and reloads at once (torn files included): no reload hangs, and once the
+/// last file is written and read, it is what runs.
+#[tokio::test]
+async fn a_reload_storm_ends_running_the_last_file_written() {
+    let (app, reload) = spawn_app_reloading(NO_WATCH).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..24u32 {
+        let (writer, reload) = (app.clone(), reload.clone());
+        tasks.push(tokio::spawn(async move {
+            rewrite(
+                &writer,
+                &format!(
+                    "[server]\nwatch_files = false\nmax_request_body_bytes = {}\n",
+                    1000 + i
+                ),
+            );
+            reload.reload().await
+        }));
+        let r = app.get("/api/v1/anything/storm").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let storm = async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), storm)
+        .await
+        .expect("reloads finish");
+    rewrite(
+        &app,
+        "[server]\nwatch_files = false\nmax_request_body_bytes = 64\n",
+    );
+    assert!(!matches!(reload.reload().await, Reloaded::Invalid { .. }));
+    assert_eq!(shown(&app).await["server"]["max_request_body_bytes"], 64);
+    let big = app
+        .send(Method::POST, "/api/v1/anything/big", &[], &[b'x'; 100])
+        .await;
+    assert_eq!(big.status, 413, "{}", big.text());
+    let scrape = app.metrics().await;
+    let total: f64 = ["applied", "unchanged", "invalid"]
+        .iter()
+        .map(|r| value(&scrape, "gateway_config_reloads_total", &[("result", r)]))
+        .sum();
+    assert_eq!(total, 25.0);
+    std::sync::Arc::try_unwrap(app).ok().unwrap().stop().await;
+}
+
+/// With the watcher on, writes only: the file as last written is what runs.
+#[tokio::test]
+async fn written_in_a_burst_the_watcher_settles_on_the_last_file() {
+    let (app, _reload) = spawn_app_reloading("").await;
+    for i in 0..30u32 {
+        rewrite(
+            &app,
+            &format!("[server]\nmax_request_body_bytes = {}\n", 2000 + i),
+        );
+    }
+    rewrite(&app, "[server]\nmax_request_body_bytes = 77\n");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if shown(&app).await["server"]["max_request_body_bytes"] == 77 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            shown(&app).await["server"]
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let big = app
+        .send(Method::POST, "/api/v1/anything/big", &[], &[b'x'; 100])
+        .await;
+    assert_eq!(big.status, 413, "{}", big.text());
+    app.stop().await;
+}
