@@ -220,3 +220,28 @@ async fn written_in_a_burst_the_watcher_settles_on_the_last_file() {
     assert_eq!(big.status, 413, "{}", big.text());
     app.stop().await;
 }
+
+/// A refused reload lists problems; none of them may echo a secret the file held.
+#[tokio::test]
+async fn a_refused_reload_never_quotes_a_secret() {
+    let (app, reload) = spawn_app_reloading(NO_WATCH).await;
+    const SECRET: &str = "hunter2-Zq9secretValue";
+    let files = [
+        format!("{NO_WATCH}[upstream]\ntoken = [\"{SECRET}\"]\n"),
+        format!("{NO_WATCH}[upstream]\nsignature_key = 7\ntoken = \"{SECRET}\\u0007\"\n"),
+        format!("{NO_WATCH}[cluster]\nredis_url = \"redis://:{SECRET}@no such host:99999\"\n"),
+        format!("{NO_WATCH}[upstream]\nbase_url = \"https://user:{SECRET}@\"\n"),
+        format!("{NO_WATCH}[cluster]\nredis_url = \"{SECRET}\"\n"),
+    ];
+    for file in &files {
+        rewrite(&app, file);
+        match reload.reload().await {
+            Reloaded::Invalid { problems } => {
+                let text = paycombat_gateway::config::ConfigError::new(problems).to_string();
+                assert!(!text.contains(SECRET), "{text}");
+            }
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    app.stop().await;
+}
