@@ -245,3 +245,117 @@ async fn a_refused_reload_never_quotes_a_secret() {
     }
     app.stop().await;
 }
+
+/// The binary under a SIGHUP storm while its file is rewritten: it keeps answering, every
+/// signal is at most one reload, and once the last file is written and signalled it is
+/// what runs.
+#[tokio::test]
+async fn a_sighup_storm_on_the_binary_ends_on_the_last_file() {
+    use crate::common::process::free_port;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let sandbox = paycombat_sandbox::Sandbox::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        paycombat_sandbox::SandboxConfig::demo(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gateway.toml");
+    let write = |extra: &str| {
+        let toml = test_config(
+            dir.path(),
+            &sandbox.base_url(),
+            &merge_toml(NO_WATCH, extra),
+        );
+        std::fs::write(&file, toml).unwrap();
+    };
+    write("");
+    let (port, admin_port) = (free_port(), free_port());
+    let gateway = Killed(
+        Command::new(env!("CARGO_BIN_EXE_paycombat-gateway"))
+            .args(["serve", "--config"])
+            .arg(&file)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+            .env_remove("GATEWAY_ENV")
+            .env_remove("GATEWAY_CONFIG_DIR")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let admin = format!("http://127.0.0.1:{admin_port}");
+    let ready = eventually(Duration::from_secs(15), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", admin_port))
+            .await
+            .is_ok()
+            && request(&client, Method::GET, &format!("{admin}/readyz"), &[], b"")
+                .await
+                .status
+                == 200
+    })
+    .await;
+    assert!(ready, "the gateway came up");
+    let big = || async {
+        request(
+            &client,
+            Method::POST,
+            &format!("http://127.0.0.1:{port}/api/v1/anything/storm"),
+            &[("x-token", CLIENT_KEY)],
+            &[b'x'; 100],
+        )
+        .await
+        .status
+    };
+    assert_eq!(big().await, 200);
+    let hup = || {
+        let ok = Command::new("kill")
+            .args(["-HUP", &gateway.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -HUP");
+    };
+    for i in 0..40u32 {
+        write(&format!(
+            "[server]\nmax_request_body_bytes = {}\n",
+            1000 + i
+        ));
+        hup();
+        if i % 8 == 0 {
+            assert_eq!(big().await, 200, "answers during the storm");
+        }
+    }
+    write("[server]\nmax_request_body_bytes = 64\n");
+    hup();
+    assert!(
+        eventually(Duration::from_secs(20), || async { big().await == 413 }).await,
+        "the last file runs"
+    );
+    let scrape = request(&client, Method::GET, &format!("{admin}/metrics"), &[], b"")
+        .await
+        .text();
+    let total: f64 = ["applied", "unchanged", "invalid"]
+        .iter()
+        .map(|r| value(&scrape, "gateway_config_reloads_total", &[("result", r)]))
+        .sum();
+    assert!((1.0..=41.0).contains(&total), "{total}");
+    assert_eq!(
+        value(&scrape, "gateway_config_last_reload_successful", &[]),
+        1.0
+    );
+    drop(gateway);
+}
