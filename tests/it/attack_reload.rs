@@ -359,3 +359,47 @@ async fn a_sighup_storm_on_the_binary_ends_on_the_last_file() {
     );
     drop(gateway);
 }
+
+/// A cached route's fill started under the old allowlist and still running at the swap:
+/// a request after the swap neither joins it nor, once it finished, is answered by what
+/// it stored.
+#[tokio::test]
+async fn a_fill_running_across_the_swap_is_neither_joined_nor_served_after_it() {
+    let (app, reload) = spawn_app_reloading(NO_WATCH).await;
+    let client = app.client.clone();
+    let url = format!("http://{}{}", app.addr, detail(FIXTURE_ID));
+    let before = app.state().request_count("all");
+    let slow = tokio::spawn(async move {
+        request(
+            &client,
+            Method::GET,
+            &url,
+            &[("x-token", CLIENT_KEY), ("x-sandbox-fault", "delay=1500ms")],
+            b"",
+        )
+        .await
+    });
+    assert!(app.upstream_received(before + 1).await);
+    rewrite(&app, &format!("{NO_WATCH}{}", allowlist_without("etag")));
+    assert!(matches!(reload.reload().await, Reloaded::Applied { .. }));
+    let path = detail(FIXTURE_ID);
+    let during = app.get(&path).await;
+    assert_eq!(during.status, 200, "{}", during.text());
+    assert_eq!(during.header("etag"), "", "{:?}", during.headers);
+    // The old fill ends under its own rules (its request was admitted before).
+    let old = slow.await.unwrap();
+    assert_eq!(old.status, 200, "{}", old.text());
+    assert!(!old.header("etag").is_empty(), "{:?}", old.headers);
+    for _ in 0..2 {
+        let after = app.get(&path).await;
+        assert_eq!(after.status, 200, "{}", after.text());
+        assert_eq!(
+            after.header("etag"),
+            "",
+            "{}: {:?}",
+            after.header("cache-status"),
+            after.headers
+        );
+    }
+    app.stop().await;
+}
