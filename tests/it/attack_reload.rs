@@ -233,6 +233,28 @@ async fn a_refused_reload_never_quotes_a_secret() {
         format!("{NO_WATCH}[upstream]\nbase_url = \"https://user:{SECRET}@\"\n"),
         format!("{NO_WATCH}[cluster]\nredis_url = \"{SECRET}\"\n"),
     ];
+    // A file that is not TOML at all, the secret on the broken line: a parser's error
+    // quoting the line would log it.
+    let torn = |app: &TestApp, line: &str| {
+        let mut text = std::fs::read_to_string(app.path("gateway.toml")).unwrap();
+        text.push_str(line);
+        std::fs::write(app.path("gateway.toml"), text).unwrap();
+    };
+    for line in [
+        format!("\n[upstream]\ntoken = \"{SECRET}\n"),
+        format!("\n[upstream]\ntoken = {SECRET}\n"),
+        format!("\n{SECRET}\n"),
+    ] {
+        rewrite(&app, NO_WATCH);
+        torn(&app, &line);
+        match reload.reload().await {
+            Reloaded::Invalid { problems } => {
+                let text = paycombat_gateway::config::ConfigError::new(problems).to_string();
+                assert!(!text.contains(SECRET), "{text}");
+            }
+            other => panic!("{line}: {other:?}"),
+        }
+    }
     for file in &files {
         rewrite(&app, file);
         match reload.reload().await {
