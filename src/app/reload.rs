@@ -262,6 +262,10 @@ impl ConfigReload {
                 .with([&InvalidationReason::ConfigReload])
                 .inc();
         }
+        if touched("log.") {
+            // The access log is carried over, not rebuilt: it is told, like the other lines.
+            next_log_format(&self.live, &new);
+        }
         let level_shadowed = touched("log.")
             && crate::logging::apply(&new.log) == LevelApplied::ShadowedByRustLog
             && changed.iter().any(|k| k == "log.level");
@@ -334,6 +338,11 @@ fn shapes_cached_answers(key: &str) -> bool {
     !LEAVE_CACHED_ANSWERS
         .iter()
         .any(|p| crate::reloadable::covers(p, key))
+}
+
+/// `log.format` to the access log the generations share.
+fn next_log_format(live: &ArcSwap<Proxy>, new: &Settings) {
+    live.load().set_access_log_format(new.log.format);
 }
 
 /// The keys of `keys` whose class is not live (restart-only, or undecided).

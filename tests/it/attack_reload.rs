@@ -425,3 +425,27 @@ async fn a_fill_running_across_the_swap_is_neither_joined_nor_served_after_it() 
     }
     app.stop().await;
 }
+
+/// `log.format` is live for every line, the access log's included (it is carried across
+/// generations, not rebuilt).
+#[tokio::test]
+async fn a_log_format_reload_changes_the_access_log_too() {
+    let (app, reload) = spawn_app_reloading(NO_WATCH).await;
+    let before = app.get("/api/v1/anything/json-line").await;
+    assert_eq!(before.status, 200, "{}", before.text());
+    rewrite(&app, &format!("{NO_WATCH}[log]\nformat = \"human\"\n"));
+    match reload.reload().await {
+        Reloaded::Applied { changed, .. } => assert_eq!(changed, ["log.format"]),
+        other => panic!("{other:?}"),
+    }
+    let after = app.get("/api/v1/anything/human-line").await;
+    assert_eq!(after.status, 200, "{}", after.text());
+    let log = app.stop_and_read_access_log().await;
+    // No paths in the access log: one line per request, in order.
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("access")).collect();
+    let [json, human] = lines[..] else {
+        panic!("{log}")
+    };
+    assert!(json.starts_with('{'), "{json}");
+    assert!(!human.starts_with('{'), "{human}");
+}
