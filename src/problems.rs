@@ -209,11 +209,31 @@ pub fn from_config_error(section: &str, e: &config::ConfigError) -> Problem {
         E::At { error, key, .. } => from_config_error(&join(section, key.as_deref()), error),
         E::NotFound(key) => Problem::new(join(section, Some(key)), "is required"),
         E::Message(m) => from_message(section, m),
-        E::FileParse { uri, cause } => {
-            Problem::new(uri.clone().unwrap_or_else(|| section.to_owned()), cause)
-        }
+        E::FileParse { uri, cause } => Problem::new(
+            uri.clone().unwrap_or_else(|| section.to_owned()),
+            without_snippet(&cause.to_string()),
+        ),
         other => Problem::new(section, other),
     }
+}
+
+/// A file's parse error with the file's text left out: the parser quotes the offending
+/// line under a `|` gutter, and that line may hold a secret (a token with a missing
+/// quote). What is kept says where (line and column) and what was wrong, never what the
+/// file holds there; problems are logged and printed by `check-config`.
+fn without_snippet(cause: &str) -> String {
+    let gutter = |line: &str| {
+        let rest = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+        rest.trim_start().starts_with('|')
+    };
+    let kept: Vec<&str> = cause
+        .lines()
+        .filter(|l| !gutter(l) && !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    kept.join(": ")
 }
 
 /// serde's own messages (its wording is stable), rephrased.
@@ -328,4 +348,27 @@ pub fn causes<'a>(
         out.push_str(&text);
     }
     out
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn a_parse_error_says_where_never_what_the_file_holds() {
+        for text in [
+            "[upstream]\ntoken = \"s3cr3t-Value\n",
+            "[upstream]\ntoken = s3cr3t-Value\n",
+            "s3cr3t-Value\n",
+            "[upstream\ns3cr3t-Value = 1\n",
+        ] {
+            let e = config::Config::builder()
+                .add_source(config::File::from_str(text, config::FileFormat::Toml))
+                .build()
+                .expect_err(text);
+            let problem = from_config_error("gateway.toml", &e).to_string();
+            assert!(!problem.contains("s3cr3t"), "{problem}");
+            assert!(problem.contains("line"), "{problem}");
+        }
+    }
 }

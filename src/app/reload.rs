@@ -11,7 +11,9 @@
 //! sees half of two configurations. Everything that holds state is carried into
 //! the new generation, never rebuilt (`Proxy::next`).
 //!
-//! When a `mask.*` or `cache.*` key changed, the new generation's cache is a new
+//! When a key that can shape a cached answer changed (every live key but those
+//! `LEAVE_CACHED_ANSWERS` names: `mask.*`, `cache.*`, `upstream.response_headers`…),
+//! the new generation's cache is a new
 //! view of the same store (`CustomerCache::with_rules`) and every entry is
 //! dropped: answers masked under the old rules are never served again, and the
 //! entries refill under the new ones.
@@ -144,9 +146,36 @@ impl ConfigReload {
         outcome
     }
 
+    /// [`Self::read_once`], until both of its reads saw the same file: the file is read
+    /// twice, and a write landing between them would apply settings that were never
+    /// validated together (and name the wrong keys). The settings applied differ from
+    /// the ones validated only in restart-only keys; a file still changing after a few
+    /// tries is refused, and the watcher's next trigger reads it when it has settled.
+    fn read(&self) -> Result<(Settings, Settings), Vec<Problem>> {
+        const TRIES: usize = 3;
+        let mut moved = Vec::new();
+        for _ in 0..TRIES {
+            let (new, as_given) = self.read_once()?;
+            moved = keys::changed(&new.view, &as_given.view)
+                .into_iter()
+                .filter(|k| keys::class(k) == Some(crate::reloadable::KeyClass::Live))
+                .collect();
+            if moved.is_empty() {
+                return Ok((new, as_given));
+            }
+        }
+        Err(vec![Problem::new(
+            "configuration",
+            format!(
+                "changed while it was being read ({}): the next change or SIGHUP reloads it",
+                moved.join(", ")
+            ),
+        )])
+    }
+
     /// The layers as given, validated (the start-up pass); then as they would run,
     /// with the restart-only keys pinned.
-    fn read(&self) -> Result<(Settings, Settings), Vec<Problem>> {
+    fn read_once(&self) -> Result<(Settings, Settings), Vec<Problem>> {
         let (partial, problems) = config::check(&self.layers);
         let as_given = problems
             .finish(partial.complete())
@@ -209,7 +238,7 @@ impl ConfigReload {
         } else {
             self.admin.shown.load().policies.clone()
         };
-        let rules_changed = touched("mask.") || touched("cache.");
+        let rules_changed = changed.iter().any(|k| shapes_cached_answers(k));
         let cache = old.cache().map(|c| {
             if rules_changed {
                 c.with_rules(&new.cache)
@@ -232,6 +261,10 @@ impl ConfigReload {
                 .cache_invalidations
                 .with([&InvalidationReason::ConfigReload])
                 .inc();
+        }
+        if touched("log.") {
+            // The access log is carried over, not rebuilt: it is told, like the other lines.
+            next_log_format(&self.live, &new);
         }
         let level_shadowed = touched("log.")
             && crate::logging::apply(&new.log) == LevelApplied::ShadowedByRustLog
@@ -288,6 +321,30 @@ impl ConfigReload {
     }
 }
 
+/// The live keys that never shape what a cached answer holds (its body, headers, status,
+/// or whether and how long it is kept): the request side and the gateway's own output.
+/// Every other key does, a key added later included: a change to it drops every cached
+/// answer and stops fills started under the old value from storing or being joined.
+const LEAVE_CACHED_ANSWERS: &[&str] = &[
+    "log",
+    "telemetry",
+    "server.max_request_body_bytes",
+    "server.request_body_timeout",
+];
+
+/// Whether a change to the dotted `key` can make an answer cached before it differ from
+/// one built after (refusing default: yes, unless [`LEAVE_CACHED_ANSWERS`] names it).
+fn shapes_cached_answers(key: &str) -> bool {
+    !LEAVE_CACHED_ANSWERS
+        .iter()
+        .any(|p| crate::reloadable::covers(p, key))
+}
+
+/// `log.format` to the access log the generations share.
+fn next_log_format(live: &ArcSwap<Proxy>, new: &Settings) {
+    live.load().set_access_log_format(new.log.format);
+}
+
 /// The keys of `keys` whose class is not live (restart-only, or undecided).
 fn restart_only(keys: &[String]) -> Vec<String> {
     keys.iter()
@@ -305,5 +362,42 @@ fn left_as_is(keys: &[String]) -> String {
             "; need a restart, kept at their running values: {}",
             keys.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Section;
+
+    #[test]
+    fn every_live_key_but_the_listed_ones_drops_cached_answers() {
+        for key in [
+            "mask.rules",
+            "cache.routes.customer.ttl",
+            "upstream.response_headers",
+            "upstream.vary_request_headers",
+            "upstream.max_response_body_bytes",
+        ] {
+            assert!(shapes_cached_answers(key), "{key}");
+        }
+        for key in [
+            "log.level",
+            "telemetry.sampling_ratio",
+            "server.request_body_timeout",
+        ] {
+            assert!(!shapes_cached_answers(key), "{key}");
+        }
+        // The list names live keys only: a stale or restart-only name would hide nothing
+        // and mislead the reader.
+        for pattern in LEAVE_CACHED_ANSWERS {
+            let (section, rest) = pattern.split_once('.').unwrap_or((pattern, ""));
+            let section = Section::of(section).expect(pattern);
+            let live = keys::of(section).live;
+            assert!(
+                rest.is_empty() || live.contains(&rest),
+                "{pattern} is not a live key"
+            );
+        }
     }
 }

@@ -31,6 +31,9 @@ pub struct CachedResponse {
     pub stored_at: Instant,
     /// The query variant this response answers, set when stored.
     pub(crate) variant: Option<Arc<str>>,
+    /// The rules epoch of the view that stored it, set when stored: a view answers only
+    /// from entries stored under its own rules (see `CustomerCache::with_rules`).
+    pub(crate) rules: u64,
 }
 
 impl CachedResponse {
@@ -62,6 +65,7 @@ impl CachedResponse {
             body: Bytes::copy_from_slice(&body),
             stored_at,
             variant: None,
+            rules: 0,
         }
     }
 
@@ -197,6 +201,8 @@ impl Slot {
                 .entries
                 .iter()
                 .filter(|old| old.variant != entries[0].variant)
+                // Variants stored under other rules are never answered again.
+                .filter(|old| old.rules == entries[0].rules)
                 .filter(|old| {
                     Lifetimes::of(policy, old.status).is_some_and(|lifetimes| {
                         now.saturating_duration_since(old.stored_at) < lifetimes.retention()

@@ -145,7 +145,9 @@ impl StoreOutcome {
 /// A clone is a *view*: the rules it decides, stores and answers by (`settings`). A
 /// configuration reload makes a new view with [`CustomerCache::with_rules`] over the same
 /// store; from then on only the newest view may store, so nothing masked or kept under
-/// rules no longer in force is ever stored again.
+/// rules no longer in force is ever stored again, and each view answers only from entries
+/// stored under its own rules (an entry carries its view's rules epoch), so an answer
+/// stored before a reload is never served after it, dropped yet or not.
 #[derive(Clone)]
 pub struct CustomerCache {
     inner: Arc<Inner>,
@@ -275,6 +277,12 @@ impl CustomerCache {
         let Some(entry) = slot.find(variant) else {
             return Lookup::Miss;
         };
+        // Stored under other rules (before or after a reload this view does not know
+        // of): masked or kept by rules not this view's, so never this view's answer,
+        // whether or not the reload has dropped it yet.
+        if entry.rules != self.rules {
+            return Lookup::Miss;
+        }
         match Lifetimes::of(settings.route(key.route), entry.status) {
             Some(lifetimes) => lifetimes.classify(Arc::clone(entry), self.now()),
             None => Lookup::Miss,
@@ -341,6 +349,7 @@ impl CustomerCache {
             return StoreOutcome::Uncacheable;
         };
         resp.variant.clone_from(&key.variant);
+        resp.rules = self.rules;
         let weight = resp.weight() + key.customer_id().len() as u64;
         if weight > settings.max_entry_bytes {
             return StoreOutcome::TooLarge;

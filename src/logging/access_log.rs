@@ -82,7 +82,9 @@ enum Sink {
 
 pub struct AccessLog {
     sink: Sink,
-    format: LogFormat,
+    /// `log.format`, a live key: a configuration reload sets it ([`Self::set_format`]), so
+    /// the access lines change format with the process's other lines.
+    json: std::sync::atomic::AtomicBool,
 }
 
 impl AccessLog {
@@ -95,8 +97,24 @@ impl AccessLog {
         };
         Ok(AccessLog {
             sink,
-            format: settings.format,
+            json: std::sync::atomic::AtomicBool::new(settings.format == LogFormat::Json),
         })
+    }
+
+    /// The format of the lines written from now on (a reload of `log.format`).
+    pub fn set_format(&self, format: LogFormat) {
+        self.json.store(
+            format == LogFormat::Json,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn format(&self) -> LogFormat {
+        if self.json.load(std::sync::atomic::Ordering::Relaxed) {
+            LogFormat::Json
+        } else {
+            LogFormat::Human
+        }
     }
 
     pub fn is_on(&self) -> bool {
@@ -116,7 +134,7 @@ impl AccessLog {
             let Ok(mut line) = line.try_borrow_mut() else {
                 return;
             };
-            line.format(self.format, record, SystemTime::now());
+            line.format(self.format(), record, SystemTime::now());
             queue.push(&line.buf, &ACCESS_DROPPED);
         });
     }

@@ -157,6 +157,11 @@ impl Proxy {
     }
 
     /// Writes what the access log still holds (bounded by `timeout`).
+    /// The access log is carried across generations: a reload of `log.format` sets it.
+    pub fn set_access_log_format(&self, format: crate::logging::config::LogFormat) {
+        self.finish.set_access_log_format(format);
+    }
+
     pub fn close_access_log(&self, timeout: std::time::Duration) {
         self.finish.close_access_log(timeout);
     }

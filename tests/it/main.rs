@@ -11,6 +11,7 @@ mod admin_config;
 mod admin_errors;
 mod attack_idempotency;
 mod attack_privacy;
+mod attack_reload;
 mod body_privacy;
 mod budget;
 mod cache;
