@@ -174,29 +174,16 @@ impl Detectors {
         if !among.iter().any(|&d| self.is_enabled(d)) {
             return None;
         }
-        // What a client that percent-decodes the text (a URL, a form value, a redirect
-        // target) reads is judged too: `victim%40example.com` is an email to it. Each level
-        // shortens the text, and a few levels cover double encoding.
-        let mut decoded = percent_decoded(s);
-        for _ in 0..3 {
-            let Some(d) = decoded else { break };
-            if let Some(found) = self.scan_plain(&d, among) {
-                return Some(found);
-            }
-            decoded = percent_decoded(&d);
-        }
-        if let Some(found) = self.scan_plain(s, among) {
-            return Some(found);
-        }
-        // What a renderer or a string-literal reader shows: `alice&#64;example.com` is an
-        // email in an HTML page, `alice\u0040example.com` in a JavaScript literal.
-        if let Some(found) = escapes_decoded(s).and_then(|d| self.scan_plain(&d, among)) {
-            return Some(found);
-        }
-        // A base64 token whose bytes are text (`eyJlbWFpbCI6…` is `{"email":…`): what a
-        // client that decodes it reads is judged too. Ids and digests decode to bytes that
-        // are not UTF-8 text, and are left alone.
-        base64_texts(s).find_map(|t| self.scan_plain(&t, among))
+        // Every reading a client may decode the text to is judged, by the one enumeration
+        // the label check uses too ([`any_reading`]): `victim%40example.com` is an email to a
+        // URL decoder, `alice&#64;example.com` to a renderer, `eyJlbWFpbCI6…` to a base64
+        // decoder. The text as written comes first, so the common path decodes nothing.
+        let mut found = None;
+        any_reading(s, |t| {
+            found = self.scan_plain(t, among);
+            found.is_some()
+        });
+        found
     }
 
     fn scan_plain(&self, s: &str, among: &[Detector]) -> Option<Detector> {
@@ -273,37 +260,103 @@ impl Detectors {
 /// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
 const MIN_BASE64: usize = 16;
 
+/// How many decodings deep a reading goes: a base64 or hex token inside the text of
+/// another (base64 of base64, hex of base64, a JWT inside a base64 blob) is read too, this
+/// many levels down; each level at least halves the text, so the work stays bounded.
+const MAX_NESTED: u8 = 3;
+
 /// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
-/// undone (up to three levels), and the texts of its base64 tokens — until `f` holds for one.
+/// undone (up to three levels), its HTML and literal character escapes undone, and the texts
+/// of its base64 tokens (a gzip or zlib stream inside one inflated) and hex tokens, each of
+/// those read again the same way ([`MAX_NESTED`] levels) — until `f` holds for one. The
+/// one enumeration every check on a string's text goes through (detectors and labels), so a
+/// decoding added here is seen by all of them.
 pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    any_reading_at(s, &mut f, MAX_NESTED)
+}
+
+fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     if f(s) {
         return true;
     }
     let mut decoded = percent_decoded(s);
     for _ in 0..3 {
         let Some(d) = decoded else { break };
-        if f(&d) {
+        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
             return true;
         }
         decoded = percent_decoded(&d);
     }
-    if escapes_decoded(s).is_some_and(|d| f(&d)) {
-        return true;
+    if let Some(d) = escapes_decoded(s) {
+        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+            return true;
+        }
     }
-    base64_texts(s).any(|t| f(&t))
+    depth > 0 && decoded_tokens(s).any(|t| any_reading_at(&t, f, depth - 1))
+}
+
+/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`])
+/// and hex ([`hex_texts`]).
+fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+    base64_texts(s).chain(hex_texts(s))
+}
+
+/// The shortest hex token read as text (8 bytes): shorter ones hold too few for any shape.
+const MIN_HEX: usize = 16;
+
+/// The texts of the hex tokens in `s` (`76696374…`, either case, even length, at least
+/// [`MIN_HEX`] characters) whose bytes are UTF-8 text without control characters: what
+/// `bytes.fromhex`, `hex.DecodeString` or `Buffer.from(…, "hex")` give back. Digests and
+/// ids decode to bytes that are not such text, and are left alone.
+fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|t| t.len() >= MIN_HEX && t.len() % 2 == 0)
+        .filter_map(|t| {
+            let bytes: Option<Vec<u8>> = t
+                .as_bytes()
+                .chunks_exact(2)
+                .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+                .collect();
+            String::from_utf8(bytes?)
+                .ok()
+                .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))
+        })
+}
+
+/// The largest inflated text read from a compressed base64 token: enough for any value a
+/// client would show, bounded so a small token cannot make the gateway inflate a bomb.
+const MAX_INFLATED: u64 = 64 * 1024;
+
+/// `bytes` as text: UTF-8 as they are, or a gzip or zlib stream (`H4sI…`, `eJ…` in base64)
+/// inflated to UTF-8 (at most [`MAX_INFLATED`] bytes), as a client that gunzips a
+/// compressed payload reads it.
+fn bytes_text(bytes: Vec<u8>) -> Option<String> {
+    use std::io::Read;
+    let inflated = |r: &mut dyn Read| {
+        let mut out = Vec::new();
+        r.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+        String::from_utf8(out).ok()
+    };
+    match bytes.as_slice() {
+        [0x1f, 0x8b, ..] => inflated(&mut flate2::read::MultiGzDecoder::new(&bytes[..])),
+        [0x78, second, ..] if (u16::from(0x78u8) << 8 | u16::from(*second)) % 31 == 0 => {
+            inflated(&mut flate2::read::ZlibDecoder::new(&bytes[..]))
+        }
+        _ => String::from_utf8(bytes).ok(),
+    }
 }
 
 /// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
 /// it holds one: HTML's numeric references (`&#64;`, `&#x40;`) and the named ones that spell
 /// an address or a label (`&commat;`, `&period;`, `&quot;`, `&apos;`, `&amp;`), and the
-/// literal escapes `\u0040` and `\x40`.
+/// literal escapes `\u0040`, `\x40` and `%u0040` (JavaScript's `unescape`).
 fn escapes_decoded(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    memchr::memchr2(b'&', b'\\', b)?;
+    memchr::memchr3(b'&', b'\\', b'%', b)?;
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     let mut changed = false;
-    while let Some(i) = rest.find(['&', '\\']) {
+    while let Some(i) = rest.find(['&', '\\', '%']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         match escape_at(tail) {
@@ -313,7 +366,7 @@ fn escapes_decoded(s: &str) -> Option<String> {
                 changed = true;
             }
             None => {
-                // `&` and `\` are one byte each.
+                // `&`, `\` and `%` are one byte each.
                 out.push_str(&tail[..1]);
                 rest = &tail[1..];
             }
@@ -343,6 +396,9 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
         (2, 16, 4)
     } else if t.starts_with("\\x") {
         (2, 16, 2)
+    } else if t.starts_with("%u") || t.starts_with("%U") {
+        // JavaScript's `unescape` (and old URL encoders): `victim%u0040example.com`.
+        (2, 16, 4)
     } else {
         return None;
     };
@@ -352,7 +408,7 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
         .take_while(|b| (*b as char).is_digit(radix))
         .count();
     let html = t.starts_with('&');
-    // Literal escapes have a fixed width; HTML references any width, `;` optional.
+    // Literal and `%u` escapes have a fixed width; HTML references any width, `;` optional.
     if digits == 0 || (!html && digits != max) {
         return None;
     }
@@ -392,7 +448,7 @@ fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
                 .decode(t)
                 .or_else(|_| URL_SAFE_NO_PAD.decode(t))
                 .ok()
-                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(bytes_text)
         })
 }
 
