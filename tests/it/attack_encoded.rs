@@ -8,7 +8,8 @@
 //! `Location`, `Content-Disposition`, `Set-Cookie`, `Warning`, `X-…`), JSON labelled with
 //! other media types, and a body gzipped twice under one coding. Against a hostile upstream
 //! on loopback, over HTTP/1.1 and h2c, GET (miss, then hit) and HEAD, on a forwarded `report`
-//! route and the cached `enforce` route, and read raw off the socket.
+//! route, the cached `enforce` route and a passthrough (memo PDF) route, and read raw off
+//! the socket.
 
 use std::io::Write;
 use std::time::Duration;
@@ -274,5 +275,58 @@ async fn personal_values_in_the_framing_never_reach_a_client() {
     let r = app.get("/api/v1/payin/framing-twice").await;
     assert_eq!(r.status, 502, "{}", r.text());
     crate::common::readings::assert_no_seed(&r, &SEEDS, "gzip twice");
+    app.stop().await;
+}
+
+/// A passthrough route streams its body byte for byte, but nothing else of upstream's: not a
+/// personal value in chunked trailers, in a `103` answer before it, in its reason phrase or
+/// in its headers — over HTTP/1.1 (raw, with `TE: trailers`) and h2c, GET and HEAD.
+#[tokio::test]
+async fn a_passthrough_stream_carries_nothing_but_its_body() {
+    const SEEDS: [&str; 3] = ["victim.memo", "081299887711", "Memoname"];
+    let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
+    let mut answer =
+        b"HTTP/1.1 103 Early victim.memo@example.com\r\nlink: </u/victim.memo@example.com>\r\n\r\n"
+            .to_vec();
+    answer.extend_from_slice(
+        format!(
+            "HTTP/1.1 200 Memoname 081299887711\r\ncontent-type: application/pdf\r\ncontent-disposition: attachment; filename=\"Memoname-081299887711.pdf\"\r\nx-owner: victim.memo@example.com\r\ntransfer-encoding: chunked\r\ntrailer: x-contact\r\nconnection: close\r\n\r\n{:x}\r\n",
+            pdf.len()
+        )
+        .as_bytes(),
+    );
+    answer.extend_from_slice(pdf);
+    answer.extend_from_slice(
+        b"\r\n0\r\nx-contact: victim.memo@example.com 081299887711 Memoname\r\n\r\n",
+    );
+    let h = Hostile::start().await;
+    h.answer_bytes(answer);
+    let app = gateway(&h).await;
+    let h2 = h2c_client();
+    let path = "/api/v1/payin/memo/memo-1";
+    for method in ["GET", "HEAD"] {
+        let raw = raw_get(&app, method, path).await;
+        let what = format!("h1 raw {method} {path}");
+        assert!(
+            raw.starts_with(b"HTTP/1.1 200"),
+            "{what}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        if method == "GET" {
+            assert!(find(&raw, pdf), "{what}: the body streams");
+        }
+        for s in SEEDS {
+            assert!(
+                !find(&raw, s.as_bytes()),
+                "{what}: {s} reached the client: {}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+        let url = format!("http://{}{path}", app.addr);
+        let m = http::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = request(&h2, m, &url, &[("x-token", CLIENT_KEY)], b"").await;
+        assert_eq!(r.status, 200, "h2 {method}");
+        crate::common::readings::assert_no_seed(&r, &SEEDS, &format!("h2 {method} {path}"));
+    }
     app.stop().await;
 }
