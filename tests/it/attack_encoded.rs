@@ -49,13 +49,22 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
             vec![hex_json, hex_email, b64_gzip, b64_b64, hex_b64],
         ),
         (
-            "JavaScript %u escapes",
+            "JavaScript %u, brace and octal escapes, zero-padded HTML references",
             json!({"status": true, "data": {
                 "note": "victim.pctu%u0040example.com",
                 "upper": "%u0076ictim%U002Epct2%u0040example%u002Ecom",
+                "zeros": "victim.zeros&#x0000000040;example.com",
+                "brace": "victim.brace\\u{40}example.com",
+                "octal": "victim.octal\\100example.com",
             }})
             .to_string(),
-            vec!["victim.pctu".into(), "%U002Epct2".into()],
+            vec![
+                "victim.pctu".into(),
+                "%U002Epct2".into(),
+                "victim.zeros".into(),
+                "victim.brace".into(),
+                "victim.octal".into(),
+            ],
         ),
         (
             "a key word cut by a case change",

@@ -349,7 +349,8 @@ fn bytes_text(bytes: Vec<u8>) -> Option<String> {
 /// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
 /// it holds one: HTML's numeric references (`&#64;`, `&#x40;`) and the named ones that spell
 /// an address or a label (`&commat;`, `&period;`, `&quot;`, `&apos;`, `&amp;`), and the
-/// literal escapes `\u0040`, `\x40` and `%u0040` (JavaScript's `unescape`).
+/// literal escapes `\u0040`, `\u{40}`, `\x40`, octal `\100` and `%u0040` (JavaScript's
+/// `unescape`); HTML references with any number of leading zeros.
 fn escapes_decoded(s: &str) -> Option<String> {
     let b = s.as_bytes();
     memchr::memchr3(b'&', b'\\', b'%', b)?;
@@ -388,38 +389,60 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
     if let Some((name, c)) = NAMED.iter().find(|(n, _)| t.starts_with(n)) {
         return Some((*c, name.len()));
     }
-    let (skip, radix, max) = if t.starts_with("&#x") || t.starts_with("&#X") {
-        (3, 16, 6)
+    // Width of the digits: fixed (`\u0040`, `\x40`, `%u0040`, octal `\100`), or any
+    // number of leading zeros then up to `max` digits, as a browser reads `&#x0000000040;`
+    // and a JavaScript, Rust or Swift literal `\u{40}` (which needs its `}`).
+    #[derive(PartialEq)]
+    enum Width {
+        Fixed,
+        Html,
+        Brace,
+    }
+    let octal = t.len() >= 4 && t.starts_with('\\') && (b'0'..=b'3').contains(&t.as_bytes()[1]);
+    let (skip, radix, max, width) = if t.starts_with("&#x") || t.starts_with("&#X") {
+        (3, 16, 6, Width::Html)
     } else if t.starts_with("&#") {
-        (2, 10, 7)
+        (2, 10, 7, Width::Html)
+    } else if t.starts_with("\\u{") {
+        (3, 16, 6, Width::Brace)
     } else if t.starts_with("\\u") {
-        (2, 16, 4)
+        (2, 16, 4, Width::Fixed)
     } else if t.starts_with("\\x") {
-        (2, 16, 2)
+        (2, 16, 2, Width::Fixed)
     } else if t.starts_with("%u") || t.starts_with("%U") {
         // JavaScript's `unescape` (and old URL encoders): `victim%u0040example.com`.
-        (2, 16, 4)
+        (2, 16, 4, Width::Fixed)
+    } else if octal {
+        // C, Python and legacy JavaScript string literals: `victim\100example.com`.
+        (1, 8, 3, Width::Fixed)
     } else {
         return None;
     };
-    let digits = t[skip..]
-        .bytes()
-        .take(max)
-        .take_while(|b| (*b as char).is_digit(radix))
-        .count();
-    let html = t.starts_with('&');
-    // Literal and `%u` escapes have a fixed width; HTML references any width, `;` optional.
-    if digits == 0 || (!html && digits != max) {
+    let rest = &t[skip..];
+    let zeros = if width == Width::Fixed {
+        0
+    } else {
+        rest.bytes().take_while(|&b| b == b'0').count()
+    };
+    let digits = zeros
+        + rest[zeros..]
+            .bytes()
+            .take(max)
+            .take_while(|b| (*b as char).is_digit(radix))
+            .count();
+    if digits == 0 || (width == Width::Fixed && digits != max) {
         return None;
     }
-    let c = u32::from_str_radix(&t[skip..skip + digits], radix)
+    // Leading zeros never overflow: at most `max` digits carry a value.
+    let c = u32::from_str_radix(&rest[..digits], radix)
         .ok()
         .and_then(char::from_u32)?;
     let end = skip + digits;
-    let used = if html && t[end..].starts_with(';') {
-        end + 1
-    } else {
-        end
+    let used = match width {
+        Width::Html if t[end..].starts_with(';') => end + 1,
+        Width::Brace if t[end..].starts_with('}') => end + 1,
+        Width::Brace => return None,
+        _ => end,
     };
     Some((c, used))
 }
