@@ -67,12 +67,19 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
             ],
         ),
         (
-            "a key word cut by a case change",
+            "a key word cut by a case change or by separators",
             json!({"status": true, "data": {
                 "namA": "Alice Casename", "EMail": "Emailcase", "TeLePon": "Telcase",
+                "n_a_m_a": "Sepname", "no-h-p": "Sephp",
             }})
             .to_string(),
-            vec!["Casename".into(), "Emailcase".into(), "Telcase".into()],
+            vec![
+                "Casename".into(),
+                "Emailcase".into(),
+                "Telcase".into(),
+                "Sepname".into(),
+                "Sephp".into(),
+            ],
         ),
         (
             "a phone number as a JSON number with a zero-padded exponent",

@@ -3,7 +3,7 @@
 //! or ends with one of at least four letters (`firstname`, `emailaddress`, `phonenumber`,
 //! `dateofbirth` are single words to the splitter).
 
-use crate::mask::keynorm::{fold_word, for_each_word, prepare_words};
+use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words};
 
 /// Shortest vocabulary word also matched as a prefix or suffix of a key's word: shorter
 /// ones (`nik`, `dob`, `ktp`) would match inside unrelated words.
@@ -87,6 +87,16 @@ impl KeyWords {
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|run| !run.is_empty())
                 .any(|run| self.word_personal(run))
+            // The whole key after the key fold (separators `_`/`-` and invisible characters
+            // removed, as rule names compare): `n_a_m_a` and `e-mail` are `nama` and `email`
+            // to it. Equality only: joining words must not make new prefixes and suffixes.
+            || ((raw_key.contains(['_', '-']) || !raw_key.is_ascii()) && {
+                let folded = fold_key(raw_key);
+                let numbered = number_prefixed(&folded);
+                self.words
+                    .iter()
+                    .any(|v| *folded == **v || numbered == Some(&**v))
+            })
     }
 
     /// Whether one word of a key (any case, not yet folded) is personal.
