@@ -25,6 +25,9 @@ mod iban;
 mod national_id;
 mod numeral;
 mod phone;
+mod readings;
+
+pub(crate) use readings::any_reading;
 
 #[cfg(test)]
 mod spelling_tests;
@@ -174,29 +177,16 @@ impl Detectors {
         if !among.iter().any(|&d| self.is_enabled(d)) {
             return None;
         }
-        // What a client that percent-decodes the text (a URL, a form value, a redirect
-        // target) reads is judged too: `victim%40example.com` is an email to it. Each level
-        // shortens the text, and a few levels cover double encoding.
-        let mut decoded = percent_decoded(s);
-        for _ in 0..3 {
-            let Some(d) = decoded else { break };
-            if let Some(found) = self.scan_plain(&d, among) {
-                return Some(found);
-            }
-            decoded = percent_decoded(&d);
-        }
-        if let Some(found) = self.scan_plain(s, among) {
-            return Some(found);
-        }
-        // What a renderer or a string-literal reader shows: `alice&#64;example.com` is an
-        // email in an HTML page, `alice\u0040example.com` in a JavaScript literal.
-        if let Some(found) = escapes_decoded(s).and_then(|d| self.scan_plain(&d, among)) {
-            return Some(found);
-        }
-        // A base64 token whose bytes are text (`eyJlbWFpbCI6…` is `{"email":…`): what a
-        // client that decodes it reads is judged too. Ids and digests decode to bytes that
-        // are not UTF-8 text, and are left alone.
-        base64_texts(s).find_map(|t| self.scan_plain(&t, among))
+        // Every reading a client may decode the text to is judged, by the one enumeration
+        // the label check uses too ([`any_reading`]): `victim%40example.com` is an email to a
+        // URL decoder, `alice&#64;example.com` to a renderer, `eyJlbWFpbCI6…` to a base64
+        // decoder. The text as written comes first, so the common path decodes nothing.
+        let mut found = None;
+        any_reading(s, |t| {
+            found = self.scan_plain(t, among);
+            found.is_some()
+        });
+        found
     }
 
     fn scan_plain(&self, s: &str, among: &[Detector]) -> Option<Detector> {
@@ -270,152 +260,6 @@ impl Detectors {
     }
 }
 
-/// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
-const MIN_BASE64: usize = 16;
-
-/// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
-/// undone (up to three levels), and the texts of its base64 tokens — until `f` holds for one.
-pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
-    if f(s) {
-        return true;
-    }
-    let mut decoded = percent_decoded(s);
-    for _ in 0..3 {
-        let Some(d) = decoded else { break };
-        if f(&d) {
-            return true;
-        }
-        decoded = percent_decoded(&d);
-    }
-    if escapes_decoded(s).is_some_and(|d| f(&d)) {
-        return true;
-    }
-    base64_texts(s).any(|t| f(&t))
-}
-
-/// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
-/// it holds one: HTML's numeric references (`&#64;`, `&#x40;`) and the named ones that spell
-/// an address or a label (`&commat;`, `&period;`, `&quot;`, `&apos;`, `&amp;`), and the
-/// literal escapes `\u0040` and `\x40`.
-fn escapes_decoded(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    memchr::memchr2(b'&', b'\\', b)?;
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    let mut changed = false;
-    while let Some(i) = rest.find(['&', '\\']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        match escape_at(tail) {
-            Some((c, used)) => {
-                out.push(c);
-                rest = &tail[used..];
-                changed = true;
-            }
-            None => {
-                // `&` and `\` are one byte each.
-                out.push_str(&tail[..1]);
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    changed.then_some(out)
-}
-
-/// The character the escape at the start of `t` stands for, and its length.
-fn escape_at(t: &str) -> Option<(char, usize)> {
-    const NAMED: [(&str, char); 5] = [
-        ("&commat;", '@'),
-        ("&period;", '.'),
-        ("&quot;", '"'),
-        ("&apos;", '\''),
-        ("&amp;", '&'),
-    ];
-    if let Some((name, c)) = NAMED.iter().find(|(n, _)| t.starts_with(n)) {
-        return Some((*c, name.len()));
-    }
-    let (skip, radix, max) = if t.starts_with("&#x") || t.starts_with("&#X") {
-        (3, 16, 6)
-    } else if t.starts_with("&#") {
-        (2, 10, 7)
-    } else if t.starts_with("\\u") {
-        (2, 16, 4)
-    } else if t.starts_with("\\x") {
-        (2, 16, 2)
-    } else {
-        return None;
-    };
-    let digits = t[skip..]
-        .bytes()
-        .take(max)
-        .take_while(|b| (*b as char).is_digit(radix))
-        .count();
-    let html = t.starts_with('&');
-    // Literal escapes have a fixed width; HTML references any width, `;` optional.
-    if digits == 0 || (!html && digits != max) {
-        return None;
-    }
-    let c = u32::from_str_radix(&t[skip..skip + digits], radix)
-        .ok()
-        .and_then(char::from_u32)?;
-    let end = skip + digits;
-    let used = if html && t[end..].starts_with(';') {
-        end + 1
-    } else {
-        end
-    };
-    Some((c, used))
-}
-
-/// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
-/// `s` of at least [`MIN_BASE64`] characters. Decoders skip line breaks (MIME wraps base64
-/// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
-/// also read with them removed.
-fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
-    let joined: Vec<String> = if s.contains(['\r', '\n']) {
-        base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
-    } else {
-        Vec::new()
-    };
-    base64_token_texts(s).chain(joined)
-}
-
-fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
-    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    use base64::Engine as _;
-    // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.
-    s.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_')))
-        .filter(|t| t.len() >= MIN_BASE64)
-        .filter_map(|t| {
-            STANDARD_NO_PAD
-                .decode(t)
-                .or_else(|_| URL_SAFE_NO_PAD.decode(t))
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-        })
-}
-
-/// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.
-fn percent_decoded(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
-    let first =
-        memchr::memchr_iter(b'%', b).find(|&i| hex(i + 1).is_some() && hex(i + 2).is_some())?;
-    let mut out = b[..first].to_vec();
-    let mut i = first;
-    while i < b.len() {
-        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
-            out.push(u8::try_from(h << 4 | l).unwrap_or(b'%'));
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
 /// Every Unicode dash as `-`, every space as ` `, the Arabic decimal separator as `.` (and
 /// its thousands separator as `,`), middle dots as `.`, and every Unicode decimal digit
 /// (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
@@ -471,33 +315,5 @@ impl Detector {
             Detector::Iban => 3,
             Detector::Card => 4,
         }
-    }
-}
-
-#[cfg(test)]
-mod escape_tests {
-    use super::{escapes_decoded, Detector, Detectors};
-
-    #[test]
-    fn emails_behind_html_and_literal_escapes_are_emails() {
-        let d = Detectors::default();
-        for text in [
-            "alice&#64;example.com",
-            "alice&#x40;example&#x2E;com",
-            "alice&commat;example&period;com",
-            "alice\\u0040example.com",
-            "alice\\x40example.com",
-        ] {
-            assert_eq!(d.scan(text), Some(Detector::Email), "{text}");
-        }
-    }
-
-    #[test]
-    fn text_without_a_complete_escape_is_left_as_it_is() {
-        for text in ["Tom &amp Jerry", "C:\\path\\u12", "a &# b", "no escapes"] {
-            assert_eq!(escapes_decoded(text), None, "{text}");
-        }
-        assert_eq!(escapes_decoded("a&amp;b").as_deref(), Some("a&b"));
-        assert_eq!(Detectors::default().scan("Tom &amp; Jerry"), None);
     }
 }

@@ -103,13 +103,27 @@ pub(super) fn denoted(text: &str, max: usize) -> Option<Numeral<'_>> {
     })
 }
 
-/// `[+-]digits`, bounded so that a hostile `e99999…` cannot overflow.
+/// `[+-]digits`, bounded so that a hostile `e99999…` cannot overflow. Leading zeros are
+/// not counted against the bound: every JSON reader reads `e+0000000000000000000002` as
+/// `e2`, so a phone number spelled with it is one.
 fn parse_exponent(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse().ok()
+    let significant = digits.trim_start_matches('0');
+    if significant.len() > 6 {
+        return None;
+    }
+    let value: i64 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().ok()?
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// The most digits a numeral in a string may denote: beyond it, the value is a computed

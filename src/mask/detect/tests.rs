@@ -349,3 +349,62 @@ fn base64_text_is_read_decoded() {
         assert_eq!(d.scan(text), None, "{text}");
     }
 }
+
+/// Every decoding a client may apply, nested in another, reaches the detectors: hex (either
+/// case), base64 of base64, hex of base64, a gzip or zlib stream in base64, JavaScript's
+/// `%u` escapes; and a JSON number's exponent is read whatever its leading zeros.
+#[test]
+fn nested_and_compressed_encodings_are_read() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let email = "mail victim.nested@example.com";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(email.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut zl = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zl.write_all(email.as_bytes()).unwrap();
+    let zl = zl.finish().unwrap();
+    let d = all();
+    for text in [
+        hex(email.as_bytes()),
+        hex(email.as_bytes()).to_uppercase(),
+        format!("0x{}", hex(email.as_bytes())),
+        STANDARD.encode(STANDARD.encode(email)),
+        STANDARD.encode(STANDARD.encode(STANDARD.encode(email))),
+        hex(STANDARD.encode(email).as_bytes()),
+        STANDARD.encode(&gz),
+        STANDARD.encode(&zl),
+        "victim%u0040example.com".to_owned(),
+        "%u0076ictim%U0040example%u002Ecom".to_owned(),
+        "victim&#x0000000040;example.com".to_owned(),
+        "victim&#000064;example&#0000046;com".to_owned(),
+        "victim\\u{40}example.com".to_owned(),
+        "victim\\u{000040}example\\u{2e}com".to_owned(),
+        "victim\\100example\\056com".to_owned(),
+    ] {
+        // Masked whole: the email, or the digits of a zero-padded reference, fires first.
+        assert!(d.scan(&text).is_some(), "{text}");
+    }
+    for text in [
+        "62812345679e+0000000000000000000002",
+        "-6281234567910E-000000000000000000000000",
+        "628123456791e+00000000001",
+    ] {
+        assert!(d.scan_number(text).is_some(), "{text}");
+    }
+    // Digests and ids decode to binary; an amount's padded exponent is still an amount.
+    for text in [
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ] {
+        assert_eq!(d.scan(text), None, "{text}");
+    }
+    // An escape that is not complete is text: `\u{40` without its brace, `\19` short.
+    assert_eq!(d.scan("victim\\u{40example.com"), None);
+    assert_eq!(d.scan("victim\\19example.com"), None);
+    assert_eq!(d.scan_number("1.5e+0000000006"), None);
+    assert_eq!(d.scan_number("1e+00000000000000000000000000000015"), None);
+}

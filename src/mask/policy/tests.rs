@@ -161,19 +161,33 @@ mod props {
         /// The allocation-free ASCII path of `is_personal_key` agrees with the definition:
         /// some word of `key_words` is a vocabulary word, or has one of 4+ letters as prefix or
         /// suffix, or is a number prefix (`no`, `nomor`, `num`, `nr`) glued to a vocabulary
-        /// word.
+        /// word; where the words are those of `key_words` and each run of letters and digits
+        /// as one word (a case change does not cut a vocabulary word: `EMAILa`); or the whole
+        /// key after the key fold equals one, bare or number-prefixed (`na_me`).
         #[test]
         fn personal_key_agrees_with_key_words(
             key in "[a-zA-Z_ -]{0,6}(no|Nomor|name|Name|EMAIL|dob|Phone|x|id|Amount){0,2}[a-zA-Z0-9_]{0,6}",
         ) {
             let w = words();
             let vocab: Vec<&str> = w.words().collect();
-            let want = key_words(&key).iter().any(|word| {
+            let runs = key
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|r| !r.is_empty())
+                .map(str::to_ascii_lowercase);
+            let whole = crate::mask::keynorm::fold_key(&key).into_owned();
+            let whole_numbered = ["nomor", "num", "no", "nr"]
+                .iter()
+                .find_map(|p| whole.strip_prefix(p).filter(|r| !r.is_empty()));
+            let whole_personal = vocab
+                .iter()
+                .any(|v| whole == *v || whole_numbered == Some(*v));
+            let want = whole_personal || key_words(&key).into_iter().chain(runs).any(|word| {
+                let word = word.as_str();
                 let numbered = ["nomor", "num", "no", "nr"]
                     .iter()
                     .find_map(|p| word.strip_prefix(p).filter(|r| !r.is_empty()));
                 vocab.iter().any(|v| {
-                    word == v
+                    word == *v
                         || numbered == Some(*v)
                         || (v.len() >= crate::mask::policy::words::AFFIX_MIN
                             && (word.starts_with(v) || word.ends_with(v)))

@@ -3,7 +3,7 @@
 //! or ends with one of at least four letters (`firstname`, `emailaddress`, `phonenumber`,
 //! `dateofbirth` are single words to the splitter).
 
-use crate::mask::keynorm::{fold_word, for_each_word, prepare_words};
+use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words};
 
 /// Shortest vocabulary word also matched as a prefix or suffix of a key's word: shorter
 /// ones (`nik`, `dob`, `ktp`) would match inside unrelated words.
@@ -78,19 +78,40 @@ impl KeyWords {
             return false;
         }
         let prepared = prepare_words(raw_key);
-        for_each_word(&prepared, |w| {
-            if w.is_ascii() {
-                // No allocation: vocabulary words are folded, and folding ASCII is lower-casing.
-                return self.ascii_word_personal(w);
-            }
-            let folded = fold_word(w);
-            let numbered = number_prefixed(&folded);
-            self.words.iter().any(|v| {
-                let v = &**v;
-                folded == v
-                    || numbered == Some(v)
-                    || (v.len() >= AFFIX_MIN && (folded.starts_with(v) || folded.ends_with(v)))
+        // Each word as split (`lastName` → `last` `name`), and each run of letters and digits
+        // as one word: a case change inside a vocabulary word (`namA`, `EMail`, `eMAIL`)
+        // splits it into pieces that are no words, yet every case-insensitive reader of the
+        // key reads `nama` or `email`.
+        for_each_word(&prepared, |w| self.word_personal(w))
+            || prepared
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|run| !run.is_empty())
+                .any(|run| self.word_personal(run))
+            // The whole key after the key fold (separators `_`/`-` and invisible characters
+            // removed, as rule names compare): `n_a_m_a` and `e-mail` are `nama` and `email`
+            // to it. Equality only: joining words must not make new prefixes and suffixes.
+            || ((raw_key.contains(['_', '-']) || !raw_key.is_ascii()) && {
+                let folded = fold_key(raw_key);
+                let numbered = number_prefixed(&folded);
+                self.words
+                    .iter()
+                    .any(|v| *folded == **v || numbered == Some(&**v))
             })
+    }
+
+    /// Whether one word of a key (any case, not yet folded) is personal.
+    fn word_personal(&self, w: &str) -> bool {
+        if w.is_ascii() {
+            // No allocation: vocabulary words are folded, and folding ASCII is lower-casing.
+            return self.ascii_word_personal(w);
+        }
+        let folded = fold_word(w);
+        let numbered = number_prefixed(&folded);
+        self.words.iter().any(|v| {
+            let v = &**v;
+            folded == v
+                || numbered == Some(v)
+                || (v.len() >= AFFIX_MIN && (folded.starts_with(v) || folded.ends_with(v)))
         })
     }
 }
@@ -213,6 +234,33 @@ mod label_tests {
             "ok; phone: 0812",
         ] {
             assert!(w.labels_personal(text), "{text}");
+        }
+    }
+
+    /// A case change inside a vocabulary word does not hide it (`namA`, `EMail`), and
+    /// case-split words still name a key (`lastName`); payment keys stay payment keys.
+    #[test]
+    fn a_key_word_cut_by_a_case_change_still_names_the_key() {
+        let w = words();
+        for key in [
+            "namE",
+            "EMail",
+            "eMAIL",
+            "PhONE",
+            "custNAme",
+            "lastName",
+            "billing AddrESS",
+        ] {
+            assert!(w.is_personal_key(key), "{key}");
+        }
+        for key in [
+            "payinId",
+            "amountValue",
+            "createdAt",
+            "referenceNo",
+            "currencyCode",
+        ] {
+            assert!(!w.is_personal_key(key), "{key}");
         }
     }
 

@@ -1,0 +1,271 @@
+//! Every reading of a string a client may decode it to: `%XX` escapes, HTML and literal
+//! character escapes, base64 (a gzip or zlib stream in it inflated) and hex tokens, nested.
+//! The one enumeration the detectors and the label check go through, so a decoding added
+//! here is seen by both.
+
+/// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
+const MIN_BASE64: usize = 16;
+
+/// How many decodings deep a reading goes: a base64 or hex token inside the text of
+/// another (base64 of base64, hex of base64, a JWT inside a base64 blob) is read too, this
+/// many levels down; each level at least halves the text, so the work stays bounded.
+const MAX_NESTED: u8 = 3;
+
+/// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
+/// undone (up to three levels), its HTML and literal character escapes undone, and the texts
+/// of its base64 tokens (a gzip or zlib stream inside one inflated) and hex tokens, each of
+/// those read again the same way ([`MAX_NESTED`] levels) — until `f` holds for one. The
+/// one enumeration every check on a string's text goes through (detectors and labels), so a
+/// decoding added here is seen by all of them.
+pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    any_reading_at(s, &mut f, MAX_NESTED)
+}
+
+fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
+    if f(s) {
+        return true;
+    }
+    let mut decoded = percent_decoded(s);
+    for _ in 0..3 {
+        let Some(d) = decoded else { break };
+        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+            return true;
+        }
+        decoded = percent_decoded(&d);
+    }
+    if let Some(d) = escapes_decoded(s) {
+        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+            return true;
+        }
+    }
+    depth > 0 && decoded_tokens(s).any(|t| any_reading_at(&t, f, depth - 1))
+}
+
+/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`])
+/// and hex ([`hex_texts`]).
+fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+    base64_texts(s).chain(hex_texts(s))
+}
+
+/// The shortest hex token read as text (8 bytes): shorter ones hold too few for any shape.
+const MIN_HEX: usize = 16;
+
+/// The texts of the hex tokens in `s` (`76696374…`, either case, even length, at least
+/// [`MIN_HEX`] characters) whose bytes are UTF-8 text without control characters: what
+/// `bytes.fromhex`, `hex.DecodeString` or `Buffer.from(…, "hex")` give back. Digests and
+/// ids decode to bytes that are not such text, and are left alone.
+fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|t| t.len() >= MIN_HEX && t.len() % 2 == 0)
+        .filter_map(|t| {
+            let bytes: Option<Vec<u8>> = t
+                .as_bytes()
+                .chunks_exact(2)
+                .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+                .collect();
+            String::from_utf8(bytes?)
+                .ok()
+                .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))
+        })
+}
+
+/// The largest inflated text read from a compressed base64 token: enough for any value a
+/// client would show, bounded so a small token cannot make the gateway inflate a bomb.
+const MAX_INFLATED: u64 = 64 * 1024;
+
+/// `bytes` as text: UTF-8 as they are, or a gzip or zlib stream (`H4sI…`, `eJ…` in base64)
+/// inflated to UTF-8 (at most [`MAX_INFLATED`] bytes), as a client that gunzips a
+/// compressed payload reads it.
+fn bytes_text(bytes: Vec<u8>) -> Option<String> {
+    use std::io::Read;
+    let inflated = |r: &mut dyn Read| {
+        let mut out = Vec::new();
+        r.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+        String::from_utf8(out).ok()
+    };
+    match bytes.as_slice() {
+        [0x1f, 0x8b, ..] => inflated(&mut flate2::read::MultiGzDecoder::new(&bytes[..])),
+        [0x78, second, ..] if (u16::from(0x78u8) << 8 | u16::from(*second)) % 31 == 0 => {
+            inflated(&mut flate2::read::ZlibDecoder::new(&bytes[..]))
+        }
+        _ => String::from_utf8(bytes).ok(),
+    }
+}
+
+/// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
+/// it holds one: HTML's numeric references (`&#64;`, `&#x40;`) and the named ones that spell
+/// an address or a label (`&commat;`, `&period;`, `&quot;`, `&apos;`, `&amp;`), and the
+/// literal escapes `\u0040`, `\u{40}`, `\x40`, octal `\100` and `%u0040` (JavaScript's
+/// `unescape`); HTML references with any number of leading zeros.
+fn escapes_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr3(b'&', b'\\', b'%', b)?;
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find(['&', '\\', '%']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        match escape_at(tail) {
+            Some((c, used)) => {
+                out.push(c);
+                rest = &tail[used..];
+                changed = true;
+            }
+            None => {
+                // `&`, `\` and `%` are one byte each.
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// The character the escape at the start of `t` stands for, and its length.
+fn escape_at(t: &str) -> Option<(char, usize)> {
+    const NAMED: [(&str, char); 5] = [
+        ("&commat;", '@'),
+        ("&period;", '.'),
+        ("&quot;", '"'),
+        ("&apos;", '\''),
+        ("&amp;", '&'),
+    ];
+    if let Some((name, c)) = NAMED.iter().find(|(n, _)| t.starts_with(n)) {
+        return Some((*c, name.len()));
+    }
+    // Width of the digits: fixed (`\u0040`, `\x40`, `%u0040`, octal `\100`), or any
+    // number of leading zeros then up to `max` digits, as a browser reads `&#x0000000040;`
+    // and a JavaScript, Rust or Swift literal `\u{40}` (which needs its `}`).
+    #[derive(PartialEq)]
+    enum Width {
+        Fixed,
+        Html,
+        Brace,
+    }
+    let octal = t.len() >= 4 && t.starts_with('\\') && (b'0'..=b'3').contains(&t.as_bytes()[1]);
+    let (skip, radix, max, width) = if t.starts_with("&#x") || t.starts_with("&#X") {
+        (3, 16, 6, Width::Html)
+    } else if t.starts_with("&#") {
+        (2, 10, 7, Width::Html)
+    } else if t.starts_with("\\u{") {
+        (3, 16, 6, Width::Brace)
+    } else if t.starts_with("\\u") {
+        (2, 16, 4, Width::Fixed)
+    } else if t.starts_with("\\x") {
+        (2, 16, 2, Width::Fixed)
+    } else if t.starts_with("%u") || t.starts_with("%U") {
+        // JavaScript's `unescape` (and old URL encoders): `victim%u0040example.com`.
+        (2, 16, 4, Width::Fixed)
+    } else if octal {
+        // C, Python and legacy JavaScript string literals: `victim\100example.com`.
+        (1, 8, 3, Width::Fixed)
+    } else {
+        return None;
+    };
+    let rest = &t[skip..];
+    let zeros = if width == Width::Fixed {
+        0
+    } else {
+        rest.bytes().take_while(|&b| b == b'0').count()
+    };
+    let digits = zeros
+        + rest[zeros..]
+            .bytes()
+            .take(max)
+            .take_while(|b| (*b as char).is_digit(radix))
+            .count();
+    if digits == 0 || (width == Width::Fixed && digits != max) {
+        return None;
+    }
+    // Leading zeros never overflow: at most `max` digits carry a value.
+    let c = u32::from_str_radix(&rest[..digits], radix)
+        .ok()
+        .and_then(char::from_u32)?;
+    let end = skip + digits;
+    let used = match width {
+        Width::Html if t[end..].starts_with(';') => end + 1,
+        Width::Brace if t[end..].starts_with('}') => end + 1,
+        Width::Brace => return None,
+        _ => end,
+    };
+    Some((c, used))
+}
+
+/// The UTF-8 texts of the base64 tokens (standard or URL-safe alphabet, padded or not) in
+/// `s` of at least [`MIN_BASE64`] characters. Decoders skip line breaks (MIME wraps base64
+/// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
+/// also read with them removed.
+fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    let joined: Vec<String> = if s.contains(['\r', '\n']) {
+        base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
+    } else {
+        Vec::new()
+    };
+    base64_token_texts(s).chain(joined)
+}
+
+fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_')))
+        .filter(|t| t.len() >= MIN_BASE64)
+        .filter_map(|t| {
+            STANDARD_NO_PAD
+                .decode(t)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(t))
+                .ok()
+                .and_then(bytes_text)
+        })
+}
+
+/// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
+    let first =
+        memchr::memchr_iter(b'%', b).find(|&i| hex(i + 1).is_some() && hex(i + 2).is_some())?;
+    let mut out = b[..first].to_vec();
+    let mut i = first;
+    while i < b.len() {
+        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push(u8::try_from(h << 4 | l).unwrap_or(b'%'));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escapes_decoded;
+    use crate::mask::detect::{Detector, Detectors};
+
+    #[test]
+    fn emails_behind_html_and_literal_escapes_are_emails() {
+        let d = Detectors::default();
+        for text in [
+            "alice&#64;example.com",
+            "alice&#x40;example&#x2E;com",
+            "alice&commat;example&period;com",
+            "alice\\u0040example.com",
+            "alice\\x40example.com",
+        ] {
+            assert_eq!(d.scan(text), Some(Detector::Email), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_without_a_complete_escape_is_left_as_it_is() {
+        for text in ["Tom &amp Jerry", "C:\\path\\u12", "a &# b", "no escapes"] {
+            assert_eq!(escapes_decoded(text), None, "{text}");
+        }
+        assert_eq!(escapes_decoded("a&amp;b").as_deref(), Some("a&b"));
+        assert_eq!(Detectors::default().scan("Tom &amp; Jerry"), None);
+    }
+}
