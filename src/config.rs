@@ -22,6 +22,7 @@ mod patch;
 mod section;
 #[cfg(test)]
 mod tests;
+mod types;
 mod validate;
 #[cfg(test)]
 mod view_tests;
@@ -173,6 +174,18 @@ pub fn sections(layers: &Layers, only: &[Section]) -> (Partial, Problems) {
     let mut problems = Problems::default();
     let raw = section::read(layers, only, &mut problems);
     let partial = raw.validate(&mut problems);
+    // A TOML layer's value of another type than the default's, unless its key
+    // already has a problem (the same mistake, told once).
+    let typed: Vec<Problem> = section::toml_layers(layers)
+        .iter()
+        .flat_map(|(text, source)| types::problems(text, source))
+        .filter(|p| {
+            only.iter()
+                .any(|s| p.key.split('.').next() == Some(s.name()))
+        })
+        .filter(|p| !problems.names(&p.key))
+        .collect();
+    problems.extend(typed);
     (partial, problems)
 }
 

@@ -5,13 +5,19 @@ use std::process::ExitCode;
 
 use crate::config::{Layers, Settings};
 
-/// Exit code for a bad configuration (sysexits EX_USAGE).
+/// Exit code for a bad configuration (sysexits EX_USAGE): retrying cannot help,
+/// so the systemd unit does not restart on it.
 pub const EXIT_CONFIG: u8 = 64;
+
+/// Exit code for a start-up failure that may pass on its own, a listen address
+/// in use (sysexits EX_TEMPFAIL): the unit restarts on it.
+pub const EXIT_TEMPFAIL: u8 = 75;
 
 /// Builds and runs the app until SIGTERM or SIGINT, reloading its configuration
 /// from `layers` (the ones `settings` were read from) on SIGHUP and when the
-/// config file changes. A start-up failure (unreadable credentials, a bad
-/// clients file, a port in use) exits 64 with the reason.
+/// config file changes. A start-up failure exits with the reason: 75 when a
+/// listen address is in use (worth retrying), 64 for anything else
+/// (unreadable credentials, a bad clients file: retrying cannot help).
 pub async fn run_until_signal(settings: Settings, layers: Layers) -> ExitCode {
     let app = match crate::app::App::build(settings).await {
         Ok(app) => app.reloading(layers),
@@ -24,7 +30,11 @@ pub async fn run_until_signal(settings: Settings, layers: Layers) -> ExitCode {
             tracing::error!("cannot start: {reason}");
             eprintln!("cannot start: {reason}");
             crate::logging::flush();
-            ExitCode::from(EXIT_CONFIG)
+            if e.downcast_ref::<crate::app::BindFailed>().is_some() {
+                ExitCode::from(EXIT_TEMPFAIL)
+            } else {
+                ExitCode::from(EXIT_CONFIG)
+            }
         }
     }
 }

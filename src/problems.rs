@@ -103,6 +103,11 @@ impl Problems {
         self.0.is_empty()
     }
 
+    /// Whether a problem is already noted under exactly `key`.
+    pub fn names(&self, key: &str) -> bool {
+        self.0.iter().any(|p| p.key == key)
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

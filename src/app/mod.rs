@@ -184,12 +184,8 @@ impl App {
             None => None,
         };
 
-        let api = TcpListener::bind(settings.server.listen)
-            .await
-            .with_context(|| format!("binding `server.listen` {}", settings.server.listen))?;
-        let admin_listener = TcpListener::bind(settings.admin.listen)
-            .await
-            .with_context(|| format!("binding `admin.listen` {}", settings.admin.listen))?;
+        let api = bind("server.listen", settings.server.listen).await?;
+        let admin_listener = bind("admin.listen", settings.admin.listen).await?;
 
         let telemetry = Telemetry::start(&settings.telemetry, &telemetry_metrics)
             .context("starting the trace exporter (`telemetry`)")?
@@ -458,4 +454,33 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// A listener that could not be bound. The address may be free again in a
+/// moment (the previous instance still draining, another process restarting),
+/// so this start-up failure is not a configuration problem: the process exits
+/// [`crate::lifecycle::EXIT_TEMPFAIL`] and a supervisor tries again.
+#[derive(Debug)]
+pub struct BindFailed {
+    key: &'static str,
+    addr: SocketAddr,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for BindFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "binding `{}` {}", self.key, self.addr)
+    }
+}
+
+impl std::error::Error for BindFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+async fn bind(key: &'static str, addr: SocketAddr) -> Result<TcpListener, BindFailed> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| BindFailed { key, addr, source })
 }

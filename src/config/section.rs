@@ -111,6 +111,28 @@ pub(super) fn merged(layers: &Layers) -> Result<config::Config, Problem> {
         .map_err(|e| problems::from_config_error("configuration", &e))
 }
 
+/// The TOML layers above the defaults, as text, each with the name a problem
+/// in it is told under: the file (`--config FILE` or `<env>.toml`) and the
+/// overlay. A file that cannot be read is the merge's problem, not this.
+pub(super) fn toml_layers(layers: &Layers) -> Vec<(String, String)> {
+    let env = layers.env.as_deref().filter(|e| !e.is_empty());
+    let file = match (&layers.file, env) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(env)) => Some(layers.config_dir.join(format!("{env}.toml"))),
+        (None, None) => None,
+    };
+    let mut out = Vec::new();
+    if let Some(path) = file {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            out.push((text, path.display().to_string()));
+        }
+    }
+    if let Some(overlay) = &layers.overlay {
+        out.push((overlay.clone(), "the overlay".to_owned()));
+    }
+    out
+}
+
 /// The sections `only` as read (others stay `None`).
 pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSettings {
     let cfg = match merged(layers) {

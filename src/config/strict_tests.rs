@@ -1,5 +1,5 @@
 //! Closed sets stay closed: `log.level` takes level names only, and every
-//! boolean takes `true`/`false` only, from whatever layer.
+//! boolean takes `true`/`false` only, from whatever layer (unquoted in a TOML file).
 
 use std::path::Path;
 
@@ -110,11 +110,37 @@ fn every_boolean_refuses_yes_on_and_1_and_takes_true_and_false() {
             let found = problem_keys(&format!("[{table}]\n{key} = {loose}\n"));
             assert!(found.contains(&dotted), "{dotted} = {loose}: {found:?}");
         }
-        for strict in ["true", "false", "\"true\"", "\"FALSE\""] {
+        for strict in ["true", "false"] {
             let found = problem_keys(&format!("[{table}]\n{key} = {strict}\n"));
             assert!(!found.contains(&dotted), "{dotted} = {strict}: {found:?}");
         }
+        // A TOML file says its type: a quoted boolean is a string, refused
+        // there (`config::types`); the environment's values are all text, so
+        // there "true" and "FALSE" are booleans.
+        for quoted in ["\"true\"", "\"FALSE\""] {
+            let found = problem_keys(&format!("[{table}]\n{key} = {quoted}\n"));
+            assert!(found.contains(&dotted), "{dotted} = {quoted}: {found:?}");
+        }
+        let var = format!(
+            "GATEWAY__{}__{}",
+            table.to_uppercase().replace('.', "__"),
+            key.to_uppercase()
+        );
+        for text in ["true", "FALSE"] {
+            let found = env_problem_keys(&var, text);
+            assert!(!found.contains(&dotted), "{var}={text}: {found:?}");
+        }
     }
+}
+
+fn env_problem_keys(var: &str, value: &str) -> Vec<String> {
+    let (_, problems) = super::super::check_with_vars(
+        Path::new("/nonexistent"),
+        None,
+        Some(NO_AUTH),
+        super::super::EnvLayer::from_vars([(var, value)]),
+    );
+    problems.into_vec().into_iter().map(|p| p.key).collect()
 }
 
 #[test]

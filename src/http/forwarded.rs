@@ -15,28 +15,38 @@ use ipnet::IpNet;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
 
+/// One entry of `server.trusted_proxies`, or why it is not one.
+fn entry(entry: &str) -> Result<IpNet, String> {
+    let text = entry.trim();
+    let net = match text.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => text
+            .parse::<IpAddr>()
+            .map(IpNet::from)
+            .map_err(|_| format!("{entry:?} is not an IP address or a CIDR (like 10.0.0.0/8)"))?,
+    };
+    // "10.0.0.1/8" is either a typo or a misunderstanding; neither should widen trust silently.
+    if net.trunc() != net {
+        return Err(format!(
+            "{entry:?} has host bits set; write the network, {}",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
 impl TrustedProxies {
     /// Each entry is a CIDR (`10.0.0.0/8`, `fd00::/8`) or a plain address.
+    /// Every bad entry is named, not only the first.
     pub fn parse(entries: &[String]) -> Result<Self, String> {
-        let mut nets = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let text = entry.trim();
-            let net = match text.parse::<IpNet>() {
-                Ok(net) => net,
-                Err(_) => text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
-                    format!("{entry:?} is not an IP address or a CIDR (like 10.0.0.0/8)")
-                })?,
-            };
-            // "10.0.0.1/8" is either a typo or a misunderstanding; neither should widen trust silently.
-            if net.trunc() != net {
-                return Err(format!(
-                    "{entry:?} has host bits set; write the network, {}",
-                    net.trunc()
-                ));
-            }
-            nets.push(net);
+        let (nets, bad): (Vec<_>, Vec<_>) =
+            entries.iter().map(|e| entry(e)).partition(Result::is_ok);
+        if bad.is_empty() {
+            Ok(TrustedProxies(nets.into_iter().flatten().collect()))
+        } else {
+            let reasons: Vec<String> = bad.into_iter().filter_map(Result::err).collect();
+            Err(reasons.join("; "))
         }
-        Ok(TrustedProxies(nets))
     }
 
     pub fn contains(&self, peer: IpAddr) -> bool {
@@ -144,6 +154,15 @@ mod tests {
         let t = parse(&[]).unwrap();
         assert!(t.is_empty());
         assert!(!t.contains("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn every_bad_entry_is_named_at_once() {
+        let e = parse(&["10.0.0.0/33", "10.0.0.0/8", "foo", "10.0.0.1/8"]).unwrap_err();
+        for named in ["\"10.0.0.0/33\"", "\"foo\"", "\"10.0.0.1/8\""] {
+            assert!(e.contains(named), "{named} in {e}");
+        }
+        assert!(!e.contains("\"10.0.0.0/8\""), "{e}");
     }
 
     #[test]

@@ -333,3 +333,55 @@ async fn the_demo_binds_before_it_prints_and_shows_the_ports_it_got() {
     let _ =
         std::fs::remove_dir_all(std::env::temp_dir().join(format!("paycombat-gateway-demo-{pid}")));
 }
+
+/// A listen address in use is worth retrying (the previous instance may still be
+/// draining): exit 75, which the systemd unit restarts on; a configuration
+/// problem exits 64, which it does not.
+#[tokio::test]
+async fn a_listen_address_in_use_exits_75_and_a_bad_config_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = valid_env(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let busy = run(
+        &["serve"],
+        &with(&env, &[("GATEWAY__SERVER__LISTEN", &addr)]),
+    )
+    .await;
+    assert_eq!(busy.status.code(), Some(75), "{}", stderr(&busy));
+    assert!(
+        stderr(&busy).contains("`server.listen`"),
+        "{}",
+        stderr(&busy)
+    );
+    let admin = run(
+        &["serve"],
+        &with(&env, &[("GATEWAY__ADMIN__LISTEN", &addr)]),
+    )
+    .await;
+    assert_eq!(admin.status.code(), Some(75), "{}", stderr(&admin));
+    assert!(
+        stderr(&admin).contains("`admin.listen`"),
+        "{}",
+        stderr(&admin)
+    );
+    drop(taken);
+    let bad = run(
+        &["serve"],
+        &with(&env, &[("GATEWAY__SERVER__LISTEN", "nowhere")]),
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(64), "{}", stderr(&bad));
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/systemd/paycombat-gateway.service"
+    ))
+    .unwrap();
+    let prevent: Vec<&str> = unit
+        .lines()
+        .filter_map(|l| l.strip_prefix("RestartPreventExitStatus="))
+        .flat_map(|v| v.split_whitespace())
+        .collect();
+    assert_eq!(prevent, ["64"], "the unit stops on 64 only, restarts on 75");
+    assert!(unit.contains("\nRestart=on-failure\n"), "{unit}");
+}
