@@ -342,7 +342,7 @@ fn shapes_cached_answers(key: &str) -> bool {
 
 /// `log.format` to the access log the generations share.
 fn next_log_format(live: &ArcSwap<Proxy>, new: &Settings) {
-    live.load().set_access_log_format(new.log.format);
+    live.load().access_log().set_format(new.log.format);
 }
 
 /// The keys of `keys` whose class is not live (restart-only, or undecided).

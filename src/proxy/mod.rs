@@ -156,12 +156,13 @@ impl Proxy {
         self
     }
 
-    /// Writes what the access log still holds (bounded by `timeout`).
-    /// The access log is carried across generations: a reload of `log.format` sets it.
-    pub fn set_access_log_format(&self, format: crate::logging::config::LogFormat) {
-        self.finish.set_access_log_format(format);
+    /// The access log, carried across generations: a reload of `log.format`
+    /// sets its format (the reload, not the proxy, reads logging's settings).
+    pub fn access_log(&self) -> &crate::logging::access_log::AccessLog {
+        self.finish.access_log()
     }
 
+    /// Writes what the access log still holds (bounded by `timeout`).
     pub fn close_access_log(&self, timeout: std::time::Duration) {
         self.finish.close_access_log(timeout);
     }

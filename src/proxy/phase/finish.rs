@@ -137,12 +137,8 @@ impl Finisher {
         }
     }
 
-    /// Writes what the access log still holds (bounded by `timeout`).
-    pub(in crate::proxy) fn set_access_log_format(
-        &self,
-        format: crate::logging::config::LogFormat,
-    ) {
-        self.access_log.set_format(format);
+    pub(in crate::proxy) fn access_log(&self) -> &AccessLog {
+        &self.access_log
     }
 
     pub(in crate::proxy) fn close_access_log(&self, timeout: Duration) {
