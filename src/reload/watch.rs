@@ -149,7 +149,7 @@ fn spawn_sighup(tx: mpsc::Sender<()>) {
         Ok(mut hup) => {
             tokio::spawn(async move {
                 while hup.recv().await.is_some() {
-                    tracing::info!("SIGHUP: reloading credentials, clients and TLS files");
+                    tracing::info!("SIGHUP: re-reading what reloads (credentials, clients, TLS files; under `serve`, the configuration)");
                     let _ = tx.try_send(());
                 }
             });
