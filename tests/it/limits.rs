@@ -152,12 +152,7 @@ async fn in_flight_request_completes_across_shutdown_and_readyz_turns_503() {
 #[tokio::test]
 async fn sigterm_on_the_binary_drains_and_exits_zero() {
     use std::process::{Command, Stdio};
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
     let port = {

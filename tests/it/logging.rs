@@ -8,6 +8,7 @@ use http::Method;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::common::process::free_port;
 use crate::common::*;
 
 /// The gateway process; killed when the test ends, whatever happens.
@@ -20,19 +21,9 @@ impl Drop for Gateway {
     }
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn a_log_pipe_nobody_reads_never_blocks_requests_and_drops_are_counted() {
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
     let file = |name: &str, body: &[u8]| {
@@ -78,18 +69,11 @@ async fn a_log_pipe_nobody_reads_never_blocks_requests_and_drops_are_counted() {
     let _gateway = Gateway(child);
 
     let client = Client::builder(TokioExecutor::new()).build_http();
+    assert!(
+        crate::common::process::ready(admin_port).await,
+        "the gateway came up"
+    );
     let admin = format!("http://127.0.0.1:{admin_port}");
-    let ready = eventually(Duration::from_secs(15), || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", admin_port))
-            .await
-            .is_ok()
-            && request(&client, Method::GET, &format!("{admin}/readyz"), &[], b"")
-                .await
-                .status
-                == 200
-    })
-    .await;
-    assert!(ready, "the gateway came up");
 
     let url = format!("http://127.0.0.1:{port}/api/v1/customer/customer/{FIXTURE_ID}");
     let key = [("x-token", CLIENT_KEY)];

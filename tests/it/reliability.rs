@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use paycombat_sandbox::Fault;
 
+use crate::common::process::free_port;
 use crate::common::*;
 
 const PERSONAL_KEYS: &[&str] = &[
@@ -749,11 +750,6 @@ struct Gateway {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 fn catches_sighup(pid: u32) -> bool {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -764,12 +760,7 @@ fn catches_sighup(pid: u32) -> bool {
 }
 
 async fn spawn_binary() -> Gateway {
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = paycombat_sandbox::SandboxConfig::demo();
     let (port, admin_port) = (free_port(), free_port());

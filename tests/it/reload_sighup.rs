@@ -12,6 +12,7 @@ use http::Method;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::common::process::free_port;
 use crate::common::*;
 
 /// The gateway process; killed when the test ends, whatever happens.
@@ -22,11 +23,6 @@ impl Drop for Gateway {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 fn sighup(child: &Child) {
@@ -109,12 +105,7 @@ async fn line_with(lines: &Arc<Mutex<Vec<String>>>, needle: &str) -> Option<Stri
 
 #[tokio::test]
 async fn a_level_change_shadowed_by_rust_log_says_so() {
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gateway.toml");
     let base = "[server]\nwatch_files = false\n";
@@ -141,12 +132,7 @@ async fn a_level_change_shadowed_by_rust_log_says_so() {
 
 #[tokio::test]
 async fn sighup_reloads_the_config_file_in_the_running_process() {
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gateway.toml");
     // SIGHUP only (no watcher), JSON lines on stdout, INFO hidden.
@@ -179,18 +165,11 @@ async fn sighup_reloads_the_config_file_in_the_running_process() {
     };
 
     let client = Client::builder(TokioExecutor::new()).build_http();
+    assert!(
+        crate::common::process::ready(admin_port).await,
+        "the gateway came up"
+    );
     let admin = format!("http://127.0.0.1:{admin_port}");
-    let ready = eventually(Duration::from_secs(15), || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", admin_port))
-            .await
-            .is_ok()
-            && request(&client, Method::GET, &format!("{admin}/readyz"), &[], b"")
-                .await
-                .status
-                == 200
-    })
-    .await;
-    assert!(ready, "the gateway came up");
     let echo = || async {
         let r = request(
             &client,

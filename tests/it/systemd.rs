@@ -85,12 +85,7 @@ async fn next_message(sock: &UnixDatagram) -> String {
 
 #[tokio::test]
 async fn notify_socket_gets_ready_after_the_listener_accepts_and_stopping_on_sigterm() {
-    let sandbox = paycombat_sandbox::Sandbox::start(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        paycombat_sandbox::SandboxConfig::demo(),
-    )
-    .await
-    .unwrap();
+    let sandbox = crate::common::process::demo_sandbox().await;
     let cfg = paycombat_sandbox::SandboxConfig::demo();
     let dir = tempfile::tempdir().unwrap();
     let env = crate::common::process::gateway_env(&sandbox.base_url(), &cfg, dir.path());

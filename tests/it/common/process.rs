@@ -13,6 +13,35 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// The demo sandbox on a free loopback port.
+pub async fn demo_sandbox() -> paycombat_sandbox::Sandbox {
+    paycombat_sandbox::Sandbox::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        paycombat_sandbox::SandboxConfig::demo(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits (15 s at most) until a gateway's admin listener on `admin_port`
+/// answers `/readyz` with 200; false if it never does.
+pub async fn ready(admin_port: u16) -> bool {
+    let client: super::Client<super::HttpConnector, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let url = format!("http://127.0.0.1:{admin_port}/readyz");
+    super::eventually(Duration::from_secs(15), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", admin_port))
+            .await
+            .is_ok()
+            && super::request(&client, Method::GET, &url, &[], b"")
+                .await
+                .status
+                == 200
+    })
+    .await
+}
+
 /// Resident memory of process `pid` ("self" for this one), from /proc.
 pub fn rss_of(pid: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
