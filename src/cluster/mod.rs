@@ -18,6 +18,7 @@
 
 mod acks;
 mod breaker;
+mod commands;
 mod lease;
 mod limiter;
 mod message;
@@ -30,8 +31,6 @@ mod warn;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
 use crate::cache::CustomerCache;
@@ -53,9 +52,8 @@ pub struct Cluster {
     replica: String,
     channel: String,
     client: redis::Client,
-    /// Commands (PUBLISH, the rate-limit script); set once the first connection is made,
-    /// after which the manager reconnects by itself.
-    commands: OnceCell<ConnectionManager>,
+    /// Commands (PUBLISH, the rate-limit script, the idempotency store's).
+    commands: Arc<commands::Commands>,
     lease: lease::Lease,
     /// The current subscription: its epoch (one more on every subscribe) and since when
     /// it is live (mono ns), `None` while there is none.
@@ -164,13 +162,20 @@ impl Cluster {
     ) -> anyhow::Result<Arc<Cluster>> {
         let client = client(&settings, password, ca_pem)?;
         metrics.enabled.set(1);
+        let commands = commands::Commands::new(
+            client.clone(),
+            settings.connect_timeout,
+            // Each caller bounds its own commands (an invalidation waits for its
+            // reply up to publish_deadline); this only bounds the longest.
+            settings.publish_deadline,
+        );
         Ok(Arc::new_cyclic(|me| Cluster {
             me: me.clone(),
             channel: settings.channel(),
             settings,
             replica: uuid::Uuid::new_v4().simple().to_string(),
+            commands,
             client,
-            commands: OnceCell::new(),
             lease: lease::Lease::default(),
             subscription: Mutex::new((0, None)),
             cache,
@@ -239,23 +244,33 @@ impl Cluster {
             .await
     }
 
-    /// One command, bounded by `within`.
+    /// One command, bounded by `within` (making the connection first if there is none:
+    /// see `commands`). A command that failed in a way that means its connection is
+    /// gone forgets that connection; it is not sent again (it may have run).
     async fn query_within<T: redis::FromRedisValue>(
         &self,
         cmd: &redis::Cmd,
         operation: RedisOp,
         within: Duration,
     ) -> Result<T, Unavailable> {
-        let Some(conn) = self.commands.get() else {
-            return Err(self.failed(operation, "not connected"));
+        let sent = async {
+            let (generation, mut conn) = self.commands.get().await.map_err(|why| {
+                self.failed(RedisOp::Connect, &why);
+                "not connected".to_owned()
+            })?;
+            cmd.query_async(&mut conn).await.map_err(|e| {
+                if e.is_unrecoverable_error() {
+                    self.commands.lost(generation);
+                }
+                e.category().to_owned()
+            })
         };
-        let mut conn = conn.clone();
-        match tokio::time::timeout(within, cmd.query_async(&mut conn)).await {
+        match tokio::time::timeout(within, sent).await {
             Ok(Ok(v)) => {
                 self.metrics.redis_up.set(1);
                 Ok(v)
             }
-            Ok(Err(e)) => Err(self.failed(operation, e.category())),
+            Ok(Err(why)) => Err(self.failed(operation, &why)),
             Err(_) => Err(self.failed(operation, "timed out")),
         }
     }
@@ -277,34 +292,20 @@ impl Cluster {
         Unavailable
     }
 
-    /// Makes the command connection, retrying with backoff until it exists.
+    /// Makes the first command connection at start, retrying with backoff until it
+    /// exists (so a wrong password or an unreachable Redis is logged at once); later
+    /// connections are made by the commands that need them (see `commands`).
     async fn connect_commands(self: Arc<Self>) {
         let mut backoff = Backoff::default();
         loop {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(self.settings.connect_timeout)
-                // Each caller bounds its own commands (an invalidation waits for its
-                // reply up to publish_deadline); this only bounds the longest.
-                .set_response_timeout(self.settings.publish_deadline)
-                .set_number_of_retries(1)
-                .set_max_delay(1000);
-            let made = tokio::time::timeout(
-                self.settings.connect_timeout * 2,
-                ConnectionManager::new_with_config(self.client.clone(), config),
-            )
-            .await;
-            match made {
-                Ok(Ok(conn)) => {
-                    let _ = self.commands.set(conn);
+            match self.commands.get().await {
+                Ok(_) => {
                     self.metrics.redis_up.set(1);
                     tracing::info!(redis = %self.settings.describe(), "cluster: connected to Redis");
                     return;
                 }
-                Ok(Err(e)) => {
-                    self.failed(RedisOp::Connect, e.category());
-                }
-                Err(_) => {
-                    self.failed(RedisOp::Connect, "timed out");
+                Err(why) => {
+                    self.failed(RedisOp::Connect, &why);
                 }
             }
             tokio::time::sleep(backoff.next()).await;
@@ -330,7 +331,7 @@ impl Cluster {
                 .unwrap_or_else(|e| e.into_inner())
                 .1
                 .is_some();
-            if self.commands.get().is_none() || !subscribed {
+            if !subscribed {
                 continue;
             }
             self.heartbeat().await;

@@ -1,5 +1,6 @@
 //! Cluster mode against replicas that race or lag: a fill on one replica overtaken by a
-//! write on another, and a replica that can publish but not subscribe.
+//! write on another, a replica that can publish but not subscribe, and a writer that
+//! reconnects after a short stall.
 
 use std::time::Duration;
 
@@ -134,4 +135,88 @@ async fn a_replica_that_cannot_subscribe_does_not_hold_up_writes_elsewhere() {
         app.stop().await;
     }
     drop(link);
+}
+
+/// A writer whose Redis connection broke, on a link that stalls for less than
+/// `publish_deadline`: each reconnect is one attempt bounded by `connect_timeout`, so
+/// the attempt made after the link is back carries the invalidation within the
+/// deadline, and the other replica stops serving the pre-write entry. (A reconnect
+/// that slept a second between attempts missed the deadline and answered the write
+/// unconfirmed while the reader kept its lease and its stale entry.)
+#[tokio::test]
+async fn a_writer_reconnecting_after_a_short_stall_still_confirms_its_write() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let link = Link::start(redis.addr()).await;
+    // A deadline shorter than one attempt plus a second's sleep, longer than the stall
+    // plus one attempt.
+    let cluster = |url: &str| {
+        format!(
+            r#"
+[cluster]
+redis_url = "{url}"
+connect_timeout = "300ms"
+command_timeout = "100ms"
+heartbeat_interval = "100ms"
+heartbeat_timeout = "600ms"
+lease = "500ms"
+publish_deadline = "1200ms"
+"#
+        )
+    };
+    let writer = spawn_app_overlay(&cluster(&link.url())).await;
+    let reader = spawn_app_with(Options {
+        overlay: cluster(&redis.url()),
+        upstream_override: Some(writer.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    assert!(leased(&writer, true).await && leased(&reader, true).await);
+    let id = customer_id(0x3b);
+    assert_eq!(update(&writer, &id, "before").await.status, 200);
+    let cached = eventually(Duration::from_secs(5), || async {
+        description_of(&reader, &id).await == ("before".to_owned(), true)
+    })
+    .await;
+    assert!(cached, "the reader holds the pre-write entry");
+
+    // Every connection of the writer breaks, and its link stalls for 700 ms.
+    link.cut();
+    link.pause(true);
+    let resume = {
+        let state = tokio::time::sleep(Duration::from_millis(700));
+        let link = &link;
+        async move {
+            state.await;
+            link.pause(false);
+        }
+    };
+    let (written, ()) = tokio::join!(update(&writer, &id, "after"), resume);
+    assert_eq!(written.status, 200, "{}", written.text());
+    let unconfirmed = value(
+        &writer.metrics().await,
+        "gateway_cluster_write_waits_total",
+        &[("outcome", "unconfirmed")],
+    );
+    assert_eq!(unconfirmed, 0.0, "the invalidation ran within the deadline");
+    let (description, _) = description_of(&reader, &id).await;
+    assert_eq!(description, "after", "no pre-write read after the write");
+    writer.stop().await;
+    reader.stop().await;
+    drop(link);
+}
+
+/// A customer's description as `app` answers it, and whether it was a hit.
+async fn description_of(app: &TestApp, id: &str) -> (String, bool) {
+    let r = app.get(&detail(id)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    (
+        r.json()["data"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        r.header("cache-status").contains("; hit"),
+    )
 }

@@ -129,6 +129,29 @@ async fn redis_unreachable_before_the_send_refuses_keyed_writes_only() {
     a.stop().await;
 }
 
+/// Redis restarted while a replica was idle: the connection Redis closed is forgotten
+/// when it closes, so the replica's first command afterwards is sent on a new one
+/// instead of failing on the dead one (a keyed write would be refused for nothing).
+#[tokio::test]
+async fn the_first_keyed_write_after_a_redis_restart_is_not_refused() {
+    let mut redis = RedisServer::start();
+    let (a, b) = pair(&overlay(&redis, "")).await;
+    redis.kill();
+    // The replicas run on this test's runtime: let it read the closed connections (a
+    // separate process would at once) before the blocking restart holds the thread.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    redis.restart();
+    let first = payin(&b, Some("after-restart"), BODY, None).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(creates(&a), 1);
+    assert!(replayed(
+        &payin(&a, Some("after-restart"), BODY, None).await
+    ));
+    assert_eq!(creates(&a), 1);
+    b.stop().await;
+    a.stop().await;
+}
+
 #[tokio::test]
 async fn a_claim_that_timed_out_in_a_hung_redis_is_withdrawn() {
     let redis = RedisServer::start();
