@@ -162,19 +162,28 @@ impl Cluster {
     ) -> anyhow::Result<Arc<Cluster>> {
         let client = client(&settings, password, ca_pem)?;
         metrics.enabled.set(1);
-        let commands = commands::Commands::new(
-            client.clone(),
-            settings.connect_timeout,
-            // Each caller bounds its own commands (an invalidation waits for its
-            // reply up to publish_deadline); this only bounds the longest.
-            settings.publish_deadline,
-        );
-        Ok(Arc::new_cyclic(|me| Cluster {
+        let (connect_timeout, publish_deadline) =
+            (settings.connect_timeout, settings.publish_deadline);
+        Ok(Arc::new_cyclic(|me: &std::sync::Weak<Cluster>| Cluster {
             me: me.clone(),
             channel: settings.channel(),
             settings,
             replica: uuid::Uuid::new_v4().simple().to_string(),
-            commands,
+            commands: {
+                let me = me.clone();
+                commands::Commands::new(
+                    client.clone(),
+                    connect_timeout,
+                    // Each caller bounds its own commands (an invalidation waits for its
+                    // reply up to publish_deadline); this only bounds the longest.
+                    publish_deadline,
+                    Box::new(move |why| {
+                        if let Some(me) = me.upgrade() {
+                            me.failed(RedisOp::Connect, why);
+                        }
+                    }),
+                )
+            },
             client,
             lease: lease::Lease::default(),
             subscription: Mutex::new((0, None)),
@@ -254,12 +263,12 @@ impl Cluster {
         within: Duration,
     ) -> Result<T, Unavailable> {
         let sent = async {
-            let (generation, mut conn) = self.commands.get().await.map_err(|why| {
-                self.failed(RedisOp::Connect, &why);
-                "not connected".to_owned()
-            })?;
+            // A failed connect was counted once, by its attempt; here it is this
+            // operation's failure, with the attempt's reason.
+            let (generation, mut conn) = self.commands.get().await?;
             cmd.query_async(&mut conn).await.map_err(|e| {
-                if e.is_unrecoverable_error() {
+                // A demoted primary answers READONLY on this connection for good.
+                if e.is_unrecoverable_error() || e.kind() == redis::ErrorKind::ReadOnly {
                     self.commands.lost(generation);
                 }
                 e.category().to_owned()
@@ -298,15 +307,11 @@ impl Cluster {
     async fn connect_commands(self: Arc<Self>) {
         let mut backoff = Backoff::default();
         loop {
-            match self.commands.get().await {
-                Ok(_) => {
-                    self.metrics.redis_up.set(1);
-                    tracing::info!(redis = %self.settings.describe(), "cluster: connected to Redis");
-                    return;
-                }
-                Err(why) => {
-                    self.failed(RedisOp::Connect, &why);
-                }
+            // A failure was counted and logged by its attempt.
+            if self.commands.get().await.is_ok() {
+                self.metrics.redis_up.set(1);
+                tracing::info!(redis = %self.settings.describe(), "cluster: connected to Redis");
+                return;
             }
             tokio::time::sleep(backoff.next()).await;
         }
