@@ -16,7 +16,6 @@ mod response;
 mod settings;
 mod spool;
 
-use crate::metrics::labels::MaskFailure;
 use crate::metrics::Configured;
 use std::sync::Arc;
 
@@ -34,7 +33,7 @@ use reflect::{Found, Secrets};
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
 pub use config::{InspectLimits, RawInspect};
-pub use metrics::InspectMetrics;
+pub use metrics::{InspectMetrics, MaskFailure};
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
@@ -268,9 +267,9 @@ async fn off_worker<T: Send + 'static>(len: usize, work: impl FnOnce() -> T + Se
 
 #[cfg(test)]
 mod label_tests {
+    use super::MaskFailure;
     use crate::http::coding::DecodeError;
     use crate::mask::MaskError;
-    use crate::metrics::labels::MaskFailure;
 
     /// A refusal is counted under its reason only when the reason is a
     /// `MaskFailure` label: every word the framing, decoding, masking and

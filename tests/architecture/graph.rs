@@ -29,6 +29,15 @@ pub struct Reference {
     pub at: Example,
 }
 
+/// A metric family's name (`"gateway_…"`) passed to a call outside test-only code: where a
+/// family is registered (`counter(r, "gateway_x_total", …)`, `IntGauge::new("gateway_x", …)`).
+#[derive(Clone, Debug)]
+pub struct MetricName {
+    pub component: String,
+    pub name: String,
+    pub at: Example,
+}
+
 /// A type a component defines (`struct`, `enum`, `type`), and the file it is in.
 #[derive(Clone, Debug)]
 pub struct Defined {
@@ -52,6 +61,8 @@ pub struct Graph {
     pub references: Vec<Reference>,
     /// Every type defined outside test-only code.
     pub defined: Vec<Defined>,
+    /// Every metric name a call outside test-only code is given.
+    pub metric_names: Vec<MetricName>,
     /// Files parsed as part of the non-test module tree.
     seen: BTreeSet<PathBuf>,
     /// Files and directories of test-only modules (not parsed).
@@ -550,6 +561,43 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             self.reference(&segments, line);
         }
         visit::visit_path(self, p);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        for arg in &c.args {
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = arg
+            else {
+                continue;
+            };
+            let name = s.value();
+            let is_metric = name.strip_prefix("gateway_").is_some_and(|rest| {
+                rest.starts_with(|c: char| c.is_ascii_lowercase())
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            });
+            if let (true, Some(component)) = (is_metric, self.module.first()) {
+                let line = s.span().start().line;
+                let at = Example {
+                    file: rel(self.display_root, &self.file),
+                    line,
+                    text: self
+                        .lines
+                        .get(line.saturating_sub(1))
+                        .map(|l| l.trim().to_owned())
+                        .unwrap_or_default(),
+                };
+                self.graph.metric_names.push(MetricName {
+                    component: component.clone(),
+                    name,
+                    at,
+                });
+            }
+        }
+        visit::visit_expr_call(self, c);
     }
 
     fn visit_item_struct(&mut self, i: &'ast syn::ItemStruct) {
