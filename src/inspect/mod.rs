@@ -133,6 +133,13 @@ impl Inspector {
         inspector
     }
 
+    /// The `mask.passthrough` rule whose answer to this request is relayed, not
+    /// masked (None: the answer is masked). Asked before the request is sent, so
+    /// upstream prepares it for the relay (ranges, encodings).
+    pub fn passthrough_for(&self, method: &http::Method, path: &str) -> Option<&PassthroughRule> {
+        self.settings.passthrough.for_request(method, path)
+    }
+
     /// The masker and key this inspector masks with (for a generation whose mask
     /// rules did not change).
     pub fn masking(&self) -> Masking {
