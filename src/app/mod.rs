@@ -309,7 +309,7 @@ impl App {
             reload_metrics: reload::Counts {
                 reload: reload_metrics,
                 mask: mask_metrics,
-                cache: pipeline_metrics.cache,
+                cache_invalidations: pipeline_metrics.cache.invalidations.clone(),
             },
             config_reload: None,
         })

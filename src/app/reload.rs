@@ -21,12 +21,14 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use prometheus::IntCounterVec;
 
 use super::metrics::{unix_now, ConfigReloadResult, ReloadMetrics};
-use crate::cache::{CacheMetrics, InvalidationReason};
+use crate::cache::InvalidationReason;
 use crate::config::{self, keys, ConfigError, Layers, Problem, Section, Settings};
 use crate::logging::LevelApplied;
 use crate::mask::MaskPolicyMetrics;
+use crate::metrics::Family;
 use crate::proxy::Proxy;
 use crate::server::admin::{Admin, Shown};
 use crate::telemetry::Telemetry;
@@ -90,12 +92,13 @@ pub(super) struct Parts {
 }
 
 /// What a reload counts in: its own family, and handles to the families of what it
-/// rebuilds (the new policies' counters, a purge of the cache when its rules changed).
+/// rebuilds (the new policies' counters; the cache's invalidations, for the purge when
+/// its rules changed).
 #[derive(Clone)]
 pub(super) struct Counts {
     pub reload: ReloadMetrics,
     pub mask: MaskPolicyMetrics,
-    pub cache: CacheMetrics,
+    pub cache_invalidations: Family<IntCounterVec, 1>,
 }
 
 impl ConfigReload {
@@ -267,8 +270,7 @@ impl ConfigReload {
         if let (true, Some(cache)) = (rules_changed, &cache) {
             cache.invalidate_all().await;
             self.metrics
-                .cache
-                .invalidations
+                .cache_invalidations
                 .with([&InvalidationReason::ConfigReload])
                 .inc();
         }

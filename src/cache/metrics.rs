@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use prometheus::{IntCounterVec, IntGauge, Registry};
 
-use super::{EvictionCause, EvictionHook};
+use super::{CustomerCache, EvictionCause, EvictionHook};
 
 use crate::metrics::{counter, gauge, Family};
 
@@ -53,6 +53,14 @@ impl CacheMetrics {
             m.invalidations.with([&reason]);
         }
         Ok(m)
+    }
+
+    /// Sets the size gauges from `cache` (read at scrape time: cheaper than keeping
+    /// them per request).
+    pub async fn observe(&self, cache: &CustomerCache) {
+        cache.run_pending_tasks().await;
+        self.entries.set(cache.entry_count() as i64);
+        self.weighted_bytes.set(cache.weighted_size() as i64);
     }
 
     /// What the cache calls when an entry leaves it: counts the cause.

@@ -222,11 +222,7 @@ impl Admin {
             .ready
             .set(i64::from(self.health.is_ready()));
         if let Some(cache) = &self.cache {
-            cache.run_pending_tasks().await;
-            self.cache_metrics.entries.set(cache.entry_count() as i64);
-            self.cache_metrics
-                .weighted_bytes
-                .set(cache.weighted_size() as i64);
+            self.cache_metrics.observe(cache).await;
         }
         let mut buf = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
