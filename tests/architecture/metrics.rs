@@ -2,14 +2,16 @@
 //! it, and others count with a handle to it. So
 //!
 //! - **the registry holds no family**: the components of the `registry` layer (`metrics`:
-//!   the constructors, `Family`, `Label`, the shared label vocabulary) pass no metric name
-//!   (`"gateway_…"`) to any call outside test-only code;
-//! - **a family is registered in one component**: one metric name passed to calls in two
-//!   components is two owners (or one family registered twice): keep it where its values are
-//!   decided and hand the other a handle.
+//!   the constructors, `Family`, `Label`, the shared label vocabulary) write no metric name
+//!   (`"gateway_…"`) outside test-only code;
+//! - **a family is registered in one component**: one metric name written in two components
+//!   is two owners (or one family registered twice): keep it where its values are decided
+//!   and hand the other a handle.
 //!
-//! A metric name is a string literal `gateway_<lower case, digits, _>` given to a call:
-//! `counter(r, "gateway_x_total", …)`, `IntGauge::new("gateway_x", …)`, `Opts::new(…)`.
+//! A metric name is a string literal that is exactly `gateway_<lower case, digits, _>`, as
+//! every registration writes one: `counter(r, "gateway_x_total", …)`,
+//! `IntGauge::new("gateway_x", …)`, or a `const` given to such a call. (Help texts and doc
+//! comments only mention names inside longer strings.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -73,8 +75,8 @@ fn each_metric_family_is_registered_by_its_component() {
 }
 
 /// The metrics check itself: a family in the registry and a family registered by two
-/// components both fail, with their places; a component registering its own passes, and so
-/// does a name in test-only code or one that is no argument of a call.
+/// components (one through a `const`) both fail, with their places; a component registering
+/// its own passes, and so does a name in test-only code or inside a longer string.
 #[test]
 fn the_metrics_check_fails_on_each_kind_of_breach() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -96,7 +98,7 @@ fn the_metrics_check_fails_on_each_kind_of_breach() {
         ),
         (
             "b.rs",
-            "fn r() {\n    let _doc = \"gateway_c_total\";\n    crate::metrics::counter(\"gateway_shared_total\");\n}\n",
+            "/// Counts in `gateway_c_total`.\nfn r() {\n    crate::metrics::counter(NAME);\n}\nconst NAME: &str =\n    \"gateway_shared_total\";\n",
         ),
         (
             "c.rs",
@@ -117,7 +119,7 @@ fn the_metrics_check_fails_on_each_kind_of_breach() {
     );
     assert!(
         failures[1].starts_with(
-            "`gateway_shared_total` is registered by 2 components: a at src/a.rs:1, b at src/b.rs:3"
+            "`gateway_shared_total` is registered by 2 components: a at src/a.rs:1, b at src/b.rs:6"
         ),
         "{failures:#?}"
     );
