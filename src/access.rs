@@ -3,7 +3,6 @@
 //! limits) lives in `auth`; this holds the current one and maps its answers
 //! to gateway errors and metrics.
 
-use crate::metrics::labels::RejectReason;
 use crate::metrics::Configured;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,12 +10,11 @@ use std::sync::Arc;
 use http::{HeaderMap, Method};
 
 use crate::auth::{
-    AuthConfigError, AuthError, Client, ClientCertificate, ClientRegistry, RateDecision,
-    RateLimited, RateState,
+    AuthConfigError, AuthError, Client, ClientCertificate, ClientMetrics, ClientRegistry,
+    RateDecision, RateLimited, RateState, RejectReason,
 };
 use crate::cluster::Cluster;
 use crate::error::GatewayError;
-use crate::metrics::Metrics;
 use crate::path::ValidPath;
 use crate::reload::{Load, ReloadableFile};
 
@@ -89,7 +87,7 @@ impl AuthMode {
     pub fn check(
         &self,
         req: &Presented<'_>,
-        metrics: &Metrics,
+        metrics: &ClientMetrics,
         caller: &mut Option<Arc<Client>>,
         rate: &mut Option<RateState>,
     ) -> Result<(), GatewayError> {
@@ -105,7 +103,7 @@ impl AuthMode {
         &self,
         cluster: &Cluster,
         req: &Presented<'_>,
-        metrics: &Metrics,
+        metrics: &ClientMetrics,
         caller: &mut Option<Arc<Client>>,
         rate: &mut Option<RateState>,
     ) -> Result<(), GatewayError> {
@@ -132,7 +130,7 @@ impl AuthMode {
     fn admit<R>(
         &self,
         req: &Presented<'_>,
-        metrics: &Metrics,
+        metrics: &ClientMetrics,
         caller: &mut Option<Arc<Client>>,
         rate: impl FnOnce(&Client) -> R,
     ) -> Result<Option<R>, GatewayError> {
@@ -140,7 +138,7 @@ impl AuthMode {
             return Ok(None);
         };
         let reject = |client: &Configured, reason: RejectReason| {
-            metrics.client_rejections.with([client, &reason]).inc();
+            metrics.rejections.with([client, &reason]).inc();
         };
         let registry = registry.guard();
         let client = registry
@@ -167,7 +165,7 @@ impl AuthMode {
 
 /// Records where the bucket stands and turns a refusal into the 429.
 fn settle(
-    metrics: &Metrics,
+    metrics: &ClientMetrics,
     caller: &Option<Arc<Client>>,
     rate: &mut Option<RateState>,
     decision: RateDecision,
@@ -179,17 +177,14 @@ fn settle(
 }
 
 fn rate_limited(
-    metrics: &Metrics,
+    metrics: &ClientMetrics,
     caller: &Option<Arc<Client>>,
     limited: RateLimited,
 ) -> GatewayError {
     let name = caller
         .as_deref()
         .map_or_else(Configured::anonymous, |c| c.name.clone());
-    metrics
-        .client_rejections
-        .with([&name, &limited.rejection()])
-        .inc();
+    metrics.rejections.with([&name, &limited.rejection()]).inc();
     GatewayError::RateLimited {
         retry_after: limited.retry_after,
     }
@@ -210,7 +205,7 @@ mod tests {
         )
     }
 
-    fn check(auth: &AuthMode, metrics: &Metrics, key: &str) -> Result<(), GatewayError> {
+    fn check(auth: &AuthMode, metrics: &ClientMetrics, key: &str) -> Result<(), GatewayError> {
         let mut headers = HeaderMap::new();
         headers.insert(crate::auth::X_TOKEN, key.parse().unwrap());
         let path = ValidPath::check("/api/v1/x").unwrap();
@@ -228,7 +223,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clients.toml");
         std::fs::write(&path, client(&["old"])).unwrap();
-        let metrics = Metrics::register(&prometheus::Registry::new()).unwrap();
+        let metrics = ClientMetrics::register(&prometheus::Registry::new()).unwrap();
         let file = Arc::new(
             ReloadableFile::open(
                 ClientsFile {
@@ -236,7 +231,7 @@ mod tests {
                     certificates_asked: false,
                     clock: crate::clock::Clock::system(),
                 },
-                &metrics.clients_reloads,
+                &metrics.reloads,
             )
             .unwrap(),
         );
@@ -267,7 +262,7 @@ mod tests {
             "the new key is known and the bucket is still empty"
         );
         use crate::metrics::labels::ReloadResult;
-        let reloads = |r: ReloadResult| metrics.clients_reloads.with([&r]).get();
+        let reloads = |r: ReloadResult| metrics.reloads.with([&r]).get();
         assert_eq!(
             (reloads(ReloadResult::Ok), reloads(ReloadResult::Failed)),
             (2, 1)

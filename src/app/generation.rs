@@ -57,16 +57,17 @@ pub(super) fn proxy_settings(settings: &Settings) -> crate::proxy::ProxySettings
             max_bytes: settings.server.max_request_body_bytes,
             timeout: settings.server.request_body_timeout,
         },
-        passthrough: settings.passthrough.clone(),
     }
 }
 
-/// The inspector's settings: its own keys of `[upstream]`, the upstream call's
-/// timeout (how long an answer may be parked) and each client's buffer share.
+/// The inspector's settings: its own keys of `[upstream]`, the passthrough rules, the
+/// upstream call's timeout (how long an answer may be parked) and each client's buffer
+/// share.
 pub(super) fn inspect_settings(settings: &Settings) -> crate::inspect::InspectSettings {
     crate::inspect::InspectSettings {
         limits: settings.inspect.clone(),
         park_limit: settings.upstream.timeout,
         buffer_share: settings.per_client.buffer_share,
+        passthrough: settings.passthrough.clone(),
     }
 }

@@ -19,7 +19,6 @@ use crate::config::files::{certificates_asked, clients_file, unsigned_writes};
 use crate::config::{Layers, Settings};
 use crate::credentials::{secret_file, CredentialFiles};
 use crate::logging::access_log::AccessLog;
-use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use crate::reload::Reloader;
 use crate::server::admin::{Admin, Health};
@@ -28,6 +27,7 @@ use crate::telemetry::Telemetry;
 use arc_swap::ArcSwap;
 
 mod generation;
+pub mod metrics;
 pub mod reload;
 
 pub(crate) use generation::build_masker;
@@ -49,6 +49,8 @@ pub struct App {
     cluster: Option<crate::cluster::ClusterTasks>,
     /// `mask.hmac_key_file` as read at start, for the generations a reload builds.
     mask_key: Option<Vec<u8>>,
+    /// What a configuration reload counts in.
+    reload_metrics: reload::Counts,
     /// Set by [`App::reloading`]: how the configuration is read again.
     config_reload: Option<Arc<ConfigReload>>,
 }
@@ -70,7 +72,22 @@ impl App {
     pub async fn build_on(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         let settings = Arc::new(settings);
         let registry = Registry::new();
-        let metrics = Metrics::register(&registry).context("registering metrics")?;
+        metrics::register_process(&registry).context("registering the build's metrics")?;
+        crate::logging::metrics::register(&registry).context("registering the log metrics")?;
+        let reload_metrics = metrics::ReloadMetrics::register(&registry)
+            .context("registering the configuration reload metrics")?;
+        let pipeline_metrics = crate::proxy::PipelineMetrics {
+            requests: crate::proxy::RequestMetrics::register(&registry)
+                .context("registering the request metrics")?,
+            cache: crate::cache::CacheMetrics::register(&registry)
+                .context("registering the cache metrics")?,
+            clients: crate::auth::ClientMetrics::register(&registry)
+                .context("registering the clients' metrics")?,
+        };
+        let mask_metrics = crate::mask::MaskPolicyMetrics::register(&registry)
+            .context("registering the mask policy metrics")?;
+        let fair_metrics = crate::fair::FairMetrics::register(&registry)
+            .context("registering the per-client capacity metrics")?;
         // Registered always, so dashboards and alerts see zeros in single-process mode.
         let cluster_metrics = crate::cluster::ClusterMetrics::register(&registry)
             .context("registering cluster metrics")?;
@@ -80,9 +97,9 @@ impl App {
             .context("registering the credentials' metrics")?;
         let telemetry_metrics = crate::telemetry::TelemetryMetrics::register(&registry)
             .context("registering the tracing metrics")?;
-        let upstream_metrics = crate::upstream::UpstreamMetrics::register(&registry, &metrics)
+        let upstream_metrics = crate::upstream::UpstreamMetrics::register(&registry, &fair_metrics)
             .context("registering the upstream metrics")?;
-        let inspect_metrics = crate::inspect::InspectMetrics::register(&registry, &metrics)
+        let inspect_metrics = crate::inspect::InspectMetrics::register(&registry, &fair_metrics)
             .context("registering the inspection metrics")?;
 
         let mut reloader = Reloader::new(settings.server.watch_files);
@@ -112,18 +129,12 @@ impl App {
             .mask
             .policies
             .undeclared()
-            .attach(&metrics.mask_undeclared, &metrics.mask_policy_masked);
+            .attach(&mask_metrics.undeclared, &mask_metrics.masked);
 
         let cache = settings.cache.enabled.then(|| {
-            let m = metrics.clone();
-            metrics.cache_max_bytes.set(settings.cache.max_bytes as i64);
-            CustomerCache::on_clock(
-                &settings.cache,
-                Arc::new(move |cause: crate::cache::EvictionCause| {
-                    m.cache_evictions.with([&cause]).inc();
-                }),
-                clock.clone(),
-            )
+            let m = &pipeline_metrics.cache;
+            m.max_bytes.set(settings.cache.max_bytes as i64);
+            CustomerCache::on_clock(&settings.cache, m.on_eviction(), clock.clone())
         });
 
         let auth = match clients_file(&settings.auth).map_err(|p| anyhow::anyhow!("{p}"))? {
@@ -143,7 +154,7 @@ impl App {
                 };
                 AuthMode::Keys(
                     reloader
-                        .open(loader, &metrics.clients_reloads)
+                        .open(loader, &pipeline_metrics.clients.reloads)
                         .context(context)?,
                 )
             }
@@ -259,7 +270,7 @@ impl App {
                 pipeline,
                 upstream,
                 inspector,
-                metrics.clone(),
+                pipeline_metrics.clone(),
                 cache.clone(),
                 auth,
                 access_log,
@@ -270,7 +281,7 @@ impl App {
         ));
         let admin = Arc::new(Admin {
             registry,
-            metrics,
+            cache_metrics: pipeline_metrics.cache.clone(),
             server_metrics,
             credential_metrics,
             health: health.clone(),
@@ -295,6 +306,11 @@ impl App {
             telemetry,
             cluster: cluster_tasks,
             mask_key,
+            reload_metrics: reload::Counts {
+                reload: reload_metrics,
+                mask: mask_metrics,
+                cache_invalidations: pipeline_metrics.cache.invalidations.clone(),
+            },
             config_reload: None,
         })
     }
@@ -310,7 +326,7 @@ impl App {
                 admin: self.admin.clone(),
                 telemetry: self.telemetry.clone(),
                 mask_key: self.mask_key.clone(),
-                metrics: self.admin.metrics.clone(),
+                metrics: self.reload_metrics.clone(),
                 running: self.settings.clone(),
             })
             .map_err(|p| anyhow::anyhow!("{p}"))?,

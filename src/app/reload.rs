@@ -21,11 +21,14 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use prometheus::IntCounterVec;
 
+use super::metrics::{unix_now, ConfigReloadResult, ReloadMetrics};
+use crate::cache::InvalidationReason;
 use crate::config::{self, keys, ConfigError, Layers, Problem, Section, Settings};
 use crate::logging::LevelApplied;
-use crate::metrics::labels::{ConfigReloadResult, InvalidationReason};
-use crate::metrics::Metrics;
+use crate::mask::MaskPolicyMetrics;
+use crate::metrics::Family;
 use crate::proxy::Proxy;
 use crate::server::admin::{Admin, Shown};
 use crate::telemetry::Telemetry;
@@ -72,7 +75,7 @@ pub struct ConfigReload {
     telemetry: Option<Arc<Telemetry>>,
     /// `mask.hmac_key_file` as read at start (restart-only).
     mask_key: Option<Vec<u8>>,
-    metrics: Metrics,
+    metrics: Counts,
     /// The settings of the generation serving now; held while a reload runs, so
     /// reloads never interleave.
     running: tokio::sync::Mutex<Arc<Settings>>,
@@ -84,8 +87,18 @@ pub(super) struct Parts {
     pub admin: Arc<Admin>,
     pub telemetry: Option<Arc<Telemetry>>,
     pub mask_key: Option<Vec<u8>>,
-    pub metrics: Metrics,
+    pub metrics: Counts,
     pub running: Arc<Settings>,
+}
+
+/// What a reload counts in: its own family, and handles to the families of what it
+/// rebuilds (the new policies' counters; the cache's invalidations, for the purge when
+/// its rules changed).
+#[derive(Clone)]
+pub(super) struct Counts {
+    pub reload: ReloadMetrics,
+    pub mask: MaskPolicyMetrics,
+    pub cache_invalidations: Family<IntCounterVec, 1>,
 }
 
 impl ConfigReload {
@@ -222,10 +235,9 @@ impl ConfigReload {
         let masking = if touched("mask.") {
             match masker(&new.mask, self.mask_key.as_deref()) {
                 Ok(m) => {
-                    new.mask.policies.undeclared().attach(
-                        &self.metrics.mask_undeclared,
-                        &self.metrics.mask_policy_masked,
-                    );
+                    let counts = &self.metrics.mask;
+                    let undeclared = new.mask.policies.undeclared();
+                    undeclared.attach(&counts.undeclared, &counts.masked);
                     m
                 }
                 Err(p) => return Reloaded::Invalid { problems: vec![p] },
@@ -281,15 +293,12 @@ impl ConfigReload {
     }
 
     fn record(&self, outcome: &Reloaded) {
-        self.metrics.config_reloads.with([&outcome.result()]).inc();
+        let m = &self.metrics.reload;
+        m.reloads.with([&outcome.result()]).inc();
         let ok = !matches!(outcome, Reloaded::Invalid { .. });
-        self.metrics
-            .config_last_reload_successful
-            .set(i64::from(ok));
+        m.last_successful.set(i64::from(ok));
         if ok {
-            self.metrics
-                .config_last_reload_success_timestamp
-                .set(crate::metrics::unix_now());
+            m.last_success_timestamp.set(unix_now());
         }
         match outcome {
             Reloaded::Applied {

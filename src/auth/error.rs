@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use super::metrics::RejectReason;
+
 /// Why a request was refused before reaching the upstream.
 ///
 /// Messages are safe to send to the caller: they never contain the presented key.
@@ -42,8 +44,7 @@ impl AuthError {
     }
 
     /// The same, as the label of `gateway_client_rejections_total`.
-    pub fn rejection(&self) -> crate::metrics::labels::RejectReason {
-        use crate::metrics::labels::RejectReason;
+    pub fn rejection(&self) -> RejectReason {
         match self {
             AuthError::Missing
             | AuthError::Unknown
@@ -104,8 +105,8 @@ impl RateLimited {
         self.rejection().as_str()
     }
 
-    pub fn rejection(&self) -> crate::metrics::labels::RejectReason {
-        crate::metrics::labels::RejectReason::RateLimited
+    pub fn rejection(&self) -> RejectReason {
+        RejectReason::RateLimited
     }
 }
 

@@ -10,7 +10,7 @@
 //! (`upstream.per_client.buffer_share`): beyond that its own inspections get
 //! 503 CLIENT_CAPACITY_EXCEEDED at once, and other callers still find room.
 
-use crate::metrics::labels::Resource;
+use super::Resource;
 use crate::metrics::{Configured, Family};
 use std::sync::Arc;
 use std::time::Duration;

@@ -12,8 +12,10 @@
 
 pub mod budget;
 mod config;
+mod metrics;
 
 pub use config::{PerClientSettings, RawFair};
+pub use metrics::{FairMetrics, Resource};
 
 use crate::metrics::Configured;
 

@@ -4,8 +4,8 @@
 
 use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
 
-use crate::metrics::labels::Vocabulary;
 use crate::metrics::Family;
+use crate::route::RouteLabel;
 
 /// `result` of `gateway_idempotency_requests_total`.
 pub const RESULTS: [&str; 8] = [
@@ -129,9 +129,8 @@ impl IdempotencyMetrics {
 
     /// Creates every route's series, so `increase()` sees a 0 before the first event.
     /// `names`: the gateway's route templates of the keyed routes.
-    pub fn routes(&self, names: impl Iterator<Item = &'static str>) {
+    pub fn routes(&self, names: impl Iterator<Item = RouteLabel>) {
         for route in names {
-            let route = Vocabulary(route);
             for result in KeyResult::ALL {
                 self.requests.with([&route, &result]);
             }

@@ -32,7 +32,7 @@ use http::{HeaderMap, Method};
 use crate::cluster::Cluster;
 use crate::error::GatewayError;
 use crate::fair::{Caller, ShareKey};
-use crate::metrics::labels::Vocabulary;
+use crate::route::RouteLabel;
 use key::{Fingerprint, Key};
 use metrics::{KeyResult, Store as StoreLabel, StoreReason};
 use outcome::Sent;
@@ -70,7 +70,7 @@ pub struct Ticket {
     id: String,
     claim: Record,
     /// Its metric label.
-    route: &'static str,
+    route: RouteLabel,
     /// The claim was made in the in-process store (no cluster, or the `local` fallback).
     local: bool,
 }
@@ -121,11 +121,8 @@ impl Idempotency {
         self.settings.route(method, path)
     }
 
-    fn count(&self, route: &'static str, result: KeyResult) {
-        self.metrics
-            .requests
-            .with([&Vocabulary(route), &result])
-            .inc();
+    fn count(&self, route: RouteLabel, result: KeyResult) {
+        self.metrics.requests.with([&route, &result]).inc();
     }
 
     /// The request's key on `route`: None for a keyless write the route does not
@@ -287,7 +284,7 @@ impl Idempotency {
         };
         self.metrics
             .outcomes
-            .with([&Vocabulary(ticket.route), &sent.metric_label()])
+            .with([&ticket.route, &sent.metric_label()])
             .inc();
         let store: &dyn Store = match (&self.shared, ticket.local) {
             (Some(shared), false) => shared.as_ref(),

@@ -122,7 +122,7 @@ pub struct KeyedRoute {
     pub path: String,
     /// The gateway's route template for it (`crate::route::RouteLabel`): its `route`
     /// label in metrics, from the same closed set as every other metric's.
-    pub label: &'static str,
+    pub label: crate::route::RouteLabel,
     /// A write on this route without a key is refused with 400.
     pub require: bool,
 }
@@ -219,7 +219,7 @@ impl RawIdempotency {
             let method = write_method(&r.method).map_err(|e| p.push(Problem::new(at("method"), e)));
             let path = api_path(&r.path).map_err(|e| p.push(Problem::new(at("path"), e)));
             if let (Ok(()), Ok(method), Ok(())) = (name, method, path) {
-                let label = crate::route::Route::classify(&method, &r.path).label();
+                let label = crate::route::Route::classify(&method, &r.path).label_kind();
                 let route = KeyedRoute {
                     name: r.name,
                     method,
@@ -292,7 +292,7 @@ mod tests {
             ]
         );
         assert!(s.routes.iter().all(|r| !r.require));
-        let labels: Vec<&str> = s.routes.iter().map(|r| r.label).collect();
+        let labels: Vec<&str> = s.routes.iter().map(|r| r.label.name()).collect();
         assert_eq!(
             labels,
             [

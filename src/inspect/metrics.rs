@@ -5,8 +5,45 @@
 
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Registry};
 
-use crate::metrics::labels::{MaskFailure, SecretLocation};
-use crate::metrics::{counter, gauge, reg, Family, Metrics};
+use crate::fair::FairMetrics;
+use crate::metrics::{counter, gauge, reg, Family};
+
+crate::label_enum! {
+    /// `reason` of `gateway_mask_failures_total`: why an upstream body could
+    /// not be inspected (the README's tables are checked against it).
+    pub enum MaskFailure {
+        ParseError => "parse_error",
+        TooLarge => "too_large",
+        TooDeep => "too_deep",
+        BadEncoding => "bad_encoding",
+        AmbiguousHeaders => "ambiguous_headers",
+        PassthroughMismatch => "passthrough_mismatch",
+        ContentRange => "content_range",
+    }
+}
+
+impl MaskFailure {
+    /// The failure a refusal's reason names (the reasons are the gateway's
+    /// own words, from the framing, decoding, masking and header code).
+    pub fn named(reason: &str) -> Option<MaskFailure> {
+        MaskFailure::ALL.into_iter().find(|f| f.as_str() == reason)
+    }
+}
+
+crate::label_enum! {
+    /// `location` of `gateway_secret_reflections_total`: where a gateway
+    /// secret was found in an upstream answer.
+    pub enum SecretLocation {
+        Header => "header",
+        Body => "body",
+    }
+}
+
+impl SecretLocation {
+    pub fn label(self) -> &'static str {
+        self.as_str()
+    }
+}
 
 #[derive(Clone)]
 pub struct InspectMetrics {
@@ -21,14 +58,13 @@ pub struct InspectMetrics {
     pub spool_max_bytes: IntGauge,
     pub spooled_bytes: IntCounter,
     pub spool_files: IntGauge,
-    /// `gateway_client_capacity_refusals_total`: not this component's own
-    /// (every pool fair divides counts there, upstream's slots too), so a
-    /// handle to the shared family.
+    /// `gateway_client_capacity_refusals_total`: fair's (every pool it divides
+    /// counts there, upstream's slots too), so a handle to that one family.
     pub client_capacity_refusals: Family<IntCounterVec, 2>,
 }
 
 impl InspectMetrics {
-    pub fn register(r: &Registry, shared: &Metrics) -> prometheus::Result<InspectMetrics> {
+    pub fn register(r: &Registry, fair: &FairMetrics) -> prometheus::Result<InspectMetrics> {
         let m = InspectMetrics {
             masked_fields: counter(r, "gateway_masked_fields_total", "Personal values masked, by rule (field name or path).", &["field"])?,
             mask_failures: counter(r, "gateway_mask_failures_total", "Upstream bodies refused because they could not be inspected, by reason.", &["reason"])?,
@@ -41,7 +77,7 @@ impl InspectMetrics {
             spool_max_bytes: gauge(r, "gateway_spool_max_bytes", "The configured bound upstream.buffering.spool_total.")?,
             spooled_bytes: reg(r, IntCounter::new("gateway_spooled_bytes_total", "Bytes of passthrough bodies written to spool files (a client read more slowly than paycombat sent).")?)?,
             spool_files: gauge(r, "gateway_spool_files", "Spool files open now (each already unlinked: they have no name on disk).")?,
-            client_capacity_refusals: shared.client_capacity_refusals.clone(),
+            client_capacity_refusals: fair.capacity_refusals.clone(),
         };
         // Pre-created, so the alerts' `increase()` sees a 0 before the first event.
         for reason in MaskFailure::ALL {
@@ -51,5 +87,53 @@ impl InspectMetrics {
             m.secret_reflections.with([&location]);
         }
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod readme_tests {
+    use super::MaskFailure;
+
+    const README: &str = include_str!("../../README.md");
+
+    /// The backticked words of the README line that starts with `row`.
+    fn words_of(row: &str) -> Vec<String> {
+        let line = README
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("README has no line starting {row:?}"));
+        // Label values are lower-case words; keys and header names are not.
+        line.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_readme_list_of_mask_failure_reasons_is_the_codes_own() {
+        let want: Vec<String> = MaskFailure::ALL.map(|r| r.as_str().to_string()).to_vec();
+        let labels: Vec<String> = words_of("| `reason` (mask failures) |").split_off(1);
+        assert_eq!(labels, want, "Metrics > Labels");
+        let metric: Vec<String> = words_of("| `gateway_mask_failures_total{reason}` |");
+        assert_eq!(metric, want, "Masking > Metrics");
+        // "Fails closed": the reason column of the table under its header.
+        let start = README
+            .find("| what upstream sent | `reason` | client sees |")
+            .expect("the fails-closed table");
+        let column: Vec<String> = README[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('|').nth(2))
+            .filter_map(|cell| {
+                cell.trim()
+                    .strip_prefix('`')?
+                    .strip_suffix('`')
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(column, want, "Masking > Fails closed");
     }
 }

@@ -16,7 +16,6 @@ mod response;
 mod settings;
 mod spool;
 
-use crate::metrics::labels::MaskFailure;
 use crate::metrics::Configured;
 use std::sync::Arc;
 
@@ -34,7 +33,7 @@ use reflect::{Found, Secrets};
 pub use allowlist::HeaderAllowlist;
 pub use buffering::{BufferingSettings, RawBuffering};
 pub use config::{InspectLimits, RawInspect};
-pub use metrics::InspectMetrics;
+pub use metrics::{InspectMetrics, MaskFailure};
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
@@ -132,6 +131,13 @@ impl Inspector {
         };
         inspector.secrets(None);
         inspector
+    }
+
+    /// The `mask.passthrough` rule whose answer to this request is relayed, not
+    /// masked (None: the answer is masked). Asked before the request is sent, so
+    /// upstream prepares it for the relay (ranges, encodings).
+    pub fn passthrough_for(&self, method: &http::Method, path: &str) -> Option<&PassthroughRule> {
+        self.settings.passthrough.for_request(method, path)
     }
 
     /// The masker and key this inspector masks with (for a generation whose mask
@@ -268,9 +274,9 @@ async fn off_worker<T: Send + 'static>(len: usize, work: impl FnOnce() -> T + Se
 
 #[cfg(test)]
 mod label_tests {
+    use super::MaskFailure;
     use crate::http::coding::DecodeError;
     use crate::mask::MaskError;
-    use crate::metrics::labels::MaskFailure;
 
     /// A refusal is counted under its reason only when the reason is a
     /// `MaskFailure` label: every word the framing, decoding, masking and

@@ -55,7 +55,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 /// Where a reflected secret was found (the metric label).
-pub use crate::metrics::labels::SecretLocation as Found;
+pub use super::metrics::SecretLocation as Found;
 
 /// How long a secret is, as far as the guard is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@
 //! and no header or body byte may carry a secret the gateway holds
 //! ([`super::reflect`]).
 
-use crate::metrics::labels::MaskFailure;
+use super::MaskFailure;
 use crate::metrics::Vocabulary;
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderValue};

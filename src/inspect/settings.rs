@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use super::InspectLimits;
+use super::{InspectLimits, Passthrough};
 
 /// The inspector's own settings: its keys of `[upstream]` (see
-/// [`InspectLimits`]), and two values the app hands it from other owners'
-/// keys, as plain values.
+/// [`InspectLimits`]), the validated `mask.passthrough` rules, and two values
+/// the app hands it from other owners' keys, as plain values.
 #[derive(Debug, Clone)]
 pub struct InspectSettings {
     pub limits: InspectLimits,
@@ -15,4 +15,7 @@ pub struct InspectSettings {
     pub park_limit: Duration,
     /// `upstream.per_client.buffer_share`: one caller's share of buffers and spool.
     pub buffer_share: f64,
+    /// `mask.passthrough`: the routes whose answers are relayed, not masked
+    /// (which one a request is, [`super::Inspector::passthrough_for`] says).
+    pub passthrough: Passthrough,
 }

@@ -16,6 +16,7 @@ pub mod access_log;
 pub mod config;
 mod escape;
 mod flags;
+pub mod metrics;
 mod queue;
 pub mod trace_id;
 
@@ -30,9 +31,9 @@ use tracing_subscriber::{reload, EnvFilter, Registry};
 use self::config::{LogFormat, LogSettings};
 pub use queue::LineQueue;
 
-// The counts of lines dropped because their queue was full are the metric's
-// (`gateway_log_lines_dropped_total`, read at scrape time).
-pub use crate::metrics::{ACCESS_DROPPED, LOG_DROPPED};
+// The counts of lines dropped because their queue was full, read by
+// `gateway_log_lines_dropped_total` at scrape time.
+pub use metrics::{ACCESS_DROPPED, LOG_DROPPED};
 
 /// `log.queue_bytes`, taken by the first `init`; the shared queues are sized
 /// when first used.

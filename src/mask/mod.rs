@@ -16,6 +16,7 @@ mod error;
 pub mod keynorm;
 mod masker;
 mod media;
+mod metrics;
 mod passthrough;
 pub mod policy;
 mod rules;
@@ -33,6 +34,7 @@ pub use config::{MaskConfig, RuleConfig, Strategy, KEYS as RELOAD_KEYS};
 pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;
+pub use metrics::MaskPolicyMetrics;
 pub use passthrough::PassthroughConfig;
 pub use settings::MaskSettings;
 

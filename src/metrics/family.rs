@@ -42,6 +42,18 @@ impl<T: MetricVecBuilder, const N: usize> Family<MetricVec<T>, N> {
     }
 }
 
+/// A family is a collector like the vec it wraps: a family registered by a
+/// collector of its own (read at scrape time) hands its `desc`/`collect` on.
+impl<V: prometheus::core::Collector, const N: usize> prometheus::core::Collector for Family<V, N> {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        self.0.desc()
+    }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.0.collect()
+    }
+}
+
 /// A name the validated configuration declares: a client of the clients
 /// file (or the fixed `anonymous`), a masking rule, a listed response header.
 /// The set is fixed when the configuration is loaded, so such a name is a
@@ -160,7 +172,7 @@ mod tests {
         assert_eq!(Colour::ALL.map(Colour::as_str), ["red", "blue"]);
     }
 
-    /// The class, not the example: outside the registry no code fills a
+    /// The class, not the example: outside [`Family::with`] no code fills a
     /// label with a string, so every label value goes through [`Label`].
     #[test]
     fn no_component_fills_labels_with_strings() {
@@ -178,10 +190,10 @@ mod tests {
         let mut files = Vec::new();
         walk(&src, &mut files);
         assert!(files.len() > 50, "found the sources");
-        let registry = src.join("metrics");
+        let this = src.join("metrics").join("family.rs");
         let offenders: Vec<_> = files
             .iter()
-            .filter(|f| !f.starts_with(&registry))
+            .filter(|f| **f != this)
             .filter(|f| {
                 std::fs::read_to_string(f)
                     .unwrap()

@@ -1,7 +1,7 @@
-//! [`Label`] for the route and request-outcome vocabulary the registry
-//! already names (it pre-creates their series): implemented here, below
-//! those leaves. A component's own label types implement it next to
-//! themselves (the cache's eviction causes and refusals in `cache`).
+//! [`Label`] for the route and request-outcome vocabulary (leaves below the
+//! registry, which cannot name `Label` themselves): implemented here, for
+//! every component's families. A component's own label types implement it
+//! next to themselves (the cache's eviction causes and refusals in `cache`).
 
 use super::Label;
 use crate::outcome::{Cause, LookupResult, Phase};

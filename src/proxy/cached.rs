@@ -22,14 +22,13 @@ use super::Proxy;
 use crate::body::GatewayBody;
 use crate::cache::status::age_value;
 use crate::cache::{
-    storable, Bypass, CacheKey, CacheStatus, CachedRoute, CustomerCache, Decision, FillError,
-    FillFailure, FillOutcome, Generation, LookupResult, Refusal, Replica, StoreOutcome,
+    storable, Bypass, CacheKey, CacheMetrics, CacheStatus, CachedRoute, CustomerCache, Decision,
+    FillError, FillFailure, FillOutcome, Generation, LookupResult, Refusal, Replica, StoreOutcome,
 };
 use crate::error::GatewayError;
 use crate::fair::Caller;
 use crate::inspect::{Inspected, Processed};
 use crate::logging::access_log::UpstreamCall;
-use crate::metrics::Metrics;
 use crate::route::RouteLabel;
 use crate::telemetry::Trace;
 use crate::upstream::Outgoing;
@@ -44,10 +43,12 @@ const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 pub(super) struct LookupCounters([[IntCounter; LookupResult::ALL.len()]; CachedRoute::ALL.len()]);
 
 impl LookupCounters {
-    pub(super) fn new(metrics: &Metrics) -> Self {
-        Self(CachedRoute::ALL.map(|route| {
-            LookupResult::ALL.map(|result| metrics.cache_lookups.with([&route, &result]))
-        }))
+    pub(super) fn new(metrics: &CacheMetrics) -> Self {
+        Self(
+            CachedRoute::ALL.map(|route| {
+                LookupResult::ALL.map(|result| metrics.lookups.with([&route, &result]))
+            }),
+        )
     }
 
     /// Counts one lookup; gives the result back for the access log.
@@ -445,7 +446,8 @@ impl Proxy {
                     .await;
                 offered.unwrap_or_else(|refusal| {
                     self.metrics
-                        .cache_uncacheable
+                        .cache
+                        .uncacheable
                         .with([&label, &refusal])
                         .inc();
                     refusal.store_outcome()

@@ -44,9 +44,8 @@ impl Proxy {
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let passthrough = self
-            .settings
-            .passthrough
-            .for_request(&parts.method, parts.uri.path());
+            .inspector
+            .passthrough_for(&parts.method, parts.uri.path());
         let ranges = passthrough.is_some_and(|p| p.ranges());
         // Only a range whose answer the gateway can check goes upstream.
         let range = if ranges {

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use http::Method;
 use prometheus::IntCounterVec;
 
-use crate::metrics::{self, labels::InvalidationReason};
+use crate::cache::InvalidationReason;
+use crate::metrics;
 use tokio::time::Instant;
 
 use super::Proxy;
@@ -83,7 +84,7 @@ impl Proxy {
         Ok(PendingInvalidation {
             cache: self.cache.clone(),
             cluster: self.cluster.clone(),
-            counter: self.metrics.cache_invalidations.clone(),
+            counter: self.metrics.cache.invalidations.clone(),
             written: Some(written),
             deadline,
         })

@@ -12,6 +12,7 @@ mod context;
 mod forward;
 mod idempotent;
 mod invalidate;
+mod metrics;
 mod phase;
 mod pipeline;
 mod settings;
@@ -24,13 +25,13 @@ use crate::cache::CustomerCache;
 use crate::cluster::Cluster;
 use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
-use crate::metrics::Metrics;
 use crate::telemetry::Telemetry;
 use crate::upstream::Upstream;
 use cached::LookupCounters;
 use phase::admit::Anonymous;
 use phase::finish::Finisher;
 
+pub use metrics::{PipelineMetrics, RequestMetrics};
 pub use settings::{AdmitLimits, BodyLimits, ProxySettings};
 
 pub use crate::inspect::Masking;
@@ -45,7 +46,7 @@ pub struct Proxy {
     /// slots, breakers and retry budget hold state.
     upstream: Arc<Upstream>,
     inspector: Inspector,
-    metrics: Metrics,
+    metrics: PipelineMetrics,
     cache: Option<CustomerCache>,
     auth: AuthMode,
     /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
@@ -67,7 +68,7 @@ impl Proxy {
         settings: ProxySettings,
         upstream: Upstream,
         inspector: Inspector,
-        metrics: Metrics,
+        metrics: PipelineMetrics,
         cache: Option<CustomerCache>,
         auth: AuthMode,
         access_log: AccessLog,
@@ -76,8 +77,8 @@ impl Proxy {
             settings,
             upstream: Arc::new(upstream),
             inspector,
-            cache_lookups: LookupCounters::new(&metrics),
-            finish: Arc::new(Finisher::new(&metrics, access_log)),
+            cache_lookups: LookupCounters::new(&metrics.cache),
+            finish: Arc::new(Finisher::new(&metrics.requests, access_log)),
             metrics,
             cache,
             auth,

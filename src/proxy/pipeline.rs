@@ -76,7 +76,7 @@ impl Proxy {
         let authorize = Authorize {
             auth: &self.auth,
             cluster: self.cluster.as_ref(),
-            metrics: &self.metrics,
+            metrics: &self.metrics.clients,
             anonymous: &self.anonymous,
         };
         let caller = authorize.run(&req, path, ctx).await?;

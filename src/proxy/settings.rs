@@ -8,7 +8,6 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 
 use crate::error::GatewayError;
-use crate::inspect::Passthrough;
 
 /// The pipeline's own settings (the upstream and inspection phases have theirs
 /// inside [`Upstream`](crate::upstream::Upstream) and
@@ -21,8 +20,6 @@ pub struct ProxySettings {
     pub trusted_proxies: TrustedPeers,
     /// Reading the request body, before the upstream phase.
     pub request_body: BodyLimits,
-    /// `mask.passthrough`: routes whose answers are relayed, not masked.
-    pub passthrough: Passthrough,
 }
 
 /// The admit phase's bounds on a request head.

@@ -1,7 +1,7 @@
 //! The admin listener, for SREs: `/metrics`, `/healthz`, `/readyz`, and the
 //! authenticated `/admin/cache/purge`, `/admin/config` and `/admin/mask/undeclared`.
 
-use crate::metrics::labels::InvalidationReason;
+use crate::cache::InvalidationReason;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,7 +17,6 @@ use crate::cache::CustomerCache;
 use crate::cluster::Body;
 use crate::credentials::CredentialStore;
 use crate::error::GatewayError;
-use crate::metrics::Metrics;
 
 /// Readiness: not ready until credentials are loaded, and not ready again
 /// once draining starts, so load balancers stop sending new work first.
@@ -42,7 +41,8 @@ impl Health {
 
 pub struct Admin {
     pub registry: Registry,
-    pub metrics: Metrics,
+    /// The cache's families: its size is set at scrape time, a purge counted.
+    pub cache_metrics: crate::cache::CacheMetrics,
     /// The listeners' families (`gateway_ready` is set at scrape time).
     pub server_metrics: super::ServerMetrics,
     /// The credentials' load time and age, set at scrape time.
@@ -222,11 +222,7 @@ impl Admin {
             .ready
             .set(i64::from(self.health.is_ready()));
         if let Some(cache) = &self.cache {
-            cache.run_pending_tasks().await;
-            self.metrics.cache_entries.set(cache.entry_count() as i64);
-            self.metrics
-                .cache_weighted_bytes
-                .set(cache.weighted_size() as i64);
+            self.cache_metrics.observe(cache).await;
         }
         let mut buf = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
@@ -295,8 +291,8 @@ impl Admin {
                     let ids = vec![id.clone()];
                     cluster.publish(Body::Customers { ids }).await;
                 }
-                self.metrics
-                    .cache_invalidations
+                self.cache_metrics
+                    .invalidations
                     .with([&InvalidationReason::Admin])
                     .inc();
                 ok("purged", serde_json::json!({"customer_id": id}))
@@ -306,8 +302,8 @@ impl Admin {
                 if let Some(cluster) = &self.cluster {
                     cluster.publish(Body::All).await;
                 }
-                self.metrics
-                    .cache_invalidations
+                self.cache_metrics
+                    .invalidations
                     .with([&InvalidationReason::Admin])
                     .inc();
                 ok("purged", serde_json::json!({"all": true}))

@@ -6,7 +6,7 @@
 //! read whole first, passthrough bodies are buffered (`inspect::relay`).
 
 use super::UpstreamOutcome;
-use crate::metrics::labels::Resource;
+use crate::fair::Resource;
 use crate::route::RouteLabel;
 use std::sync::Arc;
 

@@ -29,6 +29,16 @@ pub struct Reference {
     pub at: Example,
 }
 
+/// A metric family's name (a string literal `"gateway_…"`) outside test-only code: where a
+/// family is registered (`counter(r, "gateway_x_total", …)`, `IntGauge::new("gateway_x", …)`,
+/// or a `const` such a call is given).
+#[derive(Clone, Debug)]
+pub struct MetricName {
+    pub component: String,
+    pub name: String,
+    pub at: Example,
+}
+
 /// A type a component defines (`struct`, `enum`, `type`), and the file it is in.
 #[derive(Clone, Debug)]
 pub struct Defined {
@@ -52,6 +62,8 @@ pub struct Graph {
     pub references: Vec<Reference>,
     /// Every type defined outside test-only code.
     pub defined: Vec<Defined>,
+    /// Every metric name written outside test-only code.
+    pub metric_names: Vec<MetricName>,
     /// Files parsed as part of the non-test module tree.
     seen: BTreeSet<PathBuf>,
     /// Files and directories of test-only modules (not parsed).
@@ -550,6 +562,35 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             self.reference(&segments, line);
         }
         visit::visit_path(self, p);
+    }
+
+    // A metric name anywhere in non-test code: a family is registered with one (given to a
+    // constructor directly or through a `const`), and nothing else spells one exactly.
+    fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+        let name = s.value();
+        let is_metric = name.strip_prefix("gateway_").is_some_and(|rest| {
+            rest.starts_with(|c: char| c.is_ascii_lowercase())
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+        if let (true, Some(component)) = (is_metric, self.module.first()) {
+            let line = s.span().start().line;
+            let at = Example {
+                file: rel(self.display_root, &self.file),
+                line,
+                text: self
+                    .lines
+                    .get(line.saturating_sub(1))
+                    .map(|l| l.trim().to_owned())
+                    .unwrap_or_default(),
+            };
+            self.graph.metric_names.push(MetricName {
+                component: component.clone(),
+                name,
+                at,
+            });
+        }
     }
 
     fn visit_item_struct(&mut self, i: &'ast syn::ItemStruct) {

@@ -11,10 +11,10 @@ use hyper::body::Incoming;
 use super::super::context::RequestContext;
 use super::admit::Anonymous;
 use crate::access::{AuthMode, Presented};
+use crate::auth::ClientMetrics;
 use crate::cluster::Cluster;
 use crate::error::GatewayError;
 use crate::fair::Caller;
-use crate::metrics::Metrics;
 use crate::path::ValidPath;
 
 /// What the authorize phase needs: the clients and how they are checked.
@@ -22,7 +22,7 @@ pub(in crate::proxy) struct Authorize<'a> {
     pub auth: &'a AuthMode,
     /// Cluster mode: rate limits shared through Redis.
     pub cluster: Option<&'a Arc<Cluster>>,
-    pub metrics: &'a Metrics,
+    pub metrics: &'a ClientMetrics,
     pub anonymous: &'a Anonymous,
 }
 

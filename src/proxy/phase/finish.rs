@@ -15,8 +15,8 @@ use crate::metrics::Family;
 
 use super::super::context::RequestContext;
 use crate::logging::access_log::{AccessLog, AccessRecord, Flag};
-use crate::metrics::Metrics;
 use crate::outcome::{Cause, Phase};
+use crate::proxy::RequestMetrics;
 use crate::route::RouteLabel;
 
 /// How a request ended, as the finish phase records it.
@@ -47,14 +47,14 @@ pub(in crate::proxy) struct Finisher {
 }
 
 impl Finisher {
-    pub(in crate::proxy) fn new(metrics: &Metrics, access_log: AccessLog) -> Finisher {
+    pub(in crate::proxy) fn new(metrics: &RequestMetrics, access_log: AccessLog) -> Finisher {
         Finisher {
             requests: metrics.requests.clone(),
             route_durations: RouteLabel::ALL
                 .iter()
-                .map(|r| metrics.request_duration.with([r]))
+                .map(|r| metrics.duration.with([r]))
                 .collect(),
-            abandoned: metrics.requests_abandoned.clone(),
+            abandoned: metrics.abandoned.clone(),
             inflight: metrics.inflight.clone(),
             access_log,
             settled: tokio::sync::Notify::new(),
