@@ -204,6 +204,30 @@ impl Utf8 {
     }
 }
 
+/// Query parameters frameworks read as "run this method instead" (Express's
+/// `method-override`, Rails/Laravel/Symfony `_method`, the header names as parameters).
+const METHOD_OVERRIDES: [&str; 4] = [
+    "_method",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Whether `query` names a method-override parameter (any case, percent-decoded, `+`
+/// or not): a server that honours it runs another method than the one the gateway
+/// routed, authorised, cached and masked for. The gateway strips the header forms.
+pub fn overrides_method(query: &str) -> bool {
+    query.split(['&', ';']).any(|pair| {
+        let name = pair.split('=').next().unwrap_or("");
+        let name = name.replace('+', " ");
+        let decoded = percent_encoding::percent_decode_str(&name).decode_utf8_lossy();
+        let name = decoded.trim();
+        METHOD_OVERRIDES
+            .iter()
+            .any(|m| name.eq_ignore_ascii_case(m))
+    })
+}
+
 fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
 }

@@ -5,6 +5,9 @@
 
 use http::Method;
 
+mod case;
+pub use case::differs_only_in_case;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     CustomerDetail {

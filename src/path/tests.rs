@@ -344,3 +344,30 @@ fn rejects_overlong_and_invalid_utf8() {
         assert!(validate(p).is_err(), "{p} should be refused");
     }
 }
+
+#[test]
+fn method_override_parameters_are_found_in_every_spelling() {
+    for q in [
+        "_method=GET",
+        "a=1&_method=DELETE",
+        "_METHOD=get",
+        "%5Fmethod=GET",
+        "%5f%6Dethod=PUT",
+        "x=1;X-HTTP-Method-Override=GET",
+        "x-http-method=PATCH",
+        "X-Method-Override",
+        "+_method=GET",
+    ] {
+        assert!(super::overrides_method(q), "{q}");
+    }
+    for q in [
+        "",
+        "method=card",
+        "payment_method=VA",
+        "page=2&limit=10",
+        "_methods=1",
+        "q=_method",
+    ] {
+        assert!(!super::overrides_method(q), "{q}");
+    }
+}

@@ -221,6 +221,18 @@ impl Upstream {
                 tracing::warn!(route = route.name(), error = %e, "upstream request failed");
                 (UpstreamOutcome::Error, Err(GatewayError::UpstreamProtocol))
             }
+            // A final answer is 2xx–5xx. A 101 the gateway never asked for, a 1xx as
+            // a final answer or a status past 599 is no answer of paycombat's API:
+            // relayed, it would tell the client of a protocol it never negotiated. A
+            // broken exchange (502; for a keyed write the outcome is unknown: sent).
+            Ok(Ok(resp)) if !(200..=599).contains(&resp.status().as_u16()) => {
+                tracing::warn!(
+                    route = route.name(),
+                    status = resp.status().as_u16(),
+                    "upstream answered with a status that is no final HTTP answer"
+                );
+                (UpstreamOutcome::Error, Err(GatewayError::UpstreamProtocol))
+            }
             Ok(Ok(resp)) => {
                 let s = resp.status();
                 let outcome = if s.is_server_error() {

@@ -95,3 +95,55 @@ async fn a_bare_path_parameter_does_not_reach_the_customer_list() {
     );
     app.stop().await;
 }
+
+/// Spellings a case-insensitive router or a method-override-honouring framework would
+/// serve as another route than the gateway's: refused before routing, over HTTP/1.1 and
+/// h2, never forwarded; the exact spellings (ids in any case) still work.
+#[tokio::test]
+async fn case_variants_of_routes_and_method_overrides_are_400_and_never_forwarded() {
+    let app = spawn_app().await;
+    let id = customer_id(9);
+    let refused = [
+        (Method::GET, format!("/api/v1/Customer/customer/{id}")),
+        (Method::GET, format!("/api/v1/customer/Customer/{id}")),
+        (
+            Method::GET,
+            format!("/api/v1/customer/CUSTOMER-WALLET-IS-READY/{id}"),
+        ),
+        (Method::PATCH, "/api/v1/customer/Update".to_owned()),
+        (Method::GET, "/api/v1/Payin/list".to_owned()),
+        (
+            Method::POST,
+            format!("/api/v1/customer/customer/{id}?_method=GET"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/customer/customer/{id}?a=1&%5Fmethod=GET"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/payin/list?X-HTTP-Method-Override=DELETE".to_owned(),
+        ),
+    ];
+    let h2 = crate::common::readings::h2c_client();
+    for client in [&app.client, &h2] {
+        for (method, path) in &refused {
+            let url = format!("http://{}{}", app.addr, path);
+            let r = request(
+                client,
+                method.clone(),
+                &url,
+                &[("x-token", CLIENT_KEY)],
+                b"",
+            )
+            .await;
+            assert_eq!(r.status, 400, "{method} {path}: {}", r.text());
+            assert_eq!(r.error_code(), "BAD_PATH", "{method} {path}");
+        }
+    }
+    assert_eq!(app.state().request_count("all"), 0, "nothing was forwarded");
+    let exact = app.get(&detail(&id)).await;
+    assert_eq!(exact.status, 200, "{}", exact.text());
+    assert!(app.upstream_received(1).await);
+    app.stop().await;
+}

@@ -84,5 +84,11 @@ pub(in crate::proxy) fn check(
     if rules::size(req.headers()) > limit {
         return Err(GatewayError::HeadersTooLarge { limit });
     }
-    ValidPath::check(req.uri().path()).map_err(GatewayError::BadPath)
+    let path = ValidPath::check(req.uri().path()).map_err(GatewayError::BadPath)?;
+    if req.uri().query().is_some_and(crate::path::overrides_method) {
+        return Err(GatewayError::BadPath(
+            "a method-override query parameter (`_method`, `x-http-method-override`, …) would make paycombat run another method than the one routed and authorised; send the method itself",
+        ));
+    }
+    Ok(path)
 }

@@ -17,6 +17,11 @@ pub(in crate::proxy) fn route(
         return Err(GatewayError::NotFound);
     }
     let route = Route::classify(method, path);
+    if crate::route::differs_only_in_case(method, path, &route) {
+        return Err(GatewayError::BadPath(
+            "a fixed segment differs from a route's only in letter case; paths are case-sensitive: use the documented spelling",
+        ));
+    }
     ctx.route = route.label_kind();
     Ok(route)
 }
