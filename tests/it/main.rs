@@ -9,6 +9,7 @@ mod common;
 mod access_fields;
 mod admin_config;
 mod admin_errors;
+mod attack21d_keys;
 mod attack_encoded;
 mod attack_idempotency;
 mod attack_privacy;
