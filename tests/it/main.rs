@@ -10,6 +10,7 @@ mod access_fields;
 mod admin_config;
 mod admin_errors;
 mod attack21d_keys;
+mod attack21d_values;
 mod attack_encoded;
 mod attack_idempotency;
 mod attack_privacy;
