@@ -215,3 +215,38 @@ async fn value_shapes_a_detector_claims_never_pass() {
     .await;
     app.stop().await;
 }
+
+/// F5: `last4` reveals up to half of each element of an array, so a number split into
+/// pieces shows half its digits.
+#[tokio::test]
+#[ignore = "finding F5: last4/keep_last reveal per array element, so a split number shows half its digits"]
+async fn a_split_number_never_shows_more_than_its_last_four() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = r#"{"status":true,"data":{"account_number":["3173","5501","7702","1234"],"phone_number":["08","13","57","92","46","80"],"customer_phone":[6281239,517290]}}"#;
+    let out = read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-split",
+        "200 OK",
+        body,
+        &[],
+        "split values under last4",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["account_number", "phone_number", "customer_phone"] {
+        let shown: usize = v["data"][key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str())
+                    .map(|e| e.chars().filter(char::is_ascii_digit).count())
+                    .sum()
+            })
+            .unwrap_or(0);
+        assert!(shown <= 4, "{key}: {shown} digits shown: {out}");
+    }
+    app.stop().await;
+}
