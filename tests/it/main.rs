@@ -9,6 +9,7 @@ mod common;
 mod access_fields;
 mod admin_config;
 mod admin_errors;
+mod attack21d_codings;
 mod attack21d_headers;
 mod attack21d_keys;
 mod attack21d_values;
