@@ -298,3 +298,37 @@ async fn keys_naming_a_person_or_a_special_category_are_personal() {
     .await;
     app.stop().await;
 }
+
+/// F5 (hmac): each element of an array under an `hmac` rule gets its own digest, so an ID
+/// number split into digits is a ten-symbol substitution cipher.
+#[tokio::test]
+#[ignore = "finding F5: hmac digests each array element, so a split ID decodes by codebook"]
+async fn a_split_id_number_never_decodes_by_codebook() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    // `hmac` per element is a codebook: the digest of "3" (learnt from any answer where a
+    // rule digests the single value "3") must not decode a split ID number.
+    let digits = r#"{"status":true,"data":{"identification_value":["3","1","7","3","0","0","0","0","0","0","0","0","1","2","3","4"],"payer_id":"3"}}"#;
+    let out = read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-split-hmac",
+        "200 OK",
+        digits,
+        &[],
+        "split values under hmac",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let three = v["data"]["payer_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let split = v["data"]["identification_value"].to_string();
+    assert!(
+        three.is_empty() || !split.contains(&three),
+        "the digest of \"3\" decodes the split ID: {out}"
+    );
+    app.stop().await;
+}
