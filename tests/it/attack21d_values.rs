@@ -332,3 +332,46 @@ async fn a_split_id_number_never_decodes_by_codebook() {
     );
     app.stop().await;
 }
+
+/// F7: digit groups joined by separators outside the detector's list, and digits written
+/// with keycaps, dingbats or a blank-rendering symbol, are copied.
+#[tokio::test]
+#[ignore = "finding F7: phone digits joined by : ~ | + * ' or U+2800, or written as keycap/dingbat digits, pass"]
+async fn digits_behind_any_separator_are_digits() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let keycap: String = "081234567701"
+        .chars()
+        .flat_map(|c| [c, '\u{fe0f}', '\u{20e3}'])
+        .collect();
+    let body = json!({"status": true, "data": {
+        "a": "WA 0812:3456:7702", "b": "0812~3456~7703", "c": "0812|3456|7704",
+        "d": "0812+3456+7705", "e": "0812*3456*7706", "f": "0812'3456'7707",
+        "g": "0812\u{2800}3456\u{2800}7708", "h": keycap,
+        "i": "\u{2780}\u{2787}\u{2780}\u{2781}\u{2782}\u{2783}\u{2784}\u{2785}\u{2786}\u{2786}\u{2789}\u{2788}",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-separators",
+        "200 OK",
+        &body,
+        &[
+            "3456:7702",
+            "3456~7703",
+            "3456|7704",
+            "3456+7705",
+            "3456*7706",
+            "3456'7707",
+            "3456\u{2800}7708",
+            "7\u{fe0f}\u{20e3}0\u{fe0f}\u{20e3}1",
+            "7\\ufe0f\\u20e30\\ufe0f\\u20e31",
+            "\u{2786}\u{2786}\u{2789}",
+        ],
+        "separators and non-Nd digits",
+    )
+    .await;
+    app.stop().await;
+}
