@@ -75,7 +75,7 @@ async fn identifiers_in_any_part_of_a_numeral_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
     let app = gateway(&h).await;
-    let report = r#"{"status":true,"data":{"x":0.6281234503301,"y":6.281234503302e-1,"z":"0.6281234503303","w":-0.3173000000003304,"dest":"1560012303305","dest_num":1560012303306,"note":"transfer ke 1560012303307"}}"#;
+    let report = r#"{"status":true,"data":{"x":0.6281234503301,"y":6.281234503302e-1,"z":"0.6281234503303","w":-0.3173000000003304,"dest":"1560012303305","dest_num":1560012303306,"note":"transfer ke 1560012303307","u":3173000000003308e-400,"v":6281234503309e10,"t":3.173000000003310e300}}"#;
     read_everywhere(
         &app,
         &bodies,
@@ -90,6 +90,9 @@ async fn identifiers_in_any_part_of_a_numeral_never_pass() {
             "1560012303305",
             "1560012303306",
             "1560012303307",
+            "3173000000003308",
+            "6281234503309",
+            "173000000003310",
         ],
         "numerals (report)",
     )
