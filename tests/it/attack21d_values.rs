@@ -64,6 +64,22 @@ async fn declared_leaves_carry_only_what_their_field_can_hold() {
         "declared wallet_ready leaves",
     )
     .await;
+    // On a report family a declaration overrides the key word `name`, unchecked.
+    let payin_body = json!({"status": true, "data": {
+        "payin_method_name": "Alice Declmethod",
+        "items": [{"payin_method_name": "Budi Declitem"}],
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-declared",
+        "200 OK",
+        &payin_body,
+        &["Declmethod", "Declitem"],
+        "declared payin leaves",
+    )
+    .await;
     app.stop().await;
 }
 
