@@ -142,6 +142,47 @@ fn answer(ct: &str, codings: &[&str], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Tokens lenient readers accept and RFC 8259 does not: each body must be refused whole
+/// (a lenient reader would see the personal value a strict one never judged).
+#[tokio::test]
+async fn json_a_lenient_reader_accepts_is_refused() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let note = "\"note\":\"Alice Lenientname\"";
+    let bodies = [
+        format!("{{\"status\":true,\"x\":NaN,{note}}}"),
+        format!("{{\"status\":true,\"x\":-Infinity,{note}}}"),
+        format!("{{\"status\":true,\"x\":+1,{note}}}"),
+        format!("{{\"status\":true,\"x\":.5,{note}}}"),
+        format!("{{\"status\":true,\"x\":0x1F,{note}}}"),
+        format!("{{\"status\":true,\"x\":01,{note}}}"),
+        format!("{{\"status\":true,{note},}}"),
+        format!("{{status:true,{note}}}"),
+        format!("{{'status':true,{note}}}"),
+        format!("{{\"status\":true /* c */,{note}}}"),
+        format!("{{\"status\":true,{note}}} // trailing"),
+        format!("{{\"status\":true,\"x\":\"\\ud800\",{note}}}"),
+        format!("{{\"status\":true,\"x\":\"a\tb\",{note}}}"),
+        format!("\u{1e}{{\"status\":true,{note}}}"),
+        format!(")]}}'\n{{\"status\":true,{note}}}"),
+        format!("cb({{\"status\":true,{note}}})"),
+        format!("{{\"status\":true,{note}}}\u{0}"),
+        format!("\u{feff}\u{feff}{{\"status\":true,{note}}}"),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        h.answer_bytes(answer("application/json", &[], body.as_bytes()));
+        for path in [
+            "/api/v1/payin/attack21d-lenient".to_owned(),
+            detail(&customer_id(0x21d_800 + i as u64)),
+        ] {
+            let r = app.get(&path).await;
+            assert_eq!(r.status, 502, "{i} {body:?} on {path}: {}", r.text());
+            assert!(!r.text().contains("Lenientname"), "{i}");
+        }
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn no_coding_or_framing_lets_an_uninspected_body_through() {
     let h = Hostile::start().await;
