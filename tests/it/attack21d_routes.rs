@@ -54,3 +54,36 @@ async fn a_method_override_parameter_never_picks_a_weaker_policy() {
     }
     app.stop().await;
 }
+
+/// F9: a case variant of an `enforce` route's path is forwarded as spelled and judged under
+/// the `report` policy of whatever family its first segments name; a case-insensitive router
+/// upstream serves the customer detail there.
+#[tokio::test]
+#[ignore = "finding F9: case variants of the customer routes are forwarded and judged under report"]
+async fn a_case_variant_of_an_enforce_route_is_judged_as_that_route() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let id = customer_id(0x21d_902);
+    let body = json!({"status": true, "data": {
+        "customer_id": "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "is_wallet_ready": true,
+        "notes": "Alice Casename",
+    }})
+    .to_string();
+    for path in [
+        format!("/api/v1/Customer/customer/{id}"),
+        format!("/api/v1/customer/Customer/{id}"),
+        format!("/api/v1/customer/Customer-Wallet-Is-Ready/{id}"),
+    ] {
+        bodies
+            .lock()
+            .unwrap()
+            .insert(path.clone(), ("200 OK", body.clone()));
+        let r = app.get(&path).await;
+        let what = format!("GET {path} -> {}", r.status);
+        // Refused (4xx) is as good as masked; a 200 must carry no unmasked note.
+        assert_no_seed(&r, &["Casename"], &what);
+    }
+    app.stop().await;
+}
