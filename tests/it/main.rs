@@ -12,6 +12,7 @@ mod admin_errors;
 mod attack21d_codings;
 mod attack21d_headers;
 mod attack21d_keys;
+mod attack21d_props;
 mod attack21d_replays;
 mod attack21d_routes;
 mod attack21d_values;
