@@ -131,3 +131,38 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
     }
     app.stop().await;
 }
+
+/// F10: `Retry-After` and `Cache-Control` lifetimes pass upstream's six digits verbatim (a
+/// birth date as DDMMYY, a postcode, a sort code).
+#[tokio::test]
+#[ignore = "finding F10: upstream six-digit numbers pass verbatim in Retry-After and Cache-Control lifetimes"]
+async fn header_numbers_carry_no_six_digit_value() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let dobs = ["170590", "123456", "290587"];
+    h.answer_bytes(response(
+        "503 Service Unavailable",
+        &[
+            ("content-type", "application/json"),
+            ("retry-after", "170590"),
+            (
+                "cache-control",
+                "max-age=170590, stale-if-error=123456, stale-while-revalidate=290587",
+            ),
+        ],
+        br#"{"status":false,"message":"try later"}"#,
+    ));
+    for path in [
+        "/api/v1/payin/attack21d-six".to_owned(),
+        detail(&customer_id(0x21d_b01)),
+    ] {
+        let r = app.get(&path).await;
+        for (k, v) in &r.headers {
+            let v = v.to_str().unwrap_or_default();
+            for d in dobs {
+                assert!(!v.contains(d), "{path}: {d} in {k}: {v}");
+            }
+        }
+    }
+    app.stop().await;
+}
