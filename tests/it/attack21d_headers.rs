@@ -166,3 +166,24 @@ async fn header_numbers_carry_no_six_digit_value() {
     }
     app.stop().await;
 }
+
+/// N2 (protocol, not privacy): a `101` the gateway never asked for, or a status outside
+/// 100–599, is relayed to the client instead of being refused.
+#[tokio::test]
+#[ignore = "finding N2: upstream 101 and 600 statuses are relayed (h2c: stream reset)"]
+async fn an_upstream_status_the_gateway_never_negotiated_is_a_502() {
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    for answer in [
+        &b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n"[..],
+        &b"HTTP/1.1 600 Victim\r\ncontent-type: application/json\r\ncontent-length: 15\r\nconnection: close\r\n\r\n{\"status\":true}"[..],
+    ] {
+        h.answer_bytes(answer.to_vec());
+        let req = format!(
+            "GET /api/v1/payin/attack21d-status HTTP/1.1\r\nhost: gw\r\nx-token: {CLIENT_KEY}\r\nconnection: close\r\n\r\n"
+        );
+        let raw = raw_exchange(app.addr, req.as_bytes()).await;
+        assert!(raw.starts_with("HTTP/1.1 502 "), "{raw}");
+    }
+    app.stop().await;
+}
