@@ -448,3 +448,41 @@ async fn the_customer_object_is_enforced_on_every_route() {
     crate::common::readings::assert_no_seed(&r, &seeds, "customer update");
     app.stop().await;
 }
+
+/// F11: a small base64 gzip/zlib token whose inflated text is longer than the detectors'
+/// reading bound (64 KiB) is judged on the prefix only.
+#[tokio::test]
+#[ignore = "finding F11: a base64 gzip/zlib blob inflating past 64 KiB hides what follows the bound"]
+async fn a_compressed_blob_longer_than_the_reading_bound_never_passes() {
+    use base64::Engine as _;
+    use std::io::Write;
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let mut text = vec![b'x'; 100_000];
+    text.extend_from_slice(b" contact victim.gzbomb@example.com");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut zl = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zl.write_all(&text).unwrap();
+    let zl = zl.finish().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (g, z) = (b64.encode(&gz), b64.encode(&zl));
+    assert!(
+        g.len() < 1024 && z.len() < 1024,
+        "small values, far below 64 KiB"
+    );
+    let body = json!({"status": true, "data": {"receipt": g, "blob": z}}).to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-gzbomb",
+        "200 OK",
+        &body,
+        &[&g[..40], &z[..40]],
+        "compressed blob past the bound",
+    )
+    .await;
+    app.stop().await;
+}
