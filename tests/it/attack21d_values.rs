@@ -452,7 +452,7 @@ async fn the_customer_object_is_enforced_on_every_route() {
 /// F11: a small base64 gzip/zlib token whose inflated text is longer than the detectors'
 /// reading bound (64 KiB) is judged on the prefix only.
 #[tokio::test]
-#[ignore = "finding F11: a base64 gzip/zlib blob inflating past 64 KiB hides what follows the bound"]
+#[ignore = "finding F11: readings cut at a bound (64 KiB inflated, 3 base64 or %-decode levels) are judged as whole"]
 async fn a_compressed_blob_longer_than_the_reading_bound_never_passes() {
     use base64::Engine as _;
     use std::io::Write;
@@ -473,14 +473,23 @@ async fn a_compressed_blob_longer_than_the_reading_bound_never_passes() {
         g.len() < 1024 && z.len() < 1024,
         "small values, far below 64 KiB"
     );
-    let body = json!({"status": true, "data": {"receipt": g, "blob": z}}).to_string();
+    // The decode-level bounds are the same class: base64 four times, `%` four times.
+    let mut b4 = b"contact victim.deep4@example.com".to_vec();
+    for _ in 0..4 {
+        b4 = b64.encode(&b4).into_bytes();
+    }
+    let b4 = String::from_utf8(b4).unwrap();
+    let body = json!({"status": true, "data": {
+        "receipt": g, "blob": z, "b4": b4, "p4": "victim.pct4%25252540example.com",
+    }})
+    .to_string();
     read_everywhere(
         &app,
         &bodies,
         "/api/v1/payin/attack21d-gzbomb",
         "200 OK",
         &body,
-        &[&g[..40], &z[..40]],
+        &[&g[..40], &z[..40], &b4[..40], "victim.pct4"],
         "compressed blob past the bound",
     )
     .await;
