@@ -13,6 +13,7 @@ mod attack21d_codings;
 mod attack21d_headers;
 mod attack21d_keys;
 mod attack21d_props;
+mod attack21d_readings;
 mod attack21d_replays;
 mod attack21d_routes;
 mod attack21d_values;
