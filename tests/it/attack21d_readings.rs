@@ -38,3 +38,43 @@ async fn base64_broken_by_skipped_characters_never_passes() {
     .await;
     app.stop().await;
 }
+
+/// F13: Node serialises a `Buffer` as `{"type":"Buffer","data":[…bytes…]}`; the detectors
+/// only read strings, so text written as byte codes passes.
+#[tokio::test]
+#[ignore = "finding F13: text serialised as byte/char codes (Node Buffer JSON, byte lists, separated hex) passes"]
+async fn text_serialised_as_byte_codes_never_passes() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let email = b"contact victim.buffer@example.com";
+    let codes: Vec<u8> = email.to_vec();
+    let listed = codes
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let colon = codes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let body = json!({"status": true, "data": {
+        "payload": {"type": "Buffer", "data": codes},
+        "listed": listed,
+        "colon": colon,
+    }})
+    .to_string();
+    // The run of codes for "victim" (118,105,99,116,105,109) in each written form.
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-bytes",
+        "200 OK",
+        &body,
+        &["118,105,99,116,105,109", "76:69:63:74:69:6d"],
+        "text as byte codes",
+    )
+    .await;
+    app.stop().await;
+}
