@@ -78,3 +78,38 @@ async fn text_serialised_as_byte_codes_never_passes() {
     .await;
     app.stop().await;
 }
+
+/// F14: tags, comments and markdown escapes that a renderer drops split an email or a phone
+/// number; character references are decoded, markup is not.
+#[tokio::test]
+#[ignore = "finding F14: HTML tags/comments and markdown escapes inside a value hide an email or phone"]
+async fn markup_a_renderer_drops_never_hides_a_value() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "a": "victim.tag<span>@</span>example.com",
+        "b": "victim.cmt<!-- x -->@example.com",
+        "c": "victim.wbr@exa<wbr>mple.com",
+        "d": "call 0812<span>3456</span>7790",
+        "e": "victim.md\\@example.com",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-markup",
+        "200 OK",
+        &body,
+        &[
+            "victim.tag",
+            "victim.cmt",
+            "victim.wbr",
+            "3456</span>7790",
+            "victim.md",
+        ],
+        "markup inside values",
+    )
+    .await;
+    app.stop().await;
+}
