@@ -117,3 +117,47 @@ async fn seeded_values_at_random_places_never_reach_a_client() {
     }
     app.stop().await;
 }
+
+/// Held: a body of 64 KiB or more is masked on a blocking thread; the route's field policy
+/// applies there as on the async path (enforce masks an undeclared note, report keeps it).
+#[tokio::test]
+async fn a_large_body_is_judged_under_its_route_policy() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let items: Vec<Value> = (0..6000).map(|i| json!({"n": i, "memo": "ok"})).collect();
+    let body = json!({"status": true, "data": {
+        "customer_id": "customer_67d84b19d50b490a8fa75ab20bbf275a",
+        "notes": "Alice Bigbodyname",
+        "phone": "call 081234567654",
+        "items": items,
+    }})
+    .to_string();
+    assert!(body.len() > 128 * 1024);
+    let enforce = read_everywhere(
+        &app,
+        &bodies,
+        &detail(&customer_id(0x21d_c01)),
+        "200 OK",
+        &body,
+        &["Bigbodyname", "081234567654"],
+        "large body, enforce",
+    )
+    .await;
+    assert!(enforce.contains("customer_67d84b19d50b490a8fa75ab20bbf275a"));
+    let report = read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack21d-large",
+        "200 OK",
+        &body,
+        &["081234567654"],
+        "large body, report",
+    )
+    .await;
+    assert!(
+        report.contains("\"memo\":\"ok\""),
+        "report keeps neutral leaves"
+    );
+    app.stop().await;
+}
