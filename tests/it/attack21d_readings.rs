@@ -113,3 +113,29 @@ async fn markup_a_renderer_drops_never_hides_a_value() {
     .await;
     app.stop().await;
 }
+
+/// F15: national IDs with a check digit whose printed form the digit rules exempt (an
+/// amount-like grouping, a trailing check letter).
+#[tokio::test]
+#[ignore = "finding F15: Brazilian CPF and Chinese resident IDs ending in X pass"]
+async fn checksummed_foreign_ids_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "a": "CPF 123.456.789-09",
+        "b": "ID 11010519491231002X",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payout/attack21d-foreign-ids",
+        "200 OK",
+        &body,
+        &["456.789-09", "0519491231002"],
+        "foreign national IDs",
+    )
+    .await;
+    app.stop().await;
+}
