@@ -134,7 +134,7 @@ async fn identifiers_in_any_part_of_a_numeral_never_pass() {
 
 /// F4: UTS #46 (browsers, `mailto:`, Python's `idna`) reads `。` and `｡` as dots; NFKC does not.
 #[tokio::test]
-#[ignore = "finding F4: an email whose domain uses an IDNA dot (U+3002, U+FF61) passes"]
+#[ignore = "finding F4: an email with an IDNA dot (U+3002, U+FF61) or an RFC 5322 comment passes"]
 async fn an_email_with_an_idna_dot_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -142,6 +142,7 @@ async fn an_email_with_an_idna_dot_never_passes() {
     let body = json!({"status": true, "data": {
         "a": "alice.ideo@example\u{3002}com",
         "b": "write to alice.halfwidth@example\u{ff61}co\u{ff61}id",
+        "c": "alice.comment(work)@example.com",
     }})
     .to_string();
     read_everywhere(
@@ -150,7 +151,7 @@ async fn an_email_with_an_idna_dot_never_passes() {
         "/api/v1/payin/attack21d-idna",
         "200 OK",
         &body,
-        &["alice.ideo", "alice.halfwidth"],
+        &["alice.ideo", "alice.halfwidth", "alice.comment"],
         "IDNA dots",
     )
     .await;
