@@ -299,6 +299,12 @@ async fn keys_naming_a_person_or_a_special_category_are_personal() {
         "selfie",
         "signature",
         "latitude",
+        "id_number",
+        "personal_number",
+        "kitas",
+        "penerima",
+        "pengirim",
+        "nasabah",
     ];
     let data: serde_json::Map<String, serde_json::Value> = keys
         .iter()
