@@ -13,7 +13,6 @@ use crate::common::*;
 /// F9: `?_method=GET` reaches paycombat; a framework that honours it serves the customer
 /// detail, which the gateway judges as a `customer`-family POST (`report`).
 #[tokio::test]
-#[ignore = "finding F9: ?_method=GET is forwarded and the answer is judged under the POST route's report policy"]
 async fn a_method_override_parameter_never_picks_a_weaker_policy() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -59,7 +58,6 @@ async fn a_method_override_parameter_never_picks_a_weaker_policy() {
 /// the `report` policy of whatever family its first segments name; a case-insensitive router
 /// upstream serves the customer detail there.
 #[tokio::test]
-#[ignore = "finding F9: case variants of the customer routes are forwarded and judged under report"]
 async fn a_case_variant_of_an_enforce_route_is_judged_as_that_route() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
