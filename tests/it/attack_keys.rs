@@ -1,12 +1,12 @@
-//! Independent attack (attack21d) on issue 21's promise that every JSON leaf and key a
+//! Attack tests on the promise that every JSON leaf and key a
 //! client receives is one the gateway wrote or verified: object **keys**. A hostile upstream
 //! on loopback, the shipped field policy (`enforce` on the two documented customer reads,
 //! `report` elsewhere), HTTP/1.1 and h2c, GET (a miss, then a hit where the route caches)
 //! and HEAD, success and error statuses.
 //!
-//! Tests marked `#[ignore = "finding: …"]` fail on the tree they were written against (see
-//! /work/wt/attack21d-findings.md); run them with `cargo test --test it attack21d_ --
-//! --ignored`. The others pass and guard the shapes that held.
+//! Tests marked `#[ignore = "finding: …"]` state a class still open (the reason names it);
+//! run them with `cargo test --test it attack_ -- --ignored`. The others pass and guard the
+//! shapes that held.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -122,7 +122,7 @@ async fn keys_below_a_personal_key_never_reach_a_client() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-under-personal",
+        "/api/v1/payin/attack-under-personal",
         "200 OK",
         &body,
         &["Wibowo", "Hartono", "Melati", "Lestari"],
@@ -199,7 +199,7 @@ async fn a_key_word_key_glued_to_its_value_never_passes() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-glued",
+        "/api/v1/payin/attack-glued",
         "200 OK",
         &body,
         &[
@@ -228,7 +228,7 @@ async fn the_undeclared_listing_never_echoes_a_personal_key() {
     }})
     .to_string();
     for path in [
-        "/api/v1/payin/attack21d-admin".to_owned(),
+        "/api/v1/payin/attack-admin".to_owned(),
         detail(&customer_id(0x21d_010)),
     ] {
         bodies
@@ -293,9 +293,9 @@ async fn keys_a_detector_or_rule_reads_never_pass() {
     ];
     for (i, (body, seeds)) in cases.iter().enumerate() {
         for (path, status) in [
-            (format!("/api/v1/payin/attack21d-keys-{i}"), "200 OK"),
+            (format!("/api/v1/payin/attack-keys-{i}"), "200 OK"),
             (
-                format!("/api/v1/payout/attack21d-keys-{i}"),
+                format!("/api/v1/payout/attack-keys-{i}"),
                 "422 Unprocessable Entity",
             ),
             (detail(&customer_id(0x21d_100 + i as u64)), "200 OK"),

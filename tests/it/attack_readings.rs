@@ -1,11 +1,11 @@
-//! Independent attack (attack21d) on the detectors' *readings* of a value: the decodings a
-//! client applies before it shows a value. `#[ignore = "finding: …"]`: see
-//! /work/wt/attack21d-findings.md.
+//! Attack tests on the detectors' *readings* of a value: the decodings a
+//! client applies before it shows a value. `#[ignore = "finding: …"]`: a class still open
+//! (the reason names it).
 
 use base64::Engine as _;
 use serde_json::json;
 
-use crate::attack21d_keys::{gateway, read_everywhere, serve};
+use crate::attack_keys::{gateway, read_everywhere, serve};
 use crate::common::*;
 
 /// F12: Node's `Buffer.from(s, 'base64')` and Python's `b64decode` skip every character
@@ -29,7 +29,7 @@ async fn base64_broken_by_skipped_characters_never_passes() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-b64split",
+        "/api/v1/payin/attack-b64split",
         "200 OK",
         &body,
         &[&b[..8], &b[8..16]],
@@ -69,7 +69,7 @@ async fn text_serialised_as_byte_codes_never_passes() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-bytes",
+        "/api/v1/payin/attack-bytes",
         "200 OK",
         &body,
         &["118,105,99,116,105,109", "76:69:63:74:69:6d"],
@@ -98,7 +98,7 @@ async fn markup_a_renderer_drops_never_hides_a_value() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-markup",
+        "/api/v1/payin/attack-markup",
         "200 OK",
         &body,
         &[
@@ -130,7 +130,7 @@ async fn checksummed_foreign_ids_never_pass() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payout/attack21d-foreign-ids",
+        "/api/v1/payout/attack-foreign-ids",
         "200 OK",
         &body,
         &["456.789-09", "0519491231002"],

@@ -1,12 +1,12 @@
-//! Independent attack (attack21d) on how an answer's field policy is chosen: from the method
+//! Attack tests on how an answer's field policy is chosen: from the method
 //! and path the gateway sees. An upstream may execute another method than the one the gateway
 //! classified (a method-override parameter); the answer must still be judged under the policy
-//! of what was executed. `#[ignore = "finding: …"]`: see /work/wt/attack21d-findings.md.
+//! of what was executed: refused (400 `BAD_PATH`) or judged as that route.
 
 use http::Method;
 use serde_json::json;
 
-use crate::attack21d_keys::{gateway, serve};
+use crate::attack_keys::{gateway, serve};
 use crate::common::readings::assert_no_seed;
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-//! Independent attack (attack21d), the held shapes as a bounded random property: documents
+//! Attack tests, the held shapes as a bounded random property: documents
 //! built from seeded values a detector or a rule claims (emails, phone and ID numbers in
 //! several spellings, IBANs, cards) placed at random depths, under neutral and personal keys,
 //! inside arrays and inside JSON-in-string, answered by a hostile upstream with a random
@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::attack21d_keys::{gateway, read_everywhere, serve};
+use crate::attack_keys::{gateway, read_everywhere, serve};
 use crate::common::*;
 
 /// A small deterministic generator (xorshift64*): the cases are the same on every run.
@@ -99,7 +99,7 @@ async fn seeded_values_at_random_places_never_reach_a_client() {
         ]);
         let body = json!({"status": status.starts_with('2'), "data": data}).to_string();
         let path = if n % 2 == 0 {
-            format!("/api/v1/payout/attack21d-prop-{n}")
+            format!("/api/v1/payout/attack-prop-{n}")
         } else {
             detail(&customer_id(0x21d_a00 + n))
         };
@@ -148,7 +148,7 @@ async fn a_large_body_is_judged_under_its_route_policy() {
     let report = read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-large",
+        "/api/v1/payin/attack-large",
         "200 OK",
         &body,
         &["081234567654"],

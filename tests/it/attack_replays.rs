@@ -1,14 +1,14 @@
-//! Independent attack (attack21d) on what the gateway keeps and shows after seeded traffic:
+//! Attack tests on what the gateway keeps and shows after seeded traffic:
 //! the `Idempotency-Key` store (a stored answer replayed, with the headers a replay may
 //! carry: `Location`, `Content-Disposition`, `Content-Language` seeded upstream), and the
 //! operator's views — `/metrics`, `/admin/config`, the JSON access log. All held on the tree
 //! this was written against (the undeclared-paths listing is finding F1, in
-//! `attack21d_keys`): these guard it.
+//! `attack_keys`): these guard it.
 
 use http::Method;
 use serde_json::json;
 
-use crate::attack21d_keys::gateway;
+use crate::attack_keys::gateway;
 use crate::common::readings::assert_no_seed;
 use crate::common::*;
 
@@ -51,7 +51,7 @@ async fn stored_and_replayed_answers_and_operator_views_hold_no_seed() {
     );
     h.answer_bytes(answer);
     let app = gateway(&h).await;
-    let key = "attack21d-replay-0001";
+    let key = "attack-replay-0001";
     let req = br#"{"amount": 1000, "currency": "IDR", "reference": "INV-21D"}"#;
     let headers = [
         ("content-type", "application/json"),
@@ -93,7 +93,7 @@ async fn stored_and_replayed_answers_and_operator_views_hold_no_seed() {
         body.as_bytes(),
     ));
     for path in [
-        "/api/v1/payin/attack21d-replay".to_owned(),
+        "/api/v1/payin/attack-replay".to_owned(),
         detail(&customer_id(0x21d_601)),
     ] {
         for _ in 0..2 {

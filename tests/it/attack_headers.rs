@@ -1,4 +1,4 @@
-//! Independent attack (attack21d) on the response head, read as raw HTTP/1.1 bytes (so the
+//! Attack tests on the response head, read as raw HTTP/1.1 bytes (so the
 //! status line's reason phrase and trailers are seen too, which a client library hides):
 //! upstream reason phrases, a `103 Early Hints` with `Link` before the answer, redirects
 //! with `Location`, `Set-Cookie`, `WWW-Authenticate`, `Allow`, `Refresh`, `Alt-Svc`,
@@ -6,7 +6,7 @@
 //! and passthrough answers, on forwarded, cached and memo routes. All held on the tree this
 //! was written against: these guard it.
 
-use crate::attack21d_keys::gateway;
+use crate::attack_keys::gateway;
 use crate::common::*;
 
 const SEEDS: [&str; 4] = ["victim", "Victimson", "081234567890", "3173000000001234"];
@@ -66,7 +66,7 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
         .collect();
     let cases: Vec<(String, Vec<u8>)> = vec![
         (
-            "/api/v1/payin/attack21d-reason".into(),
+            "/api/v1/payin/attack-reason".into(),
             with_body(
                 head("200 victim.reason@example.com 081234567890", &seeded),
                 json,
@@ -76,7 +76,7 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
             detail(&customer_id(0x21d_401)),
             with_body(head("200 Alice Victimson", &seeded), json),
         ),
-        ("/api/v1/payin/attack21d-early".into(), {
+        ("/api/v1/payin/attack-early".into(), {
             let mut b = head(
                 "103 Early Hints",
                 &["link: </victim.early@example.com>; rel=preload"],
@@ -87,11 +87,11 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
             b
         }),
         (
-            "/api/v1/payout/attack21d-405".into(),
+            "/api/v1/payout/attack-405".into(),
             with_body(head("405 Victimson", &seeded), r#"{"status":false}"#),
         ),
         (
-            "/api/v1/payin/attack21d-trailer".into(),
+            "/api/v1/payin/attack-trailer".into(),
             chunked(
                 head("200 OK", &["content-type: application/json"]),
                 json,
@@ -99,7 +99,7 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
             ),
         ),
         (
-            "/api/v1/payin/memo/attack21d".into(),
+            "/api/v1/payin/memo/attack".into(),
             chunked(
                 head("200 Alice Victimson", &memo_lines),
                 "%PDF-1.7 memo",
@@ -107,7 +107,7 @@ async fn no_upstream_text_in_the_raw_response_head_or_trailers() {
             ),
         ),
         (
-            "/api/v1/payout/memo/attack21d-head".into(),
+            "/api/v1/payout/memo/attack-head".into(),
             with_body(head("200 OK", &memo_lines), ""),
         ),
     ];
@@ -153,7 +153,7 @@ async fn header_numbers_carry_no_six_digit_value() {
         br#"{"status":false,"message":"try later"}"#,
     ));
     for path in [
-        "/api/v1/payin/attack21d-six".to_owned(),
+        "/api/v1/payin/attack-six".to_owned(),
         detail(&customer_id(0x21d_b01)),
     ] {
         let r = app.get(&path).await;
@@ -179,7 +179,7 @@ async fn an_upstream_status_the_gateway_never_negotiated_is_a_502() {
     ] {
         h.answer_bytes(answer.to_vec());
         let req = format!(
-            "GET /api/v1/payin/attack21d-status HTTP/1.1\r\nhost: gw\r\nx-token: {CLIENT_KEY}\r\nconnection: close\r\n\r\n"
+            "GET /api/v1/payin/attack-status HTTP/1.1\r\nhost: gw\r\nx-token: {CLIENT_KEY}\r\nconnection: close\r\n\r\n"
         );
         let raw = raw_exchange(app.addr, req.as_bytes()).await;
         assert!(raw.starts_with("HTTP/1.1 502 "), "{raw}");

@@ -1,15 +1,15 @@
-//! Independent attack (attack21d) on issue 21: personal values in leaves — declared leaves on
+//! Attack tests on personal values in leaves — declared leaves on
 //! the `enforce` routes carrying text their field cannot hold, numerals that hide an
 //! identifier outside their integer part or inside the "Unix milliseconds" range, an email
 //! written with an IDNA dot — and the value shapes that held (phone, IBAN, card, ID and email
 //! spellings). Hostile upstream on loopback; HTTP/1.1 and h2c, GET (miss and hit) and HEAD.
 //!
-//! `#[ignore = "finding: …"]` tests fail on the tree they were written against (see
-//! /work/wt/attack21d-findings.md): `cargo test --test it attack21d_ -- --ignored`.
+//! `#[ignore = "finding: …"]` tests state a class still open (the reason names it):
+//! `cargo test --test it attack_ -- --ignored`.
 
 use serde_json::json;
 
-use crate::attack21d_keys::{gateway, read_everywhere, serve};
+use crate::attack_keys::{gateway, read_everywhere, serve};
 use crate::common::*;
 
 /// F2: a declaration names a field, not what its value may be: flags, ids, statuses and
@@ -73,7 +73,7 @@ async fn declared_leaves_carry_only_what_their_field_can_hold() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-declared",
+        "/api/v1/payin/attack-declared",
         "200 OK",
         &payin_body,
         &["Declmethod", "Declitem"],
@@ -95,7 +95,7 @@ async fn identifiers_in_any_part_of_a_numeral_never_pass() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-numerals",
+        "/api/v1/payin/attack-numerals",
         "200 OK",
         report,
         &[
@@ -148,7 +148,7 @@ async fn an_email_with_an_idna_dot_never_passes() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-idna",
+        "/api/v1/payin/attack-idna",
         "200 OK",
         &body,
         &["alice.ideo", "alice.halfwidth", "alice.comment"],
@@ -216,7 +216,7 @@ async fn value_shapes_a_detector_claims_never_pass() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-shapes",
+        "/api/v1/payin/attack-shapes",
         "200 OK",
         &body,
         &seeds,
@@ -248,7 +248,7 @@ async fn a_split_number_never_shows_more_than_its_last_four() {
     let out = read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-split",
+        "/api/v1/payin/attack-split",
         "200 OK",
         body,
         &[],
@@ -315,7 +315,7 @@ async fn keys_naming_a_person_or_a_special_category_are_personal() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payout/attack21d-roles",
+        "/api/v1/payout/attack-roles",
         "200 OK",
         &body,
         &["Rolekey"],
@@ -339,7 +339,7 @@ async fn a_split_id_number_never_decodes_by_codebook() {
     let out = read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-split-hmac",
+        "/api/v1/payin/attack-split-hmac",
         "200 OK",
         digits,
         &[],
@@ -381,7 +381,7 @@ async fn digits_behind_any_separator_are_digits() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-separators",
+        "/api/v1/payin/attack-separators",
         "200 OK",
         &body,
         &[
@@ -493,7 +493,7 @@ async fn a_compressed_blob_longer_than_the_reading_bound_never_passes() {
     read_everywhere(
         &app,
         &bodies,
-        "/api/v1/payin/attack21d-gzbomb",
+        "/api/v1/payin/attack-gzbomb",
         "200 OK",
         &body,
         &[&g[..40], &z[..40], &b4[..40], "victim.pct4"],

@@ -1,4 +1,4 @@
-//! Independent attack (attack21d) on body framing and codings: a body the gateway cannot
+//! Attack tests on body framing and codings: a body the gateway cannot
 //! inspect never reaches a client. Gzip declared on a plain body, gzip twice under one
 //! header, a gzip member followed by a plain or a second gzipped document, raw deflate and
 //! zlib, brotli, zstd, `x-gzip`, an upper-case coding name, codings stacked across lines,
@@ -11,7 +11,7 @@ use std::io::Write;
 
 use http::Method;
 
-use crate::attack21d_keys::gateway;
+use crate::attack_keys::gateway;
 use crate::common::readings::{assert_no_seed, h2c_client};
 use crate::common::*;
 
@@ -172,7 +172,7 @@ async fn json_a_lenient_reader_accepts_is_refused() {
     for (i, body) in bodies.iter().enumerate() {
         h.answer_bytes(answer("application/json", &[], body.as_bytes()));
         for path in [
-            "/api/v1/payin/attack21d-lenient".to_owned(),
+            "/api/v1/payin/attack-lenient".to_owned(),
             detail(&customer_id(0x21d_800 + i as u64)),
         ] {
             let r = app.get(&path).await;
@@ -195,9 +195,9 @@ async fn no_coding_or_framing_lets_an_uninspected_body_through() {
         n += 1;
         let cached = detail(&customer_id(0x21d_500 + n));
         for path in [
-            "/api/v1/payin/attack21d-coded".to_owned(),
+            "/api/v1/payin/attack-coded".to_owned(),
             cached,
-            "/api/v1/payin/memo/attack21d-coded".to_owned(),
+            "/api/v1/payin/memo/attack-coded".to_owned(),
         ] {
             for (proto, client) in [("h1", &app.client), ("h2", &h2)] {
                 for method in [Method::GET, Method::GET, Method::HEAD] {
