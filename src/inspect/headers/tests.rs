@@ -168,7 +168,8 @@ fn a_refusal_never_loosens_caching() {
     assert_eq!(b.refused, ["expires"]);
     let b = json(&[("cache-control", "x-note=alice")]);
     assert!(b.headers.get("cache-control").is_none());
-    // Lifetimes beyond the bound are shortened to it.
+    // Lifetimes beyond the bound are shortened to it, and every lifetime keeps two
+    // significant digits, rounded down.
     let b = json(&[(
         "cache-control",
         "max-age=081234567890, stale-if-error=99999999999999999999999",
@@ -178,10 +179,18 @@ fn a_refusal_never_loosens_caching() {
         Some(
             format!(
                 "max-age={max}, stale-if-error={max}",
-                max = vocab::LIFETIME_MAX
+                max = vocab::coarse(vocab::LIFETIME_MAX, false)
             )
             .as_str()
         )
+    );
+    let b = json(&[(
+        "cache-control",
+        "max-age=170590, stale-if-error=123456, stale-while-revalidate=59",
+    )]);
+    assert_eq!(
+        value(&b, "cache-control"),
+        Some("max-age=170000, stale-if-error=120000, stale-while-revalidate=59")
     );
 }
 
@@ -245,10 +254,13 @@ fn passthrough_answers_carry_the_listed_type_and_no_upstream_validator() {
         .unwrap();
     assert_eq!(value(&b, "content-type"), Some("application/pdf"));
     assert!(b.headers.get("etag").is_none());
-    assert_eq!(
-        value(&b, "last-modified"),
-        Some("Tue, 01 Dec 2026 11:00:00 GMT")
-    );
+    // The date, moved back to a grid of a tenth of its age at most: its low digits
+    // are not upstream's.
+    let written = httpdate::parse_http_date(value(&b, "last-modified").unwrap()).unwrap();
+    let given = httpdate::parse_http_date("Tue, 01 Dec 2026 11:00:00 GMT").unwrap();
+    let age = std::time::SystemTime::now().duration_since(given).unwrap();
+    assert!(written <= given);
+    assert!(given.duration_since(written).unwrap() <= age / 10);
     assert!(b.headers.get("content-range").is_none());
     assert!(b.headers.get("accept-ranges").is_none());
     // A 206 with the range the client asked for and the bytes sent.
@@ -328,4 +340,30 @@ fn dates_are_bounded_by_the_gateways_clock() {
     assert!((118..=120).contains(&secs), "{secs}");
     assert!(vocab::retry_after(&fmt(far), now).is_none());
     assert_eq!(vocab::retry_after(&fmt(older), now).unwrap(), "0");
+}
+
+#[test]
+fn numbers_keep_two_significant_digits_rounded_towards_the_stricter_side() {
+    assert_eq!(vocab::coarse(0, false), 0);
+    assert_eq!(vocab::coarse(59, true), 59);
+    assert_eq!(vocab::coarse(170_590, false), 170_000);
+    assert_eq!(vocab::coarse(170_590, true), 180_000);
+    assert_eq!(vocab::coarse(86_400, false), 86_000);
+    let mut n = 1u64;
+    for _ in 0..5000 {
+        n = n
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let x = (n >> (n % 50)) % 1_000_000_000_000_000;
+        for up in [false, true] {
+            let c = vocab::coarse(x, up);
+            let significant = c.to_string().trim_end_matches('0').len();
+            assert!(significant <= 2 || c == x, "{x} -> {c}");
+            assert!(if up { c >= x } else { c <= x }, "{x} -> {c} ({up})");
+        }
+    }
+    let now = std::time::SystemTime::now();
+    assert_eq!(vocab::retry_after("170590", now).unwrap(), "180000");
+    assert_eq!(vocab::retry_after("999999", now).unwrap(), "990000");
+    assert_eq!(vocab::retry_after("30", now).unwrap(), "30");
 }

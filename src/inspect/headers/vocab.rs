@@ -17,6 +17,28 @@ pub const COUNT_MAX: u64 = 999_999;
 /// (six digits). A longer one is shortened to it, which is only stricter.
 pub const LIFETIME_MAX: u64 = 604_800;
 
+/// Upstream's numbers keep at most this many significant digits. A bound on digits is
+/// not a bound on information: six digits hold a birth date as DDMMYY, a postcode or a
+/// piece of an ID number. Two keep a duration a duration (90 s, 5 min, 1 h 40 min, a
+/// day as 86,000 s) and no run of upstream-chosen digits.
+pub const SIGNIFICANT: u32 = 2;
+
+/// `n` with at most [`SIGNIFICANT`] significant digits, rounded down, or up when `up`
+/// (each caller rounds towards the stricter answer).
+pub fn coarse(n: u64, up: bool) -> u64 {
+    let digits = n.checked_ilog10().map_or(1, |l| l + 1);
+    if digits <= SIGNIFICANT {
+        return n;
+    }
+    let grid = 10u64.pow(digits - SIGNIFICANT);
+    let down = n / grid * grid;
+    if up && down != n {
+        down.saturating_add(grid)
+    } else {
+        down
+    }
+}
+
 /// A readable line: visible ASCII, at most [`MAX_LINE`] bytes, trimmed.
 pub fn text(v: &HeaderValue) -> Option<&str> {
     v.to_str()
@@ -32,10 +54,10 @@ fn digits(v: &str, max_digits: usize) -> Option<u64> {
         .flatten()
 }
 
-/// A count of at most [`COUNT_MAX`], re-written by the gateway.
-pub fn count(v: &str) -> Option<HeaderValue> {
-    let n = digits(v, 6)?;
-    (n <= COUNT_MAX).then(|| HeaderValue::from(n))
+/// A wait in seconds as the gateway writes it: [`coarse`], rounded up (a client waits
+/// at least as long as asked), within [`COUNT_MAX`].
+fn wait(secs: u64) -> HeaderValue {
+    HeaderValue::from(coarse(secs, true).min(coarse(COUNT_MAX, false)))
 }
 
 /// How far back a passthrough `Last-Modified` may lie: a year. A date is a
@@ -54,35 +76,46 @@ fn fmt_date(t: std::time::SystemTime) -> Option<HeaderValue> {
 
 /// `Last-Modified` (passthrough only): an HTTP-date within
 /// [`LAST_MODIFIED_MAX_AGE`] before now, re-formatted by the gateway (a future
-/// or older one is refused).
+/// or older one is refused), and moved back to a grid that keeps its age to
+/// [`SIGNIFICANT`] digits (a date a week old is written to the 10,000 s): the
+/// digits below are upstream's. Earlier is only stricter (a client's
+/// `If-Modified-Since` then finds the resource modified), and the grid is absolute,
+/// so the value is stable from one request to the next.
 pub fn last_modified(v: &str, now: std::time::SystemTime) -> Option<HeaderValue> {
     let t = parse_date(v)?;
-    let age = now.duration_since(t).ok()?;
-    (age.as_secs() <= LAST_MODIFIED_MAX_AGE)
-        .then(|| fmt_date(t))
-        .flatten()
+    let age = now.duration_since(t).ok()?.as_secs();
+    if age > LAST_MODIFIED_MAX_AGE {
+        return None;
+    }
+    let digits = age.checked_ilog10().map_or(1, |l| l + 1);
+    let grid = 10u64.pow(digits.saturating_sub(SIGNIFICANT));
+    let at = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    fmt_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at / grid * grid))
 }
 
 /// `Retry-After`: a count of seconds, or an HTTP-date the gateway turns into
 /// the seconds from now (a date in the past is `0`); either at most
-/// [`COUNT_MAX`].
+/// [`COUNT_MAX`], and written as a [`wait`].
 pub fn retry_after(v: &str, now: std::time::SystemTime) -> Option<HeaderValue> {
-    count(v).or_else(|| {
+    let secs = digits(v, 6).filter(|n| *n <= COUNT_MAX).or_else(|| {
         let t = parse_date(v)?;
         let secs = t.duration_since(now).map_or(0, |d| d.as_secs());
-        (secs <= COUNT_MAX).then(|| HeaderValue::from(secs))
-    })
+        (secs <= COUNT_MAX).then_some(secs)
+    })?;
+    Some(wait(secs))
 }
 
 /// `Expires`: an HTTP-date no later than [`LIFETIME_MAX`] from now (a later
-/// one is brought forward to that bound: only stricter), re-formatted by the
-/// gateway; a past date or anything else (`0`, `-1`, garbage) means "already
-/// expired" (RFC 9111 §5.3), written as `0`.
+/// one is brought forward to that bound: only stricter), its distance from now
+/// [`coarse`] (rounded down: earlier), re-formatted by the gateway; a past date
+/// or anything else (`0`, `-1`, garbage) means "already expired" (RFC 9111
+/// §5.3), written as `0`.
 pub fn expires(v: Option<&str>, now: std::time::SystemTime) -> HeaderValue {
-    let bound = now + std::time::Duration::from_secs(LIFETIME_MAX);
     v.and_then(parse_date)
-        .filter(|t| *t > now)
-        .and_then(|t| fmt_date(t.min(bound)))
+        .and_then(|t| t.duration_since(now).ok())
+        .map(|d| coarse(d.as_secs().min(LIFETIME_MAX), false))
+        .filter(|secs| *secs > 0)
+        .and_then(|secs| fmt_date(now + std::time::Duration::from_secs(secs)))
         .unwrap_or(HeaderValue::from_static("0"))
 }
 
@@ -153,7 +186,7 @@ const LIFETIMES: &[&str] = &["max-age", "s-maxage"];
 const STALENESS: &[&str] = &["stale-while-revalidate", "stale-if-error"];
 
 /// `Cache-Control`, rebuilt as one line of known directives: bare tokens
-/// from [`BARE`] and lifetimes of at most [`LIFETIME_MAX`] seconds. A line
+/// from [`BARE`] and lifetimes of at most [`LIFETIME_MAX`] seconds, [`coarse`]. A line
 /// that cannot be read may have said `no-store`: it reads as `no-store`.
 /// Never looser than what upstream wrote. Returns the line, whether
 /// anything upstream wrote was dropped or made stricter, and the directives
@@ -188,8 +221,10 @@ pub fn cache_control(
                     .map(|a| a.parse::<u64>().unwrap_or(u64::MAX));
                 match secs {
                     Some(s) => {
-                        changed |= s > LIFETIME_MAX;
-                        push(format!("{n}={}", s.min(LIFETIME_MAX)), &mut out);
+                        // Rounded down: a shorter lifetime is only stricter.
+                        let kept = coarse(s.min(LIFETIME_MAX), false);
+                        changed |= kept != s;
+                        push(format!("{n}={kept}"), &mut out);
                     }
                     None if LIFETIMES.contains(&n) => {
                         changed = true;
