@@ -18,6 +18,7 @@ use super::rules::Spelling;
 mod embedded;
 mod key_memo;
 pub(crate) mod lexer;
+mod plain_run;
 mod policy;
 
 pub(super) use key_memo::next_generation;

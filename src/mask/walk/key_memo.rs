@@ -17,7 +17,6 @@
 //!   random keys costs what it cost before the memo, never more than that plus one clear.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mask::detect::Detector;
@@ -49,7 +48,8 @@ pub(in crate::mask) fn next_generation() -> u64 {
 #[derive(Default)]
 struct Memo {
     generation: u64,
-    facts: HashMap<Box<str>, KeyFacts>,
+    /// foldhash (seeded per process): these are short keys, and the memo is bounded.
+    facts: foldhash::HashMap<Box<str>, KeyFacts>,
 }
 
 thread_local! {

@@ -52,7 +52,8 @@ impl<'m> Pol<'m> {
         Pol {
             policies,
             policy,
-            path: String::new(),
+            // Room for a few levels of keys, so the path rarely grows in the walk.
+            path: String::with_capacity(128),
             generation,
         }
     }
