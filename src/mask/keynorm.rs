@@ -63,9 +63,14 @@ pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
         buf.clear();
         // The kept bytes in runs (a slice copy each, not a char push per byte), then
         // lower-cased in place: the same bytes as filtering and lower-casing one by one.
-        for run in raw.split(|c: char| c.is_ascii() && ascii_dropped(c as u8)) {
-            buf.push_str(run);
+        let mut from = 0;
+        for (i, &b) in raw.as_bytes().iter().enumerate() {
+            if ascii_dropped(b) {
+                buf.push_str(&raw[from..i]);
+                from = i + 1;
+            }
         }
+        buf.push_str(&raw[from..]);
         buf.make_ascii_lowercase();
         let end = buf.trim_end_matches(' ').len();
         buf.truncate(end);

@@ -10,20 +10,23 @@
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Whether some byte of `w` is below `n` (`n` <= 0x80): exact as a yes/no.
+/// Flags (high bit of the byte) the bytes of `w` below `n` (`n` <= 0x80). The lowest flag
+/// is exact; a borrow may also flag a byte above a flagged one, never one below it.
 #[inline]
-fn has_less(w: u64, n: u8) -> bool {
-    (w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH) != 0
+fn flag_less(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
 }
 
-/// Whether some byte of `w` equals `b`.
+/// Flags the bytes of `w` equal to `b`, with the same exactness as [`flag_less`].
 #[inline]
-fn has_byte(w: u64, b: u8) -> bool {
-    has_less(w ^ (ONES * u64::from(b)), 1)
+fn flag_byte(w: u64, b: u8) -> u64 {
+    flag_less(w ^ (ONES * u64::from(b)), 1)
 }
 
 /// The first offset from `i` on where a byte the string scanner must look at may stand:
-/// every byte in `b[i..result]` is neither `"`, `\` nor below 0x20.
+/// every byte in `b[i..result]` is neither `"`, `\` nor below 0x20, and when 8 bytes or
+/// more are left from `result` on, `b[result]` is one of them (the lowest flag of a word
+/// is exact, so the union's lowest flag is the first such byte).
 #[inline]
 pub(super) fn skip_plain(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
@@ -31,8 +34,10 @@ pub(super) fn skip_plain(b: &[u8], mut i: usize) -> usize {
             break;
         };
         let w = u64::from_le_bytes(word);
-        if has_less(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\') {
-            break;
+        let flags = flag_less(w, 0x20) | flag_byte(w, b'"') | flag_byte(w, b'\\');
+        if flags != 0 {
+            // Little-endian: byte k of the word is bits 8k..8k+7.
+            return i + (flags.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -52,8 +57,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
 
-        /// Never skips a byte the scanner must see, and stops within 8 bytes of one (or of
-        /// the end), so it only ever shortens the byte loop.
+        /// Never skips a byte the scanner must see, and stops on the first one unless fewer
+        /// than 8 bytes are left (the byte loop reads those), so it only shortens the loop.
         #[test]
         fn skips_only_plain_bytes(bytes in proptest::collection::vec(
             prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff, Just(0x7f), Just(0x80)],
@@ -64,7 +69,8 @@ mod tests {
             prop_assert!(end >= from && end <= bytes.len());
             prop_assert!(bytes[from..end].iter().all(|&c| !special(c)));
             let first = bytes[from..].iter().position(|&c| special(c)).map_or(bytes.len(), |p| from + p);
-            prop_assert!(first - end < 8 || end + 8 > bytes.len());
+            // Exact whenever a whole word was left to read.
+            prop_assert!(first == end || end + 8 > bytes.len());
         }
     }
 
@@ -74,7 +80,7 @@ mod tests {
             for c in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
                 let mut b = *b"abcdefghijklmnop";
                 b[at] = c;
-                assert_eq!(skip_plain(&b, 0), 0, "{c:#x} at {at}");
+                assert_eq!(skip_plain(&b, 0), at, "{c:#x} at {at}");
             }
         }
         assert_eq!(skip_plain(b"abcdefghijklmnop", 0), 16);
