@@ -61,11 +61,17 @@ pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
             return raw;
         }
         buf.clear();
-        buf.extend(
-            raw.bytes()
-                .filter(|&b| !ascii_dropped(b))
-                .map(|b| char::from(b.to_ascii_lowercase())),
-        );
+        // The kept bytes in runs (a slice copy each, not a char push per byte), then
+        // lower-cased in place: the same bytes as filtering and lower-casing one by one.
+        let mut from = 0;
+        for (i, &b) in raw.as_bytes().iter().enumerate() {
+            if ascii_dropped(b) {
+                buf.push_str(&raw[from..i]);
+                from = i + 1;
+            }
+        }
+        buf.push_str(&raw[from..]);
+        buf.make_ascii_lowercase();
         let end = buf.trim_end_matches(' ').len();
         buf.truncate(end);
         let start = buf.len() - buf.trim_start_matches(' ').len();
@@ -241,3 +247,7 @@ fn nfkc() -> ComposingNormalizerBorrowed<'static> {
 #[cfg(test)]
 #[path = "keynorm_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "keynorm_ascii_tests.rs"]
+mod ascii_tests;

@@ -34,6 +34,9 @@ pub struct Masker {
     mail_domains: Box<[Box<str>]>,
     /// Field policies per route family; `None`: the named rules only.
     policies: Option<Policies>,
+    /// Identifies this masker's policies to the walk's per-thread key memo: unique per
+    /// masker, new again when the policies change.
+    pub(super) generation: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -143,6 +146,7 @@ impl Masker {
             hmac,
             mail_domains: settings.mail_domains.clone(),
             policies: Some(settings.policies.clone()),
+            generation: walk::next_generation(),
         })
     }
 
@@ -210,6 +214,7 @@ impl Masker {
     /// The masker with field policies per route family.
     pub fn with_policies(mut self, policies: Policies) -> Masker {
         self.policies = Some(policies);
+        self.generation = walk::next_generation();
         self
     }
 

@@ -16,9 +16,12 @@ use super::policy::{FieldPolicy, Policies};
 use super::rules::Spelling;
 
 mod embedded;
+mod key_memo;
 pub(crate) mod lexer;
+mod plain_run;
 mod policy;
 
+pub(super) use key_memo::next_generation;
 use lexer::{Fail, Lexer, Str};
 use policy::Pol;
 
@@ -52,7 +55,7 @@ pub(super) fn run(
     text: &str,
     policy: Option<(&Policies, &FieldPolicy)>,
 ) -> Result<Output, MaskError> {
-    let pol = policy.map(|(policies, policy)| Pol::new(policies, policy));
+    let pol = policy.map(|(policies, policy)| Pol::new(policies, policy, m.generation));
     let root = At {
         depth: 0,
         node: m.paths.root(),

@@ -22,6 +22,7 @@ mod digits;
 mod email;
 mod grouped;
 mod iban;
+mod joint;
 mod national_id;
 mod numeral;
 mod phone;

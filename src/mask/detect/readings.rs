@@ -6,6 +6,9 @@
 /// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
 const MIN_BASE64: usize = 16;
 
+#[path = "token_filter.rs"]
+mod token_filter;
+
 /// How many decodings deep a reading goes: a base64 or hex token inside the text of
 /// another (base64 of base64, hex of base64, a JWT inside a base64 blob) is read too, this
 /// many levels down; each level at least halves the text, so the work stays bounded.
@@ -55,6 +58,8 @@ const MIN_HEX: usize = 16;
 /// `bytes.fromhex`, `hex.DecodeString` or `Buffer.from(…, "hex")` give back. Digests and
 /// ids decode to bytes that are not such text, and are left alone.
 fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    // Only "cannot hold a piece" skips the split (see `token_filter`).
+    let s = token_filter::hex_gate(s, MIN_HEX);
     s.split(|c: char| !c.is_ascii_hexdigit())
         .filter(|t| t.len() >= MIN_HEX && t.len() % 2 == 0)
         .filter_map(|t| {
@@ -198,6 +203,8 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
 /// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
 /// also read with them removed.
 fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    // Only "cannot hold a piece" skips the splits (see `token_filter`).
+    let s = token_filter::base64_gate(s, MIN_BASE64);
     let joined: Vec<String> = if s.contains(['\r', '\n']) {
         base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
     } else {

@@ -32,7 +32,9 @@ mod tests;
 pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
-pub use undeclared::{push_segment, Undeclared, UndeclaredFamily, UndeclaredListing};
+pub use undeclared::{
+    push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,
+};
 pub use words::KeyWords;
 
 use std::sync::Arc;

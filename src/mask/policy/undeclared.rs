@@ -18,7 +18,7 @@ use crate::metrics::Family;
 use serde::Serialize;
 
 use super::{MaskReason, PolicyFamily};
-use crate::mask::detect::Detectors;
+use crate::mask::detect::{Detector, Detectors};
 
 /// Longest path listed, in bytes.
 pub const MAX_PATH_LEN: usize = 256;
@@ -31,11 +31,16 @@ pub const DEFAULT_MAX_PATHS: usize = 256;
 /// detector that fires on the key, or `<key>` for a key that does not look like a field name)
 /// and returns the length to truncate back to when the walk leaves the key.
 pub fn push_segment(path: &mut String, detectors: &Detectors, raw_key: &str) -> usize {
+    push_scanned_segment(path, detectors.scan(raw_key), raw_key)
+}
+
+/// [`push_segment`] for a key already scanned: `detected` is `detectors.scan(raw_key)`.
+pub fn push_scanned_segment(path: &mut String, detected: Option<Detector>, raw_key: &str) -> usize {
     let back = path.len();
     if !path.is_empty() {
         path.push('.');
     }
-    if let Some(d) = detectors.scan(raw_key) {
+    if let Some(d) = detected {
         path.push_str(d.placeholder());
     } else if raw_key.is_empty()
         || raw_key.len() > MAX_KEY_LEN

@@ -6,6 +6,7 @@ mod defaults;
 mod failures;
 mod fidelity;
 mod json_in_strings;
+mod key_memo_walk;
 mod matching;
 mod media;
 mod numeral_walk;

@@ -152,6 +152,7 @@ impl<'a> Lexer<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            i = super::plain_run::skip_plain(b, i);
             let Some(&c) = b.get(i) else {
                 return Err(Fail::Syntax(i));
             };

@@ -2,11 +2,12 @@
 //! every leaf the named rules left alone goes through [`FieldPolicy::decide`], and every
 //! undeclared leaf's path is recorded.
 
+use super::key_memo::{self, KeyFacts};
 use super::{At, Walk};
 use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
 use crate::mask::policy::{
-    push_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
+    push_scanned_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
 };
 
 /// The policy in force for one body, and the path of the value being read (for the
@@ -15,6 +16,8 @@ pub(in crate::mask) struct Pol<'m> {
     pub(super) policies: &'m Policies,
     pub(in crate::mask) policy: &'m FieldPolicy,
     pub(super) path: String,
+    /// The masker's generation, for the key memo.
+    generation: u64,
 }
 
 /// What a key check found.
@@ -45,11 +48,13 @@ fn field_name_like(k: &str) -> bool {
 }
 
 impl<'m> Pol<'m> {
-    pub(super) fn new(policies: &'m Policies, policy: &'m FieldPolicy) -> Self {
+    pub(super) fn new(policies: &'m Policies, policy: &'m FieldPolicy, generation: u64) -> Self {
         Pol {
             policies,
             policy,
-            path: String::new(),
+            // Room for a few levels of keys, so the path rarely grows in the walk.
+            path: String::with_capacity(128),
+            generation,
         }
     }
 
@@ -57,24 +62,21 @@ impl<'m> Pol<'m> {
     pub(super) fn key(&mut self, k: &str, decl: Option<u32>) -> CheckedKey {
         let declared = &self.policy.declared;
         let child = decl.and_then(|d| declared.child(d, k));
-        let detected = self.policies.detectors().scan(k);
-        let personal = detected.is_some() || self.policies.is_personal_key(k);
-        // A key is data when a detector fires on it; one starting with `<` would be
-        // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
-        // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
-        // A key that carries a personal label (`name=Alice …`, `{"first_name":…}`, encoded or
-        // not) is itself personal data, not only the name of some.
-        let labelled = detected.is_none() && self.labels_personal(k);
-        let personal = personal || labelled;
+        // The checks on the key's text alone, once per distinct key (see `key_memo`).
+        let facts = key_memo::key_facts(self.generation, k, |k| self.key_facts(k));
+        let KeyFacts {
+            detected,
+            labelled,
+            personal,
+            personal_not_field_name,
+        } = facts;
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
             None if labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
             // A personal key that is no field name even once folded (`customer_name:Alice …`,
             // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
             // name of a field: it may hold the value itself.
-            None if personal && !field_name_like(&crate::mask::keynorm::fold_key(k)) => {
-                Some(KEY_PLACEHOLDER)
-            }
+            None if personal_not_field_name => Some(KEY_PLACEHOLDER),
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
@@ -85,7 +87,7 @@ impl<'m> Pol<'m> {
                 .undeclared()
                 .masked(self.policy.family, MaskReason::Detected(d));
         }
-        let back = push_segment(&mut self.path, self.policies.detectors(), k);
+        let back = push_scanned_segment(&mut self.path, detected, k);
         CheckedKey {
             decl: child,
             personal,
@@ -94,11 +96,26 @@ impl<'m> Pol<'m> {
         }
     }
 
-    /// Whether a reading of `text` (as written, `%XX`-decoded, base64-decoded) labels a
-    /// value with a personal key (see [`crate::mask::policy::KeyWords::labels_personal`]).
-    fn labels_personal(&self, text: &str) -> bool {
+    /// What the policy's checks find in key `k`'s text: a detector, a key word, a label.
+    fn key_facts(&self, k: &str) -> KeyFacts {
+        // A key is data when a detector fires on it; one starting with `<` would be
+        // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
+        // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
+        // A key that carries a personal label (`name=Alice …`, `{"first_name":…}`, encoded or
+        // not) is itself personal data, not only the name of some.
         let words = self.policies.key_words();
-        crate::mask::detect::any_reading(text, |t| words.labels_personal(t))
+        let (detected, labelled) = self
+            .policies
+            .detectors()
+            .scan_labelled(k, |t| words.labels_personal(t));
+        let personal = detected.is_some() || self.policies.is_personal_key(k) || labelled;
+        KeyFacts {
+            detected,
+            labelled,
+            personal,
+            personal_not_field_name: personal
+                && !field_name_like(&crate::mask::keynorm::fold_key(k)),
+        }
     }
 
     /// The policy's verdict on a leaf: `Some(strategy)` to mask it. Undeclared leaves are
@@ -144,11 +161,15 @@ impl Walk<'_> {
             p.leaf(at, None);
             return Some(p.policies.default_strategy());
         }
-        let detected = p.policies.detectors().scan(v);
         // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
         // behind a prefix): a personal label in any reading of it makes the text personal,
-        // on a declared leaf too (no id, reference, amount or flag carries one).
-        let labelled = detected.is_none() && p.labels_personal(v);
+        // on a declared leaf too (no id, reference, amount or flag carries one). Both
+        // questions in one enumeration of the readings.
+        let words = p.policies.key_words();
+        let (detected, labelled) = p
+            .policies
+            .detectors()
+            .scan_labelled(v, |t| words.labels_personal(t));
         let at = At {
             personal: at.personal || labelled,
             ..at

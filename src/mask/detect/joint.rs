@@ -1,0 +1,46 @@
+//! The detectors and the label check in one enumeration of a string's readings.
+//!
+//! The field policy asks two questions of every key and string leaf: does a detector fire
+//! in some reading ([`Detectors::scan`]), and, if none does, does some reading label the
+//! text with a personal key ([`any_reading`] with a label check)? Asked one after the
+//! other, every reading was produced twice (percent, escape, base64 and hex decodings each
+//! allocate). This asks both on each reading as it is produced: the same readings, in the
+//! same order, with the same checks, so the answers are the ones the two passes gave (see
+//! the property test in `joint_tests.rs`).
+
+use super::{any_reading, Detector, Detectors};
+
+impl Detectors {
+    /// `(detected, labelled)`, where `detected` is [`Detectors::scan`]`(s)` and `labelled`
+    /// is `detected.is_none() && any_reading(s, label)`.
+    pub(crate) fn scan_labelled(
+        &self,
+        s: &str,
+        mut label: impl FnMut(&str) -> bool,
+    ) -> (Option<Detector>, bool) {
+        let among = &Detector::ALL;
+        if !among.iter().any(|&d| self.is_enabled(d)) {
+            // `scan` reads nothing when no detector is on.
+            return (None, any_reading(s, label));
+        }
+        let mut found = None;
+        let mut labelled = false;
+        // Stops at the first reading a detector fires on, as `scan` does; until then every
+        // reading is also checked for a label (once one is found, no more need be).
+        any_reading(s, |t| {
+            found = self.scan_plain(t, among);
+            if found.is_some() {
+                return true;
+            }
+            if !labelled {
+                labelled = label(t);
+            }
+            false
+        });
+        (found, found.is_none() && labelled)
+    }
+}
+
+#[cfg(test)]
+#[path = "joint_tests.rs"]
+mod tests;
