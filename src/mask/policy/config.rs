@@ -9,7 +9,7 @@ use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, 
 use crate::mask::config::Strategy;
 use crate::mask::detect::{Detector, Detectors};
 use crate::mask::error::MaskConfigError;
-use crate::mask::keynorm::fold_key;
+use crate::mask::keynorm::{fold_word, prepare_words};
 use crate::problems::not_one_of;
 
 /// Raw `[mask.policy]`.
@@ -78,7 +78,10 @@ impl PolicyConfig {
         let mut words: Vec<String> = Vec::new();
         for (i, w) in self.key_words.iter().enumerate() {
             let key = format!("policy.key_words[{i}]");
-            let folded = fold_key(w);
+            // One word as a key's words are folded (not the whole-key fold, which would glue
+            // `two words` into one).
+            let prepared = prepare_words(w);
+            let folded = fold_word(&prepared);
             if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
                 errors.push(problem(
                     key,

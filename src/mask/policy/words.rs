@@ -87,10 +87,10 @@ impl KeyWords {
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|run| !run.is_empty())
                 .any(|run| self.word_personal(run))
-            // The whole key after the key fold (separators `_`/`-` and invisible characters
-            // removed, as rule names compare): `n_a_m_a` and `e-mail` are `nama` and `email`
-            // to it. Equality only: joining words must not make new prefixes and suffixes.
-            || ((raw_key.contains(['_', '-']) || !raw_key.is_ascii()) && {
+            // The whole key after the key fold (every character that is no letter or digit
+            // and every combining mark removed, as rule names compare): `n_a_m_a`, `e-mail`,
+            // `e.mail` and `e mail` are `nama` and `email` to it. Equality only: joining words must not make new prefixes and suffixes.
+            || (!raw_key.bytes().all(|b| b.is_ascii_alphanumeric()) && {
                 let folded = fold_key(raw_key);
                 let numbered = number_prefixed(&folded);
                 self.words

@@ -72,7 +72,7 @@ impl<'m> Pol<'m> {
             // A personal key that is no field name even once folded (`customer_name:Alice …`,
             // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
             // name of a field: it may hold the value itself.
-            None if personal && !field_name_like(&crate::mask::keynorm::fold_key(k)) => {
+            None if personal && !crate::mask::keynorm::is_plain_field_name(k) => {
                 Some(KEY_PLACEHOLDER)
             }
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
