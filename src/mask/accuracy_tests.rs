@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::detect::Detector;
 use super::keynorm::{fold_key, folds_to};
-use super::policy::{DeclaredPaths, Policies, PolicyFamily};
+use super::policy::{DeclaredPaths, Mode, Policies, PolicyFamily};
 use super::RuleConfig;
 
 /// Keys whose values are free text: neither declared nor checked for false positives by
@@ -171,6 +171,28 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             };
+            // A string that names a personal field masks its container's undeclared leaves
+            // on `report` families: no payment value may read as one (a value that is
+            // personal data itself, under a rule or a key word, is held to a field name's
+            // spelling).
+            if let Value::String(s) = value {
+                let report = policies.for_family(*family).mode == Mode::Report;
+                let personal =
+                    rule_covers(&rules, &path) || path.iter().any(|k| policies.is_personal_key(k));
+                let words = policies.key_words();
+                let names = if personal {
+                    words.names_field_strictly(s)
+                } else {
+                    words.names_field(s)
+                };
+                if report && names && !declared(&policies.for_family(*family).declared, &path) {
+                    false_positives.push(format!(
+                        "{} {}: {s:?} names a personal field",
+                        family.label(),
+                        path.join(".")
+                    ));
+                }
+            }
             if rule_covers(&rules, &path) {
                 // Personal: a value of a claimed shape must be found anywhere.
                 if let Some(t) = text.filter(|t| claimed(t)) {

@@ -37,6 +37,9 @@ pub(super) struct At {
     /// This value is an element of an array: a declaration covers the scalars of an array
     /// at its path, never of an array inside that array.
     pub(super) item: bool,
+    /// This value is a member of an object (or an element of an array): a string here that
+    /// names a personal field makes its siblings personal (see [`Walk::container`]).
+    pub(super) member: bool,
 }
 
 /// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
@@ -59,6 +62,7 @@ pub(super) fn run(
         decl: pol.as_ref().map(|p| p.policy.declared.root()),
         personal: false,
         item: false,
+        member: false,
     };
     let mut w = Walk {
         m,
@@ -70,6 +74,8 @@ pub(super) fn run(
         dec: String::new(),
         fold_buf: String::new(),
         pol,
+        names_field: false,
+        rewalk_left: text.len().saturating_mul(REWALK_FACTOR),
     };
     let mut lx = Lexer::new(text);
     let res = w.value(&mut lx, root, Mode::Copy).and_then(|()| {
@@ -127,14 +133,25 @@ pub(super) struct Walk<'m> {
     fold_buf: String,
     /// The route family's field policy, when the masker has one.
     pub(super) pol: Option<Pol<'m>>,
+    /// A direct member of the container being read is a string that names a personal field
+    /// (`{"field": "first_name", "value": …}`): the container is read again as personal.
+    pub(super) names_field: bool,
+    /// Bytes the walk may still read a second time for such containers.
+    rewalk_left: usize,
 }
+
+/// How many times the body's length the walk may re-read for containers whose members name a
+/// personal field. Each such container is re-read once; only containers of that kind nested
+/// in one another add up, and a body that needs more (hostile nesting) is refused as too deep
+/// rather than walked quadratically.
+const REWALK_FACTOR: usize = 4;
 
 impl Walk<'_> {
     pub(super) fn value(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
         lx.skip_ws();
         match lx.peek() {
-            Some(b'{') => self.object(lx, at, mode),
-            Some(b'[') => self.array(lx, at, mode),
+            Some(b'{') => self.container(lx, at, mode, true),
+            Some(b'[') => self.container(lx, at, mode, false),
             Some(b'"') => {
                 let s = lx.string()?;
                 self.string(mode, s, at)
@@ -163,6 +180,64 @@ impl Walk<'_> {
         }
     }
 
+    /// A container whose direct members may name a personal field
+    /// ([`Walk::names_personal_field`]): read once; if a member does, the container's output
+    /// is dropped and it is read again as if under a personal key, so every undeclared leaf in
+    /// it (before or after the naming member, nested or not) is masked. Only in `report` mode
+    /// and outside personal keys: everywhere else such leaves are masked already.
+    fn container(
+        &mut self,
+        lx: &mut Lexer<'_>,
+        at: At,
+        mode: Mode,
+        object: bool,
+    ) -> Result<(), Fail> {
+        let watch = matches!(mode, Mode::Copy | Mode::Rule(_))
+            && self
+                .pol
+                .as_ref()
+                .is_some_and(|p| p.policy.mode == crate::mask::policy::Mode::Report);
+        if !watch {
+            return if object {
+                self.object(lx, at, mode)
+            } else {
+                self.array(lx, at, mode)
+            };
+        }
+        let outer = std::mem::replace(&mut self.names_field, false);
+        let (start, out_len, escaped_len, by_policy) =
+            (lx.pos, self.out.len(), self.escaped.len(), self.by_policy);
+        let res = if object {
+            self.object(lx, at, mode)
+        } else {
+            self.array(lx, at, mode)
+        };
+        let named = std::mem::replace(&mut self.names_field, outer);
+        res?;
+        // Under a personal key every undeclared leaf is masked already.
+        if !named || at.personal {
+            return Ok(());
+        }
+        let len = lx.pos - start;
+        if len > self.rewalk_left {
+            return Err(Fail::TooDeep);
+        }
+        self.rewalk_left -= len;
+        self.out.truncate(out_len);
+        self.escaped.truncate(escaped_len);
+        self.by_policy = by_policy;
+        lx.pos = start;
+        let personal = At {
+            personal: true,
+            ..at
+        };
+        if object {
+            self.object(lx, personal, mode)
+        } else {
+            self.array(lx, personal, mode)
+        }
+    }
+
     fn array(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
         if at.depth >= self.m.max_depth {
             return Err(Fail::TooDeep);
@@ -182,6 +257,7 @@ impl Walk<'_> {
                     // describe, so undeclared.
                     decl: if at.item { None } else { at.decl },
                     item: true,
+                    member: true,
                     ..at
                 };
                 self.value(lx, item, inner)?;
@@ -264,6 +340,7 @@ impl Walk<'_> {
             decl: None,
             personal: at.personal,
             item: false,
+            member: true,
         };
         match mode {
             Mode::Skip => return (child, Mode::Skip, None),
@@ -324,7 +401,12 @@ impl Walk<'_> {
             }
             Mode::Rule(r) => {
                 let mut dec = std::mem::take(&mut self.dec);
-                self.mask_text(r, s.value(&mut dec));
+                let v = s.value(&mut dec);
+                // Masked by its rule, but the name it holds still names its siblings.
+                if at.member && !self.names_field && self.names_personal_field(v, at, true) {
+                    self.names_field = true;
+                }
+                self.mask_text(r, v);
                 self.dec = dec;
                 Ok(())
             }
@@ -344,6 +426,9 @@ impl Walk<'_> {
                 }
                 let mut dec = std::mem::take(&mut self.dec);
                 let v = s.value(&mut dec);
+                if at.member && !self.names_field && self.names_personal_field(v, at, false) {
+                    self.names_field = true;
+                }
                 match self.leaf_text(v, at) {
                     Some(strategy) => self.mask_by_policy(strategy, v),
                     None => self.write_raw(s),

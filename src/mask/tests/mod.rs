@@ -5,6 +5,7 @@ use super::*;
 mod defaults;
 mod failures;
 mod fidelity;
+mod field_labels;
 mod json_in_strings;
 mod matching;
 mod media;

@@ -32,6 +32,11 @@ pub(super) struct CheckedKey {
 /// Longest string value the detectors read; a longer one is masked whole.
 const MAX_SCANNED_TEXT: usize = 64 * 1024;
 
+/// Longest string value whose readings are looked at for a field name: a name short enough
+/// for [`crate::mask::policy::KeyWords::names_field`] stays under this in every encoding the
+/// readings undo.
+const MAX_LABEL_TEXT: usize = 1024;
+
 /// Placeholder for a key that is rewritten without a detector firing on it.
 const KEY_PLACEHOLDER: &str = "<key>";
 
@@ -161,6 +166,34 @@ impl Walk<'_> {
                 Some(p.policies.default_strategy())
             }
             verdict => verdict,
+        }
+    }
+
+    /// Whether string value `v`, a direct member of a container at `at`, names a personal
+    /// field ([`crate::mask::policy::KeyWords::names_field`], in any reading of it:
+    /// `%XX`-decoded, escapes undone, hex or base64 text), like
+    /// `{"field": "first_name", "value": …}`, `{"label": "Full Name", "value": …}` or
+    /// `["phone", …]`. Only in `report` mode (`enforce` masks every undeclared leaf anyway),
+    /// and never on a declared leaf (a declared method name such as `VIRTUAL_ACCOUNT` names
+    /// a payment method, not a field).
+    pub(super) fn names_personal_field(&self, v: &str, at: At, rule: bool) -> bool {
+        let Some(p) = self.pol.as_ref() else {
+            return false;
+        };
+        if p.policy.mode != Mode::Report
+            || v.is_empty()
+            || v.len() > MAX_LABEL_TEXT
+            || at.decl.is_some_and(|d| p.policy.declared.is_declared(d))
+        {
+            return false;
+        }
+        let words = p.policies.key_words();
+        // A value that is personal data itself (under a personal key or a rule) may be a name
+        // that happens to be a vocabulary word: there only a field name's spelling counts.
+        if at.personal || rule {
+            crate::mask::detect::any_reading(v, |t| words.names_field_strictly(t))
+        } else {
+            crate::mask::detect::any_reading(v, |t| words.names_field(t))
         }
     }
 

@@ -1,0 +1,115 @@
+//! Values split across sibling members: a string that names a personal field
+//! (`{"field": "first_name", "value": "Alice"}`) makes its container's undeclared leaves
+//! personal on `report` families, whichever member comes first and however the name is
+//! written; ordinary payment objects are left alone.
+
+use super::*;
+use crate::mask::policy::PolicyFamily;
+
+const SEEDS: &[&str] = &["Alice", "Victimson", "Rahasia", "1997", "0812", "victim"];
+
+fn out(family: PolicyFamily, body: &str) -> String {
+    let masked = default_masker()
+        .mask_for(body.as_bytes(), family)
+        .expect("maskable");
+    String::from_utf8(masked.body.to_vec()).expect("utf-8")
+}
+
+#[test]
+fn a_value_named_by_a_sibling_is_masked_in_every_shape() {
+    for body in [
+        r#"{"name":"first_name","value":"Alice Victimson"}"#,
+        r#"{"value":"Alice Victimson","name":"first_name"}"#,
+        r#"{"field":"phone","val":"0812 3456"}"#,
+        r#"{"key":"email","data":"victim at example dot com"}"#,
+        r#"{"fields":[{"label":"Full Name","value":"Alice Victimson"},{"label":"City","value":"x"}]}"#,
+        r#"{"attr":"Date of Birth","v":"1997-08-04"}"#,
+        r#"{"field":"dob","value":19970804}"#,
+        r#"{"field":"address","value":{"line":"Jalan Rahasia","no":42}}"#,
+        r#"{"field":"address","value":["Jalan Rahasia", 42]}"#,
+        r#"[["first_name","Alice Victimson"],["amount",1]]"#,
+        r#"{"k":"given","v":true,"w":"Alice"}"#,
+        // The name written as a client decodes it: `%XX`, an escape, hex, a broken key.
+        r#"{"field":"first%5Fname","value":"Alice"}"#,
+        r#"{"field":"first\\u005fname","value":"Alice"}"#,
+        r#"{"field":"66697273745f6e616d65","value":"Alice"}"#,
+        r#"{"field":"e.mail","value":"victim"}"#,
+        r#"{"field":"e\u0301mail","value":"victim"}"#,
+        r#"{"field":"Card Holder","value":"Alice"}"#,
+        r#"{"type":"surname","content":"Victimson"}"#,
+    ] {
+        let got = out(PolicyFamily::Payin, body);
+        for seed in SEEDS {
+            assert!(!got.contains(seed), "{body} -> {got}");
+        }
+        let _: Value = serde_json::from_str(&got).expect("JSON");
+    }
+}
+
+/// The keys stay (the shape of the answer is kept) and a declared leaf is still copied.
+#[test]
+fn only_undeclared_leaves_of_the_container_are_masked() {
+    assert_eq!(
+        out(
+            PolicyFamily::Payin,
+            r#"{"status":true,"data":{"field":"first_name","value":"Alice","n":1}}"#
+        ),
+        r#"{"status":true,"data":{"field":"[REDACTED]","value":"[REDACTED]","n":"[REDACTED]"}}"#
+    );
+    // `status` is declared on every family: a label beside it does not mask it.
+    assert_eq!(
+        out(PolicyFamily::Payin, r#"{"status":false,"message":"Email"}"#),
+        r#"{"status":false,"message":"[REDACTED]"}"#
+    );
+}
+
+#[test]
+fn ordinary_payment_objects_are_left_alone() {
+    for body in [
+        r#"{"type":"payin","status":"success","amount":150000,"currency":"IDR"}"#,
+        r#"{"status":true,"message":"OK","data":{"payin_id":"payin_1","status":"PENDING"}}"#,
+        r#"{"status":false,"message":"Validation failed: email is required","data":null}"#,
+        r#"{"status":true,"data":{"payin_method_name":"VIRTUAL_ACCOUNT","amount":"150000.00"}}"#,
+        r#"{"status":true,"data":{"type":"individual","is_active":false,"ref":"INV-2026-0042"}}"#,
+        r#"{"status":true,"data":{"channel":"BANK_TRANSFER","fee":2500,"items":["a","b"]}}"#,
+        r#"{"status":true,"data":{"description":"Refund for order 42 approved by the merchant team","amount":1}}"#,
+    ] {
+        assert_eq!(out(PolicyFamily::Payin, body), body);
+    }
+    // `enforce` masks undeclared leaves anyway; a label does not unmask a declared one.
+    let body =
+        r#"{"status":true,"data":{"is_wallet_ready":false,"missing_field":["first_name","dob"]}}"#;
+    assert_eq!(out(PolicyFamily::WalletReady, body), body);
+}
+
+/// Containers whose members name a field, nested in one another, are each read again once;
+/// a hostile chain of them is refused (too deep) instead of walked quadratically.
+#[test]
+fn nested_named_containers_are_bounded() {
+    let nested =
+        r#"{"field":"name","value":{"field":"email","value":[{"label":"phone","v":"Alice"}]}}"#;
+    assert!(!out(PolicyFamily::Payin, nested).contains("Alice"));
+    let mut chain = String::from(r#""Alice""#);
+    for _ in 0..40 {
+        chain = format!(r#"{{"v":{chain},"k":"name","pad":"{}"}}"#, "x".repeat(64));
+    }
+    match default_masker().mask_for(chain.as_bytes(), PolicyFamily::Payin) {
+        Err(MaskError::TooDeep) => {}
+        Ok(m) => assert!(!String::from_utf8_lossy(&m.body).contains("Alice")),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// A person's name that happens to be a vocabulary word (`Nik`, `Pan`) is a value, not a
+/// field name: under a personal key or a rule it does not mask the payment beside it.
+#[test]
+fn a_name_that_is_a_key_word_does_not_mask_its_siblings() {
+    for body in [
+        r#"{"status":true,"data":{"payin_id":"payin_1","amount":"150000.00","customer_full_name":"Nik Santoso"}}"#,
+        r#"{"status":true,"data":{"payin_id":"payin_1","amount":"150000.00","name":"Pan"}}"#,
+    ] {
+        let got = out(PolicyFamily::Payin, body);
+        assert!(got.contains(r#""amount":"150000.00""#), "{got}");
+        assert!(!got.contains("Santoso") && !got.contains("Pan"), "{got}");
+    }
+}
