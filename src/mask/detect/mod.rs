@@ -18,6 +18,7 @@
 //! decoded (a decode allocates; tokens that decode to binary, such as hex ids, stop there).
 
 mod card;
+mod codings;
 mod digits;
 mod email;
 mod grouped;

@@ -1,7 +1,10 @@
-//! Every reading of a string a client may decode it to: `%XX` escapes, HTML and literal
-//! character escapes, base64 (a gzip or zlib stream in it inflated) and hex tokens, nested.
+//! Every reading of a string a client may decode it to: `%XX` escapes, HTML, literal and CSS
+//! character escapes, quoted-printable, `0x…` hex numbers, base64 (a gzip or zlib stream in
+//! it inflated), base32 and hex tokens, nested.
 //! The one enumeration the detectors and the label check go through, so a decoding added
 //! here is seen by both.
+
+use super::codings;
 
 /// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
 const MIN_BASE64: usize = 16;
@@ -12,8 +15,9 @@ const MIN_BASE64: usize = 16;
 const MAX_NESTED: u8 = 3;
 
 /// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
-/// undone (up to three levels), its HTML and literal character escapes undone, and the texts
-/// of its base64 tokens (a gzip or zlib stream inside one inflated) and hex tokens, each of
+/// undone (up to three levels), its HTML, literal and CSS character escapes, quoted-printable
+/// escapes and `0x…` hex numbers undone, and the texts of its base64 tokens (a gzip or zlib
+/// stream inside one inflated), base32 and hex tokens, each of
 /// those read again the same way ([`MAX_NESTED`] levels) — until `f` holds for one. The
 /// one enumeration every check on a string's text goes through (detectors and labels), so a
 /// decoding added here is seen by all of them.
@@ -33,7 +37,16 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         }
         decoded = percent_decoded(&d);
     }
-    if let Some(d) = escapes_decoded(s) {
+    // Character escapes of string literals and HTML, of CSS, of quoted-printable mail, and
+    // hex numbers as their decimal value: each one reading of the whole text, never longer
+    // than it (but by the few digits a hex number's decimal adds).
+    let escaped = [
+        escapes_decoded(s),
+        codings::css_decoded(s),
+        codings::quoted_printable_decoded(s),
+        codings::hex_numbers_decoded(s),
+    ];
+    for d in escaped.into_iter().flatten() {
         if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
             return true;
         }
@@ -41,10 +54,12 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     depth > 0 && decoded_tokens(s).any(|t| any_reading_at(&t, f, depth - 1))
 }
 
-/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`])
-/// and hex ([`hex_texts`]).
+/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`]),
+/// hex ([`hex_texts`]) and base32 ([`codings::base32_texts`]).
 fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
-    base64_texts(s).chain(hex_texts(s))
+    base64_texts(s)
+        .chain(hex_texts(s))
+        .chain(codings::base32_texts(s))
 }
 
 /// The shortest hex token read as text (8 bytes): shorter ones hold too few for any shape.
