@@ -68,6 +68,17 @@ impl KeyWords {
             })
     }
 
+    /// Whether the folded word `w` is a vocabulary word, or a number prefix glued to one
+    /// (`nohp`): equality only, no affixes.
+    pub(super) fn is_word(&self, w: &str) -> bool {
+        let equals = |x: &str| {
+            self.by_len
+                .get(x.len())
+                .is_some_and(|b| b.iter().any(|&i| *self.words[i] == *x))
+        };
+        equals(w) || number_prefixed(w).is_some_and(equals)
+    }
+
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter().map(|w| &**w)
     }
@@ -114,70 +125,6 @@ impl KeyWords {
                 || (v.len() >= AFFIX_MIN && (folded.starts_with(v) || folded.ends_with(v)))
         })
     }
-}
-
-/// Longest string value read as the name of a field (a key is at most this long in the
-/// undeclared-paths listing too).
-pub const MAX_FIELD_NAME: usize = 64;
-
-/// Most words of a string value read as the name of a field: `Date of Birth`, `Nomor HP
-/// Pelanggan`; a sentence (`Validation failed: email is required`) is longer.
-pub const MAX_FIELD_NAME_WORDS: usize = 4;
-
-impl KeyWords {
-    /// Whether a string value, read as a key, names a personal field: at most
-    /// [`MAX_FIELD_NAME`] bytes and [`MAX_FIELD_NAME_WORDS`] words once trimmed, and personal
-    /// by [`KeyWords::is_personal_key`] (`first_name`, `Full Name`, `e.mail`, `PHONE`). The
-    /// walk reads such a value as the name of its siblings' data (`{"field": "first_name",
-    /// "value": …}`).
-    pub fn names_field(&self, text: &str) -> bool {
-        let t = text.trim();
-        !t.is_empty()
-            && t.len() <= MAX_FIELD_NAME
-            && field_name_chars(t)
-            && t.split_whitespace().count() <= MAX_FIELD_NAME_WORDS
-            && self.is_personal_key(t)
-    }
-
-    /// [`KeyWords::names_field`] for a value that is personal data itself (under a personal
-    /// key or a named rule): there a person's name may be a vocabulary word (`Nik Santoso`,
-    /// `Peter Pan`), so only a value written as a field name counts: one token, with a
-    /// separator or a case change inside (`first_name`, `firstName`, `e.mail`), or, in lower
-    /// case, equal to a vocabulary word of [`AFFIX_MIN`] letters or more (`email`, `address`).
-    pub fn names_field_strictly(&self, text: &str) -> bool {
-        let t = text.trim();
-        if t.is_empty()
-            || t.len() > MAX_FIELD_NAME
-            || !field_name_chars(t)
-            || t.chars().any(char::is_whitespace)
-        {
-            return false;
-        }
-        let structured = t.chars().any(|c| !c.is_alphanumeric())
-            || t.as_bytes()
-                .windows(2)
-                .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
-        if structured {
-            return self.is_personal_key(t);
-        }
-        // Lower case only: `PASSPORT` is an enumerated document type and `Pan` a name.
-        t.len() >= AFFIX_MIN
-            && !t.chars().any(char::is_uppercase)
-            && self.words.iter().any(|w| **w == *fold_key(t))
-    }
-}
-
-/// Whether `t` is made of what a field name is made of: letters, digits, spaces, the
-/// separators `_`, `-`, `.`, `/`, `:`, `[`, `]`, and non-ASCII characters (combining marks). An email address
-/// (`alice@mail.example.com`) or a sentence with other punctuation is a value, not a name.
-fn field_name_chars(t: &str) -> bool {
-    t.chars().all(|c| {
-        c.is_alphanumeric()
-            || c.is_whitespace()
-            || matches!(c, '_' | '-' | '.' | '/' | ':' | '[' | ']')
-            // Combining marks and other scripts' separators; not a full-width `＠`.
-            || (!c.is_ascii() && c != '\u{ff20}')
-    })
 }
 
 impl KeyWords {

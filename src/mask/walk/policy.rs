@@ -190,11 +190,8 @@ impl Walk<'_> {
         let words = p.policies.key_words();
         // A value that is personal data itself (under a personal key or a rule) may be a name
         // that happens to be a vocabulary word: there only a field name's spelling counts.
-        if at.personal || rule {
-            crate::mask::detect::any_reading(v, |t| words.names_field_strictly(t))
-        } else {
-            crate::mask::detect::any_reading(v, |t| words.names_field(t))
-        }
+        let personal = at.personal || rule;
+        crate::mask::detect::any_reading(v, |t| words.names_field(t, personal))
     }
 
     /// The same for a number (its source text) or boolean.
