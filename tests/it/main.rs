@@ -13,6 +13,7 @@ mod attack_encoded;
 mod attack_idempotency;
 mod attack_privacy;
 mod attack_reload;
+mod attack_split;
 mod body_privacy;
 mod budget;
 mod cache;

@@ -8,9 +8,10 @@
 //! (`Nik Santoso`, `Peter Pan`, `Ismail` ends with `mail`):
 //!
 //! - **an identifier** — one token with a separator or a case change inside (`first_name`,
-//!   `firstName`, `e.mail`, `FIRST-NAME`), or one token without capitals (`email`,
-//!   `firstname`) — names a field when [`KeyWords::is_personal_key`] says so (affixes and
-//!   number prefixes included);
+//!   `firstName`, `e.mail`), or one token without capitals (`email`, `firstname`) — names a
+//!   field when [`KeyWords::is_personal_key`] says so (affixes and number prefixes
+//!   included); an upper-case identifier of several words is a code (`VIRTUAL_ACCOUNT`,
+//!   `NAME_MISMATCH`), never a field name;
 //! - **a phrase or a capitalised word** (`Full Name`, `Date of Birth`, `EMAIL`, `Nik
 //!   Santoso`) names one when one of its words *is* a vocabulary word (no affixes);
 //! - where the value is personal data itself (under a personal key or a named rule, where a
@@ -47,6 +48,13 @@ impl KeyWords {
             || t.chars()
                 .zip(t.chars().skip(1))
                 .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+        // An upper-case identifier of several words is a code from a closed list
+        // (`VIRTUAL_ACCOUNT`, `BANK_ACCOUNT`, `NAME_MISMATCH`): payment methods and statuses
+        // are written so, and masking the amount beside one would break payments.
+        let code = one_token && structured && !t.chars().any(char::is_lowercase);
+        if code {
+            return false;
+        }
         if one_token && (structured || !t.chars().any(char::is_uppercase)) {
             return self.is_personal_key(t);
         }
@@ -98,7 +106,6 @@ mod tests {
             "e.mail",
             "email",
             "firstname",
-            "FIRST_NAME",
             "Full Name",
             "Date of Birth",
             "EMAIL",
@@ -130,6 +137,8 @@ mod tests {
             "alice@mail.example.com",
             "Validation failed: email is required",
             "NATIONAL_ID",
+            "VIRTUAL_ACCOUNT",
+            "NAME_MISMATCH",
         ] {
             assert!(!w.names_field(t, false), "{t}");
         }

@@ -86,8 +86,18 @@ fn case() -> impl Strategy<Value = (Value, Vec<String>)> {
             // Residual (README): a capitalised vocabulary word of three letters or fewer
             // (`CVV`, `NIK`) under a key that is itself a personal field (`name`) reads as a
             // person's name (`Nik`), not as a field name.
-            let upper = upper && !(FIELDS[f].len() <= 3 && LABEL_KEYS[lk] == "name");
-            let field = if upper {
+            // So does a capitalised phrase whose ends are such short words (`No Hp`).
+            let short = FIELDS[f].len() <= 3 || FIELDS[f] == "no_hp";
+            let upper = upper && !(short && LABEL_KEYS[lk] == "name");
+            // An upper-case identifier of several words is a code (`VIRTUAL_ACCOUNT`, residual
+            // `FIRST_NAME`): capitals are tried on single words, and as Title Case on phrases.
+            let field = if upper && FIELDS[f].contains(['_', ' ']) {
+                FIELDS[f]
+                    .split(['_', ' '])
+                    .map(|w| w[..1].to_uppercase() + &w[1..])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else if upper {
                 FIELDS[f].to_uppercase()
             } else {
                 FIELDS[f].to_owned()
