@@ -37,6 +37,9 @@ pub(super) struct At {
     /// This value is an element of an array: a declaration covers the scalars of an array
     /// at its path, never of an array inside that array.
     pub(super) item: bool,
+    /// An enclosing key is personal (a key word, or a detector fired on it): unlike
+    /// `personal`, not set for a container read again because a member names a field.
+    pub(super) keyed: bool,
     /// This value is a member of an object (or an element of an array): a string here that
     /// names a personal field makes its siblings personal (see [`Walk::container`]).
     pub(super) member: bool,
@@ -61,6 +64,7 @@ pub(super) fn run(
         node: m.paths.root(),
         decl: pol.as_ref().map(|p| p.policy.declared.root()),
         personal: false,
+        keyed: false,
         item: false,
         member: false,
     };
@@ -339,6 +343,7 @@ impl Walk<'_> {
             node: None,
             decl: None,
             personal: at.personal,
+            keyed: at.keyed,
             item: false,
             member: true,
         };
@@ -369,9 +374,10 @@ impl Walk<'_> {
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
-            let checked = p.key(k, at.decl);
+            let checked = p.key(k, at.decl, at.keyed);
             child.decl = checked.decl;
             child.personal |= checked.personal;
+            child.keyed |= checked.personal;
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }

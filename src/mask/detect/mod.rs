@@ -283,6 +283,9 @@ fn ascii_digits(text: &str) -> String {
                 '\u{066b}' => return '.',
                 '\u{066c}' => return ',',
                 '\u{00b7}' | '\u{2022}' | '\u{2027}' | '\u{30fb}' => return '.',
+                // The full stops UTS #46 (IDNA) maps to `.` in a domain, as browsers, `mailto:`
+                // and Python's `idna` codec read `alice@example。com` (U+FF0E is `.` after NFKC).
+                '\u{3002}' | '\u{ff61}' => return '.',
                 // Apostrophes and primes that mark thousands (`6’281’234’567’890`, Swiss
                 // style): the ASCII apostrophe the grouping reader knows.
                 '\u{2019}' | '\u{02bc}' | '\u{2032}' => return '\'',

@@ -113,3 +113,44 @@ fn a_name_that_is_a_key_word_does_not_mask_its_siblings() {
         assert!(!got.contains("Santoso") && !got.contains("Pan"), "{got}");
     }
 }
+
+/// Keys are data too: below a personal key every key is the gateway's placeholder, and a
+/// personal key with an identifier's digits glued to it is one as well (attack21d F1).
+#[test]
+fn keys_below_a_personal_key_or_with_a_glued_number_are_placeholders() {
+    let body = r#"{"status":true,"data":{"contacts":{"Alice Victimson":"x","AliceCamel":{"BudiDeeper":null}},"address":{"Budi Santoso":null},"phone_081234567890":true,"nik_3173000000001234":1,"amount":1}}"#;
+    let m = default_masker();
+    let masked = m
+        .mask_for(body.as_bytes(), PolicyFamily::Payin)
+        .expect("maskable");
+    let got = String::from_utf8(masked.body.to_vec()).expect("utf-8");
+    for seed in ["Alice", "Budi", "081234567890", "3173000000001234"] {
+        assert!(!got.contains(seed), "{got}");
+    }
+    assert!(got.contains(r#""amount":1"#), "{got}");
+    let listed = m
+        .policies()
+        .map(|p| serde_json::to_string(&p.undeclared().listing()).unwrap_or_default())
+        .unwrap_or_default();
+    assert!(
+        !listed.contains("Alice") && !listed.contains("0812"),
+        "{listed}"
+    );
+}
+
+/// An email whose domain is split by an IDNA full stop (`。`, `｡`, `．`) is an email: UTS #46
+/// readers (browsers, `mailto:`) take them for dots (attack21d F4).
+#[test]
+fn idna_full_stops_are_dots_in_an_email() {
+    for v in [
+        "alice.ideo@example\u{3002}com",
+        "alice.ideo@example\u{ff61}com",
+        "alice.ideo@example\u{ff0e}com",
+    ] {
+        let body = serde_json::json!({"status": true, "data": {"e4": v}}).to_string();
+        assert!(
+            !out(PolicyFamily::Payin, &body).contains("alice.ideo"),
+            "{v}"
+        );
+    }
+}

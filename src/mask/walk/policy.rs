@@ -49,6 +49,15 @@ fn field_name_like(k: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// The longest run of consecutive ASCII digits in `k`.
+fn digit_run(k: &str) -> usize {
+    k.as_bytes()
+        .split(|b| !b.is_ascii_digit())
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0)
+}
+
 impl<'m> Pol<'m> {
     pub(super) fn new(policies: &'m Policies, policy: &'m FieldPolicy) -> Self {
         Pol {
@@ -58,8 +67,9 @@ impl<'m> Pol<'m> {
         }
     }
 
-    /// Checks object key `k` (decoded) under declared node `decl`.
-    pub(super) fn key(&mut self, k: &str, decl: Option<u32>) -> CheckedKey {
+    /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
+    /// is personal (a key word, or a detector fired on it).
+    pub(super) fn key(&mut self, k: &str, decl: Option<u32>, keyed: bool) -> CheckedKey {
         let declared = &self.policy.declared;
         let child = decl.and_then(|d| declared.child(d, k));
         let detected = self.policies.detectors().scan(k);
@@ -80,6 +90,14 @@ impl<'m> Pol<'m> {
             None if personal && !crate::mask::keynorm::is_plain_field_name(k) => {
                 Some(KEY_PLACEHOLDER)
             }
+            // Everything under a personal key is personal, its keys included: a map keyed by
+            // the people it lists (`contacts: {"Alice Victimson": …}`) is the common shape.
+            None if keyed => Some(KEY_PLACEHOLDER),
+            // A personal key with an identifier's worth of digits glued to its key word
+            // (`phone_081234567890`, `nik_3173000000001234`) holds the value itself.
+            None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {
+                Some(KEY_PLACEHOLDER)
+            }
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
@@ -90,7 +108,13 @@ impl<'m> Pol<'m> {
                 .undeclared()
                 .masked(self.policy.family, MaskReason::Detected(d));
         }
-        let back = push_segment(&mut self.path, self.policies.detectors(), k);
+        // A rewritten key is listed as its placeholder, never as itself (a key a detector
+        // fires on is listed as that detector's placeholder by `push_segment`).
+        let listed = match (detected, rewrite) {
+            (None, Some(placeholder)) => placeholder,
+            _ => k,
+        };
+        let back = push_segment(&mut self.path, self.policies.detectors(), listed);
         CheckedKey {
             decl: child,
             personal,
