@@ -79,6 +79,7 @@ pub(super) fn run(
         fold_buf: String::new(),
         pol,
         names_field: false,
+        counts_stack: Vec::new(),
         rewalk_left: text.len().saturating_mul(REWALK_FACTOR),
     };
     let mut lx = Lexer::new(text);
@@ -140,6 +141,9 @@ pub(super) struct Walk<'m> {
     /// A direct member of the container being read is a string that names a personal field
     /// (`{"field": "first_name", "value": …}`): the container is read again as personal.
     pub(super) names_field: bool,
+    /// Per-rule counts at the start of each container being watched for such a member
+    /// (stacked, so a second reading starts from the counts the first one started from).
+    counts_stack: Vec<u32>,
     /// Bytes the walk may still read a second time for such containers.
     rewalk_left: usize,
 }
@@ -211,17 +215,24 @@ impl Walk<'_> {
         let outer = std::mem::replace(&mut self.names_field, false);
         let (start, out_len, escaped_len, by_policy) =
             (lx.pos, self.out.len(), self.escaped.len(), self.by_policy);
+        let counts_at = self.counts_stack.len();
+        self.counts_stack.extend_from_slice(&self.counts);
         let res = if object {
             self.object(lx, at, mode)
         } else {
             self.array(lx, at, mode)
         };
         let named = std::mem::replace(&mut self.names_field, outer);
-        res?;
-        // Under a personal key every undeclared leaf is masked already.
-        if !named || at.personal {
-            return Ok(());
+        if res.is_err() || !named || at.personal {
+            self.counts_stack.truncate(counts_at);
+            // Under a personal key every undeclared leaf is masked already.
+            return res;
         }
+        // The first reading's rule counts go: the second reading counts every value again.
+        if let Some(saved) = self.counts_stack.get(counts_at..) {
+            self.counts.copy_from_slice(saved);
+        }
+        self.counts_stack.truncate(counts_at);
         let len = lx.pos - start;
         if len > self.rewalk_left {
             return Err(Fail::TooDeep);
@@ -235,11 +246,24 @@ impl Walk<'_> {
             personal: true,
             ..at
         };
-        if object {
+        // The second reading's members name fields again: that must not reach the flag of
+        // the container around this one.
+        let outer = std::mem::replace(&mut self.names_field, false);
+        // Paths and policy counts were recorded by the first reading.
+        let quiet = self
+            .pol
+            .as_mut()
+            .map(|p| std::mem::replace(&mut p.quiet, true));
+        let res = if object {
             self.object(lx, personal, mode)
         } else {
             self.array(lx, personal, mode)
+        };
+        if let (Some(p), Some(q)) = (self.pol.as_mut(), quiet) {
+            p.quiet = q;
         }
+        self.names_field = outer;
+        res
     }
 
     fn array(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {

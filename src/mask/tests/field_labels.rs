@@ -154,3 +154,19 @@ fn idna_full_stops_are_dots_in_an_email() {
         );
     }
 }
+
+/// A container read again because a member names a field does not pass that on to the
+/// container around it: its siblings are payment values.
+#[test]
+fn a_named_container_does_not_name_its_parent() {
+    let body = r#"{"status":true,"data":{"customer_id":"customer_1","amount":1,"individual":{"identification_type":"PASSPORT","x":"y"},"created_at":"2026-12-06T10:00:00Z"}}"#;
+    let got = out(PolicyFamily::Customer, body);
+    assert!(
+        got.contains(r#""customer_id":"customer_1","amount":1"#),
+        "{got}"
+    );
+    assert!(
+        got.contains(r#""created_at":"2026-12-06T10:00:00Z""#),
+        "{got}"
+    );
+}

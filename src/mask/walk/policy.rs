@@ -15,6 +15,9 @@ pub(in crate::mask) struct Pol<'m> {
     pub(super) policies: &'m Policies,
     pub(in crate::mask) policy: &'m FieldPolicy,
     pub(super) path: String,
+    /// A container is being read a second time (a member names a field): what it holds was
+    /// recorded and counted on the first reading, so nothing is recorded again.
+    pub(super) quiet: bool,
 }
 
 /// What a key check found.
@@ -49,6 +52,23 @@ fn field_name_like(k: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// The undeclared-paths registry of a reading that records (`None`: a quiet one).
+struct Registry<'a>(Option<&'a crate::mask::policy::Undeclared>);
+
+impl Registry<'_> {
+    fn record(&self, family: crate::mask::policy::PolicyFamily, path: &str) {
+        if let Some(u) = self.0 {
+            u.record(family, path);
+        }
+    }
+
+    fn masked(&self, family: crate::mask::policy::PolicyFamily, reason: MaskReason) {
+        if let Some(u) = self.0 {
+            u.masked(family, reason);
+        }
+    }
+}
+
 /// The longest run of consecutive ASCII digits in `k`.
 fn digit_run(k: &str) -> usize {
     k.as_bytes()
@@ -64,7 +84,13 @@ impl<'m> Pol<'m> {
             policies,
             policy,
             path: String::new(),
+            quiet: false,
         }
+    }
+
+    /// The undeclared-paths registry, or a sink when this reading is [`Pol::quiet`].
+    fn registry(&self) -> Registry<'_> {
+        Registry((!self.quiet).then(|| &**self.policies.undeclared()))
     }
 
     /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
@@ -104,8 +130,7 @@ impl<'m> Pol<'m> {
             None => None,
         };
         if let Some(d) = detected {
-            self.policies
-                .undeclared()
+            self.registry()
                 .masked(self.policy.family, MaskReason::Detected(d));
         }
         // A rewritten key is listed as its placeholder, never as itself (a key a detector
@@ -135,9 +160,7 @@ impl<'m> Pol<'m> {
     fn leaf(&self, at: At, detected: Option<Detector>) -> Option<Strategy> {
         let declared = at.decl.is_some_and(|d| self.policy.declared.is_declared(d));
         if !declared {
-            self.policies
-                .undeclared()
-                .record(self.policy.family, &self.path);
+            self.registry().record(self.policy.family, &self.path);
         }
         let facts = LeafFacts {
             declared,
@@ -153,9 +176,7 @@ impl<'m> Pol<'m> {
                     None if at.personal => MaskReason::KeyWord,
                     None => MaskReason::Undeclared,
                 };
-                self.policies
-                    .undeclared()
-                    .masked(self.policy.family, reason);
+                self.registry().masked(self.policy.family, reason);
                 Some(s)
             }
         }
@@ -184,9 +205,7 @@ impl Walk<'_> {
         };
         match p.leaf(at, detected) {
             None if labelled => {
-                p.policies
-                    .undeclared()
-                    .masked(p.policy.family, MaskReason::KeyWord);
+                p.registry().masked(p.policy.family, MaskReason::KeyWord);
                 Some(p.policies.default_strategy())
             }
             verdict => verdict,
