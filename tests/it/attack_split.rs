@@ -4,7 +4,8 @@
 //! the vocabulary lacked (`mail`, `holder`, `owner`, `pan`, `cvv`, `bday`, …), keys whose
 //! letters a combining mark, a dot, a space or other punctuation breaks (`e\u{301}mail`,
 //! `first name`, `phone.number`), and values behind base32, quoted-printable, CSS escapes and
-//! `0x…` hex numbers. Against a hostile upstream on loopback, over HTTP/1.1 and h2c, GET
+//! `0x…` hex numbers; and from the attack that ran beside it, keys below a personal key,
+//! identifiers glued to a key word in a key, and emails with IDNA full stops. Against a hostile upstream on loopback, over HTTP/1.1 and h2c, GET
 //! (miss, then hit) and HEAD, on a forwarded `report` route and on the cached customer read
 //! switched to `report` (so the cache's fill and replay paths meet the same shapes).
 //! Ordinary payment objects still come back byte for byte.
@@ -106,6 +107,25 @@ fn cases() -> Vec<Case> {
                 "Spacemail",
                 "Mixaddr",
                 "Capmark",
+            ]),
+        },
+        Case {
+            name: "keys below a personal key, numbers glued to a key word, IDNA full stops",
+            body: json!({"status": true, "data": {
+                "contacts": {"Alice Keyname": "x", "BudiCamelkey": {"Deeperkey": null}},
+                "address": {"Citra Keystreet": null},
+                "phone_081299001122": true, "nik_3173000000009876": 1,
+                "e4": "alice.ideo@example\u{3002}com", "e5": "alice.ideo2@example\u{ff61}com",
+            }})
+            .to_string(),
+            seeds: seeds(&[
+                "Keyname",
+                "Camelkey",
+                "Deeperkey",
+                "Keystreet",
+                "081299001122",
+                "3173000000009876",
+                "alice.ideo",
             ]),
         },
         Case {
