@@ -17,6 +17,7 @@ use super::rules::Spelling;
 
 mod embedded;
 pub(crate) mod lexer;
+mod named;
 mod policy;
 
 use lexer::{Fail, Lexer, Str};
@@ -80,7 +81,7 @@ pub(super) fn run(
         pol,
         names_field: false,
         counts_stack: Vec::new(),
-        rewalk_left: text.len().saturating_mul(REWALK_FACTOR),
+        rewalk_left: text.len().saturating_mul(named::REWALK_FACTOR),
     };
     let mut lx = Lexer::new(text);
     let res = w.value(&mut lx, root, Mode::Copy).and_then(|()| {
@@ -129,7 +130,7 @@ pub(super) struct Walk<'m> {
     pub(super) by_policy: u32,
     /// The decoded text of every string and key copied with escapes, one per line: what a
     /// client reads there, for the secret guard (the output holds only the escaped form).
-    escaped: Vec<u8>,
+    pub(super) escaped: Vec<u8>,
     /// Reused buffers so masking a value does not allocate once they have grown.
     scratch: String,
     /// Decoded form of the current escaped string or key.
@@ -143,16 +144,10 @@ pub(super) struct Walk<'m> {
     pub(super) names_field: bool,
     /// Per-rule counts at the start of each container being watched for such a member
     /// (stacked, so a second reading starts from the counts the first one started from).
-    counts_stack: Vec<u32>,
+    pub(super) counts_stack: Vec<u32>,
     /// Bytes the walk may still read a second time for such containers.
-    rewalk_left: usize,
+    pub(super) rewalk_left: usize,
 }
-
-/// How many times the body's length the walk may re-read for containers whose members name a
-/// personal field. Each such container is re-read once; only containers of that kind nested
-/// in one another add up, and a body that needs more (hostile nesting) is refused as too deep
-/// rather than walked quadratically.
-const REWALK_FACTOR: usize = 4;
 
 impl Walk<'_> {
     pub(super) fn value(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
@@ -186,84 +181,6 @@ impl Walk<'_> {
             }
             _ => Err(lx.err()),
         }
-    }
-
-    /// A container whose direct members may name a personal field
-    /// ([`Walk::names_personal_field`]): read once; if a member does, the container's output
-    /// is dropped and it is read again as if under a personal key, so every undeclared leaf in
-    /// it (before or after the naming member, nested or not) is masked. Only in `report` mode
-    /// and outside personal keys: everywhere else such leaves are masked already.
-    fn container(
-        &mut self,
-        lx: &mut Lexer<'_>,
-        at: At,
-        mode: Mode,
-        object: bool,
-    ) -> Result<(), Fail> {
-        let watch = matches!(mode, Mode::Copy | Mode::Rule(_))
-            && self
-                .pol
-                .as_ref()
-                .is_some_and(|p| p.policy.mode == crate::mask::policy::Mode::Report);
-        if !watch {
-            return if object {
-                self.object(lx, at, mode)
-            } else {
-                self.array(lx, at, mode)
-            };
-        }
-        let outer = std::mem::replace(&mut self.names_field, false);
-        let (start, out_len, escaped_len, by_policy) =
-            (lx.pos, self.out.len(), self.escaped.len(), self.by_policy);
-        let counts_at = self.counts_stack.len();
-        self.counts_stack.extend_from_slice(&self.counts);
-        let res = if object {
-            self.object(lx, at, mode)
-        } else {
-            self.array(lx, at, mode)
-        };
-        let named = std::mem::replace(&mut self.names_field, outer);
-        if res.is_err() || !named || at.personal {
-            self.counts_stack.truncate(counts_at);
-            // Under a personal key every undeclared leaf is masked already.
-            return res;
-        }
-        // The first reading's rule counts go: the second reading counts every value again.
-        if let Some(saved) = self.counts_stack.get(counts_at..) {
-            self.counts.copy_from_slice(saved);
-        }
-        self.counts_stack.truncate(counts_at);
-        let len = lx.pos - start;
-        if len > self.rewalk_left {
-            return Err(Fail::TooDeep);
-        }
-        self.rewalk_left -= len;
-        self.out.truncate(out_len);
-        self.escaped.truncate(escaped_len);
-        self.by_policy = by_policy;
-        lx.pos = start;
-        let personal = At {
-            personal: true,
-            ..at
-        };
-        // The second reading's members name fields again: that must not reach the flag of
-        // the container around this one.
-        let outer = std::mem::replace(&mut self.names_field, false);
-        // Paths and policy counts were recorded by the first reading.
-        let quiet = self
-            .pol
-            .as_mut()
-            .map(|p| std::mem::replace(&mut p.quiet, true));
-        let res = if object {
-            self.object(lx, personal, mode)
-        } else {
-            self.array(lx, personal, mode)
-        };
-        if let (Some(p), Some(q)) = (self.pol.as_mut(), quiet) {
-            p.quiet = q;
-        }
-        self.names_field = outer;
-        res
     }
 
     fn array(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
