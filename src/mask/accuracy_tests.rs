@@ -248,6 +248,13 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
                     false_positives.push(format!("{joined}: key {k:?} fires {}", d.label()));
                 }
             }
+            // A role key alone (`payer`) masks a name under it, never an id or a code.
+            if let (Some(k), Value::String(s)) = (path.last(), value) {
+                let id = !s.contains(char::is_whitespace) && s.contains(|c: char| c.is_numeric());
+                if policies.key_words().is_role_key(k) && !id && !declared(declared_paths, &path) {
+                    false_positives.push(format!("{joined}: {s:?} under the role key {k:?}"));
+                }
+            }
             if !declared(declared_paths, &path) {
                 if let Some(k) = path.iter().find(|k| policies.is_personal_key(k)) {
                     false_positives.push(format!(
@@ -401,7 +408,35 @@ fn seeded_personal_values_are_found_everywhere() {
         "phone",
         "Email",
         "ktp",
+        // attack21d F6: the person themselves and the special categories.
+        "religion",
+        "marital_status",
+        "occupation",
+        "tempat_tinggal",
+        "umur",
+        "national_identity",
+        "selfie_url",
+        "middle_name",
     ] {
         assert!(policies.is_personal_key(k), "{k}");
+    }
+    let words = policies.key_words();
+    for k in [
+        "payer",
+        "Recipient",
+        "penerima",
+        "recipients",
+        "Beneficiary",
+    ] {
+        assert!(words.is_role_key(k), "{k}");
+    }
+    for k in [
+        "payer_id",
+        "customer_id",
+        "beneficiary_type",
+        "fee_borne_by",
+        "international",
+    ] {
+        assert!(!words.is_role_key(k) && !policies.is_personal_key(k), "{k}");
     }
 }

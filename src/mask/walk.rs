@@ -41,6 +41,9 @@ pub(super) struct At {
     /// An enclosing key is personal (a key word, or a detector fired on it): unlike
     /// `personal`, not set for a container read again because a member names a field.
     pub(super) keyed: bool,
+    /// The key of this value (or of the array holding it) is a role word alone (`payer`): a
+    /// name here is personal. Not inherited by an object's members.
+    pub(super) role: bool,
     /// This value is a member of an object (or an element of an array): a string here that
     /// names a personal field makes its siblings personal (see [`Walk::container`]).
     pub(super) member: bool,
@@ -66,6 +69,7 @@ pub(super) fn run(
         decl: pol.as_ref().map(|p| p.policy.declared.root()),
         personal: false,
         keyed: false,
+        role: false,
         item: false,
         member: false,
     };
@@ -285,6 +289,7 @@ impl Walk<'_> {
             decl: None,
             personal: at.personal,
             keyed: at.keyed,
+            role: false,
             item: false,
             member: true,
         };
@@ -319,6 +324,7 @@ impl Walk<'_> {
             child.decl = checked.decl;
             child.personal |= checked.personal;
             child.keyed |= checked.personal;
+            child.role = checked.role;
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }

@@ -18,6 +18,8 @@ pub struct KeyWords {
     by_len: Vec<Vec<usize>>,
     /// Indices of the words of [`AFFIX_MIN`] bytes or more, shortest first.
     affixes: Vec<usize>,
+    /// Role words (`payer`, `recipient`), folded: see [`KeyWords::is_role_key`].
+    roles: Vec<Box<str>>,
 }
 
 impl KeyWords {
@@ -43,7 +45,31 @@ impl KeyWords {
             words,
             by_len,
             affixes,
+            roles: Vec::new(),
         }
+    }
+
+    /// The vocabulary with these role words (folded here).
+    pub fn with_roles<'a>(mut self, roles: impl IntoIterator<Item = &'a str>) -> Self {
+        self.roles = roles
+            .into_iter()
+            .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
+            .collect();
+        self
+    }
+
+    /// Whether `raw_key` is a role word and nothing else once folded (`payer`, `Recipient`,
+    /// `penerima`): such a key holds a person (a name, or an object about them). A role word
+    /// with another word (`payer_id`, `customer_type`) names an attribute, judged by its
+    /// other words.
+    pub fn is_role_key(&self, raw_key: &str) -> bool {
+        if self.roles.is_empty() {
+            return false;
+        }
+        let folded = fold_key(raw_key);
+        // The plural too: `recipients: ["Alice", …]`.
+        let single = folded.strip_suffix('s').unwrap_or(&folded);
+        self.roles.iter().any(|r| **r == *folded || **r == *single)
     }
 
     /// Whether the ASCII word `w` (any case) is personal: it equals a vocabulary word, is a

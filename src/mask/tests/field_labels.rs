@@ -170,3 +170,21 @@ fn a_named_container_does_not_name_its_parent() {
         "{got}"
     );
 }
+
+/// A key that is only a role word holds a person: a name under it is masked, an id is kept,
+/// and an object under it is judged key by key (attack21d F6).
+#[test]
+fn a_role_key_masks_a_name_and_keeps_an_id() {
+    let body = r#"{"status":true,"data":{"payer":"Alice Victimson","recipients":["Budi Santoso"],"customer":"customer_67d84b19d50b490a8fa75ab20bbf275a","beneficiary":{"beneficiary_id":"beneficiary_1","currency":"IDR"},"penerima":"Citra","amount":1}}"#;
+    let got = out(PolicyFamily::Payout, body);
+    for seed in ["Alice", "Budi", "Citra"] {
+        assert!(!got.contains(seed), "{got}");
+    }
+    for kept in [
+        r#""customer":"customer_67d84b19d50b490a8fa75ab20bbf275a""#,
+        r#""beneficiary":{"beneficiary_id":"beneficiary_1","currency":"IDR"}"#,
+        r#""amount":1"#,
+    ] {
+        assert!(got.contains(kept), "{kept} in {got}");
+    }
+}

@@ -26,6 +26,9 @@ pub(super) struct CheckedKey {
     pub(super) decl: Option<u32>,
     /// The key names personal data, or is personal data: everything under it is personal.
     pub(super) personal: bool,
+    /// The key is a role word alone (`payer`, `recipient`): a string under it that is no
+    /// identifier is personal.
+    pub(super) role: bool,
     /// The key may not be copied: written as this placeholder (plus `#N`) instead.
     pub(super) rewrite: Option<&'static str>,
     /// Path length to truncate back to after the value.
@@ -67,6 +70,12 @@ impl Registry<'_> {
             u.masked(family, reason);
         }
     }
+}
+
+/// Whether `v` reads as an identifier rather than a name: one token holding a digit.
+fn is_identifier(v: &str) -> bool {
+    let t = v.trim();
+    !t.is_empty() && !t.contains(char::is_whitespace) && t.contains(|c: char| c.is_numeric())
 }
 
 /// The longest run of consecutive ASCII digits in `k`.
@@ -140,9 +149,11 @@ impl<'m> Pol<'m> {
             _ => k,
         };
         let back = push_segment(&mut self.path, self.policies.detectors(), listed);
+        let role = !personal && self.policies.key_words().is_role_key(k);
         CheckedKey {
             decl: child,
             personal,
+            role,
             rewrite,
             back,
         }
@@ -199,8 +210,11 @@ impl Walk<'_> {
         // behind a prefix): a personal label in any reading of it makes the text personal,
         // on a declared leaf too (no id, reference, amount or flag carries one).
         let labelled = detected.is_none() && p.labels_personal(v);
+        // Under a role key (`"payer": …`) a name is the person; an identifier (one token with a
+        // digit: `customer_67d8…`, `cus_N2fr`) is a reference to them, kept like any id.
+        let person = at.role && !is_identifier(v);
         let at = At {
-            personal: at.personal || labelled,
+            personal: at.personal || labelled || person,
             ..at
         };
         match p.leaf(at, detected) {
