@@ -129,6 +129,26 @@ fn cases() -> Vec<Case> {
             ]),
         },
         Case {
+            name: "keys naming a person by role, or the person themselves",
+            body: json!({"status": true, "data": {
+                "payer": "Alice Rolepayer", "recipients": ["Budi Rolerecipient"],
+                "penerima": "Citra Rolepenerima", "religion": "Rolereligion",
+                "marital_status": "Rolemarital", "occupation": "Roleoccupation",
+                "tempat_tinggal": "Roletinggal", "middle_name": "Rolemiddle",
+            }})
+            .to_string(),
+            seeds: seeds(&[
+                "Rolepayer",
+                "Rolerecipient",
+                "Rolepenerima",
+                "Rolereligion",
+                "Rolemarital",
+                "Roleoccupation",
+                "Roletinggal",
+                "Rolemiddle",
+            ]),
+        },
+        Case {
             name: "base32, quoted-printable, CSS escapes and hex numbers",
             body: json!({"status": true, "data": {
                 "b32": b32, "b32hex": b32hex, "b32json": b32json, "b64b32": b64b32,
@@ -198,7 +218,7 @@ async fn split_broken_and_encoded_values_never_reach_a_client_on_report_routes()
 async fn ordinary_payment_objects_come_back_byte_for_byte() {
     let h = Hostile::start().await;
     let app = gateway(&h).await;
-    let body = r#"{"status":true,"message":"OK","data":{"type":"payin","status":"success","amount":150000,"currency":"IDR","payment_method":"VIRTUAL_ACCOUNT","items":[{"type":"fee","amount":2500},{"type":"BANK_ACCOUNT","amount":"1500000.00"}],"company":"PT Span Company","cursor":"MFRGGZDFMZTWQ2LK","ref":"INV-2026-0042","note":"Refund approved","error_code":"NAME_MISMATCH","created_at":"2026-12-06T10:00:00Z"}}"#;
+    let body = r#"{"status":true,"message":"OK","data":{"type":"payin","status":"success","amount":150000,"currency":"IDR","payment_method":"VIRTUAL_ACCOUNT","items":[{"type":"fee","amount":2500},{"type":"BANK_ACCOUNT","amount":"1500000.00"}],"company":"PT Span Company","cursor":"MFRGGZDFMZTWQ2LK","ref":"INV-2026-0042","note":"Refund approved","error_code":"NAME_MISMATCH","customer":"customer_67d84b19d50b490a8fa75ab20bbf275a","payer_id":null,"fee_borne_by":"merchant","created_at":"2026-12-06T10:00:00Z"}}"#;
     serve(&h, body.to_owned());
     for path in [
         "/api/v1/payin/split-benign".to_owned(),
