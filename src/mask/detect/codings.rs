@@ -200,6 +200,12 @@ mod tests {
             ("victim\\40 example.com", Detector::Email),
             ("victim\\000040example.com", Detector::Email),
             ("0x12E9F522D2", Detector::DigitRun),
+            // attack21d F7: groups joined by punctuation outside `.` `/` `_`.
+            ("WA: 0812|3456|7890", Detector::DigitRun),
+            ("0812:3456:7890", Detector::DigitRun),
+            ("0812~3456~7890", Detector::DigitRun),
+            ("0812*3456*7890", Detector::DigitRun),
+            ("0812'3456'7890", Detector::DigitRun),
         ] {
             assert_eq!(d.scan(text), Some(want), "{text}");
         }
@@ -216,6 +222,10 @@ mod tests {
             "0x0",
             "INV-2026-0042",
             "MFRGGZDFMZTWQ2LK",
+            "10:00:00",
+            "2026:12:06",
+            "1'500'000",
+            "a|b|c 12|34",
         ] {
             assert_eq!(d.scan(text), None, "{text}");
         }
