@@ -149,7 +149,7 @@ fn cases() -> Vec<Case> {
             ]),
         },
         Case {
-            name: "base32, quoted-printable, CSS escapes and hex numbers",
+            name: "base32, quoted-printable, CSS escapes, hex numbers, digits behind other punctuation",
             body: json!({"status": true, "data": {
                 "b32": b32, "b32hex": b32hex, "b32json": b32json, "b64b32": b64b32,
                 "qp": "victim.qp=40example.com",
@@ -158,6 +158,8 @@ fn cases() -> Vec<Case> {
                 "css6": "victim.csssix\\000040example.com",
                 "hexnum": "0x12E9F522D2",
                 "hexnote": "call 0x12e9f522d3 today",
+                "pipes": "WA: 0812|3456|7001", "colons": "0812:3456:7002",
+                "tildes": "0812~3456~7003", "stars": "0812*3456*7004",
             }})
             .to_string(),
             seeds: vec![
@@ -170,6 +172,10 @@ fn cases() -> Vec<Case> {
                 "victim.csssix".into(),
                 "0x12E9F522D2".into(),
                 "0x12e9f522d3".into(),
+                "3456|7001".into(),
+                "3456:7002".into(),
+                "3456~7003".into(),
+                "3456*7004".into(),
             ],
         },
     ]
