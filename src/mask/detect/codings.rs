@@ -155,6 +155,62 @@ pub(super) fn hex_numbers_decoded(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// Longest tag or comment a renderer's reading drops.
+const MAX_TAG: usize = 256;
+
+/// `s` as a renderer shows it, when that differs: HTML tags (`<span>`, `</b>`, `<wbr>`, at
+/// most [`MAX_TAG`] bytes) and comments (`<!-- … -->`) dropped, and markdown's backslash
+/// escapes of punctuation undone (`victim\@example.com`), so `victim<span>@</span>example.com`
+/// and `0812<br>3456<br>7890` read as the email and the number they show.
+pub(super) fn markup_stripped(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr2(b'<', b'\\', b)?;
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find(['<', '\\']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let skip = if let Some(body) = tail.strip_prefix("<!--") {
+            body.find("-->").map(|e| 4 + e + 3)
+        } else if tail.starts_with('<') {
+            let starts_tag = tail[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '/');
+            tail.get(..MAX_TAG.min(tail.len()))
+                .and_then(|t| t.find('>'))
+                .filter(|_| starts_tag)
+                .map(|e| e + 1)
+        } else {
+            None
+        };
+        match skip {
+            Some(n) => {
+                rest = &tail[n..];
+                changed = true;
+            }
+            None if tail.starts_with('\\')
+                && tail[1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_punctuation()) =>
+            {
+                // `\@` → `@`: the escaped character itself, one byte.
+                out.push_str(&tail[1..2]);
+                rest = &tail[2..];
+                changed = true;
+            }
+            None => {
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +262,21 @@ mod tests {
             ("0812~3456~7890", Detector::DigitRun),
             ("0812*3456*7890", Detector::DigitRun),
             ("0812'3456'7890", Detector::DigitRun),
+            // attack21d F12: base64 broken by characters lenient decoders skip.
+            (
+                "Y29udGFj dCB2aWN0 aW0uc3Bh Y2VkQGV4 YW1wbGUu Y29t",
+                Detector::Email,
+            ),
+            (
+                "Y29udGFjdCB2.aWN0aW0uc3Bh.Y2VkQGV4YW1w.bGUuY29t",
+                Detector::Email,
+            ),
+            // attack21d F14: markup a renderer drops, markdown escapes it undoes.
+            ("victim.tag<span>@</span>example.com", Detector::Email),
+            ("victim.cmt<!-- x -->@example.com", Detector::Email),
+            ("victim.wbr@exa<wbr>mple.com", Detector::Email),
+            ("victim.md\\@example.com", Detector::Email),
+            ("0812<br>3456<br>7890", Detector::Phone),
         ] {
             assert_eq!(d.scan(text), Some(want), "{text}");
         }
@@ -226,6 +297,9 @@ mod tests {
             "2026:12:06",
             "1'500'000",
             "a|b|c 12|34",
+            "Refund for order 42 approved by the merchant team",
+            "a < b and c > d",
+            "C:\\payments\\batch1 <ok>",
         ] {
             assert_eq!(d.scan(text), None, "{text}");
         }

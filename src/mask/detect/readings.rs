@@ -45,6 +45,7 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::css_decoded(s),
         codings::quoted_printable_decoded(s),
         codings::hex_numbers_decoded(s),
+        codings::markup_stripped(s),
     ];
     for d in escaped.into_iter().flatten() {
         if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
@@ -213,11 +214,20 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
 /// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
 /// also read with them removed.
 fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
-    let joined: Vec<String> = if s.contains(['\r', '\n']) {
+    let mut joined: Vec<String> = if s.contains(['\r', '\n']) {
         base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
     } else {
         Vec::new()
     };
+    // Node's `Buffer.from(s, "base64")`, Python's `b64decode` and Java's MIME decoder skip
+    // every character outside the alphabet: `Y29udGFj dCB2aWN0 …`, `Y29u.dGFj…`. Read so too
+    // when such characters are few (at most one in four), so prose is not decoded.
+    let alphabet = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_' | '=');
+    let skipped = s.chars().filter(|&c| !alphabet(c)).count();
+    if skipped > 0 && skipped * 4 <= s.len() {
+        let kept: String = s.chars().filter(|&c| alphabet(c)).collect();
+        joined.extend(base64_token_texts(&kept).collect::<Vec<_>>());
+    }
     base64_token_texts(s).chain(joined)
 }
 

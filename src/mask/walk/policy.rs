@@ -35,6 +35,10 @@ pub(super) struct CheckedKey {
     pub(super) back: usize,
 }
 
+/// Longest key the detectors and label checks read; a longer one is written and listed as
+/// `<key>`, and everything under it is personal.
+const MAX_SCANNED_KEY: usize = 4 * 1024;
+
 /// Longest string value the detectors read; a longer one is masked whole.
 const MAX_SCANNED_TEXT: usize = 64 * 1024;
 
@@ -105,6 +109,18 @@ impl<'m> Pol<'m> {
     /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
     /// is personal (a key word, or a detector fired on it).
     pub(super) fn key(&mut self, k: &str, decl: Option<u32>, keyed: bool) -> CheckedKey {
+        if k.len() > MAX_SCANNED_KEY {
+            // No field name is this long: data, masked unread (as an over-long value is) so
+            // that a hostile key cannot make every reading run over megabytes.
+            let back = push_segment(&mut self.path, self.policies.detectors(), KEY_PLACEHOLDER);
+            return CheckedKey {
+                decl: None,
+                personal: true,
+                role: false,
+                rewrite: Some(KEY_PLACEHOLDER),
+                back,
+            };
+        }
         let declared = &self.policy.declared;
         let child = decl.and_then(|d| declared.child(d, k));
         let detected = self.policies.detectors().scan(k);
