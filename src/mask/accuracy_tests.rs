@@ -263,6 +263,11 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
                     ));
                 }
             }
+            if let Value::String(s) = value {
+                if detectors.scan_bounded(s).1 {
+                    false_positives.push(format!("{joined}: {s:?} stops a reading at a bound"));
+                }
+            }
             let fired = match value {
                 Value::String(s) => detectors.scan(s),
                 Value::Number(n) => detectors.scan_number(&n.to_string()),

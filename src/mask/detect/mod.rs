@@ -166,6 +166,17 @@ impl Detectors {
         self.scan_among(s, &Detector::ALL)
     }
 
+    /// [`Detectors::scan`], and whether a reading of `s` stopped at a bound with text left
+    /// unread (a fifth level of encoding, a compressed stream longer than the inflation
+    /// bound): such a value is masked whole by the caller, as a value too long to scan is.
+    pub fn scan_bounded(&self, s: &str) -> (Option<Detector>, bool) {
+        let found = self.scan(s);
+        let bounded = found.is_none()
+            && Detector::ALL.iter().any(|&d| self.is_enabled(d))
+            && readings::last_reading_bounded();
+        (found, bounded)
+    }
+
     /// [`Detectors::scan`] for a leaf on a **declared** path: only the detectors whose shape no
     /// payment value has (`email`, `iban`). A declared reference or amount may be any run of
     /// digits (`20241206001234`, `15000000`), may start with `0` or pass Luhn by chance, so

@@ -22,7 +22,39 @@ const MAX_NESTED: u8 = 3;
 /// one enumeration every check on a string's text goes through (detectors and labels), so a
 /// decoding added here is seen by all of them.
 pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    BOUNDED.with(|b| b.set(false));
     any_reading_at(s, &mut f, MAX_NESTED)
+}
+
+thread_local! {
+    /// Set by the last [`any_reading`] when a bound cut a reading short: a fourth level of
+    /// `%XX` escapes, a token still encoded below [`MAX_NESTED`] levels, an inflated stream
+    /// longer than [`MAX_INFLATED`]. The walk is synchronous, so the flag read right after a
+    /// scan is that scan's.
+    static BOUNDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the last [`any_reading`] on this thread stopped at a bound with text left unread
+/// (see [`BOUNDED`]): a client that decodes further reads what no check saw, so the caller
+/// masks the value whole, as it does a value too long to scan.
+pub(crate) fn last_reading_bounded() -> bool {
+    BOUNDED.with(std::cell::Cell::get)
+}
+
+fn bounded() {
+    BOUNDED.with(|b| b.set(true));
+}
+
+/// The readings of the encoded tokens of `t`, one level down; at the last level, only a note
+/// that tokens were left unread.
+fn deeper(t: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
+    if depth == 0 {
+        if decoded_tokens(t).next().is_some() {
+            bounded();
+        }
+        return false;
+    }
+    decoded_tokens(t).any(|x| any_reading_at(&x, f, depth - 1))
 }
 
 fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
@@ -32,10 +64,13 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     let mut decoded = percent_decoded(s);
     for _ in 0..3 {
         let Some(d) = decoded else { break };
-        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+        if f(&d) || deeper(&d, f, depth) {
             return true;
         }
         decoded = percent_decoded(&d);
+    }
+    if decoded.is_some() {
+        bounded();
     }
     // Character escapes of string literals and HTML, of CSS, of quoted-printable mail, and
     // hex numbers as their decimal value: each one reading of the whole text, never longer
@@ -48,11 +83,11 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::markup_stripped(s),
     ];
     for d in escaped.into_iter().flatten() {
-        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+        if f(&d) || deeper(&d, f, depth) {
             return true;
         }
     }
-    depth > 0 && decoded_tokens(s).any(|t| any_reading_at(&t, f, depth - 1))
+    deeper(s, f, depth)
 }
 
 /// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`]),
@@ -96,7 +131,13 @@ fn bytes_text(bytes: Vec<u8>) -> Option<String> {
     use std::io::Read;
     let inflated = |r: &mut dyn Read| {
         let mut out = Vec::new();
-        r.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+        r.take(MAX_INFLATED + 1).read_to_end(&mut out).ok()?;
+        if out.len() as u64 > MAX_INFLATED {
+            // More follows than is read: judged on its prefix, and noted.
+            bounded();
+            out.truncate(MAX_INFLATED as usize);
+            return Some(String::from_utf8_lossy(&out).into_owned());
+        }
         String::from_utf8(out).ok()
     };
     match bytes.as_slice() {

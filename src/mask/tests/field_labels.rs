@@ -188,3 +188,39 @@ fn a_role_key_masks_a_name_and_keeps_an_id() {
         assert!(got.contains(kept), "{kept} in {got}");
     }
 }
+
+/// A reading cut short by a bound (a compressed stream longer than the inflation bound, a
+/// fifth level of encoding, a fourth level of `%XX`) masks the value whole (attack21d F11).
+#[test]
+fn a_reading_cut_at_its_bound_masks_the_value_whole() {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut text = "x".repeat(100_000);
+    text.push_str(" contact victim.gzbomb@example.com");
+    gz.write_all(text.as_bytes()).expect("gzip");
+    let bomb = b64(&gz.finish().expect("gzip"));
+    let mut deep = "contact victim.deep4@example.com".to_owned();
+    for _ in 0..4 {
+        deep = b64(deep.as_bytes());
+    }
+    for v in [
+        bomb.as_str(),
+        deep.as_str(),
+        "victim.pct4%25252540example.com",
+    ] {
+        let body = serde_json::json!({"status": true, "data": {"note": v}}).to_string();
+        let got = out(PolicyFamily::Payin, &body);
+        assert!(!got.contains(v), "{got}");
+    }
+    // Ordinary encoded values are read to the end and kept.
+    for v in [
+        b64(br#"{"page":2}"#),
+        "a%2Fb%2Fc".to_owned(),
+        b64(b64(b"cursor-2").as_bytes()),
+    ] {
+        let body = serde_json::json!({"status": true, "data": {"cursor": v}}).to_string();
+        assert_eq!(out(PolicyFamily::Payin, &body), body);
+    }
+}

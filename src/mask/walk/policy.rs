@@ -123,8 +123,8 @@ impl<'m> Pol<'m> {
         }
         let declared = &self.policy.declared;
         let child = decl.and_then(|d| declared.child(d, k));
-        let detected = self.policies.detectors().scan(k);
-        let personal = detected.is_some() || self.policies.is_personal_key(k);
+        let (detected, bounded) = self.policies.detectors().scan_bounded(k);
+        let personal = detected.is_some() || bounded || self.policies.is_personal_key(k);
         // A key is data when a detector fires on it; one starting with `<` would be
         // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
         // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
@@ -134,7 +134,7 @@ impl<'m> Pol<'m> {
         let personal = personal || labelled;
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
-            None if labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
+            None if bounded || labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
             // A personal key that is no field name even once folded (`customer_name:Alice …`,
             // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
             // name of a field: it may hold the value itself.
@@ -221,7 +221,12 @@ impl Walk<'_> {
             p.leaf(at, None);
             return Some(p.policies.default_strategy());
         }
-        let detected = p.policies.detectors().scan(v);
+        let (detected, bounded) = p.policies.detectors().scan_bounded(v);
+        if bounded {
+            // A reading stopped at a bound with text unread: masked whole, as too long a value.
+            p.leaf(at, None);
+            return Some(p.policies.default_strategy());
+        }
         // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
         // behind a prefix): a personal label in any reading of it makes the text personal,
         // on a declared leaf too (no id, reference, amount or flag carries one).
