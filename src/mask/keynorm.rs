@@ -56,24 +56,25 @@ pub fn fold_key(raw: &str) -> Cow<'_, str> {
     Cow::Owned(unmarked.chars().filter(|&c| !is_dropped(c)).collect())
 }
 
-/// `s` without its combining marks: NFKD, every nonspacing mark (Mn) removed, NFC. Borrowed
-/// when `s` has none (ASCII text never has).
+/// `s` without its combining marks: NFKD, every nonspacing (Mn) and enclosing (Me) mark
+/// removed, NFC. Borrowed when `s` has none (ASCII text never has).
 pub(crate) fn strip_marks(s: &str) -> Cow<'_, str> {
     if s.is_ascii() {
         return Cow::Borrowed(s);
     }
     let decomposed = DecomposingNormalizerBorrowed::new_nfkd().normalize(s);
     let gc = CodePointMapData::<GeneralCategory>::new();
-    if !decomposed
-        .chars()
-        .any(|c| gc.get(c) == GeneralCategory::NonspacingMark)
-    {
+    // Nonspacing marks (accents) and enclosing marks (the keycap of `0️⃣`, circles).
+    let mark = |c: char| {
+        matches!(
+            gc.get(c),
+            GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+        )
+    };
+    if !decomposed.chars().any(mark) {
         return Cow::Borrowed(s);
     }
-    let kept: String = decomposed
-        .chars()
-        .filter(|&c| gc.get(c) != GeneralCategory::NonspacingMark)
-        .collect();
+    let kept: String = decomposed.chars().filter(|&c| !mark(c)).collect();
     Cow::Owned(
         ComposingNormalizerBorrowed::new_nfc()
             .normalize(&kept)

@@ -135,6 +135,8 @@ fn cases() -> Vec<Case> {
                 "penerima": "Citra Rolepenerima", "religion": "Rolereligion",
                 "marital_status": "Rolemarital", "occupation": "Roleoccupation",
                 "tempat_tinggal": "Roletinggal", "middle_name": "Rolemiddle",
+                "signature": "Rolesignature Victimson", "national_id": "Rolenational",
+                "tax_id": "Roletax", "kitas": "Rolekitas",
             }})
             .to_string(),
             seeds: seeds(&[
@@ -146,6 +148,10 @@ fn cases() -> Vec<Case> {
                 "Roleoccupation",
                 "Roletinggal",
                 "Rolemiddle",
+                "Rolesignature",
+                "Rolenational",
+                "Roletax",
+                "Rolekitas",
             ]),
         },
         Case {
@@ -160,6 +166,10 @@ fn cases() -> Vec<Case> {
                 "hexnote": "call 0x12e9f522d3 today",
                 "pipes": "WA: 0812|3456|7001", "colons": "0812:3456:7002",
                 "tildes": "0812~3456~7003", "stars": "0812*3456*7004",
+                "dingbats": "\u{2780}\u{2787}\u{2780}\u{2781}\u{2782}\u{2783}\u{2784}\u{2785}\u{2786}",
+                "braille": "0812\u{2800}3456\u{2800}7005",
+                "comment": "victim.comment(work)@example.com",
+                "markup": "victim.markup<span>@</span>example.com",
             }})
             .to_string(),
             seeds: vec![
@@ -176,6 +186,10 @@ fn cases() -> Vec<Case> {
                 "3456:7002".into(),
                 "3456~7003".into(),
                 "3456*7004".into(),
+                "\u{2781}\u{2782}\u{2783}".into(),
+                "7005".into(),
+                "victim.comment".into(),
+                "victim.markup".into(),
             ],
         },
     ]
@@ -224,7 +238,7 @@ async fn split_broken_and_encoded_values_never_reach_a_client_on_report_routes()
 async fn ordinary_payment_objects_come_back_byte_for_byte() {
     let h = Hostile::start().await;
     let app = gateway(&h).await;
-    let body = r#"{"status":true,"message":"OK","data":{"type":"payin","status":"success","amount":150000,"currency":"IDR","payment_method":"VIRTUAL_ACCOUNT","items":[{"type":"fee","amount":2500},{"type":"BANK_ACCOUNT","amount":"1500000.00"}],"company":"PT Span Company","cursor":"MFRGGZDFMZTWQ2LK","ref":"INV-2026-0042","note":"Refund approved","error_code":"NAME_MISMATCH","customer":"customer_67d84b19d50b490a8fa75ab20bbf275a","payer_id":null,"fee_borne_by":"merchant","created_at":"2026-12-06T10:00:00Z"}}"#;
+    let body = r#"{"status":true,"message":"OK","data":{"type":"payin","status":"success","amount":150000,"currency":"IDR","payment_method":"VIRTUAL_ACCOUNT","items":[{"type":"fee","amount":2500},{"type":"BANK_ACCOUNT","amount":"1500000.00"}],"company":"PT Span Company","cursor":"MFRGGZDFMZTWQ2LK","ref":"INV-2026-0042","note":"Refund approved","error_code":"NAME_MISMATCH","customer":"customer_67d84b19d50b490a8fa75ab20bbf275a","signature":"9f86d081884c7d659a2feaa0c55ad015","payer_id":null,"fee_borne_by":"merchant","created_at":"2026-12-06T10:00:00Z"}}"#;
     serve(&h, body.to_owned());
     for path in [
         "/api/v1/payin/split-benign".to_owned(),

@@ -155,6 +155,38 @@ pub(super) fn hex_numbers_decoded(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// `s` with the comments of an email address dropped (RFC 5322: `alice(work)@example.com`,
+/// `alice@(x)example.com` are `alice@example.com` to a mail parser), when it holds an `@` and
+/// a parenthesised run of at most 64 bytes without spaces or `@`.
+pub(super) fn mail_comments_dropped(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr(b'@', b)?;
+    memchr::memchr(b'(', b)?;
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find('(') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let close = tail
+            .get(..66.min(tail.len()))
+            .and_then(|t| t.find(')'))
+            .filter(|&e| !tail[1..e].contains([' ', '@', '(']));
+        match close {
+            Some(e) => {
+                rest = &tail[e + 1..];
+                changed = true;
+            }
+            None => {
+                out.push('(');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
 /// Longest tag or comment a renderer's reading drops.
 const MAX_TAG: usize = 256;
 
@@ -277,6 +309,11 @@ mod tests {
             ("victim.wbr@exa<wbr>mple.com", Detector::Email),
             ("victim.md\\@example.com", Detector::Email),
             ("0812<br>3456<br>7890", Detector::Phone),
+            // attack21d F4 (comments), F7 (blanks, keycaps, dingbat digits).
+            ("alice.comment(work)@example.com", Detector::Email),
+            ("0812\u{2800}3456\u{2800}7890", Detector::Phone),
+            ("0\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}2\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}4\u{fe0f}\u{20e3}5\u{fe0f}\u{20e3}6\u{fe0f}\u{20e3}7\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}", Detector::Phone),
+            ("\u{2780}\u{2781}\u{2782}\u{2783}\u{2784}\u{2785}\u{2786}\u{2787}", Detector::DigitRun),
         ] {
             assert_eq!(d.scan(text), Some(want), "{text}");
         }
