@@ -187,6 +187,44 @@ pub(super) fn mail_comments_dropped(s: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// Fewest byte codes read as text: fewer hold too few characters for any shape.
+const MIN_BYTE_CODES: usize = 8;
+
+/// The text a list of byte codes spells, when `s` is one: at least [`MIN_BYTE_CODES`]
+/// decimal numbers 0–255 (`99,111,110,…`, `99 111 110 …`) or hex pairs (`63:6f:6e:…`,
+/// `63-6F-6E-…`, `0x63, 0x6f, …`) separated by commas, colons, dashes, semicolons or white
+/// space, whose bytes are UTF-8 text: what `Buffer.from(list)`, `bytes(list)` or a hex-dump
+/// reader gives back.
+pub(super) fn byte_codes_decoded(s: &str) -> Option<String> {
+    let tokens: Vec<&str> = s
+        .split(|c: char| matches!(c, ',' | ':' | '-' | ';') || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.len() < MIN_BYTE_CODES {
+        return None;
+    }
+    let hex = |t: &str| {
+        let t = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
+        (t.len() == 2)
+            .then(|| u8::from_str_radix(t, 16).ok())
+            .flatten()
+    };
+    let decimal = |t: &str| {
+        (t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u8>().ok())
+            .flatten()
+    };
+    let as_decimal: Option<Vec<u8>> = tokens.iter().map(|t| decimal(t)).collect();
+    let as_hex: Option<Vec<u8>> = tokens.iter().map(|t| hex(t)).collect();
+    [as_decimal, as_hex]
+        .into_iter()
+        .flatten()
+        .find_map(|bytes| text(bytes).filter(|t| t.chars().any(char::is_alphabetic)))
+}
+
 /// Longest tag or comment a renderer's reading drops.
 const MAX_TAG: usize = 256;
 
@@ -311,6 +349,10 @@ mod tests {
             ("0812<br>3456<br>7890", Detector::Phone),
             // attack21d F4 (comments), F7 (blanks, keycaps, dingbat digits).
             ("alice.comment(work)@example.com", Detector::Email),
+            // attack21d F13: text as byte codes.
+            ("99,111,110,116,97,99,116,32,118,105,99,116,105,109,46,98,64,101,120,97,109,112,108,101,46,99,111,109", Detector::Email),
+            ("63:6f:6e:74:61:63:74:20:76:69:63:74:69:6d:40:65:78:61:6d:70:6c:65:2e:63:6f:6d", Detector::Email),
+            ("0x76, 0x69, 0x63, 0x74, 0x69, 0x6d, 0x40, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2e, 0x63, 0x6f, 0x6d", Detector::Email),
             ("0812\u{2800}3456\u{2800}7890", Detector::Phone),
             ("0\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}2\u{fe0f}\u{20e3}3\u{fe0f}\u{20e3}4\u{fe0f}\u{20e3}5\u{fe0f}\u{20e3}6\u{fe0f}\u{20e3}7\u{fe0f}\u{20e3}8\u{fe0f}\u{20e3}", Detector::Phone),
             ("\u{2780}\u{2781}\u{2782}\u{2783}\u{2784}\u{2785}\u{2786}\u{2787}", Detector::DigitRun),
@@ -335,6 +377,9 @@ mod tests {
             "1'500'000",
             "a|b|c 12|34",
             "Refund for order 42 approved by the merchant team",
+            "10, 20, 30, 40, 50, 60, 70, 80",
+            "2026-12-06 10:00:00",
+            "12:30:45",
             "a < b and c > d",
             "C:\\payments\\batch1 <ok>",
         ] {

@@ -82,6 +82,7 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::hex_numbers_decoded(s),
         codings::markup_stripped(s),
         codings::mail_comments_dropped(s),
+        codings::byte_codes_decoded(s),
     ];
     for d in escaped.into_iter().flatten() {
         if f(&d) || deeper(&d, f, depth) {
