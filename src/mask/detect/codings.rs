@@ -196,6 +196,15 @@ const MIN_BYTE_CODES: usize = 8;
 /// space, whose bytes are UTF-8 text: what `Buffer.from(list)`, `bytes(list)` or a hex-dump
 /// reader gives back.
 pub(super) fn byte_codes_decoded(s: &str) -> Option<String> {
+    // Most strings hold a letter no code list has: done without allocating.
+    let list_byte = |b: u8| {
+        b.is_ascii_hexdigit()
+            || matches!(b, b',' | b':' | b'-' | b';' | b'x' | b'X')
+            || b.is_ascii_whitespace()
+    };
+    if s.len() < MIN_BYTE_CODES * 2 || !s.bytes().all(list_byte) {
+        return None;
+    }
     let tokens: Vec<&str> = s
         .split(|c: char| matches!(c, ',' | ':' | '-' | ';') || c.is_whitespace())
         .filter(|t| !t.is_empty())
@@ -243,8 +252,8 @@ pub(super) fn markup_stripped(s: &str) -> Option<String> {
         let tail = &rest[i..];
         let skip = if let Some(body) = tail.strip_prefix("<!--") {
             body.find("-->").map(|e| 4 + e + 3)
-        } else if tail.starts_with('<') {
-            let starts_tag = tail[1..]
+        } else if let Some(inner) = tail.strip_prefix('<') {
+            let starts_tag = inner
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '/');
