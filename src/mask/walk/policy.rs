@@ -82,6 +82,20 @@ fn is_identifier(v: &str) -> bool {
     !t.is_empty() && !t.contains(char::is_whitespace) && t.contains(|c: char| c.is_numeric())
 }
 
+/// Whether `k` joins a lower-case word and a word with capitals by `_` or `-`
+/// (`name_AliceVictimson`, `phone_Budi`): no one spelling convention (`first_name`,
+/// `firstName`, `FirstName`, `Phone-Number`, `FIRST_NAME`) writes a key so.
+fn mixed_convention(k: &str) -> bool {
+    let mut lower = false;
+    let mut capital = false;
+    for seg in k.split(['_', '-']) {
+        lower |= seg.bytes().any(|b| b.is_ascii_alphabetic())
+            && seg.bytes().all(|b| !b.is_ascii_uppercase());
+        capital |= seg.bytes().any(|b| b.is_ascii_uppercase());
+    }
+    lower && capital
+}
+
 /// The longest run of consecutive ASCII digits in `k`.
 fn digit_run(k: &str) -> usize {
     k.as_bytes()
@@ -149,6 +163,10 @@ impl<'m> Pol<'m> {
             None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {
                 Some(KEY_PLACEHOLDER)
             }
+            // A personal key that mixes spelling conventions (`name_AliceVictimson`: snake
+            // case with capitals after the separator) has a value glued on. Its value is
+            // masked anyway, so renaming a merely odd key (`Customer_Name`) costs little.
+            None if personal && mixed_convention(k) => Some(KEY_PLACEHOLDER),
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
