@@ -224,3 +224,27 @@ fn a_reading_cut_at_its_bound_masks_the_value_whole() {
         assert_eq!(out(PolicyFamily::Payin, &body), body);
     }
 }
+
+/// Text serialised as byte or character codes (Node's `Buffer.toJSON()`, a byte array) is
+/// read as that text; arrays of amounts stay (attack21d F13).
+#[test]
+fn byte_and_character_code_arrays_are_read_as_text() {
+    let codes = |s: &str| {
+        s.bytes()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let email = codes("contact victim.buffer@example.com");
+    let body = format!(
+        r#"{{"status":true,"data":{{"payload":{{"type":"Buffer","data":[{email}]}},"chars":[{}],"amounts":[150000,2500,10,20,30,40,50,60]}}}}"#,
+        codes("Alice 081234567890 phone")
+    );
+    let got = out(PolicyFamily::Payin, &body);
+    assert!(!got.contains(&email), "{got}");
+    assert!(!got.contains("48,56,49,50"), "{got}");
+    assert!(
+        got.contains(r#""amounts":[150000,2500,10,20,30,40,50,60]"#),
+        "{got}"
+    );
+}

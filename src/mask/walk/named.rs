@@ -48,7 +48,12 @@ impl Walk<'_> {
         } else {
             self.array(lx, at, mode)
         };
-        let named = std::mem::replace(&mut self.names_field, outer);
+        let mut named = std::mem::replace(&mut self.names_field, outer);
+        // An array of byte or character codes spells a text (`Buffer.toJSON()`'s `data`,
+        // `[65,108,105,…]`): personal when that text is.
+        if res.is_ok() && !object && !named && !at.personal {
+            named = self.codes_personal(lx.source(start, lx.pos));
+        }
         if res.is_err() || !named || at.personal {
             self.counts_stack.truncate(counts_at);
             // Under a personal key every undeclared leaf is masked already.
@@ -91,4 +96,40 @@ impl Walk<'_> {
         self.names_field = outer;
         res
     }
+
+    /// Whether the array source text `src` is a list of at least [`MIN_CODES`] integer codes
+    /// whose text (as UTF-8 bytes when all are below 256, and as character codes) a detector
+    /// or the label check finds personal.
+    fn codes_personal(&self, src: &str) -> bool {
+        let Some(p) = self.pol.as_ref() else {
+            return false;
+        };
+        let inner = src.trim().trim_start_matches('[').trim_end_matches(']');
+        // Most arrays hold no codes: the first element tells.
+        if !inner.trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+            return false;
+        }
+        let codes: Option<Vec<u32>> = inner
+            .split(',')
+            .map(|t| {
+                let t = t.trim();
+                (t.len() <= 7 && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| t.parse().ok())
+                    .flatten()
+            })
+            .collect();
+        let Some(codes) = codes.filter(|c| c.len() >= MIN_CODES) else {
+            return false;
+        };
+        let bytes: Option<Vec<u8>> = codes.iter().map(|&c| u8::try_from(c).ok()).collect();
+        let as_bytes = bytes.and_then(|b| String::from_utf8(b).ok());
+        let as_chars: Option<String> = codes.iter().map(|&c| char::from_u32(c)).collect();
+        [as_bytes, as_chars].into_iter().flatten().any(|text| {
+            p.policies.detectors().scan(&text).is_some()
+                || p.policies.key_words().labels_personal(&text)
+        })
+    }
 }
+
+/// Fewest codes read as a text: fewer hold too few characters for any shape.
+const MIN_CODES: usize = 8;
