@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::detect::Detector;
 use super::keynorm::{fold_key, folds_to};
-use super::policy::{DeclaredPaths, Policies, PolicyFamily};
+use super::policy::{DeclaredPaths, Mode, Policies, PolicyFamily};
 use super::RuleConfig;
 
 /// Keys whose values are free text: neither declared nor checked for false positives by
@@ -99,6 +99,61 @@ fn in_free_text(v: &str) -> Vec<String> {
         format!("\"{v}\""),
         format!("Refund for {v}: 150000.00 IDR"),
     ]
+}
+
+struct Ctx<'a> {
+    policies: &'a Policies,
+    rules: &'a [RuleConfig],
+    declared: &'a DeclaredPaths,
+}
+
+impl Ctx<'_> {
+    /// The leaf at `path` is masked whatever the field-name rule says: a rule or a key word
+    /// covers it, or it is free text.
+    fn masked_anyway(&self, path: &[&str]) -> bool {
+        rule_covers(self.rules, path)
+            || path.iter().any(|k| self.policies.is_personal_key(k))
+            || path.iter().any(|k| FREE_TEXT.contains(k))
+    }
+
+    /// Every container of `v` with a direct string member that names a personal field,
+    /// reported with each payment leaf in it that the rule would mask.
+    fn named_containers<'v>(&self, v: &'v Value, path: &mut Vec<&'v str>, out: &mut Vec<String>) {
+        let members: Vec<(Option<&'v str>, &'v Value)> = match v {
+            Value::Object(m) => m.iter().map(|(k, v)| (Some(k.as_str()), v)).collect(),
+            Value::Array(a) => a.iter().map(|v| (None, v)).collect(),
+            _ => return,
+        };
+        let names = members.iter().any(|(k, m)| {
+            let Value::String(s) = m else { return false };
+            let mut p = path.clone();
+            p.extend(*k);
+            !declared(self.declared, &p)
+                && self
+                    .policies
+                    .key_words()
+                    .names_field(s, self.masked_anyway(&p))
+        });
+        if names {
+            let mut all = Vec::new();
+            leaves(v, &mut path.clone(), &mut all);
+            for (p, leaf) in all {
+                if !self.masked_anyway(&p) && !declared(self.declared, &p) {
+                    out.push(format!(
+                        "{}: {leaf} is masked by a field name beside it",
+                        p.join(".")
+                    ));
+                }
+            }
+        }
+        for (k, m) in members {
+            path.extend(k);
+            self.named_containers(m, path, out);
+            if k.is_some() {
+                path.pop();
+            }
+        }
+    }
 }
 
 async fn sandbox_bodies() -> Vec<(PolicyFamily, Value)> {
@@ -193,12 +248,24 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
                     false_positives.push(format!("{joined}: key {k:?} fires {}", d.label()));
                 }
             }
+            // A role key alone (`payer`) masks a name under it, never an id or a code.
+            if let (Some(k), Value::String(s)) = (path.last(), value) {
+                let id = !s.contains(char::is_whitespace) && s.contains(|c: char| c.is_numeric());
+                if policies.key_words().is_role_key(k) && !id && !declared(declared_paths, &path) {
+                    false_positives.push(format!("{joined}: {s:?} under the role key {k:?}"));
+                }
+            }
             if !declared(declared_paths, &path) {
                 if let Some(k) = path.iter().find(|k| policies.is_personal_key(k)) {
                     false_positives.push(format!(
                         "{} {joined}: key {k:?} is a key word and the path is not declared",
                         family.label()
                     ));
+                }
+            }
+            if let Value::String(s) = value {
+                if detectors.scan_bounded(s).1 {
+                    false_positives.push(format!("{joined}: {s:?} stops a reading at a bound"));
                 }
             }
             let fired = match value {
@@ -209,6 +276,18 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
             if let Some(d) = fired {
                 false_positives.push(format!("{joined}: {value} fires {}", d.label()));
             }
+        }
+    }
+    // A string that names a personal field masks its container's undeclared leaves on
+    // `report` families: no container of a sandbox answer may hold one beside a payment value.
+    for (family, body) in &bodies {
+        if policies.for_family(*family).mode == Mode::Report {
+            let ctx = Ctx {
+                policies: &policies,
+                rules: &rules,
+                declared: &policies.for_family(*family).declared,
+            };
+            ctx.named_containers(body, &mut Vec::new(), &mut false_positives);
         }
     }
     false_positives.sort();
@@ -334,7 +413,35 @@ fn seeded_personal_values_are_found_everywhere() {
         "phone",
         "Email",
         "ktp",
+        // attack21d F6: the person themselves and the special categories.
+        "religion",
+        "marital_status",
+        "occupation",
+        "tempat_tinggal",
+        "umur",
+        "national_identity",
+        "selfie_url",
+        "middle_name",
     ] {
         assert!(policies.is_personal_key(k), "{k}");
+    }
+    let words = policies.key_words();
+    for k in [
+        "payer",
+        "Recipient",
+        "penerima",
+        "recipients",
+        "Beneficiary",
+    ] {
+        assert!(words.is_role_key(k), "{k}");
+    }
+    for k in [
+        "payer_id",
+        "customer_id",
+        "beneficiary_type",
+        "fee_borne_by",
+        "international",
+    ] {
+        assert!(!words.is_role_key(k) && !policies.is_personal_key(k), "{k}");
     }
 }

@@ -4,7 +4,10 @@
 //! Go's `encoding/json` (`EqualFold`: simple case folding, so `ſ` is `s` and `K` (Kelvin) is
 //! `k`), readers that apply NFKC (full-width letters), readers that trim (`"email "`, a BOM,
 //! a trailing NUL) and the gateway's own `_` / `-` folding (`phoneNumber`, `phone-number` and
-//! `PHONE_NUMBER` are one name). Folding more loosely than a client can only make the masker
+//! `PHONE_NUMBER` are one name), widened to every character that is not a letter or a digit
+//! (`e.mail`, `first name`, `phone.number`, `e mail` are `email`, `firstname`, `phonenumber`)
+//! and to combining marks (`e\u{301}mail`, `na\u{308}me`: a reader, a log viewer and a
+//! person see `email` and `name`). Folding more loosely than a client can only make the masker
 //! mask more; folding less loosely lets a client fill a personal field the masker did not see.
 //!
 //! All Unicode data comes from ICU4X (`icu_normalizer`, `icu_casemap`, `icu_properties`): no
@@ -17,7 +20,7 @@
 use std::borrow::Cow;
 
 use icu_casemap::CaseMapper;
-use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
 use icu_properties::{CodePointMapData, CodePointSetData};
 
@@ -28,15 +31,17 @@ use icu_properties::{CodePointMapData, CodePointSetData};
 /// 2. removal of default-ignorable code points (zero-width joiners, variation selectors,
 ///    soft hyphens, BOM), format (Cf) and control (Cc, NUL included) characters, wherever they
 ///    stand;
-/// 3. removal of connector and dash punctuation (`_`, `-` and their Unicode kin): the
-///    separators the gateway has always skipped, so `last_name`, `lastName` and `LAST-NAME`
-///    are one name;
+/// 3. removal of every character that is neither a letter nor a digit: the separators
+///    (`_`, `-`, `.`, spaces, any other punctuation or symbol), so `last_name`, `lastName`,
+///    `LAST-NAME`, `last.name` and `last name` are one name (surrounding whitespace goes
+///    with them);
 /// 4. full Unicode case folding (`ſ` → `s`, `K` → `k`, `ß` → `ss`), then NFKC again so the
 ///    result is stable (folding twice gives the same key);
-/// 5. trimming of surrounding Unicode whitespace.
+/// 5. removal of combining marks: NFKD, every nonspacing mark (Mn) dropped, then NFC
+///    (`e\u{301}mail` and `émail` are `email`, `na\u{308}me` is `name`).
 ///
-/// An ASCII key already in that form (lower case, no separators, no control characters, no
-/// surrounding spaces) is returned borrowed: the common case allocates nothing.
+/// An ASCII key already in that form (lower-case letters and digits only) is returned
+/// borrowed: the common case allocates nothing.
 pub fn fold_key(raw: &str) -> Cow<'_, str> {
     if raw.is_ascii() {
         return fold_ascii(raw);
@@ -47,8 +52,34 @@ pub fn fold_key(raw: &str) -> Cow<'_, str> {
     // Folding can leave text NFKC would change (and an NFKC pass can expose another
     // separator); one more round of both makes the fold idempotent.
     let again = nfkc().normalize(&folded);
-    let kept: String = again.chars().filter(|&c| !is_dropped(c)).collect();
-    Cow::Owned(kept.trim_matches(char::is_whitespace).to_owned())
+    let unmarked = strip_marks(&again);
+    Cow::Owned(unmarked.chars().filter(|&c| !is_dropped(c)).collect())
+}
+
+/// `s` without its combining marks: NFKD, every nonspacing (Mn) and enclosing (Me) mark
+/// removed, NFC. Borrowed when `s` has none (ASCII text never has).
+pub(crate) fn strip_marks(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    let decomposed = DecomposingNormalizerBorrowed::new_nfkd().normalize(s);
+    let gc = CodePointMapData::<GeneralCategory>::new();
+    // Nonspacing marks (accents) and enclosing marks (the keycap of `0️⃣`, circles).
+    let mark = |c: char| {
+        matches!(
+            gc.get(c),
+            GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+        )
+    };
+    if !decomposed.chars().any(mark) {
+        return Cow::Borrowed(s);
+    }
+    let kept: String = decomposed.chars().filter(|&c| !mark(c)).collect();
+    Cow::Owned(
+        ComposingNormalizerBorrowed::new_nfc()
+            .normalize(&kept)
+            .into_owned(),
+    )
 }
 
 /// [`fold_key`] without an allocation per key: `raw` itself when it is already folded, else
@@ -72,10 +103,6 @@ pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
         }
         buf.push_str(&raw[from..]);
         buf.make_ascii_lowercase();
-        let end = buf.trim_end_matches(' ').len();
-        buf.truncate(end);
-        let start = buf.len() - buf.trim_start_matches(' ').len();
-        buf.drain(..start);
         return buf.as_str();
     }
     buf.clear();
@@ -88,17 +115,13 @@ pub fn fold_key_into<'a>(raw: &'a str, buf: &'a mut String) -> &'a str {
 #[inline]
 pub fn folds_to(raw: &str, folded: &str) -> bool {
     if raw.is_ascii() {
-        let mut have = raw
-            .bytes()
-            .filter(|&b| !ascii_dropped(b))
-            .skip_while(|&b| b == b' ');
+        let mut have = raw.bytes().filter(|&b| !ascii_dropped(b));
         for want in folded.bytes() {
             if have.next().map(|b| b.to_ascii_lowercase()) != Some(want) {
                 return false;
             }
         }
-        // Only the trailing spaces the fold trims may remain.
-        return have.all(|b| b == b' ');
+        return have.next().is_none();
     }
     fold_key(raw) == folded
 }
@@ -119,8 +142,9 @@ pub fn key_words(raw: &str) -> Vec<String> {
     out
 }
 
-/// NFKC and removal of ignorable, format and control characters: the text [`key_words`]
-/// splits. Borrowed for ASCII keys without control characters.
+/// NFKC, removal of ignorable, format and control characters, and removal of combining
+/// marks ([`strip_marks`]): the text [`key_words`] splits (`e\u{301}mail` is one word,
+/// `email`). Borrowed for ASCII keys without control characters.
 pub(crate) fn prepare_words(raw: &str) -> Cow<'_, str> {
     if raw.is_ascii() {
         if raw.bytes().any(|b| b.is_ascii_control()) {
@@ -129,10 +153,12 @@ pub(crate) fn prepare_words(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     let composed = nfkc().normalize(raw);
-    Cow::Owned(composed.chars().filter(|&c| !is_invisible(c)).collect())
+    let visible: String = composed.chars().filter(|&c| !is_invisible(c)).collect();
+    Cow::Owned(strip_marks(&visible).into_owned())
 }
 
-/// One word folded (case folding and NFKC; borrowed when ASCII lower case already).
+/// One word folded (case folding, NFKC and [`strip_marks`]; borrowed when ASCII lower case
+/// already).
 pub(crate) fn fold_word(word: &str) -> Cow<'_, str> {
     if word.is_ascii() {
         if word.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -141,7 +167,28 @@ pub(crate) fn fold_word(word: &str) -> Cow<'_, str> {
         return Cow::Borrowed(word);
     }
     let folded = CaseMapper::new().fold_string(word);
-    Cow::Owned(nfkc().normalize(&folded).into_owned())
+    let composed = nfkc().normalize(&folded);
+    Cow::Owned(strip_marks(&composed).into_owned())
+}
+
+/// Whether `raw` reads as a plain field name once a client's invisible differences are
+/// undone (NFKC, invisible, format and control characters removed, surrounding whitespace
+/// trimmed): non-empty ASCII letters, digits, `_` and `-`, at most 64 bytes. `ｅｍａｉｌ` and
+/// `"email "` are; `first name`, `e.mail` and `customer_name:Alice` are not (a key with a
+/// key word that is no plain field name may hold the value itself).
+pub(crate) fn is_plain_field_name(raw: &str) -> bool {
+    let plain = |k: &str| {
+        !k.is_empty()
+            && k.len() <= 64
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if raw.is_ascii() && !raw.bytes().any(|b| b.is_ascii_control()) {
+        return plain(raw.trim_matches(' '));
+    }
+    let composed = nfkc().normalize(raw);
+    let visible: String = composed.chars().filter(|&c| !is_invisible(c)).collect();
+    plain(visible.trim_matches(char::is_whitespace))
 }
 
 /// Calls `f` with each word of `s` (already prepared by [`prepare_words`]) as a slice of
@@ -189,46 +236,35 @@ pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     }
 }
 
-/// An ASCII key already in folded form.
+/// An ASCII key already in folded form: lower-case letters and digits only.
 fn ascii_is_folded(raw: &str) -> bool {
-    !raw.starts_with(' ')
-        && !raw.ends_with(' ')
-        && !raw
-            .bytes()
-            .any(|b| b.is_ascii_uppercase() || ascii_dropped(b))
+    !raw.bytes()
+        .any(|b| b.is_ascii_uppercase() || ascii_dropped(b))
 }
 
 fn fold_ascii(raw: &str) -> Cow<'_, str> {
     if ascii_is_folded(raw) {
         return Cow::Borrowed(raw);
     }
-    // Separators and controls out first, then the trim: `"_ email"` is `email`.
-    let kept: String = raw
-        .bytes()
-        .filter(|&b| !ascii_dropped(b))
-        .map(|b| char::from(b.to_ascii_lowercase()))
-        .collect();
-    match kept.trim_matches(' ') {
-        t if t.len() == kept.len() => Cow::Owned(kept),
-        t => Cow::Owned(t.to_owned()),
-    }
+    Cow::Owned(
+        raw.bytes()
+            .filter(|&b| !ascii_dropped(b))
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect(),
+    )
 }
 
-/// ASCII characters the fold removes wherever they stand: the separators and controls.
+/// ASCII characters the fold removes wherever they stand: everything but letters and digits
+/// (separators, punctuation, spaces, controls).
 #[inline]
 fn ascii_dropped(b: u8) -> bool {
-    matches!(b, b'_' | b'-') || b.is_ascii_control()
+    !b.is_ascii_alphanumeric()
 }
 
-/// Characters [`fold_key`] removes: invisible ones and separators.
+/// Characters [`fold_key`] removes: invisible ones, and every character that is neither a
+/// letter nor a digit (separators, punctuation, symbols, spaces, combining marks left over).
 fn is_dropped(c: char) -> bool {
-    if is_invisible(c) {
-        return true;
-    }
-    matches!(
-        CodePointMapData::<GeneralCategory>::new().get(c),
-        GeneralCategory::ConnectorPunctuation | GeneralCategory::DashPunctuation
-    )
+    is_invisible(c) || !c.is_alphanumeric()
 }
 
 /// Default-ignorable, format and control characters: nothing a reader sees.

@@ -21,6 +21,17 @@ fn client_spellings_fold_onto_rule_names() {
         (" _ email _ ", "email"),
         ("ｓｏｒｔ＿ｃｏｄｅ", "sortcode"),
         ("stra\u{df}e", "strasse"),
+        // Every character that is no letter or digit separates; combining marks are dropped.
+        ("e.mail", "email"),
+        ("e mail", "email"),
+        ("first name", "firstname"),
+        ("phone.number", "phonenumber"),
+        ("e\u{301}mail", "email"),
+        ("\u{e9}mail", "email"),
+        ("na\u{308}me", "name"),
+        ("E\u{301}.MAIL", "email"),
+        ("e/mail:", "email"),
+        ("[email]", "email"),
     ] {
         assert_eq!(fold_key(raw), want, "{raw:?}");
         assert!(folds_to(raw, want), "folds_to {raw:?}");
@@ -44,6 +55,32 @@ fn words_split_on_separators_and_case() {
     assert_eq!(key_words("La\u{17f}tName"), ["last", "name"]);
     assert_eq!(key_words("e\u{200d}mail"), ["email"]);
     assert_eq!(key_words("ｅｍａｉｌ_ａｄｄｒｅｓｓ"), ["email", "address"]);
+    assert_eq!(key_words("e\u{301}mail"), ["email"]);
+    assert_eq!(key_words("na\u{308}me.first"), ["name", "first"]);
+    assert_eq!(key_words("phone.number"), ["phone", "number"]);
+}
+
+#[test]
+fn plain_field_names_are_what_a_client_reads_as_one() {
+    for k in [
+        "email",
+        "first_name",
+        "ｅｍａｉｌ",
+        "email ",
+        "\u{feff}email",
+        "last-name",
+    ] {
+        assert!(is_plain_field_name(k), "{k:?}");
+    }
+    for k in [
+        "first name",
+        "e.mail",
+        "customer_name:Alice",
+        "",
+        "na\u{308}me",
+    ] {
+        assert!(!is_plain_field_name(k), "{k:?}");
+    }
 }
 
 proptest! {

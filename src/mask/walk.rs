@@ -18,6 +18,7 @@ use super::rules::Spelling;
 mod embedded;
 mod key_memo;
 pub(crate) mod lexer;
+mod named;
 mod plain_run;
 mod policy;
 
@@ -40,6 +41,15 @@ pub(super) struct At {
     /// This value is an element of an array: a declaration covers the scalars of an array
     /// at its path, never of an array inside that array.
     pub(super) item: bool,
+    /// An enclosing key is personal (a key word, or a detector fired on it): unlike
+    /// `personal`, not set for a container read again because a member names a field.
+    pub(super) keyed: bool,
+    /// The key of this value (or of the array holding it) is a role word alone (`payer`): a
+    /// name here is personal. Not inherited by an object's members.
+    pub(super) role: bool,
+    /// This value is a member of an object (or an element of an array): a string here that
+    /// names a personal field makes its siblings personal (see [`Walk::container`]).
+    pub(super) member: bool,
 }
 
 /// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
@@ -61,7 +71,10 @@ pub(super) fn run(
         node: m.paths.root(),
         decl: pol.as_ref().map(|p| p.policy.declared.root()),
         personal: false,
+        keyed: false,
+        role: false,
         item: false,
+        member: false,
     };
     let mut w = Walk {
         m,
@@ -73,6 +86,9 @@ pub(super) fn run(
         dec: String::new(),
         fold_buf: String::new(),
         pol,
+        names_field: false,
+        counts_stack: Vec::new(),
+        rewalk_left: text.len().saturating_mul(named::REWALK_FACTOR),
     };
     let mut lx = Lexer::new(text);
     let res = w.value(&mut lx, root, Mode::Copy).and_then(|()| {
@@ -121,7 +137,7 @@ pub(super) struct Walk<'m> {
     pub(super) by_policy: u32,
     /// The decoded text of every string and key copied with escapes, one per line: what a
     /// client reads there, for the secret guard (the output holds only the escaped form).
-    escaped: Vec<u8>,
+    pub(super) escaped: Vec<u8>,
     /// Reused buffers so masking a value does not allocate once they have grown.
     scratch: String,
     /// Decoded form of the current escaped string or key.
@@ -130,14 +146,22 @@ pub(super) struct Walk<'m> {
     fold_buf: String,
     /// The route family's field policy, when the masker has one.
     pub(super) pol: Option<Pol<'m>>,
+    /// A direct member of the container being read is a string that names a personal field
+    /// (`{"field": "first_name", "value": …}`): the container is read again as personal.
+    pub(super) names_field: bool,
+    /// Per-rule counts at the start of each container being watched for such a member
+    /// (stacked, so a second reading starts from the counts the first one started from).
+    pub(super) counts_stack: Vec<u32>,
+    /// Bytes the walk may still read a second time for such containers.
+    pub(super) rewalk_left: usize,
 }
 
 impl Walk<'_> {
     pub(super) fn value(&mut self, lx: &mut Lexer<'_>, at: At, mode: Mode) -> Result<(), Fail> {
         lx.skip_ws();
         match lx.peek() {
-            Some(b'{') => self.object(lx, at, mode),
-            Some(b'[') => self.array(lx, at, mode),
+            Some(b'{') => self.container(lx, at, mode, true),
+            Some(b'[') => self.container(lx, at, mode, false),
             Some(b'"') => {
                 let s = lx.string()?;
                 self.string(mode, s, at)
@@ -185,6 +209,7 @@ impl Walk<'_> {
                     // describe, so undeclared.
                     decl: if at.item { None } else { at.decl },
                     item: true,
+                    member: true,
                     ..at
                 };
                 self.value(lx, item, inner)?;
@@ -266,7 +291,10 @@ impl Walk<'_> {
             node: None,
             decl: None,
             personal: at.personal,
+            keyed: at.keyed,
+            role: false,
             item: false,
+            member: true,
         };
         match mode {
             Mode::Skip => return (child, Mode::Skip, None),
@@ -295,9 +323,11 @@ impl Walk<'_> {
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
-            let checked = p.key(k, at.decl);
+            let checked = p.key(k, at.decl, at.keyed);
             child.decl = checked.decl;
             child.personal |= checked.personal;
+            child.keyed |= checked.personal;
+            child.role = checked.role;
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }
@@ -327,7 +357,12 @@ impl Walk<'_> {
             }
             Mode::Rule(r) => {
                 let mut dec = std::mem::take(&mut self.dec);
-                self.mask_text(r, s.value(&mut dec));
+                let v = s.value(&mut dec);
+                // Masked by its rule, but the name it holds still names its siblings.
+                if at.member && !self.names_field && self.names_personal_field(v, at, true) {
+                    self.names_field = true;
+                }
+                self.mask_text(r, v);
                 self.dec = dec;
                 Ok(())
             }
@@ -347,6 +382,9 @@ impl Walk<'_> {
                 }
                 let mut dec = std::mem::take(&mut self.dec);
                 let v = s.value(&mut dec);
+                if at.member && !self.names_field && self.names_personal_field(v, at, false) {
+                    self.names_field = true;
+                }
                 match self.leaf_text(v, at) {
                     Some(strategy) => self.mask_by_policy(strategy, v),
                     None => self.write_raw(s),

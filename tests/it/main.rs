@@ -20,6 +20,7 @@ mod attack_readings;
 mod attack_reload;
 mod attack_replays;
 mod attack_routes;
+mod attack_split;
 mod attack_values;
 mod body_privacy;
 mod budget;

@@ -3,8 +3,9 @@
 //! detector that judges digits (`digit_run`, `card`, `phone`). Two readings:
 //!
 //! - **Identifier grouping**: an ID, account, card or phone number written
-//!   `3173.0000.0000.1234`, `0812/3456/7890`, `851_5678_1124`, `+62.812.3456.7890`: at least
-//!   three groups joined by one of `.`, `/`, `_` used throughout, every group of two to six
+//!   `3173.0000.0000.1234`, `0812/3456/7890`, `851_5678_1124`, `+62.812.3456.7890`,
+//!   `0812|3456|7890`: at least three groups joined by one of [`IDENTIFIER_SEPARATORS`] used
+//!   throughout, every group of two to six
 //!   digits, not a date (`2026/12/06`, `6.12.2024`), an IPv4 address or thousands grouping,
 //!   and not joined to a word by `_` or by a separator (`PO/2026/12/000123`,
 //!   `report_2024_12_06_0001` are references). Dashes and spaces are read by
@@ -56,8 +57,11 @@ impl Grouped {
     }
 }
 
-/// The separators of an identifier grouping.
-const IDENTIFIER_SEPARATORS: [u8; 3] = [b'.', b'/', b'_'];
+/// The separators of an identifier grouping: the punctuation people and formatters put
+/// between digit groups (`.`, `/`, `_`), and the rest a reader skips as readily (`:`, `|`,
+/// `~`, `*`; `'` when the groups are no thousands: `0812'3456'7890`). Not `-` and spaces
+/// ([`super::digits`] reads those), not `,` (lists of amounts), not `+` (sums).
+const IDENTIFIER_SEPARATORS: [u8; 8] = [b'.', b'/', b'_', b':', b'|', b'~', b'*', b'\''];
 /// The separators of an amount grouping (thousands marks).
 const THOUSANDS_SEPARATORS: [u8; 3] = [b',', b'.', b'\''];
 

@@ -13,6 +13,20 @@ use super::{any_reading, Detector, Detectors};
 impl Detectors {
     /// `(detected, labelled)`, where `detected` is [`Detectors::scan`]`(s)` and `labelled`
     /// is `detected.is_none() && any_reading(s, label)`.
+    /// [`Self::scan_labelled`], and whether a reading stopped at a bound with text left
+    /// unread (as [`Detectors::scan_bounded`] tells it).
+    pub(crate) fn scan_labelled_bounded(
+        &self,
+        s: &str,
+        label: impl FnMut(&str) -> bool,
+    ) -> (Option<Detector>, bool, bool) {
+        let (found, labelled) = self.scan_labelled(s, label);
+        let bounded = found.is_none()
+            && Detector::ALL.iter().any(|&d| self.is_enabled(d))
+            && super::readings::last_reading_bounded();
+        (found, labelled, bounded)
+    }
+
     pub(crate) fn scan_labelled(
         &self,
         s: &str,

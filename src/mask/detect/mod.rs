@@ -18,6 +18,7 @@
 //! decoded (a decode allocates; tokens that decode to binary, such as hex ids, stop there).
 
 mod card;
+mod codings;
 mod digits;
 mod email;
 mod grouped;
@@ -166,6 +167,17 @@ impl Detectors {
         self.scan_among(s, &Detector::ALL)
     }
 
+    /// [`Detectors::scan`], and whether a reading of `s` stopped at a bound with text left
+    /// unread (a fifth level of encoding, a compressed stream longer than the inflation
+    /// bound): such a value is masked whole by the caller, as a value too long to scan is.
+    pub fn scan_bounded(&self, s: &str) -> (Option<Detector>, bool) {
+        let found = self.scan(s);
+        let bounded = found.is_none()
+            && Detector::ALL.iter().any(|&d| self.is_enabled(d))
+            && readings::last_reading_bounded();
+        (found, bounded)
+    }
+
     /// [`Detectors::scan`] for a leaf on a **declared** path: only the detectors whose shape no
     /// payment value has (`email`, `iban`). A declared reference or amount may be any run of
     /// digits (`20241206001234`, `15000000`), may start with `0` or pass Luhn by chance, so
@@ -267,6 +279,7 @@ impl Detectors {
 /// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
 /// already mapped the compatibility forms (full-width, mathematical).
 fn ascii_digits(text: &str) -> String {
+    let digit = |v: u32| char::from_digit(v, 10).unwrap_or('?');
     use icu_properties::props::GeneralCategory;
     use icu_properties::CodePointMapData;
     let gc = CodePointMapData::<GeneralCategory>::new();
@@ -283,6 +296,16 @@ fn ascii_digits(text: &str) -> String {
                 '\u{066b}' => return '.',
                 '\u{066c}' => return ',',
                 '\u{00b7}' | '\u{2022}' | '\u{2027}' | '\u{30fb}' => return '.',
+                // The full stops UTS #46 (IDNA) maps to `.` in a domain, as browsers, `mailto:`
+                // and Python's `idna` codec read `alice@example。com` (U+FF0E is `.` after NFKC).
+                '\u{3002}' | '\u{ff61}' => return '.',
+                // A blank that renders as a space but is no Unicode space.
+                '\u{2800}' => return ' ',
+                // Dingbat circled digits (`➀➁➂`, `❶`, `➊`), which NFKC leaves alone: 1 to 9,
+                // and the tenth of each run (`10`) as one digit, `0`, so a run stays a run.
+                '\u{2776}'..='\u{277f}' => return digit((u32::from(c) - 0x2776 + 1) % 10),
+                '\u{2780}'..='\u{2789}' => return digit((u32::from(c) - 0x2780 + 1) % 10),
+                '\u{278a}'..='\u{2793}' => return digit((u32::from(c) - 0x278a + 1) % 10),
                 // Apostrophes and primes that mark thousands (`6’281’234’567’890`, Swiss
                 // style): the ASCII apostrophe the grouping reader knows.
                 '\u{2019}' | '\u{02bc}' | '\u{2032}' => return '\'',

@@ -1,7 +1,10 @@
-//! Every reading of a string a client may decode it to: `%XX` escapes, HTML and literal
-//! character escapes, base64 (a gzip or zlib stream in it inflated) and hex tokens, nested.
+//! Every reading of a string a client may decode it to: `%XX` escapes, HTML, literal and CSS
+//! character escapes, quoted-printable, `0x…` hex numbers, base64 (a gzip or zlib stream in
+//! it inflated), base32 and hex tokens, nested.
 //! The one enumeration the detectors and the label check go through, so a decoding added
 //! here is seen by both.
+
+use super::codings;
 
 /// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
 const MIN_BASE64: usize = 16;
@@ -15,13 +18,46 @@ mod token_filter;
 const MAX_NESTED: u8 = 3;
 
 /// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
-/// undone (up to three levels), its HTML and literal character escapes undone, and the texts
-/// of its base64 tokens (a gzip or zlib stream inside one inflated) and hex tokens, each of
+/// undone (up to three levels), its HTML, literal and CSS character escapes, quoted-printable
+/// escapes and `0x…` hex numbers undone, and the texts of its base64 tokens (a gzip or zlib
+/// stream inside one inflated), base32 and hex tokens, each of
 /// those read again the same way ([`MAX_NESTED`] levels) — until `f` holds for one. The
 /// one enumeration every check on a string's text goes through (detectors and labels), so a
 /// decoding added here is seen by all of them.
 pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    BOUNDED.with(|b| b.set(false));
     any_reading_at(s, &mut f, MAX_NESTED)
+}
+
+thread_local! {
+    /// Set by the last [`any_reading`] when a bound cut a reading short: a fourth level of
+    /// `%XX` escapes, a token still encoded below [`MAX_NESTED`] levels, an inflated stream
+    /// longer than [`MAX_INFLATED`]. The walk is synchronous, so the flag read right after a
+    /// scan is that scan's.
+    static BOUNDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the last [`any_reading`] on this thread stopped at a bound with text left unread
+/// (see [`BOUNDED`]): a client that decodes further reads what no check saw, so the caller
+/// masks the value whole, as it does a value too long to scan.
+pub(crate) fn last_reading_bounded() -> bool {
+    BOUNDED.with(std::cell::Cell::get)
+}
+
+fn bounded() {
+    BOUNDED.with(|b| b.set(true));
+}
+
+/// The readings of the encoded tokens of `t`, one level down; at the last level, only a note
+/// that tokens were left unread.
+fn deeper(t: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
+    if depth == 0 {
+        if decoded_tokens(t).next().is_some() {
+            bounded();
+        }
+        return false;
+    }
+    decoded_tokens(t).any(|x| any_reading_at(&x, f, depth - 1))
 }
 
 fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
@@ -31,23 +67,40 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     let mut decoded = percent_decoded(s);
     for _ in 0..3 {
         let Some(d) = decoded else { break };
-        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+        if f(&d) || deeper(&d, f, depth) {
             return true;
         }
         decoded = percent_decoded(&d);
     }
-    if let Some(d) = escapes_decoded(s) {
-        if f(&d) || (depth > 0 && decoded_tokens(&d).any(|t| any_reading_at(&t, f, depth - 1))) {
+    if decoded.is_some() {
+        bounded();
+    }
+    // Character escapes of string literals and HTML, of CSS, of quoted-printable mail, and
+    // hex numbers as their decimal value: each one reading of the whole text, never longer
+    // than it (but by the few digits a hex number's decimal adds).
+    let escaped = [
+        escapes_decoded(s),
+        codings::css_decoded(s),
+        codings::quoted_printable_decoded(s),
+        codings::hex_numbers_decoded(s),
+        codings::markup_stripped(s),
+        codings::mail_comments_dropped(s),
+        codings::byte_codes_decoded(s),
+    ];
+    for d in escaped.into_iter().flatten() {
+        if f(&d) || deeper(&d, f, depth) {
             return true;
         }
     }
-    depth > 0 && decoded_tokens(s).any(|t| any_reading_at(&t, f, depth - 1))
+    deeper(s, f, depth)
 }
 
-/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`])
-/// and hex ([`hex_texts`]).
+/// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`]),
+/// hex ([`hex_texts`]) and base32 ([`codings::base32_texts`]).
 fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
-    base64_texts(s).chain(hex_texts(s))
+    base64_texts(s)
+        .chain(hex_texts(s))
+        .chain(codings::base32_texts(s))
 }
 
 /// The shortest hex token read as text (8 bytes): shorter ones hold too few for any shape.
@@ -85,7 +138,13 @@ fn bytes_text(bytes: Vec<u8>) -> Option<String> {
     use std::io::Read;
     let inflated = |r: &mut dyn Read| {
         let mut out = Vec::new();
-        r.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+        r.take(MAX_INFLATED + 1).read_to_end(&mut out).ok()?;
+        if out.len() as u64 > MAX_INFLATED {
+            // More follows than is read: judged on its prefix, and noted.
+            bounded();
+            out.truncate(MAX_INFLATED as usize);
+            return Some(String::from_utf8_lossy(&out).into_owned());
+        }
         String::from_utf8(out).ok()
     };
     match bytes.as_slice() {
@@ -203,8 +262,26 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
 /// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
 /// also read with them removed.
 fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
-    // Only "cannot hold a piece" skips the splits (see `token_filter`).
-    let s = token_filter::base64_gate(s, MIN_BASE64);
+    // Only "cannot hold a piece" skips the splits (see `token_filter`); the lenient
+    // reading below has no piece of its own to look for, so it reads `s` itself.
+    let split = base64_split_texts(token_filter::base64_gate(s, MIN_BASE64));
+    // Node's `Buffer.from(s, "base64")`, Python's `b64decode` and Java's MIME decoder skip
+    // every character outside the alphabet: `Y29udGFj dCB2aWN0 …`, `Y29u.dGFj…`. Read so too
+    // when such characters are few (at most one in four), so prose is not decoded.
+    let alphabet = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_' | '=');
+    let skipped = s.chars().filter(|&c| !alphabet(c)).count();
+    let lenient: Vec<String> = if skipped > 0 && skipped * 4 <= s.len() {
+        let kept: String = s.chars().filter(|&c| alphabet(c)).collect();
+        base64_token_texts(&kept).collect()
+    } else {
+        Vec::new()
+    };
+    split.chain(lenient)
+}
+
+/// The pieces of `s` split on everything outside the alphabet, and of `s` with its line
+/// breaks removed (a MIME-wrapped token).
+pub(super) fn base64_split_texts(s: &str) -> impl Iterator<Item = String> + '_ {
     let joined: Vec<String> = if s.contains(['\r', '\n']) {
         base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
     } else {

@@ -1,6 +1,6 @@
 //! A pre-filter that can only say "no token here" for the base64 and hex readings.
 //!
-//! [`super::base64_texts`] and [`super::hex_texts`] split a string on every character
+//! [`super::base64_split_texts`] and [`super::hex_texts`] split a string on every character
 //! outside their alphabet and decode the pieces of at least 16 characters. Every key and
 //! string leaf goes through them (several times: as written and after each decoding), and
 //! most are short words, dates or ids with no such piece, yet the split walks them char by
@@ -60,7 +60,7 @@ pub(super) fn hex_gate(s: &str, min: usize) -> &str {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{base64_texts, hex_texts, MIN_BASE64, MIN_HEX};
+    use super::super::{base64_split_texts, hex_texts, MIN_BASE64, MIN_HEX};
     use super::{base64_gate, hex_gate};
 
     fn text() -> impl Strategy<Value = String> {
@@ -84,8 +84,8 @@ mod tests {
         /// The gate never hides a piece: the readers yield the same texts through it.
         #[test]
         fn gated_readers_yield_what_the_readers_yield(s in text()) {
-            let all: Vec<String> = base64_texts(&s).collect();
-            let gated: Vec<String> = base64_texts(base64_gate(&s, MIN_BASE64)).collect();
+            let all: Vec<String> = base64_split_texts(&s).collect();
+            let gated: Vec<String> = base64_split_texts(base64_gate(&s, MIN_BASE64)).collect();
             prop_assert_eq!(gated, all, "{:?}", s);
             let all: Vec<String> = hex_texts(&s).collect();
             let gated: Vec<String> = hex_texts(hex_gate(&s, MIN_HEX)).collect();

@@ -9,7 +9,7 @@ use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, 
 use crate::mask::config::Strategy;
 use crate::mask::detect::{Detector, Detectors};
 use crate::mask::error::MaskConfigError;
-use crate::mask::keynorm::fold_key;
+use crate::mask::keynorm::{fold_word, prepare_words};
 use crate::problems::not_one_of;
 
 /// Raw `[mask.policy]`.
@@ -21,6 +21,10 @@ pub struct PolicyConfig {
     pub default_strategy: String,
     /// Personal-data words: a key one of whose words is one of these is personal.
     pub key_words: Vec<String>,
+    /// Words for a person's role (`payer`, `recipient`, `penerima`): a key that is only such
+    /// a word holds a person, so a string under it that is no identifier is personal.
+    #[serde(default)]
+    pub role_words: Vec<String>,
     /// Enabled value-shape detectors: `email`, `phone`, `digit_run`, `iban`, `card`.
     pub detectors: Vec<String>,
     /// Fewest digits of a standalone digit run in a string that the `digit_run` detector
@@ -78,7 +82,10 @@ impl PolicyConfig {
         let mut words: Vec<String> = Vec::new();
         for (i, w) in self.key_words.iter().enumerate() {
             let key = format!("policy.key_words[{i}]");
-            let folded = fold_key(w);
+            // One word as a key's words are folded (not the whole-key fold, which would glue
+            // `two words` into one).
+            let prepared = prepare_words(w);
+            let folded = fold_word(&prepared);
             if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
                 errors.push(problem(
                     key,
@@ -90,7 +97,24 @@ impl PolicyConfig {
                 words.push(folded.into_owned());
             }
         }
-        let key_words = KeyWords::new(words.iter().map(String::as_str));
+        let mut roles: Vec<String> = Vec::new();
+        for (i, w) in self.role_words.iter().enumerate() {
+            let key = format!("policy.role_words[{i}]");
+            let prepared = prepare_words(w);
+            let folded = fold_word(&prepared);
+            if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
+                errors.push(problem(
+                    key,
+                    format!("{w:?} must be one word of letters and digits"),
+                ));
+            } else if roles.iter().chain(&words).any(|x| *x == folded) {
+                errors.push(problem(key, format!("{w:?} is listed twice")));
+            } else {
+                roles.push(folded.into_owned());
+            }
+        }
+        let key_words = KeyWords::new(words.iter().map(String::as_str))
+            .with_roles(roles.iter().map(String::as_str));
 
         let mut enabled = Vec::new();
         for (i, d) in self.detectors.iter().enumerate() {

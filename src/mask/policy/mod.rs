@@ -21,6 +21,7 @@
 mod config;
 mod declared;
 mod family;
+mod field_names;
 mod undeclared;
 pub(crate) mod words;
 
@@ -32,6 +33,7 @@ mod tests;
 pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
+pub use field_names::{MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
 pub use undeclared::{
     push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,
 };

@@ -18,6 +18,8 @@ pub struct KeyWords {
     by_len: Vec<Vec<usize>>,
     /// Indices of the words of [`AFFIX_MIN`] bytes or more, shortest first.
     affixes: Vec<usize>,
+    /// Role words (`payer`, `recipient`), folded: see [`KeyWords::is_role_key`].
+    roles: Vec<Box<str>>,
 }
 
 impl KeyWords {
@@ -43,7 +45,31 @@ impl KeyWords {
             words,
             by_len,
             affixes,
+            roles: Vec::new(),
         }
+    }
+
+    /// The vocabulary with these role words (folded here).
+    pub fn with_roles<'a>(mut self, roles: impl IntoIterator<Item = &'a str>) -> Self {
+        self.roles = roles
+            .into_iter()
+            .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
+            .collect();
+        self
+    }
+
+    /// Whether `raw_key` is a role word and nothing else once folded (`payer`, `Recipient`,
+    /// `penerima`): such a key holds a person (a name, or an object about them). A role word
+    /// with another word (`payer_id`, `customer_type`) names an attribute, judged by its
+    /// other words.
+    pub fn is_role_key(&self, raw_key: &str) -> bool {
+        if self.roles.is_empty() {
+            return false;
+        }
+        let folded = fold_key(raw_key);
+        // The plural too: `recipients: ["Alice", …]`.
+        let single = folded.strip_suffix('s').unwrap_or(&folded);
+        self.roles.iter().any(|r| **r == *folded || **r == *single)
     }
 
     /// Whether the ASCII word `w` (any case) is personal: it equals a vocabulary word, is a
@@ -68,6 +94,17 @@ impl KeyWords {
             })
     }
 
+    /// Whether the folded word `w` is a vocabulary word, or a number prefix glued to one
+    /// (`nohp`): equality only, no affixes.
+    pub(super) fn is_word(&self, w: &str) -> bool {
+        let equals = |x: &str| {
+            self.by_len
+                .get(x.len())
+                .is_some_and(|b| b.iter().any(|&i| *self.words[i] == *x))
+        };
+        equals(w) || number_prefixed(w).is_some_and(equals)
+    }
+
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter().map(|w| &**w)
     }
@@ -87,10 +124,10 @@ impl KeyWords {
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|run| !run.is_empty())
                 .any(|run| self.word_personal(run))
-            // The whole key after the key fold (separators `_`/`-` and invisible characters
-            // removed, as rule names compare): `n_a_m_a` and `e-mail` are `nama` and `email`
-            // to it. Equality only: joining words must not make new prefixes and suffixes.
-            || ((raw_key.contains(['_', '-']) || !raw_key.is_ascii()) && {
+            // The whole key after the key fold (every character that is no letter or digit
+            // and every combining mark removed, as rule names compare): `n_a_m_a`, `e-mail`,
+            // `e.mail` and `e mail` are `nama` and `email` to it. Equality only: joining words must not make new prefixes and suffixes.
+            || (!raw_key.bytes().all(|b| b.is_ascii_alphanumeric()) && {
                 let folded = fold_key(raw_key);
                 let numbered = number_prefixed(&folded);
                 self.words

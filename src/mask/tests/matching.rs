@@ -16,17 +16,18 @@ fn field_and_path_rules_match_every_spelling_of_a_name() {
         "PHONENUMBER",
         "phone__number",
         "_phone_number_",
+        // Every character that is no letter or digit separates, and combining marks are
+        // dropped: what a reader (and a person) reads as the name is the name.
+        "phone number",
+        "phone.number",
+        " phone.Number ",
+        "phone_numbe\\u0301r",
+        "pho\\u0308ne_number",
     ] {
         let out = run(&m, &format!(r#"{{"{key}":"85156781124"}}"#));
         assert_eq!(out, format!(r#"{{"{key}":"*******1124"}}"#), "{key}");
     }
-    for key in [
-        "phone_numbers",
-        "phone number",
-        "phone.number",
-        "phone_number_e164",
-        "phone_numbér",
-    ] {
+    for key in ["phone_numbers", "phone_number_e164", "phone_numbr"] {
         let body = format!(r#"{{"{key}":"85156781124"}}"#);
         assert_eq!(run(&m, &body), body, "{key} is another name");
     }

@@ -5,6 +5,8 @@ use super::*;
 mod defaults;
 mod failures;
 mod fidelity;
+mod field_label_props;
+mod field_labels;
 mod json_in_strings;
 mod key_memo_walk;
 mod matching;

@@ -10,8 +10,8 @@
 //! Bounds and scope:
 //! - Keyed by the masker's generation (a new masker, after a reload, starts empty), per
 //!   thread (no lock, no shared cache line on the hot path).
-//! - Only keys of at most [`MAX_KEY_BYTES`] bytes in which no detector fired and that carry no
-//!   label are kept: a key that is personal data itself (an email, a labelled text) is
+//! - Only keys of at most [`MAX_KEY_BYTES`] bytes in which no detector fired, no reading was
+//!   cut at a bound and that carry no label are kept: a key that is personal data itself (an email, a labelled text) is
 //!   checked afresh each time and never held here.
 //! - At most [`MAX_KEYS`] keys per thread; when full the memo starts over, so a body full of
 //!   random keys costs what it cost before the memo, never more than that plus one clear.
@@ -33,10 +33,11 @@ pub(super) struct KeyFacts {
     pub(super) detected: Option<Detector>,
     /// No detector fired and a reading of the key labels a personal field.
     pub(super) labelled: bool,
-    /// A detector fired, a key word names personal data, or the key is labelled.
+    /// No detector fired and a reading of the key stopped at a bound with text unread.
+    pub(super) bounded: bool,
+    /// A detector fired, a reading was cut, a key word names personal data, or the key is
+    /// labelled.
     pub(super) personal: bool,
-    /// `personal`, and the key is no field name even once folded.
-    pub(super) personal_not_field_name: bool,
 }
 
 /// A generation no masker has: every masker takes a fresh one.
@@ -76,7 +77,7 @@ pub(super) fn key_facts(
         return facts;
     }
     let facts = check(key);
-    if facts.detected.is_none() && !facts.labelled {
+    if facts.detected.is_none() && !facts.labelled && !facts.bounded {
         MEMO.with(|m| {
             let Ok(mut m) = m.try_borrow_mut() else {
                 return;
@@ -99,8 +100,8 @@ mod tests {
     const PLAIN: KeyFacts = KeyFacts {
         detected: None,
         labelled: false,
+        bounded: false,
         personal: false,
-        personal_not_field_name: false,
     };
 
     #[test]
@@ -138,6 +139,11 @@ mod tests {
             personal: true,
             ..PLAIN
         };
+        let cut = KeyFacts {
+            bounded: true,
+            personal: true,
+            ..PLAIN
+        };
         let mut checks = 0;
         for _ in 0..2 {
             key_facts(g, "alice@example.com", |_| {
@@ -152,8 +158,12 @@ mod tests {
                 checks += 1;
                 PLAIN
             });
+            key_facts(g, "JTI1MjU", |_| {
+                checks += 1;
+                cut
+            });
         }
-        assert_eq!(checks, 6);
+        assert_eq!(checks, 8);
     }
 
     #[test]

@@ -50,6 +50,11 @@ impl<'a> Lexer<'a> {
         Lexer { src, pos: 0 }
     }
 
+    /// The source text between two positions this lexer has passed (empty if out of range).
+    pub(crate) fn source(&self, from: usize, to: usize) -> &'a str {
+        self.src.get(from..to).unwrap_or_default()
+    }
+
     #[inline]
     pub(crate) fn err(&self) -> Fail {
         Fail::Syntax(self.pos)

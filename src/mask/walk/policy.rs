@@ -7,7 +7,7 @@ use super::{At, Walk};
 use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
 use crate::mask::policy::{
-    push_scanned_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
+    push_scanned_segment, push_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
 };
 
 /// The policy in force for one body, and the path of the value being read (for the
@@ -16,6 +16,9 @@ pub(in crate::mask) struct Pol<'m> {
     pub(super) policies: &'m Policies,
     pub(in crate::mask) policy: &'m FieldPolicy,
     pub(super) path: String,
+    /// A container is being read a second time (a member names a field): what it holds was
+    /// recorded and counted on the first reading, so nothing is recorded again.
+    pub(super) quiet: bool,
     /// The masker's generation, for the key memo.
     generation: u64,
 }
@@ -26,14 +29,26 @@ pub(super) struct CheckedKey {
     pub(super) decl: Option<u32>,
     /// The key names personal data, or is personal data: everything under it is personal.
     pub(super) personal: bool,
+    /// The key is a role word alone (`payer`, `recipient`): a string under it that is no
+    /// identifier is personal.
+    pub(super) role: bool,
     /// The key may not be copied: written as this placeholder (plus `#N`) instead.
     pub(super) rewrite: Option<&'static str>,
     /// Path length to truncate back to after the value.
     pub(super) back: usize,
 }
 
+/// Longest key the detectors and label checks read; a longer one is written and listed as
+/// `<key>`, and everything under it is personal.
+const MAX_SCANNED_KEY: usize = 4 * 1024;
+
 /// Longest string value the detectors read; a longer one is masked whole.
 const MAX_SCANNED_TEXT: usize = 64 * 1024;
+
+/// Longest string value whose readings are looked at for a field name: a name short enough
+/// for [`crate::mask::policy::KeyWords::names_field`] stays under this in every encoding the
+/// readings undo.
+const MAX_LABEL_TEXT: usize = 1024;
 
 /// Placeholder for a key that is rewritten without a detector firing on it.
 const KEY_PLACEHOLDER: &str = "<key>";
@@ -47,6 +62,52 @@ fn field_name_like(k: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// The undeclared-paths registry of a reading that records (`None`: a quiet one).
+struct Registry<'a>(Option<&'a crate::mask::policy::Undeclared>);
+
+impl Registry<'_> {
+    fn record(&self, family: crate::mask::policy::PolicyFamily, path: &str) {
+        if let Some(u) = self.0 {
+            u.record(family, path);
+        }
+    }
+
+    fn masked(&self, family: crate::mask::policy::PolicyFamily, reason: MaskReason) {
+        if let Some(u) = self.0 {
+            u.masked(family, reason);
+        }
+    }
+}
+
+/// Whether `v` reads as an identifier rather than a name: one token holding a digit.
+fn is_identifier(v: &str) -> bool {
+    let t = v.trim();
+    !t.is_empty() && !t.contains(char::is_whitespace) && t.contains(|c: char| c.is_numeric())
+}
+
+/// Whether `k` joins a lower-case word and a word with capitals by `_` or `-`
+/// (`name_AliceVictimson`, `phone_Budi`): no one spelling convention (`first_name`,
+/// `firstName`, `FirstName`, `Phone-Number`, `FIRST_NAME`) writes a key so.
+fn mixed_convention(k: &str) -> bool {
+    let mut lower = false;
+    let mut capital = false;
+    for seg in k.split(['_', '-']) {
+        lower |= seg.bytes().any(|b| b.is_ascii_alphabetic())
+            && seg.bytes().all(|b| !b.is_ascii_uppercase());
+        capital |= seg.bytes().any(|b| b.is_ascii_uppercase());
+    }
+    lower && capital
+}
+
+/// The longest run of consecutive ASCII digits in `k`.
+fn digit_run(k: &str) -> usize {
+    k.as_bytes()
+        .split(|b| !b.is_ascii_digit())
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0)
+}
+
 impl<'m> Pol<'m> {
     pub(super) fn new(policies: &'m Policies, policy: &'m FieldPolicy, generation: u64) -> Self {
         Pol {
@@ -54,67 +115,108 @@ impl<'m> Pol<'m> {
             policy,
             // Room for a few levels of keys, so the path rarely grows in the walk.
             path: String::with_capacity(128),
+            quiet: false,
             generation,
         }
     }
 
-    /// Checks object key `k` (decoded) under declared node `decl`.
-    pub(super) fn key(&mut self, k: &str, decl: Option<u32>) -> CheckedKey {
+    /// The undeclared-paths registry, or a sink when this reading is [`Pol::quiet`].
+    fn registry(&self) -> Registry<'_> {
+        Registry((!self.quiet).then(|| &**self.policies.undeclared()))
+    }
+
+    /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
+    /// is personal (a key word, or a detector fired on it).
+    pub(super) fn key(&mut self, k: &str, decl: Option<u32>, keyed: bool) -> CheckedKey {
+        if k.len() > MAX_SCANNED_KEY {
+            // No field name is this long: data, masked unread (as an over-long value is) so
+            // that a hostile key cannot make every reading run over megabytes.
+            let back = push_segment(&mut self.path, self.policies.detectors(), KEY_PLACEHOLDER);
+            return CheckedKey {
+                decl: None,
+                personal: true,
+                role: false,
+                rewrite: Some(KEY_PLACEHOLDER),
+                back,
+            };
+        }
         let declared = &self.policy.declared;
         let child = decl.and_then(|d| declared.child(d, k));
         // The checks on the key's text alone, once per distinct key (see `key_memo`).
-        let facts = key_memo::key_facts(self.generation, k, |k| self.key_facts(k));
         let KeyFacts {
             detected,
             labelled,
+            bounded,
             personal,
-            personal_not_field_name,
-        } = facts;
+        } = key_memo::key_facts(self.generation, k, |k| self.key_facts(k));
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
-            None if labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
+            None if bounded || labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
             // A personal key that is no field name even once folded (`customer_name:Alice …`,
             // `Name of Alice …`; `ｅｍａｉｌ` and `email ` fold to one) holds more than the
             // name of a field: it may hold the value itself.
-            None if personal_not_field_name => Some(KEY_PLACEHOLDER),
+            None if personal && !crate::mask::keynorm::is_plain_field_name(k) => {
+                Some(KEY_PLACEHOLDER)
+            }
+            // Everything under a personal key is personal, its keys included: a map keyed by
+            // the people it lists (`contacts: {"Alice Victimson": …}`) is the common shape.
+            None if keyed => Some(KEY_PLACEHOLDER),
+            // A personal key with an identifier's worth of digits glued to its key word
+            // (`phone_081234567890`, `nik_3173000000001234`) holds the value itself.
+            None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {
+                Some(KEY_PLACEHOLDER)
+            }
+            // A personal key that mixes spelling conventions (`name_AliceVictimson`: snake
+            // case with capitals after the separator) has a value glued on. Its value is
+            // masked anyway, so renaming a merely odd key (`Customer_Name`) costs little.
+            None if personal && mixed_convention(k) => Some(KEY_PLACEHOLDER),
             None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
                 Some(KEY_PLACEHOLDER)
             }
             None => None,
         };
         if let Some(d) = detected {
-            self.policies
-                .undeclared()
+            self.registry()
                 .masked(self.policy.family, MaskReason::Detected(d));
         }
-        let back = push_scanned_segment(&mut self.path, detected, k);
+        // A rewritten key is listed as its placeholder, never as itself (a key a detector
+        // fires on is listed as that detector's placeholder by `push_segment`).
+        let listed = match (detected, rewrite) {
+            (None, Some(placeholder)) => placeholder,
+            _ => k,
+        };
+        let back = push_scanned_segment(&mut self.path, detected, listed);
+        let role = !personal && self.policies.key_words().is_role_key(k);
         CheckedKey {
             decl: child,
             personal,
+            role,
             rewrite,
             back,
         }
     }
 
-    /// What the policy's checks find in key `k`'s text: a detector, a key word, a label.
+    /// What the policy's checks find in key `k`'s text alone: a detector, a reading cut at a
+    /// bound, a key word, a label.
     fn key_facts(&self, k: &str) -> KeyFacts {
         // A key is data when a detector fires on it; one starting with `<` would be
         // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
         // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
         // A key that carries a personal label (`name=Alice …`, `{"first_name":…}`, encoded or
-        // not) is itself personal data, not only the name of some.
+        // not) is itself personal data, not only the name of some. Both questions in one
+        // enumeration of the readings.
         let words = self.policies.key_words();
-        let (detected, labelled) = self
+        let (detected, labelled, bounded) = self
             .policies
             .detectors()
-            .scan_labelled(k, |t| words.labels_personal(t));
-        let personal = detected.is_some() || self.policies.is_personal_key(k) || labelled;
+            .scan_labelled_bounded(k, |t| words.labels_personal(t));
+        let personal =
+            detected.is_some() || bounded || labelled || self.policies.is_personal_key(k);
         KeyFacts {
             detected,
             labelled,
+            bounded,
             personal,
-            personal_not_field_name: personal
-                && !field_name_like(&crate::mask::keynorm::fold_key(k)),
         }
     }
 
@@ -123,9 +225,7 @@ impl<'m> Pol<'m> {
     fn leaf(&self, at: At, detected: Option<Detector>) -> Option<Strategy> {
         let declared = at.decl.is_some_and(|d| self.policy.declared.is_declared(d));
         if !declared {
-            self.policies
-                .undeclared()
-                .record(self.policy.family, &self.path);
+            self.registry().record(self.policy.family, &self.path);
         }
         let facts = LeafFacts {
             declared,
@@ -141,9 +241,7 @@ impl<'m> Pol<'m> {
                     None if at.personal => MaskReason::KeyWord,
                     None => MaskReason::Undeclared,
                 };
-                self.policies
-                    .undeclared()
-                    .masked(self.policy.family, reason);
+                self.registry().masked(self.policy.family, reason);
                 Some(s)
             }
         }
@@ -163,26 +261,57 @@ impl Walk<'_> {
         }
         // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
         // behind a prefix): a personal label in any reading of it makes the text personal,
-        // on a declared leaf too (no id, reference, amount or flag carries one). Both
-        // questions in one enumeration of the readings.
+        // on a declared leaf too (no id, reference, amount or flag carries one). Detectors,
+        // labels and the reading bound in one enumeration of the readings.
         let words = p.policies.key_words();
-        let (detected, labelled) = p
+        let (detected, labelled, bounded) = p
             .policies
             .detectors()
-            .scan_labelled(v, |t| words.labels_personal(t));
+            .scan_labelled_bounded(v, |t| words.labels_personal(t));
+        if bounded {
+            // A reading stopped at a bound with text unread: masked whole, as too long a value.
+            p.leaf(at, None);
+            return Some(p.policies.default_strategy());
+        }
+        // Under a role key (`"payer": …`) a name is the person; an identifier (one token with a
+        // digit: `customer_67d8…`, `cus_N2fr`) is a reference to them, kept like any id.
+        let person = at.role && !is_identifier(v);
         let at = At {
-            personal: at.personal || labelled,
+            personal: at.personal || labelled || person,
             ..at
         };
         match p.leaf(at, detected) {
             None if labelled => {
-                p.policies
-                    .undeclared()
-                    .masked(p.policy.family, MaskReason::KeyWord);
+                p.registry().masked(p.policy.family, MaskReason::KeyWord);
                 Some(p.policies.default_strategy())
             }
             verdict => verdict,
         }
+    }
+
+    /// Whether string value `v`, a direct member of a container at `at`, names a personal
+    /// field ([`crate::mask::policy::KeyWords::names_field`], in any reading of it:
+    /// `%XX`-decoded, escapes undone, hex or base64 text), like
+    /// `{"field": "first_name", "value": …}`, `{"label": "Full Name", "value": …}` or
+    /// `["phone", …]`. Only in `report` mode (`enforce` masks every undeclared leaf anyway),
+    /// and never on a declared leaf (a declared method name such as `VIRTUAL_ACCOUNT` names
+    /// a payment method, not a field).
+    pub(super) fn names_personal_field(&self, v: &str, at: At, rule: bool) -> bool {
+        let Some(p) = self.pol.as_ref() else {
+            return false;
+        };
+        if p.policy.mode != Mode::Report
+            || v.is_empty()
+            || v.len() > MAX_LABEL_TEXT
+            || at.decl.is_some_and(|d| p.policy.declared.is_declared(d))
+        {
+            return false;
+        }
+        let words = p.policies.key_words();
+        // A value that is personal data itself (under a personal key or a rule) may be a name
+        // that happens to be a vocabulary word: there only a field name's spelling counts.
+        let personal = at.personal || rule;
+        crate::mask::detect::any_reading(v, |t| words.names_field(t, personal))
     }
 
     /// The same for a number (its source text) or boolean.
