@@ -471,7 +471,9 @@ async fn scripted_sequence_moves_exactly_the_expected_series() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let echoed = &r.json()["data"]["headers"];
+    assert_ne!(echoed["email"][0], "jane.doe@example.com");
     assert_ne!(echoed["email"], "jane.doe@example.com");
+    assert_ne!(echoed["first_name"][0], "Jane");
     assert_ne!(echoed["first_name"], "Jane");
     let s5 = scrape(&app).await;
     assert_step(

@@ -180,7 +180,7 @@ async fn sighup_reloads_the_config_file_in_the_running_process() {
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["data"]["headers"]["description"].clone()
+        crate::reload_config::echoed_line(&r.json()["data"]["headers"]["description"])
     };
     assert_eq!(echo().await, "plain words");
     assert!(

@@ -193,14 +193,14 @@ pub(crate) fn echo(parts: &Parts, body: &[u8]) -> Reply {
         if is_secret_header(name) {
             continue;
         }
-        let joined = parts
+        // One string per header line, as received.
+        let lines = parts
             .headers
             .get_all(name)
             .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        headers.insert(name.as_str().to_owned(), Value::String(joined));
+            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        headers.insert(name.as_str().to_owned(), Value::Array(lines));
     }
     Reply::ok(json!({
         "method": parts.method.as_str(),

@@ -176,7 +176,10 @@ async fn echo_reports_the_request_without_credentials() {
     assert_eq!(data["query"], "dry=1");
     assert_eq!(data["body_len"], body.len());
     assert_eq!(data["body_sha256"], hex::encode(Sha256::digest(body)));
-    assert_eq!(data["headers"]["x-request-id"], "rid-1");
+    assert_eq!(
+        data["headers"]["x-request-id"],
+        serde_json::json!(["rid-1"])
+    );
     assert!(data["headers"].get("x-token").is_none());
 
     // The recorder, unlike the echo, keeps credentials for tests to inspect.
