@@ -11,7 +11,6 @@ use crate::common::*;
 /// F12: Node's `Buffer.from(s, 'base64')` and Python's `b64decode` skip every character
 /// outside the alphabet, so base64 split by spaces, tabs or dots still decodes.
 #[tokio::test]
-#[ignore = "finding F12: base64 split by spaces, tabs or dots (skipped by Node/Python decoders) passes"]
 async fn base64_broken_by_skipped_characters_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -42,7 +41,6 @@ async fn base64_broken_by_skipped_characters_never_passes() {
 /// F13: Node serialises a `Buffer` as `{"type":"Buffer","data":[…bytes…]}`; the detectors
 /// only read strings, so text written as byte codes passes.
 #[tokio::test]
-#[ignore = "finding F13: text serialised as byte/char codes (Node Buffer JSON, byte lists, separated hex) passes"]
 async fn text_serialised_as_byte_codes_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -82,7 +80,6 @@ async fn text_serialised_as_byte_codes_never_passes() {
 /// F14: tags, comments and markdown escapes that a renderer drops split an email or a phone
 /// number; character references are decoded, markup is not.
 #[tokio::test]
-#[ignore = "finding F14: HTML tags/comments and markdown escapes inside a value hide an email or phone"]
 async fn markup_a_renderer_drops_never_hides_a_value() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -117,7 +114,6 @@ async fn markup_a_renderer_drops_never_hides_a_value() {
 /// F15: national IDs with a check digit whose printed form the digit rules exempt (an
 /// amount-like grouping, a trailing check letter).
 #[tokio::test]
-#[ignore = "finding F15: Brazilian CPF and Chinese resident IDs ending in X pass"]
 async fn checksummed_foreign_ids_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
