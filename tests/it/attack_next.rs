@@ -1,0 +1,274 @@
+//! Attack 21e on the `report` field policy's newest layers: field names in values, role
+//! words, renderer readings, token readings and byte-code arrays. A hostile upstream on
+//! loopback, the shipped policy (`report` on every family but the two customer reads),
+//! HTTP/1.1 and h2c, GET (miss, then hit) and HEAD.
+//!
+//! Every test here is `#[ignore = "finding: …"]`: a class still open, named by the reason.
+//! Run them with `cargo test --test it attack_next -- --ignored`. Each seed is a piece of the
+//! upstream value as written, so it reaches the client only if the value was copied.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::attack_keys::{gateway, read_everywhere, serve};
+use crate::common::*;
+
+/// 21e-1: a field name in a value makes only the container the string stands in personal.
+/// Columnar answers (`columns` + `rows`, `headers` + `rows`: report and export endpoints),
+/// a field descriptor one level down (`{"field": {"ref": "first_name"}, "text": …}`, the
+/// shape of form webhooks such as Typeform's) and a key/value pair split over two objects
+/// carry the name in a sibling or a child, and the value passes.
+#[tokio::test]
+#[ignore = "finding 21e-1: field names in a sibling or child container (columns/rows, nested field descriptor) do not make the value personal"]
+async fn field_names_beside_the_container_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "columns": ["id", "first_name", "last_name"],
+        "rows": [["c1", "Alicia", "Columnson"]],
+        "table": {"headers": ["Full Name", "Amount"], "rows": [["Brenda Headerson", 100]]},
+        "answers": [{"field": {"id": "abc", "type": "short_text", "ref": "first_name"},
+                     "type": "text", "text": "Carla Typeformson"}],
+        "pairs": [{"k": "last_name"}, {"v": "Dora Splitson"}],
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-next-columns",
+        "200 OK",
+        &body,
+        &["Columnson", "Headerson", "Typeformson", "Splitson"],
+        "field names beside the container",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-2: a label is read as a field name only if it is letters, digits, spaces and
+/// `_ - . / : [ ]`, at most four words. Ordinary form labels carry an apostrophe, `#`, `*`
+/// (required), parentheses, `&` or `,`, or five words, and the value beside them passes.
+#[tokio::test]
+#[ignore = "finding 21e-2: form labels with ' # * ( ) & , or five words are not read as field names"]
+async fn form_labels_with_punctuation_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let fields = [
+        ("Account holder's name", "Anna Apostrophson"),
+        ("Recipient's name", "Rina Possessive"),
+        ("Phone #", "Hasan Hashmark"),
+        ("Email address *", "Rita Requiredson"),
+        ("Date of birth (DD/MM/YYYY)", "Bella Bracketson"),
+        ("Nama (sesuai KTP)", "Siti Kurungan"),
+        ("Phone (mobile)", "Mona Mobileson"),
+        ("Name & surname", "Ampy Ersandson"),
+        ("Name, surname", "Cora Commason"),
+        ("Nama Lengkap Penerima Dana Anda", "Lima Katason"),
+    ];
+    let custom: Vec<_> = fields
+        .iter()
+        .map(|(label, value)| json!({"label": label, "value": value}))
+        .collect();
+    let body = json!({"status": true, "data": {"custom_fields": custom}}).to_string();
+    let seeds: Vec<&str> = fields
+        .iter()
+        .map(|(_, v)| v.split(' ').nth(1).unwrap())
+        .collect();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/checkout/attack-next-labels",
+        "200 OK",
+        &body,
+        &seeds,
+        "form labels with punctuation",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-3: the renderer readings are applied one at a time, never composed, though one
+/// renderer applies them together: a browser or mail client drops tags *and* decodes
+/// entities (`victim<b>&#64;</b>example.com`), a mail client undoes quoted-printable and then
+/// renders HTML. A hex reference without `;` (`&#x40`, rendered by every HTML5 parser; the
+/// decimal form is read), named references to invisible characters (`&zwj;`, `&shy;`,
+/// `&ZeroWidthSpace;`) and markdown emphasis (`victim**@**example.com`) pass too.
+#[tokio::test]
+#[ignore = "finding 21e-3: renderer readings not composed (tags+entities, QP+HTML), &#x40 without ;, &zwj;/&shy;/&ZeroWidthSpace;, markdown emphasis"]
+async fn rendered_text_never_passes() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "m1": "victim.tags<b>&#64;</b>example.com",
+        "m2": "victim.qpentity=26#64;example.com",
+        "m3": "<p>victim.qptags<span>=40</span>example.com</p>",
+        "m4": "victim.hexnosemi&#x40example.com",
+        "m5": "victim.zwj&zwj;@example.com",
+        "m6": "victim.shy&shy;@example.com",
+        "m7": "victim.bold**@**example.com",
+        "m8": "call 0812&ZeroWidthSpace;3456&ZeroWidthSpace;7891",
+        "m9": "0812**3456**7892",
+        "m10": "0812<b>&#8203;</b>3456<b>&#8203;</b>7893",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payout/attack-next-render",
+        "200 OK",
+        &body,
+        &[
+            "victim.tags",
+            "victim.qpentity",
+            "victim.qptags",
+            "victim.hexnosemi",
+            "victim.zwj",
+            "victim.shy",
+            "victim.bold",
+            "0812&ZeroWidthSpace;3456",
+            "0812**3456",
+            "0812<b>&#8203;",
+        ],
+        "rendered text",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-4: base64 and hex tokens are read as text only when their bytes are UTF-8. Text in
+/// UTF-16 (.NET's `Encoding.Unicode`, PowerShell's `-EncodedCommand`, Java's `UTF_16` with
+/// its BOM) passes in both.
+#[tokio::test]
+#[ignore = "finding 21e-4: UTF-16 text inside base64 or hex tokens is not read"]
+async fn utf16_text_in_tokens_never_passes() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let utf16le = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let mut utf16be_bom = vec![0xfe, 0xff];
+    utf16be_bom.extend("contact victim.utf16be@example.com".encode_utf16().flat_map(u16::to_be_bytes));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let le64 = b64.encode(utf16le("contact victim.utf16le@example.com"));
+    let be64 = b64.encode(&utf16be_bom);
+    let lehex: String = utf16le("contact victim.utf16hex@example.com")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let body = json!({"status": true, "data": {"a": le64, "b": be64, "c": lehex}}).to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/wallet/attack-next-utf16",
+        "200 OK",
+        &body,
+        &[&le64[..24], &be64[..24], &lehex[..32]],
+        "UTF-16 text in tokens",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-5: arrays are read as text only when they are eight or more integer codes. An email
+/// as an array of one-character strings, a phone number as an array of its digits, or in
+/// string chunks, passes.
+#[tokio::test]
+#[ignore = "finding 21e-5: text or numbers spelled across array elements (char strings, digits, chunks) pass"]
+async fn values_spelled_across_array_elements_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let chars: Vec<String> = "victim.chars@example.com"
+        .chars()
+        .map(String::from)
+        .collect();
+    let body = json!({"status": true, "data": {
+        "chars": chars,
+        "digits": [0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4],
+        "parts": ["0812", "3456", "7895"],
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/transaction/attack-next-arrays",
+        "200 OK",
+        &body,
+        &[
+            r#""v","i","c","t","i","m",".""#,
+            "0,8,1,2,3,4,5,6,7,8,9,4",
+            r#""0812","3456","7895""#,
+        ],
+        "values spelled across array elements",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-6: digits whose NFKC form carries punctuation (parenthesized `⑴` → `(1)`, digit full
+/// stops `⒏` → `8.`, `🄀` → `0.`) and one-digit groups (`0.8.1.2…`, `(0)(8)(1)…`) pass: the
+/// group readers need groups of two or more digits.
+#[tokio::test]
+#[ignore = "finding 21e-6: one-digit groups and enclosed digits whose NFKC adds punctuation (⑴, ⒏) pass"]
+async fn one_digit_groups_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "a": "0.8.1.2.3.4.5.6.7.8.9.6",
+        "b": "(0)(8)(1)(2)(3)(4)(5)(6)(7)(8)(9)(7)",
+        "c": "\u{1F100}\u{248F}\u{2488}\u{2489}\u{248A}\u{248B}\u{248C}\u{248D}\u{248E}\u{248F}\u{2490}\u{2490}",
+        "d": "\u{2474}\u{2475}\u{2476}\u{2477}\u{2478}\u{2479}\u{247A}\u{247B}\u{247C}\u{247D}\u{2474}",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/beneficiary/attack-next-digits",
+        "200 OK",
+        &body,
+        &[
+            "0.8.1.2.3.4.5.6.7.8.9.6",
+            "(0)(8)(1)(2)(3)",
+            "\u{1F100}\u{248F}\u{2488}",
+            "\u{2474}\u{2475}\u{2476}",
+        ],
+        "one-digit groups",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-7: a name under a role word is masked only as a string directly under a key that is
+/// the role word alone. Under the role as an object with a neutral key (`{"payer": {"full":
+/// …}}`), under the role with a neutral word (`payer_info`, `recipient_display`), beside a
+/// role named in a value (`{"label": "Recipient", "value": …}`), or written with a digit
+/// (`alice.victimson1990`, one token: an "identifier"), the name passes.
+#[tokio::test]
+#[ignore = "finding 21e-7: role words cover only a bare string under the bare role key"]
+async fn names_in_a_role_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "payer": {"full": "Olga Objectson"},
+        "payer_info": "Ines Infoson",
+        "recipient_display": "Dina Displayson",
+        "parties": [{"label": "Recipient", "value": "Lara Labelson"}],
+        "sender": "umar.digitson1990",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payout/attack-next-roles",
+        "200 OK",
+        &body,
+        &["Objectson", "Infoson", "Displayson", "Labelson", "digitson"],
+        "names in a role",
+    )
+    .await;
+    app.stop().await;
+}
