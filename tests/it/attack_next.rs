@@ -47,10 +47,12 @@ async fn field_names_beside_the_container_never_pass() {
 }
 
 /// 21e-2: a label is read as a field name only if it is letters, digits, spaces and
-/// `_ - . / : [ ]`, at most four words. Ordinary form labels carry an apostrophe, `#`, `*`
-/// (required), parentheses, `&` or `,`, or five words, and the value beside them passes.
+/// `_ - . / : [ ]`, at most four words, and a capitalised word only if it *is* a vocabulary
+/// word. Ordinary form labels carry an apostrophe, `#`, `*` (required), parentheses, `&` or
+/// `,`, or five words, or are capitalised plurals (`Contacts`, `Emails`), and the value
+/// beside them passes.
 #[tokio::test]
-#[ignore = "finding 21e-2: form labels with ' # * ( ) & , or five words are not read as field names"]
+#[ignore = "finding 21e-2: form labels with ' # * ( ) & , five words, or capitalised plurals are not read as field names"]
 async fn form_labels_with_punctuation_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -66,6 +68,9 @@ async fn form_labels_with_punctuation_never_pass() {
         ("Name & surname", "Ampy Ersandson"),
         ("Name, surname", "Cora Commason"),
         ("Nama Lengkap Penerima Dana Anda", "Lima Katason"),
+        ("Contacts", "Pluralia Contactson"),
+        ("Emails", "Pluralia Emailson"),
+        ("Addresses", "Pluralia Addresson"),
     ];
     let custom: Vec<_> = fields
         .iter()
@@ -268,6 +273,89 @@ async fn names_in_a_role_never_pass() {
         &body,
         &["Objectson", "Infoson", "Displayson", "Labelson", "digitson"],
         "names in a role",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-8: `report` masks a shapeless value only under a vocabulary word, and common keys of
+/// paycombat's own market are not in it: Indonesian address parts (`kota`, `provinsi`,
+/// `kabupaten`, `desa`, `rt_rw`, while English `village` is a key word), `a_n` (*atas nama*,
+/// the account name on a transfer), `jk` (*jenis kelamin*), `status_perkawinan` (`marital`
+/// is listed), `gol_darah`, `nopol` (a vehicle plate), `ttd` (*tanda tangan*, `tandatangan`
+/// is listed), and English abbreviations `acct`, `acc_no`, `bank_acc`, `tel`, `cell`, `mob`,
+/// `lat`/`lng`.
+#[tokio::test]
+#[ignore = "finding 21e-8: key-word vocabulary misses common Indonesian and abbreviated personal keys (kota, desa, a_n, jk, acct, tel, lat)"]
+async fn common_personal_keys_outside_the_vocabulary_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let fields = [
+        ("kota", "Kota Rahasiaville"),
+        ("provinsi", "Provinsi Rahasiaprov"),
+        ("kabupaten", "Kab Rahasiakab"),
+        ("desa", "Desa Rahasiadesa"),
+        ("rt_rw", "RT Rahasiart"),
+        ("a_n", "Anita Atasnamason"),
+        ("jk", "Perempuan Jkson"),
+        ("status_perkawinan", "Kawin Cerai Hidupson"),
+        ("gol_darah", "AB Darahson"),
+        ("nopol", "B XYZ Nopolson"),
+        ("ttd", "Tanda Ttdson"),
+        ("acct", "Acctia Acctson"),
+        ("acc_no", "Accnoa Accnoson"),
+        ("bank_acc", "Bankia Bankaccson"),
+        ("tel", "Telia Telson"),
+        ("cell", "Cellia Cellson"),
+        ("mob", "Mobia Mobson"),
+        ("lat", "minus six Latson"),
+    ];
+    let data: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let body = json!({"status": true, "data": data}).to_string();
+    let seeds: Vec<&str> = fields.iter().map(|(_, v)| v.rsplit(' ').next().unwrap()).collect();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payout/attack-next-vocabulary",
+        "200 OK",
+        &body,
+        &seeds,
+        "personal keys outside the vocabulary",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// 21e-9: keys below a personal key become `<key>#N`, but a container that is personal for
+/// another reason keeps the keys below it: a map keyed by people under a role word
+/// (`payers: {"Alice …": 150000}`, `recipients: [{"Alice …": 1}]`), and a value container
+/// beside a field name (`{"field": "first_name", "value": {"Alice …": "x"}}`: the leaves are
+/// masked, the person-named key is copied).
+#[tokio::test]
+#[ignore = "finding 21e-9: keys naming people pass under role keys and inside containers made personal by a field name"]
+async fn people_as_keys_under_roles_and_labels_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "payers": {"Paula Payerkeyson": 150000},
+        "recipients": [{"Rosa Recipientkeyson": 1}],
+        "custom": {"field": "first_name", "value": {"Fiona Fieldkeyson": "x"}},
+        "labelled": [{"label": "Full Name", "value": {"Lena Labelkeyson": {"note": "x"}}}],
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-next-people-keys",
+        "200 OK",
+        &body,
+        &["Payerkeyson", "Recipientkeyson", "Fieldkeyson", "Labelkeyson"],
+        "people as keys",
     )
     .await;
     app.stop().await;
