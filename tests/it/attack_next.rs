@@ -360,3 +360,48 @@ async fn people_as_keys_under_roles_and_labels_never_pass() {
     .await;
     app.stop().await;
 }
+
+/// 21e-10: labels inside text are read in query strings, forms, JSON/Python keys and
+/// `label:` clauses, but not in the other structured texts an upstream embeds: a CSV export
+/// with its header row, an XML document (a bank's raw SOAP answer), a markdown table row or
+/// bold label, `;`-separated pairs, and role-word labels (`Payer: …`, `Recipient: …`, the
+/// remittance line of a transfer).
+#[tokio::test]
+#[ignore = "finding 21e-10: field names in CSV headers, XML elements, markdown/pipe labels and role-word labels inside text pass"]
+async fn labels_in_structured_text_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let notes = [
+        "first_name,last_name\nAlice,Csvson",
+        "<customer><name>Alice Xmlson</name></customer>",
+        "<first_name>Alice</first_name><last_name>Xmltagson</last_name>",
+        "Name | Alice Pipeson",
+        "**Name** Alice Boldson",
+        "Name;Alice Semicolonson",
+        "Payer: Alice Payerlabelson",
+        "Recipient: Alice Recipientlabelson",
+    ];
+    let items: Vec<_> = notes.iter().map(|n| json!({"note": n})).collect();
+    let body = json!({"status": true, "data": {"items": items}}).to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-next-text-labels",
+        "200 OK",
+        &body,
+        &[
+            "Csvson",
+            "Xmlson",
+            "Xmltagson",
+            "Pipeson",
+            "Boldson",
+            "Semicolonson",
+            "Payerlabelson",
+            "Recipientlabelson",
+        ],
+        "labels in structured text",
+    )
+    .await;
+    app.stop().await;
+}
