@@ -446,3 +446,41 @@ async fn short_encoded_numbers_never_pass() {
     .await;
     app.stop().await;
 }
+
+/// 21e-12 (21e-1 and 21e-2 on the shapes frameworks write): a validation error echoes the
+/// rejected input beside a field path that stands in another container or is spelled with
+/// `$` or `#`: FastAPI/pydantic's `{"loc": ["body", "first_name"], "input": …}`, JSON:API's
+/// `{"source": {"pointer": "/data/attributes/first_name"}, "meta": {"value": …}}`, a JSON
+/// Patch `path` written as JSONPath (`$.customer.first_name`) or a URI fragment
+/// (`#/customer/first_name`), an audit entry `{"attribute": {"name": …}, "new_value": …}`.
+/// Answered as a 422, the way such errors come.
+#[tokio::test]
+#[ignore = "finding 21e-12: framework error/patch shapes (pydantic loc+input, JSON:API pointer+meta, $./#/ paths) echo personal input"]
+async fn validation_errors_never_echo_personal_input() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({
+        "detail": [{"type": "string_too_long", "loc": ["body", "first_name"], "msg": "too long",
+                    "input": "Alice Pydanticson"}],
+        "errors": [{"source": {"pointer": "/data/attributes/first_name"}, "detail": "invalid",
+                    "meta": {"value": "Alice Jsonapison"}}],
+        "patch": [
+            {"op": "replace", "path": "$.customer.first_name", "value": "Alice Jsonpathson"},
+            {"op": "replace", "path": "#/customer/last_name", "value": "Alice Fragmentson"},
+        ],
+        "audit": [{"attribute": {"name": "first_name"}, "new_value": "Alice Auditson"}],
+    })
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-next-validation",
+        "422 Unprocessable Entity",
+        &body,
+        &["Pydanticson", "Jsonapison", "Jsonpathson", "Fragmentson", "Auditson"],
+        "validation errors",
+    )
+    .await;
+    app.stop().await;
+}
