@@ -156,7 +156,11 @@ async fn utf16_text_in_tokens_never_passes() {
     let app = gateway(&h).await;
     let utf16le = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
     let mut utf16be_bom = vec![0xfe, 0xff];
-    utf16be_bom.extend("contact victim.utf16be@example.com".encode_utf16().flat_map(u16::to_be_bytes));
+    utf16be_bom.extend(
+        "contact victim.utf16be@example.com"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes),
+    );
     let b64 = base64::engine::general_purpose::STANDARD;
     let le64 = b64.encode(utf16le("contact victim.utf16le@example.com"));
     let be64 = b64.encode(&utf16be_bom);
@@ -318,7 +322,10 @@ async fn common_personal_keys_outside_the_vocabulary_never_pass() {
         .map(|(k, v)| ((*k).to_owned(), json!(v)))
         .collect();
     let body = json!({"status": true, "data": data}).to_string();
-    let seeds: Vec<&str> = fields.iter().map(|(_, v)| v.rsplit(' ').next().unwrap()).collect();
+    let seeds: Vec<&str> = fields
+        .iter()
+        .map(|(_, v)| v.rsplit(' ').next().unwrap())
+        .collect();
     read_everywhere(
         &app,
         &bodies,
@@ -480,7 +487,13 @@ async fn validation_errors_never_echo_personal_input() {
         "/api/v1/payin/attack-next-validation",
         "422 Unprocessable Entity",
         &body,
-        &["Pydanticson", "Jsonapison", "Jsonpathson", "Fragmentson", "Auditson"],
+        &[
+            "Pydanticson",
+            "Jsonapison",
+            "Jsonpathson",
+            "Fragmentson",
+            "Auditson",
+        ],
         "validation errors",
     )
     .await;
@@ -537,7 +550,13 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
         "notes": "Alice Normalisedname",
     }})
     .to_string();
-    h.answer(move |_| response("200 OK", &[("content-type", "application/json")], body.as_bytes()));
+    h.answer(move |_| {
+        response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
+    });
     let path = detail(&id);
     // The detail route itself masks the note.
     let r = app.get(&path).await;
@@ -546,20 +565,47 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
     let form = [("content-type", "application/x-www-form-urlencoded")];
     let json_ct = [("content-type", "application/json")];
     let variants: Vec<(Method, String, &[(&str, &str)], &[u8])> = vec![
-        (Method::POST, format!("{path}?%5Fmethod=GET"), &json_ct[..], b"{}"),
+        (
+            Method::POST,
+            format!("{path}?%5Fmethod=GET"),
+            &json_ct[..],
+            b"{}",
+        ),
         (Method::POST, path.clone(), &form[..], b"_method=GET"),
-        (Method::POST, path.clone(), &json_ct[..], br#"{"_method":"GET"}"#),
-        (Method::GET, path.replacen("/customer/", "/%63ustomer/", 1), &[], b""),
-        (Method::GET, path.replacen("/customer/", "//customer/", 1), &[], b""),
+        (
+            Method::POST,
+            path.clone(),
+            &json_ct[..],
+            br#"{"_method":"GET"}"#,
+        ),
+        (
+            Method::GET,
+            path.replacen("/customer/", "/%63ustomer/", 1),
+            &[],
+            b"",
+        ),
+        (
+            Method::GET,
+            path.replacen("/customer/", "//customer/", 1),
+            &[],
+            b"",
+        ),
         (Method::GET, format!("{path};jsessionid=1"), &[], b""),
     ];
     let mut leaked = Vec::new();
     for (method, p, headers, b) in variants {
         let r = app.send(method.clone(), &p, headers, b).await;
         if String::from_utf8_lossy(&r.body).contains("Normalisedname") {
-            leaked.push(format!("{method} {p} body {:?} -> {}", String::from_utf8_lossy(b), r.status));
+            leaked.push(format!(
+                "{method} {p} body {:?} -> {}",
+                String::from_utf8_lossy(b),
+                r.status
+            ));
         }
     }
-    assert!(leaked.is_empty(), "the detail's note reached the client: {leaked:#?}");
+    assert!(
+        leaked.is_empty(),
+        "the detail's note reached the client: {leaked:#?}"
+    );
     app.stop().await;
 }
