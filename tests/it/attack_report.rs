@@ -1,4 +1,4 @@
-//! Attack 21e on the `report` field policy's newest layers: field names in values, role
+//! Attack tests on the `report` field policy's newest layers: field names in values, role
 //! words, renderer readings, token readings and byte-code arrays. A hostile upstream on
 //! loopback, the shipped policy (`report` on every family but the two customer reads),
 //! HTTP/1.1 and h2c, GET (miss, then hit) and HEAD.
@@ -15,13 +15,13 @@ use crate::attack_keys::{gateway, read_everywhere, serve};
 use crate::common::readings::assert_no_seed;
 use crate::common::*;
 
-/// 21e-1: a field name in a value makes only the container the string stands in personal.
+/// a field name in a value makes only the container the string stands in personal.
 /// Columnar answers (`columns` + `rows`, `headers` + `rows`: report and export endpoints),
 /// a field descriptor one level down (`{"field": {"ref": "first_name"}, "text": …}`, the
 /// shape of form webhooks such as Typeform's) and a key/value pair split over two objects
 /// carry the name in a sibling or a child, and the value passes.
 #[tokio::test]
-#[ignore = "finding 21e-1: field names in a sibling or child container (columns/rows, nested field descriptor) do not make the value personal"]
+#[ignore = "finding 1: field names in a sibling or child container (columns/rows, nested field descriptor) do not make the value personal"]
 async fn field_names_beside_the_container_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -48,13 +48,13 @@ async fn field_names_beside_the_container_never_pass() {
     app.stop().await;
 }
 
-/// 21e-2: a label is read as a field name only if it is letters, digits, spaces and
+/// a label is read as a field name only if it is letters, digits, spaces and
 /// `_ - . / : [ ]`, at most four words, and a capitalised word only if it *is* a vocabulary
 /// word. Ordinary form labels carry an apostrophe, `#`, `*` (required), parentheses, `&` or
 /// `,`, or five words, or are capitalised plurals (`Contacts`, `Emails`), and the value
 /// beside them passes.
 #[tokio::test]
-#[ignore = "finding 21e-2: form labels with ' # * ( ) & , five words, or capitalised plurals are not read as field names"]
+#[ignore = "finding 2: form labels with ' # * ( ) & , five words, or capitalised plurals are not read as field names"]
 async fn form_labels_with_punctuation_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -96,14 +96,14 @@ async fn form_labels_with_punctuation_never_pass() {
     app.stop().await;
 }
 
-/// 21e-3: the renderer readings are applied one at a time, never composed, though one
+/// the renderer readings are applied one at a time, never composed, though one
 /// renderer applies them together: a browser or mail client drops tags *and* decodes
 /// entities (`victim<b>&#64;</b>example.com`), a mail client undoes quoted-printable and then
 /// renders HTML. A hex reference without `;` (`&#x40`, rendered by every HTML5 parser; the
 /// decimal form is read), named references to invisible characters (`&zwj;`, `&shy;`,
 /// `&ZeroWidthSpace;`) and markdown emphasis (`victim**@**example.com`) pass too.
 #[tokio::test]
-#[ignore = "finding 21e-3: renderer readings not composed (tags+entities, QP+HTML), &#x40 without ;, &zwj;/&shy;/&ZeroWidthSpace;, markdown emphasis"]
+#[ignore = "finding 3: renderer readings not composed (tags+entities, QP+HTML), &#x40 without ;, &zwj;/&shy;/&ZeroWidthSpace;, markdown emphasis"]
 async fn rendered_text_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -145,11 +145,11 @@ async fn rendered_text_never_passes() {
     app.stop().await;
 }
 
-/// 21e-4: base64 and hex tokens are read as text only when their bytes are UTF-8. Text in
+/// base64 and hex tokens are read as text only when their bytes are UTF-8. Text in
 /// UTF-16 (.NET's `Encoding.Unicode`, PowerShell's `-EncodedCommand`, Java's `UTF_16` with
 /// its BOM) passes in both.
 #[tokio::test]
-#[ignore = "finding 21e-4: UTF-16 text inside base64 or hex tokens is not read"]
+#[ignore = "finding 4: UTF-16 text inside base64 or hex tokens is not read"]
 async fn utf16_text_in_tokens_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -182,11 +182,11 @@ async fn utf16_text_in_tokens_never_passes() {
     app.stop().await;
 }
 
-/// 21e-5: arrays are read as text only when they are eight or more integer codes. An email
+/// arrays are read as text only when they are eight or more integer codes. An email
 /// as an array of one-character strings, a phone number as an array of its digits, or in
 /// string chunks, passes.
 #[tokio::test]
-#[ignore = "finding 21e-5: text or numbers spelled across array elements (char strings, digits, chunks) pass"]
+#[ignore = "finding 5: text or numbers spelled across array elements (char strings, digits, chunks) pass"]
 async fn values_spelled_across_array_elements_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -218,11 +218,11 @@ async fn values_spelled_across_array_elements_never_pass() {
     app.stop().await;
 }
 
-/// 21e-6: digits whose NFKC form carries punctuation (parenthesized `⑴` → `(1)`, digit full
+/// digits whose NFKC form carries punctuation (parenthesized `⑴` → `(1)`, digit full
 /// stops `⒏` → `8.`, `🄀` → `0.`) and one-digit groups (`0.8.1.2…`, `(0)(8)(1)…`) pass: the
 /// group readers need groups of two or more digits.
 #[tokio::test]
-#[ignore = "finding 21e-6: one-digit groups and enclosed digits whose NFKC adds punctuation (⑴, ⒏) pass"]
+#[ignore = "finding 6: one-digit groups and enclosed digits whose NFKC adds punctuation (⑴, ⒏) pass"]
 async fn one_digit_groups_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -252,13 +252,13 @@ async fn one_digit_groups_never_pass() {
     app.stop().await;
 }
 
-/// 21e-7: a name under a role word is masked only as a string directly under a key that is
+/// a name under a role word is masked only as a string directly under a key that is
 /// the role word alone. Under the role as an object with a neutral key (`{"payer": {"full":
 /// …}}`), under the role with a neutral word (`payer_info`, `recipient_display`), beside a
 /// role named in a value (`{"label": "Recipient", "value": …}`), or written with a digit
 /// (`alice.victimson1990`, one token: an "identifier"), the name passes.
 #[tokio::test]
-#[ignore = "finding 21e-7: role words cover only a bare string under the bare role key"]
+#[ignore = "finding 7: role words cover only a bare string under the bare role key"]
 async fn names_in_a_role_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -284,7 +284,7 @@ async fn names_in_a_role_never_pass() {
     app.stop().await;
 }
 
-/// 21e-8: `report` masks a shapeless value only under a vocabulary word, and common keys of
+/// `report` masks a shapeless value only under a vocabulary word, and common keys of
 /// paycombat's own market are not in it: Indonesian address parts (`kota`, `provinsi`,
 /// `kabupaten`, `desa`, `rt_rw`, while English `village` is a key word), `a_n` (*atas nama*,
 /// the account name on a transfer), `jk` (*jenis kelamin*), `status_perkawinan` (`marital`
@@ -294,7 +294,7 @@ async fn names_in_a_role_never_pass() {
 /// (`ethnicity`, `race`, `health` beside `religion`; `tax_number` beside `taxid`;
 /// `social_security` beside `ssn`; `citizenship` beside `nationality`; `salary`).
 #[tokio::test]
-#[ignore = "finding 21e-8: key-word vocabulary misses common Indonesian and abbreviated personal keys (kota, desa, a_n, jk, acct, tel, lat)"]
+#[ignore = "finding 8: key-word vocabulary misses common Indonesian and abbreviated personal keys (kota, desa, a_n, jk, acct, tel, lat)"]
 async fn common_personal_keys_outside_the_vocabulary_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -348,14 +348,14 @@ async fn common_personal_keys_outside_the_vocabulary_never_pass() {
     app.stop().await;
 }
 
-/// 21e-9: keys below a personal key become `<key>#N`, but a container that is personal for
+/// keys below a personal key become `<key>#N`, but a container that is personal for
 /// another reason keeps the keys below it: a map keyed by people under a role word
 /// (`payers: {"Alice …": 150000}`, `recipients: [{"Alice …": 1}]`), and a value container
 /// beside a field name (`{"field": "first_name", "value": {"Alice …": "x"}}`: the leaves are
 /// masked, the person-named key is copied), and a key whose value is a person's record
 /// (`index: {"Ivan …": {"first_name": …, "email": …}}`: the record is masked, its key is not).
 #[tokio::test]
-#[ignore = "finding 21e-9: keys naming people pass under role keys and inside containers made personal by a field name"]
+#[ignore = "finding 9: keys naming people pass under role keys and inside containers made personal by a field name"]
 async fn people_as_keys_under_roles_and_labels_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -387,13 +387,13 @@ async fn people_as_keys_under_roles_and_labels_never_pass() {
     app.stop().await;
 }
 
-/// 21e-10: labels inside text are read in query strings, forms, JSON/Python keys and
+/// labels inside text are read in query strings, forms, JSON/Python keys and
 /// `label:` clauses, but not in the other structured texts an upstream embeds: a CSV export
 /// with its header row, an XML document (a bank's raw SOAP answer), a markdown table row or
 /// bold label, `;`-separated pairs, and role-word labels (`Payer: …`, `Recipient: …`, the
 /// remittance line of a transfer).
 #[tokio::test]
-#[ignore = "finding 21e-10: field names in CSV headers, XML elements, markdown/pipe labels and role-word labels inside text pass"]
+#[ignore = "finding 10: field names in CSV headers, XML elements, markdown/pipe labels and role-word labels inside text pass"]
 async fn labels_in_structured_text_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -432,12 +432,12 @@ async fn labels_in_structured_text_never_pass() {
     app.stop().await;
 }
 
-/// 21e-11: base64 and base32 tokens are read only from 16 characters (padding not counted),
+/// base64 and base32 tokens are read only from 16 characters (padding not counted),
 /// so a value of 7 to 11 bytes — an 11-digit mobile number (`08123456789`), a 10-digit one, a
 /// US SSN as printed (`123-45-6789`), a 7-digit ID — passes base64-encoded (padded or
 /// not), and such a short token is not a "reading cut at a bound" either.
 #[tokio::test]
-#[ignore = "finding 21e-11: base64/base32 tokens under 16 characters (values of 7-11 bytes: phones, SSNs, IDs) are not read"]
+#[ignore = "finding 11: base64/base32 tokens under 16 characters (values of 7-11 bytes: phones, SSNs, IDs) are not read"]
 async fn short_encoded_numbers_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -465,7 +465,7 @@ async fn short_encoded_numbers_never_pass() {
     app.stop().await;
 }
 
-/// 21e-12 (21e-1 and 21e-2 on the shapes frameworks write): a validation error echoes the
+/// Field names in values (above) on the shapes frameworks write: a validation error echoes the
 /// rejected input beside a field path that stands in another container or is spelled with
 /// `$` or `#`: FastAPI/pydantic's `{"loc": ["body", "first_name"], "input": …}`, JSON:API's
 /// `{"source": {"pointer": "/data/attributes/first_name"}, "meta": {"value": …}}`, a JSON
@@ -473,7 +473,7 @@ async fn short_encoded_numbers_never_pass() {
 /// (`#/customer/first_name`), an audit entry `{"attribute": {"name": …}, "new_value": …}`.
 /// Answered as a 422, the way such errors come.
 #[tokio::test]
-#[ignore = "finding 21e-12: framework error/patch shapes (pydantic loc+input, JSON:API pointer+meta, $./#/ paths) echo personal input"]
+#[ignore = "finding 12: framework error/patch shapes (pydantic loc+input, JSON:API pointer+meta, $./#/ paths) echo personal input"]
 async fn validation_errors_never_echo_personal_input() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -509,13 +509,13 @@ async fn validation_errors_never_echo_personal_input() {
     app.stop().await;
 }
 
-/// 21e-13: labels inside text are found after `=`, `:` and quotes at a clause start, but not
+/// labels inside text are found after `=`, `:` and quotes at a clause start, but not
 /// in the error texts servers echo most: PostgreSQL's unique-violation detail (`Key
 /// (last_name)=(Victimson) already exists.`, the composite form `(first_name,
 /// last_name)=(…)`), and a Python dataclass/namedtuple repr or a Lombok `toString` whose
 /// first field follows `(` (`Customer(first_name='Alice …', id=3)`). Answered as a 409.
 #[tokio::test]
-#[ignore = "finding 21e-13: field labels in Postgres unique-violation details and Python/Lombok reprs pass in error messages"]
+#[ignore = "finding 13: field labels in Postgres unique-violation details and Python/Lombok reprs pass in error messages"]
 async fn database_and_repr_error_texts_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -541,14 +541,14 @@ async fn database_and_repr_error_texts_never_pass() {
     app.stop().await;
 }
 
-/// 21e-14: `?_method=` (also `%5Fmethod`) and case, `%XX`, `//` and `;` variants of a path are
+/// `?_method=` (also `%5Fmethod`) and case, `%XX`, `//` and `;` variants of a path are
 /// refused or judged as the detail route, but the method override a POST carries in its
 /// *body* is forwarded: Laravel reads `_method` from form and JSON input, Symfony from a form
 /// parameter, and serves the customer detail, which the gateway judges as a `customer`-family
 /// POST (`report`): the detail's undeclared free text passes. (The other spellings below held;
 /// they stay as guards.)
 #[tokio::test]
-#[ignore = "finding 21e-14: a _method override in a POST form or JSON body reaches the customer detail under the report policy"]
+#[ignore = "finding 14: a _method override in a POST form or JSON body reaches the customer detail under the report policy"]
 async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
     let h = Hostile::start().await;
     let app = gateway(&h).await;
@@ -573,7 +573,8 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
     assert_no_seed(&r, &["Normalisedname"], "GET detail");
     let form = [("content-type", "application/x-www-form-urlencoded")];
     let json_ct = [("content-type", "application/json")];
-    let variants: Vec<(Method, String, &[(&str, &str)], &[u8])> = vec![
+    type Variant<'a> = (Method, String, &'a [(&'a str, &'a str)], &'a [u8]);
+    let variants: Vec<Variant> = vec![
         (
             Method::POST,
             format!("{path}?%5Fmethod=GET"),
@@ -619,14 +620,14 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
     app.stop().await;
 }
 
-/// 21e-15: a field name in a value is looked for only in strings of at most 1024 bytes, and a
+/// a field name in a value is looked for only in strings of at most 1024 bytes, and a
 /// name of at most 64 bytes of letters, digits, spaces and a few marks, all measured before
 /// trimming and before invisible characters are dropped. `"first_name"` padded with 1100
 /// spaces (`s.trim()` / `s.strip()` read `first_name`), followed by twenty zero-width spaces
 /// (rendered as `first_name`), or by a NUL (the key fold drops NUL from keys, a C reader
 /// stops at it) is no field name, and the value beside it passes.
 #[tokio::test]
-#[ignore = "finding 21e-15: field names in values padded past the 1024/64-byte bounds, or followed by ZWSP/NUL, are not read"]
+#[ignore = "finding 15: field names in values padded past the 1024/64-byte bounds, or followed by ZWSP/NUL, are not read"]
 async fn padded_field_names_in_values_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
