@@ -103,16 +103,6 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     ]
 }
 
-fn serve(h: &Hostile, body: String) {
-    h.answer(move |_| {
-        response(
-            "200 OK",
-            &[("content-type", "application/json")],
-            body.as_bytes(),
-        )
-    });
-}
-
 async fn gateway(h: &Hostile) -> TestApp {
     spawn_app_with(Options {
         upstream_override: Some(h.base.clone()),
@@ -130,7 +120,7 @@ async fn personal_values_behind_nested_encodings_never_reach_a_client() {
     let app = gateway(&h).await;
     let h2 = h2c_client();
     for (i, (name, body, seeds)) in cases().into_iter().enumerate() {
-        serve(&h, body);
+        h.answer_json(body);
         let forward = format!("/api/v1/payin/encoded-{i}");
         let cached = detail(&customer_id(21_300 + i as u64));
         assert_no_seed_on_every_read(&app, &h2, &[&forward, &cached], &seeds, name).await;
@@ -141,7 +131,7 @@ async fn personal_values_behind_nested_encodings_never_reach_a_client() {
         r#"{{"status":true,"data":{{"digest":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","cursor":"{}","payinId":"payin_67d84b19d50b490a8fa75ab20bbf275a","amount":1.5e+0000000006}}}}"#,
         STANDARD.encode(r#"{"page":2}"#)
     );
-    serve(&h, benign.clone());
+    h.answer_json(benign.clone());
     let r = app.get("/api/v1/payin/encoded-benign").await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.text(), benign);

@@ -559,13 +559,7 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
         "notes": "Alice Normalisedname",
     }})
     .to_string();
-    h.answer(move |_| {
-        response(
-            "200 OK",
-            &[("content-type", "application/json")],
-            body.as_bytes(),
-        )
-    });
+    h.answer_json(body);
     let path = detail(&id);
     // The detail route itself masks the note.
     let r = app.get(&path).await;

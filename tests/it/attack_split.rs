@@ -195,16 +195,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn serve(h: &Hostile, body: String) {
-    h.answer(move |_| {
-        response(
-            "200 OK",
-            &[("content-type", "application/json")],
-            body.as_bytes(),
-        )
-    });
-}
-
 /// The gateway in front of `h`, with the cached customer read in `report` mode (its shipped
 /// declarations kept).
 async fn gateway(h: &Hostile) -> TestApp {
@@ -223,7 +213,7 @@ async fn split_broken_and_encoded_values_never_reach_a_client_on_report_routes()
     let app = gateway(&h).await;
     let h2 = h2c_client();
     for (i, case) in cases().into_iter().enumerate() {
-        serve(&h, case.body);
+        h.answer_json(case.body);
         let forward = format!("/api/v1/payin/split-{i}");
         let cached = detail(&customer_id(21_700 + i as u64));
         assert_no_seed_on_every_read(&app, &h2, &[&forward, &cached], &case.seeds, case.name).await;
@@ -239,7 +229,7 @@ async fn ordinary_payment_objects_come_back_byte_for_byte() {
     let h = Hostile::start().await;
     let app = gateway(&h).await;
     let body = r#"{"status":true,"message":"OK","data":{"type":"payin","status":"success","amount":150000,"currency":"IDR","payment_method":"VIRTUAL_ACCOUNT","items":[{"type":"fee","amount":2500},{"type":"BANK_ACCOUNT","amount":"1500000.00"}],"company":"PT Span Company","cursor":"MFRGGZDFMZTWQ2LK","ref":"INV-2026-0042","note":"Refund approved","error_code":"NAME_MISMATCH","customer":"customer_67d84b19d50b490a8fa75ab20bbf275a","signature":"9f86d081884c7d659a2feaa0c55ad015","payer_id":null,"fee_borne_by":"merchant","created_at":"2026-12-06T10:00:00Z"}}"#;
-    serve(&h, body.to_owned());
+    h.answer_json(body.to_owned());
     for path in [
         "/api/v1/payin/split-benign".to_owned(),
         detail(&customer_id(21_790)),

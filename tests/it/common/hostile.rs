@@ -65,6 +65,15 @@ impl Hostile {
         self.answer(move |_| bytes.clone());
     }
 
+    /// Answers every request `200 OK` with `body` as `application/json`.
+    pub fn answer_json(&self, body: String) {
+        self.answer_bytes(response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ));
+    }
+
     pub fn last_head(&self) -> String {
         self.heads
             .lock()
