@@ -31,7 +31,7 @@ pub(super) fn base32_texts(s: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `bytes` as text a person reads: UTF-8 without control characters other than white space.
-fn text(bytes: Vec<u8>) -> Option<String> {
+pub(super) fn text(bytes: Vec<u8>) -> Option<String> {
     String::from_utf8(bytes)
         .ok()
         .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))
@@ -40,20 +40,28 @@ fn text(bytes: Vec<u8>) -> Option<String> {
 /// `s` with its quoted-printable escapes undone (RFC 2045: `=40` is `@`, `=\r\n` a soft line
 /// break), when it holds one; invalid UTF-8 replaced.
 pub(super) fn quoted_printable_decoded(s: &str) -> Option<String> {
+    hex_escapes_decoded(s, b'=', true)
+}
+
+/// `s` with every `<marker>XX` (two hex digits) decoded to its byte, and with
+/// `soft_breaks`, every `<marker>` followed by line breaks removed with them (quoted-printable's
+/// soft line break), when it holds one; invalid UTF-8 replaced. `%XX` and `=XX` are the
+/// same decoding with another marker.
+pub(super) fn hex_escapes_decoded(s: &str, marker: u8, soft_breaks: bool) -> Option<String> {
     let b = s.as_bytes();
     let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
     let escape = |i: usize| hex(i + 1).is_some() && hex(i + 2).is_some();
-    let soft = |i: usize| matches!(b.get(i + 1), Some(b'\r' | b'\n'));
-    let first = memchr::memchr_iter(b'=', b).find(|&i| escape(i) || soft(i))?;
+    let soft = |i: usize| soft_breaks && matches!(b.get(i + 1), Some(b'\r' | b'\n'));
+    let first = memchr::memchr_iter(marker, b).find(|&i| escape(i) || soft(i))?;
     let mut out = b[..first].to_vec();
     let mut i = first;
     while i < b.len() {
         match (b[i], hex(i + 1), hex(i + 2)) {
-            (b'=', Some(h), Some(l)) => {
-                out.push(u8::try_from(h << 4 | l).unwrap_or(b'='));
+            (m, Some(h), Some(l)) if m == marker => {
+                out.push(u8::try_from(h << 4 | l).unwrap_or(marker));
                 i += 3;
             }
-            (b'=', ..) if soft(i) => {
+            (m, ..) if m == marker && soft(i) => {
                 i += 1;
                 while matches!(b.get(i), Some(b'\r' | b'\n')) {
                     i += 1;

@@ -121,9 +121,7 @@ fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
                 .chunks_exact(2)
                 .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
                 .collect();
-            String::from_utf8(bytes?)
-                .ok()
-                .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))
+            codings::text(bytes?)
         })
 }
 
@@ -307,22 +305,7 @@ fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
 
 /// `s` with every `%XX` decoded (invalid UTF-8 replaced), when it holds one.
 fn percent_decoded(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
-    let first =
-        memchr::memchr_iter(b'%', b).find(|&i| hex(i + 1).is_some() && hex(i + 2).is_some())?;
-    let mut out = b[..first].to_vec();
-    let mut i = first;
-    while i < b.len() {
-        if let (b'%', Some(h), Some(l)) = (b[i], hex(i + 1), hex(i + 2)) {
-            out.push(u8::try_from(h << 4 | l).unwrap_or(b'%'));
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    codings::hex_escapes_decoded(s, b'%', false)
 }
 
 #[cfg(test)]
