@@ -26,17 +26,19 @@ pub const SIGNIFICANT: u32 = 2;
 /// `n` with at most [`SIGNIFICANT`] significant digits, rounded down, or up when `up`
 /// (each caller rounds towards the stricter answer).
 pub fn coarse(n: u64, up: bool) -> u64 {
-    let digits = n.checked_ilog10().map_or(1, |l| l + 1);
-    if digits <= SIGNIFICANT {
-        return n;
-    }
-    let grid = 10u64.pow(digits - SIGNIFICANT);
+    let grid = grid(n);
     let down = n / grid * grid;
     if up && down != n {
         down.saturating_add(grid)
     } else {
         down
     }
+}
+
+/// The step that keeps `n` to [`SIGNIFICANT`] digits: 1 for a number that has no more.
+fn grid(n: u64) -> u64 {
+    let digits = n.checked_ilog10().map_or(1, |l| l + 1);
+    10u64.pow(digits.saturating_sub(SIGNIFICANT))
 }
 
 /// A readable line: visible ASCII, at most [`MAX_LINE`] bytes, trimmed.
@@ -87,8 +89,7 @@ pub fn last_modified(v: &str, now: std::time::SystemTime) -> Option<HeaderValue>
     if age > LAST_MODIFIED_MAX_AGE {
         return None;
     }
-    let digits = age.checked_ilog10().map_or(1, |l| l + 1);
-    let grid = 10u64.pow(digits.saturating_sub(SIGNIFICANT));
+    let grid = grid(age);
     let at = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     fmt_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at / grid * grid))
 }
@@ -97,7 +98,7 @@ pub fn last_modified(v: &str, now: std::time::SystemTime) -> Option<HeaderValue>
 /// the seconds from now (a date in the past is `0`); either at most
 /// [`COUNT_MAX`], and written as a [`wait`].
 pub fn retry_after(v: &str, now: std::time::SystemTime) -> Option<HeaderValue> {
-    let secs = digits(v, 6).filter(|n| *n <= COUNT_MAX).or_else(|| {
+    let secs = digits(v, 6).or_else(|| {
         let t = parse_date(v)?;
         let secs = t.duration_since(now).map_or(0, |d| d.as_secs());
         (secs <= COUNT_MAX).then_some(secs)
