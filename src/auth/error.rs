@@ -121,12 +121,26 @@ pub enum AuthConfigError {
     },
     #[error("clients file is not valid: {}", plain(.0))]
     Parse(config::ConfigError),
-    #[error("clients file is not valid: `{key}`: unknown key (expected one of {})", .known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))]
+    #[error("clients file is not valid: `{key}`: unknown key (expected one of {})", .known.iter().map(|(k, _, _)| format!("`{k}`")).collect::<Vec<_>>().join(", "))]
     UnknownKey {
         /// Its dotted path in the file (`clients[1].colour`).
         key: String,
         /// The keys valid where it stands.
-        known: &'static [&'static str],
+        known: super::file_shape::Level,
+    },
+    #[error("clients file is not valid: `{key}`: missing (this key is required)")]
+    MissingKey {
+        /// Its dotted path in the file (`clients[0].name`).
+        key: String,
+    },
+    /// A value of another type than its key's. The value itself is not echoed: a mis-pasted
+    /// key may be the wrong-typed part.
+    #[error("clients file is not valid: `{key}`: expected {expected}")]
+    WrongType {
+        /// Its dotted path in the file (`clients[0].rate_limit.per_second`); empty for the
+        /// whole file.
+        key: String,
+        expected: &'static str,
     },
     #[error("clients file defines no clients")]
     NoClients,

@@ -8,18 +8,19 @@ use serde::Deserialize;
 
 use super::client::{new_limiter, Client, RateLimit};
 use super::error::{AuthConfigError, ClientProblem};
+use super::file_shape::{self, Kind};
 use super::key::KEY_PREFIX;
 use super::pattern::AllowRule;
 use super::registry::{ClientRegistry, KeyEntry};
 use super::subject::Subject;
 use crate::clock::Clock;
 
-#[derive(Debug, Deserialize)]
+/// The file's parts found sound: each client keeps its index; `None` is a client left out for
+/// a wrong type (listed by the walk).
+#[derive(Debug, Default)]
 struct RawFile {
-    #[serde(default)]
     defaults: RawDefaults,
-    #[serde(default)]
-    clients: Vec<RawClient>,
+    clients: Vec<Option<RawClient>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,17 +76,21 @@ pub(crate) fn parse(s: &str, clock: &Clock) -> Result<ClientRegistry, AuthConfig
         .add_source(config::File::from_str(s, config::FileFormat::Toml))
         .build()
         .map_err(AuthConfigError::Parse)?;
-    // Unknown keys are found by walking the tree, not by serde's `deny_unknown_fields`,
-    // which stops at the first one: a typo is listed with every other problem of the file.
-    let mut errors = unknown_keys(&parsed.cache);
-    match parsed.try_deserialize::<RawFile>() {
-        Ok(raw) => match build(raw, clock) {
-            Ok(registry) if errors.is_empty() => return Ok(registry),
-            Ok(_) => {}
-            Err(AuthConfigError::Many(more)) => errors.extend(more),
-            Err(one) => errors.push(one),
-        },
-        Err(e) => errors.push(AuthConfigError::Parse(e)),
+    // Unknown keys and wrong types are found by walking the tree (`file_shape`), then the
+    // parts found sound are deserialized: every problem of the file is listed at once.
+    let mut errors = file_shape::problems(&parsed.cache);
+    let raw = sound_parts(parsed.cache, &mut errors);
+    let clients_misshapen = errors.iter().any(|e| {
+        matches!(e, AuthConfigError::WrongType { key, .. } | AuthConfigError::MissingKey { key }
+            if key.starts_with("clients"))
+    });
+    match build(raw, clock) {
+        Ok(registry) if errors.is_empty() => return Ok(registry),
+        Ok(_) => {}
+        // Clients were left out for their types, which are listed: "no clients" would mislead.
+        Err(AuthConfigError::NoClients) if clients_misshapen => {}
+        Err(AuthConfigError::Many(more)) => errors.extend(more),
+        Err(one) => errors.push(one),
     }
     Err(match errors.len() {
         1 => errors.remove(0),
@@ -93,68 +98,38 @@ pub(crate) fn parse(s: &str, clock: &Clock) -> Result<ClientRegistry, AuthConfig
     })
 }
 
-/// The keys each level of the file may hold (the `Raw…` types' fields).
-const TOP_KEYS: &[&str] = &["defaults", "clients"];
-const DEFAULTS_KEYS: &[&str] = &["rate_limit"];
-const RATE_LIMIT_KEYS: &[&str] = &["per_second", "burst"];
-const CLIENT_KEYS: &[&str] = &["name", "keys_sha256", "subjects", "rate_limit", "allow"];
-const RULE_KEYS: &[&str] = &["methods", "path"];
-
-fn unknown_keys(root: &config::Value) -> Vec<AuthConfigError> {
+/// The defaults and each client whose values all have their types, deserialized; a part with
+/// a wrong type is left out (its problems are listed by the walk). Clients keep their place,
+/// so every problem names the index the operator sees in the file.
+fn sound_parts(root: config::Value, errors: &mut Vec<AuthConfigError>) -> RawFile {
     use config::ValueKind::{Array, Table};
-    let mut out = Vec::new();
-    let Table(top) = &root.kind else {
-        return out;
+    let Table(mut top) = root.kind else {
+        return RawFile::default();
     };
-    unknown_in(top, "", TOP_KEYS, &mut out);
-    if let Some(Table(defaults)) = top.get("defaults").map(|v| &v.kind) {
-        unknown_in(defaults, "defaults.", DEFAULTS_KEYS, &mut out);
-        if let Some(Table(limit)) = defaults.get("rate_limit").map(|v| &v.kind) {
-            unknown_in(limit, "defaults.rate_limit.", RATE_LIMIT_KEYS, &mut out);
+    let defaults = match top.remove("defaults") {
+        Some(v) if file_shape::sound(&v, Kind::Table(file_shape::DEFAULTS)) => {
+            v.try_deserialize().unwrap_or_else(|e| {
+                errors.push(AuthConfigError::Parse(e));
+                RawDefaults::default()
+            })
         }
-    }
-    if let Some(Array(clients)) = top.get("clients").map(|v| &v.kind) {
-        for (i, client) in clients.iter().enumerate() {
-            let Table(client) = &client.kind else {
-                continue;
-            };
-            let at = format!("clients[{i}].");
-            unknown_in(client, &at, CLIENT_KEYS, &mut out);
-            if let Some(Table(limit)) = client.get("rate_limit").map(|v| &v.kind) {
-                unknown_in(
-                    limit,
-                    &format!("{at}rate_limit."),
-                    RATE_LIMIT_KEYS,
-                    &mut out,
-                );
-            }
-            if let Some(Array(rules)) = client.get("allow").map(|v| &v.kind) {
-                for (j, rule) in rules.iter().enumerate() {
-                    if let Table(rule) = &rule.kind {
-                        unknown_in(rule, &format!("{at}allow[{j}]."), RULE_KEYS, &mut out);
-                    }
+        _ => RawDefaults::default(),
+    };
+    let clients = match top.remove("clients").map(|v| v.kind) {
+        Some(Array(items)) => items
+            .into_iter()
+            .map(|v| {
+                if !file_shape::sound(&v, Kind::Table(file_shape::CLIENT)) {
+                    return None;
                 }
-            }
-        }
-    }
-    out
-}
-
-fn unknown_in(
-    table: &config::Map<String, config::Value>,
-    at: &str,
-    known: &'static [&'static str],
-    out: &mut Vec<AuthConfigError>,
-) {
-    let mut unknown: Vec<&String> = table
-        .keys()
-        .filter(|k| !known.contains(&k.as_str()))
-        .collect();
-    unknown.sort();
-    out.extend(unknown.into_iter().map(|k| AuthConfigError::UnknownKey {
-        key: format!("{at}{k}"),
-        known,
-    }));
+                v.try_deserialize()
+                    .map_err(|e| errors.push(AuthConfigError::Parse(e)))
+                    .ok()
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    RawFile { defaults, clients }
 }
 
 /// Every problem of the file is found, not only the first: a client with a
@@ -185,6 +160,7 @@ fn build(raw: RawFile, clock: &Clock) -> Result<ClientRegistry, AuthConfigError>
     let mut keys = Vec::new();
 
     for (index, rc) in raw.clients.iter().enumerate() {
+        let Some(rc) = rc else { continue };
         let mut problems: Vec<ClientProblem> = Vec::new();
         if !valid_name(&rc.name) {
             problems.push(ClientProblem::BadName);
@@ -212,7 +188,7 @@ fn build(raw: RawFile, clock: &Clock) -> Result<ClientRegistry, AuthConfigError>
                     ClientProblem::KeyHashShared {
                         key,
                         other_index: other,
-                        other_name: raw.clients[other].name.clone(),
+                        other_name: name_of(&raw.clients, other),
                     }
                 });
                 continue;
@@ -239,7 +215,7 @@ fn build(raw: RawFile, clock: &Clock) -> Result<ClientRegistry, AuthConfigError>
                     ClientProblem::SubjectShared {
                         subject: i,
                         other_index: other,
-                        other_name: raw.clients[other].name.clone(),
+                        other_name: name_of(&raw.clients, other),
                     }
                 });
                 continue;
@@ -295,6 +271,14 @@ fn build(raw: RawFile, clock: &Clock) -> Result<ClientRegistry, AuthConfigError>
         1 => Err(errors.remove(0)),
         _ => Err(AuthConfigError::Many(errors)),
     }
+}
+
+/// The name of a client already seen (so present) at `index`.
+fn name_of(clients: &[Option<RawClient>], index: usize) -> String {
+    clients[index]
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
 }
 
 fn valid_name(name: &str) -> bool {

@@ -11,6 +11,7 @@ mod client;
 pub mod config;
 mod error;
 mod file;
+mod file_shape;
 mod key;
 mod metrics;
 mod pattern;

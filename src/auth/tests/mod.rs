@@ -11,6 +11,7 @@ mod authentication;
 mod certificates;
 mod example_file;
 mod rate_limits;
+mod shape;
 mod validation;
 
 const EXAMPLE: &str = include_str!("../../../config/clients.example.toml");
