@@ -45,10 +45,12 @@ fn walk(
             (toml::Value::Table(g), toml::Value::Table(s)) => walk(g, s, &path, source, out),
             (toml::Value::Integer(_), toml::Value::Float(_)) => {}
             (v, d) if v.type_str() == d.type_str() => {}
+            // The value itself is not quoted: a wrong-typed value may be a secret
+            // (`token = 1234…` unquoted); the shipped default is not one.
             (v, d) => out.push(Problem::new(
                 path,
                 format!(
-                    "{} {v} in {source}, where the default ({d}) is {}: write it as {}",
+                    "{} in {source}, where the default ({d}) is {}: write it as {}",
                     article(v.type_str()),
                     article(d.type_str()),
                     article(d.type_str()),
@@ -91,15 +93,30 @@ mod tests {
         let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["cache.enabled", "mask.placeholder"]);
         let reason = &found[0].reason;
-        assert!(
-            reason.contains("a string \"true\" in prod.toml"),
-            "{reason}"
-        );
+        assert!(reason.contains("a string in prod.toml"), "{reason}");
         assert!(reason.contains("a boolean"), "{reason}");
         assert!(
-            found[1].reason.contains("an integer 5"),
+            found[1].reason.contains("an integer in prod.toml"),
             "{}",
             found[1].reason
+        );
+    }
+
+    /// A secret written with the wrong type is named by its key, never quoted.
+    #[test]
+    fn a_wrong_typed_value_is_never_quoted() {
+        let found = problems(
+            "[upstream]
+token = 918273645546372819
+",
+            "prod.toml",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key, "upstream.token");
+        assert!(
+            !found[0].reason.contains("918273645546372819"),
+            "{}",
+            found[0].reason
         );
     }
 
