@@ -16,6 +16,7 @@ pub(crate) mod config_dir;
 pub(crate) mod credentials;
 pub mod defaults;
 pub(crate) mod demo;
+pub(crate) mod duration_text;
 pub(crate) mod env_names;
 pub(crate) mod error;
 pub(crate) mod fair;

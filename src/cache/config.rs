@@ -12,10 +12,9 @@ use crate::problems::{positive, ConfigError, Problems};
 /// this is not worth serving, and the bound keeps `Instant` arithmetic far from overflow.
 const MAX_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The bound as the README and `config/default.toml` write it (`24h`), not as
-/// humantime prints it (`1day`, which reads like a typo).
+/// The bound as the README and `config/default.toml` write it (`24h`).
 fn max_retention_text() -> String {
-    format!("{}h", MAX_RETENTION.as_secs() / 3600)
+    crate::duration_text::format(MAX_RETENTION)
 }
 
 /// Raw `[cache]` section as written in TOML; every value comes from
@@ -75,16 +74,16 @@ impl RoutesConfig {
 pub struct RouteCacheConfig {
     pub enabled: bool,
     /// Freshness lifetime of a stored 200.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub ttl: Duration,
     /// How long past `ttl` an entry may still be served when upstream fails.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub stale_if_error: Duration,
     /// How long past `ttl` an entry may be served while a background refresh runs; 0 = off.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub stale_while_revalidate: Duration,
     /// Freshness lifetime of a stored 404 "customer not found"; 0 = such answers are not stored.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub negative_ttl: Duration,
     /// Query parameter names that do not bypass the cache; they become part of the key.
     pub query_allowlist: Vec<String>,

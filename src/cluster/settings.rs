@@ -100,24 +100,24 @@ pub struct RawCluster {
     pub redis_password_file: String,
     pub ca_file: String,
     pub prefix: String,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub connect_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub command_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub heartbeat_interval: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub heartbeat_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub subscribe_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub lease: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub publish_deadline: Duration,
     pub on_unconfirmed_write: OnUnconfirmed,
     pub rate_limit_on_error: OnError,
     pub rate_limit_breaker_failures: u32,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub rate_limit_breaker_cooldown: Duration,
 }
 

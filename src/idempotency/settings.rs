@@ -81,15 +81,15 @@ pub struct RawRoute {
 #[serde(deny_unknown_fields)]
 pub struct RawIdempotency {
     pub enabled: bool,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub ttl: Duration,
     pub max_key_bytes: usize,
     pub max_bytes: u64,
     pub max_answer_bytes: usize,
     pub on_in_flight: OnInFlight,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub in_flight_wait: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub lease_margin: Duration,
     pub on_store_error: OnStoreError,
     pub routes: Vec<RawRoute>,

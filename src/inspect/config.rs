@@ -21,7 +21,7 @@ pub struct RawInspect {
     pub response_headers: Vec<String>,
     pub vary_request_headers: Vec<String>,
     pub max_buffered_bytes: usize,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub buffer_wait: Duration,
     pub buffering: RawBuffering,
 }

@@ -73,20 +73,20 @@ pub struct RawServer {
     pub max_request_body_bytes: usize,
     pub max_header_bytes: usize,
     pub max_headers: usize,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub header_read_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub drain_timeout: Duration,
     pub http2_max_concurrent_streams: u32,
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
     pub trusted_proxies: Vec<String>,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub idle_timeout: Duration,
     pub max_connections: usize,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub request_body_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub response_write_timeout: Duration,
     pub tls: RawTls,
 }

@@ -20,9 +20,9 @@ pub struct RawTelemetry {
     pub service_name: String,
     pub sampling_ratio: f64,
     pub honour_traceparent: bool,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub export_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub export_interval: Duration,
     pub max_queue_size: usize,
     pub max_export_batch_size: usize,

@@ -29,12 +29,12 @@ pub struct RawUpstream {
     pub token: SecretText,
     pub signature_key: SecretText,
     pub ca_file: String,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub connect_timeout: Duration,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub timeout: Duration,
     pub max_concurrent_requests: usize,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub pool_idle_timeout: Duration,
     pub pool_max_idle_per_host: usize,
     pub strip_request_headers: Vec<String>,
@@ -78,7 +78,7 @@ pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
 #[serde(deny_unknown_fields)]
 pub struct RawRetry {
     pub max_retries: u32,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub backoff: Duration,
     pub budget_ratio: f64,
     pub budget_min_per_second: f64,
@@ -88,7 +88,7 @@ pub struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub struct RawBreaker {
     pub failure_threshold: u32,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_text")]
     pub cool_down: Duration,
 }
 

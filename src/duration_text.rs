@@ -1,0 +1,69 @@
+//! Durations in the configuration's own words: read as humantime reads them (`30s`, `24h`,
+//! `1h 30m`), written in the one unit that states them exactly, as `config/default.toml`
+//! writes them (`24h`, `90s`, `1500ms`). humantime's own writer splits into days and mixed
+//! units (`24h` comes back as `1day`, which reads like a typo in `/admin/config` and in
+//! problem messages). Used as `#[serde(with = "crate::duration_text")]`.
+
+use std::time::Duration;
+
+use serde::{Deserializer, Serializer};
+
+/// `d` in the largest of h, m, s, ms, us, ns that divides it evenly (`0s` for zero).
+pub fn format(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".to_owned();
+    }
+    const UNITS: [(u128, &str); 6] = [
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
+    UNITS
+        .iter()
+        .find(|(size, _)| nanos % size == 0)
+        .map(|(size, unit)| format!("{}{unit}", nanos / size))
+        .unwrap_or_default()
+}
+
+pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format(*d))
+}
+
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    humantime_serde::deserialize(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations_read_as_the_defaults_write_them() {
+        for (d, text) in [
+            (Duration::from_secs(24 * 3600), "24h"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(120), "2m"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::ZERO, "0s"),
+            (Duration::from_nanos(7), "7ns"),
+        ] {
+            assert_eq!(format(d), text);
+        }
+    }
+
+    proptest! {
+        /// What is written reads back as the same duration.
+        #[test]
+        fn written_durations_read_back(nanos in 0u64..u64::MAX) {
+            let d = Duration::from_nanos(nanos);
+            let read = humantime_serde::re::humantime::parse_duration(&format(d)).unwrap();
+            prop_assert_eq!(read, d);
+        }
+    }
+}
