@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use serde::{Deserializer, Serializer};
 
-/// `d` in the largest of h, m, s, ms, us, ns that divides it evenly (`0s` for zero).
+/// `d` in the largest of h, s, ms, us, ns that divides it evenly (`0s` for zero). No minutes:
+/// the defaults write `60s` and `90s`, and a reader compares like with like.
 pub fn format(d: Duration) -> String {
     let nanos = d.as_nanos();
     if nanos == 0 {
         return "0s".to_owned();
     }
-    const UNITS: [(u128, &str); 6] = [
+    const UNITS: [(u128, &str); 5] = [
         (3_600_000_000_000, "h"),
-        (60_000_000_000, "m"),
         (1_000_000_000, "s"),
         (1_000_000, "ms"),
         (1_000, "us"),
@@ -47,7 +47,8 @@ mod tests {
         for (d, text) in [
             (Duration::from_secs(24 * 3600), "24h"),
             (Duration::from_secs(90), "90s"),
-            (Duration::from_secs(120), "2m"),
+            (Duration::from_secs(60), "60s"),
+            (Duration::from_secs(3600), "1h"),
             (Duration::from_millis(1500), "1500ms"),
             (Duration::from_millis(250), "250ms"),
             (Duration::ZERO, "0s"),

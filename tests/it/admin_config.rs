@@ -152,7 +152,21 @@ async fn admin_config_has_every_key_of_the_shipped_defaults() {
     for (key, value) in &all {
         match at(&d, key) {
             None => missing.push(key.clone()),
-            Some(shown) => assert_eq!(kind(shown), kind(value), "{key}: {shown} for {value}"),
+            Some(shown) => {
+                assert_eq!(kind(shown), kind(value), "{key}: {shown} for {value}");
+                // A duration the test did not change reads as the defaults write it
+                // (`24h`, not `1day`).
+                let duration = |v: &serde_json::Value| {
+                    v.as_str()
+                        .filter(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()))
+                        .and_then(|t| humantime_serde::re::humantime::parse_duration(t).ok())
+                };
+                if let (Some(a), Some(b)) = (duration(shown), duration(value)) {
+                    if a == b {
+                        assert_eq!(shown, value, "{key}: the same duration in other words");
+                    }
+                }
+            }
         }
     }
     assert!(
