@@ -46,6 +46,7 @@ pub(super) struct Commands {
     client: redis::Client,
     connect_timeout: Duration,
     response_timeout: Duration,
+    silence_limit: Duration,
     on_failure: OnFailure,
     state: Mutex<State>,
     me: Weak<Commands>,
@@ -59,20 +60,26 @@ struct State {
     /// The last attempt's failure, and until when it stands in for a new attempt.
     failed: Option<(NotMade, Instant)>,
     hold_off: Duration,
+    /// When the live connection last answered anything (made counts as an answer).
+    replied_at: Option<Instant>,
 }
 
 impl Commands {
-    /// `response_timeout` bounds the longest command (callers bound their own, shorter).
+    /// `response_timeout` bounds the longest command (callers bound their own, shorter);
+    /// `silence_limit`: how long a connection may answer nothing before a command that
+    /// timed out on it takes it for dead.
     pub(super) fn new(
         client: redis::Client,
         connect_timeout: Duration,
         response_timeout: Duration,
+        silence_limit: Duration,
         on_failure: OnFailure,
     ) -> Arc<Commands> {
         Arc::new_cyclic(|me| Commands {
             client,
             connect_timeout,
             response_timeout,
+            silence_limit,
             on_failure,
             state: Mutex::new(State::default()),
             me: me.clone(),
@@ -125,6 +132,38 @@ impl Commands {
         }
     }
 
+    /// Connection `generation` answered something (a reply, an error reply): it is alive.
+    pub(super) fn replied(&self, generation: u64) {
+        let mut state = self.state();
+        if state
+            .live
+            .as_ref()
+            .is_some_and(|(g, _, _)| *g == generation)
+        {
+            state.replied_at = Some(Instant::now());
+        }
+    }
+
+    /// A command sent on connection `generation` at `sent` got no answer within its bound.
+    /// If the connection answered nothing since then, nor for `silence_limit`, it is taken
+    /// for dead and forgotten (see the module's comment). Whether it was.
+    pub(super) fn timed_out(&self, generation: u64, sent: Instant) -> bool {
+        let dead = {
+            let state = self.state();
+            state
+                .live
+                .as_ref()
+                .is_some_and(|(g, _, _)| *g == generation)
+                && state
+                    .replied_at
+                    .is_none_or(|at| at <= sent && at.elapsed() >= self.silence_limit)
+        };
+        if dead {
+            self.lost(generation);
+        }
+        dead
+    }
+
     /// One connect, on a task of its own; its outcome is shared by every waiter.
     fn start_attempt(&self) -> Attempt {
         let me = self.me.clone();
@@ -165,6 +204,7 @@ impl Commands {
         state.failed = None;
         state.hold_off = Duration::ZERO;
         state.generation += 1;
+        state.replied_at = Some(Instant::now());
         let generation = state.generation;
         let me = self.me.clone();
         let driver = tokio::spawn(async move {
@@ -221,6 +261,7 @@ mod tests {
             client,
             Duration::from_millis(200),
             Duration::from_secs(1),
+            Duration::from_millis(300),
             Box::new(move |_| {
                 told.fetch_add(1, Ordering::Relaxed);
             }),

@@ -162,8 +162,11 @@ impl Cluster {
     ) -> anyhow::Result<Arc<Cluster>> {
         let client = client(&settings, password, ca_pem)?;
         metrics.enabled.set(1);
-        let (connect_timeout, publish_deadline) =
-            (settings.connect_timeout, settings.publish_deadline);
+        let (connect_timeout, publish_deadline, heartbeat_timeout) = (
+            settings.connect_timeout,
+            settings.publish_deadline,
+            settings.heartbeat_timeout,
+        );
         Ok(Arc::new_cyclic(|me: &std::sync::Weak<Cluster>| Cluster {
             me: me.clone(),
             channel: settings.channel(),
@@ -177,6 +180,8 @@ impl Cluster {
                     // Each caller bounds its own commands (an invalidation waits for its
                     // reply up to publish_deadline); this only bounds the longest.
                     publish_deadline,
+                    // Silence the subscriber would not take from its connection either.
+                    heartbeat_timeout,
                     Box::new(move |why| {
                         if let Some(me) = me.upgrade() {
                             me.failed(RedisOp::Connect, why);
@@ -262,17 +267,33 @@ impl Cluster {
         operation: RedisOp,
         within: Duration,
     ) -> Result<T, Unavailable> {
+        // The connection the command went out on, and when: a timeout asks whether that
+        // connection is silent (see `commands`).
+        let sent_on: std::sync::Mutex<Option<(u64, tokio::time::Instant)>> = Default::default();
         let sent = async {
             // A failed connect was counted once, by its attempt; here it is this
             // operation's failure, with the attempt's reason.
             let (generation, mut conn) = self.commands.get().await?;
-            cmd.query_async(&mut conn).await.map_err(|e| {
-                // A demoted primary answers READONLY on this connection for good.
-                if e.is_unrecoverable_error() || e.kind() == redis::ErrorKind::ReadOnly {
-                    self.commands.lost(generation);
+            let at = tokio::time::Instant::now();
+            *sent_on.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, at));
+            match cmd.query_async(&mut conn).await {
+                Ok(v) => {
+                    self.commands.replied(generation);
+                    Ok(v)
                 }
-                e.category().to_owned()
-            })
+                Err(e) => {
+                    // A demoted primary answers READONLY on this connection for good.
+                    if e.is_unrecoverable_error() || e.kind() == redis::ErrorKind::ReadOnly {
+                        self.commands.lost(generation);
+                    } else if e.is_timeout() {
+                        self.commands.timed_out(generation, at);
+                    } else if !e.is_io_error() {
+                        // An error reply is an answer: the connection is alive.
+                        self.commands.replied(generation);
+                    }
+                    Err(e.category().to_owned())
+                }
+            }
         };
         match tokio::time::timeout(within, sent).await {
             Ok(Ok(v)) => {
@@ -280,7 +301,13 @@ impl Cluster {
                 Ok(v)
             }
             Ok(Err(why)) => Err(self.failed(operation, &why)),
-            Err(_) => Err(self.failed(operation, "timed out")),
+            Err(_) => {
+                let sent = *sent_on.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((generation, at)) = sent {
+                    self.commands.timed_out(generation, at);
+                }
+                Err(self.failed(operation, "timed out"))
+            }
         }
     }
 

@@ -208,6 +208,104 @@ publish_deadline = "1200ms"
     drop(link);
 }
 
+/// A writer's Redis connections go silent without closing (a conntrack entry dropped, a
+/// failover to a new address): no FIN, no RST, nothing moves on them, while a new
+/// connection would work. The command connection is taken for dead once it has answered
+/// nothing for `heartbeat_timeout` and a command timed out on it, and is made again: the
+/// writer's invalidations are confirmed again within seconds, not when TCP gives up many
+/// minutes later, and the other replica then reads the last write.
+#[tokio::test]
+async fn a_writer_whose_connections_went_silent_confirms_its_writes_again() {
+    if !require_program("redis-server", "redis-server") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let link = Link::start(redis.addr()).await;
+    let cluster = |url: &str| {
+        format!(
+            r#"
+[cluster]
+redis_url = "{url}"
+connect_timeout = "300ms"
+command_timeout = "100ms"
+heartbeat_interval = "100ms"
+heartbeat_timeout = "600ms"
+lease = "500ms"
+publish_deadline = "800ms"
+"#
+        )
+    };
+    let writer = spawn_app_overlay(&cluster(&link.url())).await;
+    let reader = spawn_app_with(Options {
+        overlay: cluster(&redis.url()),
+        upstream_override: Some(writer.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    assert!(leased(&writer, true).await && leased(&reader, true).await);
+    let id = customer_id(0x3c);
+    assert_eq!(update(&writer, &id, "before").await.status, 200);
+    let cached = eventually(Duration::from_secs(5), || async {
+        description_of(&reader, &id).await == ("before".to_owned(), true)
+    })
+    .await;
+    assert!(cached, "the reader holds the pre-write entry");
+
+    let opened = link.opened();
+    let metric = |name: &'static str, label: &'static str, v: &'static str| {
+        let writer = &writer;
+        async move { value(&writer.metrics().await, name, &[(label, v)]) }
+    };
+    let waits = "gateway_cluster_write_waits_total";
+    let heartbeat_errors = metric(
+        "gateway_cluster_redis_errors_total",
+        "operation",
+        "heartbeat",
+    );
+    let errors_before = heartbeat_errors.await;
+    link.silence_open();
+    // Writes until one is confirmed by the other replica again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut confirmed = None;
+    for n in 0.. {
+        if tokio::time::Instant::now() > deadline {
+            break;
+        }
+        let before = metric(waits, "outcome", "confirmed").await;
+        let description = format!("after-{n}");
+        let written = update(&writer, &id, &description).await;
+        assert_eq!(written.status, 200, "{}", written.text());
+        if metric(waits, "outcome", "confirmed").await > before {
+            confirmed = Some(description);
+            break;
+        }
+    }
+    let Some(description) = confirmed else {
+        panic!("no write was confirmed within 10 s of the connections going silent");
+    };
+    let errors_after = metric(
+        "gateway_cluster_redis_errors_total",
+        "operation",
+        "heartbeat",
+    )
+    .await;
+    assert!(errors_after > errors_before, "the silence was felt");
+    assert_eq!(
+        metric(waits, "outcome", "unconfirmed").await,
+        0.0,
+        "every invalidation reached Redis within publish_deadline"
+    );
+    assert!(link.opened() > opened, "a new connection was made");
+    let read = eventually(Duration::from_secs(3), || async {
+        description_of(&reader, &id).await.0 == description
+    })
+    .await;
+    assert!(read, "the reader reads the confirmed write");
+    writer.stop().await;
+    reader.stop().await;
+    drop(link);
+}
+
 /// A customer's description as `app` answers it, and whether it was a hit.
 async fn description_of(app: &TestApp, id: &str) -> (String, bool) {
     let r = app.get(&detail(id)).await;

@@ -1,7 +1,8 @@
 //! A loopback TCP relay between a gateway and Redis that the test steers: a delay on
 //! every chunk each way (a slow link), a pause (a replica frozen: nothing it sends or is
-//! sent moves), and cutting every connection. Every task it starts ends when it is
-//! dropped.
+//! sent moves), cutting every connection, and silencing the connections open now (a
+//! conntrack drop or a failover: the sockets stay open and nothing moves on them, while
+//! new connections work). Every task it starts ends when it is dropped.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +21,10 @@ struct State {
     /// subscription lags while its commands are answered at once).
     pubsub_delay_ms: AtomicU64,
     paused: AtomicBool,
+    /// Connections accepted so far; each is numbered in accept order.
+    opened: AtomicU64,
+    /// Connections numbered below this are silent for good.
+    silent_below: AtomicU64,
 }
 
 pub struct Link {
@@ -45,11 +50,12 @@ impl Link {
                     continue;
                 };
                 let (st, rx) = (st.clone(), cuts.subscribe());
+                let number = st.opened.fetch_add(1, Ordering::AcqRel);
                 conns.spawn(async move {
                     let Ok(server) = TcpStream::connect(to).await else {
                         return;
                     };
-                    relay(client, server, st, rx).await;
+                    relay(client, server, st, rx, number).await;
                 });
                 while conns.try_join_next().is_some() {}
             }
@@ -82,6 +88,19 @@ impl Link {
         self.state.paused.store(paused, Ordering::Release);
     }
 
+    /// Connections accepted so far.
+    pub fn opened(&self) -> u64 {
+        self.state.opened.load(Ordering::Acquire)
+    }
+
+    /// Every connection open now goes silent for good, its sockets left open (no FIN, no
+    /// RST: what a peer sees after a conntrack drop or a failover to a new address); new
+    /// connections are relayed as before.
+    pub fn silence_open(&self) {
+        let opened = self.state.opened.load(Ordering::Acquire);
+        self.state.silent_below.store(opened, Ordering::Release);
+    }
+
     /// Closes every connection through the link now (new ones are still accepted).
     pub fn cut(&self) {
         self.cut.send_modify(|n| *n += 1);
@@ -100,13 +119,21 @@ async fn relay(
     server: TcpStream,
     st: Arc<State>,
     mut cut: watch::Receiver<u64>,
+    number: u64,
 ) {
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     // Set once the client sent SUBSCRIBE on this connection.
     let subscribed = Arc::new(AtomicBool::new(false));
-    let up = pump(cr, sw, st.clone(), Direction::Up, subscribed.clone());
-    let down = pump(sr, cw, st, Direction::Down, subscribed);
+    let up = pump(
+        cr,
+        sw,
+        st.clone(),
+        Direction::Up,
+        subscribed.clone(),
+        number,
+    );
+    let down = pump(sr, cw, st, Direction::Down, subscribed, number);
     tokio::select! {
         _ = up => {}
         _ = down => {}
@@ -127,6 +154,7 @@ async fn pump(
     st: Arc<State>,
     direction: Direction,
     subscribed: Arc<AtomicBool>,
+    number: u64,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let writer = {
@@ -134,7 +162,9 @@ async fn pump(
         async move {
             while let Some((at, chunk)) = rx.recv().await {
                 tokio::time::sleep_until(at).await;
-                while st.paused.load(Ordering::Acquire) {
+                while st.paused.load(Ordering::Acquire)
+                    || number < st.silent_below.load(Ordering::Acquire)
+                {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 if to.write_all(&chunk).await.is_err() {
