@@ -41,8 +41,6 @@ pub use crate::server::config::{
 pub use crate::upstream::config::{
     RawBreaker, RawRetry, RawUpstream, RetrySettings, UpstreamSettings,
 };
-/// URL settings (kept here for callers of the old path).
-pub use crate::urls as url;
 pub use env::EnvLayer;
 pub use section::Section;
 pub use validate::Partial;

@@ -135,7 +135,7 @@ pub enum AuthConfigError {
     },
     /// A value of another type than its key's. The value itself is not echoed: a mis-pasted
     /// key may be the wrong-typed part.
-    #[error("clients file is not valid: `{key}`: expected {expected}")]
+    #[error("clients file is not valid: `{key}`: is not {expected}")]
     WrongType {
         /// Its dotted path in the file (`clients[0].rate_limit.per_second`); empty for the
         /// whole file.

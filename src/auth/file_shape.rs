@@ -25,14 +25,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The expected type in the file's words (TOML's), for the problem message.
+    /// The expected type in the words the configuration's problems use.
     pub fn expected(self) -> &'static str {
         match self {
             Kind::Text => "a string",
-            Kind::TextList => "an array of strings",
+            Kind::TextList => "a list of strings",
             Kind::Count => "a whole number from 0 to 4294967295",
             Kind::Table(_) => "a table",
-            Kind::TableList(_) => "an array of tables",
+            Kind::TableList(_) => "a list of tables",
         }
     }
 }

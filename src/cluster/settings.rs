@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn the_redis_is_described_without_its_user() {
-        // A password in the URL is refused (config::url); an ACL user name is
+        // A password in the URL is refused (crate::urls); an ACL user name is
         // allowed and still left out of the description.
         let mut p = Problems::default();
         let s = raw("redis://gateway@redis.internal:6380/2")

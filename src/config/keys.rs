@@ -7,27 +7,36 @@ use crate::problems::Problem;
 use crate::redact::ConfigView;
 use crate::reloadable::{KeyClass, Keys};
 
-/// The classes of `s`'s keys, as its component declares them.
-pub fn of(s: Section) -> Keys {
+/// The classes of `s`'s keys, as each component owning keys of it declares them (a
+/// section may have several owners, as `[upstream]` has: each declares its own keys).
+pub fn of(s: Section) -> &'static [Keys] {
     match s {
-        Section::Server => crate::server::config::SERVER_KEYS,
-        Section::Admin => crate::server::config::ADMIN_KEYS,
-        Section::Upstream => crate::upstream::config::KEYS,
-        Section::Log => crate::logging::config::KEYS,
-        Section::Mask => crate::mask::RELOAD_KEYS,
-        Section::Cache => crate::cache::RELOAD_KEYS,
-        Section::Auth => crate::auth::config::KEYS,
-        Section::Telemetry => crate::telemetry::config::KEYS,
-        Section::Cluster => crate::cluster::RELOAD_KEYS,
-        Section::Idempotency => crate::idempotency::settings::KEYS,
+        Section::Server => &[crate::server::config::SERVER_KEYS],
+        Section::Admin => &[crate::server::config::ADMIN_KEYS],
+        Section::Upstream => &[
+            crate::upstream::config::KEYS,
+            crate::inspect::config::KEYS,
+            crate::fair::config::KEYS,
+        ],
+        Section::Log => &[crate::logging::config::KEYS],
+        Section::Mask => &[crate::mask::RELOAD_KEYS],
+        Section::Cache => &[crate::cache::RELOAD_KEYS],
+        Section::Auth => &[crate::auth::config::KEYS],
+        Section::Telemetry => &[crate::telemetry::config::KEYS],
+        Section::Cluster => &[crate::cluster::RELOAD_KEYS],
+        Section::Idempotency => &[crate::idempotency::settings::KEYS],
     }
 }
 
-/// The class of a dotted key (`server.listen`); None when its section is unknown or
-/// its component has not decided.
+/// The class of a dotted key (`server.listen`); None when its section is unknown, no
+/// owner has decided, or two owners decided differently.
 pub fn class(key: &str) -> Option<KeyClass> {
     let (section, rest) = key.split_once('.')?;
-    of(Section::of(section)?).class_of(rest)
+    let mut classes = of(Section::of(section)?)
+        .iter()
+        .filter_map(|k| k.class_of(rest));
+    let first = classes.next()?;
+    classes.all(|c| c == first).then_some(first)
 }
 
 /// Every key of `view` as a dotted path, with its value: tables are walked into,
@@ -85,8 +94,8 @@ pub fn restart_patterns() -> Vec<String> {
         .iter()
         .flat_map(|s| {
             of(*s)
-                .restart
                 .iter()
+                .flat_map(|k| k.restart)
                 .map(move |p| format!("{}.{p}", s.name()))
         })
         .collect()

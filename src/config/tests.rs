@@ -383,11 +383,14 @@ fn clients_file_problems_use_the_same_wording() {
         panic!("a rate given as text was accepted");
     };
     let e = e.to_string();
+    // Named by key and type like the configuration's problems; the value is not quoted
+    // (a mis-pasted key may be the wrong-typed part).
     assert!(
-        e.contains(r#"`clients[0].rate_limit.per_second`: "x" is not a whole number"#),
+        e.contains(r#"`clients[0].rate_limit.per_second`: is not a whole number"#),
         "{e}"
     );
     assert!(!e.contains("u32") && !e.contains("invalid type"), "{e}");
+    assert!(!e.contains("\"x\""), "{e}");
 }
 
 #[test]
@@ -478,7 +481,7 @@ fn every_url_setting_refuses_userinfo() {
         "{NO_AUTH}\n[cluster]\nredis_url = \"redis://gateway@redis:6379/0\""
     ))
     .unwrap();
-    let shown = crate::config::url::shown_str(&{
+    let shown = crate::urls::shown_str(&{
         use secrecy::ExposeSecret;
         s.cluster
             .redis

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::problems::Problems;
 
+/// Fair's key of `[upstream]` on a configuration reload: the shares divide pools built
+/// once, so they take effect at the next start.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[],
+    restart: &["per_client"],
+};
+
 /// Fair's keys of `[upstream]`, as written. No `deny_unknown_fields` here:
 /// the section's other keys are upstream's and inspection's, and the config
 /// pass refuses a key that no owner of the section reads.

@@ -11,7 +11,7 @@
 //! of them).
 
 pub mod budget;
-mod config;
+pub(crate) mod config;
 mod metrics;
 
 pub use config::{PerClientSettings, RawFair};

@@ -12,6 +12,18 @@ use serde::{Deserialize, Serialize};
 use super::{BufferingSettings, HeaderAllowlist, RawBuffering};
 use crate::problems::Problems;
 
+/// Inspection's keys of `[upstream]` on a configuration reload: what it makes of an
+/// answer (header allowlist, body bound) is live; the buffer pools are built once and
+/// keep their state.
+pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
+    live: &[
+        "max_response_body_bytes",
+        "response_headers",
+        "vary_request_headers",
+    ],
+    restart: &["max_buffered_bytes", "buffer_wait", "buffering"],
+};
+
 /// Inspection's keys of `[upstream]`, as written. No `deny_unknown_fields`
 /// here: the section's other keys are upstream's and fair's, and the config
 /// pass refuses a key that no owner of the section reads.

@@ -5,7 +5,7 @@
 
 mod allowlist;
 mod buffering;
-mod config;
+pub(crate) mod config;
 
 pub mod headers;
 mod metrics;
@@ -116,7 +116,7 @@ impl Inspector {
     /// The inspector of a reloaded configuration: its `settings` and masker, over the
     /// pools this one draws on (response buffers, spool files), the credentials it
     /// guards and the metrics it counts in, which are shared, never rebuilt.
-    /// The pools' own bounds are restart-only keys (`upstream::config::KEYS`).
+    /// The pools' own bounds are restart-only keys (`inspect::config::KEYS`).
     pub fn next(&self, settings: InspectSettings, (masker, mask_key): Masking) -> Inspector {
         let inspector = Inspector {
             masked_counters: masked_counters(masker.as_deref(), &self.metrics),

@@ -42,16 +42,12 @@ pub struct RawUpstream {
     pub circuit_breaker: RawBreaker,
 }
 
-/// `[upstream]` on a configuration reload: what the inspector makes of an answer
-/// (header allowlist, body bound) is live; the connection pool, credentials, the
-/// concurrency cap, breakers, retry budget and buffer pools are built once and keep
-/// their state across reloads.
+/// Upstream's own keys of `[upstream]` on a configuration reload: the connection pool,
+/// credentials, the concurrency cap, breakers and retry budget are built once and keep
+/// their state across reloads. (Inspection's and fair's keys of the section are
+/// declared by them: `inspect::config::KEYS`, `fair::config::KEYS`.)
 pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
-    live: &[
-        "max_response_body_bytes",
-        "response_headers",
-        "vary_request_headers",
-    ],
+    live: &[],
     restart: &[
         "base_url",
         "token_file",
@@ -65,10 +61,6 @@ pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
         "pool_idle_timeout",
         "pool_max_idle_per_host",
         "strip_request_headers",
-        "max_buffered_bytes",
-        "buffer_wait",
-        "buffering",
-        "per_client",
         "retry",
         "circuit_breaker",
     ],

@@ -38,10 +38,10 @@ fn every_key_refuses_every_other_type_by_its_path() {
     let slots = [
         ("defaults.rate_limit.per_second", "a whole number"),
         ("clients[0].name", "a string"),
-        ("clients[0].keys_sha256", "an array of strings"),
-        ("clients[0].subjects", "an array of strings"),
+        ("clients[0].keys_sha256", "a list of strings"),
+        ("clients[0].subjects", "a list of strings"),
         ("clients[0].rate_limit.burst", "a whole number"),
-        ("clients[0].allow[0].methods", "an array of strings"),
+        ("clients[0].allow[0].methods", "a list of strings"),
         ("clients[0].allow[0].path", "a string"),
     ];
     let wrong = [
@@ -74,8 +74,8 @@ fn every_key_refuses_every_other_type_by_its_path() {
                 .collect();
             assert_eq!(mine.len(), 1, "{slot} = {value}: {each:#?}\n{file}");
             // A list of the wrong element type is refused at its element.
-            let expected = if value == "[7]" && expected == "an array of strings" {
-                "expected a string"
+            let expected = if value == "[7]" && expected == "a list of strings" {
+                "is not a string"
             } else {
                 expected
             };
@@ -132,9 +132,9 @@ allow = [{{ methods = [\"GET\"], path = \"/api/**\" }}]
     let err = config_error(&toml);
     let each: Vec<String> = err.each().iter().map(|e| e.to_string()).collect();
     for want in [
-        "`defaults.rate_limit.per_second`: expected a whole number",
-        "`clients[0].rate_limit.burst`: expected a whole number",
-        "`clients[0].allow[0].methods`: expected an array of strings",
+        "`defaults.rate_limit.per_second`: is not a whole number",
+        "`clients[0].rate_limit.burst`: is not a whole number",
+        "`clients[0].allow[0].methods`: is not a list of strings",
         "`clients[1].name`: missing",
         "`clients[2].colour`: unknown key",
         "clients[2] (\"Bad Name\"): name must be",
@@ -152,7 +152,7 @@ fn a_misshapen_top_level_says_what_it_expected() {
     let each: Vec<String> = err.each().iter().map(|e| e.to_string()).collect();
     assert_eq!(each.len(), 1, "{each:#?}");
     assert!(
-        each[0].contains("`clients`: expected an array of tables"),
+        each[0].contains("`clients`: is not a list of tables"),
         "{each:#?}"
     );
 }
