@@ -29,6 +29,7 @@ mod policy;
 pub(crate) mod scan;
 pub(crate) mod status;
 mod storable;
+mod written;
 
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ pub use self::metrics::{CacheMetrics, InvalidationReason};
 pub use self::policy::{FillFailure, FillOutcome, Replica, StandIn};
 pub use self::status::{cache_status, CacheStatus, Forward};
 pub use self::storable::{storable, Refusal};
+pub use self::written::Written;
 
 // The `cause` and `reason` labels of the cache's metric families.
 crate::label_by!(EvictionCause, Refusal);
@@ -237,7 +239,7 @@ impl CustomerCache {
         }
     }
 
-    pub fn settings(&self) -> &CacheSettings {
+    pub(super) fn settings(&self) -> &CacheSettings {
         &self.settings
     }
 

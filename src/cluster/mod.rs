@@ -210,8 +210,10 @@ impl Cluster {
         ])
     }
 
-    pub fn settings(&self) -> &RedisSettings {
-        &self.settings
+    /// The Redis key of `id` in another component's namespace `space` (`idem`): every key
+    /// the gateway writes lives under `cluster.prefix`, which the cluster owns.
+    pub fn key(&self, space: &str, id: &str) -> String {
+        format!("{}:{space}:{id}", self.settings.prefix)
     }
 
     /// `cluster.on_unconfirmed_write = "refuse"`: a write whose invalidation

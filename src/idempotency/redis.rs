@@ -43,9 +43,7 @@ impl RedisStore {
 
     fn eval(&self, script: &str, id: &str) -> redis::Cmd {
         let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script)
-            .arg(1)
-            .arg(format!("{}:idem:{id}", self.cluster.settings().prefix));
+        cmd.arg(script).arg(1).arg(self.cluster.key("idem", id));
         cmd
     }
 }
@@ -83,7 +81,7 @@ impl Store for RedisStore {
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
         async move {
             let mut cmd = redis::cmd("GET");
-            cmd.arg(format!("{}:idem:{id}", self.cluster.settings().prefix));
+            cmd.arg(self.cluster.key("idem", id));
             let found: Option<Vec<u8>> = self
                 .cluster
                 .command(&cmd, crate::cluster::metrics::RedisOp::Idempotency)

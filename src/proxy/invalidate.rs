@@ -1,21 +1,12 @@
 //! Writes drop the cached reads of every customer they name, before the writer gets its
 //! answer, so a read through this gateway after a write is never the pre-write state.
-//!
-//! Which customers a write names is not decided by parsing its body the way paycombat
-//! might: the path, the query and the raw body are searched for anything shaped like a
-//! customer id (`cache.id_pattern`), in every form the bytes could be read as (see
-//! `cache::scan`). A write drops exactly the customers it names, however many its body
-//! holds (deduplicated); only a write to a customer endpoint that names no id at all
-//! purges the whole cache (its target cannot be told). Writes to other families
-//! (wallets, payins, payouts, …) drop the customers they name and nothing else, so no
-//! body, however large, turns one into a cluster-wide purge. In cluster mode the same
+//! Which customers a write names is the cache's decision (`cache::Written`); here it is
+//! armed before the write is sent and carried out after. In cluster mode the same
 //! invalidation is published to every other replica, and the writer's answer waits for
 //! it (see `cluster::publish`).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use http::Method;
 use prometheus::IntCounterVec;
 
 use crate::cache::InvalidationReason;
@@ -26,40 +17,18 @@ use super::Proxy;
 use crate::cache::CustomerCache;
 use crate::cluster::{Body, Cluster};
 use crate::error::GatewayError;
-use crate::route::{Family, Route};
+use crate::route::Route;
 use crate::upstream::Outgoing;
 
-/// What a write invalidates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Written {
-    Nothing,
-    Customers(Vec<String>),
-    /// A customer write whose target cannot be told.
-    All,
-}
+pub(super) use crate::cache::Written;
 
 impl Proxy {
     pub(super) fn written_customers(&self, route: &Route, out: &Outgoing) -> Written {
         let Some(cache) = &self.cache else {
             return Written::Nothing;
         };
-        if matches!(out.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            return Written::Nothing;
-        }
-        let settings = cache.settings();
         let target = out.uri.path_and_query().map_or("", |p| p.as_str());
-        let mut ids = settings.ids_in(target.as_bytes());
-        let mut seen: HashSet<String> = ids.iter().cloned().collect();
-        for id in settings.ids_in(&out.body[..]) {
-            if seen.insert(id.clone()) {
-                ids.push(id);
-            }
-        }
-        match (ids.is_empty(), is_customer_write(route)) {
-            (false, _) => Written::Customers(ids),
-            (true, true) => Written::All,
-            (true, false) => Written::Nothing,
-        }
+        cache.written_by(route, &out.method, target.as_bytes(), &out.body[..])
     }
 
     /// What `written` invalidates, armed before the write is sent (see
@@ -170,9 +139,4 @@ async fn invalidate(
             }
         }
     }
-}
-
-/// Every customer endpoint (known or not): a write there changes some customer.
-fn is_customer_write(route: &Route) -> bool {
-    !matches!(route, Route::Passthrough { family } if *family != Family::Customer)
 }
