@@ -167,13 +167,7 @@ impl RawSettings {
         let telemetry = checked(Section::Telemetry, self.telemetry, v, p, |t, p| t.check(p));
         let cluster = checked(Section::Cluster, self.cluster, v, p, |c, p| c.check(p));
         let idempotency = checked(Section::Idempotency, self.idempotency, v, p, |i, p| {
-            i.validate()
-                .map_err(|problems| {
-                    for problem in problems {
-                        p.add(problem.key, problem.reason);
-                    }
-                })
-                .ok()
+            i.check(p)
         });
         Partial {
             server,

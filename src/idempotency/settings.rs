@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use crate::problems::{self, Problem};
+use crate::problems::{self, Problems};
 
 /// What a keyed write meets while another request with its key is in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,11 +188,11 @@ fn api_path(path: &str) -> Result<(), String> {
 impl RawIdempotency {
     /// Every value is checked, also when `enabled = false`, so turning it on later
     /// reveals no mistake made now. Keys are relative to `[idempotency]`.
-    pub fn validate(self) -> Result<IdempotencySettings, Vec<Problem>> {
-        let mut p = Vec::new();
+    pub fn check(self, p: &mut Problems) -> Option<IdempotencySettings> {
+        let before = p.len();
         let mut positive = |key: &str, ok: bool| {
             if !ok {
-                p.push(Problem::new(key, "must be greater than zero"));
+                p.add(key, "must be greater than zero");
             }
         };
         positive("ttl", !self.ttl.is_zero());
@@ -201,23 +201,23 @@ impl RawIdempotency {
         positive("max_answer_bytes", self.max_answer_bytes > 0);
         positive("lease_margin", !self.lease_margin.is_zero());
         if self.on_in_flight == OnInFlight::Wait && self.in_flight_wait.is_zero() {
-            p.push(Problem::new(
+            p.add(
                 "in_flight_wait",
                 "must be greater than zero when `on_in_flight = \"wait\"`",
-            ));
+            );
         }
         if self.max_key_bytes > 255 {
-            p.push(Problem::new(
+            p.add(
                 "max_key_bytes",
                 "must be at most 255 (keys are identifiers, not payloads)",
-            ));
+            );
         }
         let mut routes = Vec::with_capacity(self.routes.len());
         for (i, r) in self.routes.into_iter().enumerate() {
             let at = |k: &str| format!("routes[{i}].{k}");
-            let name = route_name(&r.name).map_err(|e| p.push(Problem::new(at("name"), e)));
-            let method = write_method(&r.method).map_err(|e| p.push(Problem::new(at("method"), e)));
-            let path = api_path(&r.path).map_err(|e| p.push(Problem::new(at("path"), e)));
+            let name = route_name(&r.name).map_err(|e| p.add(at("name"), e));
+            let method = write_method(&r.method).map_err(|e| p.add(at("method"), e));
+            let path = api_path(&r.path).map_err(|e| p.add(at("path"), e));
             if let (Ok(()), Ok(method), Ok(())) = (name, method, path) {
                 let label = crate::route::Route::classify(&method, &r.path).label_kind();
                 let route = KeyedRoute {
@@ -228,21 +228,21 @@ impl RawIdempotency {
                     require: r.require,
                 };
                 if routes.iter().any(|o: &KeyedRoute| o.name == route.name) {
-                    p.push(Problem::new(at("name"), "names another route too"));
+                    p.add(at("name"), "names another route too");
                 } else if routes
                     .iter()
                     .any(|o: &KeyedRoute| o.method == route.method && o.path == route.path)
                 {
-                    p.push(Problem::new(at("path"), "is listed twice with this method"));
+                    p.add(at("path"), "is listed twice with this method");
                 } else {
                     routes.push(route);
                 }
             }
         }
-        if !p.is_empty() {
-            return Err(p);
+        if p.len() > before {
+            return None;
         }
-        Ok(IdempotencySettings {
+        Some(IdempotencySettings {
             enabled: self.enabled,
             ttl: self.ttl,
             max_key_bytes: self.max_key_bytes,
@@ -254,6 +254,14 @@ impl RawIdempotency {
             on_store_error: self.on_store_error,
             routes,
         })
+    }
+
+    /// [`Self::check`] on its own, for tests.
+    #[cfg(test)]
+    pub fn validate(self) -> Result<IdempotencySettings, Vec<crate::problems::Problem>> {
+        let mut p = Problems::default();
+        let settings = self.check(&mut p);
+        settings.ok_or_else(|| p.into_vec())
     }
 }
 
