@@ -1114,9 +1114,9 @@ async fn custom_field_and_dotted_path_rules_apply() {
          [[mask.rules]]\npath = \"data.items.description\"\nstrategy = \"redact\"\n\
          [[mask.rules]]\nfield = \"created_by\"\nstrategy = \"hmac\"\n\
          [mask.policy.families.customer_detail]\nmode = \"enforce\"\n\
-         declared = [\"status\", \"data.customer_id\", \"data.type\"]\n",
-        // A declared path cannot be covered by a rule too, so the layer also narrows the
-        // family's declarations.
+         declared = [\"status:flag\", \"message:personal\", \"data:customer\"]\n",
+        // A rule wins over a declaration (`description`, `created_by` are declared in the
+        // shipped `customer` object): the layer only narrows the family to the object.
         paycombat_gateway::mask::default_rules_toml()
     );
     let app = spawn_app_overlay(&overlay).await;
