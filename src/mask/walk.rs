@@ -326,7 +326,7 @@ impl Walk<'_> {
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
-            let checked = p.key(k, at.decl, at.keyed);
+            let checked = p.key(k, at.decl, at.keyed, rule.is_some());
             child.decl = checked.decl;
             child.personal |= checked.personal;
             child.keyed |= checked.personal;

@@ -1,6 +1,7 @@
 //! Properties of the `enforce` side of the field policy, under the shipped configuration:
-//! - keys: on an `enforce` family every key a client receives is on a declared path or the
-//!   gateway's own `<…>#N`, whatever upstream wrote and whatever the value (`null`, `{}`, `[]`);
+//! - keys: on an `enforce` family every key a client receives is on a declared path, a named
+//!   rule's field (its value masked by the rule) or the gateway's own `<…>#N`, whatever
+//!   upstream wrote and whatever the value (`null`, `{}`, `[]`);
 //! - kinds: text a person writes (names, addresses, dates of birth, digit runs), put at any
 //!   declared path, never leaves;
 //! - the customer object: extra fields inside it, wherever a customer family's answer holds
@@ -14,6 +15,7 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::default_masker;
+use crate::mask::keynorm::fold_key;
 use crate::mask::policy::{DeclaredPaths, Mode, PolicyFamily};
 
 const ENFORCED: [PolicyFamily; 3] = [
@@ -30,7 +32,18 @@ fn mask(family: PolicyFamily, doc: &Value) -> String {
     String::from_utf8(out.body.to_vec()).expect("utf-8")
 }
 
-/// Every key of `v` is a step on `d`'s declared paths (followed from `node`) or a placeholder.
+/// Whether `k` is one of the shipped rules' field names, once folded.
+fn rule_name(k: &str) -> bool {
+    let folded = fold_key(k);
+    crate::mask::default_config()
+        .rules
+        .iter()
+        .filter_map(|r| r.field.as_deref())
+        .any(|f| fold_key(f) == folded)
+}
+
+/// Every key of `v` is a step on `d`'s declared paths (followed from `node`), a named rule's
+/// field or a placeholder.
 fn keys_are_declared_or_ours(
     d: &DeclaredPaths,
     node: Option<u32>,
@@ -41,7 +54,7 @@ fn keys_are_declared_or_ours(
             for (k, x) in m {
                 let child = node.and_then(|n| d.child(n, k));
                 let ours = k.starts_with('<') && k.contains(">#");
-                if child.is_none() && !ours {
+                if child.is_none() && !ours && !rule_name(k) {
                     return Err(format!("key {k:?} copied"));
                 }
                 keys_are_declared_or_ours(d, child, x)?;
@@ -66,6 +79,7 @@ fn key() -> impl Strategy<Value = String> {
                 "type",
                 "individual",
                 "first_name",
+                "firstName",
                 "data",
                 "items",
                 "missing_field"

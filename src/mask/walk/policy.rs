@@ -118,8 +118,15 @@ impl<'m> Pol<'m> {
     }
 
     /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
-    /// is personal (a key word, or a detector fired on it).
-    pub(super) fn key(&mut self, k: &str, decl: Option<u32>, keyed: bool) -> CheckedKey {
+    /// is personal (a key word, or a detector fired on it); `ruled`: a named rule matches the
+    /// key (its value is masked by that rule).
+    pub(super) fn key(
+        &mut self,
+        k: &str,
+        decl: Option<u32>,
+        keyed: bool,
+        ruled: bool,
+    ) -> CheckedKey {
         if k.len() > MAX_SCANNED_KEY {
             // No field name is this long: data, masked unread (as an over-long value is) so
             // that a hostile key cannot make every reading run over megabytes.
@@ -163,10 +170,15 @@ impl<'m> Pol<'m> {
             // masked anyway, so renaming a merely odd key (`Customer_Name`) costs little.
             None if personal && mixed_convention(k) => Some(KEY_PLACEHOLDER),
             // `enforce`: a key is copied only on a declared path (declared, or a step to one,
-            // matched exactly). Any other key is upstream text no check has passed — a name
-            // spelled as a field name (`AliceVictimson`) looks like one — so the gateway writes
-            // its own: `<key>#N`, listed as `<key>`. Its value is masked as undeclared anyway.
-            None if self.policy.mode == Mode::Enforce && child.is_none() => Some(KEY_PLACEHOLDER),
+            // matched exactly), or when a named rule matches it: its letters and digits then
+            // spell a field of the gateway's own configuration (only upstream's letter case and
+            // separators are left: `firstName`, `Phone-Number`), and its value is masked by that
+            // rule. Any other key is upstream text no check has passed — a name spelled as a
+            // field name (`AliceVictimson`) looks like one — so the gateway writes its own:
+            // `<key>#N`, listed as `<key>`. Its value is masked as undeclared anyway.
+            None if self.policy.mode == Mode::Enforce && child.is_none() && !ruled => {
+                Some(KEY_PLACEHOLDER)
+            }
             None => None,
         };
         if let Some(d) = detected {
