@@ -70,6 +70,16 @@ impl MaskArgs {
         }
         Ok(crate::route::Route::classify(&method, path))
     }
+
+    /// The family whose field policy masks the body: chosen by the path alone, as the gateway
+    /// chooses it ([`PolicyFamily::of_path`]); the method is checked, never used to choose.
+    pub fn family(&self) -> Result<crate::mask::policy::PolicyFamily, String> {
+        let route = self.route()?;
+        Ok(match &self.path {
+            Some(path) => crate::mask::policy::PolicyFamily::of_path(path),
+            None => crate::mask::policy::PolicyFamily::of(&route),
+        })
+    }
 }
 
 /// What `mask` made of a body.
@@ -88,7 +98,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let route = match args.route() {
+    let family = match args.family() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");
@@ -96,7 +106,7 @@ pub fn run(args: MaskArgs) -> ExitCode {
         }
     };
     let inspector = match Inspector::dry_run(&mask, &upstream, &limits) {
-        Ok(i) => i.for_route(route),
+        Ok(i) => i.for_family(family),
         Err(e) => {
             eprintln!("cannot mask: {e:#}");
             return ExitCode::from(EXIT_CONFIG);
@@ -220,8 +230,8 @@ fn read_input(file: Option<&std::path::Path>, limit: usize) -> std::io::Result<O
 
 /// The response path's inspection, for one body at a time.
 pub struct Inspector {
-    /// The request the body answers: its family's field policy applies.
-    route: crate::route::Route,
+    /// The family of the path the body answers: its field policy applies.
+    family: crate::mask::policy::PolicyFamily,
     masker: Option<std::sync::Arc<crate::mask::Masker>>,
     secrets: Secrets,
     limit: usize,
@@ -278,9 +288,7 @@ impl Inspector {
             list.push(k);
         }
         Ok(Inspector {
-            route: crate::route::Route::Passthrough {
-                family: crate::route::Family::Other,
-            },
+            family: crate::mask::policy::PolicyFamily::Other,
             secrets: Secrets::new(list),
             masker,
             limit: limits.max_response_body_bytes,
@@ -288,15 +296,15 @@ impl Inspector {
         })
     }
 
-    /// Inspects bodies as answers to `route` (its family's field policy).
-    pub fn for_route(mut self, route: crate::route::Route) -> Inspector {
-        self.route = route;
+    /// Inspects bodies under `family`'s field policy.
+    pub fn for_family(mut self, family: crate::mask::policy::PolicyFamily) -> Inspector {
+        self.family = family;
         self
     }
 
     /// The policy family bodies are inspected under.
     pub fn family(&self) -> crate::mask::policy::PolicyFamily {
-        crate::mask::policy::PolicyFamily::of(&self.route)
+        self.family
     }
 
     /// `content_encoding`: the header value the body came with, if any.
@@ -354,7 +362,7 @@ mod tests {
             method: method.to_owned(),
             ..MaskArgs::default()
         };
-        args.route().map(|r| PolicyFamily::of(&r))
+        args.family()
     }
 
     #[test]
@@ -364,8 +372,17 @@ mod tests {
             family(Some("/api/v1/customer/customer/customer_1"), "GET"),
             Ok(PolicyFamily::CustomerDetail)
         );
+        // The policy belongs to the path: a DELETE (or a POST carrying a method override) of
+        // the detail's path is judged as the detail, as the gateway judges it.
+        for method in ["delete", "POST", "put"] {
+            assert_eq!(
+                family(Some("/api/v1/customer/customer/customer_1"), method),
+                Ok(PolicyFamily::CustomerDetail),
+                "{method}"
+            );
+        }
         assert_eq!(
-            family(Some("/api/v1/customer/customer/customer_1"), "delete"),
+            family(Some("/api/v1/customer/update"), "PATCH"),
             Ok(PolicyFamily::Customer)
         );
         assert_eq!(

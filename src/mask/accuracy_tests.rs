@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::detect::Detector;
 use super::keynorm::{fold_key, folds_to};
-use super::policy::{DeclaredPaths, Mode, Policies, PolicyFamily};
+use super::policy::{DeclaredPaths, Leaf, Mode, Policies, PolicyFamily};
 use super::RuleConfig;
 
 /// Keys whose values are free text: neither declared nor checked for false positives by
@@ -66,6 +66,29 @@ fn declared(d: &DeclaredPaths, path: &[&str]) -> bool {
         }
     }
     d.is_declared(node)
+}
+
+/// Whether the leaf at `path` is declared with a kind its value fits (`null` fits any).
+fn fits_declared(d: &DeclaredPaths, path: &[&str], value: &Value) -> bool {
+    let mut node = d.root();
+    for k in path {
+        match d.child(node, k) {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    let text;
+    let leaf = match value {
+        Value::Null => return d.is_declared(node),
+        Value::Bool(_) => Leaf::Bool,
+        Value::Number(n) => {
+            text = n.to_string();
+            Leaf::Number(&text)
+        }
+        Value::String(s) => Leaf::Str(s),
+        _ => return false,
+    };
+    d.kind(node).is_some_and(|k| k.fits(leaf))
 }
 
 /// What the shipped detectors must find wherever a value of this shape stands, decided
@@ -193,9 +216,10 @@ async fn sandbox_bodies() -> Vec<(PolicyFamily, Value)> {
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         let body = resp.into_body().collect().await.expect("body").to_bytes();
         let v: Value = serde_json::from_slice(&body).expect("JSON");
-        let route =
-            crate::route::Route::classify(&http::Method::GET, path.split('?').next().unwrap_or(""));
-        out.push((PolicyFamily::of(&route), v));
+        out.push((
+            PolicyFamily::of_path(path.split('?').next().unwrap_or("")),
+            v,
+        ));
     }
     sandbox.shutdown().await;
     out
@@ -243,6 +267,17 @@ async fn no_false_positive_on_payment_fields_and_no_miss_on_personal_values() {
             }
             checked.0 += 1;
             let joined = path.join(".");
+            // `enforce`: every payment leaf is declared, with a kind its value fits; on any
+            // family a declared one fits its kind (`payin_method_name`: `SG_PAYNOW`).
+            if (policies.for_family(*family).mode == Mode::Enforce
+                || declared(declared_paths, &path))
+                && !fits_declared(declared_paths, &path, value)
+            {
+                false_positives.push(format!(
+                    "{} {joined}: {value} is not declared with a kind it fits",
+                    family.label()
+                ));
+            }
             for k in &path {
                 if let Some(d) = detectors.scan(k) {
                     false_positives.push(format!("{joined}: key {k:?} fires {}", d.label()));

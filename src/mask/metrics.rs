@@ -20,7 +20,7 @@ impl MaskPolicyMetrics {
     pub fn register(r: &Registry) -> prometheus::Result<MaskPolicyMetrics> {
         Ok(MaskPolicyMetrics {
             undeclared: counter(r, "gateway_mask_undeclared_fields_total", "JSON leaves seen that their route family's field policy does not declare non-personal, by family (the paths are on GET /admin/mask/undeclared).", &["family"])?,
-            masked: counter(r, "gateway_mask_policy_masked_total", "Values the field policy masked (not a named rule), by family and reason (email, phone, digit_run, iban, card, key_word, undeclared).", &["family", "reason"])?,
+            masked: counter(r, "gateway_mask_policy_masked_total", "Values the field policy masked (not a named rule), by family and reason (email, phone, digit_run, iban, card, key_word, undeclared, kind).", &["family", "reason"])?,
         })
     }
 }

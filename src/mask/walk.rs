@@ -119,11 +119,11 @@ pub(super) fn run(
 pub(super) enum Mode {
     /// Not personal: copied unchanged.
     Copy,
-    /// Under a key matched by this rule: scalars are rewritten by its strategy, arrays are
-    /// transparent, objects are replaced whole.
+    /// Under a key matched by this rule: scalars are rewritten by its strategy, containers
+    /// (objects and arrays) are replaced whole.
     Rule(usize),
-    /// Inside an object under an `hmac` rule: written in canonical compact form from this output
-    /// offset on, so the object's text can be digested (then dropped) when it closes.
+    /// Inside a container under an `hmac` rule: written in canonical compact form from this
+    /// output offset on, so its text can be digested (then dropped) when it closes.
     Capture(usize),
     /// Inside a container already replaced as a whole: read (to validate it) but not written.
     Skip,
@@ -195,7 +195,7 @@ impl Walk<'_> {
             return Err(Fail::TooDeep);
         }
         lx.expect(b'[')?;
-        let inner = self.enter(mode, false);
+        let inner = self.enter(mode);
         let write = !matches!(inner, Mode::Skip);
         if write {
             self.out.push(b'[');
@@ -227,6 +227,9 @@ impl Walk<'_> {
         if write {
             self.out.push(b']');
         }
+        if let (Mode::Rule(r), Mode::Capture(start)) = (mode, inner) {
+            self.finish_capture(r, start);
+        }
         Ok(())
     }
 
@@ -235,7 +238,7 @@ impl Walk<'_> {
             return Err(Fail::TooDeep);
         }
         lx.expect(b'{')?;
-        let inner = self.enter(mode, true);
+        let inner = self.enter(mode);
         let write = !matches!(inner, Mode::Skip);
         if write {
             self.out.push(b'{');
@@ -323,7 +326,7 @@ impl Walk<'_> {
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
-            let checked = p.key(k, at.decl, at.keyed);
+            let checked = p.key(k, at.decl, at.keyed, rule.is_some());
             child.decl = checked.decl;
             child.personal |= checked.personal;
             child.keyed |= checked.personal;
@@ -436,18 +439,21 @@ impl Walk<'_> {
         self.write_scratch(rendered);
     }
 
-    /// Mode for the inside of a container. Under a rule, `redact` and `null` replace any
-    /// container whole, and every strategy replaces an object whole (its keys are data too):
-    /// the replacement is written here and the contents are then only validated, or, for
-    /// `hmac`, captured to be digested by `finish_capture`. Other strategies go on into arrays.
-    fn enter(&mut self, mode: Mode, object: bool) -> Mode {
+    /// Mode for the inside of a container. Under a rule every container is **one value**,
+    /// replaced whole: the replacement is written here and the contents are then only
+    /// validated, or, for `hmac`, captured to be digested whole by `finish_capture`.
+    ///
+    /// An object's keys are data too. An array is one value because nothing tells a list of
+    /// values from one value split into pieces: `["3173","5501","7702","1234"]` under `last4`
+    /// masked element by element would show half of each piece, and `hmac` per element would
+    /// give each digit its own digest, a codebook. So a partial reveal (`last4`, `keep_last`,
+    /// `email`) never applies to a container (it becomes the placeholder), and `hmac`
+    /// digests the container's canonical compact text, so equal arrays still match.
+    fn enter(&mut self, mode: Mode) -> Mode {
         let Mode::Rule(r) = mode else {
             return mode;
         };
         let strategy = self.strategy(r);
-        if !object && !matches!(strategy, Strategy::Null | Strategy::Redact) {
-            return mode;
-        }
         self.count(r);
         if strategy == Strategy::Hmac {
             return Mode::Capture(self.out.len());

@@ -64,6 +64,9 @@ impl Proxy {
         let if_none_match = (parts.method == http::Method::GET)
             .then(|| parts.headers.get(header::IF_NONE_MATCH).cloned())
             .flatten();
+        // Chosen by the path alone: a method (or a method override in the body) never picks
+        // a weaker field policy.
+        let family = PolicyFamily::of_path(parts.uri.path());
         let out = self.upstream.prepare(
             parts,
             body,
@@ -112,7 +115,7 @@ impl Proxy {
         match self
             .inspect_traced(
                 ctx.span.trace(),
-                PolicyFamily::of(route),
+                family,
                 resp,
                 slot,
                 deadline,

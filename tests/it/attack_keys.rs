@@ -17,8 +17,8 @@ use serde_json::json;
 use crate::common::readings::{assert_no_seed, h2c_client};
 use crate::common::*;
 
-/// The shipped declarations of `customer_detail` (the harness adds two of its own for the
-/// cache tests; an attack needs the policy as shipped), no retries, no breaker.
+/// The shipped declarations of `customer_detail` and `customer` (the harness adds two of its
+/// own for the cache tests; an attack needs the policy as shipped), no retries, no breaker.
 pub(crate) const SHIPPED_POLICY: &str = r#"
 [upstream.retry]
 max_retries = 0
@@ -26,11 +26,14 @@ max_retries = 0
 failure_threshold = 0
 [mask.policy.families.customer_detail]
 declared = [
-  "status",
-  "data.customer_id", "data.org_id", "data.type", "data.organization_reference_id",
-  "data.is_active", "data.is_wallet_ready", "data.is_gca_enabled",
-  "data.is_sender_validation_enabled", "data.gca_activation_status",
-  "data.gca_activated_at", "data.created_at", "data.updated_at", "data.created_by",
+  "status:flag", "message:personal", "data:customer",
+  "data:write_envelope", "data.data:customer", "data.data.deleted:flag",
+]
+[mask.policy.families.customer]
+declared = [
+  "status:flag", "message:personal", "data:customer", "data.items[]:customer",
+  "data.page:count", "data.limit:count", "data.total_items:count", "data.total_pages:count",
+  "data:write_envelope", "data.data:customer", "data.data.deleted:flag",
 ]
 "#;
 
@@ -134,7 +137,6 @@ async fn keys_below_a_personal_key_never_reach_a_client() {
 /// F1: `enforce` masks every undeclared leaf, yet an undeclared key that looks like a field
 /// name is copied; with a `null`, `{}` or `[]` value nothing at all is masked.
 #[tokio::test]
-#[ignore = "finding F1: enforce copies undeclared field-name-like keys (name keys)"]
 async fn enforce_copies_no_undeclared_key() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -177,6 +179,20 @@ async fn enforce_copies_no_undeclared_key() {
         "enforce keys (wallet_ready)",
     )
     .await;
+    // The listing shows where the undeclared keys were, as the gateway's own `<key>`.
+    let bearer = format!("Bearer {ADMIN_TOKEN}");
+    let r = app
+        .admin(
+            Method::GET,
+            "/admin/mask/undeclared",
+            &[("authorization", bearer.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    for seed in seeds {
+        assert!(!r.text().contains(seed), "{seed} listed: {}", r.text());
+    }
+    assert!(r.text().contains("data.<key>"), "{}", r.text());
     app.stop().await;
 }
 

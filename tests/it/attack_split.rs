@@ -195,12 +195,13 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// The gateway in front of `h`, with the cached customer read in `report` mode (its shipped
-/// declarations kept).
+/// The gateway in front of `h`, with the cached customer read in `report` mode and a `report`
+/// family's declarations (the shipped ones type the documented customer: its `type` is
+/// `individual` or `company`, its `message` personal), so it is a second, cached report route.
 async fn gateway(h: &Hostile) -> TestApp {
     spawn_app_with(Options {
         upstream_override: Some(h.base.clone()),
-        overlay: "[upstream.retry]\nmax_retries = 0\n[upstream.circuit_breaker]\nfailure_threshold = 0\n[mask.policy.families.customer_detail]\nmode = \"report\"\n"
+        overlay: "[upstream.retry]\nmax_retries = 0\n[upstream.circuit_breaker]\nfailure_threshold = 0\n[mask.policy.families.customer_detail]\nmode = \"report\"\ndeclared = [\"status:flag|code|count\"]\n"
             .into(),
         ..Options::default()
     })

@@ -72,5 +72,28 @@ async fn undeclared_listing_needs_the_token_is_read_only_and_names_every_family(
         .as_array()
         .is_some_and(|w| w.iter().any(|w| w == "msisdn")));
     assert_eq!(p["detectors"].as_array().map(Vec::len), Some(5));
+    // Typed declarations as in force: kinds, the objects they place and the enums they name.
+    assert_eq!(p["families"]["customer"]["mode"], "enforce");
+    let has = |v: &serde_json::Value, want: &str| {
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(want)))
+    };
+    assert!(
+        has(
+            &p["families"]["customer_detail"]["declared"],
+            "data:customer"
+        ),
+        "{p}"
+    );
+    assert!(
+        has(
+            &p["families"]["customer"]["declared"],
+            "data.items[]:customer"
+        ),
+        "{p}"
+    );
+    assert!(has(&p["objects"]["customer"], "customer_id:id"), "{p}");
+    assert!(has(&p["objects"]["person"], "first_name:personal"), "{p}");
+    assert!(has(&p["enums"]["payment_method"], "SG_PAYNOW"), "{p}");
     app.stop().await;
 }

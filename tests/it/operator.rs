@@ -421,3 +421,32 @@ async fn demo_banner_explains_the_invented_customers() {
         "{banner}"
     );
 }
+
+/// The `mask` subcommand applies typed declarations and chooses the policy by the path alone,
+/// as `serve` does: a `DELETE` or `POST` of the detail's path is judged as the detail (a value
+/// its declared kind cannot hold masked, an undeclared key the gateway's own), whatever
+/// `--method` says.
+#[tokio::test]
+async fn mask_subcommand_applies_typed_declarations_by_path_whatever_the_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = test_settings(dir.path(), "http://127.0.0.1:9", "");
+    write_env_layer(dir.path(), "");
+    let body = br#"{"status":true,"data":{"customer_id":"Alice Typedname","type":"individual","AliceKeyname":1,"created_at":"2024-12-06T03:53:52.779Z"}}"#;
+    for method in ["GET", "DELETE", "POST"] {
+        let path = "/api/v1/customer/customer/customer_1";
+        let r = mask_cli(dir.path(), &["--path", path, "--method", method], body).await;
+        assert_eq!(r.code, 0, "{method}: {}", r.stderr);
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(
+            !out.contains("Typedname") && !out.contains("AliceKeyname"),
+            "{method}: {out}"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        assert_eq!(v["data"]["customer_id"], "[REDACTED]", "{method}");
+        assert_eq!(v["data"]["type"], "individual", "{method}");
+        assert_eq!(
+            v["data"]["created_at"], "2024-12-06T03:53:52.779Z",
+            "{method}"
+        );
+    }
+}

@@ -37,11 +37,13 @@ async fn the_token_reflected_in_any_canonical_form_is_refused() {
         ));
     }
     for (n, (what, form)) in forms.iter().enumerate() {
-        // `customer_id` is declared on the (enforce) customer read, so the
-        // masker keeps it and only the secret guard stands in the way; the
-        // payin read (report) keeps `debug`.
+        // `description` is declared `text` on the (enforce) customer read by the
+        // harness, so the masker keeps it and only the secret guard stands in
+        // the way (`customer_id` is an `id`: a `%XX` or base64 form does not fit
+        // it and is masked before the guard sees it); the payin read (report)
+        // keeps `debug`.
         let body = format!(
-            r#"{{"status":true,"message":"OK","data":{{"customer_id":"{form}","debug":"{form}"}}}}"#
+            r#"{{"status":true,"message":"OK","data":{{"description":"{form}","debug":"{form}"}}}}"#
         );
         h.answer_bytes(response(
             "200 OK",

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared};
+use super::declarations::Kinds;
+use super::{FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared};
 use crate::mask::config::Strategy;
 use crate::mask::detect::{Detector, Detectors};
 use crate::mask::error::MaskConfigError;
@@ -35,7 +36,15 @@ pub struct PolicyConfig {
     pub number_digits_min: usize,
     /// Distinct undeclared paths listed per family (1..=10000); later ones are counted only.
     pub max_undeclared_paths: usize,
-    /// Per-family mode and declared non-personal paths, by family name.
+    /// Closed sets of strings a declaration may name as its kind: `customer_type =
+    /// ["individual", "company"]` lets `"data.type:customer_type"` copy exactly those.
+    #[serde(default)]
+    pub enums: BTreeMap<String, Vec<String>>,
+    /// Object shapes: declarations relative to an object, named so that a declaration can
+    /// place the whole object at a path (`"data:customer"`, `"data.items[]:customer"`).
+    #[serde(default)]
+    pub objects: BTreeMap<String, Vec<String>>,
+    /// Per-family mode and declared paths, by family name.
     pub families: BTreeMap<String, FamilyConfig>,
 }
 
@@ -45,7 +54,9 @@ pub struct PolicyConfig {
 pub struct FamilyConfig {
     /// `"enforce"` or `"report"`.
     pub mode: String,
-    /// Dotted paths of non-personal scalar fields, matched exactly (`data.items[].id`).
+    /// Declarations `path:kind`: a dotted path of keys matched exactly
+    /// (`data.items[].id`), and the kind of value its leaves may hold (`id`, `flag`, …, an
+    /// enum of `enums`) or an object of `objects` placed at the path.
     #[serde(default)]
     pub declared: Vec<String>,
 }
@@ -146,6 +157,7 @@ impl PolicyConfig {
             ));
         }
 
+        let kinds = Kinds::validate(&self.enums, &self.objects, &mut errors);
         let mut families = Vec::new();
         for (name, fc) in &self.families {
             let base = format!("policy.families.{name}");
@@ -166,15 +178,7 @@ impl PolicyConfig {
                     not_one_of(&fc.mode, &MODES.map(|(n, _)| n)),
                 ));
             }
-            let mut declared = DeclaredPaths::default();
-            for (i, path) in fc.declared.iter().enumerate() {
-                let key = format!("{base}.declared[{i}]");
-                if let Some(why) = refuse_path(path) {
-                    errors.push(problem(key, format!("{path:?} {why}")));
-                } else if !declared.insert(path) {
-                    errors.push(problem(key, format!("{path:?} is declared twice")));
-                }
-            }
+            let declared = kinds.declare(&fc.declared, &format!("{base}.declared"), &mut errors);
             families.push(FieldPolicy {
                 family,
                 mode: mode.unwrap_or(Mode::Enforce),
@@ -193,20 +197,4 @@ impl PolicyConfig {
             _ => Err(errors),
         }
     }
-}
-
-/// Why a declared path cannot be declared, if it cannot.
-fn refuse_path(path: &str) -> Option<String> {
-    let segments: Vec<&str> = DeclaredPaths::segments(path).collect();
-    let well_formed = segments.iter().all(|s| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'.' && b != b'[' && b != b']')
-    });
-    if path.is_empty() || !well_formed {
-        return Some(
-            "must be dotted keys of printable ASCII (an array may be written `key[]`)".to_owned(),
-        );
-    }
-    None
 }

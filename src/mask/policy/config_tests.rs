@@ -2,7 +2,7 @@
 //! under its dotted name.
 
 use crate::mask::detect::Detector;
-use crate::mask::policy::{Mode, PolicyFamily};
+use crate::mask::policy::{Kind, Leaf, Mode, PolicyFamily};
 use crate::mask::{default_config, MaskConfig, MaskConfigError};
 
 fn problems(edit: impl FnOnce(&mut MaskConfig)) -> Vec<(String, String)> {
@@ -26,17 +26,34 @@ fn shipped_policy_is_valid_and_documented_reads_enforce() {
         Mode::Enforce
     );
     assert_eq!(p.for_family(PolicyFamily::WalletReady).mode, Mode::Enforce);
+    // Every customer endpoint has a documented schema: the customer object is enforced on
+    // all of them, not only on the detail read.
+    assert_eq!(p.for_family(PolicyFamily::Customer).mode, Mode::Enforce);
     for f in PolicyFamily::ALL {
-        if !matches!(f, PolicyFamily::CustomerDetail | PolicyFamily::WalletReady) {
+        if !matches!(
+            f,
+            PolicyFamily::CustomerDetail | PolicyFamily::WalletReady | PolicyFamily::Customer
+        ) {
             assert_eq!(p.for_family(f).mode, Mode::Report, "{f:?}");
         }
         let d = &p.for_family(f).declared;
         let status = d.child(d.root(), "status").expect("status declared");
-        assert!(d.is_declared(status), "{f:?}");
+        let k = d.kind(status).expect("status has a kind");
         assert!(
-            d.child(d.root(), "message").is_none(),
-            "{f:?} declares message"
+            k.fits(Leaf::Bool) && !k.fits(Leaf::Str("Alice Victimson")),
+            "{f:?}"
         );
+        // `message` is free text: never copied (its key is kept where it is declared).
+        assert!(
+            d.child(d.root(), "message")
+                .and_then(|m| d.kind(m))
+                .is_none_or(|k| *k == Kind::Personal),
+            "{f:?} copies message"
+        );
+        // Every shipped declaration has a kind that copies no free text.
+        for (path, kind) in d.paths() {
+            assert!(*kind != Kind::Text, "{f:?} {path} is declared `text`");
+        }
     }
     for d in Detector::ALL {
         assert!(p.detectors().is_enabled(d));
@@ -60,12 +77,20 @@ fn each_wrong_key_is_named() {
         let fam = c.policy.families.get_mut("payin").expect("payin");
         fam.mode = "audit".into();
         fam.declared = vec![
-            "data.amount".into(),
-            "data.amount".into(),
-            "data..x".into(),
-            "data.customer_email".into(),
-            "data.beneficiary.phone_type".into(),
+            "data.amount:amount".into(),
+            "data.amount:amount".into(),
+            "data..x:text".into(),
+            "data.customer_email:text".into(),
+            "data.beneficiary.phone_type:code".into(),
+            "data.fee".into(),
+            "data.fee2:money".into(),
+            "data.fee3:flag|personal".into(),
         ];
+        c.policy
+            .objects
+            .insert("loop".into(), vec!["next:loop".into()]);
+        c.policy.objects.insert("flag".into(), vec!["x:id".into()]);
+        c.policy.enums.insert("empty".into(), Vec::new());
         c.policy.families.insert(
             "payins".into(),
             crate::mask::policy::FamilyConfig {
@@ -88,7 +113,13 @@ fn each_wrong_key_is_named() {
         "mask.policy.families.payin.mode",
         "mask.policy.families.payin.declared[1]",
         "mask.policy.families.payin.declared[2]",
+        "mask.policy.families.payin.declared[5]",
+        "mask.policy.families.payin.declared[6]",
+        "mask.policy.families.payin.declared[7]",
         "mask.policy.families.payins",
+        "mask.policy.objects.loop",
+        "mask.policy.objects.flag",
+        "mask.policy.enums.empty",
     ] {
         assert!(keys.contains(&want), "{want} missing from {found:#?}");
     }
@@ -102,12 +133,16 @@ fn each_wrong_key_is_named() {
         "a key-word path may be declared"
     );
     assert!(reason("mask.policy.default_strategy").contains("\"redact\""));
+    assert!(reason("mask.policy.families.payin.declared[5]").contains("needs a kind"));
+    assert!(reason("mask.policy.families.payin.declared[6]").contains("unknown kind \"money\""));
+    assert!(reason("mask.policy.objects.loop").contains("contains itself"));
+    assert!(reason("mask.policy.objects.flag").contains("built-in"));
 }
 
 #[test]
 fn a_layer_switches_a_family_and_declares_paths() {
     let cfg = parse(
-        "[mask.policy.families.payin]\nmode = \"enforce\"\ndeclared = [\"status\", \"data.amount\"]\n",
+        "[mask.policy.families.payin]\nmode = \"enforce\"\ndeclared = [\"status:flag\", \"data.amount:amount\", \"data.payer:party\", \"data.state:flag|party_kind\"]\n[mask.policy.objects]\nparty = [\"id:id\", \"kind:party_kind\"]\n[mask.policy.enums]\nparty_kind = [\"merchant\", \"bank\"]\n",
     )
     .expect("parses");
     let s = cfg.validate().expect("valid");
@@ -115,7 +150,23 @@ fn a_layer_switches_a_family_and_declares_paths() {
     assert_eq!(payin.mode, Mode::Enforce);
     let d = &payin.declared;
     let data = d.child(d.root(), "data").expect("data");
-    assert!(d.is_declared(d.child(data, "amount").expect("amount")));
+    assert_eq!(
+        d.kind(d.child(data, "amount").expect("amount")),
+        Some(&Kind::Amount)
+    );
+    // An object placed at a path, its enum kind with its values.
+    let payer = d.child(data, "payer").expect("payer");
+    assert_eq!(d.kind(d.child(payer, "id").expect("id")), Some(&Kind::Id));
+    let kind = d
+        .kind(d.child(payer, "kind").expect("kind"))
+        .expect("declared");
+    assert!(kind.fits(Leaf::Str("bank")) && !kind.fits(Leaf::Str("Alice")));
+    // A union fits what any of its kinds fits.
+    let state = d
+        .kind(d.child(data, "state").expect("state"))
+        .expect("declared");
+    assert!(state.fits(Leaf::Bool) && state.fits(Leaf::Str("merchant")));
+    assert!(!state.fits(Leaf::Str("Alice Victimson")));
     // Other families keep the shipped tables.
     assert_eq!(
         s.policies.for_family(PolicyFamily::WalletReady).mode,

@@ -6,6 +6,10 @@
 //! so it must not accept a key that only a loose reader takes for the declared one
 //! (`"type\u{200d}"`, `"TYPE"`, `"ｔｙｐｅ"` are undeclared, and masked in `enforce` mode).
 //! Being stricter here can only mask more.
+//!
+//! Each declared path carries a [`Kind`]: a leaf there is copied only when its value fits it.
+
+use super::kind::Kind;
 
 /// A node of [`DeclaredPaths`]; [`DeclaredPaths::root`] is the document root.
 pub type NodeId = u32;
@@ -13,14 +17,16 @@ pub type NodeId = u32;
 #[derive(Clone, Debug, Default)]
 struct Node {
     children: Vec<(Box<str>, NodeId)>,
-    declared: bool,
+    /// What a leaf here may hold; `None`: only a step on the way to declared paths.
+    kind: Option<Kind>,
 }
 
 /// The declared paths of one family. A path is dotted object keys from the document root,
 /// e.g. `data.individual.identification_type`; arrays are transparent (the walk stays on
 /// the same node when it enters an array) and may be written `items[]` for clarity.
 /// Declaring a path declares the scalar leaves at it (or the scalars of an array at it),
-/// never an object's fields: `data` does not declare `data.email`.
+/// never an object's fields: `data` does not declare `data.email`. In `enforce` mode a key is
+/// copied only when it is on a declared path (declared, or a step to one).
 #[derive(Clone, Debug)]
 pub struct DeclaredPaths {
     nodes: Vec<Node>,
@@ -40,11 +46,20 @@ impl DeclaredPaths {
         path.split('.').map(|s| s.strip_suffix("[]").unwrap_or(s))
     }
 
-    /// Adds a path (validated by the config layer: non-empty ASCII segments); false when it
-    /// was declared already.
-    pub fn insert(&mut self, path: &str) -> bool {
+    /// Adds a path (validated by the config layer: non-empty ASCII segments) with the kind
+    /// of its leaves; false (and nothing changed) when it was declared already.
+    pub fn insert(&mut self, path: &str, kind: Kind) -> bool {
+        self.insert_segments(Self::segments(path), kind)
+    }
+
+    /// [`DeclaredPaths::insert`] from the segments already split.
+    pub fn insert_segments<'a>(
+        &mut self,
+        segments: impl IntoIterator<Item = &'a str>,
+        kind: Kind,
+    ) -> bool {
         let mut at: NodeId = 0;
-        for seg in Self::segments(path) {
+        for seg in segments {
             at = match self.child(at, seg) {
                 Some(n) => n,
                 None => {
@@ -57,7 +72,11 @@ impl DeclaredPaths {
             };
         }
         let node = &mut self.nodes[at as usize];
-        !std::mem::replace(&mut node.declared, true)
+        if node.kind.is_some() {
+            return false;
+        }
+        node.kind = Some(kind);
+        true
     }
 
     /// The document root's node.
@@ -78,10 +97,38 @@ impl DeclaredPaths {
             .map(|&(_, n)| n)
     }
 
-    /// Whether a declared path ends at `node` (its scalar leaves are non-personal).
+    /// Whether a declared path ends at `node` (whatever its kind).
     #[inline]
     pub fn is_declared(&self, node: NodeId) -> bool {
-        self.nodes.get(node as usize).is_some_and(|n| n.declared)
+        self.kind(node).is_some()
+    }
+
+    /// The kind declared at `node`, if a declared path ends there.
+    #[inline]
+    pub fn kind(&self, node: NodeId) -> Option<&Kind> {
+        self.nodes.get(node as usize)?.kind.as_ref()
+    }
+
+    /// Every declared path (dotted, arrays not marked) with its kind, in insertion order of
+    /// the trie: for tests and listings.
+    pub fn paths(&self) -> Vec<(String, &Kind)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(NodeId, String)> = vec![(0, String::new())];
+        while let Some((n, path)) = stack.pop() {
+            let node = &self.nodes[n as usize];
+            if let Some(k) = &node.kind {
+                out.push((path.clone(), k));
+            }
+            for (name, child) in node.children.iter().rev() {
+                let p = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                };
+                stack.push((*child, p));
+            }
+        }
+        out
     }
 
     /// Whether no path is declared.

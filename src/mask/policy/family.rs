@@ -8,11 +8,13 @@ use super::Mode;
 /// The family a response's field policy is chosen by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PolicyFamily {
-    /// `GET /api/v1/customer/customer/{id}`: a documented schema, `enforce` by default.
+    /// `/api/v1/customer/customer/{id}` (the detail read, and the delete at the same path):
+    /// a documented schema, `enforce` by default.
     CustomerDetail,
     /// `GET /api/v1/customer/customer-wallet-is-ready/{id}`: documented, `enforce` by default.
     WalletReady,
-    /// Every other customer endpoint (list, create, update, enable, disable, delete, future).
+    /// Every other customer endpoint (list, create, update, enable, disable, future): the same
+    /// customer object, `enforce` by default.
     Customer,
     Payin,
     Payout,
@@ -68,6 +70,16 @@ impl PolicyFamily {
         }
     }
 
+    /// The family whose policy masks an answer to `path`, **whatever the request's method**:
+    /// the family of the route the path names for a read. A field policy belongs to a path
+    /// pattern, so nothing a method can do — a `DELETE` of the detail's path, a `POST` whose
+    /// body carries `_method=GET` for a framework that honours it — picks another policy than
+    /// the one an answer at that path gets (`/customer/customer/{id}` is always
+    /// `customer_detail`, whose declarations cover the detail and the delete answer).
+    pub fn of_path(path: &str) -> PolicyFamily {
+        PolicyFamily::of(&Route::classify(&http::Method::GET, path))
+    }
+
     /// Configuration key, metric label and admin listing name.
     pub const fn label(self) -> &'static str {
         match self {
@@ -90,10 +102,12 @@ impl PolicyFamily {
         PolicyFamily::ALL.into_iter().find(|f| f.label() == name)
     }
 
-    /// `enforce` for the two documented customer reads, `report` for the rest.
+    /// `enforce` for the customer endpoints (a documented schema), `report` for the rest.
     pub const fn default_mode(self) -> Mode {
         match self {
-            PolicyFamily::CustomerDetail | PolicyFamily::WalletReady => Mode::Enforce,
+            PolicyFamily::CustomerDetail | PolicyFamily::WalletReady | PolicyFamily::Customer => {
+                Mode::Enforce
+            }
             _ => Mode::Report,
         }
     }

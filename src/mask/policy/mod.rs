@@ -2,12 +2,15 @@
 //! and what happens to every other leaf.
 //!
 //! The walk asks, for every response body:
-//! 1. **Which policy?** [`Policies::for_route`] → a [`FieldPolicy`] (its [`PolicyFamily`],
-//!    [`Mode`], [`DeclaredPaths`], default strategy).
+//! 1. **Which policy?** [`PolicyFamily::of_path`] (by the path alone, never the method) →
+//!    [`Policies::for_family`] → a [`FieldPolicy`] (its [`PolicyFamily`], [`Mode`],
+//!    [`DeclaredPaths`], default strategy).
 //! 2. **Descend the declared paths** in lock-step with the document:
 //!    [`DeclaredPaths::root`], then [`DeclaredPaths::child`] per object key (arrays are
 //!    transparent: stay on the same node). `None` means nothing below is declared.
-//! 3. **Is this leaf declared?** [`DeclaredPaths::is_declared`] on the leaf's node.
+//! 3. **Is this leaf declared, and does its value fit?** [`DeclaredPaths::kind`] on the
+//!    leaf's node, then [`Kind::fits`]. In `enforce` mode a key off the declared paths
+//!    ([`DeclaredPaths::child`] is `None`) is rewritten to `<key>#N`.
 //! 4. **Is this key personal?** [`Policies::is_personal_key`] (key-word vocabulary).
 //! 5. **Does a detector fire?** [`Policies::detectors`] → [`super::detect::Detectors::scan`]
 //!    on undeclared string values and on object keys, `scan_number` on undeclared number
@@ -19,9 +22,11 @@
 //! may call it, or apply the same table itself.
 
 mod config;
+mod declarations;
 mod declared;
 mod family;
 mod field_names;
+pub mod kind;
 mod undeclared;
 pub(crate) mod words;
 
@@ -34,6 +39,7 @@ pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
 pub use field_names::{MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
+pub use kind::{Kind, Leaf};
 pub use undeclared::{
     push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,
 };
@@ -75,10 +81,13 @@ pub enum MaskReason {
     KeyWord,
     /// `enforce` mode: the leaf is not declared.
     Undeclared,
+    /// The leaf is declared, but its value does not fit the declared kind (a `personal`
+    /// field's value never does).
+    Kind,
 }
 
 impl MaskReason {
-    pub const ALL: [MaskReason; 7] = [
+    pub const ALL: [MaskReason; 8] = [
         MaskReason::Detected(Detector::Email),
         MaskReason::Detected(Detector::Phone),
         MaskReason::Detected(Detector::DigitRun),
@@ -86,6 +95,7 @@ impl MaskReason {
         MaskReason::Detected(Detector::Card),
         MaskReason::KeyWord,
         MaskReason::Undeclared,
+        MaskReason::Kind,
     ];
 
     pub const fn label(self) -> &'static str {
@@ -93,6 +103,7 @@ impl MaskReason {
             MaskReason::Detected(d) => d.label(),
             MaskReason::KeyWord => "key_word",
             MaskReason::Undeclared => "undeclared",
+            MaskReason::Kind => "kind",
         }
     }
 
@@ -129,6 +140,9 @@ impl LeafFacts {
         if let Some(d) = self.detected {
             return Some(MaskReason::Detected(d));
         }
+        if self.misfit {
+            return Some(MaskReason::Kind);
+        }
         if self.declared {
             return None;
         }
@@ -142,8 +156,10 @@ impl LeafFacts {
 /// Why a leaf is masked or kept, as the walk found it; input of [`FieldPolicy::decide`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LeafFacts {
-    /// A declared non-personal path ends here.
+    /// A declared path ends here and the value fits its kind.
     pub declared: bool,
+    /// A declared path ends here and the value does not fit its kind (a `personal` field).
+    pub misfit: bool,
     /// A named `[[mask.rules]]` rule matched the key or path: its strategy.
     pub rule: Option<Strategy>,
     /// [`Policies::is_personal_key`] said yes for the leaf's key (or an enclosing key).
@@ -160,7 +176,8 @@ impl FieldPolicy {
     /// |-----------------------------------------|--------------------|---------------------|
     /// | a named rule matched                    | rule's strategy    | rule's strategy     |
     /// | a detector fired (declared or not)      | default strategy   | default strategy    |
-    /// | declared                                | keep               | keep                |
+    /// | declared, value does not fit its kind   | default strategy   | default strategy    |
+    /// | declared, value fits its kind           | keep               | keep                |
     /// | key word                                | default strategy   | default strategy    |
     /// | none of these                           | default strategy   | keep (and recorded) |
     ///
@@ -171,7 +188,7 @@ impl FieldPolicy {
         if let Some(s) = facts.rule {
             return Verdict::Mask(s);
         }
-        if facts.detected.is_some() {
+        if facts.detected.is_some() || facts.misfit {
             return Verdict::Mask(default);
         }
         if facts.declared {

@@ -66,9 +66,16 @@ fn payment_keys_are_not_personal() {
 #[test]
 fn declared_paths_match_exactly_and_arrays_are_transparent() {
     let mut d = DeclaredPaths::default();
-    assert!(d.insert("data.customer_id"));
-    assert!(d.insert("data.items[].id"));
-    assert!(!d.insert("data.customer_id"));
+    assert!(d.insert("data.customer_id", Kind::Id));
+    assert!(d.insert("data.items[].id", Kind::Id));
+    assert!(!d.insert("data.customer_id", Kind::Text));
+    assert_eq!(
+        d.kind(
+            d.child(d.child(d.root(), "data").unwrap(), "customer_id")
+                .unwrap()
+        ),
+        Some(&Kind::Id)
+    );
     let data = d.child(d.root(), "data").expect("data");
     assert!(!d.is_declared(data));
     let id = d.child(data, "customer_id").expect("customer_id");
@@ -111,6 +118,14 @@ fn decide_table() {
         ..LeafFacts::default()
     };
     assert_eq!(p.decide(worded, redact), Verdict::Mask(redact));
+    // A declared leaf whose value does not fit its kind is masked in both modes.
+    let misfit = LeafFacts {
+        misfit: true,
+        ..LeafFacts::default()
+    };
+    assert_eq!(p.decide(misfit, redact), Verdict::Mask(redact));
+    assert_eq!(e.decide(misfit, redact), Verdict::Mask(redact));
+    assert_eq!(misfit.reason(Mode::Report), Some(MaskReason::Kind));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::mask::detect::Detectors;
 use crate::mask::policy::{
-    DeclaredPaths, FieldPolicy, KeyWords, Mode, Policies, PolicyFamily, Undeclared,
+    DeclaredPaths, FieldPolicy, KeyWords, Kind, Mode, Policies, PolicyFamily, Undeclared,
 };
 
 const WORDS: &[&str] = &[
@@ -15,8 +15,12 @@ const WORDS: &[&str] = &[
 
 fn policies(mode: Mode, declared: &[&str]) -> Policies {
     let mut d = DeclaredPaths::default();
+    // `path:kind` with a built-in kind, or a bare path for `text` (copied unchecked).
     for p in declared {
-        d.insert(p);
+        match p.split_once(':') {
+            Some((path, kind)) => d.insert(path, Kind::built_in(kind).expect("a built-in kind")),
+            None => d.insert(p, Kind::Text),
+        };
     }
     Policies::new(
         vec![FieldPolicy {
@@ -110,7 +114,8 @@ fn enforce_mode_masks_every_leaf_not_declared() {
     );
     assert_eq!(
         o,
-        r#"{"status":true,"data":{"id":"c_1","amount":123456789012345678901234567.50,"new_field":"[REDACTED]","items":[{"type":"a","note":"[REDACTED]"}],"flag":"[REDACTED]"},"<key>#2":{"id":"[REDACTED]"}}"#
+        // Keys off the declared paths are the gateway's (`<key>#N`), whatever they look like.
+        r#"{"status":true,"data":{"id":"c_1","amount":123456789012345678901234567.50,"<key>#2":"[REDACTED]","items":[{"type":"a","<key>#1":"[REDACTED]"}],"<key>#4":"[REDACTED]"},"<key>#2":{"<key>#0":"[REDACTED]"}}"#
     );
     // Declared matching is exact: a key only a loose reader takes for `id` is undeclared.
     let o = out(&m, r#"{"data":{"ID":"x1","id\u200d":"x2"}}"#);
@@ -131,7 +136,7 @@ fn enforce_mode_masks_arrays_nested_under_a_declared_array() {
     );
     assert_eq!(
         o,
-        r#"{"status":true,"data":{"missing_field":["dob",["[REDACTED]"],[["[REDACTED]"]],{"x":"[REDACTED]"}]}}"#
+        r#"{"status":true,"data":{"missing_field":["dob",["[REDACTED]"],[["[REDACTED]"]],{"<key>#0":"[REDACTED]"}]}}"#
     );
     let o = out(
         &m,

@@ -7,7 +7,8 @@ use super::{At, Walk};
 use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
 use crate::mask::policy::{
-    push_scanned_segment, push_segment, FieldPolicy, LeafFacts, MaskReason, Mode, Policies, Verdict,
+    push_scanned_segment, push_segment, FieldPolicy, Kind, Leaf, LeafFacts, MaskReason, Mode,
+    Policies, Verdict,
 };
 
 /// The policy in force for one body, and the path of the value being read (for the
@@ -52,15 +53,6 @@ const MAX_LABEL_TEXT: usize = 1024;
 
 /// Placeholder for a key that is rewritten without a detector firing on it.
 const KEY_PLACEHOLDER: &str = "<key>";
-
-/// Whether a key looks like a field name (ASCII letters, digits, `_`, `-`, at most 64 bytes):
-/// the only keys `enforce` mode copies off the declared paths.
-fn field_name_like(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 64
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
 
 /// The undeclared-paths registry of a reading that records (`None`: a quiet one).
 struct Registry<'a>(Option<&'a crate::mask::policy::Undeclared>);
@@ -126,8 +118,15 @@ impl<'m> Pol<'m> {
     }
 
     /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
-    /// is personal (a key word, or a detector fired on it).
-    pub(super) fn key(&mut self, k: &str, decl: Option<u32>, keyed: bool) -> CheckedKey {
+    /// is personal (a key word, or a detector fired on it); `ruled`: a named rule matches the
+    /// key (its value is masked by that rule).
+    pub(super) fn key(
+        &mut self,
+        k: &str,
+        decl: Option<u32>,
+        keyed: bool,
+        ruled: bool,
+    ) -> CheckedKey {
         if k.len() > MAX_SCANNED_KEY {
             // No field name is this long: data, masked unread (as an over-long value is) so
             // that a hostile key cannot make every reading run over megabytes.
@@ -170,7 +169,14 @@ impl<'m> Pol<'m> {
             // case with capitals after the separator) has a value glued on. Its value is
             // masked anyway, so renaming a merely odd key (`Customer_Name`) costs little.
             None if personal && mixed_convention(k) => Some(KEY_PLACEHOLDER),
-            None if self.policy.mode == Mode::Enforce && child.is_none() && !field_name_like(k) => {
+            // `enforce`: a key is copied only on a declared path (declared, or a step to one,
+            // matched exactly), or when a named rule matches it: its letters and digits then
+            // spell a field of the gateway's own configuration (only upstream's letter case and
+            // separators are left: `firstName`, `Phone-Number`), and its value is masked by that
+            // rule. Any other key is upstream text no check has passed — a name spelled as a
+            // field name (`AliceVictimson`) looks like one — so the gateway writes its own:
+            // `<key>#N`, listed as `<key>`. Its value is masked as undeclared anyway.
+            None if self.policy.mode == Mode::Enforce && child.is_none() && !ruled => {
                 Some(KEY_PLACEHOLDER)
             }
             None => None,
@@ -187,9 +193,14 @@ impl<'m> Pol<'m> {
         };
         let back = push_scanned_segment(&mut self.path, detected, listed);
         let role = !personal && self.policies.key_words().is_role_key(k);
+        // A field declared `personal` is personal like a key word's: everything under it (an
+        // object, an array, JSON inside its string) is masked, in both modes.
+        let declared_personal = child
+            .and_then(|c| declared.kind(c))
+            .is_some_and(|kind| *kind == Kind::Personal);
         CheckedKey {
             decl: child,
-            personal,
+            personal: personal || declared_personal,
             role,
             rewrite,
             back,
@@ -200,8 +211,8 @@ impl<'m> Pol<'m> {
     /// bound, a key word, a label.
     fn key_facts(&self, k: &str) -> KeyFacts {
         // A key is data when a detector fires on it; one starting with `<` would be
-        // indistinguishable from the gateway's placeholders; in `enforce` mode, a key off the
-        // declared paths that is no field name (a name with spaces, non-ASCII text) is too.
+        // indistinguishable from the gateway's placeholders (in `enforce` mode every key off
+        // the declared paths is rewritten too, whatever its text: see `key`).
         // A key that carries a personal label (`name=Alice …`, `{"first_name":…}`, encoded or
         // not) is itself personal data, not only the name of some. Both questions in one
         // enumeration of the readings.
@@ -220,15 +231,18 @@ impl<'m> Pol<'m> {
         }
     }
 
-    /// The policy's verdict on a leaf: `Some(strategy)` to mask it. Undeclared leaves are
-    /// recorded.
-    fn leaf(&self, at: At, detected: Option<Detector>) -> Option<Strategy> {
-        let declared = at.decl.is_some_and(|d| self.policy.declared.is_declared(d));
-        if !declared {
+    /// The policy's verdict on a leaf holding `value`: `Some(strategy)` to mask it.
+    /// Undeclared leaves are recorded; a declared one is copied only when `value` fits the
+    /// declared kind.
+    fn leaf(&self, at: At, detected: Option<Detector>, value: Leaf<'_>) -> Option<Strategy> {
+        let kind = at.decl.and_then(|d| self.policy.declared.kind(d));
+        if kind.is_none() {
             self.registry().record(self.policy.family, &self.path);
         }
+        let fits = kind.is_some_and(|k| k.fits(value));
         let facts = LeafFacts {
-            declared,
+            declared: fits,
+            misfit: kind.is_some() && !fits,
             rule: None,
             personal_key: at.personal,
             detected,
@@ -236,11 +250,9 @@ impl<'m> Pol<'m> {
         match self.policy.decide(facts, self.policies.default_strategy()) {
             Verdict::Keep => None,
             Verdict::Mask(s) => {
-                let reason = match detected {
-                    Some(d) => MaskReason::Detected(d),
-                    None if at.personal => MaskReason::KeyWord,
-                    None => MaskReason::Undeclared,
-                };
+                let reason = facts
+                    .reason(self.policy.mode)
+                    .unwrap_or(MaskReason::Undeclared);
                 self.registry().masked(self.policy.family, reason);
                 Some(s)
             }
@@ -256,7 +268,7 @@ impl Walk<'_> {
         if v.len() > MAX_SCANNED_TEXT {
             // Too long to scan at fill time without a cost (time, regex caches) that scales
             // with upstream's whim: masked whole rather than copied unchecked.
-            p.leaf(at, None);
+            p.leaf(at, None, Leaf::Str(v));
             return Some(p.policies.default_strategy());
         }
         // Key-value data inside the text (a query string, base64 or JWT-encoded JSON, JSON
@@ -270,7 +282,7 @@ impl Walk<'_> {
             .scan_labelled_bounded(v, |t| words.labels_personal(t));
         if bounded {
             // A reading stopped at a bound with text unread: masked whole, as too long a value.
-            p.leaf(at, None);
+            p.leaf(at, None, Leaf::Str(v));
             return Some(p.policies.default_strategy());
         }
         // Under a role key (`"payer": …`) a name is the person; an identifier (one token with a
@@ -280,7 +292,7 @@ impl Walk<'_> {
             personal: at.personal || labelled || person,
             ..at
         };
-        match p.leaf(at, detected) {
+        match p.leaf(at, detected, Leaf::Str(v)) {
             None if labelled => {
                 p.registry().masked(p.policy.family, MaskReason::KeyWord);
                 Some(p.policies.default_strategy())
@@ -303,7 +315,10 @@ impl Walk<'_> {
         if p.policy.mode != Mode::Report
             || v.is_empty()
             || v.len() > MAX_LABEL_TEXT
-            || at.decl.is_some_and(|d| p.policy.declared.is_declared(d))
+            || at
+                .decl
+                .and_then(|d| p.policy.declared.kind(d))
+                .is_some_and(|k| k.fits(Leaf::Str(v)))
         {
             return false;
         }
@@ -317,12 +332,12 @@ impl Walk<'_> {
     /// The same for a number (its source text) or boolean.
     pub(super) fn leaf_scalar(&self, text: &str, boolean: bool, at: At) -> Option<Strategy> {
         let p = self.pol.as_ref()?;
-        let detected = if boolean {
-            None
+        let (detected, value) = if boolean {
+            (None, Leaf::Bool)
         } else {
-            p.policies.detectors().scan_number(text)
+            (p.policies.detectors().scan_number(text), Leaf::Number(text))
         };
-        p.leaf(at, detected)
+        p.leaf(at, detected, value)
     }
 
     /// Writes string `v` masked by the policy's `strategy`.

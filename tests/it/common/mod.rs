@@ -171,17 +171,22 @@ connect_timeout = "1s"
 spool_dir = "{spool}"
 [mask]
 hmac_key_file = "{hmac}"
-# The shipped declarations plus `data.description` and `data.tenant`: the cache and write
-# tests tell versions of a customer (and the client an answer was for) apart by them. The masking tests that need the shipped
+# The shipped declarations plus `data.description` and `data.tenant` (on the detail and the
+# other customer endpoints): the cache and write tests tell versions of a customer (and the
+# client an answer was for) apart by them. The masking tests that need the shipped
 # policy as it is (free text masked on this route) set it in their own overlay.
 [mask.policy.families.customer_detail]
 declared = [
-  "status",
-  "data.customer_id", "data.org_id", "data.type", "data.organization_reference_id",
-  "data.is_active", "data.is_wallet_ready", "data.is_gca_enabled",
-  "data.is_sender_validation_enabled", "data.gca_activation_status",
-  "data.gca_activated_at", "data.created_at", "data.updated_at", "data.created_by",
-  "data.description", "data.tenant",
+  "status:flag", "message:personal", "data:customer",
+  "data:write_envelope", "data.data:customer", "data.data.deleted:flag",
+  "data.description:text", "data.tenant:text",
+]
+[mask.policy.families.customer]
+declared = [
+  "status:flag", "message:personal", "data:customer", "data.items[]:customer",
+  "data.page:count", "data.limit:count", "data.total_items:count", "data.total_pages:count",
+  "data:write_envelope", "data.data:customer", "data.data.deleted:flag",
+  "data.description:text", "data.tenant:text",
 ]
 [auth]
 mode = "keys"

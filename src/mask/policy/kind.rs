@@ -1,0 +1,351 @@
+//! What a declared field may hold: a declaration names a field **and its kind**, and a leaf is
+//! copied only when its value fits that kind. A declaration says what the field is, not that
+//! upstream put the right thing in it: `"customer_id": "Alice Victimson"` or
+//! `"is_active": "Jalan Melati 42"` is a value its field cannot hold, so it is masked (with the
+//! family's default strategy, counted under the `kind` reason) instead of copied.
+//!
+//! Each kind is a closed grammar chosen so that text a person would write (a name, an address,
+//! a date of birth, a sentence) does not fit it: no kind that copies a string accepts a blank,
+//! and the two that accept letters only (`code`, `field`) accept one letter case per token. A
+//! `null` fits every kind (it carries nothing). `personal` fits nothing: the key is known (and
+//! copied, so clients keep the schema's shape) and its value is always masked.
+
+use std::sync::Arc;
+
+/// Longest `id`, `code` and `field` value accepted.
+const MAX_TOKEN: usize = 128;
+/// Longest `url` accepted.
+const MAX_URL: usize = 2048;
+/// Most digits of a `count`: below any identifier or phone number the detectors look for.
+const MAX_COUNT_DIGITS: usize = 9;
+/// Most integer digits of an `amount`, and most fraction digits.
+const MAX_AMOUNT_DIGITS: usize = 10;
+const MAX_AMOUNT_FRACTION: usize = 8;
+
+/// The kinds built in, as written after `:` in a declaration.
+pub const BUILT_IN: [&str; 10] = [
+    "flag",
+    "id",
+    "timestamp",
+    "code",
+    "count",
+    "amount",
+    "field",
+    "url",
+    "text",
+    "personal",
+];
+
+/// A leaf as the walk met it.
+#[derive(Clone, Copy, Debug)]
+pub enum Leaf<'a> {
+    /// A string value, decoded.
+    Str(&'a str),
+    /// A number's source text.
+    Number(&'a str),
+    Bool,
+}
+
+/// The kind of a declared field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A JSON boolean.
+    Flag,
+    /// One token of ASCII letters, digits, `_`, `-`, `:` and `*` holding a letter and a digit,
+    /// at most 128 bytes: `customer_67d8…`, `org_59b8…`, `REF-123456`, a UUID,
+    /// `api_access_key:AK_FINMO_SBX_07C5090****CCBC7F`. A bare digit run (a phone, ID or
+    /// account number) is no id.
+    Id,
+    /// An RFC 3339 date-time: `2024-12-06T03:53:52.779Z`, `2024-12-06T10:53:52+07:00`.
+    /// A bare date (a date of birth) is no timestamp.
+    Timestamp,
+    /// A short token of ASCII letters, digits and `_`, starting with a letter, its letters
+    /// all of one case: `individual`, `NOT_STARTED`, `OK`.
+    Code,
+    /// A JSON integer from 0 to 999999999.
+    Count,
+    /// A decimal amount, as a JSON number or a string: an optional `-`, 1 to 10 integer
+    /// digits without a leading zero, an optional fraction of 1 to 8 digits (`150000.00`).
+    Amount,
+    /// A dotted path of lower-case snake-case field names: `individual.first_name`.
+    Field,
+    /// An absolute `http`/`https` URL: a hostname, an optional port and a path of
+    /// unreserved characters; no user info, query, fragment or percent escapes.
+    Url,
+    /// Any value. Copies whatever upstream writes there (the detectors that run on declared
+    /// leaves still do): for an operator's own free-text field, never shipped.
+    Text,
+    /// A known personal field: its key is copied, its value always masked.
+    Personal,
+    /// One of a closed set of strings (`mask.policy.enums`), compared exactly.
+    Enum {
+        name: Arc<str>,
+        values: Arc<[Box<str>]>,
+    },
+    /// Any of several kinds, written `flag|code`: a value fits when it fits one of them.
+    OneOf { name: Arc<str>, kinds: Arc<[Kind]> },
+}
+
+impl Kind {
+    /// A built-in kind by name.
+    pub fn built_in(name: &str) -> Option<Kind> {
+        Some(match name {
+            "flag" => Kind::Flag,
+            "id" => Kind::Id,
+            "timestamp" => Kind::Timestamp,
+            "code" => Kind::Code,
+            "count" => Kind::Count,
+            "amount" => Kind::Amount,
+            "field" => Kind::Field,
+            "url" => Kind::Url,
+            "text" => Kind::Text,
+            "personal" => Kind::Personal,
+            _ => return None,
+        })
+    }
+
+    /// The name it is written with.
+    pub fn name(&self) -> &str {
+        match self {
+            Kind::Flag => "flag",
+            Kind::Id => "id",
+            Kind::Timestamp => "timestamp",
+            Kind::Code => "code",
+            Kind::Count => "count",
+            Kind::Amount => "amount",
+            Kind::Field => "field",
+            Kind::Url => "url",
+            Kind::Text => "text",
+            Kind::Personal => "personal",
+            Kind::Enum { name, .. } | Kind::OneOf { name, .. } => name,
+        }
+    }
+
+    /// Whether `leaf` is a value this field can hold.
+    pub fn fits(&self, leaf: Leaf<'_>) -> bool {
+        match (self, leaf) {
+            (Kind::Flag, Leaf::Bool) => true,
+            (Kind::Count, Leaf::Number(n)) => is_count(n),
+            (Kind::Amount, Leaf::Number(n) | Leaf::Str(n)) => is_amount(n),
+            (Kind::Id, Leaf::Str(s)) => is_id(s),
+            (Kind::Timestamp, Leaf::Str(s)) => is_timestamp(s),
+            (Kind::Code, Leaf::Str(s)) => is_code(s),
+            (Kind::Field, Leaf::Str(s)) => is_field(s),
+            (Kind::Url, Leaf::Str(s)) => is_url(s),
+            (Kind::Text, _) => true,
+            (Kind::Enum { values, .. }, Leaf::Str(s)) => values.iter().any(|v| &**v == s),
+            (Kind::OneOf { kinds, .. }, leaf) => kinds.iter().any(|k| k.fits(leaf)),
+            _ => false,
+        }
+    }
+}
+
+fn is_id(s: &str) -> bool {
+    (1..=MAX_TOKEN).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'*'))
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+fn is_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=MAX_TOKEN.min(64)).contains(&b.len())
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !(b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase))
+}
+
+fn is_field(s: &str) -> bool {
+    (1..=MAX_TOKEN).contains(&s.len())
+        && s.split('.').all(|seg| {
+            let b = seg.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_lowercase()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        })
+}
+
+fn is_count(n: &str) -> bool {
+    (1..=MAX_COUNT_DIGITS).contains(&n.len())
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && (n == "0" || !n.starts_with('0'))
+}
+
+fn is_amount(n: &str) -> bool {
+    let n = n.strip_prefix('-').unwrap_or(n);
+    let (int, frac) = match n.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (n, None),
+    };
+    let digits =
+        |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int, MAX_AMOUNT_DIGITS)
+        && (int == "0" || !int.starts_with('0'))
+        && frac.is_none_or(|f| digits(f, MAX_AMOUNT_FRACTION))
+}
+
+/// `YYYY-MM-DD(T|t| )hh:mm:ss(.frac)?(Z|z|±hh:mm)`, fields in range.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize, max: u32| -> bool {
+        b.get(from..from + len).is_some_and(|d| {
+            d.iter().all(u8::is_ascii_digit)
+                && d.iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0')) <= max
+        })
+    };
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    let date = num(0, 4, 9999)
+        && at(4, b"-")
+        && num(5, 2, 12)
+        && at(7, b"-")
+        && num(8, 2, 31)
+        && b[5..7] != *b"00"
+        && b[8..10] != *b"00";
+    if !(date
+        && at(10, b"Tt ")
+        && num(11, 2, 23)
+        && at(13, b":")
+        && num(14, 2, 59)
+        && at(16, b":")
+        && num(17, 2, 60))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&digits) {
+            return false;
+        }
+        i += 1 + digits;
+    }
+    match b.get(i..) {
+        Some([b'Z' | b'z']) => true,
+        Some([b'+' | b'-', ..]) => {
+            b.len() == i + 6 && num(i + 1, 2, 23) && at(i + 3, b":") && num(i + 4, 2, 59)
+        }
+        _ => false,
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    if s.len() > MAX_URL {
+        return false;
+    }
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) => {
+            if !(1..=5).contains(&port.len()) || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            h
+        }
+        None => authority,
+    };
+    crate::mask::masker::is_hostname(host)
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, Leaf};
+
+    fn s(kind: &Kind, v: &str) -> bool {
+        kind.fits(Leaf::Str(v))
+    }
+
+    #[test]
+    fn documented_values_fit_their_kinds() {
+        for id in [
+            "customer_67d84b19d50b490a8fa75ab20bbf275a",
+            "org_59b8fb2f52254f95ac54d0e140f4e429",
+            "api_access_key:AK_FINMO_SBX_07C5090*******************CCBC7F",
+            "REF-482913",
+            "3f2b8c1e-9a4d-4e7b-8f00-1c2d3e4f5a6b",
+        ] {
+            assert!(s(&Kind::Id, id), "{id}");
+        }
+        for t in [
+            "2024-12-06T03:53:52.779Z",
+            "2024-12-19T10:55:31Z",
+            "2024-12-06T10:53:52+07:00",
+        ] {
+            assert!(s(&Kind::Timestamp, t), "{t}");
+        }
+        for c in ["individual", "company", "NOT_STARTED", "OK"] {
+            assert!(s(&Kind::Code, c), "{c}");
+        }
+        for f in ["individual.first_name", "company.authorized_user.dob"] {
+            assert!(s(&Kind::Field, f), "{f}");
+        }
+        assert!(s(
+            &Kind::Url,
+            "https://hooks.example.com/paycombat/1a2b3c4d"
+        ));
+        assert!(s(&Kind::Url, "http://127.0.0.1:8080/hook"));
+        assert!(Kind::Flag.fits(Leaf::Bool));
+        for n in ["0", "10", "200", "999999999"] {
+            assert!(Kind::Count.fits(Leaf::Number(n)), "{n}");
+        }
+        for a in ["150000.00", "0.5", "-12", "1234567890.12345678"] {
+            assert!(Kind::Amount.fits(Leaf::Str(a)), "{a}");
+            assert!(Kind::Amount.fits(Leaf::Number(a)), "{a}");
+        }
+    }
+
+    #[test]
+    fn what_a_person_writes_fits_no_kind() {
+        let person = [
+            "Alice Victimson",
+            "Jalan Melati 42, Jakarta",
+            "1990-05-17",
+            "1990-05-17 born Declborn",
+            "081234567890",
+            "+6281234567890",
+            "3173000000001234",
+            "Alice",
+            "victim@example.com",
+            "VIP: Alice",
+            "",
+        ];
+        for kind in [
+            Kind::Id,
+            Kind::Timestamp,
+            Kind::Code,
+            Kind::Field,
+            Kind::Url,
+            Kind::Count,
+            Kind::Amount,
+            Kind::Personal,
+        ] {
+            for v in person {
+                // `Alice` is one token of one case in `field` (lower-case only) and `code`
+                // only when written in one case: the mixed-case spelling fits neither.
+                assert!(!s(&kind, v), "{} accepts {v:?}", kind.name());
+                assert!(!kind.fits(Leaf::Number(v)) || kind == Kind::Amount, "{v}");
+            }
+        }
+        assert!(!Kind::Flag.fits(Leaf::Str("true")));
+        assert!(!Kind::Count.fits(Leaf::Number("081234567890")));
+        assert!(!Kind::Count.fits(Leaf::Number("1.5")));
+        assert!(!Kind::Amount.fits(Leaf::Number("6281234567890")));
+        assert!(!Kind::Amount.fits(Leaf::Str("0812345678")));
+        assert!(!s(&Kind::Url, "https://user:pw@example.com/"));
+        assert!(!s(&Kind::Url, "https://example.com/?email=a%40b.c"));
+        assert!(!s(&Kind::Timestamp, "2024-13-06T03:53:52Z"));
+        assert!(!s(&Kind::Personal, "anything"));
+    }
+}
