@@ -109,6 +109,8 @@ proptest! {
         sep in separator(),
         forms in proptest::collection::vec(0u8..10, 16),
     ) {
+        // `\060\070…` is octal escapes (read decoded), not groups joined by `\`.
+        prop_assume!(!(sep.ends_with('\\') && k == 3));
         let mut text = String::from("ref ");
         for (i, d) in digits.iter().enumerate() {
             if i > 0 && i % k == 0 {
@@ -193,6 +195,7 @@ fn enclosed_digits_with_punctuation_and_one_digit_groups_fire() {
         "\u{1F100}\u{248F}\u{2488}\u{2489}\u{248A}\u{248B}\u{248C}\u{248D}\u{248E}\u{248F}\u{2490}\u{2490}",
         "\u{2474}\u{2475}\u{2476}\u{2477}\u{2478}\u{2479}\u{247A}\u{247B}\u{247C}\u{247D}\u{2474}",
         "0812+3456+7705",
+        "0812%3456%7890",
         "\u{1369}\u{136a}\u{136b}\u{136c}\u{136d}\u{136e}\u{136f}\u{1370}\u{1371}",
     ] {
         assert!(d.scan(text).is_some(), "{text}");

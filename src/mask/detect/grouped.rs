@@ -109,6 +109,13 @@ fn separator_at(text: &str, i: usize) -> Option<usize> {
     None
 }
 
+/// Whether `sep` before a group of `next` digits opens a character escape the readings decode
+/// (`%58`, `&#48;`, octal `\060`): those digits are a character's code, read in the decoded
+/// text, not a group (`%58%52%76%61…` is percent-encoded text, not a number).
+fn escape(sep: &str, next: usize) -> bool {
+    (sep.ends_with('%') && next == 2) || sep.ends_with("&#") || (sep.ends_with('\\') && next == 3)
+}
+
 /// The end of the ASCII digits of `b` from `i`.
 fn digits_end(b: &[u8], mut i: usize) -> usize {
     while b.get(i).is_some_and(u8::is_ascii_digit) {
@@ -147,6 +154,9 @@ pub(super) fn each(
                 break;
             };
             let this = &text[i..sep_end];
+            if escape(this, digits_end(b, sep_end) - sep_end) {
+                break;
+            }
             if sep.is_some_and(|s| s != this) {
                 restart = Some(g);
                 break;
