@@ -16,6 +16,7 @@ use super::policy::{FieldPolicy, Policies};
 use super::rules::Spelling;
 
 mod embedded;
+mod joined;
 mod key_memo;
 pub(crate) mod lexer;
 mod named;

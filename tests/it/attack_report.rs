@@ -4,8 +4,8 @@
 //! HTTP/1.1 and h2c, GET (miss, then hit) and HEAD.
 //!
 //! A test marked `#[ignore = "finding: …"]` states a class still open, named by the reason
-//! (finding 14's holds now: a response's policy is chosen by its path, whatever the method).
-//! Run them with `cargo test --test it attack_next -- --ignored`. Each seed is a piece of the
+//! (run them with `cargo test --test it attack_ -- --ignored`); the others pass and guard
+//! the class they name. Each seed is a piece of the
 //! upstream value as written, so it reaches the client only if the value was copied.
 
 use base64::Engine as _;
@@ -150,7 +150,6 @@ async fn rendered_text_never_passes() {
 /// UTF-16 (.NET's `Encoding.Unicode`, PowerShell's `-EncodedCommand`, Java's `UTF_16` with
 /// its BOM) passes in both.
 #[tokio::test]
-#[ignore = "finding 4: UTF-16 text inside base64 or hex tokens is not read"]
 async fn utf16_text_in_tokens_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -169,14 +168,30 @@ async fn utf16_text_in_tokens_never_passes() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let body = json!({"status": true, "data": {"a": le64, "b": be64, "c": lehex}}).to_string();
+    // Big-endian without a mark, in hex; a phone number in UTF-16LE base64.
+    let behex: String = "contact victim.utf16behex@example.com"
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let phone64 = b64.encode(utf16le("WA 081234567893"));
+    let body = json!({"status": true, "data": {
+        "a": le64, "b": be64, "c": lehex, "d": behex, "e": phone64,
+    }})
+    .to_string();
     read_everywhere(
         &app,
         &bodies,
         "/api/v1/wallet/attack-next-utf16",
         "200 OK",
         &body,
-        &[&le64[..24], &be64[..24], &lehex[..32]],
+        &[
+            &le64[..24],
+            &be64[..24],
+            &lehex[..32],
+            &behex[..32],
+            &phone64[..20],
+        ],
         "UTF-16 text in tokens",
     )
     .await;
@@ -187,7 +202,6 @@ async fn utf16_text_in_tokens_never_passes() {
 /// as an array of one-character strings, a phone number as an array of its digits, or in
 /// string chunks, passes.
 #[tokio::test]
-#[ignore = "finding 5: text or numbers spelled across array elements (char strings, digits, chunks) pass"]
 async fn values_spelled_across_array_elements_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -200,9 +214,14 @@ async fn values_spelled_across_array_elements_never_pass() {
         "chars": chars,
         "digits": [0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4],
         "parts": ["0812", "3456", "7895"],
+        "chunks": ["vic", "tim.chunk", "@exa", "mple.com"],
+        "mixed": ["+62", "812", 3, 4, 5, 6, "7897"],
+        "amounts": [150000, 2500, 10, 20, 30, 40, 50, 60],
+        "currencies": ["IDR", "SGD"],
+        "statuses": ["PENDING", "SUCCESS"],
     }})
     .to_string();
-    read_everywhere(
+    let out = read_everywhere(
         &app,
         &bodies,
         "/api/v1/transaction/attack-next-arrays",
@@ -212,10 +231,19 @@ async fn values_spelled_across_array_elements_never_pass() {
             r#""v","i","c","t","i","m",".""#,
             "0,8,1,2,3,4,5,6,7,8,9,4",
             r#""0812","3456","7895""#,
+            "tim.chunk",
+            "7897",
         ],
         "values spelled across array elements",
     )
     .await;
+    // No false positive: arrays whose joined text holds no shape pass unchanged.
+    assert!(
+        out.contains(r#"["IDR","SGD"]"#)
+            && out.contains(r#"["PENDING","SUCCESS"]"#)
+            && out.contains("[150000,2500,10,20,30,40,50,60]"),
+        "{out}"
+    );
     app.stop().await;
 }
 
@@ -223,7 +251,6 @@ async fn values_spelled_across_array_elements_never_pass() {
 /// stops `⒏` → `8.`, `🄀` → `0.`) and one-digit groups (`0.8.1.2…`, `(0)(8)(1)…`) pass: the
 /// group readers need groups of two or more digits.
 #[tokio::test]
-#[ignore = "finding 6: one-digit groups and enclosed digits whose NFKC adds punctuation (⑴, ⒏) pass"]
 async fn one_digit_groups_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -233,9 +260,12 @@ async fn one_digit_groups_never_pass() {
         "b": "(0)(8)(1)(2)(3)(4)(5)(6)(7)(8)(9)(7)",
         "c": "\u{1F100}\u{248F}\u{2488}\u{2489}\u{248A}\u{248B}\u{248C}\u{248D}\u{248E}\u{248F}\u{2490}\u{2490}",
         "d": "\u{2474}\u{2475}\u{2476}\u{2477}\u{2478}\u{2479}\u{247A}\u{247B}\u{247C}\u{247D}\u{2474}",
+        "e": "0/8/1/2/3/4/5/6/7/8/9/8",
+        "f": "[0] [8] [1] [2] [3] [4] [5] [6] [7] [8] [9] [9]",
+        "version": "10.0.19045.3693",
     }})
     .to_string();
-    read_everywhere(
+    let out = read_everywhere(
         &app,
         &bodies,
         "/api/v1/beneficiary/attack-next-digits",
@@ -246,10 +276,14 @@ async fn one_digit_groups_never_pass() {
             "(0)(8)(1)(2)(3)",
             "\u{1F100}\u{248F}\u{2488}",
             "\u{2474}\u{2475}\u{2476}",
+            "0/8/1/2/3/4",
+            "[0] [8] [1] [2]",
         ],
         "one-digit groups",
     )
     .await;
+    // No false positive: a version's one-digit group is no number spelled digit by digit.
+    assert!(out.contains("10.0.19045.3693"), "{out}");
     app.stop().await;
 }
 
@@ -438,17 +472,21 @@ async fn labels_in_structured_text_never_pass() {
 /// US SSN as printed (`123-45-6789`), a 7-digit ID — passes base64-encoded (padded or
 /// not), and such a short token is not a "reading cut at a bound" either.
 #[tokio::test]
-#[ignore = "finding 11: base64/base32 tokens under 16 characters (values of 7-11 bytes: phones, SSNs, IDs) are not read"]
 async fn short_encoded_numbers_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
     let app = gateway(&h).await;
     let b64 = base64::engine::general_purpose::STANDARD;
+    let hex = |s: &str| -> String { s.bytes().map(|b| format!("{b:02x}")).collect() };
     let tokens = [
         b64.encode("08123456789"),
         b64.encode("0812345678"),
         b64.encode("123-45-6789"),
         base64::engine::general_purpose::STANDARD_NO_PAD.encode("1234567"),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("7654321"),
+        data_encoding::BASE32_NOPAD.encode(b"2345678"),
+        data_encoding::BASE32.encode(b"08123456780"),
+        hex("3456789"),
     ];
     let items: Vec<_> = tokens.iter().map(|t| json!({"ref": t})).collect();
     let body = json!({"status": true, "data": {"items": items}}).to_string();

@@ -83,14 +83,15 @@ async fn declared_leaves_carry_only_what_their_field_can_hold() {
 }
 
 /// F3: a numeral is judged on its integer part only, and every 13-digit value from
-/// 1420070400000 to 2208988800000 is taken for a clock.
+/// 1420070400000 to 2208988800000 is taken for a clock. Every digit run of a numeral's text
+/// (integer part, fraction, exponent, in numbers and numeric strings) is judged now, and an
+/// undeclared 13-digit value is an identifier.
 #[tokio::test]
-#[ignore = "finding F3: identifiers in a numeral's fraction, and 13-digit account numbers in the Unix-ms range, pass"]
 async fn identifiers_in_any_part_of_a_numeral_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
     let app = gateway(&h).await;
-    let report = r#"{"status":true,"data":{"x":0.6281234503301,"y":6.281234503302e-1,"z":"0.6281234503303","w":-0.3173000000003304,"dest":"1560012303305","dest_num":1560012303306,"note":"transfer ke 1560012303307","u":3173000000003308e-400,"v":6281234503309e10,"t":3.173000000003310e300}}"#;
+    let report = r#"{"status":true,"data":{"x":0.6281234503301,"y":6.281234503302e-1,"z":"0.6281234503303","w":-0.3173000000003304,"dest":"1560012303305","dest_num":1560012303306,"note":"transfer ke 1560012303307","u":3173000000003308e-400,"v":6281234503309e10,"t":3.173000000003310e300,"q":"rate 0.6281234503316e-3","m":62812.34503317e-5}}"#;
     read_everywhere(
         &app,
         &bodies,
@@ -108,24 +109,61 @@ async fn identifiers_in_any_part_of_a_numeral_never_pass() {
             "3173000000003308",
             "6281234503309",
             "173000000003310",
+            "6281234503316",
+            "34503317",
         ],
         "numerals (report)",
     )
     .await;
-    let enforce = r#"{"status":true,"data":{"customer_id":"customer_67d84b19d50b490a8fa75ab20bbf275a","is_active":0.6281234503311,"is_gca_enabled":6.281234503312e-1,"gca_activated_at":1560012303313,"updated_at":"1560012303314"}}"#;
+    // Declared leaves: a declaration says what a field is, not that any number fits it.
+    let enforce = r#"{"status":true,"data":{"customer_id":"customer_67d84b19d50b490a8fa75ab20bbf275a","is_active":0.6281234503311,"is_gca_enabled":6.281234503312e-1}}"#;
     read_everywhere(
         &app,
         &bodies,
         &detail(&customer_id(0x21d_303)),
         "200 OK",
         enforce,
-        &[
-            "6281234503311",
-            "281234503312",
-            "1560012303313",
-            "1560012303314",
-        ],
+        &["6281234503311", "281234503312"],
         "numerals (enforce, declared)",
+    )
+    .await;
+    // No false positive: amounts in every spelling pass byte for byte.
+    let amounts = r#"{"status":true,"data":{"amount":1500000,"fee":2500.50,"total":"1,502,500.50","rate":0.25,"big":1.5e9,"when":"2024-12-06T03:53:52.779Z"}}"#;
+    let out = read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-numerals-amounts",
+        "200 OK",
+        amounts,
+        &[],
+        "amounts",
+    )
+    .await;
+    assert!(
+        out.contains("1500000") && out.contains("2500.50") && out.contains("1,502,500.50"),
+        "amounts must pass: {out}"
+    );
+    app.stop().await;
+}
+
+/// F3, the declared half: a 13-digit value in the Unix-ms range under a declared timestamp,
+/// or a numeric string under one, passes where the declaration does not say what kind of
+/// value the field holds.
+#[tokio::test]
+#[ignore = "finding F3 (declared): typed declarations (a declared timestamp's kind) decide whether a 13-digit value is a clock"]
+async fn declared_timestamps_hold_only_timestamps() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let enforce = r#"{"status":true,"data":{"customer_id":"customer_67d84b19d50b490a8fa75ab20bbf275a","gca_activated_at":1560012303313,"updated_at":"1560012303314"}}"#;
+    read_everywhere(
+        &app,
+        &bodies,
+        &detail(&customer_id(0x21d_305)),
+        "200 OK",
+        enforce,
+        &["1560012303313", "1560012303314"],
+        "numerals (enforce, declared timestamps)",
     )
     .await;
     app.stop().await;
@@ -357,7 +395,6 @@ async fn a_split_id_number_never_decodes_by_codebook() {
 /// F7: digit groups joined by separators outside the detector's list, and digits written
 /// with keycaps, dingbats or a blank-rendering symbol, are copied.
 #[tokio::test]
-#[ignore = "finding F7: phone digits joined by : ~ | + * ' or U+2800, or written as keycap/dingbat digits, pass"]
 async fn digits_behind_any_separator_are_digits() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -371,6 +408,9 @@ async fn digits_behind_any_separator_are_digits() {
         "d": "0812+3456+7705", "e": "0812*3456*7706", "f": "0812'3456'7707",
         "g": "0812\u{2800}3456\u{2800}7708", "h": keycap,
         "i": "\u{2780}\u{2787}\u{2780}\u{2781}\u{2782}\u{2783}\u{2784}\u{2785}\u{2786}\u{2786}\u{2789}\u{2788}",
+        "j": "0812\u{2192}3456\u{2192}7709", "k": "0812 / 3456 / 7710",
+        "l": "\u{24f5}\u{24f6}\u{24f7}\u{24f8}\u{24f9}\u{24fa}\u{24fb}\u{24fc}\u{24fd}\u{24f5}\u{24f6}",
+        "m": "0812#3456#7711",
     }})
     .to_string();
     read_everywhere(
@@ -390,6 +430,10 @@ async fn digits_behind_any_separator_are_digits() {
             "7\u{fe0f}\u{20e3}0\u{fe0f}\u{20e3}1",
             "7\\ufe0f\\u20e30\\ufe0f\\u20e31",
             "\u{2786}\u{2786}\u{2789}",
+            "3456\u{2192}7709",
+            "3456 / 7710",
+            "\u{24fc}\u{24fd}\u{24f5}",
+            "3456#7711",
         ],
         "separators and non-Nd digits",
     )

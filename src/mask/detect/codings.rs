@@ -4,8 +4,9 @@
 //! shrinks text, and a hex number's decimal is at most 20 digits for 18 characters), so the
 //! readings stay bounded in size as well as in depth.
 
-/// The shortest base32 token read as text (10 bytes): shorter ones hold too few for a shape.
-const MIN_BASE32: usize = 16;
+/// The shortest base32 token read as text: the fewest characters that decode to
+/// [`super::readings::MIN_SHAPE_BYTES`] bytes (8 bits each, 5 per character).
+const MIN_BASE32: usize = (super::readings::MIN_SHAPE_BYTES * 8).div_ceil(5);
 
 /// The UTF-8 texts (no control characters but white space) of the base32 tokens in `s`:
 /// the standard alphabet (`A–Z2–7`) and the extended-hex one (`0–9A–V`), padded with `=`
@@ -30,11 +31,67 @@ pub(super) fn base32_texts(s: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
-/// `bytes` as text a person reads: UTF-8 without control characters other than white space.
+/// `bytes` as text a person reads: UTF-8 without control characters other than white space,
+/// or else UTF-16 text ([`utf16_text`]).
 pub(super) fn text(bytes: Vec<u8>) -> Option<String> {
-    String::from_utf8(bytes)
-        .ok()
-        .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))
+    match String::from_utf8(bytes) {
+        Ok(t) if readable(&t) => Some(t),
+        Ok(t) => utf16_text(t.as_bytes()),
+        Err(e) => utf16_text(e.as_bytes()),
+    }
+}
+
+/// No control characters other than white space.
+pub(super) fn readable(t: &str) -> bool {
+    !t.chars().any(|c| c.is_control() && !c.is_whitespace())
+}
+
+/// `bytes` as UTF-16 text, as `Buffer.toString("utf16le")`, Python's `decode("utf-16")`,
+/// .NET's `Encoding.Unicode` or Java's `UTF_16` read them: a byte-order mark says which order
+/// (and is dropped); without one, both orders. The text must be valid
+/// UTF-16 of assigned characters that are no controls (white space aside) and no private-use
+/// characters, as text a person reads is: most binary (digests, ids) decodes to something else.
+/// One more reading of decoded bytes, never longer than they are.
+pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
+    use icu_properties::props::GeneralCategory;
+    use icu_properties::CodePointMapData;
+    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let (body, order) = match bytes {
+        [0xff, 0xfe, rest @ ..] => (rest, Some(true)),
+        [0xfe, 0xff, rest @ ..] => (rest, Some(false)),
+        _ => (bytes, None),
+    };
+    let gc = CodePointMapData::<GeneralCategory>::new();
+    let decode = |le: bool| -> Option<String> {
+        let units = body.chunks_exact(2).map(|p| {
+            let pair = [p[0], p[1]];
+            if le {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        });
+        let t: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+        let person_reads = |c: char| {
+            (!c.is_control() || c.is_whitespace())
+                && !matches!(
+                    gc.get(c),
+                    GeneralCategory::Unassigned | GeneralCategory::PrivateUse
+                )
+        };
+        (!t.is_empty() && t.chars().all(person_reads)).then_some(t)
+    };
+    match order {
+        Some(le) => decode(le),
+        // Readers disagree on the order without a mark (Python and .NET read little-endian,
+        // Java big-endian): both readings, a space between, when both are text.
+        None => match (decode(true), decode(false)) {
+            (Some(le), Some(be)) => Some(format!("{le} {be}")),
+            (le, be) => le.or(be),
+        },
+    }
 }
 
 /// `s` with its quoted-printable escapes undone (RFC 2045: `=40` is `@`, `=\r\n` a soft line

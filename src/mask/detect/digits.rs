@@ -10,9 +10,9 @@
 //! are not runs), no dash joins it to a letter or digit (`INV-2026-0042` is a reference), and no `.`/`,`/`:`/`/` joins it to more digits (decimal amounts such as
 //! `1500000.00`, grouped amounts, times). Calendar dates (`2024-12-06`, `06-12-2024`) are
 //! not runs: a date is personal only by its key (`dob`, `birth`), which the key words see.
-//! Nor is Unix time in milliseconds from 2015 to 2040 (13 digits starting 14 to 22). Unix time
-//! in seconds (10 digits) in a string *is* a run: it cannot be told from a national phone
-//! number such as `2025550123`.
+//! Unix time in seconds or milliseconds in a string *is* a run: it cannot be told from a
+//! national phone number such as `2025550123` or a 13-digit account number; a timestamp is
+//! one only where a declaration says so (declared leaves never meet this detector).
 
 /// Calls `f` with every standalone run of `text` (its span, separators included), its digit
 /// count and `false`, then with the integer digits of every numeral of `text` spelled with a
@@ -25,7 +25,7 @@ pub(super) fn each_run(
 ) -> bool {
     each_plain_run(text, &mut |run, n| f(run, n, false))
         || super::numeral::each_in_text(text, min_significant, |n| {
-            !is_epoch_millis(n.digits.as_bytes()) && f(&n.digits, n.digits.len(), n.amount)
+            f(&n.digits, n.digits.len(), n.amount)
         })
 }
 
@@ -78,7 +78,7 @@ fn each_plain_run(text: &str, f: &mut impl FnMut(&str, usize) -> bool) -> bool {
             e = previous_group_end(b, s, e);
         }
         let run = &b[s..e];
-        if s < e && !is_date(run) && !is_epoch_millis(run) {
+        if s < e && !is_date(run) {
             let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
             // Every byte in s..e is an ASCII digit, space or dash: a char boundary.
             if f(&text[s..e], digits) {
@@ -118,7 +118,7 @@ pub(super) fn find(text: &str, min: usize, number_min: usize) -> bool {
     let long = |n: usize, amount: bool| n >= if amount { number_min } else { min };
     each_run(text, min, |_, n, amount| long(n, amount))
         || super::grouped::each(text, min, |g| {
-            (g.amount || g.is_run()) && long(g.digits.len(), g.amount) && !g.epoch()
+            (g.amount || g.is_run()) && long(g.digits.len(), g.amount)
         })
 }
 
@@ -153,8 +153,9 @@ fn dashed(sep: Option<&u8>, next: Option<&u8>) -> bool {
     sep == Some(&b'-') && next.is_some_and(|&c| c.is_ascii_alphanumeric())
 }
 
-/// Unix time in milliseconds between 2015 and 2040 (13 digits, no separators): a timestamp.
-/// No phone number of 13 digits starts with 14 to 22 (the country codes there are shorter).
+/// Unix time in milliseconds between 2015 and 2040 (13 digits, no separators): what a
+/// declared timestamp may hold (see [`super::Detectors::scan_number_at`]); undeclared, such a
+/// value is judged as any other 13-digit number (an account number may fall in the range).
 pub(super) fn is_epoch_millis(run: &[u8]) -> bool {
     const FROM: u64 = 1_420_070_400_000; // 2015-01-01
     const TO: u64 = 2_208_988_800_000; // 2040-01-01

@@ -11,11 +11,12 @@
 //!
 //! The common no-match path allocates nothing: one pass counts digits and looks for `@`, and
 //! a string with neither enough digits nor an `@` is done. Text that is not ASCII is read
-//! after NFKC, the removal of invisible characters and with every Unicode decimal digit as
-//! its ASCII digit (full-width and Arabic-Indic digits are digits, a
-//! zero-width space does not split a number), which allocates for that text only.
-//! A value with `%XX` escapes, or with a base64 token of 16 characters or more, is also read
-//! decoded (a decode allocates; tokens that decode to binary, such as hex ids, stop there).
+//! after NFKC, the removal of invisible characters and marks, and in the one digit reading
+//! every detector shares ([`ascii_digits`]: every character with a Unicode digit value is its
+//! ASCII digit; a zero-width space does not split a number), which allocates for that text
+//! only. A value with `%XX` escapes, or with an encoded token long enough to hold the fewest
+//! bytes a shape needs (see [`readings`]), is also read decoded (a decode allocates; tokens
+//! that decode to binary, such as hex ids, stop there).
 
 mod card;
 mod codings;
@@ -32,6 +33,8 @@ mod readings;
 pub(crate) use readings::any_reading;
 
 #[cfg(test)]
+mod digit_props;
+#[cfg(test)]
 mod spelling_tests;
 #[cfg(test)]
 mod tests;
@@ -47,9 +50,10 @@ pub enum Detector {
     /// (`081234567890`, `(021) 555-1234`) phone numbers.
     Phone,
     /// A standalone run of at least `digit_run_min` digits (default 7), spaces and a dash
-    /// allowed between them or grouped by `.`, `/`, `_`, or any numeral whose integer part is
-    /// such a number ([`numeral`]'s rule: `6281234567890.0`, `6281234567890.00`,
-    /// `6.28123456789E12`, `6,281,234,567,890`): ID, account and bare phone numbers;
+    /// allowed between them or grouped by any separator ([`grouped`]), or any numeral whose
+    /// integer part or written digit runs hold such a number ([`numeral`]'s rule:
+    /// `6281234567890.0`, `6281234567890.00`, `6.28123456789E12`, `6,281,234,567,890`,
+    /// `0.6281234567890`): ID, account and bare phone numbers;
     /// also the letter-framed national IDs a run cannot see (Singapore NRIC/FIN
     /// `S1234567D`, UK National Insurance `AB123456C`).
     DigitRun,
@@ -235,33 +239,68 @@ impl Detectors {
             })
     }
 
-    /// The detector that fires on a JSON number, given its source text: a number whose value's
-    /// integer part ([`numeral::denoted`]: sign, fraction and exponent read, whatever the
-    /// spelling: `6281234567890`, `-6281234567890.00`, `6281234567890.57`,
-    /// `6.28123456789e12`) has at least `number_digits_min` digits is a phone or ID number sent
-    /// as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
-    /// [`Detector::DigitRun`]). A spelled number needs `digit_run_min` significant digits
-    /// (round quantities such as `150000000000.00`, `1e15` never fire); shorter integer parts,
-    /// integers of more than 19 digits and Unix times in milliseconds (2015 to 2040) never
-    /// fire.
+    /// The detector that fires on a JSON number, given its source text, on a leaf no
+    /// declaration covers: [`Detectors::scan_number_at`] with no clock exemption (a 13-digit
+    /// value is a clock only where a declaration says so).
     pub fn scan_number(&self, text: &str) -> Option<Detector> {
+        self.scan_number_at(text, false)
+    }
+
+    /// The detector that fires on a JSON number, given its source text. Two readings, both
+    /// pure functions of the text:
+    ///
+    /// - **its value's integer part** ([`numeral::denoted`]: sign, fraction and exponent read,
+    ///   whatever the spelling: `6281234567890`, `-6281234567890.00`, `6281234567890.57`,
+    ///   `6.28123456789e12`): at least `number_digits_min` digits is a phone or ID number sent
+    ///   as a number ([`Detector::Card`] when it passes Luhn with 13..=19 digits, else
+    ///   [`Detector::DigitRun`]); a spelled number needs `digit_run_min` significant digits
+    ///   (round quantities such as `150000000000.00`, `1e15` never fire);
+    /// - **every digit run of its text** ([`numeral::each_written_run`]: the integer part, the
+    ///   fraction, the exponent, and the mantissa's digits when an exponent moves the point):
+    ///   a run of `number_digits_min` digits or more (at most 19) carrying `digit_run_min`
+    ///   significant digits is judged as an integer is, so `0.6281234503301`,
+    ///   `6.281234503302e-1` and `3173000000003308e-400` hide nothing. An amount's fraction
+    ///   (`.00`, `.57`) is far shorter.
+    ///
+    /// Integers of more than 19 digits (an amount or reference that outgrew 64 bits, which
+    /// must come back byte for byte) never fire. `clock`: the leaf is declared (its
+    /// declaration says what it is), so a 13-digit integer in the Unix-milliseconds range of
+    /// 2015..2040 is taken for a timestamp there, and nowhere else.
+    pub fn scan_number_at(&self, text: &str, clock: bool) -> Option<Detector> {
         let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-        // Longer than any card (19), phone (15) or ID number: an amount or reference that
-        // outgrew 64 bits, which must come back byte for byte.
-        let n = numeral::denoted(unsigned, card::MAX_DIGITS)?;
-        if !n.judged(self.digit_run_min) {
+        if clock && digits::is_epoch_millis(unsigned.as_bytes()) {
             return None;
         }
-        self.judge_integer(&n.digits, self.number_digits_min)
+        // Longer than any card (19), phone (15) or ID number: an amount or reference that
+        // outgrew 64 bits, which must come back byte for byte.
+        let value = numeral::denoted(unsigned, card::MAX_DIGITS)
+            .filter(|n| n.judged(self.digit_run_min))
+            .and_then(|n| self.judge_integer(&n.digits, self.number_digits_min));
+        if value.is_some() {
+            return value;
+        }
+        let mut found = None;
+        numeral::each_written_run(unsigned, |run| {
+            found = self.judge_run(run);
+            found.is_some()
+        });
+        found
+    }
+
+    /// The detector that fires on one digit run written in a number's text (see
+    /// [`Detectors::scan_number_at`]).
+    fn judge_run(&self, run: &str) -> Option<Detector> {
+        let significant = run.trim_start_matches('0').trim_end_matches('0');
+        if run.len() > card::MAX_DIGITS || significant.len() < self.digit_run_min {
+            return None;
+        }
+        self.judge_integer(run.trim_start_matches('0'), self.number_digits_min)
     }
 
     /// The detector that fires on the digits of an integer (no leading zeros) that is a
-    /// number of its own (a JSON number, or a numeral in a string): at least `min` digits and
-    /// not Unix milliseconds of 2015..2040; a card when 13..=19 digits pass Luhn.
+    /// number of its own (a JSON number, or a numeral in a string): at least `min` digits; a
+    /// card when 13..=19 digits pass Luhn.
     fn judge_integer(&self, digits: &str, min: usize) -> Option<Detector> {
-        if digits::is_epoch_millis(digits.as_bytes()) {
-            return None;
-        }
         let n = digits.len();
         if self.is_enabled(Detector::Card)
             && (card::MIN_DIGITS..=card::MAX_DIGITS).contains(&n)
@@ -273,18 +312,31 @@ impl Detectors {
     }
 }
 
-/// Every Unicode dash as `-`, every space as ` `, the Arabic decimal separator as `.` (and
-/// its thousands separator as `,`), middle dots as `.`, and every Unicode decimal digit
-/// (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) as its ASCII digit: readers such as Go's `unicode.IsDigit`, Python's
-/// `int()` and a person read them as digits, so a phone number in them is one. NFKC has
-/// already mapped the compatibility forms (full-width, mathematical).
+/// The detectors' one digit reading of non-ASCII text (after NFKC, the removal of invisible
+/// characters and of combining marks: [`crate::mask::keynorm::prepare_words`]): **every
+/// character with a Unicode digit value is its ASCII digit**, whatever script or decoration
+/// writes it, so every detector that judges digits sees the same digits:
+///
+/// - decimal digits (General_Category `Nd`: Arabic-Indic `٠١٢`, Devanagari, Thai, …) and
+///   the digit-valued symbols NFKC leaves alone (Numeric_Type `Digit`: dingbat circled
+///   `➀❶➊`, double-circled `⓵`, Ethiopic `፩`) by their place in their run: Unicode encodes
+///   such digits in contiguous runs, ten from zero or nine from one (a stability guarantee
+///   for `Nd`; the enclosed forms follow it), so a digit's value is its offset in its run;
+/// - a numeric character without a digit value that is no letter (`➉`, `❿`) is read as a
+///   space: it separates digits;
+/// - every Unicode dash is `-`, every space (and the blank U+2800) ` `, the Arabic decimal
+///   separator `.` (its thousands separator `,`), middle dots `.`, apostrophes and primes
+///   that mark thousands `'`, and the full stops UTS #46 reads in a domain `.`.
+///
+/// Whatever else is neither a letter nor a digit is left for [`grouped`] to read as a
+/// separator. NFKC has already mapped the compatibility forms (full-width, mathematical,
+/// circled `①`, parenthesised `⑴` → `(1)`, with a full stop `⒏` → `8.`).
 fn ascii_digits(text: &str) -> String {
-    let digit = |v: u32| char::from_digit(v, 10).unwrap_or('?');
-    use icu_properties::props::GeneralCategory;
+    const MAX_DIGIT_RUN: u32 = 64;
+    use icu_properties::props::{GeneralCategory, NumericType};
     use icu_properties::CodePointMapData;
     let gc = CodePointMapData::<GeneralCategory>::new();
-    let is_nd =
-        |c: u32| char::from_u32(c).is_some_and(|c| gc.get(c) == GeneralCategory::DecimalNumber);
+    let nt = CodePointMapData::<NumericType>::new();
     text.chars()
         .map(|c| {
             match c {
@@ -301,11 +353,6 @@ fn ascii_digits(text: &str) -> String {
                 '\u{3002}' | '\u{ff61}' => return '.',
                 // A blank that renders as a space but is no Unicode space.
                 '\u{2800}' => return ' ',
-                // Dingbat circled digits (`➀➁➂`, `❶`, `➊`), which NFKC leaves alone: 1 to 9,
-                // and the tenth of each run (`10`) as one digit, `0`, so a run stays a run.
-                '\u{2776}'..='\u{277f}' => return digit((u32::from(c) - 0x2776 + 1) % 10),
-                '\u{2780}'..='\u{2789}' => return digit((u32::from(c) - 0x2780 + 1) % 10),
-                '\u{278a}'..='\u{2793}' => return digit((u32::from(c) - 0x278a + 1) % 10),
                 // Apostrophes and primes that mark thousands (`6’281’234’567’890`, Swiss
                 // style): the ASCII apostrophe the grouping reader knows.
                 '\u{2019}' | '\u{02bc}' | '\u{2032}' => return '\'',
@@ -315,16 +362,31 @@ fn ascii_digits(text: &str) -> String {
                 // En and em dashes, the minus sign, …: a dash between groups of digits.
                 GeneralCategory::DashPunctuation => return '-',
                 GeneralCategory::SpaceSeparator => return ' ',
-                GeneralCategory::DecimalNumber => {}
-                _ => return c,
+                _ => {}
             }
-            // Unicode encodes decimal digits in contiguous runs of ten, ascending from
-            // zero (a stability guarantee), so a digit's value is its offset in its run.
-            let mut start = u32::from(c);
-            while start > 0 && is_nd(start - 1) {
+            let kind = nt.get(c);
+            if kind == NumericType::None {
+                return c;
+            }
+            if kind != NumericType::Decimal && kind != NumericType::Digit {
+                // A Han numeral (`一`) is a letter of its text; `➉` is no letter.
+                return if c.is_alphabetic() { c } else { ' ' };
+            }
+            // The digit's run: contiguous code points of the same numeric type.
+            let same = |v: u32| char::from_u32(v).is_some_and(|d| nt.get(d) == kind);
+            let here = u32::from(c);
+            // Bounded: no such run in Unicode is longer than a few blocks of ten.
+            let mut start = here;
+            while start > 0 && here - start < MAX_DIGIT_RUN && same(start - 1) {
                 start -= 1;
             }
-            let value = (u32::from(c) - start) % 10;
+            let mut end = here;
+            while end - start < MAX_DIGIT_RUN && same(end + 1) {
+                end += 1;
+            }
+            // A run of ten (or more: `Nd` blocks abut) counts from zero, a shorter one from one.
+            let from_one = u32::from(end - start + 1 < 10);
+            let value = ((here - start) + from_one) % 10;
             char::from_digit(value, 10).unwrap_or(c)
         })
         .collect()

@@ -103,6 +103,32 @@ pub(super) fn denoted(text: &str, max: usize) -> Option<Numeral<'_>> {
     })
 }
 
+/// Calls `f` with every digit run of the unsigned numeral `text` as written: its integer
+/// part, its fraction and its exponent (each as written, leading zeros included), and, when
+/// an exponent moves the point, the mantissa's digits joined (the digits of the value,
+/// wherever the point lands: `62812.34567890e-5`). Stops when `f` returns true. A text that
+/// is no numeral yields what digit runs it has in those places, which is all a reader sees.
+pub(super) fn each_written_run(text: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(i) => (
+            &text[..i],
+            Some(text[i + 1..].trim_start_matches(['+', '-'])),
+        ),
+        None => (text, None),
+    };
+    let (int, frac) = match mantissa.find(['.', ',']) {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    for run in [int, frac, exp.unwrap_or("")] {
+        if digits(run) && f(run) {
+            return true;
+        }
+    }
+    exp.is_some() && digits(int) && digits(frac) && f(&format!("{int}{frac}"))
+}
+
 /// `[+-]digits`, bounded so that a hostile `e99999…` cannot overflow. Leading zeros are
 /// not counted against the bound: every JSON reader reads `e+0000000000000000000002` as
 /// `e2`, so a phone number spelled with it is one.
@@ -131,7 +157,9 @@ fn parse_exponent(s: &str) -> Option<i64> {
 pub(super) const MAX_TEXT_DIGITS: usize = 64;
 
 /// Calls `f` with every standalone numeral in `text` that is spelled with a fraction or an
-/// exponent and is judged ([`Numeral::judged`] with `min_significant`): plain digit runs are
+/// exponent and is judged ([`Numeral::judged`] with `min_significant`), then with each digit
+/// run written in it ([`each_written_run`]) that carries `min_significant` significant
+/// digits, as an amount spelling (judged against the number threshold): plain digit runs are
 /// [`super::digits`]' own, grouped ones [`super::grouped`]'s. Stops when `f` returns true.
 ///
 /// Standalone as a digit run is: no letter, digit or `_` touches it, no dash joins it to a
@@ -162,6 +190,19 @@ pub(super) fn each_in_text(
                 if n.judged(min_significant) && f(&n) {
                     return true;
                 }
+            }
+            // Every digit run of it too (its fraction, its exponent), judged as an amount's
+            // digits are: `0.6281234503303` hides a number in its fraction.
+            if each_written_run(token, |run| {
+                let significant = run.trim_start_matches('0').trim_end_matches('0');
+                significant.len() >= min_significant
+                    && f(&Numeral {
+                        digits: Cow::Borrowed(run.trim_start_matches('0')),
+                        spelled: true,
+                        amount: true,
+                    })
+            }) {
+                return true;
             }
         }
         i = end.max(start + 1);

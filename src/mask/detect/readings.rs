@@ -1,20 +1,29 @@
 //! Every reading of a string a client may decode it to: `%XX` escapes, HTML, literal and CSS
 //! character escapes, quoted-printable, `0x…` hex numbers, base64 (a gzip or zlib stream in
-//! it inflated), base32 and hex tokens, nested.
+//! it inflated), base32 and hex tokens (their bytes read as UTF-8 or UTF-16 text), nested.
 //! The one enumeration the detectors and the label check go through, so a decoding added
 //! here is seen by both.
 
 use super::codings;
 
-/// The shortest base64 token read as text: shorter ones hold too few bytes for any shape.
-const MIN_BASE64: usize = 16;
+/// The shortest base64 token read as text: the fewest characters that decode to
+/// [`MIN_SHAPE_BYTES`] bytes (6 bits each). A token is read by what its bytes could hold,
+/// not skipped for being short: 10 characters hold a 7-digit ID, 15 an 11-digit phone number.
+const MIN_BASE64: usize = (MIN_SHAPE_BYTES * 4).div_ceil(3);
+
+/// The fewest bytes any shape a detector claims needs: a six-digit national ID, the shortest
+/// digit run the configuration allows (`digit_run_min` >= 6), an email `a@b.cd`. Every token
+/// reading (base64, base32, hex) decodes tokens that could hold this many bytes.
+pub(super) const MIN_SHAPE_BYTES: usize = 6;
 
 #[path = "token_filter.rs"]
 mod token_filter;
 
 /// How many decodings deep a reading goes: a base64 or hex token inside the text of
 /// another (base64 of base64, hex of base64, a JWT inside a base64 blob) is read too, this
-/// many levels down; each level at least halves the text, so the work stays bounded.
+/// many levels down; each level at least halves the ASCII text a further level can decode
+/// (a UTF-16 reading of non-ASCII bytes may be longer, but holds no token to go deeper), so
+/// the work stays bounded.
 const MAX_NESTED: u8 = 3;
 
 /// Every reading of `s` a client may decode it to — the text itself, its `%XX` escapes
@@ -103,8 +112,8 @@ fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
         .chain(codings::base32_texts(s))
 }
 
-/// The shortest hex token read as text (8 bytes): shorter ones hold too few for any shape.
-const MIN_HEX: usize = 16;
+/// The shortest hex token read as text: [`MIN_SHAPE_BYTES`] bytes, two characters each.
+const MIN_HEX: usize = MIN_SHAPE_BYTES * 2;
 
 /// The texts of the hex tokens in `s` (`76696374…`, either case, even length, at least
 /// [`MIN_HEX`] characters) whose bytes are UTF-8 text without control characters: what
@@ -129,9 +138,9 @@ fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
 /// client would show, bounded so a small token cannot make the gateway inflate a bomb.
 const MAX_INFLATED: u64 = 64 * 1024;
 
-/// `bytes` as text: UTF-8 as they are, or a gzip or zlib stream (`H4sI…`, `eJ…` in base64)
-/// inflated to UTF-8 (at most [`MAX_INFLATED`] bytes), as a client that gunzips a
-/// compressed payload reads it.
+/// `bytes` as text: UTF-8 as they are, UTF-16 ([`codings::utf16_text`]), or a gzip or zlib
+/// stream (`H4sI…`, `eJ…` in base64) inflated to UTF-8 (at most [`MAX_INFLATED`] bytes), as
+/// a client that gunzips a compressed payload reads it.
 fn bytes_text(bytes: Vec<u8>) -> Option<String> {
     use std::io::Read;
     let inflated = |r: &mut dyn Read| {
@@ -150,7 +159,13 @@ fn bytes_text(bytes: Vec<u8>) -> Option<String> {
         [0x78, second, ..] if (u16::from(0x78u8) << 8 | u16::from(*second)) % 31 == 0 => {
             inflated(&mut flate2::read::ZlibDecoder::new(&bytes[..]))
         }
-        _ => String::from_utf8(bytes).ok(),
+        // UTF-8, or UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too,
+        // with control characters a UTF-16 reader reads as its high bytes).
+        _ => match String::from_utf8(bytes) {
+            Ok(t) if codings::readable(&t) => Some(t),
+            Ok(t) => codings::utf16_text(t.as_bytes()).or(Some(t)),
+            Err(e) => codings::utf16_text(e.as_bytes()),
+        },
     }
 }
 

@@ -157,8 +157,6 @@ fn payment_values_in_every_spelling_stay() {
         "2.5E3",
         "2024-12-06T03:53:52.779Z",
         "2024-12-06 03:53:52.0",
-        "1.733457232779e12",
-        "1733457232779.0",
         "2026/12/06",
         "06.12.2024",
         "6.12.2024",
@@ -184,8 +182,6 @@ fn payment_values_in_every_spelling_stay() {
         "-1234567890.12",
         "1e15",
         "1.5e12",
-        "1733457232779.0",
-        "1.733457232779E12",
         "-25.0",
     ] {
         assert_eq!(d.scan_number(number), None, "{number}");
@@ -251,10 +247,6 @@ fn script(text: &str, zero: char, dot: char) -> String {
         .collect()
 }
 
-fn not_epoch_millis(digits: &str) -> bool {
-    !digits::is_epoch_millis(digits.as_bytes())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -268,7 +260,6 @@ proptest! {
         sign in "(|-|\\+)",
     ) {
         let digits = format!("{head}{tail}");
-        prop_assume!(not_epoch_millis(&digits));
         let d = all();
         for s in spellings(&digits) {
             for text in [
@@ -337,7 +328,13 @@ proptest! {
             }
         }
         let short = (amount % 10_000_000_000).to_string();
-        for s in spellings(&short) {
+        // Every digit run written in a number is judged too: a spelling that writes more
+        // digits than the number has (`12345678900e-1`) is judged by what it writes.
+        let written = |s: &str| {
+            s.split(|c: char| !c.is_ascii_digit())
+                .all(|r| r.len() < DEFAULT_NUMBER_DIGITS_MIN)
+        };
+        for s in spellings(&short).into_iter().filter(|s| written(s)) {
             prop_assert_eq!(d.scan_number(&s), None, "{}", s);
         }
     }

@@ -52,7 +52,9 @@ impl Walk<'_> {
         // An array of byte or character codes spells a text (`Buffer.toJSON()`'s `data`,
         // `[65,108,105,…]`): personal when that text is.
         if res.is_ok() && !object && !named && !at.personal {
-            named = self.codes_personal(lx.source(start, lx.pos));
+            let src = lx.source(start, lx.pos);
+            // An array of scalars is also one value: its elements' texts joined.
+            named = self.codes_personal(src) || self.joined_personal(src, at);
         }
         if res.is_err() || !named || at.personal {
             self.counts_stack.truncate(counts_at);

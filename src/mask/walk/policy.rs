@@ -332,10 +332,17 @@ impl Walk<'_> {
     /// The same for a number (its source text) or boolean.
     pub(super) fn leaf_scalar(&self, text: &str, boolean: bool, at: At) -> Option<Strategy> {
         let p = self.pol.as_ref()?;
+        // A declared leaf's declaration says what it is: a 13-digit value in the Unix-ms
+        // range is a clock there (its kind still decides whether it is copied), and an
+        // identifier everywhere else.
+        let declared = at.decl.is_some_and(|d| p.policy.declared.is_declared(d));
         let (detected, value) = if boolean {
             (None, Leaf::Bool)
         } else {
-            (p.policies.detectors().scan_number(text), Leaf::Number(text))
+            (
+                p.policies.detectors().scan_number_at(text, declared),
+                Leaf::Number(text),
+            )
         };
         p.leaf(at, detected, value)
     }
