@@ -22,6 +22,7 @@ mod config;
 mod declared;
 mod family;
 mod field_names;
+mod mentions;
 mod undeclared;
 pub(crate) mod words;
 
@@ -33,7 +34,8 @@ mod tests;
 pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
-pub use field_names::{MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
+pub(crate) use field_names::trim_label;
+pub use field_names::{Naming, MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
 pub use undeclared::{
     push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,
 };
