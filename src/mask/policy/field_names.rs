@@ -139,7 +139,17 @@ impl KeyWords {
             for_each_word(t, |w| {
                 let short = w.chars().count() <= 2;
                 (!short || !w.chars().any(char::is_lowercase)) && self.is_text_word_as_written(w)
-            }) || (one_token
+            })
+            // An identifier among the words (`no_hp #`, `Key first_name`), as a key.
+            || t.split_whitespace().any(|tok| {
+                let tok = tok.trim_matches(|c: char| !c.is_alphanumeric());
+                tok.contains(['_', '-', '.', '/'])
+                    && tok.chars().any(char::is_lowercase)
+                    && self.is_personal_key(tok)
+            })
+            // The phrase read as one key (`No Hp` is `nohp`, `E Mail` is `email`).
+            || self.is_text_word(&crate::mask::keynorm::fold_key(t))
+            || (one_token
                 && t.chars().all(char::is_alphabetic)
                 && self.is_role_word(&crate::mask::keynorm::fold_word(t)))
         };

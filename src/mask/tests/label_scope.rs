@@ -58,7 +58,7 @@ fn a_label_in_a_child_container_names_the_values_beside_it() {
             "Auditson",
         ],
     );
-    assert!(got.starts_with(r#"{"status":true"#), "{got}");
+    assert!(got.contains(r#""status":true"#), "{got}");
 }
 
 /// Only a label reaches one level up, and only one: a single word (`"channel": "email"`)
@@ -197,7 +197,9 @@ fn a_role_marks_names_and_keys_in_its_whole_value() {
         ],
     );
     for kept in [
-        r#""id":"cus_N2fr","type":"individual","status":"PENDING""#,
+        r#""id":"cus_N2fr""#,
+        r#""type":"individual""#,
+        r#""status":"PENDING""#,
         r#""customer_type":"individual""#,
         r#""amount":150000"#,
     ] {
