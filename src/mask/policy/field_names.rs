@@ -136,14 +136,21 @@ impl KeyWords {
             // A vocabulary word (its plural too: `Emails`); a word of one or two letters only
             // in capitals (`No HP`). A role word only as the whole label (`Recipient`): in a
             // phrase it is a description's (`Sandbox customer 1a2b3c`).
-            for_each_word(t, |w| {
+            // Words are runs of letters and digits: `acc2e6` (a hex suffix) holds no `acc`.
+            t.split(|c: char| !c.is_alphanumeric()).any(|w| {
                 let short = w.chars().count() <= 2;
-                (!short || !w.chars().any(char::is_lowercase)) && self.is_text_word_as_written(w)
+                !w.is_empty()
+                    && (!short || !w.chars().any(char::is_lowercase))
+                    && self.is_text_word_as_written(w)
             })
-            // An identifier among the words (`no_hp #`, `Key first_name`), as a key.
+            // An identifier among the words (`no_hp #`, `Key firstName`), as a key.
             || t.split_whitespace().any(|tok| {
                 let tok = tok.trim_matches(|c: char| !c.is_alphanumeric());
-                tok.contains(['_', '-', '.', '/'])
+                let case_change = tok
+                    .chars()
+                    .zip(tok.chars().skip(1))
+                    .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+                (tok.contains(['_', '-', '.', '/']) || case_change)
                     && tok.chars().any(char::is_lowercase)
                     && self.is_personal_key(tok)
             })
@@ -155,7 +162,11 @@ impl KeyWords {
         };
         match (found, one_token) {
             (false, _) => Naming::None,
+            // Where the value is personal data itself, a phrase that reads as a label may be
+            // the person's own (`Jalan Sudirman`, a street; `Nama Lengkap`, a name): it names
+            // its container, never the one around it.
             (true, true) => Naming::Word,
+            (true, false) if personal => Naming::Word,
             (true, false) => Naming::Label,
         }
     }

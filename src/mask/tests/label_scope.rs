@@ -4,7 +4,7 @@
 //! name people are data; labels are read past padding and punctuation; renderer steps are
 //! read together. And what a payments client needs stays byte for byte.
 
-use proptest::prelude::{prop, prop_assert, proptest, ProptestConfig};
+use proptest::prelude::{prop, prop_assert, prop_assert_eq, proptest, ProptestConfig};
 use proptest::strategy::Strategy as _;
 use serde_json::json;
 
@@ -83,6 +83,46 @@ fn a_label_reaches_one_container_up_and_a_word_none() {
         got.contains(r#""amount":7"#) && !got.contains("Twolevelson"),
         "{got}"
     );
+}
+
+/// Payment values beside people's data stay: ids whose hex holds a vocabulary word's letters,
+/// a description ending in such an id, a street that starts with a vocabulary word under its
+/// rule (a person's address names no sibling of its container).
+#[test]
+fn payment_values_stay_beside_labels_and_ids() {
+    for body in [
+        r#"{"status":true,"data":{"customer_id":"customer_5acc3e0fa11","description":"Sandbox customer acc2e6","amount":1,"type":"company"}}"#,
+        r#"{"status":true,"data":{"items":[{"customer_id":"customer_1","individual":{"address_line1":"JALAN SUDIRMAN","first_name":"Full Name"},"amount":2}]}}"#,
+        r#"{"status":true,"data":{"payer":{"id":"cus_N2fr","type":"individual"},"beneficiary_type":"company","currency":"IDR","amount":"150000.00"}}"#,
+    ] {
+        let got = out(PolicyFamily::Customer, body);
+        for kept in [
+            r#""amount":"#,
+            r#""customer_id":"customer_"#,
+            r#""type":"#,
+            r#""currency":"IDR""#,
+        ] {
+            if body.contains(kept) {
+                assert!(got.contains(kept), "{kept} in {got}");
+            }
+        }
+        assert!(!got.contains(r#""amount":"[REDACTED]""#), "{got}");
+        assert!(!got.contains(r#""customer_id":"[REDACTED]""#), "{got}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A hex id (any 32 hex digits) names no field and masks nothing beside it.
+    #[test]
+    fn hex_ids_name_nothing(hex in "[0-9a-f]{32}", amount in 1u32..10_000_000) {
+        let body = format!(
+            r#"{{"status":true,"data":{{"customer_id":"customer_{hex}","ref":"{hex}","note":"Sandbox customer {}","amount":{amount}}}}}"#,
+            &hex[26..]
+        );
+        prop_assert_eq!(out(PolicyFamily::Payin, &body), body);
+    }
 }
 
 /// The trade-off kept (README, "Field names in values"): a single vocabulary word as a value
