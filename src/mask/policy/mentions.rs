@@ -49,11 +49,10 @@ impl KeyWords {
         let (Some(first), Some(second)) = (words.next(), words.next()) else {
             return false;
         };
-        let found = [first, second]
-            .into_iter()
-            .chain(words)
-            .any(|w| self.word_names_field(w));
-        found
+        if self.word_names_field(first) || self.word_names_field(second) {
+            return true;
+        }
+        words.any(|w| self.word_names_field(w))
     }
 
     /// Whether one word of text (see the module) names a personal field.
