@@ -169,15 +169,42 @@ fn reference_at(t: &str) -> Option<(Option<char>, usize)> {
     Some((c, 1 + name_len + 1))
 }
 
-/// `s` without markdown emphasis markers, when it has some: runs of `*`, `~~` and `__`
-/// (`victim**@**example.com`, `0812**3456**7892`, `~~x~~`). A single `_` stays: it joins
-/// the words of identifiers.
+/// `s` without markdown emphasis markers, when it has some: runs of one to three `*`
+/// (`victim**@**example.com`, `0812**3456**7892`), and `~~` or `__` pairs. A longer run of
+/// `*` is no emphasis but a mask an upstream wrote (`4111********1111`,
+/// `AK_FINMO…*******************CCBC7F`), and a single `_` joins the words of identifiers.
 fn emphasis_dropped(s: &str) -> Option<String> {
     if !s.contains('*') && !s.contains("~~") && !s.contains("__") {
         return None;
     }
-    let out = s.replace('*', "").replace("~~", "").replace("__", "");
-    (out != s).then_some(out)
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut last = 0;
+    let mut changed = false;
+    while i < b.len() {
+        let c = b[i];
+        if matches!(c, b'*' | b'~' | b'_') {
+            let run = b[i..].iter().take_while(|&&x| x == c).count();
+            let marker = match c {
+                b'*' => run <= 3,
+                _ => run == 2,
+            };
+            if marker {
+                out.push_str(&s[last..i]);
+                last = i + run;
+                changed = true;
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -242,6 +269,8 @@ mod tests {
             "Rp&nbsp;150.000,00 &ndash; paid",
             "a **bold** claim of 150000.00",
             "fee_borne_by __init__",
+            "4111********1111",
+            "api_access_key:AK_FINMO_SBX_07C5090*******************CCBC7F",
         ] {
             assert_eq!(d.scan(text), None, "{text}");
         }
