@@ -83,21 +83,29 @@ impl KeyWords {
         }
         let prepared = prepare_words(trimmed);
         let t = prepared.trim();
-        let words = t
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count();
-        if words == 0
-            || t.len() > MAX_FIELD_NAME
-            || words > MAX_FIELD_NAME_WORDS
+        if t.len() > MAX_FIELD_NAME
             // An email address, a URL or a query is a value, not a name.
             || t.contains(['@', '\u{ff20}', '='])
-            || t.contains("://")
-            || is_sentence(t)
+            || !t.contains(char::is_alphanumeric)
         {
             return Naming::None;
         }
-        let one_token = !t.chars().any(char::is_whitespace);
+        let one_token = !t.contains(char::is_whitespace);
+        // Word counts and clause breaks only concern text with spaces (most values are one
+        // token: ids, codes, amounts, timestamps).
+        if !one_token
+            && (t
+                .split_whitespace()
+                .filter(|w| w.contains(char::is_alphanumeric))
+                .count()
+                > MAX_FIELD_NAME_WORDS
+                || is_sentence(t))
+        {
+            return Naming::None;
+        }
+        if t.ends_with(['.', '!']) || t.contains("://") {
+            return Naming::None;
+        }
         let structured = t.chars().any(|c| !c.is_alphanumeric())
             || t.chars()
                 .zip(t.chars().skip(1))
@@ -154,8 +162,9 @@ impl KeyWords {
                     && tok.chars().any(char::is_lowercase)
                     && self.is_personal_key(tok)
             })
-            // The phrase read as one key (`No Hp` is `nohp`, `E Mail` is `email`).
-            || self.is_text_word(&crate::mask::keynorm::fold_key(t))
+            // The phrase read as one key (`No Hp` is `nohp`, `E Mail` is `email`): short
+            // phrases only, as no vocabulary word is long.
+            || (t.len() <= 24 && self.is_text_word(&crate::mask::keynorm::fold_key(t)))
             || (one_token
                 && t.chars().all(char::is_alphabetic)
                 && self.is_role_word(&crate::mask::keynorm::fold_word(t)))
