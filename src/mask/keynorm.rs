@@ -268,7 +268,7 @@ fn is_dropped(c: char) -> bool {
 }
 
 /// Default-ignorable, format and control characters: nothing a reader sees.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
         || matches!(
             CodePointMapData::<GeneralCategory>::new().get(c),

@@ -12,7 +12,7 @@ use super::config::Strategy;
 use super::error::MaskError;
 use super::keynorm::fold_key_into;
 use super::masker::{Masker, Rendered};
-use super::policy::{FieldPolicy, Policies};
+use super::policy::{FieldPolicy, Naming, Policies};
 use super::rules::Spelling;
 
 mod embedded;
@@ -25,6 +25,7 @@ mod policy;
 
 pub(super) use key_memo::next_generation;
 use lexer::{Fail, Lexer, Str};
+use named::plain_key;
 use policy::Pol;
 
 /// Where a value stands: how deep, where in the rule and declared-path tries, and whether an
@@ -51,6 +52,10 @@ pub(super) struct At {
     /// This value is a member of an object (or an element of an array): a string here that
     /// names a personal field makes its siblings personal (see [`Walk::container`]).
     pub(super) member: bool,
+    /// Inside the value of a key with a role word (`payer: {…}`, `payer_info`, `recipients:
+    /// [{…}]`): a string written as a person's name is personal, and a key that is no plain
+    /// field name (`"Alice Victimson": 150000`) is data.
+    pub(super) scope: bool,
 }
 
 /// What [`run`] produced: the body, values masked per rule, values masked by the field policy.
@@ -76,6 +81,7 @@ pub(super) fn run(
         role: false,
         item: false,
         member: false,
+        scope: false,
     };
     let mut w = Walk {
         m,
@@ -87,7 +93,8 @@ pub(super) fn run(
         dec: String::new(),
         fold_buf: String::new(),
         pol,
-        names_field: false,
+        names_field: Naming::None,
+        label_below: false,
         counts_stack: Vec::new(),
         rewalk_left: text.len().saturating_mul(named::REWALK_FACTOR),
     };
@@ -147,9 +154,12 @@ pub(super) struct Walk<'m> {
     fold_buf: String,
     /// The route family's field policy, when the masker has one.
     pub(super) pol: Option<Pol<'m>>,
-    /// A direct member of the container being read is a string that names a personal field
-    /// (`{"field": "first_name", "value": …}`): the container is read again as personal.
-    pub(super) names_field: bool,
+    /// How a direct member of the container being read names a personal field (`{"field":
+    /// "first_name", "value": …}`): the container is read again as personal.
+    pub(super) names_field: Naming,
+    /// A container directly in the one being read was named by a label ([`Naming::Label`]):
+    /// the one being read holds the values it labels, and is read again as personal too.
+    pub(super) label_below: bool,
     /// Per-rule counts at the start of each container being watched for such a member
     /// (stacked, so a second reading starts from the counts the first one started from).
     pub(super) counts_stack: Vec<u32>,
@@ -255,8 +265,21 @@ impl Walk<'_> {
                 let key = lx.string()?;
                 lx.skip_ws();
                 lx.expect(b':')?;
+                let key_at = self.out.len();
                 let (child, value_mode, back) = self.key(key, at, inner, member);
+                lx.skip_ws();
+                // A key that is no field name above a container: if the container turns out
+                // to hold personal data, the key is data too (see `data_key_above`).
+                let watch_key = matches!(value_mode, Mode::Copy)
+                    && self.pol.is_some()
+                    && matches!(lx.peek(), Some(b'{' | b'['))
+                    && !plain_key(key.raw)
+                    && self.out.get(key_at + 1) != Some(&b'<');
+                let masked_before = if watch_key { self.masked_so_far() } else { 0 };
                 self.value(lx, child, value_mode)?;
+                if watch_key && self.masked_so_far() > masked_before {
+                    self.data_key_above(key_at, member);
+                }
                 if let (Some(p), Some(back)) = (&mut self.pol, back) {
                     p.path.truncate(back);
                 }
@@ -299,6 +322,7 @@ impl Walk<'_> {
             role: false,
             item: false,
             member: true,
+            scope: at.scope,
         };
         match mode {
             Mode::Skip => return (child, Mode::Skip, None),
@@ -327,11 +351,21 @@ impl Walk<'_> {
         let mut back = None;
         let mut rewrite = None;
         if let Some(p) = &mut self.pol {
-            let checked = p.key(k, at.decl, at.keyed, rule.is_some());
+            // `ruled`: a named rule matches the key. In a container read as personal (a field
+            // name in it, a role key above it), a key that is no plain field name is data:
+            // `{"Alice Victimson": …}`.
+            let checked = p.key(
+                k,
+                at.decl,
+                at.keyed,
+                rule.is_some(),
+                at.personal || at.scope,
+            );
             child.decl = checked.decl;
             child.personal |= checked.personal;
             child.keyed |= checked.personal;
             child.role = checked.role;
+            child.scope |= checked.role || checked.role_word;
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }
@@ -363,8 +397,9 @@ impl Walk<'_> {
                 let mut dec = std::mem::take(&mut self.dec);
                 let v = s.value(&mut dec);
                 // Masked by its rule, but the name it holds still names its siblings.
-                if at.member && !self.names_field && self.names_personal_field(v, at, true) {
-                    self.names_field = true;
+                if at.member && self.names_field != Naming::Label {
+                    let n = self.names_personal_field(v, at, true);
+                    self.names_field = self.names_field.max(n);
                 }
                 self.mask_text(r, v);
                 self.dec = dec;
@@ -386,8 +421,9 @@ impl Walk<'_> {
                 }
                 let mut dec = std::mem::take(&mut self.dec);
                 let v = s.value(&mut dec);
-                if at.member && !self.names_field && self.names_personal_field(v, at, false) {
-                    self.names_field = true;
+                if at.member && self.names_field != Naming::Label {
+                    let n = self.names_personal_field(v, at, false);
+                    self.names_field = self.names_field.max(n);
                 }
                 match self.leaf_text(v, at) {
                     Some(strategy) => self.mask_by_policy(strategy, v),

@@ -1,11 +1,10 @@
 //! Attack tests on the `report` field policy's newest layers: field names in values, role
 //! words, renderer readings, token readings and byte-code arrays. A hostile upstream on
-//! loopback, the shipped policy (`report` on every family but the two customer reads),
+//! loopback, the shipped policy (`report` on every family but the customer ones),
 //! HTTP/1.1 and h2c, GET (miss, then hit) and HEAD.
 //!
-//! A test marked `#[ignore = "finding: …"]` states a class still open, named by the reason
-//! (run them with `cargo test --test it attack_ -- --ignored`); the others pass and guard
-//! the class they name. Each seed is a piece of the
+//! A test still marked `#[ignore = "finding: …"]` is a class still open, named by the reason
+//! (run them with `cargo test --test it attack_report -- --ignored`); the others are closed. Each seed is a piece of the
 //! upstream value as written, so it reaches the client only if the value was copied.
 
 use base64::Engine as _;
@@ -22,7 +21,6 @@ use crate::common::*;
 /// shape of form webhooks such as Typeform's) and a key/value pair split over two objects
 /// carry the name in a sibling or a child, and the value passes.
 #[tokio::test]
-#[ignore = "finding 1: field names in a sibling or child container (columns/rows, nested field descriptor) do not make the value personal"]
 async fn field_names_beside_the_container_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -55,7 +53,6 @@ async fn field_names_beside_the_container_never_pass() {
 /// `,`, or five words, or are capitalised plurals (`Contacts`, `Emails`), and the value
 /// beside them passes.
 #[tokio::test]
-#[ignore = "finding 2: form labels with ' # * ( ) & , five words, or capitalised plurals are not read as field names"]
 async fn form_labels_with_punctuation_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -104,7 +101,6 @@ async fn form_labels_with_punctuation_never_pass() {
 /// decimal form is read), named references to invisible characters (`&zwj;`, `&shy;`,
 /// `&ZeroWidthSpace;`) and markdown emphasis (`victim**@**example.com`) pass too.
 #[tokio::test]
-#[ignore = "finding 3: renderer readings not composed (tags+entities, QP+HTML), &#x40 without ;, &zwj;/&shy;/&ZeroWidthSpace;, markdown emphasis"]
 async fn rendered_text_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -293,7 +289,6 @@ async fn one_digit_groups_never_pass() {
 /// role named in a value (`{"label": "Recipient", "value": …}`), or written with a digit
 /// (`alice.victimson1990`, one token: an "identifier"), the name passes.
 #[tokio::test]
-#[ignore = "finding 7: role words cover only a bare string under the bare role key"]
 async fn names_in_a_role_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -329,7 +324,6 @@ async fn names_in_a_role_never_pass() {
 /// (`ethnicity`, `race`, `health` beside `religion`; `tax_number` beside `taxid`;
 /// `social_security` beside `ssn`; `citizenship` beside `nationality`; `salary`).
 #[tokio::test]
-#[ignore = "finding 8: key-word vocabulary misses common Indonesian and abbreviated personal keys (kota, desa, a_n, jk, acct, tel, lat)"]
 async fn common_personal_keys_outside_the_vocabulary_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -390,7 +384,6 @@ async fn common_personal_keys_outside_the_vocabulary_never_pass() {
 /// masked, the person-named key is copied), and a key whose value is a person's record
 /// (`index: {"Ivan …": {"first_name": …, "email": …}}`: the record is masked, its key is not).
 #[tokio::test]
-#[ignore = "finding 9: keys naming people pass under role keys and inside containers made personal by a field name"]
 async fn people_as_keys_under_roles_and_labels_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -428,7 +421,6 @@ async fn people_as_keys_under_roles_and_labels_never_pass() {
 /// bold label, `;`-separated pairs, and role-word labels (`Payer: …`, `Recipient: …`, the
 /// remittance line of a transfer).
 #[tokio::test]
-#[ignore = "finding 10: field names in CSV headers, XML elements, markdown/pipe labels and role-word labels inside text pass"]
 async fn labels_in_structured_text_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -512,7 +504,6 @@ async fn short_encoded_numbers_never_pass() {
 /// (`#/customer/first_name`), an audit entry `{"attribute": {"name": …}, "new_value": …}`.
 /// Answered as a 422, the way such errors come.
 #[tokio::test]
-#[ignore = "finding 12: framework error/patch shapes (pydantic loc+input, JSON:API pointer+meta, $./#/ paths) echo personal input"]
 async fn validation_errors_never_echo_personal_input() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -554,7 +545,6 @@ async fn validation_errors_never_echo_personal_input() {
 /// last_name)=(…)`), and a Python dataclass/namedtuple repr or a Lombok `toString` whose
 /// first field follows `(` (`Customer(first_name='Alice …', id=3)`). Answered as a 409.
 #[tokio::test]
-#[ignore = "finding 13: field labels in Postgres unique-violation details and Python/Lombok reprs pass in error messages"]
 async fn database_and_repr_error_texts_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -659,7 +649,6 @@ async fn normalised_spellings_of_the_detail_route_never_pick_a_weaker_policy() {
 /// (rendered as `first_name`), or by a NUL (the key fold drops NUL from keys, a C reader
 /// stops at it) is no field name, and the value beside it passes.
 #[tokio::test]
-#[ignore = "finding 15: field names in values padded past the 1024/64-byte bounds, or followed by ZWSP/NUL, are not read"]
 async fn padded_field_names_in_values_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);

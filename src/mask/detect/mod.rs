@@ -29,6 +29,7 @@ mod national_id;
 mod numeral;
 mod phone;
 mod readings;
+mod rendered;
 
 pub(crate) use readings::any_reading;
 

@@ -5,6 +5,7 @@
 //! here is seen by both.
 
 use super::codings;
+use super::rendered;
 
 /// The shortest base64 token read as text: the fewest characters that decode to
 /// [`MIN_SHAPE_BYTES`] bytes (6 bits each). A token is read by what its bytes could hold,
@@ -76,7 +77,8 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     let mut decoded = percent_decoded(s);
     for _ in 0..3 {
         let Some(d) = decoded else { break };
-        if f(&d) || deeper(&d, f, depth) {
+        // A URL decoder's output rendered (`victim%26%2364%3Bexample.com` is `&#64;`).
+        if f(&d) || rendered::rendered(&d).is_some_and(|r| f(&r)) || deeper(&d, f, depth) {
             return true;
         }
         decoded = percent_decoded(&d);
@@ -95,6 +97,8 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::markup_stripped(s),
         codings::mail_comments_dropped(s),
         codings::byte_codes_decoded(s),
+        // Every renderer step above applied together, to a fixed point.
+        rendered::rendered(s),
     ];
     for d in escaped.into_iter().flatten() {
         if f(&d) || deeper(&d, f, depth) {

@@ -95,17 +95,22 @@ impl PolicyConfig {
             let key = format!("policy.key_words[{i}]");
             // One word as a key's words are folded (not the whole-key fold, which would glue
             // `two words` into one).
-            let prepared = prepare_words(w);
+            // `=race`: a word that meets whole words only (see `KeyWords::new`).
+            let (mark, bare) = match w.strip_prefix(super::words::EXACT_MARK) {
+                Some(rest) => ("=", rest),
+                None => ("", w.as_str()),
+            };
+            let prepared = prepare_words(bare);
             let folded = fold_word(&prepared);
             if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
                 errors.push(problem(
                     key,
-                    format!("{w:?} must be one word of letters and digits"),
+                    format!("{w:?} must be one word of letters and digits (`=` first: whole words only)"),
                 ));
-            } else if words.iter().any(|x| *x == folded) {
+            } else if words.iter().any(|x| x.trim_start_matches('=') == folded) {
                 errors.push(problem(key, format!("{w:?} is listed twice")));
             } else {
-                words.push(folded.into_owned());
+                words.push(format!("{mark}{folded}"));
             }
         }
         let mut roles: Vec<String> = Vec::new();
@@ -118,7 +123,11 @@ impl PolicyConfig {
                     key,
                     format!("{w:?} must be one word of letters and digits"),
                 ));
-            } else if roles.iter().chain(&words).any(|x| *x == folded) {
+            } else if roles
+                .iter()
+                .chain(&words)
+                .any(|x| x.trim_start_matches('=') == folded)
+            {
                 errors.push(problem(key, format!("{w:?} is listed twice")));
             } else {
                 roles.push(folded.into_owned());

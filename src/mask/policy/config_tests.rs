@@ -61,6 +61,28 @@ fn shipped_policy_is_valid_and_documented_reads_enforce() {
     assert!(p.is_personal_key("msisdn"));
 }
 
+/// `=word` meets whole words only: accepted, folded, and a duplicate of its bare form.
+#[test]
+fn an_exact_word_is_accepted_and_meets_whole_words_only() {
+    let n = default_config().policy.key_words.len();
+    let found = problems(|c| {
+        c.policy.key_words.push("=Trace".into());
+        c.policy.key_words.push("=".into());
+        c.policy.key_words.push("race".into());
+    });
+    let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+    let empty = format!("mask.policy.key_words[{}]", n + 1);
+    let twice = format!("mask.policy.key_words[{}]", n + 2);
+    assert_eq!(keys, [empty.as_str(), twice.as_str()], "{found:#?}");
+    let mut cfg = default_config();
+    cfg.policy.key_words.push("=Trace".into());
+    let s = cfg.validate().expect("valid");
+    assert!(s.policies.is_personal_key("trace"));
+    assert!(s.policies.is_personal_key("race_group"));
+    assert!(!s.policies.is_personal_key("traceable"));
+    assert!(!s.policies.is_personal_key("embrace"));
+}
+
 #[test]
 fn each_wrong_key_is_named() {
     // The two bad words are appended: their indices follow the shipped vocabulary, whatever
@@ -296,7 +318,8 @@ mod key_word_props {
         ) {
             let s = crate::mask::default_settings();
             let words = crate::mask::default_config().policy.key_words;
-            let word = &words[i % words.len()];
+            // `=race`: the word itself, matched whole.
+            let word = words[i % words.len()].trim_start_matches('=');
             let key = spelled(word, style, &prefix);
             prop_assert!(s.policies.is_personal_key(&key), "{}", key);
         }

@@ -21,29 +21,91 @@
 //!   names).
 
 use super::words::{KeyWords, AFFIX_MIN};
-use crate::mask::keynorm::{fold_word, for_each_word, prepare_words};
+use crate::mask::keynorm::{for_each_word, prepare_words};
 
 /// Longest string value read as the name of a field (a key is at most this long in the
-/// undeclared-paths listing too).
+/// undeclared-paths listing too), measured once the text is trimmed and its invisible
+/// characters are dropped (`last_name` and twenty zero-width spaces is `last_name`).
 pub const MAX_FIELD_NAME: usize = 64;
 
-/// Most words of a string value read as the name of a field: `Date of Birth`, `Nomor HP
-/// Pelanggan`; a sentence (`Validation failed: email is required`) is longer.
-pub const MAX_FIELD_NAME_WORDS: usize = 4;
+/// Most words of a string value read as the name of a field: `Date of Birth`, `Nama Lengkap
+/// Penerima Dana Anda`; a word is a run holding a letter or digit (`&`, `#`, `*` are none).
+pub const MAX_FIELD_NAME_WORDS: usize = 6;
+
+/// How a string value names a personal field (see [`KeyWords::naming`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Naming {
+    /// It does not.
+    None,
+    /// One plain word (`email`, `Contacts`, `Recipient`): the container it stands in is
+    /// personal. A word alone is too often a code or a channel (`"channel": "email"`) to
+    /// reach further.
+    Word,
+    /// A label: an identifier with a separator or a case change (`first_name`,
+    /// `$.customer.first_name`, `/data/attributes/first_name`) or a phrase (`Full Name`,
+    /// `Phone #`): the container it stands in is personal, and so is the container around
+    /// that one, where the values it labels stand (`columns` beside `rows`, a field
+    /// descriptor beside its answer, pydantic's `loc` beside `input`).
+    Label,
+}
+
+/// Trims what a client trims or a reader does not see from both ends of a label: white
+/// space, control characters (NUL), format and default-ignorable characters (zero-width
+/// spaces, BOM).
+pub(crate) fn trim_label(text: &str) -> &str {
+    text.trim_matches(|c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || (!c.is_ascii() && crate::mask::keynorm::is_invisible(c))
+    })
+}
+
+/// Whether `t` reads as a sentence rather than a label: a clause break inside (`. `, `: `,
+/// `; `, `! `) or a full stop at its end (`Validation failed: email is required`). A
+/// sentence that mentions a field is masked whole ([`KeyWords::mentions_field`]); it names no
+/// sibling.
+fn is_sentence(t: &str) -> bool {
+    t.ends_with(['.', '!']) || [". ", ": ", "; ", "! "].iter().any(|b| t.contains(b))
+}
 
 impl KeyWords {
     /// Whether a string value names a personal field (see the module). `personal`: the
     /// value is personal data itself (under a personal key or a named rule).
     pub fn names_field(&self, text: &str, personal: bool) -> bool {
-        let t = text.trim();
-        if t.is_empty()
-            || t.len() > MAX_FIELD_NAME
-            || !field_name_chars(t)
-            || t.split_whitespace().count() > MAX_FIELD_NAME_WORDS
-        {
-            return false;
+        self.naming(text, personal) != Naming::None
+    }
+
+    /// How a string value names a personal field (see the module and [`Naming`]).
+    pub fn naming(&self, text: &str, personal: bool) -> Naming {
+        let trimmed = trim_label(text);
+        if trimmed.is_empty() || trimmed.len() > MAX_FIELD_NAME * 4 {
+            return Naming::None;
         }
-        let one_token = !t.chars().any(char::is_whitespace);
+        let prepared = prepare_words(trimmed);
+        let t = prepared.trim();
+        if t.len() > MAX_FIELD_NAME
+            // An email address, a URL or a query is a value, not a name.
+            || t.contains(['@', '\u{ff20}', '='])
+            || !t.contains(char::is_alphanumeric)
+        {
+            return Naming::None;
+        }
+        let one_token = !t.contains(char::is_whitespace);
+        // Word counts and clause breaks only concern text with spaces (most values are one
+        // token: ids, codes, amounts, timestamps).
+        if !one_token
+            && (t
+                .split_whitespace()
+                .filter(|w| w.contains(char::is_alphanumeric))
+                .count()
+                > MAX_FIELD_NAME_WORDS
+                || is_sentence(t))
+        {
+            return Naming::None;
+        }
+        if t.ends_with(['.', '!']) || t.contains("://") {
+            return Naming::None;
+        }
         let structured = t.chars().any(|c| !c.is_alphanumeric())
             || t.chars()
                 .zip(t.chars().skip(1))
@@ -53,40 +115,70 @@ impl KeyWords {
         // are written so, and masking the amount beside one would break payments.
         let code = one_token && structured && !t.chars().any(char::is_lowercase);
         if code {
-            return false;
+            return Naming::None;
         }
         if one_token && (structured || !t.chars().any(char::is_uppercase)) {
-            return self.is_personal_key(t);
+            return match (self.is_personal_key(t), structured) {
+                (false, _) => Naming::None,
+                (true, true) => Naming::Label,
+                (true, false) => Naming::Word,
+            };
         }
-        let prepared = prepare_words(t);
-        let mut words = Vec::new();
-        for_each_word(&prepared, |w| {
-            words.push(fold_word(w).into_owned());
-            false
-        });
-        if !personal {
-            return words.iter().any(|w| self.is_word(w));
+        let found = if personal {
+            // Where a name is expected, a phrase must be a field label: no digits, and its
+            // first or last word a vocabulary word of four letters or more.
+            let mut ws: Vec<String> = Vec::new();
+            for_each_word(t, |w| {
+                ws.push(w.to_owned());
+                false
+            });
+            let label = |w: Option<&String>| {
+                w.is_some_and(|w| w.len() >= AFFIX_MIN && self.is_text_word_as_written(w))
+            };
+            if one_token {
+                ws.len() == 1 && label(ws.first())
+            } else {
+                !t.chars().any(char::is_numeric) && (label(ws.first()) || label(ws.last()))
+            }
+        } else {
+            // A vocabulary word (its plural too: `Emails`); a word of one or two letters only
+            // in capitals (`No HP`). A role word only as the whole label (`Recipient`): in a
+            // phrase it is a description's (`Sandbox customer 1a2b3c`).
+            // Words are runs of letters and digits: `acc2e6` (a hex suffix) holds no `acc`.
+            t.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                let short = w.chars().count() <= 2;
+                !w.is_empty()
+                    && (!short || !w.chars().any(char::is_lowercase))
+                    && self.is_text_word_as_written(w)
+            })
+            // An identifier among the words (`no_hp #`, `Key firstName`), as a key.
+            || t.split_whitespace().any(|tok| {
+                let tok = tok.trim_matches(|c: char| !c.is_alphanumeric());
+                let case_change = tok
+                    .chars()
+                    .zip(tok.chars().skip(1))
+                    .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
+                (tok.contains(['_', '-', '.', '/']) || case_change)
+                    && tok.chars().any(char::is_lowercase)
+                    && self.is_personal_key(tok)
+            })
+            // The phrase read as one key (`No Hp` is `nohp`, `E Mail` is `email`): short
+            // phrases only, as no vocabulary word is long.
+            || (t.len() <= 24 && self.is_text_word(&crate::mask::keynorm::fold_key(t)))
+            || (one_token
+                && t.chars().all(char::is_alphabetic)
+                && self.is_role_word(&crate::mask::keynorm::fold_word(t)))
+        };
+        match (found, one_token) {
+            (false, _) => Naming::None,
+            // Where the value is personal data itself, a phrase that reads as a label may be
+            // the person's own (`Jalan Sudirman`, a street; `Nama Lengkap`, a name): it names
+            // its container, never the one around it.
+            (true, true) => Naming::Word,
+            (true, false) if personal => Naming::Word,
+            (true, false) => Naming::Label,
         }
-        let label = |w: Option<&String>| w.is_some_and(|w| w.len() >= AFFIX_MIN && self.is_word(w));
-        if one_token {
-            return words.len() == 1 && label(words.first());
-        }
-        !t.chars().any(|c| c.is_numeric()) && (label(words.first()) || label(words.last()))
     }
-}
-
-/// Whether `t` is made of what a field name is made of: letters, digits, spaces, the
-/// separators `_`, `-`, `.`, `/`, `:`, `[`, `]`, and non-ASCII characters (combining marks).
-/// An email address (`alice@mail.example.com`) or a sentence with other punctuation is a
-/// value, not a name.
-fn field_name_chars(t: &str) -> bool {
-    t.chars().all(|c| {
-        c.is_alphanumeric()
-            || c.is_whitespace()
-            || matches!(c, '_' | '-' | '.' | '/' | ':' | '[' | ']')
-            // Combining marks and other scripts' separators; not a full-width `＠`.
-            || (!c.is_ascii() && c != '\u{ff20}')
-    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod declared;
 mod family;
 mod field_names;
 pub mod kind;
+mod mentions;
 mod undeclared;
 pub(crate) mod words;
 
@@ -38,7 +39,8 @@ mod tests;
 pub use config::{FamilyConfig, PolicyConfig};
 pub use declared::{DeclaredPaths, NodeId};
 pub use family::PolicyFamily;
-pub use field_names::{MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
+pub(crate) use field_names::trim_label;
+pub use field_names::{Naming, MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
 pub use kind::{Kind, Leaf};
 pub use undeclared::{
     push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,

@@ -9,10 +9,18 @@ use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words};
 /// ones (`nik`, `dob`, `ktp`) would match inside unrelated words.
 pub const AFFIX_MIN: usize = 4;
 
+/// Written before a vocabulary word (`=race`), it makes the word meet whole words only: its
+/// affix reading would name payment keys (`trace_id`, `desain`).
+pub const EXACT_MARK: char = '=';
+
 /// The personal-data vocabulary, each word stored folded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyWords {
     words: Vec<Box<str>>,
+    /// Per word: matched as a prefix or suffix too (four letters or more, not written
+    /// `=word`). A word written `=race` meets whole words only, where its affix reading would
+    /// name payment keys (`trace_id`, `desain`).
+    affix: Vec<bool>,
     /// Indices into `words` by byte length: a word can only equal one of its own length (every
     /// key word is checked against the vocabulary, so this keeps a larger vocabulary cheap).
     by_len: Vec<Vec<usize>>,
@@ -26,10 +34,18 @@ impl KeyWords {
     /// The vocabulary (the config layer checks each word is non-empty, letters and digits
     /// only); words are folded here.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let words: Vec<Box<str>> = words
+        let (words, affix): (Vec<Box<str>>, Vec<bool>) = words
             .into_iter()
-            .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
-            .collect();
+            .map(|w| {
+                let (exact, w) = match w.strip_prefix(EXACT_MARK) {
+                    Some(rest) => (true, rest),
+                    None => (false, w),
+                };
+                let folded = fold_word(&prepare_words(w)).into_owned().into_boxed_str();
+                let affix = !exact && folded.len() >= AFFIX_MIN;
+                (folded, affix)
+            })
+            .unzip();
         let mut by_len: Vec<Vec<usize>> = Vec::new();
         for (i, w) in words.iter().enumerate() {
             if by_len.len() <= w.len() {
@@ -37,12 +53,11 @@ impl KeyWords {
             }
             by_len[w.len()].push(i);
         }
-        let mut affixes: Vec<usize> = (0..words.len())
-            .filter(|&i| words[i].len() >= AFFIX_MIN)
-            .collect();
+        let mut affixes: Vec<usize> = (0..words.len()).filter(|&i| affix[i]).collect();
         affixes.sort_by_key(|&i| words[i].len());
         KeyWords {
             words,
+            affix,
             by_len,
             affixes,
             roles: Vec::new(),
@@ -70,6 +85,59 @@ impl KeyWords {
         // The plural too: `recipients: ["Alice", …]`.
         let single = folded.strip_suffix('s').unwrap_or(&folded);
         self.roles.iter().any(|r| **r == *folded || **r == *single)
+    }
+
+    /// Whether one of `raw_key`'s words (as [`KeyWords::is_personal_key`] splits them) is a
+    /// role word or its plural (`payer_info`, `recipientDisplay`, `by_customer`).
+    pub fn has_role_word(&self, raw_key: &str) -> bool {
+        if self.roles.is_empty() {
+            return false;
+        }
+        let prepared = prepare_words(raw_key);
+        for_each_word(&prepared, |w| self.is_role_word(&fold_word(w)))
+    }
+
+    /// Whether the folded word `w` is a role word, or its plural (`recipients`).
+    pub(super) fn is_role_word(&self, w: &str) -> bool {
+        let single = w.strip_suffix('s').unwrap_or(w);
+        self.roles.iter().any(|r| **r == *w || **r == *single)
+    }
+
+    /// Whether the folded word `w`, as a word of text (a label, a sentence), is a vocabulary
+    /// word: equal to one, a number prefix glued to one (`nohp`), or the plural of one of
+    /// [`AFFIX_MIN`] letters or more (`Emails`, `Addresses`, `Contacts`: a list's label).
+    /// No other affixes: prose has `username` and `accounting`, which a key would not.
+    pub(super) fn is_text_word(&self, w: &str) -> bool {
+        if self.is_word(w) {
+            return true;
+        }
+        let plural =
+            |stem: Option<&str>| stem.is_some_and(|s| s.len() >= AFFIX_MIN && self.is_word(s));
+        plural(w.strip_suffix('s')) || plural(w.strip_suffix("es"))
+    }
+
+    /// [`KeyWords::is_text_word`] for a word as written (any case), without allocating for
+    /// ASCII words.
+    pub(super) fn is_text_word_as_written(&self, w: &str) -> bool {
+        if !w.is_ascii() {
+            return self.is_text_word(&fold_word(w));
+        }
+        let equals_one = |x: &str| {
+            self.by_len
+                .get(x.len())
+                .is_some_and(|b| b.iter().any(|&i| x.eq_ignore_ascii_case(&self.words[i])))
+        };
+        let stem = |suffix: &str| {
+            let cut = w.len().checked_sub(suffix.len())?;
+            w[cut..]
+                .eq_ignore_ascii_case(suffix)
+                .then(|| &w[..cut])
+                .filter(|s| s.len() >= AFFIX_MIN)
+        };
+        equals_one(w)
+            || number_prefixed(w).is_some_and(equals_one)
+            || stem("s").is_some_and(equals_one)
+            || stem("es").is_some_and(equals_one)
     }
 
     /// Whether the ASCII word `w` (any case) is personal: it equals a vocabulary word, is a
@@ -144,11 +212,11 @@ impl KeyWords {
         }
         let folded = fold_word(w);
         let numbered = number_prefixed(&folded);
-        self.words.iter().any(|v| {
+        self.words.iter().zip(&self.affix).any(|(v, &affix)| {
             let v = &**v;
             folded == v
                 || numbered == Some(v)
-                || (v.len() >= AFFIX_MIN && (folded.starts_with(v) || folded.ends_with(v)))
+                || (affix && (folded.starts_with(v) || folded.ends_with(v)))
         })
     }
 }
@@ -221,7 +289,10 @@ impl KeyWords {
             && label
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-'))
-            && self.is_personal_key(label)
+            // A role word alone labels a person too: `Payer: Alice …`, `Recipient: …`, the
+            // remittance line of a transfer.
+            && (self.is_personal_key(label)
+                || (!label.bytes().any(|b| b.is_ascii_digit()) && self.is_role_key(label)))
     }
 }
 

@@ -68,7 +68,6 @@ fn ordinary_payment_objects_are_left_alone() {
     for body in [
         r#"{"type":"payin","status":"success","amount":150000,"currency":"IDR"}"#,
         r#"{"status":true,"message":"OK","data":{"payin_id":"payin_1","status":"PENDING"}}"#,
-        r#"{"status":false,"message":"Validation failed: email is required","data":null}"#,
         r#"{"status":true,"data":{"payin_method_name":"VIRTUAL_ACCOUNT","amount":"150000.00"}}"#,
         r#"{"status":true,"data":{"type":"individual","is_active":false,"ref":"INV-2026-0042"}}"#,
         r#"{"status":true,"data":{"channel":"BANK_TRANSFER","fee":2500,"items":["a","b"]}}"#,

@@ -10,6 +10,7 @@ mod field_label_props;
 mod field_labels;
 mod json_in_strings;
 mod key_memo_walk;
+mod label_scope;
 mod matching;
 mod media;
 mod numeral_walk;

@@ -38,6 +38,8 @@ pub(super) struct KeyFacts {
     /// A detector fired, a reading was cut, a key word names personal data, or the key is
     /// labelled.
     pub(super) personal: bool,
+    /// One of the key's words is a role word (`payer_info`, `recipient_display`, `payer`).
+    pub(super) role_word: bool,
 }
 
 /// A generation no masker has: every masker takes a fresh one.
@@ -102,6 +104,7 @@ mod tests {
         labelled: false,
         bounded: false,
         personal: false,
+        role_word: false,
     };
 
     #[test]

@@ -6,6 +6,7 @@
 
 use super::lexer::{Fail, Lexer};
 use super::{At, Mode, Walk};
+use crate::mask::policy::Naming;
 
 /// How many times the body's length the walk may re-read for containers whose members name a
 /// personal field. Each such container is re-read once; only containers of that kind nested
@@ -38,7 +39,8 @@ impl Walk<'_> {
                 self.array(lx, at, mode)
             };
         }
-        let outer = std::mem::replace(&mut self.names_field, false);
+        let outer = std::mem::replace(&mut self.names_field, Naming::None);
+        let outer_below = std::mem::replace(&mut self.label_below, false);
         let (start, out_len, escaped_len, by_policy) =
             (lx.pos, self.out.len(), self.escaped.len(), self.by_policy);
         let counts_at = self.counts_stack.len();
@@ -48,13 +50,22 @@ impl Walk<'_> {
         } else {
             self.array(lx, at, mode)
         };
-        let mut named = std::mem::replace(&mut self.names_field, outer);
+        let direct = std::mem::replace(&mut self.names_field, outer);
+        let below = std::mem::replace(&mut self.label_below, outer_below);
+        let mut named = direct != Naming::None || below;
         // An array of byte or character codes spells a text (`Buffer.toJSON()`'s `data`,
         // `[65,108,105,…]`): personal when that text is.
         if res.is_ok() && !object && !named && !at.personal {
             let src = lx.source(start, lx.pos);
             // An array of scalars is also one value: its elements' texts joined.
             named = self.codes_personal(src) || self.joined_personal(src, at);
+        }
+        // A label (`first_name`, `Full Name`) names the values of the container around this
+        // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's
+        // `loc` beside `input`, JSON:API's `source` beside `meta`. Not from inside a personal
+        // key, whose labels name what it holds (`address: {"label": "Home address", …}`).
+        if res.is_ok() && direct == Naming::Label && !at.personal {
+            self.label_below = true;
         }
         if res.is_err() || !named || at.personal {
             self.counts_stack.truncate(counts_at);
@@ -79,9 +90,10 @@ impl Walk<'_> {
             personal: true,
             ..at
         };
-        // The second reading's members name fields again: that must not reach the flag of
+        // The second reading's members name fields again: that must not reach the flags of
         // the container around this one.
-        let outer = std::mem::replace(&mut self.names_field, false);
+        let outer = std::mem::replace(&mut self.names_field, Naming::None);
+        let outer_below = std::mem::replace(&mut self.label_below, false);
         // Paths and policy counts were recorded by the first reading.
         let quiet = self
             .pol
@@ -96,7 +108,26 @@ impl Walk<'_> {
             p.quiet = q;
         }
         self.names_field = outer;
+        self.label_below = outer_below;
         res
+    }
+
+    /// Values masked so far in this body, by rules and by the field policy.
+    pub(super) fn masked_so_far(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum::<u64>() + u64::from(self.by_policy)
+    }
+
+    /// Rewrites the key written at `key_at` (`"…":`) as `"<key>#N"`: it is no field name and
+    /// the container under it held personal data, so it is a map's key that names whom the
+    /// data is about (`index: {"Alice Victimson": {"first_name": …, "email": …}}`).
+    pub(super) fn data_key_above(&mut self, key_at: usize, member: usize) {
+        let Some(end) = self.out.get(key_at..).and_then(find_key_end) else {
+            return;
+        };
+        let placeholder = format!("\"<key>#{member}\"");
+        self.out
+            .splice(key_at..key_at + end, placeholder.into_bytes());
+        self.by_policy = self.by_policy.saturating_add(1);
     }
 
     /// Whether the array source text `src` is a list of at least [`MIN_CODES`] integer codes
@@ -135,3 +166,29 @@ impl Walk<'_> {
 
 /// Fewest codes read as a text: fewer hold too few characters for any shape.
 const MIN_CODES: usize = 8;
+
+/// Where the JSON string token at the start of `b` ends (the index after its closing quote).
+fn find_key_end(b: &[u8]) -> Option<usize> {
+    if b.first() != Some(&b'"') {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a key's raw token is a plain field name (ASCII letters, digits, `_`, `-`, at most
+/// 64 bytes; an escape makes it not plain): such a key is a schema's, never data.
+pub(super) fn plain_key(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

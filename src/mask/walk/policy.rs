@@ -8,7 +8,7 @@ use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
 use crate::mask::policy::{
     push_scanned_segment, push_segment, FieldPolicy, Kind, Leaf, LeafFacts, MaskReason, Mode,
-    Policies, Verdict,
+    Naming, Policies, Verdict,
 };
 
 /// The policy in force for one body, and the path of the value being read (for the
@@ -33,6 +33,9 @@ pub(super) struct CheckedKey {
     /// The key is a role word alone (`payer`, `recipient`): a string under it that is no
     /// identifier is personal.
     pub(super) role: bool,
+    /// One of the key's words is a role word (`payer_info`, `payer`): a string in its value
+    /// written as a person's name is personal (see `At::scope`).
+    pub(super) role_word: bool,
     /// The key may not be copied: written as this placeholder (plus `#N`) instead.
     pub(super) rewrite: Option<&'static str>,
     /// Path length to truncate back to after the value.
@@ -71,10 +74,37 @@ impl Registry<'_> {
     }
 }
 
-/// Whether `v` reads as an identifier rather than a name: one token holding a digit.
+/// Whether `v` reads as an identifier rather than a name: one token holding a digit, and
+/// no `.` or `@` (`umar.digitson1990` is a handle, `alice@…` an address: a person's own
+/// names for themselves, where `customer_67d8…` and `cus_N2fr` are references).
 fn is_identifier(v: &str) -> bool {
     let t = v.trim();
-    !t.is_empty() && !t.contains(char::is_whitespace) && t.contains(|c: char| c.is_numeric())
+    !t.is_empty()
+        && !t.contains(char::is_whitespace)
+        && !t.contains(['.', '@'])
+        && t.contains(|c: char| c.is_numeric())
+}
+
+/// Whether `v` is written as a person's name: two to six words of letters (and `'`, `-`,
+/// `.` inside a name: `O'Brien`, `Jean-Luc`, `J.`), each starting with a capital (`Olga
+/// Objectson`, `ALICE VICTIMSON`). Codes, statuses and types are one word (`individual`,
+/// `PENDING`, `BANK_TRANSFER`); descriptions hold digits or lower-case words.
+fn name_shaped(v: &str) -> bool {
+    let t = v.trim();
+    let mut words = 0;
+    for w in t.split(' ').filter(|w| !w.is_empty()) {
+        words += 1;
+        let mut chars = w.chars();
+        let first_upper = chars.next().is_some_and(char::is_uppercase);
+        if !first_upper
+            || !w
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | '\u{2019}'))
+        {
+            return false;
+        }
+    }
+    (2..=6).contains(&words) && t.len() <= 128
 }
 
 /// Whether `k` joins a lower-case word and a word with capitals by `_` or `-`
@@ -119,13 +149,16 @@ impl<'m> Pol<'m> {
 
     /// Checks object key `k` (decoded) under declared node `decl`; `keyed`: an enclosing key
     /// is personal (a key word, or a detector fired on it); `ruled`: a named rule matches the
-    /// key (its value is masked by that rule).
+    /// key (its value is masked by that rule); `scoped`: the container is read as personal (a
+    /// field name in it) or stands under a role key, where a key that is no plain field name
+    /// is data (`{"Alice Victimson": 150000}`).
     pub(super) fn key(
         &mut self,
         k: &str,
         decl: Option<u32>,
         keyed: bool,
         ruled: bool,
+        scoped: bool,
     ) -> CheckedKey {
         if k.len() > MAX_SCANNED_KEY {
             // No field name is this long: data, masked unread (as an over-long value is) so
@@ -135,6 +168,7 @@ impl<'m> Pol<'m> {
                 decl: None,
                 personal: true,
                 role: false,
+                role_word: false,
                 rewrite: Some(KEY_PLACEHOLDER),
                 back,
             };
@@ -147,6 +181,7 @@ impl<'m> Pol<'m> {
             labelled,
             bounded,
             personal,
+            role_word,
         } = key_memo::key_facts(self.generation, k, |k| self.key_facts(k));
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
@@ -160,6 +195,9 @@ impl<'m> Pol<'m> {
             // Everything under a personal key is personal, its keys included: a map keyed by
             // the people it lists (`contacts: {"Alice Victimson": …}`) is the common shape.
             None if keyed => Some(KEY_PLACEHOLDER),
+            None if scoped && !crate::mask::keynorm::is_plain_field_name(k) => {
+                Some(KEY_PLACEHOLDER)
+            }
             // A personal key with an identifier's worth of digits glued to its key word
             // (`phone_081234567890`, `nik_3173000000001234`) holds the value itself.
             None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {
@@ -202,6 +240,7 @@ impl<'m> Pol<'m> {
             decl: child,
             personal: personal || declared_personal,
             role,
+            role_word: !personal && role_word,
             rewrite,
             back,
         }
@@ -228,6 +267,7 @@ impl<'m> Pol<'m> {
             labelled,
             bounded,
             personal,
+            role_word: words.has_role_word(k),
         }
     }
 
@@ -276,10 +316,18 @@ impl Walk<'_> {
         // on a declared leaf too (no id, reference, amount or flag carries one). Detectors,
         // labels and the reading bound in one enumeration of the readings.
         let words = p.policies.key_words();
-        let (detected, labelled, bounded) = p
-            .policies
-            .detectors()
-            .scan_labelled_bounded(v, |t| words.labels_personal(t));
+        // On a `report` family, an undeclared text that mentions a personal field (`Key
+        // (last_name)=(…)`, a CSV header line, `<name>…</name>`) is masked whole: see
+        // `policy::mentions`. Declared leaves say what they are; `enforce` masks the rest.
+        let declared = at.decl.is_some_and(|d| p.policy.declared.is_declared(d));
+        let mut mentions = false;
+        let check_mentions = !declared && !at.personal && p.policy.mode == Mode::Report;
+        let (detected, labelled, bounded) = p.policies.detectors().scan_labelled_bounded(v, |t| {
+            if check_mentions && !mentions {
+                mentions = words.mentions_field(t);
+            }
+            words.labels_personal(t)
+        });
         if bounded {
             // A reading stopped at a bound with text unread: masked whole, as too long a value.
             p.leaf(at, None, Leaf::Str(v));
@@ -287,7 +335,10 @@ impl Walk<'_> {
         }
         // Under a role key (`"payer": …`) a name is the person; an identifier (one token with a
         // digit: `customer_67d8…`, `cus_N2fr`) is a reference to them, kept like any id.
-        let person = at.role && !is_identifier(v);
+        // Anywhere in a role key's value, and under a key with a role word (`payer.full`,
+        // `payer_info`), a string written as a person's name is one.
+        let person = (at.role && !is_identifier(v)) || (at.scope && name_shaped(v));
+        let labelled = labelled || mentions;
         let at = At {
             personal: at.personal || labelled || person,
             ..at
@@ -308,25 +359,34 @@ impl Walk<'_> {
     /// `["phone", …]`. Only in `report` mode (`enforce` masks every undeclared leaf anyway),
     /// and never on a declared leaf (a declared method name such as `VIRTUAL_ACCOUNT` names
     /// a payment method, not a field).
-    pub(super) fn names_personal_field(&self, v: &str, at: At, rule: bool) -> bool {
+    pub(super) fn names_personal_field(&self, v: &str, at: At, rule: bool) -> Naming {
         let Some(p) = self.pol.as_ref() else {
-            return false;
+            return Naming::None;
         };
         if p.policy.mode != Mode::Report
-            || v.is_empty()
-            || v.len() > MAX_LABEL_TEXT
             || at
                 .decl
                 .and_then(|d| p.policy.declared.kind(d))
                 .is_some_and(|k| k.fits(Leaf::Str(v)))
         {
-            return false;
+            return Naming::None;
+        }
+        // What a client trims (`s.trim()`, `strip()`, a C reader's NUL) is gone before the
+        // bound: `first_name` and 1100 spaces is `first_name`.
+        let v = crate::mask::policy::trim_label(v);
+        if v.is_empty() || v.len() > MAX_LABEL_TEXT {
+            return Naming::None;
         }
         let words = p.policies.key_words();
         // A value that is personal data itself (under a personal key or a rule) may be a name
         // that happens to be a vocabulary word: there only a field name's spelling counts.
         let personal = at.personal || rule;
-        crate::mask::detect::any_reading(v, |t| words.names_field(t, personal))
+        let mut naming = Naming::None;
+        crate::mask::detect::any_reading(v, |t| {
+            naming = naming.max(words.naming(t, personal));
+            naming == Naming::Label
+        });
+        naming
     }
 
     /// The same for a number (its source text) or boolean.
