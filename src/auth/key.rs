@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use http::header::AUTHORIZATION;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
@@ -15,6 +15,9 @@ pub const KEY_PREFIX: &str = "pcgw_";
 /// The header clients already use towards paycombat; keeping it means switching a service's base
 /// URL to the gateway is the only change it needs.
 pub const X_TOKEN: &str = "x-token";
+/// [`X_TOKEN`] as a header name: looked up on every authenticated request (cache hits
+/// included), where a `&str` would be parsed and checked as a name each time.
+const X_TOKEN_NAME: HeaderName = HeaderName::from_static(X_TOKEN);
 
 /// Lowercase hex SHA-256 of the key's UTF-8 bytes: the form stored in the clients file.
 pub fn hash_key(key: &str) -> String {
@@ -42,7 +45,10 @@ pub fn generate_key() -> String {
 /// (scheme case-insensitive). Other `Authorization` schemes are ignored. Empty values count as
 /// absent. If the sources disagree the request is refused as [`AuthError::Ambiguous`].
 pub(crate) fn presented_key(headers: &HeaderMap) -> Result<&[u8], AuthError> {
-    let x_tokens = headers.get_all(X_TOKEN).iter().map(|v| trim(v.as_bytes()));
+    let x_tokens = headers
+        .get_all(&X_TOKEN_NAME)
+        .iter()
+        .map(|v| trim(v.as_bytes()));
     let bearers = headers
         .get_all(AUTHORIZATION)
         .iter()

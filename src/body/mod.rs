@@ -52,6 +52,33 @@ pub struct Watched<W: ?Sized + Watch> {
     watch: W,
 }
 
+impl<W: Watch> Watched<W> {
+    /// `watch` in the box a body will ride in, made before that body exists: a
+    /// request's guard is boxed as the request is admitted, so the request's
+    /// future holds a pointer instead of the guard (hyper moves that future, at
+    /// its full size, for every request) and nothing is copied into a box once
+    /// the answer is ready ([`GatewayBody::watched_in`]). Dropped without a body,
+    /// it tells `watch` an empty body ended whole, nothing sent.
+    pub fn boxed(watch: W) -> Box<Self> {
+        Box::new(Watched {
+            body: GatewayBody::empty(),
+            taken: 0,
+            unsent: 0,
+            broken: false,
+            ended: false,
+            watch,
+        })
+    }
+
+    pub fn watch(&self) -> &W {
+        &self.watch
+    }
+
+    pub fn watch_mut(&mut self) -> &mut W {
+        &mut self.watch
+    }
+}
+
 impl<W: ?Sized + Watch> Drop for Watched<W> {
     fn drop(&mut self) {
         let end = if self.broken {
@@ -116,6 +143,12 @@ impl GatewayBody {
             ended: false,
             watch,
         }))
+    }
+
+    /// This body, reporting how it ends to the watcher boxed for it ([`Watched::boxed`]).
+    pub fn watched_in<W: Watch + 'static>(self, mut watched: Box<Watched<W>>) -> Self {
+        watched.body = self;
+        GatewayBody::Watched(watched)
     }
 
     /// The connection is dropping `bytes` it took from this body but never

@@ -121,15 +121,31 @@ pub struct CacheSettings {
 
 const DEFAULT_ID_PATTERN: &str = "^customer_[0-9a-f]{32}$";
 
-/// `customer_` + 32 lowercase hex digits, as `DEFAULT_ID_PATTERN` says.
+/// `customer_` + 32 lowercase hex digits, as `DEFAULT_ID_PATTERN` says. Every
+/// cacheable read asks (cache hits included): one table load per digit, folded
+/// without a branch.
 fn is_default_customer_id(id: &str) -> bool {
     id.strip_prefix("customer_").is_some_and(|hex| {
         hex.len() == 32
             && hex
                 .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                .fold(0, |odd, b| odd | NOT_LOWER_HEX[usize::from(b)])
+                == 0
     })
 }
+
+/// 1 for every byte that is not `0-9` or `a-f`.
+const NOT_LOWER_HEX: [u8; 256] = {
+    let mut t = [1; 256];
+    let mut b = 0;
+    while b < 256 {
+        if (b as u8).is_ascii_digit() || (b >= b'a' as usize && b <= b'f' as usize) {
+            t[b] = 0;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// Validated retention rules of one route.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -147,8 +147,8 @@ fn outcome(result: &FillOutput) -> FillOutcome {
 
 impl Proxy {
     pub(super) async fn serve_cached(
-        self: Arc<Self>,
-        cache: CustomerCache,
+        self: &Arc<Self>,
+        cache: &CustomerCache,
         route: CachedRoute,
         customer_id: &str,
         req: Request<Incoming>,

@@ -25,7 +25,7 @@ use super::phase::authorize::Authorize;
 use super::phase::{admit, respond, route};
 use super::settle::Settle;
 use super::Proxy;
-use crate::body::GatewayBody;
+use crate::body::{GatewayBody, Watched};
 use crate::error::GatewayError;
 use crate::logging::access_log::Flag;
 use crate::outcome::ConnEnd;
@@ -42,9 +42,10 @@ impl Proxy {
         let h2 = req.version() == http::Version::HTTP_2;
         // From here the request is finished exactly once, when `settle` is
         // dropped: with the response body, or with this future if hyper drops it.
-        // The context is made in place (no `ctx` local): a moved-from local
-        // would still take its size in this future's state.
-        let mut settle = Settle::begin(
+        // It is boxed as it is made, in the box the response body will ride in
+        // (`Watched::boxed`): this future then holds a pointer, not the context,
+        // and hyper copies this future's whole state for every request.
+        let mut settle = Watched::boxed(Settle::begin(
             self.finish.clone(),
             admit::begin(
                 self.telemetry.as_deref(),
@@ -55,14 +56,15 @@ impl Proxy {
             ),
             conn,
             h2,
-        );
-        let result = self.clone().serve(req, &mut settle.ctx).await;
+        ));
+        let result = self.serve(req, &mut settle.watch_mut().ctx).await;
+        let settled = settle.watch_mut();
         if let Err(e) = &result {
-            settle.ctx.flags.set(Flag::of_error(e));
+            settled.ctx.flags.set(Flag::of_error(e));
         }
-        let resp = respond::respond(result, &settle.ctx);
-        settle.answered(resp.status());
-        resp.map(|body| body.watched(settle))
+        let resp = respond::respond(result, &settled.ctx);
+        settled.answered(resp.status());
+        resp.map(|body| body.watched_in(settle))
     }
 
     /// The phases between admission and the response, in order.
@@ -83,7 +85,8 @@ impl Proxy {
         // The cache decision, then upstream, inspect and store, for the routes
         // the cache answers; upstream and inspect for every other.
         if let (Some((cached, customer_id)), Some(cache)) = (route.cached(), &self.cache) {
-            let cache = cache.clone();
+            // Borrowed, proxy and cache: a hit takes no reference count (the
+            // branches that spawn work clone what they hand over).
             return self
                 .serve_cached(cache, cached, customer_id, req, ctx, &caller)
                 .await;
@@ -128,8 +131,8 @@ mod tests {
         let cached = {
             fn size<'a, F: std::future::Future>(
                 _: impl FnOnce(
-                    Arc<Proxy>,
-                    CustomerCache,
+                    &'a Arc<Proxy>,
+                    &'a CustomerCache,
                     CachedRoute,
                     &'a str,
                     Request<Incoming>,
@@ -141,6 +144,21 @@ mod tests {
             }
             size(Proxy::serve_cached)
         };
-        eprintln!("future sizes: handle {handle} B, serve {serve} B, serve_cached {cached} B, context {} B", std::mem::size_of::<RequestContext>());
+        let decide = {
+            fn size<'a, F: std::future::Future>(
+                _: impl FnOnce(
+                    &'a CustomerCache,
+                    CachedRoute,
+                    &'a str,
+                    Option<&'a str>,
+                    &'a http::HeaderMap,
+                    crate::cache::Replica,
+                ) -> F,
+            ) -> usize {
+                std::mem::size_of::<F>()
+            }
+            size(CustomerCache::decide)
+        };
+        eprintln!("future sizes: handle {handle} B, serve {serve} B, serve_cached {cached} B (of which the cache's decision {decide} B), context {} B", std::mem::size_of::<RequestContext>());
     }
 }
