@@ -51,7 +51,8 @@ pub(super) fn readable(t: &str) -> bool {
 /// (and is dropped); without one, both orders. The text must be valid
 /// UTF-16 of assigned characters that are no controls (white space aside) and no private-use
 /// characters, as text a person reads is: most binary (digests, ids) decodes to something else.
-/// One more reading of decoded bytes, never longer than they are.
+/// At least half its characters must be ASCII, as a UTF-16 text a detector or a label can
+/// fire on is (binary is not read as UTF-16). One more reading of decoded bytes.
 pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
     use icu_properties::props::GeneralCategory;
     use icu_properties::CodePointMapData;
@@ -73,6 +74,13 @@ pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
                 u16::from_be_bytes(pair)
             }
         });
+        // Text encoded as UTF-16 is mostly ASCII (a zero high byte) when it is what the
+        // detectors and labels read (digits, `@`, Latin labels); binary (digests, ids) almost
+        // never is, so it is not decoded into garbage to be read at every level.
+        let ascii = units.clone().filter(|&u| u < 0x80).count();
+        if ascii * 2 < body.len() / 2 {
+            return None;
+        }
         let t: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
         let person_reads = |c: char| {
             (!c.is_control() || c.is_whitespace())
