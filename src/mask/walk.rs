@@ -22,6 +22,7 @@ pub(crate) mod lexer;
 mod named;
 mod plain_run;
 mod policy;
+mod write;
 
 pub(super) use key_memo::next_generation;
 use lexer::{Fail, Lexer, Str};
@@ -523,44 +524,5 @@ impl Walk<'_> {
             .rules
             .get(rule)
             .map_or(Strategy::Redact, |r| r.strategy)
-    }
-
-    /// A string token exactly as it came.
-    fn write_raw(&mut self, s: Str<'_>) {
-        self.out.push(b'"');
-        self.out.extend_from_slice(s.raw.as_bytes());
-        self.out.push(b'"');
-        if s.escaped {
-            let mut dec = std::mem::take(&mut self.dec);
-            self.escaped.extend_from_slice(s.value(&mut dec).as_bytes());
-            self.escaped.push(b'\n');
-            self.dec = dec;
-        }
-    }
-
-    /// A string token in one spelling whatever its escapes were, so a digest of a captured
-    /// object does not depend on how upstream chose to escape it.
-    fn write_canonical(&mut self, s: Str<'_>) {
-        if s.escaped {
-            let mut dec = std::mem::take(&mut self.dec);
-            self.write_str(s.value(&mut dec));
-            self.dec = dec;
-        } else {
-            self.write_raw(s);
-        }
-    }
-
-    pub(super) fn write_str(&mut self, s: &str) {
-        // Writing JSON text to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut self.out, s);
-    }
-
-    fn write_scratch(&mut self, r: Rendered) {
-        match r {
-            Rendered::Null => self.out.extend_from_slice(b"null"),
-            Rendered::Text => {
-                let _ = serde_json::to_writer(&mut self.out, &self.scratch);
-            }
-        }
     }
 }
