@@ -740,8 +740,14 @@ async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     });
     let id = customer_id(4242);
     let cached = format!("/api/v1/customer/customer/{id}");
+    // On a `report` route the echoed head is text that mentions personal fields (its header
+    // names: `accept-encoding: identity`), masked whole before the guard looks; what is sent
+    // holds no secret. (The guard's own refusals: the echoed signature and header below, and
+    // tests/it/reflection.rs.)
     let r = app.get(PASSTHROUGH).await;
-    assert_refused(&r, "UPSTREAM_SECRET_REFLECTED", PASSTHROUGH);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["data"]["request"], "[REDACTED]");
+    assert_no_leak(&r, PASSTHROUGH);
     assert!(
         h.last_head().contains(&token),
         "the upstream did get the token"
@@ -837,12 +843,14 @@ async fn reflected_credentials_never_reach_the_client_nor_the_cache() {
     let got = resp.into_body().collect().await;
     assert!(got.is_err(), "the stream is aborted before the secret");
     let scrape = app.metrics().await;
+    // The body refusals above: the echoed signature, the escaped token, the PDF (the echoed
+    // head on the report route is masked before the guard looks).
     assert!(
         value(
             &scrape,
             "gateway_secret_reflections_total",
             &[("location", "body")]
-        ) >= 4.0
+        ) >= 3.0
     );
     assert_eq!(
         sample(
