@@ -51,21 +51,6 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
         "declared kinds (detail)",
     )
     .await;
-    // The list's counts: a 9-digit SSN and an 8-digit date of birth fit `count`.
-    let list = json!({"status": true, "data": {
-        "items": [], "page": 123456789, "limit": 19900517, "total_items": 78051120,
-    }})
-    .to_string();
-    read_everywhere(
-        &app,
-        &bodies,
-        "/api/v1/customer/customer",
-        "200 OK",
-        &list,
-        &["123456789", "19900517", "78051120"],
-        "declared counts (list)",
-    )
-    .await;
     app.stop().await;
 }
 
@@ -163,5 +148,121 @@ async fn payment_message_party_roles_are_role_words() {
         "payment message party roles",
     )
     .await;
+    app.stop().await;
+}
+
+/// Finding 4: on a `report` family a key that is no plain field name (a space, a comma: a
+/// person's full name, an address) is copied to the client unless something *below* it was
+/// masked — while `/admin/mask/undeclared` already lists the same key as `<key>`. A summary map
+/// from payer to amount (`{"totals": {"Budi Hartono": 150000}}`) or to a flag passes whole.
+/// The stated residual concedes only a *single-word* name used as a key.
+#[tokio::test]
+#[ignore = "finding 4: multi-word name and address keys with unmasked values pass on report routes"]
+async fn name_keys_over_unmasked_values_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "totals": {"Budi Keytotals": 150000, "Citra Keyaddr, Jl Melati 42": 2},
+        "notes": {"Alice Keynotes": 1},
+        "by": {"DEWI KEYBY": "PAID"},
+        "tags": {"eka.keytags": true},
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-name-keys",
+        "200 OK",
+        &body,
+        &["Keytotals", "Keyaddr", "Keynotes", "KEYBY", "keytags"],
+        "name keys over unmasked values",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// Finding 1 (counts): `count` admits 0..=999999999, so a 9-digit US SSN and an 8-digit date
+/// of birth pass as `page`, `limit`, `total_items` on the `enforce` customer list.
+#[tokio::test]
+#[ignore = "finding 1: declared count leaves on enforce routes carry a 9-digit SSN and a YYYYMMDD date of birth"]
+async fn enforce_declared_counts_carry_ssn_and_dob() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let list = json!({"status": true, "data": {
+        "items": [], "page": 123456789, "limit": 19900517, "total_items": 78051120,
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/customer/customer",
+        "200 OK",
+        &list,
+        &["123456789", "19900517", "78051120"],
+        "declared counts (list)",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// Finding 5: arrays are transparent on declared paths, so a declared *scalar* (`page:count`,
+/// `customer_id:id`, `status:flag`) also takes an array of values, each judged alone: a phone or
+/// NIK spelled digit by digit or in groups across a declared count array, or across id tokens
+/// (`"x0","x8",…`), reaches the client on the `enforce` routes. The `report` families read an
+/// undeclared array of scalars as its joined text; a declared array is never joined.
+#[tokio::test]
+#[ignore = "finding 5: enforce declared scalars accept arrays whose elements spell a phone/NIK"]
+async fn enforce_declared_scalars_spelled_across_arrays_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let list = json!({"status": true, "data": {
+        "page": [0, 8, 1, 2, 9, 8, 7, 6, 5, 4, 3, 2],
+        "limit": [812, 3456, 7890],
+        "total_items": [3173, 0, 0, 4321],
+        "items": [{
+            "customer_id": customer_id(0x21f_005),
+            "payin_sender_id_list": ["x0","x8","x1","x2","x5","x5","x5","x1","x2","x3","x4","x9"],
+        }],
+    }})
+    .to_string();
+    let body = read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/customer/customer",
+        "200 OK",
+        &list,
+        &[],
+        "declared arrays (list)",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let joined = |x: &serde_json::Value| -> String {
+        x.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| match e {
+                        serde_json::Value::String(s) => s.trim_start_matches('x').to_owned(),
+                        other => other.to_string(),
+                    })
+                    .collect::<String>()
+            })
+            .unwrap_or_default()
+    };
+    let d = &v["data"];
+    for (what, got, seed) in [
+        ("page", joined(&d["page"]), "081298765432"),
+        ("limit", joined(&d["limit"]), "81234567890"),
+        ("total_items", joined(&d["total_items"]), "3173004321"),
+        (
+            "payin_sender_id_list",
+            joined(&d["items"][0]["payin_sender_id_list"]),
+            "081255512349",
+        ),
+    ] {
+        assert!(!got.contains(seed), "{what} spells {seed}: {body}");
+    }
     app.stop().await;
 }
