@@ -505,3 +505,37 @@ async fn json_behind_a_prefix_clients_strip_is_masked_as_json() {
     .await;
     app.stop().await;
 }
+
+/// Finding 10: in text, a role word labels a name only as a clause label (`Payer: Alice …`). The
+/// same role as a key inside structured text — a query string (`payer=Alice+…`, the `+` and
+/// `%20` spellings), `key=value`, XML (`<payer>…</payer>`), a CSV header, a Python repr
+/// (`{'payer': '…'}`), SQL (`beneficiary='…'`) — is not read, while a key word in the same
+/// shapes (`first_name=Alice`) is.
+#[tokio::test]
+#[ignore = "finding 10: role words as keys inside structured text (query, XML, CSV, repr, k=v) do not mark the name"]
+async fn role_words_inside_structured_text_mark_their_value() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let body = json!({"status": true, "data": {
+        "q": "payer=Alice+Stqs&amount=100",
+        "q2": "recipient=Alice%20Stpct",
+        "kv": "payer=Alice Stkv",
+        "xml": "<payer>Alice Stxml</payer>",
+        "csv": "payer,amount\nAlice Stcsv,100",
+        "repr": "{'payer': 'Alice Strepr'}",
+        "sql": "beneficiary='Alice Stsql'",
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        "/api/v1/payin/attack-role-structured",
+        "200 OK",
+        &body,
+        &["Stqs", "Stpct", "Stkv", "Stxml", "Stcsv", "Strepr", "Stsql"],
+        "role words in structured text",
+    )
+    .await;
+    app.stop().await;
+}
