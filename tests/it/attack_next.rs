@@ -539,3 +539,32 @@ async fn role_words_inside_structured_text_mark_their_value() {
     .await;
     app.stop().await;
 }
+
+/// Finding 1 (url): a declared `id` leaf holding a base64/hex/base32 token of an email or phone
+/// is read and masked, but the declared `url` leaf (`webhook_url`) is not: a base64url path
+/// segment spelling `alice.victim@example.com 081234567890` is copied on the `enforce` detail.
+#[tokio::test]
+#[ignore = "finding 1: tokens in a declared url's path are not read (email/phone in base64url pass in webhook_url)"]
+async fn enforce_declared_url_path_tokens_are_read() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    // base64url of "alice.victim@example.com 081234567890", unpadded
+    let token = "YWxpY2UudmljdGltQGV4YW1wbGUuY29tIDA4MTIzNDU2Nzg5MA";
+    let body = json!({"status": true, "data": {
+        "customer_id": customer_id(0x21f_011),
+        "webhook_url": format!("https://hooks.example.com/{token}"),
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        &detail(&customer_id(0x21f_011)),
+        "200 OK",
+        &body,
+        &[token],
+        "encoded token in webhook_url",
+    )
+    .await;
+    app.stop().await;
+}
