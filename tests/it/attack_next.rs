@@ -11,8 +11,8 @@ use crate::common::*;
 
 /// Finding 1: on the `enforce` customer routes a **declared** leaf is checked only against its
 /// kind's grammar and the `email`/`iban` detectors, and the shipped kinds admit identity
-/// numbers: `id` takes any letter-framed number (a UK NINO, a Singapore NRIC-like token, a
-/// phone or NIK behind one letter, a card number behind one letter), `url` takes a phone or NIK
+/// numbers: `id` takes a phone, NIK or card number behind one letter and an SSN behind a
+/// letter prefix, `url` takes a phone or NIK
 /// as a path segment, `count` takes 9 digits (a US SSN, a DOB as YYYYMMDD), `timestamp` a date
 /// of birth. None of this is in the README's stated residual risk of a declaration (a name in
 /// `code`/`field`/`url`).
@@ -27,7 +27,7 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
         "org_id": "x081234567890",
         "created_by": "nik3173000000001234",
         "organization_reference_id": "4111111111111111x",
-        "payin_sender_id_list": ["QQ123456C", "AB-123-45-6789"],
+        "payin_sender_id_list": ["AB-123-45-6789"],
         "webhook_url": "https://hooks.example.com/6281299887766/3173000000005678",
         "created_at": "1990-05-17T00:00:00Z",
     }})
@@ -36,7 +36,6 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
         "081234567890",
         "3173000000001234",
         "4111111111111111",
-        "QQ123456C",
         "123-45-6789",
         "6281299887766",
         "3173000000005678",
