@@ -74,6 +74,13 @@ async fn abbreviated_key_words_are_key_words() {
         "bdate": "1990-05-17",
         "brth_dt": "17/05/1991",
         "zipcd": "12345",
+        "national_id_no": "B1234567",
+        "id_card": "Abbridcard S123",
+        "document_number": "Abbrdoc A12345",
+        "id_num": "Abbridnum",
+        "ic_no": "Abbric S123",
+        "fin": "Abbrfin F123",
+        "no_kp": "Abbrkp 900517",
     }})
     .to_string();
     read_everywhere(
@@ -91,6 +98,13 @@ async fn abbreviated_key_words_are_key_words() {
             "Abbrfull",
             "1990-05-17",
             "17/05/1991",
+            "B1234567",
+            "Abbridcard",
+            "Abbrdoc",
+            "Abbridnum",
+            "Abbric",
+            "Abbrfin",
+            "Abbrkp",
         ],
         "abbreviated key words",
     )
