@@ -27,7 +27,9 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
         "org_id": "x081234567890",
         "created_by": "nik3173000000001234",
         "organization_reference_id": "4111111111111111x",
-        "payin_sender_id_list": ["AB-123-45-6789"],
+        "payin_sender_id_list": [
+            "AB-123-45-6789", "alice_idvictim_17051990", "Budi-Idvictim-1", "jalan-idmelati-42-jakarta",
+        ],
         "webhook_url": "https://hooks.example.com/6281299887766/3173000000005678",
         "created_at": "1990-05-17T00:00:00Z",
     }})
@@ -39,6 +41,9 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
         "123-45-6789",
         "6281299887766",
         "3173000000005678",
+        "idvictim",
+        "Idvictim",
+        "idmelati",
     ];
     read_everywhere(
         &app,
