@@ -141,6 +141,8 @@ async fn payment_message_party_roles_are_role_words() {
         "signatory": "Indah Rolesign",
         "applicant": "Joko Roleapplicant",
         "attn": "Kiki Roleattn",
+        // ISO 20022 as JSON: the creditor's `Nm` (the debtor's is masked).
+        "Cdtr": {"Nm": "Lala Roleisocdtr"},
     }})
     .to_string();
     read_everywhere(
