@@ -313,10 +313,15 @@ async fn other_common_wrappings_are_read() {
         "5a6feb204dfc6c6c657220616c696365406578616d706c652e636f6d",
         // Ascii85 (Adobe) of "alice.victim@example.com 081234567890"
         "<~@;KXfAM/.?@ruF%5\\51KD/a<&/n8g:+>>c01,CaE2E*TU0E~>",
+        // MessagePack, o2Fub0FsaWNlIFZpY3RpbXNvbmFleBhhbGljZS52aWN0aW1AZXhhbXBsZS5jb21hcGwwODEyMzQ1Njc4OTA= (base64) and protobuf (hex) records of {name, email, phone}
+        "g6Fur0FsaWNlIFZpY3RpbXNvbqFluGFsaWNlLnZpY3RpbUBleGFtcGxlLmNvbaFwrDA4MTIzNDU2Nzg5MA==",
+        "o2Fub0FsaWNlIFZpY3RpbXNvbmFleBhhbGljZS52aWN0aW1AZXhhbXBsZS5jb21hcGwwODEyMzQ1Njc4OTA=",
+        "0a0f416c6963652056696374696d736f6e1218616c6963652e76696374696d406578616d706c652e636f6d1a0c303831323334353637383930",
     ];
     let body = json!({"status": true, "data": {
         "blob": tokens[0], "trace": tokens[1], "ctx": tokens[2],
         "ref_data": tokens[3], "extra": tokens[4], "payload": tokens[5],
+        "record": tokens[6], "cbor": tokens[7], "pb": tokens[8],
     }})
     .to_string();
     read_everywhere(
