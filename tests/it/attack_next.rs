@@ -750,11 +750,11 @@ async fn handles_under_a_role_are_not_identifiers() {
     let app = gateway(&h).await;
     // One per answer: a masked value beside them would make their container personal.
     let cases = [
-        ("payer", "umar_Handlesnake1990", "Handlesnake"),
+        ("recipient", "Budi_Handlebud_081234567890", "081234567890"),
         ("payee", "alice-handlekebab-17051990", "handlekebab"),
         ("sender", "AliceHandlecamel1", "Handlecamel"),
-        ("recipient", "Budi_Handlephone_081234567890", "081234567890"),
         ("user", "citra-handleaddr-jl-melati-42", "handleaddr"),
+        ("payer", "umar_Handlesnake1990", "Handlesnake"),
     ];
     for (n, (role, value, seed)) in cases.into_iter().enumerate() {
         let body = json!({"status": true, "data": {role: value}}).to_string();
