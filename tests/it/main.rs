@@ -14,6 +14,7 @@ mod attack_encoded;
 mod attack_headers;
 mod attack_idempotency;
 mod attack_keys;
+mod attack_next;
 mod attack_privacy;
 mod attack_props;
 mod attack_readings;
