@@ -150,37 +150,10 @@ async fn a_writer_reconnecting_after_a_short_stall_still_confirms_its_write() {
     }
     let redis = RedisServer::start();
     let link = Link::start(redis.addr()).await;
+    let id = customer_id(0x3b);
     // A deadline shorter than one attempt plus a second's sleep, longer than the stall
     // plus one attempt.
-    let cluster = |url: &str| {
-        format!(
-            r#"
-[cluster]
-redis_url = "{url}"
-connect_timeout = "300ms"
-command_timeout = "100ms"
-heartbeat_interval = "100ms"
-heartbeat_timeout = "600ms"
-lease = "500ms"
-publish_deadline = "1200ms"
-"#
-        )
-    };
-    let writer = spawn_app_overlay(&cluster(&link.url())).await;
-    let reader = spawn_app_with(Options {
-        overlay: cluster(&redis.url()),
-        upstream_override: Some(writer.sandbox.base_url()),
-        ..Options::default()
-    })
-    .await;
-    assert!(leased(&writer, true).await && leased(&reader, true).await);
-    let id = customer_id(0x3b);
-    assert_eq!(update(&writer, &id, "before").await.status, 200);
-    let cached = eventually(Duration::from_secs(5), || async {
-        description_of(&reader, &id).await == ("before".to_owned(), true)
-    })
-    .await;
-    assert!(cached, "the reader holds the pre-write entry");
+    let (writer, reader) = writer_behind_a_link(&redis, &link, "1200ms", &id).await;
 
     // Every connection of the writer breaks, and its link stalls for 700 ms.
     link.cut();
@@ -221,35 +194,8 @@ async fn a_writer_whose_connections_went_silent_confirms_its_writes_again() {
     }
     let redis = RedisServer::start();
     let link = Link::start(redis.addr()).await;
-    let cluster = |url: &str| {
-        format!(
-            r#"
-[cluster]
-redis_url = "{url}"
-connect_timeout = "300ms"
-command_timeout = "100ms"
-heartbeat_interval = "100ms"
-heartbeat_timeout = "600ms"
-lease = "500ms"
-publish_deadline = "800ms"
-"#
-        )
-    };
-    let writer = spawn_app_overlay(&cluster(&link.url())).await;
-    let reader = spawn_app_with(Options {
-        overlay: cluster(&redis.url()),
-        upstream_override: Some(writer.sandbox.base_url()),
-        ..Options::default()
-    })
-    .await;
-    assert!(leased(&writer, true).await && leased(&reader, true).await);
     let id = customer_id(0x3c);
-    assert_eq!(update(&writer, &id, "before").await.status, 200);
-    let cached = eventually(Duration::from_secs(5), || async {
-        description_of(&reader, &id).await == ("before".to_owned(), true)
-    })
-    .await;
-    assert!(cached, "the reader holds the pre-write entry");
+    let (writer, reader) = writer_behind_a_link(&redis, &link, "800ms", &id).await;
 
     let opened = link.opened();
     let metric = |name: &'static str, label: &'static str, v: &'static str| {
@@ -304,6 +250,47 @@ publish_deadline = "800ms"
     writer.stop().await;
     reader.stop().await;
     drop(link);
+}
+
+/// A writer replica whose Redis is behind `link` and a reader replica on Redis directly (same
+/// upstream), both leased, with cluster timings short enough for a test and
+/// `publish_deadline`; the writer has written customer `id` once and the reader holds that
+/// pre-write state as a cache hit.
+async fn writer_behind_a_link(
+    redis: &RedisServer,
+    link: &Link,
+    publish_deadline: &str,
+    id: &str,
+) -> (TestApp, TestApp) {
+    let cluster = |url: &str| {
+        format!(
+            r#"
+[cluster]
+redis_url = "{url}"
+connect_timeout = "300ms"
+command_timeout = "100ms"
+heartbeat_interval = "100ms"
+heartbeat_timeout = "600ms"
+lease = "500ms"
+publish_deadline = "{publish_deadline}"
+"#
+        )
+    };
+    let writer = spawn_app_overlay(&cluster(&link.url())).await;
+    let reader = spawn_app_with(Options {
+        overlay: cluster(&redis.url()),
+        upstream_override: Some(writer.sandbox.base_url()),
+        ..Options::default()
+    })
+    .await;
+    assert!(leased(&writer, true).await && leased(&reader, true).await);
+    assert_eq!(update(&writer, id, "before").await.status, 200);
+    let cached = eventually(Duration::from_secs(5), || async {
+        description_of(&reader, id).await == ("before".to_owned(), true)
+    })
+    .await;
+    assert!(cached, "the reader holds the pre-write entry");
+    (writer, reader)
 }
 
 /// A customer's description as `app` answers it, and whether it was a hit.
