@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::client::{new_limiter, Client, RateLimit};
 use super::error::{AuthConfigError, ClientProblem};
-use super::file_shape::{self, Kind};
+use super::file_shape;
 use super::key::KEY_PREFIX;
 use super::pattern::AllowRule;
 use super::registry::{ClientRegistry, KeyEntry};
@@ -80,10 +80,7 @@ pub(crate) fn parse(s: &str, clock: &Clock) -> Result<ClientRegistry, AuthConfig
     // parts found sound are deserialized: every problem of the file is listed at once.
     let mut errors = file_shape::problems(&parsed.cache);
     let raw = sound_parts(parsed.cache, &mut errors);
-    let clients_misshapen = errors.iter().any(|e| {
-        matches!(e, AuthConfigError::WrongType { key, .. } | AuthConfigError::MissingKey { key }
-            if key.starts_with("clients"))
-    });
+    let clients_misshapen = !file_shape::sound_at(&errors, "clients");
     match build(raw, clock) {
         Ok(registry) if errors.is_empty() => return Ok(registry),
         Ok(_) => {}
@@ -107,7 +104,7 @@ fn sound_parts(root: config::Value, errors: &mut Vec<AuthConfigError>) -> RawFil
         return RawFile::default();
     };
     let defaults = match top.remove("defaults") {
-        Some(v) if file_shape::sound(&v, Kind::Table(file_shape::DEFAULTS)) => {
+        Some(v) if file_shape::sound_at(errors, "defaults") => {
             v.try_deserialize().unwrap_or_else(|e| {
                 errors.push(AuthConfigError::Parse(e));
                 RawDefaults::default()
@@ -115,20 +112,19 @@ fn sound_parts(root: config::Value, errors: &mut Vec<AuthConfigError>) -> RawFil
         }
         _ => RawDefaults::default(),
     };
-    let clients = match top.remove("clients").map(|v| v.kind) {
-        Some(Array(items)) => items
-            .into_iter()
-            .map(|v| {
-                if !file_shape::sound(&v, Kind::Table(file_shape::CLIENT)) {
-                    return None;
-                }
+    let mut clients = Vec::new();
+    if let Some(Array(items)) = top.remove("clients").map(|v| v.kind) {
+        for (i, v) in items.into_iter().enumerate() {
+            let client = if file_shape::sound_at(errors, &format!("clients[{i}]")) {
                 v.try_deserialize()
                     .map_err(|e| errors.push(AuthConfigError::Parse(e)))
                     .ok()
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+            } else {
+                None
+            };
+            clients.push(client);
+        }
+    }
     RawFile { defaults, clients }
 }
 

@@ -87,16 +87,15 @@ pub fn problems(root: &Value) -> Vec<AuthConfigError> {
     out
 }
 
-/// Whether every value in `value` has its type (unknown keys aside, which serde skips):
-/// deserializing it cannot fail on a type, nor convert one silently.
-pub fn sound(value: &Value, kind: Kind) -> bool {
-    let mut out = Vec::new();
-    check(value, "", kind, &mut out);
-    !out.iter().any(|p| {
-        matches!(
-            p,
-            AuthConfigError::WrongType { .. } | AuthConfigError::MissingKey { .. }
-        )
+/// Whether the walk's `problems` leave the part at `at` (`defaults`, `clients[2]`, `clients`)
+/// sound: no wrong type and no missing key in it (unknown keys aside, which serde skips), so
+/// deserializing it can neither fail on a type nor convert one silently.
+pub fn sound_at(problems: &[AuthConfigError], at: &str) -> bool {
+    !problems.iter().any(|p| match p {
+        AuthConfigError::WrongType { key, .. } | AuthConfigError::MissingKey { key } => key
+            .strip_prefix(at)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '['])),
+        _ => false,
     })
 }
 
