@@ -183,30 +183,14 @@ enum Fault {
     /// One replica's subscription lags (what Redis sends it arrives late) while its
     /// commands are answered at once.
     LaggingSubscription,
+    /// One replica's connections (commands and subscription) go silent for good with
+    /// their sockets left open (no FIN, no RST), as after a conntrack drop: the replica
+    /// must notice from silence alone and make new connections.
+    ReplicaSilenced,
 }
 
 async fn client_pause(url: &str, ms: u64, mode: &str) {
-    let client = ::redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let _: () = ::redis::cmd("CLIENT")
-        .arg("PAUSE")
-        .arg(ms)
-        .arg(mode)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-}
-
-async fn kill_pubsub(url: &str) {
-    let client = ::redis::Client::open(url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let _: i64 = ::redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    redis_cmd(url, &["CLIENT", "PAUSE", &ms.to_string(), mode]).await;
 }
 
 async fn redis_cmd(url: &str, args: &[&str]) {
@@ -240,7 +224,7 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
         }
         Fault::PubsubKilled => {
             for _ in 0..3 {
-                kill_pubsub(&url).await;
+                redis_cmd(&url, &["CLIENT", "KILL", "TYPE", "pubsub"]).await;
                 tokio::time::sleep(ms(300)).await;
             }
         }
@@ -295,6 +279,10 @@ async fn inject(fault: Fault, redis: &mut RedisServer, links: &[Link]) {
             links[2].set_pubsub_delay(Duration::from_millis(LEASE_MS * 3 / 5));
             tokio::time::sleep(ms(2000)).await;
             links[2].set_pubsub_delay(Duration::ZERO);
+        }
+        Fault::ReplicaSilenced => {
+            links[1].silence_open();
+            tokio::time::sleep(ms(2000)).await;
         }
         Fault::RedisStopFlapping => {
             for _ in 0..8 {
@@ -501,8 +489,9 @@ async fn no_stale_read_under_redis_and_replica_faults() {
 }
 
 /// Fault schedules the first one does not have: Redis busy in a command, command
-/// connections killed under the subscriptions, pauses too short to cost a lease, and a
-/// replica whose subscription lags behind its commands.
+/// connections killed under the subscriptions, pauses too short to cost a lease, a
+/// replica whose subscription lags behind its commands, and a replica whose connections
+/// go silent without closing.
 #[tokio::test]
 async fn no_stale_read_under_busy_redis_killed_commands_and_flapping_pauses() {
     run(&[
@@ -511,6 +500,7 @@ async fn no_stale_read_under_busy_redis_killed_commands_and_flapping_pauses() {
         Fault::PauseWriteFlapping,
         Fault::RedisStopFlapping,
         Fault::LaggingSubscription,
+        Fault::ReplicaSilenced,
     ])
     .await;
 }
