@@ -318,9 +318,14 @@ impl Walk<'_> {
             if !kind.is_url() {
                 return None;
             }
-            crate::mask::policy::kind::url_parts(v)
-                .into_iter()
-                .find_map(|part| p.policies.detectors().scan(part))
+            let d = p.policies.detectors();
+            kind::url_parts(v).into_iter().find_map(|part| {
+                d.scan(part).or_else(|| {
+                    (d.is_enabled(Detector::DigitRun)
+                        && kind::glued_number(part, d.digit_run_min()))
+                    .then_some(Detector::DigitRun)
+                })
+            })
         });
         // Under a role key (`"payer": …`) a string is the person unless it has an id's shape
         // (the declared `id` grammar: `customer_67d8…`, `cus_N2fr`), a reference to them.
