@@ -213,13 +213,17 @@ impl Walk<'_> {
             self.out.push(b'[');
         }
         lx.skip_ws();
+        // `[["…"]]` under a declared `key[]`: a shape the declaration did not describe, so
+        // undeclared; so is an array at a leaf declared as a scalar (`page: [0, 8, 1, …]`).
+        let decl = match (&self.pol, at.decl) {
+            (Some(p), Some(d)) if !at.item && p.policy.declared.takes_array(d) => Some(d),
+            _ => None,
+        };
         if !lx.eat(b']') {
             loop {
                 let item = At {
                     depth: at.depth + 1,
-                    // `[["…"]]` under a declared `key[]`: a shape the declaration did not
-                    // describe, so undeclared.
-                    decl: if at.item { None } else { at.decl },
+                    decl,
                     item: true,
                     member: true,
                     ..at

@@ -116,7 +116,8 @@ fn previous_group_end(b: &[u8], s: usize, mut e: usize) -> usize {
 /// sequence denoting one ([`super::numeral`]'s rule: amount spellings need `number_min`).
 pub(super) fn find(text: &str, min: usize, number_min: usize) -> bool {
     let long = |n: usize, amount: bool| n >= if amount { number_min } else { min };
-    each_run(text, min, |_, n, amount| long(n, amount))
+    long_component(text)
+        || each_run(text, min, |_, n, amount| long(n, amount))
         || super::grouped::each(text, min, |g| {
             (g.amount || g.is_run()) && long(g.digits.len(), g.amount)
         })
@@ -177,4 +178,68 @@ fn is_date(run: &[u8]) -> bool {
         .collect();
     let dashed = run.iter().filter(|&&c| c == b'-').count() >= 2;
     dashed && (groups == [4, 2, 2] || groups == [2, 2, 4])
+}
+
+/// The most digits a component of an exempt shape holds: a time's fraction (nanoseconds: 9),
+/// a version's part, an IPv4 octet (3), a date's field (4). A longer run is no such
+/// component.
+pub(super) const MAX_COMPONENT_DIGITS: usize = 9;
+
+/// Whether `text` holds a run of more than [`MAX_COMPONENT_DIGITS`] ASCII digits that is a
+/// component of a shape the standalone rule exempts — joined by `.`, `,`, `:` or `/` to
+/// more digits: a time's fraction (`03:53:52.081277665544`, `…52.3173000000004321Z`,
+/// `…52,6281355667788`), a version's part (`v3.3173000000002468`, `10.0.3173000000003579`),
+/// an address's "octet" (`192.168.081266554433`), a date's "year" (`17/05/081299001122`).
+/// Times, versions, IPv4 addresses and dates are exempt only within their real bounds; a
+/// longer component is a digit run, as it would be alone. Not the integer part of an amount
+/// (`1234567890.12`, `1733456032.779`: the numeral rule judges those), and not a run glued to
+/// a letter or `_` (hex ids, references), but for the `Z` that closes a time's fraction.
+fn long_component(text: &str) -> bool {
+    let b = text.as_bytes();
+    let joins = |c: Option<&u8>| c.is_some_and(|&c| matches!(c, b'.' | b',' | b':' | b'/'));
+    let digit = |c: Option<&u8>| c.is_some_and(u8::is_ascii_digit);
+    let word =
+        |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80);
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let end = i;
+        if end - start <= MAX_COMPONENT_DIGITS {
+            continue;
+        }
+        let at = |j: Option<usize>| j.and_then(|j| b.get(j));
+        let (before, before2) = (at(start.checked_sub(1)), at(start.checked_sub(2)));
+        let (after, after2) = (b.get(end), b.get(end + 1));
+        let joined_before = joins(before) && digit(before2);
+        let joined_after = joins(after) && digit(after2);
+        if !(joined_before || joined_after) {
+            // Standalone or glued: the plain-run rule's own case.
+            continue;
+        }
+        // A fraction may close with the `Z` of a time; any other letter glues it to a word.
+        let closes_time = joined_before && matches!(after, Some(b'Z' | b'z')) && !word(after2);
+        if word(before) || (word(after) && !closes_time) {
+            continue;
+        }
+        // `1234567890.12`: an amount's integer part and its fraction (nothing joined before,
+        // one fraction after, nothing joined after that).
+        if !joined_before && matches!(after, Some(b'.' | b',')) && digit(after2) {
+            let mut k = end + 1;
+            while b.get(k).is_some_and(u8::is_ascii_digit) {
+                k += 1;
+            }
+            if !(joins(b.get(k)) && digit(b.get(k + 1))) {
+                continue;
+            }
+        }
+        return true;
+    }
+    false
 }

@@ -34,6 +34,8 @@ mod rendered;
 pub(crate) use readings::any_reading;
 
 #[cfg(test)]
+mod component_props;
+#[cfg(test)]
 mod digit_props;
 #[cfg(test)]
 mod spelling_tests;

@@ -37,6 +37,8 @@ enum KindRef {
 struct Decl {
     segments: Vec<String>,
     kind: KindRef,
+    /// Written `key[]`: a leaf declaration that takes an array of such values.
+    array: bool,
 }
 
 /// The enums and objects of `[mask.policy]`, validated.
@@ -233,7 +235,11 @@ impl Kinds {
                 errors.push(problem(key, format!("{path:?} is declared twice")));
                 continue;
             }
-            out.push(Decl { segments, kind });
+            out.push(Decl {
+                segments,
+                kind,
+                array: path.ends_with("[]"),
+            });
         }
         out
     }
@@ -271,7 +277,7 @@ impl Kinds {
         let mut out = DeclaredPaths::default();
         for d in &decls {
             if let KindRef::Leaf(k) = &d.kind {
-                out.insert_segments(d.segments.iter().map(String::as_str), k.clone());
+                out.insert_segments(d.segments.iter().map(String::as_str), k.clone(), d.array);
             }
         }
         for d in &decls {
@@ -297,7 +303,7 @@ impl Kinds {
             prefix.extend(d.segments.iter().cloned());
             match &d.kind {
                 KindRef::Leaf(k) => {
-                    out.insert_segments(prefix.iter().map(String::as_str), k.clone());
+                    out.insert_segments(prefix.iter().map(String::as_str), k.clone(), d.array);
                 }
                 KindRef::Object(o) => self.place(out, prefix, o, depth + 1),
             }

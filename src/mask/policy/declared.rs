@@ -19,13 +19,18 @@ struct Node {
     children: Vec<(Box<str>, NodeId)>,
     /// What a leaf here may hold; `None`: only a step on the way to declared paths.
     kind: Option<Kind>,
+    /// Declared `key[]`: the leaf may be an array of such values.
+    array: bool,
 }
 
 /// The declared paths of one family. A path is dotted object keys from the document root,
-/// e.g. `data.individual.identification_type`; arrays are transparent (the walk stays on
-/// the same node when it enters an array) and may be written `items[]` for clarity.
-/// Declaring a path declares the scalar leaves at it (or the scalars of an array at it),
-/// never an object's fields: `data` does not declare `data.email`. In `enforce` mode a key is
+/// e.g. `data.individual.identification_type`. On the way to a leaf, arrays are transparent
+/// (the walk stays on the same node when it enters an array: `data.items[]` and `data.items`
+/// step alike). At a declared leaf an array is taken only when the declaration ends in `[]`
+/// (`payin_sender_id_list[]:id`): a scalar declaration (`page:count`, `status:flag`) holding
+/// an array has undeclared elements, and a flag is never an array's element.
+/// Declaring a path declares the scalar leaves at it (or the scalars of an array at it, when
+/// declared `key[]`), never an object's fields: `data` does not declare `data.email`. In `enforce` mode a key is
 /// copied only when it is on a declared path (declared, or a step to one).
 #[derive(Clone, Debug)]
 pub struct DeclaredPaths {
@@ -49,7 +54,7 @@ impl DeclaredPaths {
     /// Adds a path (validated by the config layer: non-empty ASCII segments) with the kind
     /// of its leaves; false (and nothing changed) when it was declared already.
     pub fn insert(&mut self, path: &str, kind: Kind) -> bool {
-        self.insert_segments(Self::segments(path), kind)
+        self.insert_segments(Self::segments(path), kind, path.ends_with("[]"))
     }
 
     /// [`DeclaredPaths::insert`] from the segments already split.
@@ -57,6 +62,7 @@ impl DeclaredPaths {
         &mut self,
         segments: impl IntoIterator<Item = &'a str>,
         kind: Kind,
+        array: bool,
     ) -> bool {
         let mut at: NodeId = 0;
         for seg in segments {
@@ -76,6 +82,7 @@ impl DeclaredPaths {
             return false;
         }
         node.kind = Some(kind);
+        node.array = array;
         true
     }
 
@@ -101,6 +108,15 @@ impl DeclaredPaths {
     #[inline]
     pub fn is_declared(&self, node: NodeId) -> bool {
         self.kind(node).is_some()
+    }
+
+    /// Whether the elements of an array at `node` stand at `node`: it is a step on the way to
+    /// declared paths (arrays are transparent there), or a leaf declared `key[]`.
+    #[inline]
+    pub fn takes_array(&self, node: NodeId) -> bool {
+        self.nodes
+            .get(node as usize)
+            .is_some_and(|n| n.kind.is_none() || n.array)
     }
 
     /// The kind declared at `node`, if a declared path ends there.

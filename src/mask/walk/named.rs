@@ -27,11 +27,16 @@ impl Walk<'_> {
         mode: Mode,
         object: bool,
     ) -> Result<(), Fail> {
+        // `enforce` families too for an array declared `key[]`: its elements are read joined.
         let watch = matches!(mode, Mode::Copy | Mode::Rule(_))
-            && self
-                .pol
-                .as_ref()
-                .is_some_and(|p| p.policy.mode == crate::mask::policy::Mode::Report);
+            && self.pol.as_ref().is_some_and(|p| {
+                p.policy.mode == crate::mask::policy::Mode::Report
+                    || (!object
+                        && !at.item
+                        && at.decl.is_some_and(|d| {
+                            p.policy.declared.kind(d).is_some() && p.policy.declared.takes_array(d)
+                        }))
+            });
         if !watch {
             return if object {
                 self.object(lx, at, mode)
@@ -58,7 +63,11 @@ impl Walk<'_> {
         if res.is_ok() && !object && !named && !at.personal {
             let src = lx.source(start, lx.pos);
             // An array of scalars is also one value: its elements' texts joined.
-            named = self.codes_personal(src) || self.joined_personal(src, at);
+            // A declared array is read joined like an undeclared one: elements that each fit
+            // their kind say nothing of what they spell together (`["x0","x8","x1",…]`), and
+            // the elements of a scalar declaration (`status: [0, 8, 1, …]`) are undeclared.
+            let whole = At { decl: None, ..at };
+            named = self.codes_personal(src) || self.joined_personal(src, whole);
         }
         // A label (`first_name`, `Full Name`) names the values of the container around this
         // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's

@@ -6,6 +6,7 @@ use super::key_memo::{self, KeyFacts};
 use super::{At, Walk};
 use crate::mask::config::Strategy;
 use crate::mask::detect::Detector;
+use crate::mask::policy::kind;
 use crate::mask::policy::{
     push_scanned_segment, push_segment, FieldPolicy, Kind, Leaf, LeafFacts, MaskReason, Mode,
     Naming, Policies, Verdict,
@@ -72,39 +73,6 @@ impl Registry<'_> {
             u.masked(family, reason);
         }
     }
-}
-
-/// Whether `v` reads as an identifier rather than a name: one token holding a digit, and
-/// no `.` or `@` (`umar.digitson1990` is a handle, `alice@…` an address: a person's own
-/// names for themselves, where `customer_67d8…` and `cus_N2fr` are references).
-fn is_identifier(v: &str) -> bool {
-    let t = v.trim();
-    !t.is_empty()
-        && !t.contains(char::is_whitespace)
-        && !t.contains(['.', '@'])
-        && t.contains(|c: char| c.is_numeric())
-}
-
-/// Whether `v` is written as a person's name: two to six words of letters (and `'`, `-`,
-/// `.` inside a name: `O'Brien`, `Jean-Luc`, `J.`), each starting with a capital (`Olga
-/// Objectson`, `ALICE VICTIMSON`). Codes, statuses and types are one word (`individual`,
-/// `PENDING`, `BANK_TRANSFER`); descriptions hold digits or lower-case words.
-fn name_shaped(v: &str) -> bool {
-    let t = v.trim();
-    let mut words = 0;
-    for w in t.split(' ').filter(|w| !w.is_empty()) {
-        words += 1;
-        let mut chars = w.chars();
-        let first_upper = chars.next().is_some_and(char::is_uppercase);
-        if !first_upper
-            || !w
-                .chars()
-                .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | '\u{2019}'))
-        {
-            return false;
-        }
-    }
-    (2..=6).contains(&words) && t.len() <= 128
 }
 
 /// Whether `k` joins a lower-case word and a word with capitals by `_` or `-`
@@ -279,7 +247,17 @@ impl<'m> Pol<'m> {
         if kind.is_none() {
             self.registry().record(self.policy.family, &self.path);
         }
-        let fits = kind.is_some_and(|k| k.fits(value));
+        // An element of a declared array read as personal (its joined text holds a value, or
+        // an enclosing key is personal) fits no kind: a list spells what no element shows.
+        let fits = kind.is_some_and(|k| {
+            if at.item && at.personal {
+                false
+            } else if at.item {
+                k.fits_item(value)
+            } else {
+                k.fits(value)
+            }
+        });
         let facts = LeafFacts {
             declared: fits,
             misfit: kind.is_some() && !fits,
@@ -333,11 +311,30 @@ impl Walk<'_> {
             p.leaf(at, None, Leaf::Str(v));
             return Some(p.policies.default_strategy());
         }
-        // Under a role key (`"payer": …`) a name is the person; an identifier (one token with a
-        // digit: `customer_67d8…`, `cus_N2fr`) is a reference to them, kept like any id.
+        // A declared URL is read part by part too: a phone number as a path segment, a
+        // base64url token of an email, digits dashed onto a word (`hook-6281299887766`).
+        let detected = detected.or_else(|| {
+            let kind = at.decl.and_then(|d| p.policy.declared.kind(d))?;
+            if !kind.is_url() {
+                return None;
+            }
+            let d = p.policies.detectors();
+            kind::url_parts(v).into_iter().find_map(|part| {
+                d.scan(part).or_else(|| {
+                    (d.is_enabled(Detector::DigitRun)
+                        && kind::glued_number(part, d.digit_run_min()))
+                    .then_some(Detector::DigitRun)
+                })
+            })
+        });
+        // Under a role key (`"payer": …`) a string is the person unless it has an id's shape
+        // (the declared `id` grammar: `customer_67d8…`, `cus_N2fr`), a reference to them.
         // Anywhere in a role key's value, and under a key with a role word (`payer.full`,
-        // `payer_info`), a string written as a person's name is one.
-        let person = (at.role && !is_identifier(v)) || (at.scope && name_shaped(v));
+        // `payer_info`), every string is personal but an id, a code, an amount or a
+        // timestamp (`individual`, `IDR`, `PENDING`): names are written in more ways than any
+        // name grammar knows (`Victimson, Alice`, `Muhammad bin …`, `Alice+Victimson`, `李小龍`).
+        // The detectors ran first: an id shape never keeps what a detector fires on.
+        let person = (at.role && !kind::is_id(v)) || (at.scope && !kind::is_neutral_token(v));
         let labelled = labelled || mentions;
         let at = At {
             personal: at.personal || labelled || person,

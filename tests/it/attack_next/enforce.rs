@@ -15,7 +15,6 @@ use crate::common::*;
 /// of birth. None of this is in the README's stated residual risk of a declaration (a name in
 /// `code`/`field`/`url`).
 #[tokio::test]
-#[ignore = "finding 1: declared id/url/count/timestamp leaves on enforce routes carry ID, phone, card, SSN and DOB values"]
 async fn enforce_declared_kinds_carry_identity_numbers() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -59,7 +58,6 @@ async fn enforce_declared_kinds_carry_identity_numbers() {
 /// Finding 1 (counts): `count` admits 0..=999999999, so a 9-digit US SSN and an 8-digit date
 /// of birth pass as `page`, `limit`, `total_items` on the `enforce` customer list.
 #[tokio::test]
-#[ignore = "finding 1: declared count leaves on enforce routes carry a 9-digit SSN and a YYYYMMDD date of birth"]
 async fn enforce_declared_counts_carry_ssn_and_dob() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -87,7 +85,6 @@ async fn enforce_declared_counts_carry_ssn_and_dob() {
 /// (`"x0","x8",…`), reaches the client on the `enforce` routes. The `report` families read an
 /// undeclared array of scalars as its joined text; a declared array is never joined.
 #[tokio::test]
-#[ignore = "finding 5: enforce declared scalars accept arrays whose elements spell a phone/NIK"]
 async fn enforce_declared_scalars_spelled_across_arrays_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -145,7 +142,6 @@ async fn enforce_declared_scalars_spelled_across_arrays_never_pass() {
 /// a declared leaf skips the digit detectors, so `status` carries a 9-digit SSN as a count and
 /// a phone spelled across an array (declared arrays are never read joined).
 #[tokio::test]
-#[ignore = "finding 1/5: the report families' declared status carries a 9-digit SSN or an array-spelled phone"]
 async fn report_declared_status_carries_numbers() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -181,7 +177,6 @@ async fn report_declared_status_carries_numbers() {
 /// is read and masked, but the declared `url` leaf (`webhook_url`) is not: a base64url path
 /// segment spelling `alice.victim@example.com 081234567890` is copied on the `enforce` detail.
 #[tokio::test]
-#[ignore = "finding 1: tokens in a declared url's path are not read (email/phone in base64url pass in webhook_url)"]
 async fn enforce_declared_url_path_tokens_are_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -211,7 +206,6 @@ async fn enforce_declared_url_path_tokens_are_read() {
 /// (`no_081234567890`, `nik_3173000000001234`) pass on the `enforce` route, although the same
 /// strings under an undeclared key on a `report` route are masked.
 #[tokio::test]
-#[ignore = "finding 1: declared field-kind leaves (missing_field[]) carry phone and NIK numbers"]
 async fn enforce_declared_field_paths_carry_numbers() {
     let h = Hostile::start().await;
     let bodies = serve(&h);

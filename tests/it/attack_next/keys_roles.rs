@@ -159,7 +159,6 @@ async fn name_keys_over_unmasked_values_never_pass() {
 /// `%20`, `_` or `.` (a form or URL encoder's spelling of the same name), and CJK names. The
 /// stated residual concedes only a lower-case or one-word name.
 #[tokio::test]
-#[ignore = "finding 8: person names outside the capitalised-words grammar pass under role words"]
 async fn names_as_payment_systems_write_them_never_pass_under_a_role() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -285,7 +284,6 @@ async fn short_acronym_key_words_followed_by_lower_case_are_key_words() {
 /// exception even wins over the digit detectors: `Budi_Hartono_081234567890` under `recipient`
 /// passes, while `no_081234567890` under a neutral key is masked.
 #[tokio::test]
-#[ignore = "finding 14: role-word identifier exception keeps name/DOB/phone handles (umar_digitson1990, Budi_Hartono_0812…)"]
 async fn handles_under_a_role_are_not_identifiers() {
     let h = Hostile::start().await;
     let bodies = serve(&h);

@@ -199,7 +199,6 @@ async fn values_split_across_object_members_never_pass() {
 /// with a decimal comma too) passes. The same value in a declared `timestamp` on an `enforce`
 /// route is masked (it does not fit the kind): the undeclared reading is the weaker one.
 #[tokio::test]
-#[ignore = "finding 13: phone/NIK digits as a component of a time, version, IPv4 or date pass on report routes"]
 async fn identifiers_in_a_time_fraction_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
