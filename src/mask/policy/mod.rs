@@ -21,6 +21,7 @@
 //! What to do with the answers, per mode, is [`FieldPolicy::decide`]'s table: the walk
 //! may call it, or apply the same table itself.
 
+mod abbrev;
 mod config;
 mod declarations;
 mod declared;

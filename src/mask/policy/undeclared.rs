@@ -22,8 +22,6 @@ use crate::mask::detect::{Detector, Detectors};
 
 /// Longest path listed, in bytes.
 pub const MAX_PATH_LEN: usize = 256;
-/// Longest key listed as itself; longer keys are `<key>`.
-pub const MAX_KEY_LEN: usize = 64;
 /// Default of the per-family bound on listed paths.
 pub const DEFAULT_MAX_PATHS: usize = 256;
 
@@ -42,12 +40,7 @@ pub fn push_scanned_segment(path: &mut String, detected: Option<Detector>, raw_k
     }
     if let Some(d) = detected {
         path.push_str(d.placeholder());
-    } else if raw_key.is_empty()
-        || raw_key.len() > MAX_KEY_LEN
-        || !raw_key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    } else if !crate::mask::keynorm::is_listed_key(raw_key) {
         path.push_str("<key>");
     } else {
         path.push_str(raw_key);
