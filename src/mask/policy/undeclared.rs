@@ -5,7 +5,7 @@
 //! Bounded: at most `max_paths` distinct paths per family are listed (later new paths are
 //! only counted as overflow), and a path longer than [`MAX_PATH_LEN`] bytes is counted as
 //! overflow too. Keys in which a detector fires, and keys that do not look like field names
-//! (not ASCII letters, digits, `_` and `-`, or longer than [`MAX_KEY_LEN`]), are listed as a
+//! (not ASCII letters, digits, `_` and `-`, or longer than 64 bytes: [`crate::mask::keynorm::is_listed_key`]), are listed as a
 //! placeholder so that no value used as a key (an email, a phone number, a name with spaces)
 //! reaches the listing.
 

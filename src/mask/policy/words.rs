@@ -309,7 +309,7 @@ impl KeyWords {
                 &text[start..end]
             };
             !label.is_empty() && self.is_personal_key(label)
-        })
+        }) || self.pairs_personal(text)
     }
 }
 

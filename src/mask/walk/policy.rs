@@ -77,7 +77,7 @@ impl Registry<'_> {
 /// Whether `v` reads as an identifier rather than a name: one token holding a digit, and
 /// no `.` or `@` (`umar.digitson1990` is a handle, `alice@…` an address: a person's own
 /// names for themselves, where `customer_67d8…` and `cus_N2fr` are references).
-fn is_identifier(v: &str) -> bool {
+pub(in crate::mask) fn is_identifier(v: &str) -> bool {
     let t = v.trim();
     !t.is_empty()
         && !t.contains(char::is_whitespace)
@@ -89,7 +89,7 @@ fn is_identifier(v: &str) -> bool {
 /// `.` inside a name: `O'Brien`, `Jean-Luc`, `J.`), each starting with a capital (`Olga
 /// Objectson`, `ALICE VICTIMSON`). Codes, statuses and types are one word (`individual`,
 /// `PENDING`, `BANK_TRANSFER`); descriptions hold digits or lower-case words.
-fn name_shaped(v: &str) -> bool {
+pub(in crate::mask) fn name_shaped(v: &str) -> bool {
     let t = v.trim();
     let mut words = 0;
     for w in t.split(' ').filter(|w| !w.is_empty()) {
