@@ -167,7 +167,6 @@ fn families_cover_routes() {
 
 mod props {
     use super::*;
-    use crate::mask::keynorm::key_words;
     use proptest::prelude::*;
 
     proptest! {
