@@ -65,18 +65,21 @@ impl KeyWords {
     fn pair_personal(&self, key: &str, value: &str) -> bool {
         let key = key.trim();
         let value = value.trim().trim_matches(['"', '\'']).trim();
-        if key.is_empty() || key.len() > MAX_KEY || value.is_empty() {
+        // Every personal reading of a pair needs a value with letters (a name, an address):
+        // most pairs in payment text (`10:00`, `amount=100`) stop here, before the classifier.
+        let letters = value.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+        if !letters || key.is_empty() || key.len() > MAX_KEY {
             return false;
         }
-        if !key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b' '))
+        if !key.bytes().any(|b| b.is_ascii_alphabetic())
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b' '))
         {
             return false;
         }
         let class = self.classify_key(key);
-        let letters = value.chars().filter(|c| c.is_alphabetic()).count() >= 2;
-        class.personal && letters
+        class.personal
             || (class.role && letters && !crate::mask::walk::is_identifier(value))
             || (class.role_word && crate::mask::walk::name_shaped(&value.replace('+', " ")))
     }
