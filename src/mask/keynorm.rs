@@ -133,13 +133,15 @@ pub fn folds_to(raw: &str, folded: &str) -> bool {
 /// `address`, `line`, `1`), after NFKC and the removal of ignorable, format and control
 /// characters (so a zero-width joiner neither splits nor hides a word).
 pub fn key_words(raw: &str) -> Vec<String> {
-    let mut out = Vec::new();
     let prepared = prepare_words(raw);
-    for_each_word(&prepared, |w| {
-        out.push(fold_word(w).into_owned());
-        false
-    });
-    out
+    // The first reading (`IBANNumber` → `iban`, `number`); checks judge every reading.
+    word_readings(&prepared)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| fold_word(w).into_owned())
+        .collect()
 }
 
 /// NFKC, removal of ignorable, format and control characters, and removal of combining
@@ -191,12 +193,80 @@ pub(crate) fn is_plain_field_name(raw: &str) -> bool {
     plain(visible.trim_matches(char::is_whitespace))
 }
 
+/// Longest key shown as itself in the undeclared-paths listing and copied as itself on a
+/// `report` family.
+pub const MAX_LISTED_KEY: usize = 64;
+
+/// Whether `raw` (a decoded key) is a plain field name as the schema writes one: non-empty
+/// ASCII letters, digits, `_` and `-`, at most [`MAX_LISTED_KEY`] bytes. The one predicate of
+/// the undeclared-paths listing (any other key is listed as `<key>`) and of the walk on
+/// `report` families (any other key is written `<key>#N`): a key with a space, a dot, a comma
+/// or any other character is data — a person's name, an address, a handle — never a field.
+/// Currency codes, ids, dates and status words keep their keys (`IDR`, `cus_N2fr`,
+/// `2024-12-06`, `PAID`); a timestamp or a decimal as a key (`10:00`, `1.5`) does not.
+pub fn is_listed_key(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= MAX_LISTED_KEY
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Calls `f` with each word of `s` (already prepared by [`prepare_words`]) as a slice of
-/// `s`, unfolded; stops early and returns true as soon as `f` does.
-pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+/// `s`, unfolded, in every reading of its case boundaries ([`word_readings`]); stops early
+/// and returns true as soon as `f` does.
+pub(crate) fn for_each_word<'s>(s: &'s str, mut f: impl FnMut(&'s str) -> bool) -> bool {
+    split_words(s, false, &mut f) || (has_acronym_boundary(s) && split_words(s, true, &mut f))
+}
+
+/// The words of `s` (prepared by [`prepare_words`]) in each reading of its case boundaries:
+/// one reading, or two when an upper-case run is followed by a lower-case one. There the
+/// boundary is ambiguous — `IBANNumber` is `IBAN|Number` (the last capital starts the next
+/// word), `KTPno` is `KTP|no` (the capitals are one word, an acronym before a lower-case
+/// word) — and both split points are judged: every check that asks "is some word personal"
+/// asks it of both readings. The one splitter of key words, role words and the words of text.
+pub(crate) fn word_readings(s: &str) -> Vec<Vec<&str>> {
+    let mut readings = Vec::with_capacity(2);
+    for acronym in [false, true] {
+        if acronym && !has_acronym_boundary(s) {
+            break;
+        }
+        let mut words = Vec::new();
+        split_words(s, acronym, &mut |w| {
+            words.push(w);
+            false
+        });
+        readings.push(words);
+    }
+    readings
+}
+
+/// Whether `s` has an upper-case run of two or more letters followed by a lower-case letter
+/// (`KTPno`, `IBANNumber`): a boundary read two ways.
+fn has_acronym_boundary(s: &str) -> bool {
+    let mut run = 0usize;
+    for c in s.chars() {
+        if c.is_uppercase() {
+            run += 1;
+        } else {
+            if run >= 2 && c.is_lowercase() {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    false
+}
+
+/// One reading of `s`'s words: split on every character that is neither a letter nor a
+/// digit, at lower-to-upper changes, between letters and digits, and where an upper-case run
+/// meets a lower-case letter: before the run's last capital (`IBAN|Number`), or, with
+/// `acronym`, after the whole run (`KTP|no`).
+fn split_words<'s>(s: &'s str, acronym: bool, f: &mut impl FnMut(&'s str) -> bool) -> bool {
     let mut start: Option<usize> = None;
-    // Previous and current character classes within a word.
+    // Previous character within a word, and whether the word so far is all capitals.
     let mut prev: Option<char> = None;
+    let mut all_upper = true;
     let mut iter = s.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         if !c.is_alphanumeric() {
@@ -211,15 +281,22 @@ pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         let Some(st) = start else {
             start = Some(i);
             prev = Some(c);
+            all_upper = c.is_uppercase();
             continue;
         };
         let p = prev.unwrap_or(c);
         let next = iter.peek().map(|&(_, n)| n);
+        let run_long = all_upper && s[st..i].chars().count() >= 2;
         let boundary =
             // lastName: lower (or digit) then upper.
             (c.is_uppercase() && (p.is_lowercase() || p.is_numeric()))
             // IBANNumber: the last upper of a run of uppers that a lower follows.
-            || (c.is_uppercase() && p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            || (!acronym
+                && c.is_uppercase()
+                && p.is_uppercase()
+                && next.is_some_and(char::is_lowercase))
+            // KTPno: the lower word after a run of uppers.
+            || (acronym && c.is_lowercase() && p.is_uppercase() && run_long)
             // line1 / 1st: between letters and digits.
             || (c.is_numeric() != p.is_numeric());
         if boundary {
@@ -227,6 +304,9 @@ pub(crate) fn for_each_word(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
                 return true;
             }
             start = Some(i);
+            all_upper = c.is_uppercase();
+        } else {
+            all_upper &= c.is_uppercase();
         }
         prev = Some(c);
     }

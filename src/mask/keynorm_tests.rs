@@ -135,3 +135,43 @@ proptest! {
         prop_assert_eq!(fold_key(&s), fold_key(&name));
     }
 }
+
+/// Finding 12: an upper-case run before a lower-case word is read both ways (`IBAN|Number`,
+/// `KTP|no`), and every check judges both readings.
+#[test]
+fn acronym_boundaries_are_read_both_ways() {
+    use super::{prepare_words, word_readings};
+    let r = |k: &str| -> Vec<Vec<String>> {
+        let p = prepare_words(k);
+        word_readings(&p)
+            .into_iter()
+            .map(|ws| ws.into_iter().map(str::to_ascii_lowercase).collect())
+            .collect()
+    };
+    assert_eq!(r("KTPno")[1], ["ktp", "no"]);
+    assert_eq!(r("DOBdate")[1], ["dob", "date"]);
+    assert_eq!(r("IBANNumber")[0], ["iban", "number"]);
+    assert_eq!(r("lastName").len(), 1);
+    assert_eq!(r("HPnumber")[1], ["hp", "number"]);
+}
+
+/// The one predicate of the listing and the `report` walk: plain field names keep their
+/// keys (currency codes, ids, dates, status words), anything else is `<key>`.
+#[test]
+fn listed_keys_are_plain_field_names() {
+    use super::is_listed_key;
+    for k in ["IDR", "cus_N2fr", "2024-12-06", "PAID", "first_name", "x-y"] {
+        assert!(is_listed_key(k), "{k}");
+    }
+    for k in [
+        "Budi Hartono",
+        "alice.victimson",
+        "Citra, Jl Melati 42",
+        "",
+        "10:00",
+        "ｅｍａｉｌ",
+        &"k".repeat(65),
+    ] {
+        assert!(!is_listed_key(k), "{k}");
+    }
+}

@@ -28,6 +28,8 @@ pub(super) use key_memo::next_generation;
 use lexer::{Fail, Lexer, Str};
 use named::plain_key;
 use policy::Pol;
+// The walk's judgement of a value under a role key, shared with the text pairs' reader
+// (`policy::pairs`).
 
 /// Where a value stands: how deep, where in the rule and declared-path tries, and whether an
 /// enclosing key named personal data.

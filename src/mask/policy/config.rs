@@ -102,10 +102,10 @@ impl PolicyConfig {
             };
             let prepared = prepare_words(bare);
             let folded = fold_word(&prepared);
-            if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
+            if !is_entry(&folded) {
                 errors.push(problem(
                     key,
-                    format!("{w:?} must be one word of letters and digits (`=` first: whole words only)"),
+                    format!("{w:?} must be one word of letters and digits, or words joined by `_` (`=` first: whole words only)"),
                 ));
             } else if words.iter().any(|x| x.trim_start_matches('=') == folded) {
                 errors.push(problem(key, format!("{w:?} is listed twice")));
@@ -118,10 +118,10 @@ impl PolicyConfig {
             let key = format!("policy.role_words[{i}]");
             let prepared = prepare_words(w);
             let folded = fold_word(&prepared);
-            if folded.is_empty() || !folded.chars().all(char::is_alphanumeric) {
+            if !is_entry(&folded) {
                 errors.push(problem(
                     key,
-                    format!("{w:?} must be one word of letters and digits"),
+                    format!("{w:?} must be one word of letters and digits, or words joined by `_`"),
                 ));
             } else if roles
                 .iter()
@@ -206,4 +206,12 @@ impl PolicyConfig {
             _ => Err(errors),
         }
     }
+}
+
+/// A vocabulary entry: one word of letters and digits, or a compound of such words joined by
+/// `_` (`identity_card`, `date_of_birth`), whose abbreviations are derived word by word.
+fn is_entry(folded: &str) -> bool {
+    folded
+        .split('_')
+        .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric))
 }

@@ -21,6 +21,7 @@
 //! What to do with the answers, per mode, is [`FieldPolicy::decide`]'s table: the walk
 //! may call it, or apply the same table itself.
 
+mod abbrev;
 mod config;
 mod declarations;
 mod declared;
@@ -28,6 +29,7 @@ mod family;
 mod field_names;
 pub mod kind;
 mod mentions;
+mod pairs;
 mod undeclared;
 pub(crate) mod words;
 
@@ -42,6 +44,7 @@ pub use family::PolicyFamily;
 pub(crate) use field_names::trim_label;
 pub use field_names::{Naming, MAX_FIELD_NAME, MAX_FIELD_NAME_WORDS};
 pub use kind::{Kind, Leaf};
+pub use pairs::KeyClass;
 pub use undeclared::{
     push_scanned_segment, push_segment, Undeclared, UndeclaredFamily, UndeclaredListing,
 };

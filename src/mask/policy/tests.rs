@@ -167,7 +167,6 @@ fn families_cover_routes() {
 
 mod props {
     use super::*;
-    use crate::mask::keynorm::key_words;
     use proptest::prelude::*;
 
     proptest! {
@@ -181,32 +180,65 @@ mod props {
         /// key after the key fold equals one, bare or number-prefixed (`na_me`).
         #[test]
         fn personal_key_agrees_with_key_words(
-            key in "[a-zA-Z_ -]{0,6}(no|Nomor|name|Name|EMAIL|dob|Phone|x|id|Amount){0,2}[a-zA-Z0-9_]{0,6}",
+            key in "[a-zA-Z_ -]{0,6}(no|Nomor|name|Name|EMAIL|dob|Phone|x|id|Amount|KTP|nm|addr|Addr|brth){0,2}[a-zA-Z0-9_]{0,6}",
         ) {
             let w = words();
             let vocab: Vec<&str> = w.words().collect();
+            let derived = super::super::abbrev::Derived::new(vocab.iter().map(|v| (*v, false)));
+            let numbers = ["nomor", "num", "no", "nr"];
+            // A word with a number word glued before it, or after it (two letters of rest).
+            let unnumbered = |word: &str| -> Option<String> {
+                numbers
+                    .iter()
+                    .find_map(|p| word.strip_prefix(p).filter(|r| !r.is_empty()))
+                    .or_else(|| {
+                        super::super::abbrev::NUMBER_WORDS
+                            .iter()
+                            .find_map(|n| word.strip_suffix(n).filter(|r| r.len() >= 2))
+                    })
+                    .map(str::to_owned)
+            };
             let runs = key
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .filter(|r| !r.is_empty())
                 .map(str::to_ascii_lowercase);
             let whole = crate::mask::keynorm::fold_key(&key).into_owned();
-            let whole_numbered = ["nomor", "num", "no", "nr"]
+            let whole_numbered = numbers
                 .iter()
                 .find_map(|p| whole.strip_prefix(p).filter(|r| !r.is_empty()));
             let whole_personal = vocab
                 .iter()
                 .any(|v| whole == *v || whole_numbered == Some(*v));
-            let want = whole_personal || key_words(&key).into_iter().chain(runs).any(|word| {
+            // Every reading of the case boundaries, its words and its glued runs of 2–4 words.
+            let mut words_seen: Vec<String> = Vec::new();
+            for reading in crate::mask::keynorm::word_readings(&key) {
+                let folded: Vec<String> = reading.iter().map(|x| x.to_ascii_lowercase()).collect();
+                words_seen.extend(folded.iter().cloned());
+                for i in 0..folded.len() {
+                    let mut run = String::new();
+                    for (j, x) in folded.iter().enumerate().skip(i).take(4) {
+                        if x.bytes().any(|b| b.is_ascii_digit()) {
+                            break;
+                        }
+                        run.push_str(x);
+                        if j > i && run.len() >= 4 && (vocab.contains(&run.as_str()) || derived.is_form(&run)) {
+                            words_seen.push(format!("={run}"));
+                        }
+                    }
+                }
+            }
+            let glued = words_seen.iter().any(|x| x.starts_with('='));
+            let want = whole_personal || glued || words_seen.into_iter().chain(runs).any(|word| {
                 let word = word.as_str();
-                let numbered = ["nomor", "num", "no", "nr"]
-                    .iter()
-                    .find_map(|p| word.strip_prefix(p).filter(|r| !r.is_empty()));
-                vocab.iter().any(|v| {
-                    word == *v
-                        || numbered == Some(*v)
-                        || (v.len() >= crate::mask::policy::words::AFFIX_MIN
-                            && (word.starts_with(v) || word.ends_with(v)))
-                })
+                let numbered = unnumbered(word);
+                derived.meets_word(word)
+                    || numbered.as_deref().is_some_and(|r| derived.is_form(r))
+                    || vocab.iter().any(|v| {
+                        word == *v
+                            || numbered.as_deref() == Some(*v)
+                            || (v.len() >= crate::mask::policy::words::AFFIX_MIN
+                                && (word.starts_with(v) || word.ends_with(v)))
+                    })
             });
             prop_assert_eq!(w.is_personal_key(&key), want, "{:?}", key);
         }

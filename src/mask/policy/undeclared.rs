@@ -5,7 +5,7 @@
 //! Bounded: at most `max_paths` distinct paths per family are listed (later new paths are
 //! only counted as overflow), and a path longer than [`MAX_PATH_LEN`] bytes is counted as
 //! overflow too. Keys in which a detector fires, and keys that do not look like field names
-//! (not ASCII letters, digits, `_` and `-`, or longer than [`MAX_KEY_LEN`]), are listed as a
+//! (not ASCII letters, digits, `_` and `-`, or longer than 64 bytes: [`crate::mask::keynorm::is_listed_key`]), are listed as a
 //! placeholder so that no value used as a key (an email, a phone number, a name with spaces)
 //! reaches the listing.
 
@@ -22,8 +22,6 @@ use crate::mask::detect::{Detector, Detectors};
 
 /// Longest path listed, in bytes.
 pub const MAX_PATH_LEN: usize = 256;
-/// Longest key listed as itself; longer keys are `<key>`.
-pub const MAX_KEY_LEN: usize = 64;
 /// Default of the per-family bound on listed paths.
 pub const DEFAULT_MAX_PATHS: usize = 256;
 
@@ -42,12 +40,7 @@ pub fn push_scanned_segment(path: &mut String, detected: Option<Detector>, raw_k
     }
     if let Some(d) = detected {
         path.push_str(d.placeholder());
-    } else if raw_key.is_empty()
-        || raw_key.len() > MAX_KEY_LEN
-        || !raw_key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    } else if !crate::mask::keynorm::is_listed_key(raw_key) {
         path.push_str("<key>");
     } else {
         path.push_str(raw_key);

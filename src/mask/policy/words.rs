@@ -3,7 +3,8 @@
 //! or ends with one of at least four letters (`firstname`, `emailaddress`, `phonenumber`,
 //! `dateofbirth` are single words to the splitter).
 
-use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words};
+use super::abbrev::{Derived, NUMBER_WORDS};
+use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words, word_readings};
 
 /// Shortest vocabulary word also matched as a prefix or suffix of a key's word: shorter
 /// ones (`nik`, `dob`, `ktp`) would match inside unrelated words.
@@ -28,20 +29,35 @@ pub struct KeyWords {
     affixes: Vec<usize>,
     /// Role words (`payer`, `recipient`), folded: see [`KeyWords::is_role_key`].
     roles: Vec<Box<str>>,
+    /// The vocabulary's abbreviations and compounds (`nm`, `addr`, `bdate`, `idcard`): see
+    /// `abbrev.rs`.
+    derived: Derived,
+    /// The role words' (`dbtr`, `billto`).
+    derived_roles: Derived,
 }
 
 impl KeyWords {
     /// The vocabulary (the config layer checks each word is non-empty, letters and digits
     /// only); words are folded here.
+    /// A word may be a compound written with `_` (`identity_card`, `date_of_birth`): it is
+    /// met glued (`identitycard`, `IdentityCard`, `identity_card`) and its abbreviations are
+    /// derived word by word (`idcard`, `dob`).
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let (words, affix): (Vec<Box<str>>, Vec<bool>) = words
+        let entries: Vec<(String, bool)> = words
             .into_iter()
             .map(|w| {
                 let (exact, w) = match w.strip_prefix(EXACT_MARK) {
                     Some(rest) => (true, rest),
                     None => (false, w),
                 };
-                let folded = fold_word(&prepare_words(w)).into_owned().into_boxed_str();
+                (fold_word(&prepare_words(w)).into_owned(), exact)
+            })
+            .collect();
+        let derived = Derived::new(entries.iter().map(|(w, e)| (w.as_str(), *e)));
+        let (words, affix): (Vec<Box<str>>, Vec<bool>) = entries
+            .iter()
+            .map(|(w, exact)| {
+                let folded = w.replace('_', "").into_boxed_str();
                 let affix = !exact && folded.len() >= AFFIX_MIN;
                 (folded, affix)
             })
@@ -61,14 +77,21 @@ impl KeyWords {
             by_len,
             affixes,
             roles: Vec::new(),
+            derived,
+            derived_roles: Derived::default(),
         }
     }
 
     /// The vocabulary with these role words (folded here).
     pub fn with_roles<'a>(mut self, roles: impl IntoIterator<Item = &'a str>) -> Self {
-        self.roles = roles
+        let entries: Vec<String> = roles
             .into_iter()
-            .map(|w| fold_word(&prepare_words(w)).into_owned().into_boxed_str())
+            .map(|w| fold_word(&prepare_words(w)).into_owned())
+            .collect();
+        self.derived_roles = Derived::new(entries.iter().map(|w| (w.as_str(), false)));
+        self.roles = entries
+            .iter()
+            .map(|w| w.replace('_', "").into_boxed_str())
             .collect();
         self
     }
@@ -81,10 +104,8 @@ impl KeyWords {
         if self.roles.is_empty() {
             return false;
         }
-        let folded = fold_key(raw_key);
         // The plural too: `recipients: ["Alice", …]`.
-        let single = folded.strip_suffix('s').unwrap_or(&folded);
-        self.roles.iter().any(|r| **r == *folded || **r == *single)
+        self.is_role_word(&fold_key(raw_key))
     }
 
     /// Whether one of `raw_key`'s words (as [`KeyWords::is_personal_key`] splits them) is a
@@ -95,12 +116,16 @@ impl KeyWords {
         }
         let prepared = prepare_words(raw_key);
         for_each_word(&prepared, |w| self.is_role_word(&fold_word(w)))
+            || any_run(&prepared, |run| self.is_role_word(run))
     }
 
-    /// Whether the folded word `w` is a role word, or its plural (`recipients`).
+    /// Whether the folded word `w` is a role word, an abbreviation of one (`dbtr`) or a role
+    /// compound glued (`billto`), or the plural of one (`recipients`).
     pub(super) fn is_role_word(&self, w: &str) -> bool {
         let single = w.strip_suffix('s').unwrap_or(w);
-        self.roles.iter().any(|r| **r == *w || **r == *single)
+        [w, single]
+            .iter()
+            .any(|x| self.roles.iter().any(|r| **r == **x) || self.derived_roles.is_form(x))
     }
 
     /// Whether the folded word `w`, as a word of text (a label, a sentence), is a vocabulary
@@ -148,7 +173,10 @@ impl KeyWords {
                 .get(x.len())
                 .is_some_and(|b| b.iter().any(|&i| x.eq_ignore_ascii_case(&self.words[i])))
         };
-        if equals_one(w) || number_prefixed(w).is_some_and(equals_one) {
+        if equals_one(w) || number_affixed(w).is_some_and(equals_one) {
+            return true;
+        }
+        if self.derived_personal(&w.to_ascii_lowercase()) {
             return true;
         }
         let wb = w.as_bytes();
@@ -170,7 +198,13 @@ impl KeyWords {
                 .get(x.len())
                 .is_some_and(|b| b.iter().any(|&i| *self.words[i] == *x))
         };
-        equals(w) || number_prefixed(w).is_some_and(equals)
+        equals(w) || number_affixed(w).is_some_and(equals)
+    }
+
+    /// Whether the folded word `w` is an abbreviation of the vocabulary (see `abbrev.rs`),
+    /// bare or with a number word glued before or after it (`ktpno`, `nonik`).
+    fn derived_personal(&self, w: &str) -> bool {
+        self.derived.meets_word(w) || number_affixed(w).is_some_and(|r| self.derived.is_form(r))
     }
 
     pub fn words(&self) -> impl Iterator<Item = &str> {
@@ -188,6 +222,11 @@ impl KeyWords {
         // splits it into pieces that are no words, yet every case-insensitive reader of the
         // key reads `nama` or `email`.
         for_each_word(&prepared, |w| self.word_personal(w))
+            // Runs of words glued (`national_id_no` holds `nationalid`, `id_num` is `idnum`,
+            // `zip_cd` is `zipcd`): a compound of the vocabulary or a derived form, exactly.
+            || any_run(&prepared, |run| {
+                self.is_word(run) || self.derived.is_form(run)
+            })
             || prepared
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|run| !run.is_empty())
@@ -211,13 +250,14 @@ impl KeyWords {
             return self.ascii_word_personal(w);
         }
         let folded = fold_word(w);
-        let numbered = number_prefixed(&folded);
-        self.words.iter().zip(&self.affix).any(|(v, &affix)| {
-            let v = &**v;
-            folded == v
-                || numbered == Some(v)
-                || (affix && (folded.starts_with(v) || folded.ends_with(v)))
-        })
+        let numbered = number_affixed(&folded);
+        self.derived_personal(&folded)
+            || self.words.iter().zip(&self.affix).any(|(v, &affix)| {
+                let v = &**v;
+                folded == v
+                    || numbered == Some(v)
+                    || (affix && (folded.starts_with(v) || folded.ends_with(v)))
+            })
     }
 }
 
@@ -269,7 +309,7 @@ impl KeyWords {
                 &text[start..end]
             };
             !label.is_empty() && self.is_personal_key(label)
-        })
+        }) || self.pairs_personal(text)
     }
 }
 
@@ -318,6 +358,43 @@ fn number_prefixed(word: &str) -> Option<&str> {
         (head.eq_ignore_ascii_case(p) && !rest.is_empty()).then_some(rest)
     })
 }
+
+/// [`number_prefixed`], or the rest of `word` before a number word glued after it (`ktpno`,
+/// `niknum`, `hpnumber`; two letters of rest at least): the rest is then compared exactly.
+fn number_affixed(word: &str) -> Option<&str> {
+    number_prefixed(word).or_else(|| {
+        NUMBER_WORDS.iter().find_map(|n| {
+            let cut = word.len().checked_sub(n.len())?;
+            let tail = word.get(cut..)?;
+            (cut >= 2 && tail.eq_ignore_ascii_case(n)).then(|| &word[..cut])
+        })
+    })
+}
+
+/// Calls `f` with each run of two to four consecutive words of `prepared` glued and folded
+/// (`national`,`id` → `nationalid`), in every reading of its case boundaries, when the run
+/// is four letters or more and holds no digit word; stops as soon as `f` says true.
+fn any_run(prepared: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    for reading in word_readings(prepared) {
+        let folded: Vec<String> = reading.iter().map(|w| fold_word(w).into_owned()).collect();
+        for i in 0..folded.len() {
+            let mut run = String::new();
+            for (j, w) in folded.iter().enumerate().skip(i).take(MAX_RUN) {
+                if w.chars().any(char::is_numeric) {
+                    break;
+                }
+                run.push_str(w);
+                if j > i && run.len() >= AFFIX_MIN && f(&run) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Most words glued into one by [`any_run`]: the longest compound of the vocabulary.
+const MAX_RUN: usize = 4;
 
 #[cfg(test)]
 mod label_tests {

@@ -193,3 +193,25 @@ fn the_shipped_policies_apply_through_mask_for_and_mask_is_rules_only() {
     let masked = m.mask(body.as_bytes()).expect("ok");
     assert_eq!(&masked.body[..], body.as_bytes());
 }
+
+/// Finding 4: on a `report` family every key the undeclared-paths listing shows as `<key>`
+/// (no plain field name) is written `<key>#N`, whatever is below it; maps keyed by currency
+/// codes, ids, dates and status words keep their keys, and the listing agrees.
+#[test]
+fn report_keys_that_are_no_field_names_are_written_as_placeholders() {
+    let m = with(Mode::Report, &[]);
+    let body = r#"{"totals":{"Budi Keytotals":150000,"Citra, Jl Melati 42":2},"by":{"DEWI K":"PAID"},"tags":{"eka.k":true},"fx":{"IDR":1,"USD":2,"2024-12-06":3,"cus_N2fr":4,"PAID":5}}"#;
+    let o = out(&m, body);
+    assert_eq!(
+        o,
+        r#"{"totals":{"<key>#0":150000,"<key>#1":2},"by":{"<key>#0":"PAID"},"tags":{"<key>#0":true},"fx":{"IDR":1,"USD":2,"2024-12-06":3,"cus_N2fr":4,"PAID":5}}"#
+    );
+    let listing = m.policies().expect("policies").undeclared().listing();
+    let paths: Vec<&str> = listing
+        .families
+        .iter()
+        .flat_map(|f| f.paths.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    assert!(paths.contains(&"totals.<key>"), "{paths:?}");
+    assert!(paths.contains(&"fx.IDR"), "{paths:?}");
+}

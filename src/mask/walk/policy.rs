@@ -166,6 +166,12 @@ impl<'m> Pol<'m> {
             None if scoped && !crate::mask::keynorm::is_plain_field_name(k) => {
                 Some(KEY_PLACEHOLDER)
             }
+            // `report`: a key the listing shows as `<key>` (no plain field name: a space, a
+            // dot, a comma — `"Budi Hartono": 150000`, `"alice.victimson": true`) is data,
+            // whatever is below it: written as the listing shows it. One predicate for both.
+            None if self.policy.mode == Mode::Report && !crate::mask::keynorm::is_listed_key(k) => {
+                Some(KEY_PLACEHOLDER)
+            }
             // A personal key with an identifier's worth of digits glued to its key word
             // (`phone_081234567890`, `nik_3173000000001234`) holds the value itself.
             None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {

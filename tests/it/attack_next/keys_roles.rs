@@ -13,7 +13,6 @@ use crate::common::*;
 /// birth date, `zipcd`. A full street address *with* numbers, a name and a date of birth pass
 /// under them on a `report` family (the stated residual covers a neutral key only).
 #[tokio::test]
-#[ignore = "finding 2: abbreviated key words (addr, nm, bdate/brth, zipcd) are not key words on report routes"]
 async fn abbreviated_key_words_are_key_words() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -72,7 +71,6 @@ async fn abbreviated_key_words_are_key_words() {
 /// `bill_to`/`ship_to`, `signatory`, `applicant`, `principal`, `attn`. A person's name written
 /// as a name (`Alice Victimson`, the shape the role-word check masks) passes under them.
 #[tokio::test]
-#[ignore = "finding 3: ISO 20022 / SWIFT party roles (debtor, creditor, remitter, orderer, consignee, bill_to…) are not role words"]
 async fn payment_message_party_roles_are_role_words() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -126,7 +124,6 @@ async fn payment_message_party_roles_are_role_words() {
 /// from payer to amount (`{"totals": {"Budi Hartono": 150000}}`) or to a flag passes whole.
 /// The stated residual concedes only a *single-word* name used as a key.
 #[tokio::test]
-#[ignore = "finding 4: multi-word name and address keys with unmasked values pass on report routes"]
 async fn name_keys_over_unmasked_values_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -212,7 +209,6 @@ async fn names_as_payment_systems_write_them_never_pass_under_a_role() {
 /// (`{'payer': '…'}`), SQL (`beneficiary='…'`) — is not read, while a key word in the same
 /// shapes (`first_name=Alice`) is.
 #[tokio::test]
-#[ignore = "finding 10: role words as keys inside structured text (query, XML, CSV, repr, k=v) do not mark the name"]
 async fn role_words_inside_structured_text_mark_their_value() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -246,7 +242,6 @@ async fn role_words_inside_structured_text_mark_their_value() {
 /// only, so `KTPno`, `NIKnum`, `NIKvalue`, `SSNno`, `DOBdate`, `HPnumber`, `TELnum`, `PANno`
 /// are not personal keys (`NPWPno` and `IBANno`, four letters, are).
 #[tokio::test]
-#[ignore = "finding 12: short upper-case key words followed by a lower-case word (KTPno, DOBdate, HPnumber) are missed"]
 async fn short_acronym_key_words_followed_by_lower_case_are_key_words() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
