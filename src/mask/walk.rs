@@ -380,7 +380,20 @@ impl Walk<'_> {
                 self.out.push(b'"');
                 self.by_policy = self.by_policy.saturating_add(1);
             }
-            None => self.write_raw(key),
+            // A key a named rule matches is written in the gateway's own spelling (the rule's
+            // name) unless it is printable ASCII: its letters and digits spell the rule's name,
+            // so upstream's case and separators are all it keeps. What a client folds onto the
+            // rule (`ｅｍａｉｌ`, `ſurname`, combining marks) or cannot see (tag or zero-width
+            // characters) never reaches it.
+            None => match rule.filter(|_| !k.bytes().all(|b| (0x20..0x7f).contains(&b))) {
+                Some(r) => {
+                    let m = self.m;
+                    let name = m.rules.get(r).map_or("", |r| &*r.name);
+                    let last = name.rsplit('.').next().unwrap_or(name);
+                    self.write_str(last);
+                }
+                None => self.write_raw(key),
+            },
         }
         self.out.push(b':');
         self.dec = dec;

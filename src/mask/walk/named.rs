@@ -55,10 +55,10 @@ impl Walk<'_> {
         let mut named = direct != Naming::None || below;
         // An array of byte or character codes spells a text (`Buffer.toJSON()`'s `data`,
         // `[65,108,105,…]`): personal when that text is.
-        if res.is_ok() && !object && !named && !at.personal {
+        if res.is_ok() && !named && !at.personal {
             let src = lx.source(start, lx.pos);
-            // An array of scalars is also one value: its elements' texts joined.
-            named = self.codes_personal(src) || self.joined_personal(src, at);
+            // An array or object of scalars is also one value: its pieces' texts joined.
+            named = (!object && self.codes_personal(src)) || self.joined_personal(src, at, object);
         }
         // A label (`first_name`, `Full Name`) names the values of the container around this
         // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's
