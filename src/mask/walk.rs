@@ -370,6 +370,14 @@ impl Walk<'_> {
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }
+        // A key a named rule matches is copied only when it is printable ASCII: its letters
+        // and digits spell the rule's name, so upstream's case and separators are all it
+        // keeps. Any other spelling (`ｅｍａｉｌ`, `ſurname`, combining marks, tag or
+        // zero-width characters a client folds away or cannot see) is written in the
+        // gateway's own, `<key>#N` (unique, unlike the rule's name beside a plain sibling).
+        if rewrite.is_none() && rule.is_some() && !k.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            rewrite = Some("<key>");
+        }
         match rewrite {
             Some(placeholder) => {
                 // `<…>#N`: the member's index keeps keys unique, and no key copied from
@@ -380,20 +388,7 @@ impl Walk<'_> {
                 self.out.push(b'"');
                 self.by_policy = self.by_policy.saturating_add(1);
             }
-            // A key a named rule matches is written in the gateway's own spelling (the rule's
-            // name) unless it is printable ASCII: its letters and digits spell the rule's name,
-            // so upstream's case and separators are all it keeps. What a client folds onto the
-            // rule (`ｅｍａｉｌ`, `ſurname`, combining marks) or cannot see (tag or zero-width
-            // characters) never reaches it.
-            None => match rule.filter(|_| !k.bytes().all(|b| (0x20..0x7f).contains(&b))) {
-                Some(r) => {
-                    let m = self.m;
-                    let name = m.rules.get(r).map_or("", |r| &*r.name);
-                    let last = name.rsplit('.').next().unwrap_or(name);
-                    self.write_str(last);
-                }
-                None => self.write_raw(key),
-            },
+            None => self.write_raw(key),
         }
         self.out.push(b':');
         self.dec = dec;

@@ -72,9 +72,7 @@ fn cp1252_text(bytes: &[u8]) -> Option<String> {
     if ascii * 4 < bytes.len() * 3 {
         return None;
     }
-    let prose = |c: char| {
-        c.is_ascii() || c.is_alphabetic() || "\u{a0}€£°«»‘’“”–—…".contains(c)
-    };
+    let prose = |c: char| c.is_ascii() || c.is_alphabetic() || "\u{a0}€£°«»‘’“”–—…".contains(c);
     bytes
         .iter()
         .map(|&b| cp1252(b).filter(|&c| prose(c)))
@@ -85,9 +83,9 @@ fn cp1252_text(bytes: &[u8]) -> Option<String> {
 /// five undefined bytes.
 fn cp1252(b: u8) -> Option<char> {
     const HIGH: [u16; 32] = [
-        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-        0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
-        0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+        0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+        0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
     ];
     match b {
         b'\t' | b'\n' | b'\r' | 0x20..=0x7e | 0xa0..=0xff => Some(char::from(b)),
@@ -210,10 +208,7 @@ mod tests {
             Some("alice.victim@example.com 081234567890")
         );
         let cp = b"Zo\xeb M\xfcller, 081234567890";
-        assert_eq!(
-            bytes_text(cp).as_deref(),
-            Some("Zoë Müller, 081234567890")
-        );
+        assert_eq!(bytes_text(cp).as_deref(), Some("Zoë Müller, 081234567890"));
         // MessagePack {"n": "Alice Victimson", "e": "alice@example.com"}.
         let mut mp = vec![0x82, 0xa1, b'n', 0xaf];
         mp.extend_from_slice(b"Alice Victimson");

@@ -332,9 +332,9 @@ fn ascii85_decoded(body: &str) -> Option<Vec<u8>> {
     let flush = |group: &[u8; 5], n: usize, out: &mut Vec<u8>| -> Option<()> {
         let mut padded = *group;
         padded[n..].fill(b'u' - b'!');
-        let v = padded
-            .iter()
-            .try_fold(0u32, |acc, &d| acc.checked_mul(85)?.checked_add(u32::from(d)))?;
+        let v = padded.iter().try_fold(0u32, |acc, &d| {
+            acc.checked_mul(85)?.checked_add(u32::from(d))
+        })?;
         out.extend_from_slice(&v.to_be_bytes()[..n - 1]);
         Some(())
     };

@@ -41,6 +41,8 @@ mod digit_props;
 mod spelling_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wrapping_props;
 
 use std::borrow::Cow;
 

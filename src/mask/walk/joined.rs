@@ -33,8 +33,11 @@ impl Walk<'_> {
             return false;
         }
         let declared = &p.policy.declared;
-        let member_declared =
-            |k: &str| at.decl.and_then(|d| declared.child(d, k)).is_some_and(|c| declared.is_declared(c));
+        let member_declared = |k: &str| {
+            at.decl
+                .and_then(|d| declared.child(d, k))
+                .is_some_and(|c| declared.is_declared(c))
+        };
         let parts = if object {
             member_texts(src, member_declared)
         } else {
@@ -104,8 +107,7 @@ fn readings(parts: &[String]) -> Vec<String> {
 fn local_like(t: &str) -> bool {
     (1..=64).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'))
 }
 
@@ -119,9 +121,8 @@ fn domain_like(t: &str) -> bool {
         && t.len() <= 253
         && last.len() >= 2
         && last.bytes().all(|b| b.is_ascii_alphabetic())
-        && labels.all(|l| {
-            !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        && labels
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// What an element that is no piece of a spelled value stands as in the joined text: a list
@@ -202,7 +203,11 @@ fn member_texts(src: &str, declared: impl Fn(&str) -> bool) -> Option<Vec<String
             }
             _ => scalar_text(&mut lx, &mut dec)?,
         };
-        out.push(if declared_member { BREAK.to_owned() } else { text });
+        out.push(if declared_member {
+            BREAK.to_owned()
+        } else {
+            text
+        });
         lx.skip_ws();
         if lx.eat(b',') {
             continue;
@@ -289,6 +294,66 @@ mod tests {
                     prop_assert_ne!(a, b, "{} came back as {:?}", x, after);
                 }
             }
+        }
+
+        /// Finding 11: an email or a phone number split across an object's members (random
+        /// cut points, random keys, an email's parts in either order) never comes back: no
+        /// member is copied.
+        #[test]
+        fn values_split_across_members_are_masked(
+            local in "[a-z]{3,8}\\.[a-z]{3,8}",
+            domain in "[a-z]{3,8}\\.(com|co\\.id|org)",
+            phone in "0[1-9][0-9]{9,11}",
+            cuts in proptest::collection::vec(2usize..5, 2..4),
+            keys in proptest::collection::vec("[a-z]{1,6}", 4),
+            swap in any::<bool>(),
+        ) {
+            let mut email = serde_json::Map::new();
+            let (first, second) = if swap { (&domain, &local) } else { (&local, &domain) };
+            email.insert(format!("{}0", keys[0]), json!(first));
+            email.insert(format!("{}1", keys[1]), json!(second));
+            let mut number = serde_json::Map::new();
+            let mut rest = phone.as_str();
+            for (i, cut) in cuts.iter().enumerate() {
+                let (piece, tail) = rest.split_at((*cut).min(rest.len()));
+                number.insert(format!("{}{i}", keys[i % keys.len()]), json!(piece));
+                rest = tail;
+            }
+            // The rest in pieces of four: no piece alone shows a shape.
+            for (j, piece) in pieces(rest, 4).iter().enumerate() {
+                number.insert(format!("{}9{j}", keys[3]), json!(piece));
+            }
+            for x in [Value::Object(email), Value::Object(number)] {
+                let after = masked_x(&x);
+                let (Value::Object(before), Value::Object(after)) = (&x, &after) else {
+                    return Err(TestCaseError::fail(format!("{x} came back as {after}")));
+                };
+                for (k, v) in before {
+                    if v.as_str().is_some_and(|s| !s.is_empty()) {
+                        prop_assert!(after.values().all(|a| a != v), "{} came back as {:?}", x, after);
+                    }
+                    let _ = k;
+                }
+            }
+        }
+
+        /// The other side: objects of codes, statuses, ids, amounts (numbers, and decimal
+        /// strings) and timestamps come back unchanged.
+        #[test]
+        fn objects_without_a_shape_pass(
+            code in "(IDR|SGD|USD|PENDING|SUCCESS|FAILED|VA|QRIS)",
+            id in "(payin|payout|customer)_[0-9a-f]{32}",
+            amount in 10u64..10_000_000_000,
+            decimal in "[1-9][0-9]{0,7}\\.[0-9]{2}",
+            fee in "[1-9][0-9]{0,5}\\.[0-9]{2}",
+            day in 1u32..28,
+        ) {
+            let x = json!({
+                "a_status": code, "b_id": id, "c_amount": amount, "d_amount": decimal,
+                "e_fee": fee, "f_created_at": format!("2024-12-{day:02}T03:53:52.779Z"),
+                "g_currency": "IDR",
+            });
+            prop_assert_eq!(masked_x(&x), x);
         }
 
         /// The other side: arrays of codes, statuses, ids and amounts (numbers of more than
