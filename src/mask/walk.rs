@@ -376,6 +376,14 @@ impl Walk<'_> {
             rewrite = checked.rewrite;
             back = Some(checked.back);
         }
+        // A key a named rule matches is copied only when it is printable ASCII: its letters
+        // and digits spell the rule's name, so upstream's case and separators are all it
+        // keeps. Any other spelling (`ｅｍａｉｌ`, `ſurname`, combining marks, tag or
+        // zero-width characters a client folds away or cannot see) is written in the
+        // gateway's own, `<key>#N` (unique, unlike the rule's name beside a plain sibling).
+        if rewrite.is_none() && rule.is_some() && !k.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            rewrite = Some("<key>");
+        }
         match rewrite {
             Some(placeholder) => {
                 // `<…>#N`: the member's index keeps keys unique, and no key copied from

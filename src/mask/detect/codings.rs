@@ -27,18 +27,8 @@ pub(super) fn base32_texts(s: &str) -> impl Iterator<Item = String> + '_ {
             engines
                 .iter()
                 .filter_map(|e| e.decode(upper.as_bytes()).ok())
-                .find_map(text)
+                .find_map(|b| super::bytes::bytes_text(&b))
         })
-}
-
-/// `bytes` as text a person reads: UTF-8 without control characters other than white space,
-/// or else UTF-16 text ([`utf16_text`]).
-pub(super) fn text(bytes: Vec<u8>) -> Option<String> {
-    match String::from_utf8(bytes) {
-        Ok(t) if readable(&t) => Some(t),
-        Ok(t) => utf16_text(t.as_bytes()),
-        Err(e) => utf16_text(e.as_bytes()),
-    }
 }
 
 /// No control characters other than white space.
@@ -304,7 +294,71 @@ pub(super) fn byte_codes_decoded(s: &str) -> Option<String> {
     [as_decimal, as_hex]
         .into_iter()
         .flatten()
-        .find_map(|bytes| text(bytes).filter(|t| t.chars().any(char::is_alphabetic)))
+        .find_map(|bytes| {
+            super::bytes::bytes_text(&bytes).filter(|t| t.chars().any(char::is_alphabetic))
+        })
+}
+
+/// The longest Ascii85 token decoded: longer ones are read on their first this many
+/// characters (and noted as a bound).
+const MAX_ASCII85: usize = 64 * 1024;
+
+/// The bytes of the Adobe Ascii85 tokens in `s` (`<~…~>`: Python's `a85decode(adobe=True)`,
+/// PostScript, PDF), read by [`super::bytes::bytes_text`]: groups of five characters `!`–`u`
+/// for four bytes, `z` for four zero bytes, white space skipped, a short last group padded.
+pub(super) fn ascii85_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    let mut rest = s;
+    std::iter::from_fn(move || loop {
+        let start = rest.find("<~")?;
+        let body = &rest[start + 2..];
+        let end = body.find("~>").unwrap_or(body.len());
+        rest = &body[end..];
+        if end > MAX_ASCII85 {
+            super::readings::bounded();
+        }
+        let token = &body[..end.min(MAX_ASCII85)];
+        if let Some(text) = ascii85_decoded(token).and_then(|b| super::bytes::bytes_text(&b)) {
+            return Some(text);
+        }
+    })
+}
+
+/// The bytes an Ascii85 body spells, or `None` when it holds a character outside the
+/// alphabet or a group that overflows 32 bits.
+fn ascii85_decoded(body: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() * 4 / 5 + 4);
+    let mut group = [0u8; 5];
+    let mut n = 0;
+    let flush = |group: &[u8; 5], n: usize, out: &mut Vec<u8>| -> Option<()> {
+        let mut padded = *group;
+        padded[n..].fill(b'u' - b'!');
+        let v = padded.iter().try_fold(0u32, |acc, &d| {
+            acc.checked_mul(85)?.checked_add(u32::from(d))
+        })?;
+        out.extend_from_slice(&v.to_be_bytes()[..n - 1]);
+        Some(())
+    };
+    for b in body.bytes() {
+        match b {
+            b'z' if n == 0 => out.extend_from_slice(&[0; 4]),
+            b'!'..=b'u' => {
+                group[n] = b - b'!';
+                n += 1;
+                if n == 5 {
+                    flush(&group, 5, &mut out)?;
+                    n = 0;
+                }
+            }
+            _ if b.is_ascii_whitespace() => {}
+            _ => return None,
+        }
+    }
+    match n {
+        0 => {}
+        1 => return None,
+        _ => flush(&group, n, &mut out)?,
+    }
+    Some(out)
 }
 
 /// Longest tag or comment a renderer's reading drops.

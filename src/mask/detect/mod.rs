@@ -18,11 +18,13 @@
 //! bytes a shape needs (see [`readings`]), is also read decoded (a decode allocates; tokens
 //! that decode to binary, such as hex ids, stop there).
 
+mod bytes;
 mod card;
 mod codings;
 mod digits;
 mod email;
 mod grouped;
+mod hidden;
 mod iban;
 mod joint;
 mod national_id;
@@ -41,6 +43,8 @@ mod digit_props;
 mod spelling_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wrapping_props;
 
 use std::borrow::Cow;
 

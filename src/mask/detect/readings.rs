@@ -4,7 +4,9 @@
 //! The one enumeration the detectors and the label check go through, so a decoding added
 //! here is seen by both.
 
+use super::bytes;
 use super::codings;
+use super::hidden;
 use super::rendered;
 
 /// The shortest base64 token read as text: the fewest characters that decode to
@@ -35,14 +37,18 @@ const MAX_NESTED: u8 = 3;
 /// one enumeration every check on a string's text goes through (detectors and labels), so a
 /// decoding added here is seen by all of them.
 pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
-    BOUNDED.with(|b| b.set(false));
+    // Characters no reader sees that the readings remove (zero-width, format, tag
+    // characters) carry what no check reads: the value is masked whole, as one a bound cut
+    // short (see `hidden`). The common ASCII value is done by one SIMD test.
+    BOUNDED.with(|b| b.set(!s.is_ascii() && hidden::hides(s)));
     any_reading_at(s, &mut f, MAX_NESTED)
 }
 
 thread_local! {
     /// Set by the last [`any_reading`] when a bound cut a reading short: a fourth level of
     /// `%XX` escapes, a token still encoded below [`MAX_NESTED`] levels, an inflated stream
-    /// longer than [`MAX_INFLATED`]. The walk is synchronous, so the flag read right after a
+    /// longer than [`bytes::MAX_INFLATED`], a compressed stream it cannot open, characters no
+    /// reader sees ([`hidden::hides`]). The walk is synchronous, so the flag read right after a
     /// scan is that scan's.
     static BOUNDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -54,7 +60,7 @@ pub(crate) fn last_reading_bounded() -> bool {
     BOUNDED.with(std::cell::Cell::get)
 }
 
-fn bounded() {
+pub(super) fn bounded() {
     BOUNDED.with(|b| b.set(true));
 }
 
@@ -99,6 +105,10 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::byte_codes_decoded(s),
         // Every renderer step above applied together, to a fixed point.
         rendered::rendered(s),
+        // Unicode tag characters read as the ASCII they mirror ("ASCII smuggling"), in
+        // place and alone.
+        hidden::tags_in_place(s),
+        hidden::tags_alone(s),
     ];
     for d in escaped.into_iter().flatten() {
         if f(&d) || deeper(&d, f, depth) {
@@ -109,11 +119,14 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
 }
 
 /// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`]),
-/// hex ([`hex_texts`]) and base32 ([`codings::base32_texts`]).
+/// hex ([`hex_texts`]), base32 ([`codings::base32_texts`]) and Ascii85
+/// ([`codings::ascii85_texts`]); the bytes of each read by the one table of
+/// [`bytes::bytes_text`] (compressors, text encodings, binary records).
 fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
     base64_texts(s)
         .chain(hex_texts(s))
         .chain(codings::base32_texts(s))
+        .chain(codings::ascii85_texts(s))
 }
 
 /// The shortest hex token read as text: [`MIN_SHAPE_BYTES`] bytes, two characters each.
@@ -134,43 +147,8 @@ fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
                 .chunks_exact(2)
                 .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
                 .collect();
-            codings::text(bytes?)
+            bytes::bytes_text(&bytes?)
         })
-}
-
-/// The largest inflated text read from a compressed base64 token: enough for any value a
-/// client would show, bounded so a small token cannot make the gateway inflate a bomb.
-const MAX_INFLATED: u64 = 64 * 1024;
-
-/// `bytes` as text: UTF-8 as they are, UTF-16 ([`codings::utf16_text`]), or a gzip or zlib
-/// stream (`H4sI…`, `eJ…` in base64) inflated to UTF-8 (at most [`MAX_INFLATED`] bytes), as
-/// a client that gunzips a compressed payload reads it.
-fn bytes_text(bytes: Vec<u8>) -> Option<String> {
-    use std::io::Read;
-    let inflated = |r: &mut dyn Read| {
-        let mut out = Vec::new();
-        r.take(MAX_INFLATED + 1).read_to_end(&mut out).ok()?;
-        if out.len() as u64 > MAX_INFLATED {
-            // More follows than is read: judged on its prefix, and noted.
-            bounded();
-            out.truncate(MAX_INFLATED as usize);
-            return Some(String::from_utf8_lossy(&out).into_owned());
-        }
-        String::from_utf8(out).ok()
-    };
-    match bytes.as_slice() {
-        [0x1f, 0x8b, ..] => inflated(&mut flate2::read::MultiGzDecoder::new(&bytes[..])),
-        [0x78, second, ..] if (u16::from(0x78u8) << 8 | u16::from(*second)) % 31 == 0 => {
-            inflated(&mut flate2::read::ZlibDecoder::new(&bytes[..]))
-        }
-        // UTF-8, or UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too,
-        // with control characters a UTF-16 reader reads as its high bytes).
-        _ => match String::from_utf8(bytes) {
-            Ok(t) if codings::readable(&t) => Some(t),
-            Ok(t) => codings::utf16_text(t.as_bytes()).or(Some(t)),
-            Err(e) => codings::utf16_text(e.as_bytes()),
-        },
-    }
 }
 
 /// `s` with the character escapes a renderer or a string-literal reader undoes decoded, when
@@ -318,7 +296,7 @@ fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
                 .decode(t)
                 .or_else(|_| URL_SAFE_NO_PAD.decode(t))
                 .ok()
-                .and_then(bytes_text)
+                .and_then(|b| bytes::bytes_text(&b))
         })
 }
 

@@ -63,7 +63,7 @@ fn strings_that_only_look_like_json_are_copied_as_they_are() {
         "[] and more",
         " {",
         "{\"phone_number\":\"12345678\",}",
-        "x{\"phone_number\":\"12345678\"}",
+        "x{\"a\":\"b\"}",
     ] {
         let body = json!({ "note": s }).to_string();
         let masked = m.mask(body.as_bytes()).expect("ok");

@@ -3,6 +3,7 @@ use serde_json::{json, Value};
 use super::*;
 
 mod defaults;
+mod embedded_props;
 mod enforce_props;
 mod failures;
 mod fidelity;

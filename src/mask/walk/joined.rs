@@ -1,10 +1,17 @@
-//! An array of scalars read as one value: a text or a number spelled across array elements
-//! (`["v","i","c",…]`, `[0,8,1,2,…]`, `["0812","3456","7890"]`) is the value a client gets by
-//! joining them (`arr.join("")`, `" ".join(arr)`), and no element alone shows a shape. A JSON
-//! number of more than one digit is a value of its own (an amount: `[150000, 2500]` is two
-//! amounts, each judged as a number leaf), so it breaks the joined text. Only on
-//! `report` families (in `enforce` every undeclared leaf is masked anyway), only for arrays
-//! no declaration covers.
+//! An array or an object of scalars read as one value: a text or a number spelled across
+//! array elements (`["v","i","c",…]`, `[0,8,1,2,…]`, `["0812","3456","7890"]`) or object
+//! members (`{"local": "alice", "domain": "example.com"}`, `{"country_code": "62",
+//! "area_code": "812", "subscriber": "345678"}`, how phone libraries serialise a number) is
+//! the value a client gets by joining them (`arr.join("")`, `" ".join(arr)`, `local + "@" +
+//! domain`), and no piece alone shows a shape. Three readings of the pieces in order: joined
+//! with nothing, with a space, and with `@` between a local-part-like piece and a
+//! domain-like one beside it. A JSON number of more than one digit is a value of its own (an
+//! amount: `[150000, 2500]` is two amounts, each judged as a number leaf), so it breaks the
+//! joined text, as a boolean, `null`, a nested container or a declared member does. In an
+//! object, a member that shows a shape alone is masked by itself and breaks the text too: a
+//! detector must fire on what only the join shows to mask the members around it. Only on
+//! `report` families (in `enforce` every undeclared leaf is masked anyway), only for
+//! containers no declaration covers.
 
 use super::lexer::Lexer;
 use super::{At, Walk};
@@ -15,20 +22,31 @@ use super::{At, Walk};
 const MAX_JOINED_TEXT: usize = 64 * 1024;
 
 impl Walk<'_> {
-    /// Whether the array source text `src` (at `at`) is an array of two or more scalars whose
-    /// elements' texts, joined with nothing and with a space, are personal to a detector (in
-    /// any reading of them, as a string leaf is), or whose joined text is too long to read.
-    pub(super) fn joined_personal(&self, src: &str, at: At) -> bool {
+    /// Whether the array or object source text `src` (at `at`) holds two or more scalars
+    /// whose texts, joined (see the module), are personal to a detector (in any reading of
+    /// them, as a string leaf is), or whose joined text is too long to read.
+    pub(super) fn joined_personal(&self, src: &str, at: At, object: bool) -> bool {
         let Some(p) = self.pol.as_ref() else {
             return false;
         };
         if at.decl.is_some_and(|d| p.policy.declared.is_declared(d)) {
             return false;
         }
-        let Some(parts) = scalar_texts(src) else {
+        let declared = &p.policy.declared;
+        let member_declared = |k: &str| {
+            at.decl
+                .and_then(|d| declared.child(d, k))
+                .is_some_and(|c| declared.is_declared(c))
+        };
+        let parts = if object {
+            member_texts(src, member_declared)
+        } else {
+            scalar_texts(src)
+        };
+        let Some(mut parts) = parts else {
             return false;
         };
-        if parts.len() < 2 {
+        if parts.iter().filter(|t| t.as_str() != BREAK).count() < 2 {
             return false;
         }
         let len: usize = parts.iter().map(|t| t.len() + 1).sum();
@@ -36,20 +54,105 @@ impl Walk<'_> {
             return true;
         }
         let detectors = p.policies.detectors();
-        [parts.concat(), parts.join(" ")].iter().any(|t| {
-            let (found, bounded) = detectors.scan_bounded(t);
-            found.is_some() || bounded
-        })
+        let fires = |parts: &[String]| {
+            readings(parts).iter().any(|t| {
+                let (found, bounded) = detectors.scan_bounded(t);
+                found.is_some() || bounded
+            })
+        };
+        if !fires(&parts) {
+            return false;
+        }
+        if !object {
+            return true;
+        }
+        // Rarely reached: which members show a shape alone (they are masked by themselves).
+        for t in &mut parts {
+            if t.as_str() != BREAK {
+                let (found, bounded) = detectors.scan_bounded(t);
+                if found.is_some() || bounded {
+                    BREAK.clone_into(t);
+                }
+            }
+        }
+        fires(&parts)
     }
+}
+
+/// The joined readings of `parts` (see the module): with nothing, with a space, and every
+/// adjacent local-part-like and domain-like pair (in either order: objects are often written
+/// with their keys sorted, `domain` before `local_part`) as `local@domain`.
+fn readings(parts: &[String]) -> Vec<String> {
+    let mut out = vec![parts.concat(), parts.join(" ")];
+    let mut emails = String::new();
+    for pair in parts.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        for (local, domain) in [(a, b), (b, a)] {
+            if local_like(local) && domain_like(domain) {
+                emails.push_str(local);
+                emails.push('@');
+                emails.push_str(domain);
+                emails.push(' ');
+            }
+        }
+    }
+    if !emails.is_empty() {
+        out.push(emails);
+    }
+    out
+}
+
+/// An email's local part: at most 64 letters, digits and `.`, `_`, `%`, `+`, `-`, starting
+/// with a letter or digit.
+fn local_like(t: &str) -> bool {
+    (1..=64).contains(&t.len())
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'))
+}
+
+/// A host name: dot-separated labels of letters, digits and `-`, the last all letters (two
+/// or more).
+fn domain_like(t: &str) -> bool {
+    let t = t.trim_end_matches('.');
+    let mut labels = t.split('.');
+    let last = labels.next_back().unwrap_or_default();
+    t.contains('.')
+        && t.len() <= 253
+        && last.len() >= 2
+        && last.bytes().all(|b| b.is_ascii_alphabetic())
+        && labels
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// What an element that is no piece of a spelled value stands as in the joined text: a list
 /// mark, so the pieces on either side are not read as one.
 const BREAK: &str = "; ";
 
-/// The texts of the elements of the JSON array `src` (strings decoded, one-digit numbers as
-/// their digit, other numbers and literals as [`BREAK`]), or `None` when it holds a container
-/// (a nested array or object is read on its own) or is no array.
+/// The text one scalar at the lexer stands for: a string decoded, a one-digit number as its
+/// digit, any other number or literal as [`BREAK`]; `None` at a container or bad JSON.
+fn scalar_text(lx: &mut Lexer<'_>, dec: &mut String) -> Option<String> {
+    match lx.peek()? {
+        b'"' => {
+            let s = lx.string().ok()?;
+            Some(s.value(dec).to_owned())
+        }
+        // A number is a value of its own (an amount, a count), judged alone as a number
+        // leaf; only a one-digit number is a digit of a number spelled across elements.
+        // Anything else breaks the joined text, as a list mark does.
+        b'-' | b'0'..=b'9' => {
+            let n = lx.number().ok()?;
+            Some(if n.len() == 1 { n } else { BREAK }.to_owned())
+        }
+        b't' => lx.literal(b"true").ok().map(|()| BREAK.to_owned()),
+        b'f' => lx.literal(b"false").ok().map(|()| BREAK.to_owned()),
+        b'n' => lx.literal(b"null").ok().map(|()| BREAK.to_owned()),
+        _ => None,
+    }
+}
+
+/// The texts of the elements of the JSON array `src` (see [`scalar_text`]), or `None` when
+/// it holds a container (a nested array or object is read on its own) or is no array.
 fn scalar_texts(src: &str) -> Option<Vec<String>> {
     let mut lx = Lexer::new(src);
     lx.skip_ws();
@@ -62,38 +165,76 @@ fn scalar_texts(src: &str) -> Option<Vec<String>> {
     }
     loop {
         lx.skip_ws();
-        match lx.peek()? {
-            b'"' => {
-                let s = lx.string().ok()?;
-                out.push(s.value(&mut dec).to_owned());
-            }
-            // A number is a value of its own (an amount, a count), judged alone as a number
-            // leaf; only a one-digit number is a digit of a number spelled across elements.
-            // Anything else breaks the joined text, as a list mark does.
-            b'-' | b'0'..=b'9' => {
-                let n = lx.number().ok()?;
-                out.push(if n.len() == 1 { n } else { BREAK }.to_owned());
-            }
-            b't' => {
-                lx.literal(b"true").ok()?;
-                out.push(BREAK.to_owned());
-            }
-            b'f' => {
-                lx.literal(b"false").ok()?;
-                out.push(BREAK.to_owned());
-            }
-            b'n' => {
-                lx.literal(b"null").ok()?;
-                out.push(BREAK.to_owned());
-            }
-            _ => return None,
-        }
+        out.push(scalar_text(&mut lx, &mut dec)?);
         lx.skip_ws();
         if lx.eat(b',') {
             continue;
         }
         lx.expect(b']').ok()?;
         return Some(out);
+    }
+}
+
+/// The texts of the members' values of the JSON object `src` in order (see
+/// [`scalar_text`]); a nested container, or a member `declared` says what it is, stands as
+/// [`BREAK`]. `None` when `src` is no object.
+fn member_texts(src: &str, declared: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+    let mut lx = Lexer::new(src);
+    lx.skip_ws();
+    lx.expect(b'{').ok()?;
+    let mut out = Vec::new();
+    let mut dec = String::new();
+    let mut key = String::new();
+    lx.skip_ws();
+    if lx.eat(b'}') {
+        return Some(out);
+    }
+    loop {
+        lx.skip_ws();
+        let k = lx.string().ok()?;
+        let declared_member = declared(k.value(&mut key));
+        lx.skip_ws();
+        lx.expect(b':').ok()?;
+        lx.skip_ws();
+        let text = match lx.peek()? {
+            b'{' | b'[' => {
+                skip_container(&mut lx)?;
+                BREAK.to_owned()
+            }
+            _ => scalar_text(&mut lx, &mut dec)?,
+        };
+        out.push(if declared_member {
+            BREAK.to_owned()
+        } else {
+            text
+        });
+        lx.skip_ws();
+        if lx.eat(b',') {
+            continue;
+        }
+        lx.expect(b'}').ok()?;
+        return Some(out);
+    }
+}
+
+/// Moves the lexer past the container at it (strings read as strings, so brackets in them
+/// do not count).
+fn skip_container(lx: &mut Lexer<'_>) -> Option<()> {
+    let mut depth = 0usize;
+    loop {
+        match lx.peek()? {
+            b'"' => {
+                lx.string().ok()?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        lx.pos += 1;
+        if depth == 0 {
+            return Some(());
+        }
     }
 }
 
@@ -153,6 +294,66 @@ mod tests {
                     prop_assert_ne!(a, b, "{} came back as {:?}", x, after);
                 }
             }
+        }
+
+        /// Finding 11: an email or a phone number split across an object's members (random
+        /// cut points, random keys, an email's parts in either order) never comes back: no
+        /// member is copied.
+        #[test]
+        fn values_split_across_members_are_masked(
+            local in "[a-z]{3,8}\\.[a-z]{3,8}",
+            domain in "[a-z]{3,8}\\.(com|co\\.id|org)",
+            phone in "0[1-9][0-9]{9,11}",
+            cuts in proptest::collection::vec(2usize..5, 2..4),
+            keys in proptest::collection::vec("[a-z]{1,6}", 4),
+            swap in any::<bool>(),
+        ) {
+            let mut email = serde_json::Map::new();
+            let (first, second) = if swap { (&domain, &local) } else { (&local, &domain) };
+            email.insert(format!("{}0", keys[0]), json!(first));
+            email.insert(format!("{}1", keys[1]), json!(second));
+            let mut number = serde_json::Map::new();
+            let mut rest = phone.as_str();
+            for (i, cut) in cuts.iter().enumerate() {
+                let (piece, tail) = rest.split_at((*cut).min(rest.len()));
+                number.insert(format!("{}{i}", keys[i % keys.len()]), json!(piece));
+                rest = tail;
+            }
+            // The rest in pieces of four: no piece alone shows a shape.
+            for (j, piece) in pieces(rest, 4).iter().enumerate() {
+                number.insert(format!("{}9{j}", keys[3]), json!(piece));
+            }
+            for x in [Value::Object(email), Value::Object(number)] {
+                let after = masked_x(&x);
+                let (Value::Object(before), Value::Object(after)) = (&x, &after) else {
+                    return Err(TestCaseError::fail(format!("{x} came back as {after}")));
+                };
+                for (k, v) in before {
+                    if v.as_str().is_some_and(|s| !s.is_empty()) {
+                        prop_assert!(after.values().all(|a| a != v), "{} came back as {:?}", x, after);
+                    }
+                    let _ = k;
+                }
+            }
+        }
+
+        /// The other side: objects of codes, statuses, ids, amounts (numbers, and decimal
+        /// strings) and timestamps come back unchanged.
+        #[test]
+        fn objects_without_a_shape_pass(
+            code in "(IDR|SGD|USD|PENDING|SUCCESS|FAILED|VA|QRIS)",
+            id in "(payin|payout|customer)_[0-9a-f]{32}",
+            amount in 10u64..10_000_000_000,
+            decimal in "[1-9][0-9]{0,7}\\.[0-9]{2}",
+            fee in "[1-9][0-9]{0,5}\\.[0-9]{2}",
+            day in 1u32..28,
+        ) {
+            let x = json!({
+                "a_status": code, "b_id": id, "c_amount": amount, "d_amount": decimal,
+                "e_fee": fee, "f_created_at": format!("2024-12-{day:02}T03:53:52.779Z"),
+                "g_currency": "IDR",
+            });
+            prop_assert_eq!(masked_x(&x), x);
         }
 
         /// The other side: arrays of codes, statuses, ids and amounts (numbers of more than

@@ -60,14 +60,16 @@ impl Walk<'_> {
         let mut named = direct != Naming::None || below;
         // An array of byte or character codes spells a text (`Buffer.toJSON()`'s `data`,
         // `[65,108,105,…]`): personal when that text is.
-        if res.is_ok() && !object && !named && !at.personal {
+        if res.is_ok() && !named && !at.personal {
             let src = lx.source(start, lx.pos);
-            // An array of scalars is also one value: its elements' texts joined.
+            // An array or object of scalars is also one value: its pieces' texts joined.
             // A declared array is read joined like an undeclared one: elements that each fit
             // their kind say nothing of what they spell together (`["x0","x8","x1",…]`), and
             // the elements of a scalar declaration (`status: [0, 8, 1, …]`) are undeclared.
-            let whole = At { decl: None, ..at };
-            named = self.codes_personal(src) || self.joined_personal(src, whole);
+            // An object's declared members stay theirs (each is judged by its own kind).
+            let whole = if object { at } else { At { decl: None, ..at } };
+            named =
+                (!object && self.codes_personal(src)) || self.joined_personal(src, whole, object);
         }
         // A label (`first_name`, `Full Name`) names the values of the container around this
         // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's

@@ -410,6 +410,14 @@ impl Walk<'_> {
         p.leaf(at, detected, value)
     }
 
+    /// The policy's strategy for string value `v` at `at` that a bound kept from being read
+    /// whole (documents at offsets no try reached): masked, as a value too long to scan.
+    pub(super) fn unread_text(&self, v: &str, at: At) -> Option<Strategy> {
+        let p = self.pol.as_ref()?;
+        p.leaf(at, None, Leaf::Str(v));
+        Some(p.policies.default_strategy())
+    }
+
     /// Writes string `v` masked by the policy's `strategy`.
     pub(super) fn mask_by_policy(&mut self, strategy: Strategy, v: &str) {
         self.by_policy = self.by_policy.saturating_add(1);

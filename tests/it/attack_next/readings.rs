@@ -15,7 +15,6 @@ use crate::common::*;
 /// and email beside it are never looked at), and Adobe **Ascii85** (`<~…~>`, Python's
 /// `base64.a85decode`). Each token below decodes to an email and/or a phone number.
 #[tokio::test]
-#[ignore = "finding 6: raw-deflate base64, hex gzip/zlib, Latin-1 base64/hex and Ascii85 tokens are not read"]
 async fn other_common_wrappings_are_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -72,7 +71,6 @@ fn tags(s: &str) -> String {
 /// where such a key is copied in upstream's spelling with the tag characters in it (the README
 /// says only upstream's case and separators are left).
 #[tokio::test]
-#[ignore = "finding 7: Unicode tag characters (ASCII smuggling) in values and rule-matched keys pass, enforce included"]
 async fn text_spelled_in_tag_characters_never_passes() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -124,7 +122,6 @@ async fn text_spelled_in_tag_characters_never_passes() {
 /// is only text, so the role rule (`{"payer": "Alice …"}`, masked when the same document
 /// stands alone in the string) never applies.
 #[tokio::test]
-#[ignore = "finding 9: JSON behind an anti-hijacking/JSONP/SSE prefix inside a string is not masked as JSON"]
 async fn json_behind_a_prefix_clients_strip_is_masked_as_json() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -165,7 +162,6 @@ async fn json_behind_a_prefix_clients_strip_is_masked_as_json() {
 /// number (how phone libraries serialise one), or into three bare groups, passes on a `report`
 /// family.
 #[tokio::test]
-#[ignore = "finding 11: values split across sibling members of an object pass (arrays are joined, objects not)"]
 async fn values_split_across_object_members_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);

@@ -1,0 +1,234 @@
+//! Decoded bytes as text, for [`super::readings`]: **one table** every byte coding (base64,
+//! base64url, hex, base32, Ascii85) goes through, so a compressor or a text encoding added
+//! here is read under every coding alike.
+//!
+//! - **compressors**: a gzip or zlib stream (by its header) and a raw deflate stream (.NET's
+//!   `DeflateStream`, Java's `Inflater(nowrap)`, PHP's `gzdeflate`: no header, so it counts
+//!   only when it inflates to its end and uses every byte) are inflated, at most
+//!   [`MAX_INFLATED`] bytes, one level (the text inflated is read again by the readings,
+//!   whose depth is bounded). A bzip2, xz or zstd stream (known by its magic) is not read:
+//!   it is reported as a reading cut at a bound, so the value is masked whole (the refusing
+//!   default for a wrapping no check can open);
+//! - **text encodings**: UTF-8; UTF-16 ([`super::codings::utf16_text`]); bytes that are
+//!   neither, read as Windows-1252 (Latin-1's superset) when they look like 8-bit text (one
+//!   `ë` must not hide the email beside it: the detectors are ASCII);
+//! - **binary records** (MessagePack, CBOR, protobuf, BSON): their printable ASCII runs, as
+//!   `strings(1)` shows them, each run a piece of its own.
+//!
+//! Bytes that are none of these (digests, ids) are opaque: no reading, as before.
+
+use std::cell::RefCell;
+
+use super::codings;
+
+/// The largest inflated text read from a compressed token: enough for any value a client
+/// would show, bounded so a small token cannot make the gateway inflate a bomb.
+pub(super) const MAX_INFLATED: usize = 64 * 1024;
+
+/// Shortest printable run of a binary record read as a piece: the fewest bytes any shape
+/// needs ([`super::readings::MIN_SHAPE_BYTES`]); shorter runs are the record's own tags and
+/// lengths.
+const MIN_RUN: usize = super::readings::MIN_SHAPE_BYTES;
+
+/// What stands between the runs of a binary record: a list mark, so runs on either side are
+/// not read as one value.
+const RUN_BREAK: &str = "; ";
+
+/// `bytes` as the text a client that decodes them reads (see the module), or `None`.
+pub(super) fn bytes_text(bytes: &[u8]) -> Option<String> {
+    if let Some((inflated, cut)) = inflated(bytes) {
+        return text_of(&inflated, cut);
+    }
+    if unreadable_stream(bytes) {
+        super::readings::bounded();
+        return None;
+    }
+    text_of(bytes, false)
+}
+
+/// The text readings of `bytes` (no decompression). `cut`: the bytes were cut at
+/// [`MAX_INFLATED`], so their last character may be cut too.
+fn text_of(bytes: &[u8], cut: bool) -> Option<String> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) if codings::readable(t) => Some(t.to_owned()),
+        // UTF-8, or UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too, with
+        // control characters a UTF-16 reader reads as its high bytes); else the text with its
+        // controls (a protobuf record of UTF-8 strings is valid UTF-8).
+        Ok(t) => codings::utf16_text(bytes).or_else(|| Some(t.to_owned())),
+        Err(e) if cut && e.error_len().is_none() => text_of(&bytes[..e.valid_up_to()], false),
+        Err(_) => codings::utf16_text(bytes)
+            .or_else(|| cp1252_text(bytes))
+            .or_else(|| printable_runs(bytes)),
+    }
+}
+
+/// `bytes` as Windows-1252 text when they look like 8-bit text: at least three quarters
+/// ASCII without controls (white space aside), and every other byte a letter (`ë`, `ß`,
+/// `Ž`) or one of the few symbols prose uses (no-break space, quotes, dashes, `€`, `£`,
+/// `°`, `«`, `»`). A record's length and type bytes (`¡`, `¯`, `±` read so) and a digest's
+/// bytes are not such text. Windows-1252 is what browsers read `ISO-8859-1` as.
+fn cp1252_text(bytes: &[u8]) -> Option<String> {
+    let ascii = bytes.iter().filter(|b| b.is_ascii()).count();
+    if ascii * 4 < bytes.len() * 3 {
+        return None;
+    }
+    let prose = |c: char| c.is_ascii() || c.is_alphabetic() || "\u{a0}€£°«»‘’“”–—…".contains(c);
+    bytes
+        .iter()
+        .map(|&b| cp1252(b).filter(|&c| prose(c)))
+        .collect()
+}
+
+/// One Windows-1252 byte as its character, `None` for controls (white space aside) and the
+/// five undefined bytes.
+fn cp1252(b: u8) -> Option<char> {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+        0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+        0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ];
+    match b {
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e | 0xa0..=0xff => Some(char::from(b)),
+        0x80..=0x9f => match HIGH[usize::from(b - 0x80)] {
+            0 => None,
+            c => char::from_u32(u32::from(c)),
+        },
+        _ => None,
+    }
+}
+
+/// The printable ASCII runs of at least [`MIN_RUN`] bytes of a binary record, joined by
+/// [`RUN_BREAK`], when it has one.
+fn printable_runs(bytes: &[u8]) -> Option<String> {
+    let printable = |b: &u8| (0x20..=0x7e).contains(b);
+    let mut out = String::new();
+    for run in bytes.split(|b| !printable(b)) {
+        if run.len() >= MIN_RUN {
+            if !out.is_empty() {
+                out.push_str(RUN_BREAK);
+            }
+            // Printable ASCII: one char per byte.
+            out.extend(run.iter().map(|&b| char::from(b)));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Whether `bytes` start with the magic of a compressed stream the gateway does not inflate:
+/// bzip2 (`BZh1`..`BZh9` then the block magic), xz, zstd.
+fn unreadable_stream(bytes: &[u8]) -> bool {
+    const BZIP2_BLOCK: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    match bytes {
+        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..] => rest.starts_with(&BZIP2_BLOCK),
+        [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => true,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => true,
+        _ => false,
+    }
+}
+
+thread_local! {
+    /// One raw-deflate state and output buffer per thread, reset for each attempt: most
+    /// decoded tokens (ids, digests) are tried and fail within a few bytes, and a fresh
+    /// state (tens of KiB) for each would cost more than the attempt.
+    static RAW: RefCell<(flate2::Decompress, Vec<u8>)> =
+        RefCell::new((flate2::Decompress::new(false), Vec::new()));
+}
+
+/// `bytes` inflated, when they are a gzip, zlib or complete raw deflate stream, and whether
+/// it was cut: a stream longer than [`MAX_INFLATED`] is cut there and noted as a bound.
+fn inflated(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use std::io::Read;
+    let read_all = |r: &mut dyn Read| {
+        let mut out = Vec::new();
+        r.take(MAX_INFLATED as u64 + 1).read_to_end(&mut out).ok()?;
+        let cut = out.len() > MAX_INFLATED;
+        if cut {
+            // More follows than is read: judged on its prefix, and noted.
+            super::readings::bounded();
+            out.truncate(MAX_INFLATED);
+        }
+        Some((out, cut))
+    };
+    match bytes {
+        [0x1f, 0x8b, ..] => read_all(&mut flate2::read::MultiGzDecoder::new(bytes)),
+        [0x78, second, ..] if (u16::from(0x78u8) << 8 | u16::from(*second)) % 31 == 0 => {
+            read_all(&mut flate2::read::ZlibDecoder::new(bytes))
+        }
+        // A raw stream's first block header: BTYPE 11 is reserved, so a quarter of all byte
+        // strings stop here; UTF-8 text is read as text (a raw deflate stream of any length
+        // is almost never valid UTF-8).
+        [first, ..] if first & 0b110 != 0b110 && std::str::from_utf8(bytes).is_err() => {
+            raw_inflated(bytes)
+        }
+        _ => None,
+    }
+}
+
+/// `bytes` as one complete raw deflate stream: it must end (the final block's end) on the
+/// last byte, as a writer's output does; anything else is not one.
+fn raw_inflated(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use flate2::{FlushDecompress, Status};
+    RAW.with(|raw| {
+        let mut raw = raw.borrow_mut();
+        let (state, out) = &mut *raw;
+        state.reset(false);
+        out.clear();
+        out.reserve(MAX_INFLATED + 1);
+        let status = state.decompress_vec(bytes, out, FlushDecompress::Finish);
+        let used = usize::try_from(state.total_in()).ok()?;
+        match status {
+            Ok(Status::StreamEnd) if used == bytes.len() => Some((out.clone(), false)),
+            // Output full before the end: a long stream, judged on its prefix.
+            Ok(_) if out.len() > MAX_INFLATED => {
+                super::readings::bounded();
+                out.truncate(MAX_INFLATED);
+                Some((out.clone(), true))
+            }
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_deflate(text: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(text).expect("write");
+        e.finish().expect("finish")
+    }
+
+    #[test]
+    fn each_wrapping_is_read() {
+        let text = b"alice.victim@example.com 081234567890";
+        assert_eq!(
+            bytes_text(&raw_deflate(text)).as_deref(),
+            Some("alice.victim@example.com 081234567890")
+        );
+        let cp = b"Zo\xeb M\xfcller, 081234567890";
+        assert_eq!(bytes_text(cp).as_deref(), Some("Zoë Müller, 081234567890"));
+        // MessagePack {"n": "Alice Victimson", "e": "alice@example.com"}.
+        let mut mp = vec![0x82, 0xa1, b'n', 0xaf];
+        mp.extend_from_slice(b"Alice Victimson");
+        mp.extend_from_slice(&[0xa1, b'e', 0xb1]);
+        mp.extend_from_slice(b"alice@example.com");
+        assert_eq!(
+            bytes_text(&mp).as_deref(),
+            Some("Alice Victimson; alice@example.com")
+        );
+    }
+
+    #[test]
+    fn digests_and_ids_have_no_reading() {
+        for hex in [
+            "67d84b19d50b490a8fa75ab20bbf275a",
+            "59b8fb2f52254f95ac54d0e140f4e429",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ] {
+            let bytes = hex::decode(hex).expect("hex");
+            assert_eq!(bytes_text(&bytes), None, "{hex}");
+        }
+    }
+}
