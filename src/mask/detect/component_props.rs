@@ -16,7 +16,7 @@ proptest! {
         h in 0u32..24, m in 0u32..60, s in 0u32..60,
         y in 2000u32..2030, mo in 1u32..=12, d in 1u32..=28,
         sep in "[.,]",
-        shape in 0usize..8,
+        shape in 0usize..11,
     ) {
         let text = match shape {
             0 => format!("{h:02}:{m:02}:{s:02}{sep}{id}"),
@@ -26,6 +26,9 @@ proptest! {
             4 => format!("{mo}.{d}.{id}"),
             5 => format!("{id}.{mo}.{d}.1"),
             6 => format!("192.168.{id}"),
+            7 => format!("{mo}.{d}.3-{id}"),
+            8 => format!("{y}-W{mo:02}-{id}"),
+            9 => format!("PT{id}S"),
             _ => format!("{d:02}/{mo:02}/{id}"),
         };
         prop_assert!(Detectors::default().scan(&text).is_some(), "{text}");
@@ -58,6 +61,10 @@ proptest! {
             ip,
             format!("{d:02}/{mo:02}/{y}"),
             format!("{amount}.{cents:02}"),
+            format!("{}.{}.{}-rc.{d}", v[0], v[1], mo),
+            format!("{y}-W{mo:02}-{}", d % 7 + 1),
+            format!("PT{h}H{m}M{s}S"),
+            format!("INV-{y}{mo:02}{d:02}001234"),
         ] {
             prop_assert!(Detectors::default().scan(&text).is_none(), "{text}");
         }

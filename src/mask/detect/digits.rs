@@ -180,6 +180,45 @@ fn is_date(run: &[u8]) -> bool {
     dashed && (groups == [4, 2, 2] || groups == [2, 2, 4])
 }
 
+/// Whether the text ending right before `dash` is a dotted version (`1.2.3`, `v10.0`): a run
+/// dashed onto it is a pre-release part (semver `1.2.3-081234567890`), not a reference's.
+fn version_before(b: &[u8], dash: usize) -> bool {
+    let from = b[..dash]
+        .iter()
+        .rposition(|c| !(c.is_ascii_digit() || *c == b'.'))
+        .map_or(0, |i| i + 1);
+    let token = &b[from..dash];
+    let lead = from.checked_sub(1).map(|i| b[i]);
+    token.first().is_some_and(u8::is_ascii_digit)
+        && token.last().is_some_and(u8::is_ascii_digit)
+        && token.contains(&b'.')
+        && lead.is_none_or(|c| matches!(c, b'v' | b'V') || !c.is_ascii_alphanumeric())
+}
+
+/// Whether the text ending right before `dash` is an ISO week date's year and week
+/// (`2024-W49`): the run after it is its day (one digit), never more.
+fn week_before(b: &[u8], dash: usize) -> bool {
+    dash >= 8
+        && b[dash - 8..dash - 4].iter().all(u8::is_ascii_digit)
+        && b[dash - 4] == b'-'
+        && matches!(b[dash - 3], b'W' | b'w')
+        && b[dash - 2..dash].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether the run `start..end` is a number of an ISO 8601 duration (`P…T081234567890S`): a
+/// designator letter after it, and the token it stands in starts with `P`.
+fn duration_number(b: &[u8], start: usize, end: usize) -> bool {
+    let unit = b.get(end).is_some_and(|c| b"YMWDHSymwdhs".contains(c));
+    let from = b[..start]
+        .iter()
+        .rposition(|c| !c.is_ascii_alphanumeric() && *c != b'.' && *c != b',')
+        .map_or(0, |i| i + 1);
+    unit && matches!(b.get(from), Some(b'P' | b'p'))
+        && b[from..start]
+            .iter()
+            .all(|c| c.is_ascii_digit() || b"PTYMWDHSptymwdhs.,".contains(c))
+}
+
 /// The most digits a component of an exempt shape holds: a time's fraction (nanoseconds: 9),
 /// a version's part, an IPv4 octet (3), a date's field (4). A longer run is no such
 /// component.
@@ -217,8 +256,14 @@ fn long_component(text: &str) -> bool {
         let at = |j: Option<usize>| j.and_then(|j| b.get(j));
         let (before, before2) = (at(start.checked_sub(1)), at(start.checked_sub(2)));
         let (after, after2) = (b.get(end), b.get(end + 1));
-        let joined_before = joins(before) && digit(before2);
+        let joined_before = (joins(before) && digit(before2))
+            || (before == Some(&b'-')
+                && (version_before(b, start - 1) || week_before(b, start - 1)));
         let joined_after = joins(after) && digit(after2);
+        // An ISO 8601 duration's number (`PT081234567890S`): glued to its designators.
+        if duration_number(b, start, end) {
+            return true;
+        }
         if !(joined_before || joined_after) {
             // Standalone or glued: the plain-run rule's own case.
             continue;

@@ -13,8 +13,9 @@
 //!    ([`DeclaredPaths::child`] is `None`) is rewritten to `<key>#N`.
 //! 4. **Is this key personal?** [`Policies::is_personal_key`] (key-word vocabulary).
 //! 5. **Does a detector fire?** [`Policies::detectors`] → [`super::detect::Detectors::scan`]
-//!    on undeclared string values and on object keys, `scan_number` on undeclared number
-//!    text, `scan_declared` on declared string values.
+//!    on string values (declared or not: a declared kind is a closed grammar judged by shape
+//!    first, so the detectors find nothing in a value that fits it, such as a hex id) and on
+//!    object keys, `scan_number_at` on number text; a declared `url`'s parts one by one.
 //! 6. **Record what was not declared:** [`Undeclared::record`] with a path built by
 //!    [`push_segment`] (placeholders for keys in which a detector fires).
 //!
@@ -169,8 +170,7 @@ pub struct LeafFacts {
     pub rule: Option<Strategy>,
     /// [`Policies::is_personal_key`] said yes for the leaf's key (or an enclosing key).
     pub personal_key: bool,
-    /// A detector fired on the value (or on the leaf's key). On a declared leaf, use
-    /// [`Detectors::scan_declared`] (email and IBAN only) for the value, never `scan_number`.
+    /// A detector fired on the value (or on the leaf's key).
     pub detected: Option<Detector>,
 }
 
@@ -187,8 +187,7 @@ impl FieldPolicy {
     /// | none of these                           | default strategy   | keep (and recorded) |
     ///
     /// A detector firing on a declared leaf still masks it: a declaration says what the
-    /// field is, not that upstream put the right thing in it. Only the detectors of
-    /// [`Detectors::scan_declared`] apply there: a declared reference may be any digit run.
+    /// field is, not that upstream put the right thing in it.
     pub fn decide(&self, facts: LeafFacts, default: Strategy) -> Verdict {
         if let Some(s) = facts.rule {
             return Verdict::Mask(s);
