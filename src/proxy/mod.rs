@@ -27,7 +27,9 @@ use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
 use crate::telemetry::Telemetry;
 use crate::upstream::Upstream;
-use cached::LookupCounters;
+use cached::{Fetch, LookupCounters};
+use forward::Forward;
+use invalidate::Invalidation;
 use phase::admit::Anonymous;
 use phase::finish::Finisher;
 
@@ -45,7 +47,7 @@ pub struct Proxy {
     /// Carried from one configuration generation to the next (`Proxy::next`): its pool,
     /// slots, breakers and retry budget hold state.
     upstream: Arc<Upstream>,
-    inspector: Inspector,
+    inspector: Arc<Inspector>,
     metrics: PipelineMetrics,
     cache: Option<CustomerCache>,
     auth: AuthMode,
@@ -61,6 +63,10 @@ pub struct Proxy {
     telemetry: Option<Arc<Telemetry>>,
     /// The finish phase: what every request is recorded in, once.
     finish: Arc<Finisher>,
+    /// The phases after the cache decision on a cached route (None: caching is off),
+    /// and the forward branch's: composed from the parts above by [`Proxy::assembled`].
+    fetch: Option<Arc<Fetch>>,
+    forward: Arc<Forward>,
 }
 
 impl Proxy {
@@ -73,9 +79,13 @@ impl Proxy {
         auth: AuthMode,
         access_log: AccessLog,
     ) -> Proxy {
+        let upstream = Arc::new(upstream);
+        let inspector = Arc::new(inspector);
         Proxy {
+            fetch: None,
+            forward: Proxy::forward(&settings, &upstream, &inspector, None, None, &metrics),
             settings,
-            upstream: Arc::new(upstream),
+            upstream,
             inspector,
             cache_lookups: LookupCounters::new(&metrics.cache),
             finish: Arc::new(Finisher::new(&metrics.requests, access_log)),
@@ -90,6 +100,50 @@ impl Proxy {
             idempotency: None,
             telemetry: None,
         }
+        .assembled()
+    }
+
+    /// The forward branch's parts.
+    fn forward(
+        settings: &ProxySettings,
+        upstream: &Arc<Upstream>,
+        inspector: &Arc<Inspector>,
+        cache: Option<&CustomerCache>,
+        cluster: Option<&Arc<Cluster>>,
+        metrics: &PipelineMetrics,
+    ) -> Arc<Forward> {
+        Arc::new(Forward {
+            request_body: settings.request_body,
+            upstream: upstream.clone(),
+            inspector: inspector.clone(),
+            invalidation: Invalidation {
+                cache: cache.cloned(),
+                cluster: cluster.cloned(),
+                counter: metrics.cache.invalidations.clone(),
+            },
+        })
+    }
+
+    /// The phases' own parts, composed from this proxy's: each phase then holds what
+    /// it reads, never the proxy. Called whenever a part they hold is set.
+    fn assembled(mut self) -> Proxy {
+        self.fetch = self.cache.as_ref().map(|cache| {
+            Arc::new(Fetch {
+                upstream: self.upstream.clone(),
+                inspector: self.inspector.clone(),
+                cache: cache.clone(),
+                uncacheable: self.metrics.cache.uncacheable.clone(),
+            })
+        });
+        self.forward = Proxy::forward(
+            &self.settings,
+            &self.upstream,
+            &self.inspector,
+            self.cache.as_ref(),
+            self.cluster.as_ref(),
+            &self.metrics,
+        );
+        self
     }
 
     /// The pipeline of a reloaded configuration: `settings`, `inspector` and `cache`
@@ -104,7 +158,10 @@ impl Proxy {
         inspector: Inspector,
         cache: Option<CustomerCache>,
     ) -> Proxy {
+        let inspector = Arc::new(inspector);
         Proxy {
+            fetch: None,
+            forward: self.forward.clone(),
             settings,
             upstream: self.upstream.clone(),
             inspector,
@@ -118,6 +175,7 @@ impl Proxy {
             telemetry: self.telemetry.clone(),
             finish: self.finish.clone(),
         }
+        .assembled()
     }
 
     /// The cache view requests of this generation use (None: caching is off).
@@ -139,7 +197,7 @@ impl Proxy {
     /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
         self.cluster = cluster;
-        self
+        self.assembled()
     }
 
     /// Waits, at most `within`, until no request is in flight (each one

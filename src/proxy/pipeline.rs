@@ -20,7 +20,9 @@ use std::sync::Arc;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
+use super::cached::CachedRead;
 use super::context::RequestContext;
+use super::idempotent;
 use super::phase::authorize::Authorize;
 use super::phase::{admit, respond, route};
 use super::settle::Settle;
@@ -28,6 +30,7 @@ use super::Proxy;
 use crate::body::{GatewayBody, Watched};
 use crate::error::GatewayError;
 use crate::logging::access_log::Flag;
+use crate::mask::policy::PolicyFamily;
 use crate::outcome::ConnEnd;
 
 impl Proxy {
@@ -84,11 +87,18 @@ impl Proxy {
         let caller = authorize.run(&req, path, ctx).await?;
         // The cache decision, then upstream, inspect and store, for the routes
         // the cache answers; upstream and inspect for every other.
-        if let (Some((cached, customer_id)), Some(cache)) = (route.cached(), &self.cache) {
-            // Borrowed, proxy and cache: a hit takes no reference count (the
-            // branches that spawn work clone what they hand over).
-            return self
-                .serve_cached(cache, cached, customer_id, req, ctx, &caller)
+        if let (Some((cached, customer_id)), Some(fetch)) = (route.cached(), &self.fetch) {
+            // Borrowed: a hit takes no reference count (the branches that spawn
+            // work clone what they hand over).
+            let read = CachedRead {
+                lookups: &self.cache_lookups,
+                cluster: self.cluster.as_deref(),
+                request_body: self.settings.request_body,
+                fetch,
+            };
+            let family = PolicyFamily::of(&route);
+            return read
+                .serve(cached, family, customer_id, req, ctx, &caller)
                 .await;
         }
         // Boxed: the forward path's state stays out of every request's future. A write
@@ -97,7 +107,14 @@ impl Proxy {
         // expression is a temporary whose storage the compiler keeps in this
         // future's state until the statement ends, box or not, and every request
         // copies that state (see `boxed` in `cached.rs`).
-        let write = Box::pin(self.serve_write(route, req, ctx, caller));
+        let write = Box::pin(idempotent::serve_write(
+            self.idempotency.as_ref(),
+            &self.forward,
+            route,
+            req,
+            ctx,
+            caller,
+        ));
         write.await
     }
 }
@@ -107,6 +124,7 @@ mod tests {
     use super::*;
     use crate::cache::{CachedRoute, CustomerCache};
     use crate::fair::Caller;
+    use crate::mask::policy::PolicyFamily;
 
     /// The size of the future `f` returns, without making one.
     fn future_size<A, B, C, D, F: std::future::Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
@@ -131,9 +149,9 @@ mod tests {
         let cached = {
             fn size<'a, F: std::future::Future>(
                 _: impl FnOnce(
-                    &'a Arc<Proxy>,
-                    &'a CustomerCache,
+                    CachedRead<'a>,
                     CachedRoute,
+                    PolicyFamily,
                     &'a str,
                     Request<Incoming>,
                     &'a mut RequestContext,
@@ -142,7 +160,7 @@ mod tests {
             ) -> usize {
                 std::mem::size_of::<F>()
             }
-            size(Proxy::serve_cached)
+            size(CachedRead::serve)
         };
         let decide = {
             fn size<'a, F: std::future::Future>(
