@@ -55,6 +55,8 @@ pub struct RawSettings {
     pub inspect: Option<crate::inspect::RawInspect>,
     /// Fair's key of `[upstream]`: `per_client`.
     pub fair: Option<crate::fair::RawFair>,
+    /// The request pipeline's keys of `[server]`.
+    pub pipeline: Option<crate::proxy::RawPipeline>,
     pub log: Option<RawLog>,
     pub mask: Option<crate::mask::MaskConfig>,
     pub cache: Option<crate::cache::CacheConfig>,
@@ -71,6 +73,8 @@ pub struct RawSettings {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
+    /// The request pipeline's keys of `[server]`.
+    pub pipeline: crate::proxy::ProxySettings,
     pub admin: AdminSettings,
     pub upstream: UpstreamSettings,
     /// Inspection's keys of `[upstream]`.

@@ -11,7 +11,10 @@ use crate::reloadable::{KeyClass, Keys};
 /// section may have several owners, as `[upstream]` has: each declares its own keys).
 pub fn of(s: Section) -> &'static [Keys] {
     match s {
-        Section::Server => &[crate::server::config::SERVER_KEYS],
+        Section::Server => &[
+            crate::server::config::SERVER_KEYS,
+            crate::proxy::RELOAD_KEYS,
+        ],
         Section::Admin => &[crate::server::config::ADMIN_KEYS],
         Section::Upstream => &[
             crate::upstream::config::KEYS,

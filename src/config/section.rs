@@ -162,7 +162,12 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
     for s in only {
         let (p, pa) = (&mut *p, &mut patched);
         match s {
-            Section::Server => raw.server = section(&cfg, *s, p, pa),
+            Section::Server => {
+                // Two owners (see `server_owners`): each reads its own keys.
+                raw.server = section(&cfg, *s, p, pa);
+                raw.pipeline = part(&cfg, *s, p, pa, Bools::Checked);
+                unclaimed(&cfg, *s, &server_owners(), p);
+            }
             Section::Admin => raw.admin = section(&cfg, *s, p, pa),
             Section::Upstream => {
                 // Three owners (see `upstream_owners`): each reads its own keys.
@@ -182,6 +187,16 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
     }
     raw.patched = patched;
     raw
+}
+
+/// The keys of `[server]` by owner: the server's (the listener, its connections'
+/// limits, TLS, the drain), then the request pipeline's (the bounds on a request head
+/// and body, the trusted proxies).
+fn server_owners() -> [&'static [&'static str]; 2] {
+    [
+        keys_of::<crate::server::config::RawServer>(),
+        keys_of::<crate::proxy::RawPipeline>(),
+    ]
 }
 
 /// The keys of `[upstream]` by owner: the upstream component's, then

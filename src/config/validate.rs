@@ -15,6 +15,7 @@ mod strict_tests;
 #[derive(Debug, Default)]
 pub struct Partial {
     pub server: Option<ServerSettings>,
+    pub pipeline: Option<crate::proxy::ProxySettings>,
     pub admin: Option<AdminSettings>,
     pub upstream: Option<UpstreamSettings>,
     pub inspect: Option<crate::inspect::InspectLimits>,
@@ -35,6 +36,7 @@ impl Partial {
     pub fn complete(self) -> Option<Settings> {
         Some(Settings {
             server: self.server?,
+            pipeline: self.pipeline?,
             admin: self.admin?,
             upstream: self.upstream?,
             inspect: self.inspect?,
@@ -59,7 +61,7 @@ impl Partial {
     /// Drops section `s` (and what is derived from it).
     fn forget(&mut self, s: Section) {
         match s {
-            Section::Server => self.server = None,
+            Section::Server => (self.server, self.pipeline) = (None, None),
             Section::Admin => self.admin = None,
             Section::Upstream => {
                 (self.upstream, self.inspect, self.per_client) = (None, None, None)
@@ -80,6 +82,7 @@ impl From<Settings> for Partial {
     fn from(s: Settings) -> Partial {
         Partial {
             server: Some(s.server),
+            pipeline: Some(s.pipeline),
             admin: Some(s.admin),
             upstream: Some(s.upstream),
             inspect: Some(s.inspect),
@@ -138,7 +141,9 @@ impl RawSettings {
     fn validate_sections(self, p: &mut Problems) -> Partial {
         let mut view = ConfigView::default();
         let v = &mut view;
+        // `[server]` has two owners: each checks its own keys.
         let server = checked(Section::Server, self.server, v, p, RawServer::check);
+        let pipeline = checked(Section::Server, self.pipeline, v, p, |r, p| r.check(p));
         let admin = checked(Section::Admin, self.admin, v, p, RawAdmin::check);
         if let (Some(s), Some(a)) = (&server, &admin) {
             if a.listen == s.listen && s.listen.port() != 0 {
@@ -171,6 +176,7 @@ impl RawSettings {
         });
         Partial {
             server,
+            pipeline,
             admin,
             upstream,
             inspect,

@@ -436,7 +436,7 @@ impl Fetch {
     ) -> FillOutput {
         let permit = upstream::permit(&self.upstream, routed.label, &client)?;
         let called = std::time::Instant::now();
-        let (resp, upstream) = upstream::send(
+        let (resp, call) = upstream::send(
             &self.upstream,
             &out,
             routed.label,
@@ -473,7 +473,7 @@ impl Fetch {
         Ok(Arc::new(Filled {
             response,
             store: outcome,
-            upstream,
+            upstream: call,
         }))
     }
 }

@@ -1,13 +1,17 @@
 //! The request pipeline: phases in a fixed order over one per-request
 //! context (`context.rs`), finished by a drop guard (`settle.rs`). The order,
-//! and why each phase has its place, is in `pipeline.rs`; each phase that is
-//! not a component of its own has a file in `phase/`.
+//! what each phase receives and why each has its place, is in `pipeline.rs`;
+//! each phase that is not a component of its own has a file in `phase/`.
+//! [`Proxy`] holds the parts (settings, components, handles) once per
+//! configuration generation and composes each phase's from them; no phase
+//! receives the `Proxy` itself.
 //!
 //! With `[telemetry]` on, the admit phase also opens the request's span (a
 //! child of the client's `traceparent` when honoured); the cache, upstream
 //! and inspection phases open theirs under it, and it ends in the finish phase.
 
 mod cached;
+pub mod config;
 mod context;
 mod forward;
 mod idempotent;
@@ -33,8 +37,9 @@ use invalidate::Invalidation;
 use phase::admit::Anonymous;
 use phase::finish::Finisher;
 
+pub use config::{RawPipeline, KEYS as RELOAD_KEYS};
 pub use metrics::{PipelineMetrics, RequestMetrics};
-pub use settings::{AdmitLimits, BodyLimits, ProxySettings};
+pub use settings::ProxySettings;
 
 pub use crate::inspect::Masking;
 

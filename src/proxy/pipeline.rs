@@ -1,18 +1,25 @@
-//! The order of the request pipeline, owned here and nowhere else. Each phase
-//! is a function of its own that receives only what it reads (its settings,
-//! its component), all over one [`RequestContext`] the phases fill in:
+//! The order of the request pipeline. Each phase is a function (or a small struct of
+//! what it reads) over one [`RequestContext`] the phases fill in, and receives only its
+//! settings and components, never the `Proxy` (`tests/architecture` fails on a file of
+//! `src/proxy/` other than this one and `mod.rs` naming it). `Proxy` is where the parts
+//! are held and composed into each phase's (`mod.rs`); this file runs admit → route →
+//! authorize, then picks the branch: a route the cache answers goes through the cache
+//! decision (`cached.rs`), every other through the forward branch (`forward.rs`, a keyed
+//! write first through `idempotent.rs`). A branch runs its later phases in its own
+//! order, because the cache's `Decision` says which of them a read needs (a hit needs
+//! none), and a fill runs them as a task of its own that every collapsed reader waits on.
 //!
-//! | phase | where | why here |
-//! |---|---|---|
-//! | admit | `phase/admit.rs` | request id, span, timer first, so every answer carries and counts them; then header size and path hygiene, before anything is routed, logged or forwarded |
-//! | route | `phase/route.rs` | method + path, once; everything after reads the `Route` |
-//! | authorize | `phase/authorize.rs` | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
-//! | cache decision | `cached.rs` → the cache's `Decision` | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
-//! | upstream | `forward.rs`, `cached.rs` → `Upstream` | prepare, permit, send; write invalidation as soon as upstream has answered, before the writer gets its answer (`invalidate.rs`) |
-//! | inspect | `phase/inspect.rs` → `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
-//! | store | `cached.rs` (`fetch`) → the cache | only inspected bytes, only when storable and no write came in between |
-//! | respond | `phase/respond.rs` | the answer or the error's envelope, `X-Request-Id` |
-//! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |
+//! | phase | where | receives | why here |
+//! |---|---|---|---|
+//! | admit | `phase/admit.rs` | `AdmitLimits`, `TrustedPeers`, the tracer, the anonymous client | request id, span, timer first, so every answer carries and counts them; then header size and path hygiene, before anything is routed, logged or forwarded |
+//! | route | `phase/route.rs` | nothing | method + path, once; everything after reads the `Route` |
+//! | authorize | `phase/authorize.rs` | `Authorize`: the clients, cluster's shared limits, the clients' family | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
+//! | cache decision | `cached.rs` (`CachedRead`) → the cache's `Decision` | the lookup counters, where the replica stands (`Cluster::replica_for_read`), the request-body bounds, the `Fetch` parts | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
+//! | upstream | `phase/upstream.rs` (`prepare`, `permit`, `send`), from `cached.rs` (`Fetch`) and `forward.rs` (`Forward`) | the `Upstream`, the request-body bounds | the slot before anything is armed; a write's invalidation (`invalidate.rs`, `Invalidation`: the cache, cluster, the invalidation family) armed before it is sent and carried out as soon as upstream has answered, before the writer gets its answer |
+//! | inspect | `phase/inspect.rs` | the `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
+//! | store | `phase/store.rs` | the cache, its `uncacheable` family | only inspected bytes, through the cache's one entry point (`CustomerCache::offer`: what a cached answer may carry, whether it is storable, no write in between) |
+//! | respond | `phase/respond.rs` | the context | the answer or the error's envelope, `X-Request-Id` |
+//! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | the `Finisher` (request families, access log) | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
