@@ -165,7 +165,7 @@ pub(super) struct CachedRead<'a> {
     /// Cluster mode: where this replica stands (`Cluster::replica_for_read`).
     pub cluster: Option<&'a Cluster>,
     /// Reading the request body of a read sent upstream.
-    pub request_body: BodyLimits,
+    pub request_body: &'a BodyLimits,
     /// The phases after the decision (and the cache and upstream they use), handed to
     /// a fill's own task.
     pub fetch: &'a Arc<Fetch>,
@@ -228,7 +228,7 @@ impl CachedRead<'_> {
                 // (`boxed`): the hit path's future then holds only pointers for
                 // the upstream branches, not their whole state.
                 let out = boxed(upstream::prepare(
-                    self.request_body,
+                    *self.request_body,
                     &self.fetch.upstream,
                     req,
                     ctx,
@@ -266,7 +266,7 @@ impl CachedRead<'_> {
                 // Answer now from the expired entry; refresh it once in the background.
                 ctx.cache = self.lookups.count(route, LookupResult::Stale);
                 let out = boxed(upstream::prepare(
-                    self.request_body,
+                    *self.request_body,
                     &self.fetch.upstream,
                     req,
                     ctx,
@@ -305,7 +305,7 @@ impl CachedRead<'_> {
         };
 
         let out = boxed(upstream::prepare(
-            self.request_body,
+            *self.request_body,
             &self.fetch.upstream,
             req,
             ctx,

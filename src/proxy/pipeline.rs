@@ -100,7 +100,7 @@ impl Proxy {
             let read = CachedRead {
                 lookups: &self.cache_lookups,
                 cluster: self.cluster.as_deref(),
-                request_body: self.settings.request_body,
+                request_body: &self.settings.request_body,
                 fetch,
             };
             let family = PolicyFamily::of(&route);
