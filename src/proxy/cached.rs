@@ -159,21 +159,23 @@ fn outcome(result: &FillOutput) -> FillOutcome {
 }
 
 /// The cache-decision phase and the cached branch it heads: what they read, and
-/// nothing else of the pipeline.
-pub(super) struct CachedRead<'a> {
-    pub lookups: &'a LookupCounters,
+/// nothing else of the pipeline. One per configuration generation, composed by the
+/// `Proxy` (None when caching is off) and borrowed by each request: a hit takes no
+/// reference count, and its future holds one pointer for all of it.
+pub(super) struct CachedRead {
+    pub lookups: LookupCounters,
     /// Cluster mode: where this replica stands (`Cluster::replica_for_read`).
-    pub cluster: Option<&'a Cluster>,
+    pub cluster: Option<Arc<Cluster>>,
     /// Reading the request body of a read sent upstream.
-    pub request_body: &'a BodyLimits,
+    pub request_body: BodyLimits,
     /// The phases after the decision (and the cache and upstream they use), handed to
     /// a fill's own task.
-    pub fetch: &'a Arc<Fetch>,
+    pub fetch: Arc<Fetch>,
 }
 
-impl CachedRead<'_> {
+impl CachedRead {
     pub(super) async fn serve(
-        self,
+        &self,
         route: CachedRoute,
         family: PolicyFamily,
         customer_id: &str,
@@ -192,6 +194,7 @@ impl CachedRead<'_> {
             .child("cache lookup", SpanKind::Internal, Vec::new);
         let replica = self
             .cluster
+            .as_deref()
             .map_or(Replica::Standalone, Cluster::replica_for_read);
         let cache = &self.fetch.cache;
         let decision = cache
@@ -228,7 +231,7 @@ impl CachedRead<'_> {
                 // (`boxed`): the hit path's future then holds only pointers for
                 // the upstream branches, not their whole state.
                 let out = boxed(upstream::prepare(
-                    *self.request_body,
+                    self.request_body,
                     &self.fetch.upstream,
                     req,
                     ctx,
@@ -266,7 +269,7 @@ impl CachedRead<'_> {
                 // Answer now from the expired entry; refresh it once in the background.
                 ctx.cache = self.lookups.count(route, LookupResult::Stale);
                 let out = boxed(upstream::prepare(
-                    *self.request_body,
+                    self.request_body,
                     &self.fetch.upstream,
                     req,
                     ctx,
@@ -305,7 +308,7 @@ impl CachedRead<'_> {
         };
 
         let out = boxed(upstream::prepare(
-            *self.request_body,
+            self.request_body,
             &self.fetch.upstream,
             req,
             ctx,

@@ -31,7 +31,7 @@ use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
 use crate::telemetry::Telemetry;
 use crate::upstream::Upstream;
-use cached::{Fetch, LookupCounters};
+use cached::{CachedRead, Fetch, LookupCounters};
 use forward::Forward;
 use invalidate::Invalidation;
 use phase::admit::Anonymous;
@@ -68,9 +68,9 @@ pub struct Proxy {
     telemetry: Option<Arc<Telemetry>>,
     /// The finish phase: what every request is recorded in, once.
     finish: Arc<Finisher>,
-    /// The phases after the cache decision on a cached route (None: caching is off),
-    /// and the forward branch's: composed from the parts above by [`Proxy::assembled`].
-    fetch: Option<Arc<Fetch>>,
+    /// The cache-decision phase with the phases after it (None: caching is off), and
+    /// the forward branch's: composed from the parts above by [`Proxy::assembled`].
+    cached: Option<CachedRead>,
     forward: Arc<Forward>,
 }
 
@@ -87,7 +87,7 @@ impl Proxy {
         let upstream = Arc::new(upstream);
         let inspector = Arc::new(inspector);
         Proxy {
-            fetch: None,
+            cached: None,
             forward: Proxy::forward(&settings, &upstream, &inspector, None, None, &metrics),
             settings,
             upstream,
@@ -132,13 +132,16 @@ impl Proxy {
     /// The phases' own parts, composed from this proxy's: each phase then holds what
     /// it reads, never the proxy. Called whenever a part they hold is set.
     fn assembled(mut self) -> Proxy {
-        self.fetch = self.cache.as_ref().map(|cache| {
-            Arc::new(Fetch {
+        self.cached = self.cache.as_ref().map(|cache| CachedRead {
+            lookups: self.cache_lookups.clone(),
+            cluster: self.cluster.clone(),
+            request_body: self.settings.request_body,
+            fetch: Arc::new(Fetch {
                 upstream: self.upstream.clone(),
                 inspector: self.inspector.clone(),
                 cache: cache.clone(),
                 uncacheable: self.metrics.cache.uncacheable.clone(),
-            })
+            }),
         });
         self.forward = Proxy::forward(
             &self.settings,
@@ -165,7 +168,7 @@ impl Proxy {
     ) -> Proxy {
         let inspector = Arc::new(inspector);
         Proxy {
-            fetch: None,
+            cached: None,
             forward: self.forward.clone(),
             settings,
             upstream: self.upstream.clone(),

@@ -27,7 +27,6 @@ use std::sync::Arc;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use super::cached::CachedRead;
 use super::context::RequestContext;
 use super::idempotent;
 use super::phase::authorize::Authorize;
@@ -94,15 +93,9 @@ impl Proxy {
         let caller = authorize.run(&req, path, ctx).await?;
         // The cache decision, then upstream, inspect and store, for the routes
         // the cache answers; upstream and inspect for every other.
-        if let (Some((cached, customer_id)), Some(fetch)) = (route.cached(), &self.fetch) {
+        if let (Some((cached, customer_id)), Some(read)) = (route.cached(), &self.cached) {
             // Borrowed: a hit takes no reference count (the branches that spawn
             // work clone what they hand over).
-            let read = CachedRead {
-                lookups: &self.cache_lookups,
-                cluster: self.cluster.as_deref(),
-                request_body: &self.settings.request_body,
-                fetch,
-            };
             let family = PolicyFamily::of(&route);
             return read
                 .serve(cached, family, customer_id, req, ctx, &caller)
@@ -132,6 +125,7 @@ mod tests {
     use crate::cache::{CachedRoute, CustomerCache};
     use crate::fair::Caller;
     use crate::mask::policy::PolicyFamily;
+    use crate::proxy::cached::CachedRead;
 
     /// The size of the future `f` returns, without making one.
     fn future_size<A, B, C, D, F: std::future::Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
@@ -156,7 +150,7 @@ mod tests {
         let cached = {
             fn size<'a, F: std::future::Future>(
                 _: impl FnOnce(
-                    CachedRead<'a>,
+                    &'a CachedRead,
                     CachedRoute,
                     PolicyFamily,
                     &'a str,
