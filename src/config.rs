@@ -59,6 +59,8 @@ pub struct RawSettings {
     pub pipeline: Option<crate::proxy::RawPipeline>,
     pub log: Option<RawLog>,
     pub mask: Option<crate::mask::MaskConfig>,
+    /// Inspection's key of `[mask]`: `passthrough`.
+    pub relay: Option<crate::inspect::RawRelay>,
     pub cache: Option<crate::cache::CacheConfig>,
     pub auth: Option<RawAuth>,
     pub telemetry: Option<crate::telemetry::RawTelemetry>,

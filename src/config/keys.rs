@@ -22,7 +22,10 @@ pub fn of(s: Section) -> &'static [Keys] {
             crate::fair::config::KEYS,
         ],
         Section::Log => &[crate::logging::config::KEYS],
-        Section::Mask => &[crate::mask::RELOAD_KEYS],
+        Section::Mask => &[
+            crate::mask::RELOAD_KEYS,
+            crate::inspect::relay_config::MASK_KEYS,
+        ],
         Section::Cache => &[crate::cache::RELOAD_KEYS],
         Section::Auth => &[crate::auth::config::KEYS],
         Section::Telemetry => &[crate::telemetry::config::KEYS],

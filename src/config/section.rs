@@ -177,7 +177,12 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
                 unclaimed(&cfg, *s, &upstream_owners(), p);
             }
             Section::Log => raw.log = section(&cfg, *s, p, pa),
-            Section::Mask => raw.mask = section(&cfg, *s, p, pa),
+            Section::Mask => {
+                // Two owners (see `mask_owners`): each reads its own keys.
+                raw.mask = section(&cfg, *s, p, pa);
+                raw.relay = part(&cfg, *s, p, pa, Bools::Checked);
+                unclaimed(&cfg, *s, &mask_owners(), p);
+            }
             Section::Cache => raw.cache = section(&cfg, *s, p, pa),
             Section::Auth => raw.auth = section(&cfg, *s, p, pa),
             Section::Telemetry => raw.telemetry = section(&cfg, *s, p, pa),
@@ -196,6 +201,15 @@ fn server_owners() -> [&'static [&'static str]; 2] {
     [
         keys_of::<crate::server::config::RawServer>(),
         keys_of::<crate::proxy::RawPipeline>(),
+    ]
+}
+
+/// The keys of `[mask]` by owner: the masker's, then inspection's (`passthrough`:
+/// the routes whose answers are relayed uninspected).
+fn mask_owners() -> [&'static [&'static str]; 2] {
+    [
+        keys_of::<crate::mask::MaskConfig>(),
+        keys_of::<crate::inspect::RawRelay>(),
     ]
 }
 

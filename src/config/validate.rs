@@ -163,10 +163,9 @@ impl RawSettings {
             }
         }
         let log = checked(Section::Log, self.log, v, p, RawLog::check);
-        let (mask, passthrough) = checked(Section::Mask, self.mask, v, p, |m, p| {
-            Some((mask(&m, p), passthrough(&m, p)))
-        })
-        .unwrap_or_default();
+        // `[mask]` has two owners: the masker's keys, and inspection's `passthrough`.
+        let mask = checked(Section::Mask, self.mask, v, p, |m, p| mask(&m, p));
+        let passthrough = checked(Section::Mask, self.relay, v, p, |r, p| r.check(p));
         let cache = checked(Section::Cache, self.cache, v, p, |c, p| c.check(p));
         let auth = checked(Section::Auth, self.auth, v, p, RawAuth::check);
         let telemetry = checked(Section::Telemetry, self.telemetry, v, p, |t, p| t.check(p));
@@ -194,7 +193,7 @@ impl RawSettings {
     }
 }
 
-/// `[mask]` but `passthrough`, keys relative to the section.
+/// The masker's keys of `[mask]`, relative to the section.
 fn mask(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::mask::MaskSettings> {
     m.validate()
         .map_err(|errors| {
@@ -203,30 +202,4 @@ fn mask(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::mask::Ma
             }
         })
         .ok()
-}
-
-/// `mask.passthrough`: the rules live in `inspect`, the list in `[mask]`.
-fn passthrough(
-    m: &crate::mask::MaskConfig,
-    p: &mut Problems,
-) -> Option<crate::inspect::Passthrough> {
-    let before = p.len();
-    let rules: Vec<_> = m
-        .passthrough
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            p.check(
-                &format!("passthrough[{i}]"),
-                crate::inspect::PassthroughRule::parse(
-                    &c.methods,
-                    &c.path,
-                    &c.content_types,
-                    &c.magic,
-                    c.ranges,
-                ),
-            )
-        })
-        .collect();
-    (p.len() == before).then(|| crate::inspect::Passthrough::new(rules))
 }
