@@ -39,8 +39,9 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: SocketAddr,
     },
-    /// Validate the configuration: exit 0, or print what is wrong and exit 64.
-    CheckConfig(ConfigArgs),
+    /// Validate the configuration, with the same layers `serve` reads (its flags
+    /// included): exit 0, or print what is wrong and exit 64.
+    CheckConfig(ServeArgs),
     /// Mask a JSON body (stdin or a file) as `serve` would: masked body on stdout,
     /// per-rule counts on stderr; exit 2 with the reason where `serve` answers 502.
     Mask(crate::mask_cli::MaskArgs),
@@ -96,13 +97,14 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The config pass, then every start-up check that the sections which
-/// validated allow: all problems in one list.
-async fn check_config(args: &ConfigArgs) -> ExitCode {
+/// The config pass over the layers `serve` would read (its flags the top one), then
+/// every start-up check that the sections which validated allow: all problems in one
+/// list.
+async fn check_config(args: &ServeArgs) -> ExitCode {
     for warning in crate::env_names::in_environment() {
         eprintln!("warning: {warning}");
     }
-    let (partial, mut problems) = check(args, Vec::new());
+    let (partial, mut problems) = check(&args.config, args.listen.flags());
     // Cluster mode: the Redis itself (reachable, password accepted), once its
     // files read. Not a start-up problem for `serve`, which starts without
     // Redis and keeps trying; asked here because an operator checking a

@@ -55,8 +55,12 @@ pub struct RawSettings {
     pub inspect: Option<crate::inspect::RawInspect>,
     /// Fair's key of `[upstream]`: `per_client`.
     pub fair: Option<crate::fair::RawFair>,
+    /// The request pipeline's keys of `[server]`.
+    pub pipeline: Option<crate::proxy::RawPipeline>,
     pub log: Option<RawLog>,
     pub mask: Option<crate::mask::MaskConfig>,
+    /// Inspection's key of `[mask]`: `passthrough`.
+    pub relay: Option<crate::inspect::RawRelay>,
     pub cache: Option<crate::cache::CacheConfig>,
     pub auth: Option<RawAuth>,
     pub telemetry: Option<crate::telemetry::RawTelemetry>,
@@ -71,6 +75,8 @@ pub struct RawSettings {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
+    /// The request pipeline's keys of `[server]`.
+    pub pipeline: crate::proxy::ProxySettings,
     pub admin: AdminSettings,
     pub upstream: UpstreamSettings,
     /// Inspection's keys of `[upstream]`.

@@ -1,6 +1,7 @@
-//! What each configuration generation is built from: the pipeline's settings, the
-//! inspector's, the masker. Start-up and a configuration reload build them the same
-//! way, from validated [`Settings`].
+//! What each configuration generation is built from besides the pipeline's own
+//! settings (`Settings::pipeline`, its keys of `[server]`): the inspector's settings,
+//! the masker. Start-up and a configuration reload build them the same way, from
+//! validated [`Settings`].
 
 use std::sync::Arc;
 
@@ -44,20 +45,6 @@ pub(crate) fn masker(
         Some(Arc::new(masker)),
         key.map(|k| k.to_vec().into_boxed_slice()),
     ))
-}
-
-/// The pipeline's own settings, split off the validated configuration.
-pub(super) fn proxy_settings(settings: &Settings) -> crate::proxy::ProxySettings {
-    crate::proxy::ProxySettings {
-        admit: crate::proxy::AdmitLimits {
-            max_header_bytes: settings.server.max_header_bytes,
-        },
-        trusted_proxies: settings.server.trusted_proxies.clone(),
-        request_body: crate::proxy::BodyLimits {
-            max_bytes: settings.server.max_request_body_bytes,
-            timeout: settings.server.request_body_timeout,
-        },
-    }
 }
 
 /// The inspector's settings: its own keys of `[upstream]`, the passthrough rules, the

@@ -31,7 +31,7 @@ pub mod metrics;
 pub mod reload;
 
 pub(crate) use generation::build_masker;
-use generation::{inspect_settings, proxy_settings};
+use generation::inspect_settings;
 pub use reload::{ConfigReload, Reloaded};
 
 pub struct App {
@@ -132,9 +132,7 @@ impl App {
             .attach(&mask_metrics.undeclared, &mask_metrics.masked);
 
         let cache = settings.cache.enabled.then(|| {
-            let m = &pipeline_metrics.cache;
-            m.max_bytes.set(settings.cache.max_bytes as i64);
-            CustomerCache::on_clock(&settings.cache, m.on_eviction(), clock.clone())
+            CustomerCache::counted(&settings.cache, &pipeline_metrics.cache, clock.clone())
         });
 
         let auth = match clients_file(&settings.auth).map_err(|p| anyhow::anyhow!("{p}"))? {
@@ -251,7 +249,7 @@ impl App {
         // Each component is handed its own settings, split off here once.
         let upstream = crate::upstream::Upstream::new(
             settings.upstream.clone(),
-            settings.server.trusted_proxies.clone(),
+            settings.pipeline.trusted_proxies.clone(),
             settings.per_client.slot_share,
             client,
             credentials.clone(),
@@ -264,7 +262,7 @@ impl App {
             inspect_metrics,
             masking,
         );
-        let pipeline = proxy_settings(&settings);
+        let pipeline = settings.pipeline.clone();
         let proxy = Arc::new(ArcSwap::from_pointee(
             Proxy::new(
                 pipeline,
@@ -393,7 +391,8 @@ impl App {
         let admin_task = {
             let admin = admin.clone();
             let metrics = admin.server_metrics.clone();
-            let builder = crate::server::builder(&settings.server);
+            let builder =
+                crate::server::builder(&settings.server, settings.pipeline.admit.max_header_bytes);
             tokio::spawn(crate::server::serve(
                 admin_listener,
                 builder,
@@ -436,7 +435,7 @@ impl App {
         };
         crate::server::serve(
             api,
-            crate::server::builder(&settings.server),
+            crate::server::builder(&settings.server, settings.pipeline.admit.max_header_bytes),
             // One load per request, at admission: the request runs under that
             // generation to its end, whatever a reload swaps in meanwhile.
             move |req, peer, end| live.load_full().handle(req, peer, end),

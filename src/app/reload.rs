@@ -34,7 +34,7 @@ use crate::proxy::Proxy;
 use crate::server::admin::{Admin, Shown};
 use crate::telemetry::Telemetry;
 
-use super::generation::{inspect_settings, masker, proxy_settings};
+use super::generation::{inspect_settings, masker};
 
 /// What a reload did.
 #[derive(Debug)]
@@ -260,7 +260,7 @@ impl ConfigReload {
             }
         });
         let inspector = old.inspector().next(inspect_settings(&new), masking);
-        let next = old.next(proxy_settings(&new), inspector, cache.clone());
+        let next = old.next(new.pipeline.clone(), inspector, cache.clone());
         // From here every request admitted runs under the new generation; those
         // already admitted finish under the old one.
         self.live.store(Arc::new(next));

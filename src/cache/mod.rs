@@ -189,6 +189,16 @@ impl CustomerCache {
         Self::on_clock(settings, on_evict, Clock::system())
     }
 
+    /// The gateway's cache: counted in `metrics` (evictions, and its bound
+    /// `gateway_cache_max_bytes`, set here by the cache that holds it), deciding
+    /// freshness by `clock`.
+    pub fn counted(settings: &CacheSettings, metrics: &CacheMetrics, clock: Clock) -> Self {
+        metrics
+            .max_bytes
+            .set(i64::try_from(settings.max_bytes).unwrap_or(i64::MAX));
+        Self::on_clock(settings, metrics.on_eviction(), clock)
+    }
+
     /// As [`Self::new`], deciding freshness by `clock`. moka's own expiry keeps real time;
     /// a clock that runs ahead of it (an adjustable one) only makes entries stale sooner,
     /// and a lookup past retention is a miss whether moka has dropped the entry yet or not.

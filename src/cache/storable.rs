@@ -72,20 +72,34 @@ pub fn storable(
 }
 
 impl CustomerCache {
-    /// A fill's inspected answer, offered for storing under `key`: stored when
-    /// [`storable`] and no write overtook the fill since `gen` was read
-    /// ([`CustomerCache::store_if_current`]). `Err`: why it may not be stored at all
+    /// A cached route's inspected answer, offered to the cache: the one entry point for
+    /// what such an answer may carry and whether it is stored.
+    ///
+    /// First it is made fit to be replayed to any client: a `Set-Cookie` is for one
+    /// client, and a cached route's answer may be replayed to others, so it never
+    /// carries one (the filling client's own answer included: it is the same answer).
+    /// Then, with a `target` (a fill: its key and the generation read when it began),
+    /// it is stored when [`storable`] and no write overtook the fill
+    /// ([`CustomerCache::store_if_current`]); `Err` says why it may not be stored at all
     /// (`gateway_cache_uncacheable_total`; [`Refusal::store_outcome`] is its outcome).
+    /// Without one (a bypass, or a collapsed request asking for itself) nothing is
+    /// stored, but the outcome still says why it could not have been, for `Cache-Status`.
     pub async fn offer(
         &self,
-        key: &CacheKey,
-        gen: Generation,
+        target: Option<(&CacheKey, Generation)>,
         status: StatusCode,
-        headers: &HeaderMap,
+        headers: &mut HeaderMap,
         directives: UpstreamDirectives,
         body: &bytes::Bytes,
     ) -> Result<StoreOutcome, Refusal> {
-        storable(status, headers, directives, body)?;
+        headers.remove(header::SET_COOKIE);
+        let judged = storable(status, headers, directives, body);
+        let Some((key, gen)) = target else {
+            return Ok(judged
+                .err()
+                .map_or(StoreOutcome::Uncacheable, Refusal::store_outcome));
+        };
+        judged?;
         let entry = self.response(status, headers.clone(), body.clone());
         Ok(self.store_if_current(key, gen, entry).await)
     }

@@ -216,11 +216,30 @@ impl Cluster {
         format!("{}:{space}:{id}", self.settings.prefix)
     }
 
-    /// `cluster.on_unconfirmed_write = "refuse"`: a write whose invalidation
-    /// no replica confirmed is answered with an error, not with paycombat's
-    /// answer. Asked by the proxy, which holds no cluster settings.
-    pub fn refuses_unconfirmed_writes(&self) -> bool {
-        self.settings.on_unconfirmed_write == OnUnconfirmed::Refuse
+    /// Whether a write that invalidates something may be sent now. With
+    /// `cluster.on_unconfirmed_write = "refuse"`, not while this replica holds no lease
+    /// (it may be cut off from Redis while the others are not, and its invalidation may
+    /// never reach them): refused before it is sent upstream, and counted here
+    /// (`gateway_cluster_writes_refused_total`). Asked by the proxy, which holds no
+    /// cluster settings.
+    pub fn admit_write(&self) -> Result<(), crate::error::GatewayError> {
+        if self.settings.on_unconfirmed_write == OnUnconfirmed::Refuse && !self.lease_held() {
+            self.metrics.writes_refused.inc();
+            return Err(crate::error::GatewayError::ClusterUnconfirmed);
+        }
+        Ok(())
+    }
+
+    /// Where this replica stands for a read on a cached route. Without a lease the
+    /// cache sends the read straight upstream (`Bypass::NoLease`): counted here
+    /// (`gateway_cluster_no_lease_reads_total`), by the component whose lease decides it.
+    pub fn replica_for_read(&self) -> crate::cache::Replica {
+        if self.lease_held() {
+            crate::cache::Replica::Leased
+        } else {
+            self.metrics.no_lease_reads.inc();
+            crate::cache::Replica::Unleased
+        }
     }
 
     /// Whether this replica may answer from its cache now: one atomic load and one

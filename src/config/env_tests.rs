@@ -77,11 +77,11 @@ fn typed_keys_still_parse_from_strings() {
         std::time::Duration::from_millis(1500)
     );
     assert!(s
-        .server
+        .pipeline
         .trusted_proxies
         .contains("10.9.8.7".parse().unwrap()));
     assert!(s
-        .server
+        .pipeline
         .trusted_proxies
         .contains("127.0.0.1".parse().unwrap()));
     let stripped: Vec<&str> = s

@@ -11,7 +11,10 @@ use crate::reloadable::{KeyClass, Keys};
 /// section may have several owners, as `[upstream]` has: each declares its own keys).
 pub fn of(s: Section) -> &'static [Keys] {
     match s {
-        Section::Server => &[crate::server::config::SERVER_KEYS],
+        Section::Server => &[
+            crate::server::config::SERVER_KEYS,
+            crate::proxy::RELOAD_KEYS,
+        ],
         Section::Admin => &[crate::server::config::ADMIN_KEYS],
         Section::Upstream => &[
             crate::upstream::config::KEYS,
@@ -19,7 +22,10 @@ pub fn of(s: Section) -> &'static [Keys] {
             crate::fair::config::KEYS,
         ],
         Section::Log => &[crate::logging::config::KEYS],
-        Section::Mask => &[crate::mask::RELOAD_KEYS],
+        Section::Mask => &[
+            crate::mask::RELOAD_KEYS,
+            crate::inspect::relay_config::MASK_KEYS,
+        ],
         Section::Cache => &[crate::cache::RELOAD_KEYS],
         Section::Auth => &[crate::auth::config::KEYS],
         Section::Telemetry => &[crate::telemetry::config::KEYS],

@@ -120,7 +120,7 @@ fn pins_keep_the_restart_only_values_of_the_running_configuration() {
     };
     let s = read(&pinned);
     assert_eq!(s.server.listen.port(), 1111);
-    assert_eq!(s.server.max_request_body_bytes, 77);
+    assert_eq!(s.pipeline.request_body.max_bytes, 77);
     assert_eq!(s.log.level, "debug");
     let unpinned = read(&edited);
     let left = keys::changed(&s.view, &unpinned.view);

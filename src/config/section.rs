@@ -162,7 +162,12 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
     for s in only {
         let (p, pa) = (&mut *p, &mut patched);
         match s {
-            Section::Server => raw.server = section(&cfg, *s, p, pa),
+            Section::Server => {
+                // Two owners (see `server_owners`): each reads its own keys.
+                raw.server = section(&cfg, *s, p, pa);
+                raw.pipeline = part(&cfg, *s, p, pa, Bools::Checked);
+                unclaimed(&cfg, *s, &server_owners(), p);
+            }
             Section::Admin => raw.admin = section(&cfg, *s, p, pa),
             Section::Upstream => {
                 // Three owners (see `upstream_owners`): each reads its own keys.
@@ -172,7 +177,12 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
                 unclaimed(&cfg, *s, &upstream_owners(), p);
             }
             Section::Log => raw.log = section(&cfg, *s, p, pa),
-            Section::Mask => raw.mask = section(&cfg, *s, p, pa),
+            Section::Mask => {
+                // Two owners (see `mask_owners`): each reads its own keys.
+                raw.mask = section(&cfg, *s, p, pa);
+                raw.relay = part(&cfg, *s, p, pa, Bools::Checked);
+                unclaimed(&cfg, *s, &mask_owners(), p);
+            }
             Section::Cache => raw.cache = section(&cfg, *s, p, pa),
             Section::Auth => raw.auth = section(&cfg, *s, p, pa),
             Section::Telemetry => raw.telemetry = section(&cfg, *s, p, pa),
@@ -182,6 +192,25 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
     }
     raw.patched = patched;
     raw
+}
+
+/// The keys of `[server]` by owner: the server's (the listener, its connections'
+/// limits, TLS, the drain), then the request pipeline's (the bounds on a request head
+/// and body, the trusted proxies).
+fn server_owners() -> [&'static [&'static str]; 2] {
+    [
+        keys_of::<crate::server::config::RawServer>(),
+        keys_of::<crate::proxy::RawPipeline>(),
+    ]
+}
+
+/// The keys of `[mask]` by owner: the masker's, then inspection's (`passthrough`:
+/// the routes whose answers are relayed uninspected).
+fn mask_owners() -> [&'static [&'static str]; 2] {
+    [
+        keys_of::<crate::mask::MaskConfig>(),
+        keys_of::<crate::inspect::RawRelay>(),
+    ]
 }
 
 /// The keys of `[upstream]` by owner: the upstream component's, then

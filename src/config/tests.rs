@@ -24,13 +24,13 @@ fn defaults_are_valid_and_safe() {
 #[test]
 fn trusted_proxies_default_to_none_and_bad_entries_name_the_key() {
     let s = with(NO_AUTH).unwrap();
-    assert!(s.server.trusted_proxies.is_empty());
+    assert!(s.pipeline.trusted_proxies.is_empty());
     let s = with(&format!(
         "{NO_AUTH}\n[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]"
     ))
     .unwrap();
     assert!(s
-        .server
+        .pipeline
         .trusted_proxies
         .contains("10.2.3.4".parse().unwrap()));
     let e = with(&format!(

@@ -15,6 +15,7 @@ mod strict_tests;
 #[derive(Debug, Default)]
 pub struct Partial {
     pub server: Option<ServerSettings>,
+    pub pipeline: Option<crate::proxy::ProxySettings>,
     pub admin: Option<AdminSettings>,
     pub upstream: Option<UpstreamSettings>,
     pub inspect: Option<crate::inspect::InspectLimits>,
@@ -35,6 +36,7 @@ impl Partial {
     pub fn complete(self) -> Option<Settings> {
         Some(Settings {
             server: self.server?,
+            pipeline: self.pipeline?,
             admin: self.admin?,
             upstream: self.upstream?,
             inspect: self.inspect?,
@@ -59,7 +61,7 @@ impl Partial {
     /// Drops section `s` (and what is derived from it).
     fn forget(&mut self, s: Section) {
         match s {
-            Section::Server => self.server = None,
+            Section::Server => (self.server, self.pipeline) = (None, None),
             Section::Admin => self.admin = None,
             Section::Upstream => {
                 (self.upstream, self.inspect, self.per_client) = (None, None, None)
@@ -80,6 +82,7 @@ impl From<Settings> for Partial {
     fn from(s: Settings) -> Partial {
         Partial {
             server: Some(s.server),
+            pipeline: Some(s.pipeline),
             admin: Some(s.admin),
             upstream: Some(s.upstream),
             inspect: Some(s.inspect),
@@ -138,7 +141,9 @@ impl RawSettings {
     fn validate_sections(self, p: &mut Problems) -> Partial {
         let mut view = ConfigView::default();
         let v = &mut view;
+        // `[server]` has two owners: each checks its own keys.
         let server = checked(Section::Server, self.server, v, p, RawServer::check);
+        let pipeline = checked(Section::Server, self.pipeline, v, p, |r, p| r.check(p));
         let admin = checked(Section::Admin, self.admin, v, p, RawAdmin::check);
         if let (Some(s), Some(a)) = (&server, &admin) {
             if a.listen == s.listen && s.listen.port() != 0 {
@@ -158,10 +163,9 @@ impl RawSettings {
             }
         }
         let log = checked(Section::Log, self.log, v, p, RawLog::check);
-        let (mask, passthrough) = checked(Section::Mask, self.mask, v, p, |m, p| {
-            Some((mask(&m, p), passthrough(&m, p)))
-        })
-        .unwrap_or_default();
+        // `[mask]` has two owners: the masker's keys, and inspection's `passthrough`.
+        let mask = checked(Section::Mask, self.mask, v, p, |m, p| mask(&m, p));
+        let passthrough = checked(Section::Mask, self.relay, v, p, |r, p| r.check(p));
         let cache = checked(Section::Cache, self.cache, v, p, |c, p| c.check(p));
         let auth = checked(Section::Auth, self.auth, v, p, RawAuth::check);
         let telemetry = checked(Section::Telemetry, self.telemetry, v, p, |t, p| t.check(p));
@@ -171,6 +175,7 @@ impl RawSettings {
         });
         Partial {
             server,
+            pipeline,
             admin,
             upstream,
             inspect,
@@ -188,7 +193,7 @@ impl RawSettings {
     }
 }
 
-/// `[mask]` but `passthrough`, keys relative to the section.
+/// The masker's keys of `[mask]`, relative to the section.
 fn mask(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::mask::MaskSettings> {
     m.validate()
         .map_err(|errors| {
@@ -197,30 +202,4 @@ fn mask(m: &crate::mask::MaskConfig, p: &mut Problems) -> Option<crate::mask::Ma
             }
         })
         .ok()
-}
-
-/// `mask.passthrough`: the rules live in `inspect`, the list in `[mask]`.
-fn passthrough(
-    m: &crate::mask::MaskConfig,
-    p: &mut Problems,
-) -> Option<crate::inspect::Passthrough> {
-    let before = p.len();
-    let rules: Vec<_> = m
-        .passthrough
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            p.check(
-                &format!("passthrough[{i}]"),
-                crate::inspect::PassthroughRule::parse(
-                    &c.methods,
-                    &c.path,
-                    &c.content_types,
-                    &c.magic,
-                    c.ranges,
-                ),
-            )
-        })
-        .collect();
-    (p.len() == before).then(|| crate::inspect::Passthrough::new(rules))
 }

@@ -6,6 +6,7 @@
 mod allowlist;
 mod buffering;
 pub(crate) mod config;
+pub(crate) mod relay_config;
 
 pub mod headers;
 mod metrics;
@@ -35,6 +36,7 @@ pub use buffering::{BufferingSettings, RawBuffering};
 pub use config::{InspectLimits, RawInspect};
 pub use metrics::{InspectMetrics, MaskFailure};
 pub use passthrough::{Passthrough, PassthroughRequest, PassthroughRule};
+pub use relay_config::RawRelay;
 pub use response::{Inspected, Processed};
 pub use settings::InspectSettings;
 

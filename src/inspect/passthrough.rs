@@ -125,14 +125,14 @@ impl Passthrough {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mask::PassthroughConfig;
+    use crate::inspect::relay_config::RawPassthrough;
 
-    fn parse(c: &PassthroughConfig) -> Result<PassthroughRule, String> {
-        PassthroughRule::parse(&c.methods, &c.path, &c.content_types, &c.magic, c.ranges)
+    fn parse(c: &RawPassthrough) -> Result<PassthroughRule, String> {
+        c.rule()
     }
 
-    fn cfg(path: &str, types: &[&str], magic: &str) -> PassthroughConfig {
-        PassthroughConfig {
+    fn cfg(path: &str, types: &[&str], magic: &str) -> RawPassthrough {
+        RawPassthrough {
             methods: vec!["GET".to_owned()],
             path: path.to_owned(),
             content_types: types.iter().map(|t| (*t).to_owned()).collect(),

@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Raw `[mask]` settings.
+/// Raw `[mask]` settings: the masker's keys. No `deny_unknown_fields` here: the
+/// section's `passthrough` entries are inspection's (`inspect::RawRelay`), and the
+/// config pass refuses a key that no owner of the section reads.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct MaskConfig {
     /// When false the integrator skips masking entirely; the rules are still validated.
     pub enabled: bool,
@@ -32,15 +33,12 @@ pub struct MaskConfig {
     /// Empty: no key, and `hmac` rules refuse to start.
     #[serde(deserialize_with = "empty_as_none", serialize_with = "none_as_empty")]
     pub hmac_key_file: Option<std::path::PathBuf>,
-    /// Routes whose bodies of the listed types pass uninspected (validated in
-    /// `config.rs`; the shipped entries are in `config/default.toml`).
-    pub passthrough: Vec<super::PassthroughConfig>,
     /// `[mask.policy]`: per route family field policy, key words and detectors.
     pub policy: super::policy::PolicyConfig,
 }
 
-/// `[mask]` on a configuration reload: rules, strategies, policies and passthrough
-/// are live (answers cached under the old rules are dropped). The HMAC key is read
+/// The masker's keys of `[mask]` on a configuration reload: rules, strategies and
+/// policies are live (answers cached under the old rules are dropped). The HMAC key is read
 /// once: a new key would stop `hmac` digests matching those handed out before.
 pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
     live: &[
@@ -53,7 +51,6 @@ pub const KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
         "match_spellings",
         "shared_mail_domains",
         "rules",
-        "passthrough",
         "policy",
     ],
     restart: &["hmac_key_file"],

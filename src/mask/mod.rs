@@ -17,7 +17,6 @@ pub mod keynorm;
 mod masker;
 mod media;
 mod metrics;
-mod passthrough;
 pub mod policy;
 mod rules;
 mod settings;
@@ -35,7 +34,6 @@ pub use error::{MaskConfigError, MaskError};
 pub use masker::{Masked, Masker, MAX_DEPTH_LIMIT};
 pub use media::is_json_media_type;
 pub use metrics::MaskPolicyMetrics;
-pub use passthrough::PassthroughConfig;
 pub use settings::MaskSettings;
 
 /// The shipped `[mask]` section, rules included, from `config/default.toml`.

@@ -1,6 +1,7 @@
-//! Cached customer reads: carrying out the cache's `Decision` (hit,
-//! stale-while-revalidate, single-flight fill with or without a stale-if-error
-//! fallback, bypass), with `Cache-Status` and `Age`. Every freshness rule is the
+//! Cached customer reads: the cache-decision phase ([`CachedRead`]) carrying out
+//! the cache's `Decision` (hit, stale-while-revalidate, single-flight fill with or
+//! without a stale-if-error fallback, bypass), with `Cache-Status` and `Age`; a
+//! read sent upstream runs the upstream, inspect and store phases ([`Fetch`]). Every freshness rule is the
 //! cache's: this file describes what happened (the replica's lease, how a fill
 //! ended) and asks it (`CustomerCache::decide`, `FillOutcome::shareable`,
 //! `Fallback::stand_in`, `CustomerCache::offer`).
@@ -18,20 +19,24 @@ use hyper::body::Incoming;
 use prometheus::IntCounter;
 
 use super::context::RequestContext;
-use super::Proxy;
+use super::phase::{inspect, store, upstream};
+use super::settings::BodyLimits;
 use crate::body::GatewayBody;
 use crate::cache::status::age_value;
 use crate::cache::{
-    storable, Bypass, CacheKey, CacheMetrics, CacheStatus, CachedRoute, CustomerCache, Decision,
-    FillError, FillFailure, FillOutcome, Generation, LookupResult, Refusal, Replica, StoreOutcome,
+    CacheKey, CacheMetrics, CacheStatus, CachedRoute, CustomerCache, Decision, FillError,
+    FillFailure, FillOutcome, Generation, LookupResult, Replica, StoreOutcome,
 };
+use crate::cluster::Cluster;
 use crate::error::GatewayError;
 use crate::fair::Caller;
-use crate::inspect::{Inspected, Processed};
+use crate::inspect::{Inspected, Inspector, Processed};
 use crate::logging::access_log::UpstreamCall;
+use crate::mask::policy::PolicyFamily;
+use crate::metrics::Family;
 use crate::route::RouteLabel;
 use crate::telemetry::Trace;
-use crate::upstream::Outgoing;
+use crate::upstream::{Outgoing, Upstream};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::KeyValue;
 
@@ -56,6 +61,14 @@ impl LookupCounters {
         self.0[route.index()][result.index()].inc();
         Some(result)
     }
+}
+
+/// The route a read on a cached route is for: its metric label, and its field-policy
+/// family (`PolicyFamily::of` the classified route).
+#[derive(Clone, Copy)]
+pub(super) struct Routed {
+    pub label: RouteLabel,
+    pub family: PolicyFamily,
 }
 
 /// What one fill produced, shared by every request that waited on it.
@@ -145,27 +158,45 @@ fn outcome(result: &FillOutput) -> FillOutcome {
     }
 }
 
-impl Proxy {
-    pub(super) async fn serve_cached(
-        self: &Arc<Self>,
-        cache: &CustomerCache,
+/// The cache-decision phase and the cached branch it heads: what they read, and
+/// nothing else of the pipeline. One per configuration generation, composed by the
+/// `Proxy` (None when caching is off) and borrowed by each request: a hit takes no
+/// reference count, and its future holds one pointer for all of it.
+pub(super) struct CachedRead {
+    pub lookups: LookupCounters,
+    /// Cluster mode: where this replica stands (`Cluster::replica_for_read`).
+    pub cluster: Option<Arc<Cluster>>,
+    /// Reading the request body of a read sent upstream.
+    pub request_body: BodyLimits,
+    /// The phases after the decision (and the cache and upstream they use), handed to
+    /// a fill's own task.
+    pub fetch: Arc<Fetch>,
+}
+
+impl CachedRead {
+    pub(super) async fn serve(
+        &self,
         route: CachedRoute,
+        family: PolicyFamily,
         customer_id: &str,
         req: Request<Incoming>,
         ctx: &mut RequestContext,
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
-        let label = ctx.route;
+        let routed = Routed {
+            label: ctx.route,
+            family,
+        };
         let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
         let lookup = ctx
             .span
             .trace()
             .child("cache lookup", SpanKind::Internal, Vec::new);
-        let replica = match &self.cluster {
-            None => Replica::Standalone,
-            Some(cluster) if cluster.lease_held() => Replica::Leased,
-            Some(_) => Replica::Unleased,
-        };
+        let replica = self
+            .cluster
+            .as_deref()
+            .map_or(Replica::Standalone, Cluster::replica_for_read);
+        let cache = &self.fetch.cache;
         let decision = cache
             .decide(
                 route,
@@ -175,11 +206,6 @@ impl Proxy {
                 replica,
             )
             .await;
-        if let (Some(cluster), Decision::Bypass(CacheStatus::Bypass(Bypass::NoLease))) =
-            (&self.cluster, &decision)
-        {
-            cluster.metrics().no_lease_reads.inc();
-        }
         lookup.set(|| vec![KeyValue::new("gateway.cache.decision", decision.label())]);
         drop(lookup);
         let (key, forward, fallback) = match decision {
@@ -188,7 +214,7 @@ impl Proxy {
                 age,
                 remaining,
             } => {
-                ctx.cache = self.cache_lookups.count(route, LookupResult::Hit);
+                ctx.cache = self.lookups.count(route, LookupResult::Hit);
                 let status = CacheStatus::Hit { remaining };
                 return Ok(replay(
                     entry.status,
@@ -200,15 +226,20 @@ impl Proxy {
                 ));
             }
             Decision::Bypass(status) => {
-                ctx.cache = self.cache_lookups.count(route, LookupResult::Bypass);
+                ctx.cache = self.lookups.count(route, LookupResult::Bypass);
                 // Boxed here and below, each box made in a statement of its own
                 // (`boxed`): the hit path's future then holds only pointers for
                 // the upstream branches, not their whole state.
-                let out = boxed(self.outgoing_from(req, ctx));
+                let out = boxed(upstream::prepare(
+                    self.request_body,
+                    &self.fetch.upstream,
+                    req,
+                    ctx,
+                ));
                 let out = out.await?;
-                let fetched = boxed(self.clone().fetch(
+                let fetched = boxed(self.fetch.clone().fetch(
                     Arc::new(out),
-                    label,
+                    routed,
                     caller.clone(),
                     None,
                     ctx.span.trace().clone(),
@@ -236,10 +267,15 @@ impl Proxy {
                 staleness,
             } => {
                 // Answer now from the expired entry; refresh it once in the background.
-                ctx.cache = self.cache_lookups.count(route, LookupResult::Stale);
-                let out = boxed(self.outgoing_from(req, ctx));
+                ctx.cache = self.lookups.count(route, LookupResult::Stale);
+                let out = boxed(upstream::prepare(
+                    self.request_body,
+                    &self.fetch.upstream,
+                    req,
+                    ctx,
+                ));
                 if let Ok(out) = out.await {
-                    let me = self.clone();
+                    let me = self.fetch.clone();
                     let fill_key = key.clone();
                     let client = caller.clone();
                     let parent = ctx.span.trace().clone();
@@ -248,7 +284,7 @@ impl Proxy {
                             "cache refresh",
                             parent,
                             Arc::new(out),
-                            label,
+                            routed,
                             client,
                             (fill_key, gen),
                         )
@@ -271,10 +307,15 @@ impl Proxy {
             } => (key, reason, fallback),
         };
 
-        let out = boxed(self.outgoing_from(req, ctx));
+        let out = boxed(upstream::prepare(
+            self.request_body,
+            &self.fetch.upstream,
+            req,
+            ctx,
+        ));
         let out = Arc::new(out.await?);
         let client = caller.clone();
-        let me = self.clone();
+        let me = self.fetch.clone();
         let fill_key = key.clone();
         let (fill_out, fill_client) = (out.clone(), client.clone());
         let parent = ctx.span.trace().clone();
@@ -283,7 +324,7 @@ impl Proxy {
                 "cache fill",
                 parent,
                 fill_out,
-                label,
+                routed,
                 fill_client,
                 (fill_key, gen),
             )
@@ -298,7 +339,7 @@ impl Proxy {
             // The fill was made with another client's request and the cache says its
             // outcome is that client's alone. Ask for this one.
             let parent = ctx.span.trace().clone();
-            let own = boxed(self.clone().fetch(out, label, client, None, parent));
+            let own = boxed(self.fetch.clone().fetch(out, routed, client, None, parent));
             result = own.await;
             collapsed = false;
         }
@@ -310,7 +351,7 @@ impl Proxy {
             .as_ref()
             .and_then(|f| f.stand_in(&outcome(&result), collapsed))
         {
-            ctx.cache = self.cache_lookups.count(route, LookupResult::Stale);
+            ctx.cache = self.lookups.count(route, LookupResult::Stale);
             return Ok(replay(
                 stand_in.entry.status,
                 &stand_in.entry.headers,
@@ -321,9 +362,7 @@ impl Proxy {
             ));
         }
 
-        ctx.cache = self
-            .cache_lookups
-            .count(route, LookupResult::filled(collapsed));
+        ctx.cache = self.lookups.count(route, LookupResult::filled(collapsed));
         match result {
             Ok(f) => {
                 let status = CacheStatus::Forwarded {
@@ -351,23 +390,20 @@ impl Proxy {
             }
         }
     }
+}
 
-    async fn outgoing_from(
-        &self,
-        req: Request<Incoming>,
-        ctx: &RequestContext,
-    ) -> Result<Outgoing, GatewayError> {
-        let (parts, body) = req.into_parts();
-        let body = self
-            .settings
-            .request_body
-            .read(body, &parts.headers)
-            .await?;
-        // Cached routes are JSON routes: a range of their body is never asked for.
-        self.upstream
-            .prepare(parts, body, ctx.peer.ip(), &ctx.request_id, false, false)
-    }
+/// What a read sent upstream on a cached route runs through after the decision —
+/// upstream, inspect, store — owned, as a fill runs as its own task (every request
+/// collapsed onto it waits on that one call).
+pub(super) struct Fetch {
+    pub upstream: Arc<Upstream>,
+    pub inspector: Arc<Inspector>,
+    pub cache: CustomerCache,
+    /// `gateway_cache_uncacheable_total`, the cache's family.
+    pub uncacheable: Family<prometheus::IntCounterVec, 2>,
+}
 
+impl Fetch {
     /// A fetch that may store, as its own span (`cache fill` or `cache
     /// refresh`) under the request that started it; requests collapsed onto
     /// it have none of their own.
@@ -376,13 +412,13 @@ impl Proxy {
         name: &'static str,
         parent: Trace,
         out: Arc<Outgoing>,
-        label: RouteLabel,
+        routed: Routed,
         client: Caller,
         store: (CacheKey, Generation),
     ) -> FillOutput {
         let span = parent.child(name, SpanKind::Internal, Vec::new);
         let result = self
-            .fetch(out, label, client, Some(store), span.trace().clone())
+            .fetch(out, routed, client, Some(store), span.trace().clone())
             .await;
         match &result {
             Ok(f) => span.set(|| vec![KeyValue::new("gateway.cache.store", f.store.label())]),
@@ -396,90 +432,51 @@ impl Proxy {
     async fn fetch(
         self: Arc<Self>,
         out: Arc<Outgoing>,
-        label: RouteLabel,
+        routed: Routed,
         client: Caller,
         store: Option<(CacheKey, Generation)>,
         trace: Trace,
     ) -> FillOutput {
-        let deadline = self.upstream.deadline();
-        let slot = self.upstream.permit(label, &client)?;
+        let permit = upstream::permit(&self.upstream, routed.label, &client)?;
         let called = std::time::Instant::now();
-        let resp = self
-            .upstream
-            .send(&out, label, &client.label, deadline, &trace)
-            .await?;
-        let upstream = UpstreamCall {
-            status: resp.status().as_u16(),
-            elapsed: called.elapsed(),
-            addr: crate::upstream::answered_from(&resp),
-        };
+        let (resp, call) = upstream::send(
+            &self.upstream,
+            &out,
+            routed.label,
+            &client.label,
+            (permit.deadline, called),
+            &trace,
+        )
+        .await?;
         // Cached routes are never passthrough: every body is inspected. The
         // buffer reservation ends with the fill; the stored bytes are then
         // bounded by `cache.max_bytes`.
-        let Processed::Inspected(mut response, _reservation) = self
-            .inspect_traced(
-                &trace,
-                cached_family(label),
-                resp,
-                slot,
-                deadline,
-                None,
-                None,
-            )
-            .await?
+        let Processed::Inspected(mut response, _reservation) = inspect::inspect(
+            &self.inspector,
+            &trace,
+            routed.family,
+            resp,
+            permit.slot,
+            permit.deadline,
+            None,
+            None,
+        )
+        .await?
         else {
             return Err(Arc::new(GatewayError::Internal));
         };
-        // A cookie is for one client; never replay it to another.
-        response.headers.remove(header::SET_COOKIE);
-        let outcome = match (store, &self.cache) {
-            (Some((key, gen)), Some(cache)) => {
-                let offered = cache
-                    .offer(
-                        &key,
-                        gen,
-                        response.status,
-                        &response.headers,
-                        response.directives,
-                        &response.body,
-                    )
-                    .await;
-                offered.unwrap_or_else(|refusal| {
-                    self.metrics
-                        .cache
-                        .uncacheable
-                        .with([&label, &refusal])
-                        .inc();
-                    refusal.store_outcome()
-                })
-            }
-            // Not a fill (a bypass, or a collapsed request asking for itself): nothing
-            // is stored, but Cache-Status still says why it could not have been.
-            _ => storable(
-                response.status,
-                &response.headers,
-                response.directives,
-                &response.body,
-            )
-            .err()
-            .map_or(StoreOutcome::Uncacheable, Refusal::store_outcome),
-        };
+        let outcome = store::store(
+            &self.cache,
+            &self.uncacheable,
+            routed.label,
+            store,
+            &mut response,
+        )
+        .await;
         Ok(Arc::new(Filled {
             response,
             store: outcome,
-            upstream,
+            upstream: call,
         }))
-    }
-}
-
-/// The field-policy family of a cached route, from its label (the route `fetch` carries).
-/// Another route cannot happen; `Other` (report mode) would still mask by rules, key
-/// words and detectors.
-fn cached_family(label: RouteLabel) -> crate::mask::policy::PolicyFamily {
-    use crate::mask::policy::PolicyFamily;
-    match label {
-        RouteLabel::CustomerDetail => PolicyFamily::CustomerDetail,
-        RouteLabel::CustomerWalletReady => PolicyFamily::WalletReady,
-        _ => PolicyFamily::Other,
     }
 }

@@ -1,23 +1,40 @@
-//! The uncached path: forward through `Upstream`, invalidate on writes,
-//! inspect the answer.
+//! The uncached path: the upstream phase (prepare, permit, a write's invalidation
+//! armed, send; the invalidation carried out once paycombat answered) and the inspect
+//! phase, over what [`Forward`] holds and nothing else of the pipeline.
+
+use std::sync::Arc;
 
 use http::header;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
 use super::context::RequestContext;
-use super::Proxy;
+use super::invalidate::Invalidation;
+use super::phase::{inspect, upstream};
+use super::settings::BodyLimits;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::fair::Caller;
 use crate::inspect::headers::ByteRange;
-use crate::inspect::{PassthroughRequest, Processed};
-use crate::logging::access_log::UpstreamCall;
+use crate::inspect::{Inspector, PassthroughRequest, Processed};
 use crate::mask::policy::PolicyFamily;
 use crate::route::Route;
+use crate::upstream::Upstream;
 
-impl Proxy {
-    pub(super) async fn serve_forward(
+/// What the forward branch reads: owned, as a keyed write's exchange runs as its own
+/// task (`idempotent.rs`).
+pub(super) struct Forward {
+    /// Reading the request body, before it is prepared.
+    pub request_body: BodyLimits,
+    pub upstream: Arc<Upstream>,
+    /// Which passthrough rule a request falls under, and the inspect phase.
+    pub inspector: Arc<Inspector>,
+    /// What a write invalidates, and carrying it out.
+    pub invalidation: Invalidation,
+}
+
+impl Forward {
+    pub(super) async fn serve(
         &self,
         route: &Route,
         req: Request<Incoming>,
@@ -25,11 +42,7 @@ impl Proxy {
         caller: &Caller,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         let (parts, body) = req.into_parts();
-        let body = self
-            .settings
-            .request_body
-            .read(body, &parts.headers)
-            .await?;
+        let body = self.request_body.read(body, &parts.headers).await?;
         self.forward_read(route, parts, body, ctx, caller).await
     }
 
@@ -75,31 +88,25 @@ impl Proxy {
             ranges,
             passthrough.is_some(),
         )?;
-        let deadline = self.upstream.deadline();
-        let slot = self.upstream.permit(route.label_kind(), caller)?;
+        let permit = upstream::permit(&self.upstream, route.label_kind(), caller)?;
         let called = std::time::Instant::now();
         // Armed before the write leaves: a writer that goes away while it is in flight
         // still leaves no pre-write read cached.
-        let pending = self.pending_invalidation(self.written_customers(route, &out), deadline)?;
-        let sent = self
-            .upstream
-            .send(
-                &out,
-                route.label_kind(),
-                &ctx.client,
-                deadline,
-                ctx.span.trace(),
-            )
-            .await;
-        if let Ok(resp) = &sent {
-            ctx.upstream = Some(UpstreamCall {
-                status: resp.status().as_u16(),
-                elapsed: called.elapsed(),
-                addr: crate::upstream::answered_from(resp),
-            });
-        }
+        let pending = self.invalidation.arm(route, &out, permit.deadline)?;
+        let sent = upstream::send(
+            &self.upstream,
+            &out,
+            route.label_kind(),
+            &ctx.client,
+            (permit.deadline, called),
+            ctx.span.trace(),
+        )
+        .await;
         let resp = match sent {
-            Ok(resp) => resp,
+            Ok((resp, call)) => {
+                ctx.upstream = Some(call);
+                resp
+            }
             Err(e) => {
                 // The write may or may not have been applied: forget the customer anyway.
                 pending.run().await;
@@ -112,17 +119,17 @@ impl Proxy {
         } else {
             pending.run().await;
         }
-        match self
-            .inspect_traced(
-                ctx.span.trace(),
-                family,
-                resp,
-                slot,
-                deadline,
-                passthrough,
-                out.signature(),
-            )
-            .await?
+        match inspect::inspect(
+            &self.inspector,
+            ctx.span.trace(),
+            family,
+            resp,
+            permit.slot,
+            permit.deadline,
+            passthrough,
+            out.signature(),
+        )
+        .await?
         {
             Processed::Streamed(r) => Ok(r),
             Processed::Inspected(i, reservation) => {

@@ -11,101 +11,93 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::context::RequestContext;
-use super::Proxy;
+use super::forward::Forward;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::fair::Caller;
 use crate::idempotency::key::Fingerprint;
 use crate::idempotency::outcome::Sent;
 use crate::idempotency::record::StoredAnswer;
-use crate::idempotency::Begin;
+use crate::idempotency::{Begin, Idempotency};
 use crate::route::Route;
 
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-impl Proxy {
-    /// Forwards `req` (a route the cache does not answer), deduplicated by its
-    /// `Idempotency-Key` when its route is keyed.
-    pub(super) async fn serve_write(
-        self: Arc<Self>,
-        route: Route,
-        req: Request<Incoming>,
-        ctx: &mut RequestContext,
-        caller: Caller,
-    ) -> Result<Response<GatewayBody>, GatewayError> {
-        let idem = self.idempotency.clone();
-        let keyed = idem
-            .as_ref()
-            .and_then(|i| Some((i, i.route(req.method(), req.uri().path())?)));
-        let Some((idem, keyed)) = keyed else {
-            return self.serve_forward(&route, req, ctx, &caller).await;
-        };
-        let key = idem.key(req.headers(), keyed).inspect_err(|e| {
-            ctx.idempotency = Some(match e {
-                GatewayError::IdempotencyKeyRequired => "missing_key",
-                _ => "bad_key",
-            });
-        })?;
-        let Some(key) = key else {
-            return self.serve_forward(&route, req, ctx, &caller).await;
-        };
-        let (parts, body) = req.into_parts();
-        let body = self
-            .settings
-            .request_body
-            .read(body, &parts.headers)
-            .await?;
-        let fingerprint = Fingerprint::of(&parts.method, &parts.uri, &body);
-        let keyed = keyed.clone();
-        let idem = idem.clone();
-        let proxy = self.clone();
-        let mut sending = fork(ctx);
-        // Spawned from the claim on, not from the send: a claim asked of Redis may be
-        // applied even if this future is dropped (the client hung up) while it is on
-        // its way, and a claim nobody sends, settles or withdraws would hold the key
-        // "in flight", then "outcome unknown", for a request never sent. In the task,
-        // every claim ends in a send and its record, or is withdrawn; and the exchange
-        // and its record outlive a client that hangs up.
-        let exchange = tokio::spawn(async move {
-            let ticket = match idem.begin(&keyed, &caller, &key, fingerprint).await {
-                Ok(Begin::First(ticket)) => ticket,
-                Ok(Begin::Replay(answer)) => return Keyed::Replayed(answer),
-                Err(e) => return Keyed::Refused(e),
-            };
-            sending.idempotency = Some("first");
-            let result = proxy
-                .forward_read(&route, parts, body, &mut sending, &caller)
-                .await;
-            let (result, sent, answer) = whole(result).await;
-            idem.finish(ticket, sent, answer).await;
-            Keyed::Sent(Box::new(SentWrite {
-                result,
-                upstream: sending.upstream,
-            }))
+/// Forwards `req` (a route the cache does not answer), deduplicated by its
+/// `Idempotency-Key` when its route is keyed (`idempotency`: None when it is off).
+pub(super) async fn serve_write(
+    idempotency: Option<&Arc<Idempotency>>,
+    forward: &Arc<Forward>,
+    route: Route,
+    req: Request<Incoming>,
+    ctx: &mut RequestContext,
+    caller: Caller,
+) -> Result<Response<GatewayBody>, GatewayError> {
+    let keyed = idempotency.and_then(|i| Some((i, i.route(req.method(), req.uri().path())?)));
+    let Some((idem, keyed)) = keyed else {
+        return forward.serve(&route, req, ctx, &caller).await;
+    };
+    let key = idem.key(req.headers(), keyed).inspect_err(|e| {
+        ctx.idempotency = Some(match e {
+            GatewayError::IdempotencyKeyRequired => "missing_key",
+            _ => "bad_key",
         });
-        match exchange.await {
-            Ok(Keyed::Replayed(answer)) => {
-                ctx.idempotency = Some("replayed");
-                Ok(replay(answer))
-            }
-            Ok(Keyed::Refused(e)) => {
-                ctx.idempotency = Some(match e {
-                    GatewayError::IdempotencyKeyReused => "mismatch",
-                    GatewayError::IdempotencyInFlight => "in_flight",
-                    GatewayError::IdempotencyOutcomeUnknown => "outcome_unknown",
-                    _ => "refused",
-                });
-                Err(e)
-            }
-            Ok(Keyed::Sent(sent)) => {
-                ctx.idempotency = Some("first");
-                ctx.upstream = sent.upstream;
-                sent.result
-            }
-            // A panic: a claim it made stays until its lease ends, then reads "outcome
-            // unknown".
-            Err(_) => Err(GatewayError::Internal),
+    })?;
+    let Some(key) = key else {
+        return forward.serve(&route, req, ctx, &caller).await;
+    };
+    let (parts, body) = req.into_parts();
+    let body = forward.request_body.read(body, &parts.headers).await?;
+    let fingerprint = Fingerprint::of(&parts.method, &parts.uri, &body);
+    let keyed = keyed.clone();
+    let idem = idem.clone();
+    let forward = forward.clone();
+    let mut sending = fork(ctx);
+    // Spawned from the claim on, not from the send: a claim asked of Redis may be
+    // applied even if this future is dropped (the client hung up) while it is on
+    // its way, and a claim nobody sends, settles or withdraws would hold the key
+    // "in flight", then "outcome unknown", for a request never sent. In the task,
+    // every claim ends in a send and its record, or is withdrawn; and the exchange
+    // and its record outlive a client that hangs up.
+    let exchange = tokio::spawn(async move {
+        let ticket = match idem.begin(&keyed, &caller, &key, fingerprint).await {
+            Ok(Begin::First(ticket)) => ticket,
+            Ok(Begin::Replay(answer)) => return Keyed::Replayed(answer),
+            Err(e) => return Keyed::Refused(e),
+        };
+        sending.idempotency = Some("first");
+        let result = forward
+            .forward_read(&route, parts, body, &mut sending, &caller)
+            .await;
+        let (result, sent, answer) = whole(result).await;
+        idem.finish(ticket, sent, answer).await;
+        Keyed::Sent(Box::new(SentWrite {
+            result,
+            upstream: sending.upstream,
+        }))
+    });
+    match exchange.await {
+        Ok(Keyed::Replayed(answer)) => {
+            ctx.idempotency = Some("replayed");
+            Ok(replay(answer))
         }
+        Ok(Keyed::Refused(e)) => {
+            ctx.idempotency = Some(match e {
+                GatewayError::IdempotencyKeyReused => "mismatch",
+                GatewayError::IdempotencyInFlight => "in_flight",
+                GatewayError::IdempotencyOutcomeUnknown => "outcome_unknown",
+                _ => "refused",
+            });
+            Err(e)
+        }
+        Ok(Keyed::Sent(sent)) => {
+            ctx.idempotency = Some("first");
+            ctx.upstream = sent.upstream;
+            sent.result
+        }
+        // A panic: a claim it made stays until its lease ends, then reads "outcome
+        // unknown".
+        Err(_) => Err(GatewayError::Internal),
     }
 }
 

@@ -13,7 +13,6 @@ use crate::cache::InvalidationReason;
 use crate::metrics;
 use tokio::time::Instant;
 
-use super::Proxy;
 use crate::cache::CustomerCache;
 use crate::cluster::{Body, Cluster};
 use crate::error::GatewayError;
@@ -22,38 +21,45 @@ use crate::upstream::Outgoing;
 
 pub(super) use crate::cache::Written;
 
-impl Proxy {
-    pub(super) fn written_customers(&self, route: &Route, out: &Outgoing) -> Written {
-        let Some(cache) = &self.cache else {
-            return Written::Nothing;
-        };
-        let target = out.uri.path_and_query().map_or("", |p| p.as_str());
-        cache.written_by(route, &out.method, target.as_bytes(), &out.body[..])
-    }
+/// What a write invalidates and what carries it out: the cache (which decides what a
+/// write names, `CustomerCache::written_by`), cluster mode's publishing, and the cache's
+/// invalidation family.
+pub(super) struct Invalidation {
+    pub cache: Option<CustomerCache>,
+    pub cluster: Option<Arc<Cluster>>,
+    pub counter: metrics::Family<IntCounterVec, 1>,
+}
 
-    /// What `written` invalidates, armed before the write is sent (see
+impl Invalidation {
+    /// What `out` (a request on `route`) invalidates, armed before it is sent (see
     /// [`PendingInvalidation`]); `deadline` is the write's upstream deadline.
     ///
-    /// With `cluster.on_unconfirmed_write = "refuse"`, a write that invalidates something
-    /// while this replica holds no lease (it may be cut off from Redis while the others
-    /// are not, and its invalidation may never reach them) is refused here, before it is
-    /// sent upstream — never after: a write that reached paycombat is answered.
-    pub(super) fn pending_invalidation(
+    /// In cluster mode a write that invalidates something may be refused here, before it
+    /// is sent upstream (`Cluster::admit_write`: `cluster.on_unconfirmed_write =
+    /// "refuse"` without a lease) — never after: a write that reached paycombat is
+    /// answered.
+    pub(super) fn arm(
         &self,
-        written: Written,
+        route: &Route,
+        out: &Outgoing,
         deadline: Instant,
     ) -> Result<PendingInvalidation, GatewayError> {
+        let written = match &self.cache {
+            None => Written::Nothing,
+            Some(cache) => {
+                let target = out.uri.path_and_query().map_or("", |p| p.as_str());
+                cache.written_by(route, &out.method, target.as_bytes(), &out.body[..])
+            }
+        };
         if let Some(cluster) = &self.cluster {
-            let refuse = cluster.refuses_unconfirmed_writes();
-            if refuse && written != Written::Nothing && !cluster.lease_held() {
-                cluster.metrics().writes_refused.inc();
-                return Err(GatewayError::ClusterUnconfirmed);
+            if written != Written::Nothing {
+                cluster.admit_write()?;
             }
         }
         Ok(PendingInvalidation {
             cache: self.cache.clone(),
             cluster: self.cluster.clone(),
-            counter: self.metrics.cache.invalidations.clone(),
+            counter: self.counter.clone(),
             written: Some(written),
             deadline,
         })

@@ -1,13 +1,17 @@
 //! The request pipeline: phases in a fixed order over one per-request
 //! context (`context.rs`), finished by a drop guard (`settle.rs`). The order,
-//! and why each phase has its place, is in `pipeline.rs`; each phase that is
-//! not a component of its own has a file in `phase/`.
+//! what each phase receives and why each has its place, is in `pipeline.rs`;
+//! each phase that is not a component of its own has a file in `phase/`.
+//! [`Proxy`] holds the parts (settings, components, handles) once per
+//! configuration generation and composes each phase's from them; no phase
+//! receives the `Proxy` itself.
 //!
 //! With `[telemetry]` on, the admit phase also opens the request's span (a
 //! child of the client's `traceparent` when honoured); the cache, upstream
 //! and inspection phases open theirs under it, and it ends in the finish phase.
 
 mod cached;
+pub mod config;
 mod context;
 mod forward;
 mod idempotent;
@@ -27,12 +31,15 @@ use crate::inspect::Inspector;
 use crate::logging::access_log::AccessLog;
 use crate::telemetry::Telemetry;
 use crate::upstream::Upstream;
-use cached::LookupCounters;
+use cached::{CachedRead, Fetch, LookupCounters};
+use forward::Forward;
+use invalidate::Invalidation;
 use phase::admit::Anonymous;
 use phase::finish::Finisher;
 
+pub use config::{RawPipeline, KEYS as RELOAD_KEYS};
 pub use metrics::{PipelineMetrics, RequestMetrics};
-pub use settings::{AdmitLimits, BodyLimits, ProxySettings};
+pub use settings::ProxySettings;
 
 pub use crate::inspect::Masking;
 
@@ -45,7 +52,7 @@ pub struct Proxy {
     /// Carried from one configuration generation to the next (`Proxy::next`): its pool,
     /// slots, breakers and retry budget hold state.
     upstream: Arc<Upstream>,
-    inspector: Inspector,
+    inspector: Arc<Inspector>,
     metrics: PipelineMetrics,
     cache: Option<CustomerCache>,
     auth: AuthMode,
@@ -61,6 +68,10 @@ pub struct Proxy {
     telemetry: Option<Arc<Telemetry>>,
     /// The finish phase: what every request is recorded in, once.
     finish: Arc<Finisher>,
+    /// The cache-decision phase with the phases after it (None: caching is off), and
+    /// the forward branch's: composed from the parts above by [`Proxy::assembled`].
+    cached: Option<CachedRead>,
+    forward: Arc<Forward>,
 }
 
 impl Proxy {
@@ -73,9 +84,13 @@ impl Proxy {
         auth: AuthMode,
         access_log: AccessLog,
     ) -> Proxy {
+        let upstream = Arc::new(upstream);
+        let inspector = Arc::new(inspector);
         Proxy {
+            cached: None,
+            forward: Proxy::forward(&settings, &upstream, &inspector, None, None, &metrics),
             settings,
-            upstream: Arc::new(upstream),
+            upstream,
             inspector,
             cache_lookups: LookupCounters::new(&metrics.cache),
             finish: Arc::new(Finisher::new(&metrics.requests, access_log)),
@@ -90,6 +105,53 @@ impl Proxy {
             idempotency: None,
             telemetry: None,
         }
+        .assembled()
+    }
+
+    /// The forward branch's parts.
+    fn forward(
+        settings: &ProxySettings,
+        upstream: &Arc<Upstream>,
+        inspector: &Arc<Inspector>,
+        cache: Option<&CustomerCache>,
+        cluster: Option<&Arc<Cluster>>,
+        metrics: &PipelineMetrics,
+    ) -> Arc<Forward> {
+        Arc::new(Forward {
+            request_body: settings.request_body,
+            upstream: upstream.clone(),
+            inspector: inspector.clone(),
+            invalidation: Invalidation {
+                cache: cache.cloned(),
+                cluster: cluster.cloned(),
+                counter: metrics.cache.invalidations.clone(),
+            },
+        })
+    }
+
+    /// The phases' own parts, composed from this proxy's: each phase then holds what
+    /// it reads, never the proxy. Called whenever a part they hold is set.
+    fn assembled(mut self) -> Proxy {
+        self.cached = self.cache.as_ref().map(|cache| CachedRead {
+            lookups: self.cache_lookups.clone(),
+            cluster: self.cluster.clone(),
+            request_body: self.settings.request_body,
+            fetch: Arc::new(Fetch {
+                upstream: self.upstream.clone(),
+                inspector: self.inspector.clone(),
+                cache: cache.clone(),
+                uncacheable: self.metrics.cache.uncacheable.clone(),
+            }),
+        });
+        self.forward = Proxy::forward(
+            &self.settings,
+            &self.upstream,
+            &self.inspector,
+            self.cache.as_ref(),
+            self.cluster.as_ref(),
+            &self.metrics,
+        );
+        self
     }
 
     /// The pipeline of a reloaded configuration: `settings`, `inspector` and `cache`
@@ -104,7 +166,10 @@ impl Proxy {
         inspector: Inspector,
         cache: Option<CustomerCache>,
     ) -> Proxy {
+        let inspector = Arc::new(inspector);
         Proxy {
+            cached: None,
+            forward: self.forward.clone(),
             settings,
             upstream: self.upstream.clone(),
             inspector,
@@ -118,6 +183,7 @@ impl Proxy {
             telemetry: self.telemetry.clone(),
             finish: self.finish.clone(),
         }
+        .assembled()
     }
 
     /// The cache view requests of this generation use (None: caching is off).
@@ -139,7 +205,7 @@ impl Proxy {
     /// Cluster mode: shared rate limits, published invalidations, cache hits only under a lease.
     pub fn with_cluster(mut self, cluster: Option<Arc<Cluster>>) -> Proxy {
         self.cluster = cluster;
-        self
+        self.assembled()
     }
 
     /// Waits, at most `within`, until no request is in flight (each one

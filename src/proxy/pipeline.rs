@@ -1,18 +1,25 @@
-//! The order of the request pipeline, owned here and nowhere else. Each phase
-//! is a function of its own that receives only what it reads (its settings,
-//! its component), all over one [`RequestContext`] the phases fill in:
+//! The order of the request pipeline. Each phase is a function (or a small struct of
+//! what it reads) over one [`RequestContext`] the phases fill in, and receives only its
+//! settings and components, never the `Proxy` (`tests/architecture` fails on a file of
+//! `src/proxy/` other than this one and `mod.rs` naming it). `Proxy` is where the parts
+//! are held and composed into each phase's (`mod.rs`); this file runs admit → route →
+//! authorize, then picks the branch: a route the cache answers goes through the cache
+//! decision (`cached.rs`), every other through the forward branch (`forward.rs`, a keyed
+//! write first through `idempotent.rs`). A branch runs its later phases in its own
+//! order, because the cache's `Decision` says which of them a read needs (a hit needs
+//! none), and a fill runs them as a task of its own that every collapsed reader waits on.
 //!
-//! | phase | where | why here |
-//! |---|---|---|
-//! | admit | `phase/admit.rs` | request id, span, timer first, so every answer carries and counts them; then header size and path hygiene, before anything is routed, logged or forwarded |
-//! | route | `phase/route.rs` | method + path, once; everything after reads the `Route` |
-//! | authorize | `phase/authorize.rs` | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
-//! | cache decision | `cached.rs` → the cache's `Decision` | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
-//! | upstream | `forward.rs`, `cached.rs` → `Upstream` | prepare, permit, send; write invalidation as soon as upstream has answered, before the writer gets its answer (`invalidate.rs`) |
-//! | inspect | `phase/inspect.rs` → `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
-//! | store | `cached.rs` (`fetch`) → the cache | only inspected bytes, only when storable and no write came in between |
-//! | respond | `phase/respond.rs` | the answer or the error's envelope, `X-Request-Id` |
-//! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |
+//! | phase | where | receives | why here |
+//! |---|---|---|---|
+//! | admit | `phase/admit.rs` | `AdmitLimits`, `TrustedPeers`, the tracer, the anonymous client | request id, span, timer first, so every answer carries and counts them; then header size and path hygiene, before anything is routed, logged or forwarded |
+//! | route | `phase/route.rs` | nothing | method + path, once; everything after reads the `Route` |
+//! | authorize | `phase/authorize.rs` | `Authorize`: the clients, cluster's shared limits, the clients' family | client auth, allowlist, rate limit, before the cache, so a hit never skips them |
+//! | cache decision | `cached.rs` (`CachedRead`) → the cache's `Decision` | the lookup counters, where the replica stands (`Cluster::replica_for_read`), the request-body bounds, the `Fetch` parts | routes the cache answers (`Route::cached`): hit, stale while revalidating, or a single-flight fill |
+//! | upstream | `phase/upstream.rs` (`prepare`, `permit`, `send`), from `cached.rs` (`Fetch`) and `forward.rs` (`Forward`) | the `Upstream`, the request-body bounds | the slot before anything is armed; a write's invalidation (`invalidate.rs`, `Invalidation`: the cache, cluster, the invalidation family) armed before it is sent and carried out as soon as upstream has answered, before the writer gets its answer |
+//! | inspect | `phase/inspect.rs` | the `Inspector` | masking, header allowlist, secret guard: before caching and before the client (`inspect::response` states the rule) |
+//! | store | `phase/store.rs` | the cache, its `uncacheable` family | only inspected bytes, through the cache's one entry point (`CustomerCache::offer`: what a cached answer may carry, whether it is storable, no write in between) |
+//! | respond | `phase/respond.rs` | the context | the answer or the error's envelope, `X-Request-Id` |
+//! | finish | `phase/finish.rs`, run by `settle.rs` when the context's guard is dropped | the `Finisher` (request families, access log) | metrics, access line, span end: after the body was sent, or whenever the request is abandoned or cut off |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +28,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 
 use super::context::RequestContext;
+use super::idempotent;
 use super::phase::authorize::Authorize;
 use super::phase::{admit, respond, route};
 use super::settle::Settle;
@@ -28,6 +36,7 @@ use super::Proxy;
 use crate::body::{GatewayBody, Watched};
 use crate::error::GatewayError;
 use crate::logging::access_log::Flag;
+use crate::mask::policy::PolicyFamily;
 use crate::outcome::ConnEnd;
 
 impl Proxy {
@@ -84,11 +93,12 @@ impl Proxy {
         let caller = authorize.run(&req, path, ctx).await?;
         // The cache decision, then upstream, inspect and store, for the routes
         // the cache answers; upstream and inspect for every other.
-        if let (Some((cached, customer_id)), Some(cache)) = (route.cached(), &self.cache) {
-            // Borrowed, proxy and cache: a hit takes no reference count (the
-            // branches that spawn work clone what they hand over).
-            return self
-                .serve_cached(cache, cached, customer_id, req, ctx, &caller)
+        if let (Some((cached, customer_id)), Some(read)) = (route.cached(), &self.cached) {
+            // Borrowed: a hit takes no reference count (the branches that spawn
+            // work clone what they hand over).
+            let family = PolicyFamily::of(&route);
+            return read
+                .serve(cached, family, customer_id, req, ctx, &caller)
                 .await;
         }
         // Boxed: the forward path's state stays out of every request's future. A write
@@ -97,7 +107,14 @@ impl Proxy {
         // expression is a temporary whose storage the compiler keeps in this
         // future's state until the statement ends, box or not, and every request
         // copies that state (see `boxed` in `cached.rs`).
-        let write = Box::pin(self.serve_write(route, req, ctx, caller));
+        let write = Box::pin(idempotent::serve_write(
+            self.idempotency.as_ref(),
+            &self.forward,
+            route,
+            req,
+            ctx,
+            caller,
+        ));
         write.await
     }
 }
@@ -107,6 +124,8 @@ mod tests {
     use super::*;
     use crate::cache::{CachedRoute, CustomerCache};
     use crate::fair::Caller;
+    use crate::mask::policy::PolicyFamily;
+    use crate::proxy::cached::CachedRead;
 
     /// The size of the future `f` returns, without making one.
     fn future_size<A, B, C, D, F: std::future::Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
@@ -131,9 +150,9 @@ mod tests {
         let cached = {
             fn size<'a, F: std::future::Future>(
                 _: impl FnOnce(
-                    &'a Arc<Proxy>,
-                    &'a CustomerCache,
+                    &'a CachedRead,
                     CachedRoute,
+                    PolicyFamily,
                     &'a str,
                     Request<Incoming>,
                     &'a mut RequestContext,
@@ -142,7 +161,7 @@ mod tests {
             ) -> usize {
                 std::mem::size_of::<F>()
             }
-            size(Proxy::serve_cached)
+            size(CachedRead::serve)
         };
         let decide = {
             fn size<'a, F: std::future::Future>(

@@ -66,12 +66,13 @@ pub struct TlsSettings {
     pub client_auth: ClientAuth,
 }
 
+/// The server's keys of `[server]`, as written. No `deny_unknown_fields` here: the
+/// section's other keys are the request pipeline's (`proxy::config::RawPipeline`: the
+/// bounds on a request head and body, the trusted proxies), and the config pass
+/// refuses a key that no owner of the section reads.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawServer {
     pub listen: String,
-    pub max_request_body_bytes: usize,
-    pub max_header_bytes: usize,
     pub max_headers: usize,
     #[serde(with = "crate::duration_text")]
     pub header_read_timeout: Duration,
@@ -80,33 +81,27 @@ pub struct RawServer {
     pub http2_max_concurrent_streams: u32,
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
-    pub trusted_proxies: Vec<String>,
     #[serde(with = "crate::duration_text")]
     pub idle_timeout: Duration,
     pub max_connections: usize,
-    #[serde(with = "crate::duration_text")]
-    pub request_body_timeout: Duration,
     #[serde(with = "crate::duration_text")]
     pub response_write_timeout: Duration,
     pub tls: RawTls,
 }
 
-/// `[server]` on a configuration reload: the request-body bounds the pipeline reads
-/// per request are live; the listener, its connections' protocol limits and
-/// timeouts, TLS and the drain are set up once when the listener starts.
+/// The server's keys of `[server]` on a configuration reload: the listener, its
+/// connections' protocol limits and timeouts, TLS and the drain are set up once when
+/// the listener starts.
 pub const SERVER_KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
-    live: &["max_request_body_bytes", "request_body_timeout"],
+    live: &[],
     restart: &[
         "listen",
-        "max_header_bytes",
         "max_headers",
         "header_read_timeout",
         "drain_timeout",
         "http2_max_concurrent_streams",
         "http2_max_pending_accept_reset_streams",
         "watch_files",
-        // Read by the upstream side too (X-Forwarded-For), which is built once.
-        "trusted_proxies",
         "idle_timeout",
         "max_connections",
         "response_write_timeout",
@@ -117,19 +112,14 @@ pub const SERVER_KEYS: crate::reloadable::Keys = crate::reloadable::Keys {
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
-    pub max_request_body_bytes: usize,
-    pub max_header_bytes: usize,
     pub max_headers: usize,
     pub header_read_timeout: Duration,
     pub drain_timeout: Duration,
     pub http2_max_concurrent_streams: u32,
     pub http2_max_pending_accept_reset_streams: usize,
     pub watch_files: bool,
-    /// Peers whose `X-Forwarded-For` chain is kept (and appended to).
-    pub trusted_proxies: crate::http::TrustedProxies,
     pub idle_timeout: Duration,
     pub max_connections: usize,
-    pub request_body_timeout: Duration,
     pub response_write_timeout: Duration,
     /// None: plain HTTP (the default).
     pub tls: Option<TlsSettings>,
@@ -174,8 +164,6 @@ impl RawServer {
     pub fn check(self, p: &mut Problems) -> Option<ServerSettings> {
         let s = self;
         let listen = p.check("listen", socket_addr(&s.listen));
-        let max_request_body_bytes = p.positive("max_request_body_bytes", s.max_request_body_bytes);
-        let max_header_bytes = p.positive("max_header_bytes", s.max_header_bytes);
         let max_headers = p.positive("max_headers", s.max_headers);
         let header_read_timeout = p.positive("header_read_timeout", s.header_read_timeout);
         let http2_max_concurrent_streams = p.positive(
@@ -186,29 +174,20 @@ impl RawServer {
             "http2_max_pending_accept_reset_streams",
             s.http2_max_pending_accept_reset_streams,
         );
-        let trusted_proxies = p.check(
-            "trusted_proxies",
-            crate::http::TrustedProxies::parse(&s.trusted_proxies),
-        );
         let idle_timeout = p.positive("idle_timeout", s.idle_timeout);
         let max_connections = p.positive("max_connections", s.max_connections);
-        let request_body_timeout = p.positive("request_body_timeout", s.request_body_timeout);
         let response_write_timeout = p.positive("response_write_timeout", s.response_write_timeout);
         let tls = p.within("tls", |p| s.tls.check(p));
         Some(ServerSettings {
             listen: listen?,
-            max_request_body_bytes: max_request_body_bytes?,
-            max_header_bytes: max_header_bytes?,
             max_headers: max_headers?,
             header_read_timeout: header_read_timeout?,
             drain_timeout: s.drain_timeout,
             http2_max_concurrent_streams: http2_max_concurrent_streams?,
             http2_max_pending_accept_reset_streams: http2_max_pending_accept_reset_streams?,
             watch_files: s.watch_files,
-            trusted_proxies: trusted_proxies?,
             idle_timeout: idle_timeout?,
             max_connections: max_connections?,
-            request_body_timeout: request_body_timeout?,
             response_write_timeout: response_write_timeout?,
             tls: tls?,
         })

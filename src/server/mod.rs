@@ -58,7 +58,9 @@ pub struct ConnBuilder {
 
 /// Protocol limits, configured on hyper itself so abuse is refused before a
 /// request reaches the gateway's code.
-pub fn builder(s: &ServerSettings) -> ConnBuilder {
+/// `max_header_bytes` is the request pipeline's bound on a head (`server.max_header_bytes`,
+/// the admit phase's), handed across: hyper's buffers are sized from it.
+pub fn builder(s: &ServerSettings, max_header_bytes: usize) -> ConnBuilder {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
@@ -68,13 +70,13 @@ pub fn builder(s: &ServerSettings) -> ConnBuilder {
         // hyper refuses heads past this buffer with a bare 431; the gateway's
         // own check (with the envelope) runs at `max_header_bytes`, so leave
         // room for it to be the one that answers in ordinary cases.
-        .max_buf_size((s.max_header_bytes * 4).max(8192 + 1))
+        .max_buf_size((max_header_bytes * 4).max(8192 + 1))
         .max_headers(s.max_headers);
     b.http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(s.http2_max_concurrent_streams)
         .max_pending_accept_reset_streams(s.http2_max_pending_accept_reset_streams)
-        .max_header_list_size((s.max_header_bytes * 4) as u32)
+        .max_header_list_size((max_header_bytes * 4) as u32)
         .keep_alive_interval(Duration::from_secs(30));
     ConnBuilder {
         hyper: b,

@@ -18,11 +18,14 @@
 //!   uses leaf modules only. The roles are read from the same layers block.
 //! - **Each metric family is its component's** (see [`metrics`]): the registry (the
 //!   `registry` layer) registers none, and no family is registered by two components.
+//! - **A phase never takes the whole pipeline** (see [`phases`]): only `src/proxy/mod.rs` and
+//!   `pipeline.rs` name `Proxy`.
 //! - **No source file over [`MAX_LINES`] lines** under `src/` and `crates/*/src/` (files under
 //!   `tests/` are listed when over, not failed).
 
 mod graph;
 mod metrics;
+mod phases;
 mod settings;
 
 use std::collections::BTreeSet;
@@ -169,6 +172,47 @@ fn components_own_their_settings() {
     }
     failures.retain(|f| !SETTINGS_DEBTS.iter().any(|d| debt(f, d)));
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+#[test]
+fn a_phase_never_takes_the_whole_pipeline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let failures = phases::failures(root, &root.join("src/proxy"));
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// The phase check itself: a phase taking `&Proxy`, one in an `impl Proxy` block and one
+/// holding an `Arc<Proxy>` fail with their lines; the composers, a comment or a string
+/// naming it, and test-only code pass.
+#[test]
+fn the_phase_check_fails_on_a_phase_taking_the_proxy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let proxy = dir.path().join("src/proxy");
+    fs::create_dir_all(proxy.join("phase")).expect("dirs");
+    for (name, text) in [
+        ("mod.rs", "pub struct Proxy;\nimpl Proxy { fn f(&self) {} }\n"),
+        ("pipeline.rs", "use super::Proxy;\nfn g(_: &Proxy) {}\n"),
+        ("phase/taking.rs", "// Proxy\nfn h(_: &super::super::Proxy) {}\n"),
+        ("phase/method.rs", "use crate::proxy::Proxy;\n\nimpl Proxy {}\n"),
+        ("held.rs", "struct S { p: std::sync::Arc<crate::proxy::Proxy> }\n"),
+        ("fine.rs", "/// Not `Proxy`.\nfn k() -> &'static str { \"Proxy\" }\n#[cfg(test)]\nmod tests { use crate::proxy::Proxy; }\n"),
+    ] {
+        fs::write(proxy.join(name), text).expect("write");
+    }
+    let mut found = phases::failures(dir.path(), &proxy);
+    found
+        .iter_mut()
+        .for_each(|f| f.truncate(f.find(": a phase").unwrap_or(f.len())));
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "src/proxy/held.rs:1",
+            "src/proxy/phase/method.rs:1",
+            "src/proxy/phase/method.rs:3",
+            "src/proxy/phase/taking.rs:2",
+        ]
+    );
 }
 
 /// The settings check itself: each way of naming another component's settings fails (by its

@@ -304,6 +304,34 @@ fn flags_are_validated_like_any_other_layer() {
     );
 }
 
+/// `check-config` takes the flags `serve` layers, as the same top layer: what it
+/// accepts, `serve` would start with.
+#[test]
+fn check_config_checks_the_flags_serve_layers() {
+    let with_flags = |command: &str| {
+        let flags = [
+            "--listen",
+            "127.0.0.1:18089",
+            "--admin-listen",
+            "127.0.0.1:18089",
+        ];
+        let args: Vec<&std::ffi::OsStr> = std::iter::once(command)
+            .chain(flags)
+            .map(std::ffi::OsStr::new)
+            .collect();
+        run(&args)
+    };
+    let (code, checked) = with_flags("check-config");
+    assert_eq!(code, Some(64), "{checked}");
+    let (code, served) = with_flags("serve");
+    assert_eq!(code, Some(64), "{served}");
+    assert!(
+        checked.contains("`admin.listen`: must differ from `server.listen`"),
+        "{checked}"
+    );
+    assert_eq!(problem_lines(&checked), problem_lines(&served));
+}
+
 /// `--config FILE` names the file layer; with `--env` as well it is refused
 /// (each names the one file), and a missing file is named.
 #[test]

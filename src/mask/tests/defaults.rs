@@ -44,9 +44,14 @@ fn config_defaults_and_toml_shapes() {
     assert_eq!(cfg.rules[0], field("account_number", Strategy::KeepLast(3)));
     assert_eq!(cfg.rules[1], path("data.individual.dob", Strategy::Null));
 
+    // `[mask]` has two owners (the masker's keys, inspection's `passthrough`): the
+    // config pass refuses a key neither reads.
     let unknown = "[mask]\nplaceholdr = \"x\"\n";
-    let res = parse(unknown);
-    assert!(res.is_err(), "unknown keys must be refused");
+    let res = crate::config::load_with(std::path::Path::new("/nonexistent"), None, Some(unknown));
+    assert!(
+        res.is_err_and(|e| e.to_string().contains("`mask.placeholdr`: unknown key")),
+        "unknown keys must be refused"
+    );
 }
 
 #[test]

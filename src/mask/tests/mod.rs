@@ -38,11 +38,10 @@ fn path(p: &str, strategy: Strategy) -> RuleConfig {
     }
 }
 
-/// The shipped `[mask]` settings without their rules, passthrough entries or key file.
+/// The shipped `[mask]` settings without their rules or key file.
 fn no_rules() -> MaskConfig {
     MaskConfig {
         rules: Vec::new(),
-        passthrough: Vec::new(),
         hmac_key_file: None,
         ..default_config()
     }

@@ -11,39 +11,35 @@ use opentelemetry::KeyValue;
 use tokio::time::Instant;
 
 use crate::error::GatewayError;
-use crate::inspect::{PassthroughRequest, Processed};
+use crate::inspect::{Inspector, PassthroughRequest, Processed};
 use crate::mask::policy::PolicyFamily;
-use crate::proxy::Proxy;
 use crate::telemetry::Trace;
 
-impl Proxy {
-    // The inspector's own arguments plus the span's parent: bundling them would only move
-    // the same list into a struct built at two call sites.
-    #[allow(clippy::too_many_arguments)]
-    pub(in crate::proxy) async fn inspect_traced(
-        &self,
-        parent: &Trace,
-        family: PolicyFamily,
-        resp: Response<Incoming>,
-        slot: crate::upstream::Slot,
-        deadline: Instant,
-        passthrough: Option<PassthroughRequest<'_>>,
-        signature: Option<&HeaderValue>,
-    ) -> Result<Processed, GatewayError> {
-        let span = parent.child("mask", SpanKind::Internal, Vec::new);
-        let result = self
-            .inspector
-            .inspect(family, resp, slot, deadline, passthrough, signature)
-            .await;
-        let outcome = match &result {
-            Ok(Processed::Inspected(..)) => "inspected",
-            Ok(Processed::Streamed(_)) => "streamed",
-            Err(e) => {
-                span.fail(e.code());
-                e.code()
-            }
-        };
-        span.set(|| vec![KeyValue::new("gateway.mask.outcome", outcome)]);
-        result
-    }
+// The inspector's own arguments plus the inspector and the span's parent: bundling them
+// would only move the same list into a struct built at two call sites.
+#[allow(clippy::too_many_arguments)]
+pub(in crate::proxy) async fn inspect(
+    inspector: &Inspector,
+    parent: &Trace,
+    family: PolicyFamily,
+    resp: Response<Incoming>,
+    slot: crate::upstream::Slot,
+    deadline: Instant,
+    passthrough: Option<PassthroughRequest<'_>>,
+    signature: Option<&HeaderValue>,
+) -> Result<Processed, GatewayError> {
+    let span = parent.child("mask", SpanKind::Internal, Vec::new);
+    let result = inspector
+        .inspect(family, resp, slot, deadline, passthrough, signature)
+        .await;
+    let outcome = match &result {
+        Ok(Processed::Inspected(..)) => "inspected",
+        Ok(Processed::Streamed(_)) => "streamed",
+        Err(e) => {
+            span.fail(e.code());
+            e.code()
+        }
+    };
+    span.set(|| vec![KeyValue::new("gateway.mask.outcome", outcome)]);
+    result
 }

@@ -316,7 +316,7 @@ fn use_leaves(
 }
 
 /// `#[cfg(test)]`, or `#[cfg(all(…, test, …))]`: code that exists only in test builds.
-fn test_only(attrs: &[Attribute]) -> bool {
+pub(crate) fn test_only(attrs: &[Attribute]) -> bool {
     fn only_test(meta: &Meta) -> bool {
         match meta {
             Meta::Path(p) => p.is_ident("test"),
