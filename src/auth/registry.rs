@@ -190,3 +190,25 @@ impl fmt::Debug for ClientRegistry {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::words;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every byte of a digest takes part in the word comparison: equal words exactly
+        /// when the digests are equal, whichever byte differs and however.
+        #[test]
+        fn words_are_equal_exactly_when_the_digests_are(
+            a in any::<[u8; 32]>(),
+            at in 0usize..32,
+            flip in 1u8..=255,
+        ) {
+            let mut b = a;
+            prop_assert_eq!(words(&a), words(&b));
+            b[at] ^= flip;
+            prop_assert_ne!(words(&a), words(&b));
+        }
+    }
+}
