@@ -149,10 +149,10 @@ impl ClientRegistry {
     /// SHA-256 is compared with every configured hash in constant time, without stopping at a
     /// match, so response timing reveals neither whether nor where a key matched.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Client>, AuthError> {
-        let presented = digest(presented_key(headers)?);
+        let presented = words(&digest(presented_key(headers)?));
         let mut found = u64::MAX;
         for entry in &self.keys {
-            let is_match = entry.hash.as_slice().ct_eq(presented.as_slice());
+            let is_match = words(&entry.hash).as_slice().ct_eq(presented.as_slice());
             found.conditional_assign(&(entry.client as u64), is_match);
         }
         usize::try_from(found)
@@ -161,6 +161,20 @@ impl ClientRegistry {
             .cloned()
             .ok_or(AuthError::Unknown)
     }
+}
+
+/// A digest as four words, for [`ClientRegistry::authenticate`]'s constant-time comparison:
+/// `subtle` compares a slice element by element, each through an optimisation barrier, so
+/// words take 4 of them per configured key where bytes took 32 (~400 instructions per
+/// request per key). The comparison stays without a branch or an early exit on the data.
+fn words(digest: &[u8; 32]) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for (word, bytes) in out.iter_mut().zip(digest.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(bytes);
+        *word = u64::from_ne_bytes(b);
+    }
+    out
 }
 
 // Names and counts only: key hashes stay out of logs.
@@ -174,5 +188,27 @@ impl fmt::Debug for ClientRegistry {
             .field("keys", &self.keys.len())
             .field("subjects", &self.subjects.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every byte of a digest takes part in the word comparison: equal words exactly
+        /// when the digests are equal, whichever byte differs and however.
+        #[test]
+        fn words_are_equal_exactly_when_the_digests_are(
+            a in any::<[u8; 32]>(),
+            at in 0usize..32,
+            flip in 1u8..=255,
+        ) {
+            let mut b = a;
+            prop_assert_eq!(words(&a), words(&b));
+            b[at] ^= flip;
+            prop_assert_ne!(words(&a), words(&b));
+        }
     }
 }
