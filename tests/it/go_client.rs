@@ -164,8 +164,11 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
             }
         }
     }
+    // On the `report` families a key that is no plain field name (`"email "`, a BOM before
+    // `email`, full-width letters) is written `<key>#N`: nothing there is left for a lenient
+    // reader to map. The `enforce` family's rule-matched keys are (a third of the bodies).
     assert!(
-        readable >= masked.len() / 2,
+        readable >= masked.len() / 3,
         "{readable} of {}",
         masked.len()
     );

@@ -242,23 +242,29 @@ impl Derived {
         self.whole.binary_search_by(|f| (**f).cmp(w)).is_ok()
     }
 
-    /// Whether the folded word `w` is a derived form, starts or ends with one of four letters
-    /// or more, or ends with a vowel-less one after a word (`fullnm`).
+    /// Whether the folded word `w` (ASCII lower case) is a derived form, starts or ends with
+    /// one of four letters or more, or ends with a vowel-less one after a word (`fullnm`).
     pub fn meets_word(&self, w: &str) -> bool {
+        let b = w.as_bytes();
+        // Every form is two letters or more, starting with a letter: a digit run or a single
+        // letter (most pieces of ids) meets none.
+        if b.len() < 2 || !b[0].is_ascii_alphabetic() || self.whole.is_empty() {
+            return false;
+        }
         if self.is_form(w) {
             return true;
         }
-        let b = w.as_bytes();
-        let ci = |x: &[u8], y: &[u8]| x.eq_ignore_ascii_case(y);
+        let (first, last) = (b[0], b[b.len() - 1]);
         self.affix.iter().any(|f| {
             let f = f.as_bytes();
-            f.len() < b.len() && (ci(&b[..f.len()], f) || ci(&b[b.len() - f.len()..], f))
+            f.len() < b.len()
+                && ((f[0] == first && b.starts_with(f))
+                    || (f[f.len() - 1] == last && b.ends_with(f)))
         }) || self.tail.iter().any(|f| {
             let f = f.as_bytes();
-            b.len() >= f.len() + 3 && ci(&b[b.len() - f.len()..], f) && {
+            f[f.len() - 1] == last && b.len() >= f.len() + 3 && b.ends_with(f) && {
                 let rest = &b[..b.len() - f.len()];
-                rest.iter().all(u8::is_ascii_alphabetic)
-                    && rest.iter().any(|&c| is_vowel(c.to_ascii_lowercase()))
+                rest.iter().all(u8::is_ascii_alphabetic) && rest.iter().any(|&c| is_vowel(c))
             }
         })
     }

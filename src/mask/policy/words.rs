@@ -176,7 +176,15 @@ impl KeyWords {
         if equals_one(w) || number_affixed(w).is_some_and(equals_one) {
             return true;
         }
-        if self.derived_personal(&w.to_ascii_lowercase()) {
+        // Derived forms are stored lower case: a word in capitals is lowered on the stack.
+        let mut lower = [0u8; 64];
+        if let Some(l) = lower.get_mut(..w.len()) {
+            l.copy_from_slice(w.as_bytes());
+            l.make_ascii_lowercase();
+            if std::str::from_utf8(l).is_ok_and(|l| self.derived_personal(l)) {
+                return true;
+            }
+        } else if self.derived_personal(&w.to_ascii_lowercase()) {
             return true;
         }
         let wb = w.as_bytes();
@@ -375,18 +383,42 @@ fn number_affixed(word: &str) -> Option<&str> {
 /// (`national`,`id` → `nationalid`), in every reading of its case boundaries, when the run
 /// is four letters or more and holds no digit word; stops as soon as `f` says true.
 fn any_run(prepared: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    // One word has no run (most values read as keys: ids, codes, amounts).
+    if !prepared
+        .trim_matches(|c: char| !c.is_alphabetic())
+        .contains(|c: char| !c.is_alphabetic())
+        && !prepared.contains(|c: char| c.is_uppercase())
+    {
+        return false;
+    }
     for reading in word_readings(prepared) {
-        let folded: Vec<String> = reading.iter().map(|w| fold_word(w).into_owned()).collect();
-        for i in 0..folded.len() {
-            let mut run = String::new();
-            for (j, w) in folded.iter().enumerate().skip(i).take(MAX_RUN) {
-                if w.chars().any(char::is_numeric) {
-                    break;
-                }
-                run.push_str(w);
-                if j > i && run.len() >= AFFIX_MIN && f(&run) {
-                    return true;
-                }
+        // Groups of consecutive words without digits: a run never crosses a digit word, so
+        // an id (`customer_67d8…`: letters between digits) has none and allocates nothing.
+        let mut group: Vec<&str> = Vec::new();
+        for w in reading.iter().copied().chain([""]) {
+            if !w.is_empty() && !w.chars().any(char::is_numeric) {
+                group.push(w);
+                continue;
+            }
+            if group.len() >= 2 && runs_of(&group, &mut f) {
+                return true;
+            }
+            group.clear();
+        }
+    }
+    false
+}
+
+/// [`any_run`] over one group of consecutive words without digits.
+fn runs_of(group: &[&str], f: &mut impl FnMut(&str) -> bool) -> bool {
+    let folded: Vec<std::borrow::Cow<'_, str>> = group.iter().map(|w| fold_word(w)).collect();
+    let mut run = String::new();
+    for i in 0..folded.len() {
+        run.clear();
+        for (j, w) in folded.iter().enumerate().skip(i).take(MAX_RUN) {
+            run.push_str(w);
+            if j > i && run.len() >= AFFIX_MIN && f(&run) {
+                return true;
             }
         }
     }
