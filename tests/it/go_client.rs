@@ -153,6 +153,11 @@ fn a_real_go_client_and_lenient_readers_recover_no_raw_value() {
         while let Some(v) = stack.pop() {
             if let Some(o) = v.as_object() {
                 for (k, val) in o {
+                    // A rule-matched key spelled other than in printable ASCII is written in
+                    // the gateway's own spelling: nothing for a lenient reader to map.
+                    if k.starts_with("<key>#") {
+                        readable += 1;
+                    }
                     let name = lenient(k);
                     if FIELDS.contains(&name.as_str()) {
                         readable += usize::from(enforce);

@@ -33,13 +33,22 @@ impl Walk<'_> {
             return false;
         }
         let declared = &p.policy.declared;
+        let fields = &self.m.fields;
+        let mut fold = String::new();
+        // A member a field rule masks is masked by itself: it breaks the joined text.
+        let mut ruled = |k: &str| match fields.spelling() {
+            crate::mask::rules::Spelling::Exact => fields.get_formed(k).is_some(),
+            crate::mask::rules::Spelling::Folded => fields
+                .get_formed(crate::mask::keynorm::fold_key_into(k, &mut fold))
+                .is_some(),
+        };
         let member_declared = |k: &str| {
             at.decl
                 .and_then(|d| declared.child(d, k))
                 .is_some_and(|c| declared.is_declared(c))
         };
         let parts = if object {
-            member_texts(src, member_declared)
+            member_texts(src, |k| member_declared(k) || ruled(k))
         } else {
             scalar_texts(src)
         };
@@ -125,6 +134,10 @@ fn domain_like(t: &str) -> bool {
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
+/// The longest member value of an object read as a piece of a joined value (an email's
+/// local part is at most 64 bytes).
+const MAX_PIECE: usize = 64;
+
 /// What an element that is no piece of a spelled value stands as in the joined text: a list
 /// mark, so the pieces on either side are not read as one.
 const BREAK: &str = "; ";
@@ -176,9 +189,9 @@ fn scalar_texts(src: &str) -> Option<Vec<String>> {
 }
 
 /// The texts of the members' values of the JSON object `src` in order (see
-/// [`scalar_text`]); a nested container, or a member `declared` says what it is, stands as
-/// [`BREAK`]. `None` when `src` is no object.
-fn member_texts(src: &str, declared: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+/// [`scalar_text`]); a nested container, a member longer than [`MAX_PIECE`], or a member
+/// `declared` says is judged alone (a declared path, a field rule), stands as [`BREAK`]. `None` when `src` is no object.
+fn member_texts(src: &str, mut declared: impl FnMut(&str) -> bool) -> Option<Vec<String>> {
     let mut lx = Lexer::new(src);
     lx.skip_ws();
     lx.expect(b'{').ok()?;
@@ -203,11 +216,10 @@ fn member_texts(src: &str, declared: impl Fn(&str) -> bool) -> Option<Vec<String
             }
             _ => scalar_text(&mut lx, &mut dec)?,
         };
-        out.push(if declared_member {
-            BREAK.to_owned()
-        } else {
-            text
-        });
+        // A long member is text or a value of its own, judged alone: the pieces of a
+        // split value are short.
+        let piece = !declared_member && text.len() <= MAX_PIECE;
+        out.push(if piece { text } else { BREAK.to_owned() });
         lx.skip_ws();
         if lx.eat(b',') {
             continue;
