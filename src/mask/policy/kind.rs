@@ -73,8 +73,8 @@ pub enum Kind {
     /// A decimal amount, as a JSON number or a string: an optional `-`, 1 to 10 integer
     /// digits without a leading zero, an optional fraction of 1 to 8 digits (`150000.00`).
     Amount,
-    /// A dotted path of lower-case snake-case field names, a word ending in at most one digit:
-    /// `individual.first_name`, `individual.address_line1`.
+    /// A dotted path of lower-case snake-case field names, each word letters then digits, six
+    /// digits in all: `individual.first_name`, `individual.phone_number_e164`.
     Field,
     /// An absolute `http`/`https` URL: a hostname, an optional port and a path of
     /// unreserved characters; no user info, query, fragment or percent escapes. Its host
@@ -301,19 +301,23 @@ fn is_code(s: &str) -> bool {
 }
 
 /// A dotted path of field names: each name lower-case ASCII words joined by single `_`, a word
-/// ending in at most one digit (`address_line1`), so no digit run of two or more.
+/// of letters then digits (`address_line1`, `phone_number_e164`), at most
+/// [`MAX_FIELD_DIGITS`] digits in the whole path, so no number of a digit run's length.
 fn is_field(s: &str) -> bool {
     (1..=MAX_TOKEN).contains(&s.len())
+        && s.bytes().filter(u8::is_ascii_digit).count() <= MAX_FIELD_DIGITS
         && s.split('.').all(|seg| {
             seg.split('_').all(|w| {
                 let b = w.as_bytes();
                 let letters = b.iter().take_while(|c| c.is_ascii_lowercase()).count();
-                letters > 0
-                    && (b.len() == letters
-                        || (b.len() == letters + 1 && b[letters].is_ascii_digit()))
+                letters > 0 && b[letters..].iter().all(u8::is_ascii_digit)
             })
         })
 }
+
+/// Most digits a `field` path holds in all (`phone_number_e164`, `address_line1`): fewer
+/// than a digit run (`digit_run_min`, 7), so no phone, NIK or card is spelled in one.
+const MAX_FIELD_DIGITS: usize = 6;
 
 /// The parts of a URL (one that fits `url`) the detectors read one by one, beside the whole
 /// URL: its host's labels, each path segment, and each piece of a segment between `-`, `_`,

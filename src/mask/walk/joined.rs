@@ -64,7 +64,7 @@ impl Walk<'_> {
         }
         let detectors = p.policies.detectors();
         let fires = |parts: &[String]| {
-            readings(parts).iter().any(|t| {
+            readings(parts, object).iter().any(|t| {
                 let (found, bounded) = detectors.scan_bounded(t);
                 found.is_some() || bounded
             })
@@ -88,11 +88,17 @@ impl Walk<'_> {
     }
 }
 
-/// The joined readings of `parts` (see the module): with nothing, with a space, and every
-/// adjacent local-part-like and domain-like pair (in either order: objects are often written
-/// with their keys sorted, `domain` before `local_part`) as `local@domain`.
-fn readings(parts: &[String]) -> Vec<String> {
+/// The joined readings of `parts` (see the module): with nothing, with a space, and for an
+/// object every adjacent local-part-like and domain-like pair (in either order: objects are
+/// often written with their keys sorted, `domain` before `local_part`) as `local@domain`.
+/// Not for an array: a list of dotted names (`["individual.first_name",
+/// "individual.email"]`, the fields a wallet still needs) is pairs of that shape, and what
+/// the list's order says is its own.
+fn readings(parts: &[String], object: bool) -> Vec<String> {
     let mut out = vec![parts.concat(), parts.join(" ")];
+    if !object {
+        return out;
+    }
     let mut emails = String::new();
     for pair in parts.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -217,8 +223,11 @@ fn member_texts(src: &str, mut declared: impl FnMut(&str) -> bool) -> Option<Vec
             _ => scalar_text(&mut lx, &mut dec)?,
         };
         // A long member is text or a value of its own, judged alone: the pieces of a
-        // split value are short.
-        let piece = !declared_member && text.len() <= MAX_PIECE;
+        // split value are short. So is a number written as a string (`"amount": "150000"`,
+        // `"fee": "2500"`: IDR has no minor unit), as a JSON number of more than one digit is
+        // (see `scalar_text`): an object's numbers are its amounts, counts and codes.
+        let number = text.len() > 1 && text.bytes().all(|b| b.is_ascii_digit());
+        let piece = !declared_member && !number && text.len() <= MAX_PIECE;
         out.push(if piece { text } else { BREAK.to_owned() });
         lx.skip_ws();
         if lx.eat(b',') {
@@ -315,37 +324,23 @@ mod tests {
         fn values_split_across_members_are_masked(
             local in "[a-z]{3,8}\\.[a-z]{3,8}",
             domain in "[a-z]{3,8}\\.(com|co\\.id|org)",
-            phone in "0[1-9][0-9]{9,11}",
-            cuts in proptest::collection::vec(2usize..5, 2..4),
-            keys in proptest::collection::vec("[a-z]{1,6}", 4),
+            keys in proptest::collection::vec("[a-z]{1,6}", 2),
             swap in any::<bool>(),
         ) {
+            // Only text pieces: a number written as a string is judged alone, as a JSON
+            // number is (an object's numbers are its amounts), so a number split across
+            // members is the README's stated residual, not read here.
             let mut email = serde_json::Map::new();
             let (first, second) = if swap { (&domain, &local) } else { (&local, &domain) };
             email.insert(format!("{}0", keys[0]), json!(first));
             email.insert(format!("{}1", keys[1]), json!(second));
-            let mut number = serde_json::Map::new();
-            let mut rest = phone.as_str();
-            for (i, cut) in cuts.iter().enumerate() {
-                let (piece, tail) = rest.split_at((*cut).min(rest.len()));
-                number.insert(format!("{}{i}", keys[i % keys.len()]), json!(piece));
-                rest = tail;
-            }
-            // The rest in pieces of four: no piece alone shows a shape.
-            for (j, piece) in pieces(rest, 4).iter().enumerate() {
-                number.insert(format!("{}9{j}", keys[3]), json!(piece));
-            }
-            for x in [Value::Object(email), Value::Object(number)] {
-                let after = masked_x(&x);
-                let (Value::Object(before), Value::Object(after)) = (&x, &after) else {
-                    return Err(TestCaseError::fail(format!("{x} came back as {after}")));
-                };
-                for (k, v) in before {
-                    if v.as_str().is_some_and(|s| !s.is_empty()) {
-                        prop_assert!(after.values().all(|a| a != v), "{} came back as {:?}", x, after);
-                    }
-                    let _ = k;
-                }
+            let x = Value::Object(email);
+            let after = masked_x(&x);
+            let (Value::Object(before), Value::Object(after)) = (&x, &after) else {
+                return Err(TestCaseError::fail(format!("{x} came back as {after}")));
+            };
+            for v in before.values() {
+                prop_assert!(after.values().all(|a| a != v), "{} came back as {:?}", x, after);
             }
         }
 
@@ -364,6 +359,9 @@ mod tests {
                 "a_status": code, "b_id": id, "c_amount": amount, "d_amount": decimal,
                 "e_fee": fee, "f_created_at": format!("2024-12-{day:02}T03:53:52.779Z"),
                 "g_currency": "IDR",
+                // Amounts and fees as strings, as IDR answers write them.
+                "h_amount": amount.to_string(), "i_fee": (amount % 100_000).to_string(),
+                "j_total": (amount + amount % 100_000).to_string(),
             });
             prop_assert_eq!(masked_x(&x), x);
         }
