@@ -328,13 +328,14 @@ async fn market_language_keys_and_labels_are_key_words() {
     app.stop().await;
 }
 
-/// Finding 21g-7 (report): the byte-reading table knows Adobe Ascii85 only between `<~ ~>`.
+/// Finding 21g-7 (report): the byte-reading table knows Adobe Ascii85 only between `<~ ~>`,
+/// and token decodings do not run after NFKC (a full-width base64 token passes).
 /// Python's `base64.a85encode` writes no delimiters by default, `b85encode` (RFC 1924, also
 /// git's and Mercurial's) another alphabet, ZeroMQ's Z85 a third; uuencode (`binascii.b2a_uu`,
 /// mail and Go's `encoding/ascii85` too writes no delimiters) is a fourth. Each token decodes
 /// to `alice.victim@example.com 081234567890`.
 #[tokio::test]
-#[ignore = "finding 21g-7: Ascii85 without <~ ~> (Python's default), base85/RFC 1924 and uuencode are not in the byte-reading table"]
+#[ignore = "finding 21g-7: Ascii85 without <~ ~> (Python's default), base85/RFC 1924, uuencode and full-width base64 are not read"]
 async fn other_85_and_uu_codings_are_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -346,9 +347,12 @@ async fn other_85_and_uu_codings_are_read() {
         "VQgt*WiEDUV{~b4KxKGgZE$R5E@N+PATT&FGBY$aHa9pqFa",
         // binascii.b2a_uu(…)
         "E86QI8V4N=FEC=&EM0&5X86UP;&4N8V]M(# X,3(S-#4V-S@Y,   ",
+        // base64 of the same, in full-width letters: NFKC (which the readings apply for
+        // digits) gives the ASCII token, but no token decoding runs after it
+        "ＹＷｘｐＹ２ＵｕｄｍｌｊｄＧｌｔＱＧＶ４ＹＷ１ｗｂＧＵｕＹ２９ｔＩＤＡ４ＭＴＩｚＮＤＵ２Ｎｚｇ５ＭＡ＝＝",
     ];
     let body = json!({"status": true, "data": {
-        "blob": tokens[0], "payload": tokens[1], "record": tokens[2],
+        "blob": tokens[0], "payload": tokens[1], "record": tokens[2], "wide": tokens[3],
     }})
     .to_string();
     read_everywhere(
@@ -358,9 +362,52 @@ async fn other_85_and_uu_codings_are_read() {
         "200 OK",
         &body,
         // Prefixes without the backslash JSON would escape.
-        &[&tokens[0][..14], &tokens[1][..14], &tokens[2][..14]],
+        &[
+            &tokens[0][..14],
+            &tokens[1][..14],
+            &tokens[2][..14],
+            tokens[3],
+        ],
         "85 and uu codings",
     )
     .await;
+    app.stop().await;
+}
+
+/// Finding 21g-1 (enforce, `url`): a declared `url` is judged piece by piece, and a piece
+/// with 7+ digits glued to letters is a number — but a number split across pieces is not
+/// joined: `/0812x3456x7890` (letters between runs), `/c/081234/567890` and
+/// `/0812/a/3456/a/7890` (segments), `:8123/456789/0` (port and path), host labels
+/// `a0812.b3456.c7890`, and a name with an address in the path (`/budi-hartono/jalan-melati-42`,
+/// conceded for a *name* only) reach the client as the customer's `webhook_url`.
+#[tokio::test]
+#[ignore = "finding 21g-1: declared url judges each piece alone: numbers split across segments, labels, port pass"]
+async fn declared_url_spells_numbers_across_pieces() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let urls = [
+        "https://hooks.example.com/0812x3456x7890",
+        "https://hooks.example.com/c/081234/567890",
+        "https://hooks.example.com/0812/a/3456/a/7890",
+        "https://hooks.example.com:8123/456789/0",
+        "https://a0812.b3456.c7890.example.com/",
+        "https://hooks.example.com/budi-hartono/jalan-melati-42",
+    ];
+    for (i, url) in urls.iter().enumerate() {
+        let id = customer_id(0x21a_100 + i as u64);
+        let body =
+            json!({"status": true, "data": {"customer_id": id, "webhook_url": url}}).to_string();
+        read_everywhere(
+            &app,
+            &bodies,
+            &detail(&id),
+            "200 OK",
+            &body,
+            &[url],
+            "declared url (enforce detail)",
+        )
+        .await;
+    }
     app.stop().await;
 }
