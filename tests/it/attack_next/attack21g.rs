@@ -168,7 +168,8 @@ async fn numbers_split_by_a_decimal_point_never_pass() {
 /// Finding 21g-4 (report): the joined reading of arrays and objects stops at every container
 /// boundary and at `true`/`false`/`null`, so a phone or NIK split into pieces passes when a
 /// `null` stands between the pieces, when each piece sits in its own one-member object or
-/// array, or in the members of sibling objects. A client reassembles the pieces as easily as it
+/// array, or in the members of sibling objects, or when a decoy member that a detector masks
+/// on its own (an email) stands between them (a declared member does the same). A client reassembles the pieces as easily as it
 /// does `["0812","3456","7890"]` (which is masked).
 #[tokio::test]
 #[ignore = "finding 21g-4: joined readings stop at containers and null/true: split numbers pass with a separator element"]
@@ -184,6 +185,8 @@ async fn values_split_across_containers_never_pass() {
         json!([["0812"], ["3456"], ["7890"]]),
         json!({"a": {"x": "0812"}, "b": {"y": "3456"}, "c": {"z": "7890"}}),
         json!({"p1": {"v": "3173", "k": null}, "p2": {"v": "0000"}, "p3": {"v": "0000"}, "p4": {"v": "1234"}}),
+        // A decoy member that a detector masks on its own breaks the join around it.
+        json!({"a": "0812", "b": "decoy@example.com", "c": "3456", "d": "decoy@example.com", "e": "7890"}),
     ];
     for (i, case) in cases.iter().enumerate() {
         let body = json!({"status": true, "data": {"parts": case}}).to_string();
@@ -409,5 +412,55 @@ async fn declared_url_spells_numbers_across_pieces() {
         )
         .await;
     }
+    app.stop().await;
+}
+
+/// Finding 21g-1 (enforce, `timestamp`): the `timestamp` grammar checks RFC 3339's form but
+/// bounds neither the year nor the fraction, so a declared `created_at` carries free digits
+/// paycombat never writes (its timestamps are this century, in milliseconds): a 9-digit
+/// fraction holds an SSN (`….123456789Z`), the year a phone's or NIK's leading digits
+/// (`0812-…`, `3173-…`), the offset more (`+08:12`). The header builder bounds its dates by the
+/// gateway's clock; the body's declared dates are not.
+#[tokio::test]
+#[ignore = "finding 21g-1: declared timestamps bound neither year nor fraction: SSN in the nanoseconds, phone/NIK digits in the year"]
+async fn declared_timestamps_carry_numbers() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let stamps = [
+        "2024-12-06T03:53:52.123456789Z",
+        "0812-03-04T05:06:07.890Z",
+        "3173-12-30T00:00:00.001234Z",
+        "2024-12-06T03:53:52.779+08:12",
+    ];
+    let id = customer_id(0x21a_200);
+    let body = json!({"status": true, "data": {
+        "customer_id": id, "created_at": stamps[0], "updated_at": stamps[1],
+        "gca_activated_at": stamps[2],
+    }})
+    .to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        &detail(&id),
+        "200 OK",
+        &body,
+        &stamps[..3],
+        "declared timestamps (enforce detail)",
+    )
+    .await;
+    let id = customer_id(0x21a_201);
+    let body =
+        json!({"status": true, "data": {"customer_id": id, "created_at": stamps[3]}}).to_string();
+    read_everywhere(
+        &app,
+        &bodies,
+        &detail(&id),
+        "200 OK",
+        &body,
+        &stamps[3..],
+        "declared timestamp offset (enforce detail)",
+    )
+    .await;
     app.stop().await;
 }
