@@ -517,3 +517,36 @@ async fn wallet_ready_missing_fields_stay_readable() {
     );
     app.stop().await;
 }
+
+/// Finding 21g-2 (over-masking, enforce `url`): the sandbox writes `webhook_url` as
+/// `https://hooks.example.com/paycombat/` + 8 random hex digits; when 7 or more of them are
+/// contiguous digits (about one URL in twenty) the `url` kind calls the segment a number and the
+/// customer's own webhook comes back `[REDACTED]`. So does a merchant's endpoint carrying its
+/// own numeric id (`/webhooks/12345678`). The issue asks for zero false positives over the
+/// sandbox's answers.
+#[tokio::test]
+#[ignore = "finding 21g-2: sandbox-shaped webhook_url (8 hex, 7+ of them digits) is masked on the enforced detail"]
+async fn sandbox_webhook_urls_are_not_masked() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let urls = [
+        "https://hooks.example.com/paycombat/1234567a",
+        "https://hooks.example.com/paycombat/20241206",
+        "https://shop.example.com/webhooks/paycombat/12345678",
+    ];
+    let mut masked = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let id = customer_id(0x21a_400 + i as u64);
+        let body =
+            json!({"status": true, "data": {"customer_id": id, "webhook_url": url}}).to_string();
+        let got =
+            read_everywhere(&app, &bodies, &detail(&id), "200 OK", &body, &[], "webhook").await;
+        let v: Value = serde_json::from_str(&got).unwrap();
+        if v["data"]["webhook_url"] != *url {
+            masked.push(got);
+        }
+    }
+    assert!(masked.is_empty(), "webhook urls were masked: {masked:#?}");
+    app.stop().await;
+}
