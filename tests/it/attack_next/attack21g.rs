@@ -550,3 +550,41 @@ async fn sandbox_webhook_urls_are_not_masked() {
     assert!(masked.is_empty(), "webhook urls were masked: {masked:#?}");
     app.stop().await;
 }
+
+/// Finding 21g-8 (report): online identifiers and other personal data outside the vocabulary's
+/// groups. An IP address (v4 or v6) is exempt from the digit detectors by shape and no key word
+/// names it (`source_ip`, `remote_ip`, `x_forwarded_for`, `ip`; only `client_ip` is caught, by
+/// the role word); device and advertising ids (`device_id`, `idfa`, `gaid`: UUIDs, kept as ids);
+/// next of kin (`next_of_kin`, `nok`); year and place of birth (`yob`, `pob`).
+#[tokio::test]
+#[ignore = "finding 21g-8: IP addresses, device/advertising ids, next of kin, year/place of birth pass on report"]
+async fn online_identifiers_and_birth_details_are_personal() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let pairs = [
+        ("source_ip", "203.0.113.45"),
+        ("x_forwarded_for", "198.51.100.77"),
+        ("ip", "2001:db8:85a3::8a2e:370:7334"),
+        ("remote_ip", "2001:db8::7335"),
+        ("idfa", "6D92078A-8246-4BA4-AE5B-76104861E7DC"),
+        ("gaid", "38400000-8cf0-11bd-b23e-10b96e40000d"),
+        ("next_of_kin", "Siti Kinaminah"),
+        ("yob", "1990"),
+        ("pob", "Surabaya"),
+    ];
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        let body = json!({"status": true, "data": {*k: v}}).to_string();
+        read_everywhere(
+            &app,
+            &bodies,
+            &format!("/api/v1/payin/attack-21g-online-{i}"),
+            "200 OK",
+            &body,
+            &[v],
+            "online identifier",
+        )
+        .await;
+    }
+    app.stop().await;
+}
