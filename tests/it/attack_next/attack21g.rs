@@ -588,3 +588,35 @@ async fn online_identifiers_and_birth_details_are_personal() {
     }
     app.stop().await;
 }
+
+/// Finding 21g-9 (report): digits are read in every script and through every separator, but
+/// not as words. A phone or NIK spelled out — how speech-to-text writes a call note, how an
+/// IVR transcript or a "confirm your number" echo reads — passes in English, Indonesian and
+/// Spanish, and in digits with words mixed in.
+#[tokio::test]
+#[ignore = "finding 21g-9: numbers spelled as words (en/id/es, or mixed with digits) pass"]
+async fn numbers_spelled_in_words_never_pass() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let texts = [
+        "zero eight one two three four five six seven eight nine zero",
+        "nol delapan satu dua tiga empat lima enam tujuh delapan sembilan nol",
+        "cero ocho uno dos tres cuatro cinco seis siete ocho nueve cero",
+        "0812 three 456 seven 890",
+    ];
+    for (i, t) in texts.iter().enumerate() {
+        let body = json!({"status": true, "data": {"note": t}}).to_string();
+        read_everywhere(
+            &app,
+            &bodies,
+            &format!("/api/v1/payin/attack-21g-words-{i}"),
+            "200 OK",
+            &body,
+            &[t],
+            "number words",
+        )
+        .await;
+    }
+    app.stop().await;
+}
