@@ -237,6 +237,9 @@ async fn role_labels_in_other_text_forms_mark_their_value() {
         "NAD+PE+++ALICE VICTIMSONK'",
         ":59:/0123\nALICE VICTIMSONL",
         "Pengirim - Budi Hartonom",
+        "payer|Alice Victimsonn",
+        "ORDERING CUSTOMER ALICE VICTIMSONO",
+        "BY ORDER OF ALICE VICTIMSONP",
     ];
     for (i, t) in texts.iter().enumerate() {
         let body = json!({"status": true, "data": {"note": t, "amount": "150000.00"}}).to_string();
