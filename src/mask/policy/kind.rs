@@ -73,8 +73,8 @@ pub enum Kind {
     /// A decimal amount, as a JSON number or a string: an optional `-`, 1 to 10 integer
     /// digits without a leading zero, an optional fraction of 1 to 8 digits (`150000.00`).
     Amount,
-    /// A dotted path of lower-case snake-case field names, each word letters then digits, six
-    /// digits in all: `individual.first_name`, `individual.phone_number_e164`.
+    /// A dotted path of lower-case snake-case field names, each word letters then up to three
+    /// digits, six digits in all: `individual.first_name`, `individual.phone_number_e164`.
     Field,
     /// An absolute `http`/`https` URL: a hostname, an optional port and a path of
     /// unreserved characters; no user info, query, fragment or percent escapes. Its host
@@ -301,7 +301,7 @@ fn is_code(s: &str) -> bool {
 }
 
 /// A dotted path of field names: each name lower-case ASCII words joined by single `_`, a word
-/// of letters then digits (`address_line1`, `phone_number_e164`), at most
+/// of letters then up to three digits (`address_line1`, `phone_number_e164`), at most
 /// [`MAX_FIELD_DIGITS`] digits in the whole path, so no number of a digit run's length.
 fn is_field(s: &str) -> bool {
     (1..=MAX_TOKEN).contains(&s.len())
@@ -310,10 +310,16 @@ fn is_field(s: &str) -> bool {
             seg.split('_').all(|w| {
                 let b = w.as_bytes();
                 let letters = b.iter().take_while(|c| c.is_ascii_lowercase()).count();
-                letters > 0 && b[letters..].iter().all(u8::is_ascii_digit)
+                letters > 0
+                    && b.len() - letters <= MAX_WORD_DIGITS
+                    && b[letters..].iter().all(u8::is_ascii_digit)
             })
         })
 }
+
+/// Most digits a word of a `field` path ends in: a standard's number (`e164`, `sha256`,
+/// `line1`), not a fragment of one (`phone62812`).
+const MAX_WORD_DIGITS: usize = 3;
 
 /// Most digits a `field` path holds in all (`phone_number_e164`, `address_line1`): fewer
 /// than a digit run (`digit_run_min`, 7), so no phone, NIK or card is spelled in one.

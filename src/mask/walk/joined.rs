@@ -359,9 +359,10 @@ mod tests {
                 "a_status": code, "b_id": id, "c_amount": amount, "d_amount": decimal,
                 "e_fee": fee, "f_created_at": format!("2024-12-{day:02}T03:53:52.779Z"),
                 "g_currency": "IDR",
-                // Amounts and fees as strings, as IDR answers write them.
-                "h_amount": amount.to_string(), "i_fee": (amount % 100_000).to_string(),
-                "j_total": (amount + amount % 100_000).to_string(),
+                // Amounts and fees as strings, as IDR answers write them (six digits or fewer:
+                // a bare seven-digit string is a digit run on its own, joined or not).
+                "h_amount": (100_000 + amount % 900_000).to_string(),
+                "i_fee": (1_000 + amount % 9_000).to_string(),
             });
             prop_assert_eq!(masked_x(&x), x);
         }

@@ -7,4 +7,5 @@
 mod attack21g;
 mod enforce;
 mod keys_roles;
+mod overmask;
 mod readings;
