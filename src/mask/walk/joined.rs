@@ -29,7 +29,11 @@ impl Walk<'_> {
         let Some(p) = self.pol.as_ref() else {
             return false;
         };
-        if at.decl.is_some_and(|d| p.policy.declared.is_declared(d)) {
+        // A declared array is read joined like an undeclared one: elements that each fit their
+        // kind say nothing of what they spell together (`["x0","x8","x1",…]`), and the
+        // elements of a scalar declaration (`status: [0, 8, 1, …]`) are undeclared. A declared
+        // object's members are judged by their own kinds.
+        if object && at.decl.is_some_and(|d| p.policy.declared.is_declared(d)) {
             return false;
         }
         let declared = &p.policy.declared;

@@ -62,14 +62,9 @@ impl Walk<'_> {
         // `[65,108,105,…]`): personal when that text is.
         if res.is_ok() && !named && !at.personal {
             let src = lx.source(start, lx.pos);
-            // An array or object of scalars is also one value: its pieces' texts joined.
-            // A declared array is read joined like an undeclared one: elements that each fit
-            // their kind say nothing of what they spell together (`["x0","x8","x1",…]`), and
-            // the elements of a scalar declaration (`status: [0, 8, 1, …]`) are undeclared.
-            // An object's declared members stay theirs (each is judged by its own kind).
-            let whole = if object { at } else { At { decl: None, ..at } };
-            named =
-                (!object && self.codes_personal(src)) || self.joined_personal(src, whole, object);
+            // An array or object of scalars is also one value: its pieces' texts joined
+            // (which of them a declaration exempts is `joined_personal`'s rule).
+            named = (!object && self.codes_personal(src)) || self.joined_personal(src, at, object);
         }
         // A label (`first_name`, `Full Name`) names the values of the container around this
         // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's
