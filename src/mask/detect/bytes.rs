@@ -19,6 +19,8 @@
 
 use std::cell::RefCell;
 
+use miniz_oxide::inflate::core::DecompressorOxide;
+
 use super::codings;
 
 /// The largest inflated text read from a compressed token: enough for any value a client
@@ -127,11 +129,15 @@ fn unreadable_stream(bytes: &[u8]) -> bool {
 }
 
 thread_local! {
-    /// One raw-deflate state and output buffer per thread, reset for each attempt: most
-    /// decoded tokens (ids, digests) are tried and fail within a few bytes, and a fresh
-    /// state (tens of KiB) for each would cost more than the attempt.
-    static RAW: RefCell<(flate2::Decompress, Vec<u8>)> =
-        RefCell::new((flate2::Decompress::new(false), Vec::new()));
+    /// One raw-deflate decompressor and output buffer per thread, reused for each attempt:
+    /// most decoded tokens (ids, digests) are tried and fail within a few bytes, so what an
+    /// attempt must not do is prepare memory. The decompressor's `init` only resets its state,
+    /// and the buffer (zeroed once) is written, never cleared: decompression reads back only
+    /// what it wrote. (`flate2::Decompress` zeroes its 32 KiB window on reset and
+    /// `decompress_vec` the output's spare capacity on every call: ~100 KiB of memset per
+    /// token, once most of a miss's cost.)
+    static RAW: RefCell<(Box<DecompressorOxide>, Vec<u8>)> =
+        RefCell::new((Box::default(), vec![0; MAX_INFLATED + 1]));
 }
 
 /// `bytes` inflated, when they are a gzip, zlib or complete raw deflate stream, and whether
@@ -167,22 +173,22 @@ fn inflated(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
 /// `bytes` as one complete raw deflate stream: it must end (the final block's end) on the
 /// last byte, as a writer's output does; anything else is not one.
 fn raw_inflated(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
-    use flate2::{FlushDecompress, Status};
+    use miniz_oxide::inflate::core::{decompress, inflate_flags};
+    use miniz_oxide::inflate::TINFLStatus;
     RAW.with(|raw| {
         let mut raw = raw.borrow_mut();
         let (state, out) = &mut *raw;
-        state.reset(false);
-        out.clear();
-        out.reserve(MAX_INFLATED + 1);
-        let status = state.decompress_vec(bytes, out, FlushDecompress::Finish);
-        let used = usize::try_from(state.total_in()).ok()?;
+        state.init();
+        // The whole input at once into a buffer that holds the whole output: no more input
+        // follows, and back references read the buffer itself.
+        let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+        let (status, used, written) = decompress(state, bytes, out, 0, flags);
         match status {
-            Ok(Status::StreamEnd) if used == bytes.len() => Some((out.clone(), false)),
+            TINFLStatus::Done if used == bytes.len() => Some((out[..written].to_vec(), false)),
             // Output full before the end: a long stream, judged on its prefix.
-            Ok(_) if out.len() > MAX_INFLATED => {
+            TINFLStatus::HasMoreOutput if written > MAX_INFLATED => {
                 super::readings::bounded();
-                out.truncate(MAX_INFLATED);
-                Some((out.clone(), true))
+                Some((out[..MAX_INFLATED].to_vec(), true))
             }
             _ => None,
         }
@@ -218,6 +224,30 @@ mod tests {
             bytes_text(&mp).as_deref(),
             Some("Alice Victimson; alice@example.com")
         );
+    }
+
+    #[test]
+    fn raw_deflate_attempts_share_one_state_without_leaking_between_them() {
+        let text = b"alice.victim@example.com 081234567890";
+        let stream = raw_deflate(text);
+        // A failed attempt between two good ones leaves nothing behind; a stream with a
+        // byte more after its end, or one byte short, is no stream.
+        for garbage in [&[0x02u8, 0xff, 0x13, 0x77][..], &stream[..stream.len() - 1]] {
+            assert_eq!(raw_inflated(garbage), None);
+            assert_eq!(raw_inflated(&stream), Some((text.to_vec(), false)));
+        }
+        let mut longer = stream.clone();
+        longer.push(0);
+        assert_eq!(raw_inflated(&longer), None);
+    }
+
+    #[test]
+    fn a_long_raw_deflate_stream_is_judged_on_its_prefix() {
+        let mut text = b"081234567890 ".repeat(MAX_INFLATED / 13 + 100);
+        text.extend_from_slice(b"tail");
+        let (prefix, cut) = raw_inflated(&raw_deflate(&text)).expect("inflated");
+        assert!(cut);
+        assert_eq!(prefix, text[..MAX_INFLATED]);
     }
 
     #[test]
