@@ -28,6 +28,7 @@ mod declarations;
 mod declared;
 mod family;
 mod field_names;
+mod key_word_memo;
 pub mod kind;
 mod mentions;
 mod pairs;

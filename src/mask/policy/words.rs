@@ -34,6 +34,9 @@ pub struct KeyWords {
     derived: Derived,
     /// The role words' (`dbtr`, `billto`).
     derived_roles: Derived,
+    /// This vocabulary's identity for the per-thread memo of key answers
+    /// (`key_word_memo.rs`): every vocabulary built takes a fresh one.
+    generation: u64,
 }
 
 impl KeyWords {
@@ -79,6 +82,7 @@ impl KeyWords {
             roles: Vec::new(),
             derived,
             derived_roles: Derived::default(),
+            generation: crate::mask::walk::next_generation(),
         }
     }
 
@@ -93,6 +97,7 @@ impl KeyWords {
             .iter()
             .map(|w| w.replace('_', "").into_boxed_str())
             .collect();
+        self.generation = crate::mask::walk::next_generation();
         self
     }
 
@@ -224,6 +229,13 @@ impl KeyWords {
         if self.words.is_empty() {
             return false;
         }
+        super::key_word_memo::remembered(self.generation, raw_key, || {
+            self.personal_key_unremembered(raw_key)
+        })
+    }
+
+    /// [`KeyWords::is_personal_key`], computed.
+    fn personal_key_unremembered(&self, raw_key: &str) -> bool {
         let prepared = prepare_words(raw_key);
         // Each word as split (`lastName` → `last` `name`), and each run of letters and digits
         // as one word: a case change inside a vocabulary word (`namA`, `EMail`, `eMAIL`)

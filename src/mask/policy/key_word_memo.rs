@@ -1,0 +1,82 @@
+//! A per-thread memo of [`KeyWords::is_personal_key`](super::words::KeyWords::is_personal_key)
+//! answers for labels met in text.
+//!
+//! Labels in free text (`created_by: "api_access_key:…"`, `Customer name: …`, `a=1&email=…`)
+//! go through the whole key check each time a string holding one is read, and the check
+//! walks the vocabulary's derived forms: tens of thousands of instructions per label, for
+//! labels that repeat from body to body. The answer is a pure function of the label and the
+//! vocabulary, so it is computed once per thread and vocabulary.
+//!
+//! Bounds: keyed by the vocabulary's generation (a vocabulary built after a reload starts
+//! empty); labels of at most [`MAX_LABEL_BYTES`] bytes; at most [`MAX_LABELS`] per thread,
+//! after which the memo starts over (never more work than without it, plus one clear).
+
+use std::cell::RefCell;
+
+/// Longest label kept.
+const MAX_LABEL_BYTES: usize = 64;
+/// Most labels kept per thread.
+const MAX_LABELS: usize = 1024;
+
+#[derive(Default)]
+struct Memo {
+    generation: u64,
+    answers: foldhash::HashMap<Box<str>, bool>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// `check(label)` for the vocabulary of `generation`, remembered.
+pub(super) fn remembered(generation: u64, label: &str, check: impl FnOnce() -> bool) -> bool {
+    if label.len() > MAX_LABEL_BYTES {
+        return check();
+    }
+    let known = MEMO.with(|m| {
+        let m = m.try_borrow().ok()?;
+        (m.generation == generation)
+            .then(|| m.answers.get(label).copied())
+            .flatten()
+    });
+    if let Some(answer) = known {
+        return answer;
+    }
+    let answer = check();
+    MEMO.with(|m| {
+        let Ok(mut m) = m.try_borrow_mut() else {
+            return;
+        };
+        if m.generation != generation || m.answers.len() >= MAX_LABELS {
+            m.answers.clear();
+            m.generation = generation;
+        }
+        m.answers.insert(label.into(), answer);
+    });
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_per_vocabulary_and_bounded() {
+        let (a, b) = (u64::MAX - 1, u64::MAX - 2);
+        assert!(remembered(a, "email", || true));
+        // Remembered: the check is not run again for the same vocabulary.
+        assert!(remembered(a, "email", || unreachable!("remembered")));
+        // Another vocabulary asks afresh.
+        assert!(!remembered(b, "email", || false));
+        assert!(!remembered(b, "email", || unreachable!("remembered")));
+        // A long label is never kept.
+        let long = "x".repeat(MAX_LABEL_BYTES + 1);
+        assert!(remembered(b, &long, || true));
+        assert!(!remembered(b, &long, || false));
+        // A full memo starts over instead of growing.
+        for i in 0..MAX_LABELS * 2 {
+            remembered(b, &format!("label{i}"), || false);
+        }
+        MEMO.with(|m| assert!(m.borrow().answers.len() <= MAX_LABELS));
+    }
+}
