@@ -33,8 +33,27 @@ pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*d))
 }
 
+/// A duration as humantime reads it. Asked for as a newtype under the name the
+/// configuration's reader knows ([`crate::problems::de::DURATION`]), so a wrong
+/// one is named there and the read goes on; any other deserializer passes the
+/// text straight through.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    humantime_serde::deserialize(d)
+    use crate::problems::de::{A_DURATION, DURATION};
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(A_DURATION)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+            humantime::parse_duration(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Duration, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_newtype_struct(DURATION, Text)
 }
 
 #[cfg(test)]
