@@ -33,12 +33,18 @@ pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*d))
 }
 
-/// A duration as humantime reads it. Asked for as a newtype under the name the
-/// configuration's reader knows ([`crate::problems::de::DURATION`]), so a wrong
-/// one is named there and the read goes on; any other deserializer passes the
-/// text straight through.
+/// The newtype name a duration is asked for under: the configuration's reader
+/// (`problems::de`, which writes the same name: the two are leaves, neither
+/// imports the other) checks the text is a duration before handing it on, so a
+/// wrong one is named there and the read goes on. Any other deserializer passes
+/// the text straight through.
+const DURATION: &str = "$gateway::duration";
+
+/// What a duration must be, in the words of the configuration's problems.
+const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
+
+/// A duration as humantime reads it, asked for under [`DURATION`].
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    use crate::problems::de::{A_DURATION, DURATION};
     struct Text;
     impl<'de> serde::de::Visitor<'de> for Text {
         type Value = Duration;

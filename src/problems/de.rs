@@ -39,13 +39,14 @@ mod access;
 mod error;
 mod values;
 
-/// The newtype name a duration is read under (`crate::duration_text`): the
-/// reader checks the text is a duration before the type sees it, so a wrong
-/// one has a stand-in like any other value.
-pub const DURATION: &str = "$gateway::duration";
+/// The newtype name a duration is read under (`crate::duration_text` asks
+/// under the same name; a leaf, it does not import this one): the reader
+/// checks the text is a duration before the type sees it, so a wrong one has
+/// a stand-in like any other value. The tests read a `duration_text` field.
+const DURATION: &str = "$gateway::duration";
 
 /// What a duration must be, in the words of the configuration's problems.
-pub const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
+const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
 
 /// What [`read`] found.
 #[derive(Debug)]
