@@ -18,6 +18,8 @@ pub mod files;
 pub mod keys;
 #[cfg(test)]
 mod keys_tests;
+#[cfg(test)]
+mod one_pass_tests;
 mod patch;
 mod section;
 #[cfg(test)]

@@ -33,8 +33,33 @@ pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*d))
 }
 
+/// The newtype name a duration is asked for under: the configuration's reader
+/// (`problems::de`, which writes the same name: the two are leaves, neither
+/// imports the other) checks the text is a duration before handing it on, so a
+/// wrong one is named there and the read goes on. Any other deserializer passes
+/// the text straight through.
+const DURATION: &str = "$gateway::duration";
+
+/// What a duration must be, in the words of the configuration's problems.
+const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
+
+/// A duration as humantime reads it, asked for under [`DURATION`].
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    humantime_serde::deserialize(d)
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(A_DURATION)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+            humantime::parse_duration(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Duration, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_newtype_struct(DURATION, Text)
 }
 
 #[cfg(test)]

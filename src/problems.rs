@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+pub mod de;
+
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -179,41 +181,71 @@ pub fn optional_path(v: &str) -> Option<std::path::PathBuf> {
 }
 
 /// Deserializes one of a closed set of names, refusing others in plain words
-/// (serde's derive would name the Rust type instead).
-pub fn choice<'de, D, T>(d: D, options: &[(&str, T)]) -> Result<T, D::Error>
+/// (serde's derive would name the Rust type instead). Asked for as an enum
+/// of those names, so the configuration's reader ([`de`]) checks the name
+/// itself and reads on past a wrong one.
+pub fn choice<'de, D, T>(d: D, options: &'static [(&'static str, T)]) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Copy,
+    T: Copy + 'static,
 {
-    let s = <String as serde::Deserialize>::deserialize(d)?;
-    options
-        .iter()
-        .find(|(name, _)| *name == s)
-        .map(|&(_, v)| v)
-        .ok_or_else(|| {
-            let names: Vec<&str> = options.iter().map(|&(n, _)| n).collect();
-            serde::de::Error::custom(not_one_of(&s, &names))
-        })
+    struct Names<T: 'static>(&'static [(&'static str, T)]);
+    impl<'de, T: Copy> serde::de::Visitor<'de> for Names<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let names: Vec<String> = self.0.iter().map(|(n, _)| format!("{n:?}")).collect();
+            write!(f, "one of {}", names.join(", "))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+            self.0
+                .iter()
+                .find(|(name, _)| *name == s)
+                .map(|&(_, v)| v)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = self.0.iter().map(|&(n, _)| n).collect();
+                    E::custom(not_one_of(s, &names))
+                })
+        }
+        fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
+            use serde::de::VariantAccess;
+            let (name, variant): (String, _) = data.variant()?;
+            variant.unit_variant()?;
+            self.visit_str(&name)
+        }
+    }
+    d.deserialize_enum("choice", names_of(options), Names(options))
 }
 
-/// An error of the `config` crate met while reading section `section`, as a
-/// problem: the whole dotted key, and serde's wording made plain (no Rust
-/// type names, a missing key or an unknown one said as such).
+/// The names of a closed set, as the `'static` list `deserialize_enum` takes:
+/// made once per set (there are a handful), then reused.
+fn names_of<T>(options: &'static [(&'static str, T)]) -> &'static [&'static str] {
+    use std::sync::Mutex;
+    static SETS: Mutex<Vec<&'static [&'static str]>> = Mutex::new(Vec::new());
+    let mut sets = SETS.lock().unwrap_or_else(|e| e.into_inner());
+    let same = |set: &&&'static [&'static str]| set.iter().copied().eq(options.iter().map(|o| o.0));
+    if let Some(set) = sets.iter().find(same) {
+        return set;
+    }
+    let set: &'static [&'static str] = Box::leak(
+        options
+            .iter()
+            .map(|o| o.0)
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    sets.push(set);
+    set
+}
+
+/// An error of the `config` crate that is not a value's (those are the
+/// reader's, [`de`]): a layer that does not parse (its position kept, its
+/// text left out), a missing key, the merge's own message.
 pub fn from_config_error(section: &str, e: &config::ConfigError) -> Problem {
     use config::ConfigError as E;
     match e {
-        E::Type {
-            unexpected,
-            expected,
-            key,
-            ..
-        } => Problem::new(
-            join(section, key.as_deref()),
-            not_a(&unexpected.to_string(), expected),
-        ),
         E::At { error, key, .. } => from_config_error(&join(section, key.as_deref()), error),
         E::NotFound(key) => Problem::new(join(section, Some(key)), "is required"),
-        E::Message(m) => from_message(section, m),
+        E::Message(m) => Problem::new(section, m),
         E::FileParse { uri, cause } => Problem::new(
             uri.clone().unwrap_or_else(|| section.to_owned()),
             without_snippet(&cause.to_string()),
@@ -239,81 +271,6 @@ fn without_snippet(cause: &str) -> String {
         .map(str::trim)
         .collect();
     kept.join(": ")
-}
-
-/// serde's own messages (its wording is stable), rephrased.
-fn from_message(at: &str, m: &str) -> Problem {
-    let quoted = |rest: &str| {
-        rest.strip_prefix('`')?
-            .split_once('`')
-            .map(|(k, r)| (k.to_owned(), r.to_owned()))
-    };
-    if let Some((field, rest)) = m.strip_prefix("unknown field ").and_then(quoted) {
-        let reason = match rest.strip_prefix(", expected ") {
-            Some(known) => format!("unknown key (expected {known})"),
-            None => "unknown key".to_owned(),
-        };
-        return Problem::new(join(at, Some(&field)), reason);
-    }
-    if let Some((field, _)) = m.strip_prefix("missing field ").and_then(quoted) {
-        return Problem::new(join(at, Some(&field)), "is required");
-    }
-    for kind in ["invalid type: ", "invalid value: "] {
-        if let Some((found, expected)) = m
-            .strip_prefix(kind)
-            .and_then(|r| r.split_once(", expected "))
-        {
-            return Problem::new(at, not_a(found, expected));
-        }
-    }
-    Problem::new(at, m)
-}
-
-/// `"soon" is not a duration …`, from serde's "found" and "expected" halves.
-fn not_a(found: &str, expected: &str) -> String {
-    let found = plain_found(found);
-    let expected = match expected {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "an integer" => "a whole number",
-        e if e.contains("unsigned") && e.contains("integer") => "a whole number, 0 or more",
-        e if e.contains("integer") => "a whole number",
-        "f32" | "f64" | "a floating point" => "a number",
-        "bool" | "a boolean" => "true or false",
-        "char" | "a character" => "a single character",
-        "a duration" => "a duration like \"250ms\", \"10s\" or \"5m\"",
-        "a map" => "a table",
-        "an array" | "a sequence" => "a list",
-        other => other,
-    };
-    format!("{found} is not {expected}")
-}
-
-fn plain_found(found: &str) -> String {
-    let backticked = |s: &str| {
-        s.strip_prefix('`')
-            .and_then(|s| s.strip_suffix('`'))
-            .map(str::to_owned)
-    };
-    for prefix in [
-        "64-bit integer ",
-        "64-bit unsigned integer ",
-        "128-bit integer ",
-        "128-bit unsigned integer ",
-        "integer ",
-        "floating point ",
-        "boolean ",
-        "char ",
-    ] {
-        if let Some(v) = found.strip_prefix(prefix).and_then(backticked) {
-            return v;
-        }
-    }
-    match found {
-        "sequence" => "a list".to_owned(),
-        "map" => "a table".to_owned(),
-        "unit value" => "an empty value".to_owned(),
-        other => other.strip_prefix("string ").unwrap_or(other).to_owned(),
-    }
 }
 
 /// `section` + `key` as one dotted key. The `config` crate writes an element's

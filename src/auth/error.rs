@@ -119,8 +119,12 @@ pub enum AuthConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is not TOML (its position given, never its text).
     #[error("clients file is not valid: {}", plain(.0))]
     Parse(config::ConfigError),
+    /// A value the clients' types refused, under its dotted key.
+    #[error("clients file is not valid: {0}")]
+    Invalid(crate::problems::Problem),
     #[error("clients file is not valid: `{key}`: unknown key (expected one of {})", .known.iter().map(|(k, _, _)| format!("`{k}`")).collect::<Vec<_>>().join(", "))]
     UnknownKey {
         /// Its dotted path in the file (`clients[1].colour`).
@@ -216,7 +220,7 @@ pub enum ClientProblem {
     ZeroRate { field: &'static str },
 }
 
-/// The `config` crate's error under its key, in the words of the gateway's own settings.
+/// The `config` crate's error (the file's parse) in the words of the gateway's own settings.
 fn plain(e: &config::ConfigError) -> String {
     let problem = crate::problems::from_config_error("", e);
     if problem.key.is_empty() {

@@ -105,20 +105,16 @@ fn sound_parts(root: config::Value, errors: &mut Vec<AuthConfigError>) -> RawFil
     };
     let defaults = match top.remove("defaults") {
         Some(v) if file_shape::sound_at(errors, "defaults") => {
-            v.try_deserialize().unwrap_or_else(|e| {
-                errors.push(AuthConfigError::Parse(e));
-                RawDefaults::default()
-            })
+            read(&v, "defaults", errors).unwrap_or_default()
         }
         _ => RawDefaults::default(),
     };
     let mut clients = Vec::new();
     if let Some(Array(items)) = top.remove("clients").map(|v| v.kind) {
         for (i, v) in items.into_iter().enumerate() {
-            let client = if file_shape::sound_at(errors, &format!("clients[{i}]")) {
-                v.try_deserialize()
-                    .map_err(|e| errors.push(AuthConfigError::Parse(e)))
-                    .ok()
+            let at = format!("clients[{i}]");
+            let client = if file_shape::sound_at(errors, &at) {
+                read(&v, &at, errors)
             } else {
                 None
             };
@@ -126,6 +122,20 @@ fn sound_parts(root: config::Value, errors: &mut Vec<AuthConfigError>) -> RawFil
         }
     }
     RawFile { defaults, clients }
+}
+
+/// `v` (the part of the file at `at`) read as a `T`, or `None` with its problems listed.
+fn read<T: serde::de::DeserializeOwned>(
+    v: &config::Value,
+    at: &str,
+    errors: &mut Vec<AuthConfigError>,
+) -> Option<T> {
+    let read = crate::problems::de::read(v, None, at);
+    if read.problems.is_empty() {
+        return read.value;
+    }
+    errors.extend(read.problems.into_iter().map(AuthConfigError::Invalid));
+    None
 }
 
 /// Every problem of the file is found, not only the first: a client with a

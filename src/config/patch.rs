@@ -1,6 +1,7 @@
-//! The config pass's work on the merged value tree: a wrong value set aside
-//! (its default put in its place) so the rest of its section can still be
-//! checked, and booleans kept strict whichever layer gives them.
+//! The config pass's work on the merged value tree: a section read with a
+//! problem kept as it was read (each wrong value's default in its place), so
+//! its validation's problems can be told from the operator's; and a value
+//! looked up by its dotted key.
 
 /// Sets aside the value at dotted `key` (relative to `root`) so the rest can
 /// be read: the shipped default takes its place when `defaults` has one, else
@@ -59,46 +60,5 @@ fn parent<'a, 'k>(
     match &mut at.kind {
         ValueKind::Table(table) => Some((table, last)),
         _ => None,
-    }
-}
-
-/// The keys (relative to `value`) where the shipped default is a boolean but
-/// the value given is not `true` or `false`, with the value as given. The
-/// `config` crate would read "yes", "on", "1" as true; a boolean here is
-/// strict, whichever layer it comes from, so a value that may have been
-/// meant otherwise is refused rather than guessed. Tables are walked; lists
-/// (whose elements have no shipped default) are not.
-pub fn loose_bools(value: &config::Value, defaults: &config::Value) -> Vec<(String, String)> {
-    use config::ValueKind;
-    let mut out = Vec::new();
-    let (ValueKind::Table(given), ValueKind::Table(shipped)) = (&value.kind, &defaults.kind) else {
-        return out;
-    };
-    let mut keys: Vec<&String> = given.keys().collect();
-    keys.sort();
-    for key in keys {
-        let (v, Some(d)) = (&given[key], shipped.get(key)) else {
-            continue;
-        };
-        match (&v.kind, &d.kind) {
-            (ValueKind::Boolean(_), ValueKind::Boolean(_)) => {}
-            (ValueKind::String(s), ValueKind::Boolean(_))
-                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {}
-            (other, ValueKind::Boolean(_)) => out.push((key.clone(), shown(other))),
-            (ValueKind::Table(_), ValueKind::Table(_)) => out.extend(
-                loose_bools(v, d)
-                    .into_iter()
-                    .map(|(k, s)| (format!("{key}.{k}"), s)),
-            ),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn shown(v: &config::ValueKind) -> String {
-    match v {
-        config::ValueKind::String(s) => format!("{s:?}"),
-        other => other.to_string(),
     }
 }

@@ -142,20 +142,16 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
             return RawSettings::default();
         }
     };
-    match cfg
-        .clone()
-        .try_deserialize::<config::Map<String, config::Value>>()
-    {
-        Ok(root) => {
-            let names = Section::ALL.map(Section::name);
-            for key in root.keys().filter(|k| Section::of(k).is_none()) {
-                p.add(
-                    key.clone(),
-                    format!("unknown section: {}", not_one_of(key, &names)),
-                );
-            }
+    if let config::ValueKind::Table(root) = &cfg.cache.kind {
+        let names = Section::ALL.map(Section::name);
+        let mut unknown: Vec<&String> = root.keys().filter(|k| Section::of(k).is_none()).collect();
+        unknown.sort();
+        for key in unknown {
+            p.add(
+                key.clone(),
+                format!("unknown section: {}", not_one_of(key, &names)),
+            );
         }
-        Err(e) => p.extend([problems::from_config_error("", &e)]),
     }
     let mut patched = Vec::new();
     let mut raw = RawSettings::default();
@@ -165,22 +161,22 @@ pub(super) fn read(layers: &Layers, only: &[Section], p: &mut Problems) -> RawSe
             Section::Server => {
                 // Two owners (see `server_owners`): each reads its own keys.
                 raw.server = section(&cfg, *s, p, pa);
-                raw.pipeline = part(&cfg, *s, p, pa, Bools::Checked);
+                raw.pipeline = section(&cfg, *s, p, pa);
                 unclaimed(&cfg, *s, &server_owners(), p);
             }
             Section::Admin => raw.admin = section(&cfg, *s, p, pa),
             Section::Upstream => {
                 // Three owners (see `upstream_owners`): each reads its own keys.
                 raw.upstream = section(&cfg, *s, p, pa);
-                raw.inspect = part(&cfg, *s, p, pa, Bools::Checked);
-                raw.fair = part(&cfg, *s, p, pa, Bools::Checked);
+                raw.inspect = section(&cfg, *s, p, pa);
+                raw.fair = section(&cfg, *s, p, pa);
                 unclaimed(&cfg, *s, &upstream_owners(), p);
             }
             Section::Log => raw.log = section(&cfg, *s, p, pa),
             Section::Mask => {
                 // Two owners (see `mask_owners`): each reads its own keys.
                 raw.mask = section(&cfg, *s, p, pa);
-                raw.relay = part(&cfg, *s, p, pa, Bools::Checked);
+                raw.relay = section(&cfg, *s, p, pa);
                 unclaimed(&cfg, *s, &mask_owners(), p);
             }
             Section::Cache => raw.cache = section(&cfg, *s, p, pa),
@@ -283,92 +279,42 @@ fn unclaimed(cfg: &config::Config, s: Section, owners: &[&[&str]], p: &mut Probl
     }
 }
 
-/// Whether a section's loose booleans are still to be reported (once per
-/// section, however many owners read it).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Bools {
-    Unchecked,
-    Checked,
-}
-
+/// Section `s` (or one owner's keys of it) read in one pass, every wrong
+/// value in it noted (see [`problems::de`]): each one found is stood in for by
+/// its shipped default, so the rest are still read. A section read with a
+/// problem is listed in `patched`, as written but with those defaults, so its
+/// other values are still checked but it is never used.
 fn section<T: serde::de::DeserializeOwned>(
     cfg: &config::Config,
     s: Section,
     p: &mut Problems,
     patched: &mut Vec<(Section, config::Value)>,
 ) -> Option<T> {
-    part(cfg, s, p, patched, Bools::Unchecked)
-}
-
-/// Section `s` (or one owner's keys of it) deserialized, with every wrong
-/// value in it noted: serde
-/// stops at the first, so each one found is set aside (its default put in its
-/// place) and the section read again. A section read that way is listed in
-/// `patched`, so its other values are still checked but it is never used.
-fn part<T: serde::de::DeserializeOwned>(
-    cfg: &config::Config,
-    s: Section,
-    p: &mut Problems,
-    patched: &mut Vec<(Section, config::Value)>,
-    bools: Bools,
-) -> Option<T> {
     let name = s.name();
     // Through `Value` rather than `Config::get`, which would replace the key of
     // the value at fault with the section's name.
-    let mut value = match cfg.get::<config::Value>(name) {
+    let value = match cfg.get::<config::Value>(name) {
         Ok(v) => v,
         Err(e) => {
             p.extend([problems::from_config_error(name, &e)]);
             return None;
         }
     };
-    let mut defaults = None;
-    let mut found: Vec<String> = Vec::new();
-    // Booleans are strict (`true`/`false`) whichever layer gives them.
-    let shipped = defaults.get_or_insert_with(|| super::default_section::<config::Value>(name));
-    for (key, given) in patch::loose_bools(&value, shipped) {
-        let full = format!("{name}.{key}");
-        if bools == Bools::Unchecked {
-            p.add(full.clone(), format!("{given} is not true or false"));
-        }
-        patch::set_aside(&mut value, shipped, &key);
-        found.push(full);
-    }
-    for _ in 0..32 {
-        let problem = match value.clone().try_deserialize::<T>() {
-            Ok(t) => {
-                if !found.is_empty() {
-                    patched.push((s, value));
-                }
-                return Some(t);
+    let shipped = super::default_section::<config::Value>(name);
+    let read = problems::de::read::<T>(&value, Some(&shipped), name);
+    let clean = read.problems.is_empty();
+    p.extend(read.problems);
+    let raw = read.value?;
+    if !clean {
+        let mut written = value;
+        for key in &read.replaced {
+            if key.is_empty() {
+                written = shipped.clone();
+            } else {
+                patch::set_aside(&mut written, &shipped, key);
             }
-            Err(e) => problems::from_config_error(name, &e),
-        };
-        // A key set aside is then missing, or leaves its parent wrong: nothing new.
-        let known = found.iter().any(|f| {
-            f == &problem.key
-                || f.starts_with(&format!("{}.", problem.key))
-                || f.starts_with(&format!("{}[", problem.key))
-        });
-        let relative = problem
-            .key
-            .strip_prefix(name)
-            .unwrap_or("")
-            .trim_start_matches('.');
-        if !known {
-            found.push(problem.key.clone());
-            p.extend([problem.clone()]);
         }
-        if relative.is_empty()
-            || !patch::set_aside(
-                &mut value,
-                defaults.get_or_insert_with(|| super::default_section::<config::Value>(name)),
-                relative,
-            )
-            || known && problem.reason == "is required"
-        {
-            break;
-        }
+        patched.push((s, written));
     }
-    None
+    Some(raw)
 }
