@@ -123,9 +123,11 @@ pub(crate) fn generate(id: &str) -> Map<String, Value> {
     c.insert(
         "webhook_url".into(),
         if rng.chance(30) {
+            // An opaque token (32 hex): a URL's other digits are bounded by the gateway's
+            // `url` kind, a random token's are not its to judge.
             Value::String(format!(
                 "https://hooks.example.com/paycombat/{}",
-                rng.hex(8)
+                rng.hex(32)
             ))
         } else {
             Value::Null

@@ -40,6 +40,8 @@ mod component_props;
 #[cfg(test)]
 mod digit_props;
 #[cfg(test)]
+mod point_props;
+#[cfg(test)]
 mod spelling_tests;
 #[cfg(test)]
 mod tests;

@@ -17,8 +17,14 @@
 //!   number is, not against the shorter `digit_run_min`; float spellings of an integer
 //!   (`….0`, `…e12`) against `digit_run_min`, as the plain run they stand for.
 //!
-//! So an amount below 10^(`number_digits_min` - 1) never fires in any spelling, and a value of
-//! identifier shape fires in every spelling.
+//! - **The number a numeral spells.** Beside its value's integer part, the digits written in
+//!   it are read ([`each_written_run`]): each run, and integer and fraction joined when the
+//!   fraction is longer than an amount's (5 digits or more, [`MIN_JOINED_FRACTION`]) or an
+//!   exponent moves the point: a point dropped into a card (`4111111111.111111`), a NIK
+//!   (`317300000.0001234`) or a phone (`0812.34567890`) does not hide it.
+//!
+//! So an amount below 10^(`number_digits_min` - 1) with at most four decimals never fires in
+//! any spelling, and a value of identifier shape fires in every spelling.
 
 use std::borrow::Cow;
 
@@ -104,10 +110,12 @@ pub(super) fn denoted(text: &str, max: usize) -> Option<Numeral<'_>> {
 }
 
 /// Calls `f` with every digit run of the unsigned numeral `text` as written: its integer
-/// part, its fraction and its exponent (each as written, leading zeros included), and, when
-/// an exponent moves the point, the mantissa's digits joined (the digits of the value,
-/// wherever the point lands: `62812.34567890e-5`). Stops when `f` returns true. A text that
-/// is no numeral yields what digit runs it has in those places, which is all a reader sees.
+/// part, its fraction and its exponent (each as written, leading zeros included), and the
+/// mantissa's digits joined (the number the numeral spells, wherever the point lands) when
+/// an exponent moves the point (`62812.34567890e-5`) or the fraction is longer than an
+/// amount's ([`MIN_JOINED_FRACTION`]: `4111111111.111111` is a card, `0812.34567890` a phone).
+/// Stops when `f` returns true. A text that is no numeral yields what digit runs it has in
+/// those places, which is all a reader sees.
 pub(super) fn each_written_run(text: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     let (mantissa, exp) = match text.find(['e', 'E']) {
         Some(i) => (
@@ -126,8 +134,25 @@ pub(super) fn each_written_run(text: &str, mut f: impl FnMut(&str) -> bool) -> b
             return true;
         }
     }
-    exp.is_some() && digits(int) && digits(frac) && f(&format!("{int}{frac}"))
+    // An all-zero fraction spells the integer itself, judged above.
+    (exp.is_some() || (frac.len() >= MIN_JOINED_FRACTION && frac.bytes().any(|b| b != b'0')))
+        && digits(int)
+        && digits(frac)
+        && f(&format!("{int}{frac}"))
 }
+
+/// The shortest fraction whose digits are read together with the integer part's: longer than
+/// an amount's. Two decimals are almost every currency's minor unit, three the dinars', and
+/// four a unit price's or a quoted rate's: a fraction of 2 to 4 digits after up to 10 integer
+/// digits is an amount's shape and never fires (`1234567890.1234`), so such a split is not
+/// read joined, and an 11-digit phone written `81234567.890` passes (stated in the README as
+/// residual). From five fraction digits on the joined digits meet the thresholds an integer
+/// does (a run of `number_digits_min`, 11, or 13 to 19 passing Luhn), which amounts stay
+/// below: an 8-decimal crypto amount up to 99 (`12.34567890`, `0.00012345`), a rate to five
+/// places up to 99999 or to six up to 9999 (`15634.12345`, `1234.567890`). Larger ones
+/// (`123.45678901`, `15634.123456`) are read as a number where the digit detectors run
+/// (undeclared leaves), as a 13-digit Unix time in milliseconds already is.
+pub(super) const MIN_JOINED_FRACTION: usize = 5;
 
 /// `[+-]digits`, bounded so that a hostile `e99999…` cannot overflow. Leading zeros are
 /// not counted against the bound: every JSON reader reads `e+0000000000000000000002` as

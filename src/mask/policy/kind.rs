@@ -22,8 +22,15 @@ const MAX_COUNT_DIGITS: usize = 6;
 /// Most digits of an id's number body (`REF-482913`), and of a digit run in a base62 body: the
 /// shortest identity or phone number the detectors look for has 7.
 const MAX_REF_DIGITS: usize = 6;
+/// Most digits a value that copies a string may spell **in all**, read together whatever
+/// stands between them (letters, separators, dots, slashes), outside an opaque id: an id's
+/// or a code's digits, a URL's. Below the shortest number the detectors look for (a run of 7),
+/// so no phone, NIK, card, SSN or date of birth written as digits fits, however it is cut.
+const MAX_SPELLED_DIGITS: usize = 6;
 /// Fewest digits of an id's hex body: more than a card number's 19.
 const MIN_HEX_BODY: usize = 24;
+/// Most digits of a timestamp's fraction: microseconds, below a 7-digit run.
+const MAX_FRACTION_DIGITS: usize = 6;
 /// Most integer digits of an `amount`, and most fraction digits.
 const MAX_AMOUNT_DIGITS: usize = 10;
 const MAX_AMOUNT_FRACTION: usize = 8;
@@ -57,16 +64,18 @@ pub enum Leaf<'a> {
 pub enum Kind {
     /// A JSON boolean.
     Flag,
-    /// An identifier's shape ([`is_id`]): a UUID, or a prefix of one-case words and a hex,
-    /// base62 or short-number body: `customer_67d8…`, `org_59b8…`, `REF-482913`, `cus_N2fr`,
-    /// `api_access_key:AK_FINMO_SBX_07C5090****CCBC7F`. No phone, ID or card number, date of
-    /// birth or name fits, alone or glued to letters.
+    /// An identifier's shape ([`is_id`]): a UUID, or a prefix of one-case words and a hex
+    /// body, or a one-word prefix and a base62 or short-number body: `customer_67d8…`,
+    /// `org_59b8…`, `REF-482913`, `cus_N2fr`, `api_access_key:AK_FINMO_SBX_07C5090****CCBC7F`.
+    /// Outside a hex body at most 6 digits in all: no phone, ID or card number, date of birth
+    /// or mixed-case name fits, alone, glued to letters or cut by them.
     Id,
-    /// An RFC 3339 date-time: `2024-12-06T03:53:52.779Z`, `2024-12-06T10:53:52+07:00`.
-    /// A bare date (a date of birth) is no timestamp.
+    /// An RFC 3339 date-time as paycombat writes it: `2024-12-06T03:53:52.779Z`,
+    /// `2024-12-06T10:53:52+07:00`; year 1970–2099, a fraction of at most 6 digits, an offset
+    /// of at most 14 hours and 00, 30 or 45 minutes. A bare date (a date of birth) is none.
     Timestamp,
     /// A short token of ASCII letters, digits and `_`, starting with a letter, its letters
-    /// all of one case, no run of more than 6 digits: `individual`, `NOT_STARTED`, `OK`.
+    /// all of one case, at most 6 digits in all: `individual`, `NOT_STARTED`, `OK`.
     Code,
     /// A JSON integer from 0 to 999999 (six digits, as a count in a header).
     Count,
@@ -77,8 +86,9 @@ pub enum Kind {
     /// digits, six digits in all: `individual.first_name`, `individual.phone_number_e164`.
     Field,
     /// An absolute `http`/`https` URL: a hostname, an optional port and a path of
-    /// unreserved characters; no user info, query, fragment or percent escapes. Its host
-    /// labels and path segments are read by the detectors one by one ([`url_parts`]).
+    /// unreserved characters; no user info, query, fragment or percent escapes; at most 6
+    /// digits in all outside opaque segments ([`url_digits`]). Its host labels and path
+    /// segments are read by the detectors one by one ([`url_parts`]).
     Url,
     /// Any value. Copies whatever upstream writes there (the detectors that run on declared
     /// leaves still do): for an operator's own free-text field, never shipped.
@@ -174,20 +184,28 @@ impl Kind {
 /// Built in (not configuration), so that no configuration can widen it to a name:
 /// - a UUID (`3f2b8c1e-9a4d-4e7b-8f00-1c2d3e4f5a6b`, either letter case), or a bare hex
 ///   body as below (a digest: `9f86d081884c7d659a2feaa0c55ad015`);
-/// - a **prefix and a body**: the prefix one to six words of ASCII letters, each word of one
-///   letter case (`customer`, `org`, `api_access_key:AK_FINMO_SBX`, `REF`), joined by `_`, `-`
-///   or `:`, then one of those separators and a body that is
-///   - 24 to 64 hex digits (or `*`, a masked digit) of one letter case: the cache's
-///     `customer_` + 32 hex (`cache.id_pattern`), `org_…`, the Finmo access key
-///     `…07C5090*******************CCBC7F`; longer than any phone, identity or card number,
-///     so a 16-digit NIK or card behind a prefix (`nik_3173…`) is no hex body;
-///   - 4 to 64 letters and digits with no run of more than 3 letters or 6 digits
-///     (`cus_N2fr`: random base62, not a word or a number);
-///   - after a one-word prefix, 1 to 6 digits (`REF-482913`, `beneficiary_1`).
+/// - a **prefix and a hex body**: the prefix one to six words of ASCII letters, each word of
+///   one letter case (`customer`, `org`, `api_access_key:AK_FINMO_SBX`), joined by `_`, `-`
+///   or `:`, then one of those separators and 24 to 64 hex digits (or `*`, a masked digit) of
+///   one letter case: the cache's `customer_` + 32 hex (`cache.id_pattern`), `org_…`, the
+///   Finmo access key `…07C5090*******************CCBC7F`. Opaque: longer than any phone,
+///   identity or card number, so a 16-digit NIK or card behind a prefix (`nik_3173…`) is no
+///   hex body;
+/// - a **one-word prefix and a short body**, the body holding at most 6 digits **in all**
+///   (read together, whatever letters stand between them):
+///   - 4 to 64 letters and digits, at least one of each, every letter run at most 3 letters
+///     of one case (`cus_N2fr`: random base62, not a word, a name's capital or a number);
+///   - 1 to 6 digits (`REF-482913`, `beneficiary_1`).
 ///
-/// So no token holding a digit run of 7 or more outside a hex body (a phone, NIK, card, SSN,
-/// a DOB written `17051990`), no mixed-case word (`Alice`), and no multi-word text ending in
-/// digits (`alice_victimson_17051990`, `jalan-melati-42-jakarta`) is an id. At most 128 bytes.
+/// Why the whole body and one word: digits cut by letters are still the number a reader
+/// joins (`cus_081234x567890` is a phone, `ssn_123x45x6789` an SSN), and a multi-word prefix
+/// before a number is how a name is written beside a DOB or phone stub
+/// (`budi-hartono_170590`), never how paycombat or the sandbox writes a non-opaque id. A
+/// capital before lower-case letters is a written word (`cus_Ali1Vic2Tim3Son4`). So no phone,
+/// NIK, card or SSN (7 or more digits outside a hex body, glued to letters, cut by them or
+/// not), no DOB written as digits (`alice_victimson_17051990`), no mixed-case name
+/// (`Alice`, `Ali1Vic2`) and no multi-word text ending in a number
+/// (`jalan-melati-42-jakarta`) is an id. At most 128 bytes.
 pub fn is_id(s: &str) -> bool {
     if s.is_empty() || s.len() > MAX_TOKEN || !s.is_ascii() {
         return false;
@@ -201,7 +219,7 @@ pub fn is_id(s: &str) -> bool {
         .any(|(i, _)| {
             let (prefix, body) = (&s[..i], &s[i + 1..]);
             prefix_words(prefix).is_some_and(|words| {
-                hex_body(body) || base62_body(body) || (words == 1 && short_number(body))
+                hex_body(body) || (words == 1 && (base62_body(body) || short_number(body)))
             })
         })
 }
@@ -269,12 +287,21 @@ fn hex_body(b: &str) -> bool {
         && one_case(b)
 }
 
+/// Random base62: letters and digits, at least one of each, at most 6 digits in all, every
+/// letter run at most 3 letters of one case.
 fn base62_body(b: &str) -> bool {
     (4..=64).contains(&b.len())
         && b.bytes().all(|c| c.is_ascii_alphanumeric())
-        && b.bytes().any(|c| c.is_ascii_digit())
-        && longest_run(b, |c| c.is_ascii_alphabetic()) <= 3
-        && longest_run(b, |c| c.is_ascii_digit()) <= MAX_REF_DIGITS
+        && b.bytes().any(|c| c.is_ascii_alphabetic())
+        && (1..=MAX_SPELLED_DIGITS).contains(&spelled_digits(b))
+        && b.split(|c: char| c.is_ascii_digit())
+            .all(|run| run.len() <= 3 && one_case(run))
+}
+
+/// How many decimal digits `s` holds in all: the number a reader joins from its pieces,
+/// whatever letters or separators stand between them.
+fn spelled_digits(s: &str) -> usize {
+    s.bytes().filter(u8::is_ascii_digit).count()
 }
 
 fn short_number(b: &str) -> bool {
@@ -291,13 +318,16 @@ fn longest_run(s: &str, f: impl Fn(u8) -> bool) -> usize {
     best
 }
 
+/// A code: ASCII letters, digits and `_`, starting with a letter, its letters of one case, at
+/// most 6 digits **in all** (not per run: `cus_081234x567890` and `NO_0812_3456_7890` spell a
+/// phone across their runs).
 fn is_code(s: &str) -> bool {
     let b = s.as_bytes();
     (1..=MAX_TOKEN.min(64)).contains(&b.len())
         && b[0].is_ascii_alphabetic()
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
         && !(b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase))
-        && longest_run(s, |c| c.is_ascii_digit()) <= MAX_REF_DIGITS
+        && spelled_digits(s) <= MAX_SPELLED_DIGITS
 }
 
 /// A dotted path of field names: each name lower-case ASCII words joined by single `_`, a word
@@ -349,6 +379,19 @@ pub fn url_parts(s: &str) -> Vec<&str> {
     parts
 }
 
+/// The path segments of a URL that are not opaque (a UUID, 24+ hex): each is read as a key
+/// is, and one that names a personal field (`jalan-melati-42`, `alamat`, `phone-verified`)
+/// makes the URL personal: a street and a house number are an address wherever they stand.
+pub fn url_named_segments(s: &str) -> impl Iterator<Item = &str> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split('/')
+        .filter(|seg| !seg.is_empty() && !is_uuid(seg) && !hex_body(seg))
+}
+
 fn is_count(n: &str) -> bool {
     (1..=MAX_COUNT_DIGITS).contains(&n.len())
         && n.bytes().all(|b| b.is_ascii_digit())
@@ -368,7 +411,12 @@ fn is_amount(n: &str) -> bool {
         && frac.is_none_or(|f| digits(f, MAX_AMOUNT_FRACTION))
 }
 
-/// `YYYY-MM-DD(T|t| )hh:mm:ss(.frac)?(Z|z|±hh:mm)`, fields in range.
+/// `YYYY-MM-DD(T|t| )hh:mm:ss(.frac)?(Z|z|±hh:mm)`, fields in range, and no field wider than
+/// a clock writes it, so that no field carries digits of the writer's choosing: the year
+/// 1970–2099 (paycombat writes this century; `0812-…`, `3173-…` are a phone's and a NIK's
+/// leading digits), a fraction of 1 to 6 digits (milliseconds or microseconds, below a
+/// 7-digit run: `….123456789Z` is an SSN), an offset of at most 14 hours and 00, 30 or 45
+/// minutes (the offsets in use: `+08:12` is none).
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     let num = |from: usize, len: usize, max: u32| -> bool {
@@ -378,7 +426,8 @@ fn is_timestamp(s: &str) -> bool {
         })
     };
     let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
-    let date = num(0, 4, 9999)
+    let date = num(0, 4, 2099)
+        && b[..4] >= b"1970"[..]
         && at(4, b"-")
         && num(5, 2, 12)
         && at(7, b"-")
@@ -398,7 +447,7 @@ fn is_timestamp(s: &str) -> bool {
     let mut i = 19;
     if at(i, b".") {
         let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if !(1..=9).contains(&digits) {
+        if !(1..=MAX_FRACTION_DIGITS).contains(&digits) {
             return false;
         }
         i += 1 + digits;
@@ -406,7 +455,10 @@ fn is_timestamp(s: &str) -> bool {
     match b.get(i..) {
         Some([b'Z' | b'z']) => true,
         Some([b'+' | b'-', ..]) => {
-            b.len() == i + 6 && num(i + 1, 2, 23) && at(i + 3, b":") && num(i + 4, 2, 59)
+            b.len() == i + 6
+                && num(i + 1, 2, 14)
+                && at(i + 3, b":")
+                && matches!(&b[i + 4..], b"00" | b"30" | b"45")
         }
         _ => false,
     }
@@ -426,21 +478,53 @@ fn is_url(s: &str) -> bool {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let host = match authority.rsplit_once(':') {
+    let (host, port) = match authority.rsplit_once(':') {
         Some((h, port)) => {
             if !(1..=5).contains(&port.len()) || !port.bytes().all(|b| b.is_ascii_digit()) {
                 return false;
             }
-            h
+            (h, port)
         }
-        None => authority,
+        None => (authority, ""),
     };
     crate::mask::masker::is_hostname(host)
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~'))
+        && url_digits(host, port, path) <= MAX_SPELLED_DIGITS
 }
 
+/// The digits a URL spells in all, read together across host labels, port, path segments and
+/// the pieces of a segment (a client joins `/0812/a/3456/a/7890`, `:8123/456789/0` and
+/// `a0812.b3456.c7890` as easily as `0812x3456x7890`), leaving out what is opaque: a segment,
+/// piece or label that is a UUID or 24 to 64 hex digits of one case (the sandbox's webhook
+/// token; a random hex id), whose bits are the writer's as an id's hex body is. The loopback
+/// address `127.0.0.1` is one constant, not digits chosen. A merchant endpoint with its own
+/// number in the path (`/webhooks/12345678`) spells 8 and is masked: such a field is
+/// declared `text` to be copied.
+fn url_digits(host: &str, port: &str, path: &str) -> usize {
+    let opaque = |p: &&str| is_uuid(p) || hex_body(p);
+    let host_digits: usize = if host == "127.0.0.1" {
+        0
+    } else {
+        host.split('.')
+            .filter(|l| !opaque(l))
+            .map(spelled_digits)
+            .sum()
+    };
+    let path_digits: usize = path
+        .split('/')
+        .filter(|seg| !opaque(seg))
+        .flat_map(|seg| seg.split(['-', '_', '.', '~']))
+        .filter(|piece| !opaque(piece))
+        .map(spelled_digits)
+        .sum();
+    host_digits + spelled_digits(port) + path_digits
+}
+
+#[cfg(test)]
+#[path = "kind_spelled_tests.rs"]
+mod spelled_tests;
 #[cfg(test)]
 #[path = "kind_tests.rs"]
 mod tests;

@@ -246,9 +246,9 @@ mod props {
         fn real_values_fit_their_kinds(
             id in real_id(),
             n in 0u32..=999_999,
-            // The sandbox's webhook segment (8 hex digits; one all-decimal segment of 7 or
-            // more digits is read as a number, as it would be anywhere).
-            hex in "[0-9a-f]{3}[a-f][0-9a-f]{4}",
+            // The sandbox's webhook token: 32 hex digits, opaque (the `url` kind bounds the
+            // digits a URL spells outside such a token).
+            hex in "[0-9a-f]{32}",
             field in "(company\\.authorized_user\\.|company\\.|individual\\.)?(first_name|dob|address_line1|address_zip_code|phone_number|identification_value|registration_number)",
             ts in "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z",
         ) {

@@ -341,7 +341,14 @@ impl Walk<'_> {
         // name grammar knows (`Victimson, Alice`, `Muhammad bin …`, `Alice+Victimson`, `李小龍`).
         // The detectors ran first: an id shape never keeps what a detector fires on.
         let person = (at.role && !kind::is_id(v)) || (at.scope && !kind::is_neutral_token(v));
-        let labelled = labelled || mentions;
+        // A declared URL whose path names a personal field, read as a key is
+        // (`/budi-hartono/jalan-melati-42`: a street and its number), is an address.
+        let named = at
+            .decl
+            .and_then(|d| p.policy.declared.kind(d))
+            .is_some_and(|k| k.is_url())
+            && kind::url_named_segments(v).any(|seg| words.is_personal_key(seg));
+        let labelled = labelled || mentions || named;
         let at = At {
             personal: at.personal || labelled || person,
             ..at

@@ -1,12 +1,12 @@
 //! Independent attack (round 21g), the other side: legitimate paycombat data a rule masks
 //! though it is not personal (a payment's own amounts, the fields a wallet still needs, the
 //! sandbox's webhook URLs). Same harness as `attack21g`; each test is
-//! `#[ignore = "finding 21g-N: …"]` while it fails (the first two pass: a payin and a
-//! wallet-ready list come back whole).
+//! `#[ignore = "finding 21g-N: …"]` while it fails, or ignored with the deliberate choice it
+//! contradicts (a payin, a wallet-ready list and the sandbox's webhook URLs come back whole).
 
 use serde_json::{json, Value};
 
-use crate::attack_keys::{gateway, read_everywhere, serve};
+use crate::attack_keys::{gateway, read_everywhere, serve, Bodies};
 use crate::common::*;
 
 /// Finding 21g-2 (over-masking, report): an undeclared object of scalars is read joined, and a
@@ -106,15 +106,37 @@ async fn wallet_ready_missing_fields_stay_readable() {
     app.stop().await;
 }
 
-/// Finding 21g-2 (over-masking, enforce `url`): the sandbox writes `webhook_url` as
-/// `https://hooks.example.com/paycombat/` + 8 random hex digits; when 7 or more of them are
-/// contiguous digits (about one URL in twenty) the `url` kind calls the segment a number and the
-/// customer's own webhook comes back `[REDACTED]`. So does a merchant's endpoint carrying its
-/// own numeric id (`/webhooks/12345678`). The issue asks for zero false positives over the
-/// sandbox's answers.
+/// Finding 21g-2 (over-masking, enforce `url`): the sandbox wrote `webhook_url` as
+/// `https://hooks.example.com/paycombat/` + 8 random hex digits; when 7 or more of them were
+/// decimal digits (about one URL in twenty) the `url` kind called the segment a number and the
+/// customer's own webhook came back `[REDACTED]`. The sandbox now writes a 32-hex token, an
+/// opaque segment whose digits the `url` kind does not count: every such URL is copied,
+/// whatever its hex digits (all decimal but one, all letters), and so is a merchant endpoint
+/// with a version or a short number.
 #[tokio::test]
-#[ignore = "finding 21g-2: sandbox-shaped webhook_url (8 hex, 7+ of them digits) is masked on the enforced detail"]
 async fn sandbox_webhook_urls_are_not_masked() {
+    let h = Hostile::start().await;
+    let bodies = serve(&h);
+    let app = gateway(&h).await;
+    let urls = [
+        "https://hooks.example.com/paycombat/1234567890123456789012345678901a",
+        "https://hooks.example.com/paycombat/20241206000000000000000000000abc",
+        "https://hooks.example.com/paycombat/abcdefabcdefabcdefabcdefabcdefab",
+        "https://hooks.example.com/paycombat/1a2b3c4d",
+        "https://shop.example.com/webhooks/paycombat/482913",
+    ];
+    let masked = webhooks_masked(&app, &bodies, &urls, 0x21a_400).await;
+    assert!(masked.is_empty(), "webhook urls were masked: {masked:#?}");
+    app.stop().await;
+}
+
+/// Finding 21g-2, the part that is a deliberate choice: a URL spelling 7 or more digits
+/// outside an opaque segment (an 8-digit merchant id in the path, a date beside a number) is
+/// masked on the enforced customer answers, because a phone, NIK or DOB is spelled the same
+/// way (README, the `url` kind). Declaring the field `text` copies such URLs.
+#[tokio::test]
+#[ignore = "deliberate (README, the url kind): a webhook URL spelling 7+ digits outside an opaque segment is masked on enforced routes; declare the field text to copy it"]
+async fn merchant_numbers_in_webhook_urls_are_not_masked() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
     let app = gateway(&h).await;
@@ -123,18 +145,24 @@ async fn sandbox_webhook_urls_are_not_masked() {
         "https://hooks.example.com/paycombat/20241206",
         "https://shop.example.com/webhooks/paycombat/12345678",
     ];
+    let masked = webhooks_masked(&app, &bodies, &urls, 0x21a_410).await;
+    assert!(masked.is_empty(), "webhook urls were masked: {masked:#?}");
+    app.stop().await;
+}
+
+/// Serves each URL as a customer's `webhook_url` on the enforced detail and returns the
+/// answers in which it did not come back as written.
+async fn webhooks_masked(app: &TestApp, bodies: &Bodies, urls: &[&str], seed: u64) -> Vec<String> {
     let mut masked = Vec::new();
     for (i, url) in urls.iter().enumerate() {
-        let id = customer_id(0x21a_400 + i as u64);
+        let id = customer_id(seed + i as u64);
         let body =
             json!({"status": true, "data": {"customer_id": id, "webhook_url": url}}).to_string();
-        let got =
-            read_everywhere(&app, &bodies, &detail(&id), "200 OK", &body, &[], "webhook").await;
+        let got = read_everywhere(app, bodies, &detail(&id), "200 OK", &body, &[], "webhook").await;
         let v: Value = serde_json::from_str(&got).unwrap();
         if v["data"]["webhook_url"] != *url {
             masked.push(got);
         }
     }
-    assert!(masked.is_empty(), "webhook urls were masked: {masked:#?}");
-    app.stop().await;
+    masked
 }
