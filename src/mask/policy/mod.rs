@@ -31,6 +31,8 @@ mod field_names;
 pub mod kind;
 mod mentions;
 mod pairs;
+mod role_text;
+mod segments;
 mod undeclared;
 pub(crate) mod words;
 
