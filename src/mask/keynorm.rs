@@ -66,7 +66,6 @@ pub(crate) fn is_mark(c: char) -> bool {
 
 /// `s` without its combining marks: NFKD, every nonspacing (Mn) and enclosing (Me) mark
 /// removed, NFC. Borrowed when `s` has none (ASCII text never has).
-
 pub(crate) fn strip_marks(s: &str) -> Cow<'_, str> {
     if s.is_ascii() {
         return Cow::Borrowed(s);

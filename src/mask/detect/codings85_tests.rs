@@ -34,7 +34,8 @@ fn uuencode(bytes: &[u8]) -> String {
     out
 }
 
-const ASCII85: &[u8; 85] = b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstu";
+const ASCII85: &[u8; 85] =
+    b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstu";
 
 #[test]
 fn known_vectors_decode() {
@@ -112,11 +113,7 @@ fn every_text_in_every_coding_reads_back() {
             .chain("x@example.com".chars())
             .collect();
         let b = text.as_bytes();
-        let mut tokens = vec![
-            encode85(b, ASCII85),
-            encode85(b, RFC1924),
-            encode85(b, Z85),
-        ];
+        let mut tokens = vec![encode85(b, ASCII85), encode85(b, RFC1924), encode85(b, Z85)];
         // uuencode writes at most 45 bytes a line.
         tokens.push(b.chunks(45).map(uuencode).collect::<Vec<_>>().join("\n"));
         for (i, token) in tokens.iter().enumerate() {

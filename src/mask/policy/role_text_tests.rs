@@ -60,10 +60,31 @@ fn payment_text_with_a_role_word_is_no_name() {
 fn any_separator_between_a_role_word_and_a_name() {
     let w = shipped();
     let seps = [
-        " ", ": ", " = ", " -> ", " | ", " - ", "\u{2236} ", "\u{ff1a}", " => ", "</td><td>",
-        "\": \"", " :: ", "\u{2014}", "\t", "]\n", ") ", " . \"",
+        " ",
+        ": ",
+        " = ",
+        " -> ",
+        " | ",
+        " - ",
+        "\u{2236} ",
+        "\u{ff1a}",
+        " => ",
+        "</td><td>",
+        "\": \"",
+        " :: ",
+        "\u{2014}",
+        "\t",
+        "]\n",
+        ") ",
+        " . \"",
     ];
-    for role in ["payer", "Beneficiary", "PENERIMA", "ordering customer", "Remitter"] {
+    for role in [
+        "payer",
+        "Beneficiary",
+        "PENERIMA",
+        "ordering customer",
+        "Remitter",
+    ] {
         for sep in seps {
             let t = format!("{role}{sep}Alice Victimson");
             assert!(w.role_labels_name(&t), "{t:?}");

@@ -35,7 +35,11 @@ fn edi_segments(text: &str) -> bool {
         } else {
             return false;
         };
-        let Some(sep) = tag.chars().next().filter(|c| !c.is_alphanumeric() && *c != ' ') else {
+        let Some(sep) = tag
+            .chars()
+            .next()
+            .filter(|c| !c.is_alphanumeric() && *c != ' ')
+        else {
             return false;
         };
         tag.split(sep)
