@@ -56,6 +56,14 @@ pub fn fold_key(raw: &str) -> Cow<'_, str> {
     Cow::Owned(unmarked.chars().filter(|&c| !is_dropped(c)).collect())
 }
 
+/// Whether `c` is a nonspacing or enclosing mark (an accent, a Thai vowel sign, a keycap).
+pub(crate) fn is_mark(c: char) -> bool {
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+    )
+}
+
 /// `s` without its combining marks: NFKD, every nonspacing (Mn) and enclosing (Me) mark
 /// removed, NFC. Borrowed when `s` has none (ASCII text never has).
 pub(crate) fn strip_marks(s: &str) -> Cow<'_, str> {

@@ -325,7 +325,7 @@ pub(super) fn ascii85_texts(s: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The bytes an Ascii85 body spells, or `None` when it holds a character outside the
 /// alphabet or a group that overflows 32 bits.
-fn ascii85_decoded(body: &str) -> Option<Vec<u8>> {
+pub(super) fn ascii85_decoded(body: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() * 4 / 5 + 4);
     let mut group = [0u8; 5];
     let mut n = 0;

@@ -21,6 +21,7 @@
 mod bytes;
 mod card;
 mod codings;
+mod codings85;
 mod digits;
 mod email;
 mod grouped;

@@ -6,6 +6,7 @@
 
 use super::bytes;
 use super::codings;
+use super::codings85;
 use super::hidden;
 use super::rendered;
 
@@ -119,14 +120,33 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
 }
 
 /// The texts of the encoded tokens in `s` a client may decode: base64 ([`base64_texts`]),
-/// hex ([`hex_texts`]), base32 ([`codings::base32_texts`]) and Ascii85
-/// ([`codings::ascii85_texts`]); the bytes of each read by the one table of
-/// [`bytes::bytes_text`] (compressors, text encodings, binary records).
+/// hex ([`hex_texts`]), base32 ([`codings::base32_texts`]), Ascii85 between `<~ ~>`
+/// ([`codings::ascii85_texts`]) and the undelimited base-85 codings and uuencode
+/// ([`codings85::texts`]); the bytes of each read by the one table of [`bytes::bytes_text`]
+/// (compressors, text encodings, binary records). Text that is not ASCII is read after NFKC
+/// too: a token in full-width or mathematical letters is the ASCII token to a client that
+/// normalises it.
 fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+    // After the ASCII readings, and only when they found nothing: NFKC allocates.
+    let composed = std::iter::once_with(move || {
+        if s.is_ascii() {
+            return Vec::new();
+        }
+        let c = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(s);
+        if c == s {
+            return Vec::new();
+        }
+        tokens_of(&c).collect()
+    });
+    tokens_of(s).chain(composed.flatten())
+}
+
+fn tokens_of(s: &str) -> impl Iterator<Item = String> + '_ {
     base64_texts(s)
         .chain(hex_texts(s))
         .chain(codings::base32_texts(s))
         .chain(codings::ascii85_texts(s))
+        .chain(codings85::texts(s))
 }
 
 /// The shortest hex token read as text: [`MIN_SHAPE_BYTES`] bytes, two characters each.

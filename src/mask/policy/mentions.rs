@@ -20,8 +20,8 @@
 //!   `accounting`, which no key-word affix should reach, and one- and two-letter words (`hp`,
 //!   `kk`) are too common in prose to count.
 //!
-//! Role words do not count here (`Customer created` is no personal text); a role word as a
-//! clause label does (`Payer: Alice …`, see [`KeyWords::labels_personal`]).
+//! A role word alone does not count here (`Customer created` is no personal text); a role
+//! word followed by a name does, whatever stands between them (see `role_text`).
 
 use super::words::KeyWords;
 use crate::mask::keynorm::prepare_words;
@@ -37,6 +37,10 @@ impl KeyWords {
     /// module). A single word is no free text: it is judged as a field name beside its
     /// siblings ([`KeyWords::naming`]).
     pub fn mentions_field(&self, text: &str) -> bool {
+        self.mentions_word(text) || self.role_labels_name(text)
+    }
+
+    fn mentions_word(&self, text: &str) -> bool {
         if self.words().next().is_none() {
             return false;
         }

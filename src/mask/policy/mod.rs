@@ -32,6 +32,8 @@ mod key_word_memo;
 pub mod kind;
 mod mentions;
 mod pairs;
+mod role_text;
+mod segments;
 mod undeclared;
 pub(crate) mod words;
 

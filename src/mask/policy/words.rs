@@ -4,7 +4,9 @@
 //! `dateofbirth` are single words to the splitter).
 
 use super::abbrev::{Derived, NUMBER_WORDS};
-use crate::mask::keynorm::{fold_key, fold_word, for_each_word, prepare_words, word_readings};
+use crate::mask::keynorm::{
+    fold_key, fold_word, for_each_word, is_mark, prepare_words, word_readings,
+};
 
 /// Shortest vocabulary word also matched as a prefix or suffix of a key's word: shorter
 /// ones (`nik`, `dob`, `ktp`) would match inside unrelated words.
@@ -122,6 +124,11 @@ impl KeyWords {
         let prepared = prepare_words(raw_key);
         for_each_word(&prepared, |w| self.is_role_word(&fold_word(w)))
             || any_run(&prepared, |run| self.is_role_word(run))
+    }
+
+    /// Whether the vocabulary has role words.
+    pub(super) fn has_roles(&self) -> bool {
+        !self.roles.is_empty()
     }
 
     /// Whether the folded word `w` is a role word, an abbreviation of one (`dbtr`) or a role
@@ -330,6 +337,7 @@ impl KeyWords {
             };
             !label.is_empty() && self.is_personal_key(label)
         }) || self.pairs_personal(text)
+            || super::segments::party_segment_personal(text)
     }
 }
 
@@ -345,10 +353,11 @@ impl KeyWords {
         let label = before[from..].trim();
         !label.is_empty()
             && label.len() <= MAX_LABEL
-            && label.bytes().any(|b| b.is_ascii_alphabetic())
+            // Letters of any script: `Họ tên:`, `Dirección:` fold to vocabulary words.
+            && label.chars().any(char::is_alphabetic)
             && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-'))
+                .chars()
+                .all(|c| c.is_alphanumeric() || is_mark(c) || matches!(c, ' ' | '_' | '-'))
             // A role word alone labels a person too: `Payer: Alice …`, `Recipient: …`, the
             // remittance line of a transfer.
             && (self.is_personal_key(label)

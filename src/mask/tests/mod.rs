@@ -12,6 +12,7 @@ mod field_labels;
 mod json_in_strings;
 mod key_memo_walk;
 mod label_scope;
+mod market_keys;
 mod matching;
 mod media;
 mod numeral_walk;

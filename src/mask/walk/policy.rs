@@ -151,6 +151,10 @@ impl<'m> Pol<'m> {
             personal,
             role_word,
         } = key_memo::key_facts(self.generation, k, |k| self.key_facts(k));
+        // `report`: a key the listing shows as `<key>` is none the gateway could read — no
+        // plain field name of ASCII words (`"Budi Hartono"`, `ชื่อ`, `địa_chỉ`) — so none
+        // it verified: what is below it is personal too.
+        let unread = self.policy.mode == Mode::Report && !crate::mask::keynorm::is_listed_key(k);
         let rewrite = match detected {
             Some(d) => Some(d.placeholder()),
             None if bounded || labelled || k.starts_with('<') => Some(KEY_PLACEHOLDER),
@@ -169,9 +173,7 @@ impl<'m> Pol<'m> {
             // `report`: a key the listing shows as `<key>` (no plain field name: a space, a
             // dot, a comma — `"Budi Hartono": 150000`, `"alice.victimson": true`) is data,
             // whatever is below it: written as the listing shows it. One predicate for both.
-            None if self.policy.mode == Mode::Report && !crate::mask::keynorm::is_listed_key(k) => {
-                Some(KEY_PLACEHOLDER)
-            }
+            None if unread => Some(KEY_PLACEHOLDER),
             // A personal key with an identifier's worth of digits glued to its key word
             // (`phone_081234567890`, `nik_3173000000001234`) holds the value itself.
             None if personal && digit_run(k) >= self.policies.detectors().digit_run_min() => {
@@ -212,7 +214,7 @@ impl<'m> Pol<'m> {
             .is_some_and(|kind| *kind == Kind::Personal);
         CheckedKey {
             decl: child,
-            personal: personal || declared_personal,
+            personal: personal || declared_personal || unread,
             role,
             role_word: !personal && role_word,
             rewrite,

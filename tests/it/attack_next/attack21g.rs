@@ -193,7 +193,6 @@ async fn values_split_across_containers_never_pass() {
 /// MT103's field tag `:59:`. The same forms with a key word (`Name`) are masked by the
 /// mentions rule; role words were left out of it.
 #[tokio::test]
-#[ignore = "finding 21g-5: role-word labels in text forms the pair reader does not list (tables, EDN, arrows, EDI, SWIFT tags) pass"]
 async fn role_labels_in_other_text_forms_mark_their_value() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -250,7 +249,6 @@ async fn role_labels_in_other_text_forms_mark_their_value() {
 /// script (`ชื่อ`, `họ_tên`, `địa_chỉ`) are recognised as data — written `<key>#N` — yet the value
 /// under them is copied; and labels in text (`Nombre: …`, `Họ tên: …`, `ngày sinh: …`) pass.
 #[tokio::test]
-#[ignore = "finding 21g-6: key words of paycombat's other markets (ms/es/vi/tl/th) and values under <key>#N keys pass"]
 async fn market_language_keys_and_labels_are_key_words() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -316,7 +314,6 @@ async fn market_language_keys_and_labels_are_key_words() {
 /// mail and Go's `encoding/ascii85` too writes no delimiters) is a fourth. Each token decodes
 /// to `alice.victim@example.com 081234567890`.
 #[tokio::test]
-#[ignore = "finding 21g-7: Ascii85 without <~ ~> (Python's default), base85/RFC 1924, uuencode and full-width base64 are not read"]
 async fn other_85_and_uu_codings_are_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -447,7 +444,6 @@ async fn declared_timestamps_carry_numbers() {
 /// the role word); device and advertising ids (`device_id`, `idfa`, `gaid`: UUIDs, kept as ids);
 /// next of kin (`next_of_kin`, `nok`); year and place of birth (`yob`, `pob`).
 #[tokio::test]
-#[ignore = "finding 21g-8: IP addresses, device/advertising ids, next of kin, year/place of birth pass on report"]
 async fn online_identifiers_and_birth_details_are_personal() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
