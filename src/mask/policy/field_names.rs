@@ -68,6 +68,50 @@ fn is_sentence(t: &str) -> bool {
     t.ends_with(['.', '!']) || [". ", ": ", "; ", "! "].iter().any(|b| t.contains(b))
 }
 
+/// Whether the one-token identifier `t` is spelled as a field name, a field path or a form
+/// field is: it starts with a letter or a path mark (`$`, `/`, `.`, `_`, `[`), holds no
+/// punctuation but those and `-` and `:`, and its digits stand at word edges
+/// ([`digits_at_word_edges`]).
+fn identifier_spelling(t: &str) -> bool {
+    let path_mark = |c: char| matches!(c, '_' | '-' | '.' | '/' | '[' | ']' | '$' | ':');
+    t.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || (path_mark(c) && c != '-' && c != ':'))
+        && t.chars().all(|c| c.is_alphanumeric() || path_mark(c))
+        && digits_at_word_edges(t)
+}
+
+/// Whether every digit run of the identifier `t` starts or ends a word, as in a field name
+/// (`address_line1`, `phone_number_e164`, `1st_name`, `addressLine2Alt`): a word ends at a
+/// character that is no letter or digit, at a lower-to-upper case change and at the ends of
+/// `t`. A run between a letter and a lower-case or caseless letter (`ac013cfe`, `L9zhx`) sits
+/// inside a word, which no field name writes and every hex, base62 or decoded-binary token
+/// does.
+fn digits_at_word_edges(t: &str) -> bool {
+    let c: Vec<char> = t.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_numeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < c.len() && c[i].is_numeric() {
+            i += 1;
+        }
+        // A run that a letter follows continues a word unless the letter starts a new one
+        // (upper case); such a run must then start its word (`1st`), not follow a letter.
+        let letter = |ch: Option<&char>| ch.is_some_and(|ch| ch.is_alphabetic());
+        let continues = c
+            .get(i)
+            .is_some_and(|ch| ch.is_alphabetic() && !ch.is_uppercase());
+        if continues && letter(start.checked_sub(1).and_then(|j| c.get(j))) {
+            return false;
+        }
+    }
+    true
+}
+
 impl KeyWords {
     /// Whether a string value names a personal field (see the module). `personal`: the
     /// value is personal data itself (under a personal key or a named rule).
@@ -118,6 +162,12 @@ impl KeyWords {
             return Naming::None;
         }
         if one_token && (structured || !t.chars().any(char::is_uppercase)) {
+            if !identifier_spelling(t) {
+                // Not spelled as a field name is (`9cfd2124…db8a`, `cus_N2fr`, `erV'WA`,
+                // `0fHP1/`): an id's or a digest's body, or bytes decoded from one, whose
+                // letter runs are no words.
+                return Naming::None;
+            }
             return match (self.is_personal_key(t), structured) {
                 (false, _) => Naming::None,
                 (true, true) => Naming::Label,
@@ -243,6 +293,37 @@ mod tests {
             "Ismail",
         ] {
             assert!(!w.names_field(t, true), "{t} (personal)");
+        }
+    }
+
+    /// Tokens whose letter runs are no words: hex ids (their digit runs sit inside letter
+    /// runs) and the printable bytes a decoding of one yields (punctuation no field name
+    /// writes). Each held a vocabulary word or derived form (`cd`, `hp`, `wa`, `kk`) once its
+    /// digits split it.
+    #[test]
+    fn ids_and_decoded_bytes_name_no_field() {
+        let w = shipped();
+        for t in [
+            "9cfd212415db8acccd72be6df99cd119",
+            "adead31ac013cfe9afba0ddbedad8f96",
+            "5cccdf876d7b1d70e06e08f4d54cfca3",
+            "erV'WA",
+            "+E;;ICt",
+            "0fHP1/",
+            "L9zhxKK#z",
+        ] {
+            assert!(!w.names_field(t, false), "{t}");
+        }
+        for t in [
+            "address_line1",
+            "phone_number_e164",
+            "addressLine2",
+            "$.customer.first_name",
+            "/data/attributes/first_name",
+            "customer[first_name]",
+            "no_hp",
+        ] {
+            assert!(w.names_field(t, false), "{t}");
         }
     }
 }
