@@ -18,6 +18,33 @@ const MAX_LABEL_BYTES: usize = 64;
 /// Most labels kept per thread.
 const MAX_LABELS: usize = 1024;
 
+/// A vocabulary's identity in the memo: a fresh number for every vocabulary built (clones
+/// share it, as they share the words). Not part of what a vocabulary is: left out of its
+/// equality and its `Debug`, so two loads of the same configuration compare and print alike.
+/// The default (0) is no vocabulary's: a memo only ever holds answers of a built one.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Generation(u64);
+
+impl PartialEq for Generation {
+    fn eq(&self, _: &Generation) -> bool {
+        true
+    }
+}
+
+impl Eq for Generation {}
+
+impl Generation {
+    pub(crate) fn fresh() -> Generation {
+        Generation(crate::mask::walk::next_generation())
+    }
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Generation")
+    }
+}
+
 #[derive(Default)]
 struct Memo {
     generation: u64,
@@ -29,8 +56,13 @@ thread_local! {
 }
 
 /// `check(label)` for the vocabulary of `generation`, remembered.
-pub(super) fn remembered(generation: u64, label: &str, check: impl FnOnce() -> bool) -> bool {
-    if label.len() > MAX_LABEL_BYTES {
+pub(super) fn remembered(
+    generation: Generation,
+    label: &str,
+    check: impl FnOnce() -> bool,
+) -> bool {
+    let Generation(generation) = generation;
+    if generation == 0 || label.len() > MAX_LABEL_BYTES {
         return check();
     }
     let known = MEMO.with(|m| {
@@ -62,7 +94,7 @@ mod tests {
 
     #[test]
     fn answers_are_per_vocabulary_and_bounded() {
-        let (a, b) = (u64::MAX - 1, u64::MAX - 2);
+        let (a, b) = (Generation(u64::MAX - 1), Generation(u64::MAX - 2));
         assert!(remembered(a, "email", || true));
         // Remembered: the check is not run again for the same vocabulary.
         assert!(remembered(a, "email", || unreachable!("remembered")));

@@ -38,7 +38,7 @@ pub struct KeyWords {
     derived_roles: Derived,
     /// This vocabulary's identity for the per-thread memo of key answers
     /// (`key_word_memo.rs`): every vocabulary built takes a fresh one.
-    generation: u64,
+    generation: super::key_word_memo::Generation,
 }
 
 impl KeyWords {
@@ -84,7 +84,7 @@ impl KeyWords {
             roles: Vec::new(),
             derived,
             derived_roles: Derived::default(),
-            generation: crate::mask::walk::next_generation(),
+            generation: super::key_word_memo::Generation::fresh(),
         }
     }
 
@@ -99,7 +99,7 @@ impl KeyWords {
             .iter()
             .map(|w| w.replace('_', "").into_boxed_str())
             .collect();
-        self.generation = crate::mask::walk::next_generation();
+        self.generation = super::key_word_memo::Generation::fresh();
         self
     }
 
