@@ -16,6 +16,7 @@ mod error;
 pub mod keynorm;
 mod masker;
 mod media;
+mod memo;
 mod metrics;
 pub mod policy;
 mod rules;

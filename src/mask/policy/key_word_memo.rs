@@ -13,6 +13,8 @@
 
 use std::cell::RefCell;
 
+use crate::mask::memo::{self, Bounds, Memo};
+
 /// Longest label kept.
 const MAX_LABEL_BYTES: usize = 64;
 /// Most labels kept per thread.
@@ -35,7 +37,7 @@ impl Eq for Generation {}
 
 impl Generation {
     pub(crate) fn fresh() -> Generation {
-        Generation(crate::mask::walk::next_generation())
+        Generation(memo::next_generation())
     }
 }
 
@@ -45,15 +47,14 @@ impl std::fmt::Debug for Generation {
     }
 }
 
-#[derive(Default)]
-struct Memo {
-    generation: u64,
-    answers: foldhash::HashMap<Box<str>, bool>,
+thread_local! {
+    static MEMO: RefCell<Memo<bool>> = RefCell::new(Memo::default());
 }
 
-thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
-}
+const BOUNDS: Bounds = Bounds {
+    max_text: MAX_LABEL_BYTES,
+    max_entries: MAX_LABELS,
+};
 
 /// `check(label)` for the vocabulary of `generation`, remembered.
 pub(super) fn remembered(
@@ -61,31 +62,7 @@ pub(super) fn remembered(
     label: &str,
     check: impl FnOnce() -> bool,
 ) -> bool {
-    let Generation(generation) = generation;
-    if generation == 0 || label.len() > MAX_LABEL_BYTES {
-        return check();
-    }
-    let known = MEMO.with(|m| {
-        let m = m.try_borrow().ok()?;
-        (m.generation == generation)
-            .then(|| m.answers.get(label).copied())
-            .flatten()
-    });
-    if let Some(answer) = known {
-        return answer;
-    }
-    let answer = check();
-    MEMO.with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else {
-            return;
-        };
-        if m.generation != generation || m.answers.len() >= MAX_LABELS {
-            m.answers.clear();
-            m.generation = generation;
-        }
-        m.answers.insert(label.into(), answer);
-    });
-    answer
+    memo::remembered(&MEMO, &BOUNDS, generation.0, label, check, |_| true)
 }
 
 #[cfg(test)]
@@ -109,6 +86,6 @@ mod tests {
         for i in 0..MAX_LABELS * 2 {
             remembered(b, &format!("label{i}"), || false);
         }
-        MEMO.with(|m| assert!(m.borrow().answers.len() <= MAX_LABELS));
+        MEMO.with(|m| assert!(m.borrow().len() <= MAX_LABELS));
     }
 }

@@ -17,9 +17,10 @@
 //!   random keys costs what it cost before the memo, never more than that plus one clear.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mask::detect::Detector;
+pub(in crate::mask) use crate::mask::memo::next_generation;
+use crate::mask::memo::{self, Bounds, Memo};
 
 /// Longest key kept.
 const MAX_KEY_BYTES: usize = 64;
@@ -42,56 +43,30 @@ pub(super) struct KeyFacts {
     pub(super) role_word: bool,
 }
 
-/// A generation no masker has: every masker takes a fresh one.
-pub(in crate::mask) fn next_generation() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-#[derive(Default)]
-struct Memo {
-    generation: u64,
-    /// foldhash (seeded per process): these are short keys, and the memo is bounded.
-    facts: foldhash::HashMap<Box<str>, KeyFacts>,
-}
-
 thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+    static MEMO: RefCell<Memo<KeyFacts>> = RefCell::new(Memo::default());
 }
 
-/// The facts of `key` under the masker of `generation`: remembered, or `check(key)`.
+const BOUNDS: Bounds = Bounds {
+    max_text: MAX_KEY_BYTES,
+    max_entries: MAX_KEYS,
+};
+
+/// The facts of `key` under the masker of `generation`: remembered, or `check(key)`. Facts
+/// that say the key is data (a detector fired, a label, a cut reading) are never kept.
 pub(super) fn key_facts(
     generation: u64,
     key: &str,
     check: impl FnOnce(&str) -> KeyFacts,
 ) -> KeyFacts {
-    if key.len() > MAX_KEY_BYTES {
-        return check(key);
-    }
-    let known = MEMO.with(|m| {
-        let m = m.try_borrow().ok()?;
-        if m.generation != generation {
-            return None;
-        }
-        m.facts.get(key).copied()
-    });
-    if let Some(facts) = known {
-        return facts;
-    }
-    let facts = check(key);
-    if facts.detected.is_none() && !facts.labelled && !facts.bounded {
-        MEMO.with(|m| {
-            let Ok(mut m) = m.try_borrow_mut() else {
-                return;
-            };
-            if m.generation != generation || m.facts.len() >= MAX_KEYS {
-                m.facts.clear();
-                m.generation = generation;
-            }
-            m.facts.insert(key.into(), facts);
-        });
-    }
-    facts
+    memo::remembered(
+        &MEMO,
+        &BOUNDS,
+        generation,
+        key,
+        || check(key),
+        |facts| facts.detected.is_none() && !facts.labelled && !facts.bounded,
+    )
 }
 
 #[cfg(test)]
