@@ -221,13 +221,20 @@ impl<'a, 'r> Reader<'a, 'r> {
     }
 }
 
-/// What a string leaf adds: in an array, its text; in an object, a short digit string is a
-/// [`Piece::Num`], a member a declaration or rule judges alone or a long one breaks the
+/// What a string leaf adds: in an array, its text; in an object, a short digit string (or a
+/// calling code, `+62`) is a [`Piece::Num`], a member a declaration or rule judges alone or a long one breaks the
 /// value when it carries a digit (a digit-free one adds nothing).
 fn string_piece(v: String, object: bool, alone: bool) -> Option<Piece> {
     if !object {
         return Some(Piece::Text(v));
     }
+    // A country calling code is written with its `+` (`"+62"`): its digits are the piece.
+    let v = match v.strip_prefix('+') {
+        Some(cc) if (1..=3).contains(&cc.len()) && cc.bytes().all(|b| b.is_ascii_digit()) => {
+            cc.to_owned()
+        }
+        _ => v,
+    };
     let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
     if alone || v.len() > MAX_PIECE || (digits && v.len() > MAX_NUM_PIECE) {
         return v.chars().any(|c| c.is_numeric()).then_some(Piece::Break);

@@ -7,7 +7,8 @@
 //! nothing of those. Two grammars:
 //!
 //! - an Indonesian mobile number: `08` or `628`, an operator's prefix, then the subscriber
-//!   (10 to 13 digits from `0`);
+//!   (10 to 13 digits from `0`); a piece `62` (the country code) is read in front of the
+//!   others wherever it stands;
 //! - a NIK: 16 digits of a province, a regency, a district, a date of birth and a serial.
 
 use super::pieces::Piece;
@@ -41,24 +42,41 @@ fn is_digit_piece(t: &str) -> bool {
     (1..=super::pieces::MAX_NUM_PIECE).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Whether some two or more consecutive pieces of `run` join to a number of the grammars.
+/// Whether some two or more consecutive pieces of `run` join to a number of the grammars,
+/// in document order or with the country code `62` among them moved to the front: objects
+/// are often written with their keys sorted (`area_code`, `country_code`, `subscriber`).
 fn run_spells(run: &[&str]) -> bool {
     let mut joined = String::with_capacity(MAX_DIGITS);
     for i in 0..run.len() {
-        joined.clear();
-        joined.push_str(run[i]);
-        for next in &run[i + 1..] {
-            joined.push_str(next);
+        for j in i + 2..=run.len() {
+            let window = &run[i..j];
+            joined.clear();
+            window.iter().for_each(|p| joined.push_str(p));
             if joined.len() > MAX_DIGITS {
                 break;
             }
             if mobile(&joined) || nik(&joined) {
                 return true;
             }
+            if let Some(k) = window.iter().skip(1).position(|p| *p == COUNTRY) {
+                joined.clear();
+                joined.push_str(COUNTRY);
+                for (n, p) in window.iter().enumerate() {
+                    if n != k + 1 {
+                        joined.push_str(p);
+                    }
+                }
+                if mobile(&joined) {
+                    return true;
+                }
+            }
         }
     }
     false
 }
+
+/// Indonesia's country calling code.
+const COUNTRY: &str = "62";
 
 /// The mobile prefixes after `08` (`0811`…`0899`) the Indonesian operators hold.
 fn operator(two: &[u8]) -> bool {

@@ -290,3 +290,25 @@ proptest! {
         prop_assert_eq!(got, sent);
     }
 }
+
+#[test]
+fn a_number_split_the_way_phone_libraries_write_it_is_masked() {
+    for x in [
+        json!({"country_code": "62", "area_code": "812", "subscriber": "345678"}),
+        json!({"country_code": "+62", "national": {"area": "812", "number": "345678"}}),
+        json!({"a": "0812", "b": "9988", "c": "7766"}),
+    ] {
+        let after = masked_x(&x);
+        assert!(
+            !digits_of(&after).contains("345678"),
+            "{x} came back as {after}"
+        );
+        assert!(
+            !digits_of(&after).contains("9988"),
+            "{x} came back as {after}"
+        );
+    }
+    // A card's expiry month `08` beside its last four and year is no mobile number.
+    let card = json!({"exp_month": "08", "card_last4": "1234", "exp_year": "2027"});
+    assert_eq!(masked_x(&card), card);
+}
