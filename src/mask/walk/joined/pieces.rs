@@ -208,9 +208,12 @@ impl<'a, 'r> Reader<'a, 'r> {
             _ if masked => Some(Piece::Gap),
             _ => number_piece(src.raw, object, alone),
         };
+        // Only a direct member is read as masked under its key: a leaf masked in a nested
+        // container may be masked because that container's own reading fired, and read again
+        // here it would mask every container around it.
         let piece = match piece {
-            Some(Piece::Text(t)) if masked => Some(Piece::Hidden(t)),
-            Some(Piece::Num(d)) if masked && d.len() == 1 => Some(Piece::Hidden(d)),
+            Some(Piece::Text(t)) if masked && depth == 0 => Some(Piece::Hidden(t)),
+            Some(Piece::Num(d)) if masked && depth == 0 && d.len() == 1 => Some(Piece::Hidden(d)),
             Some(_) if masked => Some(Piece::Gap),
             p => p,
         };
