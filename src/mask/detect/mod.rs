@@ -29,6 +29,7 @@ mod hidden;
 mod iban;
 mod joint;
 mod national_id;
+mod number_words;
 mod numeral;
 mod phone;
 mod readings;

@@ -8,6 +8,7 @@ use super::bytes;
 use super::codings;
 use super::codings85;
 use super::hidden;
+use super::number_words;
 use super::rendered;
 
 /// The shortest base64 token read as text: the fewest characters that decode to
@@ -104,6 +105,8 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
         codings::markup_stripped(s),
         codings::mail_comments_dropped(s),
         codings::byte_codes_decoded(s),
+        // Numbers spelled in words (`zero eight one two …`) as their digits.
+        number_words::spelled_digits(s),
         // Every renderer step above applied together, to a fixed point.
         rendered::rendered(s),
         // Unicode tag characters read as the ASCII they mirror ("ASCII smuggling"), in

@@ -64,7 +64,8 @@ impl Walk<'_> {
             let src = lx.source(start, lx.pos);
             // An array or object of scalars is also one value: its pieces' texts joined
             // (which of them a declaration exempts is `joined_personal`'s rule).
-            named = (!object && self.codes_personal(src)) || self.joined_personal(src, at, object);
+            named = (!object && self.codes_personal(src))
+                || self.joined_personal(src, &self.out[out_len..], at, object);
         }
         // A label (`first_name`, `Full Name`) names the values of the container around this
         // one too: `columns` beside `rows`, a field descriptor beside its answer, pydantic's

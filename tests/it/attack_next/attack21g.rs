@@ -147,7 +147,6 @@ async fn phone_split_as_a_short_fraction_amount() {
 /// on its own (an email) stands between them (a declared member does the same). A client reassembles the pieces as easily as it
 /// does `["0812","3456","7890"]` (which is masked).
 #[tokio::test]
-#[ignore = "finding 21g-4: joined readings stop at containers and null/true: split numbers pass with a separator element"]
 async fn values_split_across_containers_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -480,7 +479,6 @@ async fn online_identifiers_and_birth_details_are_personal() {
 /// IVR transcript or a "confirm your number" echo reads — passes in English, Indonesian and
 /// Spanish, and in digits with words mixed in.
 #[tokio::test]
-#[ignore = "finding 21g-9: numbers spelled as words (en/id/es, or mixed with digits) pass"]
 async fn numbers_spelled_in_words_never_pass() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
