@@ -41,8 +41,9 @@ use pieces::{Piece, Reader};
 use super::{At, Walk};
 
 /// The longest joined text read: as long as a string leaf the detectors read
-/// (`MAX_SCANNED_TEXT`). A container whose pieces join to a longer text is masked whole, as a
-/// longer string is: a reading cut at a bound masks the value.
+/// (`MAX_SCANNED_TEXT`). A container with a run of pieces (between two breaks) that joins to a
+/// longer text is masked whole, as a longer string is: a reading cut at a bound masks the
+/// value.
 const MAX_JOINED_TEXT: usize = 64 * 1024;
 
 /// What a break stands as in the joined text: a list mark, so the pieces on either side are
@@ -111,14 +112,18 @@ impl Walk<'_> {
                 Piece::Num(_) | Piece::Break | Piece::Gap => BREAK,
             })
             .collect();
-        if parts.iter().filter(|t| **t != BREAK).count() < 2 {
-            return false;
-        }
-        let len: usize = parts.iter().map(|t| t.len() + 1).sum();
-        if len > MAX_JOINED_TEXT {
-            return true;
-        }
-        readings(&parts, object).iter().any(|t| shows(t))
+        // A break ends a value: the pieces on either side are never read as one, so each run
+        // of pieces between breaks is read alone. A run of one piece is a leaf the first
+        // reading already judged. The length bound is a run's, never the container's: a list
+        // of a thousand records, each a break, is a thousand short runs, not one text too long
+        // to read.
+        parts
+            .split(|t| *t == BREAK)
+            .filter(|run| run.len() >= 2)
+            .any(|run| {
+                let len: usize = run.iter().map(|t| t.len() + 1).sum();
+                len > MAX_JOINED_TEXT || readings(run, object).iter().any(|t| shows(t))
+            })
     }
 }
 

@@ -312,3 +312,52 @@ fn a_number_split_the_way_phone_libraries_write_it_is_masked() {
     let card = json!({"exp_month": "08", "card_last4": "1234", "exp_year": "2027"});
     assert_eq!(masked_x(&card), card);
 }
+
+/// A list's length is no reason to mask it: records are breaks between them, and the bound on a
+/// joined text is a run's (the pieces between two breaks), so a list of thousands of records
+/// (far longer than `MAX_JOINED_TEXT` joined) comes back whole, and one holding personal
+/// members loses those members only.
+#[test]
+fn long_lists_of_records_are_read_record_by_record() {
+    let record = |i: usize| {
+        format!(
+            r#"{{"payin_id": "payin_{i:032x}", "amount": "{}", "currency": "IDR",
+            "description": "Order INV-2026-{i:06}", "status": "PAID",
+            "created_at": "2026-12-07T04:00:00.000Z", "paid": true, "note": null}}"#,
+            1_000 + i
+        )
+    };
+    let items: Vec<String> = (0..3_000).map(record).collect();
+    let body = format!(r#"{{"status": true, "data": [{}]}}"#, items.join(","));
+    assert!(body.len() > 4 * super::MAX_JOINED_TEXT);
+    let masker = Masker::new(&default_settings(), Some(b"joined-key")).expect("valid");
+    let out = masker
+        .mask_for(body.as_bytes(), PolicyFamily::Transaction)
+        .expect("maskable");
+    let got: Value = serde_json::from_slice(&out.body).expect("json");
+    let sent: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(got, sent);
+
+    let people: Vec<String> = (0..1_000)
+        .map(|i| {
+            format!(
+                r#"{{"customer_id": "customer_{i:032x}", "type": "individual",
+                "individual": {{"first_name": "Alice", "phone_number": "8515678{i:04}",
+                "phone_country_code": "+62", "email": "alice{i}@example.com"}},
+                "created_at": "2026-12-07T04:00:00.000Z"}}"#
+            )
+        })
+        .collect();
+    let body = format!(r#"{{"status": true, "data": [{}]}}"#, people.join(","));
+    let out = masker
+        .mask_for(body.as_bytes(), PolicyFamily::Transaction)
+        .expect("maskable");
+    let got: Value = serde_json::from_slice(&out.body).expect("json");
+    for (i, c) in got["data"].as_array().expect("a list").iter().enumerate() {
+        assert_eq!(c["customer_id"], format!("customer_{i:032x}"), "{c}");
+        assert_eq!(c["created_at"], "2026-12-07T04:00:00.000Z", "{c}");
+        let person = c["individual"].to_string();
+        assert!(!person.contains("8515678"), "{person}");
+        assert!(!person.contains("alice"), "{person}");
+    }
+}
