@@ -245,3 +245,70 @@ async fn a_date_beside_an_amount_is_not_a_digit_run() {
     assert!(masked.is_empty(), "dates and amounts masked: {masked:#?}");
     app.stop().await;
 }
+
+/// Finding 21h-6 (leaks a credential; the secret guard). Class: the guard matches a fixed list
+/// of spellings of each secret (cases, hex, percent, `\u` escapes, base64 at three offsets),
+/// while the masker's own byte-reading table — nested codings three levels down, base32,
+/// Ascii85 and uuencode, compressed streams, line-wrapped base64, UTF-16 text, NFKC — is applied
+/// to personal data only. README promises the guard catches "any form a client could turn
+/// back into" a secret; a debug echo that reflects the merchant token base64-encoded twice,
+/// gzip-compressed then base64-encoded, base64 wrapped at a line break (MIME, PEM), base32,
+/// UTF-16 then base64, or in full-width letters (NFKC) reaches the client (a `report` family's
+/// undeclared `debug` string, copied because it holds nothing personal).
+#[tokio::test]
+#[ignore = "finding 21h-6: the secret guard matches a fixed list of spellings; nested, compressed, wrapped, base32, UTF-16 and full-width forms of the token pass"]
+async fn the_token_in_any_reading_the_masker_applies_is_refused() {
+    use base64::engine::general_purpose::STANDARD;
+    use std::io::Write as _;
+    let h = Hostile::start().await;
+    let app = gateway(&h).await;
+    let token = paycombat_sandbox::SandboxConfig::demo().token;
+    let t = token.as_bytes();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(t).unwrap();
+    let b64 = STANDARD.encode(t);
+    let utf16: Vec<u8> = token.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let forms = [
+        ("base64 of base64", STANDARD.encode(&b64)),
+        ("gzip, then base64", STANDARD.encode(gz.finish().unwrap())),
+        (
+            "base64 wrapped",
+            format!("{}\\n{}", &b64[..b64.len() / 2], &b64[b64.len() / 2..]),
+        ),
+        ("base32", data_encoding::BASE32.encode(t)),
+        ("UTF-16, then base64", STANDARD.encode(&utf16)),
+        (
+            "full-width",
+            token
+                .chars()
+                .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+                .collect(),
+        ),
+    ];
+    let mut leaked = Vec::new();
+    for (n, (what, form)) in forms.iter().enumerate() {
+        let body = format!(r#"{{"status":true,"message":"OK","data":{{"debug":"{form}"}}}}"#);
+        h.answer_bytes(response(
+            "200 OK",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        ));
+        // What a client reads back: the form as sent, line break included.
+        let sent = form.replace("\\n", "\n");
+        for path in [
+            format!("/api/v1/payin/retrieve-payin/attack-21h-secret-{n}"),
+            format!("/api/v1/checkout/attack-21h-secret-{n}"),
+        ] {
+            let r = app.get(&path).await;
+            let got: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            if got["data"]["debug"].as_str() == Some(sent.as_str()) {
+                leaked.push(format!("{what} on {path}: {}", r.text()));
+            }
+        }
+    }
+    assert!(
+        leaked.is_empty(),
+        "the token reached the client: {leaked:#?}"
+    );
+    app.stop().await;
+}
