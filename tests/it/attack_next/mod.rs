@@ -5,6 +5,7 @@
 //! Tests marked `#[ignore = "finding N: …"]` state a class that still reaches a client.
 
 mod attack21g;
+mod attack21h;
 mod enforce;
 mod keys_roles;
 mod overmask;
