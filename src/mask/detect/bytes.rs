@@ -16,6 +16,10 @@
 //!   `strings(1)` shows them, each run a piece of its own.
 //!
 //! Bytes that are none of these (digests, ids) are opaque: no reading, as before.
+//!
+//! Each text comes with its [`Origin`]: the runs carved out of a binary record, and UTF-8 with
+//! control characters in it (a record of strings), are [`Origin::Carved`]: read by the
+//! value-shape detectors only, never by the word rules (see [`Origin`]).
 
 use std::cell::RefCell;
 
@@ -36,8 +40,35 @@ const MIN_RUN: usize = super::readings::MIN_SHAPE_BYTES;
 /// not read as one value.
 const RUN_BREAK: &str = "; ";
 
-/// `bytes` as the text a client that decodes them reads (see the module), or `None`.
-pub(super) fn bytes_text(bytes: &[u8]) -> Option<String> {
+/// Where a reading of decoded bytes comes from, which decides who reads it.
+///
+/// The value-shape detectors (email, phone, card, national ID...) read every reading: a
+/// shape is a shape wherever its bytes stand, and a base64 record holding an email is an
+/// email to whoever decodes it. The word rules (key words naming a field, role words, field
+/// names and labels in values) read only [`Origin::Text`]: a word is only a word in text
+/// written to be read. A binary record's printable runs start and end wherever a byte
+/// happens to be printable, so in random bytes (the ids, nonces and digests most tokens
+/// are) they hold short vocabulary words (`hp`, `wa`, `kk`) at a rate no word rule can
+/// tell from a label (a few random 32-hex ids in ten thousand were masked so, their
+/// neighbours with them). What a record holds
+/// that is personal by its shape is still found; a record's keys are its structure, not
+/// text, as a protobuf record has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The string as written, a decoding of its escapes, or bytes that read whole as text
+    /// (UTF-8 or UTF-16 without control characters, 8-bit text, an inflated stream of such).
+    Text,
+    /// Text carved out of binary: the printable runs of a record, or UTF-8 holding control
+    /// characters (a record of strings).
+    Carved,
+}
+
+/// A text read from decoded bytes, and its [`Origin`].
+pub(super) type Decoded = (String, Origin);
+
+/// `bytes` as the text a client that decodes them reads (see the module) and its
+/// [`Origin`], or `None`.
+pub(super) fn bytes_text(bytes: &[u8]) -> Option<Decoded> {
     if let Some((inflated, cut)) = inflated(bytes) {
         return text_of(&inflated, cut);
     }
@@ -50,17 +81,21 @@ pub(super) fn bytes_text(bytes: &[u8]) -> Option<String> {
 
 /// The text readings of `bytes` (no decompression). `cut`: the bytes were cut at
 /// [`MAX_INFLATED`], so their last character may be cut too.
-fn text_of(bytes: &[u8], cut: bool) -> Option<String> {
+fn text_of(bytes: &[u8], cut: bool) -> Option<Decoded> {
+    let text = |t: String| (t, Origin::Text);
     match std::str::from_utf8(bytes) {
-        Ok(t) if codings::readable(t) => Some(t.to_owned()),
+        Ok(t) if codings::readable(t) => Some(text(t.to_owned())),
         // UTF-8, or UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too, with
         // control characters a UTF-16 reader reads as its high bytes); else the text with its
-        // controls (a protobuf record of UTF-8 strings is valid UTF-8).
-        Ok(t) => codings::utf16_text(bytes).or_else(|| Some(t.to_owned())),
+        // controls (a protobuf record of UTF-8 strings is valid UTF-8): a record, carved.
+        Ok(t) => codings::utf16_text(bytes)
+            .map(text)
+            .or_else(|| Some((t.to_owned(), Origin::Carved))),
         Err(e) if cut && e.error_len().is_none() => text_of(&bytes[..e.valid_up_to()], false),
         Err(_) => codings::utf16_text(bytes)
             .or_else(|| cp1252_text(bytes))
-            .or_else(|| printable_runs(bytes)),
+            .map(text)
+            .or_else(|| printable_runs(bytes).map(|t| (t, Origin::Carved))),
     }
 }
 
@@ -210,19 +245,28 @@ mod tests {
     fn each_wrapping_is_read() {
         let text = b"alice.victim@example.com 081234567890";
         assert_eq!(
-            bytes_text(&raw_deflate(text)).as_deref(),
-            Some("alice.victim@example.com 081234567890")
+            bytes_text(&raw_deflate(text)),
+            Some((
+                "alice.victim@example.com 081234567890".to_owned(),
+                Origin::Text
+            ))
         );
         let cp = b"Zo\xeb M\xfcller, 081234567890";
-        assert_eq!(bytes_text(cp).as_deref(), Some("Zoë Müller, 081234567890"));
+        assert_eq!(
+            bytes_text(cp),
+            Some(("Zoë Müller, 081234567890".to_owned(), Origin::Text))
+        );
         // MessagePack {"n": "Alice Victimson", "e": "alice@example.com"}.
         let mut mp = vec![0x82, 0xa1, b'n', 0xaf];
         mp.extend_from_slice(b"Alice Victimson");
         mp.extend_from_slice(&[0xa1, b'e', 0xb1]);
         mp.extend_from_slice(b"alice@example.com");
         assert_eq!(
-            bytes_text(&mp).as_deref(),
-            Some("Alice Victimson; alice@example.com")
+            bytes_text(&mp),
+            Some((
+                "Alice Victimson; alice@example.com".to_owned(),
+                Origin::Carved
+            ))
         );
     }
 

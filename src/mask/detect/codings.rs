@@ -12,7 +12,7 @@ const MIN_BASE32: usize = (super::readings::MIN_SHAPE_BYTES * 8).div_ceil(5);
 /// the standard alphabet (`A–Z2–7`) and the extended-hex one (`0–9A–V`), padded with `=`
 /// or not, in either case (Python's `b32decode(casefold=True)`, Go's `base32.StdEncoding`,
 /// `base32.HexEncoding`). Ids and digests decode to bytes that are no such text.
-pub(super) fn base32_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn base32_texts(s: &str) -> impl Iterator<Item = super::bytes::Decoded> + '_ {
     use data_encoding::{BASE32, BASE32HEX, BASE32HEX_NOPAD, BASE32_NOPAD};
     s.split(|c: char| !c.is_ascii_alphanumeric() && c != '=')
         .filter(|t| t.trim_end_matches('=').len() >= MIN_BASE32)
@@ -258,7 +258,7 @@ const MIN_BYTE_CODES: usize = 8;
 /// `63-6F-6E-…`, `0x63, 0x6f, …`) separated by commas, colons, dashes, semicolons or white
 /// space, whose bytes are UTF-8 text: what `Buffer.from(list)`, `bytes(list)` or a hex-dump
 /// reader gives back.
-pub(super) fn byte_codes_decoded(s: &str) -> Option<String> {
+pub(super) fn byte_codes_decoded(s: &str) -> Option<super::bytes::Decoded> {
     // Most strings hold a letter no code list has: done without allocating.
     let list_byte = |b: u8| {
         b.is_ascii_hexdigit()
@@ -295,7 +295,7 @@ pub(super) fn byte_codes_decoded(s: &str) -> Option<String> {
         .into_iter()
         .flatten()
         .find_map(|bytes| {
-            super::bytes::bytes_text(&bytes).filter(|t| t.chars().any(char::is_alphabetic))
+            super::bytes::bytes_text(&bytes).filter(|(t, _)| t.chars().any(char::is_alphabetic))
         })
 }
 
@@ -306,7 +306,7 @@ const MAX_ASCII85: usize = 64 * 1024;
 /// The bytes of the Adobe Ascii85 tokens in `s` (`<~…~>`: Python's `a85decode(adobe=True)`,
 /// PostScript, PDF), read by [`super::bytes::bytes_text`]: groups of five characters `!`–`u`
 /// for four bytes, `z` for four zero bytes, white space skipped, a short last group padded.
-pub(super) fn ascii85_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn ascii85_texts(s: &str) -> impl Iterator<Item = super::bytes::Decoded> + '_ {
     let mut rest = s;
     std::iter::from_fn(move || loop {
         let start = rest.find("<~")?;
@@ -426,12 +426,14 @@ mod tests {
     fn each_coding_is_undone() {
         let b32 = data_encoding::BASE32.encode(b"victim@example.com");
         assert_eq!(
-            base32_texts(&b32).collect::<Vec<_>>(),
+            base32_texts(&b32).map(|(t, _)| t).collect::<Vec<_>>(),
             ["victim@example.com"]
         );
         let hex32 = data_encoding::BASE32HEX_NOPAD.encode(b"victim@example.com");
         assert_eq!(
-            base32_texts(&hex32.to_lowercase()).collect::<Vec<_>>(),
+            base32_texts(&hex32.to_lowercase())
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>(),
             ["victim@example.com"]
         );
         assert_eq!(

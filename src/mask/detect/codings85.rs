@@ -48,7 +48,7 @@ const ALPHABETS: Alphabets = Alphabets {
 };
 
 /// The texts the undelimited base-85 and uuencoded tokens of `s` spell (see the module).
-pub(super) fn texts(s: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn texts(s: &str) -> impl Iterator<Item = super::bytes::Decoded> + '_ {
     let tokens = s
         .split_ascii_whitespace()
         .filter(|t| t.len() >= MIN_TOKEN)
@@ -72,11 +72,11 @@ pub(super) fn texts(s: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `bytes` as text when they are text a person reads, or a stream the byte table inflates.
-fn read(bytes: &[u8]) -> Option<String> {
+fn read(bytes: &[u8]) -> Option<super::bytes::Decoded> {
     let compressed = matches!(bytes, [0x1f, 0x8b, ..] | [0x78, ..]);
     let text = super::bytes::bytes_text(bytes)?;
     let plain = std::str::from_utf8(bytes).is_ok_and(super::codings::readable);
-    ((plain || compressed) && text.chars().any(char::is_alphanumeric)).then_some(text)
+    ((plain || compressed) && text.0.chars().any(char::is_alphanumeric)).then_some(text)
 }
 
 /// An Ascii85 token without delimiters (`!`–`u`, `z` for four zero bytes).

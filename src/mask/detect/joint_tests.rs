@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use crate::mask::detect::{any_reading, Detector, Detectors};
+use crate::mask::detect::{any_text_reading, Detector, Detectors};
 use crate::mask::policy::KeyWords;
 
 fn words() -> KeyWords {
@@ -36,7 +36,7 @@ fn text() -> impl Strategy<Value = String> {
 
 fn two_passes(d: &Detectors, w: &KeyWords, s: &str) -> (Option<Detector>, bool) {
     let detected = d.scan(s);
-    let labelled = detected.is_none() && any_reading(s, |t| w.labels_personal(t));
+    let labelled = detected.is_none() && any_text_reading(s, |t| w.labels_personal(t));
     (detected, labelled)
 }
 

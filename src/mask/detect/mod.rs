@@ -35,7 +35,8 @@ mod phone;
 mod readings;
 mod rendered;
 
-pub(crate) use readings::any_reading;
+pub(crate) use bytes::Origin;
+pub(crate) use readings::{any_reading, any_reading_from, any_text_reading};
 
 #[cfg(test)]
 mod component_props;

@@ -4,7 +4,7 @@
 //! The one enumeration the detectors and the label check go through, so a decoding added
 //! here is seen by both.
 
-use super::bytes;
+use super::bytes::{self, Decoded, Origin};
 use super::codings;
 use super::codings85;
 use super::hidden;
@@ -39,11 +39,24 @@ const MAX_NESTED: u8 = 3;
 /// one enumeration every check on a string's text goes through (detectors and labels), so a
 /// decoding added here is seen by all of them.
 pub(crate) fn any_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    any_reading_from(s, |t, _| f(t))
+}
+
+/// [`any_reading`] restricted to the readings the word rules read (key words naming a
+/// field, role words, field names and labels in values): [`Origin::Text`] only, never text
+/// carved out of binary (see [`Origin`]).
+pub(crate) fn any_text_reading(s: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    any_reading_from(s, |t, origin| origin == Origin::Text && f(t))
+}
+
+/// [`any_reading`], telling `f` each reading's [`Origin`]: a reading derived from another
+/// (its escapes undone) has that one's origin, the text of a token its own bytes' origin.
+pub(crate) fn any_reading_from(s: &str, mut f: impl FnMut(&str, Origin) -> bool) -> bool {
     // Characters no reader sees that the readings remove (zero-width, format, tag
     // characters) carry what no check reads: the value is masked whole, as one a bound cut
     // short (see `hidden`). The common ASCII value is done by one SIMD test.
     BOUNDED.with(|b| b.set(!s.is_ascii() && hidden::hides(s)));
-    any_reading_at(s, &mut f, MAX_NESTED)
+    any_reading_at(s, Origin::Text, &mut f, MAX_NESTED)
 }
 
 thread_local! {
@@ -68,25 +81,34 @@ pub(super) fn bounded() {
 
 /// The readings of the encoded tokens of `t`, one level down; at the last level, only a note
 /// that tokens were left unread.
-fn deeper(t: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
+fn deeper(t: &str, f: &mut dyn FnMut(&str, Origin) -> bool, depth: u8) -> bool {
     if depth == 0 {
         if decoded_tokens(t).next().is_some() {
             bounded();
         }
         return false;
     }
-    decoded_tokens(t).any(|x| any_reading_at(&x, f, depth - 1))
+    decoded_tokens(t).any(|(x, origin)| any_reading_at(&x, origin, f, depth - 1))
 }
 
-fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
-    if f(s) {
+/// The readings of `s`, whose origin is `origin`: those derived from it have its origin.
+fn any_reading_at(
+    s: &str,
+    origin: Origin,
+    f: &mut dyn FnMut(&str, Origin) -> bool,
+    depth: u8,
+) -> bool {
+    if f(s, origin) {
         return true;
     }
     let mut decoded = percent_decoded(s);
     for _ in 0..3 {
         let Some(d) = decoded else { break };
         // A URL decoder's output rendered (`victim%26%2364%3Bexample.com` is `&#64;`).
-        if f(&d) || rendered::rendered(&d).is_some_and(|r| f(&r)) || deeper(&d, f, depth) {
+        if f(&d, origin)
+            || rendered::rendered(&d).is_some_and(|r| f(&r, origin))
+            || deeper(&d, f, depth)
+        {
             return true;
         }
         decoded = percent_decoded(&d);
@@ -97,25 +119,27 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
     // Character escapes of string literals and HTML, of CSS, of quoted-printable mail, and
     // hex numbers as their decimal value: each one reading of the whole text, never longer
     // than it (but by the few digits a hex number's decimal adds).
+    let own = |d: Option<String>| d.map(|d| (d, origin));
     let escaped = [
-        escapes_decoded(s),
-        codings::css_decoded(s),
-        codings::quoted_printable_decoded(s),
-        codings::hex_numbers_decoded(s),
-        codings::markup_stripped(s),
-        codings::mail_comments_dropped(s),
+        own(escapes_decoded(s)),
+        own(codings::css_decoded(s)),
+        own(codings::quoted_printable_decoded(s)),
+        own(codings::hex_numbers_decoded(s)),
+        own(codings::markup_stripped(s)),
+        own(codings::mail_comments_dropped(s)),
+        // A list of byte codes is a token: its text has its bytes' origin.
         codings::byte_codes_decoded(s),
         // Numbers spelled in words (`zero eight one two …`) as their digits.
         number_words::spelled_digits(s),
         // Every renderer step above applied together, to a fixed point.
-        rendered::rendered(s),
+        own(rendered::rendered(s)),
         // Unicode tag characters read as the ASCII they mirror ("ASCII smuggling"), in
         // place and alone.
-        hidden::tags_in_place(s),
-        hidden::tags_alone(s),
+        own(hidden::tags_in_place(s)),
+        own(hidden::tags_alone(s)),
     ];
-    for d in escaped.into_iter().flatten() {
-        if f(&d) || deeper(&d, f, depth) {
+    for (d, o) in escaped.into_iter().flatten() {
+        if f(&d, o) || deeper(&d, f, depth) {
             return true;
         }
     }
@@ -129,7 +153,7 @@ fn any_reading_at(s: &str, f: &mut dyn FnMut(&str) -> bool, depth: u8) -> bool {
 /// (compressors, text encodings, binary records). Text that is not ASCII is read after NFKC
 /// too: a token in full-width or mathematical letters is the ASCII token to a client that
 /// normalises it.
-fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+fn decoded_tokens(s: &str) -> impl Iterator<Item = Decoded> + '_ {
     // After the ASCII readings, and only when they found nothing: NFKC allocates.
     let composed = std::iter::once_with(move || {
         if s.is_ascii() {
@@ -144,7 +168,7 @@ fn decoded_tokens(s: &str) -> impl Iterator<Item = String> + '_ {
     tokens_of(s).chain(composed.flatten())
 }
 
-fn tokens_of(s: &str) -> impl Iterator<Item = String> + '_ {
+fn tokens_of(s: &str) -> impl Iterator<Item = Decoded> + '_ {
     base64_texts(s)
         .chain(hex_texts(s))
         .chain(codings::base32_texts(s))
@@ -159,7 +183,7 @@ const MIN_HEX: usize = MIN_SHAPE_BYTES * 2;
 /// [`MIN_HEX`] characters) whose bytes are UTF-8 text without control characters: what
 /// `bytes.fromhex`, `hex.DecodeString` or `Buffer.from(…, "hex")` give back. Digests and
 /// ids decode to bytes that are not such text, and are left alone.
-fn hex_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+fn hex_texts(s: &str) -> impl Iterator<Item = Decoded> + '_ {
     // Only "cannot hold a piece" skips the split (see `token_filter`).
     let s = token_filter::hex_gate(s, MIN_HEX);
     s.split(|c: char| !c.is_ascii_hexdigit())
@@ -279,7 +303,7 @@ fn escape_at(t: &str) -> Option<(char, usize)> {
 /// `s` of at least [`MIN_BASE64`] characters. Decoders skip line breaks (MIME wraps base64
 /// at 76 characters; Go's and Python's decoders ignore CR and LF), so a text with them is
 /// also read with them removed.
-fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+fn base64_texts(s: &str) -> impl Iterator<Item = Decoded> + '_ {
     // Only "cannot hold a piece" skips the splits (see `token_filter`); the lenient
     // reading below has no piece of its own to look for, so it reads `s` itself.
     let split = base64_split_texts(token_filter::base64_gate(s, MIN_BASE64));
@@ -288,7 +312,7 @@ fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
     // when such characters are few (at most one in four), so prose is not decoded.
     let alphabet = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_' | '=');
     let skipped = s.chars().filter(|&c| !alphabet(c)).count();
-    let lenient: Vec<String> = if skipped > 0 && skipped * 4 <= s.len() {
+    let lenient: Vec<Decoded> = if skipped > 0 && skipped * 4 <= s.len() {
         let kept: String = s.chars().filter(|&c| alphabet(c)).collect();
         base64_token_texts(&kept).collect()
     } else {
@@ -299,8 +323,8 @@ fn base64_texts(s: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The pieces of `s` split on everything outside the alphabet, and of `s` with its line
 /// breaks removed (a MIME-wrapped token).
-pub(super) fn base64_split_texts(s: &str) -> impl Iterator<Item = String> + '_ {
-    let joined: Vec<String> = if s.contains(['\r', '\n']) {
+pub(super) fn base64_split_texts(s: &str) -> impl Iterator<Item = Decoded> + '_ {
+    let joined: Vec<Decoded> = if s.contains(['\r', '\n']) {
         base64_token_texts(&s.replace(['\r', '\n'], "")).collect()
     } else {
         Vec::new()
@@ -308,7 +332,7 @@ pub(super) fn base64_split_texts(s: &str) -> impl Iterator<Item = String> + '_ {
     base64_token_texts(s).chain(joined)
 }
 
-fn base64_token_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+fn base64_token_texts(s: &str) -> impl Iterator<Item = Decoded> + '_ {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     use base64::Engine as _;
     // `=` only pads (or joins a name to a value, `payload=eyJ…`): a separator here.

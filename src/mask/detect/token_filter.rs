@@ -85,11 +85,11 @@ mod tests {
         /// The gate never hides a piece: the readers yield the same texts through it.
         #[test]
         fn gated_readers_yield_what_the_readers_yield(s in text()) {
-            let all: Vec<String> = base64_split_texts(&s).collect();
-            let gated: Vec<String> = base64_split_texts(base64_gate(&s, MIN_BASE64)).collect();
+            let all: Vec<_> = base64_split_texts(&s).collect();
+            let gated: Vec<_> = base64_split_texts(base64_gate(&s, MIN_BASE64)).collect();
             prop_assert_eq!(gated, all, "{:?}", s);
-            let all: Vec<String> = hex_texts(&s).collect();
-            let gated: Vec<String> = hex_texts(hex_gate(&s, MIN_HEX)).collect();
+            let all: Vec<_> = hex_texts(&s).collect();
+            let gated: Vec<_> = hex_texts(hex_gate(&s, MIN_HEX)).collect();
             prop_assert_eq!(gated, all, "{:?}", s);
         }
     }

@@ -114,9 +114,10 @@ fn payment_values_stay_beside_labels_and_ids() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
-    /// A hex id (any 32 hex digits) names no field and masks nothing beside it.
+    /// A hex id (any 32 hex digits) names no field and masks nothing beside it (the other id
+    /// shapes: `id_shapes.rs`).
     #[test]
     fn hex_ids_name_nothing(hex in "[0-9a-f]{32}", amount in 1u32..10_000_000) {
         let body = format!(

@@ -9,6 +9,7 @@ mod failures;
 mod fidelity;
 mod field_label_props;
 mod field_labels;
+mod id_shapes;
 mod json_in_strings;
 mod key_memo_walk;
 mod label_scope;

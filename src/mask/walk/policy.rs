@@ -394,7 +394,8 @@ impl Walk<'_> {
         // that happens to be a vocabulary word: there only a field name's spelling counts.
         let personal = at.personal || rule;
         let mut naming = Naming::None;
-        crate::mask::detect::any_reading(v, |t| {
+        // Word rules: no text carved out of binary (`detect::Origin`).
+        crate::mask::detect::any_text_reading(v, |t| {
             naming = naming.max(words.naming(t, personal));
             naming == Naming::Label
         });
