@@ -12,10 +12,12 @@
 //! goes on: a section with five wrong values yields five problems in one read.
 //! A value read with any problem is only checked, never used.
 //!
-//! Unknown keys are noted and skipped. A problem a type raises itself after
-//! the reader handed it a value (a required key missing, a custom refusal)
-//! is noted where it surfaced; what encloses it is then abandoned (a visitor
-//! cannot be handed a second value).
+//! Unknown keys are noted and skipped. An element of a list of tables that is
+//! not a table is read as the shipped list's first table, so the elements
+//! after it are read too. A problem a type raises itself after the reader
+//! handed it a value (a required key missing, a custom refusal) is noted
+//! where it surfaced; what encloses it is then abandoned (a visitor cannot be
+//! handed a second value).
 //!
 //! The conversions the layers rely on are kept: the environment's values are
 //! all strings, so a number, a duration or a list of strings is read from a
@@ -205,8 +207,15 @@ impl<'a> Reader<'a> {
                 )
             }
         };
+        let stand_in = match self.shipped.map(|s| s.kind) {
+            Some(ValueKind::Array(shipped)) => shipped
+                .into_iter()
+                .find(|v| matches!(v.kind, ValueKind::Table(_))),
+            _ => None,
+        };
         visitor.visit_seq(List {
             items: items.into_iter().enumerate(),
+            stand_in,
             path: self.path,
             unshipped: self.unshipped,
             sink: self.sink,

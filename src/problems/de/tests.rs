@@ -255,3 +255,31 @@ fn no_rust_type_names_reach_a_problem() {
         }
     }
 }
+
+/// An element that is not a table is read as the shipped list's first table,
+/// so the elements after it are read in the same pass.
+#[test]
+fn an_element_that_is_not_a_table_does_not_hide_the_next() {
+    let shipped = value(&format!(
+        "items = [{{ name = \"s\", weight = 1 }}]\n{SHIPPED}"
+    ));
+    let given = value(&format!(
+        "items = [5, \"x\", {{ name = \"c\", weight = \"heavy\" }}]\n{SHIPPED}"
+    ));
+    let read = read::<Probe>(&given, Some(&shipped), "probe");
+    let got: Vec<String> = read.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "`probe.items[0]`: 5 is not a table",
+            r#"`probe.items[1]`: "x" is not a table"#,
+            r#"`probe.items[2].weight`: "heavy" is not a whole number, 0 or more"#,
+        ]
+    );
+    // Stand-ins: checked, never used; the list is what was replaced.
+    assert!(
+        read.replaced.iter().all(|k| k.starts_with("items[")),
+        "{:?}",
+        read.replaced
+    );
+}
