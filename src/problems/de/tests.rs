@@ -283,3 +283,24 @@ fn an_element_that_is_not_a_table_does_not_hide_the_next() {
         read.replaced
     );
 }
+
+/// A duration longer than a year is named (serve would otherwise start and
+/// panic, a cache refusing the lifetime, after check-config passed), and the
+/// read goes on; a year itself is taken.
+#[test]
+fn a_duration_longer_than_a_year_is_named_and_a_year_is_taken() {
+    let got = problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"99999999999h\""));
+    assert_eq!(
+        got,
+        [
+            r#"`probe.wait`: "99999999999h" is longer than 8760h, the longest duration the gateway takes"#
+        ]
+    );
+    assert!(problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"8760h\"")).is_empty());
+    assert!(!problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"8761h\"")).is_empty());
+    assert_eq!(super::LONGEST_DURATION, crate::duration_text::LONGEST);
+    assert_eq!(
+        crate::duration_text::format(super::LONGEST_DURATION),
+        "8760h"
+    );
+}
