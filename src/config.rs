@@ -19,6 +19,8 @@ pub mod keys;
 #[cfg(test)]
 mod keys_tests;
 #[cfg(test)]
+mod list_tests;
+#[cfg(test)]
 mod one_pass_tests;
 mod patch;
 mod section;

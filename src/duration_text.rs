@@ -43,17 +43,24 @@ const DURATION: &str = "$gateway::duration";
 /// What a duration must be, in the words of the configuration's problems.
 const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
 
-/// A duration as humantime reads it, asked for under [`DURATION`].
+/// The longest duration a configuration may give: a year (see
+/// `problems::de::LONGEST_DURATION`, the same bound where the configuration's
+/// reader names it; a test checks the two agree).
+pub const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A duration as humantime reads it, asked for under [`DURATION`], at most [`LONGEST`].
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     struct Text;
     impl<'de> serde::de::Visitor<'de> for Text {
         type Value = Duration;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(A_DURATION)
+            write!(f, "{A_DURATION}, at most {}", format(LONGEST))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
             humantime::parse_duration(v)
-                .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                .ok()
+                .filter(|d| *d <= LONGEST)
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
         }
         fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Duration, D::Error> {
             d.deserialize_str(self)

@@ -120,6 +120,66 @@ fn every_shipped_value_wrong_at_once_is_named_once_each() {
     assert_one_each(&wrong);
 }
 
+/// Every duration of the defaults, given as longer than a year, is named once
+/// each: such a value passed `check-config`, then `serve` panicked at start (a
+/// cache refusing a lifetime over a thousand years: `upstream.timeout` is the
+/// idempotency store's too).
+#[test]
+fn every_shipped_duration_over_a_year_is_named_once_each() {
+    fn walk(table: &toml::Table, at: &str, out: &mut Vec<(String, toml::Value)>) {
+        for (key, value) in table {
+            let key = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) => walk(inner, &key, out),
+                toml::Value::String(s) if humantime::parse_duration(s).is_ok() => {
+                    out.push((key, toml::Value::String("99999999999h".into())))
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    walk(&DEFAULT_TOML.parse().unwrap(), "", &mut wrong);
+    assert!(wrong.len() > 25, "{wrong:?}");
+    assert_one_each(&wrong);
+}
+
+/// A number TOML cannot hold (over `i64::MAX`) in the file layer: the merge
+/// fails with neither key nor line ("number too large to fit in target type",
+/// under the file's name), and every other problem of the configuration goes
+/// unreported until it is found by hand.
+#[test]
+#[ignore = "review24: an out-of-range integer in a file is named by neither key nor line"]
+fn an_integer_toml_cannot_hold_is_named_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.toml");
+    std::fs::write(
+        &file,
+        "[auth]\nmode = \"none\"\n[server]\nmax_request_body_bytes = 18446744073709551615\n",
+    )
+    .unwrap();
+    let layers = Layers {
+        file: Some(file),
+        vars: Some(super::EnvLayer::default()),
+        ..Layers::dir(Path::new("/nonexistent"), None)
+    };
+    let text: Vec<String> = check(&layers)
+        .1
+        .into_vec()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("line 4") || t.contains("server.max_request_body_bytes")),
+        "{text:?}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 

@@ -43,19 +43,121 @@ fn walk(
         };
         match (value, default) {
             (toml::Value::Table(g), toml::Value::Table(s)) => walk(g, s, &path, source, out),
-            (toml::Value::Integer(_), toml::Value::Float(_)) => {}
-            (v, d) if v.type_str() == d.type_str() => {}
-            // The value itself is not quoted: a wrong-typed value may be a secret
-            // (`token = 1234…` unquoted); the shipped default is not one.
-            (v, d) => out.push(Problem::new(
-                path,
-                format!(
-                    "{} in {source}, where the default ({d}) is {}: write it as {}",
-                    article(v.type_str()),
-                    article(d.type_str()),
-                    article(d.type_str()),
+            (toml::Value::Array(g), toml::Value::Array(s)) => elements(g, s, &path, source, out),
+            (v, d) => compare(v, d, Shipped::Default, path, source, out),
+        }
+    }
+}
+
+/// The elements of a list, each against the shape of the shipped elements
+/// (`[[mask.rules]]`, `[[idempotency.routes]]`, a list of strings): what one
+/// shipped element holds at a key, every element holds there. A shipped list
+/// whose elements disagree on a key's type says nothing about that key.
+fn elements(
+    given: &[toml::Value],
+    shipped: &[toml::Value],
+    at: &str,
+    source: &str,
+    out: &mut Vec<Problem>,
+) {
+    let mut shape = toml::Table::new();
+    let mut mixed: Vec<String> = Vec::new();
+    for table in shipped.iter().filter_map(toml::Value::as_table) {
+        for (key, value) in table {
+            match shape.get(key) {
+                Some(seen) if seen.type_str() != value.type_str() => mixed.push(key.clone()),
+                Some(_) => {}
+                None => {
+                    shape.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    for key in &mixed {
+        shape.remove(key);
+    }
+    let scalar = match shipped {
+        [first, rest @ ..]
+            if !first.is_table()
+                && !first.is_array()
+                && rest.iter().all(|v| v.type_str() == first.type_str()) =>
+        {
+            Some(first)
+        }
+        _ => None,
+    };
+    for (i, value) in given.iter().enumerate() {
+        let path = format!("{at}[{i}]");
+        match (value, scalar) {
+            (toml::Value::Table(g), _) if !shape.is_empty() => {
+                elements_of(g, &shape, &path, source, out)
+            }
+            (v, Some(d)) => compare(v, d, Shipped::Element, path, source, out),
+            _ => {}
+        }
+    }
+}
+
+/// One element of a list of tables against the shipped elements' shape. Only a
+/// scalar of another scalar type is named here (the silent conversion this
+/// check exists for); a table or a list where a scalar is shipped (a rule's
+/// `strategy = { keep_last = 4 }`) is the section's reader's to judge.
+fn elements_of(
+    given: &toml::Table,
+    shape: &toml::Table,
+    at: &str,
+    source: &str,
+    out: &mut Vec<Problem>,
+) {
+    for (key, value) in given {
+        let Some(default) = shape.get(key) else {
+            continue;
+        };
+        let path = format!("{at}.{key}");
+        match (value, default) {
+            (toml::Value::Table(g), toml::Value::Table(s)) => walk(g, s, &path, source, out),
+            (toml::Value::Array(g), toml::Value::Array(s)) => elements(g, s, &path, source, out),
+            (toml::Value::Table(_) | toml::Value::Array(_), _) => {}
+            (v, d) => compare(v, d, Shipped::Element, path, source, out),
+        }
+    }
+}
+
+/// What the shipped value a layer's value is compared with is.
+#[derive(Clone, Copy)]
+enum Shipped {
+    /// The default at the same key.
+    Default,
+    /// A shipped element of the same list: the operator's element has no default.
+    Element,
+}
+
+/// `value` at `path` against the shipped `default`: of its type, or named.
+fn compare(
+    value: &toml::Value,
+    default: &toml::Value,
+    shipped: Shipped,
+    path: String,
+    source: &str,
+    out: &mut Vec<Problem>,
+) {
+    match (value, default) {
+        (toml::Value::Integer(_), toml::Value::Float(_)) => {}
+        (v, d) if v.type_str() == d.type_str() => {}
+        // The value itself is not quoted: a wrong-typed value may be a secret
+        // (`token = 1234…` unquoted); the shipped default is not one.
+        (v, d) => {
+            let (given, wanted) = (article(v.type_str()), article(d.type_str()));
+            let reason = match shipped {
+                Shipped::Default => format!(
+                    "{given} in {source}, where the default ({d}) is {wanted}: write it as {wanted}"
                 ),
-            )),
+                Shipped::Element => format!(
+                    "{given} in {source}, where the shipped entries (like {d}) hold {wanted}: \
+                     write it as {wanted}"
+                ),
+            };
+            out.push(Problem::new(path, reason))
         }
     }
 }

@@ -12,10 +12,12 @@
 //! goes on: a section with five wrong values yields five problems in one read.
 //! A value read with any problem is only checked, never used.
 //!
-//! Unknown keys are noted and skipped. A problem a type raises itself after
-//! the reader handed it a value (a required key missing, a custom refusal)
-//! is noted where it surfaced; what encloses it is then abandoned (a visitor
-//! cannot be handed a second value).
+//! Unknown keys are noted and skipped. An element of a list of tables that is
+//! not a table is read as the shipped list's first table, so the elements
+//! after it are read too. A problem a type raises itself after the reader
+//! handed it a value (a required key missing, a custom refusal) is noted
+//! where it surfaced; what encloses it is then abandoned (a visitor cannot be
+//! handed a second value).
 //!
 //! The conversions the layers rely on are kept: the environment's values are
 //! all strings, so a number, a duration or a list of strings is read from a
@@ -47,6 +49,17 @@ const DURATION: &str = "$gateway::duration";
 
 /// What a duration must be, in the words of the configuration's problems.
 const A_DURATION: &str = "a duration like \"250ms\", \"10s\" or \"5m\"";
+
+/// The longest duration a configuration may give (a year, `8760h`): no wait,
+/// timeout or lifetime the gateway keeps is longer, and every one of them is
+/// added to an `Instant` or handed to a cache's expiry (moka refuses, with a
+/// panic at start, a lifetime over a thousand years). `crate::duration_text`
+/// holds the same bound for any other reader (the two are leaves: neither
+/// imports the other; a test checks they agree).
+pub const LONGEST_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// [`LONGEST_DURATION`] as `config/default.toml` would write it.
+const LONGEST_DURATION_TEXT: &str = "8760h";
 
 /// What [`read`] found.
 #[derive(Debug)]
@@ -205,8 +218,15 @@ impl<'a> Reader<'a> {
                 )
             }
         };
+        let stand_in = match self.shipped.map(|s| s.kind) {
+            Some(ValueKind::Array(shipped)) => shipped
+                .into_iter()
+                .find(|v| matches!(v.kind, ValueKind::Table(_))),
+            _ => None,
+        };
         visitor.visit_seq(List {
             items: items.into_iter().enumerate(),
+            stand_in,
             path: self.path,
             unshipped: self.unshipped,
             sink: self.sink,
@@ -308,7 +328,24 @@ impl de::Deserializer<'static> for Reader<'_> {
         if name != DURATION {
             return visitor.visit_newtype_struct(self);
         }
-        let text = self.scalar(duration, A_DURATION, "0s".to_owned());
+        let longer = match &self.value.kind {
+            ValueKind::String(s) => {
+                humantime::parse_duration(s).is_ok_and(|d| d > LONGEST_DURATION)
+            }
+            _ => false,
+        };
+        let text = if longer {
+            self.wrong(
+                format_args!(
+                    "{} is longer than {LONGEST_DURATION_TEXT}, the longest duration the gateway takes",
+                    shown(&self.value.kind),
+                ),
+                duration,
+                "0s".to_owned(),
+            )
+        } else {
+            self.scalar(duration, A_DURATION, "0s".to_owned())
+        };
         visitor.visit_newtype_struct(
             <String as IntoDeserializer<'static, Error>>::into_deserializer(text),
         )

@@ -116,9 +116,13 @@ impl de::MapAccess<'static> for Table<'_> {
     }
 }
 
-/// A list's elements: none has a shipped default.
+/// A list's elements: none has a shipped default of its own (an operator's
+/// list replaces the shipped one whole), but the shipped list's first table,
+/// if any, stands in for an element that is not a table, so the elements
+/// after it are still read.
 pub(super) struct List<'a> {
     pub(super) items: std::iter::Enumerate<std::vec::IntoIter<Value>>,
+    pub(super) stand_in: Option<Value>,
     pub(super) path: String,
     pub(super) unshipped: Option<String>,
     pub(super) sink: &'a Sink,
@@ -137,7 +141,7 @@ impl de::SeqAccess<'static> for List<'_> {
         let path = format!("{}[{i}]", self.path);
         let child = Reader {
             value,
-            shipped: None,
+            shipped: self.stand_in.clone(),
             unshipped: Some(self.unshipped.clone().unwrap_or_else(|| path.clone())),
             path: path.clone(),
             sink: self.sink,

@@ -255,3 +255,52 @@ fn no_rust_type_names_reach_a_problem() {
         }
     }
 }
+
+/// An element that is not a table is read as the shipped list's first table,
+/// so the elements after it are read in the same pass.
+#[test]
+fn an_element_that_is_not_a_table_does_not_hide_the_next() {
+    let shipped = value(&format!(
+        "items = [{{ name = \"s\", weight = 1 }}]\n{SHIPPED}"
+    ));
+    let given = value(&format!(
+        "items = [5, \"x\", {{ name = \"c\", weight = \"heavy\" }}]\n{SHIPPED}"
+    ));
+    let read = read::<Probe>(&given, Some(&shipped), "probe");
+    let got: Vec<String> = read.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "`probe.items[0]`: 5 is not a table",
+            r#"`probe.items[1]`: "x" is not a table"#,
+            r#"`probe.items[2].weight`: "heavy" is not a whole number, 0 or more"#,
+        ]
+    );
+    // Stand-ins: checked, never used; the list is what was replaced.
+    assert!(
+        read.replaced.iter().all(|k| k.starts_with("items[")),
+        "{:?}",
+        read.replaced
+    );
+}
+
+/// A duration longer than a year is named (serve would otherwise start and
+/// panic, a cache refusing the lifetime, after check-config passed), and the
+/// read goes on; a year itself is taken.
+#[test]
+fn a_duration_longer_than_a_year_is_named_and_a_year_is_taken() {
+    let got = problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"99999999999h\""));
+    assert_eq!(
+        got,
+        [
+            r#"`probe.wait`: "99999999999h" is longer than 8760h, the longest duration the gateway takes"#
+        ]
+    );
+    assert!(problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"8760h\"")).is_empty());
+    assert!(!problems(&SHIPPED.replace("wait = \"1s\"", "wait = \"8761h\"")).is_empty());
+    assert_eq!(super::LONGEST_DURATION, crate::duration_text::LONGEST);
+    assert_eq!(
+        crate::duration_text::format(super::LONGEST_DURATION),
+        "8760h"
+    );
+}
