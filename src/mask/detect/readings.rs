@@ -130,7 +130,7 @@ fn any_reading_at(
         // A list of byte codes is a token: its text has its bytes' origin.
         codings::byte_codes_decoded(s),
         // Numbers spelled in words (`zero eight one two …`) as their digits.
-        number_words::spelled_digits(s),
+        own(number_words::spelled_digits(s)),
         // Every renderer step above applied together, to a fixed point.
         own(rendered::rendered(s)),
         // Unicode tag characters read as the ASCII they mirror ("ASCII smuggling"), in
