@@ -34,6 +34,7 @@ mod numeral;
 mod phone;
 mod readings;
 mod rendered;
+mod wide;
 
 pub(crate) use readings::any_reading;
 
@@ -47,6 +48,8 @@ mod point_props;
 mod spelling_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wide_props;
 #[cfg(test)]
 mod wrapping_props;
 
