@@ -9,8 +9,8 @@
 //!   whose depth is bounded). A bzip2, xz or zstd stream (known by its magic) is not read:
 //!   it is reported as a reading cut at a bound, so the value is masked whole (the refusing
 //!   default for a wrapping no check can open);
-//! - **text encodings**: UTF-8; UTF-16 ([`super::codings::utf16_text`]); bytes that are
-//!   neither, read as Windows-1252 (Latin-1's superset) when they look like 8-bit text (one
+//! - **text encodings**: UTF-8; UTF-32 and UTF-16, either order, with or without a mark
+//!   ([`super::wide::wide_text`]); bytes that are neither, read as Windows-1252 (Latin-1's superset) when they look like 8-bit text (one
 //!   `ë` must not hide the email beside it: the detectors are ASCII);
 //! - **binary records** (MessagePack, CBOR, protobuf, BSON): their printable ASCII runs, as
 //!   `strings(1)` shows them, each run a piece of its own.
@@ -25,7 +25,7 @@ use std::cell::RefCell;
 
 use miniz_oxide::inflate::core::DecompressorOxide;
 
-use super::codings;
+use super::{codings, wide};
 
 /// The largest inflated text read from a compressed token: enough for any value a client
 /// would show, bounded so a small token cannot make the gateway inflate a bomb.
@@ -85,14 +85,14 @@ fn text_of(bytes: &[u8], cut: bool) -> Option<Decoded> {
     let text = |t: String| (t, Origin::Text);
     match std::str::from_utf8(bytes) {
         Ok(t) if codings::readable(t) => Some(text(t.to_owned())),
-        // UTF-8, or UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too, with
-        // control characters a UTF-16 reader reads as its high bytes); else the text with its
-        // controls (a protobuf record of UTF-8 strings is valid UTF-8): a record, carved.
-        Ok(t) => codings::utf16_text(bytes)
+        // UTF-8, or UTF-32/UTF-16 when that is what the bytes are (`v\0i\0c\0…` is UTF-8 too,
+        // with control characters a wide reader reads as its high bytes); else the text with
+        // its controls (a protobuf record of UTF-8 strings is valid UTF-8): a record, carved.
+        Ok(t) => wide::wide_text(bytes)
             .map(text)
             .or_else(|| Some((t.to_owned(), Origin::Carved))),
         Err(e) if cut && e.error_len().is_none() => text_of(&bytes[..e.valid_up_to()], false),
-        Err(_) => codings::utf16_text(bytes)
+        Err(_) => wide::wide_text(bytes)
             .or_else(|| cp1252_text(bytes))
             .map(text)
             .or_else(|| printable_runs(bytes).map(|t| (t, Origin::Carved))),

@@ -44,8 +44,6 @@ pub(super) fn readable(t: &str) -> bool {
 /// At least half its characters must be ASCII, as a UTF-16 text a detector or a label can
 /// fire on is (binary is not read as UTF-16). One more reading of decoded bytes.
 pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
-    use icu_properties::props::GeneralCategory;
-    use icu_properties::CodePointMapData;
     if bytes.len() < 2 || bytes.len() % 2 != 0 {
         return None;
     }
@@ -54,7 +52,6 @@ pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
         [0xfe, 0xff, rest @ ..] => (rest, Some(false)),
         _ => (bytes, None),
     };
-    let gc = CodePointMapData::<GeneralCategory>::new();
     let decode = |le: bool| -> Option<String> {
         let units = body.chunks_exact(2).map(|p| {
             let pair = [p[0], p[1]];
@@ -72,14 +69,7 @@ pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
             return None;
         }
         let t: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
-        let person_reads = |c: char| {
-            (!c.is_control() || c.is_whitespace())
-                && !matches!(
-                    gc.get(c),
-                    GeneralCategory::Unassigned | GeneralCategory::PrivateUse
-                )
-        };
-        (!t.is_empty() && t.chars().all(person_reads)).then_some(t)
+        super::wide::person_text(&t).then_some(t)
     };
     match order {
         Some(le) => decode(le),
@@ -100,8 +90,12 @@ pub(super) fn quoted_printable_decoded(s: &str) -> Option<String> {
 
 /// `s` with every `<marker>XX` (two hex digits) decoded to its byte, and with
 /// `soft_breaks`, every `<marker>` followed by line breaks removed with them (quoted-printable's
-/// soft line break), when it holds one; invalid UTF-8 replaced. `%XX` and `=XX` are the
-/// same decoding with another marker.
+/// soft line break), when it holds one. `%XX` and `=XX` are the same decoding with another
+/// marker. The bytes are read as UTF-8 when they are readable UTF-8 text; otherwise by the
+/// byte table every decoder shares ([`super::bytes::bytes_text`]: UTF-16, UTF-32, Latin-1,
+/// compressed, binary record), that reading first, then the bytes as UTF-8 with invalid bytes
+/// replaced, a list mark between (no reading the escapes had before is lost) when that is no
+/// longer than `s` (so repeated decoding never grows), else the table's reading alone.
 pub(super) fn hex_escapes_decoded(s: &str, marker: u8, soft_breaks: bool) -> Option<String> {
     let b = s.as_bytes();
     let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
@@ -128,7 +122,20 @@ pub(super) fn hex_escapes_decoded(s: &str, marker: u8, soft_breaks: bool) -> Opt
             }
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
+    if let Ok(t) = std::str::from_utf8(&out) {
+        if readable(t) {
+            return Some(t.to_owned());
+        }
+    }
+    let lossy = String::from_utf8_lossy(&out);
+    // The table's text (its origin is the percent-decoded text's: a client shows it as text).
+    Some(match super::bytes::bytes_text(&out).map(|(read, _)| read) {
+        Some(read) if read != lossy && read.len() + lossy.len() + 2 <= s.len() => {
+            format!("{read}; {lossy}")
+        }
+        Some(read) if read != lossy => read,
+        _ => lossy.into_owned(),
+    })
 }
 
 /// `s` with its CSS escapes undone (CSS Syntax §4.3.7: a backslash, one to six hex digits,

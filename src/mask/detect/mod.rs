@@ -34,6 +34,7 @@ mod numeral;
 mod phone;
 mod readings;
 mod rendered;
+mod wide;
 
 pub(crate) use bytes::Origin;
 pub(crate) use readings::{any_reading, any_reading_from, any_text_reading};
@@ -48,6 +49,8 @@ mod point_props;
 mod spelling_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wide_props;
 #[cfg(test)]
 mod wrapping_props;
 

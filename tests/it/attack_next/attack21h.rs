@@ -71,7 +71,6 @@ async fn partial_reveals_show_only_digits_of_the_number() {
 /// either byte order). Issue 21's *Done when* names UTF-16/32 readings. An email in UTF-32,
 /// written as base64, base64url, hex or base32, is copied byte for byte.
 #[tokio::test]
-#[ignore = "finding 21h-2: token bytes are never read as UTF-32 text (base64/hex/base32 of a UTF-32 email pass)"]
 async fn utf32_text_inside_tokens_is_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
@@ -116,7 +115,6 @@ async fn utf32_text_inside_tokens_is_read() {
 /// (`v%00i%00c%00…`, what `unquote_to_bytes(s).decode("utf-16-le")` or a .NET
 /// `HttpUtility.UrlDecode(s, Encoding.Unicode)` reads) or UTF-16BE is copied byte for byte.
 #[tokio::test]
-#[ignore = "finding 21h-3: percent-decoded bytes skip the byte-reading table (UTF-16 text in %XX passes)"]
 async fn percent_encoded_utf16_text_is_read() {
     let h = Hostile::start().await;
     let bodies = serve(&h);
