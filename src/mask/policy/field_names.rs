@@ -79,6 +79,84 @@ fn identifier_spelling(t: &str) -> bool {
         .is_some_and(|c| c.is_alphabetic() || (path_mark(c) && c != '-' && c != ':'))
         && t.chars().all(|c| c.is_alphanumeric() || path_mark(c))
         && digits_at_word_edges(t)
+        && word_structure(t)
+}
+
+/// Whether every segment of the identifier `t` (a run of letters and digits between
+/// separators) splits into words as a field name's do. A field name is written in words of
+/// a language, and a random id (base62, base64url, nanoid, KSUID, ULID) is a random walk
+/// between cases and digits whose case-split pieces are mostly one or two letters long
+/// (`…TAn3` is `T|An|3`, `LFzwBYz` is `L|Fzw|BYz`, `…5YNSD` ends in `HP7Z9`): some short
+/// piece is then a vocabulary word (`an`, `hp`, `ip`, `kp`). So in a segment of several
+/// words, each word of letters has three or more (`first|Name`, `IBAN|Number`, `KTP|nomor`);
+/// a shorter one is a word only as a whole segment (`no_hp`, `e.mail`, `HP`) or before
+/// digits that close the segment (`E164` of `phoneNumberE164`). The price: a camel-case
+/// label of short words (`noHp` as a *value*) names no field; the same key is still a
+/// personal key. The residual: a random id with long runs of capitals (`REKKnqwxleZKOLBD`,
+/// about one in 7,000 base64 or base62 ids of 16 to 24 characters) can still split into long
+/// pieces one of which reads as a key word.
+pub(super) fn word_structure(t: &str) -> bool {
+    t.split(|c: char| !c.is_alphanumeric())
+        .all(|s| s.chars().all(char::is_numeric) || segment_words(s))
+}
+
+/// [`word_structure`] for one segment holding a letter.
+fn segment_words(s: &str) -> bool {
+    let c: Vec<char> = s.chars().collect();
+    // A caseless letter (CJK, Arabic) reads as lower case: it never starts a word.
+    let lower = |ch: char| ch.is_alphabetic() && !ch.is_uppercase();
+    let run = |mut i: usize, f: &dyn Fn(char) -> bool| {
+        while i < c.len() && f(c[i]) {
+            i += 1;
+        }
+        i
+    };
+    // A word of `len` letters ending at `end`: long enough, the whole segment, or followed
+    // by digits that close it.
+    let word = |start: usize, len: usize, end: usize| {
+        len >= 3 || (start == 0 && end == c.len()) || {
+            let digits = run(end, &|ch| ch.is_numeric());
+            digits > end && digits == c.len()
+        }
+    };
+    // Capitals alone have no case change to start a word at: a digit run inside them sits
+    // inside a word (`N25HP7Z9B`), which an upper-case field name never writes (`LINE1`,
+    // `E164`, `2FA`: at the segment's edges).
+    let caps = !c.iter().any(|&ch| lower(ch));
+    let mut i = 0;
+    while i < c.len() {
+        let start = i;
+        if c[i].is_numeric() {
+            i = run(i, &|ch| ch.is_numeric());
+            if caps && start > 0 && i < c.len() {
+                return false;
+            }
+        } else if lower(c[i]) {
+            i = run(i, &lower);
+            if !word(start, i - start, i) {
+                return false;
+            }
+        } else {
+            let capitals = run(i, &|ch| ch.is_uppercase());
+            let tail = run(capitals, &lower);
+            let (n, m) = (capitals - start, tail - capitals);
+            i = tail;
+            let fits = if m == 0 {
+                word(start, n, capitals)
+            } else {
+                // `IBAN|Number` (the last capital starts a word) or `KTP|nomor` (the
+                // capitals are one word): some reading leaves only words that fit.
+                let title =
+                    (n == 1 || word(start, n - 1, capitals - 1)) && word(capitals - 1, m + 1, tail);
+                let acronym = word(start, n, capitals) && word(capitals, m, tail);
+                title || acronym
+            };
+            if !fits {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Whether every digit run of the identifier `t` starts or ends a word, as in a field name
@@ -325,5 +403,56 @@ mod tests {
         ] {
             assert!(w.names_field(t, false), "{t}");
         }
+    }
+
+    /// Random ids of the common shapes (one id per payment; in a URL path too) name no
+    /// field: none of `ID_SAMPLES` (default 2,000) per shape; base64 and base62 session ids
+    /// with long capital runs, the residual (`word_structure`), fewer than 1 in 500.
+    #[test]
+    fn random_ids_name_no_field() {
+        use rand::Rng;
+        let w = shipped();
+        let samples = std::env::var("ID_SAMPLES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2_000);
+        let mut rng = rand::rng();
+        let b62: Vec<char> = ('0'..='9').chain('A'..='Z').chain('a'..='z').collect();
+        let b64u: Vec<char> = b62.iter().copied().chain(['-', '_']).collect();
+        let b64: Vec<char> = b62.iter().copied().chain(['+', '/']).collect();
+        let crock: Vec<char> = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".chars().collect();
+        let mut pick = |a: &[char], n: usize| -> String {
+            (0..n).map(|_| a[rng.random_range(0..a.len())]).collect()
+        };
+        let (mut hits, mut residual) = (Vec::new(), 0);
+        for (shape, alpha, n, pre) in [
+            ("base64url, 16 bytes", &b64u, 22, ""),
+            ("base64, 12 bytes", &b64, 16, ""),
+            ("nanoid", &b64u, 21, ""),
+            ("KSUID", &b62, 27, ""),
+            ("prefixed ULID", &crock, 26, "txn_"),
+            (
+                "checkout URL",
+                &b62,
+                24,
+                "https://checkout.paycombat.com/pay/cs_live_",
+            ),
+        ] {
+            let mut found = Vec::new();
+            for _ in 0..samples {
+                let id = format!("{pre}{}", pick(alpha, n));
+                if w.names_field(&id, false) || w.mentions_field(&id) {
+                    found.push(id);
+                }
+            }
+            eprintln!("{shape}: {} of {samples}: {found:?}", found.len());
+            if matches!(shape, "base64, 12 bytes" | "checkout URL") {
+                residual += found.len();
+            } else {
+                hits.extend(found);
+            }
+        }
+        assert!(hits.is_empty(), "{hits:#?}");
+        assert!(residual * 500 < samples, "{residual} of {samples}");
     }
 }

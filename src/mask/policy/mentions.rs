@@ -14,7 +14,9 @@
 //! A word of the text is read as a key is, with the same fold and vocabulary:
 //! - an identifier (a separator or a case change inside: `last_name`, `lastName`,
 //!   `$.customer.first_name`) is a personal field when [`KeyWords::is_personal_key`] says so
-//!   (affixes included: `firstname`), unless it is an upper-case code (`VIRTUAL_ACCOUNT`);
+//!   (affixes included: `firstname`), unless it is an upper-case code (`VIRTUAL_ACCOUNT`)
+//!   or is not written in a field name's words (a random id's pieces of one or two letters,
+//!   as in a checkout URL's session id: see `field_names::word_structure`);
 //! - a plain word (`Name`, `email`, `NAMA`) when it *is* a vocabulary word of three letters or
 //!   more, or the plural of one ([`KeyWords::is_text_word`]): prose has `username` and
 //!   `accounting`, which no key-word affix should reach, and one- and two-letter words (`hp`,
@@ -67,7 +69,9 @@ impl KeyWords {
                 .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
         if identifier {
             // `VIRTUAL_ACCOUNT`, `NAME_MISMATCH`: codes, as in field names in values.
-            return w.chars().any(char::is_lowercase) && self.is_personal_key(w);
+            return w.chars().any(char::is_lowercase)
+                && super::field_names::word_structure(w)
+                && self.is_personal_key(w);
         }
         w.chars().count() >= 3 && self.is_text_word_as_written(w)
     }

@@ -31,6 +31,9 @@
 //! families (in `enforce` every undeclared leaf is masked anyway) and arrays declared
 //! `key[]`; a declared object's members are judged by their own kinds.
 
+mod formatted;
+#[cfg(test)]
+mod payment_tests;
 mod pieces;
 mod shape;
 #[cfg(test)]

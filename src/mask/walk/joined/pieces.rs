@@ -225,8 +225,9 @@ impl<'a, 'r> Reader<'a, 'r> {
 }
 
 /// What a string leaf adds: in an array, its text; in an object, a short digit string (or a
-/// calling code, `+62`) is a [`Piece::Num`], a member a declaration or rule judges alone or a long one breaks the
-/// value when it carries a digit (a digit-free one adds nothing).
+/// calling code, `+62`) is a [`Piece::Num`]; a member a declaration or rule judges alone, a
+/// long one or a formatted number (`super::formatted`) breaks the value when it carries a
+/// digit (a digit-free one adds nothing).
 fn string_piece(v: String, object: bool, alone: bool) -> Option<Piece> {
     if !object {
         return Some(Piece::Text(v));
@@ -239,7 +240,15 @@ fn string_piece(v: String, object: bool, alone: bool) -> Option<Piece> {
         _ => v,
     };
     let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
-    if alone || v.len() > MAX_PIECE || (digits && v.len() > MAX_NUM_PIECE) {
+    // A formatted number (a date, a time, an amount with its minor units) is a complete
+    // value of its own, as a number written as a string is: a value spelled across members
+    // is spelled in fragments, and the joined text never glues a date's last digits to the
+    // next member's first (`06/12/2026` + `150000.00`).
+    if alone
+        || v.len() > MAX_PIECE
+        || (digits && v.len() > MAX_NUM_PIECE)
+        || super::formatted::formatted_number(&v)
+    {
         return v.chars().any(|c| c.is_numeric()).then_some(Piece::Break);
     }
     Some(if digits {
