@@ -50,6 +50,9 @@ fn run_spells(run: &[&str]) -> bool {
     for i in 0..run.len() {
         for j in i + 2..=run.len() {
             let window = &run[i..j];
+            if holds_month_and_year(window) {
+                continue;
+            }
             joined.clear();
             window.iter().for_each(|p| joined.push_str(p));
             if joined.len() > MAX_DIGITS {
@@ -73,6 +76,19 @@ fn run_spells(run: &[&str]) -> bool {
         }
     }
     false
+}
+
+/// Whether `window` holds a month (`01`–`12`, two digits) and a year (`1900`–`2099`) side by
+/// side, in either order: a date's parts (a card's expiry month and year beside its last four,
+/// `"0811"`, `"01"`, `"2025"`), not pieces of a number. The price: a number split so that two
+/// of its pieces read as a month and a year side by side (about 1 in 400 splits into a 2-digit
+/// and a 4-digit piece) is not read joined.
+fn holds_month_and_year(window: &[&str]) -> bool {
+    let month = |p: &str| p.len() == 2 && matches!(p.parse::<u8>(), Ok(1..=12));
+    let year = |p: &str| p.len() == 4 && matches!(p.parse::<u16>(), Ok(1900..=2099));
+    window
+        .windows(2)
+        .any(|w| (month(w[0]) && year(w[1])) || (year(w[0]) && month(w[1])))
 }
 
 /// Indonesia's country calling code.

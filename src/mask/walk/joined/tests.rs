@@ -361,3 +361,19 @@ fn long_lists_of_records_are_read_record_by_record() {
         assert!(!person.contains("alice"), "{person}");
     }
 }
+
+/// A card's summary whose last four start like a mobile number (`0811`) joins with its expiry
+/// month and year to ten digits a mobile number could have: the month and year side by side
+/// are a date's parts, and the card comes back whole.
+#[test]
+fn a_card_expiry_is_no_piece_of_a_number() {
+    for last4 in ["0811", "0812", "0857", "0896"] {
+        for (m, y) in [("01", "2025"), ("12", "2031"), ("07", "2099")] {
+            let card = json!({"card_last4": last4, "exp_month": m, "exp_year": y});
+            assert_eq!(masked_x(&card), card);
+        }
+    }
+    // The same digits without a month and year side by side are still read as one number.
+    let split = json!({"a": "0811", "b": "0125", "c": "2025"});
+    assert!(!digits_of(&masked_x(&split)).contains("0125"), "{split}");
+}
