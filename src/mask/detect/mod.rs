@@ -35,7 +35,7 @@ mod phone;
 mod readings;
 mod rendered;
 
-pub(crate) use readings::any_reading;
+pub(crate) use readings::{any_reading, each_reading};
 
 #[cfg(test)]
 mod component_props;

@@ -255,7 +255,6 @@ async fn a_date_beside_an_amount_is_not_a_digit_run() {
 /// UTF-16 then base64, or in full-width letters (NFKC) reaches the client (a `report` family's
 /// undeclared `debug` string, copied because it holds nothing personal).
 #[tokio::test]
-#[ignore = "finding 21h-6: the secret guard matches a fixed list of spellings; nested, compressed, wrapped, base32, UTF-16 and full-width forms of the token pass"]
 async fn the_token_in_any_reading_the_masker_applies_is_refused() {
     use base64::engine::general_purpose::STANDARD;
     use std::io::Write as _;
