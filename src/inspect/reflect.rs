@@ -20,6 +20,10 @@
 //! only (its hex or any-case forms would match ordinary text; `true` would
 //! match every body) and a warning; one shorter than [`MIN_SECRET_LEN`] is not
 //! looked for at all.
+//!
+//! A masked JSON body is also read through the masker's own readings (nested codings,
+//! compressed streams, UTF-16 text, NFKC): the walk hands every string it copies, in each of
+//! them, to [`crate::mask::Masked::unescaped`], which this guard checks with the body.
 
 use std::sync::Arc;
 

@@ -269,16 +269,22 @@ impl Masker {
         Rendered::Text
     }
 
+    /// A partial reveal keeps part of a number, so it checks that the value is one: only a
+    /// value that is wholly a number in [`number_tail`]'s grammar shows its last digits; any
+    /// other text (a name after the number, letters, other scripts) is the placeholder, since
+    /// its tail need not be digits at all.
     fn keep_last(&self, n: usize, text: &str, dst: &mut String) {
-        let total = text.chars().count();
-        let shown = n.min(total / 2);
-        let hidden = total - shown;
-        dst.extend(std::iter::repeat_n(self.mask_char, hidden));
-        let tail_at = text
-            .char_indices()
-            .nth(hidden)
-            .map_or(text.len(), |(i, _)| i);
-        dst.push_str(&text[tail_at..]);
+        if text.is_empty() {
+            return;
+        }
+        match number_tail(text, n) {
+            Some(tail_at) => {
+                let hidden = text[..tail_at].chars().count();
+                dst.extend(std::iter::repeat_n(self.mask_char, hidden));
+                dst.push_str(&text[tail_at..]);
+            }
+            None => dst.push_str(&self.placeholder),
+        }
     }
 
     /// First character of the local part, `*****@`, then the domain only when it is one of the
@@ -342,4 +348,39 @@ pub(super) fn is_hostname(s: &str) -> bool {
                 && b.first() != Some(&b'-')
                 && b.last() != Some(&b'-')
         })
+}
+
+/// Where the shown tail of `text` starts when the strategy keeps its last `n` digits, or `None`
+/// when `text` is not wholly a number: ASCII digits with the usual group separators (space,
+/// `-`, `.`) and at most a leading `+`, nothing else, at least one digit. The tail holds at
+/// most `n` digits and never more than half of the value's digits; it starts at its first
+/// digit, so it holds nothing but those digits and the separators between them.
+pub(crate) fn number_tail(text: &str, n: usize) -> Option<usize> {
+    let body = text.strip_prefix('+').unwrap_or(text);
+    let mut digits = 0usize;
+    for b in body.bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b' ' | b'-' | b'.' => {}
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let shown = n.min(digits / 2);
+    if shown == 0 {
+        return Some(text.len());
+    }
+    // The byte index of the `shown`-th digit from the end (all bytes here are ASCII).
+    let mut seen = 0;
+    for (i, b) in text.bytes().enumerate().rev() {
+        if b.is_ascii_digit() {
+            seen += 1;
+            if seen == shown {
+                return Some(i);
+            }
+        }
+    }
+    Some(text.len())
 }

@@ -37,7 +37,7 @@ mod rendered;
 mod wide;
 
 pub(crate) use bytes::Origin;
-pub(crate) use readings::{any_reading, any_reading_from, any_text_reading};
+pub(crate) use readings::{any_reading, any_reading_from, any_text_reading, each_reading};
 
 #[cfg(test)]
 mod component_props;

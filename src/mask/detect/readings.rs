@@ -59,6 +59,26 @@ pub(crate) fn any_reading_from(s: &str, mut f: impl FnMut(&str, Origin) -> bool)
     any_reading_at(s, Origin::Text, &mut f, MAX_NESTED)
 }
 
+/// Every reading of `s` ([`any_reading`]'s, and those of its NFKC form when that differs: a
+/// client that normalises full-width letters reads the ASCII text), each given to `f`. For a
+/// judge other than the detectors (the secret guard): the bound flag the detectors read is
+/// left as it was.
+pub(crate) fn each_reading(s: &str, mut f: impl FnMut(&str)) {
+    let was = last_reading_bounded();
+    let mut all = |t: &str| {
+        f(t);
+        false
+    };
+    any_reading(s, &mut all);
+    if !s.is_ascii() {
+        let c = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(s);
+        if c != s {
+            any_reading(&c, &mut all);
+        }
+    }
+    BOUNDED.with(|b| b.set(was));
+}
+
 thread_local! {
     /// Set by the last [`any_reading`] when a bound cut a reading short: a fourth level of
     /// `%XX` escapes, a token still encoded below [`MAX_NESTED`] levels, an inflated stream

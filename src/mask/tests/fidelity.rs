@@ -45,7 +45,7 @@ fn an_object_shaped_like_serde_json_number_is_just_an_object() {
     assert_eq!(run(&m, fake), fake);
     assert_eq!(
         run(&m, r#"{"phone_number":123456789012.5}"#),
-        r#"{"phone_number":"**********12.5"}"#
+        r#"{"phone_number":"*********012.5"}"#
     );
 }
 
@@ -80,4 +80,30 @@ fn strings_copied_with_escapes_are_also_given_decoded_for_the_secret_guard() {
         .expect("utf-8")
         .contains(r"\u0073nd_t\u006fken"));
     assert_eq!(masked.unescaped(), b"snd_token\nkey\n");
+}
+
+#[test]
+fn strings_copied_are_given_in_every_reading_for_the_secret_guard() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    let m = default_masker();
+    let secret = "merchant-token-0123456789abcdef";
+    let utf16: Vec<u8> = secret.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let b64 = STANDARD.encode(secret);
+    let full_width: String = secret
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).expect("full-width"))
+        .collect();
+    for form in [
+        STANDARD.encode(&b64),
+        format!("{}\\n{}", &b64[..b64.len() / 2], &b64[b64.len() / 2..]),
+        data_encoding::BASE32.encode(secret.as_bytes()),
+        STANDARD.encode(&utf16),
+        full_width,
+    ] {
+        let body = format!(r#"{{"debug":"{form}"}}"#);
+        let masked = m.mask(body.as_bytes()).expect("ok");
+        let read = String::from_utf8_lossy(masked.unescaped());
+        assert!(read.contains(secret), "{form}: {read}");
+    }
 }

@@ -224,7 +224,7 @@ fn path_rule_wins_over_field_rule() {
         &m,
         &json!({"data": {"individual": {"dob": "1997-08-04"}, "dob": "2001-01-01"}}),
     );
-    assert_eq!(out["data"]["individual"]["dob"], "******8-04");
+    assert_eq!(out["data"]["individual"]["dob"], "*****08-04");
     assert_eq!(out["data"]["dob"], "[REDACTED]");
     assert_eq!(
         m.rule_names().collect::<Vec<_>>(),

@@ -17,6 +17,7 @@ mod market_keys;
 mod matching;
 mod media;
 mod numeral_walk;
+mod partial_reveal;
 mod policy_props;
 mod policy_walk;
 mod strategies;

@@ -28,17 +28,24 @@ fn keep_last_reveals_at_most_half() {
     assert_eq!(one(Strategy::Last4, json!("+62")), json!("**2"));
     assert_eq!(one(Strategy::Last4, json!("7")), json!("*"));
     assert_eq!(one(Strategy::Last4, json!("")), json!(""));
-    assert_eq!(one(Strategy::KeepLast(0), json!("abcdef")), json!("******"));
+    assert_eq!(one(Strategy::KeepLast(0), json!("123456")), json!("******"));
+    assert_eq!(
+        one(Strategy::KeepLast(0), json!("abcdef")),
+        json!("[REDACTED]")
+    );
 }
 
 #[test]
-fn keep_last_counts_characters_not_bytes() {
-    assert_eq!(one(Strategy::Last4, json!("ÄÖÜßéèêë")), json!("****éèêë"));
+fn keep_last_masks_text_that_is_not_a_number_whole() {
+    // Letters and other scripts are no digits of a number: the tail of such text could be a
+    // name, so the whole value is the placeholder (was: the last characters, any script).
+    assert_eq!(one(Strategy::Last4, json!("ÄÖÜßéèêë")), json!("[REDACTED]"));
     assert_eq!(
         one(Strategy::Last4, json!("日本語の電話番号")),
-        json!("****電話番号")
+        json!("[REDACTED]")
     );
-    assert_eq!(one(Strategy::Last4, json!("😀😀😀")), json!("**😀"));
+    assert_eq!(one(Strategy::Last4, json!("😀😀😀")), json!("[REDACTED]"));
+    // The mask character counts characters, not bytes.
     let cfg = MaskConfig {
         mask_char: '•',
         rules: vec![field("v", Strategy::Last4)],
@@ -46,6 +53,7 @@ fn keep_last_counts_characters_not_bytes() {
     };
     let m = compile(&cfg, None).expect("valid");
     assert_eq!(run(&m, r#"{"v":"12345678"}"#), r#"{"v":"••••5678"}"#);
+    assert_eq!(run(&m, r#"{"v":"+62 812-34"}"#), r#"{"v":"••••••2-34"}"#);
 }
 
 #[test]
@@ -167,7 +175,8 @@ fn numbers_under_personal_keys_become_masked_strings() {
         one(Strategy::Last4, json!(-1234567890i64)),
         json!("*******7890")
     );
-    assert_eq!(one(Strategy::Last4, json!(12345.678)), json!("*****.678"));
+    // The last four digits, with the separator between them.
+    assert_eq!(one(Strategy::Last4, json!(12345.678)), json!("****5.678"));
     assert_eq!(one(Strategy::Redact, json!(42)), json!("[REDACTED]"));
     assert_eq!(one(Strategy::Null, json!(42)), Value::Null);
 }
