@@ -224,6 +224,20 @@ pub fn is_id(s: &str) -> bool {
         })
 }
 
+/// Whether `s` is an opaque id: a UUID, or 24 to 64 hex digits of one case, alone or after a
+/// prefix of words (`customer_67d84b19…`). Random bytes written out: no piece of a spelled
+/// value, and no number a person owns.
+pub fn is_opaque_id(s: &str) -> bool {
+    if s.len() > MAX_TOKEN || !s.is_ascii() {
+        return false;
+    }
+    is_uuid(s)
+        || hex_body(s)
+        || s.char_indices()
+            .filter(|&(_, c)| matches!(c, '_' | '-' | ':'))
+            .any(|(i, _)| prefix_words(&s[..i]).is_some() && hex_body(&s[i + 1..]))
+}
+
 /// Whether `s` is a string a party's record holds beside the party's names: an id
 /// ([`is_id`]), a code (`individual`, `IDR`, `PENDING`), an amount or a timestamp, or
 /// empty. Under a role word every other string is personal.

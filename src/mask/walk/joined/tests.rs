@@ -377,3 +377,30 @@ fn a_card_expiry_is_no_piece_of_a_number() {
     let split = json!({"a": "0811", "b": "0125", "c": "2025"});
     assert!(!digits_of(&masked_x(&split)).contains("0125"), "{split}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Opaque ids side by side are values of their own: two random hex ids joined make one
+    /// longer hex token, whose decoded bytes would show a shape by chance.
+    #[test]
+    fn opaque_ids_side_by_side_pass(a in "[0-9a-f]{32}", b in "[0-9a-f]{32}") {
+        let x = json!({"customer_id": format!("customer_{a}"), "ref": a, "other": b});
+        prop_assert_eq!(masked_x(&x), x.clone());
+        let list = json!([a, b]);
+        prop_assert_eq!(masked_x(&list), list.clone());
+    }
+}
+
+/// Text written in hex and cut into long pieces is still read joined: an email's hex in two
+/// 24-digit pieces is masked.
+#[test]
+fn hex_of_text_in_long_pieces_is_still_joined() {
+    let hex: String = "victim.person@example.com"
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (a, b) = hex.split_at(24);
+    let list = json!([a, b]);
+    assert_ne!(masked_x(&list), list);
+}
