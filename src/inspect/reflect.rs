@@ -35,9 +35,9 @@ use prometheus::IntCounter;
 
 use crate::body::BoxError;
 
-/// Secrets shorter than this are not scanned for: they would match ordinary
-/// bytes by chance, and no credential the gateway holds is that short.
-pub const MIN_SECRET_LEN: usize = 8;
+/// Secrets shorter than this are not scanned for (the masker, which gives the guard the
+/// readings of the strings it copies, owns the bound: it skips shorter strings).
+pub use crate::mask::MIN_SECRET_LEN;
 
 /// Secrets at least this long are looked for in every canonical form;
 /// shorter ones byte for byte only.

@@ -37,6 +37,11 @@ pub use media::is_json_media_type;
 pub use metrics::MaskPolicyMetrics;
 pub use settings::MaskSettings;
 
+/// Secrets shorter than this are not scanned for: they would match ordinary bytes by chance,
+/// and no credential the gateway holds is that short. The masker gives the secret guard the
+/// readings of every copied string at least this long.
+pub const MIN_SECRET_LEN: usize = 8;
+
 /// The shipped `[mask]` section, rules included, from `config/default.toml`.
 pub fn default_config() -> MaskConfig {
     crate::defaults::default_section("mask")

@@ -3,9 +3,9 @@
 
 use super::lexer::Str;
 use super::Walk;
-use crate::inspect::reflect::MIN_SECRET_LEN;
 use crate::mask::detect::each_reading;
 use crate::mask::masker::Rendered;
+use crate::mask::MIN_SECRET_LEN;
 
 impl Walk<'_> {
     /// A string token exactly as it came. What a client reads in it goes to `escaped` for the
